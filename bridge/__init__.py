@@ -1,0 +1,1 @@
+"""LEADS bridge: the application joining the data space, the LMSs and the issuer."""

@@ -1,0 +1,57 @@
+"""The web application factory: settings, database (migrated at start), the data space and every router."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from bridge.dataspace import service as dataspace_service
+from bridge.db import Database, make_database, upgrade
+from bridge.settings import Settings, get_settings
+from bridge.web.errors import install_error_handlers
+from bridge.web.negotiate import TEMPLATES_DIR
+
+log = logging.getLogger("leads")
+
+
+def prepare(settings: Settings) -> Database:
+    """What every process does before serving: data directory, migrations, the sample data space."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = make_database(settings.effective_database_url)
+    upgrade(db)
+    if settings.load_sample:
+        loaded = dataspace_service.load_sample_if_empty(db)
+        if loaded:
+            log.info("loaded the bundled sample data space (%d entities)", loaded)
+    return db
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.db.engine.dispose()
+
+    app = FastAPI(title="LEADS", version="0.1.0", lifespan=lifespan, docs_url="/docs")
+    app.state.settings = settings
+    app.state.db = db or prepare(settings)
+    install_error_handlers(app)
+
+    static = TEMPLATES_DIR / "static"
+    if static.is_dir():
+        app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    from bridge.dataspace.endpoints import router as dataspace_router
+
+    app.include_router(dataspace_router)
+    return app

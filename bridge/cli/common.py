@@ -1,0 +1,56 @@
+"""What every command needs: settings, a migrated database, and errors printed for people (exit 2)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+import typer
+
+from bridge.db import Database
+from bridge.errors import LeadsError
+from bridge.settings import Settings, get_settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def database() -> Database:
+    from bridge.app import prepare
+
+    return prepare(get_settings())
+
+
+def report(exc: Exception) -> None:
+    code = getattr(exc, "code", "error")
+    typer.secho(f"error ({code}): {exc}", fg=typer.colors.RED, err=True)
+    for problem in getattr(exc, "problems", []) or []:
+        typer.echo(f"  - {problem}", err=True)
+
+
+@contextmanager
+def errors_exit_2() -> Iterator[None]:
+    try:
+        yield
+    except LeadsError as exc:
+        report(exc)
+        sys.exit(2)
+
+
+def cli_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Domain errors become a message on stderr and exit status 2, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with errors_exit_2():
+            return fn(*args, **kwargs)
+        raise AssertionError("unreachable")
+
+    return wrapper

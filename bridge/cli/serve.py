@@ -1,0 +1,23 @@
+"""``leads serve``: the web application under uvicorn."""
+
+from __future__ import annotations
+
+import typer
+
+
+def serve(
+    host: str = typer.Option(None, help="Interface to bind (default LEADS_HOST, 127.0.0.1)"),
+    port: int = typer.Option(None, help="Port (default LEADS_PORT, 8000)"),
+    workers: int = typer.Option(1, help="Worker processes"),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)"),
+) -> None:
+    """Start the web application (migrations and the sample data space are applied first)."""
+    import uvicorn
+
+    from bridge.app import prepare
+    from bridge.settings import get_settings
+
+    settings = get_settings()
+    prepare(settings)  # once, before workers fork, so they never race on migrations
+    uvicorn.run("bridge.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+                workers=workers, reload=reload)

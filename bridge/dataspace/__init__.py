@@ -1,0 +1,1 @@
+"""The LEADS data space: practices, competences, outcomes, assessments, credential designs and courses."""

@@ -1,0 +1,82 @@
+"""The local store of the data space: one row per entity, its model as JSON (the Wikibase is the master)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import JSON, String, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from bridge.dataspace.model import Entity, EntityBase, Kind
+from bridge.db.base import Base, utcnow
+
+_entity = TypeAdapter(Entity)
+
+
+class EntityRow(Base):
+    __tablename__ = "entities"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    wikibase_id: Mapped[str | None] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MetaRow(Base):
+    __tablename__ = "dataspace_meta"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class EntityRepository:
+    """Reads and writes entities inside the caller's session (the caller owns the transaction)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, key: str) -> Entity | None:
+        row = self.session.get(EntityRow, key)
+        return _entity.validate_python(row.data) if row else None
+
+    def list(self, kind: Kind | None = None) -> list[Entity]:
+        stmt = select(EntityRow).order_by(EntityRow.kind, EntityRow.key)
+        if kind is not None:
+            stmt = stmt.where(EntityRow.kind == kind.value)
+        return [_entity.validate_python(r.data) for r in self.session.scalars(stmt)]
+
+    def count(self) -> int:
+        return len(self.session.scalars(select(EntityRow.key)).all())
+
+    def upsert_many(self, entities: Iterable[EntityBase]) -> int:
+        n = 0
+        for entity in entities:
+            data = entity.model_dump(mode="json")
+            row = self.session.get(EntityRow, entity.key)
+            if row is None:
+                row = EntityRow(key=entity.key)
+                self.session.add(row)
+            row.kind = str(data["kind"])
+            row.wikibase_id = entity.wikibase_id
+            row.data = data
+            row.updated_at = utcnow()
+            n += 1
+        self.session.flush()
+        return n
+
+    def replace_all(self, entities: Iterable[EntityBase]) -> int:
+        self.session.execute(delete(EntityRow))
+        return self.upsert_many(entities)
+
+    def get_meta(self, name: str) -> Any:
+        row = self.session.get(MetaRow, name)
+        return row.value if row else None
+
+    def set_meta(self, name: str, value: Any) -> None:
+        row = self.session.get(MetaRow, name)
+        if row is None:
+            self.session.add(MetaRow(name=name, value=value))
+        else:
+            row.value = value

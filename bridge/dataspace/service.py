@@ -1,0 +1,88 @@
+"""Data-space use cases: load the sample, validate and store design sets, query entities."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from bridge.dataspace.model import DesignSet, EntityBase
+from bridge.dataspace.repository import EntityRepository
+from bridge.dataspace.validate import validate
+from bridge.db import Database
+from bridge.errors import LeadsError, Problem, ValidationFailed
+
+SAMPLE_DIR = Path(__file__).parent / "sample"
+SAMPLE_DESIGN_SET = SAMPLE_DIR / "glam-pilot.design-set.json"
+SAMPLE_DUMP = SAMPLE_DIR / "glam-pilot.wbgetentities.json"
+
+
+def parse_design_set(data: Any, source: str = "input") -> DesignSet:
+    """A design set from parsed JSON: LEADS design-set form, or a wbgetentities dump (``{"entities": {Q..}}``)."""
+    if isinstance(data, dict) and isinstance(data.get("entities"), dict):
+        from bridge.wikibase.codec import decode_dump
+
+        return decode_dump(data)
+    try:
+        return DesignSet.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        entities = data.get("entities") if isinstance(data, dict) else None
+        for err in exc.errors():
+            loc = list(err["loc"])
+            entity = source
+            if len(loc) >= 2 and loc[0] == "entities" and isinstance(loc[1], int) and isinstance(entities, list):
+                raw = entities[loc[1]] if loc[1] < len(entities) else {}
+                entity = str(raw.get("key", f"entity #{loc[1] + 1}")) if isinstance(raw, dict) else entity
+                loc = loc[2:]
+                if loc and isinstance(loc[0], str) and loc[0] in {k for k in ("practice", "activity", "competence",
+                        "learning-outcome", "assessment", "credential-design", "course")}:
+                    loc = loc[1:]
+            problems.append(Problem(entity, ".".join(str(x) for x in loc) or "entity", err["msg"]))
+        raise ValidationFailed(f"{source} is not a valid design set", problems) from None
+
+
+def read_design_set_file(path: Path) -> DesignSet:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LeadsError(f"{path}: no such file", code="file_not_found", status=404) from None
+    except json.JSONDecodeError as exc:
+        raise LeadsError(f"{path}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+                         code="invalid_json") from None
+    return parse_design_set(data, source=str(path))
+
+
+def check(design_set: DesignSet, known: dict[str, EntityBase] | None = None) -> None:
+    """Raise ``ValidationFailed`` listing every problem (duplicate keys included)."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for e in design_set.entities:
+        if e.key in seen:
+            problems.append(Problem(e.key, "key", "the key is used twice in this design set; keys must be unique"))
+        seen.add(e.key)
+    problems += validate(design_set.by_key(), known=known)
+    if problems:
+        raise ValidationFailed(f"the design set has {len(problems)} problem(s); nothing was stored", problems)
+
+
+def store(db: Database, design_set: DesignSet) -> int:
+    """Validate against what is stored, then write all entities in one transaction (all or nothing)."""
+    with db.session() as session:
+        repo = EntityRepository(session)
+        known = {e.key: e for e in repo.list()}
+        check(design_set, known)
+        return repo.upsert_many(design_set.entities)
+
+
+def load_sample_if_empty(db: Database) -> int:
+    with db.session() as session:
+        repo = EntityRepository(session)
+        if repo.count():
+            return 0
+        sample = read_design_set_file(SAMPLE_DUMP if SAMPLE_DUMP.exists() else SAMPLE_DESIGN_SET)
+        check(sample)
+        repo.set_meta("source", {"kind": "bundled-sample", "file": SAMPLE_DUMP.name})
+        return repo.upsert_many(sample.entities)

@@ -1,0 +1,157 @@
+"""Checks a design set as a whole and lists every problem at once (entity, property, what to fix)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bridge.dataspace.model import (
+    Activity,
+    Assessment,
+    Competence,
+    Course,
+    CredentialDesign,
+    EntityBase,
+    Kind,
+    LearningOutcome,
+    Practice,
+)
+from bridge.errors import Problem
+
+REQUIRED_LABEL_LANG = "en"
+
+
+def validate(entities: Mapping[str, EntityBase], *, known: Mapping[str, EntityBase] | None = None) -> list[Problem]:
+    """Problems in ``entities``; references may also point into ``known`` (what is stored already)."""
+    universe: dict[str, EntityBase] = {**(known or {}), **entities}
+    problems: list[Problem] = []
+
+    def ref(entity: EntityBase, prop: str, key: str | None, *kinds: Kind) -> None:
+        _ref(problems, universe, entity, prop, key, *kinds)
+
+    for entity in entities.values():
+        if not entity.labels.get(REQUIRED_LABEL_LANG, "").strip():
+            problems.append(Problem(entity.key, "label", f"has no '{REQUIRED_LABEL_LANG}' label; "
+                                    "give every entity at least an English label"))
+        if isinstance(entity, Practice):
+            for part in entity.has_part:
+                ref(entity, "has part", part.key, Kind.ACTIVITY, Kind.PRACTICE)
+        elif isinstance(entity, Activity):
+            ref(entity, "part of", entity.part_of, Kind.PRACTICE, Kind.ACTIVITY)
+            for part in entity.has_part:
+                ref(entity, "has part", part.key, Kind.ACTIVITY)
+            for req in entity.requires:
+                ref(entity, "requires competence", req.key, Kind.COMPETENCE)
+                _check_level(problems, entity, req.key, req.level, universe)
+        elif isinstance(entity, Competence):
+            ref(entity, "part of", entity.part_of, Kind.PRACTICE, Kind.ACTIVITY)
+            numbers = [lv.number for lv in entity.levels]
+            if len(set(numbers)) != len(numbers):
+                problems.append(Problem(entity.key, "proficiency level", "level numbers repeat; number them 1, 2, 3…"))
+        elif isinstance(entity, LearningOutcome):
+            if entity.competence:
+                ref(entity, "requires competence", entity.competence.key, Kind.COMPETENCE)
+                _check_level(problems, entity, entity.competence.key, entity.competence.level, universe)
+        elif isinstance(entity, Assessment):
+            t = entity.passing_threshold
+            if t is not None and not 0 <= t <= 100:
+                problems.append(Problem(entity.key, "passing threshold", f"is {t:g}; use a percentage from 0 to 100"))
+            for key in entity.assesses:
+                ref(entity, "learning outcome", key, Kind.LEARNING_OUTCOME)
+        elif isinstance(entity, CredentialDesign):
+            _check_design(problems, entity, universe)
+        elif isinstance(entity, Course):
+            ref(entity, "credential design", entity.design, Kind.CREDENTIAL_DESIGN)
+            if entity.url is not None and not entity.url.startswith(("http://", "https://")):
+                problems.append(Problem(entity.key, "course URL", f"'{entity.url}' is not an http(s) URL"))
+
+    problems.extend(_stacking_cycles(entities, universe))
+    return problems
+
+
+def _check_level(problems: list[Problem], entity: EntityBase, comp_key: str, level: int | None,
+                 universe: Mapping[str, EntityBase]) -> None:
+    comp = universe.get(comp_key)
+    if level is None or not isinstance(comp, Competence):
+        return
+    numbers = {lv.number for lv in comp.levels}
+    if level not in numbers:
+        problems.append(Problem(entity.key, "proficiency level", f"level {level} is not a level of '{comp_key}' "
+                                f"(it has {sorted(numbers)})"))
+
+
+def _ref(problems: list[Problem], universe: Mapping[str, EntityBase], entity: EntityBase, prop: str,
+         key: str | None, *kinds: Kind) -> None:
+    if key is None:
+        return
+    target = universe.get(key)
+    if target is None:
+        problems.append(Problem(entity.key, prop, f"refers to '{key}', which is not in the data space; "
+                                "add that entity or correct the key"))
+        return
+    kind = Kind(getattr(target, "kind"))
+    if kinds and kind not in kinds:
+        wanted = " or ".join(k.value for k in kinds)
+        problems.append(Problem(entity.key, prop, f"refers to '{key}', a {kind.value}, but must refer to a {wanted}"))
+
+
+def _check_design(problems: list[Problem], d: CredentialDesign, universe: Mapping[str, EntityBase]) -> None:
+    def check(entity: EntityBase, prop: str, key: str | None, *kinds: Kind) -> None:
+        _ref(problems, universe, entity, prop, key, *kinds)
+
+    check(d, "part of", d.part_of, Kind.PRACTICE, Kind.ACTIVITY)
+    for part in d.has_part:
+        check(d, "has part", part.key, Kind.CREDENTIAL_DESIGN)
+    for req in d.requires:
+        check(d, "requires competence", req.key, Kind.COMPETENCE)
+        _check_level(problems, d, req.key, req.level, universe)
+    for key in d.outcomes:
+        check(d, "learning outcome", key, Kind.LEARNING_OUTCOME)
+    for key in d.assessed_by:
+        check(d, "assessed by", key, Kind.ASSESSMENT)
+    if not d.outcomes:
+        problems.append(Problem(d.key, "learning outcome", "a credential design needs at least one learning outcome"))
+    if not d.assessed_by and not d.has_part:
+        problems.append(Problem(d.key, "assessed by", "a micro-credential needs at least one assessment "
+                                "(or stack it from parts)"))
+    if d.eqf_level is not None and not 1 <= d.eqf_level <= 8:
+        problems.append(Problem(d.key, "EQF level", f"is {d.eqf_level}; the EQF has levels 1 to 8"))
+    if d.ects is not None and d.ects < 0:
+        problems.append(Problem(d.key, "ECTS credit points", f"is {d.ects:g}; credit points cannot be negative"))
+    orders = [p.order for p in d.has_part if p.order is not None]
+    if len(set(orders)) != len(orders):
+        problems.append(Problem(d.key, "has part", "two parts share the same order; number the parts 1, 2, 3…"))
+    if d.ects is not None and d.has_part:
+        parts = [universe.get(p.key) for p in d.has_part]
+        total = sum(p.ects or 0 for p in parts if isinstance(p, CredentialDesign))
+        if total > d.ects + 1e-9:
+            problems.append(Problem(d.key, "ECTS credit points", f"the parts add up to {total:g} ECTS, more than "
+                                    f"the whole ({d.ects:g}); raise the whole or lower the parts"))
+
+
+def _stacking_cycles(entities: Mapping[str, EntityBase], universe: Mapping[str, EntityBase]) -> list[Problem]:
+    """Every design that stacks into itself, with the cycle spelled out."""
+    problems: list[Problem] = []
+    reported: set[frozenset[str]] = set()
+
+    def parts(key: str) -> list[str]:
+        e = universe.get(key)
+        if isinstance(e, CredentialDesign):
+            return [p.key for p in e.has_part]
+        if isinstance(e, Practice | Activity):
+            return [p.key for p in e.has_part]
+        return []
+
+    for start in entities:
+        stack: list[tuple[str, list[str]]] = [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for nxt in parts(node):
+                if nxt == start:
+                    cycle = frozenset(path)
+                    if cycle not in reported:
+                        reported.add(cycle)
+                        problems.append(Problem(start, "has part", "stacking cycle: " + " → ".join([*path, start])
+                                                + "; a credential cannot contain itself"))
+                elif nxt not in path and len(path) < 64:
+                    stack.append((nxt, [*path, nxt]))
+    return problems

@@ -1,0 +1,71 @@
+"""Settings from the environment (prefix ``LEADS_``), with embedded defaults for a newcomer's first run."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me-dev-only"  # noqa: S105 - a known placeholder that production refuses
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEADS_", env_file=".env", extra="ignore")
+
+    mode: Literal["development", "production"] = "development"
+    data_dir: Path = Path("./var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is a SQLite file in the data directory"
+    )
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    admin_token: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    key_passphrase: SecretStr | None = None
+
+    # Wikibase data space
+    wikibase_api_url: str | None = Field(default=None, description="e.g. https://leads.wikibase.cloud/w/api.php")
+    wikibase_entity_base: str | None = Field(
+        default=None, description="Concept URI prefix, e.g. https://leads.wikibase.cloud/entity/"
+    )
+    wikibase_user: str | None = None
+    wikibase_password: SecretStr | None = None
+    wikibase_property_map: Path | None = Field(
+        default=None, description="JSON file mapping LEADS property/class keys to this Wikibase's ids"
+    )
+    wikibase_max_retries: int = 5
+    wikibase_backoff_seconds: float = 1.0
+    load_sample: bool = True
+    user_agent: str = "LEADS/0.1 (https://github.com/leads-project/leads; leads@example.org)"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_in_production(self) -> Settings:
+        if self.mode == "production":
+            for name in ("secret_key", "admin_token"):
+                value: SecretStr = getattr(self, name)
+                if value.get_secret_value() == PLACEHOLDER_SECRET or len(value.get_secret_value()) < 16:
+                    raise ValueError(
+                        f"LEADS_{name.upper()} is the development placeholder (or shorter than 16 "
+                        "characters); set a real secret before starting in production mode"
+                    )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'leads.sqlite3').resolve()}"
+
+    @property
+    def entity_base(self) -> str:
+        """Where entity URIs point: the configured Wikibase, else this service's own data-space pages."""
+        return self.wikibase_entity_base or f"{self.base_url.rstrip('/')}/entity/"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

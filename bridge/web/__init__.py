@@ -1,0 +1,1 @@
+"""Shared web plumbing: templates, content negotiation, error rendering."""

@@ -1,0 +1,41 @@
+"""Content negotiation: the same URL answers HTML for people and JSON for programs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def wants_json(request: Request) -> bool:
+    """JSON when the client prefers it (``Accept: application/json`` or ``?format=json``)."""
+    if request.query_params.get("format") == "json":
+        return True
+    accept = request.headers.get("accept", "")
+    if not accept:
+        return False
+    best_html = _quality(accept, ("text/html", "application/xhtml+xml"))
+    best_json = _quality(accept, ("application/json", "application/ld+json"))
+    return best_json > best_html
+
+
+def _quality(accept: str, types: tuple[str, ...]) -> float:
+    best = 0.0
+    for part in accept.split(","):
+        media, _, params = part.strip().partition(";")
+        if media.strip().lower() not in types:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        best = max(best, q)
+    return best

@@ -1,0 +1,88 @@
+"""Shared fixtures: settings in a temporary data directory, and a migrated database on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bridge.db import Base, Database, make_database, upgrade
+from bridge.settings import Settings
+
+POSTGRES_URL = os.environ.get("LEADS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ALLOW_NO_POSTGRES = os.environ.get("LEADS_TEST_ALLOW_NO_POSTGRES") == "1"
+_postgres_missing: list[str] = []
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "var", base_url="http://testserver", load_sample=False)
+
+
+def _postgres_database() -> Iterator[str]:
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"leads_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # the server is absent or refuses: say so loudly
+        admin.dispose()
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.__class__.__name__}: {exc}"
+        if ALLOW_NO_POSTGRES:
+            _postgres_missing.append(message)
+            pytest.skip("POSTGRES ABSENT — database test NOT run on PostgreSQL: " + message)
+        pytest.fail(message + "\nStart PostgreSQL, set LEADS_TEST_POSTGRES_URL, or set "
+                    "LEADS_TEST_ALLOW_NO_POSTGRES=1 to run the SQLite half only.")
+    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    yield from _postgres_database()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    db = make_database(f"sqlite:///{tmp_path_factory.mktemp('db') / 'leads.sqlite3'}")
+    upgrade(db)
+    yield db
+    db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_db(postgres_url: str) -> Iterator[Database]:
+    db = make_database(postgres_url)
+    upgrade(db)
+    yield db
+    db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A migrated, empty database; every database test runs once on each back-end."""
+    database: Database = request.getfixturevalue(f"_{request.param}_db")
+    _truncate(database)
+    yield database
+    _truncate(database)
+
+
+def _truncate(database: Database) -> None:
+    with database.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _postgres_missing:
+        terminalreporter.write_sep("!", "POSTGRESQL ABSENT: database tests ran on SQLite only", red=True, bold=True)
+        terminalreporter.write_line(_postgres_missing[0], red=True)
