@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def read_design_set_file(path: Path) -> DesignSet:
     return parse_design_set(data, source=str(path))
 
 
-def check(design_set: DesignSet, known: dict[str, EntityBase] | None = None) -> None:
+def check(design_set: DesignSet, known: Mapping[str, EntityBase] | None = None) -> None:
     """Raise ``ValidationFailed`` listing every problem (duplicate keys included)."""
     problems: list[Problem] = []
     seen: set[str] = set()

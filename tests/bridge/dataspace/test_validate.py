@@ -42,7 +42,8 @@ def test_every_problem_is_listed_at_once() -> None:
     entity(data, "glam-course-moodle")["labels"] = {"es": "Sólo en español"}
     found = problems_of(data)
     expected = [
-        "glam-mc-rights · has part: stacking cycle: glam-mc-rights → glam-archive-to-commons-certificate → glam-mc-rights",
+        "glam-mc-rights · has part: stacking cycle: glam-mc-rights → glam-archive-to-commons-certificate"
+        " → glam-mc-rights",
         "glam-mc-digitisation · learning outcome: a credential design needs at least one learning outcome",
         "glam-archive-to-commons-certificate · ECTS credit points: the parts add up to",
         "glam-mc-commons-upload · EQF level: is 9; the EQF has levels 1 to 8",
