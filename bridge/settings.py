@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRET = "change-me-dev-only"  # noqa: S105 - a known placeholder that production refuses
+PLACEHOLDER_SECRET = "change-me-dev-only"
 
 
 class Settings(BaseSettings):

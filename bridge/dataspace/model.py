@@ -58,6 +58,7 @@ ESSENCE_LEVELS: tuple[ProficiencyLevel, ...] = (
 
 class EntityBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    kind: Kind
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,199}$")
     labels: dict[str, str] = Field(default_factory=dict)
     descriptions: dict[str, str] = Field(default_factory=dict)

@@ -88,7 +88,7 @@ def _ref(problems: list[Problem], universe: Mapping[str, EntityBase], entity: En
         problems.append(Problem(entity.key, prop, f"refers to '{key}', which is not in the data space; "
                                 "add that entity or correct the key"))
         return
-    kind = Kind(getattr(target, "kind"))
+    kind = Kind(target.kind)
     if kinds and kind not in kinds:
         wanted = " or ".join(k.value for k in kinds)
         problems.append(Problem(entity.key, prop, f"refers to '{key}', a {kind.value}, but must refer to a {wanted}"))
