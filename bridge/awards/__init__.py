@@ -1,0 +1,1 @@
+"""Awards: from grades to credentials, decided by pure rules and issued exactly once through an outbox."""
