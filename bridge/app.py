@@ -54,4 +54,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from bridge.dataspace.endpoints import router as dataspace_router
 
     app.include_router(dataspace_router)
+
+    from bridge.pool.endpoints import router as pool_router
+
+    app.include_router(pool_router)
     return app

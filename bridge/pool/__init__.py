@@ -1,0 +1,1 @@
+"""The public pool: people findable by competences that verified credentials back."""

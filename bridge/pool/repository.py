@@ -1,0 +1,50 @@
+"""Pool tables: a profile per person who opted in, an entry per published credential, a row per competence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bridge.db.base import Base, utcnow
+
+
+class PoolProfile(Base):
+    __tablename__ = "pool_profiles"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    handle: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    wiki_username: Mapped[str | None] = mapped_column(String(200))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contact: Mapped[str | None] = mapped_column(String(500), doc="how to reach them, as the person chose to show it")
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    entries: Mapped[list[PoolEntry]] = relationship(back_populates="profile", cascade="all, delete-orphan")
+
+
+class PoolEntry(Base):
+    __tablename__ = "pool_entries"
+    __table_args__ = (UniqueConstraint("profile_id", "fingerprint"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("pool_profiles.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), doc="sha256 of the credential as published")
+    credential: Mapped[Any] = mapped_column(JSON, doc="the credential (JSON-LD object, or a JWT string)")
+    issuer: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(String(500))
+    design_key: Mapped[str | None] = mapped_column(String(200))
+    valid_until: Mapped[datetime | None] = mapped_column()
+    verified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    profile: Mapped[PoolProfile] = relationship(back_populates="entries")
+    competences: Mapped[list[PoolCompetence]] = relationship(back_populates="entry", cascade="all, delete-orphan")
+
+
+class PoolCompetence(Base):
+    __tablename__ = "pool_competences"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("pool_entries.id", ondelete="CASCADE"), index=True)
+    competence_key: Mapped[str] = mapped_column(String(200), index=True)
+    level: Mapped[int | None] = mapped_column(Integer)
+    entry: Mapped[PoolEntry] = relationship(back_populates="competences")

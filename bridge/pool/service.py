@@ -1,0 +1,314 @@
+"""Pool use cases: opt in, publish (verified on intake), unpublish, search, re-check, Capacity Exchange export."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bridge.dataspace.model import Competence, Kind
+from bridge.dataspace.repository import EntityRepository
+from bridge.db import Database
+from bridge.errors import LeadsError, NotFound, Problem, ValidationFailed
+from bridge.pool.mapping import achievements, evidence
+from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
+
+HANDLE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,79}$")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the pool needs to know of a verification: passed or not, each check, and who issued it."""
+
+    verified: bool
+    checks: Sequence[Check] = field(default_factory=tuple)
+    issuer: str = ""
+    valid_until: datetime | None = None
+
+
+class Verifier(Protocol):
+    def __call__(self, credential: dict[str, Any] | str) -> Verdict: ...
+
+
+class PoolRefused(LeadsError):
+    def __init__(self, message: str, code: str, verdict: Verdict | None = None, status: int = 422) -> None:
+        extra: dict[str, Any] = {}
+        if verdict is not None:
+            extra["checks"] = [{"name": c.name, "ok": c.ok, "message": c.message} for c in verdict.checks]
+        super().__init__(message, code=code, status=status, extra=extra)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _fingerprint(credential: dict[str, Any] | str) -> str:
+    raw = credential if isinstance(credential, str) else json.dumps(credential, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_profile(
+    db: Database,
+    *,
+    handle: str,
+    display_name: str,
+    wiki_username: str | None = None,
+    languages: Sequence[str] = (),
+    contact: str | None = None,
+) -> tuple[PoolProfile, str]:
+    """Open a profile; returns it with the management token (shown once, stored hashed)."""
+    problems = []
+    if not HANDLE.match(handle):
+        problems.append(Problem("profile", "handle", "use 2-80 lower-case letters, digits, '-' or '_'"))
+    if not display_name.strip():
+        problems.append(Problem("profile", "display_name", "give the name you want others to see"))
+    if contact and "@" in contact and not contact.startswith(("http://", "https://")):
+        problems.append(
+            Problem(
+                "profile",
+                "contact",
+                "the pool never shows e-mail addresses; give a wiki talk page or another public link instead",
+            )
+        )
+    if problems:
+        raise ValidationFailed("the profile cannot be created", problems)
+    token = secrets.token_urlsafe(32)
+    with db.session() as session:
+        if session.scalar(select(PoolProfile.id).where(PoolProfile.handle == handle)) is not None:
+            raise LeadsError(f"the handle '{handle}' is taken; choose another", code="handle_taken", status=409)
+        profile = PoolProfile(
+            handle=handle,
+            display_name=display_name.strip(),
+            wiki_username=wiki_username or None,
+            languages=list(languages),
+            contact=contact or None,
+            token_hash=_hash(token),
+        )
+        session.add(profile)
+    return profile, token
+
+
+def _own_profile(session: Session, handle: str, token: str) -> PoolProfile:
+    profile = session.scalar(select(PoolProfile).where(PoolProfile.handle == handle))
+    if profile is None:
+        raise NotFound(f"no pool profile '{handle}'")
+    if not hmac.compare_digest(profile.token_hash, _hash(token)):
+        raise LeadsError("the management token does not belong to this profile", code="forbidden", status=403)
+    return profile
+
+
+def publish(
+    db: Database,
+    verifier: Verifier,
+    *,
+    handle: str,
+    token: str,
+    credential: dict[str, Any] | str,
+    entity_base: str,
+    decode_jwt: Callable[[str], dict[str, Any]] | None = None,
+) -> PoolEntry:
+    """Verify the credential, map it to competences, and list it; refused with the failed checks otherwise."""
+    verdict = verifier(credential)
+    if not verdict.verified:
+        failed = [c for c in verdict.checks if not c.ok]
+        what = "; ".join(f"{c.name}: {c.message}" for c in failed) or "it did not verify"
+        raise PoolRefused(
+            f"the credential was not published because it does not verify ({what})", "credential_not_verified", verdict
+        )
+    document = credential if isinstance(credential, dict) else (decode_jwt(credential) if decode_jwt else {})
+    with db.session() as session:
+        profile = _own_profile(session, handle, token)
+        entities = {e.key: e for e in EntityRepository(session).list()}
+        found = evidence(document, entities, entity_base)
+        if not found:
+            raise PoolRefused(
+                "the credential verifies, but its achievement maps to no competence of this data space "
+                "(no LEADS design URI and no ESCO or Wikidata alignment we know)",
+                "no_competence",
+                verdict,
+            )
+        fingerprint = _fingerprint(credential)
+        existing = session.scalar(
+            select(PoolEntry).where(PoolEntry.profile_id == profile.id, PoolEntry.fingerprint == fingerprint)
+        )
+        if existing is not None:
+            return existing
+        achs = achievements(document)
+        entry = PoolEntry(
+            fingerprint=fingerprint,
+            credential=credential,
+            issuer=verdict.issuer,
+            title=achs[0].name if achs else "",
+            valid_until=verdict.valid_until,
+            design_key=next((e.design for e in found if e.design), None),
+            verified_at=datetime.now(UTC),
+        )
+        entry.competences = [PoolCompetence(competence_key=e.competence, level=e.level) for e in found]
+        profile.entries.append(entry)
+        session.flush()
+        return entry
+
+
+def unpublish(db: Database, *, handle: str, token: str, entry_id: int) -> None:
+    with db.session() as session:
+        profile = _own_profile(session, handle, token)
+        entry = session.get(PoolEntry, entry_id)
+        if entry is None or entry.profile_id != profile.id:
+            raise NotFound(f"profile '{handle}' has no published credential {entry_id}")
+        session.delete(entry)
+
+
+@dataclass(frozen=True)
+class Holder:
+    handle: str
+    display_name: str
+    wiki_username: str | None
+    languages: list[str]
+    contact: str | None
+    competences: list[dict[str, Any]]
+
+
+def search(
+    db: Database,
+    *,
+    competence: str | None = None,
+    practice: str | None = None,
+    min_level: int | None = None,
+    language: str | None = None,
+) -> list[Holder]:
+    """People holding verified credentials for the competence (or any competence of the practice)."""
+    with db.session() as session:
+        entities = {e.key: e for e in EntityRepository(session).list(Kind.COMPETENCE)}
+        wanted: set[str] | None = None
+        if competence:
+            wanted = {competence}
+        if practice:
+            in_practice = {k for k, e in entities.items() if isinstance(e, Competence) and e.part_of == practice}
+            wanted = in_practice if wanted is None else wanted & in_practice
+        stmt = (
+            select(PoolProfile)
+            .options(selectinload(PoolProfile.entries).selectinload(PoolEntry.competences))
+            .order_by(PoolProfile.display_name)
+        )
+        holders = []
+        for profile in session.scalars(stmt):
+            if language and language not in profile.languages:
+                continue
+            comps = [
+                {
+                    "competence": c.competence_key,
+                    "level": c.level,
+                    "credential": e.id,
+                    "title": e.title,
+                    "issuer": e.issuer,
+                    "label": entities[c.competence_key].label() if c.competence_key in entities else c.competence_key,
+                }
+                for e in profile.entries
+                for c in e.competences
+                if (wanted is None or c.competence_key in wanted) and (min_level is None or (c.level or 0) >= min_level)
+            ]
+            if comps:
+                holders.append(
+                    Holder(
+                        profile.handle,
+                        profile.display_name,
+                        profile.wiki_username,
+                        profile.languages,
+                        profile.contact,
+                        comps,
+                    )
+                )
+        return holders
+
+
+def profile_view(db: Database, handle: str) -> dict[str, Any]:
+    with db.session() as session:
+        profile = session.scalar(
+            select(PoolProfile)
+            .where(PoolProfile.handle == handle)
+            .options(selectinload(PoolProfile.entries).selectinload(PoolEntry.competences))
+        )
+        if profile is None:
+            raise NotFound(f"no pool profile '{handle}'")
+        entities = {e.key: e for e in EntityRepository(session).list(Kind.COMPETENCE)}
+        return {
+            "handle": profile.handle,
+            "display_name": profile.display_name,
+            "wiki_username": profile.wiki_username,
+            "languages": profile.languages,
+            "contact": profile.contact,
+            "credentials": [
+                {
+                    "id": e.id,
+                    "title": e.title,
+                    "issuer": e.issuer,
+                    "design": e.design_key,
+                    "verified_at": e.verified_at.isoformat(),
+                    "competences": [
+                        {
+                            "competence": c.competence_key,
+                            "level": c.level,
+                            "label": entities[c.competence_key].label()
+                            if c.competence_key in entities
+                            else c.competence_key,
+                            "wikidata": getattr(entities.get(c.competence_key), "wikidata", None),
+                        }
+                        for c in e.competences
+                    ],
+                }
+                for e in profile.entries
+            ],
+        }
+
+
+def recheck(db: Database, verifier: Verifier) -> list[int]:
+    """Re-verify every listed credential; the ones that no longer verify (revoked, expired) leave the pool."""
+    with db.session() as session:
+        pairs = [(e.id, e.credential) for e in session.scalars(select(PoolEntry))]
+    gone = [entry_id for entry_id, credential in pairs if not verifier(credential).verified]
+    if gone:
+        with db.session() as session:
+            for entry_id in gone:
+                entry = session.get(PoolEntry, entry_id)
+                if entry is not None:
+                    session.delete(entry)
+    return gone
+
+
+def capx_export(db: Database, handle: str) -> dict[str, Any]:
+    """The person's verified competences as Capacity Exchange skills (Wikidata QIDs, known / available)."""
+    view = profile_view(db, handle)
+    known: dict[str, dict[str, Any]] = {}
+    unmapped = []
+    for cred in view["credentials"]:
+        for comp in cred["competences"]:
+            if comp["wikidata"]:
+                known.setdefault(comp["wikidata"], {"qid": comp["wikidata"], "label": comp["label"], "evidence": []})[
+                    "evidence"
+                ].append(cred["id"])
+            else:
+                unmapped.append(comp["competence"])
+    return {
+        "profile": view["handle"],
+        "wiki_username": view["wiki_username"],
+        "skills_known": sorted(known),
+        "skills_available": sorted(known),
+        "skills": sorted(known.values(), key=lambda s: str(s["qid"])),
+        "unmapped_competences": sorted(set(unmapped)),
+    }
