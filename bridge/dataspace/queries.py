@@ -1,0 +1,117 @@
+"""Read-side helpers for the data-space pages: an in-memory index of the whole graph and its reverse links.
+
+A data space holds tens to a few thousand entities, so a page reads them all once and walks the graph in
+memory; this keeps every page to one query and the graph logic pure (testable without a database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bridge.dataspace.model import (
+    Activity,
+    Competence,
+    Course,
+    CredentialDesign,
+    Entity,
+    EntityBase,
+    LearningOutcome,
+    Practice,
+    Ref,
+)
+from bridge.dataspace.repository import EntityRepository, EntityRow
+
+T = TypeVar("T", bound=EntityBase)
+
+
+def ordered(refs: Iterable[Ref]) -> list[Ref]:
+    """Parts in their series order; parts without an order keep their written position, after the ordered ones."""
+    indexed = list(enumerate(refs))
+    indexed.sort(key=lambda pair: (pair[1].order is None, pair[1].order or 0, pair[0]))
+    return [ref for _, ref in indexed]
+
+
+class Index:
+    """The data space as a graph: lookups by key and the reverse links the pages need."""
+
+    def __init__(self, entities: Iterable[EntityBase]) -> None:
+        self.by_key: dict[str, EntityBase] = {e.key: e for e in entities}
+
+    def get(self, key: str | None, cls: type[T]) -> T | None:
+        entity = self.by_key.get(key) if key else None
+        return entity if isinstance(entity, cls) else None
+
+    def all(self, cls: type[T]) -> list[T]:
+        return sorted((e for e in self.by_key.values() if isinstance(e, cls)), key=lambda e: e.key)
+
+    def practice_of(self, entity: EntityBase) -> Practice | None:
+        """The practice an entity belongs to, following ``part of`` upwards (cycles are cut)."""
+        seen: set[str] = set()
+        current: EntityBase | None = entity
+        while current is not None and current.key not in seen:
+            if isinstance(current, Practice):
+                return current
+            seen.add(current.key)
+            if isinstance(current, Activity | Competence | CredentialDesign):
+                parent = self.by_key.get(current.part_of or "")
+                if parent is None and isinstance(current, CredentialDesign):
+                    stacks = self.stacks_containing(current.key)
+                    parent = stacks[0] if stacks else None
+                current = parent
+            elif isinstance(current, Course):
+                current = self.by_key.get(current.design or "")
+            elif isinstance(current, LearningOutcome):
+                current = self.by_key.get(current.competence.key) if current.competence else None
+            else:
+                current = None
+        return None
+
+    def parts(self, entity: Practice | Activity | CredentialDesign) -> list[tuple[Ref, EntityBase]]:
+        return [(ref, self.by_key[ref.key]) for ref in ordered(entity.has_part) if ref.key in self.by_key]
+
+    def stacks_containing(self, design_key: str) -> list[CredentialDesign]:
+        return [d for d in self.all(CredentialDesign) if any(p.key == design_key for p in d.has_part)]
+
+    def stack_depth(self, design: CredentialDesign, _seen: frozenset[str] = frozenset()) -> int:
+        """0 for a micro-credential, 1 + the deepest part for a stack."""
+        if design.key in _seen:
+            return 0
+        depths = [self.stack_depth(p, _seen | {design.key}) for _, p in self.parts(design)
+                  if isinstance(p, CredentialDesign)]
+        return 1 + max(depths) if depths else 0
+
+    def competences_of_design(self, design: CredentialDesign) -> list[str]:
+        """Keys of the competences a design certifies: required directly or through its learning outcomes."""
+        keys = [r.key for r in design.requires]
+        for key in design.outcomes:
+            outcome = self.get(key, LearningOutcome)
+            if outcome and outcome.competence:
+                keys.append(outcome.competence.key)
+        return list(dict.fromkeys(keys))
+
+    def designs_for_competence(self, competence_key: str) -> list[CredentialDesign]:
+        return [d for d in self.all(CredentialDesign) if competence_key in self.competences_of_design(d)]
+
+    def courses_for_design(self, design_key: str) -> list[Course]:
+        return [c for c in self.all(Course) if c.design == design_key]
+
+    def outcomes_of_competence(self, competence_key: str) -> list[LearningOutcome]:
+        return [o for o in self.all(LearningOutcome) if o.competence and o.competence.key == competence_key]
+
+    def designs_with(self, attribute: str, key: str) -> list[CredentialDesign]:
+        """Designs whose list attribute (``outcomes`` or ``assessed_by``) names ``key``."""
+        return [d for d in self.all(CredentialDesign) if key in getattr(d, attribute)]
+
+
+def load_index(session: Session) -> Index:
+    entities: list[Entity] = EntityRepository(session).list()
+    return Index(entities)
+
+
+def find_by_wikibase_id(session: Session, wikibase_id: str) -> str | None:
+    """The LEADS key of the entity with this Wikibase id (Q…), so Wikibase-style entity URIs resolve too."""
+    return session.scalars(select(EntityRow.key).where(EntityRow.wikibase_id == wikibase_id)).first()
