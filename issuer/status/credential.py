@@ -1,0 +1,143 @@
+"""The ``BitstringStatusListCredential`` (unsigned; the caller signs it) and the verifier's status check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from issuer.errors import IssuerError
+from issuer.status.allocation import StatusListState
+from issuer.status.bitstring import MIN_LENGTH, Bitstring
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+DEFAULT_TTL_MS = 300_000  # the specification's default; the HTTP Cache-Control max-age should not exceed it
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def status_list_credential(
+    state: StatusListState,
+    *,
+    list_url: str,
+    issuer: str,
+    valid_from: datetime,
+    valid_until: datetime | None = None,
+) -> dict[str, Any]:
+    """The status list as an unsigned VC 2.0 credential whose ``id`` is the URL the entries point at."""
+    doc: dict[str, Any] = {
+        "@context": [VC_V2],
+        "id": list_url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer,
+        "validFrom": _stamp(valid_from),
+        "credentialSubject": {
+            "id": f"{list_url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": state.purpose.value,
+            "encodedList": state.bits.encode(),
+        },
+    }
+    if valid_until is not None:
+        doc["validUntil"] = _stamp(valid_until)
+    return doc
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    """What one ``credentialStatus`` entry says: ``valid`` is False when the bit is set (revoked / suspended)."""
+
+    purpose: str
+    index: int
+    list_url: str
+    status: int
+    valid: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"purpose": self.purpose, "index": self.index, "statusListCredential": self.list_url,
+                "status": self.status, "valid": self.valid}
+
+    @property
+    def message(self) -> str:
+        if self.valid:
+            return f"{self.purpose}: not set (index {self.index})"
+        return {"revocation": "revoked", "suspension": "suspended"}.get(self.purpose, f"{self.purpose} set")
+
+
+Fetcher = Callable[[str], Mapping[str, Any]]
+ListVerifier = Callable[[Mapping[str, Any]], None]  # raises IssuerError when the list credential's proof fails
+
+
+def _entries(credential: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    raw = credential.get("credentialStatus")
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list) else [raw]
+    return [e for e in items if isinstance(e, Mapping) and "BitstringStatusListEntry" in _types(e)]
+
+
+def _types(node: Mapping[str, Any]) -> list[str]:
+    value = node.get("type", [])
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+class BitstringStatusChecker:
+    """Reads every ``BitstringStatusListEntry`` of a credential, following the specification's validate algorithm.
+
+    ``fetch`` dereferences ``statusListCredential`` (an httpx client, or the local store); ``verify_list`` checks
+    the list credential's proof and raises if it fails. Both are injected so that verification needs no network
+    in tests and no server for credentials issued by this installation.
+    """
+
+    def __init__(self, fetch: Fetcher, verify_list: ListVerifier, *, min_length: int = MIN_LENGTH) -> None:
+        self.fetch = fetch
+        self.verify_list = verify_list
+        self.min_length = min_length
+
+    def check(self, credential: Mapping[str, Any]) -> list[StatusResult]:
+        results = []
+        lists: dict[str, tuple[Mapping[str, Any], Bitstring]] = {}
+        for entry in _entries(credential):
+            purpose = entry.get("statusPurpose")
+            url = entry.get("statusListCredential")
+            raw_index = entry.get("statusListIndex")
+            if not isinstance(purpose, str) or not isinstance(url, str) or not isinstance(raw_index, str) \
+                    or not raw_index.isdigit():
+                raise IssuerError("credentialStatus entry needs statusPurpose, statusListCredential and a "
+                                  "base-10 string statusListIndex", code="status_malformed")
+            size = entry.get("statusSize", 1)
+            if size != 1:
+                raise IssuerError(f"statusSize {size} is not supported (only 1)", code="status_malformed")
+            if url not in lists:
+                lists[url] = self._load(url)
+            list_credential, bits = lists[url]
+            subject = list_credential.get("credentialSubject", {})
+            purposes = subject.get("statusPurpose") if isinstance(subject, Mapping) else None
+            purposes = [purposes] if isinstance(purposes, str) else list(purposes or [])
+            if purpose not in purposes:
+                raise IssuerError(f"the status list {url} is for {purposes}, not {purpose!r}",
+                                  code="status_verification")
+            index = int(raw_index)
+            status = int(bits.get(index))
+            results.append(StatusResult(purpose, index, url, status, status == 0))
+        return results
+
+    def _load(self, url: str) -> tuple[Mapping[str, Any], Bitstring]:
+        try:
+            doc = self.fetch(url)
+        except IssuerError:
+            raise
+        except Exception as exc:  # any transport failure is a retrieval error, reported as such
+            raise IssuerError(f"could not fetch the status list {url}: {exc}", code="status_retrieval",
+                              status=502) from None
+        if "BitstringStatusListCredential" not in _types(doc):
+            raise IssuerError(f"{url} is not a BitstringStatusListCredential", code="status_verification")
+        self.verify_list(doc)
+        subject = doc.get("credentialSubject")
+        encoded = subject.get("encodedList") if isinstance(subject, Mapping) else None
+        if not isinstance(encoded, str):
+            raise IssuerError(f"{url} has no credentialSubject.encodedList", code="status_malformed")
+        return doc, Bitstring.decode(encoded, min_length=self.min_length)
