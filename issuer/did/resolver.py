@@ -1,0 +1,90 @@
+"""DID resolution: did:key locally, did:web over an injectable httpx client, plus locally known documents.
+
+The bridge registers the DID documents it serves itself (``known``), so verifying its own credentials needs no HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from issuer.did.key import resolve_did_key
+from issuer.did.web import did_web_to_url
+from issuer.errors import DidResolutionFailed
+
+
+class DidResolver:
+    def __init__(
+        self,
+        *,
+        client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        known: dict[str, dict[str, Any]] | None = None,
+        insecure_hosts: tuple[str, ...] = (),
+        timeout: float = 10.0,
+    ) -> None:
+        self._client = client
+        self._transport = transport
+        self._timeout = timeout
+        self.known: dict[str, dict[str, Any]] = dict(known or {})
+        self.insecure_hosts = insecure_hosts
+
+    def add(self, document: dict[str, Any]) -> None:
+        """Register a DID document (e.g. one this installation serves)."""
+        self.known[str(document["id"])] = document
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        bare = did.split("#", 1)[0]
+        if bare in self.known:
+            return self.known[bare]
+        if bare.startswith("did:key:"):
+            return resolve_did_key(bare)
+        if bare.startswith("did:web:"):
+            return self._fetch_web(bare)
+        method = ":".join(bare.split(":")[:2])
+        raise DidResolutionFailed(f"Cannot resolve {bare!r}: DID method {method!r} is not supported "
+                                  "(supported: did:key, did:web)")
+
+    def _fetch_web(self, did: str) -> dict[str, Any]:
+        url = did_web_to_url(did, insecure_hosts=self.insecure_hosts)
+        client = self._client or httpx.Client(transport=self._transport, timeout=self._timeout)
+        try:
+            response = client.get(url, headers={"Accept": "application/did+json, application/json"})
+        except httpx.HTTPError as exc:
+            raise DidResolutionFailed(f"Cannot fetch the DID document of {did} from {url}: {exc}") from None
+        finally:
+            if self._client is None:
+                client.close()
+        if response.status_code != 200:
+            raise DidResolutionFailed(f"{url} answered HTTP {response.status_code} for the DID document of {did}")
+        try:
+            doc = response.json()
+        except ValueError:
+            raise DidResolutionFailed(f"{url} did not return JSON for {did}") from None
+        if not isinstance(doc, dict) or doc.get("id") != did:
+            raise DidResolutionFailed(f"The document at {url} is not the DID document of {did} (its id differs)")
+        return doc
+
+    def verification_method(self, vm_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The verification method and the DID document that contains it."""
+        doc = self.resolve(vm_id)
+        did = str(doc["id"])
+        for method in doc.get("verificationMethod", []) or []:
+            if isinstance(method, dict) and _absolute(str(method.get("id", "")), did) == vm_id:
+                return method, doc
+        raise DidResolutionFailed(f"The DID document of {did} has no verification method {vm_id}")
+
+
+def _absolute(ref: str, did: str) -> str:
+    return did + ref if ref.startswith("#") else ref
+
+
+def authorised_for(doc: dict[str, Any], vm_id: str, relationship: str) -> bool:
+    """True when ``vm_id`` is listed (by reference or embedded) under ``relationship`` in the DID document."""
+    did = str(doc.get("id", ""))
+    for entry in doc.get(relationship, []) or []:
+        ref = entry.get("id") if isinstance(entry, dict) else entry
+        if isinstance(ref, str) and _absolute(ref, did) == vm_id:
+            return True
+    return False

@@ -1,0 +1,162 @@
+"""Signing keys kept as files in the data directory: generated at first use, mode 0600, optionally encrypted.
+
+Layout of ``directory``: one PKCS#8 PEM per key (``<key_id>.pem``, encrypted with the passphrase when one is set) and
+``keys.json`` listing every key with its creation time and which one is active. Rotation adds a key and makes it
+active; earlier keys stay listed so that DID documents keep their verification methods and earlier credentials
+still verify. A key id is the key's own publicKeyMultibase, so it never changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from issuer.errors import KeyError_
+from issuer.keys.signer import Ed25519Signer, register_signer
+
+INDEX = "keys.json"
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """A key as a DID document needs it: id, public key, when it was made, and whether it signs new credentials."""
+
+    key_id: str
+    public_key_multibase: str
+    created: str
+    active: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key_id": self.key_id,
+            "public_key_multibase": self.public_key_multibase,
+            "created": self.created,
+            "active": self.active,
+        }
+
+
+class FileKeyStore:
+    """A key ring in one directory (one per issuing organisation)."""
+
+    def __init__(self, directory: Path | str, passphrase: str | bytes | None = None) -> None:
+        self.directory = Path(directory)
+        if isinstance(passphrase, str):
+            passphrase = passphrase.encode("utf-8")
+        self._passphrase = passphrase or None
+        self._signers: dict[str, Ed25519Signer] = {}
+
+    # -- public API -------------------------------------------------------------------------------------------
+
+    def active(self) -> Ed25519Signer:
+        """The key that signs new credentials; generated on first use."""
+        with self._locked():
+            index = self._read_index()
+            if not index["keys"]:
+                index = self._add_key(index)
+            return self._load(str(index["active"]))
+
+    def rotate(self) -> Ed25519Signer:
+        """Generate a new active key; earlier keys stay listed (and keep verifying)."""
+        with self._locked():
+            index = self._add_key(self._read_index())
+            return self._load(str(index["active"]))
+
+    def keys(self) -> list[KeyRecord]:
+        """Every key, oldest first, for DID documents (generates the first key if there is none yet)."""
+        self.active()
+        index = self._read_index()
+        return [
+            KeyRecord(k["key_id"], k["public_key_multibase"], k["created"], k["key_id"] == index["active"])
+            for k in index["keys"]
+        ]
+
+    def signer(self, key_id: str) -> Ed25519Signer:
+        """A signer for a given (possibly retired) key."""
+        with self._locked():
+            if key_id not in {k["key_id"] for k in self._read_index()["keys"]}:
+                raise KeyError_(f"No key {key_id!r} in {self.directory}", status=404)
+            return self._load(key_id)
+
+    # -- files ------------------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _read_index(self) -> dict[str, Any]:
+        path = self.directory / INDEX
+        if not path.exists():
+            return {"active": None, "keys": []}
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+    def _write_private(self, path: Path, data: bytes) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+
+    def _add_key(self, index: dict[str, Any]) -> dict[str, Any]:
+        key = Ed25519PrivateKey.generate()
+        signer = Ed25519Signer(key)
+        encryption: serialization.KeySerializationEncryption = (
+            serialization.BestAvailableEncryption(self._passphrase)
+            if self._passphrase
+            else serialization.NoEncryption()
+        )
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+        self._write_private(self.directory / f"{signer.key_id}.pem", pem)
+        created = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        index["keys"].append(
+            {"key_id": signer.key_id, "public_key_multibase": signer.public_key_multibase, "created": created,
+             "encrypted": bool(self._passphrase)}
+        )
+        index["active"] = signer.key_id
+        self._write_private(self.directory / INDEX, json.dumps(index, indent=2).encode("utf-8"))
+        self._signers[signer.key_id] = signer
+        return index
+
+    def _load(self, key_id: str) -> Ed25519Signer:
+        cached = self._signers.get(key_id)
+        if cached is not None:
+            return cached
+        path = self.directory / f"{key_id}.pem"
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=self._passphrase)
+        except FileNotFoundError:
+            raise KeyError_(f"Key file {path} is missing; restore it from a backup", status=500) from None
+        except (TypeError, ValueError) as exc:
+            raise KeyError_(
+                f"Cannot read key file {path}: {exc}. If the key is encrypted, set the right passphrase "
+                "(LEADS_KEY_PASSPHRASE); if it is not, unset it.",
+                status=500,
+            ) from None
+        if not isinstance(key, Ed25519PrivateKey):
+            raise KeyError_(f"Key file {path} does not hold an Ed25519 key", status=500)
+        signer = Ed25519Signer(key, key_id)
+        if signer.public_key_multibase != key_id:
+            raise KeyError_(f"Key file {path} holds a different key than its name says", status=500)
+        self._signers[key_id] = signer
+        return signer
+
+
+register_signer("file", lambda directory, passphrase=None: FileKeyStore(directory, passphrase).active())

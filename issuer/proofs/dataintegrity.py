@@ -1,0 +1,177 @@
+"""Data Integrity ``eddsa-rdfc-2022`` (W3C vc-di-eddsa): sign and verify embedded proofs.
+
+Signing hashes the RDFC-1.0 canonical form of the proof configuration and of the document (SHA-256 each, proof hash
+first) and signs the 64 bytes with Ed25519; ``proofValue`` is ``z`` + base58btc(signature). A document whose
+contexts do not define a term is refused before signing (``UndefinedTerm``), and so is a term that only the VC 2.0
+``issuer-dependent`` fallback vocabulary catches: that is almost always a misspelt property.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from issuer.canon import Canonicaliser, get_canonicaliser
+from issuer.errors import IssuerError, ProofInvalid, UndefinedTerm
+from issuer.jsonld.loader import ContextLoader
+from issuer.keys.multikey import b58encode, multibase_decode
+from issuer.keys.signer import Signer, verify_ed25519
+
+PROOF_TYPE = "DataIntegrityProof"
+CRYPTOSUITE = "eddsa-rdfc-2022"
+CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+ISSUER_DEPENDENT = "<https://www.w3.org/ns/credentials/issuer-dependent#"
+
+
+def xsd_datetime(value: datetime | str) -> str:
+    """``2024-05-01T10:00:00Z`` (UTC, seconds) from a datetime; strings pass through."""
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        raise IssuerError("created must be a timezone-aware datetime", code="naive_datetime")
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _contexts(document: dict[str, Any]) -> list[Any]:
+    ctx = document.get("@context")
+    if ctx is None:
+        raise IssuerError("The document has no @context; a credential needs one", code="no_context", status=422)
+    return list(ctx) if isinstance(ctx, list) else [ctx]
+
+
+def with_data_integrity_context(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the Data Integrity context when the document's contexts do not define DataIntegrityProof (VC 1.1)."""
+    contexts = _contexts(document)
+    if CREDENTIALS_V2 in contexts or DATA_INTEGRITY_V2 in contexts:
+        return document
+    return {**document, "@context": [*contexts, DATA_INTEGRITY_V2]}
+
+
+def _hash_data(
+    document: dict[str, Any], proof_config: dict[str, Any], canon: Canonicaliser, *, strict: bool
+) -> bytes:
+    doc_canon = canon.canonicalize(document)
+    if strict and ISSUER_DEPENDENT in doc_canon:
+        term = doc_canon.split(ISSUER_DEPENDENT, 1)[1].split(">", 1)[0]
+        raise UndefinedTerm(
+            f"The term {term!r} is not defined by the document's contexts (VC 2.0 would file it under its "
+            "'issuer-dependent' vocabulary). Fix its spelling or use a term the contexts define.",
+            details={"term": term},
+        )
+    proof_canon = canon.canonicalize(proof_config)
+    return hashlib.sha256(proof_canon.encode("utf-8")).digest() + hashlib.sha256(doc_canon.encode("utf-8")).digest()
+
+
+def sign(
+    document: dict[str, Any],
+    signer: Signer,
+    verification_method: str,
+    *,
+    created: datetime | str,
+    proof_purpose: str = "assertionMethod",
+    canonicaliser: Canonicaliser | None = None,
+    loader: ContextLoader | None = None,
+    strict: bool = True,
+) -> dict[str, Any]:
+    """Return a copy of ``document`` with an eddsa-rdfc-2022 DataIntegrityProof added."""
+    if signer.algorithm != "Ed25519":
+        raise IssuerError(f"eddsa-rdfc-2022 needs an Ed25519 signer, not {signer.algorithm}", code="wrong_key")
+    canon = canonicaliser or get_canonicaliser(loader=loader)
+    unsecured = with_data_integrity_context({k: v for k, v in document.items() if k != "proof"})
+    proof: dict[str, Any] = {
+        "type": PROOF_TYPE,
+        "cryptosuite": CRYPTOSUITE,
+        "created": xsd_datetime(created),
+        "verificationMethod": verification_method,
+        "proofPurpose": proof_purpose,
+    }
+    config = {**proof, "@context": unsecured["@context"]}
+    proof["proofValue"] = "z" + b58encode(signer.sign(_hash_data(unsecured, config, canon, strict=strict)))
+    existing = document.get("proof")
+    signed = copy.deepcopy(unsecured)
+    if existing is None:
+        signed["proof"] = proof
+    else:
+        signed["proof"] = [*(existing if isinstance(existing, list) else [existing]), proof]
+    return signed
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    ok: bool
+    message: str
+    verification_method: str = ""
+    proof_purpose: str = ""
+    created: str = ""
+
+
+def proofs_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    proof = document.get("proof")
+    if proof is None:
+        return []
+    items = proof if isinstance(proof, list) else [proof]
+    return [p for p in items if isinstance(p, dict)]
+
+
+def verify(
+    document: dict[str, Any],
+    public_key_multibase: str,
+    *,
+    proof: dict[str, Any] | None = None,
+    canonicaliser: Canonicaliser | None = None,
+    loader: ContextLoader | None = None,
+) -> ProofResult:
+    """Check one eddsa-rdfc-2022 proof (the only one, or ``proof``) against a public key; never raises for bad input."""
+    proofs = proofs_of(document)
+    if proof is None:
+        if len(proofs) != 1:
+            return ProofResult(False, f"expected one proof, found {len(proofs)}")
+        proof = proofs[0]
+    vm = str(proof.get("verificationMethod", ""))
+    purpose = str(proof.get("proofPurpose", ""))
+    created = str(proof.get("created", ""))
+
+    def result(ok: bool, message: str) -> ProofResult:
+        return ProofResult(ok, message, vm, purpose, created)
+
+    if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
+        return result(False, f"unsupported proof {proof.get('type')}/{proof.get('cryptosuite')}; "
+                             f"this verifier checks {PROOF_TYPE}/{CRYPTOSUITE}")
+    value = proof.get("proofValue")
+    if not isinstance(value, str):
+        return result(False, "the proof has no proofValue")
+    try:
+        signature = multibase_decode(value)
+    except IssuerError as exc:
+        return result(False, f"proofValue is not base58btc multibase: {exc.message}")
+    if len(signature) != 64:
+        return result(False, f"proofValue decodes to {len(signature)} bytes; an Ed25519 signature has 64")
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    options = {k: v for k, v in proof.items() if k != "proofValue"}
+    doc_contexts = _contexts(unsecured)
+    if "@context" in options:
+        proof_contexts = options["@context"] if isinstance(options["@context"], list) else [options["@context"]]
+        if doc_contexts[: len(proof_contexts)] != proof_contexts:
+            return result(False, "the proof's @context does not match the start of the document's @context")
+    config = {**options, "@context": unsecured["@context"]}
+    canon = canonicaliser or get_canonicaliser(loader=loader)
+    try:
+        data = _hash_data(unsecured, config, canon, strict=False)
+    except IssuerError as exc:
+        return result(False, f"the credential cannot be canonicalised: {exc.message}")
+    try:
+        valid = verify_ed25519(public_key_multibase, signature, data)
+    except IssuerError as exc:
+        return result(False, f"unusable public key: {exc.message}")
+    if not valid:
+        return result(False, "the signature does not match the credential: it was changed after signing, "
+                             "or signed with another key")
+    return result(True, f"eddsa-rdfc-2022 signature by {vm} is valid")
+
+
+__all__ = ["ProofResult", "proofs_of", "sign", "verify", "with_data_integrity_context", "xsd_datetime"]
+_ = ProofInvalid

@@ -1,0 +1,93 @@
+"""VC-JOSE (W3C VC-JOSE-COSE): a credential secured as a compact JWS, ``typ: vc+jwt``, ``cty: vc``, alg ``Ed25519``.
+
+The payload is the credential itself. Signing goes through the ``Signer`` protocol (so an HSM key works too) and
+builds the compact serialisation directly; verification uses joserfc, accepting ``Ed25519`` and the older ``EdDSA``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import OKPKey
+
+from issuer.errors import IssuerError, ProofInvalid
+from issuer.keys.multikey import decode_public_key
+from issuer.keys.signer import Signer
+
+TYP = "vc+jwt"
+CTY = "vc"
+ALGORITHMS = ("Ed25519", "EdDSA")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_jwt(credential: dict[str, Any], signer: Signer, verification_method: str) -> str:
+    """The credential as a compact JWS; ``kid`` is the verification method id."""
+    if signer.algorithm != "Ed25519":
+        raise IssuerError(f"VC-JOSE here signs with Ed25519, not {signer.algorithm}", code="wrong_key")
+    if "proof" in credential:
+        raise IssuerError("A VC-JOSE credential must not carry an embedded proof; remove 'proof' first",
+                          code="proof_present", status=422)
+    header = {"alg": "Ed25519", "typ": TYP, "cty": CTY, "kid": verification_method}
+    signing_input = (
+        _b64(json.dumps(header, separators=(",", ":")).encode())
+        + "."
+        + _b64(json.dumps(credential, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    )
+    return signing_input + "." + _b64(signer.sign(signing_input.encode("ascii")))
+
+
+@dataclass(frozen=True)
+class JwtParts:
+    header: dict[str, Any]
+    payload: dict[str, Any]
+
+
+def peek(token: str) -> JwtParts:
+    """Header and payload without checking the signature (to find the key); ProofInvalid when malformed."""
+    parts = token.strip().split(".")
+    if len(parts) != 3:
+        raise ProofInvalid("Not a compact JWS: expected three dot-separated parts")
+    try:
+        header = json.loads(_unb64(parts[0]))
+        payload = json.loads(_unb64(parts[1]))
+    except ValueError as exc:
+        raise ProofInvalid(f"The JWT header or payload is not base64url JSON: {exc}") from None
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise ProofInvalid("The JWT header and payload must be JSON objects")
+    return JwtParts(header, payload)
+
+
+def verify_jwt(token: str, public_key_multibase: str) -> dict[str, Any]:
+    """The credential when the JWS verifies with the key; ProofInvalid (naming why) otherwise."""
+    parts = peek(token)
+    alg = parts.header.get("alg")
+    if alg not in ALGORITHMS:
+        raise ProofInvalid(f"JWT alg {alg!r} is not accepted; use Ed25519 (or EdDSA)")
+    if parts.header.get("typ") not in (TYP, "application/vc+jwt"):
+        raise ProofInvalid(f"JWT typ {parts.header.get('typ')!r} is not {TYP!r}")
+    key = OKPKey.import_key(
+        {"kty": "OKP", "crv": "Ed25519", "x": _b64(decode_public_key(public_key_multibase))}
+    )
+    try:
+        with warnings.catch_warnings():  # joserfc flags EdDSA as deprecated (RFC 9864); we still accept it
+            warnings.filterwarnings("ignore", message="EdDSA is deprecated")
+            jws.deserialize_compact(token.strip(), key, algorithms=[str(alg)])
+    except JoseError as exc:
+        raise ProofInvalid(f"The JWT signature does not verify: {exc.error}") from None
+    return parts.payload
+
+
+__all__ = ["ALGORITHMS", "CTY", "TYP", "JwtParts", "peek", "sign_jwt", "verify_jwt"]

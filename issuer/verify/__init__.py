@@ -1,0 +1,22 @@
+"""Verification of credentials: a report listing every check with its outcome."""
+
+from issuer.verify.engine import (
+    ShapeChecker,
+    StatusChecker,
+    check_shape,
+    check_status,
+    check_validity,
+    verify_credential,
+)
+from issuer.verify.report import Check, VerificationReport
+
+__all__ = [
+    "Check",
+    "ShapeChecker",
+    "StatusChecker",
+    "VerificationReport",
+    "check_shape",
+    "check_status",
+    "check_validity",
+    "verify_credential",
+]

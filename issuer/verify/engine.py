@@ -1,0 +1,281 @@
+"""Verify a credential (Data Integrity JSON or a VC-JOSE JWT) and say, check by check, what holds.
+
+Checks, in order: ``proof`` (the signature), ``proof_purpose`` (assertionMethod, and the key is authorised for it in
+the issuer's DID document), ``issuer`` (the signing key belongs to the credential's issuer DID, which resolves),
+``validity`` (validFrom/validUntil, VC 1.1 issuanceDate/expirationDate), ``status`` (through an injected status
+checker) and ``shape`` (through an injected shape checker). Status and shape checking live elsewhere (issuer/status,
+issuer/shacl) and are passed in, so this module stays free of storage and of SHACL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+from issuer.canon import Canonicaliser
+from issuer.did.resolver import DidResolver, authorised_for
+from issuer.errors import IssuerError
+from issuer.jsonld.loader import ContextLoader
+from issuer.proofs import dataintegrity, jose
+from issuer.verify.report import Check, VerificationReport
+
+CheckResult = tuple[bool, str]
+
+
+@runtime_checkable
+class StatusChecker(Protocol):
+    """Checks one ``credentialStatus`` entry; returns (ok, message), e.g. (False, "revoked on 2025-01-02")."""
+
+    def check(self, credential: dict[str, Any], entry: dict[str, Any]) -> CheckResult: ...
+
+
+@runtime_checkable
+class ShapeChecker(Protocol):
+    """Checks the credential against its shapes or schema; returns (ok, message)."""
+
+    def check(self, credential: dict[str, Any]) -> CheckResult: ...
+
+
+StatusLike = StatusChecker | Callable[[dict[str, Any], dict[str, Any]], CheckResult]
+ShapeLike = ShapeChecker | Callable[[dict[str, Any]], CheckResult]
+
+SUPPORTED_KEY_TYPES = ("Multikey", "Ed25519VerificationKey2020")
+
+
+def _issuer_id(credential: dict[str, Any]) -> str:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else ""
+
+
+def _public_key(method: dict[str, Any]) -> str:
+    if method.get("type") not in SUPPORTED_KEY_TYPES or not isinstance(method.get("publicKeyMultibase"), str):
+        raise IssuerError(
+            f"verification method {method.get('id')} is a {method.get('type')}; "
+            f"expected {' or '.join(SUPPORTED_KEY_TYPES)} with publicKeyMultibase",
+            code="unsupported_key",
+        )
+    return str(method["publicKeyMultibase"])
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def check_validity(credential: dict[str, Any], now: datetime) -> Check:
+    starts = [("validFrom", credential.get("validFrom")), ("issuanceDate", credential.get("issuanceDate"))]
+    ends = [("validUntil", credential.get("validUntil")), ("expirationDate", credential.get("expirationDate"))]
+    for name, raw in starts + ends:
+        if raw is not None and _parse_time(raw) is None:
+            return Check.failed("validity", f"{name} {raw!r} is not a date-time (e.g. 2025-01-31T00:00:00Z)")
+    for name, raw in starts:
+        start = _parse_time(raw)
+        if start is not None and now < start:
+            return Check.failed("validity", f"not valid yet: {name} is {raw}")
+    for name, raw in ends:
+        end = _parse_time(raw)
+        if end is not None and now >= end:
+            return Check.failed("validity", f"expired: {name} was {raw}")
+    if not any(raw for _, raw in starts + ends):
+        return Check.passed("validity", "no validity period is stated")
+    return Check.passed("validity", f"valid on {now.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}")
+
+
+def _call(checker: Any, *args: Any) -> CheckResult:
+    fn = checker.check if hasattr(checker, "check") else checker
+    outcome = fn(*args)
+    if isinstance(outcome, bool):
+        return outcome, "ok" if outcome else "failed"
+    ok, message = outcome
+    return bool(ok), str(message)
+
+
+def check_status(credential: dict[str, Any], checker: StatusLike | None, *, require: bool) -> Check:
+    raw = credential.get("credentialStatus")
+    if raw is None:
+        return Check.skipped("status", "the credential has no credentialStatus (it cannot be revoked)")
+    entries = raw if isinstance(raw, list) else [raw]
+    if checker is None:
+        message = "the credential has a credentialStatus, but no status checker is configured"
+        return Check.failed("status", message) if require else Check.skipped("status", message)
+    messages = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            return Check.failed("status", "credentialStatus entries must be objects")
+        try:
+            ok, message = _call(checker, credential, entry)
+        except IssuerError as exc:
+            return Check.failed("status", f"status could not be checked: {exc.message}")
+        if not ok:
+            return Check.failed("status", message)
+        messages.append(message)
+    return Check.passed("status", "; ".join(messages))
+
+
+def check_shape(credential: dict[str, Any], checker: ShapeLike | None) -> Check:
+    if checker is None:
+        return Check.skipped("shape", "no shape checker configured")
+    try:
+        ok, message = _call(checker, credential)
+    except IssuerError as exc:
+        return Check.failed("shape", exc.message)
+    return Check.passed("shape", message) if ok else Check.failed("shape", message)
+
+
+def _key_checks(
+    report: VerificationReport, resolver: DidResolver, credential: dict[str, Any], vm_id: str, purpose: str
+) -> str | None:
+    """Resolve the key; add the proof_purpose and issuer checks. Returns the public key, or None (proof fails)."""
+    issuer = _issuer_id(credential)
+    try:
+        method, did_doc = resolver.verification_method(vm_id)
+        public_key = _public_key(method)
+    except IssuerError as exc:
+        report.checks.append(Check.failed("proof_purpose", f"cannot check: {exc.message}"))
+        report.checks.append(Check.failed("issuer", f"the signing key {vm_id} cannot be resolved: {exc.message}"))
+        return None
+    if purpose != "assertionMethod":
+        report.checks.append(Check.failed("proof_purpose", f"proofPurpose is {purpose!r}, not 'assertionMethod'"))
+    elif not authorised_for(did_doc, vm_id, "assertionMethod"):
+        report.checks.append(Check.failed(
+            "proof_purpose", f"{vm_id} is not listed under assertionMethod in {did_doc.get('id')}'s DID document"))
+    else:
+        report.checks.append(Check.passed("proof_purpose", f"assertionMethod, authorised in {did_doc.get('id')}"))
+    if not issuer:
+        report.checks.append(Check.failed("issuer", "the credential names no issuer"))
+    elif issuer != did_doc.get("id") or method.get("controller", issuer) != issuer:
+        report.checks.append(Check.failed(
+            "issuer", f"the signing key {vm_id} belongs to {did_doc.get('id')}, not to the issuer {issuer}"))
+    else:
+        report.checks.append(Check.passed("issuer", f"issuer {issuer} resolved; it controls the signing key"))
+    return public_key
+
+
+def verify_credential(
+    doc_or_jwt: dict[str, Any] | str | bytes,
+    *,
+    resolver: DidResolver,
+    now: datetime,
+    status_checker: StatusLike | None = None,
+    shape_checker: ShapeLike | None = None,
+    canonicaliser: Canonicaliser | None = None,
+    loader: ContextLoader | None = None,
+    require_status: bool = True,
+) -> VerificationReport:
+    """Verify and report every check; a tampered credential fails the ``proof`` check (and says so)."""
+    if isinstance(doc_or_jwt, bytes):
+        doc_or_jwt = doc_or_jwt.decode("utf-8", errors="replace")
+    if isinstance(doc_or_jwt, str):
+        text = doc_or_jwt.strip()
+        if text.startswith("{"):
+            try:
+                doc_or_jwt = json.loads(text)
+            except ValueError as exc:
+                report = VerificationReport("unknown")
+                report.checks.append(Check.failed("format", f"not valid JSON: {exc}"))
+                return report
+        else:
+            return _verify_jwt(text, resolver, now, status_checker, shape_checker, require_status)
+    if not isinstance(doc_or_jwt, dict):
+        report = VerificationReport("unknown")
+        report.checks.append(Check.failed("format", "a credential must be a JSON object or a JWT"))
+        return report
+    return _verify_data_integrity(
+        doc_or_jwt, resolver, now, status_checker, shape_checker, canonicaliser, loader, require_status
+    )
+
+
+def _finish(
+    report: VerificationReport,
+    credential: dict[str, Any],
+    now: datetime,
+    status_checker: StatusLike | None,
+    shape_checker: ShapeLike | None,
+    require_status: bool,
+) -> VerificationReport:
+    report.checks.append(check_validity(credential, now))
+    report.checks.append(check_status(credential, status_checker, require=require_status))
+    report.checks.append(check_shape(credential, shape_checker))
+    return report
+
+
+def _verify_data_integrity(
+    credential: dict[str, Any],
+    resolver: DidResolver,
+    now: datetime,
+    status_checker: StatusLike | None,
+    shape_checker: ShapeLike | None,
+    canonicaliser: Canonicaliser | None,
+    loader: ContextLoader | None,
+    require_status: bool,
+) -> VerificationReport:
+    report = VerificationReport("data-integrity", credential=credential)
+    proofs = dataintegrity.proofs_of(credential)
+    if not proofs:
+        report.checks.append(Check.failed("proof", "the credential has no proof (it is not signed)"))
+        return _finish(report, credential, now, status_checker, shape_checker, require_status)
+    proof = proofs[0]
+    vm_id = str(proof.get("verificationMethod", ""))
+    purpose = str(proof.get("proofPurpose", ""))
+    key_checks = VerificationReport("data-integrity")
+    public_key = _key_checks(key_checks, resolver, credential, vm_id, purpose)
+    if public_key is None:
+        report.checks.append(Check.failed("proof", f"the key {vm_id} could not be obtained"))
+    else:
+        failures = []
+        for each in proofs:
+            if each.get("verificationMethod") != vm_id:
+                continue  # other proofs (other signers) are not this verifier's business
+            result = dataintegrity.verify(
+                credential, public_key, proof=each, canonicaliser=canonicaliser, loader=loader
+            )
+            if not result.ok:
+                failures.append(result.message)
+        if failures:
+            report.checks.append(Check.failed("proof", failures[0]))
+        else:
+            report.checks.append(Check.passed("proof", f"eddsa-rdfc-2022 signature by {vm_id} is valid"))
+    report.checks.extend(key_checks.checks)
+    return _finish(report, credential, now, status_checker, shape_checker, require_status)
+
+
+def _verify_jwt(
+    token: str,
+    resolver: DidResolver,
+    now: datetime,
+    status_checker: StatusLike | None,
+    shape_checker: ShapeLike | None,
+    require_status: bool,
+) -> VerificationReport:
+    report = VerificationReport("vc-jose")
+    try:
+        parts = jose.peek(token)
+    except IssuerError as exc:
+        report.checks.append(Check.failed("format", exc.message))
+        return report
+    credential = parts.payload
+    report.credential = credential
+    vm_id = str(parts.header.get("kid", ""))
+    key_checks = VerificationReport("vc-jose")
+    public_key = _key_checks(key_checks, resolver, credential, vm_id, "assertionMethod") if vm_id else None
+    if not vm_id:
+        report.checks.append(Check.failed("proof", "the JWT header has no kid naming the signing key"))
+    elif public_key is None:
+        report.checks.append(Check.failed("proof", f"the key {vm_id} could not be obtained"))
+    else:
+        try:
+            jose.verify_jwt(token, public_key)
+            report.checks.append(Check.passed("proof", f"{parts.header.get('alg')} JWS signature by {vm_id} is valid"))
+        except IssuerError as exc:
+            report.checks.append(Check.failed("proof", exc.message))
+    report.checks.extend(key_checks.checks)
+    return _finish(report, credential, now, status_checker, shape_checker, require_status)
