@@ -1,0 +1,1 @@
+"""Course skeletons in Moodle and Open edX, generated from a credential design (issue 6)."""

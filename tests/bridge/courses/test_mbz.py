@@ -1,0 +1,85 @@
+"""The Moodle backup checked against what Moodle's restore reads (tests/bridge/courses/mbz_check.py)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+import pytest
+
+from bridge.courses.moodle.backup import NULL, backup_files, build_mbz
+from bridge.courses.outline import CourseOutline
+from tests.bridge.courses.mbz_check import check_mbz, read_mbz
+
+WHEN = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def files(pilot_outline: CourseOutline) -> dict[str, bytes]:
+    return read_mbz(build_mbz(pilot_outline, WHEN))
+
+
+def test_restore_reads_every_file_it_needs(files: dict[str, bytes]) -> None:
+    assert check_mbz(files) == []
+
+
+def test_deterministic(pilot_outline: CourseOutline) -> None:
+    assert build_mbz(pilot_outline, WHEN) == build_mbz(pilot_outline, WHEN)
+
+
+def test_checker_catches_what_restore_would_fail_on(files: dict[str, bytes]) -> None:
+    broken = dict(files)
+    del broken["activities/lti_102/grades.xml"]
+    del broken["course/roles.xml"]
+    problems = check_mbz(broken)
+    assert any("activities/lti_102/grades.xml: missing" in p for p in problems)
+    assert any("course/roles.xml: missing" in p for p in problems)
+    bad_seq = dict(files)
+    bad_seq["sections/section_11/section.xml"] = files["sections/section_11/section.xml"].replace(
+        b"<sequence></sequence>", b"<sequence>999</sequence>")
+    assert any("999" in p for p in check_mbz(bad_seq))
+    stray = dict(files, **{"activities/lti_999/lti.xml": b"<activity/>"})
+    assert any("stray" in p for p in check_mbz(stray))
+
+
+def test_sections_and_lti_activities(files: dict[str, bytes], pilot_outline: CourseOutline) -> None:
+    info = ET.fromstring(files["moodle_backup.xml"]).find("information")
+    assert info is not None
+    sections = info.findall("contents/sections/section")
+    assert len(sections) == len(pilot_outline.sections) + 1  # plus Moodle's section 0
+    acts = info.findall("contents/activities/activity")
+    assert [a.findtext("modulename") for a in acts] == ["lti"] * 4
+    lti = ET.fromstring(files["activities/lti_101/lti.xml"]).find("lti")
+    assert lti is not None
+    assert lti.findtext("toolurl") == "https://leads.example.org/lti/launch"
+    assert lti.findtext("typeid") == "0"  # matched to the site's LTI 1.3 tool by URL/domain
+    assert lti.findtext("grade") == "100"
+    assert lti.findtext("instructorcustomparameters") == (
+        "leads_assessment=glam-as-rights-quiz\nleads_design=glam-mc-rights")
+    section = ET.fromstring(files["sections/section_12/section.xml"])
+    assert section.findtext("name") == "Copyright and licensing assessment (Applies)"
+    assert "Determine the copyright status" in (section.findtext("summary") or "")
+    assert section.findtext("sequence") == "101"
+
+
+def test_grades_and_completion_from_thresholds(files: dict[str, bytes]) -> None:
+    item = ET.fromstring(files["activities/lti_103/grades.xml"]).find("grade_items/grade_item")
+    assert item is not None
+    assert (item.findtext("grademax"), item.findtext("gradepass")) == ("100.00000", "75.00000")
+    module = ET.fromstring(files["activities/lti_103/module.xml"])
+    assert [module.findtext(t) for t in ("completion", "completiongradeitemnumber", "completionpassgrade")] == [
+        "2", "0", "1"]
+    claim = ET.fromstring(files["activities/lti_104/module.xml"])
+    assert [claim.findtext(t) for t in ("completiongradeitemnumber", "completionview")] == [NULL, "1"]
+    course = ET.fromstring(files["course/course.xml"])
+    assert course.findtext("enablecompletion") == "1" and course.findtext("lang") == "en"
+    completion = ET.fromstring(files["completion.xml"])
+    assert [c.findtext("moduleinstance") for c in completion.findall("course_completion_criteria")] == [
+        "101", "102", "103"]
+    gradebook = ET.fromstring(files["gradebook.xml"])
+    course_item = gradebook.find("grade_items/grade_item")
+    assert course_item is not None and course_item.findtext("gradepass") == "204.00000"  # 0.68 × 300
+
+
+def test_backup_files_order_starts_with_moodle_backup(pilot_outline: CourseOutline) -> None:
+    assert next(iter(backup_files(pilot_outline, WHEN))) == "moodle_backup.xml"
