@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from bridge.cli import data, serve, wikibase
+from bridge.cli import awards, data, serve, wikibase, worker
 
 app = typer.Typer(help="LEADS: competence models → courses → signed certificates.", no_args_is_help=True)
 app.command("serve")(serve.serve)
 app.add_typer(data.app, name="data", help="The local data space: list, validate, load.")
 app.add_typer(wikibase.app, name="wikibase", help="Talk to a Wikibase: bootstrap, push, pull.")
+app.command("worker")(worker.worker)
+app.add_typer(awards.app, name="awards", help="Awards: failed jobs, retry, revoke, CSV import.")

@@ -1,0 +1,31 @@
+"""Award settings from the environment (prefix ``LEADS_AWARDS_``), kept apart from the application settings."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bridge.awards.rules import DEFAULT_PASSING_THRESHOLD, AwardPolicy
+
+
+class AwardSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEADS_AWARDS_", env_file=".env", extra="ignore")
+
+    issuer: str = Field(default="credentials", description="registered issuer name or 'module:factory'")
+    lease_seconds: float = Field(default=120.0, description="how long a claimed job is a worker's own")
+    batch: int = 20
+    max_attempts: int = 8
+    backoff_base_seconds: float = 10.0
+    backoff_max_seconds: float = 3600.0
+    idle_seconds: float = 1.0
+    revoke_on_lower_grade: bool = False
+    trust_course_pass: bool = True
+    default_threshold: float = DEFAULT_PASSING_THRESHOLD
+    webhook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict, description='per LMS source, JSON: {"moodle": "…", "openedx": "…"}')
+    webhook_tolerance_seconds: int = 300
+
+    @property
+    def policy(self) -> AwardPolicy:
+        return AwardPolicy(revoke_on_lower_grade=self.revoke_on_lower_grade, trust_course_pass=self.trust_course_pass,
+                           default_threshold=self.default_threshold)

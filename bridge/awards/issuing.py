@@ -1,0 +1,86 @@
+"""The one door from the award pipeline to credential issuance: an ``Issuer`` protocol and a registry.
+
+Workers call ``Issuer.issue`` outside any database transaction. The call MUST be idempotent on
+``award_id``: a worker killed after signing but before marking its job done is followed by another worker
+that calls ``issue`` again, and must get the same credential back, never a second one.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from bridge.db import Database
+from bridge.errors import LeadsError
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    award_id: str
+    learner: str
+    learner_name: str | None
+    learner_email: str | None
+    design: str
+    achievement: str
+    context: str | None
+    awarded_at: datetime
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    credential_id: str
+
+
+class PermanentIssueError(LeadsError):
+    """Retrying cannot help (bad learner data, unknown design): the job fails at once, visible to admins."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="issue_failed", status=422)
+
+
+@runtime_checkable
+class Issuer(Protocol):
+    def issue(self, request: IssueRequest) -> IssuedCredential:
+        """Sign and store the credential for ``request.award_id``; same award id → same credential."""
+        ...
+
+    def revoke(self, award_id: str, credential_id: str, reason: str) -> None:
+        """Mark the credential revoked (its status list entry); revoking twice is harmless."""
+        ...
+
+
+IssuerFactory = Callable[[Database], Issuer]
+ISSUERS: dict[str, IssuerFactory] = {}
+
+
+def register_issuer(name: str, factory: IssuerFactory) -> None:
+    ISSUERS[name] = factory
+
+
+def _load_builtin() -> bool:
+    importlib.import_module("bridge.awards.issuers")  # registers the built-in issuers
+    return True
+
+
+def load_issuer(spec: str, db: Database) -> Issuer:
+    """A registered name (``credentials``) or ``package.module:factory`` taking the database."""
+    if ":" in spec:
+        module_name, _, attr = spec.partition(":")
+        try:
+            factory: Any = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise LeadsError(f"LEADS_AWARDS_ISSUER={spec!r} cannot be loaded ({exc}); give 'module:factory'",
+                             code="issuer_not_found", status=500) from None
+    elif spec in ISSUERS or (_load_builtin() and spec in ISSUERS):
+        factory = ISSUERS[spec]
+    else:
+        raise LeadsError(f"no issuer named {spec!r}; known: {', '.join(sorted(ISSUERS))}",
+                         code="issuer_not_found", status=500)
+    issuer = factory(db)
+    if not isinstance(issuer, Issuer):
+        raise LeadsError(f"{spec!r} did not return an Issuer (it needs issue() and revoke())",
+                         code="issuer_not_found", status=500)
+    return issuer

@@ -1,0 +1,234 @@
+"""Award use cases: record a grade and decide in one transaction (the outbox), and the admin operations.
+
+Every intake path (AGS, claim link, LMS webhook, CSV) builds ``GradeInput`` values and calls ``record``.
+Inside one transaction: the grade event is stored (once per ``(source, event_id)``), the learner's grades
+are read back, ``rules.decide`` runs, and each new award is inserted together with its issuance job. The
+decision for one learner and design is serialised (an advisory lock on PostgreSQL; SQLite serialises all
+writers), so two grades arriving at once cannot both miss the stack they complete together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bridge.awards.rules import DEFAULT_POLICY, AwardPolicy, AwardRules, Decision, decide, scale
+from bridge.awards.tables import Award, GradeEvent, Job, new_id
+from bridge.dataspace.repository import EntityRepository
+from bridge.db.base import utcnow
+from bridge.errors import LeadsError, NotFound
+
+
+@dataclass(frozen=True)
+class GradeInput:
+    """A grade as an intake path understood it; ``score``/``maximum`` are scaled here, never by the caller."""
+
+    source: str
+    learner: str
+    design: str
+    kind: Literal["score", "course_passed"] = "score"
+    assessment: str | None = None
+    score: float | None = None
+    maximum: float | None = None
+    event_id: str | None = None
+    context: str | None = None
+    learner_name: str | None = None
+    learner_email: str | None = None
+    occurred_at: datetime | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    duplicate: bool
+    decision: Decision
+    awarded: tuple[str, ...] = ()  # award ids created now
+
+
+def load_rules(session: Session, policy: AwardPolicy = DEFAULT_POLICY) -> AwardRules:
+    return AwardRules.from_entities(EntityRepository(session).list(), policy)
+
+
+def _insert(session: Session, table: Any) -> Any:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _lock_learner(session: Session, learner: str, design: str) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.blake2b(f"{learner}\x00{design}".encode(), digest_size=8).digest()
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int.from_bytes(digest, "big", signed=True)})
+
+
+def _check(grade: GradeInput, rules: AwardRules) -> float | None:
+    rules.tree(grade.design)  # unknown design → 404 before anything is stored
+    if grade.kind == "course_passed":
+        return None
+    if not grade.assessment:
+        raise LeadsError("a score needs the assessment it is for", code="invalid_grade", status=422)
+    if grade.assessment not in rules.assessments(grade.design):
+        raise LeadsError(f"'{grade.assessment}' is not an assessment of '{grade.design}'; known: "
+                         f"{', '.join(sorted(rules.assessments(grade.design)))}", code="unknown_assessment",
+                         status=422)
+    return scale(grade.score if grade.score is not None else -1.0, grade.maximum if grade.maximum is not None else 0)
+
+
+def record(session: Session, rules: AwardRules, grade: GradeInput, *, policy: AwardPolicy = DEFAULT_POLICY,
+           max_attempts: int = 8, now: datetime | None = None) -> Outcome:
+    """Store the grade event, decide, and queue issuance, all in the caller's transaction."""
+    now = now or utcnow()
+    percent = _check(grade, rules)
+    _lock_learner(session, grade.learner, grade.design)
+    stmt = _insert(session, GradeEvent).values(
+        source=grade.source, event_id=grade.event_id, kind=grade.kind, learner=grade.learner, design=grade.design,
+        context=grade.context, assessment=grade.assessment, score=grade.score, maximum=grade.maximum,
+        percent=percent, occurred_at=grade.occurred_at or now, received_at=now, payload=grade.payload,
+    ).on_conflict_do_nothing().returning(GradeEvent.id)
+    event_id = session.execute(stmt).scalar_one_or_none()
+    if event_id is None:
+        return Outcome(True, evaluate(session, rules, grade.learner, grade.design, policy=policy))
+    decision = evaluate(session, rules, grade.learner, grade.design, policy=policy)
+    awarded: list[str] = []
+    for achievement in decision.award:
+        award_id = session.execute(_insert(session, Award).values(
+            id=new_id(), learner=grade.learner, learner_name=grade.learner_name, learner_email=grade.learner_email,
+            design=grade.design, achievement=achievement, context=grade.context, state="pending",
+            grade_event_id=event_id, created_at=now,
+        ).on_conflict_do_nothing().returning(Award.id)).scalar_one_or_none()
+        if award_id is not None:
+            session.add(Job(kind="issue", award_id=award_id, payload={}, state="queued", attempts=0,
+                            max_attempts=max_attempts, next_attempt_at=now, created_at=now, updated_at=now))
+            awarded.append(award_id)
+    for achievement, reason in decision.revoke:
+        award = session.scalars(select(Award).where(Award.learner == grade.learner, Award.design == grade.design,
+                                                    Award.achievement == achievement)).one()
+        _queue_revoke(session, award, f"automatic: {reason}", now, max_attempts)
+    session.flush()
+    return Outcome(False, decision, tuple(awarded))
+
+
+def evaluate(session: Session, rules: AwardRules, learner: str, design: str, *,
+             policy: AwardPolicy = DEFAULT_POLICY) -> Decision:
+    """The decision from what is stored (latest grade per assessment, awards held); writes nothing."""
+    grades: dict[str, float] = {}
+    course_passed = False
+    rows = session.execute(
+        select(GradeEvent.kind, GradeEvent.assessment, GradeEvent.percent)
+        .where(GradeEvent.learner == learner, GradeEvent.design == design)
+        .order_by(GradeEvent.occurred_at, GradeEvent.id))
+    for kind, assessment, percent in rows:
+        if kind == "course_passed":
+            course_passed = True
+        elif assessment is not None and percent is not None:
+            grades[assessment] = percent
+    held = session.scalars(select(Award.achievement).where(
+        Award.learner == learner, Award.design == design, Award.state != "revoked")).all()
+    return decide(rules, design, grades, held, course_passed=course_passed, policy=policy)
+
+
+def awards_of(session: Session, learner: str, design: str | None = None) -> list[Award]:
+    stmt = select(Award).where(Award.learner == learner).order_by(Award.created_at, Award.id)
+    if design is not None:
+        stmt = stmt.where(Award.design == design)
+    return list(session.scalars(stmt))
+
+
+def _queue_revoke(session: Session, award: Award, reason: str, now: datetime, max_attempts: int = 8) -> None:
+    if award.state == "revoked":
+        return
+    was_issued = award.credential_id is not None
+    award.state, award.revoked_at, award.revoke_reason = "revoked", now, reason
+    # a pending issue job sees the award revoked and stops; an issued credential needs its status list updated
+    if was_issued:
+        session.add(Job(kind="revoke", award_id=award.id, payload={"reason": reason}, state="queued", attempts=0,
+                        max_attempts=max_attempts, next_attempt_at=now, created_at=now, updated_at=now))
+
+
+def revoke(session: Session, award_id: str, reason: str, now: datetime | None = None) -> Award:
+    """An instructor's revocation: the reason is required and kept; the status list is updated by a worker."""
+    if not reason.strip():
+        raise LeadsError("say why the award is revoked (the reason is kept with it)", code="reason_required",
+                         status=422)
+    award = session.get(Award, award_id)
+    if award is None:
+        raise NotFound(f"no award {award_id}")
+    if award.state == "revoked":
+        raise LeadsError(f"award {award_id} is already revoked", code="already_revoked", status=409)
+    _queue_revoke(session, award, reason.strip(), now or utcnow())
+    session.flush()
+    return award
+
+
+def reissue(session: Session, award_id: str, now: datetime | None = None) -> Job:
+    """Queue a fresh issuance for an award (after a failure, or a revoked one an admin restores)."""
+    now = now or utcnow()
+    award = session.get(Award, award_id)
+    if award is None:
+        raise NotFound(f"no award {award_id}")
+    open_job = session.scalars(select(Job).where(Job.award_id == award_id, Job.kind == "issue",
+                                                 Job.state.in_(("queued", "running")))).first()
+    if open_job is not None:
+        return open_job
+    if award.state == "revoked" and award.credential_id is not None:
+        raise LeadsError("the credential of this award was revoked; a revoked credential stays revoked. "
+                         "Award again under a new record instead.", code="revoked", status=409)
+    award.state, award.revoked_at, award.revoke_reason = "pending", None, None
+    job = Job(kind="issue", award_id=award_id, payload={"reissue": True}, state="queued", attempts=0,
+              max_attempts=8, next_attempt_at=now, created_at=now, updated_at=now)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def failed_jobs(session: Session, limit: int = 200) -> Sequence[Job]:
+    return session.scalars(select(Job).where(Job.state == "failed").order_by(Job.updated_at.desc()).limit(limit)).all()
+
+
+def retry(session: Session, job_id: int, now: datetime | None = None) -> Job:
+    """A failed job back in the queue with a fresh attempt budget; its last error stays visible until it runs."""
+    now = now or utcnow()
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    if job.state != "failed":
+        raise LeadsError(f"job {job_id} is {job.state}, only failed jobs are retried", code="not_failed", status=409)
+    job.state, job.attempts, job.next_attempt_at, job.updated_at = "queued", 0, now, now
+    job.locked_by = job.locked_until = None
+    if job.award_id and job.kind == "issue":
+        session.execute(update(Award).where(Award.id == job.award_id, Award.state == "failed")
+                        .values(state="pending"))
+    session.flush()
+    return job
+
+
+def counts(session: Session, design: str | None = None) -> dict[str, int]:
+    stmt = select(Award.state, func.count()).group_by(Award.state)
+    if design is not None:
+        stmt = stmt.where(Award.design == design)
+    return {str(state): int(n) for state, n in session.execute(stmt)}
+
+
+def job_dict(job: Job) -> dict[str, Any]:
+    return {"id": job.id, "kind": job.kind, "award_id": job.award_id, "state": job.state, "attempts": job.attempts,
+            "max_attempts": job.max_attempts, "next_attempt_at": job.next_attempt_at.isoformat(),
+            "last_error": job.last_error, "updated_at": job.updated_at.isoformat()}
+
+
+def award_dict(award: Award) -> dict[str, Any]:
+    return {"id": award.id, "learner": award.learner, "learner_name": award.learner_name, "design": award.design,
+            "achievement": award.achievement, "state": award.state, "credential_id": award.credential_id,
+            "created_at": award.created_at.isoformat(),
+            "issued_at": award.issued_at.isoformat() if award.issued_at else None,
+            "revoked_at": award.revoked_at.isoformat() if award.revoked_at else None,
+            "revoke_reason": award.revoke_reason}
+
+
+def record_all(session: Session, rules: AwardRules, grades: Iterable[GradeInput], **kw: Any) -> list[Outcome]:
+    return [record(session, rules, g, **kw) for g in grades]

@@ -1,0 +1,103 @@
+"""The award outbox: grade events, awards (one per learner, design and achievement) and jobs for the workers.
+
+A grade event, the decision it leads to and the issuance job are written in one transaction, so a crash
+between them cannot leave an award without a job or a job without its award.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bridge.db.base import Base, utcnow
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class GradeEvent(Base):
+    """One grade as it arrived, from any intake path; ``(source, event_id)`` is stored once (replays ignored)."""
+
+    __tablename__ = "grade_events"
+    __table_args__ = (UniqueConstraint("source", "event_id", name="uq_grade_events_source_event"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(60))  # ags | claim | webhook:moodle | csv | ...
+    event_id: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # score | course_passed
+    learner: Mapped[str] = mapped_column(String(200))
+    design: Mapped[str] = mapped_column(String(200))  # the root design of the course
+    context: Mapped[str | None] = mapped_column(String(300))
+    assessment: Mapped[str | None] = mapped_column(String(200))
+    score: Mapped[float | None] = mapped_column(Float)
+    maximum: Mapped[float | None] = mapped_column(Float)
+    percent: Mapped[float | None] = mapped_column(Float)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+Index("ix_grade_events_learner_design", GradeEvent.learner, GradeEvent.design)
+
+
+class Award(Base):
+    """A decision that ``learner`` earned ``achievement`` under ``design``; its id keys the credential."""
+
+    __tablename__ = "awards"
+    __table_args__ = (
+        UniqueConstraint("learner", "design", "achievement", name="uq_awards_learner_design_achievement"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    learner: Mapped[str] = mapped_column(String(200))
+    learner_name: Mapped[str | None] = mapped_column(String(300))
+    learner_email: Mapped[str | None] = mapped_column(String(300))
+    design: Mapped[str] = mapped_column(String(200))
+    achievement: Mapped[str] = mapped_column(String(200))
+    context: Mapped[str | None] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | issued | failed | revoked
+    grade_event_id: Mapped[int | None] = mapped_column(ForeignKey("grade_events.id"))
+    credential_id: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+
+Index("ix_awards_design_state", Award.design, Award.state)
+
+
+class Job(Base):
+    """Outbox row: work a worker claims under a lease, retried with exponential back-off."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(40))  # issue | revoke
+    award_id: Mapped[str | None] = mapped_column(ForeignKey("awards.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="queued")  # queued | running | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=8)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    locked_by: Mapped[str | None] = mapped_column(String(120))
+    locked_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column()
+
+
+Index("ix_jobs_state_next", Job.state, Job.next_attempt_at)
+Index("ix_jobs_award", Job.award_id)
+
+
+class WebhookReceipt(Base):
+    """Every accepted LMS event id, stored once: a replayed delivery is recognised and ignored."""
+
+    __tablename__ = "webhook_receipts"
+    source: Mapped[str] = mapped_column(String(60), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,150 @@
+"""The worker: claims jobs under a lease, runs them outside any transaction, marks them done or retries.
+
+Claiming is one UPDATE whose subquery picks ready jobs (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers
+never wait for each other); a job whose lease ran out (its worker died) is ready again. Completion is
+conditional on still holding the lease. Issuance is idempotent on the award id, so the window between
+"signed" and "marked done" costs at most a repeated, harmless ``issue`` call — never a second credential.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from bridge.awards.issuing import Issuer, IssueRequest, PermanentIssueError
+from bridge.awards.tables import Award, Job
+from bridge.db import Database
+from bridge.db.base import utcnow
+
+log = logging.getLogger("leads.awards.worker")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Worker:
+    db: Database
+    issuer: Issuer
+    name: str = ""
+    lease: timedelta = timedelta(seconds=120)
+    batch: int = 20
+    backoff_base: float = 10.0
+    backoff_max: float = 3600.0
+    clock: Callable[[], datetime] = utcnow
+
+    def __post_init__(self) -> None:
+        self.name = self.name or worker_name()
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Exponential: base, 2·base, 4·base … capped at ``backoff_max`` seconds."""
+        return timedelta(seconds=min(self.backoff_max, self.backoff_base * 2 ** max(0, attempts - 1)))
+
+    def claim(self) -> list[int]:
+        now = self.clock()
+        ready = or_(and_(Job.state == "queued", Job.next_attempt_at <= now),
+                    and_(Job.state == "running", Job.locked_until < now))
+        pick = (select(Job.id).where(ready).order_by(Job.next_attempt_at, Job.id).limit(self.batch)
+                .with_for_update(skip_locked=True))
+        values = {"state": "running", "locked_by": self.name, "locked_until": now + self.lease,
+                  "attempts": Job.attempts + 1, "updated_at": now}
+        with self.db.session() as session:
+            if self.db.is_sqlite:
+                # one statement, so the transaction starts by writing (SQLite has one writer; no stale read)
+                stmt = update(Job).where(Job.id.in_(pick.scalar_subquery()), ready).values(**values)
+                return sorted(session.execute(stmt.returning(Job.id)).scalars().all())
+            # PostgreSQL: lock ready rows other workers have not locked, then take them (a LIMIT inside
+            # UPDATE … IN (subquery) is not a bound there: the subquery may run again per row)
+            ids = list(session.execute(pick).scalars().all())
+            if ids:
+                session.execute(update(Job).where(Job.id.in_(ids)).values(**values)
+                                .execution_options(synchronize_session=False))
+            return sorted(ids)
+
+    def run_once(self) -> int:
+        """Claim one batch and work through it; the number of jobs claimed (0 = nothing to do)."""
+        ids = self.claim()
+        for job_id in ids:
+            self.process(job_id)
+        return len(ids)
+
+    def run(self, stop: threading.Event, idle: float = 1.0, once: bool = False) -> int:
+        done = 0
+        while not stop.is_set():
+            n = self.run_once()
+            done += n
+            if n == 0:
+                if once:
+                    break
+                stop.wait(idle)
+        return done
+
+    def process(self, job_id: int) -> None:
+        with self.db.session() as session:
+            job = session.get(Job, job_id)
+            if job is None or job.state != "running" or job.locked_by != self.name:
+                return
+            award = session.get(Award, job.award_id) if job.award_id else None
+            kind, payload = job.kind, dict(job.payload or {})
+            request = None if award is None else IssueRequest(
+                award_id=award.id, learner=award.learner, learner_name=award.learner_name,
+                learner_email=award.learner_email, design=award.design, achievement=award.achievement,
+                context=award.context, awarded_at=award.created_at)
+            award_state = award.state if award else None
+            credential_id = award.credential_id if award else None
+        try:
+            if award is None or request is None:
+                raise PermanentIssueError(f"job {job_id} ({kind}) has no award")
+            if kind == "issue":
+                if award_state == "revoked":
+                    self._finish(job_id, None)
+                    return
+                issued = self.issuer.issue(request)
+                self._finish(job_id, issued.credential_id)
+            elif kind == "revoke":
+                if credential_id is not None:
+                    self.issuer.revoke(request.award_id, credential_id, str(payload.get("reason", "")))
+                self._finish(job_id, None)
+            else:
+                raise PermanentIssueError(f"job {job_id} has an unknown kind {kind!r}")
+        except Exception as exc:  # any failure is stored on the job; the loop keeps going
+            log.warning("job %s (%s) failed: %s", job_id, kind, exc)
+            self._fail(job_id, exc)
+
+    def _finish(self, job_id: int, credential_id: str | None) -> None:
+        now = self.clock()
+        with self.db.session() as session:
+            mine = session.execute(
+                update(Job).where(Job.id == job_id, Job.state == "running", Job.locked_by == self.name)
+                .values(state="done", done_at=now, updated_at=now, locked_by=None, locked_until=None,
+                        last_error=None)
+                .returning(Job.award_id, Job.kind)).one_or_none()
+            if mine is None or credential_id is None:
+                return  # the lease was lost: the worker that holds it now finishes the job
+            session.execute(update(Award).where(Award.id == mine.award_id, Award.state.in_(("pending", "failed")))
+                            .values(state="issued", credential_id=credential_id, issued_at=now))
+
+    def _fail(self, job_id: int, exc: Exception) -> None:
+        now = self.clock()
+        message = f"{exc.__class__.__name__}: {exc}"[:4000]
+        with self.db.session() as session:
+            job = session.get(Job, job_id)
+            if job is None or job.state != "running" or job.locked_by != self.name:
+                return
+            job.last_error, job.updated_at, job.locked_by, job.locked_until = message, now, None, None
+            if isinstance(exc, PermanentIssueError) or job.attempts >= job.max_attempts:
+                job.state = "failed"
+                if job.kind == "issue" and job.award_id:
+                    session.execute(update(Award).where(Award.id == job.award_id, Award.state == "pending")
+                                    .values(state="failed"))
+            else:
+                job.state, job.next_attempt_at = "queued", now + self.backoff(job.attempts)

@@ -1,0 +1,66 @@
+"""``leads awards``: failed jobs, retries, revocation and CSV import for manual cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from bridge.cli.common import cli_errors, database
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("failed")
+@cli_errors
+def failed(as_json: bool = typer.Option(False, "--json", help="Print JSON (for scripts)")) -> None:
+    """List failed jobs with their last error (retry one with `leads awards retry ID`)."""
+    from bridge.awards import service
+
+    with database().session() as session:
+        jobs = [service.job_dict(j) for j in service.failed_jobs(session)]
+    if as_json:
+        typer.echo(json.dumps(jobs, indent=1))
+        return
+    if not jobs:
+        typer.echo("no failed jobs")
+    for j in jobs:
+        typer.echo(f"{j['id']:>8}  {j['kind']:<7} award {j['award_id']}  attempts {j['attempts']}  {j['last_error']}")
+
+
+@app.command("retry")
+@cli_errors
+def retry(job_id: int = typer.Argument(..., help="The job id from `leads awards failed`")) -> None:
+    """Put a failed job back in the queue with a fresh attempt budget."""
+    from bridge.awards import service
+
+    with database().session() as session:
+        job = service.retry(session, job_id)
+        typer.echo(f"job {job.id} queued again (a worker picks it up: `leads worker`)")
+
+
+@app.command("revoke")
+@cli_errors
+def revoke(award_id: str = typer.Argument(...), reason: str = typer.Option(..., "--reason", help="Why (kept)")) -> None:
+    """Revoke an award; a worker updates the credential's status list."""
+    from bridge.awards import service
+
+    with database().session() as session:
+        service.revoke(session, award_id, reason)
+    typer.echo(f"award {award_id} revoked")
+
+
+@app.command("import")
+@cli_errors
+def import_csv(
+    path: Path = typer.Argument(..., help="CSV: learner,design,assessment,score,maximum[,name,email,event_id]"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and show the decisions; store nothing"),
+    source: str = typer.Option("csv", help="Source name stored with each grade event"),
+) -> None:
+    """Import grades from a CSV file (all rows or none); each row goes through the same award decision."""
+    from bridge.awards import csvimport
+
+    report = csvimport.import_file(database(), path, dry_run=dry_run, source=source)
+    for line in report.lines():
+        typer.echo(line)
