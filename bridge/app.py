@@ -58,4 +58,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from bridge.pool.endpoints import router as pool_router
 
     app.include_router(pool_router)
+
+    from bridge.ltitool.web import install as install_lti
+
+    install_lti(app, settings, app.state.db)
     return app

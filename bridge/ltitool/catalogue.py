@@ -1,0 +1,76 @@
+"""What an instructor can pick in deep linking: credential designs with the assessments that grade them.
+
+Custom parameters and line items follow the course outline (``bridge/courses``): ``leads_design``,
+``leads_assessment``, ``leads_action=claim``; resourceId = the assessment key, tag = the (part) design key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bridge.dataspace.model import Assessment, CredentialDesign, Entity, Kind
+from bridge.dataspace.repository import EntityRepository
+from bridge.db import Database
+from bridge.errors import NotFound
+
+
+@dataclass(frozen=True)
+class AssessmentChoice:
+    key: str
+    label: str
+    design: str  # the micro-credential (part) the assessment belongs to: the line item's tag
+    passing_threshold: float | None
+
+
+@dataclass(frozen=True)
+class DesignChoice:
+    key: str
+    label: str
+    description: str
+    ects: float | None
+    eqf_level: int | None
+    assessments: tuple[AssessmentChoice, ...]
+    is_stack: bool
+
+
+def _assessments(design: CredentialDesign, by_key: dict[str, Entity], seen: set[str]) -> list[AssessmentChoice]:
+    if design.key in seen:  # a cycle is a data error reported by validation; never loop here
+        return []
+    seen.add(design.key)
+    out: list[AssessmentChoice] = []
+    for ref in sorted(design.has_part, key=lambda r: (r.order is None, r.order or 0)):
+        part = by_key.get(ref.key)
+        if isinstance(part, CredentialDesign):
+            out += _assessments(part, by_key, seen)
+    for key in design.assessed_by:
+        a = by_key.get(key)
+        if isinstance(a, Assessment):
+            out.append(AssessmentChoice(a.key, a.label(), design.key, a.passing_threshold))
+    return out
+
+
+def _choice(design: CredentialDesign, by_key: dict[str, Entity]) -> DesignChoice:
+    return DesignChoice(design.key, design.label(), design.description(), design.ects, design.eqf_level,
+                        tuple(_assessments(design, by_key, set())), design.is_stack)
+
+
+def designs(db: Database, query: str = "") -> list[DesignChoice]:
+    """Designs whose key, label or description contains ``query`` (case-insensitive); stacks first."""
+    with db.session() as session:
+        repo = EntityRepository(session)
+        by_key = {e.key: e for e in repo.list(Kind.CREDENTIAL_DESIGN) + repo.list(Kind.ASSESSMENT)}
+    q = query.strip().lower()
+    found = [_choice(d, by_key) for d in by_key.values() if isinstance(d, CredentialDesign)
+             and (not q or q in d.key or q in d.label().lower() or q in d.description().lower())]
+    return sorted(found, key=lambda c: (not c.is_stack, c.label.lower()))
+
+
+def design(db: Database, key: str) -> DesignChoice:
+    with db.session() as session:
+        repo = EntityRepository(session)
+        by_key = {e.key: e for e in repo.list(Kind.CREDENTIAL_DESIGN) + repo.list(Kind.ASSESSMENT)}
+    found = by_key.get(key)
+    if not isinstance(found, CredentialDesign):
+        raise NotFound(f"no credential design {key!r} in the data space; pick one from the list",
+                       code="design_not_found")
+    return _choice(found, by_key)

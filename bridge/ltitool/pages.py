@@ -1,0 +1,189 @@
+"""What a launch shows: deep-linking picker for instructors, instructor and learner pages, the admin page."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from bridge.errors import LeadsError
+from bridge.ltitool import catalogue
+from bridge.ltitool.admin import registration_from_fields
+from bridge.ltitool.tool import LtiTool, registration_url
+from bridge.web.negotiate import templates, wants_json
+from lti import deep_linking
+from lti import validation as v
+from lti.config import PlatformRegistration
+from lti.deep_linking import ContentItem, LineItemSpec
+from lti.launch import Launch, load_launch
+
+log = logging.getLogger("leads.lti")
+STAFF_ROLES = frozenset({"Instructor", "Administrator", "ContentDeveloper", "TeachingAssistant"})
+
+
+def is_instructor(claims: dict[str, Any]) -> bool:
+    """Context roles (and system/institution administrators) that get the instructor pages."""
+    for role in claims.get(v.ROLES) or []:
+        name = str(role).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        if name in STAFF_ROLES:
+            return True
+    return False
+
+
+def _custom(claims: dict[str, Any]) -> dict[str, str]:
+    custom = claims.get(v.CLAIM + "custom")
+    return {str(k): str(val) for k, val in custom.items()} if isinstance(custom, dict) else {}
+
+
+def _summary(claims: dict[str, Any]) -> dict[str, Any]:
+    context = claims.get(v.CONTEXT) or {}
+    return {"user": claims.get("name") or claims.get("given_name") or claims.get("sub"),
+            "context": context.get("title") or context.get("label") or context.get("id"),
+            "custom": _custom(claims), "has_ags": bool(claims.get(v.AGS_ENDPOINT)),
+            "has_nrps": bool(claims.get(v.NRPS)), "instructor": is_instructor(claims)}
+
+
+def content_items(tool: LtiTool, design_key: str) -> list[ContentItem]:
+    """One graded resource link per assessment (its line item makes the grade column), plus the claim link."""
+    base = tool.settings.base_url.rstrip("/")
+    choice = catalogue.design(tool.db, design_key)
+    items = [ContentItem(type="ltiResourceLink", title=a.label, url=f"{base}/lti/launch",
+                         text=f"Assessment for {choice.label}",
+                         line_item=LineItemSpec(label=a.label, resource_id=a.key, tag=a.design),
+                         custom={"leads_assessment": a.key, "leads_design": a.design})
+             for a in choice.assessments]
+    items.append(ContentItem(type="ltiResourceLink", title=f"Claim your certificate: {choice.label}",
+                             url=f"{base}/lti/launch", text="Once you have passed the assessments, claim your "
+                             "signed certificate from LEADS.",
+                             custom={"leads_action": "claim", "leads_design": choice.key}))
+    return items
+
+
+def on_launch(tool: LtiTool, request: Request, launch: Launch) -> Response:
+    claims = launch.claims
+    if launch.message_type == v.DEEP_LINKING_REQUEST:
+        if not is_instructor(claims):
+            raise LeadsError("only instructors can add LEADS content to a course", code="instructor_only",
+                             status=403)
+        return picker(tool, request, launch.launch_id, "")
+    summary = _summary(claims)
+    page = "lti/instructor.html" if summary["instructor"] else "lti/learner.html"
+    design = None
+    key = summary["custom"].get("leads_design")
+    if key:
+        try:
+            design = catalogue.design(tool.db, key)
+        except LeadsError:
+            design = None
+    if wants_json(request):
+        return JSONResponse({"launch_id": launch.launch_id, "page": page, **summary,
+                             "design": design.key if design else None})
+    return templates.TemplateResponse(request, page, {"launch_id": launch.launch_id, "s": summary, "design": design},
+                                      headers={"Cache-Control": "no-store"})
+
+
+def picker(tool: LtiTool, request: Request, launch_id: str, query: str) -> Response:
+    choices = catalogue.designs(tool.db, query)
+    return templates.TemplateResponse(request, "lti/deep_link.html", {
+        "launch_id": launch_id, "query": query, "choices": choices,
+        "search_url": f"/lti/deep-link/{launch_id}?" + urlencode({"q": query}) if query else None,
+    }, headers={"Cache-Control": "no-store"})
+
+
+def _launch_for(tool: LtiTool, launch_id: str) -> tuple[dict[str, Any], PlatformRegistration]:
+    claims = load_launch(tool.context, launch_id)
+    auds = v.audiences(claims)
+    azp = claims.get("azp")
+    client = azp if isinstance(azp, str) else (auds[0] if auds else None)
+    platform = tool.config.find(str(claims.get("iss")), client)
+    if platform is None:
+        raise LeadsError("the platform of this launch is no longer registered", code="unknown_platform", status=404)
+    return claims, platform
+
+
+def make_pages_router(tool: LtiTool) -> APIRouter:
+    router = APIRouter(prefix="/lti", tags=["lti"])
+
+    @router.get("/deep-link/{launch_id}", summary="Search credential designs during deep linking")
+    def search(request: Request, launch_id: str, q: str = "") -> Response:
+        claims, _ = _launch_for(tool, launch_id)
+        if claims.get(v.MESSAGE_TYPE) != v.DEEP_LINKING_REQUEST or not is_instructor(claims):
+            raise LeadsError("this launch cannot add content", code="not_deep_linking", status=403)
+        return picker(tool, request, launch_id, q)
+
+    @router.post("/deep-link/{launch_id}", summary="Return the chosen design's items to the platform")
+    def choose(request: Request, launch_id: str, design: str = Form(...)) -> Response:
+        claims, platform = _launch_for(tool, launch_id)
+        if not is_instructor(claims):
+            raise LeadsError("only instructors can add LEADS content to a course", code="instructor_only",
+                             status=403)
+        return_url, token = deep_linking.response(claims, platform, tool.keys(), content_items(tool, design),
+                                                  tool.context.clock)
+        log.info("LTI deep linking: design %s returned to %s", design, platform.issuer)
+        if wants_json(request):
+            return JSONResponse({"deep_link_return_url": return_url, "JWT": token})
+        return templates.TemplateResponse(request, "lti/deep_link_return.html",
+                                          {"return_url": return_url, "jwt": token},
+                                          headers={"Cache-Control": "no-store"})
+
+    return router
+
+
+def make_admin_router(tool: LtiTool) -> APIRouter:
+    router = APIRouter(prefix="/lti/admin", tags=["lti"])
+
+    def _check(token: str | None) -> None:
+        if not token or token != tool.settings.admin_token.get_secret_value():
+            raise LeadsError("the admin token is missing or wrong (LEADS_ADMIN_TOKEN)", code="admin_only",
+                             status=401)
+
+    def _token(request: Request, form_token: str | None = None) -> str | None:
+        auth = request.headers.get("authorization", "")
+        return auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else form_token
+
+    def _page(request: Request, status: int = 200, message: str = "") -> Response:
+        platforms = tool.config.list()
+        if wants_json(request):
+            return JSONResponse({"registration_url": registration_url(tool.settings),
+                                 "platforms": [p.__dict__ | {"deployment_ids": list(p.deployment_ids)}
+                                               for p in platforms]}, status_code=status)
+        base = tool.settings.base_url.rstrip("/")
+        return templates.TemplateResponse(request, "lti/admin.html", {
+            "platforms": platforms, "message": message, "registration_url": registration_url(tool.settings),
+            "tool_urls": {"Login (initiate login) URL": f"{base}/lti/login", "Launch / redirect URL":
+                          f"{base}/lti/launch", "Keyset (JWKS) URL": f"{base}/lti/jwks",
+                          "Deep linking URL": f"{base}/lti/launch"}}, status_code=status)
+
+    @router.get("", summary="Registered platforms (admin)")
+    def admin(request: Request) -> Response:
+        token = _token(request)
+        if token is None and not wants_json(request):
+            return HTMLResponse(_LOGIN_FORM)
+        _check(token)
+        return _page(request)
+
+    @router.post("", summary="Register a platform by hand (admin)")
+    async def add(request: Request) -> Response:
+        form = {k: val for k, val in (await request.form()).items() if isinstance(val, str)}
+        _check(_token(request, form.get("admin_token")))
+        if form.get("action") == "list":
+            return _page(request)
+        reg = registration_from_fields(form.get("issuer", ""), form.get("client_id", ""),
+                                       form.get("auth_login_url", ""), form.get("auth_token_url", ""),
+                                       form.get("key_set_url", ""), form.get("deployment_ids", "").replace(",", " ")
+                                       .split(), form.get("name", ""))
+        await run_in_threadpool(tool.config.save, reg)
+        return _page(request, 201, f"Registered {reg.issuer} client {reg.client_id}")
+
+    return router
+
+
+_LOGIN_FORM = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>LTI platforms · LEADS</title>"
+               "</head><body><main><h1>LTI platforms</h1><form method='post' action='/lti/admin'>"
+               "<input type='hidden' name='action' value='list'><label>Admin token "
+               "<input type='password' name='admin_token' autocomplete='current-password' required></label> "
+               "<button>Open</button></form></main></body></html>")

@@ -1,0 +1,111 @@
+"""The ``lti`` package's storage Protocols on the LEADS database (shared by every process and worker)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from bridge.db import Database
+from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
+from lti.config import PlatformRegistration
+
+
+def _registration(row: LtiPlatform) -> PlatformRegistration:
+    return PlatformRegistration(
+        issuer=row.issuer, client_id=row.client_id, auth_login_url=row.auth_login_url,
+        auth_token_url=row.auth_token_url, key_set_url=row.key_set_url,
+        deployment_ids=tuple(d.deployment_id for d in row.deployments), name=row.name,
+        auth_audience=row.auth_audience)
+
+
+class SqlToolConfigStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def find(self, issuer: str, client_id: str | None) -> PlatformRegistration | None:
+        with self.db.session() as session:
+            stmt = select(LtiPlatform).where(LtiPlatform.issuer == issuer)
+            if client_id:
+                stmt = stmt.where(LtiPlatform.client_id == client_id)
+            rows = session.scalars(stmt.limit(2)).all()
+            return _registration(rows[0]) if len(rows) == 1 else None
+
+    def issuer_known(self, issuer: str) -> bool:
+        with self.db.session() as session:
+            return session.scalar(select(LtiPlatform.id).where(LtiPlatform.issuer == issuer).limit(1)) is not None
+
+    def save(self, registration: PlatformRegistration) -> None:
+        with self.db.session() as session:
+            row = session.scalar(select(LtiPlatform).where(LtiPlatform.issuer == registration.issuer,
+                                                           LtiPlatform.client_id == registration.client_id))
+            if row is None:
+                row = LtiPlatform(issuer=registration.issuer, client_id=registration.client_id)
+                session.add(row)
+            row.name = registration.name or row.name or registration.issuer
+            row.auth_login_url = registration.auth_login_url
+            row.auth_token_url = registration.auth_token_url
+            row.key_set_url = registration.key_set_url
+            row.auth_audience = registration.auth_audience
+            known = {d.deployment_id for d in row.deployments}
+            for dep in registration.deployment_ids:
+                if dep not in known:
+                    row.deployments.append(LtiDeployment(deployment_id=dep))
+                    known.add(dep)
+
+    def remove(self, issuer: str, client_id: str) -> bool:
+        with self.db.session() as session:
+            row = session.scalar(select(LtiPlatform).where(LtiPlatform.issuer == issuer,
+                                                           LtiPlatform.client_id == client_id))
+            if row is None:
+                return False
+            session.delete(row)
+            return True
+
+    def list(self) -> list[PlatformRegistration]:
+        with self.db.session() as session:
+            rows = session.scalars(select(LtiPlatform).order_by(LtiPlatform.issuer, LtiPlatform.client_id))
+            return [_registration(r) for r in rows]
+
+
+class SqlLaunchDataStore:
+    """Expiring rows; a nonce is consumed by a single ``DELETE … WHERE nonce = ? AND not expired``."""
+
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self.db, self.clock = db, clock
+
+    def put(self, key: str, value: Any, ttl: int) -> None:
+        expires = self.clock() + ttl
+        for attempt in range(2):  # two processes may insert the same key (a cached key set) at once
+            try:
+                with self.db.session() as session:
+                    row = session.get(LtiLaunchData, key)
+                    if row is None:
+                        session.add(LtiLaunchData(key=key, value=value, expires_at=expires))
+                    else:
+                        row.value, row.expires_at = value, expires
+                return
+            except IntegrityError:
+                if attempt:
+                    raise
+
+    def get(self, key: str) -> Any | None:
+        with self.db.session() as session:
+            row = session.get(LtiLaunchData, key)
+            return row.value if row is not None and row.expires_at > self.clock() else None
+
+    def add_nonce(self, nonce: str, ttl: int) -> None:
+        now = self.clock()
+        with self.db.session() as session:
+            session.execute(delete(LtiNonce).where(LtiNonce.expires_at < now))
+            session.execute(delete(LtiLaunchData).where(LtiLaunchData.expires_at < now))
+            session.add(LtiNonce(nonce=nonce, expires_at=now + ttl))
+
+    def consume_nonce(self, nonce: str) -> bool:
+        with self.db.session() as session:
+            result = session.execute(delete(LtiNonce).where(LtiNonce.nonce == nonce,
+                                                            LtiNonce.expires_at > self.clock()))
+            return bool(getattr(result, "rowcount", 0) == 1)

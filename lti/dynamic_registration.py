@@ -1,0 +1,103 @@
+"""LTI Dynamic Registration 1.0: read the platform's openid-configuration, register, keep client id + deployment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from lti.config import PlatformRegistration
+from lti.errors import LtiError
+from lti.services import SCOPE_LINEITEM, SCOPE_NRPS, SCOPE_RESULT, SCOPE_SCORE
+
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+CLOSE_MESSAGE = {"subject": "org.imsglobal.lti.close"}
+
+
+@dataclass(frozen=True)
+class ToolDescription:
+    base_url: str
+    name: str = "LEADS"
+    description: str = ""
+    logo_uri: str | None = None
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+    def registration_request(self) -> dict[str, Any]:
+        domain = urlsplit(self.base_url).netloc
+        body: dict[str, Any] = {
+            "application_type": "web",
+            "response_types": ["id_token"],
+            "grant_types": ["implicit", "client_credentials"],
+            "initiate_login_uri": self.url("/lti/login"),
+            "redirect_uris": [self.url("/lti/launch")],
+            "client_name": self.name,
+            "jwks_uri": self.url("/lti/jwks"),
+            "token_endpoint_auth_method": "private_key_jwt",
+            "scope": " ".join([SCOPE_LINEITEM, SCOPE_RESULT, SCOPE_SCORE, SCOPE_NRPS]),
+            TOOL_CONFIGURATION: {
+                "domain": domain,
+                "description": self.description,
+                "target_link_uri": self.url("/lti/launch"),
+                "claims": ["iss", "sub", "name", "given_name", "family_name", "email"],
+                "messages": [
+                    {"type": "LtiDeepLinkingRequest", "target_link_uri": self.url("/lti/launch"),
+                     "label": f"{self.name}: add a credential design"},
+                    {"type": "LtiResourceLinkRequest", "target_link_uri": self.url("/lti/launch")},
+                ],
+            },
+        }
+        if self.logo_uri:
+            body["logo_uri"] = self.logo_uri
+        return body
+
+
+def _fail(message: str, status: int = 400) -> LtiError:
+    return LtiError(message, code="registration_failed", status=status)
+
+
+def register(http: httpx.Client, tool: ToolDescription, openid_configuration: str,
+             registration_token: str | None) -> PlatformRegistration:
+    """The platform registration obtained by dynamic registration (blocking: call from a worker thread)."""
+    if not openid_configuration.startswith(("https://", "http://")):
+        raise _fail("openid_configuration must be an http(s) URL given by the platform")
+    try:
+        response = http.get(openid_configuration, headers={"Accept": "application/json"})
+        response.raise_for_status()
+        config = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise _fail(f"the platform configuration at {openid_configuration} could not be read ({exc})", 502) from exc
+    missing = [k for k in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
+               if not isinstance(config.get(k), str)]
+    if missing:
+        raise _fail(f"the platform configuration lacks {', '.join(missing)}")
+    issuer = config["issuer"]
+    if urlsplit(issuer).netloc != urlsplit(openid_configuration).netloc:
+        raise _fail(f"the configuration's issuer {issuer!r} is not on the host of {openid_configuration!r}")
+    headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    if registration_token:
+        headers["Authorization"] = f"Bearer {registration_token}"
+    try:
+        answer = http.post(config["registration_endpoint"], json=tool.registration_request(), headers=headers)
+    except httpx.HTTPError as exc:
+        raise _fail(f"the platform's registration endpoint could not be reached ({exc})", 502) from exc
+    if answer.status_code >= 400:
+        raise _fail(f"the platform refused the registration: HTTP {answer.status_code} {answer.text[:300]}", 502)
+    try:
+        registered = answer.json()
+    except ValueError as exc:
+        raise _fail("the platform's registration answer is not JSON", 502) from exc
+    client_id = registered.get("client_id")
+    if not isinstance(client_id, str) or not client_id:
+        raise _fail("the platform's registration answer has no client_id", 502)
+    deployment = (registered.get(TOOL_CONFIGURATION) or {}).get("deployment_id")
+    product = (config.get(PLATFORM_CONFIGURATION) or {}).get("product_family_code", "")
+    return PlatformRegistration(
+        issuer=issuer, client_id=client_id, auth_login_url=config["authorization_endpoint"],
+        auth_token_url=config["token_endpoint"], key_set_url=config["jwks_uri"],
+        deployment_ids=(str(deployment),) if deployment else (), name=str(product or urlsplit(issuer).netloc),
+        auth_audience=config.get("authorization_server"))

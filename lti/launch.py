@@ -1,0 +1,310 @@
+"""OIDC login and message launch on pylti1p3, made strict: each refusal has a code, nonces are consumed once.
+
+``start_login`` and ``complete_launch`` are blocking (database, platform key sets over HTTP): call them from a
+worker thread. pylti1p3 does the OIDC parameters, registration lookup and message validators; the overrides add
+what it lacks (alg allow-list, kid refetch, aud/azp, times, one-time nonce bound to the state, clear errors).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import jwt
+from joserfc.jwk import RSAKey
+from pylti1p3.exception import LtiException, OIDCException
+from pylti1p3.message_launch import MessageLaunch
+
+from lti import validation as v
+from lti.adapters import (
+    NONCE_TTL,
+    STATE_COOKIE_TTL,
+    Cookie,
+    FastAPICookieService,
+    FastAPIOIDCLogin,
+    FastAPIRequest,
+    RequestData,
+    StoreLaunchDataStorage,
+    StoreSessionService,
+)
+from lti.config import LaunchDataStore, PlatformRegistration, StoreToolConf, ToolConfigStore
+from lti.errors import LtiError, refused
+from lti.keys import KeyRing
+
+log = logging.getLogger("leads.lti")
+STATE_PREFIX = "lti-state:"
+JWKS_PREFIX = "lti-jwks:"
+JWKS_TTL = 3600
+
+
+@dataclass
+class ToolContext:
+    """Everything the tool needs, injected: stores, keys, the HTTP client for platform calls, the clock."""
+
+    config: ToolConfigStore
+    store: LaunchDataStore
+    keys: Callable[[], KeyRing]
+    http: httpx.Client
+    clock: Callable[[], float] = time.time
+    leeway: int = 60
+
+
+class JwksSource:
+    """A platform's key set, cached in the shared store; refetched once when a kid is not in the cached copy."""
+
+    def __init__(self, ctx: ToolContext) -> None:
+        self.ctx = ctx
+
+    def keys(self, url: str, refresh: bool = False) -> list[dict[str, Any]]:
+        cache_key = JWKS_PREFIX + hashlib.sha256(url.encode()).hexdigest()
+        if not refresh:
+            cached = self.ctx.store.get(cache_key)
+            if isinstance(cached, list):
+                return cached
+        try:
+            response = self.ctx.http.get(url, headers={"Accept": "application/json"})
+            response.raise_for_status()
+            keys = response.json()["keys"]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise LtiError(f"the platform key set at {url} could not be read ({exc.__class__.__name__}); check "
+                           "the registration's keyset URL", code="platform_keyset_unavailable", status=502) from exc
+        if not isinstance(keys, list):
+            raise LtiError(f"the platform key set at {url} has no keys list", code="platform_keyset_unavailable",
+                           status=502)
+        self.ctx.store.put(cache_key, keys, JWKS_TTL)
+        return keys
+
+
+def _pem_for(keys: list[dict[str, Any]], kid: str, alg: str) -> str | None:
+    for key in keys:
+        if key.get("kid") == kid and key.get("kty") == "RSA" and key.get("alg", alg) == alg:
+            return RSAKey.import_key(key).as_pem(private=False).decode("ascii")
+    return None
+
+
+class StrictMessageLaunch(MessageLaunch[FastAPIRequest, StoreToolConf, StoreSessionService, FastAPICookieService]):
+    """pylti1p3's MessageLaunch, validated in a safe order with each failure mapped to an ``LtiError``."""
+
+    def __init__(self, request: FastAPIRequest, ctx: ToolContext) -> None:
+        self.ctx = ctx
+        self.cookies = FastAPICookieService(request)
+        super().__init__(request, StoreToolConf(ctx.config, ctx.keys()),
+                         session_service=StoreSessionService(request, ctx.store), cookie_service=self.cookies,
+                         launch_data_storage=StoreLaunchDataStorage(ctx.store))
+        self.platform: PlatformRegistration | None = None
+        self.state_record: dict[str, Any] = {}
+        self.message_type = ""
+
+    def _get_request_param(self, key: str) -> str:
+        return self._request.get_param(key) or ""
+
+    def validate(self) -> StrictMessageLaunch:
+        self._validated = True
+        try:
+            self.validate_state()
+            self.validate_jwt_format()
+            v.check_header(self._jwt.get("header", {}))
+            self.validate_registration()
+            self.validate_jwt_signature()
+            body = self._jwt["body"]
+            assert self.platform is not None
+            v.check_audience(body, self.platform.client_id)
+            v.check_times(body, self.ctx.clock(), self.ctx.leeway)
+            self.message_type = v.check_required_claims(body)
+            self.validate_deployment()
+            self.validate_message()
+            self.validate_nonce()  # last: a forged or invalid token must not burn a real nonce
+            self.save_launch_data()
+        except LtiException as exc:  # whatever pylti1p3 still raises on its own
+            self._validated = False
+            raise LtiError(f"the launch message is not valid: {exc}", code="invalid_message", status=400) from exc
+        except Exception:
+            self._validated = False
+            raise
+        return self
+
+    def validate_state(self) -> StrictMessageLaunch:
+        state = self._get_request_param("state")
+        if not state:
+            raise refused("state_mismatch", "the launch has no state parameter", status=400)
+        record = self.ctx.store.get(STATE_PREFIX + state)
+        if not isinstance(record, dict):
+            raise refused("state_mismatch", "the launch state is unknown or expired; launch again from the "
+                          "platform", status=400)
+        self.state_record = record
+        if self.cookies.get_cookie(state) == state:
+            return self
+        secret = self._get_request_param("lti_storage_secret")
+        if record.get("storage_target") and secret:
+            if hmac.compare_digest(hashlib.sha256(secret.encode()).hexdigest(), str(record.get("secret_hash"))):
+                return self
+            raise refused("state_mismatch", "the state kept in the platform's client-side storage does not match",
+                          status=400)
+        if record.get("storage_target"):
+            raise StorageCheckNeeded(state, record)
+        raise refused("state_mismatch", "the state cookie is missing or does not match: the launch did not start "
+                      "in this browser, or the browser blocks cookies in frames (open the tool in a new window)",
+                      status=400)
+
+    def validate_registration(self) -> StrictMessageLaunch:
+        body = self._jwt.get("body", {})
+        iss = body.get("iss")
+        if not isinstance(iss, str) or not iss:
+            raise refused("missing_claim", "the id_token has no iss claim", status=400)
+        if not self.ctx.config.issuer_known(iss):
+            raise refused("unknown_issuer", f"the issuer {iss!r} is not a registered platform")
+        if iss != self.state_record.get("iss"):
+            raise refused("invalid_issuer", f"the id_token issuer {iss!r} is not the platform the login started "
+                          f"with ({self.state_record.get('iss')!r})")
+        auds = v.audiences(body)
+        azp = body.get("azp")
+        client_id = azp if isinstance(azp, str) and azp in auds else (auds[0] if auds else None)
+        platform = self.ctx.config.find(iss, client_id) if client_id else None
+        if platform is None:
+            raise refused("invalid_audience", f"the id_token audience {auds} names no client id registered for "
+                          f"{iss!r}")
+        self.platform = platform
+        self._registration = StoreToolConf(self.ctx.config, self.ctx.keys()).find_registration_by_params(
+            iss, platform.client_id)
+        return self
+
+    def get_public_key(self) -> tuple[str, str]:
+        assert self.platform is not None
+        kid, alg = v.check_header(self._jwt.get("header", {}))
+        source = JwksSource(self.ctx)
+        pem = _pem_for(source.keys(self.platform.key_set_url), kid, alg)
+        if pem is None:  # the platform may have rotated its key: fetch the set once more, then refuse
+            pem = _pem_for(source.keys(self.platform.key_set_url, refresh=True), kid, alg)
+        if pem is None:
+            raise refused("unknown_kid", f"no key with kid {kid!r} and alg {alg} in the platform key set "
+                          f"{self.platform.key_set_url}")
+        return pem, alg
+
+    def validate_jwt_signature(self) -> StrictMessageLaunch:
+        pem, alg = self.get_public_key()
+        try:
+            jwt.decode(self._get_id_token(), pem, algorithms=[alg],
+                       options={"verify_aud": False, "verify_exp": False, "verify_iat": False, "verify_nbf": False})
+        except jwt.InvalidSignatureError as exc:
+            raise refused("invalid_signature", "the id_token signature does not verify with the platform key") \
+                from exc
+        except jwt.InvalidTokenError as exc:
+            raise refused("invalid_token", f"the id_token cannot be decoded: {exc}") from exc
+        return self
+
+    def validate_deployment(self) -> StrictMessageLaunch:
+        assert self.platform is not None
+        deployment_id = self._jwt["body"].get(v.DEPLOYMENT_ID)
+        if deployment_id not in self.platform.deployment_ids:
+            raise refused("unknown_deployment", f"deployment {deployment_id!r} is not registered for client "
+                          f"{self.platform.client_id!r} at {self.platform.issuer!r}; add it to the registration",
+                          status=403)
+        return self
+
+    def validate_nonce(self) -> StrictMessageLaunch:
+        nonce = self._jwt["body"].get("nonce")
+        if nonce != self.state_record.get("nonce"):
+            raise refused("nonce_mismatch", "the id_token nonce is not the one sent with this login")
+        if not isinstance(nonce, str) or not self._session_service.check_nonce(nonce):
+            raise refused("replayed_nonce", "this id_token was already used (its nonce is consumed); launch "
+                          "again from the platform")
+        return self
+
+
+class StorageCheckNeeded(Exception):
+    """No state cookie, but the login put the state in the platform's client-side storage: fetch it first."""
+
+    def __init__(self, state: str, record: Mapping[str, Any]) -> None:
+        super().__init__("client-side storage check needed")
+        self.state = state
+        self.record = dict(record)
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    redirect_url: str
+    cookies: list[Cookie]
+    state: str
+    storage_target: str | None = None
+    storage_secret: str | None = None
+    platform_origin: str | None = None
+
+
+@dataclass(frozen=True)
+class Launch:
+    launch_id: str
+    message_type: str
+    claims: dict[str, Any]
+    platform: PlatformRegistration
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def start_login(data: RequestData, ctx: ToolContext, launch_url: str) -> LoginOutcome:
+    """Third-party initiated login → the platform's auth URL, with a state cookie and a stored one-time nonce."""
+    for name in ("iss", "login_hint"):
+        if not data.params.get(name):
+            raise LtiError(f"the login request has no {name} parameter; start the launch from the platform",
+                           code="missing_parameter", status=400)
+    iss, client_id = data.params["iss"], data.params.get("client_id")
+    platform = ctx.config.find(iss, client_id)
+    if platform is None:
+        raise LtiError(f"no platform registered for issuer {iss!r}" + (f" and client id {client_id!r}" if client_id
+                       else " (several client ids: the platform must send client_id)"),
+                       code="unknown_platform", status=400)
+    deployment = data.params.get("lti_deployment_id")
+    if deployment and deployment not in platform.deployment_ids:
+        raise LtiError(f"deployment {deployment!r} is not registered for client {platform.client_id!r}",
+                       code="unknown_deployment", status=403)
+    request = FastAPIRequest(data)
+    cookies = FastAPICookieService(request)
+    login = FastAPIOIDCLogin(request, StoreToolConf(ctx.config, ctx.keys()),
+                             session_service=StoreSessionService(request, ctx.store), cookie_service=cookies,
+                             launch_data_storage=StoreLaunchDataStorage(ctx.store))
+    try:
+        url = login.get_redirect_object(launch_url).get_redirect_url()
+    except (OIDCException, LtiException) as exc:
+        raise LtiError(f"the login request is not valid: {exc}", code="invalid_login", status=400) from exc
+    query = parse_qs(urlsplit(url).query)
+    state, nonce = query["state"][0], query["nonce"][0]
+    target = data.params.get("lti_storage_target") or None
+    secret = secrets.token_urlsafe(32) if target else None
+    ctx.store.put(STATE_PREFIX + state, {
+        "iss": platform.issuer, "client_id": platform.client_id, "nonce": nonce, "storage_target": target,
+        "secret_hash": hashlib.sha256(secret.encode()).hexdigest() if secret else None,
+        "origin": _origin(platform.auth_login_url),
+    }, max(STATE_COOKIE_TTL, NONCE_TTL))
+    return LoginOutcome(url, cookies.to_set, state, target, secret, _origin(platform.auth_login_url))
+
+
+def complete_launch(data: RequestData, ctx: ToolContext) -> Launch:
+    """Validate the id_token form post; raises ``LtiError`` (refused) or ``StorageCheckNeeded``."""
+    if not data.params.get("id_token"):
+        raise LtiError("the launch has no id_token; it must be the platform's form post after login",
+                       code="missing_parameter", status=400)
+    launch = StrictMessageLaunch(FastAPIRequest(data), ctx).validate()
+    assert launch.platform is not None
+    return Launch(launch.get_launch_id(), launch.message_type, dict(launch._jwt["body"]), launch.platform)
+
+
+def load_launch(ctx: ToolContext, launch_id: str) -> dict[str, Any]:
+    """The claims of an earlier, validated launch (pages after the launch carry its id, not a cookie)."""
+    if not launch_id.startswith("lti1p3-launch-"):
+        raise LtiError("not a launch id", code="unknown_launch", status=404)
+    claims = ctx.store.get(launch_id)  # pylti1p3 stores the validated body under the launch id
+    if not isinstance(claims, dict):
+        raise LtiError("this launch is unknown or has expired; launch the tool again from the platform",
+                       code="unknown_launch", status=404)
+    return claims

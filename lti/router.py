@@ -1,0 +1,155 @@
+"""The tool's HTTP endpoints as a router factory: the application passes its context and a launch callback.
+
+Request data is read here (async); pylti1p3, the database and platform calls run in the thread pool.
+Refusals are logged with their code and never with a token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from lti import dynamic_registration
+from lti.adapters import PageScript, RequestData
+from lti.config import PlatformRegistration
+from lti.errors import LtiError
+from lti.launch import Launch, StorageCheckNeeded, ToolContext, complete_launch, start_login
+
+log = logging.getLogger("leads.lti")
+
+PUT_DATA_JS = """
+const target = DATA.target === '_parent' ? window.parent : (window.parent.frames[DATA.target] || window.parent);
+const pending = new Set();
+const go = () => { window.location.replace(DATA.redirect); };
+window.addEventListener('message', (event) => {
+  if (event.origin !== DATA.origin || !event.data || event.data.subject !== 'lti.put_data.response') return;
+  pending.delete(event.data.message_id);
+  if (pending.size === 0) go();
+});
+for (const [key, value] of [['state_' + DATA.state, DATA.secret]]) {
+  const id = 'leads-' + Math.random().toString(36).slice(2);
+  pending.add(id);
+  target.postMessage({subject: 'lti.put_data', message_id: id, key: key, value: value}, DATA.origin);
+}
+setTimeout(go, 3000);  // a platform that never answers: fall back to the state cookie
+"""
+
+GET_DATA_JS = """
+const target = DATA.target === '_parent' ? window.parent : (window.parent.frames[DATA.target] || window.parent);
+const id = 'leads-' + Math.random().toString(36).slice(2);
+window.addEventListener('message', (event) => {
+  if (event.origin !== DATA.origin || !event.data || event.data.subject !== 'lti.get_data.response') return;
+  if (event.data.message_id !== id) return;
+  const form = document.createElement('form');
+  form.method = 'POST'; form.action = DATA.action;
+  const fields = {id_token: DATA.id_token, state: DATA.state, lti_storage_secret: event.data.value || ''};
+  for (const [name, value] of Object.entries(fields)) {
+    const input = document.createElement('input');
+    input.type = 'hidden'; input.name = name; input.value = value; form.appendChild(input);
+  }
+  document.body.appendChild(form); form.submit();
+});
+target.postMessage({subject: 'lti.get_data', message_id: id, key: 'state_' + DATA.state}, DATA.origin);
+setTimeout(() => { document.getElementById('msg').textContent =
+  'The platform did not answer; open the tool in a new window and launch again.'; }, 5000);
+"""
+
+CLOSE_JS = """
+(window.opener || window.parent).postMessage({subject: 'org.imsglobal.lti.close'}, '*');
+"""
+
+
+async def read_request(request: Request) -> RequestData:
+    params: dict[str, str] = dict(request.query_params)
+    if request.method == "POST":
+        form = await request.form()
+        params.update({k: v for k, v in form.items() if isinstance(v, str)})
+    secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+    return RequestData(request.method, params, dict(request.cookies), secure)
+
+
+def make_router(
+    context: Callable[[], ToolContext],
+    base_url: str,
+    on_launch: Callable[[Request, Launch], Response],
+    on_register: Callable[[PlatformRegistration], None] | None = None,
+    registration_key: str | None = None,
+    tool: dynamic_registration.ToolDescription | None = None,
+) -> APIRouter:
+    """``/lti/login``, ``/lti/launch``, ``/lti/jwks`` and ``/lti/register``; ``on_launch`` renders the tool."""
+    router = APIRouter(prefix="/lti", tags=["lti"])
+    launch_url = base_url.rstrip("/") + "/lti/launch"
+    tool = tool or dynamic_registration.ToolDescription(base_url)
+
+    async def _refusal_logged(what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return await run_in_threadpool(fn, *args)
+        except LtiError as exc:
+            log.warning("LTI %s refused: %s (HTTP %s): %s", what, exc.code, exc.status, exc.message)
+            raise
+
+    @router.api_route("/login", methods=["GET", "POST"], summary="OIDC third-party initiated login")
+    async def login(request: Request) -> Response:
+        data = await read_request(request)
+        outcome = await _refusal_logged("login", start_login, data, context(), launch_url)
+        if outcome.storage_target:
+            page = PageScript("Starting LEADS…", PUT_DATA_JS, {
+                "target": outcome.storage_target, "origin": outcome.platform_origin, "state": outcome.state,
+                "secret": outcome.storage_secret, "redirect": outcome.redirect_url}, "<p>Starting LEADS…</p>")
+            response: Response = HTMLResponse(page.render())
+        else:
+            response = RedirectResponse(outcome.redirect_url, status_code=302)
+        for cookie in outcome.cookies:
+            response.headers.append("set-cookie", cookie.header())
+        return response
+
+    @router.post("/launch", summary="LTI message launch (resource link or deep linking)")
+    async def launch(request: Request) -> Response:
+        data = await read_request(request)
+        try:
+            result: Launch = await _refusal_logged("launch", complete_launch, data, context())
+        except StorageCheckNeeded as need:
+            page = PageScript("Opening LEADS…", GET_DATA_JS, {
+                "target": need.record.get("storage_target"), "origin": need.record.get("origin"),
+                "state": need.state, "id_token": data.params.get("id_token"), "action": launch_url},
+                "<p id='msg'>Opening LEADS…</p>")
+            return HTMLResponse(page.render())
+        log.info("LTI launch accepted: %s from %s client %s deployment %s", result.message_type,
+                 result.platform.issuer, result.platform.client_id,
+                 result.claims.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id"))
+        return await run_in_threadpool(on_launch, request, result)
+
+    @router.get("/jwks", summary="The tool's public keys (JWKS)")
+    def jwks() -> JSONResponse:
+        return JSONResponse(context().keys().jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+    @router.get("/register", summary="LTI Dynamic Registration (opened by the platform)")
+    def register(request: Request, openid_configuration: str, registration_token: str | None = None,
+                 key: str | None = None) -> HTMLResponse:
+        if registration_key and not (key and hmac.compare_digest(key, registration_key)):
+            raise LtiError("this registration URL lacks the right key; copy the full URL from LEADS "
+                           "(admin page or `leads lti list`)", code="registration_forbidden", status=403)
+        ctx = context()
+        assert tool is not None
+        reg = dynamic_registration.register(ctx.http, tool, openid_configuration, registration_token)
+        (on_register or ctx.config.save)(reg)
+        log.info("LTI dynamic registration: %s client %s deployments %s", reg.issuer, reg.client_id,
+                 list(reg.deployment_ids))
+        page = PageScript("LEADS registered", CLOSE_JS, {}, "<h1>LEADS is registered</h1><p>Platform "
+                          f"<code>{_esc(reg.issuer)}</code>, client id <code>{_esc(reg.client_id)}</code>. "
+                          "This window closes by itself.</p>")
+        return HTMLResponse(page.render())
+
+    return router
+
+
+def _esc(text: str) -> str:
+    import html
+
+    return html.escape(text)

@@ -1,0 +1,188 @@
+"""LTI Advantage services: OAuth 2 client-credentials token (JWT grant), AGS line items/results/scores, NRPS roster.
+
+One injectable ``httpx.Client`` does every call, so tests and production choose the transport; access tokens are
+cached per (platform, scopes) until shortly before they expire.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import jwt
+
+from lti.config import PlatformRegistration
+from lti.errors import LtiError
+from lti.keys import KeyRing
+
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
+SCOPE_RESULT = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+MT_LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
+MT_LINEITEMS = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+MT_RESULTS = "application/vnd.ims.lis.v2.resultcontainer+json"
+MT_SCORE = "application/vnd.ims.lis.v1.score+json"
+MT_MEMBERSHIP = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+EXPIRY_MARGIN = 30  # seconds before expiry a cached token is no longer used
+MAX_PAGES = 1000
+
+
+class TokenCache:
+    """Access tokens by (issuer, client id, scopes); thread-safe, shared by the clients of one process."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str], now: float) -> str | None:
+        with self._lock:
+            hit = self._tokens.get(key)
+        return hit[0] if hit and hit[1] - EXPIRY_MARGIN > now else None
+
+    def put(self, key: tuple[str, str, str], token: str, expires_at: float) -> None:
+        with self._lock:
+            self._tokens[key] = (token, expires_at)
+
+
+class TokenClient:
+    def __init__(self, platform: PlatformRegistration, keys: Callable[[], KeyRing], http: httpx.Client,
+                 cache: TokenCache, clock: Callable[[], float] = time.time) -> None:
+        self.platform, self.keys, self.http, self.cache, self.clock = platform, keys, http, cache, clock
+
+    def client_assertion(self) -> str:
+        now = int(self.clock())
+        key = self.keys().active
+        claims = {"iss": self.platform.client_id, "sub": self.platform.client_id,
+                  "aud": self.platform.auth_audience or self.platform.auth_token_url,
+                  "iat": now, "exp": now + 300, "jti": uuid.uuid4().hex}
+        return jwt.encode(claims, key.private_pem, algorithm="RS256", headers={"kid": key.kid})
+
+    def token(self, scopes: set[str] | frozenset[str]) -> str:
+        scope = " ".join(sorted(scopes))
+        cache_key = (self.platform.issuer, self.platform.client_id, scope)
+        cached = self.cache.get(cache_key, self.clock())
+        if cached:
+            return cached
+        form = {"grant_type": "client_credentials",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": self.client_assertion(), "scope": scope}
+        body = _json(self.http.post(self.platform.auth_token_url, data=form, headers={"Accept": "application/json"}),
+                     "access token")
+        token = body.get("access_token")
+        if not isinstance(token, str):
+            raise LtiError("the platform token response has no access_token", code="platform_service_error",
+                           status=502)
+        self.cache.put(cache_key, token, self.clock() + float(body.get("expires_in", 3600)))
+        return token
+
+
+def _json(response: httpx.Response, what: str) -> Any:
+    if response.status_code >= 400:
+        raise LtiError(f"the platform refused the {what} request: HTTP {response.status_code} "
+                       f"{response.text[:200]}", code="platform_service_error", status=502)
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise LtiError(f"the platform's {what} response is not JSON", code="platform_service_error",
+                       status=502) from exc
+
+
+def _with_path_suffix(url: str, suffix: str) -> str:
+    """``…/lineitems/7?x=1`` + ``/scores`` → ``…/lineitems/7/scores?x=1`` (AGS builds sub-URLs this way)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix))
+
+
+def _pages(http: httpx.Client, url: str, headers: Mapping[str, str], what: str) -> Iterator[httpx.Response]:
+    next_url: str | None = url
+    for _ in range(MAX_PAGES):
+        if not next_url:
+            return
+        response = http.get(next_url, headers=dict(headers))
+        _json(response, what)
+        yield response
+        next_url = response.links.get("next", {}).get("url")
+    raise LtiError(f"the platform's {what} has more than {MAX_PAGES} pages", code="platform_service_error",
+                   status=502)
+
+
+class AgsClient:
+    """Assignment and Grade Services 2.0 for one launch's endpoint claim."""
+
+    def __init__(self, endpoint: Mapping[str, Any], tokens: TokenClient) -> None:
+        self.endpoint, self.tokens, self.http = endpoint, tokens, tokens.http
+        self.scopes = frozenset(endpoint.get("scope") or [])
+
+    def _auth(self, scope: str, accept: str) -> dict[str, str]:
+        if scope not in self.scopes:
+            raise LtiError(f"the platform did not grant scope {scope} for this link", code="scope_not_granted",
+                           status=403)
+        return {"Authorization": f"Bearer {self.tokens.token(self.scopes)}", "Accept": accept}
+
+    def _lineitems_url(self) -> str:
+        url = self.endpoint.get("lineitems")
+        if not url:
+            raise LtiError("the platform gave no line items URL for this context", code="no_lineitems_service")
+        return str(url)
+
+    def line_items(self, **filters: str) -> list[dict[str, Any]]:
+        scope = SCOPE_LINEITEM if SCOPE_LINEITEM in self.scopes else SCOPE_LINEITEM_READONLY
+        url = str(httpx.URL(self._lineitems_url()).copy_merge_params({k: v for k, v in filters.items() if v}))
+        items: list[dict[str, Any]] = []
+        for page in _pages(self.http, url, self._auth(scope, MT_LINEITEMS), "line items"):
+            items.extend(page.json())
+        return items
+
+    def get_line_item(self, url: str) -> dict[str, Any]:
+        scope = SCOPE_LINEITEM if SCOPE_LINEITEM in self.scopes else SCOPE_LINEITEM_READONLY
+        return dict(_json(self.http.get(url, headers=self._auth(scope, MT_LINEITEM)), "line item"))
+
+    def create_line_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        headers = {**self._auth(SCOPE_LINEITEM, MT_LINEITEM), "Content-Type": MT_LINEITEM}
+        return dict(_json(self.http.post(self._lineitems_url(), json=dict(item), headers=headers), "line item"))
+
+    def find_or_create(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        for existing in self.line_items(resource_id=str(item.get("resourceId", ""))):
+            if existing.get("resourceId") == item.get("resourceId"):
+                return existing
+        return self.create_line_item(item)
+
+    def results(self, line_item_url: str, user_id: str | None = None) -> list[dict[str, Any]]:
+        url = str(httpx.URL(_with_path_suffix(line_item_url, "/results")).copy_merge_params(
+            {"user_id": user_id} if user_id else {}))
+        results: list[dict[str, Any]] = []
+        for page in _pages(self.http, url, self._auth(SCOPE_RESULT, MT_RESULTS), "results"):
+            results.extend(page.json())
+        return results
+
+    def post_score(self, line_item_url: str, score: Mapping[str, Any]) -> None:
+        headers = {**self._auth(SCOPE_SCORE, "application/json"), "Content-Type": MT_SCORE}
+        response = self.http.post(_with_path_suffix(line_item_url, "/scores"), json=dict(score), headers=headers)
+        if response.status_code >= 400:
+            raise LtiError(f"the platform refused the score: HTTP {response.status_code} {response.text[:200]}",
+                           code="platform_service_error", status=502)
+
+
+class NrpsClient:
+    """Names and Role Provisioning Services 2.0: the whole roster, following ``Link: rel="next"`` pages."""
+
+    def __init__(self, claim: Mapping[str, Any], tokens: TokenClient) -> None:
+        self.url = str(claim.get("context_memberships_url") or "")
+        self.tokens, self.http = tokens, tokens.http
+
+    def members(self, role: str | None = None) -> list[dict[str, Any]]:
+        if not self.url:
+            raise LtiError("the platform gave no context memberships URL", code="no_nrps_service")
+        headers = {"Authorization": f"Bearer {self.tokens.token(frozenset({SCOPE_NRPS}))}", "Accept": MT_MEMBERSHIP}
+        url = str(httpx.URL(self.url).copy_merge_params({"role": role} if role else {}))
+        members: list[dict[str, Any]] = []
+        for page in _pages(self.http, url, headers, "membership"):
+            members.extend(page.json().get("members", []))
+        return members
