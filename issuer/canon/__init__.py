@@ -6,6 +6,7 @@ byte-identical to the reference on the W3C vectors and on every credential the s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
@@ -40,8 +41,12 @@ def canonicaliser_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_canonicaliser(name: str = "fast", loader: ContextLoader | None = None) -> Canonicaliser:
-    """A shared canonicaliser instance (they keep caches, so sharing is what makes them fast)."""
+def get_canonicaliser(name: str | None = None, loader: ContextLoader | None = None) -> Canonicaliser:
+    """A shared canonicaliser instance (they keep caches, so sharing is what makes them fast).
+
+    The default is ``fast``, or the name in the environment variable ``LEADS_CANONICALISER``.
+    """
+    name = name or os.environ.get("LEADS_CANONICALISER") or "fast"
     loader = loader or default_loader()
     key = (name, id(loader))
     found = _INSTANCES.get(key)
@@ -67,9 +72,12 @@ def _register_builtins() -> None:
 
 _register_builtins()
 
+from issuer.canon.fast import enable_crosscheck  # noqa: E402
+
 __all__ = [
     "Canonicaliser",
     "canonicaliser_names",
+    "enable_crosscheck",
     "get_canonicaliser",
     "register_canonicaliser",
 ]

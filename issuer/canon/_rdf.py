@@ -68,7 +68,7 @@ def _check_iris(node: Any) -> None:
         return
     if "@value" in node:
         datatype = node.get("@type")
-        if isinstance(datatype, str) and not _ABSOLUTE.match(datatype):
+        if isinstance(datatype, str) and datatype != "@json" and not _ABSOLUTE.match(datatype):
             _undefined("datatype", datatype)
         return
     for key, value in node.items():

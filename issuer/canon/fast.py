@@ -11,6 +11,7 @@ are escaped differently by pyoxigraph and pyld; such (rare) documents are canoni
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import uuid
@@ -21,9 +22,17 @@ from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 
 from issuer.canon._rdf import StrictProcessor, dataset_to_nquads, expand_strict, expanded_to_dataset
+from issuer.canon.pyld_ref import PyldCanonicaliser
+from issuer.errors import IssuerError
 from issuer.jsonld.loader import ContextLoader
 
 _CACHE_LIMIT = 4096
+_CROSSCHECK_ALL = [os.environ.get("LEADS_CANON_CROSSCHECK") == "1"]
+
+
+def enable_crosscheck(on: bool = True) -> None:
+    """Make every fast canonicaliser compare itself with the pyld reference (used by the test suite)."""
+    _CROSSCHECK_ALL[0] = on
 _ODD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -100,9 +109,12 @@ class _MemoProcessor(StrictProcessor):
 class FastCanonicaliser:
     name = "fast"
 
-    def __init__(self, loader: ContextLoader) -> None:
+    def __init__(self, loader: ContextLoader, *, crosscheck: bool | None = None) -> None:
         self.loader = loader
         self._local = threading.local()
+        # crosscheck: also run the pyld reference and fail loudly on any difference (the test suite turns it on)
+        self.crosscheck = crosscheck
+        self.crosschecked = 0
 
     def _state(self) -> tuple[_MemoProcessor, _MemoResolver]:
         state: tuple[_MemoProcessor, _MemoResolver] | None = getattr(self._local, "state", None)
@@ -112,9 +124,24 @@ class FastCanonicaliser:
         return state
 
     def canonicalize(self, doc: dict[str, Any]) -> str:
+        result = self._canonicalize(doc)
+        if self.crosscheck or (self.crosscheck is None and _CROSSCHECK_ALL[0]):
+            reference = PyldCanonicaliser(self.loader).canonicalize(doc)
+            if reference != result:
+                raise IssuerError(
+                    "The fast canonicaliser differs from the pyld reference on this document; please report it "
+                    "(set LEADS_CANONICALISER=pyld meanwhile).",
+                    code="canonicaliser_mismatch",
+                    status=500,
+                    details={"fast": result, "reference": reference},
+                )
+            self.crosschecked += 1
+        return result
+
+    def _canonicalize(self, doc: dict[str, Any]) -> str:
         processor, resolver = self._state()
         options: dict[str, Any] = {
-            "base": "",
+            "base": None,
             "documentLoader": self.loader,
             "contextResolver": resolver,
             "extractAllScripts": True,
@@ -132,4 +159,4 @@ class FastCanonicaliser:
         return "".join(sorted(f"{quad} .\n" for quad in rdf))
 
 
-__all__ = ["FastCanonicaliser"]
+__all__ = ["FastCanonicaliser", "enable_crosscheck"]

@@ -24,7 +24,7 @@ class PyldCanonicaliser:
     def canonicalize(self, doc: dict[str, Any]) -> str:
         processor = StrictProcessor()
         options: dict[str, Any] = {
-            "base": "",
+            "base": None,
             "documentLoader": self.loader,
             "contextResolver": ContextResolver({}, self.loader),
             "extractAllScripts": True,

@@ -10,7 +10,7 @@ issuer/shacl) and are passed in, so this module stays free of storage and of SHA
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -24,22 +24,36 @@ from issuer.verify.report import Check, VerificationReport
 CheckResult = tuple[bool, str]
 
 
+class StatusOutcome(Protocol):
+    """One status entry's outcome (issuer.status.StatusResult fits): ``valid`` False means revoked/suspended."""
+
+    @property
+    def valid(self) -> bool: ...
+
+    @property
+    def message(self) -> str: ...
+
+
 @runtime_checkable
 class StatusChecker(Protocol):
-    """Checks one ``credentialStatus`` entry; returns (ok, message), e.g. (False, "revoked on 2025-01-02")."""
+    """Checks every ``credentialStatus`` entry of a credential (issuer.status.BitstringStatusChecker fits).
 
-    def check(self, credential: dict[str, Any], entry: dict[str, Any]) -> CheckResult: ...
+    Raises IssuerError when a status list cannot be fetched or verified.
+    """
+
+    def check(self, credential: dict[str, Any]) -> Sequence[StatusOutcome]: ...
 
 
 @runtime_checkable
 class ShapeChecker(Protocol):
-    """Checks the credential against its shapes or schema; returns (ok, message)."""
+    """Checks the credential against its shapes or schema: returns (ok, message), or None when it conforms and
+    raises IssuerError naming the violation otherwise (issuer.shacl.check_edc fits as a plain callable)."""
 
-    def check(self, credential: dict[str, Any]) -> CheckResult: ...
+    def check(self, credential: dict[str, Any]) -> CheckResult | None: ...
 
 
-StatusLike = StatusChecker | Callable[[dict[str, Any], dict[str, Any]], CheckResult]
-ShapeLike = ShapeChecker | Callable[[dict[str, Any]], CheckResult]
+StatusLike = StatusChecker | Callable[[dict[str, Any]], Sequence[StatusOutcome] | CheckResult]
+ShapeLike = ShapeChecker | Callable[[dict[str, Any]], CheckResult | None]
 
 SUPPORTED_KEY_TYPES = ("Multikey", "Ed25519VerificationKey2020")
 
@@ -93,6 +107,8 @@ def check_validity(credential: dict[str, Any], now: datetime) -> Check:
 def _call(checker: Any, *args: Any) -> CheckResult:
     fn = checker.check if hasattr(checker, "check") else checker
     outcome = fn(*args)
+    if outcome is None:  # checkers that raise IssuerError on failure and return nothing otherwise
+        return True, "conforms"
     if isinstance(outcome, bool):
         return outcome, "ok" if outcome else "failed"
     ok, message = outcome
@@ -103,22 +119,25 @@ def check_status(credential: dict[str, Any], checker: StatusLike | None, *, requ
     raw = credential.get("credentialStatus")
     if raw is None:
         return Check.skipped("status", "the credential has no credentialStatus (it cannot be revoked)")
-    entries = raw if isinstance(raw, list) else [raw]
     if checker is None:
         message = "the credential has a credentialStatus, but no status checker is configured"
         return Check.failed("status", message) if require else Check.skipped("status", message)
-    messages = []
-    for entry in entries:
-        if not isinstance(entry, dict):
-            return Check.failed("status", "credentialStatus entries must be objects")
-        try:
-            ok, message = _call(checker, credential, entry)
-        except IssuerError as exc:
-            return Check.failed("status", f"status could not be checked: {exc.message}")
-        if not ok:
-            return Check.failed("status", message)
-        messages.append(message)
-    return Check.passed("status", "; ".join(messages))
+    fn = checker.check if hasattr(checker, "check") else checker
+    try:
+        outcome = fn(credential)
+    except IssuerError as exc:
+        return Check.failed("status", f"status could not be checked: {exc.message}")
+    if isinstance(outcome, tuple):
+        ok, message = outcome
+        return Check.passed("status", str(message)) if ok else Check.failed("status", str(message))
+    results = list(outcome)
+    if not results:
+        message = "no credentialStatus entry is of a type this verifier can check"
+        return Check.failed("status", message) if require else Check.skipped("status", message)
+    bad = [r for r in results if not r.valid]
+    if bad:
+        return Check.failed("status", "; ".join(r.message for r in bad))
+    return Check.passed("status", "; ".join(r.message for r in results))
 
 
 def check_shape(credential: dict[str, Any], checker: ShapeLike | None) -> Check:

@@ -1,0 +1,115 @@
+"""The fast canonicaliser is byte-identical to the pyld reference; undefined terms are refused, never dropped."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from issuer.canon import canonicaliser_names, get_canonicaliser
+from issuer.canon.fast import FastCanonicaliser
+from issuer.errors import UndefinedTerm, UnknownContext
+from issuer.jsonld import default_loader
+from issuer.keys import Ed25519Signer
+from issuer.proofs.dataintegrity import sign
+from tests.issuer.samples import ob3_credential
+from tests.issuer.vectors import FIXTURES
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _fixture_documents() -> list[tuple[str, dict[str, Any]]]:
+    """Every JSON-LD credential file among the test fixtures and the bundled ELM samples."""
+    found = []
+    for path in sorted([*FIXTURES.rglob("*.json"), *FIXTURES.rglob("*.jsonld"),
+                        *(ROOT / "issuer" / "data" / "elm").glob("*.jsonld")]):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and "@context" in doc:
+            found.append((str(path.relative_to(ROOT)), doc))
+    return found
+
+
+DOCUMENTS = _fixture_documents()
+
+
+def test_there_are_documents_to_compare() -> None:
+    assert len(DOCUMENTS) >= 8
+    assert {"pyld", "fast"} <= set(canonicaliser_names())
+
+
+@pytest.mark.parametrize(("name", "doc"), DOCUMENTS, ids=[n for n, _ in DOCUMENTS])
+def test_fast_equals_reference_on_fixtures(name: str, doc: dict[str, Any]) -> None:
+    fast = FastCanonicaliser(default_loader(), crosscheck=False)
+    reference = get_canonicaliser("pyld").canonicalize(doc)
+    assert fast.canonicalize(doc) == reference
+    assert fast.canonicalize(copy.deepcopy(doc)) == reference  # the cached path gives the same answer
+
+
+TRICKY = {
+    "newline, tab, quote, backslash": "a\nb\tc \"d\" e\\f\r",
+    "unicode": "Łódź — 東京 — 🎓",
+    "odd control characters": "bell\x07 backspace\x08 formfeed\x0c delete\x7f",
+}
+
+
+@pytest.mark.parametrize("text", TRICKY.values(), ids=TRICKY.keys())
+def test_fast_equals_reference_on_tricky_literals(text: str) -> None:
+    doc = ob3_credential("did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2", name=text)
+    doc["credentialSubject"]["achievement"]["description"] = text
+    fast = FastCanonicaliser(default_loader(), crosscheck=False)
+    assert fast.canonicalize(doc) == get_canonicaliser("pyld").canonicalize(doc)
+
+
+def test_fast_equals_reference_on_varied_values() -> None:
+    doc = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", {"ex": "https://ex.org/#",
+                     "n": {"@id": "ex:n"}, "l": {"@id": "ex:l", "@container": "@list"},
+                     "j": {"@id": "ex:j", "@type": "@json"}, "t": {"@id": "ex:t", "@language": "fr"}}],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:1",
+        "credentialSubject": [{"n": [1, 2.5, True, 1e21, -0.0], "l": ["b", "a", {"n": 3}],
+                               "j": {"z": 1, "a": [True, None]}, "t": "bonjour"}, {"n": "x"}],
+    }
+    fast = FastCanonicaliser(default_loader(), crosscheck=False)
+    assert fast.canonicalize(doc) == get_canonicaliser("pyld").canonicalize(doc)
+
+
+@pytest.mark.parametrize("canon_name", ["pyld", "fast"])
+def test_undefined_property_is_refused(canon_name: str) -> None:
+    doc = {"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiableCredential"],
+           "issuer": "did:example:1", "issuanceDate": "2024-01-01T00:00:00Z",
+           "credentialSubject": {"id": "did:example:2", "favouriteColour": "green"}}
+    with pytest.raises(UndefinedTerm) as info:
+        get_canonicaliser(canon_name).canonicalize(doc)
+    assert info.value.status == 422
+    assert "favouriteColour" in info.value.message
+
+
+@pytest.mark.parametrize("canon_name", ["pyld", "fast"])
+def test_undefined_type_is_refused(canon_name: str) -> None:
+    doc = {"@context": ["https://www.w3.org/2018/credentials/v1"], "type": ["VerifiableCredential", "Diploma"],
+           "issuer": "did:example:1", "issuanceDate": "2024-01-01T00:00:00Z",
+           "credentialSubject": {"id": "did:example:2"}}
+    with pytest.raises(UndefinedTerm, match="Diploma"):
+        get_canonicaliser(canon_name).canonicalize(doc)
+
+
+def test_signing_refuses_a_term_caught_only_by_the_issuer_dependent_vocabulary() -> None:
+    doc = ob3_credential("did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2")
+    doc["credentialSubject"]["achievement"]["critera"] = {"narrative": "misspelt"}
+    signer = Ed25519Signer.generate()
+    with pytest.raises(UndefinedTerm, match="critera"):
+        sign(doc, signer, f"did:key:{signer.public_key_multibase}#{signer.public_key_multibase}",
+             created="2025-01-01T00:00:00Z")
+
+
+def test_unknown_context_is_refused_without_network() -> None:
+    doc = {"@context": ["https://example.org/my-context.jsonld"], "name": "x"}
+    with pytest.raises(UnknownContext, match="not bundled"):
+        get_canonicaliser("fast").canonicalize(doc)
