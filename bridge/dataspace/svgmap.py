@@ -76,7 +76,8 @@ def graph_from_practice(page: dict[str, Any], words: dict[str, str]) -> MapGraph
     for key, d in designs.items():
         kind = "stack" if d["is_stack"] else "credential-design"
         graph.nodes.append(Node(key, d["label"], kind, 2 + depth_of(key), d["href"]))
-        graph.edges += [(c, key) for c in d.get("competences", []) if c in competence_keys]
+        via_parts = {c for p in d["parts"] if p["key"] in designs for c in designs[p["key"]].get("competences", [])}
+        graph.edges += [(c, key) for c in d.get("competences", []) if c in competence_keys and c not in via_parts]
         graph.edges += [(p["key"], key) for p in d["parts"] if p["key"] in designs]
     for course in page["courses"]:
         graph.nodes.append(Node(course["key"], course["label"], "course", course_col, course["href"]))
@@ -114,7 +115,7 @@ def render_svg(graph: MapGraph) -> str:
         y = 0.0
         for node in (n for n in graph.nodes if n.column == col):
             lines = _lines(node.label)
-            h = len(lines) * LINE_H + 2 * PAD
+            h = float(len(lines) * LINE_H + 2 * PAD)
             boxes[node.id] = (MARGIN + col * (NODE_W + COL_GAP), y, h, lines)
             y += h + V_GAP
         heights.append(max(y - V_GAP, 0))

@@ -168,8 +168,7 @@ def practice_page(index: Index, key: str, ctx: ViewContext) -> dict[str, Any]:
     for activity in activities:
         competence_keys.update((r.key, None) for r in activity.requires)
     competence_keys.update((c.key, None) for c in index.all(Competence) if _in(index, c, practice))
-    designs = [d for d in index.all(CredentialDesign) if _in(index, d, practice)]
-    designs.sort(key=lambda d: (-index.stack_depth(d), d.key))
+    designs = _stack_order(index, [d for d in index.all(CredentialDesign) if _in(index, d, practice)])
     courses = [c for c in index.all(Course) if c.design in {d.key for d in designs}]
 
     competences = []
@@ -197,6 +196,28 @@ def practice_page(index: Index, key: str, ctx: ViewContext) -> dict[str, Any]:
         "courses": [course_brief(index, c, ctx) for c in courses],
         "map": f"/practices/{practice.key}/map.svg",
     }
+
+
+def _stack_order(index: Index, designs: list[CredentialDesign]) -> list[CredentialDesign]:
+    """Largest stacks first, each followed by its parts in their order, then the designs in no stack."""
+    keys = {d.key for d in designs}
+    roots = [d for d in designs if not any(s.key in keys for s in index.stacks_containing(d.key))]
+    roots.sort(key=lambda d: (-index.stack_depth(d), d.key))
+    out: dict[str, CredentialDesign] = {}
+
+    def walk(design: CredentialDesign) -> None:
+        if design.key in out:
+            return
+        out[design.key] = design
+        for _, part in index.parts(design):
+            if isinstance(part, CredentialDesign) and part.key in keys:
+                walk(part)
+
+    for root in roots:
+        walk(root)
+    for d in designs:  # designs caught in a cycle have no root; keep them visible
+        out.setdefault(d.key, d)
+    return list(out.values())
 
 
 def _activities(index: Index, practice: Practice) -> list[Activity]:
