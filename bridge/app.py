@@ -59,6 +59,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(pool_router)
 
+    from bridge.credentials.endpoints import router as credentials_router
+    from bridge.web.errors import register_error_type
+    from issuer.errors import IssuerError
+
+    register_error_type(app, IssuerError)
+    app.include_router(credentials_router)
+
+    from bridge.certificates.verify_page import router as certificates_router
+
+    app.include_router(certificates_router)
+
     from bridge.ltitool.web import install as install_lti
 
     install_lti(app, settings, app.state.db)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bridge.cli import awards, data, lti, serve, wikibase, worker
+from bridge.cli import awards, credentials, data, lti, serve, wikibase, worker
 
 app = typer.Typer(help="LEADS: competence models → courses → signed certificates.", no_args_is_help=True)
 app.command("serve")(serve.serve)
@@ -13,3 +13,6 @@ app.add_typer(wikibase.app, name="wikibase", help="Talk to a Wikibase: bootstrap
 app.command("worker")(worker.worker)
 app.add_typer(awards.app, name="awards", help="Awards: failed jobs, retry, revoke, CSV import.")
 app.add_typer(lti.app, name="lti", help="LTI 1.3: register platforms, list them, rotate the tool key.")
+app.command("issue")(credentials.issue)
+app.command("verify")(credentials.verify)
+app.add_typer(credentials.app, name="credential", help="Issued credentials: revoke, suspend, unsuspend.")

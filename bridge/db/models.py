@@ -1,15 +1,14 @@
 """Imports every domain's tables so that Alembic and tests see one complete metadata."""
 
-from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.awards.tables import Award, GradeEvent, Job, WebhookReceipt
 from bridge.courses.store import CourseLink
+from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRow, MetaRow
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
 from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
 
 __all__ = [
-    "IssuedCredentialRow", "StatusListRow",
-    "Award", "CourseLink", "EntityRow", "GradeEvent", "Job", "LtiDeployment", "LtiLaunchData", "LtiNonce",
-    "LtiPlatform", "MetaRow", "PoolCompetence", "PoolEntry", "PoolProfile",
-    "WebhookReceipt",
+    "Award", "CourseLink", "EntityRow", "GradeEvent", "IssuedCredentialRow", "Job", "LtiDeployment",
+    "LtiLaunchData", "LtiNonce", "LtiPlatform", "MetaRow", "PoolCompetence", "PoolEntry", "PoolProfile",
+    "StatusListRow", "WebhookReceipt",
 ]

@@ -181,7 +181,7 @@ def _assessments(spec: AchievementSpec, facts: AwardFacts, org: dict[str, Any], 
             "grade": {"id": ids("grade/final"), "type": "Note", "noteLiteral": {lang: facts.grade}},
             "awardedBy": {"id": ids("awarding-process")},
             "assessedBy": [{"id": org["id"]}],
-            "issuedDate": stamp(facts.awarded),
+            "dateIssued": stamp(facts.awarded),
         })
     for a in facts.assessments:
         if a.grade is None:

@@ -1,0 +1,131 @@
+"""``leads issue``, ``leads verify`` and ``leads credential revoke|suspend|unsuspend``: credentials offline.
+
+Everything works on the local store: issuing signs with the keys in the data directory, and verifying a credential
+issued by this installation resolves its did:web and reads its status lists locally (no server needed); other
+issuers' DIDs and status lists are fetched over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import typer
+
+from bridge.cli.common import database, report, settings
+from bridge.credentials.service import CredentialService, IssueInput
+from bridge.credentials.verification import Verifier
+from bridge.errors import LeadsError
+from issuer.errors import IssuerError
+
+app = typer.Typer(no_args_is_help=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except (LeadsError, IssuerError) as exc:
+        report(exc)
+        for violation in getattr(exc, "violations", []) or []:
+            typer.echo(f"  - {violation}", err=True)
+        sys.exit(2)
+
+
+def _cli(fn: Callable[P, R]) -> Callable[P, R]:
+    """Domain errors (bridge's and the issuer's) become a message on stderr and exit status 2."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _errors():
+            return fn(*args, **kwargs)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def _service() -> CredentialService:
+    return CredentialService(database(), settings())
+
+
+@_cli
+def issue(
+    design: str = typer.Option(..., "--design", help="Credential design key (leads data list --kind credential-design)"),
+    name: str = typer.Option(..., "--name", help="The learner's full name"),
+    fmt: str = typer.Option("ob3", "--format", help="ob3 | edc | jwt"),
+    learner_id: str | None = typer.Option(None, "--learner-id", help="A URI for the learner (DID, urn:…)"),
+    email: str | None = typer.Option(None, "--email", help="Published only as a salted hash"),
+    grade: str | None = typer.Option(None, "--grade"),
+    issuer_slug: str | None = typer.Option(None, "--issuer", help="Issuing organisation slug"),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the credential here"),
+) -> None:
+    """Issue a signed credential from a design; print it, or write it to FILE with -o."""
+    svc = _service()
+    row = svc.issue(IssueInput(design_key=design, learner_name=name, format=fmt, learner_id=learner_id,
+                               learner_email=email, grade=grade, issuer_slug=issuer_slug))
+    text = str(row.document["jwt"]) if row.format == "jwt" else json.dumps(row.document, indent=2,
+                                                                           ensure_ascii=False)
+    if output is None:
+        typer.echo(text)
+        return
+    output.write_text(text + "\n", encoding="utf-8")
+    typer.echo(f"issued {row.format} credential urn:uuid:{row.id} → {output}", err=True)
+
+
+@_cli
+def verify(
+    path: Path = typer.Argument(..., help="A credential: JSON (Data Integrity) or a VC-JOSE JWT"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """Verify a credential and print every check; exit 0 when verified, 1 when not."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LeadsError(f"{path}: cannot read ({exc.strerror})", code="file_not_found", status=404) from None
+    verifier = Verifier(_service())
+    try:
+        result = verifier.verify(raw)
+    finally:
+        verifier.close()
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=1, ensure_ascii=False))
+    else:
+        for check in result.checks:
+            mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}[check.outcome]
+            typer.echo(f"{mark:<5} {check.name:<14} {check.message}")
+        typer.echo(result.summary())
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command("revoke")
+@_cli
+def revoke(credential_id: str = typer.Argument(..., help="The credential id (uuid or urn:uuid:…)"),
+           reason: str = typer.Option(..., "--reason", help="Why (kept with the credential)")) -> None:
+    """Revoke a credential (final) and re-sign its status list."""
+    row = _service().revoke(credential_id, reason)
+    typer.echo(f"revoked urn:uuid:{row.id}: {row.revoked_reason}")
+
+
+@app.command("suspend")
+@_cli
+def suspend(credential_id: str = typer.Argument(...),
+            reason: str = typer.Option(..., "--reason")) -> None:
+    """Suspend a credential (reversible with unsuspend)."""
+    row = _service().suspend(credential_id, reason)
+    typer.echo(f"suspended urn:uuid:{row.id}: {row.suspended_reason}")
+
+
+@app.command("unsuspend")
+@_cli
+def unsuspend(credential_id: str = typer.Argument(...),
+              reason: str = typer.Option(..., "--reason")) -> None:
+    """Lift a suspension."""
+    row = _service().unsuspend(credential_id, reason)
+    typer.echo(f"unsuspended urn:uuid:{row.id}")

@@ -1,0 +1,1 @@
+"""Credentials: issue signed OB3 / EDC / VC-JOSE credentials from designs, status lists, DIDs, verification."""

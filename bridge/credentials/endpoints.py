@@ -1,0 +1,197 @@
+"""Credential routes: issue (admin), read by content negotiation, revoke / suspend (admin), status lists,
+DID documents and verification. Signing blocks, so every route that signs is a plain ``def`` (threadpool)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from bridge.credentials.service import CredentialService, IssueInput
+from bridge.credentials.tables import IssuedCredentialRow
+from bridge.credentials.verification import Verifier
+from bridge.errors import LeadsError, NotFound
+from bridge.settings import Settings
+from bridge.web.negotiate import _quality
+from issuer.status import DEFAULT_TTL_MS
+
+router = APIRouter(tags=["credentials"])
+bearer = HTTPBearer(auto_error=False, description="LEADS_ADMIN_TOKEN")
+JSONLD = "application/ld+json"
+STATUS_MAX_AGE = 60  # seconds; well below the list's ttl so revocations show within a minute
+
+
+def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+    settings: Settings = request.app.state.settings
+    expected = settings.admin_token.get_secret_value().encode()
+    given = credentials.credentials.encode() if credentials else b""
+    if not credentials or not hmac.compare_digest(given, expected):
+        raise LeadsError("issuing, revoking and suspending credentials need the admin token: send "
+                         "'Authorization: Bearer <LEADS_ADMIN_TOKEN>'", code="unauthorized", status=401)
+
+
+def service(request: Request) -> CredentialService:
+    state = request.app.state
+    if getattr(state, "credentials", None) is None:
+        state.credentials = CredentialService(state.db, state.settings)
+    svc: CredentialService = state.credentials
+    return svc
+
+
+def verifier(request: Request) -> Verifier:
+    state = request.app.state
+    if getattr(state, "verifier", None) is None:
+        state.verifier = Verifier(service(request))
+    v: Verifier = state.verifier
+    return v
+
+
+class LearnerIn(BaseModel):
+    name: str = Field(min_length=1, max_length=300, examples=["Ada Lovelace"])
+    id: str | None = Field(default=None, description="a URI for the learner (DID, urn:…)")
+    email: str | None = Field(default=None, description="stored and published only as a salted SHA-256 hash")
+
+
+class IssueBody(BaseModel):
+    design: str = Field(description="credential design key", examples=["glam-mc-rights"])
+    learner: LearnerIn
+    format: str = Field(default="ob3", description="ob3 | edc | jwt", pattern="^(ob3|edc|jwt)$")
+    grade: str | None = Field(default=None, examples=["A"])
+    issuer: str | None = Field(default=None, description="issuing organisation slug (default: this installation)")
+    course: str | None = None
+
+
+class ReasonBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+def _summary(svc: CredentialService, row: IssuedCredentialRow) -> dict[str, Any]:
+    return {
+        "id": row.id, "credential_id": f"urn:uuid:{row.id}", "url": svc.credential_url(row.id),
+        "format": row.format, "design": row.design_key, "issuer": row.issuer_slug,
+        "revoked": row.revoked, "revoked_reason": row.revoked_reason,
+        "suspended": row.suspended, "suspended_reason": row.suspended_reason,
+        "created": row.created.isoformat(),
+    }
+
+
+@router.post("/api/credentials", status_code=201, dependencies=[Depends(require_admin)],
+             summary="Issue a signed credential from a design key and a learner",
+             responses={401: {"description": "no or wrong admin token"}, 404: {"description": "unknown design"},
+                        422: {"description": "bad input, or the EDC does not conform to its shapes"}})
+def issue(body: IssueBody, svc: CredentialService = Depends(service)) -> dict[str, Any]:
+    row = svc.issue(IssueInput(design_key=body.design, learner_name=body.learner.name, format=body.format,
+                               learner_id=body.learner.id, learner_email=body.learner.email, grade=body.grade,
+                               issuer_slug=body.issuer, course=body.course))
+    return {**_summary(svc, row), "credential": row.document.get("jwt", row.document)}
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.query_params.get("format") == "html" or (
+        _quality(accept, ("text/html",)) > _quality(accept, ("application/json", JSONLD, "application/vc+jwt",
+                                                               "application/vc+ld+json", "application/vc")))
+
+
+def _page(svc: CredentialService, row: IssuedCredentialRow) -> str:
+    doc = row.document
+    status = "revoked" if row.revoked else "suspended" if row.suspended else "valid (not revoked)"
+    body = html.escape(json.dumps(doc, indent=2, ensure_ascii=False))
+    return (f"<!doctype html><html lang=en><meta charset=utf-8><title>Credential {row.id}</title>"
+            f"<h1>Credential for {html.escape(row.learner_name)}</h1>"
+            f"<p>Design <code>{html.escape(row.design_key)}</code> · format {row.format} · status {status}</p>"
+            f"<p><a href='{html.escape(svc.credential_url(row.id))}?format=json'>JSON</a></p><pre>{body}</pre>")
+
+
+@router.get("/credentials/{credential_id}", summary="A credential: JSON-LD (or a VC-JOSE JWT), HTML when asked")
+def get_credential(credential_id: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
+    row = svc.get(credential_id)
+    if _wants_html(request):
+        return HTMLResponse(_page(svc, row))
+    if row.format == "jwt":
+        return Response(str(row.document["jwt"]), media_type="application/vc+jwt")
+    return JSONResponse(row.document, media_type=JSONLD)
+
+
+@router.post("/api/credentials/{credential_id}/revoke", dependencies=[Depends(require_admin)],
+             summary="Revoke (final): sets the bit in the revocation list and re-signs the list")
+def revoke(credential_id: str, body: ReasonBody, svc: CredentialService = Depends(service)) -> dict[str, Any]:
+    return _summary(svc, svc.revoke(credential_id, body.reason))
+
+
+@router.post("/api/credentials/{credential_id}/suspend", dependencies=[Depends(require_admin)],
+             summary="Suspend (reversible with /unsuspend)")
+def suspend(credential_id: str, body: ReasonBody, svc: CredentialService = Depends(service)) -> dict[str, Any]:
+    return _summary(svc, svc.suspend(credential_id, body.reason))
+
+
+@router.post("/api/credentials/{credential_id}/unsuspend", dependencies=[Depends(require_admin)],
+             summary="Lift a suspension")
+def unsuspend(credential_id: str, body: ReasonBody, svc: CredentialService = Depends(service)) -> dict[str, Any]:
+    return _summary(svc, svc.unsuspend(credential_id, body.reason))
+
+
+@router.get("/status/{list_id}", summary="A signed BitstringStatusListCredential (short cache, ETag)")
+def status_list(list_id: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
+    signed, _version = svc.status_list(list_id)
+    payload = json.dumps(signed, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
+    max_age = min(STATUS_MAX_AGE, DEFAULT_TTL_MS // 1000)
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(payload, media_type="application/vc+ld+json", headers=headers)
+
+
+@router.get("/.well-known/did.json", summary="The DID document of this installation (did:web)")
+def root_did(svc: CredentialService = Depends(service)) -> JSONResponse:
+    org = svc.directory.root
+    return JSONResponse(svc.directory.did_document(org), media_type="application/did+json")
+
+
+@router.get("/issuers/{slug}/did.json", summary="The DID document of an issuing organisation")
+def issuer_did(slug: str, svc: CredentialService = Depends(service)) -> JSONResponse:
+    org = svc.directory.get(slug)
+    if org.root:
+        raise NotFound(f"{slug!r} is this installation itself: its DID document is /.well-known/did.json",
+                       code="issuer_not_found")
+    return JSONResponse(svc.directory.did_document(org), media_type="application/did+json")
+
+
+@router.post("/api/verify", summary="Verify a credential (JSON) or a VC-JOSE JWT: every check with its outcome",
+             openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}},
+                                                        "text/plain": {"schema": {"type": "string"}}}}})
+async def verify(request: Request) -> Response:
+    raw = await request.body()  # read here (async); checking runs in the threadpool: it canonicalises and hashes
+    report = await run_in_threadpool(_verify_raw, request, raw)
+    return JSONResponse(report)
+
+
+def _verify_raw(request: Request, raw: bytes) -> dict[str, Any]:
+    text = raw.decode("utf-8", errors="replace").strip()
+    if not text:
+        raise LeadsError("send the credential (JSON) or its JWT as the request body", code="empty_body",
+                         status=422)
+    credential: dict[str, Any] | str = text
+    if text.startswith('"'):  # a JWT sent as a JSON string
+        try:
+            credential = str(json.loads(text))
+        except ValueError:
+            raise LeadsError("the body is neither JSON nor a JWT", code="invalid_body", status=422) from None
+    elif text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except ValueError as exc:
+            raise LeadsError(f"the body is not valid JSON: {exc}", code="invalid_body", status=422) from None
+        credential = parsed.get("credential", parsed) if isinstance(parsed, dict) else text
+        if isinstance(credential, dict) and "jwt" in credential and len(credential) == 1:
+            credential = str(credential["jwt"])
+    return verifier(request).verify(credential).as_dict()

@@ -1,0 +1,222 @@
+"""Credential use cases: issue from a design key, read, revoke / suspend, serve status lists, verify.
+
+Signing is blocking CPU work: routes that call this module are plain ``def`` routes (run in the threadpool).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from bridge.credentials.issuers import IssuerDirectory, IssuerOrg
+from bridge.credentials.mapping import achievement_spec
+from bridge.credentials.status_store import DbStatusStore
+from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
+from bridge.dataspace.repository import EntityRepository
+from bridge.db import Database
+from bridge.errors import LeadsError, NotFound
+from bridge.settings import Settings
+from issuer.documents import AwardFacts, CredentialMeta, Learner, build_edc, build_openbadge
+from issuer.proofs import dataintegrity, jose
+from issuer.shacl import check_edc
+from issuer.status import StatusListState, StatusPurpose, status_list_credential
+
+Format = Literal["ob3", "edc", "jwt"]
+FORMATS: tuple[str, ...] = ("ob3", "edc", "jwt")
+Clock = Callable[[], datetime]
+STATUS_LIST_VALIDITY = timedelta(days=1)  # a re-signed list is valid for a day; verifiers refetch well before
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class IssueInput:
+    design_key: str
+    learner_name: str
+    format: str = "ob3"
+    learner_id: str | None = None
+    learner_email: str | None = None
+    grade: str | None = None
+    issuer_slug: str | None = None
+    award_id: str | None = None
+    awarded: datetime | None = None
+    course: str | None = None
+
+
+class CredentialService:
+    def __init__(self, db: Database, settings: Settings, *, clock: Clock = _now,
+                 directory: IssuerDirectory | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.directory = directory or IssuerDirectory(settings)
+
+    # -- URLs ---------------------------------------------------------------------------------------------------
+
+    def status_url(self, list_id: str) -> str:
+        return f"{self.settings.base_url.rstrip('/')}/status/{list_id}"
+
+    def credential_url(self, credential_id: str) -> str:
+        return f"{self.settings.base_url.rstrip('/')}/credentials/{credential_id}"
+
+    def local_status_list_id(self, url: str) -> str | None:
+        prefix = f"{self.settings.base_url.rstrip('/')}/status/"
+        return url[len(prefix):] if url.startswith(prefix) else None
+
+    # -- issue --------------------------------------------------------------------------------------------------
+
+    def issue(self, request: IssueInput) -> IssuedCredentialRow:
+        """Build, validate (EDC: SHACL), sign and store one credential; idempotent on ``award_id``."""
+        if request.format not in FORMATS:
+            raise LeadsError(f"unknown credential format {request.format!r}; use one of {', '.join(FORMATS)}",
+                             code="unknown_format", status=422)
+        org = self.directory.get(request.issuer_slug)
+        now = self.clock()
+        with self.db.session() as session:
+            if request.award_id:
+                existing = session.scalars(select(IssuedCredentialRow).where(
+                    IssuedCredentialRow.award_id == request.award_id)).first()
+                if existing is not None:
+                    return existing
+            spec = achievement_spec(EntityRepository(session), request.design_key, self.settings.entity_base)
+            store = DbStatusStore(session, org.slug)
+            revocation = store.allocate(StatusPurpose.REVOCATION)[0]
+            # the EDC shapes allow one credentialStatus, so EDCs carry the revocation entry only (decision 005)
+            suspension = store.allocate(StatusPurpose.SUSPENSION)[0] if request.format != "edc" else None
+            entries = [revocation.entry(self.status_url(revocation.list_id))]
+            if suspension is not None:
+                entries.append(suspension.entry(self.status_url(suspension.list_id)))
+            row_id = str(uuid.uuid4())
+            learner = Learner(name=request.learner_name, identifier=request.learner_id, email=request.learner_email)
+            facts = AwardFacts(awarded=request.awarded or now, grade=request.grade, course=request.course)
+            meta = CredentialMeta(credential_id=f"urn:uuid:{row_id}", issued=now, status=tuple(entries))
+            document = self._secure(request.format, spec, learner, facts, org, meta, now)
+            row = IssuedCredentialRow(
+                id=row_id, award_id=request.award_id, design_key=request.design_key, issuer_slug=org.slug,
+                learner_name=request.learner_name, learner_id=request.learner_id,
+                learner_email_hash=learner.email_hash, format=request.format, document=document,
+                revocation_list=revocation.list_id, revocation_index=revocation.index,
+                suspension_list=suspension.list_id if suspension else None,
+                suspension_index=suspension.index if suspension else None,
+                revoked=False, suspended=False, created=now,
+            )
+            session.add(row)
+            session.flush()
+            return row
+
+    def _secure(self, fmt: str, spec: Any, learner: Learner, facts: AwardFacts, org: IssuerOrg,
+                meta: CredentialMeta, now: datetime) -> dict[str, Any]:
+        profile = self.directory.profile(org)
+        signer, method = self.directory.signer(org)
+        if fmt == "edc":
+            unsigned = build_edc(spec, learner, facts, profile, meta)
+            check_edc(unsigned)  # refuse before signing: the error names node, path and shape
+            return dataintegrity.sign(unsigned, signer, method, created=now)
+        unsigned = build_openbadge(spec, learner, facts, profile, meta)
+        if fmt == "jwt":
+            return {"jwt": jose.sign_jwt(unsigned, signer, method)}
+        return dataintegrity.sign(unsigned, signer, method, created=now)
+
+    # -- read ---------------------------------------------------------------------------------------------------
+
+    def get(self, credential_id: str) -> IssuedCredentialRow:
+        key = credential_id.removeprefix("urn:uuid:")
+        with self.db.session() as session:
+            row = session.get(IssuedCredentialRow, key)
+            if row is None:
+                raise NotFound(f"no credential {credential_id!r} was issued here", code="credential_not_found")
+            return row
+
+    def find_by_credential(self, credential: dict[str, Any]) -> IssuedCredentialRow | None:
+        cid = credential.get("id")
+        if not isinstance(cid, str) or not cid.startswith("urn:uuid:"):
+            return None
+        with self.db.session() as session:
+            return session.get(IssuedCredentialRow, cid.removeprefix("urn:uuid:"))
+
+    # -- status -------------------------------------------------------------------------------------------------
+
+    def revoke(self, credential_id: str, reason: str) -> IssuedCredentialRow:
+        return self._set_status(credential_id, StatusPurpose.REVOCATION, True, reason)
+
+    def suspend(self, credential_id: str, reason: str) -> IssuedCredentialRow:
+        return self._set_status(credential_id, StatusPurpose.SUSPENSION, True, reason)
+
+    def unsuspend(self, credential_id: str, reason: str) -> IssuedCredentialRow:
+        return self._set_status(credential_id, StatusPurpose.SUSPENSION, False, reason)
+
+    def _set_status(self, credential_id: str, purpose: StatusPurpose, value: bool,
+                    reason: str) -> IssuedCredentialRow:
+        if not reason.strip():
+            raise LeadsError("give a reason: it is kept with the credential", code="reason_required", status=422)
+        key = credential_id.removeprefix("urn:uuid:")
+        now = self.clock()
+        with self.db.session() as session:
+            row = session.get(IssuedCredentialRow, key, with_for_update=True)
+            if row is None:
+                raise NotFound(f"no credential {credential_id!r} was issued here", code="credential_not_found")
+            if purpose is StatusPurpose.REVOCATION:
+                list_id, index = row.revocation_list, row.revocation_index
+            else:
+                list_id, index = row.suspension_list, row.suspension_index
+            if list_id is None or index is None:
+                raise LeadsError(f"this {row.format} credential has no {purpose.value} entry (an EDC carries "
+                                 "only a revocation entry); revoke it instead", code="no_status_entry", status=409)
+            if row.revoked and purpose is StatusPurpose.SUSPENSION:
+                raise LeadsError("the credential is revoked; suspending it changes nothing", code="revoked",
+                                 status=409)
+            state = DbStatusStore(session, row.issuer_slug).set_status(list_id, index, value)
+            if purpose is StatusPurpose.REVOCATION:
+                if not row.revoked:
+                    row.revoked, row.revoked_reason, row.revoked_at = True, reason, now
+            else:
+                row.suspended = value
+                row.suspended_reason = reason
+                row.suspended_at = now
+            self._sign_list(session.get(StatusListRow, list_id), state, now)
+            session.flush()
+            return row
+
+    def _sign_list(self, row: StatusListRow | None, state: StatusListState, now: datetime) -> dict[str, Any]:
+        """Sign the list credential for the row's current version (called inside the caller's transaction)."""
+        assert row is not None
+        org = self.directory.get(row.issuer_slug)
+        signer, method = self.directory.signer(org)
+        unsigned = status_list_credential(state, list_url=self.status_url(row.id), issuer=self.directory.did(org),
+                                          valid_from=now, valid_until=now + STATUS_LIST_VALIDITY)
+        row.signed = dataintegrity.sign(unsigned, signer, method, created=now)
+        row.signed_version = state.version
+        return row.signed
+
+    def status_list(self, list_id: str) -> tuple[dict[str, Any], int]:
+        """The signed status list credential and its version, re-signed when the list changed or aged."""
+        now = self.clock()
+        with self.db.session() as session:
+            store = DbStatusStore(session, "")
+            row = store.row(list_id)
+            if row is None:
+                raise NotFound(f"no status list {list_id!r}", code="status_list_not_found")
+            signed = row.signed
+            fresh = signed is not None and row.signed_version == row.version and _valid_until(signed) > now + \
+                timedelta(hours=1)
+            if not fresh:
+                row = store.row(list_id, for_update=True)
+                state = store.get_list(list_id)
+                assert row is not None and state is not None
+                signed = self._sign_list(row, state, now)
+            assert signed is not None
+            return signed, row.version
+
+
+def _valid_until(document: dict[str, Any]) -> datetime:
+    raw = document.get("validUntil")
+    if not isinstance(raw, str):
+        return datetime.max.replace(tzinfo=UTC)
+    return datetime.fromisoformat(raw.replace("Z", "+00:00"))
