@@ -405,7 +405,7 @@ def running(fake: FakeWikibase | None = None) -> Iterator[FakeWikibase]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     fake.url = f"http://127.0.0.1:{server.server_address[1]}/w/api.php"
-    thread = threading.Thread(target=server.serve_forever, name="fake-wikibase", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="fake-wikibase", daemon=True)
     thread.start()
     try:
         yield fake

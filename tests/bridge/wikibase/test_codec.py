@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bridge.dataspace.model import DesignSet
+from bridge.dataspace.model import Competence, DesignSet
 from bridge.dataspace.service import SAMPLE_DUMP, parse_design_set, read_design_set_file
 from bridge.errors import LeadsError, ValidationFailed
 from bridge.wikibase.codec import decode_dump, encode, export_dump
@@ -166,5 +166,6 @@ def test_no_hard_coded_ids_in_the_wikibase_package() -> None:
 
 def test_sample_file_and_dump_agree_on_levels(sample: DesignSet) -> None:
     decoded = read_design_set_file(SAMPLE_DUMP)
-    comps = {e.key: e for e in decoded.entities if e.kind.value == "competence"}
-    assert comps and all(len(c.levels) == 5 for c in comps.values())  # type: ignore[attr-defined]
+    comps = decoded.of_kind(Competence)
+    assert len(comps) == 5 and all([lv.number for lv in c.levels] == [1, 2, 3, 4, 5] for c in comps)
+    assert comps[0].levels[0].labels == {"en": "Assists", "es": "Asiste"}
