@@ -1,0 +1,114 @@
+"""Course use cases: outline of a stored design, offline export (.mbz / OLX), live creation on a target."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from bridge.courses.moodle.backup import build_mbz
+from bridge.courses.moodle.live import MoodleBackend
+from bridge.courses.openedx.live import OpenEdxBackend
+from bridge.courses.openedx.olx import CourseKey, build_olx
+from bridge.courses.outline import CourseOutline, build_outline
+from bridge.courses.steps import CourseBackend, Progress, RunState, no_progress, run_steps
+from bridge.courses.store import CourseLinks
+from bridge.courses.targets import MoodleTarget, OpenEdxTarget
+from bridge.dataspace.model import EntityBase
+from bridge.dataspace.repository import EntityRepository
+from bridge.db import Database
+from bridge.errors import LeadsError
+
+BACKENDS: dict[str, CourseBackend] = {"moodle": MoodleBackend(), "openedx": OpenEdxBackend()}
+
+
+def register_backend(backend: CourseBackend) -> None:
+    BACKENDS[backend.lms] = backend
+
+
+@dataclass(frozen=True)
+class Exporter:
+    media_type: str
+    suffix: str
+    build: Callable[[CourseOutline, datetime], bytes]
+
+
+EXPORTERS: dict[str, Exporter] = {
+    "mbz": Exporter("application/vnd.moodle.backup", ".mbz", lambda o, when: build_mbz(o, when)),
+    "olx": Exporter("application/gzip", ".tar.gz", lambda o, when: build_olx(o, CourseKey.for_outline(o), when)),
+}
+
+
+def load_outline(db: Database, design_key: str, base_url: str) -> CourseOutline:
+    """The outline of a design in the local store (the whole data space is read: designs refer across it)."""
+    with db.session() as session:
+        entities: dict[str, EntityBase] = {e.key: e for e in EntityRepository(session).list()}
+    return build_outline(design_key, entities, base_url)
+
+
+def export(outline: CourseOutline, fmt: str, when: datetime | None = None) -> bytes:
+    if fmt not in EXPORTERS:
+        raise LeadsError(f"unknown format '{fmt}'; use one of {', '.join(sorted(EXPORTERS))}",
+                         code="unknown_format")
+    return EXPORTERS[fmt].build(outline, when or datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class CreationResult:
+    design_key: str
+    target: str
+    lms: str
+    remote_id: str | None
+    url: str | None
+    updated: bool  # True when the course existed already and was updated in place
+    created: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"design": self.design_key, "target": self.target, "lms": self.lms, "remote_id": self.remote_id,
+                "url": self.url, "updated": self.updated, "created": self.created}
+
+
+def create_course(db: Database, outline: CourseOutline, target: MoodleTarget | OpenEdxTarget,
+                  http: httpx.Client, *, progress: Progress = no_progress,
+                  sleep: Callable[[float], None] = time.sleep) -> CreationResult:
+    """Create the course on ``target``, or update the one made earlier for the same design and target.
+
+    A run that failed half-way resumes after its last finished step; every step records in the database what
+    it created before the next one starts, so a crash loses nothing and nothing is created twice.
+    """
+    backend = BACKENDS.get(target.lms)
+    if backend is None:
+        raise LeadsError(f"no course back-end for LMS '{target.lms}'", code="unknown_lms")
+    with db.session() as session:
+        link = CourseLinks(session).get(outline.design_key, target.name)
+        previous_status = link.status if link else None
+        state = RunState.from_json(link.steps if link else None, resume=previous_status == "partial")
+    updated = previous_status == "done" or bool(state.ids)
+
+    def checkpoint(current: RunState, status: str = "partial", error: str | None = None) -> None:
+        with db.session() as s:
+            CourseLinks(s).save(outline.design_key, target.name, target.lms, steps=current.as_json(),
+                                status=status, remote_id=backend.remote_id(target, current),
+                                url=backend.url(target, current), error=error)
+
+    steps = backend.plan(target, outline, http, sleep)
+    try:
+        run_steps(steps, state, progress, checkpoint)
+    except LeadsError as exc:
+        checkpoint(state, "partial", str(exc)[:2000])
+        raise
+    checkpoint(state, "done")
+    return CreationResult(outline.design_key, target.name, target.lms, backend.remote_id(target, state),
+                          backend.url(target, state), updated, dict(state.ids))
+
+
+def list_links(db: Database, design_key: str | None = None) -> list[dict[str, Any]]:
+    with db.session() as session:
+        return [{"design": link.design_key, "target": link.target, "lms": link.lms, "remote_id": link.remote_id,
+                 "url": link.url, "status": link.status, "error": link.error,
+                 "updated_at": link.updated_at.isoformat() if link.updated_at else None}
+                for link in CourseLinks(session).list(design_key)]

@@ -1,0 +1,100 @@
+"""Live course creation as a list of named, idempotent steps that can be resumed after a failure.
+
+State has two parts: ``ids`` (what exists remotely: category, course, import task; kept across runs so that
+nothing is created twice) and ``done`` (the steps finished in the current run; a run that failed resumes after
+its last finished step, a finished run starts over and updates the course in place).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+
+from bridge.courses.outline import CourseOutline
+from bridge.errors import LeadsError
+
+
+@dataclass
+class RunState:
+    ids: dict[str, Any] = field(default_factory=dict)
+    done: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ids": dict(self.ids), "done": list(self.done)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None, resume: bool) -> RunState:
+        data = data or {}
+        return cls(ids=dict(data.get("ids", {})), done=list(data.get("done", [])) if resume else [])
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str
+    run: Callable[[RunState], None]
+
+
+class Progress(Protocol):
+    def __call__(self, step: str, label: str, status: str) -> None: ...
+
+
+def no_progress(step: str, label: str, status: str) -> None:
+    del step, label, status
+
+
+class CourseBackend(Protocol):
+    """An LMS that LEADS can create courses on (Moodle, Open edX); one instance per LMS kind."""
+
+    lms: str
+
+    def plan(self, target: Any, outline: CourseOutline, http: httpx.Client,
+             sleep: Callable[[float], None]) -> list[Step]: ...
+
+    def remote_id(self, target: Any, state: RunState) -> str | None: ...
+
+    def url(self, target: Any, state: RunState) -> str | None: ...
+
+
+class CourseCreationFailed(LeadsError):
+    """A step failed; what was created so far is listed and kept, and running again resumes there."""
+
+    def __init__(self, step: str, cause: Exception, state: RunState) -> None:
+        reason = str(cause)
+        super().__init__(
+            f"course creation stopped at step '{step}': {reason}. Created so far: "
+            f"{state.ids or 'nothing'}. Fix the cause and run the same command again to resume.",
+            code="course_creation_failed", status=getattr(cause, "status", 502) if isinstance(cause, LeadsError)
+            else 502,
+        )
+        self.step = step
+        self.state = state
+        self.extra = {"failed_step": step, "created": dict(state.ids), "done": list(state.done),
+                      "cause": getattr(cause, "code", cause.__class__.__name__)}
+
+
+def run_steps(steps: list[Step], state: RunState, progress: Progress,
+              checkpoint: Callable[[RunState], None]) -> RunState:
+    """Run the steps not yet done; ``checkpoint`` persists the state after each one (and on failure)."""
+    for step in steps:
+        if step.name in state.done:
+            progress(step.name, step.label, "skipped")
+            continue
+        progress(step.name, step.label, "running")
+        try:
+            step.run(state)
+        except LeadsError as exc:
+            progress(step.name, step.label, "failed")
+            checkpoint(state)
+            raise CourseCreationFailed(step.name, exc, state) from exc
+        except httpx.HTTPError as exc:
+            progress(step.name, step.label, "failed")
+            checkpoint(state)
+            raise CourseCreationFailed(step.name, exc, state) from exc
+        state.done.append(step.name)
+        checkpoint(state)
+        progress(step.name, step.label, "done")
+    return state

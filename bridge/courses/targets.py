@@ -1,0 +1,94 @@
+"""LMS sites a course can be created on, configured by the operator (not in bridge/settings.py).
+
+``LEADS_COURSE_TARGETS`` holds JSON, or ``LEADS_COURSE_TARGETS_FILE`` names a JSON file, mapping a target name
+to its site::
+
+    {"uni-moodle": {"lms": "moodle", "url": "https://moodle.example.org", "token": "…", "category": "LEADS"},
+     "edx": {"lms": "openedx", "studio_url": "https://studio.example.org", "lms_url": "https://lms.example.org",
+             "client_id": "…", "client_secret": "…", "org": "LEADS", "run": "2026"}}
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bridge.errors import LeadsError, NotFound, Problem, ValidationFailed
+
+
+class MoodleTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lms: Literal["moodle"] = "moodle"
+    name: str = ""
+    url: str = Field(description="the Moodle site root, e.g. https://moodle.example.org")
+    token: SecretStr = Field(description="a web-service token of a user allowed to create courses")
+    category: str = "LEADS"
+
+
+class OpenEdxTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lms: Literal["openedx"] = "openedx"
+    name: str = ""
+    studio_url: str
+    lms_url: str = Field(description="where /oauth2/access_token lives (the LMS)")
+    client_id: str
+    client_secret: SecretStr
+    org: str = "LEADS"
+    run: str = "run1"
+    poll_seconds: float = 2.0
+    poll_limit: int = 150
+
+
+Target = Annotated[MoodleTarget | OpenEdxTarget, Field(discriminator="lms")]
+_targets = TypeAdapter(dict[str, Target])
+
+
+class CourseTargetSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEADS_", env_file=".env", extra="ignore")
+    course_targets: str | None = None
+    course_targets_file: Path | None = None
+
+
+def parse_targets(data: object, source: str) -> dict[str, MoodleTarget | OpenEdxTarget]:
+    try:
+        targets = _targets.validate_python(data)
+    except ValidationError as exc:
+        problems = [Problem(str(e["loc"][0]) if e["loc"] else source,
+                            ".".join(str(x) for x in e["loc"][2:]) or "target", e["msg"]) for e in exc.errors()]
+        raise ValidationFailed(f"{source}: course targets are not valid", problems) from None
+    for name, target in targets.items():
+        target.name = name
+    return targets
+
+
+def load_targets(settings: CourseTargetSettings | None = None) -> dict[str, MoodleTarget | OpenEdxTarget]:
+    settings = settings or CourseTargetSettings()
+    if settings.course_targets:
+        source, text = "LEADS_COURSE_TARGETS", settings.course_targets
+    elif settings.course_targets_file:
+        source = str(settings.course_targets_file)
+        try:
+            text = settings.course_targets_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise LeadsError(f"{source}: cannot read the course targets file ({exc.strerror})",
+                             code="targets_unreadable") from None
+    else:
+        return {}
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LeadsError(f"{source}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+                         code="invalid_json") from None
+    return parse_targets(data, source)
+
+
+def get_target(name: str, targets: dict[str, MoodleTarget | OpenEdxTarget]) -> MoodleTarget | OpenEdxTarget:
+    if name not in targets:
+        known = ", ".join(sorted(targets)) or "none configured"
+        raise NotFound(f"no course target '{name}' (known: {known}); configure LEADS_COURSE_TARGETS or "
+                       "LEADS_COURSE_TARGETS_FILE", code="target_not_found")
+    return targets[name]

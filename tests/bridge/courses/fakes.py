@@ -1,0 +1,283 @@
+"""Local HTTP fakes on loopback that speak Moodle's REST web services and Open edX Studio's APIs.
+
+Written from the documented shapes: Moodle answers every web-service call with HTTP 200 and JSON, errors as
+``{"exception", "errorcode", "message"}``; parameters arrive as PHP-style form fields (``courses[0][fullname]``).
+Studio wants an OAuth2 client-credentials JWT, answers course runs as JSON and imports OLX asynchronously.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import itertools
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from tests.bridge.courses.olx_import import check_course, import_olx
+
+
+def unflatten(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """``courses[0][fullname]=x`` → ``{"courses": [{"fullname": "x"}]}`` (what PHP does with form fields)."""
+    root: dict[str, Any] = {}
+    for name, value in pairs:
+        keys = [name.split("[", 1)[0], *re.findall(r"\[([^\]]*)\]", name)]
+        node: Any = root
+        for i, k in enumerate(keys):
+            last = i == len(keys) - 1
+            nxt: Any = value if last else ([] if keys[i + 1].isdigit() else {})
+            if isinstance(node, list):
+                idx = int(k)
+                while len(node) <= idx:
+                    node.append(None)
+                if node[idx] is None or last:
+                    node[idx] = nxt
+                node = node[idx]
+            else:
+                if k not in node or last:
+                    node[k] = nxt
+                node = node[k]
+    return root
+
+
+def multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    out: dict[str, tuple[str | None, bytes]] = {}
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        out[str(name)] = (part.get_filename(), payload if isinstance(payload, bytes) else b"")
+    return out
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: Any
+
+    def log_message(self, format: str, *args: Any) -> None:
+        del format, args
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
+
+    def _send(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._send(*self.fake.handle("GET", self.path, self.headers, b""))
+
+    def do_POST(self) -> None:
+        self._send(*self.fake.handle("POST", self.path, self.headers, self._body()))
+
+    def do_PATCH(self) -> None:
+        self._send(*self.fake.handle("PATCH", self.path, self.headers, self._body()))
+
+
+@contextmanager
+def serve(fake: Any) -> Iterator[str]:
+    handler = type("Handler", (_Handler,), {"fake": fake})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@dataclass
+class FakeMoodle:
+    token: str = "good-token"
+    categories: dict[int, dict[str, Any]] = field(default_factory=dict)
+    courses: dict[int, dict[str, Any]] = field(default_factory=dict)
+    sections: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    private_files: dict[str, bytes] = field(default_factory=dict)
+    drafts: dict[int, tuple[str, bytes]] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    fail: dict[str, tuple[str, str]] = field(default_factory=dict)  # wsfunction → (errorcode, message), once
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(2))
+
+    def handle(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
+        url = urlsplit(path)
+        if url.path == "/webservice/upload.php":
+            form = multipart(headers["Content-Type"], body)
+            if form.get("token", (None, b""))[1].decode() != self.token:
+                return 200, {"error": "Invalid token - token not found", "errorcode": "invalidtoken"}
+            filename, content = form["file_1"]
+            item = next(self.ids)
+            self.drafts[item] = (str(filename), content)
+            return 200, [{"component": "user", "contextid": 5, "userid": "2", "filearea": "draft",
+                          "filename": filename, "filepath": "/", "itemid": item, "license": "unknown",
+                          "author": "Admin", "source": "O:8:\"stdClass\""}]
+        if url.path != "/webservice/rest/server.php" or method != "POST":
+            return 404, {"error": "not found"}
+        params = unflatten(parse_qsl(body.decode(), keep_blank_values=True))
+        fn = params.get("wsfunction", "")
+        self.calls.append(fn)
+        if params.get("moodlewsrestformat") != "json":
+            return 200, {"exception": "moodle_exception", "errorcode": "invalidparameter", "message": "format"}
+        if params.get("wstoken") != self.token:
+            return 200, {"exception": "moodle_exception", "errorcode": "invalidtoken",
+                         "message": "Invalid token - token not found"}
+        if fn in self.fail:
+            code, message = self.fail.pop(fn)
+            return 200, {"exception": "moodle_exception", "errorcode": code, "message": message}
+        handler = getattr(self, fn, None)
+        if handler is None:
+            return 200, {"exception": "dml_missing_record_exception", "errorcode": "invalidrecord",
+                         "message": "Can't find data record in database table external_functions."}
+        return 200, handler(params)
+
+    def core_course_get_categories(self, p: dict[str, Any]) -> Any:
+        crit = {c["key"]: c["value"] for c in p.get("criteria", [])}
+        return [c for c in self.categories.values() if all(str(c.get(k)) == v for k, v in crit.items())]
+
+    def core_course_create_categories(self, p: dict[str, Any]) -> Any:
+        out = []
+        for cat in p["categories"]:
+            cid = next(self.ids)
+            self.categories[cid] = {"id": cid, "name": cat["name"], "parent": int(cat.get("parent", 0))}
+            out.append({"id": cid, "name": cat["name"]})
+        return out
+
+    def core_course_get_courses_by_field(self, p: dict[str, Any]) -> Any:
+        f, v = p.get("field"), p.get("value")
+        return {"courses": [c for c in self.courses.values() if str(c.get(str(f))) == v], "warnings": []}
+
+    def core_course_create_courses(self, p: dict[str, Any]) -> Any:
+        out = []
+        for c in p["courses"]:
+            if any(x["shortname"] == c["shortname"] for x in self.courses.values()):
+                return {"exception": "moodle_exception", "errorcode": "shortnametaken",
+                        "message": f"Short name is already used for another course ({c['shortname']})"}
+            cid = next(self.ids)
+            options = {o["name"]: o["value"] for o in c.get("courseformatoptions", [])}
+            self.courses[cid] = {"id": cid, **{k: v for k, v in c.items() if k != "courseformatoptions"}}
+            n = int(options.get("numsections", 4))
+            self.sections[cid] = [{"id": cid * 100 + i, "section": i, "name": "" if i else "General",
+                                   "summary": "", "modules": []} for i in range(n + 1)]
+            out.append({"id": cid, "shortname": c["shortname"]})
+        return out
+
+    def core_course_update_courses(self, p: dict[str, Any]) -> Any:
+        warnings = []
+        for c in p["courses"]:
+            cid = int(c["id"])
+            if cid not in self.courses:
+                warnings.append({"item": "course", "itemid": cid, "warningcode": "errorcourseupdate",
+                                 "message": "Course not found"})
+                continue
+            self.courses[cid].update({k: v for k, v in c.items() if k != "id"})
+        return {"warnings": warnings}
+
+    def core_course_get_contents(self, p: dict[str, Any]) -> Any:
+        cid = int(p["courseid"])
+        if cid not in self.sections:
+            return {"exception": "dml_missing_record_exception", "errorcode": "invalidrecord",
+                    "message": "Can't find data record in database table course."}
+        return self.sections[cid]
+
+    def core_courseformat_update_course(self, p: dict[str, Any]) -> Any:
+        assert p["action"] == "section_add"
+        secs = self.sections[int(p["courseid"])]
+        n = len(secs)
+        secs.append({"id": int(p["courseid"]) * 100 + n, "section": n, "name": "", "summary": "", "modules": []})
+        return json.dumps([{"name": "section", "action": "put", "fields": {"id": secs[-1]["id"]}}])
+
+    def core_update_inplace_editable(self, p: dict[str, Any]) -> Any:
+        for secs in self.sections.values():
+            for s in secs:
+                if s["id"] == int(p["itemid"]) and p["itemtype"] == "sectionname":
+                    s["name"] = p["value"]
+                    return {"displayvalue": p["value"], "component": p["component"], "itemtype": "sectionname",
+                            "value": p["value"], "itemid": p["itemid"]}
+        return {"exception": "moodle_exception", "errorcode": "invalidrecord", "message": "no section"}
+
+    def core_user_add_user_private_files(self, p: dict[str, Any]) -> Any:
+        filename, content = self.drafts.pop(int(p["draftid"]))
+        self.private_files[filename] = content
+        return None
+
+
+@dataclass
+class FakeStudio:
+    client_id: str = "leads-client"
+    client_secret: str = "s3cret"
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    imports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    polls_before_done: int = 2
+    fail_import: bool = False
+    calls: list[str] = field(default_factory=list)
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def handle(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
+        url = urlsplit(path)
+        self.calls.append(f"{method} {url.path}")
+        if url.path == "/oauth2/access_token" and method == "POST":
+            form = dict(parse_qsl(body.decode()))
+            if form.get("grant_type") != "client_credentials" or form.get("client_id") != self.client_id \
+                    or form.get("client_secret") != self.client_secret:
+                return 401, {"error": "invalid_client", "error_description": "Client authentication failed"}
+            return 200, {"access_token": "header.payload.sig", "token_type": "JWT", "expires_in": 3600,
+                         "scope": "read write"}
+        if headers.get("Authorization") != "JWT header.payload.sig":
+            return 401, {"detail": "Authentication credentials were not provided."}
+        m = re.fullmatch(r"/api/v1/course_runs/(?:(?P<id>[^/]+)/)?", url.path)
+        if m:
+            return self._course_runs(method, m.group("id"), body)
+        m = re.fullmatch(r"/api/courses/v0/import/(?P<id>[^/]+)/", url.path)
+        if m:
+            return self._import(method, m.group("id"), headers, body, dict(parse_qsl(url.query)))
+        return 404, {"detail": "Not found."}
+
+    def _course_runs(self, method: str, run_id: str | None, body: bytes) -> tuple[int, Any]:
+        if method == "POST" and run_id is None:
+            data = json.loads(body)
+            key = f"course-v1:{data['org']}+{data['number']}+{data['run']}"
+            if key in self.runs:
+                return 400, {"run": [f"Course run {key} already exists"]}
+            self.runs[key] = {"id": key, "title": data["title"], "schedule": data["schedule"],
+                              "pacing_type": data["pacing_type"], "team": data["team"], "images": {}}
+            return 201, self.runs[key]
+        if run_id is None or run_id not in self.runs:
+            return 404, {"detail": "Not found."}
+        if method == "PATCH":
+            self.runs[run_id].update(json.loads(body))
+        return 200, self.runs[run_id]
+
+    def _import(self, method: str, course_id: str, headers: Any, body: bytes,
+                query: dict[str, str]) -> tuple[int, Any]:
+        if course_id not in self.runs:
+            return 404, {"developer_message": "course not found", "error_code": "internal_error"}
+        if method == "POST":
+            form = multipart(headers["Content-Type"], body)
+            if "course_data" not in form:
+                return 400, {"developer_message": "Missing required parameter", "error_code": "internal_error"}
+            filename, data = form["course_data"]
+            if not str(filename).endswith(".tar.gz"):
+                return 400, {"developer_message": "Parameter in the wrong format", "error_code": "internal_error"}
+            task = f"task-{next(self.ids)}"
+            problems = check_course(import_olx(data))
+            self.imports[task] = {"course": course_id, "filename": filename, "polls": 0, "problems": problems,
+                                  "data": data, "fails": self.fail_import}
+            return 200, {"task_id": task}
+        job = self.imports.get(query.get("task_id", ""))
+        if job is None or job["filename"] != query.get("filename"):
+            return 500, {"developer_message": "task not found", "error_code": "internal_error"}
+        job["polls"] += 1
+        if job["polls"] <= self.polls_before_done:
+            return 200, {"state": "In Progress"}
+        return 200, {"state": "Failed" if job["fails"] or job["problems"] else "Succeeded"}
