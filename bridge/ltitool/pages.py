@@ -13,13 +13,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from bridge.errors import LeadsError
 from bridge.ltitool import catalogue
 from bridge.ltitool.admin import registration_from_fields
+from bridge.ltitool.services import launch_for, nrps
 from bridge.ltitool.tool import LtiTool, registration_url
 from bridge.web.negotiate import templates, wants_json
 from lti import deep_linking
 from lti import validation as v
-from lti.config import PlatformRegistration
 from lti.deep_linking import ContentItem, LineItemSpec
-from lti.launch import Launch, load_launch
+from lti.launch import Launch
 
 log = logging.getLogger("leads.lti")
 STAFF_ROLES = frozenset({"Instructor", "Administrator", "ContentDeveloper", "TeachingAssistant"})
@@ -94,30 +94,19 @@ def picker(tool: LtiTool, request: Request, launch_id: str, query: str) -> Respo
     }, headers={"Cache-Control": "no-store"})
 
 
-def _launch_for(tool: LtiTool, launch_id: str) -> tuple[dict[str, Any], PlatformRegistration]:
-    claims = load_launch(tool.context, launch_id)
-    auds = v.audiences(claims)
-    azp = claims.get("azp")
-    client = azp if isinstance(azp, str) else (auds[0] if auds else None)
-    platform = tool.config.find(str(claims.get("iss")), client)
-    if platform is None:
-        raise LeadsError("the platform of this launch is no longer registered", code="unknown_platform", status=404)
-    return claims, platform
-
-
 def make_pages_router(tool: LtiTool) -> APIRouter:
     router = APIRouter(prefix="/lti", tags=["lti"])
 
     @router.get("/deep-link/{launch_id}", summary="Search credential designs during deep linking")
     def search(request: Request, launch_id: str, q: str = "") -> Response:
-        claims, _ = _launch_for(tool, launch_id)
+        claims, _ = launch_for(tool, launch_id)
         if claims.get(v.MESSAGE_TYPE) != v.DEEP_LINKING_REQUEST or not is_instructor(claims):
             raise LeadsError("this launch cannot add content", code="not_deep_linking", status=403)
         return picker(tool, request, launch_id, q)
 
     @router.post("/deep-link/{launch_id}", summary="Return the chosen design's items to the platform")
     def choose(request: Request, launch_id: str, design: str = Form(...)) -> Response:
-        claims, platform = _launch_for(tool, launch_id)
+        claims, platform = launch_for(tool, launch_id)
         if not is_instructor(claims):
             raise LeadsError("only instructors can add LEADS content to a course", code="instructor_only",
                              status=403)
@@ -129,6 +118,13 @@ def make_pages_router(tool: LtiTool) -> APIRouter:
         return templates.TemplateResponse(request, "lti/deep_link_return.html",
                                           {"return_url": return_url, "jwt": token},
                                           headers={"Cache-Control": "no-store"})
+
+    @router.get("/app/{launch_id}/roster", summary="The course roster through NRPS (instructors)")
+    def roster(launch_id: str) -> JSONResponse:
+        claims, _ = launch_for(tool, launch_id)
+        if not is_instructor(claims):
+            raise LeadsError("only instructors can read the roster", code="instructor_only", status=403)
+        return JSONResponse({"members": nrps(tool, launch_id).members()}, headers={"Cache-Control": "no-store"})
 
     return router
 

@@ -1,0 +1,105 @@
+"""LEADS against lti1p3platform over HTTP: OIDC, launches, deep linking, AGS and NRPS, replay refused."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from bridge.ltitool import services
+from tests.bridge.ltitool.conftest import Peers
+from tests.lti.platform import INSTRUCTOR, LEARNER, PendingLaunch, form_fields
+
+CERT = "glam-archive-to-commons-certificate"
+ASSESSMENTS = ["glam-as-rights-quiz", "glam-as-digitisation-portfolio", "glam-as-upload-project"]
+
+
+def _launch_id(page: str) -> str:
+    found = re.search(r"/lti/deep-link/(lti1p3-launch-[0-9a-f-]+)", page)
+    assert found, page[:800]
+    return found.group(1)
+
+
+def test_resource_link_launch_gives_instructor_and_learner_pages(peers: Peers) -> None:
+    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR], custom={"leads_design": CERT}))
+    assert r.status_code == 200, r.text
+    assert "instructor view" in r.text and "Rights clearance quiz" in r.text
+
+    r, _ = peers.launch(PendingLaunch("resource", "learner-1", [LEARNER],
+                                      custom={"leads_action": "claim", "leads_design": CERT}))
+    assert r.status_code == 200, r.text
+    assert "Claim your certificate" in r.text and "instructor view" not in r.text
+
+    r, _ = peers.launch(PendingLaunch("resource", "learner-2", [LEARNER]), accept="application/json")
+    assert r.json()["page"] == "lti/learner.html" and r.json()["context"] == "GLAM uploads 101"
+
+
+def test_replayed_launch_is_refused(peers: Peers) -> None:
+    first, posted = peers.launch(PendingLaunch("resource", "learner-1", [LEARNER]))
+    assert first.status_code == 200, first.text
+    action = f"{peers.tool_base}/lti/launch"
+    replay = peers.post_launch(action, posted, accept="application/json")
+    print(f"first launch: HTTP {first.status_code}; replay of the same id_token: HTTP {replay.status_code} "
+          f"{replay.json()}")
+    assert replay.status_code == 401
+    assert replay.json()["error"] == "replayed_nonce"
+    html = peers.post_launch(action, posted)
+    assert html.status_code == 401 and "text/html" in html.headers["content-type"]
+    assert "already used" in html.text
+
+
+def test_deep_linking_response_is_accepted_by_the_platform(peers: Peers) -> None:
+    r, _ = peers.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
+    assert r.status_code == 200, r.text
+    launch_id = _launch_id(r.text)
+    assert "Certificate: Digitising a small archive" in r.text
+    search = peers.http.get(f"{peers.tool_base}/lti/deep-link/{launch_id}", params={"q": "rights"})
+    assert "Rights and licensing" in search.text and "Digitisation and metadata" not in search.text
+
+    chosen = peers.http.post(f"{peers.tool_base}/lti/deep-link/{launch_id}", data={"design": CERT})
+    assert chosen.status_code == 200, chosen.text
+    action, fields = form_fields(chosen.text)
+    assert action == f"{peers.platform.base}/deep_link_return"
+    answer = peers.http.post(action, data=fields)  # the browser posts the tool's JWT to the platform
+    assert answer.status_code == 200, answer.text
+    items = answer.json()["items"]
+    graded = [i for i in items if "lineItem" in i]
+    assert [i["lineItem"]["resourceId"] for i in graded] == ASSESSMENTS
+    assert all(i["type"] == "ltiResourceLink" and i["lineItem"]["scoreMaximum"] == 100 for i in graded)
+    assert {i["lineItem"]["tag"] for i in graded} == {"glam-mc-rights", "glam-mc-digitisation",
+                                                       "glam-mc-commons-upload"}
+    assert graded[0]["lineItem"]["label"] == "Rights clearance quiz"
+    assert graded[0]["custom"] == {"leads_assessment": "glam-as-rights-quiz", "leads_design": "glam-mc-rights"}
+    claim = [i for i in items if "lineItem" not in i]
+    assert len(claim) == 1 and claim[0]["title"].startswith("Claim your certificate")
+    assert len(peers.platform.line_items) == 3  # the platform made a grade column per assessment
+
+
+def test_learner_cannot_deep_link(peers: Peers) -> None:
+    r, _ = peers.launch(PendingLaunch("deeplink", "learner-1", [LEARNER]), accept="application/json")
+    assert r.status_code == 403 and r.json()["error"] == "instructor_only"
+
+
+def test_ags_scores_results_line_items_and_nrps_roster(peers: Peers) -> None:
+    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR]), accept="application/json")
+    launch_id = r.json()["launch_id"]
+    ags = services.ags(peers.tool, launch_id)
+    created = ags.create_line_item({"scoreMaximum": 100, "label": "Rights clearance quiz",
+                                    "resourceId": "glam-as-rights-quiz", "tag": "glam-mc-rights"})
+    assert created["id"].startswith(peers.platform.base)
+    assert ags.get_line_item(created["id"])["label"] == "Rights clearance quiz"
+    assert [i["id"] for i in ags.line_items(resource_id="glam-as-rights-quiz")] == [created["id"]]
+    assert ags.find_or_create({"scoreMaximum": 100, "label": "x", "resourceId": "glam-as-rights-quiz"}) == created
+    now = datetime.now(UTC).isoformat()
+    for user, given in (("learner-1", 55.0), ("learner-1", 87.5), ("learner-2", 40.0)):
+        ags.post_score(created["id"], {"userId": user, "scoreGiven": given, "scoreMaximum": 100,
+                                       "activityProgress": "Completed", "gradingProgress": "FullyGraded",
+                                       "timestamp": now})
+    results = {res["userId"]: res["resultScore"] for res in ags.results(created["id"])}
+    assert results == {"learner-1": 87.5, "learner-2": 40.0}
+    assert [res["resultScore"] for res in ags.results(created["id"], user_id="learner-2")] == [40.0]
+    assert peers.platform.token_requests == 1  # one client-credentials grant, cached for every call after
+
+    roster = peers.http.get(f"{peers.tool_base}/lti/app/{launch_id}/roster")
+    assert roster.status_code == 200, roster.text
+    assert [m["user_id"] for m in roster.json()["members"]] == ["u0", "u1", "u2", "u3", "u4"]  # 3 pages of 2
+

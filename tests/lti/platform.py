@@ -1,0 +1,283 @@
+"""A real LTI 1.3 platform for tests: lti1p3platform (OIDC, launch tokens, access tokens, deep-linking checks)
+served over HTTP on loopback.
+
+lti1p3platform has no AGS line-item/score/result endpoints and no NRPS endpoint, so this module adds them, written
+from the AGS 2.0 and NRPS 2.0 specification shapes (media types, ``/scores``, ``/results``, ``Link: rel="next"``),
+and guarded by lti1p3platform's own access-token check. Nothing else is faked.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+import lti1p3platform
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from joserfc.jwk import RSAKey
+from lti1p3platform.framework.fastapi.oidc_login import FastAPIOIDCLogin
+from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
+from lti1p3platform.registration import Registration
+
+from lti.services import SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_NRPS, SCOPE_RESULT, SCOPE_SCORE
+
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+CONTEXT = "course-101"
+LAUNCH_FORM = jinja2.Template(
+    (Path(lti1p3platform.__file__).parent / "framework" / "templates" / "launch.html").read_text(encoding="utf-8"),
+    autoescape=True)
+
+
+def rsa_pems() -> tuple[str, str]:
+    key = RSAKey.generate_key(2048)
+    return key.as_pem(private=True).decode(), key.as_pem(private=False).decode()
+
+
+@dataclass
+class PendingLaunch:
+    kind: str  # "resource" | "deeplink"
+    user: str
+    roles: list[str]
+    custom: dict[str, str] = field(default_factory=dict)
+    lineitem: str | None = None
+    storage_target: str | None = None
+
+
+@dataclass
+class PlatformState:
+    """What the platform knows; tests read it to check what the tool did."""
+
+    base: str = ""
+    tool_base: str = ""
+    client_id: str = "leads-client-1"
+    deployment_id: str = "deployment-1"
+    private_pem: str = ""
+    public_pem: str = ""
+    old_public_pems: list[str] = field(default_factory=list)
+    pending: dict[str, PendingLaunch] = field(default_factory=dict)
+    jwks_requests: int = 0
+    token_requests: int = 0
+    deep_link_items: list[list[dict[str, Any]]] = field(default_factory=list)
+    line_items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scores: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    members: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def issuer(self) -> str:
+        return self.base
+
+    def rotate_key(self) -> None:
+        self.old_public_pems.append(self.public_pem)
+        self.private_pem, self.public_pem = rsa_pems()
+
+    def kid(self) -> str:
+        return str(Registration.get_jwk(self.public_pem)["kid"])
+
+
+class PlatformConf(LTI1P3PlatformConfAbstract):
+    def init_platform_config(self, **kwargs: Any) -> None:
+        self.state: PlatformState = kwargs["state"]
+
+    def get_registration_by_params(self, **kwargs: Any) -> Registration:
+        s = self.state
+        return (Registration().set_iss(s.issuer).set_client_id(s.client_id).set_deployment_id(s.deployment_id)
+                .set_oidc_login_url(f"{s.tool_base}/lti/login").set_launch_url(f"{s.tool_base}/lti/launch")
+                .set_deeplink_launch_url(f"{s.tool_base}/lti/launch")
+                .set_tool_key_set_url(f"{s.tool_base}/lti/jwks")
+                .set_platform_public_key(s.public_pem).set_platform_private_key(s.private_pem))
+
+
+class Login(FastAPIOIDCLogin):
+    def set_lti_message_hint(self, **kwargs: Any) -> None:
+        self._lti_message_hint = kwargs["hint"]
+
+
+class Launch(LTIAdvantageMessageLaunchAbstract):
+    def get_preflight_response(self) -> dict[str, Any]:
+        assert isinstance(self._request, Request)
+        return dict(self._request.query_params)
+
+    def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> Response:
+        # lti1p3platform's own launch form; its loader module needs pkg_resources, gone from new setuptools
+        return Response(LAUNCH_FORM.render(launch_data), media_type="text/html")
+
+
+def _bearer_ok(conf: PlatformConf, request: Request, scopes: list[str]) -> bool:
+    auth = request.headers.get("authorization", "")
+    if not auth.startswith("Bearer "):
+        return False
+    conf.get_registration()
+    try:
+        return conf.validate_token(auth[7:], allowed_scopes=scopes)
+    except Exception:
+        return False
+
+
+def make_platform(state: PlatformState) -> FastAPI:
+    app = FastAPI()
+
+    def conf() -> PlatformConf:
+        return PlatformConf(state=state)
+
+    @app.get("/jwks")
+    def jwks() -> dict[str, Any]:
+        with state.lock:
+            state.jwks_requests += 1
+        return {"keys": [Registration.get_jwk(p) for p in [state.public_pem, *state.old_public_pems]]}
+
+    @app.get("/start/{hint}")
+    def start(hint: str) -> Response:
+        pending = state.pending[hint]
+        login = Login(None, conf())
+        login.set_lti_message_hint(hint=hint)
+        response: Response = login.initiate_login(pending.user)
+        if pending.storage_target:
+            response.headers["location"] += f"&lti_storage_target={pending.storage_target}"
+        return response
+
+    @app.get("/authorize")
+    def authorize(request: Request) -> Response:
+        pending = state.pending[request.query_params["lti_message_hint"]]
+        launch = Launch(request, conf())  # type: ignore[arg-type]
+        launch.set_user_data(pending.user, pending.roles, full_name=f"User {pending.user}",
+                             email_address=f"{pending.user}@example.org")
+        launch.set_launch_context_claim(CONTEXT, context_title="GLAM uploads 101")
+        base = state.base
+        if pending.kind == "deeplink":
+            launch.set_dl(f"{base}/deep_link_return", title="LEADS", accept_types={"ltiResourceLink", "link"})
+        else:
+            launch.set_resource_link_claim(f"link-{uuid.uuid4().hex[:6]}", title="An activity")
+            launch.set_ags(f"{base}/ags/{CONTEXT}/lineitems", pending.lineitem)
+            launch.set_nrps(f"{base}/nrps/{CONTEXT}/memberships")
+        if pending.custom:
+            launch.set_custom_parameters_claim(pending.custom)
+        return launch.lti_launch()  # type: ignore[no-any-return]
+
+    @app.post("/token")
+    async def token(request: Request) -> Response:
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        with state.lock:
+            state.token_requests += 1
+        c = conf()
+        c.get_registration()
+        try:
+            return JSONResponse(dict(c.get_access_token(form)))
+        except Exception as exc:
+            return JSONResponse({"error": "invalid_client", "error_description": str(exc)}, status_code=400)
+
+    @app.post("/deep_link_return")
+    async def deep_link_return(request: Request) -> Response:
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        c = conf()
+        c.get_registration()
+        try:
+            items = c.validate_deeplinking_resp(form)
+        except Exception as exc:
+            return JSONResponse({"accepted": False, "error": f"{exc.__class__.__name__}: {exc}"}, status_code=400)
+        with state.lock:
+            state.deep_link_items.append(items)
+            for item in items:  # like Moodle: a graded link gets its grade column
+                if item.get("lineItem"):
+                    _create_line_item(dict(item["lineItem"]))
+        return JSONResponse({"accepted": True, "items": items})
+
+    def _create_line_item(data: dict[str, Any]) -> dict[str, Any]:
+        item_id = str(next(state.ids))
+        data["id"] = f"{state.base}/ags/{CONTEXT}/lineitems/{item_id}"
+        state.line_items[item_id] = data
+        state.scores[item_id] = []
+        return data
+
+    lineitems_scopes = [SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY]
+
+    @app.get("/ags/{context}/lineitems")
+    def list_line_items(request: Request, context: str, resource_id: str | None = None) -> Response:
+        if not _bearer_ok(conf(), request, lineitems_scopes):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        items = [i for i in state.line_items.values() if resource_id is None or i.get("resourceId") == resource_id]
+        return JSONResponse(items, media_type="application/vnd.ims.lis.v2.lineitemcontainer+json")
+
+    @app.post("/ags/{context}/lineitems")
+    async def create_line_item(request: Request, context: str) -> Response:
+        if not _bearer_ok(conf(), request, [SCOPE_LINEITEM]):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        body = await request.json()
+        if not isinstance(body.get("scoreMaximum"), int | float) or not body.get("label"):
+            return JSONResponse({"error": "scoreMaximum and label are required"}, status_code=400)
+        with state.lock:
+            item = _create_line_item(body)
+        return JSONResponse(item, status_code=201, media_type="application/vnd.ims.lis.v2.lineitem+json")
+
+    @app.get("/ags/{context}/lineitems/{item_id}")
+    def get_line_item(request: Request, context: str, item_id: str) -> Response:
+        if not _bearer_ok(conf(), request, lineitems_scopes):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        if item_id not in state.line_items:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return JSONResponse(state.line_items[item_id], media_type="application/vnd.ims.lis.v2.lineitem+json")
+
+    @app.post("/ags/{context}/lineitems/{item_id}/scores")
+    async def post_score(request: Request, context: str, item_id: str) -> Response:
+        if not _bearer_ok(conf(), request, [SCOPE_SCORE]):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        if request.headers.get("content-type", "").split(";")[0] != "application/vnd.ims.lis.v1.score+json":
+            return JSONResponse({"error": "wrong media type"}, status_code=415)
+        body = await request.json()
+        missing = [k for k in ("userId", "activityProgress", "gradingProgress", "timestamp") if k not in body]
+        if missing or item_id not in state.scores:
+            return JSONResponse({"error": f"missing {missing}"}, status_code=400)
+        with state.lock:
+            state.scores[item_id].append(body)
+        return Response(status_code=204)
+
+    @app.get("/ags/{context}/lineitems/{item_id}/results")
+    def results(request: Request, context: str, item_id: str, user_id: str | None = None) -> Response:
+        if not _bearer_ok(conf(), request, [SCOPE_RESULT]):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        latest: dict[str, dict[str, Any]] = {}
+        for score in state.scores.get(item_id, []):
+            latest[score["userId"]] = score
+        item_url = f"{state.base}/ags/{context}/lineitems/{item_id}"
+        out = [{"id": f"{item_url}/results/{u}", "scoreOf": item_url, "userId": u,
+                "resultScore": s.get("scoreGiven"), "resultMaximum": s.get("scoreMaximum")}
+               for u, s in latest.items() if user_id is None or u == user_id]
+        return JSONResponse(out, media_type="application/vnd.ims.lis.v2.resultcontainer+json")
+
+    @app.get("/nrps/{context}/memberships")
+    def memberships(request: Request, context: str, limit: int = 2, page: int = 1) -> Response:
+        if not _bearer_ok(conf(), request, [SCOPE_NRPS]):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        chunk = state.members[(page - 1) * limit: page * limit]
+        headers = {}
+        if page * limit < len(state.members):
+            headers["Link"] = f'<{state.base}/nrps/{context}/memberships?limit={limit}&page={page + 1}>; rel="next"'
+        body = {"id": str(request.url), "context": {"id": context, "title": "GLAM uploads 101"}, "members": chunk}
+        return JSONResponse(body, headers=headers,
+                            media_type="application/vnd.ims.lti-nrps.v2.membershipcontainer+json")
+
+    return app
+
+
+def new_state() -> PlatformState:
+    private, public = rsa_pems()
+    members = [{"user_id": f"u{i}", "name": f"User {i}", "roles": [LEARNER if i else INSTRUCTOR],
+                "status": "Active"} for i in range(5)]
+    return PlatformState(private_pem=private, public_pem=public, members=members)
+
+
+def form_fields(html_text: str) -> tuple[str, dict[str, str]]:
+    """The action and hidden fields of an auto-submitted form (what a browser would post)."""
+    action = re.search(r'<form[^>]*action="([^"]+)"', html_text)
+    assert action, html_text[:500]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html_text))
+    return action.group(1).replace("&amp;", "&"), fields
