@@ -30,20 +30,18 @@ DESIGN_SET_BODY = Body(
 )
 
 
-class Unauthorized(LeadsError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, code="unauthorized", status=401)
-
-
-def require_admin(request: Request,
-                  credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-    """The caller must send ``Authorization: Bearer <LEADS_ADMIN_TOKEN>`` (compared in constant time)."""
+def is_admin(request: Request, credentials: HTTPAuthorizationCredentials | None) -> bool:
+    """The caller sent ``Authorization: Bearer <LEADS_ADMIN_TOKEN>`` (compared in constant time)."""
     settings: Settings = request.app.state.settings
     expected = settings.admin_token.get_secret_value().encode()
     given = credentials.credentials.encode() if credentials else b""
-    if not credentials or not hmac.compare_digest(given, expected):
-        raise Unauthorized("storing a design set needs the admin token: send 'Authorization: Bearer "
-                           "<LEADS_ADMIN_TOKEN>'")
+    return credentials is not None and hmac.compare_digest(given, expected)
+
+
+def unauthorized() -> Response:
+    body = LeadsError("storing a design set needs the admin token: send 'Authorization: Bearer "
+                      "<LEADS_ADMIN_TOKEN>'", code="unauthorized", status=401).as_dict()
+    return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="leads"'})
 
 
 def _counts(design_set: DesignSet) -> dict[str, int]:
@@ -55,11 +53,14 @@ def _db(request: Request) -> Database:
     return db
 
 
-@router.post("/design-sets", status_code=201, dependencies=[Depends(require_admin)],
+@router.post("/design-sets", status_code=201,
              summary="Validate a design set and store it (all or nothing)",
              responses={401: {"description": "no or wrong admin token"},
                         422: {"description": "every problem, nothing stored"}})
-def store_design_set(request: Request, payload: dict[str, Any] = DESIGN_SET_BODY) -> Response:
+def store_design_set(request: Request, payload: dict[str, Any] = DESIGN_SET_BODY,
+                     credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Response:
+    if not is_admin(request, credentials):
+        return unauthorized()
     design_set = service.parse_design_set(payload, source="request body")
     stored = service.store(_db(request), design_set)
     return JSONResponse({"stored": stored, "counts": _counts(design_set),

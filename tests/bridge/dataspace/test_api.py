@@ -82,6 +82,7 @@ def test_store_needs_the_admin_token(client: TestClient, db: Database) -> None:
         r = client.post("/api/design-sets", json=sample(), headers=headers)
         assert r.status_code == 401, headers
         assert r.json()["error"] == "unauthorized" and "LEADS_ADMIN_TOKEN" in r.json()["message"]
+        assert r.headers["www-authenticate"].startswith("Bearer")
     assert stored_keys(db) == set()
 
 
@@ -137,3 +138,17 @@ def test_entities_list_with_keys(client: TestClient, db: Database) -> None:
     assert {e["kind"] for e in client.get("/api/entities?kind=credential-design").json()["entities"]} == {
         "credential-design"}
     assert client.get("/api/entities?kind=planet").status_code == 422
+
+
+def test_store_a_wbgetentities_dump(client: TestClient, db: Database) -> None:
+    dump = json.loads(service.SAMPLE_DUMP.read_text(encoding="utf-8"))
+    assert isinstance(dump["entities"], dict)
+    assert client.post("/api/design-sets/validate", json=dump).status_code == 200
+    r = client.post("/api/design-sets", json=dump, headers=AUTH)
+    assert r.status_code == 201, r.text
+    assert r.json()["counts"]["credential-design"] == 4
+    assert {e["key"] for e in sample()["entities"]} <= stored_keys(db)
+    practice = client.get("/practices/glam-archive-to-commons", headers={"Accept": "application/json"}).json()
+    assert practice["practice"]["wikibase_id"]
+    assert client.get(f"/entity/{practice['practice']['wikibase_id']}", follow_redirects=False).headers[
+        "location"] == "/practices/glam-archive-to-commons"
