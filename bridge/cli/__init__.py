@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bridge.cli import awards, credentials, data, lti, serve, wikibase, worker
+from bridge.cli import awards, course, credentials, data, lti, serve, wikibase, worker
 
 app = typer.Typer(help="LEADS: competence models → courses → signed certificates.", no_args_is_help=True)
 app.command("serve")(serve.serve)
@@ -16,3 +16,4 @@ app.add_typer(lti.app, name="lti", help="LTI 1.3: register platforms, list them,
 app.command("issue")(credentials.issue)
 app.command("verify")(credentials.verify)
 app.add_typer(credentials.app, name="credential", help="Issued credentials: revoke, suspend, unsuspend.")
+app.add_typer(course.app, name="course", help="Course skeletons: export .mbz / OLX, create in Moodle or Open edX.")

@@ -1,0 +1,82 @@
+"""``leads course``: export a design as a Moodle backup or an Open edX course, or create it on a target LMS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import typer
+
+from bridge.cli.common import cli_errors, database, settings
+from bridge.courses import service
+from bridge.courses.targets import get_target, load_targets
+from bridge.errors import LeadsError
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("export")
+@cli_errors
+def export(
+    design: str = typer.Option(..., "--design", help="Key of the credential design (leads data list)"),
+    fmt: str = typer.Option(..., "--format", help="mbz (Moodle backup) or olx (Open edX course .tar.gz)"),
+    output: Path = typer.Option(..., "-o", "--output", help="File to write"),
+) -> None:
+    """Write the course for a design as a file the LMS imports (Moodle restore, Studio import)."""
+    if fmt not in service.EXPORTERS:
+        raise LeadsError(f"--format must be one of {', '.join(sorted(service.EXPORTERS))}, not '{fmt}'",
+                         code="unknown_format")
+    outline = service.load_outline(database(), design, settings().base_url)
+    data = service.export(outline, fmt)
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise LeadsError(f"{output}: cannot write ({exc.strerror})", code="write_failed") from None
+    graded = len(outline.graded_activities)
+    typer.echo(f"wrote {output} ({len(data)} bytes): {len(outline.sections)} sections, {graded} graded LTI "
+               f"links to {outline.lti.launch_url}")
+
+
+@app.command("create")
+@cli_errors
+def create(
+    design: str = typer.Option(..., "--design", help="Key of the credential design"),
+    target: str = typer.Option(..., "--target", help="Target name from LEADS_COURSE_TARGETS"),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
+) -> None:
+    """Create the course on a configured LMS, or update the one created before for this design and target."""
+    chosen = get_target(target, load_targets())
+    db = database()
+    outline = service.load_outline(db, design, settings().base_url)
+
+    def progress(step: str, label: str, status: str) -> None:
+        if not as_json:
+            typer.echo(f"  [{status:>7}] {label}")
+
+    with httpx.Client(timeout=60, headers={"User-Agent": settings().user_agent}) as http:
+        result = service.create_course(db, outline, chosen, http, progress=progress)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=1))
+        return
+    typer.echo(f"{'updated' if result.updated else 'created'} {result.lms} course {result.remote_id}: {result.url}")
+    if result.lms == "moodle":
+        typer.echo(f"  restore {result.created.get('backup_file')} from your private files into this course "
+                   "(Course administration → Restore) to add the graded LTI activities")
+
+
+@app.command("targets")
+@cli_errors
+def targets() -> None:
+    """List the configured LMS targets (secrets are not shown)."""
+    for name, t in sorted(load_targets().items()):
+        where = t.url if t.lms == "moodle" else t.studio_url
+        typer.echo(f"{name:<20} {t.lms:<8} {where}")
+
+
+@app.command("links")
+@cli_errors
+def links(design: str | None = typer.Option(None, "--design")) -> None:
+    """Courses created so far: design, target, status (a 'partial' one resumes on the next create)."""
+    for link in service.list_links(database(), design):
+        typer.echo(f"{link['design']:<40} {link['target']:<16} {link['status']:<8} {link['url'] or ''}")
