@@ -69,7 +69,7 @@ _lock = threading.Lock()
 def shapes_graph() -> Graph:
     """Both EDC shape files in one graph, parsed once per process."""
     with _lock:
-        graph = Graph()
+        graph = Graph(bind_namespaces="none")  # keep the files' own prefixes (dc: is dcterms there)
         base = resources.files("issuer") / "data" / "elm"
         for name in SHAPE_FILES:
             graph.parse(data=(base / name).read_text(encoding="utf-8"), format="turtle")

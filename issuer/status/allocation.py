@@ -85,17 +85,21 @@ def pick_free_indexes(state: StatusListState, count: int, randbelow: RandomBelow
                           code="status_list_full", status=409)
     chosen: list[int] = []
     length = state.bits.length
-    while len(chosen) < count:
-        if state.allocated_count < length // 2:
-            index = randbelow(length)
-            if state.allocated.get(index):
-                continue
-        else:
-            free = [i for i in range(length) if not state.allocated.get(i)]
-            index = free[randbelow(len(free))]
-        state.allocated.set(index, True)
-        state.allocated_count += 1
-        chosen.append(index)
+    while len(chosen) < count and state.allocated_count < length // 2:
+        index = randbelow(length)
+        if not state.allocated.get(index):
+            state.allocated.set(index, True)
+            state.allocated_count += 1
+            chosen.append(index)
+    if len(chosen) < count:  # dense: draw without replacement from the free indexes
+        free = [i for i in range(length) if not state.allocated.get(i)]
+        while len(chosen) < count:
+            pos = randbelow(len(free))
+            free[pos], free[-1] = free[-1], free[pos]
+            index = free.pop()
+            state.allocated.set(index, True)
+            state.allocated_count += 1
+            chosen.append(index)
     return chosen
 
 

@@ -75,11 +75,13 @@ class Bitstring:
                               code="status_malformed")
         body = encoded[1:]
         try:
-            packed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            packed = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True)
             inflater = zlib.decompressobj(31)
             data = inflater.decompress(packed, MAX_DECODED_BYTES)
             if inflater.unconsumed_tail:
                 raise IssuerError("encodedList expands beyond 16 MB", code="status_malformed")
+            if not inflater.eof:
+                raise IssuerError("encodedList is truncated or not GZIP data", code="status_malformed")
         except (binascii.Error, zlib.error, ValueError) as exc:
             raise IssuerError(f"encodedList is not base64url GZIP data ({exc})", code="status_malformed") from None
         if len(data) * 8 < min_length:
