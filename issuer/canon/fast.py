@@ -49,8 +49,10 @@ class _MemoResolver(ContextResolver):  # type: ignore[misc]
             if hit is not None and hit[0] is context:
                 return hit[1]
             resolved = super().resolve(active_ctx, context, base, cycles)
-            if len(self._by_id) >= _CACHE_LIMIT:
+            if len(self._by_id) >= _CACHE_LIMIT:  # documents with inline contexts: keep memory bounded
                 self._by_id.clear()
+                self.per_op_cache.clear()
+                self.shared_cache.clear()
             self._by_id[id(context)] = (context, resolved)
             return resolved
         return super().resolve(active_ctx, context, base, cycles)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyld import jsonld
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 
@@ -38,4 +37,3 @@ class PyldCanonicaliser:
 
 
 __all__ = ["PyldCanonicaliser"]
-_ = jsonld

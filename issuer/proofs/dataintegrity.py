@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from issuer.canon import Canonicaliser, get_canonicaliser
-from issuer.errors import IssuerError, ProofInvalid, UndefinedTerm
+from issuer.errors import IssuerError, UndefinedTerm
 from issuer.jsonld.loader import ContextLoader
 from issuer.keys.multikey import b58encode, multibase_decode
 from issuer.keys.signer import Signer, verify_ed25519
@@ -152,7 +152,10 @@ def verify(
         return result(False, f"proofValue decodes to {len(signature)} bytes; an Ed25519 signature has 64")
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     options = {k: v for k, v in proof.items() if k != "proofValue"}
-    doc_contexts = _contexts(unsecured)
+    try:
+        doc_contexts = _contexts(unsecured)
+    except IssuerError as exc:
+        return result(False, exc.message)
     if "@context" in options:
         proof_contexts = options["@context"] if isinstance(options["@context"], list) else [options["@context"]]
         if doc_contexts[: len(proof_contexts)] != proof_contexts:
@@ -174,4 +177,3 @@ def verify(
 
 
 __all__ = ["ProofResult", "proofs_of", "sign", "verify", "with_data_integrity_context", "xsd_datetime"]
-_ = ProofInvalid

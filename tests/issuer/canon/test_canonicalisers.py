@@ -113,3 +113,21 @@ def test_unknown_context_is_refused_without_network() -> None:
     doc = {"@context": ["https://example.org/my-context.jsonld"], "name": "x"}
     with pytest.raises(UnknownContext, match="not bundled"):
         get_canonicaliser("fast").canonicalize(doc)
+
+
+def test_fast_canonicaliser_is_safe_across_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fast = FastCanonicaliser(default_loader(), crosscheck=False)
+    docs = [ob3_credential(f"did:example:{i}", name=f"Learner {i}") for i in range(24)]
+    expected = [get_canonicaliser("pyld").canonicalize(d) for d in docs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(fast.canonicalize, docs))
+    assert got == expected
+
+
+def test_inline_contexts_do_not_grow_the_caches_without_bound() -> None:
+    fast = FastCanonicaliser(default_loader(), crosscheck=False)
+    for i in range(50):
+        doc = {"@context": [{"@vocab": f"https://ex.org/{i}#"}], "@id": "urn:x:1", "n": i}
+        assert f"<https://ex.org/{i}#n>" in fast.canonicalize(doc)
