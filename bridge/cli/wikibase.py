@@ -9,6 +9,7 @@ import typer
 
 from bridge.cli.common import cli_errors, database, settings
 from bridge.dataspace import service
+from bridge.dataspace.repository import EntityRepository
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -42,7 +43,9 @@ def push(path: Path = typer.Argument(..., help="A design-set JSON file (or a wbg
     design_set = service.read_design_set_file(path)
     service.check(design_set)
     client = WikibaseClient.from_settings(settings())
-    report = client.push(design_set, client.property_map(settings()))
+    with database().session() as session:  # items pulled or pushed before: confirmed by id, not by search
+        known = {e.key: e.wikibase_id for e in EntityRepository(session).list() if e.wikibase_id}
+    report = client.push(design_set, client.property_map(settings()), known)
     for label, rows in (("created", report.created), ("updated", report.updated)):
         for key, eid in rows:
             typer.echo(f"{label} {eid:<8} {key}")

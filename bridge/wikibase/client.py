@@ -23,6 +23,7 @@ from wikibaseintegrator.wbi_config import config as wbi_config
 from wikibaseintegrator.wbi_exceptions import MaxRetriesReachedException, MWApiError, NonExistentEntityError
 
 from bridge.dataspace.model import DesignSet
+from bridge.dataspace.service import check
 from bridge.errors import LeadsError, NotFound, UpstreamError
 from bridge.settings import Settings
 from bridge.wikibase import codec
@@ -270,32 +271,44 @@ class WikibaseClient:
 
     # --- push -------------------------------------------------------------------------------------------------
 
-    def existing_ids(self, design_set: DesignSet, propmap: PropertyMap) -> dict[str, str]:
-        """LEADS key → Q id of the items already there (by ``wikibase_id``, key statement, or English label)."""
-        candidates: dict[str, list[str]] = {}
-        for e in design_set.entities:
-            found = [e.wikibase_id] if e.wikibase_id else []
-            found += self.find_by_statement(propmap.pid(LEADS_KEY), e.key)
-            if len(found) == (1 if e.wikibase_id else 0) and e.labels.get("en"):
-                found += self.search(e.labels["en"], "item")
-            candidates[e.key] = found
-        fetched = self.get_entities([c for cs in candidates.values() for c in cs], allow_missing=True)
-        out: dict[str, str] = {}
-        for key, cands in candidates.items():
-            for eid in cands:
-                if key in string_values(fetched.get(eid, {}), propmap.pid(LEADS_KEY)):
-                    out[key] = eid
-                    break
-        return out
+    def existing_ids(self, design_set: DesignSet, propmap: PropertyMap,
+                     known: Mapping[str, str] | None = None) -> dict[str, str]:
+        """LEADS key → Q id of the items already there, each confirmed by its LEADS key statement.
 
-    def push(self, design_set: DesignSet, propmap: PropertyMap) -> PushReport:
-        """Create or update every entity, idempotent by LEADS key; the caller validates first.
+        Ids already known (the entities' ``wikibase_id``, or ``known`` from the local store) are checked first in
+        one batch read, which is consistent at once; only the rest are searched for (key statement, then exact
+        English label), since search indexes can lag behind recent edits.
+        """
+        key_pid = propmap.pid(LEADS_KEY)
+
+        def confirm(candidates: dict[str, list[str]]) -> dict[str, str]:
+            fetched = self.get_entities([c for cs in candidates.values() for c in cs], allow_missing=True)
+            return {key: eid for key, cands in candidates.items() for eid in reversed(cands)
+                    if key in string_values(fetched.get(eid, {}), key_pid)}
+
+        hints = {e.key: [i for i in (e.wikibase_id, (known or {}).get(e.key)) if i and _ENTITY_ID.match(i)]
+                 for e in design_set.entities}
+        out = confirm({k: v for k, v in hints.items() if v})
+        searched: dict[str, list[str]] = {}
+        for e in design_set.entities:
+            if e.key in out:
+                continue
+            found = self.find_by_statement(key_pid, e.key)
+            if not found and e.labels.get("en"):
+                found = self.search(e.labels["en"], "item")
+            searched[e.key] = found
+        return out | confirm(searched)
+
+    def push(self, design_set: DesignSet, propmap: PropertyMap,
+             known: Mapping[str, str] | None = None) -> PushReport:
+        """Validate, then create or update every entity, idempotent by LEADS key.
 
         Pass 1 creates a stub (labels, key, class) for each new entity so every reference has a Q id;
         pass 2 writes the full statements, leaving entities that already match untouched.
         """
+        check(design_set)
         report = PushReport()
-        ids = self.existing_ids(design_set, propmap)
+        ids = self.existing_ids(design_set, propmap, known)
         for e in design_set.entities:
             if e.key not in ids:
                 ids[e.key] = self.create(codec.encode_entity(e, propmap, ids, stub=True), "item")["id"]

@@ -227,3 +227,16 @@ def test_fake_refuses_more_than_50_ids(fake: FakeWikibase, client: WikibaseClien
     with pytest.raises(UpstreamError) as info:
         client.call({"action": "wbgetentities", "ids": "|".join(f"Q{i}" for i in range(1, 52))})
     assert "toomanyvalues" in info.value.message
+
+
+def test_known_ids_are_confirmed_without_searching(fake: FakeWikibase, client: WikibaseClient,
+                                                   sample: DesignSet) -> None:
+    """Search indexes lag behind edits on a real Wikibase; ids LEADS already knows are checked by reading."""
+    client.bootstrap()
+    pm = client.property_map()
+    known = dict(client.push(sample, pm).created)
+    known["glam-plan-rights"] = known["glam-scan-describe"]  # a stale id is not trusted: its key differs
+    fake.reset_counts()
+    report = make_client(fake.url).push(sample, pm, known)
+    assert len(report.unchanged) == len(sample.entities)
+    assert fake.counts["wbsearchentities"] == 0 and fake.counts["query"] == 1  # only the stale one searched
