@@ -51,6 +51,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    from bridge.courses.endpoints import router as courses_router
+
+    app.include_router(courses_router)  # before the data space: its /courses/{key} would swallow /courses/generate
+
     from bridge.dataspace.endpoints import router as dataspace_router
 
     app.include_router(dataspace_router)

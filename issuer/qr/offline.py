@@ -29,7 +29,8 @@ from issuer.qr.codes import Level, QrSymbol, QrTooLarge, make_qr
 PREFIX = "VC1:"
 DICTIONARY_SHA256 = "4131c96a599966ef9955a5f444f6b7467199ee9424b279350ea601b4112ff540"
 MAX_DECODED_BYTES = 1 << 20  # a QR holds < 3 kB; anything inflating past 1 MiB is an attack, not a credential
-DEFAULT_MAX_VERSION = 32  # 145 modules: about 0.4 mm per module in a 6 cm print, still read by phone cameras
+DEFAULT_LEVEL: Level = "M"  # 15% recovery: the URL QR beside it (level Q) is the fallback if this one is damaged
+DEFAULT_MAX_VERSION = 25  # 117 modules: about 0.4 mm per module in a 5 cm print, still read by phone cameras
 
 Credential = dict[str, Any] | str
 
@@ -86,7 +87,7 @@ def decode_offline(text: str) -> Credential:
 
 
 def offline_qr(
-    credential: Mapping[str, Any] | str, *, level: Level = "Q", max_version: int = DEFAULT_MAX_VERSION
+    credential: Mapping[str, Any] | str, *, level: Level = DEFAULT_LEVEL, max_version: int = DEFAULT_MAX_VERSION
 ) -> QrSymbol:
     """The offline QR symbol; QrTooLarge when the credential is too big (then print only the URL QR)."""
     text = encode_offline(credential)
@@ -97,7 +98,7 @@ def offline_qr(
 
 
 def fits_offline(
-    credential: Mapping[str, Any] | str, *, level: Level = "Q", max_version: int = DEFAULT_MAX_VERSION
+    credential: Mapping[str, Any] | str, *, level: Level = DEFAULT_LEVEL, max_version: int = DEFAULT_MAX_VERSION
 ) -> bool:
     try:
         offline_qr(credential, level=level, max_version=max_version)

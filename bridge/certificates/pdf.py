@@ -1,0 +1,274 @@
+"""The PDF certificate: fpdf2 (pure Python, installs from PyPI alone) drawing a designer-editable layout.
+
+The design is two files in ``templates/certificates/``: ``certificate.toml`` (page, fonts, frame, QR positions) and
+``certificate.pdf.html`` (the wording, a Jinja2 template in fpdf2's HTML subset). The QR codes are drawn as vector
+rectangles, so they stay sharp in print. The signed credential is attached byte for byte as an embedded file, so
+the PDF alone is enough to verify (``leads verify``, or upload the PDF at /verify). Rendering is deterministic and
+cached on disk under a key that hashes the credential, the language, the URL and the design files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import tomllib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+
+from bridge.certificates.view import CertificateView, certificate_view, load_credential
+from bridge.errors import LeadsError
+from bridge.i18n import TEMPLATES_DIR, environment, gettext_for
+from issuer.qr import QrSymbol, QrTooLarge, make_qr, offline_qr
+
+log = logging.getLogger("leads.certificates")
+
+DESIGN_DIR = TEMPLATES_DIR / "certificates"
+RENDERER_VERSION = "1"  # bump when the drawing code changes what a cached PDF looks like
+ATTACHMENT_JSON = "credential.json"
+ATTACHMENT_JWS = "credential.jwt"
+
+
+def _rgb(value: str, where: str) -> tuple[int, int, int]:
+    text = value.lstrip("#")
+    if len(text) != 6:
+        raise LeadsError(f"certificate.toml {where}: colour {value!r} must be written #rrggbb",
+                         code="certificate_layout_invalid", status=500)
+    return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """``certificate.toml`` as read; ``raw`` keeps every table so new keys need no code here."""
+
+    raw: dict[str, Any]
+    directory: Path
+
+    def get(self, table: str, key: str, default: Any = None) -> Any:
+        return self.raw.get(table, {}).get(key, default)
+
+    def number(self, table: str, key: str, default: float) -> float:
+        value = self.get(table, key, default)
+        if not isinstance(value, int | float):
+            raise LeadsError(f"certificate.toml [{table}] {key} must be a number (millimetres), got {value!r}",
+                             code="certificate_layout_invalid", status=500)
+        return float(value)
+
+    def color(self, table: str, key: str, default: str) -> tuple[int, int, int]:
+        return _rgb(str(self.get(table, key, default)), f"[{table}] {key}")
+
+
+def load_layout(directory: Path = DESIGN_DIR) -> Layout:
+    path = directory / "certificate.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LeadsError(f"the certificate design {path} is missing", code="certificate_layout_missing",
+                         status=500) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LeadsError(f"{path} is not valid TOML: {exc}", code="certificate_layout_invalid", status=500) from None
+    return Layout(raw=raw, directory=directory)
+
+
+def design_fingerprint(directory: Path = DESIGN_DIR) -> str:
+    """Hash of every design file: a designer's edit invalidates the cached PDFs."""
+    digest = hashlib.sha256(RENDERER_VERSION.encode())
+    for path in sorted(directory.glob("certificate.*")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for po in sorted((Path(__file__).parents[1] / "i18n" / "locale").glob("*/LC_MESSAGES/*.mo")):
+        digest.update(po.read_bytes())
+    return digest.hexdigest()
+
+
+def draw_qr(pdf: FPDF, symbol: QrSymbol, x: float, y: float, size: float, color: tuple[int, int, int]) -> None:
+    """The symbol with its 4-module quiet zone as filled rectangles fitting a ``size`` mm square at (x, y)."""
+    modules = symbol.size + 8
+    m = size / modules
+    pdf.set_fill_color(255, 255, 255)
+    pdf.rect(x, y, size, size, style="F")
+    pdf.set_fill_color(*color)
+    for mx, my, width in symbol.runs():
+        # a hair of overlap avoids white seams between rows in some viewers
+        pdf.rect(x + (mx + 4) * m, y + (my + 4) * m, width * m, m + 0.01, style="F")
+
+
+def _caption(pdf: FPDF, text: str, x: float, y: float, width: float, size: float,
+             color: tuple[int, int, int]) -> None:
+    pdf.set_text_color(*color)
+    pdf.set_font(size=size)
+    pdf.set_xy(x, y)
+    pdf.multi_cell(width, size * 0.45, text, align="C")
+
+
+def render_certificate_pdf(
+    credential_bytes: bytes,
+    *,
+    verify_url: str,
+    lang: str = "en",
+    layout: Layout | None = None,
+    view: CertificateView | None = None,
+) -> bytes:
+    """The certificate PDF for a signed credential (JSON bytes or a compact JWS), with it attached unchanged."""
+    layout = layout or load_layout()
+    credential = load_credential(credential_bytes)
+    view = view or certificate_view(credential, lang)
+    pdf = FPDF(orientation=str(layout.get("page", "orientation", "landscape")),
+               format=str(layout.get("page", "format", "A4")))
+    try:
+        _draw(pdf, layout, credential, credential_bytes, view, verify_url, lang)
+        return bytes(pdf.output())
+    finally:  # fpdf2 opens TrueType files lazily; close them or every render leaks three file handles
+        for font in pdf.fonts.values():
+            close = getattr(font, "close", None)
+            if callable(close):
+                close()
+
+
+def _draw(pdf: FPDF, layout: Layout, credential: dict[str, Any] | str, credential_bytes: bytes,
+          view: CertificateView, verify_url: str, lang: str) -> None:
+    _ = gettext_for(lang).gettext
+    pdf.set_creation_date((view.issued or datetime(2000, 1, 1, tzinfo=UTC)).astimezone(UTC))
+    pdf.set_title(f"{view.title} · {view.learner}")
+    pdf.set_author(view.issuer_name)
+    pdf.set_subject(_("Certificate"))
+    pdf.set_creator("LEADS")
+    pdf.set_lang(lang)
+    family = str(layout.get("fonts", "family", "DejaVu"))
+    for style, key in (("", "regular"), ("B", "bold"), ("I", "italic")):
+        font_file = layout.directory / "fonts" / str(layout.get("fonts", key, ""))
+        if not font_file.is_file():
+            raise LeadsError(f"certificate.toml [fonts] {key}: {font_file} does not exist",
+                             code="certificate_layout_invalid", status=500)
+        pdf.add_font(family, style, str(font_file))
+    pdf.set_font(family, size=layout.number("body", "font_size", 11))
+    bottom = layout.number("body", "bottom", 20)
+    pdf.set_auto_page_break(True, margin=bottom)
+    pdf.add_page()
+
+    w, h = pdf.w, pdf.h
+    pdf.set_fill_color(*layout.color("page", "background", "#ffffff"))
+    pdf.rect(0, 0, w, h, style="F")
+    for prefix in ("", "inner_"):
+        inset = layout.number("frame", f"{prefix}inset", 8 if not prefix else 10.5)
+        pdf.set_draw_color(*layout.color("frame", f"{prefix}color", "#0b57a4"))
+        pdf.set_line_width(layout.number("frame", f"{prefix}width", 1.0 if not prefix else 0.3))
+        pdf.rect(inset, inset, w - 2 * inset, h - 2 * inset)
+
+    qr_x, qr_y, qr_size = (layout.number("qr", k, d) for k, d in (("x", 232), ("y", 128), ("size", 44)))
+    caption_size = layout.number("qr", "caption_size", 7.5)
+    caption_color = layout.color("qr", "caption_color", "#444444")
+    draw_qr(pdf, make_qr(verify_url, level="Q"), qr_x, qr_y, qr_size, layout.color("qr", "color", "#000000"))
+    _caption(pdf, _("Scan to verify") + "\n" + verify_url, qr_x - 6, qr_y + qr_size + 1, qr_size + 12,
+             caption_size, caption_color)
+
+    if layout.get("offline_qr", "enabled", False) and view.format in ("ob3", "vc"):
+        try:
+            offline = offline_qr(credential)
+        except QrTooLarge:
+            offline = None
+        if offline is not None:
+            ox, oy, osize = (layout.number("offline_qr", k, d) for k, d in (("x", 232), ("y", 40), ("size", 44)))
+            draw_qr(pdf, offline, ox, oy, osize, layout.color("qr", "color", "#000000"))
+            _caption(pdf, _("Offline check: this code holds the signed credential itself"), ox - 6,
+                     oy + osize + 1, osize + 12, caption_size, caption_color)
+
+    body = environment(lang).get_template("certificates/certificate.pdf.html").render(
+        c=view, lang=lang, verify_url=verify_url)
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font(family, size=layout.number("body", "font_size", 11))
+    bx, by = layout.number("body", "x", 22), layout.number("body", "y", 24)
+    pdf.set_left_margin(bx)
+    pdf.set_right_margin(w - bx - layout.number("body", "width", 198))
+    pdf.set_xy(bx, by)
+    pdf.write_html(body, font_family=family, ul_bullet_char="•", li_prefix_color=(11, 87, 164))
+
+    attachment = ATTACHMENT_JWS if isinstance(credential, str) else ATTACHMENT_JSON
+    footer_y = layout.number("footer", "y", h - 22)
+    pdf.set_auto_page_break(False)
+    pdf.set_left_margin(bx)
+    _caption_left(pdf, " · ".join(filter(None, [
+        _("Credential") + " " + view.credential_id,
+        _("Signed by") + " " + view.issuer_id,
+        _("The signed credential is attached to this PDF as %(file)s.") % {"file": attachment},
+    ])), bx, footer_y, w - 2 * bx, layout.number("footer", "size", 7), layout.color("footer", "color", "#555555"))
+
+    pdf.embed_file(
+        bytes=credential_bytes,
+        basename=attachment,
+        desc=_("The signed credential"),
+        mime_type="application/vc+jwt" if isinstance(credential, str) else "application/ld+json",
+        modification_date=view.issued,
+        creation_date=view.issued,
+        associated_file_relationship="Source",
+    )
+
+
+def _caption_left(pdf: FPDF, text: str, x: float, y: float, width: float, size: float,
+                  color: tuple[int, int, int]) -> None:
+    pdf.set_text_color(*color)
+    pdf.set_font(size=size)
+    pdf.set_xy(x, y)
+    pdf.multi_cell(width, size * 0.45, text, align="L")
+
+
+class PdfCache:
+    """PDFs on disk under a content-hash key; rendering happens once, off the request path when warmed."""
+
+    def __init__(self, directory: Path, design_dir: Path = DESIGN_DIR) -> None:
+        self.directory = directory
+        self.design_dir = design_dir
+        self._lock = threading.Lock()
+        self._rendering: dict[str, threading.Event] = {}
+
+    def key(self, credential_bytes: bytes, verify_url: str, lang: str) -> str:
+        digest = hashlib.sha256(design_fingerprint(self.design_dir).encode())
+        for part in (credential_bytes, verify_url.encode(), lang.encode()):
+            digest.update(len(part).to_bytes(8, "big") + part)
+        return digest.hexdigest()
+
+    def path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.pdf"
+
+    def get_or_render(self, credential_bytes: bytes, *, verify_url: str, lang: str) -> bytes:
+        """Blocking: call from a worker thread (a plain ``def`` route, a background task, the CLI)."""
+        key = self.key(credential_bytes, verify_url, lang)
+        path = self.path(key)
+        if path.exists():
+            return path.read_bytes()
+        with self._lock:
+            waiting = self._rendering.get(key)
+            if waiting is None:
+                self._rendering[key] = threading.Event()
+        if waiting is not None:  # another thread renders the same PDF: wait for it instead of rendering twice
+            waiting.wait(timeout=60)
+            if path.exists():
+                return path.read_bytes()
+        try:
+            data = render_certificate_pdf(credential_bytes, verify_url=verify_url, lang=lang,
+                                          layout=load_layout(self.design_dir))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)  # atomic: a reader never sees half a PDF
+            log.info("rendered certificate PDF %s (%d bytes)", key[:12], len(data))
+            return data
+        finally:
+            with self._lock:
+                event = self._rendering.pop(key, None)
+            if event is not None:
+                event.set()
+
+    def warm(self, credential_bytes: bytes, *, verify_url: str, langs: tuple[str, ...] = ("en", "es")) -> None:
+        """Render ahead of the first download (a FastAPI BackgroundTask after issuing)."""
+        for lang in langs:
+            try:
+                self.get_or_render(credential_bytes, verify_url=verify_url, lang=lang)
+            except Exception:  # a background warm-up must never break issuing; the download retries and reports
+                log.exception("could not pre-render the certificate PDF (%s)", lang)

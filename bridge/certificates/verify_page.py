@@ -1,0 +1,118 @@
+"""Routes for people: ``/verify`` (camera, paste, upload — works without JavaScript), and the certificate's PDF and
+QR downloads under ``/credentials/{id}/``. Every route here blocks (verification, rendering) so each is a plain
+``def`` and runs in the threadpool."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from bridge.certificates.checks import _n, explain, failed_report
+from bridge.certificates.extract import extract
+from bridge.certificates.page import (
+    certificate_page,
+    credential_bytes,
+    credential_value,
+    pdf_cache,
+    request_lang,
+    verification_url,
+)
+from bridge.certificates.view import certificate_view
+from bridge.credentials.endpoints import service, verifier
+from bridge.credentials.service import CredentialService
+from bridge.credentials.verification import Verifier
+from bridge.errors import LeadsError
+from bridge.i18n import environment, gettext_for
+from issuer.qr import QrSymbol, QrTooLarge, make_qr, offline_qr
+
+router = APIRouter(tags=["certificates"])
+
+SOURCES = {
+    "pasted": _n("Pasted text"),
+    "file": _n("Uploaded file"),
+    "pdf": _n("The credential attached to the uploaded PDF"),
+    "offline-qr": _n("The offline QR code (the credential itself)"),
+}
+
+
+def _page(lang: str, status: int = 200, **context: object) -> HTMLResponse:
+    html = environment(lang).get_template("certificates/verify.html").render(lang=lang, **context)
+    return HTMLResponse(html, status_code=status, headers={"Content-Language": lang, "Vary": "Accept-Language"})
+
+
+@router.get("/verify", response_class=HTMLResponse, summary="Verification page for people (no account needed)")
+def verify_form(request: Request) -> HTMLResponse:
+    return _page(request_lang(request))
+
+
+@router.post("/verify", response_class=HTMLResponse, summary="Verify a pasted or uploaded credential or PDF")
+def verify_submit(
+    request: Request,
+    credential: Annotated[str | None, Form()] = None,
+    file: Annotated[UploadFile | None, File()] = None,
+    check: Verifier = Depends(verifier),
+) -> HTMLResponse:
+    lang = request_lang(request)
+    _ = gettext_for(lang).gettext
+    upload = file.file.read() if file is not None and file.filename else None
+    try:
+        found = extract(credential, upload, file.filename if file is not None else None)
+    except LeadsError as exc:  # not JSON, a PDF without credential, a damaged offline QR …
+        return _page(lang, 422, report=explain(failed_report("format", exc.message), lang), view=None, source=None)
+    report = check.verify(found.credential)
+    try:
+        view = certificate_view(found.credential, lang)
+    except LeadsError:
+        view = None
+    return _page(lang, 200, report=explain(report, lang), view=view, source=_(SOURCES[found.source]))
+
+
+@router.get("/credentials/{credential_id}/certificate", response_class=HTMLResponse,
+            summary="The certificate page for people (also served as the HTML of /credentials/{id})")
+def certificate_html(credential_id: str, request: Request, svc: CredentialService = Depends(service),
+                     check: Verifier = Depends(verifier)) -> HTMLResponse:
+    return certificate_page(request, svc.get(credential_id), check)
+
+
+@router.get("/credentials/{credential_id}/certificate.pdf", summary="The printable certificate (PDF, cached)",
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def certificate_pdf(credential_id: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
+    row = svc.get(credential_id)
+    lang = request_lang(request)
+    data = pdf_cache(request).get_or_render(
+        credential_bytes(row.document), verify_url=verification_url(svc.settings, row.id), lang=lang)
+    filename = f"certificate-{row.id}-{lang}.pdf"
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"',
+                             "Cache-Control": "private, max-age=300"})
+
+
+@router.get("/credentials/{credential_id}/qr.{ext}", summary="The verification QR code (SVG or PNG, level Q)",
+            response_class=Response)
+def certificate_qr(credential_id: str, ext: str, svc: CredentialService = Depends(service)) -> Response:
+    row = svc.get(credential_id)
+    symbol = make_qr(verification_url(svc.settings, row.id))
+    return _image(symbol, ext, title="Verify this credential", module_px=8)
+
+
+@router.get("/credentials/{credential_id}/offline-qr.{ext}",
+            summary="The offline QR code carrying the credential itself (VC1), when it is small enough",
+            response_class=Response)
+def certificate_offline_qr(credential_id: str, ext: str, svc: CredentialService = Depends(service)) -> Response:
+    row = svc.get(credential_id)
+    try:
+        symbol = offline_qr(credential_value(row.document))
+    except QrTooLarge as exc:
+        raise LeadsError(exc.message, code=exc.code, status=404) from None
+    return _image(symbol, ext, title="Offline credential", module_px=4)
+
+
+def _image(symbol: QrSymbol, ext: str, *, title: str, module_px: int) -> Response:
+    headers = {"Cache-Control": "public, max-age=86400"}
+    if ext == "svg":
+        return Response(symbol.svg(title=title), media_type="image/svg+xml", headers=headers)
+    if ext == "png":
+        return Response(symbol.png(module_px=module_px), media_type="image/png", headers=headers)
+    raise LeadsError(f"no QR image format {ext!r}: use .svg or .png", code="not_found", status=404)

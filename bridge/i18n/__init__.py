@@ -1,0 +1,77 @@
+"""Gettext catalogues for the certificate page, PDF and verification page (English source, Spanish catalogue).
+
+Catalogues live in ``bridge/i18n/locale/<lang>/LC_MESSAGES/certificates.po``; the compiled ``.mo`` beside it is
+committed so a fresh checkout needs no build step (a test fails when the two drift). Add a language by copying
+``es`` and running ``uv run python -m bridge.i18n compile``.
+"""
+
+from __future__ import annotations
+
+import gettext
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from babel.dates import format_date
+from babel.support import Translations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "certificates"
+LANGUAGES = ("en", "es")
+DEFAULT = "en"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+
+def negotiate(query_lang: str | None, accept_language: str | None) -> str:
+    """``?lang=`` wins, then the best ``Accept-Language`` entry we speak, then English."""
+    if query_lang and query_lang.split("-")[0].lower() in LANGUAGES:
+        return query_lang.split("-")[0].lower()
+    ranked: list[tuple[float, str]] = []
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        ranked.append((q, tag.split("-")[0].lower()))
+    for _q, tag in sorted(ranked, key=lambda r: -r[0]):
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT
+
+
+@lru_cache(maxsize=8)
+def translations(lang: str) -> gettext.NullTranslations:
+    if lang == DEFAULT:
+        return gettext.NullTranslations()
+    found = Translations.load(str(LOCALE_DIR), [lang], DOMAIN)
+    return found
+
+
+def longdate(value: date | datetime | None, lang: str) -> str:
+    if value is None:
+        return ""
+    return format_date(value.date() if isinstance(value, datetime) else value, format="long", locale=lang)
+
+
+@lru_cache(maxsize=8)
+def environment(lang: str) -> Environment:
+    """A Jinja2 environment per language (gettext installed once; safe to share across threads)."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["longdate"] = longdate
+    return env
+
+
+def gettext_for(lang: str) -> gettext.NullTranslations:
+    """For Python code (the PDF, check explanations): ``gettext_for(lang).gettext("…")``."""
+    return translations(lang)

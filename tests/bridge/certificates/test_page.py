@@ -1,0 +1,94 @@
+"""The certificate page: who, what, outcomes, ECTS/EQF, issuer, date, the live verification, links, downloads."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from tests.bridge.certificates.conftest import Issued, Leads
+
+
+class _Outline(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _outline(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Outline()
+    parser.feed(html)
+    return parser.tags
+
+
+def test_page_shows_the_certificate_and_says_verified(leads: Leads, ob3: Issued) -> None:
+    r = leads.client.get(f"/credentials/{ob3.id}/certificate?lang=en")
+    assert r.status_code == 200 and r.headers["content-language"] == "en"
+    html = r.text
+    for expected in ("Ada Lovelace", "Rights and licensing for GLAM uploads", "ECTS credits", "EQF level",
+                     "LEADS learning data space", "did:web:testserver", "Learning outcomes", "Competences"):
+        assert expected in html, expected
+    assert 'data-verified="true"' in html and "Verified: this credential is genuine and valid." in html
+    assert re.search(r'<li class="passed" data-check="proof">', html)
+    assert 'href="/designs/glam-mc-rights?lang=en"' in html
+    assert f'href="/credentials/{ob3.id}?format=json"' in html
+    assert f'href="/credentials/{ob3.id}/certificate.pdf?lang=en"' in html
+    assert "<svg" in html and 'aria-label="Scan to verify this certificate"' in html
+
+
+def test_page_is_accessible_in_structure(leads: Leads, ob3: Issued) -> None:
+    tags = _outline(leads.client.get(f"/credentials/{ob3.id}/certificate").text)
+    assert [t for t, _ in tags].count("h1") == 1
+    html_tag = next(a for t, a in tags if t == "html")
+    assert html_tag["lang"] == "en"
+    assert any(t == "main" and a.get("id") == "main" for t, a in tags)
+    assert any(t == "a" and a.get("class") == "skip" for t, a in tags)
+    assert any(a.get("role") == "status" for _, a in tags)  # the verdict is announced
+    assert all(a.get("aria-label") for t, a in tags if t == "nav")
+
+
+def test_page_in_spanish_by_accept_language(leads: Leads, ob3: Issued) -> None:
+    r = leads.client.get(f"/credentials/{ob3.id}/certificate", headers={"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"})
+    assert r.headers["content-language"] == "es"
+    assert 'lang="es"' in r.text
+    assert "Verificada: esta credencial es auténtica y válida." in r.text
+    assert "Créditos ECTS" in r.text and "Resultados de aprendizaje" in r.text
+
+
+def test_revoked_credential_page_says_so(leads: Leads) -> None:
+    issued = leads.issue(name="Revoked Person")
+    leads.revoke(issued)
+    html = leads.client.get(f"/credentials/{issued.id}/certificate").text
+    assert 'data-verified="false"' in html
+    assert "Not valid: the issuer has revoked this credential." in html
+    assert re.search(r'<li class="failed" data-check="status">', html)
+
+
+def test_edc_page_shows_outcomes_from_the_credential(leads: Leads) -> None:
+    edc = leads.issue(fmt="edc", name="Grace Hopper", grade=None)
+    html = leads.client.get(f"/credentials/{edc.id}/certificate").text
+    assert "Grace Hopper" in html and "Learning outcomes" in html and 'data-verified="true"' in html
+
+
+def test_qr_images(leads: Leads, ob3: Issued) -> None:
+    svg = leads.client.get(f"/credentials/{ob3.id}/qr.svg")
+    assert svg.headers["content-type"] == "image/svg+xml" and svg.text.startswith("<svg")
+    png = leads.client.get(f"/credentials/{ob3.id}/qr.png")
+    assert png.headers["content-type"] == "image/png"
+    import io
+
+    from PIL import Image
+
+    from tests.bridge.certificates.rendering import qr_texts
+
+    assert qr_texts(Image.open(io.BytesIO(png.content))) == [ob3.url]
+    offline = leads.client.get(f"/credentials/{ob3.id}/offline-qr.png")
+    assert offline.status_code == 200
+    assert leads.client.get(f"/credentials/{ob3.id}/qr.gif").status_code == 404
+
+
+def test_unknown_credential_is_404(leads: Leads) -> None:
+    r = leads.client.get("/credentials/00000000-0000-0000-0000-000000000000/certificate.pdf")
+    assert r.status_code == 404

@@ -1,0 +1,98 @@
+"""/verify without JavaScript: paste JSON, upload JSON or a certificate PDF, paste an offline-QR text."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from fpdf import FPDF
+
+from issuer.qr import encode_offline
+from tests.bridge.certificates.conftest import Issued, Leads
+
+
+def _verdict(html: str) -> str:
+    start = html.index('class="verdict')
+    return html[start : html.index("</div>", start)]
+
+
+def test_form_works_without_javascript(leads: Leads) -> None:
+    html = leads.client.get("/verify").text
+    assert 'method="post" action="/verify?lang=en" enctype="multipart/form-data"' in html
+    assert '<textarea id="credential" name="credential"' in html and 'name="file"' in html
+    assert '<section id="scan" aria-labelledby="scan-heading" hidden>' in html  # camera only appears with JS
+    assert '<script src="/static/vendor/jsqr/jsQR.js"></script>' in html
+    assert leads.client.get("/static/vendor/jsqr/jsQR.js").status_code == 200
+
+
+def test_pasted_credential_verifies(leads: Leads, ob3: Issued) -> None:
+    r = leads.client.post("/verify", data={"credential": ob3.json_bytes.decode()})
+    assert r.status_code == 200
+    assert 'data-verified="true"' in r.text and "Ada Lovelace" in r.text and "Pasted text" in r.text
+    for check in ("proof", "proof_purpose", "issuer", "validity", "status", "shape"):
+        assert f'<li class="passed" data-check="{check}">' in r.text
+
+
+def test_tampered_credential_fails_the_signature_in_plain_words(leads: Leads, ob3: Issued) -> None:
+    doc = json.loads(ob3.json_bytes)
+    doc["credentialSubject"]["identifier"][0]["identityHash"] = "Mallory"
+    r = leads.client.post("/verify", files={"file": ("c.json", json.dumps(doc).encode(), "application/json")})
+    assert 'data-verified="false"' in r.text
+    assert "altered" in _verdict(r.text)
+    assert '<li class="failed" data-check="proof">' in r.text
+    assert "The credential was changed after it was signed" in r.text
+
+
+def test_revoked_credential_is_reported_as_revoked(leads: Leads) -> None:
+    issued = leads.issue(name="Revoked Too")
+    leads.revoke(issued)
+    r = leads.client.post("/verify?lang=es", data={"credential": issued.json_bytes.decode()})
+    assert 'data-verified="false"' in r.text
+    assert "el emisor ha revocado esta credencial" in _verdict(r.text)
+    assert '<li class="failed" data-check="status">' in r.text
+    assert '<li class="passed" data-check="proof">' in r.text
+
+
+def test_uploaded_pdf_is_verified_from_its_attachment(leads: Leads, ob3: Issued) -> None:
+    pdf = leads.client.get(f"/credentials/{ob3.id}/certificate.pdf").content
+    r = leads.client.post("/verify", files={"file": ("certificate.pdf", pdf, "application/pdf")})
+    assert 'data-verified="true"' in r.text and "The credential attached to the uploaded PDF" in r.text
+
+
+def test_offline_qr_text_verifies(leads: Leads, ob3: Issued) -> None:
+    text = encode_offline(json.loads(ob3.json_bytes))
+    r = leads.client.post("/verify", data={"credential": text})
+    assert 'data-verified="true"' in r.text and "The offline QR code (the credential itself)" in r.text
+
+
+def test_jwt_credential_verifies(leads: Leads) -> None:
+    jwt = leads.issue(fmt="jwt", name="Alan Turing")
+    r = leads.client.post("/verify", data={"credential": jwt.json_bytes.decode()})
+    assert 'data-verified="true"' in r.text and "Alan Turing" in r.text
+
+
+def test_bad_inputs_say_what_is_wrong(leads: Leads) -> None:
+    cases = [
+        ({"credential": "{not json"}, None, "This is not JSON"),
+        ({"credential": "VC1:AAAA"}, None, "The offline QR code text cannot be read"),
+        ({"credential": "  "}, None, "Nothing to verify"),
+        ({}, ("x.bin", b"\xff\xfe\x00binary", "application/octet-stream"), "neither a PDF nor a text"),
+        ({}, ("plain.pdf", _pdf_without_attachment(), "application/pdf"), "This PDF has no credential attached"),
+        ({}, ("broken.pdf", b"%PDF-1.7 garbage", "application/pdf"), "This PDF cannot be read"),
+    ]
+    for data, upload, message in cases:
+        files = {"file": upload} if upload else None
+        r = leads.client.post("/verify", data=data, files=files)
+        assert r.status_code == 422, (message, r.text[:300])
+        assert message in r.text, message
+        assert 'data-verified="false"' in r.text
+
+
+def _pdf_without_attachment() -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="no credential here")
+    buf = io.BytesIO()
+    pdf.output(buf)
+    return buf.getvalue()
