@@ -59,8 +59,12 @@ def pull(practice: str = typer.Option(..., "--practice", help="The practice's Q 
     from bridge.wikibase.client import WikibaseClient
 
     client = WikibaseClient.from_settings(settings())
-    result = client.pull(practice, client.property_map(settings()))
-    n = service.store(database(), result.design_set)
+    db = database()
+    with db.session() as session:  # a key pulled before: its Q id is known, no search needed
+        local = EntityRepository(session).get(practice)
+    ref = local.wikibase_id if local is not None and local.wikibase_id else practice
+    result = client.pull(ref, client.property_map(settings()))
+    n = service.store(db, result.design_set)
     typer.echo(f"stored {n} entities from {client.api_url} ({len(result.levels)} levels read)")
 
 

@@ -191,7 +191,7 @@ class WikibaseClient:
     def find_by_statement(self, pid: str, value: str) -> list[str]:
         """Items with a statement ``pid = value`` (CirrusSearch ``haswbstatement``; empty where unsupported)."""
         answer = self.call({"action": "query", "list": "search", "srsearch": f"haswbstatement:{pid}={value}",
-                            "srlimit": "50", "srprop": ""})
+                            "srlimit": "50", "srprop": "", "srnamespace": "*"})
         titles = [str(h.get("title", "")) for h in answer.get("query", {}).get("search", [])]
         return [t.rsplit(":", 1)[-1] for t in titles if _ENTITY_ID.match(t.rsplit(":", 1)[-1])]
 

@@ -49,6 +49,10 @@ def test_bootstrap_push_pull(env: Path, fake: FakeWikibase) -> None:
 
     code, out = leads("wikibase", "pull", "--practice", "glam-archive-to-commons")
     assert code == 0 and "stored 26 entities" in out, out
+    fake.reset_counts()
+    code, out = leads("wikibase", "pull", "--practice", "glam-archive-to-commons")
+    assert code == 0 and "stored 26 entities" in out, out
+    assert not any(e.get("list") == "search" for e in fake.log)  # the key's Q id came from the local store
     code, out = leads("data", "list", "--json")
     listed = json.loads(out)
     assert len(listed) == 26 and all(row["wikibase_id"] for row in listed)
