@@ -57,7 +57,7 @@ def _service() -> CredentialService:
 
 @_cli
 def issue(
-    design: str = typer.Option(..., "--design", help="Credential design key (leads data list --kind credential-design)"),
+    design: str = typer.Option(..., "--design", help="Design key (leads data list --kind credential-design)"),
     name: str = typer.Option(..., "--name", help="The learner's full name"),
     fmt: str = typer.Option("ob3", "--format", help="ob3 | edc | jwt"),
     learner_id: str | None = typer.Option(None, "--learner-id", help="A URI for the learner (DID, urn:…)"),

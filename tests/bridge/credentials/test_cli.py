@@ -1,0 +1,66 @@
+"""``leads issue`` + ``leads verify`` round trip offline, and ``leads credential revoke``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bridge.cli import app
+from bridge.settings import get_settings
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("LEADS_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("LEADS_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_issue_verify_tamper_and_revoke(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "c.json"
+    result = runner.invoke(app, ["issue", "--design", "glam-mc-rights", "--name", "Ada Lovelace", "--format", "ob3",
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    credential = json.loads(out.read_text())
+    assert credential["issuer"]["id"] == "did:web:127.0.0.1%3A8000"
+
+    result = runner.invoke(app, ["verify", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in ("proof", "proof_purpose", "issuer", "validity", "status", "shape"):
+        assert f"PASS  {name}" in result.output
+
+    tampered = tmp_path / "t.json"
+    tampered.write_text(out.read_text().replace("Ada Lovelace", "Ada Lovelacf"))
+    result = runner.invoke(app, ["verify", str(tampered)])
+    assert result.exit_code == 1 and "FAIL  proof" in result.output
+
+    result = runner.invoke(app, ["credential", "revoke", credential["id"], "--reason", "duplicate"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["verify", str(out), "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert next(c for c in report["checks"] if c["name"] == "status")["message"] == "revoked"
+
+
+def test_edc_and_jwt_to_stdout(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["issue", "--design", "glam-mc-rights", "--name", "Ada Lovelace", "--format", "edc"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["type"] == ["VerifiableCredential", "EuropeanDigitalCredential"]
+    result = runner.invoke(app, ["issue", "--design", "glam-mc-rights", "--name", "Ada", "--format", "jwt"])
+    token = result.stdout.strip()
+    (tmp_path / "c.jwt").write_text(token)
+    assert runner.invoke(app, ["verify", str(tmp_path / "c.jwt")]).exit_code == 0
+
+
+def test_errors_are_messages_with_exit_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["issue", "--design", "nope", "--name", "Ada"])
+    assert result.exit_code == 2 and "no credential design 'nope'" in result.output
+    result = runner.invoke(app, ["verify", str(tmp_path / "missing.json")])
+    assert result.exit_code == 2 and "cannot read" in result.output
