@@ -27,17 +27,21 @@ def _db(request: Request) -> Database:
 
 
 def _verifier(request: Request) -> service.Verifier:
-    verifier: service.Verifier | None = getattr(request.app.state, "pool_verifier", None)
-    if verifier is None:
-        raise LeadsError("credential verification is not configured in this installation", code="no_verifier",
-                         status=503)
+    state = request.app.state
+    if getattr(state, "pool_verifier", None) is None:
+        from bridge.credentials.endpoints import verifier as installation_verifier
+        from bridge.pool.verifier import PoolVerifier
+
+        state.pool_verifier = PoolVerifier(installation_verifier(request))
+    verifier: service.Verifier = state.pool_verifier
     return verifier
 
 
 def _token(authorization: str | None) -> str:
     if not authorization or not authorization.lower().startswith("bearer "):
-        raise LeadsError("send the profile's management token as 'Authorization: Bearer <token>'",
-                         code="unauthorized", status=401)
+        raise LeadsError(
+            "send the profile's management token as 'Authorization: Bearer <token>'", code="unauthorized", status=401
+        )
     return authorization[7:].strip()
 
 
@@ -50,19 +54,41 @@ def _catalogue(db: Database) -> tuple[list[Practice], list[Competence]]:
 
 
 @router.get("/pool")
-def search_page(request: Request, competence: str | None = None, practice: str | None = None,
-                level: int | None = None, language: str | None = None) -> Response:
+def search_page(
+    request: Request,
+    competence: str | None = None,
+    practice: str | None = None,
+    level: int | None = None,
+    language: str | None = None,
+) -> Response:
     db = _db(request)
-    holders = service.search(db, competence=competence or None, practice=practice or None, min_level=level,
-                             language=language or None)
+    holders = service.search(
+        db, competence=competence or None, practice=practice or None, min_level=level, language=language or None
+    )
     if wants_json(request):
-        return JSONResponse({"query": {"competence": competence, "practice": practice, "level": level,
-                                       "language": language}, "people": [asdict(h) for h in holders]})
+        return JSONResponse(
+            {
+                "query": {"competence": competence, "practice": practice, "level": level, "language": language},
+                "people": [asdict(h) for h in holders],
+            }
+        )
     practices, competences = _catalogue(db)
-    return templates.TemplateResponse(request, "pool/search.html", {
-        "holders": holders, "practices": practices, "competences": competences,
-        "q": {"competence": competence or "", "practice": practice or "", "level": level, "language": language or ""},
-        "searched": any((competence, practice, level, language))})
+    return templates.TemplateResponse(
+        request,
+        "pool/search.html",
+        {
+            "holders": holders,
+            "practices": practices,
+            "competences": competences,
+            "q": {
+                "competence": competence or "",
+                "practice": practice or "",
+                "level": level,
+                "language": language or "",
+            },
+            "searched": any((competence, practice, level, language)),
+        },
+    )
 
 
 @router.get("/pool/competences/{key}")
@@ -73,17 +99,27 @@ def competence_page(request: Request, key: str) -> Response:
     comp = entities.get(key)
     if not isinstance(comp, Competence):
         raise NotFound(f"no competence '{key}' in the data space")
-    designs = [e for e in entities.values() if isinstance(e, CredentialDesign)
-               and any(ev.competence == key for ev in design_evidence(e, entities, set()))]
+    designs = [
+        e
+        for e in entities.values()
+        if isinstance(e, CredentialDesign) and any(ev.competence == key for ev in design_evidence(e, entities, set()))
+    ]
     design_keys = {d.key for d in designs}
     courses = [e for e in entities.values() if isinstance(e, Course) and e.design in design_keys]
     holders = service.search(db, competence=key)
-    data = {"competence": comp.model_dump(mode="json"), "people": [asdict(h) for h in holders],
-            "credential_designs": [d.key for d in designs], "courses": [{"key": c.key, "url": c.url} for c in courses]}
+    data = {
+        "competence": comp.model_dump(mode="json"),
+        "people": [asdict(h) for h in holders],
+        "credential_designs": [d.key for d in designs],
+        "courses": [{"key": c.key, "url": c.url} for c in courses],
+    }
     if wants_json(request):
         return JSONResponse(data)
-    return templates.TemplateResponse(request, "pool/competence.html", {
-        "competence": comp, "holders": holders, "designs": designs, "courses": courses})
+    return templates.TemplateResponse(
+        request,
+        "pool/competence.html",
+        {"competence": comp, "holders": holders, "designs": designs, "courses": courses},
+    )
 
 
 @router.get("/pool/people/{handle}")
@@ -110,8 +146,11 @@ class ProfileIn(BaseModel):
 @router.post("/api/pool/profiles", status_code=201)
 def create_profile(request: Request, body: ProfileIn) -> dict[str, Any]:
     profile, token = service.create_profile(_db(request), **body.model_dump())
-    return {"handle": profile.handle, "token": token,
-            "note": "keep this token: it is shown once and is needed to publish or unpublish"}
+    return {
+        "handle": profile.handle,
+        "token": token,
+        "note": "keep this token: it is shown once and is needed to publish or unpublish",
+    }
 
 
 class PublishIn(BaseModel):
@@ -119,17 +158,24 @@ class PublishIn(BaseModel):
 
 
 @router.post("/api/pool/profiles/{handle}/credentials", status_code=201)
-def publish(request: Request, handle: str, body: PublishIn,
-            authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-    entry = service.publish(_db(request), _verifier(request), handle=handle, token=_token(authorization),
-                            credential=body.credential, entity_base=request.app.state.settings.entity_base,
-                            decode_jwt=getattr(request.app.state, "decode_jwt", None))
+def publish(
+    request: Request, handle: str, body: PublishIn, authorization: Annotated[str | None, Header()] = None
+) -> dict[str, Any]:
+    entry = service.publish(
+        _db(request),
+        _verifier(request),
+        handle=handle,
+        token=_token(authorization),
+        credential=body.credential,
+        entity_base=request.app.state.settings.entity_base,
+    )
     return {"id": entry.id, "title": entry.title, "competences": [c.competence_key for c in entry.competences]}
 
 
 @router.delete("/api/pool/profiles/{handle}/credentials/{entry_id}", status_code=204)
-def unpublish(request: Request, handle: str, entry_id: int,
-              authorization: Annotated[str | None, Header()] = None) -> Response:
+def unpublish(
+    request: Request, handle: str, entry_id: int, authorization: Annotated[str | None, Header()] = None
+) -> Response:
     service.unpublish(_db(request), handle=handle, token=_token(authorization), entry_id=entry_id)
     return Response(status_code=204)
 
@@ -140,9 +186,13 @@ def publish_form(request: Request) -> Response:
 
 
 @router.post("/pool/publish")
-def publish_form_post(request: Request, handle: Annotated[str, Form()], token: Annotated[str, Form()],
-                      credential_text: Annotated[str, Form()] = "",
-                      credential_file: Annotated[UploadFile | None, File()] = None) -> Response:
+def publish_form_post(
+    request: Request,
+    handle: Annotated[str, Form()],
+    token: Annotated[str, Form()],
+    credential_text: Annotated[str, Form()] = "",
+    credential_file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
     raw = credential_text.strip()
     if credential_file is not None and credential_file.filename:
         raw = credential_file.file.read().decode("utf-8", "replace").strip()
@@ -150,13 +200,22 @@ def publish_form_post(request: Request, handle: Annotated[str, Form()], token: A
         credential: dict[str, Any] | str = json.loads(raw) if raw.startswith("{") else raw
         if not credential:
             raise LeadsError("paste the credential or choose its file", code="empty_credential", status=422)
-        service.publish(_db(request), _verifier(request), handle=handle, token=token, credential=credential,
-                        entity_base=request.app.state.settings.entity_base,
-                        decode_jwt=getattr(request.app.state, "decode_jwt", None))
+        service.publish(
+            _db(request),
+            _verifier(request),
+            handle=handle,
+            token=token,
+            credential=credential,
+            entity_base=request.app.state.settings.entity_base,
+        )
     except json.JSONDecodeError as exc:
         error = f"the credential is not valid JSON ({exc.msg}, line {exc.lineno})"
         return templates.TemplateResponse(request, "pool/publish.html", {"error": error}, status_code=422)
     except LeadsError as exc:
-        return templates.TemplateResponse(request, "pool/publish.html", {"error": exc.message,
-                                          "checks": exc.extra.get("checks")}, status_code=exc.status)
+        return templates.TemplateResponse(
+            request,
+            "pool/publish.html",
+            {"error": exc.message, "checks": exc.extra.get("checks")},
+            status_code=exc.status,
+        )
     return RedirectResponse(f"/pool/people/{handle}", status_code=303)

@@ -103,9 +103,7 @@ def _keep(result: dict[str, Evidence], ev: Evidence) -> None:
         result[ev.competence] = ev
 
 
-def design_evidence(
-    design: CredentialDesign, entities: Mapping[str, EntityBase], seen: set[str]
-) -> Iterator[Evidence]:
+def design_evidence(design: CredentialDesign, entities: Mapping[str, EntityBase], seen: set[str]) -> Iterator[Evidence]:
     if design.key in seen:
         return
     seen.add(design.key)

@@ -34,6 +34,11 @@ class PoolEntry(Base):
     issuer: Mapped[str] = mapped_column(String(500))
     title: Mapped[str] = mapped_column(String(500))
     design_key: Mapped[str | None] = mapped_column(String(200))
+    local_credential_id: Mapped[str | None] = mapped_column(
+        String(36),
+        index=True,
+        doc="issued_credentials.id when this installation issued it: its revocation shows at once",
+    )
     valid_until: Mapped[datetime | None] = mapped_column()
     verified_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,14 +7,15 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from bridge.credentials.tables import IssuedCredentialRow
 from bridge.dataspace.model import Competence, Kind
 from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
@@ -40,6 +41,7 @@ class Verdict:
     checks: Sequence[Check] = field(default_factory=tuple)
     issuer: str = ""
     valid_until: datetime | None = None
+    document: dict[str, Any] | None = None
 
 
 class Verifier(Protocol):
@@ -114,14 +116,7 @@ def _own_profile(session: Session, handle: str, token: str) -> PoolProfile:
 
 
 def publish(
-    db: Database,
-    verifier: Verifier,
-    *,
-    handle: str,
-    token: str,
-    credential: dict[str, Any] | str,
-    entity_base: str,
-    decode_jwt: Callable[[str], dict[str, Any]] | None = None,
+    db: Database, verifier: Verifier, *, handle: str, token: str, credential: dict[str, Any] | str, entity_base: str
 ) -> PoolEntry:
     """Verify the credential, map it to competences, and list it; refused with the failed checks otherwise."""
     verdict = verifier(credential)
@@ -131,7 +126,7 @@ def publish(
         raise PoolRefused(
             f"the credential was not published because it does not verify ({what})", "credential_not_verified", verdict
         )
-    document = credential if isinstance(credential, dict) else (decode_jwt(credential) if decode_jwt else {})
+    document = verdict.document or (credential if isinstance(credential, dict) else {})
     with db.session() as session:
         profile = _own_profile(session, handle, token)
         entities = {e.key: e for e in EntityRepository(session).list()}
@@ -160,9 +155,22 @@ def publish(
             verified_at=datetime.now(UTC),
         )
         entry.competences = [PoolCompetence(competence_key=e.competence, level=e.level) for e in found]
+        entry.local_credential_id = _local_id(session, document)
         profile.entries.append(entry)
         session.flush()
         return entry
+
+
+def _local_id(session: Session, document: dict[str, Any]) -> str | None:
+    """The issued_credentials row of this installation that is this very credential, if any."""
+    cid = document.get("id")
+    if not isinstance(cid, str) or not cid.startswith("urn:uuid:"):
+        return None
+    row = session.get(IssuedCredentialRow, cid.removeprefix("urn:uuid:"))
+    if row is None:
+        return None
+    stored = row.document.get("jwt") if row.format == "jwt" else row.document
+    return row.id if stored is not None and (stored == document or row.format == "jwt") else None
 
 
 def unpublish(db: Database, *, handle: str, token: str, entry_id: int) -> None:
@@ -184,6 +192,15 @@ class Holder:
     competences: list[dict[str, Any]]
 
 
+def _live(now: datetime) -> Any:
+    """Entries still standing: not expired, and (when issued here) neither revoked nor suspended right now."""
+    withdrawn = select(IssuedCredentialRow.id).where(
+        IssuedCredentialRow.id == PoolEntry.local_credential_id,
+        or_(IssuedCredentialRow.revoked.is_(True), IssuedCredentialRow.suspended.is_(True)),
+    )
+    return and_(or_(PoolEntry.valid_until.is_(None), PoolEntry.valid_until > now), ~withdrawn.exists())
+
+
 def search(
     db: Database,
     *,
@@ -191,61 +208,60 @@ def search(
     practice: str | None = None,
     min_level: int | None = None,
     language: str | None = None,
+    now: datetime | None = None,
 ) -> list[Holder]:
     """People holding verified credentials for the competence (or any competence of the practice)."""
     with db.session() as session:
         entities = {e.key: e for e in EntityRepository(session).list(Kind.COMPETENCE)}
-        wanted: set[str] | None = None
-        if competence:
-            wanted = {competence}
-        if practice:
-            in_practice = {k for k, e in entities.items() if isinstance(e, Competence) and e.part_of == practice}
-            wanted = in_practice if wanted is None else wanted & in_practice
         stmt = (
-            select(PoolProfile)
-            .options(selectinload(PoolProfile.entries).selectinload(PoolEntry.competences))
-            .order_by(PoolProfile.display_name)
+            select(PoolCompetence, PoolEntry, PoolProfile)
+            .join(PoolEntry, PoolCompetence.entry_id == PoolEntry.id)
+            .join(PoolProfile, PoolEntry.profile_id == PoolProfile.id)
+            .where(_live(now or datetime.now(UTC)))
+            .order_by(PoolProfile.display_name, PoolProfile.id, PoolEntry.id, PoolCompetence.competence_key)
         )
-        holders = []
-        for profile in session.scalars(stmt):
-            if language and language not in profile.languages:
+        if competence:
+            stmt = stmt.where(PoolCompetence.competence_key == competence)
+        if practice:
+            in_practice = [k for k, e in entities.items() if isinstance(e, Competence) and e.part_of == practice]
+            stmt = stmt.where(PoolCompetence.competence_key.in_(in_practice))
+        if min_level is not None:
+            stmt = stmt.where(PoolCompetence.level >= min_level)
+        holders: dict[int, Holder] = {}
+        for comp, entry, person in session.execute(stmt):
+            if language and language not in person.languages:
                 continue
-            comps = [
+            holder = holders.setdefault(
+                person.id,
+                Holder(
+                    person.handle, person.display_name, person.wiki_username, list(person.languages), person.contact, []
+                ),
+            )
+            label = entities[comp.competence_key].label() if comp.competence_key in entities else comp.competence_key
+            holder.competences.append(
                 {
-                    "competence": c.competence_key,
-                    "level": c.level,
-                    "credential": e.id,
-                    "title": e.title,
-                    "issuer": e.issuer,
-                    "label": entities[c.competence_key].label() if c.competence_key in entities else c.competence_key,
+                    "competence": comp.competence_key,
+                    "level": comp.level,
+                    "credential": entry.id,
+                    "title": entry.title,
+                    "issuer": entry.issuer,
+                    "label": label,
                 }
-                for e in profile.entries
-                for c in e.competences
-                if (wanted is None or c.competence_key in wanted) and (min_level is None or (c.level or 0) >= min_level)
-            ]
-            if comps:
-                holders.append(
-                    Holder(
-                        profile.handle,
-                        profile.display_name,
-                        profile.wiki_username,
-                        profile.languages,
-                        profile.contact,
-                        comps,
-                    )
-                )
-        return holders
+            )
+        return list(holders.values())
 
 
 def profile_view(db: Database, handle: str) -> dict[str, Any]:
     with db.session() as session:
-        profile = session.scalar(
-            select(PoolProfile)
-            .where(PoolProfile.handle == handle)
-            .options(selectinload(PoolProfile.entries).selectinload(PoolEntry.competences))
-        )
+        profile = session.scalar(select(PoolProfile).where(PoolProfile.handle == handle))
         if profile is None:
             raise NotFound(f"no pool profile '{handle}'")
+        live = session.scalars(
+            select(PoolEntry)
+            .where(PoolEntry.profile_id == profile.id, _live(datetime.now(UTC)))
+            .options(selectinload(PoolEntry.competences))
+            .order_by(PoolEntry.id)
+        ).all()
         entities = {e.key: e for e in EntityRepository(session).list(Kind.COMPETENCE)}
         return {
             "handle": profile.handle,
@@ -272,7 +288,7 @@ def profile_view(db: Database, handle: str) -> dict[str, Any]:
                         for c in e.competences
                     ],
                 }
-                for e in profile.entries
+                for e in live
             ],
         }
 

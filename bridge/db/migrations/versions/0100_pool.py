@@ -1,7 +1,7 @@
 """The public pool: profiles, published credentials and the competences they back.
 
 Revision ID: 0100_pool
-Revises: 0001_dataspace
+Revises: 0001_dataspace (depends on the credentials branch: entries refer to issued credentials)
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 revision = "0100_pool"
 down_revision = "0001_dataspace"
 branch_labels = ("pool",)
-depends_on = None
+depends_on = None  # the link to issued_credentials is by value, not a foreign key
 
 
 def upgrade() -> None:
@@ -37,12 +37,14 @@ def upgrade() -> None:
         sa.Column("issuer", sa.String(500), nullable=False),
         sa.Column("title", sa.String(500), nullable=False),
         sa.Column("design_key", sa.String(200), nullable=True),
+        sa.Column("local_credential_id", sa.String(36), nullable=True),
         sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("verified_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("profile_id", "fingerprint", name="uq_pool_entries_profile_id"),
     )
     op.create_index("ix_pool_entries_profile_id", "pool_entries", ["profile_id"])
+    op.create_index("ix_pool_entries_local_credential_id", "pool_entries", ["local_credential_id"])
     op.create_table(
         "pool_competences",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
