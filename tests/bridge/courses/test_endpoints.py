@@ -1,0 +1,89 @@
+"""Instructor pages: preview, download, generate with progress against the Moodle fake, access control."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from bridge.app import create_app
+from bridge.dataspace import service as dataspace
+from bridge.db import Database
+from bridge.settings import Settings
+from tests.bridge.courses.conftest import PILOT
+from tests.bridge.courses.fakes import FakeMoodle, serve
+from tests.bridge.courses.mbz_check import check_mbz, read_mbz
+
+TOKEN = "t" * 32
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def client(db: Database, tmp_path: Path) -> Iterator[TestClient]:
+    dataspace.store(db, dataspace.read_design_set_file(dataspace.SAMPLE_DESIGN_SET))
+    settings = Settings(data_dir=tmp_path / "var", base_url="https://leads.example.org", load_sample=False,
+                        admin_token=SecretStr(TOKEN), secret_key=SecretStr("s" * 32))
+    with TestClient(create_app(settings, db), base_url="https://testserver") as c:
+        yield c
+
+
+def test_needs_admin_or_instructor(client: TestClient) -> None:
+    r = client.get("/courses/generate", headers={"Accept": "application/json"})
+    assert r.status_code == 401 and r.json()["error"] == "unauthorized"
+    page = client.get("/courses/generate")
+    assert page.status_code == 401 and "Admin token" in page.text
+    wrong = client.post("/courses/login", data={"admin_token": "nope"}, follow_redirects=False)
+    assert wrong.status_code == 401
+    ok = client.post("/courses/login", data={"admin_token": TOKEN}, follow_redirects=False)
+    assert ok.status_code == 303
+    assert client.get("/courses/generate").status_code == 200  # the signed cookie now lets the admin in
+
+
+def test_preview_outline(client: TestClient) -> None:
+    page = client.get(f"/courses/generate?design={PILOT}", headers=AUTH)
+    assert page.status_code == 200
+    assert "Rights clearance quiz" in page.text and "pass at 70%" in page.text
+    assert "https://leads.example.org/lti/launch" in page.text
+    data = client.get(f"/courses/generate?design={PILOT}&format=json", headers=AUTH).json()
+    assert [s["kind"] for s in data["outline"]["sections"]][:2] == ["micro-credential", "competence"]
+    missing = client.get("/courses/generate?design=nope&format=json", headers=AUTH)
+    assert missing.status_code == 404
+
+
+def test_download(client: TestClient) -> None:
+    r = client.get(f"/courses/generate/download?design={PILOT}&format=mbz", headers=AUTH)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.moodle.backup"
+    assert f'filename="{PILOT}.mbz"' in r.headers["content-disposition"]
+    assert check_mbz(read_mbz(r.content)) == []
+    bad = client.get(f"/courses/generate/download?design={PILOT}&format=zip", headers=AUTH)
+    assert bad.status_code == 400
+
+
+def test_generate_shows_progress_and_link(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeMoodle()
+    with serve(fake) as url:
+        monkeypatch.setenv("LEADS_COURSE_TARGETS", json.dumps(
+            {"uni-moodle": {"lms": "moodle", "url": url, "token": "good-token"}}))
+        page = client.get(f"/courses/generate?design={PILOT}", headers=AUTH)
+        assert 'value="uni-moodle"' in page.text
+        started = client.post("/courses/generate", data={"design": PILOT, "target": "uni-moodle"},
+                              headers={**AUTH, "Accept": "application/json"})
+        assert started.status_code == 202
+        job_url = started.json()["url"]
+        deadline = time.monotonic() + 20
+        while True:
+            job = client.get(job_url, headers={**AUTH, "Accept": "application/json"}).json()
+            if job["status"] != "running" or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        html = client.get(job_url, headers=AUTH).text
+    assert job["status"] == "done", job
+    assert [s["status"] for s in job["steps"]] == ["done"] * 5
+    assert job["result"]["url"].startswith(url + "/course/view.php?id=")
+    assert "Course administration → Restore" in html and job["result"]["url"] in html
+    assert len(fake.courses) == 1
