@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,12 +30,18 @@ class ToolKey:
 
     @property
     def public_jwk(self) -> dict[str, Any]:
-        jwk = RSAKey.import_key(self.private_pem).as_dict(private=False)
-        return {**jwk, "kid": self.kid, "alg": ALG, "use": "sig"}
+        return {**_public(self.private_pem)[0], "kid": self.kid, "alg": ALG, "use": "sig"}
 
     @property
     def public_pem(self) -> str:
-        return RSAKey.import_key(self.private_pem).as_pem(private=False).decode("ascii")
+        return _public(self.private_pem)[1]
+
+
+@lru_cache(maxsize=16)
+def _public(private_pem: str) -> tuple[dict[str, Any], str]:
+    """Loading an RSA private key checks it (tens of ms): do it once per key, not per request."""
+    key = RSAKey.import_key(private_pem)
+    return key.as_dict(private=False), key.as_pem(private=False).decode("ascii")
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from pathlib import Path
 import threading
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jinja2

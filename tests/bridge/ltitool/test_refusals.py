@@ -1,0 +1,273 @@
+"""Every refusal of point 5, each with its own code and a 4xx: JSON for programs, an HTML page for people.
+
+The tokens are made here (the platform library only makes good ones) and signed with the key of the
+lti1p3platform platform served on loopback, whose JWKS LEADS fetches over HTTP.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from fastapi.testclient import TestClient
+
+from bridge.app import create_app
+from bridge.db import Database
+from bridge.ltitool.store import SqlToolConfigStore
+from bridge.settings import Settings
+from lti import validation as v
+from lti.config import PlatformRegistration
+from tests.lti.platform import LEARNER, PlatformState, make_platform, new_state, rsa_pems
+from tests.lti.serving import serve
+
+TOOL = "http://testserver"
+
+
+@pytest.fixture(scope="module")
+def platform() -> Iterator[PlatformState]:
+    state = new_state()
+
+    def app(base: str) -> object:
+        state.base = base
+        return make_platform(state)
+
+    with serve(app):
+        state.tool_base = TOOL
+        yield state
+
+
+@dataclass
+class Tool:
+    client: TestClient
+    platform: PlatformState
+
+    def login(self, **extra: str) -> tuple[str, str, str]:
+        """(state, nonce, cookie header) from a real OIDC login initiation."""
+        params = {"iss": self.platform.issuer, "login_hint": "u1", "client_id": self.platform.client_id,
+                  "target_link_uri": f"{TOOL}/lti/launch", "lti_message_hint": "m1", **extra}
+        r = self.client.get("/lti/login", params=params, follow_redirects=False)
+        assert r.status_code == 302, r.text
+        query = parse_qs(urlsplit(r.headers["location"]).query)
+        cookie = "; ".join(c.split(";", 1)[0] for c in r.headers.get_list("set-cookie"))
+        return query["state"][0], query["nonce"][0], cookie
+
+    def claims(self, nonce: str, /, **changes: Any) -> dict[str, Any]:
+        now = int(time.time())
+        body: dict[str, Any] = {
+            "iss": self.platform.issuer, "aud": self.platform.client_id, "sub": "u1", "exp": now + 300, "iat": now,
+            "nonce": nonce, v.MESSAGE_TYPE: v.RESOURCE_LINK_REQUEST, v.VERSION: "1.3.0",
+            v.DEPLOYMENT_ID: self.platform.deployment_id, v.TARGET_LINK_URI: f"{TOOL}/lti/launch",
+            v.RESOURCE_LINK: {"id": "rl-1"}, v.ROLES: [LEARNER]}
+        for key, value in changes.items():
+            if value is None:
+                body.pop(key, None)
+            else:
+                body[key] = value
+        return body
+
+    def sign(self, body: dict[str, Any], key: str | None = None, kid: str | None = None) -> str:
+        return jwt.encode(body, _private(key or self.platform.private_pem), algorithm="RS256",
+                          headers={"kid": kid or self.platform.kid()})
+
+    def launch(self, token: str, state: str, cookie: str, accept: str = "application/json") -> Any:
+        return self.client.post("/lti/launch", data={"id_token": token, "state": state},
+                                headers={"Cookie": cookie, "Accept": accept})
+
+    def refused(self, token: str, state: str, cookie: str) -> tuple[int, str]:
+        r = self.launch(token, state, cookie)
+        return r.status_code, r.json().get("error", r.text)
+
+
+@pytest.fixture
+def tool(db: Database, tmp_path: Path, platform: PlatformState) -> Iterator[Tool]:
+    SqlToolConfigStore(db).save(PlatformRegistration(
+        issuer=platform.issuer, client_id=platform.client_id, auth_login_url=f"{platform.base}/authorize",
+        auth_token_url=f"{platform.base}/token", key_set_url=f"{platform.base}/jwks",
+        deployment_ids=(platform.deployment_id,)))
+    SqlToolConfigStore(db).save(PlatformRegistration(
+        issuer="https://other.example", client_id="other-client", auth_login_url="https://other.example/auth",
+        auth_token_url="https://other.example/token", key_set_url=f"{platform.base}/jwks", deployment_ids=("1",)))
+    app = create_app(Settings(data_dir=tmp_path / "var", base_url=TOOL, load_sample=False), db)
+    with TestClient(app) as client:
+        yield Tool(client, platform)
+    app.state.lti.close()
+
+
+@lru_cache(maxsize=8)
+def _private(pem: str) -> Any:
+    return serialization.load_pem_private_key(pem.encode(), password=None)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_a_good_token_is_accepted(tool: Tool) -> None:
+    state, nonce, cookie = tool.login()
+    r = tool.launch(tool.sign(tool.claims(nonce)), state, cookie)
+    assert r.status_code == 200, r.text
+
+
+def test_bad_signature(tool: Tool) -> None:
+    state, nonce, cookie = tool.login()
+    forged = tool.sign(tool.claims(nonce), key=rsa_pems()[0])  # another key, the platform's kid
+    assert tool.refused(forged, state, cookie) == (401, "invalid_signature")
+    good = tool.sign(tool.claims(nonce))
+    tampered = ".".join([good.split(".")[0], _b64(json.dumps(tool.claims(nonce, sub="admin")).encode()),
+                         good.split(".")[2]])
+    assert tool.refused(tampered, state, cookie) == (401, "invalid_signature")
+    assert tool.launch(good, state, cookie).status_code == 200  # the refusals did not burn the nonce
+
+
+def test_unknown_kid_refetches_the_key_set_once_then_refuses(tool: Tool, platform: PlatformState) -> None:
+    state, nonce, cookie = tool.login()
+    assert tool.launch(tool.sign(tool.claims(nonce)), state, cookie).status_code == 200  # key set now cached
+    before = platform.jwks_requests
+    state, nonce, cookie = tool.login()
+    assert tool.refused(tool.sign(tool.claims(nonce), kid="no-such-kid"), state, cookie) == (401, "unknown_kid")
+    assert platform.jwks_requests == before + 1
+
+
+def test_a_rotated_platform_key_is_found_by_one_refetch(tool: Tool, platform: PlatformState) -> None:
+    state, nonce, cookie = tool.login()
+    assert tool.launch(tool.sign(tool.claims(nonce)), state, cookie).status_code == 200
+    platform.rotate_key()
+    before = platform.jwks_requests
+    state, nonce, cookie = tool.login()
+    assert tool.launch(tool.sign(tool.claims(nonce)), state, cookie).status_code == 200
+    assert platform.jwks_requests == before + 1
+
+
+def test_alg_none_is_refused(tool: Tool) -> None:
+    state, nonce, cookie = tool.login()
+    header = _b64(json.dumps({"alg": "none", "kid": tool.platform.kid(), "typ": "JWT"}).encode())
+    token = f"{header}.{_b64(json.dumps(tool.claims(nonce)).encode())}."
+    assert tool.refused(token, state, cookie) == (401, "unsupported_algorithm")
+
+
+def test_hs256_key_confusion_is_refused(tool: Tool) -> None:
+    """HMAC keyed with the platform's public key (which anyone can fetch) must not pass as a signature."""
+    state, nonce, cookie = tool.login()
+    signing_input = (_b64(json.dumps({"alg": "HS256", "kid": tool.platform.kid()}).encode()) + "." +
+                     _b64(json.dumps(tool.claims(nonce)).encode()))
+    mac = hmac.new(tool.platform.public_pem.encode(), signing_input.encode(), hashlib.sha256).digest()
+    assert tool.refused(f"{signing_input}.{_b64(mac)}", state, cookie) == (401, "unsupported_algorithm")
+
+
+def test_wrong_issuer(tool: Tool) -> None:
+    state, nonce, cookie = tool.login()
+    assert tool.refused(tool.sign(tool.claims(nonce, iss="https://evil.example")), state, cookie) == \
+        (401, "unknown_issuer")
+    other = tool.claims(nonce, iss="https://other.example", aud="other-client",
+                        **{v.DEPLOYMENT_ID: "1"})
+    assert tool.refused(tool.sign(other), state, cookie) == (401, "invalid_issuer")
+
+
+def test_wrong_audience_and_azp(tool: Tool) -> None:
+    state, nonce, cookie = tool.login()
+    assert tool.refused(tool.sign(tool.claims(nonce, aud="someone-else")), state, cookie) == \
+        (401, "invalid_audience")
+    two = [tool.platform.client_id, "another-tool"]
+    assert tool.refused(tool.sign(tool.claims(nonce, aud=two)), state, cookie) == (401, "invalid_azp")
+    assert tool.refused(tool.sign(tool.claims(nonce, azp="another-tool")), state, cookie) == (401, "invalid_azp")
+    ok = tool.claims(nonce, aud=two, azp=tool.platform.client_id)
+    assert tool.launch(tool.sign(ok), state, cookie).status_code == 200
+
+
+def test_unknown_deployment(tool: Tool) -> None:
+    state, nonce, cookie = tool.login()
+    bad = tool.claims(nonce, **{v.DEPLOYMENT_ID: "deployment-9"})
+    assert tool.refused(tool.sign(bad), state, cookie) == (403, "unknown_deployment")
+    params = {"iss": tool.platform.issuer, "login_hint": "u1", "client_id": tool.platform.client_id,
+              "lti_deployment_id": "deployment-9"}
+    r = tool.client.get("/lti/login", params=params, headers={"Accept": "application/json"})
+    assert (r.status_code, r.json()["error"]) == (403, "unknown_deployment")
+
+
+def test_expired_and_future_tokens(tool: Tool) -> None:
+    state, nonce, cookie = tool.login()
+    now = int(time.time())
+    assert tool.refused(tool.sign(tool.claims(nonce, exp=now - 600, iat=now - 900)), state, cookie) == \
+        (401, "token_expired")
+    assert tool.refused(tool.sign(tool.claims(nonce, iat=now + 600, exp=now + 900)), state, cookie) == \
+        (401, "token_not_yet_valid")
+    assert tool.refused(tool.sign(tool.claims(nonce, iat=now - 7200, exp=now + 300)), state, cookie) == \
+        (401, "token_expired")
+
+
+@pytest.mark.parametrize("missing", ["nonce", "exp", v.MESSAGE_TYPE, v.VERSION, v.DEPLOYMENT_ID, v.RESOURCE_LINK,
+                                     v.ROLES, v.TARGET_LINK_URI])
+def test_missing_required_claims(tool: Tool, missing: str) -> None:
+    state, nonce, cookie = tool.login()
+    assert tool.refused(tool.sign(tool.claims(nonce, **{missing: None})), state, cookie) == (400, "missing_claim")
+
+
+def test_replayed_nonce(tool: Tool) -> None:
+    state, nonce, cookie = tool.login()
+    token = tool.sign(tool.claims(nonce))
+    assert tool.launch(token, state, cookie).status_code == 200
+    assert tool.refused(token, state, cookie) == (401, "replayed_nonce")
+    state2, _, cookie2 = tool.login()  # the old token under a fresh login: its nonce is not this login's
+    assert tool.refused(token, state2, cookie2) == (401, "nonce_mismatch")
+
+
+def test_state_mismatch(tool: Tool) -> None:
+    state, nonce, cookie = tool.login()
+    token = tool.sign(tool.claims(nonce))
+    assert tool.refused(token, state, "") == (400, "state_mismatch")
+    assert tool.refused(token, state, f"lti1p3-{state}=state-other") == (400, "state_mismatch")
+    assert tool.refused(token, "state-unknown", "lti1p3-state-unknown=state-unknown") == (400, "state_mismatch")
+    assert tool.launch(token, state, cookie).status_code == 200
+
+
+def test_login_refusals(tool: Tool) -> None:
+    json_accept = {"Accept": "application/json"}
+    r = tool.client.get("/lti/login", params={"login_hint": "u1"}, headers=json_accept)
+    assert (r.status_code, r.json()["error"]) == (400, "missing_parameter")
+    r = tool.client.post("/lti/login", data={"iss": "https://evil.example", "login_hint": "u1"}, headers=json_accept)
+    assert (r.status_code, r.json()["error"]) == (400, "unknown_platform")
+
+
+def test_people_get_an_html_page_and_logs_carry_no_token(tool: Tool, caplog: pytest.LogCaptureFixture) -> None:
+    state, nonce, cookie = tool.login()
+    token = tool.sign(tool.claims(nonce, aud="someone-else"))
+    with caplog.at_level(logging.INFO):
+        r = tool.launch(token, state, cookie, accept="text/html,application/xhtml+xml")
+    assert r.status_code == 401 and r.headers["content-type"].startswith("text/html")
+    assert "does not contain this tool" in r.text or "names no client id" in r.text
+    assert "invalid_audience" in caplog.text
+    for secret in (token, token.split(".")[2], nonce):
+        assert secret not in caplog.text
+
+
+def test_client_side_storage_when_offered(tool: Tool) -> None:
+    params = {"iss": tool.platform.issuer, "login_hint": "u1", "client_id": tool.platform.client_id,
+              "target_link_uri": f"{TOOL}/lti/launch", "lti_storage_target": "_parent"}
+    r = tool.client.get("/lti/login", params=params)
+    assert r.status_code == 200 and "lti.put_data" in r.text
+    data = json.loads(r.text.split("type='application/json'>", 1)[1].split("</script>", 1)[0])
+    assert data["target"] == "_parent" and data["origin"] == tool.platform.base
+    query = parse_qs(urlsplit(data["redirect"]).query)
+    state, nonce = query["state"][0], query["nonce"][0]
+    token = tool.sign(tool.claims(nonce))
+    page = tool.client.post("/lti/launch", data={"id_token": token, "state": state})  # iframe: no cookie
+    assert page.status_code == 200 and "lti.get_data" in page.text and "Opening LEADS" in page.text
+    wrong = tool.client.post("/lti/launch", data={"id_token": token, "state": state, "lti_storage_secret": "x"},
+                             headers={"Accept": "application/json"})
+    assert (wrong.status_code, wrong.json()["error"]) == (400, "state_mismatch")
+    ok = tool.client.post("/lti/launch", data={"id_token": token, "state": state,
+                                               "lti_storage_secret": data["secret"]})
+    assert ok.status_code == 200, ok.text
