@@ -67,6 +67,13 @@ def _page(template: str, build: Callable[[Index, str, views.ViewContext], dict[s
     return endpoint
 
 
+@router.get("/", include_in_schema=False)
+def home(request: Request) -> Response:
+    """A newcomer opening the bare address lands on the data space."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/practices{query}", status_code=307)
+
+
 @router.get("/practices", summary="The practices of the data space")
 def practices(request: Request, lang: str | None = LangQuery) -> Response:
     ctx = view_context(request, lang)
