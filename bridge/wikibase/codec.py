@@ -35,7 +35,6 @@ from bridge.dataspace.model import (
 from bridge.errors import Problem, ValidationFailed
 from bridge.wikibase.propmap import PropertyMap, english_label, string_values
 from bridge.wikibase.schema import (
-    CLASS_BY_KEY,
     CLASS_BY_KIND,
     CLASSES,
     LEADS_KEY,
@@ -418,11 +417,6 @@ def export_dump(design_set: DesignSet, *, modified: str = MODIFIED) -> Json:
                 "claims": claims_json(propmap, entity_claims(e, propmap, ids), entity_id=eid)}
         out[eid] = envelope(eid, body)
     return {"entities": out, "success": 1}
-
-
-def is_class_item(entity: Mapping[str, Any], propmap: PropertyMap) -> bool:
-    key_pid = propmap.ids.get(LEADS_KEY)
-    return any(v in CLASS_BY_KEY for v in string_values(entity, key_pid)) if key_pid else False
 
 
 __all__ = ["decode_dump", "decode_entities", "encode", "encode_entity", "english_label", "export_dump"]

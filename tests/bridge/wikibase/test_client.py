@@ -155,9 +155,11 @@ def test_retries_run_out_with_a_clear_error_and_nothing_stored(fake: FakeWikibas
     service.load_sample_if_empty(db)
     before = stored(db)
     fake.fail_next("503", times=5, action="wbgetentities")
+    fake.reset_counts()
     with pytest.raises(UpstreamError) as info:
         service.store(db, client.pull("Q8", pm).design_set)
     assert info.value.code == "wikibase_unavailable" and "after 2 attempts" in info.value.message
+    assert "HTTP 5xx" in info.value.message and fake.counts["wbgetentities"] == 2  # max_retries from settings
     assert stored(db) == before
 
 
