@@ -11,7 +11,7 @@ import base64
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +40,6 @@ class CertificateView:
     achievement_id: str | None = None
     grade: str | None = None
     course: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def design_key(self) -> str | None:
