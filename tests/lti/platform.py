@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import lti1p3platform
+import lti1p3platform  # type: ignore[import-untyped]
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from joserfc.jwk import RSAKey
-from lti1p3platform.framework.fastapi.oidc_login import FastAPIOIDCLogin
-from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
-from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
-from lti1p3platform.registration import Registration
+from lti1p3platform.framework.fastapi.oidc_login import FastAPIOIDCLogin  # type: ignore[import-untyped]
+from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract  # type: ignore[import-untyped]
+from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract  # type: ignore[import-untyped]
+from lti1p3platform.registration import Registration  # type: ignore[import-untyped]
 
 from lti.services import SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_NRPS, SCOPE_RESULT, SCOPE_SCORE
 
@@ -69,6 +69,8 @@ class PlatformState:
     line_items: dict[str, dict[str, Any]] = field(default_factory=dict)
     scores: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     members: list[dict[str, Any]] = field(default_factory=list)
+    registration_token: str = "registration-token-1"
+    registrations: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -84,7 +86,7 @@ class PlatformState:
         return str(Registration.get_jwk(self.public_pem)["kid"])
 
 
-class PlatformConf(LTI1P3PlatformConfAbstract):
+class PlatformConf(LTI1P3PlatformConfAbstract):  # type: ignore[misc]
     def init_platform_config(self, **kwargs: Any) -> None:
         self.state: PlatformState = kwargs["state"]
 
@@ -97,12 +99,12 @@ class PlatformConf(LTI1P3PlatformConfAbstract):
                 .set_platform_public_key(s.public_pem).set_platform_private_key(s.private_pem))
 
 
-class Login(FastAPIOIDCLogin):
+class Login(FastAPIOIDCLogin):  # type: ignore[misc]
     def set_lti_message_hint(self, **kwargs: Any) -> None:
         self._lti_message_hint = kwargs["hint"]
 
 
-class Launch(LTIAdvantageMessageLaunchAbstract):
+class Launch(LTIAdvantageMessageLaunchAbstract):  # type: ignore[misc]
     def get_preflight_response(self) -> dict[str, Any]:
         assert isinstance(self._request, Request)
         return dict(self._request.query_params)
@@ -118,7 +120,7 @@ def _bearer_ok(conf: PlatformConf, request: Request, scopes: list[str]) -> bool:
         return False
     conf.get_registration()
     try:
-        return conf.validate_token(auth[7:], allowed_scopes=scopes)
+        return bool(conf.validate_token(auth[7:], allowed_scopes=scopes))
     except Exception:
         return False
 
@@ -148,7 +150,7 @@ def make_platform(state: PlatformState) -> FastAPI:
     @app.get("/authorize")
     def authorize(request: Request) -> Response:
         pending = state.pending[request.query_params["lti_message_hint"]]
-        launch = Launch(request, conf())  # type: ignore[arg-type]
+        launch = Launch(request, conf())
         launch.set_user_data(pending.user, pending.roles, full_name=f"User {pending.user}",
                              email_address=f"{pending.user}@example.org")
         launch.set_launch_context_claim(CONTEXT, context_title="GLAM uploads 101")
@@ -252,6 +254,47 @@ def make_platform(state: PlatformState) -> FastAPI:
                 "resultScore": s.get("scoreGiven"), "resultMaximum": s.get("scoreMaximum")}
                for u, s in latest.items() if user_id is None or u == user_id]
         return JSONResponse(out, media_type="application/vnd.ims.lis.v2.resultcontainer+json")
+
+    @app.get("/.well-known/openid-configuration")
+    def openid_configuration() -> dict[str, Any]:
+        """LTI Dynamic Registration 1.0 §3.4 platform configuration (lti1p3platform has no such endpoint)."""
+        base = state.base
+        return {"issuer": base, "authorization_endpoint": f"{base}/authorize", "token_endpoint": f"{base}/token",
+                "jwks_uri": f"{base}/jwks", "registration_endpoint": f"{base}/register",
+                "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+                "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+                "scopes_supported": ["openid", SCOPE_LINEITEM, SCOPE_RESULT, SCOPE_SCORE, SCOPE_NRPS],
+                "response_types_supported": ["id_token"], "subject_types_supported": ["public", "pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "claims_supported": ["sub", "iss", "name", "given_name", "family_name", "email"],
+                "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                    "product_family_code": "lti1p3platform", "version": "0.1.8",
+                    "messages_supported": [{"type": "LtiResourceLinkRequest"}, {"type": "LtiDeepLinkingRequest"}]}}
+
+    @app.post("/register")
+    async def register(request: Request) -> Response:
+        """Dynamic Registration §3.5/3.6: checks what the spec requires of the tool's request, answers a client."""
+        if request.headers.get("authorization") != f"Bearer {state.registration_token}":
+            return JSONResponse({"error": "invalid_token"}, status_code=401)
+        body = await request.json()
+        config = body.get("https://purl.imsglobal.org/spec/lti-tool-configuration") or {}
+        problems = [name for name, ok in (
+            ("application_type", body.get("application_type") == "web"),
+            ("response_types", body.get("response_types") == ["id_token"]),
+            ("grant_types", {"implicit", "client_credentials"} <= set(body.get("grant_types") or [])),
+            ("initiate_login_uri", str(body.get("initiate_login_uri", "")).startswith("http")),
+            ("redirect_uris", bool(body.get("redirect_uris"))),
+            ("jwks_uri", str(body.get("jwks_uri", "")).startswith("http")),
+            ("token_endpoint_auth_method", body.get("token_endpoint_auth_method") == "private_key_jwt"),
+            ("domain", bool(config.get("domain"))), ("target_link_uri", bool(config.get("target_link_uri"))),
+        ) if not ok]
+        if problems:
+            return JSONResponse({"error": "invalid_client_metadata", "error_description": problems}, status_code=400)
+        state.client_id, state.deployment_id = f"dyn-{uuid.uuid4().hex[:8]}", "dyn-deployment-1"
+        state.registrations.append(body)
+        answer = {**body, "client_id": state.client_id, "https://purl.imsglobal.org/spec/lti-tool-configuration":
+                  {**config, "deployment_id": state.deployment_id}}
+        return JSONResponse(answer)
 
     @app.get("/nrps/{context}/memberships")
     def memberships(request: Request, context: str, limit: int = 2, page: int = 1) -> Response:
