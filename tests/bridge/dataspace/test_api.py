@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from bridge.app import create_app
 from bridge.dataspace import service
@@ -21,7 +22,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture
 def app_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"admin_token": settings.admin_token.__class__(TOKEN)})
+    return settings.model_copy(update={"admin_token": SecretStr(TOKEN)})
 
 
 @pytest.fixture

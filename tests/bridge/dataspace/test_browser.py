@@ -60,7 +60,7 @@ def test_practice_page_in_chromium(live_url: str, tmp_path: Path) -> None:
             response = page.goto(f"{live_url}/practices")
             assert response is not None and response.ok
             page.get_by_role("link", name="Digitising a small archive and uploading it to Wikimedia Commons").click()
-            assert page.url == f"{live_url}/practices/{PRACTICE}"
+            page.wait_for_url(f"{live_url}/practices/{PRACTICE}")
 
             heading = page.get_by_role("heading", level=1)
             assert heading.inner_text() == "Digitising a small archive and uploading it to Wikimedia Commons"
@@ -85,8 +85,10 @@ def test_practice_page_in_chromium(live_url: str, tmp_path: Path) -> None:
             assert shot.stat().st_size > 10_000
 
             stack.first.click()
+            page.wait_for_url(f"{live_url}/designs/glam-archive-to-commons-certificate")
             assert page.get_by_role("heading", level=1).inner_text().startswith("Certificate:")
             page.get_by_role("link", name="Español").click()
+            page.wait_for_url("**/designs/glam-archive-to-commons-certificate?lang=es")
             assert page.locator("html").get_attribute("lang") == "es"
             assert page.get_by_role("heading", level=1).inner_text().startswith("Certificado:")
         finally:
