@@ -319,7 +319,7 @@ class WikibaseClient:
         for e in design_set.entities:
             eid = ids[e.key]
             desired = codec.encode_entity(e, propmap, ids)
-            if _signature(current[eid], managed) == _signature(desired, managed):
+            if _signature(current[eid], managed, desired) == _signature(desired, managed, desired):
                 if e.key not in created:
                     report.unchanged.append((e.key, eid))
                 continue
@@ -411,10 +411,11 @@ def _norm_value(dv: Mapping[str, Any] | None) -> Any:
     return value
 
 
-def _signature(entity: Mapping[str, Any], managed: set[str]) -> tuple[Any, ...]:
-    """What a push controls: labels, descriptions and the LEADS statements (order kept), without ids/hashes."""
-    labels = tuple(sorted((k, v["value"]) for k, v in (entity.get("labels") or {}).items()))
-    descs = tuple(sorted((k, v["value"]) for k, v in (entity.get("descriptions") or {}).items()))
+def _signature(entity: Mapping[str, Any], managed: set[str], desired: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What a push controls, without ids/hashes: the LEADS statements (order kept), and the labels and
+    descriptions in the languages the design set has (translations added on the Wikibase are not LEADS's)."""
+    labels, descs = (tuple(sorted((k, v["value"]) for k, v in (entity.get(part) or {}).items()
+                                  if k in (desired.get(part) or {}))) for part in ("labels", "descriptions"))
     claims = []
     for pid, group in sorted((entity.get("claims") or {}).items()):
         if pid not in managed:
@@ -427,13 +428,9 @@ def _signature(entity: Mapping[str, Any], managed: set[str]) -> tuple[Any, ...]:
 
 
 def _update(current: Mapping[str, Any], desired: Json, managed: set[str]) -> Json:
-    """wbeditentity data replacing the LEADS statements, labels and descriptions; other statements stay."""
-    data: Json = {}
-    for part in ("labels", "descriptions"):
-        values = dict(desired.get(part) or {})
-        for lang in (current.get(part) or {}):
-            values.setdefault(lang, {"language": lang, "remove": ""})
-        data[part] = values
+    """wbeditentity data replacing the LEADS statements and setting the design set's labels and descriptions;
+    other statements and other languages stay as the Wikibase community left them."""
+    data: Json = {"labels": desired.get("labels") or {}, "descriptions": desired.get("descriptions") or {}}
     removals = [{"id": st["id"], "remove": ""} for pid, group in (current.get("claims") or {}).items()
                 if pid in managed for st in group if "id" in st]
     data["claims"] = removals + [st for group in desired["claims"].values() for st in group]
