@@ -298,3 +298,13 @@ def test_json_pages_are_plain_json_and_vary_on_accept(client: TestClient) -> Non
 def test_empty_data_space_says_how_to_fill_it(settings: Settings, db: Database) -> None:
     r = TestClient(create_app(settings, db)).get("/practices")
     assert r.status_code == 200 and "leads data load" in r.text
+
+
+def test_a_bare_practice_still_has_a_page_and_a_map(client: TestClient, db: Database) -> None:
+    service.store(db, DesignSet.model_validate({"entities": [
+        {"kind": "practice", "key": "bare", "labels": {"en": "A practice with nothing yet"}}]}))
+    r = client.get("/practices/bare")
+    assert r.status_code == 200 and r.text.count("None yet.") == 4
+    assert_accessible(r.text)
+    root = ET.fromstring(client.get("/practices/bare/map.svg").text)
+    assert [g.get("data-key") for g in root.iter(f"{SVG}g")] == ["bare"]
