@@ -45,6 +45,17 @@ def _token(authorization: str | None) -> str:
     return authorization[7:].strip()
 
 
+def _level(raw: str | None) -> int | None:
+    """An empty select ("any") comes as ``level=``; anything else must be a level number."""
+    if raw is None or not raw.strip():
+        return None
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 9:
+        raise LeadsError(
+            f"level must be a proficiency level number (1-5), not {raw!r}", code="invalid_level", status=422
+        )
+    return int(raw)
+
+
 def _catalogue(db: Database) -> tuple[list[Practice], list[Competence]]:
     with db.session() as session:
         repo = EntityRepository(session)
@@ -58,17 +69,18 @@ def search_page(
     request: Request,
     competence: str | None = None,
     practice: str | None = None,
-    level: int | None = None,
+    level: str | None = None,
     language: str | None = None,
 ) -> Response:
+    min_level = _level(level)
     db = _db(request)
     holders = service.search(
-        db, competence=competence or None, practice=practice or None, min_level=level, language=language or None
+        db, competence=competence or None, practice=practice or None, min_level=min_level, language=language or None
     )
     if wants_json(request):
         return JSONResponse(
             {
-                "query": {"competence": competence, "practice": practice, "level": level, "language": language},
+                "query": {"competence": competence, "practice": practice, "level": min_level, "language": language},
                 "people": [asdict(h) for h in holders],
             }
         )
@@ -83,7 +95,7 @@ def search_page(
             "q": {
                 "competence": competence or "",
                 "practice": practice or "",
-                "level": level,
+                "level": min_level,
                 "language": language or "",
             },
             "searched": any((competence, practice, level, language)),
