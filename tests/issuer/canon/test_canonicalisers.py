@@ -131,3 +131,34 @@ def test_inline_contexts_do_not_grow_the_caches_without_bound() -> None:
     for i in range(50):
         doc = {"@context": [{"@vocab": f"https://ex.org/{i}#"}], "@id": "urn:x:1", "n": i}
         assert f"<https://ex.org/{i}#n>" in fast.canonicalize(doc)
+
+
+def test_one_shared_instance_in_shuffled_orders_matches_the_reference() -> None:
+    """Cached contexts must not leak from one document into the next, whatever the order."""
+    import random
+
+    docs = [doc for _, doc in DOCUMENTS]
+    docs.append(ob3_credential("did:example:issuer"))
+    signer = Ed25519Signer.generate()
+    docs.append(sign(ob3_credential("did:example:issuer"), signer, "did:example:issuer#k",
+                     created="2025-01-01T00:00:00Z"))
+    expected = [get_canonicaliser("pyld").canonicalize(d) for d in docs]
+    fast = FastCanonicaliser(default_loader(), crosscheck=False)
+    order = list(range(len(docs)))
+    rng = random.Random(7)
+    for _ in range(3):
+        rng.shuffle(order)
+        for i in order:
+            assert fast.canonicalize(docs[i]) == expected[i], DOCUMENTS[i][0] if i < len(DOCUMENTS) else i
+
+
+def test_did_documents_canonicalise_identically(tmp_path: Path) -> None:
+    from issuer.did import did_web_document, resolve_did_key
+    from issuer.keys import FileKeyStore
+
+    store = FileKeyStore(tmp_path)
+    store.rotate()
+    for doc in (did_web_document("did:web:leads.example.org", store.keys()),
+                resolve_did_key(f"did:key:{store.active().public_key_multibase}")):
+        assert FastCanonicaliser(default_loader(), crosscheck=False).canonicalize(doc) == \
+            get_canonicaliser("pyld").canonicalize(doc)
