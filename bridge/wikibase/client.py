@@ -28,13 +28,22 @@ from bridge.errors import LeadsError, NotFound, UpstreamError
 from bridge.settings import Settings
 from bridge.wikibase import codec
 from bridge.wikibase.propmap import PropertyMap, string_values
-from bridge.wikibase.schema import CLASSES, LEADS_KEY, PROPERTIES, PROPERTY_BY_KEY
+from bridge.wikibase.schema import CLASS_BY_KEY, CLASSES, LEADS_KEY, PROPERTIES, PROPERTY_BY_KEY
 
 Json = dict[str, Any]
 BATCH = 50  # wbgetentities and prop=linkshere take at most 50 ids per request
 _ENTITY_ID = re.compile(r"^[PQ][1-9][0-9]*$")
 #: Kinds whose parts and courses point *at* them (part of / leads to credential), found through linkshere.
 _REVERSE_KINDS = {"class-practice", "class-activity", "class-credential-design"}
+
+
+class WikibaseApiError(UpstreamError):
+    """The API answered with an error envelope; ``conflicts`` names entities a label clash points at."""
+
+    def __init__(self, message: str, api_code: str, conflicts: list[str]) -> None:
+        super().__init__(message, code="wikibase_api_error")
+        self.api_code = api_code
+        self.conflicts = conflicts
 
 
 @dataclass
@@ -135,8 +144,8 @@ class WikibaseClient:
                 raise NotFound(f"the Wikibase at {self.api_url} has no such entity: {exc}",
                                code="wikibase_no_such_entity") from None
             except MWApiError as exc:
-                raise UpstreamError(f"the Wikibase at {self.api_url} refused {data.get('action')}: "
-                                    f"{exc.code}: {exc.info}", code="wikibase_api_error") from None
+                raise WikibaseApiError(f"the Wikibase at {self.api_url} refused {data.get('action')}: "
+                                       f"{exc.code}: {exc.info}", exc.code, _conflicts(exc)) from None
             except requests.RequestException as exc:
                 raise self._unreachable(exc) from None
             except ValueError:
@@ -237,6 +246,26 @@ class WikibaseClient:
         answer = self.call({"action": "wbeditentity", "new": new, "data": _json(data)}, write=True)
         return dict(answer["entity"])
 
+    def create_or_adopt(self, data: Json, new: str, key: str, key_pid: str | None, *,
+                        adopt_unkeyed: bool = False) -> tuple[Json, bool]:
+        """Create an entity, or (entity, False) for the one a label clash shows is already there.
+
+        Search indexes lag behind edits, so an entity made a moment ago may not be found by searching; the
+        label-uniqueness check of wbeditentity names it, and it is adopted if its LEADS key is ``key`` (or, for
+        ``adopt_unkeyed``, if it has no LEADS key at all, as when a property is found by label).
+        """
+        try:
+            return self.create(data, new), True
+        except WikibaseApiError as exc:
+            if not exc.conflicts:
+                raise
+            for eid, entity in self.get_entities(exc.conflicts, allow_missing=True).items():
+                keys = string_values(entity, key_pid or eid)
+                if key in keys or (adopt_unkeyed and not keys):
+                    return entity, False
+            raise WikibaseApiError(f"{exc.message}. {', '.join(exc.conflicts)} is not the LEADS '{key}': "
+                                   "change one of the two labels", exc.api_code, exc.conflicts) from None
+
     def edit(self, entity_id: str, data: Json) -> Json:
         answer = self.call({"action": "wbeditentity", "id": entity_id, "data": _json(data)}, write=True)
         return dict(answer["entity"])
@@ -246,17 +275,19 @@ class WikibaseClient:
         found_map, entities = self.discover()
         ids = dict(found_map.ids)
         report = BootstrapReport()
-        if LEADS_KEY not in ids:
-            ids[LEADS_KEY] = self.create(codec.property_json(PROPERTY_BY_KEY[LEADS_KEY]), "property")["id"]
-            report.created.append((LEADS_KEY, ids[LEADS_KEY]))
-        for spec in PROPERTIES:
-            if spec.key not in ids:
-                ids[spec.key] = self.create(codec.property_json(spec, PropertyMap(ids)), "property")["id"]
-                report.created.append((spec.key, ids[spec.key]))
-        for cspec in CLASSES:
-            if cspec.key not in ids:
-                ids[cspec.key] = self.create(codec.class_json(cspec, PropertyMap(ids)), "item")["id"]
-                report.created.append((cspec.key, ids[cspec.key]))
+        specs: list[tuple[str, str]] = [(p.key, "property") for p in PROPERTIES] + [(c.key, "item") for c in CLASSES]
+        for key, new in specs:
+            if key in ids:
+                continue
+            pm = PropertyMap(ids)
+            data = (codec.property_json(PROPERTY_BY_KEY[key], pm) if new == "property"
+                    else codec.class_json(CLASS_BY_KEY[key], pm))
+            entity, is_new = self.create_or_adopt(data, new, key, ids.get(LEADS_KEY), adopt_unkeyed=new == "property")
+            ids[key] = str(entity["id"])
+            if is_new:
+                report.created.append((key, ids[key]))
+            else:
+                entities[ids[key]] = entity
         propmap = PropertyMap(ids)
         created = {k for k, _ in report.created}
         for key, eid in ids.items():
@@ -311,8 +342,11 @@ class WikibaseClient:
         ids = self.existing_ids(design_set, propmap, known)
         for e in design_set.entities:
             if e.key not in ids:
-                ids[e.key] = self.create(codec.encode_entity(e, propmap, ids, stub=True), "item")["id"]
-                report.created.append((e.key, ids[e.key]))
+                stub = codec.encode_entity(e, propmap, ids, stub=True)
+                entity, is_new = self.create_or_adopt(stub, "item", e.key, propmap.pid(LEADS_KEY))
+                ids[e.key] = str(entity["id"])
+                if is_new:
+                    report.created.append((e.key, ids[e.key]))
         current = self.get_entities(ids[e.key] for e in design_set.entities)
         created = {k for k, _ in report.created}
         managed = {propmap.pid(p.key) for p in PROPERTIES}
@@ -380,6 +414,16 @@ class WikibaseClient:
             frontier = sorted(following - seen)
         design_set = codec.decode_entities(fetched.values(), propmap)
         return PullResult(design_set, list(fetched.values()), levels)
+
+
+def _conflicts(exc: MWApiError) -> list[str]:
+    """Entity ids named by ``…-conflict`` messages (their third parameter is a link like [[Item:Q5|Q5]])."""
+    found: list[str] = []
+    for message in exc.messages:
+        if str(message.get("name", "")).endswith("-conflict"):
+            for param in message.get("parameters", [])[2:]:
+                found += re.findall(r"\b[PQ][1-9][0-9]*\b", str(param))
+    return list(dict.fromkeys(found))
 
 
 def _json(data: Json) -> str:

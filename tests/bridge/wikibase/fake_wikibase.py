@@ -60,6 +60,7 @@ class FakeWikibase:
     sessions: dict[str, Session] = field(default_factory=dict)
     revision: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
+    search_lag: bool = False  # search indexes have not caught up: searches find nothing
     url: str = ""
 
     # --- set-up helpers for tests ---------------------------------------------------------------------------
@@ -278,10 +279,12 @@ class FakeWikibase:
                 same_desc = (other["descriptions"].get(lang, {}).get("value")
                              == entity["descriptions"].get(lang, {}).get("value"))
                 if entity["type"] == "property" or same_desc:
+                    name = ("wikibase-validator-label-conflict" if entity["type"] == "property"
+                            else "wikibase-validator-label-with-description-conflict")
+                    link = f"[[{other['title']}|{other['id']}]]"
                     raise ApiError("modification-failed", f"{other['id']} already has label \"{label['value']}\" "
                                    f"associated with language code {lang}.",
-                                   messages=[{"name": "wikibase-validator-label-conflict",
-                                              "parameters": [label["value"], lang, other["id"]]}])
+                                   messages=[{"name": name, "parameters": [label["value"], lang, link]}])
 
     # --- search ---------------------------------------------------------------------------------------------
 
@@ -292,7 +295,7 @@ class FakeWikibase:
         kind = p.get("type", "item")
         limit = min(int(p.get("limit", "7")), 50)
         hits = []
-        for e in self.entities.values():
+        for e in ([] if self.search_lag else self.entities.values()):
             if e.get("type") != kind:
                 continue
             label = e["labels"].get(lang, {}).get("value")
@@ -309,7 +312,7 @@ class FakeWikibase:
     def _haswbstatement(self, p: dict[str, str]) -> Json:
         m = re.fullmatch(r"haswbstatement:(P[0-9]+)=(.+)", p.get("srsearch", "").strip())
         hits = []
-        if m:
+        if m and not self.search_lag:
             pid, value = m[1], m[2]
             for e in self.entities.values():
                 for st in e.get("claims", {}).get(pid, []):

@@ -244,3 +244,32 @@ def test_known_ids_are_confirmed_without_searching(fake: FakeWikibase, client: W
     report = make_client(fake.url).push(sample, pm, known)
     assert len(report.unchanged) == len(sample.entities)
     assert fake.counts["wbsearchentities"] == 0 and fake.counts["query"] == 1  # only the stale one searched
+
+
+def test_search_lag_does_not_make_duplicates(fake: FakeWikibase, client: WikibaseClient,
+                                             sample: DesignSet) -> None:
+    """Right after an edit, a real Wikibase's search may not find it; the label clash on creation does."""
+    first = client.bootstrap()
+    pm = first.propmap
+    client.push(sample, pm)
+    count = len(fake.entities)
+    fake.search_lag = True
+    again = make_client(fake.url).bootstrap()
+    assert again.created == [] and again.propmap.ids == pm.ids
+    pushed = make_client(fake.url).push(sample, pm)
+    assert not pushed.created and len(pushed.unchanged) == len(sample.entities)
+    assert len(fake.entities) == count
+
+
+def test_label_clash_with_a_foreign_item_is_explained(fake: FakeWikibase, client: WikibaseClient,
+                                                      sample: DesignSet) -> None:
+    client.bootstrap()
+    pm = client.property_map()
+    practice = sample.entities[0]
+    foreign = client.create({"labels": {"en": {"language": "en", "value": practice.labels["en"]}},
+                             "descriptions": {"en": {"language": "en", "value": practice.descriptions["en"]}}},
+                            "item")
+    fake.search_lag = True
+    with pytest.raises(UpstreamError) as info:
+        client.push(sample, pm)
+    assert foreign["id"] in info.value.message and "change one of the two labels" in info.value.message
