@@ -220,3 +220,36 @@ def _valid_until(document: dict[str, Any]) -> datetime:
     if not isinstance(raw, str):
         return datetime.max.replace(tzinfo=UTC)
     return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+
+
+# -- the award pipeline's door (bridge.awards.issuers.CredentialsServiceIssuer calls these) ---------------------
+
+
+def _learner_uri(learner: str) -> str | None:
+    from urllib.parse import quote
+
+    if ":" in learner and " " not in learner:
+        return learner
+    return f"urn:leads:learner:{quote(learner, safe='')}" if learner else None
+
+
+def issue_for_award(db: Database, request: Any, settings: Settings | None = None) -> IssuedCredentialRow:
+    """Issue the OB3 credential of an award; idempotent on ``request.award_id`` (same award → same credential)."""
+    from bridge.settings import get_settings
+
+    awarded = request.awarded_at if request.awarded_at.tzinfo else request.awarded_at.replace(tzinfo=UTC)
+    row = CredentialService(db, settings or get_settings()).issue(IssueInput(
+        design_key=request.achievement, learner_name=request.learner_name or request.learner, format="ob3",
+        learner_id=_learner_uri(request.learner), learner_email=request.learner_email, award_id=request.award_id,
+        awarded=awarded, course=request.context))
+    return row
+
+
+def revoke_for_award(db: Database, award_id: str, reason: str, settings: Settings | None = None) -> None:
+    """Revoke the credential of an award; revoking twice is harmless, an award without credential is a no-op."""
+    from bridge.settings import get_settings
+
+    with db.session() as session:
+        row = session.scalars(select(IssuedCredentialRow).where(IssuedCredentialRow.award_id == award_id)).first()
+    if row is not None and not row.revoked:
+        CredentialService(db, settings or get_settings()).revoke(row.id, reason or "award revoked")

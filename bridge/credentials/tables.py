@@ -17,6 +17,8 @@ from bridge.db.base import Base, utcnow
 
 
 class IssuedCredentialRow(Base):
+    """One issued credential; ``credential_id`` (``urn:uuid:<id>``) is what documents and verifiers see."""
+
     __tablename__ = "issued_credentials"
     __table_args__ = (
         UniqueConstraint("revocation_list", "revocation_index", name="uq_issued_credentials_revocation"),
@@ -42,6 +44,10 @@ class IssuedCredentialRow(Base):
     suspended_reason: Mapped[str | None] = mapped_column(Text)
     suspended_at: Mapped[datetime | None] = mapped_column()
     created: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def credential_id(self) -> str:
+        return f"urn:uuid:{self.id}"
 
 
 class StatusListRow(Base):
