@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bridge.awards.issuing import IssueRequest
 from bridge.credentials.service import CredentialService, issue_for_award, revoke_for_award
