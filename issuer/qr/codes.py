@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import qrcode
@@ -90,6 +91,7 @@ class QrSymbol:
         return buf.getvalue()
 
 
+@lru_cache(maxsize=512)  # symbols are immutable; a certificate page shows the same URL's QR on every view
 def make_qr(text: str, *, level: Level = "Q", max_version: int = 40) -> QrSymbol:
     """Encode ``text`` in the smallest symbol at ``level``; refuse (QrTooLarge) past ``max_version``."""
     qr = qrcode.QRCode(error_correction=_LEVELS[level], border=0)
