@@ -7,6 +7,7 @@ restoring it into the course (merge) adds the graded LTI activities, gradebook a
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -40,7 +41,7 @@ class MoodleBackend:
         def course(state: RunState) -> None:
             fields: dict[str, Any] = {
                 "fullname": outline.title, "shortname": outline.short_name, "categoryid": state.ids["category_id"],
-                "summary": f"<p>{outline.summary}</p>", "summaryformat": 1, "format": "topics",
+                "summary": f"<p>{html.escape(outline.summary)}</p>", "summaryformat": 1, "format": "topics",
                 "lang": outline.language, "enablecompletion": 1, "idnumber": f"leads:{outline.design_key}",
             }
             existing = client.find_course(outline.short_name)
