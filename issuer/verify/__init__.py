@@ -3,6 +3,7 @@
 from issuer.verify.engine import (
     ShapeChecker,
     StatusChecker,
+    check_format,
     check_shape,
     check_status,
     check_validity,
@@ -15,6 +16,7 @@ __all__ = [
     "ShapeChecker",
     "StatusChecker",
     "VerificationReport",
+    "check_format",
     "check_shape",
     "check_status",
     "check_validity",

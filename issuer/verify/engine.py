@@ -85,6 +85,37 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+VC_CONTEXTS = ("https://www.w3.org/ns/credentials/v2", "https://www.w3.org/2018/credentials/v1")
+
+
+def check_format(credential: dict[str, Any]) -> Check:
+    """The envelope every verifiable credential has: the VC context first, the type, an issuer and a subject."""
+    contexts = credential.get("@context")
+    first = contexts[0] if isinstance(contexts, list) and contexts else contexts
+    types = credential.get("type")
+    types = [types] if isinstance(types, str) else types if isinstance(types, list) else []
+    problems = []
+    if first not in VC_CONTEXTS:
+        problems.append(f"the first @context must be {VC_CONTEXTS[0]} (VC 2.0) or {VC_CONTEXTS[1]} (VC 1.1)")
+    if "VerifiableCredential" not in types:
+        problems.append("type must include VerifiableCredential")
+    if not _issuer_id(credential):
+        problems.append("issuer (a URL or an object with an id) is missing")
+    if "credentialSubject" not in credential:
+        problems.append("credentialSubject is missing")
+    if problems:
+        return Check.failed("format", "; ".join(problems))
+    version = "2.0" if first == VC_CONTEXTS[0] else "1.1"
+    return Check.passed("format", f"a W3C Verifiable Credential (data model {version})")
+
+
+def _add_format_problem(report: VerificationReport, credential: dict[str, Any]) -> None:
+    """A ``format`` check is listed only when the envelope is wrong, so valid reports keep their six checks."""
+    check = check_format(credential)
+    if not check.ok:
+        report.checks.append(check)
+
+
 def check_validity(credential: dict[str, Any], now: datetime) -> Check:
     starts = [("validFrom", credential.get("validFrom")), ("issuanceDate", credential.get("issuanceDate"))]
     ends = [("validUntil", credential.get("validUntil")), ("expirationDate", credential.get("expirationDate"))]
@@ -238,6 +269,7 @@ def _verify_data_integrity(
     require_status: bool,
 ) -> VerificationReport:
     report = VerificationReport("data-integrity", credential=credential)
+    _add_format_problem(report, credential)
     proofs = dataintegrity.proofs_of(credential)
     if not proofs:
         report.checks.append(Check.failed("proof", "the credential has no proof (it is not signed)"))
@@ -283,6 +315,7 @@ def _verify_jwt(
         return report
     credential = parts.payload
     report.credential = credential
+    _add_format_problem(report, credential)
     vm_id = str(parts.header.get("kid", ""))
     key_checks = VerificationReport("vc-jose")
     public_key = _key_checks(key_checks, resolver, credential, vm_id, "assertionMethod") if vm_id else None

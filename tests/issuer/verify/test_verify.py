@@ -154,6 +154,9 @@ def test_wrong_purpose_and_foreign_key_fail(store: FileKeyStore) -> None:
     assert "not to the issuer" in report.failed[0].message
     unsigned = ob3_credential(DID)
     assert "no proof" in verify_credential(unsigned, resolver=resolver, now=NOW).failed[0].message
+    not_a_vc = {**ob3_credential(DID), "type": ["OpenBadgeCredential"]}
+    report = verify_credential(not_a_vc, resolver=resolver, now=NOW)
+    assert report.failed[0].name == "format" and "VerifiableCredential" in report.failed[0].message
 
 
 def test_unresolvable_issuer(store: FileKeyStore) -> None:
