@@ -180,3 +180,47 @@ def test_qr_photos_are_decoded_in_the_page(browser: Any, live: Live, shots: Path
     with page.expect_navigation():
         page.locator("#scan-photo").set_input_files(str(url_photo))
     assert page.url == f"{live.url}/credentials/{cid}"
+
+
+def _y4m(png: bytes, path: Path, size: int = 480, frames: int = 10) -> None:
+    """A tiny Y4M video (what Chromium's fake camera plays) showing the QR image centred on white."""
+    import io
+
+    from PIL import Image
+
+    qr = Image.open(io.BytesIO(png)).convert("L")
+    qr.thumbnail((size - 40, size - 40), Image.Resampling.NEAREST)
+    frame = Image.new("L", (size, size), 255)
+    frame.paste(qr, ((size - qr.width) // 2, (size - qr.height) // 2))
+    luma = frame.tobytes()
+    chroma = bytes([128]) * ((size // 2) * (size // 2))
+    with path.open("wb") as fh:
+        fh.write(f"YUV4MPEG2 W{size} H{size} F5:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            fh.write(b"FRAME\n" + luma + chroma + chroma)
+
+
+@pytest.mark.browser
+def test_camera_scan_of_the_certificate_qr(live: Live, shots: Path, tmp_path: Path) -> None:
+    """The device camera (Chromium's fake camera playing a video of the printed QR) leads to the verified page."""
+    from playwright.sync_api import sync_playwright
+
+    _cid, valid = live.issue("Camera Person")
+    video = tmp_path / "qr.y4m"
+    _y4m(offline_qr(json.loads(valid)).png(module_px=4), video)
+    camera = [*ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+              f"--use-file-for-fake-video-capture={video}"]
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=camera)
+        try:
+            context = chromium.new_context(viewport={"width": 1100, "height": 900})
+            context.grant_permissions(["camera"], origin=live.url)
+            page = context.new_page()
+            page.goto(f"{live.url}/verify")
+            with page.expect_navigation(timeout=20_000):
+                page.get_by_role("button", name="Start the camera").click()
+            assert page.get_by_role("status").get_attribute("data-verified") == "true"
+            assert "Camera Person" in page.content()
+            page.screenshot(path=str(shots / "verify-camera.png"), full_page=True)
+        finally:
+            chromium.close()
