@@ -6,9 +6,11 @@ same active key; the kid is derived from the public key, so it never changes for
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -63,6 +65,9 @@ class KeyStore(Protocol):
 
     def save(self, ring: KeyRing) -> None: ...
 
+    def lock(self) -> AbstractContextManager[None]:
+        """Held while a ring is created or rotated, so that processes starting together agree on one key."""
+
 
 def new_key(now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> ToolKey:
     key = RSAKey.generate_key(2048)
@@ -90,6 +95,16 @@ class FileKeyStore:
                            "or move it away to generate new keys", code="key_store_unreadable", status=500) from exc
         return KeyRing(keys) if keys else None
 
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(self.directory / ".lock", "w", encoding="ascii") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     def save(self, ring: KeyRing) -> None:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         for key in ring.keys:
@@ -107,15 +122,20 @@ class FileKeyStore:
 def ensure_keys(store: KeyStore) -> KeyRing:
     """The stored ring, or a new one with a freshly generated key (first start)."""
     ring = store.load()
-    if ring is None:
-        ring = KeyRing((new_key(),))
-        store.save(ring)
+    if ring is not None:
+        return ring
+    with store.lock():
+        ring = store.load()  # another process may have made it while we waited
+        if ring is None:
+            ring = KeyRing((new_key(),))
+            store.save(ring)
     return ring
 
 
 def rotate(store: KeyStore) -> KeyRing:
     """A new active key; the previous active key stays published so tokens it signed still verify."""
-    current = ensure_keys(store)
-    ring = KeyRing((new_key(), current.active))
-    store.save(ring)
+    with store.lock():
+        current = store.load() or KeyRing((new_key(),))
+        ring = KeyRing((new_key(), current.active))
+        store.save(ring)
     return ring

@@ -261,9 +261,13 @@ def start_login(data: RequestData, ctx: ToolContext, launch_url: str) -> LoginOu
     iss, client_id = data.params["iss"], data.params.get("client_id")
     platform = ctx.config.find(iss, client_id)
     if platform is None:
-        raise LtiError(f"no platform registered for issuer {iss!r}" + (f" and client id {client_id!r}" if client_id
-                       else " (several client ids: the platform must send client_id)"),
-                       code="unknown_platform", status=400)
+        if not ctx.config.issuer_known(iss):
+            detail = "; register it first (admin page, `leads lti add-platform` or dynamic registration)"
+        elif client_id:
+            detail = f" with client id {client_id!r}; register that client id too"
+        else:
+            detail = " with a single client id: the platform must send client_id"
+        raise LtiError(f"no platform registered for issuer {iss!r}{detail}", code="unknown_platform", status=400)
     deployment = data.params.get("lti_deployment_id")
     if deployment and deployment not in platform.deployment_ids:
         raise LtiError(f"deployment {deployment!r} is not registered for client {platform.client_id!r}",

@@ -45,3 +45,11 @@ def test_an_unreadable_key_store_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LtiError) as info:
         FileKeyStore(tmp_path).load()
     assert info.value.code == "key_store_unreadable" and str(tmp_path) in info.value.message
+
+
+def test_processes_starting_together_agree_on_one_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(6) as pool:
+        kids = set(pool.map(lambda _: ensure_keys(FileKeyStore(tmp_path)).active.kid, range(6)))
+    assert len(kids) == 1 and len(list(tmp_path.glob("*.pem"))) == 1
