@@ -87,3 +87,30 @@ def test_generate_shows_progress_and_link(client: TestClient, monkeypatch: pytes
     assert job["result"]["url"].startswith(url + "/course/view.php?id=")
     assert "Course administration → Restore" in html and job["result"]["url"] in html
     assert len(fake.courses) == 1
+
+
+def _store_launch(client: TestClient, launch_id: str, role: str) -> None:
+    """A launch as the LTI tool stores it after validating the platform's id token (same store, same lookup)."""
+    from bridge.ltitool.admin import registration_from_fields
+
+    tool = client.app.state.lti  # type: ignore[attr-defined]
+    tool.config.save(registration_from_fields(
+        "https://moodle.example.org", "leads-client", "https://moodle.example.org/mod/lti/auth.php",
+        "https://moodle.example.org/mod/lti/token.php", "https://moodle.example.org/mod/lti/certs.php", ["1"]))
+    tool.context.store.put(launch_id, {
+        "iss": "https://moodle.example.org", "aud": "leads-client", "sub": "7",
+        "https://purl.imsglobal.org/spec/lti/claim/roles": [
+            f"http://purl.imsglobal.org/vocab/lis/v2/membership#{role}"],
+        "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest"}, 600)
+
+
+def test_instructor_inside_an_lti_launch(client: TestClient) -> None:
+    _store_launch(client, "lti1p3-launch-teacher", "Instructor")
+    _store_launch(client, "lti1p3-launch-student", "Learner")
+    page = client.get(f"/courses/generate?design={PILOT}&launch=lti1p3-launch-teacher")
+    assert page.status_code == 200 and "Select content" in page.text  # deep linking for the launching course
+    assert "launch=lti1p3-launch-teacher" in page.text
+    learner = client.get("/courses/generate?launch=lti1p3-launch-student", headers={"Accept": "application/json"})
+    assert learner.status_code == 403 and learner.json()["error"] == "instructor_only"
+    unknown = client.get("/courses/generate?launch=lti1p3-launch-nope", headers={"Accept": "application/json"})
+    assert unknown.status_code == 404
