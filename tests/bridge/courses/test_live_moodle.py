@@ -106,3 +106,16 @@ def test_unreachable_moodle(db: Database, http: httpx.Client, pilot_outline: Cou
     with pytest.raises(CourseCreationFailed) as err:
         service.create_course(db, pilot_outline, _target("http://127.0.0.1:9"), http)
     assert err.value.step == "category" and err.value.extra["created"] == {}
+
+
+def test_existing_course_gets_missing_sections(db: Database, moodle: tuple[FakeMoodle, str], http: httpx.Client,
+                                               pilot_outline: CourseOutline) -> None:
+    """A course made by hand (or by an older, smaller design) is found by short name and completed in place."""
+    fake, url = moodle
+    fake.courses[77] = {"id": 77, "shortname": pilot_outline.short_name, "fullname": "old"}
+    fake.sections[77] = [{"id": 7700 + i, "section": i, "name": "", "summary": "", "modules": []} for i in range(3)]
+    result = service.create_course(db, pilot_outline, _target(url), http)
+    assert result.remote_id == "77" and len(fake.courses) == 1
+    assert fake.calls.count("core_courseformat_update_course") == len(pilot_outline.sections) - 2
+    assert [s["name"] for s in fake.sections[77][1:]] == [s.title for s in pilot_outline.sections]
+    assert fake.courses[77]["fullname"] == pilot_outline.title
