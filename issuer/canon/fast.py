@@ -20,8 +20,10 @@ from typing import Any
 import pyoxigraph as ox
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
+from pyld.jsonld import JsonLdError
 
 from issuer.canon._rdf import StrictProcessor, dataset_to_nquads, expand_strict, expanded_to_dataset
+from issuer.canon.direct import DirectRdf, Unsupported
 from issuer.canon.pyld_ref import PyldCanonicaliser
 from issuer.errors import IssuerError
 from issuer.jsonld.loader import ContextLoader
@@ -117,6 +119,7 @@ class FastCanonicaliser:
         # crosscheck: also run the pyld reference and fail loudly on any difference (the test suite turns it on)
         self.crosscheck = crosscheck
         self.crosschecked = 0
+        self.direct = 0  # documents converted by the one-pass path (the rest went through full pyld expansion)
 
     def _state(self) -> tuple[_MemoProcessor, _MemoResolver]:
         state: tuple[_MemoProcessor, _MemoResolver] | None = getattr(self._local, "state", None)
@@ -150,13 +153,25 @@ class FastCanonicaliser:
             "processingMode": "json-ld-1.1",
             "produceGeneralizedRdf": False,
         }
-        expanded = expand_strict(processor, doc, options)
-        dataset = expanded_to_dataset(processor, expanded, options)
-        nquads = dataset_to_nquads(dataset)
-        if _ODD_CONTROL.search(nquads):
-            result: str = URDNA2015().main(dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"})
+        try:
+            nquads = DirectRdf(processor, options).document(doc)
+            self.direct += 1
+        except (Unsupported, JsonLdError, IssuerError, TypeError, KeyError, ValueError):
+            nquads = None  # the full pyld path decides (and raises the precise error, if any)
+        if nquads is None or _ODD_CONTROL.search(nquads):
+            expanded = expand_strict(processor, doc, options)
+            dataset = expanded_to_dataset(processor, expanded, options)
+            nquads = dataset_to_nquads(dataset)
+            if _ODD_CONTROL.search(nquads):
+                result: str = URDNA2015().main(dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"})
+                return result
+        try:
+            rdf = ox.Dataset(ox.parse(nquads, ox.RdfFormat.N_QUADS))
+        except (SyntaxError, ValueError):  # e.g. a language tag pyoxigraph finds malformed: pyld decides
+            expanded = expand_strict(processor, doc, options)
+            dataset = expanded_to_dataset(processor, expanded, options)
+            result = URDNA2015().main(dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"})
             return result
-        rdf = ox.Dataset(ox.parse(nquads, ox.RdfFormat.N_QUADS))
         rdf.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
         return "".join(sorted(f"{quad} .\n" for quad in rdf))
 
