@@ -30,6 +30,8 @@ MOODLE_RELEASE = "4.1 (Build: 20221128)"
 BACKUP_RELEASE = "4.1"
 MOD_LTI_VERSION = "2022112800"
 
+ARCHIVE_INDEX = ".ARCHIVE_INDEX"
+ARCHIVE_INDEX_PREFIX = "Moodle archive file index. Count: "
 COURSE_ID = 2
 COURSE_CONTEXT_ID = 100
 CATEGORY_ID = 1
@@ -130,14 +132,23 @@ def build_mbz(outline: CourseOutline, when: datetime | None = None) -> bytes:
     """The .mbz bytes (gzip tar). ``when`` fixes every timestamp, so the same input gives the same file."""
     when = when or datetime.now(UTC)
     files = backup_files(outline, when)
-    buf = io.BytesIO()
     mtime = int(when.timestamp())
+    dirs = sorted({path.rsplit("/", 1)[0] + "/" for path in files if "/" in path}
+                  | {path.split("/", 1)[0] + "/" for path in files if "/" in path})
+    entries: list[tuple[str, bytes | None]] = [(d, None) for d in dirs] + list(files.items())
+    # Moodle's tgz packer writes an index first (used to list the archive without reading it all)
+    index = f"{ARCHIVE_INDEX_PREFIX}{len(entries)}\n" + "".join(
+        f"{name}\td\t0\t?\n" if data is None else f"{name}\tf\t{len(data)}\t{mtime}\n" for name, data in entries)
+    buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.USTAR_FORMAT) as tar:
-        for name, data in files.items():
+        for name, data in [(ARCHIVE_INDEX, index.encode()), *entries]:
             info = tarfile.TarInfo(name)
-            info.size = len(data)
             info.mtime = mtime
-            info.mode = 0o644
+            if data is None:
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+                continue
+            info.size, info.mode = len(data), 0o644
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
 
@@ -158,12 +169,19 @@ def backup_files(outline: CourseOutline, when: datetime) -> dict[str, bytes]:
     out["completion.xml"] = _completion(acts)
     out["gradebook.xml"] = _gradebook(outline, acts, ts)
     out["grade_history.xml"] = _xml(_el("grade_history", None, _el("grade_grades")))
+    out["badges.xml"] = _xml(_el("badges"))
+    out["moodle_backup.log"] = b""
     out["course/course.xml"] = _course(outline, ts)
     out["course/inforef.xml"] = _xml(_el("inforef"))
     out["course/roles.xml"] = _roles()
     out["course/enrolments.xml"] = _xml(_el("enrolments", None, _el("enrols")))
     out["course/filters.xml"] = _filters()
     out["course/calendar.xml"] = _xml(_el("events"))
+    out["course/comments.xml"] = _xml(_el("comments"))
+    out["course/competencies.xml"] = _xml(_el("course_competencies", None, _el("competencies"),
+                                              _el("user_competencies")))
+    out["course/completiondefaults.xml"] = _xml(_el("course_completion_defaults"))
+    out["course/contentbank.xml"] = _xml(_el("contents"))
     for sec in secs:
         out[f"{sec.directory}/section.xml"] = _section(sec, ts)
         out[f"{sec.directory}/inforef.xml"] = _xml(_el("inforef"))
@@ -178,6 +196,10 @@ def backup_files(outline: CourseOutline, when: datetime) -> dict[str, bytes]:
         out[f"{d}/roles.xml"] = _roles()
         out[f"{d}/filters.xml"] = _filters()
         out[f"{d}/calendar.xml"] = _xml(_el("events"))
+        out[f"{d}/comments.xml"] = _xml(_el("comments"))
+        out[f"{d}/competencies.xml"] = _xml(_el("course_module_competencies", None, _el("competencies")))
+        out[f"{d}/completion.xml"] = _xml(_el("completions", None, _el("completionviews")))
+        out[f"{d}/xapistate.xml"] = _xml(_el("states"))
     return out
 
 

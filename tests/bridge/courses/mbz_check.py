@@ -42,6 +42,38 @@ ROOT_FILES = {"files.xml": "files", "groups.xml": "groups", "scales.xml": "scale
               "grade_history.xml": "grade_history"}
 
 
+# Files a real 4.x course backup also holds: (root setting that makes restore read it, name, root element).
+COURSE_OPTIONAL = [("competencies", "competencies.xml", "course_competencies"),
+                   ("comments", "comments.xml", "comments"), ("contentbankcontent", "contentbank.xml", "contents"),
+                   ("always-optional", "completiondefaults.xml", "course_completion_defaults")]
+ACTIVITY_OPTIONAL = [("competencies", "competencies.xml", "course_module_competencies"),
+                     ("comments", "comments.xml", "comments"), ("userscompletion", "completion.xml", "completions"),
+                     ("xapistate", "xapistate.xml", "states")]
+INDEX_PREFIX = "Moodle archive file index. Count: "
+
+
+def _check_index(files: dict[str, bytes]) -> list[str]:
+    """Moodle's tgz packer index (optional): a count line, then path, type, size, mtime per entry."""
+    if ".ARCHIVE_INDEX" not in files:
+        return []
+    lines = files[".ARCHIVE_INDEX"].decode().splitlines()
+    if not lines or not lines[0].startswith(INDEX_PREFIX):
+        return [".ARCHIVE_INDEX: first line must start with the count prefix, or Moodle ignores the index"]
+    problems = []
+    if int(lines[0].removeprefix(INDEX_PREFIX)) != len(lines) - 1:
+        problems.append(".ARCHIVE_INDEX: count differs from the number of entries")
+    listed = {}
+    for line in lines[1:]:
+        path, kind, size, _mtime = line.split("\t")
+        if kind == "f":
+            listed[path] = int(size)
+    actual = {p: len(d) for p, d in files.items() if p != ".ARCHIVE_INDEX"}
+    if listed != actual:
+        problems.append(f".ARCHIVE_INDEX lists other files or sizes than the archive holds: "
+                        f"{sorted(set(listed.items()) ^ set(actual.items()))[:4]}")
+    return problems
+
+
 def read_mbz(data: bytes) -> dict[str, bytes]:
     if data[:2] != b"\x1f\x8b":
         raise AssertionError("not a gzip file: Moodle's mbz packer only restores tgz (or zip) backups")
@@ -68,14 +100,16 @@ def check_mbz(files: dict[str, bytes]) -> list[str]:
     problems: list[str] = []
     parsed: dict[str, ET.Element] = {}
     for path, data in files.items():
-        if path.endswith(".xml"):
+        if path.endswith(".xml") and path != ".ARCHIVE_INDEX":
             if not data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>'):
                 problems.append(f"{path}: no UTF-8 XML declaration")
             try:
                 parsed[path] = ET.fromstring(data)
             except ET.ParseError as exc:
                 problems.append(f"{path}: not well-formed XML ({exc})")
-    used: set[str] = set()
+    used: set[str] = {"moodle_backup.log", "users.xml"}
+    problems += _check_index(files)
+    used.add(".ARCHIVE_INDEX")
 
     def need(path: str, root: str) -> ET.Element | None:
         used.add(path)
@@ -128,6 +162,12 @@ def check_mbz(files: dict[str, bytes]) -> list[str]:
         need(f"{course_dir}/filters.xml", "filters")
     if root.get("calendarevents") == "1":
         need(f"{course_dir}/calendar.xml", "events")
+    for setting, name, tag in COURSE_OPTIONAL:
+        path = f"{course_dir}/{name}"
+        if root.get(setting) == "1" or path in files:  # required by the setting; else, if there, well-formed
+            need(path, tag)
+    if root.get("badges") == "1" or "badges.xml" in files:
+        need("badges.xml", "badges")
 
     sections: dict[str, ET.Element] = {}
     for s in info.findall("contents/sections/section"):
@@ -192,6 +232,9 @@ def check_mbz(files: dict[str, bytes]) -> list[str]:
         if root.get("calendarevents") == "1":
             need(f"{adir}/calendar.xml", "events")
         need(f"{adir}/grading.xml", "areas")
+        for setting, name, tag in ACTIVITY_OPTIONAL:
+            if root.get(setting) == "1" or f"{adir}/{name}" in files:
+                need(f"{adir}/{name}", tag)
         need(f"{adir}/grade_history.xml", "grade_history")
         grades = need(f"{adir}/grades.xml", "activity_gradebook")
         inforef = need(f"{adir}/inforef.xml", "inforef")
@@ -231,6 +274,6 @@ def check_mbz(files: dict[str, bytes]) -> list[str]:
                 problems.append(f"completion.xml: criterion {c.get('id')} names a module not in the backup")
 
     for path in files:
-        if path not in used and path != "users.xml":
+        if path not in used:
             problems.append(f"{path}: not read by any restore step (stray file)")
     return problems

@@ -83,3 +83,29 @@ def test_grades_and_completion_from_thresholds(files: dict[str, bytes]) -> None:
 
 def test_backup_files_order_starts_with_moodle_backup(pilot_outline: CourseOutline) -> None:
     assert next(iter(backup_files(pilot_outline, WHEN))) == "moodle_backup.xml"
+
+
+# The file set of a real Moodle 4.3 course backup (its .ARCHIVE_INDEX), without user data or files.
+REAL_ROOT = {".ARCHIVE_INDEX", "badges.xml", "completion.xml", "files.xml", "grade_history.xml", "gradebook.xml",
+             "groups.xml", "moodle_backup.xml", "moodle_backup.log", "outcomes.xml", "questions.xml", "roles.xml",
+             "scales.xml", "users.xml"}
+REAL_COURSE = {"competencies.xml", "filters.xml", "inforef.xml", "roles.xml", "enrolments.xml", "comments.xml",
+               "contentbank.xml", "course.xml", "completiondefaults.xml", "calendar.xml"}
+REAL_ACTIVITY = {"competencies.xml", "filters.xml", "inforef.xml", "roles.xml", "grades.xml", "comments.xml",
+                 "grading.xml", "xapistate.xml", "module.xml", "calendar.xml", "completion.xml",
+                 "grade_history.xml"}
+
+
+def test_same_files_as_a_real_moodle_backup(files: dict[str, bytes]) -> None:
+    assert {p for p in files if "/" not in p} == REAL_ROOT
+    assert {p.split("/", 1)[1] for p in files if p.startswith("course/")} == REAL_COURSE
+    for d in {p.rsplit("/", 1)[0] for p in files if p.startswith("activities/")}:
+        assert {p.rsplit("/", 1)[1] for p in files if p.startswith(d + "/")} == REAL_ACTIVITY | {"lti.xml"}
+    for d in {p.rsplit("/", 1)[0] for p in files if p.startswith("sections/")}:
+        assert {p.rsplit("/", 1)[1] for p in files if p.startswith(d + "/")} == {"section.xml", "inforef.xml"}
+
+
+def test_archive_index_is_checked(files: dict[str, bytes]) -> None:
+    assert files[".ARCHIVE_INDEX"].startswith(b"Moodle archive file index. Count: ")
+    tampered = dict(files, **{"course/course.xml": files["course/course.xml"] + b"\n"})
+    assert any(".ARCHIVE_INDEX lists other" in p for p in check_mbz(tampered))
