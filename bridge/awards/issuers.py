@@ -35,8 +35,8 @@ class CredentialsServiceIssuer:
         fn = getattr(svc, "issue_for_award", None)
         if fn is None:
             raise PermanentIssueError("bridge.credentials.service has no issue_for_award(db, request)")
-        result = fn(self.db, request)
-        return IssuedCredential(credential_id=str(getattr(result, "credential_id", result)))
+        row = fn(self.db, request)  # the credential row; its id names the credential (/credentials/{id})
+        return IssuedCredential(credential_id=str(getattr(row, "credential_id", None) or row.id))
 
     def revoke(self, award_id: str, credential_id: str, reason: str) -> None:
         fn = getattr(self._svc(), "revoke_for_award", None)

@@ -10,7 +10,7 @@ writers), so two grades arriving at once cannot both miss the stack they complet
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -61,10 +61,14 @@ def _insert(session: Session, table: Any) -> Any:
     return dialect.insert(table)
 
 
-def _lock_learner(session: Session, learner: str, design: str) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        digest = hashlib.blake2b(f"{learner}\x00{design}".encode(), digest_size=8).digest()
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int.from_bytes(digest, "big", signed=True)})
+def _lock_learners(session: Session, pairs: Sequence[tuple[str, str]]) -> None:
+    """Serialise decisions per learner and design (sorted keys: two batches cannot deadlock)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({int.from_bytes(hashlib.blake2b(f"{learner}\x00{design}".encode(), digest_size=8).digest(),
+                                  "big", signed=True) for learner, design in pairs})
+    session.execute(text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+                    {"keys": keys})
 
 
 def _check(grade: GradeInput, rules: AwardRules) -> float | None:
@@ -83,54 +87,115 @@ def _check(grade: GradeInput, rules: AwardRules) -> float | None:
 def record(session: Session, rules: AwardRules, grade: GradeInput, *, policy: AwardPolicy = DEFAULT_POLICY,
            max_attempts: int = 8, now: datetime | None = None) -> Outcome:
     """Store the grade event, decide, and queue issuance, all in the caller's transaction."""
+    return record_many(session, rules, [grade], policy=policy, max_attempts=max_attempts, now=now)[0]
+
+
+Pair = tuple[str, str]  # (learner, design)
+
+
+def record_many(session: Session, rules: AwardRules, grades: Sequence[GradeInput], *,
+                policy: AwardPolicy = DEFAULT_POLICY, max_attempts: int = 8,
+                now: datetime | None = None) -> list[Outcome]:
+    """``record`` for many grades at once (a cohort, a CSV file) in a handful of statements.
+
+    One outcome per grade; a learner's awards are reported on that learner's last grade in ``grades``.
+    """
+    if not grades:
+        return []
     now = now or utcnow()
-    percent = _check(grade, rules)
-    _lock_learner(session, grade.learner, grade.design)
-    stmt = _insert(session, GradeEvent).values(
-        source=grade.source, event_id=grade.event_id, kind=grade.kind, learner=grade.learner, design=grade.design,
-        context=grade.context, assessment=grade.assessment, score=grade.score, maximum=grade.maximum,
-        percent=percent, occurred_at=grade.occurred_at or now, received_at=now, payload=grade.payload,
-    ).on_conflict_do_nothing().returning(GradeEvent.id)
-    event_id = session.execute(stmt).scalar_one_or_none()
-    if event_id is None:
-        return Outcome(True, evaluate(session, rules, grade.learner, grade.design, policy=policy))
-    decision = evaluate(session, rules, grade.learner, grade.design, policy=policy)
-    awarded: list[str] = []
-    for achievement in decision.award:
-        award_id = session.execute(_insert(session, Award).values(
-            id=new_id(), learner=grade.learner, learner_name=grade.learner_name, learner_email=grade.learner_email,
-            design=grade.design, achievement=achievement, context=grade.context, state="pending",
-            grade_event_id=event_id, created_at=now,
-        ).on_conflict_do_nothing().returning(Award.id)).scalar_one_or_none()
-        if award_id is not None:
-            session.add(Job(kind="issue", award_id=award_id, payload={}, state="queued", attempts=0,
-                            max_attempts=max_attempts, next_attempt_at=now, created_at=now, updated_at=now))
-            awarded.append(award_id)
-    for achievement, reason in decision.revoke:
-        award = session.scalars(select(Award).where(Award.learner == grade.learner, Award.design == grade.design,
-                                                    Award.achievement == achievement)).one()
-        _queue_revoke(session, award, f"automatic: {reason}", now, max_attempts)
+    percents = [_check(g, rules) for g in grades]
+    pairs = sorted({(g.learner, g.design) for g in grades})
+    _lock_learners(session, pairs)
+    rows = [dict(source=g.source, event_id=g.event_id, kind=g.kind, learner=g.learner, design=g.design,
+                 context=g.context, assessment=g.assessment, score=g.score, maximum=g.maximum, percent=p,
+                 occurred_at=g.occurred_at or now, received_at=now, payload=g.payload)
+            for g, p in zip(grades, percents, strict=True)]
+    inserted = session.execute(_insert(session, GradeEvent).on_conflict_do_nothing().returning(
+        GradeEvent.id, GradeEvent.source, GradeEvent.event_id, GradeEvent.learner, GradeEvent.design), rows).all()
+    fresh_keyed = {(r.source, r.event_id) for r in inserted if r.event_id is not None}
+    last_event: dict[Pair, int] = {}
+    for r in inserted:
+        last_event[(r.learner, r.design)] = max(r.id, last_event.get((r.learner, r.design), 0))
+    decisions = evaluate_many(session, rules, pairs, policy=policy)
+    last_input = {(g.learner, g.design): i for i, g in enumerate(grades)}
+    award_rows: list[dict[str, Any]] = []
+    for pair, event_id in last_event.items():
+        g = grades[last_input[pair]]
+        award_rows += [dict(id=new_id(), learner=pair[0], learner_name=g.learner_name, learner_email=g.learner_email,
+                            design=pair[1], achievement=a, context=g.context, state="pending",
+                            grade_event_id=event_id, created_at=now) for a in decisions[pair].award]
+    awarded: dict[Pair, list[str]] = {}
+    if award_rows:
+        made = session.execute(_insert(session, Award).on_conflict_do_nothing().returning(
+            Award.id, Award.learner, Award.design), award_rows).all()
+        for r in made:
+            awarded.setdefault((r.learner, r.design), []).append(r.id)
+        session.execute(_insert(session, Job), [
+            dict(kind="issue", award_id=r.id, payload={}, state="queued", attempts=0, max_attempts=max_attempts,
+                 next_attempt_at=now, created_at=now, updated_at=now) for r in made])
+    for pair in last_event:
+        for achievement, reason in decisions[pair].revoke:
+            award = session.scalars(select(Award).where(Award.learner == pair[0], Award.design == pair[1],
+                                                        Award.achievement == achievement)).one()
+            _queue_revoke(session, award, f"automatic: {reason}", now, max_attempts)
     session.flush()
-    return Outcome(False, decision, tuple(awarded))
+    outcomes = []
+    for i, g in enumerate(grades):
+        pair = (g.learner, g.design)
+        duplicate = g.event_id is not None and (g.source, g.event_id) not in fresh_keyed
+        mine = tuple(awarded.get(pair, ())) if last_input[pair] == i else ()
+        outcomes.append(Outcome(duplicate, decisions[pair], mine))
+    return outcomes
 
 
 def evaluate(session: Session, rules: AwardRules, learner: str, design: str, *,
              policy: AwardPolicy = DEFAULT_POLICY) -> Decision:
     """The decision from what is stored (latest grade per assessment, awards held); writes nothing."""
-    grades: dict[str, float] = {}
-    course_passed = False
-    rows = session.execute(
-        select(GradeEvent.kind, GradeEvent.assessment, GradeEvent.percent)
-        .where(GradeEvent.learner == learner, GradeEvent.design == design)
-        .order_by(GradeEvent.occurred_at, GradeEvent.id))
-    for kind, assessment, percent in rows:
-        if kind == "course_passed":
-            course_passed = True
-        elif assessment is not None and percent is not None:
-            grades[assessment] = percent
-    held = session.scalars(select(Award.achievement).where(
-        Award.learner == learner, Award.design == design, Award.state != "revoked")).all()
-    return decide(rules, design, grades, held, course_passed=course_passed, policy=policy)
+    return evaluate_many(session, rules, [(learner, design)], policy=policy)[(learner, design)]
+
+
+def evaluate_many(session: Session, rules: AwardRules, pairs: Sequence[Pair], *,
+                  policy: AwardPolicy = DEFAULT_POLICY) -> dict[Pair, Decision]:
+    learners = sorted({learner for learner, _ in pairs})
+    designs = sorted({design for _, design in pairs})
+    wanted = set(pairs)
+    grades: dict[Pair, dict[str, float]] = {p: {} for p in wanted}
+    passed: set[Pair] = set()
+    held: dict[Pair, list[str]] = {p: [] for p in wanted}
+    for chunk in _chunks(learners):
+        rows = session.execute(
+            select(GradeEvent.learner, GradeEvent.design, GradeEvent.kind, GradeEvent.assessment, GradeEvent.percent)
+            .where(GradeEvent.learner.in_(chunk), GradeEvent.design.in_(designs))
+            .order_by(GradeEvent.occurred_at, GradeEvent.id))
+        for learner, design, kind, assessment, percent in rows:
+            pair = (learner, design)
+            if pair not in wanted:
+                continue
+            if kind == "course_passed":
+                passed.add(pair)
+            elif assessment is not None and percent is not None:
+                grades[pair][assessment] = percent
+        for learner, design, achievement in session.execute(
+                select(Award.learner, Award.design, Award.achievement)
+                .where(Award.learner.in_(chunk), Award.design.in_(designs), Award.state != "revoked")):
+            if (learner, design) in wanted:
+                held[(learner, design)].append(achievement)
+    return {p: decide(rules, p[1], grades[p], held[p], course_passed=p in passed, policy=policy) for p in wanted}
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def list_awards(session: Session, *, design: str | None = None, learner: str | None = None,
+                limit: int = 500) -> list[Award]:
+    stmt = select(Award).order_by(Award.created_at.desc(), Award.id).limit(limit)
+    if design is not None:
+        stmt = stmt.where(Award.design == design)
+    if learner is not None:
+        stmt = stmt.where(Award.learner == learner)
+    return list(session.scalars(stmt))
 
 
 def awards_of(session: Session, learner: str, design: str | None = None) -> list[Award]:
@@ -231,4 +296,5 @@ def award_dict(award: Award) -> dict[str, Any]:
 
 
 def record_all(session: Session, rules: AwardRules, grades: Iterable[GradeInput], **kw: Any) -> list[Outcome]:
+    """One grade after the other, as they would arrive one by one."""
     return [record(session, rules, g, **kw) for g in grades]

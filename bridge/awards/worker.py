@@ -73,8 +73,8 @@ class Worker:
     def run_once(self) -> int:
         """Claim one batch and work through it; the number of jobs claimed (0 = nothing to do)."""
         ids = self.claim()
-        for job_id in ids:
-            self.process(job_id)
+        if ids:
+            self.process(ids)
         return len(ids)
 
     def run(self, stop: threading.Event, idle: float = 1.0, once: bool = False) -> int:
@@ -88,50 +88,57 @@ class Worker:
                 stop.wait(idle)
         return done
 
-    def process(self, job_id: int) -> None:
+    def _load(self, ids: list[int]) -> list[tuple[int, str, dict[str, object], Award | None]]:
         with self.db.session() as session:
-            job = session.get(Job, job_id)
-            if job is None or job.state != "running" or job.locked_by != self.name:
-                return
-            award = session.get(Award, job.award_id) if job.award_id else None
-            kind, payload = job.kind, dict(job.payload or {})
-            request = None if award is None else IssueRequest(
+            rows = session.execute(
+                select(Job, Award).outerjoin(Award, Award.id == Job.award_id)
+                .where(Job.id.in_(ids), Job.state == "running", Job.locked_by == self.name).order_by(Job.id)).all()
+            return [(job.id, job.kind, dict(job.payload or {}), award) for job, award in rows]
+
+    def process(self, ids: int | list[int]) -> None:
+        """Run claimed jobs (outside any transaction), then record all outcomes in one transaction."""
+        done: list[tuple[int, str | None]] = []
+        failed: list[tuple[int, Exception]] = []
+        for job_id, kind, payload, award in self._load([ids] if isinstance(ids, int) else ids):
+            try:
+                done.append((job_id, self._run(job_id, kind, payload, award)))
+            except Exception as exc:  # any failure is stored on the job; the loop keeps going
+                log.warning("job %s (%s) failed: %s", job_id, kind, exc)
+                failed.append((job_id, exc))
+        if done:
+            self._finish(done)
+        for job_id, error in failed:
+            self._fail(job_id, error)
+
+    def _run(self, job_id: int, kind: str, payload: dict[str, object], award: Award | None) -> str | None:
+        if award is None:
+            raise PermanentIssueError(f"job {job_id} ({kind}) has no award")
+        if kind == "issue":
+            if award.state == "revoked":
+                return None
+            return self.issuer.issue(IssueRequest(
                 award_id=award.id, learner=award.learner, learner_name=award.learner_name,
                 learner_email=award.learner_email, design=award.design, achievement=award.achievement,
-                context=award.context, awarded_at=award.created_at)
-            award_state = award.state if award else None
-            credential_id = award.credential_id if award else None
-        try:
-            if award is None or request is None:
-                raise PermanentIssueError(f"job {job_id} ({kind}) has no award")
-            if kind == "issue":
-                if award_state == "revoked":
-                    self._finish(job_id, None)
-                    return
-                issued = self.issuer.issue(request)
-                self._finish(job_id, issued.credential_id)
-            elif kind == "revoke":
-                if credential_id is not None:
-                    self.issuer.revoke(request.award_id, credential_id, str(payload.get("reason", "")))
-                self._finish(job_id, None)
-            else:
-                raise PermanentIssueError(f"job {job_id} has an unknown kind {kind!r}")
-        except Exception as exc:  # any failure is stored on the job; the loop keeps going
-            log.warning("job %s (%s) failed: %s", job_id, kind, exc)
-            self._fail(job_id, exc)
+                context=award.context, awarded_at=award.created_at)).credential_id
+        if kind == "revoke":
+            if award.credential_id is not None:
+                self.issuer.revoke(award.id, award.credential_id, str(payload.get("reason", "")))
+            return None
+        raise PermanentIssueError(f"job {job_id} has an unknown kind {kind!r}")
 
-    def _finish(self, job_id: int, credential_id: str | None) -> None:
+    def _finish(self, done: list[tuple[int, str | None]]) -> None:
         now = self.clock()
         with self.db.session() as session:
-            mine = session.execute(
-                update(Job).where(Job.id == job_id, Job.state == "running", Job.locked_by == self.name)
-                .values(state="done", done_at=now, updated_at=now, locked_by=None, locked_until=None,
-                        last_error=None)
-                .returning(Job.award_id, Job.kind)).one_or_none()
-            if mine is None or credential_id is None:
-                return  # the lease was lost: the worker that holds it now finishes the job
-            session.execute(update(Award).where(Award.id == mine.award_id, Award.state.in_(("pending", "failed")))
-                            .values(state="issued", credential_id=credential_id, issued_at=now))
+            for job_id, credential_id in done:
+                mine = session.execute(
+                    update(Job).where(Job.id == job_id, Job.state == "running", Job.locked_by == self.name)
+                    .values(state="done", done_at=now, updated_at=now, locked_by=None, locked_until=None,
+                            last_error=None)
+                    .returning(Job.award_id)).scalar_one_or_none()
+                if mine is None or credential_id is None:
+                    continue  # the lease was lost: the worker that holds it now finishes the job
+                session.execute(update(Award).where(Award.id == mine, Award.state.in_(("pending", "failed")))
+                                .values(state="issued", credential_id=credential_id, issued_at=now))
 
     def _fail(self, job_id: int, exc: Exception) -> None:
         now = self.clock()

@@ -31,8 +31,6 @@ class TableIssuer:
         meta.create_all(db.engine, checkfirst=True)
 
     def issue(self, request: IssueRequest) -> IssuedCredential:
-        if self.delay:
-            time.sleep(self.delay)  # stands for signing; a SIGKILL lands here most often
         dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
         with self.db.engine.begin() as conn:
             conn.execute(insert(calls).values(award_id=request.award_id, pid=os.getpid()))
@@ -41,6 +39,8 @@ class TableIssuer:
                          .on_conflict_do_nothing())
             credential_id = conn.execute(select(credentials.c.credential_id)
                                          .where(credentials.c.award_id == request.award_id)).scalar_one()
+        if self.delay:
+            time.sleep(self.delay)  # stands for the PDF and storage after signing: a SIGKILL lands here most often
         return IssuedCredential(credential_id)
 
     def revoke(self, award_id: str, credential_id: str, reason: str) -> None:

@@ -1,0 +1,82 @@
+"""Award routes: the LMS webhook, the admin JSON for failed jobs, retries, revocation and re-issue.
+
+Thin: each route reads the request, calls a use case, returns JSON. Nothing here signs or renders: the
+routes only store decisions and jobs; workers do the rest.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from bridge.awards import intake, service
+from bridge.awards.config import AwardSettings
+from bridge.db import Database
+from bridge.errors import LeadsError
+from bridge.settings import Settings
+
+router = APIRouter(tags=["awards"])
+bearer = HTTPBearer(auto_error=False, description="LEADS_ADMIN_TOKEN")
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def award_settings(request: Request) -> AwardSettings:
+    cfg = getattr(request.app.state, "award_settings", None)
+    if cfg is None:
+        cfg = request.app.state.award_settings = AwardSettings()
+    return cfg
+
+
+def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+    settings: Settings = request.app.state.settings
+    given = credentials.credentials.encode() if credentials else b""
+    if not credentials or not hmac.compare_digest(given, settings.admin_token.get_secret_value().encode()):
+        raise LeadsError("the awards admin API needs the admin token: send 'Authorization: Bearer "
+                         "<LEADS_ADMIN_TOKEN>'", code="unauthorized", status=401)
+
+
+@router.post("/api/webhooks/{lms}", summary="LMS events (Moodle, Open edX), HMAC-signed; see docs/lms-events.md")
+async def webhook(lms: str, request: Request) -> dict[str, Any]:
+    body = await request.body()
+    cfg = award_settings(request)
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(intake.receive_webhook, _db(request), lms, dict(request.headers), body, cfg=cfg)
+
+
+@router.get("/api/admin/awards/failed", dependencies=[Depends(require_admin)])
+def failed(request: Request) -> dict[str, Any]:
+    with _db(request).session() as session:
+        return {"jobs": [service.job_dict(j) for j in service.failed_jobs(session)]}
+
+
+@router.post("/api/admin/awards/jobs/{job_id}/retry", dependencies=[Depends(require_admin)])
+def retry(job_id: int, request: Request) -> dict[str, Any]:
+    with _db(request).session() as session:
+        return {"job": service.job_dict(service.retry(session, job_id))}
+
+
+@router.get("/api/admin/awards", dependencies=[Depends(require_admin)])
+def awards(request: Request, design: str | None = None, learner: str | None = None) -> dict[str, Any]:
+    with _db(request).session() as session:
+        rows = service.list_awards(session, design=design, learner=learner)
+        return {"counts": service.counts(session, design), "awards": [service.award_dict(a) for a in rows]}
+
+
+@router.post("/api/admin/awards/{award_id}/revoke", dependencies=[Depends(require_admin)])
+def revoke(award_id: str, request: Request, reason: str = Body(..., embed=True)) -> dict[str, Any]:
+    with _db(request).session() as session:
+        return {"award": service.award_dict(service.revoke(session, award_id, reason))}
+
+
+@router.post("/api/admin/awards/{award_id}/reissue", dependencies=[Depends(require_admin)])
+def reissue(award_id: str, request: Request) -> dict[str, Any]:
+    with _db(request).session() as session:
+        return {"job": service.job_dict(service.reissue(session, award_id))}

@@ -1,0 +1,165 @@
+"""POST /api/webhooks/{lms}: HMAC signature, timestamp window, replay, and the Moodle / Open edX event shapes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import func, select
+
+from bridge.awards.config import AwardSettings
+from bridge.awards.endpoints import router
+from bridge.awards.tables import Award, GradeEvent, Job, WebhookReceipt
+from bridge.awards.webhooks import sign
+from bridge.dataspace import service as dataspace
+from bridge.db import Database
+from bridge.settings import Settings
+from bridge.web.errors import install_error_handlers
+
+SECRET = "moodle-secret-for-tests-0123456789"
+EDX_SECRET = "openedx-secret-for-tests-987654321"
+STACK = "glam-archive-to-commons-certificate"
+EDX_COURSE = "course-v1:LEADS+GLAM101+2026"
+
+
+@pytest.fixture
+def client(db: Database, settings: Settings) -> Iterator[TestClient]:
+    dataspace.store(db, dataspace.read_design_set_file(dataspace.SAMPLE_DESIGN_SET))
+    app = FastAPI()
+    app.state.db, app.state.settings = db, settings
+    app.state.award_settings = AwardSettings(webhook_secrets={"moodle": SecretStr(SECRET),
+                                                              "openedx": SecretStr(EDX_SECRET)})
+    install_error_handlers(app)
+    app.include_router(router)
+    with TestClient(app) as c:
+        yield c
+
+
+def post(client: TestClient, lms: str, payload: Any, *, secret: str = SECRET, stamp: int | None = None,
+         signature: str | None = None, raw: bytes | None = None) -> Any:
+    body = raw if raw is not None else json.dumps(payload).encode()
+    stamp = int(time.time()) if stamp is None else stamp
+    headers = {"Content-Type": "application/json", "X-Leads-Timestamp": str(stamp),
+               "X-Leads-Signature": signature or sign(secret, stamp, body)}
+    return client.post(f"/api/webhooks/{lms}", content=body, headers=headers)
+
+
+def moodle_completed(user: int = 7, course: str = "2", at: int = 1764000000) -> dict[str, Any]:
+    return {"eventname": "\\core\\event\\course_completed", "component": "core", "action": "completed",
+            "target": "course", "objecttable": "course_completions", "objectid": 99, "crud": "u", "edulevel": 2,
+            "contextid": 30, "contextlevel": 50, "contextinstanceid": course, "userid": user, "courseid": course,
+            "relateduserid": user, "anonymous": 0, "other": {"relateduserid": user}, "timecreated": at}
+
+
+def moodle_graded(other: dict[str, Any], user: int = 8) -> dict[str, Any]:
+    return {"eventname": "\\core\\event\\user_graded", "component": "core", "action": "graded", "target": "user",
+            "objecttable": "grade_grades", "objectid": 501, "crud": "u", "edulevel": 2, "contextid": 30,
+            "contextlevel": 50, "contextinstanceid": "2", "userid": 2, "courseid": "2", "relateduserid": user,
+            "anonymous": 0, "other": other, "timecreated": 1764000100}
+
+
+def edx(event_type: str, key: str, data: dict[str, Any], event_id: str = "9a1f0c9e-0000-4000-8000-000000000001"
+        ) -> dict[str, Any]:
+    user = {"id": 42, "is_active": True, "pii": {"username": "ada", "email": "ada@example.org",
+                                                  "name": "Ada Lovelace"}}
+    course = {"course_key": EDX_COURSE, "display_name": "GLAM 101"}
+    return {"event_metadata": {"id": event_id, "event_type": event_type, "minorversion": 0,
+                               "source": "openedx/lms/web", "sourcehost": "lms.example.org",
+                               "time": "2026-11-25T10:00:00+00:00", "sourcelib": [9, 0, 0]},
+            key: {"user": user, "course": course, **data}}
+
+
+def count(db: Database, model: Any) -> int:
+    with db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_moodle_course_completed_awards_the_whole_design_once(client: TestClient, db: Database) -> None:
+    r = post(client, "moodle", moodle_completed())
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "recorded" and r.json()["awarded"][-1] == STACK
+    assert count(db, Award) == 4 and count(db, Job) == 4
+    again = post(client, "moodle", moodle_completed())  # the LMS retries: new timestamp, same event
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    assert count(db, Award) == 4 and count(db, GradeEvent) == 1
+
+
+def test_replay_inside_the_window_is_recognised_by_event_id(client: TestClient, db: Database) -> None:
+    body = json.dumps(moodle_completed(user=3)).encode()
+    stamp = int(time.time())
+    first = post(client, "moodle", None, raw=body, stamp=stamp)
+    replay = post(client, "moodle", None, raw=body, stamp=stamp)
+    assert (first.json()["status"], replay.json()["status"]) == ("recorded", "duplicate")
+    assert count(db, WebhookReceipt) == 1
+
+
+@pytest.mark.parametrize(("kwargs", "code"), [
+    ({"secret": "wrong-secret"}, "bad_signature"),
+    ({"stamp": -301}, "stale_timestamp"),
+    ({"stamp": +301}, "stale_timestamp"),
+    ({"signature": "sha256=00"}, "bad_signature"),
+])
+def test_bad_signatures_and_stale_timestamps_are_refused(client: TestClient, db: Database, kwargs: dict[str, Any],
+                                                         code: str) -> None:
+    if "stamp" in kwargs:  # an offset from now, taken when the test runs
+        kwargs = {"stamp": int(time.time()) + kwargs["stamp"]}
+    r = post(client, "moodle", moodle_completed(), **kwargs)
+    assert (r.status_code, r.json()["error"]) == (401, code)
+    assert count(db, GradeEvent) == count(db, WebhookReceipt) == 0
+
+
+def test_tampered_body_is_refused(client: TestClient, db: Database) -> None:
+    stamp = int(time.time())
+    good = json.dumps(moodle_completed(user=1)).encode()
+    r = post(client, "moodle", None, raw=json.dumps(moodle_completed(user=666)).encode(), stamp=stamp,
+             signature=sign(SECRET, stamp, good))
+    assert r.status_code == 401 and count(db, Award) == 0
+
+
+def test_missing_headers_unknown_source_bad_json_unknown_course(client: TestClient) -> None:
+    r = client.post("/api/webhooks/moodle", json=moodle_completed())
+    assert (r.status_code, r.json()["error"]) == (401, "signature_missing")
+    r = post(client, "canvas", moodle_completed())
+    assert (r.status_code, r.json()["error"]) == (404, "unknown_source")
+    r = post(client, "moodle", None, raw=b"{not json")
+    assert (r.status_code, r.json()["error"]) == (422, "invalid_json")
+    r = post(client, "moodle", moodle_completed(course="999"))
+    assert (r.status_code, r.json()["error"]) == (422, "unknown_course")
+    assert "course entity" in r.json()["message"]
+
+
+def test_moodle_user_graded_records_a_score_or_waits_for_ags(client: TestClient, db: Database) -> None:
+    r = post(client, "moodle", moodle_graded({"itemid": 12, "overridden": False, "finalgrade": 8.0,
+                                              "itemidnumber": "glam-as-rights-quiz", "grademax": 10}))
+    assert r.json()["status"] == "recorded" and r.json()["awarded"] == ["glam-mc-rights"]
+    with db.session() as session:
+        event = session.scalars(select(GradeEvent)).one()
+        assert (event.learner, event.percent, event.context) == ("moodle:8", 80.0, "moodle:2")
+    r = post(client, "moodle", moodle_graded({"itemid": 13, "overridden": False, "finalgrade": 5.0}, user=9))
+    assert r.json()["status"] == "receipted" and "AGS" in r.json()["note"]
+
+
+def test_openedx_passing_status_and_certificate_created(client: TestClient, db: Database) -> None:
+    passing = edx("org.openedx.learning.course.passing.status.updated.v1", "course_passing_status",
+                  {"is_passing": True})
+    r = post(client, "openedx", passing, secret=EDX_SECRET)
+    assert r.status_code == 200 and r.json()["status"] == "recorded"
+    with db.session() as session:
+        award = session.scalars(select(Award).where(Award.achievement == STACK)).one()
+        assert (award.learner, award.learner_name, award.learner_email) == ("openedx:42", "Ada Lovelace",
+                                                                              "ada@example.org")
+    failing = edx("org.openedx.learning.course.passing.status.updated.v1", "course_passing_status",
+                  {"status": "failing"}, event_id="9a1f0c9e-0000-4000-8000-000000000002")
+    assert post(client, "openedx", failing, secret=EDX_SECRET).json()["status"] == "receipted"
+    cert = edx("org.openedx.learning.certificate.created.v1", "certificate",
+               {"mode": "honor", "grade": "0.91", "current_status": "downloadable", "download_url": "",
+                "name": "Ada Lovelace"}, event_id="9a1f0c9e-0000-4000-8000-000000000003")
+    r = post(client, "openedx", cert, secret=EDX_SECRET)
+    assert r.json()["status"] == "recorded" and r.json()["awarded"] == []  # already held: nothing twice
+    assert count(db, Award) == 4
