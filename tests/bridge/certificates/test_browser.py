@@ -82,15 +82,20 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def pw_session() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        yield pw
+
+
+@pytest.fixture(scope="module")
+def browser(pw_session: Any) -> Iterator[Any]:
+    chromium = pw_session.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 def _upload(browser: Any, live: Live, tmp: Path, name: str, data: bytes, shot: Path, lang: str = "en") -> Any:
@@ -201,26 +206,23 @@ def _y4m(png: bytes, path: Path, size: int = 480, frames: int = 10) -> None:
 
 
 @pytest.mark.browser
-def test_camera_scan_of_the_certificate_qr(live: Live, shots: Path, tmp_path: Path) -> None:
+def test_camera_scan_of_the_certificate_qr(pw_session: Any, live: Live, shots: Path, tmp_path: Path) -> None:
     """The device camera (Chromium's fake camera playing a video of the printed QR) leads to the verified page."""
-    from playwright.sync_api import sync_playwright
-
     _cid, valid = live.issue("Camera Person")
     video = tmp_path / "qr.y4m"
     _y4m(offline_qr(json.loads(valid)).png(module_px=4), video)
     camera = [*ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
               f"--use-file-for-fake-video-capture={video}"]
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=camera)
-        try:
-            context = chromium.new_context(viewport={"width": 1100, "height": 900})
-            context.grant_permissions(["camera"], origin=live.url)
-            page = context.new_page()
-            page.goto(f"{live.url}/verify")
-            with page.expect_navigation(timeout=20_000):
-                page.get_by_role("button", name="Start the camera").click()
-            assert page.get_by_role("status").get_attribute("data-verified") == "true"
-            assert "Camera Person" in page.content()
-            page.screenshot(path=str(shots / "verify-camera.png"), full_page=True)
-        finally:
-            chromium.close()
+    chromium = pw_session.chromium.launch(executable_path=CHROMIUM, args=camera)
+    try:
+        context = chromium.new_context(viewport={"width": 1100, "height": 900})
+        context.grant_permissions(["camera"], origin=live.url)
+        page = context.new_page()
+        page.goto(f"{live.url}/verify")
+        with page.expect_navigation(timeout=20_000):
+            page.get_by_role("button", name="Start the camera").click()
+        assert page.get_by_role("status").get_attribute("data-verified") == "true"
+        assert "Camera Person" in page.content()
+        page.screenshot(path=str(shots / "verify-camera.png"), full_page=True)
+    finally:
+        chromium.close()
