@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tarfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
 LTI13_REQUIRED = ("lti_1p3_launch_url", "lti_1p3_oidc_url", "lti_1p3_tool_keyset_url")
+ALLOWED_ID = re.compile(r"[\w\-~.:]+")  # opaque-keys ALLOWED_ID_CHARS: course key parts and block ids
 KNOWN = {"course", "chapter", "sequential", "vertical", "html", "lti_consumer"}
 
 
@@ -81,6 +83,8 @@ def import_olx(data: bytes) -> ImportedCourse:
             problems.append(f"{where}: unknown block type <{el.tag}>")
         if is_pointer_tag(el):
             name = el.attrib["url_name"]
+            if not ALLOWED_ID.fullmatch(name):
+                problems.append(f"{where}: url_name '{name}' has characters a usage key cannot hold")
             path = f"{base}{el.tag}/{name.replace(':', '/')}.xml"
             if path not in files:
                 problems.append(f"{where}: pointer <{el.tag} url_name='{name}'> but {path} is missing")
@@ -113,6 +117,9 @@ def import_olx(data: bytes) -> ImportedCourse:
     if not is_pointer_tag(pointer):
         raise AssertionError("course.xml must be a pointer <course url_name org course/>")
     org, number, run = pointer.attrib["org"], pointer.attrib["course"], pointer.attrib["url_name"]
+    for part in (org, number, run):
+        if not ALLOWED_ID.fullmatch(part):
+            problems.append(f"course key part '{part}' has characters a course key cannot hold")
     course_path = f"{base}course/{run}.xml"
     root_el = ET.fromstring(files[course_path])
     root = Block("course", run, dict(root_el.attrib), [load(c, course_path) for c in root_el])
