@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from bridge.certificates.checks import _n, explain, failed_report
-from bridge.certificates.extract import extract
+from bridge.certificates.extract import MAX_UPLOAD_BYTES, extract
 from bridge.certificates.page import (
     certificate_page,
     credential_bytes,
@@ -56,7 +56,8 @@ def verify_submit(
 ) -> HTMLResponse:
     lang = request_lang(request)
     _ = gettext_for(lang).gettext
-    upload = file.file.read() if file is not None and file.filename else None
+    # read one byte past the limit so extract() can refuse an oversized upload without reading all of it
+    upload = file.file.read(MAX_UPLOAD_BYTES + 1) if file is not None and file.filename else None
     try:
         found = extract(credential, upload, file.filename if file is not None else None)
     except LeadsError as exc:  # not JSON, a PDF without credential, a damaged offline QR …

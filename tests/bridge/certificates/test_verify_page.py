@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 from fpdf import FPDF
 
@@ -96,3 +97,29 @@ def _pdf_without_attachment() -> bytes:
     buf = io.BytesIO()
     pdf.output(buf)
     return buf.getvalue()
+
+
+def test_another_issuers_did_key_badge_verifies_and_renders(leads: Leads) -> None:
+    from issuer.did import did_key, did_key_verification_method
+    from issuer.keys import Ed25519Signer
+    from issuer.proofs.dataintegrity import sign
+
+    signer = Ed25519Signer.generate()
+    badge = json.loads((Path(__file__).parents[2] / "issuer" / "qr" / "fixtures" / "ob3-signed.json").read_text())
+    badge.pop("proof")
+    badge["issuer"] = {"id": did_key(signer.public_key_multibase), "type": ["Profile"], "name": "Other Academy"}
+    signed = sign(badge, signer, did_key_verification_method(signer.public_key_multibase),
+                  created="2025-03-01T10:00:00Z")
+    r = leads.client.post("/verify", data={"credential": json.dumps(signed)})
+    assert 'data-verified="true"' in r.text, _verdict(r.text)
+    assert "Other Academy" in r.text and "Teamwork" in r.text
+    assert '<li class="skipped" data-check="status">' in r.text  # no credentialStatus: nothing to revoke
+
+    r = leads.client.post("/verify", data={"credential": encode_offline(signed)})  # and fully offline, via VC1
+    assert 'data-verified="true"' in r.text
+
+
+def test_oversized_upload_is_refused(leads: Leads) -> None:
+    big = b"{" + b" " * (10 * 1024 * 1024) + b"}"
+    r = leads.client.post("/verify", files={"file": ("big.json", big, "application/json")})
+    assert r.status_code == 422 and "larger than 10 MB" in r.text
