@@ -1,9 +1,9 @@
-"""Fast canonicaliser: pyld expansion with processed active contexts cached across documents, and pyoxigraph's
-native RDFC-1.0.
+"""Fast canonicaliser: one-pass JSON-LD → N-Quads with cached active contexts, and pyoxigraph's native RDFC-1.0.
 
 Why it is fast: plain pyld re-processes every (type-scoped) context of the OB3 and VC contexts for each document;
 here a processed active context is cached by (parent context, local context, flags), so a credential shaped like the
-previous one expands without creating a single term definition. The blank-node labelling then runs in Rust.
+previous one creates no term definition at all. ``direct.DirectRdf`` then writes the quads in one walk (full pyld
+expansion remains the fallback), and the blank-node labelling runs in Rust.
 
 Byte-identity with the reference: literals holding control characters other than tab, newline and carriage return
 are escaped differently by pyoxigraph and pyld; such (rare) documents are canonicalised with pyld's URDNA2015.
