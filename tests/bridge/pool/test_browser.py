@@ -39,7 +39,7 @@ def test_search_page_finds_cat(live_url: str, settings: Settings, db: Database, 
             page.get_by_role("button", name="Search").click()
             assert "competence=glam-copyright-assessment" in page.url
             results = page.get_by_role("region", name="People matching (1)")
-            assert results.get_by_role("link", name="Cat").count() == 1
+            assert results.get_by_role("link", name="Cat", exact=True).count() == 1
             assert "✔ verified" in results.inner_text()
             shot = tmp_path / "pool-search.png"
             page.screenshot(path=str(shot), full_page=True)
@@ -48,7 +48,7 @@ def test_search_page_finds_cat(live_url: str, settings: Settings, db: Database, 
                 SCREENS.mkdir(exist_ok=True)
                 shot.replace(SCREENS / "pool-search.png")
 
-            page.get_by_role("link", name="Cat").click()
+            page.get_by_role("link", name="Cat", exact=True).click()
             assert page.get_by_role("heading", level=1).inner_text() == "Cat"
             assert page.get_by_role("link", name="Copyright and licensing assessment").count() == 1
 
