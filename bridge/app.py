@@ -75,8 +75,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(certificates_router)
 
     from bridge.awards.endpoints import router as awards_router
+    from bridge.awards.pages import router as awards_pages
 
     app.include_router(awards_router)
+    app.include_router(awards_pages)
 
     from bridge.ltitool.web import install as install_lti
 

@@ -24,6 +24,9 @@ class AwardSettings(BaseSettings):
     webhook_secrets: dict[str, SecretStr] = Field(
         default_factory=dict, description='per LMS source, JSON: {"moodle": "…", "openedx": "…"}')
     webhook_tolerance_seconds: int = 300
+    lms_sources: dict[str, str] = Field(
+        default_factory=dict,
+        description='LTI issuer → LMS source name, JSON: {"https://moodle.example.org": "moodle"}')
 
     @property
     def policy(self) -> AwardPolicy:

@@ -7,6 +7,7 @@ from typing import Any
 
 from bridge.awards.issuing import IssuedCredential, Issuer, IssueRequest, PermanentIssueError, register_issuer
 from bridge.db import Database
+from bridge.settings import Settings
 
 
 class CredentialsServiceIssuer:
@@ -15,8 +16,9 @@ class CredentialsServiceIssuer:
     The service keys the credential row by the award id, which makes ``issue`` idempotent.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, settings: Settings | None = None) -> None:
         self.db = db
+        self.settings = settings  # None: the process settings (LEADS_* environment), as in `leads worker`
         self._service: Any = None
 
     def _svc(self) -> Any:
@@ -35,14 +37,14 @@ class CredentialsServiceIssuer:
         fn = getattr(svc, "issue_for_award", None)
         if fn is None:
             raise PermanentIssueError("bridge.credentials.service has no issue_for_award(db, request)")
-        row = fn(self.db, request)  # the credential row; its id names the credential (/credentials/{id})
+        row = fn(self.db, request, self.settings)  # the credential row; its id names the credential (/credentials/{id})
         return IssuedCredential(credential_id=str(getattr(row, "credential_id", None) or row.id))
 
     def revoke(self, award_id: str, credential_id: str, reason: str) -> None:
         fn = getattr(self._svc(), "revoke_for_award", None)
         if fn is None:
             raise PermanentIssueError("bridge.credentials.service has no revoke_for_award(db, award_id, reason)")
-        fn(self.db, award_id, reason)
+        fn(self.db, award_id, reason, self.settings)
 
 
 def _credentials(db: Database) -> Issuer:

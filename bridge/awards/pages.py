@@ -1,0 +1,178 @@
+"""Award pages inside an LTI launch: claim your certificate, my certificates, the instructor's dashboard.
+
+The launch id in the path is the capability: the stored launch says who the user is, in which course, with
+which role. Plain ``def`` routes, because the claim reads grades from the platform (blocking HTTP); nothing here
+signs — pending awards are shown as "being issued" until a worker has signed them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from bridge.awards import intake, service
+from bridge.awards.endpoints import award_settings
+from bridge.awards.tables import Award
+from bridge.db import Database
+from bridge.errors import LeadsError
+from bridge.web.negotiate import templates, wants_json
+
+router = APIRouter(tags=["awards pages"])
+CLAIM_CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"
+CLAIM_CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
+
+
+@dataclass(frozen=True)
+class Who:
+    learner: str
+    user_id: str
+    source: str
+    context: str
+    design: str | None
+    name: str | None
+    email: str | None
+    instructor: bool
+
+
+def _who(request: Request, launch_id: str) -> Who:
+    tool = getattr(request.app.state, "lti", None)
+    if tool is None:
+        raise LeadsError("LTI is not set up on this installation", code="lti_not_configured", status=404)
+    from bridge.ltitool.pages import is_instructor
+    from bridge.ltitool.services import launch_for
+
+    claims, _ = launch_for(tool, launch_id)
+    iss, sub = str(claims.get("iss", "")), str(claims.get("sub", ""))
+    # a mapped issuer meets its webhook learners ("moodle:42"); otherwise a URI naming the platform and user
+    source = award_settings(request).lms_sources.get(iss) or f"lti:{quote(iss, safe='')}"
+    context = (claims.get(CLAIM_CONTEXT) or {}).get("id", "")
+    custom = claims.get(CLAIM_CUSTOM) or {}
+    return Who(learner=f"{source}:{quote(sub, safe='')}", user_id=sub, source=source, context=f"{source}:{context}",
+               design=custom.get("leads_design") if isinstance(custom, dict) else None,
+               name=claims.get("name"), email=claims.get("email"), instructor=is_instructor(claims))
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def links(award: Award, base_url: str, label: str) -> dict[str, str]:
+    """Downloads and sharing for an issued award (credential routes of bridge.credentials and certificates)."""
+    if not award.credential_id:
+        return {}
+    cid = award.credential_id.removeprefix("urn:uuid:")
+    base = base_url.rstrip("/")
+    url = f"{base}/credentials/{cid}"
+    issued = award.issued_at or datetime.now()
+    linkedin = "https://www.linkedin.com/profile/add?" + urlencode({
+        "startTask": "CERTIFICATION_NAME", "name": label, "organizationName": "LEADS", "issueYear": issued.year,
+        "issueMonth": issued.month, "certUrl": url, "certId": cid})
+    return {"ob3": f"{url}?format=json", "page": f"{url}/certificate", "pdf": f"{url}/certificate.pdf",
+            "linkedin": linkedin, "verify": f"{base}/verify"}
+
+
+def _labels(request: Request) -> dict[str, str]:
+    from bridge.dataspace.repository import EntityRepository
+
+    with _db(request).session() as session:
+        return {e.key: e.label() for e in EntityRepository(session).list()}
+
+
+def _award_view(award: Award, base_url: str, labels: dict[str, str]) -> dict[str, Any]:
+    label = labels.get(award.achievement, award.achievement)
+    return {**service.award_dict(award), "label": label, "links": links(award, base_url, label)}
+
+
+@router.get("/awards/claim/{launch_id}", summary="Claim your certificate: checks grades through AGS now")
+def claim(request: Request, launch_id: str) -> Response:
+    who = _who(request, launch_id)
+    if not who.design:
+        raise LeadsError("this link is not connected to a credential design; ask your instructor to add it again "
+                         "through LEADS", code="no_design", status=409)
+    tool = request.app.state.lti
+    from bridge.ltitool.services import ags
+
+    try:
+        reader: intake.ResultsReader | None = ags(tool, launch_id)
+    except LeadsError:
+        reader = None  # no grade service on this link: decide from the grades already received
+    result = intake.claim(_db(request), reader, learner=who.learner, user_id=who.user_id, design=who.design,
+                          source=f"ags:{who.source}", context=who.context, learner_name=who.name,
+                          learner_email=who.email, cfg=award_settings(request))
+    labels = _labels(request)
+    base = request.app.state.settings.base_url
+    body = {"learner": who.learner, "design": who.design,
+            "awards": [_award_view(a, base, labels) for a in result.awards],
+            "missing": [m.text() for m in result.missing]}
+    if wants_json(request):
+        return JSONResponse(body)
+    return templates.TemplateResponse(request, "awards/claim.html", {**body, "launch_id": launch_id,
+                                      "design_label": labels.get(who.design, who.design)},
+                                      headers={"Cache-Control": "no-store"})
+
+
+@router.get("/awards/mine/{launch_id}", summary="My certificates (inside the LTI launch)")
+def mine(request: Request, launch_id: str) -> Response:
+    who = _who(request, launch_id)
+    labels = _labels(request)
+    base = request.app.state.settings.base_url
+    with _db(request).session() as session:
+        awards = [_award_view(a, base, labels) for a in service.awards_of(session, who.learner)]
+    if wants_json(request):
+        return JSONResponse({"learner": who.learner, "awards": awards})
+    return templates.TemplateResponse(request, "awards/mine.html", {"awards": awards, "launch_id": launch_id},
+                                      headers={"Cache-Control": "no-store"})
+
+
+def _instructor(request: Request, launch_id: str) -> Who:
+    who = _who(request, launch_id)
+    if not who.instructor:
+        raise LeadsError("the awards dashboard is for the course's instructors", code="instructor_only", status=403)
+    return who
+
+
+def _check_course(request: Request, who: Who, award_id: str) -> None:
+    with _db(request).session() as session:
+        award = session.get(Award, award_id)
+        if award is None or award.context != who.context:
+            raise LeadsError(f"no award {award_id} in this course", code="not_found", status=404)
+
+
+@router.get("/awards/course/{launch_id}", summary="Awards dashboard of this course (instructors)")
+def dashboard(request: Request, launch_id: str) -> Response:
+    who = _instructor(request, launch_id)
+    labels = _labels(request)
+    base = request.app.state.settings.base_url
+    with _db(request).session() as session:
+        rows = service.awards_in_context(session, who.context)
+        awards = [_award_view(a, base, labels) for a in rows]
+    counts = {state: sum(a["state"] == state for a in awards) for state in ("issued", "pending", "failed", "revoked")}
+    if wants_json(request):
+        return JSONResponse({"context": who.context, "counts": counts, "awards": awards})
+    return templates.TemplateResponse(request, "awards/dashboard.html", {
+        "awards": awards, "counts": counts, "launch_id": launch_id, "message": request.query_params.get("m", "")},
+        headers={"Cache-Control": "no-store"})
+
+
+@router.post("/awards/course/{launch_id}/revoke/{award_id}", summary="Revoke an award with a reason (instructors)")
+def revoke(request: Request, launch_id: str, award_id: str, reason: str = Form("")) -> Response:
+    who = _instructor(request, launch_id)
+    _check_course(request, who, award_id)
+    with _db(request).session() as session:
+        service.revoke(session, award_id, reason)
+    return RedirectResponse(f"/awards/course/{launch_id}?m=revoked", status_code=303)
+
+
+@router.post("/awards/course/{launch_id}/reissue/{award_id}", summary="Issue an award again (instructors)")
+def reissue(request: Request, launch_id: str, award_id: str) -> Response:
+    who = _instructor(request, launch_id)
+    _check_course(request, who, award_id)
+    with _db(request).session() as session:
+        service.reissue(session, award_id)
+    return RedirectResponse(f"/awards/course/{launch_id}?m=queued", status_code=303)

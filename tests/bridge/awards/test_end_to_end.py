@@ -1,0 +1,113 @@
+"""End to end with lti1p3platform on loopback: an instructor deep-links the pilot design, the LMS records passing
+scores on LEADS's line items, the learner opens "claim your certificate", LEADS reads the grades through AGS and
+awards, a worker signs with the real credential service, and the Node reference verifier accepts the result."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bridge.awards.issuers import CredentialsServiceIssuer
+from bridge.awards.worker import Worker
+from bridge.ltitool import services
+from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
+from tests.lti.platform import INSTRUCTOR, LEARNER, PendingLaunch, form_fields
+
+ROOT = Path(__file__).resolve().parents[3]
+NODE_DIR = ROOT / "tests" / "node"
+NODE_SCRIPT = ROOT / "tests" / "bridge" / "credentials" / "node_verify.mjs"
+CERT = "glam-archive-to-commons-certificate"
+SCORES = {"glam-as-rights-quiz": 80.0, "glam-as-digitisation-portfolio": 60.0, "glam-as-upload-project": 92.0}
+
+
+def node_verify(http: httpx.Client, credential: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    if shutil.which("node") is None or not (NODE_DIR / "node_modules" / "@digitalbazaar" / "vc").is_dir():
+        pytest.fail("the Node reference verifier is not installed: run `make node-deps` (npm ci in tests/node)")
+    did = http.get("/.well-known/did.json").json()
+    lists = {e["statusListCredential"]: http.get(e["statusListCredential"]).json()
+             for e in credential["credentialStatus"]}
+    env = {"PATH": "/usr/bin:/bin:/usr/local/bin"}
+    for name, data in {"CREDENTIAL": credential, "DIDS": {did["id"]: did}, "LISTS": lists}.items():
+        path = tmp / f"{name.lower()}.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        env[name] = str(path)
+    done = subprocess.run(["node", "--input-type=module", "-e", NODE_SCRIPT.read_text(encoding="utf-8")],
+                          cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.stdout.strip(), done.stderr
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.node
+def test_deep_link_score_claim_issue_verify(peers: Peers, tmp_path: Path) -> None:  # noqa: F811
+    # 1. the instructor adds the pilot design to the course: one line item per assessment (resourceId = key)
+    r, _ = peers.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
+    launch_id = r.text.split("/lti/deep-link/", 1)[1].split('"', 1)[0].split("?", 1)[0]
+    chosen = peers.http.post(f"{peers.tool_base}/lti/deep-link/{launch_id}", data={"design": CERT})
+    action, fields = form_fields(chosen.text)
+    assert peers.http.post(action, data=fields).status_code == 200
+    items = {i["resourceId"]: item_id for item_id, i in peers.platform.line_items.items()}
+    assert set(items) == set(SCORES)
+
+    # 2. the LMS grades the learner on those columns (the platform's AGS, as a gradebook would)
+    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR]), accept="application/json")
+    gradebook = services.ags(peers.tool, r.json()["launch_id"])
+    lineitems = {i["resourceId"]: i["id"] for i in gradebook.line_items()}
+    now = datetime.now(UTC).isoformat()
+    for key, given in SCORES.items():
+        gradebook.post_score(lineitems[key], {"userId": "learner-1", "scoreGiven": given, "scoreMaximum": 100,
+                                              "activityProgress": "Completed", "gradingProgress": "FullyGraded",
+                                              "timestamp": now})
+
+    # 3. the learner opens "claim your certificate": LEADS reads the results through AGS and awards on the spot
+    r, _ = peers.launch(PendingLaunch("resource", "learner-1", [LEARNER],
+                                      custom={"leads_action": "claim", "leads_design": CERT}),
+                        accept="application/json")
+    learner_launch = r.json()["launch_id"]
+    claim = peers.http.get(f"{peers.tool_base}/awards/claim/{learner_launch}", headers={"Accept": "application/json"})
+    assert claim.status_code == 200, claim.text
+    assert claim.json()["missing"] == []
+    assert {a["achievement"]: a["state"] for a in claim.json()["awards"]} == {
+        "glam-mc-rights": "pending", "glam-mc-digitisation": "pending", "glam-mc-commons-upload": "pending",
+        CERT: "pending"}  # nothing signed in the request
+
+    # 4. a worker signs with the real credential service
+    settings = peers.tool.settings
+    worker = Worker(peers.db, CredentialsServiceIssuer(peers.db, settings))
+    assert worker.run(threading.Event(), once=True) == 4
+
+    mine = peers.http.get(f"{peers.tool_base}/awards/mine/{learner_launch}", headers={"Accept": "application/json"})
+    stack = next(a for a in mine.json()["awards"] if a["achievement"] == CERT)
+    assert stack["state"] == "issued" and stack["links"]["linkedin"].startswith("https://www.linkedin.com/")
+    page = peers.http.get(f"{peers.tool_base}/awards/mine/{learner_launch}")
+    assert "Add to LinkedIn profile" in page.text and "Learner Credential Wallet" in page.text
+
+    # 5. the Node reference verifier accepts the credential, status list included
+    with httpx.Client(base_url=peers.tool_base, timeout=20) as http:
+        credential = http.get(stack["links"]["ob3"]).json()
+        assert credential["credentialSubject"]["id"].endswith("learner-1")
+        result = node_verify(http, credential, tmp_path)
+    print(f"end to end: 4 awards from AGS results, stack credential {credential['id']} → Node verifier {result}")
+    assert result == {"verified": True, "errors": []}
+
+    # 6. the instructor's dashboard shows the course's awards; revoking with a reason updates the status list
+    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR]), accept="application/json")
+    board = f"{peers.tool_base}/awards/course/{r.json()['launch_id']}"
+    assert peers.http.get(board, headers={"Accept": "application/json"}).json()["counts"]["issued"] == 4
+    refused = peers.http.get(f"{peers.tool_base}/awards/course/{learner_launch}", headers={"Accept": "application/json"})
+    assert refused.status_code == 403
+    done = peers.http.post(f"{board}/revoke/{stack['id']}", data={"reason": "grade entered for the wrong person"})
+    assert done.status_code == 303
+    assert worker.run(threading.Event(), once=True) == 1  # the revoke job
+    with httpx.Client(base_url=peers.tool_base, timeout=20) as http:
+        after = node_verify(http, credential, tmp_path)
+    assert not after["verified"] and any("revocation" in e for e in after["errors"]), after
+    assert "grade entered for the wrong person" in peers.http.get(board).text
