@@ -102,7 +102,8 @@ def test_deep_link_score_claim_issue_verify(peers: Peers, tmp_path: Path) -> Non
     r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR]), accept="application/json")
     board = f"{peers.tool_base}/awards/course/{r.json()['launch_id']}"
     assert peers.http.get(board, headers={"Accept": "application/json"}).json()["counts"]["issued"] == 4
-    refused = peers.http.get(f"{peers.tool_base}/awards/course/{learner_launch}", headers={"Accept": "application/json"})
+    refused = peers.http.get(f"{peers.tool_base}/awards/course/{learner_launch}",
+                             headers={"Accept": "application/json"})
     assert refused.status_code == 403
     done = peers.http.post(f"{board}/revoke/{stack['id']}", data={"reason": "grade entered for the wrong person"})
     assert done.status_code == 303
