@@ -92,3 +92,9 @@ def test_qr_images(leads: Leads, ob3: Issued) -> None:
 def test_unknown_credential_is_404(leads: Leads) -> None:
     r = leads.client.get("/credentials/00000000-0000-0000-0000-000000000000/certificate.pdf")
     assert r.status_code == 404
+
+
+def test_jwt_credential_page(leads: Leads) -> None:
+    jwt = leads.issue(fmt="jwt", name="Alan Turing")
+    html = leads.client.get(f"/credentials/{jwt.id}/certificate").text
+    assert "Alan Turing" in html and 'data-verified="true"' in html
