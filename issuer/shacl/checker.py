@@ -1,13 +1,21 @@
-"""Shape checks for verification: EDC documents against the EDC SHACL shapes, OB 3.0 against its required fields.
+"""Shape checks for verification: EDC documents against the EDC SHACL shapes, OB 3.0 against 1EdTech's JSON schema.
 
 Fits ``issuer.verify.ShapeChecker``: ``check(credential) -> (ok, message)``. The proof is removed before SHACL
 validation (it was checked already, and Data Integrity puts it in a named graph the shapes do not describe).
+The OB 3.0 JSON schema (``schemas/``, verbatim from 1EdTech) is plain JSON: it wants ``proof`` as an array and
+``credentialStatus`` as one object, where VC 2.0 / JSON-LD allow either (1EdTech/openbadges-specification#473). A
+single proof is therefore wrapped in a list and each status entry is checked on its own; nothing else is relaxed.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
 from typing import Any
+
+from jsonschema import Draft201909Validator
 
 from issuer.shacl.validator import DocumentLoader, violations
 
@@ -17,6 +25,30 @@ def _types(node: Any) -> list[str]:
         return []
     value = node.get("type", [])
     return [value] if isinstance(value, str) else [str(v) for v in value if isinstance(v, str)]
+
+
+@lru_cache(maxsize=1)
+def ob3_schema_validator() -> Draft201909Validator:
+    path = resources.files("issuer") / "shacl" / "schemas" / "ob_v3p0_achievementcredential.json"
+    return Draft201909Validator(json.loads(path.read_text(encoding="utf-8")))
+
+
+def ob3_schema_problems(credential: Mapping[str, Any]) -> list[str]:
+    """Every error of the official AchievementCredential JSON schema, as ``path: message``."""
+    doc = dict(credential)
+    if isinstance(doc.get("proof"), Mapping):
+        doc["proof"] = [doc["proof"]]
+    statuses = doc.get("credentialStatus")
+    variants = [{**doc, "credentialStatus": s} for s in statuses] if isinstance(statuses, list) and statuses \
+        else [doc]
+    problems: list[str] = []
+    for variant in variants:
+        for error in ob3_schema_validator().iter_errors(variant):
+            where = "/".join(str(p) for p in error.absolute_path) or "(document)"
+            text = f"{where}: {error.message[:160]}"
+            if text not in problems:
+                problems.append(text)
+    return problems
 
 
 def _ob3_problems(credential: Mapping[str, Any]) -> list[str]:
@@ -58,10 +90,10 @@ class CredentialShapeChecker:
                 return False, f"{len(found)} EDC SHACL violation(s): " + "; ".join(str(v) for v in found[:3])
             return True, "conforms to the EDC SHACL shapes (ELM 3.2, generic no-cv + full)"
         if "OpenBadgeCredential" in types or "AchievementCredential" in types:
-            problems = _ob3_problems(credential)
+            problems = _ob3_problems(credential) or ob3_schema_problems(credential)
             if problems:
-                return False, "not an Open Badges 3.0 credential: " + "; ".join(problems)
-            return True, "has every field Open Badges 3.0 requires"
+                return False, "not a valid Open Badges 3.0 credential: " + "; ".join(problems[:5])
+            return True, "valid against the Open Badges 3.0 AchievementCredential JSON schema (1EdTech)"
         if "BitstringStatusListCredential" in types:
             return True, "a Bitstring status list credential"
         return False, f"unknown credential type {types}; expected OpenBadgeCredential or EuropeanDigitalCredential"
