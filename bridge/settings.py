@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     )
     wikibase_user: str | None = None
     wikibase_password: SecretStr | None = None
+    wikibase_oauth_client_id: str | None = Field(
+        default=None, description="OAuth 2 owner-only consumer (client credentials grant) instead of a bot password"
+    )
+    wikibase_oauth_client_secret: SecretStr | None = None
+    wikibase_rest_url: str | None = Field(default=None, description="default: the API URL with rest.php for api.php")
     wikibase_property_map: Path | None = Field(
         default=None, description="JSON file mapping LEADS property/class keys to this Wikibase's ids"
     )

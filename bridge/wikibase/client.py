@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from wikibaseintegrator import WikibaseIntegrator, wbi_helpers, wbi_login
 from wikibaseintegrator.wbi_config import config as wbi_config
 from wikibaseintegrator.wbi_exceptions import MaxRetriesReachedException, MWApiError, NonExistentEntityError
@@ -71,11 +72,14 @@ class WikibaseClient:
     """One Wikibase; log-in happens on the first write (reads are anonymous)."""
 
     def __init__(self, api_url: str, *, user_agent: str, user: str | None = None, password: str | None = None,
-                 max_retries: int = 5, backoff_seconds: float = 1.0, timeout: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 oauth_client_id: str | None = None, oauth_client_secret: str | None = None,
+                 rest_url: str | None = None, max_retries: int = 5, backoff_seconds: float = 1.0,
+                 timeout: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> None:
         self.api_url = api_url
+        self.rest_url = rest_url or api_url.removesuffix("api.php") + "rest.php"
         self.user_agent = user_agent
         self.user, self.password = user, password
+        self.oauth = (oauth_client_id, oauth_client_secret) if oauth_client_id and oauth_client_secret else None
         self.max_retries = max(1, max_retries)
         self.backoff = backoff_seconds
         self.timeout = timeout
@@ -92,29 +96,43 @@ class WikibaseClient:
             raise LeadsError("no Wikibase configured: set LEADS_WIKIBASE_API_URL (e.g. "
                              "https://leads.wikibase.cloud/w/api.php)", code="wikibase_not_configured")
         password = settings.wikibase_password.get_secret_value() if settings.wikibase_password else None
+        secret = settings.wikibase_oauth_client_secret
         return cls(settings.wikibase_api_url, user_agent=settings.user_agent, user=settings.wikibase_user,
-                   password=password, max_retries=settings.wikibase_max_retries,
+                   password=password, oauth_client_id=settings.wikibase_oauth_client_id,
+                   oauth_client_secret=secret.get_secret_value() if secret else None,
+                   rest_url=settings.wikibase_rest_url, max_retries=settings.wikibase_max_retries,
                    backoff_seconds=settings.wikibase_backoff_seconds)
 
     # --- transport --------------------------------------------------------------------------------------------
 
     @property
     def wbi(self) -> WikibaseIntegrator:
-        """Logged in with the bot password (``User@BotName``) from settings."""
+        """Logged in with the OAuth 2 owner-only consumer, else the bot password (``User@BotName``), from settings."""
         if self._wbi is None:
-            if not self.user or not self.password:
-                raise LeadsError("writing to the Wikibase needs a bot password: set LEADS_WIKIBASE_USER "
-                                 "(User@BotName) and LEADS_WIKIBASE_PASSWORD", code="wikibase_no_credentials",
-                                 status=401)
+            if not self.oauth and (not self.user or not self.password):
+                raise LeadsError("writing to the Wikibase needs credentials: set LEADS_WIKIBASE_OAUTH_CLIENT_ID and "
+                                 "LEADS_WIKIBASE_OAUTH_CLIENT_SECRET (an owner-only OAuth 2 consumer), or "
+                                 "LEADS_WIKIBASE_USER (User@BotName) and LEADS_WIKIBASE_PASSWORD (a bot password)",
+                                 code="wikibase_no_credentials", status=401)
             try:
-                login = wbi_login.Login(user=self.user, password=self.password, mediawiki_api_url=self.api_url,
-                                        user_agent=self.user_agent, timeout=self.timeout)
+                login: wbi_login._Login
+                if self.oauth:
+                    login = wbi_login.OAuth2(consumer_token=self.oauth[0], consumer_secret=self.oauth[1],
+                                             mediawiki_api_url=self.api_url, mediawiki_rest_url=self.rest_url,
+                                             user_agent=self.user_agent)
+                else:
+                    login = wbi_login.Login(user=self.user, password=self.password, mediawiki_api_url=self.api_url,
+                                            user_agent=self.user_agent, timeout=self.timeout)
             except wbi_login.LoginError as exc:
-                raise UpstreamError(f"the Wikibase at {self.api_url} refused the log-in of {self.user}: {exc}; "
-                                    "check LEADS_WIKIBASE_USER / LEADS_WIKIBASE_PASSWORD (a bot password)",
+                who = f"OAuth consumer {self.oauth[0]}" if self.oauth else str(self.user)
+                raise UpstreamError(f"the Wikibase at {self.api_url} refused the log-in of {who}: {exc}; check "
+                                    "LEADS_WIKIBASE_OAUTH_CLIENT_ID/_SECRET or LEADS_WIKIBASE_USER/_PASSWORD",
                                     code="wikibase_login_failed") from None
             except requests.RequestException as exc:
                 raise self._unreachable(exc) from None
+            except OAuth2Error as exc:
+                raise UpstreamError(f"the Wikibase at {self.rest_url} refused the OAuth 2 token request: "
+                                    f"{exc.description or exc.error}", code="wikibase_login_failed") from None
             except (KeyError, ValueError) as exc:
                 raise UpstreamError(f"{self.api_url} did not answer the log-in like a MediaWiki API ({exc!r})",
                                     code="wikibase_bad_answer") from None

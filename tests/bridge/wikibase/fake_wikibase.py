@@ -8,6 +8,7 @@ It counts requests per action so tests can assert batching, and can be told to f
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 Json = dict[str, Any]
 ID = re.compile(r"^([PQ])([1-9][0-9]*)$")
@@ -58,6 +59,10 @@ class FakeWikibase:
     user_agents: list[str] = field(default_factory=list)
     next_id: dict[str, int] = field(default_factory=lambda: {"P": 1, "Q": 1})
     sessions: dict[str, Session] = field(default_factory=dict)
+    oauth_clients: dict[str, tuple[str, str]] = field(
+        default_factory=lambda: {"leads-consumer": ("consumer-secret", "Leads")}
+    )  # client id -> (secret, owner): MediaWiki's owner-only OAuth 2 consumers
+    bearer_tokens: dict[str, str] = field(default_factory=dict)  # access token -> session id
     revision: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
     search_lag: bool = False  # search indexes have not caught up: searches find nothing
@@ -111,6 +116,23 @@ class FakeWikibase:
                 body = {"error": {"code": exc.code, "info": exc.info, **exc.extra,
                                   "*": "See http://127.0.0.1/w/api.php for API usage."}, "servedby": SERVED_BY}
             return 200, body, {}, new_cookie
+
+    def token(self, form: dict[str, str]) -> tuple[int, Json]:
+        """POST rest.php/oauth2/access_token (Extension:OAuth), client-credentials grant of an owner-only consumer."""
+        with self.lock:
+            self.counts["oauth2_token"] += 1
+            client = self.oauth_clients.get(form.get("client_id", ""))
+            if form.get("grant_type") != "client_credentials":
+                return 400, {"error": "unsupported_grant_type", "message": "The authorization grant type is not "
+                             "supported by the authorization server."}
+            if client is None or client[0] != form.get("client_secret"):
+                return 401, {"error": "invalid_client", "error_description": "Client authentication failed",
+                             "message": "Client authentication failed"}
+            token = secrets.token_hex(20)
+            session_id = secrets.token_hex(8)
+            self.sessions[session_id] = Session(user=client[1])
+            self.bearer_tokens[token] = session_id
+            return 200, {"token_type": "Bearer", "expires_in": 14400, "access_token": token}
 
     def _fault(self, fault: Fault) -> tuple[int, Json, dict[str, str], str | None]:
         headers = {"Retry-After": fault.retry_after}
@@ -376,6 +398,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.fake.user_agents.append(self.headers.get("User-Agent", ""))
         cookie = SimpleCookie(self.headers.get("Cookie", ""))
         session = cookie["fakewiki_session"].value if "fakewiki_session" in cookie else None
+        bearer = self.headers.get("Authorization", "")
+        if bearer.startswith("Bearer "):
+            session = self.fake.bearer_tokens.get(bearer[7:])
+            if session is None:
+                self._json(401, {"error": {"code": "mwoauth-invalid-authorization",
+                                           "info": "The authorization headers in your request are not valid"}})
+                return
         status, body, headers, new_cookie = self.fake.handle(params, session)
         raw = json.dumps(body).encode()
         self.send_response(status)
@@ -392,9 +421,25 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve(dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True)))
 
+    def _json(self, status: int, body: Json) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length).decode()
+        if urlsplit(self.path).path == "/w/rest.php/oauth2/access_token":
+            form = dict(parse_qsl(body, keep_blank_values=True))
+            basic = self.headers.get("Authorization", "")
+            if basic.startswith("Basic "):  # RFC 6749 §2.3.1: client credentials in HTTP Basic (or in the body)
+                client_id, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
+                form.update(client_id=unquote(client_id), client_secret=unquote(secret))
+            self._json(*self.fake.token(form))
+            return
         params = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
         params.update(parse_qsl(body, keep_blank_values=True))
         self._serve(params)
