@@ -33,18 +33,34 @@ class Unsupported(Exception):
 class DirectRdf:
     """One conversion (not thread-safe; make one per document)."""
 
-    def __init__(self, processor: Any, options: dict[str, Any]) -> None:
+    def __init__(self, processor: Any, options: dict[str, Any], iri_cache: dict[Any, Any] | None = None) -> None:
         self.p = processor
         self.options = options
+        # expand_iri results by (context id, value, vocab); context ids are unique uuids, never reused
+        self._iris: dict[Any, Any] = {} if iri_cache is None else iri_cache
         self.lines: list[str] = []
         self._blank = 0
         self._labels: dict[str, str] = {}
 
     # -- helpers --------------------------------------------------------------------------------------------
 
+    def _expand(self, ctx: Any, value: str, vocab: bool) -> Any:
+        uid = ctx.get("_uuid")
+        if uid is None:
+            return self.p._expand_iri(ctx, value, vocab=vocab, base=None)
+        key = (uid, value, vocab)
+        try:
+            return self._iris[key]
+        except KeyError:
+            pass
+        if len(self._iris) > 100_000:
+            self._iris.clear()
+        found = self._iris[key] = self.p._expand_iri(ctx, value, vocab=vocab, base=None)
+        return found
+
     def _iri(self, ctx: Any, value: str, *, vocab: bool) -> str:
         """An absolute IRI or a blank node label (``_:…``) as an N-Quads term; Unsupported otherwise."""
-        iri = self.p._expand_iri(ctx, value, vocab=vocab, base=None)
+        iri = self._expand(ctx, value, vocab)
         if not isinstance(iri, str):
             raise Unsupported(value)
         if iri.startswith("_:"):
@@ -81,7 +97,7 @@ class DirectRdf:
         must_revert = True
         if type_scoped and len(element) <= 2 and "@context" not in element:
             for key in sorted(element):
-                expanded = self.p._expand_iri(type_scoped, key, vocab=True)
+                expanded = self._expand(type_scoped, key, True)
                 if expanded == "@value":
                     raise Unsupported("value object")
                 if expanded == "@id" and len(element) == 1:
@@ -95,7 +111,7 @@ class DirectRdf:
             active_ctx = self._process(active_ctx, element["@context"])
         type_scoped_ctx = active_ctx
         for key in sorted(element):
-            if self.p._expand_iri(active_ctx, key, vocab=True) != "@type":
+            if self._expand(active_ctx, key, True) != "@type":
                 continue
             value = element[key]
             for t in sorted(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)):
@@ -111,7 +127,7 @@ class DirectRdf:
         for key, value in sorted(element.items()):
             if key == "@context":
                 continue
-            expanded = self.p._expand_iri(active_ctx, key, vocab=True)
+            expanded = self._expand(active_ctx, key, True)
             if not isinstance(expanded, str):
                 raise Unsupported(key)
             if expanded.startswith("@"):
@@ -163,7 +179,7 @@ class DirectRdf:
 
     def _language_map(self, ctx: Any, subject: str, predicate: str, value: dict[str, Any]) -> None:
         for language, items in sorted(value.items()):
-            none = self.p._expand_iri(ctx, language, vocab=True) == "@none"
+            none = self._expand(ctx, language, True) == "@none"
             for item in items if isinstance(items, list) else [items]:
                 if item is None:
                     continue

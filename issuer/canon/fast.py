@@ -66,6 +66,7 @@ class _MemoProcessor(StrictProcessor):
     def __init__(self) -> None:
         super().__init__()
         self._contexts: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
+        self.iri_cache: dict[Any, Any] = {}
 
     def _process_context(
         self,
@@ -154,7 +155,7 @@ class FastCanonicaliser:
             "produceGeneralizedRdf": False,
         }
         try:
-            nquads = DirectRdf(processor, options).document(doc)
+            nquads = DirectRdf(processor, options, processor.iri_cache).document(doc)
             self.direct += 1
         except (Unsupported, JsonLdError, IssuerError, TypeError, KeyError, ValueError):
             nquads = None  # the full pyld path decides (and raises the precise error, if any)
