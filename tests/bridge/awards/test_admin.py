@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from bridge.awards import runner, service
@@ -51,7 +52,7 @@ def failed_job(db: Database) -> int:
 def client(db: Database) -> Iterator[TestClient]:
     app = FastAPI()
     app.state.db = db
-    app.state.settings = Settings(admin_token="admin-token-for-tests-123", load_sample=False)
+    app.state.settings = Settings(admin_token=SecretStr("admin-token-for-tests-123"), load_sample=False)
     install_error_handlers(app)
     app.include_router(router)
     with TestClient(app) as c:
