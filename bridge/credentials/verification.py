@@ -51,5 +51,7 @@ class Verifier:
                               code="status_verification")
 
     def verify(self, credential: dict[str, Any] | str | bytes) -> VerificationReport:
+        for org in self.service.directory.orgs.values():  # pick up rotated keys without a restart
+            self.resolver.add(self.service.directory.did_document(org))
         return verify_credential(credential, resolver=self.resolver, now=self.service.clock(),
                                  status_checker=self.status, shape_checker=self.shapes)

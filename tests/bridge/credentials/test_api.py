@@ -134,3 +134,17 @@ def test_bad_requests_get_clear_4xx_answers(client: TestClient) -> None:
     assert client.get("/credentials/00000000-0000-0000-0000-000000000000").status_code == 404
     assert client.post("/api/verify", content=b"").status_code == 422
     assert client.post("/api/credentials/x/revoke", json={"reason": "x"}, headers=ADMIN).status_code == 404
+
+
+def test_after_key_rotation_new_and_earlier_credentials_verify(client: TestClient) -> None:
+    before = issue(client)
+    service = client.app.state.credentials  # type: ignore[attr-defined]
+    service.directory.keys(service.directory.root).rotate()
+    after = issue(client)
+    old_vm = before["credential"]["proof"]["verificationMethod"]  # type: ignore[index]
+    new_vm = after["credential"]["proof"]["verificationMethod"]  # type: ignore[index]
+    assert old_vm != new_vm
+    document = client.get("/.well-known/did.json").json()
+    assert {old_vm, new_vm} <= set(document["assertionMethod"])
+    for issued in (before, after):
+        assert verify(client, json.dumps(issued["credential"]))["verified"]
