@@ -25,18 +25,25 @@ log = logging.getLogger("leads.lti")
 
 PUT_DATA_JS = """
 const target = DATA.target === '_parent' ? window.parent : (window.parent.frames[DATA.target] || window.parent);
+const reply = (event, subject) => {  // platforms answer with objects or JSON strings, some with the older prefix
+  let data = event.data;
+  if (typeof data === 'string') { try { data = JSON.parse(data); } catch (e) { return null; } }
+  if (event.origin !== DATA.origin || !data) return null;
+  return (data.subject === subject || data.subject === 'org.imsglobal.' + subject) ? data : null;
+};
 const pending = new Set();
-const go = () => { window.location.replace(DATA.redirect); };
+let done = false;
+const go = () => { if (!done) { done = true; window.location.replace(DATA.redirect); } };
 window.addEventListener('message', (event) => {
-  if (event.origin !== DATA.origin || !event.data || event.data.subject !== 'lti.put_data.response') return;
-  pending.delete(event.data.message_id);
+  const data = reply(event, 'lti.put_data.response');
+  if (!data) return;
+  pending.delete(data.message_id);
   if (pending.size === 0) go();
 });
-for (const [key, value] of [['state_' + DATA.state, DATA.secret]]) {
-  const id = 'leads-' + Math.random().toString(36).slice(2);
-  pending.add(id);
-  target.postMessage({subject: 'lti.put_data', message_id: id, key: key, value: value}, DATA.origin);
-}
+const id = 'leads-' + Math.random().toString(36).slice(2);
+pending.add(id);
+target.postMessage({subject: 'lti.put_data', message_id: id, key: 'state_' + DATA.state, value: DATA.secret},
+                   DATA.origin);
 setTimeout(go, 3000);  // a platform that never answers: fall back to the state cookie
 """
 
@@ -44,11 +51,13 @@ GET_DATA_JS = """
 const target = DATA.target === '_parent' ? window.parent : (window.parent.frames[DATA.target] || window.parent);
 const id = 'leads-' + Math.random().toString(36).slice(2);
 window.addEventListener('message', (event) => {
-  if (event.origin !== DATA.origin || !event.data || event.data.subject !== 'lti.get_data.response') return;
-  if (event.data.message_id !== id) return;
+  let data = event.data;
+  if (typeof data === 'string') { try { data = JSON.parse(data); } catch (e) { return; } }
+  if (event.origin !== DATA.origin || !data || data.message_id !== id) return;
+  if (data.subject !== 'lti.get_data.response' && data.subject !== 'org.imsglobal.lti.get_data.response') return;
   const form = document.createElement('form');
   form.method = 'POST'; form.action = DATA.action;
-  const fields = {id_token: DATA.id_token, state: DATA.state, lti_storage_secret: event.data.value || ''};
+  const fields = {id_token: DATA.id_token, state: DATA.state, lti_storage_secret: data.value || ''};
   for (const [name, value] of Object.entries(fields)) {
     const input = document.createElement('input');
     input.type = 'hidden'; input.name = name; input.value = value; form.appendChild(input);

@@ -8,6 +8,7 @@ and guarded by lti1p3platform's own access-token check. Nothing else is faked.
 
 from __future__ import annotations
 
+import html
 import itertools
 import re
 import threading
@@ -34,6 +35,30 @@ CONTEXT = "course-101"
 LAUNCH_FORM = jinja2.Template(
     (Path(lti1p3platform.__file__).parent / "framework" / "templates" / "launch.html").read_text(encoding="utf-8"),
     autoescape=True)
+
+
+COURSE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Course</title></head><body>
+<h1>GLAM uploads 101</h1>
+<script>
+window.__put = 0; window.__get = 0;
+const store = {};
+window.addEventListener('message', (event) => {
+  const data = event.data;
+  if (!data || typeof data.subject !== 'string') return;
+  const mine = (store[event.origin] = store[event.origin] || {});
+  if (data.subject === 'lti.put_data') {
+    mine[data.key] = data.value; window.__put += 1;
+    event.source.postMessage({subject: 'lti.put_data.response', message_id: data.message_id, key: data.key,
+                              value: data.value}, event.origin);
+  } else if (data.subject === 'lti.get_data') {
+    window.__get += 1;
+    event.source.postMessage({subject: 'lti.get_data.response', message_id: data.message_id, key: data.key,
+                              value: mine[data.key]}, event.origin);
+  }
+});
+</script>
+<iframe name="tool" title="LEADS" src="TOOL_LOGIN" style="width:100%;height:600px"></iframe>
+</body></html>"""
 
 
 def rsa_pems() -> tuple[str, str]:
@@ -146,6 +171,18 @@ def make_platform(state: PlatformState) -> FastAPI:
         if pending.storage_target:
             response.headers["location"] += f"&lti_storage_target={pending.storage_target}"
         return response
+
+    @app.get("/course/{hint}")
+    def course(hint: str) -> Response:
+        """A course page embedding the tool, with LTI client-side storage in the parent window (written from the
+        LTI Client Side postMessages spec: lti.put_data / lti.get_data, answers to the sender's origin only)."""
+        pending = state.pending[hint]
+        login = Login(None, conf())
+        login.set_lti_message_hint(hint=hint)
+        url = login.prepare_preflight_url(pending.user)
+        if pending.storage_target:
+            url += f"&lti_storage_target={pending.storage_target}"
+        return Response(COURSE_PAGE.replace("TOOL_LOGIN", html.escape(url)), media_type="text/html")
 
     @app.get("/authorize")
     def authorize(request: Request) -> Response:
