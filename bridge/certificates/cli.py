@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from bridge.certificates.extract import pdf_attachment
-from bridge.certificates.page import credential_bytes, credential_value, verification_url
+from bridge.certificates.page import credential_bytes, credential_value, design_outcomes, verification_url
 from bridge.certificates.pdf import PdfCache
 from bridge.cli.common import cli_errors, database, settings
 from bridge.errors import LeadsError
@@ -26,10 +26,11 @@ def write_certificate_pdf(credential_id: str, output: Path, lang: str = "en") ->
         raise LeadsError(f"no certificate wording in {lang!r}; choose one of {', '.join(LANGUAGES)}",
                          code="unknown_language")
     config = settings()
-    row = CredentialService(database(), config).get(credential_id)
+    db = database()
+    row = CredentialService(db, config).get(credential_id)
     cache = PdfCache(Path(config.data_dir) / "cache" / "certificates")
     data = cache.get_or_render(credential_bytes(row.document), verify_url=verification_url(config, row.id),
-                               lang=lang)
+                               lang=lang, outcomes=design_outcomes(db, row.design_key, lang) if row.design_key else ())
     output.write_bytes(data)
     return output
 

@@ -106,10 +106,12 @@ def certificate_page(request: Request, row: StoredCredential, verifier: Credenti
     lang = request_lang(request)
     credential = credential_value(row.document)
     url = verification_url(settings, row.id)
+    outcomes = design_outcomes(request.app.state.db, row.design_key, lang) if row.design_key else ()
     html = render_certificate_page(
         credential=credential, credential_id=row.id, verify_url=url, report=verifier.verify(credential),
         lang=lang, design_url=f"/designs/{row.design_key}?lang={lang}" if row.design_key else None,
-        outcomes=design_outcomes(request.app.state.db, row.design_key, lang) if row.design_key else (),
+        outcomes=outcomes,
     )
-    warm = BackgroundTask(pdf_cache(request).warm, credential_bytes(row.document), verify_url=url, langs=(lang,))
+    warm = BackgroundTask(pdf_cache(request).warm, credential_bytes(row.document), verify_url=url, lang=lang,
+                          outcomes=outcomes)
     return HTMLResponse(html, background=warm, headers={"Content-Language": lang, "Vary": "Accept, Accept-Language"})

@@ -15,7 +15,7 @@ import os
 import tempfile
 import threading
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -113,11 +113,17 @@ def render_certificate_pdf(
     lang: str = "en",
     layout: Layout | None = None,
     view: CertificateView | None = None,
+    outcomes: tuple[str, ...] = (),
 ) -> bytes:
-    """The certificate PDF for a signed credential (JSON bytes or a compact JWS), with it attached unchanged."""
+    """The certificate PDF for a signed credential (JSON bytes or a compact JWS), with it attached unchanged.
+
+    ``outcomes`` are the design's learning outcomes from the data space, shown when the credential itself does not
+    list them (OB 3.0 carries only alignments)."""
     layout = layout or load_layout()
     credential = load_credential(credential_bytes)
     view = view or certificate_view(credential, lang)
+    if outcomes and not view.outcomes:
+        view = replace(view, outcomes=outcomes)
     pdf = FPDF(orientation=str(layout.get("page", "orientation", "landscape")),
                format=str(layout.get("page", "format", "A4")))
     try:
@@ -226,18 +232,19 @@ class PdfCache:
         self._lock = threading.Lock()
         self._rendering: dict[str, threading.Event] = {}
 
-    def key(self, credential_bytes: bytes, verify_url: str, lang: str) -> str:
+    def key(self, credential_bytes: bytes, verify_url: str, lang: str, outcomes: tuple[str, ...] = ()) -> str:
         digest = hashlib.sha256(design_fingerprint(self.design_dir).encode())
-        for part in (credential_bytes, verify_url.encode(), lang.encode()):
+        for part in (credential_bytes, verify_url.encode(), lang.encode(), "\0".join(outcomes).encode()):
             digest.update(len(part).to_bytes(8, "big") + part)
         return digest.hexdigest()
 
     def path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.pdf"
 
-    def get_or_render(self, credential_bytes: bytes, *, verify_url: str, lang: str) -> bytes:
+    def get_or_render(self, credential_bytes: bytes, *, verify_url: str, lang: str,
+                      outcomes: tuple[str, ...] = ()) -> bytes:
         """Blocking: call from a worker thread (a plain ``def`` route, a background task, the CLI)."""
-        key = self.key(credential_bytes, verify_url, lang)
+        key = self.key(credential_bytes, verify_url, lang, outcomes)
         path = self.path(key)
         if path.exists():
             return path.read_bytes()
@@ -251,7 +258,7 @@ class PdfCache:
                 return path.read_bytes()
         try:
             data = render_certificate_pdf(credential_bytes, verify_url=verify_url, lang=lang,
-                                          layout=load_layout(self.design_dir))
+                                          layout=load_layout(self.design_dir), outcomes=outcomes)
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
             with os.fdopen(fd, "wb") as fh:
@@ -265,10 +272,9 @@ class PdfCache:
             if event is not None:
                 event.set()
 
-    def warm(self, credential_bytes: bytes, *, verify_url: str, langs: tuple[str, ...] = ("en", "es")) -> None:
-        """Render ahead of the first download (a FastAPI BackgroundTask after issuing)."""
-        for lang in langs:
-            try:
-                self.get_or_render(credential_bytes, verify_url=verify_url, lang=lang)
-            except Exception:  # a background warm-up must never break issuing; the download retries and reports
-                log.exception("could not pre-render the certificate PDF (%s)", lang)
+    def warm(self, credential_bytes: bytes, *, verify_url: str, lang: str, outcomes: tuple[str, ...] = ()) -> None:
+        """Render ahead of the first download (a FastAPI BackgroundTask after the certificate page)."""
+        try:
+            self.get_or_render(credential_bytes, verify_url=verify_url, lang=lang, outcomes=outcomes)
+        except Exception:  # a background warm-up must never fail the page; the download retries and reports
+            log.exception("could not pre-render the certificate PDF (%s)", lang)

@@ -15,6 +15,7 @@ from bridge.certificates.page import (
     certificate_page,
     credential_bytes,
     credential_value,
+    design_outcomes,
     pdf_cache,
     request_lang,
     verification_url,
@@ -82,8 +83,10 @@ def certificate_html(credential_id: str, request: Request, svc: CredentialServic
 def certificate_pdf(credential_id: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
     row = svc.get(credential_id)
     lang = request_lang(request)
+    outcomes = design_outcomes(svc.db, row.design_key, lang) if row.design_key else ()
     data = pdf_cache(request).get_or_render(
-        credential_bytes(row.document), verify_url=verification_url(svc.settings, row.id), lang=lang)
+        credential_bytes(row.document), verify_url=verification_url(svc.settings, row.id), lang=lang,
+        outcomes=outcomes)
     filename = f"certificate-{row.id}-{lang}.pdf"
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"',

@@ -28,7 +28,8 @@ def test_pdf_attachment_is_the_credential_and_qr_decodes_to_the_verification_url
     offline = [t for t in texts if t.startswith("VC1:")]
     assert len(offline) == 1 and decode_offline(offline[0]) == ob3.document
     text = pdf_text(r.content)
-    for expected in ("Certificate", "Ada Lovelace", "Rights and licensing", "ECTS credits", "EQF level", "Grade"):
+    for expected in ("Certificate", "Ada Lovelace", "Rights and licensing", "ECTS credits", "EQF level", "Grade",
+                     "Learning outcomes", "Determine the copyright status of an archival item", "Competences"):
         assert expected in text
 
 
