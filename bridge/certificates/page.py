@@ -89,7 +89,7 @@ def render_certificate_page(
     qr_svg = make_qr(verify_url).svg(title=_qr_title(lang))
     return environment(lang).get_template("certificates/page.html").render(
         c=view, lang=lang, report=explain(report, lang), qr_svg=qr_svg, design_url=design_url,
-        json_url=f"/credentials/{credential_id}?format=json",
+        json_url=f"/credentials/{credential_id}/download",
         pdf_url=f"/credentials/{credential_id}/certificate.pdf?lang={lang}",
     )
 

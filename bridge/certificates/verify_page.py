@@ -78,6 +78,17 @@ def certificate_html(credential_id: str, request: Request, svc: CredentialServic
     return certificate_page(request, svc.get(credential_id), check)
 
 
+@router.get("/credentials/{credential_id}/download", summary="The signed credential as a file (JSON-LD or JWT)",
+            response_class=Response)
+def credential_download(credential_id: str, svc: CredentialService = Depends(service)) -> Response:
+    """The same bytes as ``GET /credentials/{id}`` and the PDF attachment, as a download whatever the browser asks."""
+    row = svc.get(credential_id)
+    jwt = isinstance(credential_value(row.document), str)
+    name = f"credential-{row.id}.{'jwt' if jwt else 'json'}"
+    return Response(credential_bytes(row.document), media_type="application/vc+jwt" if jwt else "application/ld+json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @router.get("/credentials/{credential_id}/certificate.pdf", summary="The printable certificate (PDF, cached)",
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
 def certificate_pdf(credential_id: str, request: Request, svc: CredentialService = Depends(service)) -> Response:

@@ -33,7 +33,10 @@ def test_page_shows_the_certificate_and_says_verified(leads: Leads, ob3: Issued)
     assert 'data-verified="true"' in html and "Verified: this credential is genuine and valid." in html
     assert re.search(r'<li class="passed" data-check="proof">', html)
     assert 'href="/designs/glam-mc-rights?lang=en"' in html
-    assert f'href="/credentials/{ob3.id}?format=json"' in html
+    assert f'href="/credentials/{ob3.id}/download"' in html
+    download = leads.client.get(f"/credentials/{ob3.id}/download", headers={"Accept": "text/html"})
+    assert download.content == ob3.json_bytes and download.headers["content-type"] == "application/ld+json"
+    assert "attachment" in download.headers["content-disposition"]
     assert f'href="/credentials/{ob3.id}/certificate.pdf?lang=en"' in html
     assert "<svg" in html and 'aria-label="Scan to verify this certificate"' in html
 
