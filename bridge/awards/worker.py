@@ -137,8 +137,17 @@ class Worker:
                     .returning(Job.award_id)).scalar_one_or_none()
                 if mine is None or credential_id is None:
                     continue  # the lease was lost: the worker that holds it now finishes the job
-                session.execute(update(Award).where(Award.id == mine, Award.state.in_(("pending", "failed")))
-                                .values(state="issued", credential_id=credential_id, issued_at=now))
+                award = session.get(Award, mine, with_for_update=True)
+                if award is None:
+                    continue
+                if award.state in ("pending", "failed"):
+                    award.state, award.credential_id, award.issued_at = "issued", credential_id, now
+                elif award.state == "revoked" and award.credential_id is None:
+                    # revoked while it was being signed: the new credential must not stay valid
+                    award.credential_id, award.issued_at = credential_id, now
+                    session.add(Job(kind="revoke", award_id=award.id, payload={"reason": award.revoke_reason or ""},
+                                    state="queued", attempts=0, max_attempts=8, next_attempt_at=now, created_at=now,
+                                    updated_at=now))
 
     def _fail(self, job_id: int, exc: Exception) -> None:
         now = self.clock()

@@ -252,3 +252,30 @@ def test_concurrent_grades_completing_a_stack_award_it_exactly_once(db: Database
         _parallel(3, send)
     assert count(db, Award, Award.achievement == STACK) == 20
     assert count(db, Award) == 80 and count(db, Job) == 80
+
+
+class RevokedWhileSigning:
+    """An instructor revokes the award while the worker is signing it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db, self.inner = db, fakes.TableIssuer(db)
+
+    def issue(self, request: IssueRequest) -> IssuedCredential:
+        with self.db.session() as session:
+            service.revoke(session, request.award_id, "wrong learner")
+        return self.inner.issue(request)
+
+    def revoke(self, award_id: str, credential_id: str, reason: str) -> None:
+        self.inner.revoke(award_id, credential_id, reason)
+
+
+def test_award_revoked_while_being_signed_gets_its_credential_revoked(db: Database, rules: AwardRules) -> None:
+    award_id = one_award(db, rules)
+    worker = Worker(db, RevokedWhileSigning(db))
+    assert worker.run_once() == 1
+    assert worker.run_once() == 1  # the revoke job queued by the finish
+    with db.engine.connect() as conn:
+        assert conn.execute(select(fakes.credentials.c.revoked)).scalar_one() == "wrong learner"
+    with db.session() as session:
+        award = session.get(Award, award_id)
+        assert award is not None and award.state == "revoked" and award.credential_id is not None
