@@ -51,3 +51,14 @@ def test_deep_linking_needs_its_return_url() -> None:
     assert _code(v.check_required_claims, body) == "unsupported_version"
     body[v.VERSION], body[v.MESSAGE_TYPE] = "1.3.0", "LtiSubmissionReviewRequest"
     assert _code(v.check_required_claims, body) == "unsupported_message_type"
+
+
+def test_access_tokens_are_cached_until_shortly_before_expiry() -> None:
+    from lti.services import EXPIRY_MARGIN, TokenCache
+
+    cache = TokenCache()
+    key = ("https://lms", "client", "scope-a scope-b")
+    cache.put(key, "token-1", 1000.0)
+    assert cache.get(key, 1000.0 - EXPIRY_MARGIN - 1) == "token-1"
+    assert cache.get(key, 1000.0 - EXPIRY_MARGIN) is None  # renewed before the platform would refuse it
+    assert cache.get(("https://lms", "client", "other"), 0.0) is None

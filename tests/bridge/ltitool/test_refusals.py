@@ -271,3 +271,18 @@ def test_client_side_storage_when_offered(tool: Tool) -> None:
     ok = tool.client.post("/lti/launch", data={"id_token": token, "state": state,
                                                "lti_storage_secret": data["secret"]})
     assert ok.status_code == 200, ok.text
+
+
+def test_a_launch_started_by_one_process_finishes_in_another(tool: Tool, db: Database, tmp_path: Path) -> None:
+    """Login on one app instance, launch on another sharing the database (as two workers would)."""
+    state, nonce, cookie = tool.login()
+    other = create_app(Settings(data_dir=tmp_path / "var", base_url=TOOL, load_sample=False), db)
+    try:
+        with TestClient(other) as client:
+            r = client.post("/lti/launch", data={"id_token": tool.sign(tool.claims(nonce)), "state": state},
+                            headers={"Cookie": cookie, "Accept": "application/json"})
+            assert r.status_code == 200, r.text
+            again = tool.launch(tool.sign(tool.claims(nonce)), state, cookie)  # and the nonce is gone for all
+            assert (again.status_code, again.json()["error"]) == (401, "replayed_nonce")
+    finally:
+        other.state.lti.close()
