@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bridge.credentials.issuers import IssuerDirectory, IssuerOrg
 from bridge.credentials.mapping import achievement_spec
-from bridge.credentials.status_store import DbStatusStore
+from bridge.credentials.status_store import DbStatusStore, lock_for_write
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
@@ -77,6 +78,19 @@ class CredentialService:
         if request.format not in FORMATS:
             raise LeadsError(f"unknown credential format {request.format!r}; use one of {', '.join(FORMATS)}",
                              code="unknown_format", status=422)
+        try:
+            return self._issue(request)
+        except IntegrityError:
+            if not request.award_id:
+                raise
+            with self.db.session() as session:  # a concurrent call for the same award won: return its credential
+                existing = session.scalars(select(IssuedCredentialRow).where(
+                    IssuedCredentialRow.award_id == request.award_id)).first()
+            if existing is None:
+                raise
+            return existing
+
+    def _issue(self, request: IssueInput) -> IssuedCredentialRow:
         org = self.directory.get(request.issuer_slug)
         now = self.clock()
         with self.db.session() as session:
@@ -159,6 +173,7 @@ class CredentialService:
         key = credential_id.removeprefix("urn:uuid:")
         now = self.clock()
         with self.db.session() as session:
+            lock_for_write(session)
             row = session.get(IssuedCredentialRow, key, with_for_update=True)
             if row is None:
                 raise NotFound(f"no credential {credential_id!r} was issued here", code="credential_not_found")
@@ -207,6 +222,8 @@ class CredentialService:
             fresh = signed is not None and row.signed_version == row.version and _valid_until(signed) > now + \
                 timedelta(hours=1)
             if not fresh:
+                lock_for_write(session)
+                session.expire(row)
                 row = store.row(list_id, for_update=True)
                 state = store.get_list(list_id)
                 assert row is not None and state is not None

@@ -1,15 +1,17 @@
 """The issuer's ``StatusStore`` on the application database: one open list per issuer and purpose.
 
-Allocation locks the open list row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writers), draws
-random free indexes with ``issuer.status.pick_free_indexes`` and writes the ``allocated`` bitmap back in the
-caller's transaction, so an index is either allocated and stored with its credential, or neither.
+Allocation locks the open list row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite a no-op write first takes the
+database write lock, so the read that follows cannot be stale), draws random free indexes with
+``issuer.status.pick_free_indexes`` and writes the ``allocated`` bitmap back in the caller's transaction, so an index
+is either allocated and stored with its credential, or neither. Allocation writes only ``allocated``; a status
+change writes only ``bits``: neither can overwrite the other's work.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bridge.credentials.tables import StatusListRow
@@ -36,12 +38,11 @@ def _state(row: StatusListRow) -> StatusListState:
     )
 
 
-def _store(row: StatusListRow, state: StatusListState) -> None:
-    row.bits = state.bits.to_bytes()
-    row.allocated = state.allocated.to_bytes()
-    row.allocated_count = state.allocated_count
-    row.version = state.version
-    row.updated = utcnow()
+def lock_for_write(session: Session) -> None:
+    """SQLite: take the write lock now (a write that changes nothing), so that reads in this transaction are fresh
+    and concurrent writers wait (busy_timeout) instead of working on stale rows. PostgreSQL uses row locks."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE status_lists SET version = version WHERE 1 = 0"))
 
 
 class DbStatusStore:
@@ -53,13 +54,16 @@ class DbStatusStore:
         self.length = max(length, MIN_LENGTH)
 
     def allocate(self, purpose: StatusPurpose, count: int = 1) -> list[StatusAllocation]:
+        lock_for_write(self.session)
         out: list[StatusAllocation] = []
         while len(out) < count:
             row = self._open_row(purpose)
             state = _state(row)
             take = min(count - len(out), state.free)
             out += [StatusAllocation(row.id, purpose, i) for i in pick_free_indexes(state, take)]
-            _store(row, state)
+            row.allocated = state.allocated.to_bytes()
+            row.allocated_count = state.allocated_count
+            row.updated = utcnow()
         self.session.flush()
         return out
 
@@ -95,11 +99,14 @@ class DbStatusStore:
     def set_status(self, list_id: str, index: int, value: bool) -> StatusListState:
         from issuer.errors import IssuerError
 
+        lock_for_write(self.session)
         row = self.row(list_id, for_update=True)
         if row is None:
             raise IssuerError(f"no status list {list_id!r}", code="status_list_unknown", status=404)
         state = _state(row)
         if apply_status(state, index, value):
-            _store(row, state)
+            row.bits = state.bits.to_bytes()
+            row.version = state.version
+            row.updated = utcnow()
             self.session.flush()
         return state

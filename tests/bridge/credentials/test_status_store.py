@@ -70,3 +70,43 @@ def test_the_database_refuses_two_credentials_on_one_index(db: Database) -> None
         session.add(row("00000000-0000-0000-0000-000000000001"))
     with pytest.raises(IntegrityError), db.session() as session:
         session.add(row("00000000-0000-0000-0000-000000000002"))
+
+
+def test_concurrent_allocations_and_revocations_lose_nothing(db: Database) -> None:
+    import threading
+    import time
+
+    with db.session() as session:
+        revoked = DbStatusStore(session, "leads").allocate(StatusPurpose.REVOCATION, 20)
+    got: list[int] = []
+    errors: list[BaseException] = []
+
+    def allocate() -> None:
+        try:
+            for _ in range(10):
+                with db.session() as session:
+                    allocation = DbStatusStore(session, "leads").allocate(StatusPurpose.REVOCATION)[0]
+                    time.sleep(0.002)  # widen the window between read and commit
+                got.append(allocation.index)
+        except BaseException as exc:  # reported below: a thread's failure must fail the test
+            errors.append(exc)
+
+    def revoke() -> None:
+        try:
+            for allocation in revoked:
+                with db.session() as session:
+                    DbStatusStore(session, "leads").set_status(allocation.list_id, allocation.index, True)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=allocate) for _ in range(4)] + [threading.Thread(target=revoke)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(got) == 40 == len(set(got)) and not set(got) & {a.index for a in revoked}
+    with db.session() as session:
+        state = DbStatusStore(session, "leads").get_list(revoked[0].list_id)
+    assert state is not None and state.allocated_count == 60
+    assert sorted(state.bits.set_indexes()) == sorted(a.index for a in revoked)
