@@ -12,10 +12,20 @@ from sqlalchemy import create_engine, text
 
 from bridge.db import Base, Database, make_database, upgrade
 from bridge.settings import Settings
+from issuer.canon import enable_crosscheck
 
 POSTGRES_URL = os.environ.get("LEADS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ALLOW_NO_POSTGRES = os.environ.get("LEADS_TEST_ALLOW_NO_POSTGRES") == "1"
 _postgres_missing: list[str] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _crosscheck_canonicalisers() -> Iterator[None]:
+    """Every document any test canonicalises (every credential the suite issues, in this process) is also
+    canonicalised by the pyld reference; the fast canonicaliser raises on any difference."""
+    enable_crosscheck(True)
+    yield
+    enable_crosscheck(False)
 
 
 @pytest.fixture
