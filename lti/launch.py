@@ -111,7 +111,9 @@ class StrictMessageLaunch(MessageLaunch[FastAPIRequest, StoreToolConf, StoreSess
         try:
             self.validate_state()
             self.validate_jwt_format()
-            v.check_header(self._jwt.get("header", {}))
+            if not isinstance(self._jwt.get("header"), dict) or not isinstance(self._jwt.get("body"), dict):
+                raise refused("invalid_token", "the id_token header and payload must be JSON objects", status=400)
+            v.check_header(self._jwt["header"])
             self.validate_registration()
             self.validate_jwt_signature()
             body = self._jwt["body"]

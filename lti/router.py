@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable
+from html import escape as _esc
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -157,8 +158,3 @@ def make_router(
 
     return router
 
-
-def _esc(text: str) -> str:
-    import html
-
-    return html.escape(text)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -89,9 +88,7 @@ def on_launch(tool: LtiTool, request: Request, launch: Launch) -> Response:
 def picker(tool: LtiTool, request: Request, launch_id: str, query: str) -> Response:
     choices = catalogue.designs(tool.db, query)
     return templates.TemplateResponse(request, "lti/deep_link.html", {
-        "launch_id": launch_id, "query": query, "choices": choices,
-        "search_url": f"/lti/deep-link/{launch_id}?" + urlencode({"q": query}) if query else None,
-    }, headers={"Cache-Control": "no-store"})
+        "launch_id": launch_id, "query": query, "choices": choices}, headers={"Cache-Control": "no-store"})
 
 
 def make_pages_router(tool: LtiTool) -> APIRouter:
@@ -167,13 +164,13 @@ def make_admin_router(tool: LtiTool) -> APIRouter:
         form = {k: val for k, val in (await request.form()).items() if isinstance(val, str)}
         _check(_token(request, form.get("admin_token")))
         if form.get("action") == "list":
-            return _page(request)
+            return await run_in_threadpool(_page, request)
         reg = registration_from_fields(form.get("issuer", ""), form.get("client_id", ""),
                                        form.get("auth_login_url", ""), form.get("auth_token_url", ""),
                                        form.get("key_set_url", ""), form.get("deployment_ids", "").replace(",", " ")
                                        .split(), form.get("name", ""))
         await run_in_threadpool(tool.config.save, reg)
-        return _page(request, 201, f"Registered {reg.issuer} client {reg.client_id}")
+        return await run_in_threadpool(_page, request, 201, f"Registered {reg.issuer} client {reg.client_id}")
 
     return router
 

@@ -151,6 +151,13 @@ def test_a_rotated_platform_key_is_found_by_one_refetch(tool: Tool, platform: Pl
     assert platform.jwks_requests == before + 1
 
 
+def test_a_token_that_is_not_a_jwt_object(tool: Tool) -> None:
+    state, _, cookie = tool.login()
+    assert tool.refused("not-a-jwt", state, cookie) == (400, "invalid_message")
+    array = f"{_b64(b'[]')}.{_b64(b'[]')}.{_b64(b'sig')}"
+    assert tool.refused(array, state, cookie) == (400, "invalid_token")
+
+
 def test_alg_none_is_refused(tool: Tool) -> None:
     state, nonce, cookie = tool.login()
     header = _b64(json.dumps({"alg": "none", "kid": tool.platform.kid(), "typ": "JWT"}).encode())
