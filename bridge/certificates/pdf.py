@@ -184,8 +184,13 @@ def _draw(pdf: FPDF, layout: Layout, credential: dict[str, Any] | str, credentia
             _caption(pdf, _("Offline check: this code holds the signed credential itself"), ox - 6,
                      oy + osize + 1, osize + 12, caption_size, caption_color)
 
-    body = environment(lang).get_template("certificates/certificate.pdf.html").render(
-        c=view, lang=lang, verify_url=verify_url)
+    template = layout.directory / "certificate.pdf.html"  # the design folder's own wording, not a global one
+    try:
+        source = template.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LeadsError(f"the certificate design {template} is missing", code="certificate_layout_missing",
+                         status=500) from None
+    body = environment(lang).from_string(source).render(c=view, lang=lang, verify_url=verify_url)
     pdf.set_text_color(0, 0, 0)
     pdf.set_font(family, size=layout.number("body", "font_size", 11))
     bx, by = layout.number("body", "x", 22), layout.number("body", "y", 24)

@@ -78,10 +78,11 @@ def test_cache_renders_once_and_design_edits_invalidate(tmp_path: Path, ob3: Iss
     assert cache.path(key).read_bytes() == first
     cache.path(key).write_bytes(b"%PDF-cached")  # served from disk, not rendered again
     assert cache.get_or_render(ob3.json_bytes, verify_url=ob3.url, lang="en") == b"%PDF-cached"
-    toml = design / "certificate.toml"
-    toml.write_text(toml.read_text().replace('color = "#0b57a4"', 'color = "#8b0000"', 1))
+    body = design / "certificate.pdf.html"
+    body.write_text(body.read_text().replace('{{ _("Certificate") }}', "Certificate of Excellence"))
     assert cache.key(ob3.json_bytes, ob3.url, "en") != key
-    assert cache.get_or_render(ob3.json_bytes, verify_url=ob3.url, lang="en").startswith(b"%PDF-1.")
+    edited = cache.get_or_render(ob3.json_bytes, verify_url=ob3.url, lang="en")
+    assert "Certificate of Excellence" in pdf_text(edited)
 
 
 def test_rendering_is_deterministic(ob3: Issued) -> None:
