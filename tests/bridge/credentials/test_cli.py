@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from bridge.cli import app
 from bridge.settings import get_settings
+from issuer.shacl import CredentialShapeChecker
 
 
 @pytest.fixture
@@ -52,7 +53,10 @@ def test_issue_verify_tamper_and_revoke(runner: CliRunner, tmp_path: Path) -> No
 def test_edc_and_jwt_to_stdout(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["issue", "--design", "glam-mc-rights", "--name", "Ada Lovelace", "--format", "edc"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["type"] == ["VerifiableCredential", "EuropeanDigitalCredential"]
+    edc = json.loads(result.stdout)
+    assert edc["type"] == ["VerifiableCredential", "EuropeanDigitalCredential"]
+    assert CredentialShapeChecker().check(edc) == (
+        True, "conforms to the EDC SHACL shapes (ELM 3.2, generic no-cv + full)")
     result = runner.invoke(app, ["issue", "--design", "glam-mc-rights", "--name", "Ada", "--format", "jwt"])
     token = result.stdout.strip()
     (tmp_path / "c.jwt").write_text(token)

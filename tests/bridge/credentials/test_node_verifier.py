@@ -22,14 +22,18 @@ pytestmark = pytest.mark.node
 
 
 def node_verify(tmp: Path, client: TestClient, credential: dict[str, Any]) -> dict[str, Any]:
-    if shutil.which("node") is None or not (NODE_DIR / "node_modules" / "@digitalbazaar" / "vc").is_dir():
-        pytest.fail("the Node reference verifier is not installed: run `make node-deps` (npm ci in tests/node)")
     dids = {doc["id"]: doc for doc in (client.get("/.well-known/did.json").json(),
                                        client.get("/issuers/wikimedia-es/did.json").json())}
     lists = {}
     for entry in credential["credentialStatus"]:
         url = entry["statusListCredential"]
         lists[url] = client.get(url.removeprefix("http://testserver")).json()
+    return run_node(tmp, credential, dids, lists)
+
+
+def run_node(tmp: Path, credential: dict[str, Any], dids: dict[str, Any], lists: dict[str, Any]) -> dict[str, Any]:
+    if shutil.which("node") is None or not (NODE_DIR / "node_modules" / "@digitalbazaar" / "vc").is_dir():
+        pytest.fail("the Node reference verifier is not installed: run `make node-deps` (npm ci in tests/node)")
     files = {"CREDENTIAL": credential, "DIDS": dids, "LISTS": lists}
     env = {"PATH": "/usr/bin:/bin:/usr/local/bin"}
     for name, data in files.items():
@@ -60,3 +64,35 @@ def test_node_verifies_an_api_issued_ob3_and_rejects_tampering_and_revocation(
     result = node_verify(tmp_path, client, credential)
     assert not result["verified"]
     assert any("revocation is set" in e for e in result["errors"]), result
+
+
+def test_acceptance_cli_issue_then_node_verifies_the_file_and_rejects_one_changed_character(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from bridge.app import prepare
+    from bridge.cli import app
+    from bridge.credentials.service import CredentialService
+    from bridge.settings import get_settings
+
+    monkeypatch.setenv("LEADS_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("LEADS_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        out = tmp_path / "c.json"
+        result = CliRunner().invoke(app, ["issue", "--design", "glam-mc-rights", "--name", "Ada Lovelace",
+                                          "--format", "ob3", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        settings = get_settings()
+        service = CredentialService(prepare(settings), settings)
+        root = service.directory.root
+        dids = {service.directory.did(root): service.directory.did_document(root)}
+        credential = json.loads(out.read_text(encoding="utf-8"))
+        lists = {e["statusListCredential"]: service.status_list(service.local_status_list_id(
+            e["statusListCredential"]) or "")[0] for e in credential["credentialStatus"]}
+        assert run_node(tmp_path, credential, dids, lists)["verified"]
+        changed = json.loads(out.read_text(encoding="utf-8").replace("Ada Lovelace", "Ada Lovelacf"))
+        assert not run_node(tmp_path, changed, dids, lists)["verified"]
+        assert CliRunner().invoke(app, ["verify", str(out)]).exit_code == 0
+    finally:
+        get_settings.cache_clear()
