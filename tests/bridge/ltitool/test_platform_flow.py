@@ -28,6 +28,7 @@ def test_resource_link_launch_gives_instructor_and_learner_pages(peers: Peers) -
                                       custom={"leads_action": "claim", "leads_design": CERT}))
     assert r.status_code == 200, r.text
     assert "Claim your certificate" in r.text and "instructor view" not in r.text
+    assert re.search(r'href="/awards/claim/lti1p3-launch-[0-9a-f-]+"', r.text)
 
     r, _ = peers.launch(PendingLaunch("resource", "learner-2", [LEARNER]), accept="application/json")
     assert r.json()["page"] == "lti/learner.html" and r.json()["context"] == "GLAM uploads 101"
