@@ -24,6 +24,12 @@ class AwardSettings(BaseSettings):
     webhook_secrets: dict[str, SecretStr] = Field(
         default_factory=dict, description='per LMS source, JSON: {"moodle": "…", "openedx": "…"}')
     webhook_tolerance_seconds: int = 300
+    smtp_host: str | None = Field(default=None, description="e-mail on award: off unless set")
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "LEADS <leads@example.org>"
     lms_sources: dict[str, str] = Field(
         default_factory=dict,
         description='LTI issuer → LMS source name, JSON: {"https://moodle.example.org": "moodle"}')

@@ -14,6 +14,7 @@ from types import FrameType
 
 from bridge.awards.config import AwardSettings
 from bridge.awards.issuing import load_issuer
+from bridge.awards.mail import SmtpMailer
 from bridge.awards.worker import Worker
 from bridge.db import Database, make_database
 from bridge.errors import LeadsError
@@ -22,8 +23,13 @@ log = logging.getLogger("leads.awards.worker")
 
 
 def make_worker(db: Database, cfg: AwardSettings, issuer_spec: str | None = None) -> Worker:
+    from bridge.settings import get_settings
+
+    mailer = None if not cfg.smtp_host else SmtpMailer(
+        cfg.smtp_host, cfg.smtp_port, cfg.smtp_user, cfg.smtp_password, cfg.smtp_starttls)
     return Worker(db=db, issuer=load_issuer(issuer_spec or cfg.issuer, db), lease=timedelta(seconds=cfg.lease_seconds),
-                  batch=cfg.batch, backoff_base=cfg.backoff_base_seconds, backoff_max=cfg.backoff_max_seconds)
+                  batch=cfg.batch, backoff_base=cfg.backoff_base_seconds, backoff_max=cfg.backoff_max_seconds,
+                  mailer=mailer, mail_from=cfg.mail_from, base_url=get_settings().base_url)
 
 
 def run_loop(url: str, issuer_spec: str | None, once: bool, install_signals: bool = True) -> int:

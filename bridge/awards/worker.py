@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 
 from bridge.awards.issuing import Issuer, IssueRequest, PermanentIssueError
+from bridge.awards.mail import Mailer, award_message
 from bridge.awards.tables import Award, Job
+from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
 from bridge.db.base import utcnow
 
@@ -41,6 +43,9 @@ class Worker:
     backoff_base: float = 10.0
     backoff_max: float = 3600.0
     clock: Callable[[], datetime] = utcnow
+    mailer: Mailer | None = None  # set: an e-mail job follows each issuance to a learner with an address
+    mail_from: str = "LEADS <leads@example.org>"
+    base_url: str = "http://127.0.0.1:8000"
 
     def __post_init__(self) -> None:
         self.name = self.name or worker_name()
@@ -124,7 +129,18 @@ class Worker:
             if award.credential_id is not None:
                 self.issuer.revoke(award.id, award.credential_id, str(payload.get("reason", "")))
             return None
+        if kind == "email":
+            if self.mailer is not None and award.learner_email and award.credential_id:
+                self.mailer.send(award_message(sender=self.mail_from, to=award.learner_email,
+                                               name=award.learner_name, label=self._label(award.achievement),
+                                               credential_id=award.credential_id, base_url=self.base_url))
+            return None
         raise PermanentIssueError(f"job {job_id} has an unknown kind {kind!r}")
+
+    def _label(self, key: str) -> str:
+        with self.db.session() as session:
+            entity = EntityRepository(session).get(key)
+            return entity.label() if entity is not None else key
 
     def _finish(self, done: list[tuple[int, str | None]]) -> None:
         now = self.clock()
@@ -142,6 +158,9 @@ class Worker:
                     continue
                 if award.state in ("pending", "failed"):
                     award.state, award.credential_id, award.issued_at = "issued", credential_id, now
+                    if self.mailer is not None and award.learner_email:
+                        session.add(Job(kind="email", award_id=award.id, payload={}, state="queued", attempts=0,
+                                        max_attempts=5, next_attempt_at=now, created_at=now, updated_at=now))
                 elif award.state == "revoked" and award.credential_id is None:
                     # revoked while it was being signed: the new credential must not stay valid
                     award.credential_id, award.issued_at = credential_id, now
