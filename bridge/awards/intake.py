@@ -8,24 +8,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bridge.awards import service, webhooks
 from bridge.awards.config import AwardSettings
 from bridge.awards.rules import AwardRules, Decision, Missing
 from bridge.awards.service import GradeInput
-from bridge.awards.tables import Award, WebhookReceipt
+from bridge.awards.tables import AgsTarget, Award, WebhookReceipt
 from bridge.dataspace.model import Course, Kind
 from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
 from bridge.db.base import utcnow
 from bridge.errors import LeadsError
+
+log = logging.getLogger("leads.awards")
 
 # -- AGS -------------------------------------------------------------------------------------------------------
 
@@ -94,6 +99,68 @@ def poll_context(db: Database, reader: ResultsReader, *, design: str, source: st
     grades = grades_from_ags(reader, rules, design=design, source=source, context=context, learner_of=learner_of)
     with db.session() as session:
         return service.record_many(session, rules, grades, policy=cfg.policy, max_attempts=cfg.max_attempts)
+
+
+def _learner_key(source: str, user_id: str) -> str:
+    """The learner as the launch pages name them: ``<source>:<LTI sub>``."""
+    return f"{source}:{quote(user_id, safe='')}"
+
+
+def remember_target(session: Session, *, context: str, design: str, source: str, issuer: str, client_id: str,
+                    endpoint: Mapping[str, Any], now: datetime | None = None) -> None:
+    """Keep the AGS endpoint of a course context, so that the scheduled poll can read its results later."""
+    now = now or utcnow()
+    target = session.get(AgsTarget, context)
+    if target is None:
+        session.add(AgsTarget(context=context, design=design, source=source, issuer=issuer, client_id=client_id,
+                              endpoint=dict(endpoint), updated_at=now))
+    else:
+        target.design, target.source, target.issuer, target.client_id = design, source, issuer, client_id
+        target.endpoint, target.updated_at = dict(endpoint), now
+
+
+def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader], *, context: str | None = None,
+                 cfg: AwardSettings | None = None) -> dict[str, str]:
+    """The scheduled AGS pass (`leads awards poll`, e.g. from cron): every remembered context, or one.
+
+    A context whose platform fails is reported and skipped; the others are still polled.
+    """
+    with db.session() as session:
+        stmt = select(AgsTarget).order_by(AgsTarget.context)
+        if context is not None:
+            stmt = stmt.where(AgsTarget.context == context)
+        targets = list(session.scalars(stmt))
+    if context is not None and not targets:
+        raise LeadsError(f"no AGS endpoint is known for context {context!r}: it is learned when a learner or an "
+                         "instructor opens LEADS from that course", code="unknown_context", status=404)
+    report: dict[str, str] = {}
+    for target in targets:
+        try:
+            outcomes = poll_context(db, reader_for(target), design=target.design, source=f"ags:{target.source}",
+                                    context=target.context, learner_of=partial(_learner_key, target.source), cfg=cfg)
+        except Exception as exc:  # one unreachable platform must not stop the others
+            log.warning("AGS poll of %s failed: %s", target.context, exc)
+            report[target.context] = f"failed: {exc.__class__.__name__}: {exc}"
+            continue
+        report[target.context] = f"{sum(len(o.awarded) for o in outcomes)} new award(s)"
+        with db.session() as session:
+            session.execute(update(AgsTarget).where(AgsTarget.context == target.context).values(polled_at=utcnow()))
+    return report
+
+
+def lti_reader_for(tool: Any) -> Callable[[AgsTarget], ResultsReader]:
+    """Real AGS clients for remembered targets, from the LTI tool's registrations, keys and token cache."""
+    from lti.services import AgsClient, TokenClient
+
+    def reader(target: AgsTarget) -> ResultsReader:
+        platform = tool.config.find(target.issuer, target.client_id)
+        if platform is None:
+            raise LeadsError(f"the platform {target.issuer!r} of context {target.context!r} is no longer registered",
+                             code="unknown_platform", status=404)
+        tokens = TokenClient(platform, tool.keys, tool.http, tool.tokens, tool.context.clock)
+        return AgsClient(target.endpoint, tokens)
+
+    return reader
 
 
 # -- claim your certificate ------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from bridge.web.negotiate import templates, wants_json
 router = APIRouter(tags=["awards pages"])
 CLAIM_CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"
 CLAIM_CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
+CLAIM_AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class Who:
     name: str | None
     email: str | None
     instructor: bool
+    issuer: str = ""
+    client_id: str = ""
+    ags: dict[str, Any] | None = None
 
 
 def _who(request: Request, launch_id: str) -> Who:
@@ -52,9 +56,21 @@ def _who(request: Request, launch_id: str) -> Who:
     source = award_settings(request).lms_sources.get(iss) or f"lti:{quote(iss, safe='')}"
     context = (claims.get(CLAIM_CONTEXT) or {}).get("id", "")
     custom = claims.get(CLAIM_CUSTOM) or {}
+    azp, aud = claims.get("azp"), claims.get("aud")
+    client_id = azp if isinstance(azp, str) else aud[0] if isinstance(aud, list) and aud else str(aud or "")
+    ags = claims.get(CLAIM_AGS)
     return Who(learner=f"{source}:{quote(sub, safe='')}", user_id=sub, source=source, context=f"{source}:{context}",
                design=custom.get("leads_design") if isinstance(custom, dict) else None,
-               name=claims.get("name"), email=claims.get("email"), instructor=is_instructor(claims))
+               name=claims.get("name"), email=claims.get("email"), instructor=is_instructor(claims),
+               issuer=iss, client_id=client_id, ags=ags if isinstance(ags, dict) else None)
+
+
+def _remember(request: Request, who: Who) -> None:
+    """A launch with the grade service makes its course pollable (`leads awards poll`)."""
+    if who.ags and who.design:
+        with _db(request).session() as session:
+            intake.remember_target(session, context=who.context, design=who.design, source=who.source,
+                                   issuer=who.issuer, client_id=who.client_id, endpoint=who.ags)
 
 
 def _db(request: Request) -> Database:
@@ -95,6 +111,7 @@ def claim(request: Request, launch_id: str) -> Response:
     if not who.design:
         raise LeadsError("this link is not connected to a credential design; ask your instructor to add it again "
                          "through LEADS", code="no_design", status=409)
+    _remember(request, who)
     tool = request.app.state.lti
     from bridge.ltitool.services import ags
 
@@ -147,6 +164,7 @@ def _check_course(request: Request, who: Who, award_id: str) -> None:
 @router.get("/awards/course/{launch_id}", summary="Awards dashboard of this course (instructors)")
 def dashboard(request: Request, launch_id: str) -> Response:
     who = _instructor(request, launch_id)
+    _remember(request, who)
     labels = _labels(request)
     base = request.app.state.settings.base_url
     with _db(request).session() as session:

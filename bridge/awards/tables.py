@@ -101,3 +101,17 @@ class WebhookReceipt(Base):
     source: Mapped[str] = mapped_column(String(60), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgsTarget(Base):
+    """A course context whose results LEADS polls: remembered from a launch that carried the AGS endpoint."""
+
+    __tablename__ = "ags_targets"
+    context: Mapped[str] = mapped_column(String(300), primary_key=True)
+    design: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(300))
+    issuer: Mapped[str] = mapped_column(String(300))
+    client_id: Mapped[str] = mapped_column(String(300))
+    endpoint: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    polled_at: Mapped[datetime | None] = mapped_column()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from bridge.cli.common import cli_errors, database
+from bridge.cli.common import cli_errors, database, settings
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -49,6 +49,22 @@ def revoke(award_id: str = typer.Argument(...), reason: str = typer.Option(..., 
     with database().session() as session:
         service.revoke(session, award_id, reason)
     typer.echo(f"award {award_id} revoked")
+
+
+@app.command("poll")
+@cli_errors
+def poll(context: str = typer.Option(None, "--context", help="Only this context (default: every known one)")) -> None:
+    """Read the results of LEADS's line items in each known course (AGS) and award; run it from cron."""
+    from bridge.awards import intake
+    from bridge.ltitool.tool import LtiTool
+
+    db = database()
+    tool = LtiTool(settings(), db)
+    try:
+        for ctx, outcome in intake.poll_targets(db, intake.lti_reader_for(tool), context=context).items():
+            typer.echo(f"{ctx}: {outcome}")
+    finally:
+        tool.close()
 
 
 @app.command("import")

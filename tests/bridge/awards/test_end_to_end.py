@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bridge.awards import intake
 from bridge.awards.issuers import CredentialsServiceIssuer
 from bridge.awards.worker import Worker
 from bridge.ltitool import services
@@ -112,3 +113,29 @@ def test_deep_link_score_claim_issue_verify(peers: Peers, tmp_path: Path) -> Non
         after = node_verify(http, credential, tmp_path)
     assert not after["verified"] and any("revocation" in e for e in after["errors"]), after
     assert "grade entered for the wrong person" in peers.http.get(board).text
+
+
+def test_scheduled_poll_awards_learners_who_never_open_leads(peers: Peers) -> None:  # noqa: F811
+    r, _ = peers.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
+    launch_id = r.text.split("/lti/deep-link/", 1)[1].split('"', 1)[0].split("?", 1)[0]
+    action, fields = form_fields(peers.http.post(f"{peers.tool_base}/lti/deep-link/{launch_id}",
+                                                 data={"design": CERT}).text)
+    peers.http.post(action, data=fields)
+    # the instructor opens the dashboard from the course: LEADS learns the context's AGS endpoint
+    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR], custom={"leads_design": CERT}),
+                        accept="application/json")
+    teacher = r.json()["launch_id"]
+    assert peers.http.get(f"{peers.tool_base}/awards/course/{teacher}").status_code == 200
+    gradebook = services.ags(peers.tool, teacher)
+    lineitems = {i["resourceId"]: i["id"] for i in gradebook.line_items()}
+    now = datetime.now(UTC).isoformat()
+    for user, quiz in (("learner-7", 95.0), ("learner-8", 30.0)):
+        gradebook.post_score(lineitems["glam-as-rights-quiz"], {
+            "userId": user, "scoreGiven": quiz, "scoreMaximum": 100, "activityProgress": "Completed",
+            "gradingProgress": "FullyGraded", "timestamp": now})
+    report = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool))
+    assert list(report.values()) == ["1 new award(s)"]  # learner-7 passed the quiz; learner-8 did not
+    assert list(intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool)).values()) == ["0 new award(s)"]
+    board = peers.http.get(f"{peers.tool_base}/awards/course/{teacher}", headers={"Accept": "application/json"})
+    [award] = board.json()["awards"]
+    assert award["achievement"] == "glam-mc-rights" and award["learner"].endswith(":learner-7")

@@ -1,4 +1,4 @@
-"""Awards: grade events, awards (one per learner, design, achievement), the job outbox, webhook receipts.
+"""Awards: grade events, awards (one per learner, design, achievement), job outbox, webhook receipts, AGS targets.
 
 Revision ID: 0200_awards
 Revises: 0001_dataspace
@@ -88,9 +88,22 @@ def upgrade() -> None:
         sa.Column("received_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("source", "event_id", name="pk_webhook_receipts"),
     )
+    op.create_table(
+        "ags_targets",
+        sa.Column("context", sa.String(300), nullable=False),
+        sa.Column("design", sa.String(200), nullable=False),
+        sa.Column("source", sa.String(300), nullable=False),
+        sa.Column("issuer", sa.String(300), nullable=False),
+        sa.Column("client_id", sa.String(300), nullable=False),
+        sa.Column("endpoint", sa.JSON(), nullable=False),
+        sa.Column("updated_at", TS, nullable=False),
+        sa.Column("polled_at", TS, nullable=True),
+        sa.PrimaryKeyConstraint("context", name="pk_ags_targets"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("ags_targets")
     op.drop_table("webhook_receipts")
     op.drop_index("ix_jobs_award", "jobs")
     op.drop_index("ix_jobs_state_next", "jobs")
