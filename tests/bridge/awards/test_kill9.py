@@ -85,6 +85,7 @@ def test_kill_9_mid_batch_loses_nothing_and_duplicates_nothing(db: Database, pos
             _wait(lambda before=before: _jobs(db, "done") >= before + 5 and _jobs(db, "running") > 0, 90,
                   f"worker run {n + 1} to make progress")
             time.sleep(rng.uniform(0.0, 0.3))
+            _wait(lambda: _jobs(db, "running") > 0, 30, "a claimed batch")  # kill with jobs in hand
             in_hand = _jobs(db, "running")
             proc.send_signal(signal.SIGKILL)
             assert proc.wait(10) == -signal.SIGKILL
