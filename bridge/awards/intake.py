@@ -196,7 +196,8 @@ def claim(db: Database, reader: ResultsReader | None, *, learner: str, user_id: 
 
 
 def course_resolver(session: Session) -> webhooks.CourseResolver:
-    """LMS course ids from the course entities' URLs: Moodle ``…/course/view.php?id=N``, Open edX course keys."""
+    """LMS course id → design: course entities' URLs (Moodle ``…/view.php?id=N``, Open edX course keys), then the
+    courses LEADS generated (``course_links``)."""
     table: dict[tuple[str, str], str] = {}
     for course in EntityRepository(session).list(Kind.COURSE):
         if not isinstance(course, Course) or not course.design:
@@ -209,6 +210,12 @@ def course_resolver(session: Session) -> webhooks.CourseResolver:
             for segment in parts.path.split("/"):
                 if segment.startswith("course-v1:"):
                     table[("openedx", segment)] = course.design
+
+    from bridge.courses.store import CourseLinks  # courses LEADS generated in an LMS
+
+    for link in CourseLinks(session).list():
+        if link.remote_id:
+            table.setdefault((link.lms, str(link.remote_id)), link.design_key)
 
     def resolve(lms: str, course_id: str) -> str | None:
         kind = "moodle" if lms.startswith("moodle") else "openedx" if lms.startswith("openedx") else lms

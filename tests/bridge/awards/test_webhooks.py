@@ -163,3 +163,13 @@ def test_openedx_passing_status_and_certificate_created(client: TestClient, db: 
     r = post(client, "openedx", cert, secret=EDX_SECRET)
     assert r.json()["status"] == "recorded" and r.json()["awarded"] == []  # already held: nothing twice
     assert count(db, Award) == 4
+
+
+def test_course_generated_by_leads_is_resolved_through_its_link(client: TestClient, db: Database) -> None:
+    from bridge.courses.store import CourseLinks
+
+    with db.session() as session:
+        CourseLinks(session).save(STACK, "moodle-main", "moodle", steps={}, status="done", remote_id="77",
+                                  url="https://moodle.example.org/course/view.php?id=77", error=None)
+    r = post(client, "moodle", moodle_completed(user=5, course="77"))
+    assert r.status_code == 200 and r.json()["awarded"][-1] == STACK
