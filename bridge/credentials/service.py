@@ -100,30 +100,33 @@ class CredentialService:
                 if existing is not None:
                     return existing
             spec = achievement_spec(EntityRepository(session), request.design_key, self.settings.entity_base)
+        learner = Learner(name=request.learner_name, identifier=request.learner_id, email=request.learner_email)
+        facts = AwardFacts(awarded=request.awarded or now, grade=request.grade, course=request.course)
+        # a short transaction draws the indexes (the write lock is not held while validating and signing); if
+        # issuing fails later, those indexes stay allocated and unused, which keeps "never reused" true
+        with self.db.session() as session:
             store = DbStatusStore(session, org.slug)
             revocation = store.allocate(StatusPurpose.REVOCATION)[0]
             # the EDC shapes allow one credentialStatus, so EDCs carry the revocation entry only (decision 005)
             suspension = store.allocate(StatusPurpose.SUSPENSION)[0] if request.format != "edc" else None
-            entries = [revocation.entry(self.status_url(revocation.list_id))]
-            if suspension is not None:
-                entries.append(suspension.entry(self.status_url(suspension.list_id)))
-            row_id = str(uuid.uuid4())
-            learner = Learner(name=request.learner_name, identifier=request.learner_id, email=request.learner_email)
-            facts = AwardFacts(awarded=request.awarded or now, grade=request.grade, course=request.course)
-            meta = CredentialMeta(credential_id=f"urn:uuid:{row_id}", issued=now, status=tuple(entries))
-            document = self._secure(request.format, spec, learner, facts, org, meta, now)
-            row = IssuedCredentialRow(
-                id=row_id, award_id=request.award_id, design_key=request.design_key, issuer_slug=org.slug,
-                learner_name=request.learner_name, learner_id=request.learner_id,
-                learner_email_hash=learner.email_hash, format=request.format, document=document,
-                revocation_list=revocation.list_id, revocation_index=revocation.index,
-                suspension_list=suspension.list_id if suspension else None,
-                suspension_index=suspension.index if suspension else None,
-                revoked=False, suspended=False, created=now,
-            )
+        entries = [revocation.entry(self.status_url(revocation.list_id))]
+        if suspension is not None:
+            entries.append(suspension.entry(self.status_url(suspension.list_id)))
+        row_id = str(uuid.uuid4())
+        meta = CredentialMeta(credential_id=f"urn:uuid:{row_id}", issued=now, status=tuple(entries))
+        document = self._secure(request.format, spec, learner, facts, org, meta, now)
+        row = IssuedCredentialRow(
+            id=row_id, award_id=request.award_id, design_key=request.design_key, issuer_slug=org.slug,
+            learner_name=request.learner_name, learner_id=request.learner_id,
+            learner_email_hash=learner.email_hash, format=request.format, document=document,
+            revocation_list=revocation.list_id, revocation_index=revocation.index,
+            suspension_list=suspension.list_id if suspension else None,
+            suspension_index=suspension.index if suspension else None,
+            revoked=False, suspended=False, created=now,
+        )
+        with self.db.session() as session:
             session.add(row)
-            session.flush()
-            return row
+        return row
 
     def _secure(self, fmt: str, spec: Any, learner: Learner, facts: AwardFacts, org: IssuerOrg,
                 meta: CredentialMeta, now: datetime) -> dict[str, Any]:
