@@ -22,9 +22,8 @@ from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
-from issuer.documents import AwardFacts, CredentialMeta, Learner, build_edc, build_openbadge
+from issuer.documents import AwardFacts, CredentialMeta, Learner, get_format
 from issuer.proofs import dataintegrity, jose
-from issuer.shacl import check_edc
 from issuer.status import StatusListState, StatusPurpose, status_list_credential
 
 Format = Literal["ob3", "edc", "jwt"]
@@ -104,11 +103,13 @@ class CredentialService:
         facts = AwardFacts(awarded=request.awarded or now, grade=request.grade, course=request.course)
         # a short transaction draws the indexes (the write lock is not held while validating and signing); if
         # issuing fails later, those indexes stay allocated and unused, which keeps "never reused" true
+        document_format = get_format("edc" if request.format == "edc" else "ob3")
         with self.db.session() as session:
             store = DbStatusStore(session, org.slug)
             revocation = store.allocate(StatusPurpose.REVOCATION)[0]
-            # the EDC shapes allow one credentialStatus, so EDCs carry the revocation entry only (decision 005)
-            suspension = store.allocate(StatusPurpose.SUSPENSION)[0] if request.format != "edc" else None
+            # an EDC carries the revocation entry only: its shapes allow one credentialStatus (decision 005)
+            suspension = store.allocate(StatusPurpose.SUSPENSION)[0] \
+                if "suspension" in document_format.status_purposes else None
         entries = [revocation.entry(self.status_url(revocation.list_id))]
         if suspension is not None:
             entries.append(suspension.entry(self.status_url(suspension.list_id)))
@@ -130,14 +131,12 @@ class CredentialService:
 
     def _secure(self, fmt: str, spec: Any, learner: Learner, facts: AwardFacts, org: IssuerOrg,
                 meta: CredentialMeta, now: datetime) -> dict[str, Any]:
-        profile = self.directory.profile(org)
+        """Build with the document format, check it (EDC: SHACL, naming node, path and shape), then sign."""
+        document_format = get_format("edc" if fmt == "edc" else "ob3")
         signer, method = self.directory.signer(org)
-        if fmt == "edc":
-            unsigned = build_edc(spec, learner, facts, profile, meta)
-            check_edc(unsigned)  # refuse before signing: the error names node, path and shape
-            return dataintegrity.sign(unsigned, signer, method, created=now)
-        unsigned = build_openbadge(spec, learner, facts, profile, meta)
-        if fmt == "jwt":
+        unsigned = document_format.build(spec, learner, facts, self.directory.profile(org), meta)
+        document_format.check(unsigned)
+        if fmt == "jwt":  # the OB3 credential secured with VC-JOSE instead of an embedded proof
             return {"jwt": jose.sign_jwt(unsigned, signer, method)}
         return dataintegrity.sign(unsigned, signer, method, created=now)
 

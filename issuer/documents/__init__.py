@@ -1,6 +1,7 @@
 """Credential documents from issuer-neutral inputs: Open Badges 3.0 and ELM European Digital Credentials."""
 
 from issuer.documents.elm import build_edc
+from issuer.documents.formats import CredentialFormat, format_names, get_format, register_format
 from issuer.documents.model import (
     AchievementSpec,
     Alignment,
@@ -20,6 +21,7 @@ __all__ = [
     "Alignment",
     "AssessmentResult",
     "AwardFacts",
+    "CredentialFormat",
     "CredentialMeta",
     "IssuerProfile",
     "Learner",
@@ -27,5 +29,8 @@ __all__ = [
     "build_edc",
     "build_openbadge",
     "email_identity_hash",
+    "format_names",
+    "get_format",
+    "register_format",
     "stamp",
 ]

@@ -108,3 +108,13 @@ def test_naive_dates_are_refused() -> None:
     with pytest.raises(IssuerError, match="time zone"):
         AwardFacts(awarded=datetime(2026, 1, 1))
     assert AwardFacts(awarded=datetime(2026, 1, 1, tzinfo=UTC)).grade is None
+
+
+def test_formats_are_registered_and_unknown_ones_are_named() -> None:
+    from issuer.documents import format_names, get_format
+
+    assert format_names() == ["edc", "ob3"]
+    assert get_format("edc").status_purposes == ("revocation",)
+    assert get_format("ob3").status_purposes == ("revocation", "suspension")
+    with pytest.raises(IssuerError, match="known: edc, ob3"):
+        get_format("pdf")
