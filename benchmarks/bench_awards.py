@@ -4,7 +4,8 @@ Every learner passes the three assessments of the GLAM pilot, so each earns thre
 stacked certificate (4 awards per learner). Timed from the first grade to the last credential: the grades are
 recorded through the outbox in chunks (decision, awards, jobs in one transaction per chunk), then
 ``leads worker --concurrency 2`` (a worker process per core) signs with the real credential service (status
-indexes, storage). Needs PostgreSQL (``LEADS_BENCH_POSTGRES_URL``, default the test server); prints one JSON line
+indexes, storage) and queues a PDF job per credential (rendered after the issuance jobs; not timed).
+Needs PostgreSQL (``LEADS_BENCH_POSTGRES_URL``, default the test server); prints one JSON line
 ``{"cohort": …, "awards": …, "seconds": …, "intake_seconds": …, "peak_rss_mb": …}``.
 """
 
@@ -84,7 +85,8 @@ def run(url: str, data_dir: Path) -> dict[str, object]:
     try:
         while True:
             with db.engine.connect() as conn:
-                done = conn.execute(select(func.count()).select_from(Job).where(Job.state == "done")).scalar_one()
+                done = conn.execute(select(func.count()).select_from(Job)
+                                    .where(Job.state == "done", Job.kind == "issue")).scalar_one()
                 failed = conn.execute(select(func.count()).select_from(Job).where(Job.state == "failed")).scalar_one()
             if failed:
                 raise SystemExit(f"{failed} job(s) failed; see `leads awards failed`")

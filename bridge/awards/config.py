@@ -24,6 +24,7 @@ class AwardSettings(BaseSettings):
     webhook_secrets: dict[str, SecretStr] = Field(
         default_factory=dict, description='per LMS source, JSON: {"moodle": "…", "openedx": "…"}')
     webhook_tolerance_seconds: int = 300
+    prerender_pdf: bool = Field(default=True, description="render each certificate PDF in a worker after issuance")
     smtp_host: str | None = Field(default=None, description="e-mail on award: off unless set")
     smtp_port: int = 587
     smtp_user: str | None = None

@@ -52,3 +52,23 @@ def _credentials(db: Database) -> Issuer:
 
 
 register_issuer("credentials", _credentials)
+
+
+class CertificatePdfRenderer:
+    """Warms the certificate PDF cache of ``bridge.certificates`` so no request ever renders a PDF."""
+
+    def __init__(self, db: Database, settings: Settings, lang: str = "en") -> None:
+        self.db, self.settings, self.lang = db, settings, lang
+
+    def render(self, credential_id: str) -> None:
+        from pathlib import Path
+
+        from bridge.certificates.page import credential_bytes, design_outcomes, verification_url
+        from bridge.certificates.pdf import PdfCache
+        from bridge.credentials.service import CredentialService
+
+        row = CredentialService(self.db, self.settings).get(credential_id)
+        outcomes = design_outcomes(self.db, row.design_key, self.lang) if row.design_key else ()
+        cache = PdfCache(Path(self.settings.data_dir) / "cache" / "certificates")
+        cache.get_or_render(credential_bytes(row.document), verify_url=verification_url(self.settings, row.id),
+                            lang=self.lang, outcomes=outcomes)

@@ -52,6 +52,12 @@ class Issuer(Protocol):
         ...
 
 
+class PdfRenderer(Protocol):
+    def render(self, credential_id: str) -> None:
+        """Render and cache the printable certificate of an issued credential (idempotent)."""
+        ...
+
+
 IssuerFactory = Callable[[Database], Issuer]
 ISSUERS: dict[str, IssuerFactory] = {}
 

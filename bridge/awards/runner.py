@@ -13,6 +13,7 @@ from datetime import timedelta
 from types import FrameType
 
 from bridge.awards.config import AwardSettings
+from bridge.awards.issuers import CertificatePdfRenderer
 from bridge.awards.issuing import load_issuer
 from bridge.awards.mail import SmtpMailer
 from bridge.awards.worker import Worker
@@ -25,11 +26,14 @@ log = logging.getLogger("leads.awards.worker")
 def make_worker(db: Database, cfg: AwardSettings, issuer_spec: str | None = None) -> Worker:
     from bridge.settings import get_settings
 
+    settings = get_settings()
+    pdf = CertificatePdfRenderer(db, settings) if cfg.prerender_pdf and (issuer_spec or cfg.issuer) == "credentials" \
+        else None
     mailer = None if not cfg.smtp_host else SmtpMailer(
         cfg.smtp_host, cfg.smtp_port, cfg.smtp_user, cfg.smtp_password, cfg.smtp_starttls)
     return Worker(db=db, issuer=load_issuer(issuer_spec or cfg.issuer, db), lease=timedelta(seconds=cfg.lease_seconds),
                   batch=cfg.batch, backoff_base=cfg.backoff_base_seconds, backoff_max=cfg.backoff_max_seconds,
-                  mailer=mailer, mail_from=cfg.mail_from, base_url=get_settings().base_url)
+                  pdf=pdf, mailer=mailer, mail_from=cfg.mail_from, base_url=settings.base_url)
 
 
 def run_loop(url: str, issuer_spec: str | None, once: bool, install_signals: bool = True) -> int:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
-from bridge.awards.issuing import Issuer, IssueRequest, PermanentIssueError
+from bridge.awards.issuing import Issuer, IssueRequest, PdfRenderer, PermanentIssueError
 from bridge.awards.mail import Mailer, award_message
 from bridge.awards.tables import Award, Job
 from bridge.dataspace.repository import EntityRepository
@@ -43,6 +43,7 @@ class Worker:
     backoff_base: float = 10.0
     backoff_max: float = 3600.0
     clock: Callable[[], datetime] = utcnow
+    pdf: PdfRenderer | None = None  # set: a PDF job follows each issuance (first download served from cache)
     mailer: Mailer | None = None  # set: an e-mail job follows each issuance to a learner with an address
     mail_from: str = "LEADS <leads@example.org>"
     base_url: str = "http://127.0.0.1:8000"
@@ -129,6 +130,10 @@ class Worker:
             if award.credential_id is not None:
                 self.issuer.revoke(award.id, award.credential_id, str(payload.get("reason", "")))
             return None
+        if kind == "pdf":
+            if self.pdf is not None and award.credential_id and award.state == "issued":
+                self.pdf.render(award.credential_id)
+            return None
         if kind == "email":
             if self.mailer is not None and award.learner_email and award.credential_id:
                 self.mailer.send(award_message(sender=self.mail_from, to=award.learner_email,
@@ -158,8 +163,10 @@ class Worker:
                     continue
                 if award.state in ("pending", "failed"):
                     award.state, award.credential_id, award.issued_at = "issued", credential_id, now
-                    if self.mailer is not None and award.learner_email:
-                        session.add(Job(kind="email", award_id=award.id, payload={}, state="queued", attempts=0,
+                    follow = ["pdf"] if self.pdf is not None else []
+                    follow += ["email"] if self.mailer is not None and award.learner_email else []
+                    for kind in follow:
+                        session.add(Job(kind=kind, award_id=award.id, payload={}, state="queued", attempts=0,
                                         max_attempts=5, next_attempt_at=now, created_at=now, updated_at=now))
                 elif award.state == "revoked" and award.credential_id is None:
                     # revoked while it was being signed: the new credential must not stay valid

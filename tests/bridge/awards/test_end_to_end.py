@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from bridge.awards import intake
-from bridge.awards.issuers import CredentialsServiceIssuer
+from bridge.awards.issuers import CertificatePdfRenderer, CredentialsServiceIssuer
 from bridge.awards.worker import Worker
 from bridge.ltitool import services
 from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
@@ -82,12 +82,17 @@ def test_deep_link_score_claim_issue_verify(peers: Peers, tmp_path: Path) -> Non
 
     # 4. a worker signs with the real credential service
     settings = peers.tool.settings
-    worker = Worker(peers.db, CredentialsServiceIssuer(peers.db, settings))
-    assert worker.run(threading.Event(), once=True) == 4
+    pdfs = settings.data_dir / "cache" / "certificates"
+    worker = Worker(peers.db, CredentialsServiceIssuer(peers.db, settings),
+                    pdf=CertificatePdfRenderer(peers.db, settings))
+    assert worker.run(threading.Event(), once=True) == 8  # 4 issue jobs, then 4 PDF jobs
+    assert len(list(pdfs.rglob("*.pdf"))) == 4  # rendered by the worker, not by a request
 
     mine = peers.http.get(f"{peers.tool_base}/awards/mine/{learner_launch}", headers={"Accept": "application/json"})
     stack = next(a for a in mine.json()["awards"] if a["achievement"] == CERT)
     assert stack["state"] == "issued" and stack["links"]["linkedin"].startswith("https://www.linkedin.com/")
+    pdf = peers.http.get(stack["links"]["pdf"])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and len(list(pdfs.rglob("*.pdf"))) == 4
     page = peers.http.get(f"{peers.tool_base}/awards/mine/{learner_launch}")
     assert "Add to LinkedIn profile" in page.text and "Learner Credential Wallet" in page.text
 
