@@ -43,6 +43,7 @@ log = logging.getLogger("leads.lti")
 STATE_PREFIX = "lti-state:"
 JWKS_PREFIX = "lti-jwks:"
 JWKS_TTL = 3600
+JWKS_REFETCH_COOLDOWN = 30  # seconds: unknown kids cannot make the tool hammer a platform's key set
 
 
 @dataclass
@@ -65,10 +66,13 @@ class JwksSource:
 
     def keys(self, url: str, refresh: bool = False) -> list[dict[str, Any]]:
         cache_key = JWKS_PREFIX + hashlib.sha256(url.encode()).hexdigest()
-        if not refresh:
-            cached = self.ctx.store.get(cache_key)
-            if isinstance(cached, list):
-                return cached
+        cached = self.ctx.store.get(cache_key)
+        if refresh and isinstance(cached, list):
+            if self.ctx.store.get(cache_key + ":refetched"):
+                return cached  # refetched moments ago: the kid is simply not there
+            self.ctx.store.put(cache_key + ":refetched", True, JWKS_REFETCH_COOLDOWN)
+        elif isinstance(cached, list):
+            return cached
         try:
             response = self.ctx.http.get(url, headers={"Accept": "application/json"})
             response.raise_for_status()

@@ -139,6 +139,8 @@ def test_unknown_kid_refetches_the_key_set_once_then_refuses(tool: Tool, platfor
     state, nonce, cookie = tool.login()
     assert tool.refused(tool.sign(tool.claims(nonce), kid="no-such-kid"), state, cookie) == (401, "unknown_kid")
     assert platform.jwks_requests == before + 1
+    assert tool.refused(tool.sign(tool.claims(nonce), kid="other-kid"), state, cookie) == (401, "unknown_kid")
+    assert platform.jwks_requests == before + 1  # a burst of unknown kids costs the platform one fetch
 
 
 def test_a_rotated_platform_key_is_found_by_one_refetch(tool: Tool, platform: PlatformState) -> None:
