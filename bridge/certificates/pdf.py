@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import tempfile
 import threading
 import tomllib
@@ -146,7 +147,17 @@ def _draw(pdf: FPDF, layout: Layout, credential: dict[str, Any] | str, credentia
     pdf.set_creator("LEADS")
     pdf.set_lang(lang)
     family = str(layout.get("fonts", "family", "DejaVu"))
-    for style, key in (("", "regular"), ("B", "bold"), ("I", "italic")):
+    template = layout.directory / "certificate.pdf.html"  # the design folder's own wording, not a global one
+    try:
+        source = template.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LeadsError(f"the certificate design {template} is missing", code="certificate_layout_missing",
+                         status=500) from None
+    body = environment(lang).from_string(source).render(c=view, lang=lang, verify_url=verify_url)
+    styles = [("", "regular"), ("B", "bold")]
+    if re.search(r"<(i|em)\b", body, re.IGNORECASE):  # parsing a TrueType file costs ~0.1 s: only when used
+        styles.append(("I", "italic"))
+    for style, key in styles:
         font_file = layout.directory / "fonts" / str(layout.get("fonts", key, ""))
         if not font_file.is_file():
             raise LeadsError(f"certificate.toml [fonts] {key}: {font_file} does not exist",
@@ -184,13 +195,6 @@ def _draw(pdf: FPDF, layout: Layout, credential: dict[str, Any] | str, credentia
             _caption(pdf, _("Offline check: this code holds the signed credential itself"), ox - 6,
                      oy + osize + 1, osize + 12, caption_size, caption_color)
 
-    template = layout.directory / "certificate.pdf.html"  # the design folder's own wording, not a global one
-    try:
-        source = template.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LeadsError(f"the certificate design {template} is missing", code="certificate_layout_missing",
-                         status=500) from None
-    body = environment(lang).from_string(source).render(c=view, lang=lang, verify_url=verify_url)
     pdf.set_text_color(0, 0, 0)
     pdf.set_font(family, size=layout.number("body", "font_size", 11))
     bx, by = layout.number("body", "x", 22), layout.number("body", "y", 24)

@@ -93,6 +93,9 @@ def test_rendering_is_deterministic(ob3: Issued) -> None:
 
 def test_a_broken_layout_says_which_key_is_wrong(tmp_path: Path, ob3: Issued) -> None:
     (tmp_path / "certificate.toml").write_text('[qr]\nsize = "big"\n')
+    with pytest.raises(LeadsError, match=r"certificate.pdf.html is missing"):
+        render_certificate_pdf(ob3.json_bytes, verify_url=ob3.url, layout=load_layout(tmp_path))
+    (tmp_path / "certificate.pdf.html").write_text("<p><i>{{ c.learner }}</i></p>")
     with pytest.raises(LeadsError, match=r"\[fonts\] regular: .*fonts does not exist"):
         render_certificate_pdf(ob3.json_bytes, verify_url=ob3.url, layout=load_layout(tmp_path))
     (tmp_path / "fonts").symlink_to(load_layout().directory / "fonts")
