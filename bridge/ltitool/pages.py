@@ -21,6 +21,8 @@ from lti.deep_linking import ContentItem, LineItemSpec
 from lti.launch import Launch
 
 log = logging.getLogger("leads.lti")
+# pages after a launch carry the launch id (the capability) in their URLs: never cached, never sent as referrer
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 STAFF_ROLES = frozenset({"Instructor", "Administrator", "ContentDeveloper", "TeachingAssistant"})
 
 
@@ -82,13 +84,13 @@ def on_launch(tool: LtiTool, request: Request, launch: Launch) -> Response:
         return JSONResponse({"launch_id": launch.launch_id, "page": page, **summary,
                              "design": design.key if design else None})
     return templates.TemplateResponse(request, page, {"launch_id": launch.launch_id, "s": summary, "design": design},
-                                      headers={"Cache-Control": "no-store"})
+                                      headers=PRIVATE)
 
 
 def picker(tool: LtiTool, request: Request, launch_id: str, query: str) -> Response:
     choices = catalogue.designs(tool.db, query)
     return templates.TemplateResponse(request, "lti/deep_link.html", {
-        "launch_id": launch_id, "query": query, "choices": choices}, headers={"Cache-Control": "no-store"})
+        "launch_id": launch_id, "query": query, "choices": choices}, headers=PRIVATE)
 
 
 def make_pages_router(tool: LtiTool) -> APIRouter:
@@ -114,14 +116,14 @@ def make_pages_router(tool: LtiTool) -> APIRouter:
             return JSONResponse({"deep_link_return_url": return_url, "JWT": token})
         return templates.TemplateResponse(request, "lti/deep_link_return.html",
                                           {"return_url": return_url, "jwt": token},
-                                          headers={"Cache-Control": "no-store"})
+                                          headers=PRIVATE)
 
     @router.get("/app/{launch_id}/roster", summary="The course roster through NRPS (instructors)")
     def roster(launch_id: str) -> JSONResponse:
         claims, _ = launch_for(tool, launch_id)
         if not is_instructor(claims):
             raise LeadsError("only instructors can read the roster", code="instructor_only", status=403)
-        return JSONResponse({"members": nrps(tool, launch_id).members()}, headers={"Cache-Control": "no-store"})
+        return JSONResponse({"members": nrps(tool, launch_id).members()}, headers=PRIVATE)
 
     return router
 

@@ -23,6 +23,7 @@ def test_resource_link_launch_gives_instructor_and_learner_pages(peers: Peers) -
     r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR], custom={"leads_design": CERT}))
     assert r.status_code == 200, r.text
     assert "instructor view" in r.text and "Rights clearance quiz" in r.text
+    assert r.headers["cache-control"] == "no-store" and r.headers["referrer-policy"] == "no-referrer"
 
     r, _ = peers.launch(PendingLaunch("resource", "learner-1", [LEARNER],
                                       custom={"leads_action": "claim", "leads_design": CERT}))
