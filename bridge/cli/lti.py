@@ -6,10 +6,11 @@ import json
 
 import typer
 
-from bridge.cli.common import cli_errors, database, settings
+from bridge.cli.common import cli_errors, database, report, settings
 from bridge.ltitool.admin import registration_from_fields
 from bridge.ltitool.store import SqlToolConfigStore
 from bridge.ltitool.tool import key_dir, registration_url
+from lti.errors import LtiError
 from lti.keys import FileKeyStore, ensure_keys, rotate
 
 app = typer.Typer(no_args_is_help=True)
@@ -57,6 +58,10 @@ def list_platforms(as_json: bool = typer.Option(False, "--json", help="Print JSO
 def rotate_key() -> None:
     """Generate a new signing key; the previous one stays in the JWKS so tokens it signed still verify."""
     store = FileKeyStore(key_dir(settings()))
-    before = ensure_keys(store).active.kid
-    ring = rotate(store)
+    try:
+        before = ensure_keys(store).active.kid
+        ring = rotate(store)
+    except LtiError as exc:  # the common CLI wrapper knows LeadsError only
+        report(exc)
+        raise typer.Exit(2) from exc
     typer.echo(f"new key {ring.active.kid} is active; previous key {before} is still published")

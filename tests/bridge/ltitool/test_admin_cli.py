@@ -50,6 +50,9 @@ def test_cli_registers_lists_and_rotates(data_dir: Path) -> None:
     assert r.exit_code == 0, r.output
     after = json.loads((data_dir / "lti-keys" / "manifest.json").read_text())["keys"]
     assert len(after) == 2 and after[1]["kid"] == before[0]["kid"] and after[0]["kid"] != before[0]["kid"]
+    (data_dir / "lti-keys" / f"{after[0]['kid']}.pem").unlink()
+    broken = runner.invoke(cli, ["lti", "rotate-key"])
+    assert broken.exit_code == 2 and "key_store_unreadable" in broken.output
 
 
 def test_admin_page_needs_the_token_and_registers(db: Database, tmp_path: Path) -> None:
