@@ -84,6 +84,7 @@ def import_text(db: Database, text: str, *, dry_run: bool = False, source: str =
     report = ImportReport(rows=len(grades), dry_run=dry_run, learners=len({(g.learner, g.design) for g in grades}))
     with db.sessions() as session:
         session.begin()
+        service.write_lock(session)
         rules = service.load_rules(session, cfg.policy)
         problems: list[Problem] = []
         for i, g in enumerate(grades):  # name every bad row before anything is stored

@@ -236,6 +236,7 @@ def receive_webhook(db: Database, lms: str, headers: Mapping[str, str], body: by
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise LeadsError(f"the body is not JSON: {exc}", code="invalid_json", status=422) from None
     with db.session() as session:
+        service.write_lock(session)
         signal = webhooks.parse(lms, payload, lowered, course_resolver(session))
         stored = session.execute(service._insert(session, WebhookReceipt).values(
             source=lms, event_id=signal.event_id, received_at=now).on_conflict_do_nothing()

@@ -61,6 +61,13 @@ def _insert(session: Session, table: Any) -> Any:
     return dialect.insert(table)
 
 
+def write_lock(session: Session) -> None:
+    """SQLite: begin with a write (one writer at a time), so the reads that follow cannot go stale and fail with
+    "database is locked" when another connection commits first. PostgreSQL: row and advisory locks instead."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE jobs SET id = id WHERE 1 = 0"))
+
+
 def _lock_learners(session: Session, pairs: Sequence[tuple[str, str]]) -> None:
     """Serialise decisions per learner and design (sorted keys: two batches cannot deadlock)."""
     if session.get_bind().dialect.name != "postgresql":
@@ -104,6 +111,7 @@ def record_many(session: Session, rules: AwardRules, grades: Sequence[GradeInput
         return []
     now = now or utcnow()
     percents = [_check(g, rules) for g in grades]
+    write_lock(session)
     pairs = sorted({(g.learner, g.design) for g in grades})
     _lock_learners(session, pairs)
     rows = [dict(source=g.source, event_id=g.event_id, kind=g.kind, learner=g.learner, design=g.design,
@@ -223,6 +231,7 @@ def _queue_revoke(session: Session, award: Award, reason: str, now: datetime, ma
 
 def revoke(session: Session, award_id: str, reason: str, now: datetime | None = None) -> Award:
     """An instructor's revocation: the reason is required and kept; the status list is updated by a worker."""
+    write_lock(session)
     if not reason.strip():
         raise LeadsError("say why the award is revoked (the reason is kept with it)", code="reason_required",
                          status=422)
@@ -238,6 +247,7 @@ def revoke(session: Session, award_id: str, reason: str, now: datetime | None = 
 
 def reissue(session: Session, award_id: str, now: datetime | None = None) -> Job:
     """Queue a fresh issuance for an award (after a failure, or a revoked one an admin restores)."""
+    write_lock(session)
     now = now or utcnow()
     award = session.get(Award, award_id)
     if award is None:
@@ -263,6 +273,7 @@ def failed_jobs(session: Session, limit: int = 200) -> Sequence[Job]:
 
 def retry(session: Session, job_id: int, now: datetime | None = None) -> Job:
     """A failed job back in the queue with a fresh attempt budget; its last error stays visible until it runs."""
+    write_lock(session)
     now = now or utcnow()
     job = session.get(Job, job_id)
     if job is None:

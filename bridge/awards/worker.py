@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_, select, update
 
 from bridge.awards.issuing import Issuer, IssueRequest, PdfRenderer, PermanentIssueError
 from bridge.awards.mail import Mailer, award_message
+from bridge.awards.service import write_lock
 from bridge.awards.tables import Award, Job
 from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
@@ -179,6 +180,7 @@ class Worker:
         now = self.clock()
         message = f"{exc.__class__.__name__}: {exc}"[:4000]
         with self.db.session() as session:
+            write_lock(session)
             job = session.get(Job, job_id)
             if job is None or job.state != "running" or job.locked_by != self.name:
                 return

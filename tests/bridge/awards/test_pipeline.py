@@ -279,3 +279,25 @@ def test_award_revoked_while_being_signed_gets_its_credential_revoked(db: Databa
     with db.session() as session:
         award = session.get(Award, award_id)
         assert award is not None and award.state == "revoked" and award.credential_id is not None
+
+
+def test_sqlite_intake_and_worker_side_by_side_never_lock_out(db: Database, rules: AwardRules) -> None:
+    """Web requests record grades while the one worker issues: every writer waits its turn, none fails."""
+    stop = threading.Event()
+    worker = Worker(db, fakes.TableIssuer(db), batch=5)
+    runner = threading.Thread(target=worker.run, args=(stop,), kwargs={"idle": 0.01})
+    runner.start()
+    try:
+        def intake(t: int) -> None:
+            for i in range(10):
+                with db.session() as session:
+                    service.record(session, rules, grade(f"t{t}-{i}", QUIZ, 9, 10, event_id=f"e{t}-{i}"))
+
+        _parallel(4, intake)
+        deadline = utcnow() + timedelta(seconds=60)
+        while count(db, Job, Job.state == "done") < 40 and utcnow() < deadline:
+            threading.Event().wait(0.05)
+    finally:
+        stop.set()
+        runner.join()
+    assert count(db, Award, Award.state == "issued") == 40
