@@ -65,13 +65,22 @@ def issue(
     grade: str | None = typer.Option(None, "--grade"),
     issuer_slug: str | None = typer.Option(None, "--issuer", help="Issuing organisation slug"),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the credential here"),
+    pdf: Path | None = typer.Option(None, "--pdf", help="Also write the PDF certificate (QR + embedded credential)"),
+    lang: str = typer.Option("en", "--lang", help="Language of the PDF certificate (en, es)"),
 ) -> None:
-    """Issue a signed credential from a design; print it, or write it to FILE with -o."""
+    """Issue a signed credential from a design; print it, or write it to FILE with -o (and the PDF with --pdf)."""
     svc = _service()
     row = svc.issue(IssueInput(design_key=design, learner_name=name, format=fmt, learner_id=learner_id,
                                learner_email=email, grade=grade, issuer_slug=issuer_slug))
     text = str(row.document["jwt"]) if row.format == "jwt" else json.dumps(row.document, indent=2,
                                                                            ensure_ascii=False)
+    if pdf is not None:
+        from bridge.certificates.cli import write_certificate_pdf
+
+        write_certificate_pdf(row.id, pdf, lang=lang)
+        typer.echo(f"certificate PDF → {pdf}", err=True)
+    if output is None and pdf is not None:
+        return
     if output is None:
         typer.echo(text)
         return

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -116,25 +115,20 @@ def _quality(accept: str, types: tuple[str, ...]) -> float:
 def _wants_html(request: Request) -> bool:
     """HTML only when asked for (``?format=html`` or Accept preferring text/html); JSON-LD otherwise."""
     accept = request.headers.get("accept", "")
-    return request.query_params.get("format") == "html" or _quality(accept, ("text/html",)) > _quality(
+    fmt = request.query_params.get("format")
+    if fmt in ("json", "jsonld"):
+        return False
+    return fmt == "html" or _quality(accept, ("text/html",)) > _quality(
         accept, MACHINE_TYPES)
-
-
-def _page(svc: CredentialService, row: IssuedCredentialRow) -> str:
-    doc = row.document
-    status = "revoked" if row.revoked else "suspended" if row.suspended else "valid (not revoked)"
-    body = html.escape(json.dumps(doc, indent=2, ensure_ascii=False))
-    return (f"<!doctype html><html lang=en><meta charset=utf-8><title>Credential {row.id}</title>"
-            f"<h1>Credential for {html.escape(row.learner_name)}</h1>"
-            f"<p>Design <code>{html.escape(row.design_key)}</code> · format {row.format} · status {status}</p>"
-            f"<p><a href='{html.escape(svc.credential_url(row.id))}?format=json'>JSON</a></p><pre>{body}</pre>")
 
 
 @router.get("/credentials/{credential_id}", summary="A credential: JSON-LD (or a VC-JOSE JWT), HTML when asked")
 def get_credential(credential_id: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
     row = svc.get(credential_id)
     if _wants_html(request):
-        return HTMLResponse(_page(svc, row))
+        from bridge.certificates.page import certificate_page
+
+        return certificate_page(request, row, verifier(request))
     if row.format == "jwt":
         return Response(str(row.document["jwt"]), media_type="application/vc+jwt")
     return JSONResponse(row.document, media_type=JSONLD)
