@@ -43,6 +43,9 @@ class PermanentIssueError(LeadsError):
 
 @runtime_checkable
 class Issuer(Protocol):
+    """Optionally also ``issue_many(requests) -> list[IssuedCredential]`` (same order, same idempotency): the
+    worker then hands over a whole claimed batch, and falls back to ``issue`` one by one if the batch fails."""
+
     def issue(self, request: IssueRequest) -> IssuedCredential:
         """Sign and store the credential for ``request.award_id``; same award id → same credential."""
         ...

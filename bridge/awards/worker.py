@@ -106,7 +106,19 @@ class Worker:
         """Run claimed jobs (outside any transaction), then record all outcomes in one transaction."""
         done: list[tuple[int, str | None]] = []
         failed: list[tuple[int, Exception]] = []
-        for job_id, kind, payload, award in self._load([ids] if isinstance(ids, int) else ids):
+        jobs = self._load([ids] if isinstance(ids, int) else ids)
+        batch = getattr(self.issuer, "issue_many", None)
+        if callable(batch):  # an issuer that signs a batch at once (status indexes and storage in one go)
+            issues = [(job_id, award) for job_id, kind, _, award in jobs
+                      if kind == "issue" and award is not None and award.state != "revoked"]
+            try:
+                results = batch([self._request(award) for _, award in issues]) if issues else []
+                done += [(job_id, r.credential_id) for (job_id, _), r in zip(issues, results, strict=True)]
+                handled = {job_id for job_id, _ in issues}
+                jobs = [j for j in jobs if j[0] not in handled]
+            except Exception as exc:  # one bad award must not fail the others: fall back to one by one
+                log.warning("batch issuance failed (%s); issuing one by one", exc)
+        for job_id, kind, payload, award in jobs:
             try:
                 done.append((job_id, self._run(job_id, kind, payload, award)))
             except Exception as exc:  # any failure is stored on the job; the loop keeps going
@@ -117,16 +129,19 @@ class Worker:
         for job_id, error in failed:
             self._fail(job_id, error)
 
+    @staticmethod
+    def _request(award: Award) -> IssueRequest:
+        return IssueRequest(award_id=award.id, learner=award.learner, learner_name=award.learner_name,
+                            learner_email=award.learner_email, design=award.design, achievement=award.achievement,
+                            context=award.context, awarded_at=award.created_at)
+
     def _run(self, job_id: int, kind: str, payload: dict[str, object], award: Award | None) -> str | None:
         if award is None:
             raise PermanentIssueError(f"job {job_id} ({kind}) has no award")
         if kind == "issue":
             if award.state == "revoked":
                 return None
-            return self.issuer.issue(IssueRequest(
-                award_id=award.id, learner=award.learner, learner_name=award.learner_name,
-                learner_email=award.learner_email, design=award.design, achievement=award.achievement,
-                context=award.context, awarded_at=award.created_at)).credential_id
+            return self.issuer.issue(self._request(award)).credential_id
         if kind == "revoke":
             if award.credential_id is not None:
                 self.issuer.revoke(award.id, award.credential_id, str(payload.get("reason", "")))

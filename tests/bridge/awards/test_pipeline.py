@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bridge.awards import service
-from bridge.awards.issuing import IssuedCredential, IssueRequest
+from bridge.awards.issuing import IssuedCredential, IssueRequest, PermanentIssueError
 from bridge.awards.rules import AwardRules
 from bridge.awards.service import GradeInput
 from bridge.awards.tables import Award, GradeEvent, Job
@@ -301,3 +301,36 @@ def test_sqlite_intake_and_worker_side_by_side_never_lock_out(db: Database, rule
         stop.set()
         runner.join()
     assert count(db, Award, Award.state == "issued") == 40
+
+
+class Batching:
+    """Signs a claimed batch at once; ``broken`` learners make the batch fail (the worker then goes one by one)."""
+
+    def __init__(self, db: Database, broken: str = "") -> None:
+        self.inner, self.broken = fakes.TableIssuer(db), broken
+        self.batches: list[int] = []
+
+    def issue_many(self, requests: list[IssueRequest]) -> list[IssuedCredential]:
+        self.batches.append(len(requests))
+        if any(r.learner == self.broken for r in requests):
+            raise RuntimeError("one bad award in the batch")
+        return [self.inner.issue(r) for r in requests]
+
+    def issue(self, request: IssueRequest) -> IssuedCredential:
+        if request.learner == self.broken:
+            raise PermanentIssueError("no name for this learner")
+        return self.inner.issue(request)
+
+    def revoke(self, award_id: str, credential_id: str, reason: str) -> None:
+        self.inner.revoke(award_id, credential_id, reason)
+
+
+def test_batch_issuer_gets_the_claimed_batch_and_one_bad_award_fails_alone(db: Database, rules: AwardRules) -> None:
+    with db.session() as session:
+        service.record_many(session, rules, [g for who in ("ada", "bob", "eve") for g in passing(who)])
+    issuer = Batching(db, broken="eve")
+    worker = Worker(db, issuer, batch=20)
+    assert worker.run_once() == 12
+    assert issuer.batches == [12]
+    assert count(db, Award, Award.state == "issued") == 8
+    assert count(db, Award, Award.state == "failed") == 4 and count(db, Job, Job.state == "failed") == 4
