@@ -4,9 +4,6 @@ awards, a worker signs with the real credential service, and the Node reference 
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,32 +16,21 @@ from bridge.awards import intake
 from bridge.awards.issuers import CertificatePdfRenderer, CredentialsServiceIssuer
 from bridge.awards.worker import Worker
 from bridge.ltitool import services
+from tests import noderef
 from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
 from tests.lti.platform import INSTRUCTOR, LEARNER, PendingLaunch, form_fields
 
 ROOT = Path(__file__).resolve().parents[3]
 NODE_DIR = ROOT / "tests" / "node"
-NODE_SCRIPT = ROOT / "tests" / "bridge" / "credentials" / "node_verify.mjs"
 CERT = "glam-archive-to-commons-certificate"
 SCORES = {"glam-as-rights-quiz": 80.0, "glam-as-digitisation-portfolio": 60.0, "glam-as-upload-project": 92.0}
 
 
 def node_verify(http: httpx.Client, credential: dict[str, Any], tmp: Path) -> dict[str, Any]:
-    if shutil.which("node") is None or not (NODE_DIR / "node_modules" / "@digitalbazaar" / "vc").is_dir():
-        pytest.fail("the Node reference verifier is not installed: run `make node-deps` (npm ci in tests/node)")
     did = http.get("/.well-known/did.json").json()
     lists = {e["statusListCredential"]: http.get(e["statusListCredential"]).json()
              for e in credential["credentialStatus"]}
-    env = {"PATH": "/usr/bin:/bin:/usr/local/bin"}
-    for name, data in {"CREDENTIAL": credential, "DIDS": {did["id"]: did}, "LISTS": lists}.items():
-        path = tmp / f"{name.lower()}.json"
-        path.write_text(json.dumps(data), encoding="utf-8")
-        env[name] = str(path)
-    done = subprocess.run(["node", "--input-type=module", "-e", NODE_SCRIPT.read_text(encoding="utf-8")],
-                          cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False)
-    assert done.stdout.strip(), done.stderr
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return noderef.node_verify(credential, tmp, dids={did["id"]: did}, lists=lists)
 
 
 @pytest.mark.node

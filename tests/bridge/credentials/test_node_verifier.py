@@ -4,19 +4,17 @@ issued through the API, status lists included, and rejects it once tampered or r
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests import noderef
 from tests.bridge.credentials.conftest import ADMIN, issue
 
 ROOT = Path(__file__).resolve().parents[3]
 NODE_DIR = ROOT / "tests" / "node"
-SCRIPT = Path(__file__).with_name("node_verify.mjs")
 
 pytestmark = pytest.mark.node
 
@@ -28,24 +26,7 @@ def node_verify(tmp: Path, client: TestClient, credential: dict[str, Any]) -> di
     for entry in credential["credentialStatus"]:
         url = entry["statusListCredential"]
         lists[url] = client.get(url.removeprefix("http://testserver")).json()
-    return run_node(tmp, credential, dids, lists)
-
-
-def run_node(tmp: Path, credential: dict[str, Any], dids: dict[str, Any], lists: dict[str, Any]) -> dict[str, Any]:
-    if shutil.which("node") is None or not (NODE_DIR / "node_modules" / "@digitalbazaar" / "vc").is_dir():
-        pytest.fail("the Node reference verifier is not installed: run `make node-deps` (npm ci in tests/node)")
-    files = {"CREDENTIAL": credential, "DIDS": dids, "LISTS": lists}
-    env = {"PATH": "/usr/bin:/bin:/usr/local/bin"}
-    for name, data in files.items():
-        path = tmp / f"{name.lower()}.json"
-        path.write_text(json.dumps(data), encoding="utf-8")
-        env[name] = str(path)
-    done = subprocess.run(["node", "--input-type=module", "-e", SCRIPT.read_text(encoding="utf-8")],
-                          cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False)
-    assert done.stdout.strip(), done.stderr
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    assert (done.returncode == 0) == result["verified"]
-    return result
+    return noderef.node_verify(credential, tmp, dids=dids, lists=lists)
 
 
 def test_node_verifies_an_api_issued_ob3_and_rejects_tampering_and_revocation(
@@ -90,9 +71,9 @@ def test_acceptance_cli_issue_then_node_verifies_the_file_and_rejects_one_change
         credential = json.loads(out.read_text(encoding="utf-8"))
         lists = {e["statusListCredential"]: service.status_list(service.local_status_list_id(
             e["statusListCredential"]) or "")[0] for e in credential["credentialStatus"]}
-        assert run_node(tmp_path, credential, dids, lists)["verified"]
+        assert noderef.node_verify(credential, tmp_path / "node", dids=dids, lists=lists)["verified"]
         changed = json.loads(out.read_text(encoding="utf-8").replace("Ada Lovelace", "Ada Lovelacf"))
-        assert not run_node(tmp_path, changed, dids, lists)["verified"]
+        assert not noderef.node_verify(changed, tmp_path / "node", dids=dids, lists=lists)["verified"]
         assert CliRunner().invoke(app, ["verify", str(out)]).exit_code == 0
     finally:
         get_settings.cache_clear()
