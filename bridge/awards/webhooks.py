@@ -131,8 +131,8 @@ def _moodle(lms: str, p: dict[str, Any], header_id: str | None, resolve: CourseR
     if not key or final is None or maximum is None:
         return Signal(event_id, name, course, str(user), None,
                       "grade item without idnumber/grademax: the grade arrives through the AGS poll")
-    return Signal(event_id, name, course, str(user), GradeInput(
-        assessment=str(key), score=float(final), maximum=float(maximum), **base))
+    return Signal(event_id, name, course, str(user), GradeInput(  # courses LEADS generates use "leads:<key>"
+        assessment=str(key).removeprefix("leads:"), score=float(final), maximum=float(maximum), **base))
 
 
 def _openedx(lms: str, p: dict[str, Any], header_id: str | None, resolve: CourseResolver) -> Signal:

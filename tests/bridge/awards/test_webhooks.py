@@ -136,7 +136,7 @@ def test_missing_headers_unknown_source_bad_json_unknown_course(client: TestClie
 
 def test_moodle_user_graded_records_a_score_or_waits_for_ags(client: TestClient, db: Database) -> None:
     r = post(client, "moodle", moodle_graded({"itemid": 12, "overridden": False, "finalgrade": 8.0,
-                                              "itemidnumber": "glam-as-rights-quiz", "grademax": 10}))
+                                              "itemidnumber": "leads:glam-as-rights-quiz", "grademax": 10}))
     assert r.json()["status"] == "recorded" and r.json()["awarded"] == ["glam-mc-rights"]
     with db.session() as session:
         event = session.scalars(select(GradeEvent)).one()
