@@ -6,7 +6,7 @@ UI: dict[str, dict[str, str]] = {
     "en": {
         "practices": "Practices",
         "pool": "Find collaborators",
-        "verify": "Verify a certificate",
+        "verify": "Verify a credential",
         "practices_intro": "A practice is a way a piece of work is done. Pick one to see what there is to learn.",
         "no_practices": "The data space is empty. Load a design set with “leads data load FILE”.",
         "practice": "Practice",
@@ -61,7 +61,7 @@ UI: dict[str, dict[str, str]] = {
     "es": {
         "practices": "Prácticas",
         "pool": "Encontrar colaboradores",
-        "verify": "Verificar un certificado",
+        "verify": "Verificar una credencial",
         "practices_intro": "Una práctica es una forma de hacer un trabajo. Elija una para ver qué se puede aprender.",
         "no_practices": "El espacio de datos está vacío. Cargue un conjunto de diseños con “leads data load FILE”.",
         "practice": "Práctica",
