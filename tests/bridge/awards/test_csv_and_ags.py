@@ -154,3 +154,12 @@ def test_score_of_an_own_activity_counts_only_when_fully_graded() -> None:
     grade = intake.grade_from_score(score, **kw)
     assert grade is not None and (grade.score, grade.maximum, grade.learner) == (9, 10, "moodle:7")
     assert intake.grade_from_score({**score, "gradingProgress": "Pending"}, **kw) is None
+
+
+@pytest.mark.parametrize("db", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_big_import_is_one_transaction_within_postgres_lock_limits(loaded: Database) -> None:
+    """8,000 learners in one file: more than PostgreSQL's default lock table holds if each took its own lock."""
+    rows = "".join(f"l{i},{STACK},glam-as-rights-quiz,{7 + i % 4},10,,\n" for i in range(8000))
+    report = csvimport.import_text(loaded, "learner,design,assessment,score,maximum,name,email\n" + rows)
+    assert report.rows == 8000 and report.awards["glam-mc-rights"] == 8000
+    assert count(loaded, Job) == 8000
