@@ -254,7 +254,8 @@ def revoke(session: Session, award_id: str, reason: str, now: datetime | None = 
 
 
 def reissue(session: Session, award_id: str, now: datetime | None = None) -> Job:
-    """Queue a fresh issuance for an award (after a failure, or a revoked one an admin restores)."""
+    """Issue an award again: after a failure; or a new credential replacing the current one (which is revoked),
+    e.g. after a name correction or a revocation made in error."""
     write_lock(session)
     now = now or utcnow()
     award = session.get(Award, award_id)
@@ -264,11 +265,16 @@ def reissue(session: Session, award_id: str, now: datetime | None = None) -> Job
                                                  Job.state.in_(("queued", "running")))).first()
     if open_job is not None:
         return open_job
-    if award.state == "revoked" and award.credential_id is not None:
-        raise LeadsError("the credential of this award was revoked; a revoked credential stays revoked. "
-                         "Award again under a new record instead.", code="revoked", status=409)
+    if award.credential_id is not None:
+        if award.state != "revoked":
+            session.add(Job(kind="revoke", award_id=award.id, state="queued", attempts=0, max_attempts=8,
+                            payload={"reason": "replaced by a re-issued credential", "issue_key": award.issue_key,
+                                     "credential_id": award.credential_id},
+                            next_attempt_at=now, created_at=now, updated_at=now))
+        award.generation += 1
+        award.credential_id = award.issued_at = None
     award.state, award.revoked_at, award.revoke_reason = "pending", None, None
-    job = Job(kind="issue", award_id=award_id, payload={"reissue": True}, state="queued", attempts=0,
+    job = Job(kind="issue", award_id=award_id, payload={"reissue": award.generation}, state="queued", attempts=0,
               max_attempts=8, next_attempt_at=now, created_at=now, updated_at=now)
     session.add(job)
     session.flush()
@@ -316,7 +322,7 @@ def award_dict(award: Award) -> dict[str, Any]:
             "created_at": award.created_at.isoformat(),
             "issued_at": award.issued_at.isoformat() if award.issued_at else None,
             "revoked_at": award.revoked_at.isoformat() if award.revoked_at else None,
-            "revoke_reason": award.revoke_reason}
+            "revoke_reason": award.revoke_reason, "generation": award.generation}
 
 
 def record_all(session: Session, rules: AwardRules, grades: Iterable[GradeInput], **kw: Any) -> list[Outcome]:

@@ -65,6 +65,12 @@ class Award(Base):
     issued_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    generation: Mapped[int] = mapped_column(Integer, default=0)  # +1 per re-issue: a new credential each time
+
+    @property
+    def issue_key(self) -> str:
+        """What the credential is keyed by: the award id, suffixed after a re-issue."""
+        return self.id if not self.generation else f"{self.id}-{self.generation}"
 
 
 Index("ix_awards_design_state", Award.design, Award.state)

@@ -131,7 +131,7 @@ class Worker:
 
     @staticmethod
     def _request(award: Award) -> IssueRequest:
-        return IssueRequest(award_id=award.id, learner=award.learner, learner_name=award.learner_name,
+        return IssueRequest(award_id=award.issue_key, learner=award.learner, learner_name=award.learner_name,
                             learner_email=award.learner_email, design=award.design, achievement=award.achievement,
                             context=award.context, awarded_at=award.created_at)
 
@@ -142,9 +142,11 @@ class Worker:
             if award.state == "revoked":
                 return None
             return self.issuer.issue(self._request(award)).credential_id
-        if kind == "revoke":
-            if award.credential_id is not None:
-                self.issuer.revoke(award.id, award.credential_id, str(payload.get("reason", "")))
+        if kind == "revoke":  # the award's credential, or the one a re-issue replaced (named in the payload)
+            key = str(payload.get("issue_key") or award.issue_key)
+            credential = payload.get("credential_id") or award.credential_id
+            if credential is not None:
+                self.issuer.revoke(key, str(credential), str(payload.get("reason", "")))
             return None
         if kind == "pdf":
             if self.pdf is not None and award.credential_id and award.state == "issued":

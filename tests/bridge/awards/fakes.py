@@ -18,10 +18,10 @@ from bridge.awards.issuing import IssuedCredential, Issuer, IssueRequest
 from bridge.db import Database
 
 meta = MetaData()
-credentials = Table("fake_credentials", meta, Column("award_id", String(32), primary_key=True),
+credentials = Table("fake_credentials", meta, Column("award_id", String(64), primary_key=True),
                     Column("credential_id", String(64), nullable=False), Column("revoked", String(200)))
 calls = Table("fake_issue_calls", meta, Column("n", Integer, primary_key=True, autoincrement=True),
-              Column("award_id", String(32), nullable=False), Column("pid", Integer, nullable=False))
+              Column("award_id", String(64), nullable=False), Column("pid", Integer, nullable=False))
 
 
 class TableIssuer:

@@ -190,8 +190,28 @@ def test_revoke_needs_a_reason_and_updates_the_credential(db: Database, rules: A
         assert conn.execute(select(fakes.credentials.c.revoked)).scalar_one() == "plagiarism in the quiz"
     with db.session() as session:
         assert service.counts(session, STACK) == {"revoked": 1}
-        with pytest.raises(LeadsError, match="stays revoked"):
-            service.reissue(session, award_id)
+        with pytest.raises(LeadsError, match="already revoked"):
+            service.revoke(session, award_id, "twice")
+
+
+def test_reissue_replaces_the_credential_and_revokes_the_old_one(db: Database, rules: AwardRules) -> None:
+    award_id = one_award(db, rules)
+    worker = Worker(db, fakes.TableIssuer(db))
+    worker.run_once()
+    with db.session() as session:
+        first = session.get(Award, award_id)
+        assert first is not None and first.state == "issued"
+        old_credential = first.credential_id
+        job = service.reissue(session, award_id)
+        assert service.reissue(session, award_id).id == job.id  # asking twice queues one issuance
+    assert worker.run_once() == 2  # revoke the old credential, issue the new one
+    with db.session() as session:
+        award = session.get(Award, award_id)
+        assert award is not None and (award.state, award.generation) == ("issued", 1)
+        assert award.credential_id not in (None, old_credential)
+    with db.engine.connect() as conn:
+        rows = {k: v for k, v in conn.execute(select(fakes.credentials.c.award_id, fakes.credentials.c.revoked))}
+    assert rows == {award_id: "replaced by a re-issued credential", f"{award_id}-1": None}
 
 
 def test_award_revoked_before_issuance_is_never_issued(db: Database, rules: AwardRules) -> None:

@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("issued_at", TS, nullable=True),
         sa.Column("revoked_at", TS, nullable=True),
         sa.Column("revoke_reason", sa.Text(), nullable=True),
+        sa.Column("generation", sa.Integer(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("id", name="pk_awards"),
         sa.ForeignKeyConstraint(["grade_event_id"], ["grade_events.id"],
                                 name="fk_awards_grade_event_id_grade_events"),
