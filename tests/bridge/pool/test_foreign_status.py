@@ -89,7 +89,7 @@ def test_foreign_revocation_takes_the_person_out_at_the_next_recheck(client: Tes
     published = client.post("/api/pool/profiles/david/credentials", json={"credential": credential}, headers=auth)
     assert published.status_code == 201, published.text
     db: Database = client.app.state.db  # type: ignore[attr-defined]
-    verifier = _verifier(type("R", (), {"app": client.app})())  # type: ignore[arg-type]
+    verifier = _verifier(type("R", (), {"app": client.app})())
 
     assert service.recheck(db, verifier) == []  # the list says "not revoked": David stays
     assert people(client, competence=COMPETENCE) == ["David"]

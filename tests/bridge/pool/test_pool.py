@@ -91,7 +91,7 @@ def test_periodic_recheck_removes_what_no_longer_verifies(client: TestClient) ->
     CredentialService(app_state.db, app_state.settings).revoke(cat["id"], "found out later")
     assert people(client, competence=COMPETENCE) == []  # hidden at once: the search checks local status
     assert entries(app_state.db) == 1  # …and the periodic re-check removes it for good
-    assert len(service.recheck(app_state.db, _verifier(request))) == 1  # type: ignore[arg-type]
+    assert len(service.recheck(app_state.db, _verifier(request))) == 1
     assert entries(app_state.db) == 0
 
 
