@@ -31,6 +31,13 @@ def test_resource_link_launch_gives_instructor_and_learner_pages(peers: Peers) -
     assert "Claim your certificate" in r.text and "instructor view" not in r.text
     assert re.search(r'href="/awards/claim/lti1p3-launch-[0-9a-f-]+"', r.text)
 
+    # an assessment activity of the design links to the claim page too (a learner may claim from any of them)
+    r, _ = peers.launch(PendingLaunch("resource", "learner-3", [LEARNER],
+                                      custom={"leads_design": CERT, "leads_assessment": ASSESSMENTS[0]}))
+    assert r.status_code == 200, r.text
+    assert re.search(r'href="/awards/claim/lti1p3-launch-[0-9a-f-]+"', r.text)
+    assert re.search(r'href="/awards/mine/lti1p3-launch-[0-9a-f-]+"', r.text)
+
     r, _ = peers.launch(PendingLaunch("resource", "learner-2", [LEARNER]), accept="application/json")
     assert r.json()["page"] == "lti/learner.html" and r.json()["context"] == "GLAM uploads 101"
 
