@@ -19,6 +19,7 @@ from bridge.credentials.tables import IssuedCredentialRow
 from bridge.credentials.verification import Verifier
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
+from bridge.web.negotiate import accept_quality
 from issuer.status import DEFAULT_TTL_MS
 
 router = APIRouter(tags=["credentials"])
@@ -95,31 +96,13 @@ def issue(body: IssueBody, svc: CredentialService = Depends(service)) -> dict[st
 MACHINE_TYPES = ("application/json", JSONLD, "application/vc+jwt", "application/vc+ld+json", "application/vc")
 
 
-def _quality(accept: str, types: tuple[str, ...]) -> float:
-    best = 0.0
-    for part in accept.split(","):
-        media, _, params = part.strip().partition(";")
-        if media.strip().lower() in types:
-            q = 1.0
-            for param in params.split(";"):
-                name, _, value = param.strip().partition("=")
-                if name == "q":
-                    try:
-                        q = float(value)
-                    except ValueError:
-                        q = 0.0
-            best = max(best, q)
-    return best
-
-
 def _wants_html(request: Request) -> bool:
     """HTML only when asked for (``?format=html`` or Accept preferring text/html); JSON-LD otherwise."""
     accept = request.headers.get("accept", "")
     fmt = request.query_params.get("format")
     if fmt in ("json", "jsonld"):
         return False
-    return fmt == "html" or _quality(accept, ("text/html",)) > _quality(
-        accept, MACHINE_TYPES)
+    return fmt == "html" or accept_quality(accept, ("text/html",)) > accept_quality(accept, MACHINE_TYPES)
 
 
 @router.get("/credentials/{credential_id}", summary="A credential: JSON-LD (or a VC-JOSE JWT), HTML when asked")

@@ -18,12 +18,13 @@ def wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     if not accept:
         return False
-    best_html = _quality(accept, ("text/html", "application/xhtml+xml"))
-    best_json = _quality(accept, ("application/json", "application/ld+json"))
+    best_html = accept_quality(accept, ("text/html", "application/xhtml+xml"))
+    best_json = accept_quality(accept, ("application/json", "application/ld+json"))
     return best_json > best_html
 
 
-def _quality(accept: str, types: tuple[str, ...]) -> float:
+def accept_quality(accept: str, types: tuple[str, ...]) -> float:
+    """The highest q the Accept header gives any of ``types`` (0 when none is acceptable)."""
     best = 0.0
     for part in accept.split(","):
         media, _, params = part.strip().partition(";")
