@@ -48,7 +48,16 @@ class CredentialsServiceIssuer:
         rows = fn(self.db, requests, self.settings)
         return [IssuedCredential(credential_id=str(getattr(row, "credential_id", None) or row.id)) for row in rows]
 
+    def issue_edc(self, request: IssueRequest) -> IssuedCredential:
+        """The award's European Digital Credential (JSON-LD), keyed ``<award id>:edc``: one per award."""
+        fn = getattr(self._svc(), "issue_for_award", None)
+        if fn is None:
+            raise PermanentIssueError("bridge.credentials.service has no issue_for_award(db, request)")
+        row = fn(self.db, request, self.settings, fmt="edc")
+        return IssuedCredential(credential_id=str(getattr(row, "credential_id", None) or row.id))
+
     def revoke(self, award_id: str, credential_id: str, reason: str) -> None:
+        """Revokes every credential of the award (OB3 and, when one was made, its EDC)."""
         fn = getattr(self._svc(), "revoke_for_award", None)
         if fn is None:
             raise PermanentIssueError("bridge.credentials.service has no revoke_for_award(db, award_id, reason)")

@@ -55,6 +55,14 @@ class Issuer(Protocol):
         ...
 
 
+@runtime_checkable
+class EdcIssuer(Protocol):
+    """An issuer that can also produce an award's European Digital Credential (the learner asks for it; a worker
+    signs it). Idempotent on the award id like ``Issuer.issue``: at most one EDC per award."""
+
+    def issue_edc(self, request: IssueRequest) -> IssuedCredential: ...
+
+
 class PdfRenderer(Protocol):
     def render(self, credential_id: str) -> None:
         """Render and cache the printable certificate of an issued credential (idempotent)."""

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bridge.awards import intake, service
 from bridge.awards.endpoints import award_settings
-from bridge.awards.tables import Award
+from bridge.awards.tables import Award, Job
 from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.web.negotiate import templates, wants_json
@@ -100,9 +100,22 @@ def _labels(request: Request) -> dict[str, str]:
         return {e.key: e.label() for e in EntityRepository(session).list()}
 
 
-def _award_view(award: Award, base_url: str, labels: dict[str, str]) -> dict[str, Any]:
+def _award_view(award: Award, base_url: str, labels: dict[str, str], edc: Job | None = None) -> dict[str, Any]:
     label = labels.get(award.achievement, award.achievement)
-    return {**service.award_dict(award), "label": label, "links": links(award, base_url, label)}
+    return {**service.award_dict(award), "label": label, "links": links(award, base_url, label),
+            "edc": edc_view(award, edc, base_url)}
+
+
+def edc_view(award: Award, job: Job | None, base_url: str) -> dict[str, str | None]:
+    """Where the award's EDC stands: ``none`` (not asked for), ``preparing`` (a worker signs it), ``ready`` (with
+    the JSON-LD download) or ``failed``."""
+    if award.state != "issued" or job is None:
+        return {"state": "none", "url": None}
+    credential = (job.payload or {}).get("credential_id")
+    if job.state == "done" and credential:
+        cid = str(credential).removeprefix("urn:uuid:")
+        return {"state": "ready", "url": f"{base_url.rstrip('/')}/credentials/{cid}?format=json"}
+    return {"state": "failed" if job.state == "failed" else "preparing", "url": None}
 
 
 @router.get("/awards/claim/{launch_id}", summary="Claim your certificate: checks grades through AGS now")
@@ -140,11 +153,28 @@ def mine(request: Request, launch_id: str) -> Response:
     labels = _labels(request)
     base = request.app.state.settings.base_url
     with _db(request).session() as session:
-        awards = [_award_view(a, base, labels) for a in service.awards_of(session, who.learner)]
+        rows = service.awards_of(session, who.learner)
+        edc = service.edc_jobs(session, rows)
+        awards = [_award_view(a, base, labels, edc.get(a.id)) for a in rows]
     if wants_json(request):
         return JSONResponse({"learner": who.learner, "awards": awards})
     return templates.TemplateResponse(request, "awards/mine.html", {"awards": awards, "launch_id": launch_id},
                                       headers={"Cache-Control": "no-store"})
+
+
+@router.post("/awards/mine/{launch_id}/edc/{award_id}", summary="Ask for the European Digital Credential of an award")
+def request_edc(request: Request, launch_id: str, award_id: str) -> Response:
+    """Queues the EDC (a worker signs it, never this request); asking again changes nothing."""
+    who = _who(request, launch_id)
+    with _db(request).session() as session:
+        award = session.get(Award, award_id)
+        if award is None or award.learner != who.learner:
+            raise LeadsError(f"no award {award_id} of yours", code="not_found", status=404)
+        job = service.request_edc(session, award_id)
+        view = edc_view(award, job, request.app.state.settings.base_url)
+    if wants_json(request):
+        return JSONResponse({"award": award_id, "edc": view}, status_code=200 if view["state"] == "ready" else 202)
+    return RedirectResponse(f"/awards/mine/{launch_id}", status_code=303)
 
 
 def _instructor(request: Request, launch_id: str) -> Who:

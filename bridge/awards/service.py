@@ -281,6 +281,38 @@ def reissue(session: Session, award_id: str, now: datetime | None = None) -> Job
     return job
 
 
+def request_edc(session: Session, award_id: str, now: datetime | None = None) -> Job:
+    """The learner asks for the award's European Digital Credential: queue one ``edc`` job for the award's current
+    credential (asking again returns the job already there; a failed one is queued again). A worker signs it."""
+    write_lock(session)
+    now = now or utcnow()
+    award = session.get(Award, award_id, with_for_update=True)
+    if award is None:
+        raise NotFound(f"no award {award_id}")
+    if award.state != "issued":
+        raise LeadsError(f"award {award_id} is {award.state}; an EDC is prepared for issued awards only",
+                         code="not_issued", status=409)
+    job = edc_jobs(session, [award]).get(award.id)
+    if job is not None and job.state != "failed":
+        return job
+    job = Job(kind="edc", award_id=award.id, payload={"issue_key": award.issue_key}, state="queued", attempts=0,
+              max_attempts=5, next_attempt_at=now, created_at=now, updated_at=now)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def edc_jobs(session: Session, awards: Sequence[Award]) -> dict[str, Job]:
+    """The latest ``edc`` job of each award's current credential (its payload names the EDC once done)."""
+    keys = {a.id: a.issue_key for a in awards}
+    out: dict[str, Job] = {}
+    for chunk in _chunks(list(keys)):
+        for job in session.scalars(select(Job).where(Job.kind == "edc", Job.award_id.in_(chunk)).order_by(Job.id)):
+            if job.award_id and (job.payload or {}).get("issue_key") == keys[job.award_id]:
+                out[job.award_id] = job
+    return out
+
+
 def failed_jobs(session: Session, limit: int = 200) -> Sequence[Job]:
     return session.scalars(select(Job).where(Job.state == "failed").order_by(Job.updated_at.desc()).limit(limit)).all()
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
-from bridge.awards.issuing import Issuer, IssueRequest, PdfRenderer, PermanentIssueError
+from bridge.awards.issuing import EdcIssuer, Issuer, IssueRequest, PdfRenderer, PermanentIssueError
 from bridge.awards.mail import Mailer, award_message
 from bridge.awards.service import write_lock
 from bridge.awards.tables import Award, Job
@@ -148,6 +148,8 @@ class Worker:
             if credential is not None:
                 self.issuer.revoke(key, str(credential), str(payload.get("reason", "")))
             return None
+        if kind == "edc":
+            return self._edc(payload, award)
         if kind == "pdf":
             if self.pdf is not None and award.credential_id and award.state == "issued":
                 self.pdf.render(award.credential_id)
@@ -159,6 +161,22 @@ class Worker:
                                                credential_id=award.credential_id, base_url=self.base_url))
             return None
         raise PermanentIssueError(f"job {job_id} has an unknown kind {kind!r}")
+
+    def _edc(self, payload: dict[str, object], award: Award) -> str | None:
+        """The learner asked for the EDC of an issued award: sign it (once per award key), and revoke it at once
+        if the award was revoked or re-issued meanwhile (a revoke job that ran before it existed missed it)."""
+        key = str(payload.get("issue_key") or award.issue_key)
+        if award.state != "issued" or award.issue_key != key:
+            return None  # revoked or replaced before it was prepared: nothing to sign
+        if not isinstance(self.issuer, EdcIssuer):
+            raise PermanentIssueError("the configured issuer does not produce European Digital Credentials")
+        credential_id = self.issuer.issue_edc(self._request(award)).credential_id
+        with self.db.session() as session:
+            current = session.get(Award, award.id)
+        if current is None or current.state == "revoked" or current.issue_key != key:
+            reason = (current.revoke_reason if current else None) or "award revoked"
+            self.issuer.revoke(key, credential_id, reason)
+        return credential_id
 
     def _label(self, key: str) -> str:
         with self.db.session() as session:
@@ -173,10 +191,16 @@ class Worker:
                     update(Job).where(Job.id == job_id, Job.state == "running", Job.locked_by == self.name)
                     .values(state="done", done_at=now, updated_at=now, locked_by=None, locked_until=None,
                             last_error=None)
-                    .returning(Job.award_id)).scalar_one_or_none()
+                    .returning(Job.award_id, Job.kind, Job.payload)).one_or_none()
                 if mine is None or credential_id is None:
                     continue  # the lease was lost: the worker that holds it now finishes the job
-                award = session.get(Award, mine, with_for_update=True)
+                if mine.kind == "edc":  # the learner's page links the EDC named here
+                    session.execute(update(Job).where(Job.id == job_id).values(
+                        payload={**(mine.payload or {}), "credential_id": credential_id}))
+                    continue
+                if mine.kind != "issue":
+                    continue
+                award = session.get(Award, mine.award_id, with_for_update=True)
                 if award is None:
                     continue
                 if award.state in ("pending", "failed"):

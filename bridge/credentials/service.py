@@ -5,14 +5,17 @@ Signing is blocking CPU work: routes that call this module are plain ``def`` rou
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bridge.credentials.issuers import IssuerDirectory, IssuerOrg
 from bridge.credentials.mapping import achievement_spec
@@ -22,14 +25,15 @@ from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
-from issuer.documents import AwardFacts, CredentialMeta, Learner, get_format
+from issuer.documents import AchievementSpec, AwardFacts, CredentialMeta, Learner, get_format
 from issuer.proofs import dataintegrity, jose
-from issuer.status import StatusListState, StatusPurpose, status_list_credential
+from issuer.status import StatusAllocation, StatusListState, StatusPurpose, status_list_credential
 
 Format = Literal["ob3", "edc", "jwt"]
 FORMATS: tuple[str, ...] = ("ob3", "edc", "jwt")
 Clock = Callable[[], datetime]
 STATUS_LIST_VALIDITY = timedelta(days=1)  # a re-signed list is valid for a day; verifiers refetch well before
+SPEC_TTL = 60.0  # seconds a batch worker reuses a design's AchievementSpec before reading the data space again
 
 
 def _now() -> datetime:
@@ -57,6 +61,7 @@ class CredentialService:
         self.settings = settings
         self.clock = clock
         self.directory = directory or IssuerDirectory(settings)
+        self._specs: dict[str, tuple[float, AchievementSpec]] = {}
 
     # -- URLs ---------------------------------------------------------------------------------------------------
 
@@ -128,6 +133,96 @@ class CredentialService:
         with self.db.session() as session:
             session.add(row)
         return row
+
+    def issue_many(self, requests: Sequence[IssueInput]) -> list[IssuedCredentialRow]:
+        """Issue a batch of award credentials (every request has an ``award_id``); the rows in request order.
+
+        Idempotent per award id, like ``issue``. Cheaper per credential: designs come from a per-process cache,
+        one short transaction draws every status index of the batch (one bitmap write per list, not one per
+        credential), signing runs outside any transaction, and one transaction stores every row
+        (``ON CONFLICT DO NOTHING``: a row a concurrent worker stored first wins, and is what is returned).
+        """
+        for request in requests:
+            if request.format not in FORMATS:
+                raise LeadsError(f"unknown credential format {request.format!r}; use one of {', '.join(FORMATS)}",
+                                 code="unknown_format", status=422)
+            if not request.award_id:
+                raise LeadsError("issue_many issues award credentials: every request needs an award_id",
+                                 code="award_id_required", status=422)
+        keys = list(dict.fromkeys(str(r.award_id) for r in requests))
+        with self.db.session() as session:
+            found = self._by_award(session, keys)
+        todo: dict[str, IssueInput] = {}
+        for request in requests:
+            if request.award_id not in found:
+                todo.setdefault(str(request.award_id), request)
+        if todo:
+            self._issue_batch(list(todo.values()))
+            with self.db.session() as session:
+                found = self._by_award(session, keys)
+        missing = [k for k in keys if k not in found]
+        if missing:
+            raise LeadsError(f"credentials for awards {', '.join(missing[:5])} were not stored; retry",
+                             code="issue_incomplete", status=500)
+        return [found[str(r.award_id)] for r in requests]
+
+    @staticmethod
+    def _by_award(session: Session, keys: Sequence[str]) -> dict[str, IssuedCredentialRow]:
+        out: dict[str, IssuedCredentialRow] = {}
+        for first in range(0, len(keys), 500):
+            stmt = select(IssuedCredentialRow).where(IssuedCredentialRow.award_id.in_(keys[first:first + 500]))
+            out.update({str(row.award_id): row for row in session.scalars(stmt)})
+        return out
+
+    def _issue_batch(self, todo: Sequence[IssueInput]) -> None:
+        now = self.clock()
+        specs = {key: self.cached_spec(key) for key in dict.fromkeys(r.design_key for r in todo)}
+        orgs = [self.directory.get(r.issuer_slug) for r in todo]
+        formats = [get_format("edc" if r.format == "edc" else "ob3") for r in todo]
+        revocations: dict[int, StatusAllocation] = {}
+        suspensions: dict[int, StatusAllocation] = {}
+        with self.db.session() as session:  # one short transaction for every index of the batch
+            for slug in dict.fromkeys(o.slug for o in orgs):
+                store = DbStatusStore(session, slug)
+                mine = [i for i, o in enumerate(orgs) if o.slug == slug]
+                revocations.update(zip(mine, store.allocate(StatusPurpose.REVOCATION, len(mine)), strict=True))
+                both = [i for i in mine if "suspension" in formats[i].status_purposes]
+                if both:
+                    suspensions.update(zip(both, store.allocate(StatusPurpose.SUSPENSION, len(both)), strict=True))
+        rows: list[dict[str, Any]] = []
+        for i, request in enumerate(todo):  # CPU only: build, check, sign
+            revocation, suspension = revocations[i], suspensions.get(i)
+            entries = [revocation.entry(self.status_url(revocation.list_id))]
+            if suspension is not None:
+                entries.append(suspension.entry(self.status_url(suspension.list_id)))
+            learner = Learner(name=request.learner_name, identifier=request.learner_id,
+                              email=request.learner_email)
+            facts = AwardFacts(awarded=request.awarded or now, grade=request.grade, course=request.course)
+            row_id = str(uuid.uuid4())
+            meta = CredentialMeta(credential_id=f"urn:uuid:{row_id}", issued=now, status=tuple(entries))
+            rows.append({
+                "id": row_id, "award_id": request.award_id, "design_key": request.design_key,
+                "issuer_slug": orgs[i].slug, "learner_name": request.learner_name, "learner_id": request.learner_id,
+                "learner_email_hash": learner.email_hash, "format": request.format,
+                "document": self._secure(request.format, specs[request.design_key], learner, facts, orgs[i], meta,
+                                         now),
+                "revocation_list": revocation.list_id, "revocation_index": revocation.index,
+                "suspension_list": suspension.list_id if suspension else None,
+                "suspension_index": suspension.index if suspension else None,
+                "revoked": False, "suspended": False, "created": now})
+        dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
+        with self.db.session() as session:  # one transaction stores the batch; a row already there wins
+            session.execute(dialect.insert(IssuedCredentialRow).on_conflict_do_nothing(), rows)
+
+    def cached_spec(self, design_key: str) -> AchievementSpec:
+        """The design's ``AchievementSpec``, kept for ``SPEC_TTL`` seconds (a design edit shows after that)."""
+        hit = self._specs.get(design_key)
+        if hit is not None and time.monotonic() - hit[0] < SPEC_TTL:
+            return hit[1]
+        with self.db.session() as session:
+            spec = achievement_spec(EntityRepository(session), design_key, self.settings.entity_base)
+        self._specs[design_key] = (time.monotonic(), spec)
+        return spec
 
     def _secure(self, fmt: str, spec: Any, learner: Learner, facts: AwardFacts, org: IssuerOrg,
                 meta: CredentialMeta, now: datetime) -> dict[str, Any]:
@@ -252,23 +347,55 @@ def _learner_uri(learner: str) -> str | None:
     return f"urn:leads:learner:{quote(learner, safe='')}" if learner else None
 
 
-def issue_for_award(db: Database, request: Any, settings: Settings | None = None) -> IssuedCredentialRow:
-    """Issue the OB3 credential of an award; idempotent on ``request.award_id`` (same award → same credential)."""
+def _award_input(request: Any, fmt: str = "ob3") -> IssueInput:
+    awarded = request.awarded_at if request.awarded_at.tzinfo else request.awarded_at.replace(tzinfo=UTC)
+    return IssueInput(
+        design_key=request.achievement, learner_name=request.learner_name or request.learner, format=fmt,
+        learner_id=_learner_uri(request.learner), learner_email=request.learner_email,
+        award_id=award_key(request.award_id, fmt), awarded=awarded, course=request.context)
+
+
+def award_key(award_id: str, fmt: str = "ob3") -> str:
+    """The credential row's key: the award id for its OB3 credential, ``<award id>:<format>`` for other formats, so
+    each award has at most one credential per format (the column is unique)."""
+    return award_id if fmt == "ob3" else f"{award_id}:{fmt}"
+
+
+_SERVICES: dict[tuple[int, int], CredentialService] = {}
+
+
+def service_for(db: Database, settings: Settings | None = None) -> CredentialService:
+    """One service per (database, settings) in this process: its key ring and design cache outlive a call."""
     from bridge.settings import get_settings
 
-    awarded = request.awarded_at if request.awarded_at.tzinfo else request.awarded_at.replace(tzinfo=UTC)
-    row = CredentialService(db, settings or get_settings()).issue(IssueInput(
-        design_key=request.achievement, learner_name=request.learner_name or request.learner, format="ob3",
-        learner_id=_learner_uri(request.learner), learner_email=request.learner_email, award_id=request.award_id,
-        awarded=awarded, course=request.context))
-    return row
+    settings = settings or get_settings()
+    cached = _SERVICES.get((id(db), id(settings)))
+    if cached is None or cached.db is not db or cached.settings is not settings:
+        if len(_SERVICES) > 16:
+            _SERVICES.clear()
+        cached = _SERVICES[(id(db), id(settings))] = CredentialService(db, settings)
+    return cached
+
+
+def issue_for_award(db: Database, request: Any, settings: Settings | None = None,
+                    fmt: str = "ob3") -> IssuedCredentialRow:
+    """Issue the credential of an award in ``fmt`` (OB3 by default, ``edc`` on the learner's demand); idempotent
+    on ``(request.award_id, fmt)``: same award and format → same credential."""
+    return service_for(db, settings).issue(_award_input(request, fmt))
+
+
+def issue_many_for_award(db: Database, requests: Sequence[Any],
+                         settings: Settings | None = None) -> list[IssuedCredentialRow]:
+    """The OB3 credentials of a batch of awards, in order; idempotent on each award id (see ``issue_many``)."""
+    return service_for(db, settings).issue_many([_award_input(r) for r in requests])
 
 
 def revoke_for_award(db: Database, award_id: str, reason: str, settings: Settings | None = None) -> None:
-    """Revoke the credential of an award; revoking twice is harmless, an award without credential is a no-op."""
-    from bridge.settings import get_settings
-
+    """Revoke the credentials of an award (every format); revoking twice is harmless, an award without
+    credential is a no-op."""
+    keys = [award_key(award_id, fmt) for fmt in FORMATS]
     with db.session() as session:
-        row = session.scalars(select(IssuedCredentialRow).where(IssuedCredentialRow.award_id == award_id)).first()
-    if row is not None and not row.revoked:
-        CredentialService(db, settings or get_settings()).revoke(row.id, reason or "award revoked")
+        rows = session.scalars(select(IssuedCredentialRow).where(IssuedCredentialRow.award_id.in_(keys))).all()
+    for row in rows:
+        if not row.revoked:
+            service_for(db, settings).revoke(row.id, reason or "award revoked")

@@ -81,6 +81,22 @@ def test_deep_link_score_claim_issue_verify(peers: Peers, tmp_path: Path) -> Non
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and len(list(pdfs.rglob("*.pdf"))) == 4
     page = peers.http.get(f"{peers.tool_base}/awards/mine/{learner_launch}")
     assert "Add to LinkedIn profile" in page.text and "Learner Credential Wallet" in page.text
+    assert f'action="/awards/mine/{learner_launch}/edc/{stack["id"]}"' in page.text
+
+    # 4b. the learner asks for the EDC: queued by the request, signed by a worker, then offered for download
+    asked = peers.http.post(f"{peers.tool_base}/awards/mine/{learner_launch}/edc/{stack['id']}",
+                            headers={"Accept": "application/json"})
+    assert asked.status_code == 202 and asked.json()["edc"]["state"] == "preparing"
+    assert "EDC JSON-LD): being prepared" in peers.http.get(f"{peers.tool_base}/awards/mine/{learner_launch}").text
+    assert worker.run(threading.Event(), once=True) == 1
+    page = peers.http.get(f"{peers.tool_base}/awards/mine/{learner_launch}")
+    edc_url = next(a for a in peers.http.get(f"{peers.tool_base}/awards/mine/{learner_launch}",
+                                             headers={"Accept": "application/json"}).json()["awards"]
+                   if a["id"] == stack["id"])["edc"]["url"]
+    assert f'href="{edc_url}"' in page.text
+    edc = peers.http.get(edc_url)
+    assert edc.headers["content-type"].startswith("application/ld+json")
+    assert "EuropeanDigitalCredential" in edc.json()["type"]
 
     # 5. the Node reference verifier accepts the credential, status list included
     with httpx.Client(base_url=peers.tool_base, timeout=20) as http:
