@@ -104,7 +104,6 @@ def make_router(
             log.warning("LTI %s refused: %s (HTTP %s): %s", what, exc.code, exc.status, exc.message)
             raise
 
-    @router.api_route("/login", methods=["GET", "POST"], summary="OIDC third-party initiated login")
     async def login(request: Request) -> Response:
         data = await read_request(request)
         outcome = await _refusal_logged("login", start_login, data, context(), launch_url)
@@ -118,6 +117,10 @@ def make_router(
         for cookie in outcome.cookies:
             response.headers.append("set-cookie", cookie.header())
         return response
+
+    for method in ("GET", "POST"):  # one operation per method, so the OpenAPI document has unique operation ids
+        router.add_api_route("/login", login, methods=[method], summary="OIDC third-party initiated login",
+                             operation_id=f"lti_login_{method.lower()}")
 
     @router.post("/launch", summary="LTI message launch (resource link or deep linking)")
     async def launch(request: Request) -> Response:
