@@ -17,9 +17,17 @@ run: install  ## install and start the service on embedded defaults at http://12
 	$(UV) run leads serve
 
 node-deps:  ## the Node reference verifier used by tests and benchmarks (pinned in tests/node/package-lock.json)
-	@if [ -f tests/node/package.json ]; then cd tests/node && npm ci --no-audit --no-fund --silent; fi
+	@if [ ! tests/node/node_modules/.package-lock.json -nt tests/node/package-lock.json ]; then \
+		cd tests/node && npm ci --no-audit --no-fund --silent; fi
 
-test: install node-deps  ## install and run the whole suite (SQLite and Postgres)
+browsers:  ## Debian's Chromium for the browser tests (never a downloaded browser)
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get install -y -q chromium chromium-driver >/dev/null || \
+			{ apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; \
+		else echo "The browser tests need Debian's Chromium: sudo apt-get install chromium chromium-driver"; exit 1; fi; fi
+
+test: install node-deps browsers  ## install and run the whole suite (SQLite and Postgres)
 	$(UV) run pytest -q
 
 lint: install
