@@ -13,6 +13,7 @@ of a site-tool activity is restored anyway (site tool records are never part of 
 
 from __future__ import annotations
 
+import gzip
 import io
 import tarfile
 import xml.etree.ElementTree as ET
@@ -140,7 +141,9 @@ def build_mbz(outline: CourseOutline, when: datetime | None = None) -> bytes:
     index = f"{ARCHIVE_INDEX_PREFIX}{len(entries)}\n" + "".join(
         f"{name}\td\t0\t?\n" if data is None else f"{name}\tf\t{len(data)}\t{mtime}\n" for name, data in entries)
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.USTAR_FORMAT) as tar:
+    # gzip's own header carries a time too: pin it, so the same input gives the same bytes
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=mtime) as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for name, data in [(ARCHIVE_INDEX, index.encode()), *entries]:
             info = tarfile.TarInfo(name)
             info.mtime = mtime

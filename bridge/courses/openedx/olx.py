@@ -10,6 +10,7 @@ score; a sequential with graded links is graded under its micro-credential's ass
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import re
@@ -160,7 +161,9 @@ def build_olx(outline: CourseOutline, key: CourseKey, when: datetime | None = No
     mtime = int((when or datetime.now(UTC)).timestamp())
     files = olx_files(outline, key)
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.USTAR_FORMAT) as tar:
+    # gzip's own header carries a time too: pin it, so the same input gives the same bytes
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=mtime) as gz, \
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         dirs = sorted({"course"} | {"course/" + p.rsplit("/", 1)[0] for p in files if "/" in p})
         for d in dirs:
             info = tarfile.TarInfo(d)
