@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import typer
@@ -53,18 +54,25 @@ def revoke(award_id: str = typer.Argument(...), reason: str = typer.Option(..., 
 
 @app.command("poll")
 @cli_errors
-def poll(context: str = typer.Option(None, "--context", help="Only this context (default: every known one)")) -> None:
-    """Read the results of LEADS's line items in each known course (AGS) and award; run it from cron."""
+def poll(
+    context: str = typer.Option(None, "--context", help="Only this context (default: every known one)"),
+    every: int = typer.Option(0, "--every", help="Repeat every N seconds (0: once, e.g. from cron)"),
+) -> None:
+    """Read the results of LEADS's line items in each known course (AGS), incrementally, and award."""
     from bridge.awards import intake
     from bridge.ltitool.tool import LtiTool
 
     db = database()
-    tool = LtiTool(settings(), db)
-    try:
-        for ctx, outcome in intake.poll_targets(db, intake.lti_reader_for(tool), context=context).items():
-            typer.echo(f"{ctx}: {outcome}")
-    finally:
-        tool.close()
+    while True:
+        tool = LtiTool(settings(), db)
+        try:
+            for ctx, outcome in intake.poll_targets(db, intake.lti_reader_for(tool), context=context).items():
+                typer.echo(f"{ctx}: {outcome}")
+        finally:
+            tool.close()
+        if every <= 0:
+            return
+        time.sleep(every)
 
 
 @app.command("import")

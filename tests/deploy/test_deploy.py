@@ -36,7 +36,7 @@ def dockerfile() -> list[tuple[str, str]]:
 
 def test_compose_has_postgres_web_and_worker() -> None:
     services = compose()["services"]
-    assert set(services) == {"db", "web", "worker", "pool-recheck"}
+    assert set(services) == {"db", "web", "worker", "ags-poll", "pool-recheck"}
 
     db = services["db"]
     assert db["image"] == "postgres:16"
@@ -44,7 +44,7 @@ def test_compose_has_postgres_web_and_worker() -> None:
     assert any(v.startswith("pgdata:/var/lib/postgresql/data") for v in db["volumes"])
     assert "pgdata" in compose()["volumes"] and "leads-data" in compose()["volumes"]
 
-    for name in ("web", "worker", "pool-recheck"):
+    for name in ("web", "worker", "ags-poll", "pool-recheck"):
         svc = services[name]
         env = svc["environment"]
         assert env["LEADS_MODE"] == "production"
@@ -63,12 +63,15 @@ def test_compose_has_postgres_web_and_worker() -> None:
     assert services["worker"]["command"] == ["leads", "worker"]
     assert services["worker"]["image"] == web["image"]
     assert services["pool-recheck"]["command"] == ["leads", "pool", "recheck", "--every", "3600"]
+    assert services["ags-poll"]["command"] == ["leads", "awards", "poll", "--every", "600"]
 
 
 def test_compose_commands_exist_in_the_cli() -> None:
     commands = get_command(cli_app).commands  # type: ignore[attr-defined]
-    for svc in ("web", "worker", "pool-recheck"):
+    for svc in ("web", "worker", "ags-poll", "pool-recheck"):
         assert compose()["services"][svc]["command"][1] in commands
+    poll = get_command(cli_app).commands["awards"].commands["poll"]  # type: ignore[attr-defined]
+    assert "--every" in {o for p in poll.params for o in p.opts}
     recheck = get_command(cli_app).commands["pool"].commands["recheck"]  # type: ignore[attr-defined]
     assert "--every" in {o for p in recheck.params for o in p.opts}
     serve_options = {o for p in commands["serve"].params for o in p.opts}
