@@ -184,38 +184,48 @@ class Worker:
             return entity.label() if entity is not None else key
 
     def _finish(self, done: list[tuple[int, str | None]]) -> None:
+        """Record a batch's outcomes in one transaction, with a handful of statements whatever the batch size:
+        mark the jobs still leased to this worker done, then update their awards and queue the follow-up jobs."""
         now = self.clock()
+        results = dict(done)
         with self.db.session() as session:
-            for job_id, credential_id in done:
-                mine = session.execute(
-                    update(Job).where(Job.id == job_id, Job.state == "running", Job.locked_by == self.name)
-                    .values(state="done", done_at=now, updated_at=now, locked_by=None, locked_until=None,
-                            last_error=None)
-                    .returning(Job.award_id, Job.kind, Job.payload)).one_or_none()
-                if mine is None or credential_id is None:
-                    continue  # the lease was lost: the worker that holds it now finishes the job
-                if mine.kind == "edc":  # the learner's page links the EDC named here
+            mine = session.execute(
+                update(Job).where(Job.id.in_(list(results)), Job.state == "running", Job.locked_by == self.name)
+                .values(state="done", done_at=now, updated_at=now, locked_by=None, locked_until=None,
+                        last_error=None)
+                .returning(Job.id, Job.award_id, Job.kind, Job.payload)
+                .execution_options(synchronize_session=False)).all()  # jobs whose lease was lost stay as they are
+            issued: dict[str, str] = {}
+            for job_id, award_id, kind, payload in mine:
+                credential_id = results.get(job_id)
+                if credential_id is None or award_id is None:
+                    continue
+                if kind == "edc":  # the learner's page links the EDC named here
                     session.execute(update(Job).where(Job.id == job_id).values(
-                        payload={**(mine.payload or {}), "credential_id": credential_id}))
-                    continue
-                if mine.kind != "issue":
-                    continue
-                award = session.get(Award, mine.award_id, with_for_update=True)
-                if award is None:
-                    continue
+                        payload={**(payload or {}), "credential_id": credential_id}))
+                elif kind == "issue":
+                    issued[award_id] = credential_id
+            if not issued:
+                return
+            awards = session.scalars(select(Award).where(Award.id.in_(sorted(issued))).order_by(Award.id)
+                                     .with_for_update()).all()
+            follow: list[Job] = []
+            for award in awards:
+                credential_id = issued[award.id]
                 if award.state in ("pending", "failed"):
                     award.state, award.credential_id, award.issued_at = "issued", credential_id, now
-                    follow = ["pdf"] if self.pdf is not None else []
-                    follow += ["email"] if self.mailer is not None and award.learner_email else []
-                    for kind in follow:
-                        session.add(Job(kind=kind, award_id=award.id, payload={}, state="queued", attempts=0,
-                                        max_attempts=5, next_attempt_at=now, created_at=now, updated_at=now))
+                    kinds = ["pdf"] if self.pdf is not None else []
+                    kinds += ["email"] if self.mailer is not None and award.learner_email else []
+                    follow += [Job(kind=kind, award_id=award.id, payload={}, state="queued", attempts=0,
+                                   max_attempts=5, next_attempt_at=now, created_at=now, updated_at=now)
+                               for kind in kinds]
                 elif award.state == "revoked" and award.credential_id is None:
                     # revoked while it was being signed: the new credential must not stay valid
                     award.credential_id, award.issued_at = credential_id, now
-                    session.add(Job(kind="revoke", award_id=award.id, payload={"reason": award.revoke_reason or ""},
-                                    state="queued", attempts=0, max_attempts=8, next_attempt_at=now, created_at=now,
-                                    updated_at=now))
+                    follow.append(Job(kind="revoke", award_id=award.id, payload={"reason": award.revoke_reason or ""},
+                                      state="queued", attempts=0, max_attempts=8, next_attempt_at=now, created_at=now,
+                                      updated_at=now))
+            session.add_all(follow)
 
     def _fail(self, job_id: int, exc: Exception) -> None:
         now = self.clock()

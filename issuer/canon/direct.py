@@ -4,13 +4,14 @@ pyld's expansion builds an expanded document, then a node map, then RDF; for a c
 of signing. This walks the compact document once and writes quads directly, using pyld's own (cached) context
 processing and IRI expansion, so terms mean exactly what they mean to pyld. Anything outside the common subset —
 value objects, lists, language maps, @graph/@index/@id/@type containers, @reverse, @nest, @included, @json,
-language-tagged or directional strings, doubles, relative IRIs, dropped terms — raises ``Unsupported`` and the
+language-tagged or directional strings, string-valued doubles, relative IRIs, dropped terms — raises ``Unsupported`` and the
 caller falls back to full pyld expansion (which also produces the proper ``UndefinedTerm`` error). The fast
 canonicaliser's cross-check against the pyld reference covers this module.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -218,7 +219,16 @@ class DirectRdf:
             return _literal("true" if value else "false", coerced or XSD + "boolean")
         if isinstance(value, int) and abs(value) < 10**21 and coerced != XSD_DOUBLE:
             return _literal(str(value), coerced or XSD + "integer")
+        if isinstance(value, float) and math.isfinite(value):  # e.g. ECTS credits: as pyld's _object_to_rdf
+            if value.is_integer() and abs(value) < 1e21 and coerced != XSD_DOUBLE:
+                return _literal(str(int(value)), coerced or XSD + "integer")
+            return _literal(_canonical_double(value), coerced or XSD_DOUBLE)
         raise Unsupported(f"value {value!r}")
+
+
+def _canonical_double(value: float) -> str:
+    """The canonical xsd:double lexical form, written exactly as pyld writes it (``2.5E0``, ``1.0E21``)."""
+    return re.sub(r"(\d)0*E\+?(-)?0*(\d)", r"\1E\2\3", f"{value:1.15E}")
 
 
 def _literal(lexical: str, datatype: Any) -> str:

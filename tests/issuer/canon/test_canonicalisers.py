@@ -174,6 +174,11 @@ EDGE_CASES: dict[str, dict[str, Any]] = {
                                                   "xsd": "http://www.w3.org/2001/XMLSchema#",
                                                   "c": {"@id": "ex:c", "@type": "ex:Custom"}},
                                      "d": [1, "2.50"], "c": [7, True, "z"]},
+    "native doubles, plain and coerced": {"@context": {"d": {"@id": "ex:d", "@type": "xsd:double"},
+                                                       "xsd": "http://www.w3.org/2001/XMLSchema#",
+                                                       "f": {"@id": "ex:f", "@type": "xsd:float"}},
+                                          "p": [1.0, 2.5, -0.0, 1e21, 1.5e-7, 123456.789, 0.1, -3.0e300],
+                                          "d": [1.0, 2.5, 4e22], "f": [6.0, 7.25]},
     "blank node ids and merged nodes": {"@id": "_:a", "q": ["_:a", "https://ex.org/n"],
                                         "ex:r": [{"@id": "https://ex.org/n", "p": 1},
                                                  {"@id": "https://ex.org/n", "p": 2}]},
@@ -219,3 +224,12 @@ def test_the_one_pass_path_is_what_credentials_take() -> None:
             assert fast.direct == before + 1, name
     fast.canonicalize(ob3_credential("did:example:issuer"))
     assert fast.direct >= 8
+
+
+def test_native_doubles_take_the_one_pass_path_and_match_the_reference() -> None:
+    fast = FastCanonicaliser(default_loader(), crosscheck=False)
+    doc = {"@context": [{**_EX, "d": {"@id": "ex:d", "@type": "xsd:double"},
+                         "xsd": "http://www.w3.org/2001/XMLSchema#"}],
+           "@id": "https://ex.org/s", "p": [1.0, 2.5, 1e21, -0.0, 5e-324], "d": [3.0, 0.5]}
+    assert fast.canonicalize(doc) == get_canonicaliser("pyld").canonicalize(doc)
+    assert fast.direct == 1  # ECTS credits (5.0) no longer send every credential through full pyld expansion
