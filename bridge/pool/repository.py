@@ -20,6 +20,9 @@ class PoolProfile(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact: Mapped[str | None] = mapped_column(String(500), doc="how to reach them, as the person chose to show it")
     token_hash: Mapped[str] = mapped_column(String(64))
+    learner: Mapped[str | None] = mapped_column(
+        String(300), unique=True, doc="the award pipeline's learner id, for profiles opened from an LTI launch"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     entries: Mapped[list[PoolEntry]] = relationship(back_populates="profile", cascade="all, delete-orphan")
 

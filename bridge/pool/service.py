@@ -7,7 +7,7 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -119,6 +119,76 @@ def publish(
     db: Database, verifier: Verifier, *, handle: str, token: str, credential: dict[str, Any] | str, entity_base: str
 ) -> PoolEntry:
     """Verify the credential, map it to competences, and list it; refused with the failed checks otherwise."""
+    return _publish(db, verifier, lambda session: _own_profile(session, handle, token), credential, entity_base)
+
+
+def publish_for_learner(
+    db: Database,
+    verifier: Verifier,
+    *,
+    learner: str,
+    display_name: str,
+    credential: dict[str, Any] | str,
+    entity_base: str,
+) -> PoolEntry:
+    """Publish from "My certificates" inside an LTI launch: the launch says who the learner is, so no token is
+    needed; the learner's profile is opened on first use."""
+    return _publish(
+        db, verifier, lambda session: _learner_profile(session, learner, display_name), credential, entity_base
+    )
+
+
+def _learner_profile(session: Session, learner: str, display_name: str) -> PoolProfile:
+    profile = session.scalar(select(PoolProfile).where(PoolProfile.learner == learner))
+    if profile is not None:
+        return profile
+    base = re.sub(r"[^a-z0-9]+", "-", display_name.lower()).strip("-")[:60] or "learner"
+    handle = f"{base}-{secrets.token_hex(3)}"
+    profile = PoolProfile(
+        handle=handle,
+        display_name=display_name.strip() or handle,
+        learner=learner,
+        languages=[],
+        token_hash=_hash(secrets.token_urlsafe(32)),
+    )
+    session.add(profile)
+    session.flush()
+    return profile
+
+
+def learner_entries(db: Database, learner: str) -> dict[str, int]:
+    """Fingerprint → entry id of what this learner has published (to show publish / unpublish buttons)."""
+    with db.session() as session:
+        rows = session.execute(
+            select(PoolEntry.fingerprint, PoolEntry.id).join(PoolProfile).where(PoolProfile.learner == learner)
+        )
+        return {fingerprint: entry_id for fingerprint, entry_id in rows}
+
+
+def unpublish_for_learner(db: Database, *, learner: str, entry_id: int) -> None:
+    with db.session() as session:
+        entry = session.get(PoolEntry, entry_id)
+        if entry is None or entry.profile.learner != learner:
+            raise NotFound(f"you have no published credential {entry_id}")
+        session.delete(entry)
+
+
+def learner_profile_handle(db: Database, learner: str) -> str | None:
+    with db.session() as session:
+        return session.scalar(select(PoolProfile.handle).where(PoolProfile.learner == learner))
+
+
+def fingerprint(credential: dict[str, Any] | str) -> str:
+    return _fingerprint(credential)
+
+
+def _publish(
+    db: Database,
+    verifier: Verifier,
+    owner: Callable[[Session], PoolProfile],
+    credential: dict[str, Any] | str,
+    entity_base: str,
+) -> PoolEntry:
     verdict = verifier(credential)
     if not verdict.verified:
         failed = [c for c in verdict.checks if not c.ok]
@@ -128,7 +198,7 @@ def publish(
         )
     document = verdict.document or (credential if isinstance(credential, dict) else {})
     with db.session() as session:
-        profile = _own_profile(session, handle, token)
+        profile = owner(session)
         entities = {e.key: e for e in EntityRepository(session).list()}
         found = evidence(document, entities, entity_base)
         if not found:

@@ -25,8 +25,10 @@ def upgrade() -> None:
         sa.Column("languages", sa.JSON(), nullable=False),
         sa.Column("contact", sa.String(500), nullable=True),
         sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("learner", sa.String(300), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("handle", name="uq_pool_profiles_handle"),
+        sa.UniqueConstraint("learner", name="uq_pool_profiles_learner"),
     )
     op.create_table(
         "pool_entries",
