@@ -4,7 +4,8 @@ Every learner passes the three assessments of the GLAM pilot, so each earns thre
 stacked certificate (4 awards per learner). Timed from the first grade to the last credential: the grades are
 recorded through the outbox in chunks (decision, awards, jobs in one transaction per chunk), then
 ``leads worker --concurrency 2`` (a worker process per core) signs with the real credential service (status
-indexes, storage) and queues a PDF job per credential (rendered after the issuance jobs; not timed).
+indexes, storage) in batches of ``LEADS_AWARDS_BATCH`` (default here 100) and queues a PDF job per credential
+(claimed after the issuance work, so rendered mostly after it; the PDFs are not timed).
 Needs PostgreSQL (``LEADS_BENCH_POSTGRES_URL``, default the test server); prints one JSON line
 ``{"cohort": …, "awards": …, "seconds": …, "intake_seconds": …, "peak_rss_mb": …}``.
 """
@@ -37,6 +38,7 @@ from bridge.settings import Settings  # noqa: E402
 
 COHORT = int(os.environ.get("BENCH_COHORT", "10000"))
 CHUNK = 500
+BATCH = os.environ.get("LEADS_AWARDS_BATCH", "100")  # jobs a worker claims at once (one signing batch)
 URL = os.environ.get("LEADS_BENCH_POSTGRES_URL", os.environ.get(
     "LEADS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
 DESIGN = "glam-archive-to-commons-certificate"
@@ -69,7 +71,7 @@ def run(url: str, data_dir: Path) -> dict[str, object]:
         rules = service.load_rules(session)
 
     env = {**os.environ, "LEADS_DATABASE_URL": url, "LEADS_DATA_DIR": str(data_dir), "LEADS_LOAD_SAMPLE": "false",
-           "LEADS_BASE_URL": settings.base_url, "LEADS_AWARDS_ISSUER": "credentials", "LEADS_AWARDS_BATCH": "25",
+           "LEADS_BASE_URL": settings.base_url, "LEADS_AWARDS_ISSUER": "credentials", "LEADS_AWARDS_BATCH": BATCH,
            "LEADS_AWARDS_IDLE_SECONDS": "0.2", "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
     workers = subprocess.Popen([sys.executable, "-c", "from bridge.cli import app; app()", "worker",

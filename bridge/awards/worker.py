@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 
 from bridge.awards.issuing import EdcIssuer, Issuer, IssueRequest, PdfRenderer, PermanentIssueError
 from bridge.awards.mail import Mailer, award_message
@@ -28,6 +28,8 @@ from bridge.db import Database
 from bridge.db.base import utcnow
 
 log = logging.getLogger("leads.awards.worker")
+URGENT_KINDS = ("issue", "revoke", "edc")  # claimed before follow-up work (pdf, email)
+FOLLOW_UP_BATCH = 4
 
 
 def worker_name() -> str:
@@ -58,20 +60,33 @@ class Worker:
 
     def claim(self) -> list[int]:
         now = self.clock()
-        ready = or_(and_(Job.state == "queued", Job.next_attempt_at <= now),
-                    and_(Job.state == "running", Job.locked_until < now))
-        pick = (select(Job.id).where(ready).order_by(Job.next_attempt_at, Job.id).limit(self.batch)
-                .with_for_update(skip_locked=True))
+        queued = and_(Job.state == "queued", Job.next_attempt_at <= now)
+        expired = and_(Job.state == "running", Job.locked_until < now)
+        urgent = Job.kind.in_(URGENT_KINDS)
         values = {"state": "running", "locked_by": self.name, "locked_until": now + self.lease,
                   "attempts": Job.attempts + 1, "updated_at": now}
         with self.db.session() as session:
             if self.db.is_sqlite:
                 # one statement, so the transaction starts by writing (SQLite has one writer; no stale read)
-                stmt = update(Job).where(Job.id.in_(pick.scalar_subquery()), ready).values(**values)
+                ready = or_(queued, expired)
+                first = (select(Job.id).where(ready).order_by(case((urgent, 0), else_=1), Job.next_attempt_at, Job.id)
+                         .limit(self.batch))
+                stmt = update(Job).where(Job.id.in_(first.scalar_subquery()), ready).values(**values)
                 return sorted(session.execute(stmt.returning(Job.id)).scalars().all())
             # PostgreSQL: lock ready rows other workers have not locked, then take them (a LIMIT inside
-            # UPDATE … IN (subquery) is not a bound there: the subquery may run again per row)
-            ids = list(session.execute(pick).scalars().all())
+            # UPDATE … IN (subquery) is not a bound there: the subquery may run again per row). Three picks, each
+            # an index range scan (one OR over both states made every claim sort the whole queue): expired
+            # leases, then issuance work, then follow-ups (PDF, e-mail) — a burst of awards is signed first.
+            def pick(where: ColumnElement[bool], limit: int) -> list[int]:
+                stmt = (select(Job.id).where(where).order_by(Job.next_attempt_at, Job.id).limit(limit)
+                        .with_for_update(skip_locked=True))
+                return list(session.execute(stmt).scalars().all())
+
+            ids = pick(expired, self.batch)
+            if len(ids) < self.batch:
+                ids += pick(and_(queued, urgent), self.batch - len(ids))
+            if not ids:  # follow-ups (a PDF takes tens of ms) in small batches: new issuance work waits little
+                ids = pick(and_(queued, ~urgent), min(self.batch, FOLLOW_UP_BATCH))
             if ids:
                 session.execute(update(Job).where(Job.id.in_(ids)).values(**values)
                                 .execution_options(synchronize_session=False))
@@ -207,24 +222,26 @@ class Worker:
                     issued[award_id] = credential_id
             if not issued:
                 return
-            awards = session.scalars(select(Award).where(Award.id.in_(sorted(issued))).order_by(Award.id)
-                                     .with_for_update()).all()
+            # pending (or failed) → issued in one statement; it locks the rows, like a revocation does
+            newly = session.execute(
+                update(Award).where(Award.id.in_(sorted(issued)), Award.state.in_(("pending", "failed")))
+                .values(state="issued", credential_id=case(issued, value=Award.id), issued_at=now)
+                .returning(Award.id, Award.learner_email).execution_options(synchronize_session=False)).all()
             follow: list[Job] = []
-            for award in awards:
-                credential_id = issued[award.id]
-                if award.state in ("pending", "failed"):
-                    award.state, award.credential_id, award.issued_at = "issued", credential_id, now
-                    kinds = ["pdf"] if self.pdf is not None else []
-                    kinds += ["email"] if self.mailer is not None and award.learner_email else []
-                    follow += [Job(kind=kind, award_id=award.id, payload={}, state="queued", attempts=0,
-                                   max_attempts=5, next_attempt_at=now, created_at=now, updated_at=now)
-                               for kind in kinds]
-                elif award.state == "revoked" and award.credential_id is None:
-                    # revoked while it was being signed: the new credential must not stay valid
-                    award.credential_id, award.issued_at = credential_id, now
-                    follow.append(Job(kind="revoke", award_id=award.id, payload={"reason": award.revoke_reason or ""},
-                                      state="queued", attempts=0, max_attempts=8, next_attempt_at=now, created_at=now,
-                                      updated_at=now))
+            for award_id, email in newly:
+                kinds = ["pdf"] if self.pdf is not None else []
+                kinds += ["email"] if self.mailer is not None and email else []
+                follow += [Job(kind=kind, award_id=award_id, payload={}, state="queued", attempts=0, max_attempts=5,
+                               next_attempt_at=now, created_at=now, updated_at=now) for kind in kinds]
+            rest = sorted(set(issued) - {award_id for award_id, _ in newly})
+            for award in session.scalars(select(Award).where(Award.id.in_(rest), Award.state == "revoked",
+                                                             Award.credential_id.is_(None))
+                                         .order_by(Award.id).with_for_update()) if rest else ():
+                # revoked while it was being signed: the new credential must not stay valid
+                award.credential_id, award.issued_at = issued[award.id], now
+                follow.append(Job(kind="revoke", award_id=award.id, payload={"reason": award.revoke_reason or ""},
+                                  state="queued", attempts=0, max_attempts=8, next_attempt_at=now, created_at=now,
+                                  updated_at=now))
             session.add_all(follow)
 
     def _fail(self, job_id: int, exc: Exception) -> None:

@@ -157,9 +157,11 @@ class CredentialService:
             if request.award_id not in found:
                 todo.setdefault(str(request.award_id), request)
         if todo:
-            self._issue_batch(list(todo.values()))
-            with self.db.session() as session:
-                found = self._by_award(session, keys)
+            found.update(self._issue_batch(list(todo.values())))
+            lost = [k for k in keys if k not in found]  # stored first by a concurrent call: read its rows
+            if lost:
+                with self.db.session() as session:
+                    found.update(self._by_award(session, lost))
         missing = [k for k in keys if k not in found]
         if missing:
             raise LeadsError(f"credentials for awards {', '.join(missing[:5])} were not stored; retry",
@@ -174,7 +176,8 @@ class CredentialService:
             out.update({str(row.award_id): row for row in session.scalars(stmt)})
         return out
 
-    def _issue_batch(self, todo: Sequence[IssueInput]) -> None:
+    def _issue_batch(self, todo: Sequence[IssueInput]) -> dict[str, IssuedCredentialRow]:
+        """Sign and store; the rows this call stored, by award id (a concurrent call may have stored others)."""
         now = self.clock()
         specs = {key: self.cached_spec(key) for key in dict.fromkeys(r.design_key for r in todo)}
         orgs = [self.directory.get(r.issuer_slug) for r in todo]
@@ -211,8 +214,10 @@ class CredentialService:
                 "suspension_index": suspension.index if suspension else None,
                 "revoked": False, "suspended": False, "created": now})
         dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(IssuedCredentialRow).on_conflict_do_nothing().returning(IssuedCredentialRow.id)
         with self.db.session() as session:  # one transaction stores the batch; a row already there wins
-            session.execute(dialect.insert(IssuedCredentialRow).on_conflict_do_nothing(), rows)
+            stored = set(session.scalars(stmt, rows).all())
+        return {str(row["award_id"]): IssuedCredentialRow(**row) for row in rows if row["id"] in stored}
 
     def cached_spec(self, design_key: str) -> AchievementSpec:
         """The design's ``AchievementSpec``, kept for ``SPEC_TTL`` seconds (a design edit shows after that)."""

@@ -4,9 +4,9 @@ pyld's expansion builds an expanded document, then a node map, then RDF; for a c
 of signing. This walks the compact document once and writes quads directly, using pyld's own (cached) context
 processing and IRI expansion, so terms mean exactly what they mean to pyld. Anything outside the common subset —
 value objects, lists, language maps, @graph/@index/@id/@type containers, @reverse, @nest, @included, @json,
-language-tagged or directional strings, string-valued doubles, relative IRIs, dropped terms — raises ``Unsupported`` and the
-caller falls back to full pyld expansion (which also produces the proper ``UndefinedTerm`` error). The fast
-canonicaliser's cross-check against the pyld reference covers this module.
+language-tagged or directional strings, string-valued doubles, relative IRIs, dropped terms — raises
+``Unsupported`` and the caller falls back to full pyld expansion (which also produces the proper ``UndefinedTerm``
+error). The fast canonicaliser's cross-check against the pyld reference covers this module.
 """
 
 from __future__ import annotations
