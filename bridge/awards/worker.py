@@ -1,6 +1,6 @@
 """The worker: claims jobs under a lease, runs them outside any transaction, marks them done or retries.
 
-Claiming is one UPDATE whose subquery picks ready jobs (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers
+Claiming picks ready jobs, issuance work before follow-ups (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers
 never wait for each other); a job whose lease ran out (its worker died) is ready again. Completion is
 conditional on still holding the lease. Issuance is idempotent on the award id, so the window between
 "signed" and "marked done" costs at most a repeated, harmless ``issue`` call — never a second credential.
