@@ -26,6 +26,7 @@ from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
 from issuer.documents import AchievementSpec, AwardFacts, CredentialMeta, Learner, get_format
+from issuer.keys import Ed25519Signer
 from issuer.proofs import dataintegrity, jose
 from issuer.status import StatusAllocation, StatusListState, StatusPurpose, status_list_credential
 
@@ -192,6 +193,7 @@ class CredentialService:
                 both = [i for i in mine if "suspension" in formats[i].status_purposes]
                 if both:
                     suspensions.update(zip(both, store.allocate(StatusPurpose.SUSPENSION, len(both)), strict=True))
+        keys = {o.slug: self.directory.signer(o) for o in orgs}  # the key ring is read once per batch
         rows: list[dict[str, Any]] = []
         for i, request in enumerate(todo):  # CPU only: build, check, sign
             revocation, suspension = revocations[i], suspensions.get(i)
@@ -208,7 +210,7 @@ class CredentialService:
                 "issuer_slug": orgs[i].slug, "learner_name": request.learner_name, "learner_id": request.learner_id,
                 "learner_email_hash": learner.email_hash, "format": request.format,
                 "document": self._secure(request.format, specs[request.design_key], learner, facts, orgs[i], meta,
-                                         now),
+                                         now, keys[orgs[i].slug]),
                 "revocation_list": revocation.list_id, "revocation_index": revocation.index,
                 "suspension_list": suspension.list_id if suspension else None,
                 "suspension_index": suspension.index if suspension else None,
@@ -230,15 +232,17 @@ class CredentialService:
         return spec
 
     def _secure(self, fmt: str, spec: Any, learner: Learner, facts: AwardFacts, org: IssuerOrg,
-                meta: CredentialMeta, now: datetime) -> dict[str, Any]:
-        """Build with the document format, check it (EDC: SHACL, naming node, path and shape), then sign."""
+                meta: CredentialMeta, now: datetime,
+                key: tuple[Ed25519Signer, str] | None = None) -> dict[str, Any]:
+        """Build with the document format, check it (EDC: SHACL, naming node, path and shape), then sign (with
+        ``key``, the organisation's active signer and method, when the caller already has it)."""
         document_format = get_format("edc" if fmt == "edc" else "ob3")
-        signer, method = self.directory.signer(org)
+        signer, method = key or self.directory.signer(org)
         unsigned = document_format.build(spec, learner, facts, self.directory.profile(org), meta)
         document_format.check(unsigned)
         if fmt == "jwt":  # the OB3 credential secured with VC-JOSE instead of an embedded proof
             return {"jwt": jose.sign_jwt(unsigned, signer, method)}
-        return dataintegrity.sign(unsigned, signer, method, created=now)
+        return dataintegrity.sign(unsigned, signer, method, created=now, share_nested=True)  # ``unsigned`` is ours
 
     # -- read ---------------------------------------------------------------------------------------------------
 

@@ -76,8 +76,13 @@ def sign(
     canonicaliser: Canonicaliser | None = None,
     loader: ContextLoader | None = None,
     strict: bool = True,
+    share_nested: bool = False,
 ) -> dict[str, Any]:
-    """Return a copy of ``document`` with an eddsa-rdfc-2022 DataIntegrityProof added."""
+    """Return a copy of ``document`` with an eddsa-rdfc-2022 DataIntegrityProof added.
+
+    ``share_nested=True`` skips the deep copy (the result shares nested objects with ``document``): for callers that
+    built ``document`` only to sign it, e.g. batch issuance, where the copy was about 7 % of the time.
+    """
     if signer.algorithm != "Ed25519":
         raise IssuerError(f"eddsa-rdfc-2022 needs an Ed25519 signer, not {signer.algorithm}", code="wrong_key")
     canon = canonicaliser or get_canonicaliser(loader=loader)
@@ -92,7 +97,7 @@ def sign(
     config = {**proof, "@context": unsecured["@context"]}
     proof["proofValue"] = "z" + b58encode(signer.sign(_hash_data(unsecured, config, canon, strict=strict)))
     existing = document.get("proof")
-    signed = copy.deepcopy(unsecured)
+    signed = unsecured if share_nested else copy.deepcopy(unsecured)  # ``unsecured`` is a new top-level dict
     if existing is None:
         signed["proof"] = proof
     else:
