@@ -44,6 +44,8 @@ def test_publish_and_unpublish_from_my_certificates(peers: Peers) -> None:  # no
     settings = peers.tool.settings
     Worker(peers.db, CredentialsServiceIssuer(peers.db, settings)).run(threading.Event(), once=True)
 
+    certificates = peers.http.get(f"{peers.tool_base}/awards/mine/{learner}").text
+    assert f'href="/pool/launch/{learner}"' in certificates  # "My certificates" leads to publishing
     mine = peers.http.get(f"{peers.tool_base}/pool/launch/{learner}", headers={"Accept": "application/json"}).json()
     assert [(c["award"] is not None, c["entry"]) for c in mine["credentials"]] == [(True, None)]
     award = mine["credentials"][0]["award"]
