@@ -222,9 +222,11 @@ class Worker:
                     issued[award_id] = credential_id
             if not issued:
                 return
-            # pending (or failed) → issued in one statement; it locks the rows, like a revocation does
+            # pending (or failed) → issued in one statement; it locks the rows, like a revocation does. The state
+            # test is written as "not issued, not revoked" so that PostgreSQL looks the rows up by primary key: with
+            # "IN (pending, failed)" a planner without fresh statistics scanned every pending award of the cohort
             newly = session.execute(
-                update(Award).where(Award.id.in_(sorted(issued)), Award.state.in_(("pending", "failed")))
+                update(Award).where(Award.id.in_(sorted(issued)), Award.state != "issued", Award.state != "revoked")
                 .values(state="issued", credential_id=case(issued, value=Award.id), issued_at=now)
                 .returning(Award.id, Award.learner_email).execution_options(synchronize_session=False)).all()
             follow: list[Job] = []
