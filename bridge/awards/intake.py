@@ -29,6 +29,7 @@ from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
 from bridge.db.base import utcnow
 from bridge.errors import LeadsError
+from issuer.verify.engine import parse_time
 
 log = logging.getLogger("leads.awards")
 
@@ -86,7 +87,7 @@ def grade_from_score(score: Mapping[str, Any], *, resource_id: str, design: str,
     digest = hashlib.sha256(f"{resource_id}|{user}|{score['scoreGiven']}|{stamp}".encode()).hexdigest()[:40]
     return GradeInput(source=source, learner=learner_of(user), design=design, assessment=resource_id,
                       score=float(score["scoreGiven"]), maximum=float(score.get("scoreMaximum") or 0),
-                      event_id=f"score:{digest}", context=context, occurred_at=webhooks._iso(stamp),
+                      event_id=f"score:{digest}", context=context, occurred_at=parse_time(stamp),
                       payload=dict(score))
 
 

@@ -27,6 +27,7 @@ from pydantic import SecretStr
 
 from bridge.awards.service import GradeInput
 from bridge.errors import LeadsError
+from issuer.verify.engine import parse_time
 
 SIGNATURE_HEADER = "X-Leads-Signature"
 TIMESTAMP_HEADER = "X-Leads-Timestamp"
@@ -154,19 +155,9 @@ def _openedx(lms: str, p: dict[str, Any], header_id: str | None, resolve: Course
         if not passing:
             return Signal(event_id, name, course, str(user_id), None, "not passing: nothing to award")
     pii = user.get("pii") or {}
-    when = _iso(meta.get("time"))
+    when = parse_time(meta.get("time"))
     return Signal(event_id, name, course, str(user_id), GradeInput(
         kind="course_passed", source=f"webhook:{lms}", learner=f"{lms}:{user_id}",
         design=_design(lms, course, resolve), event_id=event_id, context=f"{lms}:{course}",
         learner_name=pii.get("name") or pii.get("username"), learner_email=pii.get("email"), occurred_at=when,
         payload=p))
-
-
-def _iso(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

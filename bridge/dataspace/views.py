@@ -24,6 +24,7 @@ from bridge.dataspace.model import (
 )
 from bridge.dataspace.queries import Index
 from bridge.errors import NotFound
+from bridge.web.negotiate import weighted
 
 UI_LANGS = ("en", "es")
 PAGE_PATHS: dict[Kind, str] = {
@@ -39,20 +40,8 @@ def choose_lang(query_lang: str | None, accept_language: str | None) -> str:
     """``?lang=`` first, then the best-rated supported language of ``Accept-Language``, else English."""
     if query_lang and query_lang.lower() in UI_LANGS:
         return query_lang.lower()
-    ranked: list[tuple[float, int, str]] = []
-    for i, part in enumerate((accept_language or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        primary = tag.strip().lower().split("-")[0]
-        if primary in UI_LANGS and q > 0:
-            ranked.append((-q, i, primary))
+    ranked = [(-q, i, tag.split("-")[0]) for i, (tag, q) in enumerate(weighted(accept_language or ""))
+              if tag.split("-")[0] in UI_LANGS and q > 0]
     return sorted(ranked)[0][2] if ranked else "en"
 
 

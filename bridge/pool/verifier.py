@@ -7,6 +7,7 @@ from typing import Any
 
 from bridge.credentials.verification import Verifier
 from bridge.pool.service import Check, Verdict
+from issuer.verify.engine import parse_time
 
 
 def _issuer(document: dict[str, Any]) -> str:
@@ -17,13 +18,7 @@ def _issuer(document: dict[str, Any]) -> str:
 
 
 def _until(document: dict[str, Any]) -> datetime | None:
-    raw = document.get("validUntil") or document.get("expirationDate")
-    if not isinstance(raw, str):
-        return None
-    try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    return parse_time(document.get("validUntil") or document.get("expirationDate"))
 
 
 class PoolVerifier:

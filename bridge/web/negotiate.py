@@ -23,13 +23,11 @@ def wants_json(request: Request) -> bool:
     return best_json > best_html
 
 
-def accept_quality(accept: str, types: tuple[str, ...]) -> float:
-    """The highest q the Accept header gives any of ``types`` (0 when none is acceptable)."""
-    best = 0.0
-    for part in accept.split(","):
-        media, _, params = part.strip().partition(";")
-        if media.strip().lower() not in types:
-            continue
+def weighted(header: str) -> list[tuple[str, float]]:
+    """The items of an Accept or Accept-Language header with their q values, in header order (lower-cased)."""
+    items = []
+    for part in header.split(","):
+        token, _, params = part.strip().partition(";")
         q = 1.0
         for param in params.split(";"):
             name, _, value = param.strip().partition("=")
@@ -38,5 +36,11 @@ def accept_quality(accept: str, types: tuple[str, ...]) -> float:
                     q = float(value)
                 except ValueError:
                     q = 0.0
-        best = max(best, q)
-    return best
+        if token.strip():
+            items.append((token.strip().lower(), q))
+    return items
+
+
+def accept_quality(accept: str, types: tuple[str, ...]) -> float:
+    """The highest q the Accept header gives any of ``types`` (0 when none is acceptable)."""
+    return max((q for media, q in weighted(accept) if media in types), default=0.0)

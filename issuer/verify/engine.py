@@ -75,7 +75,8 @@ def _public_key(method: dict[str, Any]) -> str:
     return str(method["publicKeyMultibase"])
 
 
-def _parse_time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
+    """An xsd:dateTime as a timezone-aware datetime (UTC when it names no zone); None when it is not one."""
     if not isinstance(value, str):
         return None
     try:
@@ -120,14 +121,14 @@ def check_validity(credential: dict[str, Any], now: datetime) -> Check:
     starts = [("validFrom", credential.get("validFrom")), ("issuanceDate", credential.get("issuanceDate"))]
     ends = [("validUntil", credential.get("validUntil")), ("expirationDate", credential.get("expirationDate"))]
     for name, raw in starts + ends:
-        if raw is not None and _parse_time(raw) is None:
+        if raw is not None and parse_time(raw) is None:
             return Check.failed("validity", f"{name} {raw!r} is not a date-time (e.g. 2025-01-31T00:00:00Z)")
     for name, raw in starts:
-        start = _parse_time(raw)
+        start = parse_time(raw)
         if start is not None and now < start:
             return Check.failed("validity", f"not valid yet: {name} is {raw}")
     for name, raw in ends:
-        end = _parse_time(raw)
+        end = parse_time(raw)
         if end is not None and now >= end:
             return Check.failed("validity", f"expired: {name} was {raw}")
     if not any(raw for _, raw in starts + ends):
