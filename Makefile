@@ -3,18 +3,22 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: run test bench lint install uv browsers node-deps
+.PHONY: run test bench lint install install-runtime uv browsers node-deps
 
 $(UV):
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --user --quiet uv
 
 uv: $(UV)
 
-install: uv
+install: uv  ## everything: the service's packages and the development group (test, lint, bench tools)
 	$(UV) sync --locked
 
-run: install  ## install and start the service on embedded defaults at http://127.0.0.1:8000
-	$(UV) run leads serve
+# Only what the service imports; --inexact keeps development packages a `make test` installed before.
+install-runtime: uv
+	$(UV) sync --locked --no-dev --inexact
+
+run: install-runtime  ## install and start the service on embedded defaults at http://127.0.0.1:8000
+	$(UV) run --no-sync leads serve
 
 node-deps:  ## the Node reference verifier used by tests and benchmarks (pinned in tests/node/package-lock.json)
 	@if [ ! tests/node/node_modules/.package-lock.json -nt tests/node/package-lock.json ]; then \
@@ -27,8 +31,10 @@ browsers:  ## Debian's Chromium for the browser tests (never a downloaded browse
 			{ apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; \
 		else echo "The browser tests need Debian's Chromium: sudo apt-get install chromium chromium-driver"; exit 1; fi; fi
 
+# PostgreSQL: the one answering at LEADS_TEST_POSTGRES_URL, else a throwaway cluster (scripts/with_postgres.py).
+# PYTEST_ARGS narrows the run, e.g. make test PYTEST_ARGS='-k postgres tests/bridge/awards'.
 test: install node-deps browsers  ## install and run the whole suite (SQLite and Postgres)
-	$(UV) run pytest -q
+	$(UV) run --no-sync python scripts/with_postgres.py pytest -q $(PYTEST_ARGS)
 
 lint: install
 	$(UV) run ruff check .

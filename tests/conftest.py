@@ -45,7 +45,8 @@ def _postgres_database() -> Iterator[str]:
         if ALLOW_NO_POSTGRES:
             _postgres_missing.append(message)
             pytest.skip("POSTGRES ABSENT — database test NOT run on PostgreSQL: " + message)
-        pytest.fail(message + "\nStart PostgreSQL, set LEADS_TEST_POSTGRES_URL, or set "
+        pytest.fail(message + "\nRun the suite with `make test` (it starts a throwaway PostgreSQL when none "
+                    "answers), start PostgreSQL, set LEADS_TEST_POSTGRES_URL, or set "
                     "LEADS_TEST_ALLOW_NO_POSTGRES=1 to run the SQLite half only.")
     url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
     try:
