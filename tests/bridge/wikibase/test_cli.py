@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from bridge.cli import app
 from bridge.dataspace.service import SAMPLE_DESIGN_SET, SAMPLE_DUMP
 from bridge.settings import get_settings
-from tests.bridge.wikibase.conftest import BOT_PASSWORD, BOT_USER
 from bridge.wikibase import transport
+from tests.bridge.wikibase.conftest import BOT_PASSWORD, BOT_USER
 from tests.bridge.wikibase.fake_wikibase import FakeClock, FakeWikibase
 
 runner = CliRunner()
