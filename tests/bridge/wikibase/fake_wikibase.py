@@ -81,6 +81,7 @@ class FakeWikibase:
     noratelimit: set[str] = field(default_factory=set)  # users with the noratelimit right (not throttled)
     cirrus: bool = False  # CirrusSearch installed: list=search understands haswbstatement
     history: dict[str, dict[int, tuple[Json, str]]] = field(default_factory=dict)  # id -> rev -> (entity, user)
+    outage_after: int | None = None  # after this many saved edits the wiki goes down: every request answers 503
     next_page: int = 1
 
     def __post_init__(self) -> None:
@@ -134,6 +135,8 @@ class FakeWikibase:
                 self.sessions[session_id] = Session()
                 new_cookie = session_id
             session = self.sessions[session_id]
+            if self.outage_after is not None and self.counts["saved"] >= self.outage_after:
+                return 503, {"error": {"code": "http-503", "info": "Service Unavailable"}}, {}, new_cookie
             try:
                 fault = next((f for f in self.faults if f.action in (None, action)), None)
                 if fault is not None:
@@ -301,9 +304,12 @@ class FakeWikibase:
         return {"entity": copy.deepcopy(entity), "success": 1}
 
     def _throttled(self, action: str, user: str) -> bool:
-        return user not in self.noratelimit and self.limits[action].ping(user, self.clock.now())
+        refused = user not in self.noratelimit and self.limits[action].ping(user, self.clock.now())
+        self.counts["throttled"] += int(refused)
+        return refused
 
     def _save(self, eid: str, entity: Json, user: str) -> None:
+        self.counts["saved"] += 1
         self.revision += 1
         entity["lastrevid"] = self.revision
         entity["modified"] = "2026-01-15T12:00:00Z"
