@@ -12,7 +12,7 @@ import pytest
 
 from bridge.dataspace.model import DesignSet
 from bridge.errors import LeadsError, NotFound, UpstreamError
-from bridge.wikibase.client import PushConflict, WikibaseClient
+from bridge.wikibase.client import PushConflict, WikibaseApiError, WikibaseClient
 from bridge.wikibase.codec import export_dump
 from bridge.wikibase.propmap import PropertyMap
 from tests.bridge.wikibase.conftest import generated_design_set, make_client, without_ids
@@ -211,3 +211,17 @@ def test_a_dump_numbered_like_another_wikibase_does_not_trust_stale_ids(fake: Fa
     wrong = {"glam-archive-to-commons": "Q9"}  # the id this key had on another Wikibase
     result = client.pull("glam-archive-to-commons", pm, hint=wrong["glam-archive-to-commons"])
     assert {e.key for e in result.design_set.entities} == {e.key for e in sample.entities}
+
+
+def test_the_double_patches_a_stale_baserevid_like_editentity(fake: FakeWikibase, client: WikibaseClient,
+                                                              sample: DesignSet) -> None:
+    """An edit based on an old revision is patched onto the new one unless it touches what changed since."""
+    pm, created = ready(client, sample)
+    qid = created["glam-mc-rights"]
+    base = fake.entities[qid]["lastrevid"]
+    fake.wiki_edit(qid, lambda e: e["descriptions"]["en"].update(value="Edited by someone"))
+    client.edit(qid, {"labels": {"es": {"language": "es", "value": "Derechos"}}}, base_revision=base)
+    assert fake.entities[qid]["descriptions"]["en"]["value"] == "Edited by someone"
+    with pytest.raises(WikibaseApiError) as info:
+        client.edit(qid, {"descriptions": {"en": {"language": "en", "value": "Mine"}}}, base_revision=base)
+    assert info.value.api_code == "editconflict"
