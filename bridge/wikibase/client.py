@@ -343,8 +343,8 @@ class WikibaseClient:
                 if e.key not in created:
                     merged = bases.get(e.key) is not None and sync.fields(current[eid], managed) != bases[e.key]
                     (report.merged if merged else report.updated).append((e.key, eid))
-        except LeadsError as exc:
-            raise self._interrupted(exc, report, design_set, ids) from None
+        except (LeadsError, KeyboardInterrupt) as exc:
+            raise self._interrupted(exc, report, design_set) from None
         return report
 
     def _conflict(self, differences: list[sync.Difference], propmap: PropertyMap,
@@ -358,14 +358,15 @@ class WikibaseClient:
                             "changed differently in this push; nothing was written. Pull to take the wiki's version "
                             "(`leads wikibase pull`), make your change again, then push", problems, differences)
 
-    def _interrupted(self, exc: LeadsError, report: PushReport, design_set: DesignSet,
-                     ids: Mapping[str, str]) -> PushInterrupted:
+    def _interrupted(self, exc: LeadsError | KeyboardInterrupt, report: PushReport,
+                     design_set: DesignSet) -> PushInterrupted:
+        why = exc.message.rstrip(".") if isinstance(exc, LeadsError) else "it was interrupted (Ctrl-C)"
         done = {k for k, _ in report.created + report.updated + report.merged + report.unchanged}
         created = ", ".join(f"{k} ({q})" for k, q in report.created) or "none"
         complete = len([k for k in report.records if k in done])
         pending = [e.key for e in design_set.entities if e.key not in report.records]
         return PushInterrupted(
-            f"the push stopped: {exc.message.rstrip('.')}. On the wiki now: {len(report.created)} item(s) created "
+            f"the push stopped: {why}. On the wiki now: {len(report.created)} item(s) created "
             f"({created}), {complete} of {len(design_set.entities)} complete; {len(pending)} not yet written or "
             f"written only in part ({', '.join(pending[:10])}{'…' if len(pending) > 10 else ''}). Nothing was "
             "changed locally. Run the same push again: it finds the items already made by their LEADS key and "

@@ -186,7 +186,7 @@ class Transport:
         if waited + delay > self.retry_budget:
             raise UpstreamError(f"the Wikibase at {self.api_url} {why} for more than {self.retry_budget:g} s "
                                 f"({data.get('action')}); try again later", code="wikibase_rate_limited")
-        self.notify(f"the wiki {why}; waiting {delay:g} s as it asks")
+        self.notify(f"the wiki {why}; waiting {delay:g} s, then trying again (up to {self.retry_budget:g} s in all)")
         self.sleep(delay)
         return delay
 

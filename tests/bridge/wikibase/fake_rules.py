@@ -136,7 +136,7 @@ def check_snak(snak: Json, datatype: str, exists: Any) -> None:
         raise modification_failed("wikibase-validator-bad-value-type", [dv.get("type"), expected],
                                   f"Bad value type {dv.get('type')}, expected {expected}")
     value = dv.get("value")
-    if expected == "wikibase-entityid":
+    if expected == "wikibase-entityid" and isinstance(value, dict):
         eid = str(value.get("id") or f"Q{value.get('numeric-id')}")
         if not exists(eid):
             raise modification_failed("wikibase-validator-no-such-entity", [eid], f"Entity {eid} not found")

@@ -216,7 +216,7 @@ def test_a_dump_numbered_like_another_wikibase_does_not_trust_stale_ids(fake: Fa
 def test_the_double_patches_a_stale_baserevid_like_editentity(fake: FakeWikibase, client: WikibaseClient,
                                                               sample: DesignSet) -> None:
     """An edit based on an old revision is patched onto the new one unless it touches what changed since."""
-    pm, created = ready(client, sample)
+    _, created = ready(client, sample)
     qid = created["glam-mc-rights"]
     base = fake.entities[qid]["lastrevid"]
     fake.wiki_edit(qid, lambda e: e["descriptions"]["en"].update(value="Edited by someone"))
@@ -225,3 +225,21 @@ def test_the_double_patches_a_stale_baserevid_like_editentity(fake: FakeWikibase
     with pytest.raises(WikibaseApiError) as info:
         client.edit(qid, {"descriptions": {"en": {"language": "en", "value": "Mine"}}}, base_revision=base)
     assert info.value.api_code == "editconflict"
+
+
+def test_ctrl_c_during_a_push_also_says_what_is_on_the_wiki(fake: FakeWikibase, client: WikibaseClient,
+                                                            sample: DesignSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    pm = client.bootstrap().propmap
+    pushing = make_client(fake.url)
+    real_edit, calls = pushing.edit, []
+
+    def edit_then_ctrl_c(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_edit(*args, **kwargs)
+
+    monkeypatch.setattr(pushing, "edit", edit_then_ctrl_c)
+    with pytest.raises(UpstreamError) as info:
+        pushing.push(sample, pm)
+    assert "interrupted (Ctrl-C)" in info.value.message and "2 of 26 complete" in info.value.message
