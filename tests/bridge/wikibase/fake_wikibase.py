@@ -306,6 +306,7 @@ class FakeWikibase:
     def _throttled(self, action: str, user: str) -> bool:
         refused = user not in self.noratelimit and self.limits[action].ping(user, self.clock.now())
         self.counts["throttled"] += int(refused)
+        self.counts[f"throttled:{action}"] += int(refused)
         return refused
 
     def _save(self, eid: str, entity: Json, user: str) -> None:

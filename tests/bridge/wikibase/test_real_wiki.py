@@ -57,7 +57,9 @@ def test_throttled_edits_and_creates_are_retried_past_the_window(fake: FakeWikib
     big = generated_design_set(200)
     pm, created = ready(client, big)
     assert len(created) == len(big.entities)
-    assert fake.counts["throttled"] > 0 and any("throttled" in n for n in notes)
+    assert fake.counts["throttled:wikibase-idgenerator"] > 0  # creates refused: no-automatic-entity-id
+    assert fake.counts["throttled:edit"] > 0  # edits refused: failed-save + actionthrottledtext
+    assert any("throttled" in n for n in notes)
     keys = [st["mainsnak"]["datavalue"]["value"] for e in fake.entities.values()
             for st in e["claims"].get(pm.pid("leads-key"), [])]
     assert len(keys) == len(set(keys))  # no duplicates
