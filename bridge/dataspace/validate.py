@@ -1,7 +1,14 @@
-"""Checks a design set as a whole and lists every problem at once (entity, property, what to fix)."""
+"""Checks a design set as a whole and lists every problem at once (entity, property, what to fix).
+
+Besides the model's own rules, everything a Wikibase would refuse is caught here, before a push starts: term and
+string lengths, label = description, URLs without a scheme, values of the wrong shape for their property, and two
+items sharing label and description. Lengths count the text as the wiki stores it (trimmed, NFC).
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 
 from bridge.dataspace.model import (
@@ -16,6 +23,7 @@ from bridge.dataspace.model import (
     Practice,
 )
 from bridge.errors import Problem
+from bridge.wikibase import normalize
 
 REQUIRED_LABEL_LANG = "en"
 
@@ -64,8 +72,96 @@ def validate(entities: Mapping[str, EntityBase], *, known: Mapping[str, EntityBa
             if entity.url is not None and not entity.url.startswith(("http://", "https://")):
                 problems.append(Problem(entity.key, "course URL", f"'{entity.url}' is not an http(s) URL"))
 
+    for entity in entities.values():
+        problems.extend(wikibase_limits(entity))
+    problems.extend(_same_terms(entities, universe))
     problems.extend(_stacking_cycles(entities, universe))
     return problems
+
+
+_WIKIDATA_ID = re.compile(r"^Q[1-9][0-9]*$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def wikibase_limits(entity: EntityBase) -> list[Problem]:
+    """What a Wikibase would refuse in this entity, named by field (REL1_43 defaults)."""
+    out: list[Problem] = []
+    for field, terms in (("label", entity.labels), ("description", entity.descriptions)):
+        for lang, value in terms.items():
+            n = normalize.length(value)
+            if n > normalize.TERM_MAX:
+                out.append(Problem(entity.key, f"{field} ({lang})", f"is {n} characters long; Wikibase allows at "
+                                   f"most {normalize.TERM_MAX}, so shorten it"))
+    for lang, label in entity.labels.items():
+        desc = entity.descriptions.get(lang)
+        if desc is not None and normalize.text(desc) and normalize.text(desc) == normalize.text(label):
+            out.append(Problem(entity.key, f"description ({lang})", "is the same as the label; Wikibase refuses "
+                               "that, so say in other words what it is"))
+    strings: list[tuple[str, str | None]] = []
+    urls: list[tuple[str, str | None]] = []
+    if entity.wikidata is not None and not _WIKIDATA_ID.match(normalize.text(entity.wikidata)):
+        out.append(Problem(entity.key, "Wikidata item", f"'{entity.wikidata}' is not a Wikidata item id like Q42"))
+    if isinstance(entity, Competence):
+        strings += [(f"proficiency level {lv.number} ({lang})", text) for lv in entity.levels
+                    for lang, text in lv.labels.items()]
+        strings.append(("Capacity Exchange skill", entity.capx_skill))
+        urls.append(("ESCO skill", entity.esco))
+    elif isinstance(entity, LearningOutcome | CredentialDesign):
+        urls.append(("ESCO skill", entity.esco))
+    if isinstance(entity, CredentialDesign | Course):
+        strings.append(("language", entity.language))
+        if entity.language is not None and not _LANGUAGE.match(normalize.text(entity.language)):
+            out.append(Problem(entity.key, "language", f"'{entity.language}' is not a language code like en or es"))
+    if isinstance(entity, Course):
+        strings.append(("LMS", entity.lms))
+        urls.append(("course URL", entity.url))
+    for field, given in strings + urls:
+        if given is None:
+            continue
+        limit = normalize.URL_MAX if (field, given) in urls else normalize.STRING_MAX
+        n = normalize.length(given)
+        if n == 0:
+            out.append(Problem(entity.key, field, "is empty; Wikibase refuses empty values, so fill it in or "
+                               "leave the field out"))
+        elif n > limit:
+            out.append(Problem(entity.key, field, f"is {n} characters long; Wikibase allows at most {limit}"))
+    for field, url in urls:
+        if url is None or not normalize.text(url):
+            continue
+        scheme = normalize.url_scheme(url)
+        if scheme is None:
+            out.append(Problem(entity.key, field, f"'{url}' has no scheme; Wikibase needs a full URL such as "
+                               "https://example.org/…"))
+        elif scheme not in normalize.URL_SCHEMES:
+            out.append(Problem(entity.key, field, f"'{url}' uses the scheme '{scheme}', which Wikibase does not "
+                               "accept; use https://"))
+    numbers: list[tuple[str, float | None]] = []
+    if isinstance(entity, Assessment):
+        numbers.append(("passing threshold", entity.passing_threshold))
+    if isinstance(entity, CredentialDesign):
+        numbers.append(("ECTS credit points", entity.ects))
+    out += [Problem(entity.key, field, "is not a finite number; Wikibase stores quantities as decimals")
+            for field, x in numbers if x is not None and not math.isfinite(x)]
+    return out
+
+
+def _same_terms(entities: Mapping[str, EntityBase], universe: Mapping[str, EntityBase]) -> list[Problem]:
+    """Two items may not share both label and description in one language (Wikibase refuses the second)."""
+    seen: dict[tuple[str, str, str], str] = {}
+    for entity in universe.values():
+        for lang, label in entity.labels.items():
+            pair = (lang, normalize.text(label), normalize.text(entity.descriptions.get(lang, "")))
+            if pair[1]:
+                seen.setdefault(pair, entity.key)
+    out = []
+    for entity in entities.values():
+        for lang, label in entity.labels.items():
+            other = seen.get((lang, normalize.text(label), normalize.text(entity.descriptions.get(lang, ""))))
+            if other is not None and other != entity.key:
+                out.append(Problem(entity.key, f"label ({lang})", f"'{label}' with the same description is "
+                                   f"already the label of '{other}'; Wikibase refuses two items with the same label "
+                                   "and description, so change one of them"))
+    return out
 
 
 def _check_level(problems: list[Problem], entity: EntityBase, comp_key: str, level: int | None,

@@ -1,50 +1,40 @@
-"""The Wikibase client on wikibaseintegrator: bootstrap the model, push design sets, pull a practice's graph.
+"""The Wikibase client: bootstrap the model, push design sets, pull a practice's graph.
 
-Every request goes through ``wbi_helpers.mediawiki_api_call_helper`` (wikibaseintegrator's retry loop for
-maxlag, rate limits and HTTP 5xx, configured from settings); HTTP 429, which wikibaseintegrator does not
-retry, is retried here with exponential back-off honouring ``Retry-After``. Failures become ``UpstreamError``
-or ``NotFound`` with the server and what to do; nothing is written locally by this module.
+Requests go through :class:`~bridge.wikibase.transport.Transport` (log-in by wikibaseintegrator, a steady pace
+below the account's rate, retries as long as the wiki asks). A push compares what the wiki has now with what LEADS
+last synced (:mod:`bridge.wikibase.sync`): it stops and shows the difference where both sides changed the same
+field, sends only what changed, with ``baserevid``, and edits statements in place. Items are found by their LEADS
+key without CirrusSearch (the key property's usages, then an exact label search) and their key is always checked.
+Nothing is written locally by this module.
 """
 
 from __future__ import annotations
 
+import json
 import re
-import socket
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
-
-import requests
-from oauthlib.oauth2.rfc6749.errors import OAuth2Error
-from wikibaseintegrator import WikibaseIntegrator, wbi_helpers, wbi_login
-from wikibaseintegrator.wbi_config import config as wbi_config
-from wikibaseintegrator.wbi_exceptions import MaxRetriesReachedException, MWApiError, NonExistentEntityError
 
 from bridge.dataspace.model import DesignSet
 from bridge.dataspace.service import check
-from bridge.errors import LeadsError, NotFound, UpstreamError
+from bridge.errors import LeadsError, NotFound, Problem, UpstreamError
 from bridge.settings import Settings
-from bridge.wikibase import codec
+from bridge.wikibase import codec, normalize, sync
 from bridge.wikibase.propmap import PropertyMap, string_values
 from bridge.wikibase.schema import CLASS_BY_KEY, CLASSES, LEADS_KEY, PROPERTIES, PROPERTY_BY_KEY
+from bridge.wikibase.transport import Transport, WikibaseApiError
 
 Json = dict[str, Any]
 BATCH = 50  # wbgetentities and prop=linkshere take at most 50 ids per request
 _ENTITY_ID = re.compile(r"^[PQ][1-9][0-9]*$")
 #: Kinds whose parts and courses point *at* them (part of / leads to credential), found through linkshere.
 _REVERSE_KINDS = {"class-practice", "class-activity", "class-credential-design"}
+#: Stand-in ids for items a push has not created yet (only compared, never sent).
+_PLACEHOLDER = 10 ** 15
 
-
-class WikibaseApiError(UpstreamError):
-    """The API answered with an error envelope; ``conflicts`` names entities a label clash points at."""
-
-    def __init__(self, message: str, api_code: str, conflicts: list[str]) -> None:
-        super().__init__(message, code="wikibase_api_error")
-        self.api_code = api_code
-        self.conflicts = conflicts
+__all__ = ["BootstrapReport", "PullResult", "PushConflict", "PushInterrupted", "PushReport", "WikibaseApiError",
+           "WikibaseClient"]
 
 
 @dataclass
@@ -59,6 +49,8 @@ class PushReport:
     created: list[tuple[str, str]] = field(default_factory=list)
     updated: list[tuple[str, str]] = field(default_factory=list)
     unchanged: list[tuple[str, str]] = field(default_factory=list)
+    merged: list[tuple[str, str]] = field(default_factory=list)  # updated, keeping edits made on the wiki
+    records: dict[str, Json] = field(default_factory=dict)  # key -> sync.record of the item as now on the wiki
 
 
 @dataclass
@@ -66,6 +58,23 @@ class PullResult:
     design_set: DesignSet
     entities: list[Json]
     levels: list[int]
+    records: dict[str, Json] = field(default_factory=dict)
+
+
+class PushConflict(LeadsError):
+    """The wiki changed a field since the last pull that this push changes too; nothing was written."""
+
+    def __init__(self, message: str, problems: list[Problem], differences: list[sync.Difference]) -> None:
+        super().__init__(message, code="wikibase_edit_conflict", status=409, problems=problems)
+        self.differences = differences
+
+
+class PushInterrupted(UpstreamError):
+    """A push stopped part-way; the message says what is on the wiki now and that running it again finishes it."""
+
+    def __init__(self, message: str, report: PushReport) -> None:
+        super().__init__(message, code="wikibase_push_interrupted")
+        self.report = report
 
 
 class WikibaseClient:
@@ -74,24 +83,21 @@ class WikibaseClient:
     def __init__(self, api_url: str, *, user_agent: str, user: str | None = None, password: str | None = None,
                  oauth_client_id: str | None = None, oauth_client_secret: str | None = None,
                  rest_url: str | None = None, max_retries: int = 5, backoff_seconds: float = 1.0,
-                 timeout: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 timeout: float = 30.0, sleep: Callable[[float], None] | None = None,
+                 clock: Callable[[], float] | None = None, edits_per_minute: float | None = None,
+                 retry_budget: float | None = None, notify: Callable[[str], None] | None = None) -> None:
+        oauth = (oauth_client_id, oauth_client_secret) if oauth_client_id and oauth_client_secret else None
+        extra: Json = {"retry_budget": retry_budget} if retry_budget is not None else {}
+        self.transport = Transport(api_url, user_agent=user_agent, user=user, password=password, oauth=oauth,
+                                   rest_url=rest_url, max_retries=max_retries, backoff_seconds=backoff_seconds,
+                                   timeout=timeout, sleep=sleep, clock=clock, edits_per_minute=edits_per_minute,
+                                   notify=notify, **extra)
         self.api_url = api_url
-        self.rest_url = rest_url or api_url.removesuffix("api.php") + "rest.php"
-        self.user_agent = user_agent
-        self.user, self.password = user, password
-        self.oauth = (oauth_client_id, oauth_client_secret) if oauth_client_id and oauth_client_secret else None
-        self.max_retries = max(1, max_retries)
-        self.backoff = backoff_seconds
-        self.timeout = timeout
-        self.sleep = sleep
-        self._wbi: WikibaseIntegrator | None = None
-        wbi_config["MEDIAWIKI_API_URL"] = api_url
-        wbi_config["USER_AGENT"] = user_agent
-        wbi_config["BACKOFF_MAX_TRIES"] = self.max_retries
-        wbi_config["BACKOFF_MAX_VALUE"] = max(backoff_seconds * 8, 0.01)
+        self.notify = notify or (lambda text: None)
+        self._key_index: dict[str, list[str]] | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> WikibaseClient:
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> WikibaseClient:
         if not settings.wikibase_api_url:
             raise LeadsError("no Wikibase configured: set LEADS_WIKIBASE_API_URL (e.g. "
                              "https://leads.wikibase.cloud/w/api.php)", code="wikibase_not_configured")
@@ -101,97 +107,10 @@ class WikibaseClient:
                    password=password, oauth_client_id=settings.wikibase_oauth_client_id,
                    oauth_client_secret=secret.get_secret_value() if secret else None,
                    rest_url=settings.wikibase_rest_url, max_retries=settings.wikibase_max_retries,
-                   backoff_seconds=settings.wikibase_backoff_seconds)
-
-    # --- transport --------------------------------------------------------------------------------------------
-
-    @property
-    def wbi(self) -> WikibaseIntegrator:
-        """Logged in with the OAuth 2 owner-only consumer, else the bot password (``User@BotName``), from settings."""
-        if self._wbi is None:
-            if not self.oauth and (not self.user or not self.password):
-                raise LeadsError("writing to the Wikibase needs credentials: set LEADS_WIKIBASE_OAUTH_CLIENT_ID and "
-                                 "LEADS_WIKIBASE_OAUTH_CLIENT_SECRET (an owner-only OAuth 2 consumer), or "
-                                 "LEADS_WIKIBASE_USER (User@BotName) and LEADS_WIKIBASE_PASSWORD (a bot password)",
-                                 code="wikibase_no_credentials", status=401)
-            try:
-                login: wbi_login._Login
-                if self.oauth:
-                    login = wbi_login.OAuth2(consumer_token=self.oauth[0], consumer_secret=self.oauth[1],
-                                             mediawiki_api_url=self.api_url, mediawiki_rest_url=self.rest_url,
-                                             user_agent=self.user_agent)
-                else:
-                    login = wbi_login.Login(user=self.user, password=self.password, mediawiki_api_url=self.api_url,
-                                            user_agent=self.user_agent, timeout=self.timeout)
-            except wbi_login.LoginError as exc:
-                who = f"OAuth consumer {self.oauth[0]}" if self.oauth else str(self.user)
-                raise UpstreamError(f"the Wikibase at {self.api_url} refused the log-in of {who}: {exc}; check "
-                                    "LEADS_WIKIBASE_OAUTH_CLIENT_ID/_SECRET or LEADS_WIKIBASE_USER/_PASSWORD",
-                                    code="wikibase_login_failed") from None
-            except requests.RequestException as exc:
-                raise self._unreachable(exc) from None
-            except OAuth2Error as exc:
-                raise UpstreamError(f"the Wikibase at {self.rest_url} refused the OAuth 2 token request: "
-                                    f"{exc.description or exc.error}", code="wikibase_login_failed") from None
-            except (KeyError, ValueError) as exc:
-                raise UpstreamError(f"{self.api_url} did not answer the log-in like a MediaWiki API ({exc!r})",
-                                    code="wikibase_bad_answer") from None
-            self._wbi = WikibaseIntegrator(login=login, is_bot=False)
-        return self._wbi
+                   backoff_seconds=settings.wikibase_backoff_seconds, **kwargs)
 
     def call(self, data: Json, *, write: bool = False) -> Json:
-        """One API request through wikibaseintegrator (its retries), plus retries of HTTP 429 here."""
-        login = self.wbi.login if write else (self._wbi.login if self._wbi else None)
-        for attempt in range(self.max_retries):
-            try:
-                answer: Json = wbi_helpers.mediawiki_api_call_helper(
-                    data=dict(data, format="json"), login=login, mediawiki_api_url=self.api_url,
-                    user_agent=self.user_agent, allow_anonymous=not write, max_retries=self.max_retries,
-                    retry_after=self.backoff, timeout=self.timeout)
-                return answer
-            except requests.HTTPError as exc:
-                response = exc.response
-                if response is None or response.status_code != 429:
-                    status = response.status_code if response is not None else "?"
-                    raise UpstreamError(f"the Wikibase at {self.api_url} answered HTTP {status} to "
-                                        f"{data.get('action')}", code="wikibase_http_error") from None
-                self.sleep(self._retry_after(response, attempt))
-            except MaxRetriesReachedException:
-                raise self._unreachable(None) from None
-            except NonExistentEntityError as exc:
-                raise NotFound(f"the Wikibase at {self.api_url} has no such entity: {exc}",
-                               code="wikibase_no_such_entity") from None
-            except MWApiError as exc:
-                raise WikibaseApiError(f"the Wikibase at {self.api_url} refused {data.get('action')}: "
-                                       f"{exc.code}: {exc.info}", exc.code, _conflicts(exc)) from None
-            except requests.RequestException as exc:
-                raise self._unreachable(exc) from None
-            except ValueError:
-                raise UpstreamError(f"{self.api_url} did not answer with JSON; is it a MediaWiki api.php URL?",
-                                    code="wikibase_bad_answer") from None
-        raise UpstreamError(f"the Wikibase at {self.api_url} kept answering 429 Too Many Requests "
-                            f"({self.max_retries} attempts); try again later", code="wikibase_rate_limited")
-
-    def _retry_after(self, response: requests.Response, attempt: int) -> float:
-        delay: float = self.backoff * 2 ** attempt
-        try:
-            return max(delay, float(str(response.headers.get("Retry-After", "0"))))
-        except ValueError:
-            return delay
-
-    def _unreachable(self, exc: Exception | None) -> UpstreamError:
-        parts = urlsplit(self.api_url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        try:
-            with socket.create_connection((parts.hostname or "", port), timeout=3):
-                why = "it kept answering maxlag, rate-limit or HTTP 5xx errors"
-        except OSError as err:
-            why = f"cannot connect to {parts.hostname}:{port} ({err.strerror or err})"
-        if exc is not None and not isinstance(exc, requests.ConnectionError):
-            why = f"{exc.__class__.__name__}: {exc}"
-        return UpstreamError(f"the Wikibase at {self.api_url} is unavailable after {self.max_retries} attempts: "
-                             f"{why}. Check LEADS_WIKIBASE_API_URL or try again later; nothing was changed "
-                             "locally", code="wikibase_unavailable")
+        return self.transport.call(data, write=write)
 
     # --- reads ------------------------------------------------------------------------------------------------
 
@@ -211,16 +130,10 @@ class WikibaseClient:
 
     def search(self, label: str, entity_type: str = "item", language: str = "en") -> list[str]:
         """Ids whose label in ``language`` is exactly ``label`` (wbsearchentities matches prefixes)."""
+        label = normalize.text(label)
         answer = self.call({"action": "wbsearchentities", "search": label, "language": language,
                             "type": entity_type, "limit": "50", "strictlanguage": "1"})
         return [str(h["id"]) for h in answer.get("search", []) if h.get("label") == label]
-
-    def find_by_statement(self, pid: str, value: str) -> list[str]:
-        """Items with a statement ``pid = value`` (CirrusSearch ``haswbstatement``; empty where unsupported)."""
-        answer = self.call({"action": "query", "list": "search", "srsearch": f"haswbstatement:{pid}={value}",
-                            "srlimit": "50", "srprop": "", "srnamespace": "*"})
-        titles = [str(h.get("title", "")) for h in answer.get("query", {}).get("search", [])]
-        return [t.rsplit(":", 1)[-1] for t in titles if _ENTITY_ID.match(t.rsplit(":", 1)[-1])]
 
     def links_here(self, pageids: Iterable[int]) -> set[str]:
         """Ids of the pages that link to any of ``pageids`` (prop=linkshere, 50 pages a request, continued)."""
@@ -240,6 +153,43 @@ class WikibaseClient:
                     break
                 params = {**params, **answer["continue"]}
         return out
+
+    def key_index(self, propmap: PropertyMap) -> dict[str, list[str]]:
+        """LEADS key → item ids, from every item that uses the LEADS key property (no CirrusSearch needed).
+
+        Wikibase records a page link from an item to each property its statements use, so the key property's
+        "what links here" lists the LEADS items; they are read 50 at a time and their key statements collected.
+        """
+        if self._key_index is None:
+            key_pid = propmap.pid(LEADS_KEY)
+            prop = self.get_entities([key_pid]).get(key_pid, {})
+            users = sorted(e for e in self.links_here([int(prop["pageid"])]) if e.startswith("Q")) \
+                if "pageid" in prop else []
+            index: dict[str, list[str]] = {}
+            for eid, entity in self.get_entities(users, allow_missing=True).items():
+                for key in string_values(entity, key_pid):
+                    index.setdefault(key, []).append(eid)
+            self._key_index = index
+        return self._key_index
+
+    def find_by_key(self, keys: Iterable[str], propmap: PropertyMap,
+                    labels: Mapping[str, str] | None = None) -> dict[str, str]:
+        """LEADS key → Q id, each confirmed by the item's key statement: the key index, then an exact label
+        search for what the index lacks (its links are updated a moment after an edit)."""
+        wanted = list(dict.fromkeys(keys))
+        index = self.key_index(propmap) if wanted else {}
+        out = {k: sorted(index[k], key=lambda q: int(q[1:]))[0] for k in wanted if index.get(k)}
+        names = labels or {}
+        searched = {k: self.search(names[k], "item") for k in wanted if k not in out and names.get(k)}
+        return out | self.confirm(searched, propmap)
+
+    def confirm(self, candidates: Mapping[str, list[str]], propmap: PropertyMap) -> dict[str, str]:
+        """Of each key's candidate ids, the one whose LEADS key statement is that key (read in one batch)."""
+        key_pid = propmap.pid(LEADS_KEY)
+        fetched = self.get_entities([c for cs in candidates.values() for c in cs if _ENTITY_ID.match(c)],
+                                    allow_missing=True)
+        return {key: eid for key, cands in candidates.items() for eid in reversed(cands)
+                if key in string_values(fetched.get(eid, {}), key_pid)}
 
     # --- the property map -------------------------------------------------------------------------------------
 
@@ -281,11 +231,15 @@ class WikibaseClient:
                 keys = string_values(entity, key_pid or eid)
                 if key in keys or (adopt_unkeyed and not keys):
                     return entity, False
-            raise WikibaseApiError(f"{exc.message}. {', '.join(exc.conflicts)} is not the LEADS '{key}': "
-                                   "change one of the two labels", exc.api_code, exc.conflicts) from None
+            raise WikibaseApiError(f"{exc.message.rstrip('.')}. {', '.join(exc.conflicts)} is not the LEADS "
+                                   f"'{key}': change one of the two labels", exc.api_code, exc.conflicts) from None
 
-    def edit(self, entity_id: str, data: Json) -> Json:
-        answer = self.call({"action": "wbeditentity", "id": entity_id, "data": _json(data)}, write=True)
+    def edit(self, entity_id: str, data: Json, base_revision: int | None = None) -> Json:
+        """wbeditentity on an existing entity; with ``base_revision`` the wiki detects edits made since."""
+        params: Json = {"action": "wbeditentity", "id": entity_id, "data": _json(data)}
+        if base_revision:
+            params["baserevid"] = str(base_revision)
+        answer = self.call(params, write=True)
         return dict(answer["entity"])
 
     def bootstrap(self) -> BootstrapReport:
@@ -325,80 +279,137 @@ class WikibaseClient:
         """LEADS key → Q id of the items already there, each confirmed by its LEADS key statement.
 
         Ids already known (the entities' ``wikibase_id``, or ``known`` from the local store) are checked first in
-        one batch read, which is consistent at once; only the rest are searched for (key statement, then exact
-        English label), since search indexes can lag behind recent edits.
+        one batch read, which is consistent at once; a stale id (another item's) is dropped. The rest are found
+        through the key index, then by exact English label.
         """
-        key_pid = propmap.pid(LEADS_KEY)
-
-        def confirm(candidates: dict[str, list[str]]) -> dict[str, str]:
-            fetched = self.get_entities([c for cs in candidates.values() for c in cs], allow_missing=True)
-            return {key: eid for key, cands in candidates.items() for eid in reversed(cands)
-                    if key in string_values(fetched.get(eid, {}), key_pid)}
-
         hints = {e.key: [i for i in (e.wikibase_id, (known or {}).get(e.key)) if i and _ENTITY_ID.match(i)]
                  for e in design_set.entities}
-        out = confirm({k: v for k, v in hints.items() if v})
-        searched: dict[str, list[str]] = {}
-        for e in design_set.entities:
-            if e.key in out:
-                continue
-            found = self.find_by_statement(key_pid, e.key)
-            if not found and e.labels.get("en"):
-                found = self.search(e.labels["en"], "item")
-            searched[e.key] = found
-        return out | confirm(searched)
+        out = self.confirm({k: v for k, v in hints.items() if v}, propmap)
+        rest = [e for e in design_set.entities if e.key not in out]
+        labels = {e.key: e.labels["en"] for e in rest if e.labels.get("en")}
+        return out | self.find_by_key([e.key for e in rest], propmap, labels)
 
-    def push(self, design_set: DesignSet, propmap: PropertyMap,
-             known: Mapping[str, str] | None = None) -> PushReport:
+    def push(self, design_set: DesignSet, propmap: PropertyMap, known: Mapping[str, str] | None = None,
+             base: Mapping[str, Json] | None = None) -> PushReport:
         """Validate, then create or update every entity, idempotent by LEADS key.
 
-        Pass 1 creates a stub (labels, key, class) for each new entity so every reference has a Q id;
-        pass 2 writes the full statements, leaving entities that already match untouched.
+        ``base`` holds, per key, the :func:`sync.record` of the last pull or push. Before anything is written,
+        every existing item is compared with it: a field changed both on the wiki and here stops the push
+        (:class:`PushConflict`, with the differences). Pass 1 then creates a stub (labels, key, class) for each
+        new entity so every reference has a Q id; pass 2 sends each item only what changed, with ``baserevid``.
         """
         check(design_set)
-        report = PushReport()
-        ids = self.existing_ids(design_set, propmap, known)
+        managed = {propmap.pid(p.key) for p in PROPERTIES}
+        try:
+            ids = self.existing_ids(design_set, propmap, known)
+            current = self.get_entities(ids[e.key] for e in design_set.entities if e.key in ids)
+        except UpstreamError as exc:
+            raise UpstreamError(f"{exc.message.rstrip('.')}; nothing was written to the wiki and nothing was "
+                                "changed locally", code=exc.code) from None
+        bases = {k: r.get("fields") for k, r in (base or {}).items() if isinstance(r, dict)
+                 and r.get("id") == ids.get(k) and isinstance(r.get("fields"), dict)}
+        stand_in = ids | {e.key: f"Q{_PLACEHOLDER + i}" for i, e in enumerate(design_set.entities) if e.key not in ids}
+        differences: list[sync.Difference] = []
         for e in design_set.entities:
-            if e.key not in ids:
+            if e.key in ids:
+                differences += sync.plan(current[ids[e.key]], codec.encode_entity(e, propmap, stand_in), managed,
+                                         bases.get(e.key), e.key)[1]
+        if differences:
+            raise self._conflict(differences, propmap, ids)
+        report = PushReport()
+        total = len(design_set.entities)
+        try:
+            for n, e in enumerate(e for e in design_set.entities if e.key not in ids):
+                self.notify(f"[{n + 1}/{total - len(current)}] creating {e.key}")
                 stub = codec.encode_entity(e, propmap, ids, stub=True)
                 entity, is_new = self.create_or_adopt(stub, "item", e.key, propmap.pid(LEADS_KEY))
                 ids[e.key] = str(entity["id"])
+                current[ids[e.key]] = entity
                 if is_new:
                     report.created.append((e.key, ids[e.key]))
-        current = self.get_entities(ids[e.key] for e in design_set.entities)
-        created = {k for k, _ in report.created}
-        managed = {propmap.pid(p.key) for p in PROPERTIES}
-        for e in design_set.entities:
-            eid = ids[e.key]
-            desired = codec.encode_entity(e, propmap, ids)
-            if _signature(current[eid], managed, desired) == _signature(desired, managed, desired):
+            created = {k for k, _ in report.created}
+            for n, e in enumerate(design_set.entities):
+                eid = ids[e.key]
+                data, _ = sync.plan(current[eid], codec.encode_entity(e, propmap, ids), managed,
+                                    bases.get(e.key) if e.key not in created else None, e.key)
+                if data is None:
+                    if e.key not in created:
+                        report.unchanged.append((e.key, eid))
+                    report.records[e.key] = sync.record(current[eid], managed)
+                    continue
+                self.notify(f"[{n + 1}/{total}] {'completing' if e.key in created else 'updating'} {e.key} ({eid})")
+                entity = self.edit(eid, data, base_revision=int(current[eid].get("lastrevid", 0) or 0))
+                report.records[e.key] = sync.record(entity, managed)
                 if e.key not in created:
-                    report.unchanged.append((e.key, eid))
-                continue
-            self.edit(eid, _update(current[eid], desired, managed))
-            if e.key not in created:
-                report.updated.append((e.key, eid))
+                    merged = bases.get(e.key) is not None and sync.fields(current[eid], managed) != bases[e.key]
+                    (report.merged if merged else report.updated).append((e.key, eid))
+        except (LeadsError, KeyboardInterrupt) as exc:
+            raise self._interrupted(exc, report, design_set) from None
         return report
+
+    def _conflict(self, differences: list[sync.Difference], propmap: PropertyMap,
+                  ids: Mapping[str, str]) -> PushConflict:
+        label_of = {pid: PROPERTY_BY_KEY[key].labels["en"] for key, pid in propmap.ids.items()
+                    if key in PROPERTY_BY_KEY}
+        label_of |= {eid: key for key, eid in ids.items()}
+        problems = [Problem(f"{d.key} ({d.entity_id})", "changed on the wiki", sync.describe(d, label_of))
+                    for d in differences]
+        return PushConflict(f"{len(differences)} field(s) were changed on the wiki since the last pull and are "
+                            "changed differently in this push; nothing was written. Pull to take the wiki's version "
+                            "(`leads wikibase pull`), make your change again, then push", problems, differences)
+
+    def _interrupted(self, exc: LeadsError | KeyboardInterrupt, report: PushReport,
+                     design_set: DesignSet) -> PushInterrupted:
+        why = exc.message.rstrip(".") if isinstance(exc, LeadsError) else "it was interrupted (Ctrl-C)"
+        done = {k for k, _ in report.created + report.updated + report.merged + report.unchanged}
+        created = ", ".join(f"{k} ({q})" for k, q in report.created) or "none"
+        complete = len([k for k in report.records if k in done])
+        pending = [e.key for e in design_set.entities if e.key not in report.records]
+        return PushInterrupted(
+            f"the push stopped: {why}. On the wiki now: {len(report.created)} item(s) created "
+            f"({created}), {complete} of {len(design_set.entities)} complete; {len(pending)} not yet written or "
+            f"written only in part ({', '.join(pending[:10])}{'…' if len(pending) > 10 else ''}). Nothing was "
+            "changed locally. Run the same push again: it finds the items already made by their LEADS key and "
+            "completes them without duplicates", report)
 
     # --- pull -------------------------------------------------------------------------------------------------
 
-    def resolve_item(self, ref: str, propmap: PropertyMap) -> str:
+    def resolve_item(self, ref: str, propmap: PropertyMap, hint: str | None = None) -> str:
+        """The Q id of the practice with LEADS key ``ref`` (or ``ref`` itself if it is a Q id), key checked.
+
+        ``hint`` (an id remembered locally) is only used if that item still carries the key; otherwise the
+        practices are found through the class item's "what links here", then the key index.
+        """
         if _ENTITY_ID.match(ref):
             return ref
-        found = self.find_by_statement(propmap.pid(LEADS_KEY), ref)
+        if hint and _ENTITY_ID.match(hint) and self.confirm({ref: [hint]}, propmap):
+            return hint
+        if hint:
+            self.notify(f"{hint} no longer carries the LEADS key '{ref}' (it was remembered from an earlier pull); "
+                        "looking the key up on the wiki")
+        klass = propmap.qid("class-practice")
+        page = self.get_entities([klass], allow_missing=True).get(klass, {})
+        practices = sorted(self.links_here([int(page["pageid"])])) if "pageid" in page else []
+        found = self.confirm({ref: [q for q in practices if q.startswith("Q")]}, propmap)
+        found = found or self.find_by_key([ref], propmap)
         if not found:
-            raise NotFound(f"no item with the LEADS key '{ref}' was found on {self.api_url} (it needs "
-                           "CirrusSearch's haswbstatement); give the practice's Q id instead",
-                           code="wikibase_key_not_found")
-        return found[0]
+            raise NotFound(f"no item with the LEADS key '{ref}' was found on {self.api_url}; check the key (`leads "
+                           "data list`) or give the practice's Q id", code="wikibase_key_not_found")
+        return found[ref]
 
-    def pull(self, ref: str, propmap: PropertyMap) -> PullResult:
+    def pull(self, ref: str, propmap: PropertyMap, hint: str | None = None) -> PullResult:
         """A practice and everything connected to it, read breadth-first with 50 ids per request.
 
         Forward links are every LEADS item-valued statement; backward links (parts and courses point *up*
         with "part of" / "leads to credential") come from prop=linkshere on practices, activities and designs.
         """
-        root = self.resolve_item(ref, propmap)
+        try:
+            return self._pull(ref, propmap, hint)
+        except UpstreamError as exc:
+            raise UpstreamError(f"{exc.message.rstrip('.')}; nothing was changed locally", code=exc.code) from None
+
+    def _pull(self, ref: str, propmap: PropertyMap, hint: str | None) -> PullResult:
+        root = self.resolve_item(ref, propmap, hint)
         class_of = {propmap.qid(c.key): c.key for c in CLASSES}
         item_pids = {propmap.pid(p.key) for p in PROPERTIES if p.datatype == "wikibase-item" and p.key != "instance-of"}
         fetched: dict[str, Json] = {}
@@ -422,6 +433,10 @@ class WikibaseClient:
                 if eid == root and classes[:1] != ["class-practice"]:
                     raise NotFound(f"{root} on {self.api_url} is not a LEADS practice (no 'LEADS instance of' "
                                    "LEADS practice statement)", code="wikibase_not_a_practice")
+                key_pid = propmap.pid(LEADS_KEY)
+                if eid == root and not _ENTITY_ID.match(ref) and ref not in string_values(entity, key_pid):
+                    raise NotFound(f"{root} on {self.api_url} does not carry the LEADS key '{ref}'",
+                                   code="wikibase_key_mismatch")
                 if not classes:
                     continue  # reached backwards but not LEADS data: leave it out
                 fetched[eid] = entity
@@ -431,22 +446,13 @@ class WikibaseClient:
             following.update(self.links_here(reverse) if reverse else set())
             frontier = sorted(following - seen)
         design_set = codec.decode_entities(fetched.values(), propmap)
-        return PullResult(design_set, list(fetched.values()), levels)
-
-
-def _conflicts(exc: MWApiError) -> list[str]:
-    """Entity ids named by ``…-conflict`` messages (their third parameter is a link like [[Item:Q5|Q5]])."""
-    found: list[str] = []
-    for message in exc.messages:
-        if str(message.get("name", "")).endswith("-conflict"):
-            for param in message.get("parameters", [])[2:]:
-                found += re.findall(r"\b[PQ][1-9][0-9]*\b", str(param))
-    return list(dict.fromkeys(found))
+        managed = {propmap.pid(p.key) for p in PROPERTIES}
+        records = {e.key: sync.record(fetched[e.wikibase_id], managed) for e in design_set.entities
+                   if e.wikibase_id in fetched}
+        return PullResult(design_set, list(fetched.values()), levels, records)
 
 
 def _json(data: Json) -> str:
-    import json
-
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -460,40 +466,3 @@ def _item_values(entity: Mapping[str, Any], pids: set[str]) -> list[str]:
             if isinstance(value, dict) and value.get("id"):
                 out.append(str(value["id"]))
     return out
-
-
-def _norm_value(dv: Mapping[str, Any] | None) -> Any:
-    value = (dv or {}).get("value")
-    if isinstance(value, dict):
-        if "id" in value:
-            return ("item", value["id"])
-        if "amount" in value:
-            return ("quantity", codec.amount(Decimal(str(value["amount"]))), value.get("unit", "1"))
-        return tuple(sorted(value.items()))
-    return value
-
-
-def _signature(entity: Mapping[str, Any], managed: set[str], desired: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What a push controls, without ids/hashes: the LEADS statements (order kept), and the labels and
-    descriptions in the languages the design set has (translations added on the Wikibase are not LEADS's)."""
-    labels, descs = (tuple(sorted((k, v["value"]) for k, v in (entity.get(part) or {}).items()
-                                  if k in (desired.get(part) or {}))) for part in ("labels", "descriptions"))
-    claims = []
-    for pid, group in sorted((entity.get("claims") or {}).items()):
-        if pid not in managed:
-            continue
-        for st in group:
-            quals = tuple(sorted((q, _norm_value(s.get("datavalue"))) for q, snaks in
-                                 (st.get("qualifiers") or {}).items() for s in snaks))
-            claims.append((pid, _norm_value(st.get("mainsnak", {}).get("datavalue")), quals))
-    return labels, descs, tuple(claims)
-
-
-def _update(current: Mapping[str, Any], desired: Json, managed: set[str]) -> Json:
-    """wbeditentity data replacing the LEADS statements and setting the design set's labels and descriptions;
-    other statements and other languages stay as the Wikibase community left them."""
-    data: Json = {"labels": desired.get("labels") or {}, "descriptions": desired.get("descriptions") or {}}
-    removals = [{"id": st["id"], "remove": ""} for pid, group in (current.get("claims") or {}).items()
-                if pid in managed for st in group if "id" in st]
-    data["claims"] = removals + [st for group in desired["claims"].values() for st in group]
-    return data

@@ -33,6 +33,7 @@ from bridge.dataspace.model import (
     Ref,
 )
 from bridge.errors import Problem, ValidationFailed
+from bridge.wikibase import normalize
 from bridge.wikibase.propmap import PropertyMap, english_label, string_values
 from bridge.wikibase.schema import (
     CLASS_BY_KIND,
@@ -54,10 +55,7 @@ Claim = tuple[str, Any, list[tuple[str, Any]]]  # (property key, value, [(qualif
 
 def amount(x: float | int | Decimal) -> str:
     """A quantity amount as Wikibase writes it: a signed decimal string, ``+5`` or ``+0.5``."""
-    d = Decimal(str(x))
-    d = d.to_integral_value() if d == d.to_integral_value() else d.normalize()
-    text = format(d, "f")
-    return text if text.startswith("-") else "+" + text
+    return normalize.amount(x)
 
 
 def datavalue(datatype: str, value: Any) -> Json:
@@ -68,8 +66,8 @@ def datavalue(datatype: str, value: Any) -> Json:
         return {"value": {"amount": amount(value), "unit": "1"}, "type": "quantity"}
     if datatype == "monolingualtext":
         language, text = value
-        return {"value": {"text": text, "language": language}, "type": "monolingualtext"}
-    return {"value": str(value), "type": VALUE_TYPES[datatype]}
+        return {"value": {"text": normalize.text(text), "language": language}, "type": "monolingualtext"}
+    return {"value": normalize.text(str(value)), "type": VALUE_TYPES[datatype]}
 
 
 def snak(pid: str, datatype: str, value: Any, with_hash: bool = False) -> Json:
@@ -112,7 +110,9 @@ def claims_json(propmap: PropertyMap, claims: Iterable[Claim], entity_id: str | 
 
 
 def lang_map(values: Mapping[str, str]) -> dict[str, Json]:
-    return {lang: {"language": lang, "value": text} for lang, text in values.items()}
+    """Terms as the wiki stores them (trimmed, NFC); one that is empty once trimmed is no term at all."""
+    return {lang: {"language": lang, "value": normalize.text(text)} for lang, text in values.items()
+            if normalize.text(text)}
 
 
 # --- model → claims ---------------------------------------------------------------------------------------------

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from bridge.cli import app
 from bridge.dataspace import service
 from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
@@ -81,3 +84,43 @@ def test_nothing_is_stored_in_part(db: Database) -> None:
     with db.session() as session:
         kept = EntityRepository(session).get("glam-mc-rights")
     assert kept is not None and kept.label() == "Micro-credential: Rights and licensing for GLAM uploads"
+
+
+def test_wikibase_limits_are_checked_naming_entity_and_field() -> None:
+    """Everything a Wikibase (REL1_43) would refuse is found before a push starts."""
+    data = sample()
+    entity(data, "glam-mc-rights")["descriptions"]["en"] = "x" * 300
+    entity(data, "glam-mc-digitisation")["labels"]["es"] = "  " + "y" * 251 + " "
+    design = entity(data, "glam-mc-commons-upload")
+    design["descriptions"]["en"] = design["labels"]["en"] + "  "  # the same once trimmed, as the wiki compares
+    entity(data, "glam-course-moodle")["url"] = "moodle.example.org/course/view.php?id=7"
+    entity(data, "glam-course-openedx")["lms"] = "z" * 401
+    entity(data, "glam-copyright-assessment")["esco"] = "https://e.org/" + "e" * 487
+    entity(data, "glam-archive-to-commons")["wikidata"] = "https://www.wikidata.org/wiki/Q565"
+    entity(data, "glam-lo-choose-licence")["labels"]["en"] = entity(data, "glam-lo-copyright-status")["labels"]["en"]
+    entity(data, "glam-lo-choose-licence")["descriptions"]["en"] = \
+        entity(data, "glam-lo-copyright-status")["descriptions"]["en"]
+    found = problems_of(data)
+    expected = [
+        "glam-mc-rights · description (en): is 300 characters long; Wikibase allows at most 250",
+        "glam-mc-digitisation · label (es): is 251 characters long",
+        "glam-mc-commons-upload · description (en): is the same as the label",
+        "glam-course-moodle · course URL: 'moodle.example.org/course/view.php?id=7' has no scheme",
+        "glam-course-openedx · LMS: is 401 characters long; Wikibase allows at most 400",
+        "glam-copyright-assessment · ESCO skill: is 501 characters long; Wikibase allows at most 500",
+        "glam-archive-to-commons · Wikidata item: 'https://www.wikidata.org/wiki/Q565' is not a Wikidata item id",
+        "glam-lo-choose-licence · label (en):",
+    ]
+    for text in expected:
+        assert any(p.startswith(text) for p in found), (text, found)
+
+
+def test_leads_data_validate_refuses_a_300_character_description(tmp_path: Path) -> None:
+    data = sample()
+    entity(data, "glam-mc-rights")["descriptions"]["en"] = "d" * 300
+    path = tmp_path / "design-set.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = CliRunner().invoke(app, ["data", "validate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert ("glam-mc-rights · description (en): is 300 characters long; Wikibase allows at most 250"
+            in result.output)

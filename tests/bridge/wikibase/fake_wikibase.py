@@ -1,15 +1,19 @@
 """A local fake of the MediaWiki Action API (``api.php``) of a Wikibase, on 127.0.0.1 in a thread.
 
-Written from the documented response shapes (API:Tokens, API:Login, wbgetentities, wbeditentity,
-wbsearchentities, API:Search with ``haswbstatement``, API:Linkshere, API:Errors_and_warnings, maxlag).
-It counts requests per action so tests can assert batching, and can be told to fail the next requests
-(maxlag, rate limit, HTTP 429/503) to exercise the client's retries. wikibaseintegrator talks to it unmodified.
+Strict by default, like MediaWiki 1.43 with Wikibase REL1_43 and MediaWiki's default settings: 90 edits a minute
+per user (``failed-save`` + ``actionthrottledtext``; ``no-automatic-entity-id`` for creates), terms and string
+values trimmed and NFC-normalised, amounts stored signed, Wikibase's limits and datatypes enforced, label clashes
+refused on save, no CirrusSearch (``haswbstatement`` finds nothing), a no-op edit answered with ``nochange``, and
+``baserevid`` patched like Wikibase's ``EditEntity`` (an edit conflict only where the same part changed). The rules
+and error shapes live in ``fake_rules`` and are checked against ``responses/``. It counts requests per action, and
+can be told to fail the next requests (maxlag, throttled, HTTP 429/503). wikibaseintegrator talks to it unmodified.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 import re
 import secrets
@@ -21,18 +25,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from bridge.wikibase import normalize
+from tests.bridge.wikibase import fake_rules as rules
+from tests.bridge.wikibase.fake_rules import ApiError, FakeClock, RateLimiter, RealClock
 
 Json = dict[str, Any]
 ID = re.compile(r"^([PQ])([1-9][0-9]*)$")
 SERVED_BY = "fake-mw1"
+__all__ = ["ApiError", "FakeClock", "FakeWikibase", "running"]
 
 
-class ApiError(Exception):
-    def __init__(self, code: str, info: str, **extra: Any) -> None:
-        super().__init__(info)
-        self.code, self.info, self.extra = code, info, extra
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
 
 
 @dataclass
@@ -44,7 +53,7 @@ class Session:
 
 @dataclass
 class Fault:
-    kind: str  # "maxlag" | "ratelimited" | "429" | "503"
+    kind: str  # "maxlag" | "throttled" | "429" | "503"
     action: str | None  # None = any action
     retry_after: str = "0"
 
@@ -67,6 +76,17 @@ class FakeWikibase:
     lock: threading.RLock = field(default_factory=threading.RLock)
     search_lag: bool = False  # search indexes have not caught up: searches find nothing
     url: str = ""
+    clock: Clock = field(default_factory=RealClock)
+    edits_per_minute: int = 90  # $wgRateLimits['edit']['user'] (and 'wikibase-idgenerator', which inherits it)
+    noratelimit: set[str] = field(default_factory=set)  # users with the noratelimit right (not throttled)
+    cirrus: bool = False  # CirrusSearch installed: list=search understands haswbstatement
+    history: dict[str, dict[int, tuple[Json, str]]] = field(default_factory=dict)  # id -> rev -> (entity, user)
+    outage_after: int | None = None  # after this many saved edits the wiki goes down: every request answers 503
+    next_page: int = 1
+
+    def __post_init__(self) -> None:
+        self.limits = {"edit": RateLimiter(self.edits_per_minute, 60),
+                       "wikibase-idgenerator": RateLimiter(self.edits_per_minute, 60)}
 
     # --- set-up helpers for tests ---------------------------------------------------------------------------
 
@@ -79,6 +99,8 @@ class FakeWikibase:
                 if m:
                     self.next_id[m[1]] = max(self.next_id[m[1]], int(m[2]) + 1)
                 self.revision = max(self.revision, int(entity.get("lastrevid", 0)))
+                self.next_page = max(self.next_page, int(entity.get("pageid", 0)) + 1)
+                self.history.setdefault(eid, {})[int(entity.get("lastrevid", 0))] = (copy.deepcopy(entity), "import")
 
     def fail_next(self, kind: str, times: int = 1, action: str | None = None, retry_after: str = "0") -> None:
         self.faults.extend(Fault(kind, action, retry_after) for _ in range(times))
@@ -90,6 +112,13 @@ class FakeWikibase:
     def requested_ids(self) -> list[list[str]]:
         return [entry["ids"].split("|") for entry in self.log if entry.get("action") == "wbgetentities"]
 
+    def wiki_edit(self, eid: str, change: Any, user: str = "Someone") -> None:
+        """An edit made by a person in the wiki's UI: ``change(entity)`` mutates a copy, a new revision is saved."""
+        with self.lock:
+            entity = copy.deepcopy(self.entities[eid])
+            change(entity)
+            self._save(eid, entity, user)
+
     # --- the API --------------------------------------------------------------------------------------------
 
     def handle(self, params: dict[str, str], cookie: str | None) -> tuple[int, Json, dict[str, str], str | None]:
@@ -99,10 +128,6 @@ class FakeWikibase:
             self.counts[action] += 1
             self.counts["total"] += 1
             self.log.append(dict(params))
-            fault = next((f for f in self.faults if f.action in (None, action)), None)
-            if fault is not None:
-                self.faults.remove(fault)
-                return self._fault(fault)
             session_id = cookie if cookie in self.sessions else None
             new_cookie = None
             if session_id is None:
@@ -110,12 +135,22 @@ class FakeWikibase:
                 self.sessions[session_id] = Session()
                 new_cookie = session_id
             session = self.sessions[session_id]
+            if self.outage_after is not None and self.counts["saved"] >= self.outage_after:
+                return 503, {"error": {"code": "http-503", "info": "Service Unavailable"}}, {}, new_cookie
             try:
+                fault = next((f for f in self.faults if f.action in (None, action)), None)
+                if fault is not None:
+                    self.faults.remove(fault)
+                    if fault.kind in ("429", "503"):
+                        body = {"error": {"code": "http-" + fault.kind, "info": "Service temporarily unavailable"}}
+                        return int(fault.kind), body, {"Retry-After": fault.retry_after}, new_cookie
+                    if fault.kind == "maxlag":
+                        raise rules.maxlag(1, int(params.get("maxlag", "0") or 0))
+                    raise rules.throttled_save()
                 body = self._dispatch(action, params, session)
+                return 200, body, {}, new_cookie
             except ApiError as exc:
-                body = {"error": {"code": exc.code, "info": exc.info, **exc.extra,
-                                  "*": "See http://127.0.0.1/w/api.php for API usage."}, "servedby": SERVED_BY}
-            return 200, body, {}, new_cookie
+                return 200, exc.body(self.url, SERVED_BY), exc.headers, new_cookie
 
     def token(self, form: dict[str, str]) -> tuple[int, Json]:
         """POST rest.php/oauth2/access_token (Extension:OAuth), client-credentials grant of an owner-only consumer."""
@@ -134,21 +169,6 @@ class FakeWikibase:
             self.bearer_tokens[token] = session_id
             return 200, {"token_type": "Bearer", "expires_in": 14400, "access_token": token}
 
-    def _fault(self, fault: Fault) -> tuple[int, Json, dict[str, str], str | None]:
-        headers = {"Retry-After": fault.retry_after}
-        if fault.kind == "maxlag":
-            headers["X-Database-Lag"] = "1"
-            return 200, {"error": {"code": "maxlag", "info": "Waiting for 10.0.0.1: 1 seconds lagged.",
-                                   "host": "10.0.0.1", "lag": 1, "type": "db"}, "servedby": SERVED_BY}, headers, None
-        if fault.kind == "ratelimited":
-            return 200, {"error": {"code": "ratelimited", "info": "As an anti-abuse measure, you are limited from "
-                                   "performing this action too many times in a short space of time.",
-                                   "messages": [{"name": "actionthrottledtext", "parameters": [], "html": {}}]},
-                         "servedby": SERVED_BY}, headers, None
-        status = int(fault.kind)
-        body = {"error": {"code": "http-" + fault.kind, "info": "Service temporarily unavailable"}}
-        return status, body, headers, None
-
     def _dispatch(self, action: str, p: dict[str, str], session: Session) -> Json:
         if p.get("format", "json") != "json":
             raise ApiError("badvalue", "Unrecognized value for parameter \"format\".")
@@ -159,8 +179,8 @@ class FakeWikibase:
         if action == "wbgetentities":
             return self._get(p)
         if action == "wbeditentity":
-            self._check_write(p, session)
-            return self._edit(p)
+            user = self._check_write(p, session)
+            return self._edit(p, user)
         if action == "wbsearchentities":
             return self._search_entities(p)
         raise ApiError("badvalue", f"Unrecognized value for parameter \"action\": {action}.")
@@ -176,11 +196,27 @@ class FakeWikibase:
                     session.csrf = secrets.token_hex(16) + "+\\"
                 return {"batchcomplete": "", "query": {"tokens": {"csrftoken": session.csrf or "+\\"}}}
             raise ApiError("badvalue", f"Unrecognized value for parameter \"type\": {kind}.")
+        if p.get("meta") == "userinfo":
+            return self._userinfo(p, session)
         if p.get("list") == "search":
-            return self._haswbstatement(p)
+            return self._search(p)
         if p.get("prop") == "linkshere":
             return self._linkshere(p)
         raise ApiError("badvalue", "Unsupported query in this fake.")
+
+    def _userinfo(self, p: dict[str, str], session: Session) -> Json:
+        """meta=userinfo: ``ratelimits`` lists the limits that apply, empty for a user exempt from them."""
+        props = p.get("uiprop", "").split("|")
+        info: Json = {"id": 1, "name": session.user} if session.user else {"id": 0, "name": "127.0.0.1", "anon": ""}
+        if "rights" in props:
+            info["rights"] = ["read", "edit", "createpage", "writeapi"] + (
+                ["noratelimit"] if session.user in self.noratelimit else [])
+        if "ratelimits" in props:
+            limited = session.user not in self.noratelimit
+            who = "user" if session.user else "ip"
+            info["ratelimits"] = {name: {who: {"hits": lim.hits, "seconds": int(lim.seconds)}}
+                                  for name, lim in self.limits.items()} if limited else {}
+        return {"batchcomplete": "", "query": {"userinfo": info}}
 
     def _login(self, p: dict[str, str], session: Session) -> Json:
         if not session.login_token or p.get("lgtoken") != session.login_token:
@@ -192,11 +228,15 @@ class FakeWikibase:
         session.user = name.split("@")[0]
         return {"login": {"result": "Success", "lguserid": 1, "lgusername": session.user}}
 
-    def _check_write(self, p: dict[str, str], session: Session) -> None:
-        if p.get("assert") in ("user", "bot") and not session.user:
-            raise ApiError("assertuserfailed", "You are no longer logged in, so the action could not be completed.")
+    def _check_write(self, p: dict[str, str], session: Session) -> str:
+        """ApiMain's checks: the token parameter is required, then it must match; then ``assert``."""
+        if "token" not in p:
+            raise rules.missing_token()
         if not session.csrf or p.get("token") != session.csrf:
             raise ApiError("badtoken", "Invalid CSRF token.")
+        if p.get("assert") in ("user", "bot") and not session.user:
+            raise ApiError("assertuserfailed", "You are no longer logged in, so the action could not be completed.")
+        return session.user or "127.0.0.1"
 
     # --- entities -------------------------------------------------------------------------------------------
 
@@ -214,7 +254,7 @@ class FakeWikibase:
             out[eid] = copy.deepcopy(self.entities[eid]) if eid in self.entities else {"id": eid, "missing": ""}
         return {"entities": out, "success": 1}
 
-    def _edit(self, p: dict[str, str]) -> Json:
+    def _edit(self, p: dict[str, str], user: str) -> Json:
         try:
             data = json.loads(p.get("data", ""))
         except json.JSONDecodeError as exc:
@@ -225,9 +265,12 @@ class FakeWikibase:
                 raise ApiError("badvalue", f"Unrecognized value for parameter \"new\": {kind}.")
             if kind == "property" and not data.get("datatype"):
                 raise ApiError("param-illegal", "No datatype given")
+            if self._throttled("wikibase-idgenerator", user):  # the id is assigned before anything else
+                raise rules.throttled_create()
             letter = "P" if kind == "property" else "Q"
             eid = f"{letter}{self.next_id[letter]}"
-            entity: Json = {"pageid": len(self.entities) + 1, "ns": 122 if kind == "property" else 120,
+            self.next_id[letter] += 1  # an id handed out is used up even if the save fails (as in SqlIdGenerator)
+            entity: Json = {"pageid": 0, "ns": 122 if kind == "property" else 120,
                             "title": f"{'Property' if kind == 'property' else 'Item'}:{eid}", "lastrevid": 0,
                             "modified": "", "type": kind, "id": eid, "labels": {}, "descriptions": {},
                             "aliases": {}, "claims": {}}
@@ -235,28 +278,74 @@ class FakeWikibase:
                 entity["datatype"] = data["datatype"]
             else:
                 entity["sitelinks"] = {}
+            current = None
         else:
             eid = p.get("id", "")
             if eid not in self.entities:
                 raise ApiError("no-such-entity", f"Could not find an entity with the ID \"{eid}\".", id=eid)
-            entity = copy.deepcopy(self.entities[eid])
+            current = self.entities[eid]
+            entity = copy.deepcopy(current)
             if "clear" in p:
                 entity.update(labels={}, descriptions={}, aliases={}, claims={})
-        for part in ("labels", "descriptions"):
-            for lang, value in (data.get(part) or {}).items():
-                if value.get("remove") is not None or not value.get("value"):
-                    entity[part].pop(lang, None)
-                else:
-                    entity[part][lang] = {"language": lang, "value": value["value"]}
+        self._apply_terms(entity, data)
         self._apply_claims(entity, data.get("claims") or {})
+        rules.check_terms(entity)
+        if current is not None and "baserevid" in p:
+            self._check_base(eid, int(p["baserevid"]), data, user)
+        if self._throttled("edit", user):  # pinged in attemptSave, before a null edit is noticed
+            raise rules.throttled_save()
+        if current is not None and _content(entity) == _content(current):
+            return {"entity": {**copy.deepcopy(current), "nochange": ""}, "success": 1}
         self._check_label_conflicts(entity)
-        if "new" in p:
-            self.next_id[eid[0]] += 1
+        if current is None:
+            entity["pageid"] = self.next_page
+            self.next_page += 1
+        self._save(eid, entity, user)
+        return {"entity": copy.deepcopy(entity), "success": 1}
+
+    def _throttled(self, action: str, user: str) -> bool:
+        refused = user not in self.noratelimit and self.limits[action].ping(user, self.clock.now())
+        self.counts["throttled"] += int(refused)
+        self.counts[f"throttled:{action}"] += int(refused)
+        return refused
+
+    def _save(self, eid: str, entity: Json, user: str) -> None:
+        self.counts["saved"] += 1
         self.revision += 1
         entity["lastrevid"] = self.revision
         entity["modified"] = "2026-01-15T12:00:00Z"
         self.entities[eid] = entity
-        return {"entity": copy.deepcopy(entity), "success": 1}
+        self.history.setdefault(eid, {})[self.revision] = (copy.deepcopy(entity), user)
+
+    def _check_base(self, eid: str, base: int, data: Json, user: str) -> None:
+        """EditEntity's conflict handling: edits since ``base`` by others are patched unless they touched what this
+        edit touches (the same label or description language, or the same statement)."""
+        revisions = self.history.get(eid, {})
+        if base not in revisions:
+            raise ApiError("nosuchrevid", f"There is no revision with ID {base}.")
+        later = [(rev, who) for rev, (_, who) in revisions.items() if rev > base]
+        if not later or all(who == user for _, who in later):
+            return
+        before, now = revisions[base][0], self.entities[eid]
+        changed = _parts(before) ^ _parts(now) | {k for k in _parts(before) & _parts(now)
+                                                 if _part(before, k) != _part(now, k)}
+        touched = {("labels", lang) for lang in (data.get("labels") or {})}
+        touched |= {("descriptions", lang) for lang in (data.get("descriptions") or {})}
+        claims = data.get("claims") or {}
+        for st in ([s for g in claims.values() for s in g] if isinstance(claims, dict) else list(claims)):
+            if st.get("id"):
+                touched.add(("claim", st["id"]))
+        if changed & touched:
+            raise rules.edit_conflict()
+
+    def _apply_terms(self, entity: Json, data: Json) -> None:
+        for part in ("labels", "descriptions"):
+            for lang, value in (data.get(part) or {}).items():
+                text = normalize.text(str(value.get("value", "")))
+                if value.get("remove") is not None or not text:
+                    entity[part].pop(lang, None)
+                else:
+                    entity[part][lang] = {"language": lang, "value": text}
 
     def _apply_claims(self, entity: Json, claims: Any) -> None:
         statements = [s for group in claims.values() for s in group] if isinstance(claims, dict) else list(claims)
@@ -267,30 +356,33 @@ class FakeWikibase:
                     if not entity["claims"][pid]:
                         del entity["claims"][pid]
                 continue
-            pid = st["mainsnak"]["property"]
-            prop = self.entities.get(pid)
-            if prop is None or prop.get("type") != "property":
-                raise ApiError("modification-failed", f"Property {pid} not found.",
-                               messages=[{"name": "wikibase-validator-no-such-property", "parameters": [pid]}])
             st = copy.deepcopy(st)
+            snaks = [st["mainsnak"], *[q for qs in (st.get("qualifiers") or {}).values() for q in qs]]
+            for snak in snaks:
+                pid = snak["property"]
+                prop = self.entities.get(pid)
+                if prop is None or prop.get("type") != "property":
+                    raise rules.modification_failed("wikibase-validator-no-such-property", [pid],
+                                                    f"Property {pid} not found.")
+                rules.normalise_snak(snak)
+                rules.check_snak(snak, prop["datatype"], self.entities.__contains__)
+                snak["datatype"] = prop["datatype"]
+                snak["hash"] = _snak_hash(snak)
             st.setdefault("type", "statement")
             st.setdefault("rank", "normal")
-            st["mainsnak"]["hash"] = uuid.uuid4().hex + "00000000"
-            st["mainsnak"]["datatype"] = prop["datatype"]
-            for snaks in (st.get("qualifiers") or {}).values():
-                for q in snaks:
-                    q["hash"] = uuid.uuid4().hex + "00000000"
             if st.get("qualifiers"):
                 st["qualifiers-order"] = list(st["qualifiers"])
+            pid = st["mainsnak"]["property"]
             group = entity["claims"].setdefault(pid, [])
             existing = [i for i, s in enumerate(group) if st.get("id") and s.get("id") == st["id"]]
             if existing:
                 group[existing[0]] = st
             else:
-                st["id"] = f"{entity['id']}${str(uuid.uuid4()).upper()}"
+                st["id"] = st.get("id") or f"{entity['id']}${str(uuid.uuid4()).upper()}"
                 group.append(st)
 
     def _check_label_conflicts(self, entity: Json) -> None:
+        """Label (and description) uniqueness, checked when saving: a clash is ``failed-save``."""
         for other in self.entities.values():
             if other["id"] == entity["id"] or other.get("type") != entity["type"]:
                 continue
@@ -301,12 +393,15 @@ class FakeWikibase:
                 same_desc = (other["descriptions"].get(lang, {}).get("value")
                              == entity["descriptions"].get(lang, {}).get("value"))
                 if entity["type"] == "property" or same_desc:
-                    name = ("wikibase-validator-label-conflict" if entity["type"] == "property"
-                            else "wikibase-validator-label-with-description-conflict")
                     link = f"[[{other['title']}|{other['id']}]]"
-                    raise ApiError("modification-failed", f"{other['id']} already has label \"{label['value']}\" "
-                                   f"associated with language code {lang}.",
-                                   messages=[{"name": name, "parameters": [label["value"], lang, link]}])
+                    if entity["type"] == "property":
+                        raise rules.failed_save("wikibase-validator-label-conflict", [label["value"], lang, link],
+                                                f"Property {link} already has label \"{label['value']}\" "
+                                                f"associated with language code {lang}.")
+                    raise rules.failed_save("wikibase-validator-label-with-description-conflict",
+                                            [label["value"], lang, link],
+                                            f"Item {link} already has label \"{label['value']}\" associated with "
+                                            f"language code {lang}, using the same description text.")
 
     # --- search ---------------------------------------------------------------------------------------------
 
@@ -331,10 +426,11 @@ class FakeWikibase:
                              "match": {"type": "label", "language": lang, "text": label}})
         return {"searchinfo": {"search": text}, "search": hits[:limit], "success": 1}
 
-    def _haswbstatement(self, p: dict[str, str]) -> Json:
+    def _search(self, p: dict[str, str]) -> Json:
+        """list=search. Without CirrusSearch, MediaWiki's database search knows no ``haswbstatement``."""
         m = re.fullmatch(r"haswbstatement:(P[0-9]+)=(.+)", p.get("srsearch", "").strip())
         hits = []
-        if m and not self.search_lag:
+        if m and self.cirrus and not self.search_lag:
             pid, value = m[1], m[2]
             for e in self.entities.values():
                 for st in e.get("claims", {}).get(pid, []):
@@ -356,7 +452,7 @@ class FakeWikibase:
             if target is None:
                 continue
             for e in self.entities.values():
-                if e["type"] == "item" and target["id"] in set(_item_links(e)):
+                if target["id"] in set(_links(e)):
                     rows.append((pid, {"pageid": e["pageid"], "ns": e["ns"], "title": e["title"]}))
         start = int(p.get("lhcontinue", "0"))
         page_rows = rows[start:start + limit]
@@ -375,14 +471,37 @@ class FakeWikibase:
         return body
 
 
-def _item_links(entity: Json) -> Iterator[str]:
+def _links(entity: Json) -> Iterator[str]:
+    """Pages an entity links to: the properties and the items its statements use (Wikibase records both)."""
     for group in entity.get("claims", {}).values():
         for st in group:
             snaks = [st["mainsnak"], *[q for qs in (st.get("qualifiers") or {}).values() for q in qs]]
             for s in snaks:
+                yield str(s.get("property"))
                 v = (s.get("datavalue") or {}).get("value")
                 if isinstance(v, dict) and "id" in v:
                     yield str(v["id"])
+
+
+def _snak_hash(snak: Json) -> str:
+    body = {k: snak[k] for k in ("snaktype", "property", "datavalue") if k in snak}
+    return hashlib.sha1(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _content(entity: Json) -> str:
+    return json.dumps({k: entity.get(k) for k in ("labels", "descriptions", "aliases", "claims", "sitelinks")},
+                      sort_keys=True)
+
+
+def _parts(entity: Json) -> set[tuple[str, str]]:
+    out = {(part, lang) for part in ("labels", "descriptions") for lang in entity.get(part, {})}
+    return out | {("claim", st["id"]) for group in entity.get("claims", {}).values() for st in group}
+
+
+def _part(entity: Json, key: tuple[str, str]) -> Any:
+    if key[0] == "claim":
+        return next((st for group in entity.get("claims", {}).values() for st in group if st["id"] == key[1]), None)
+    return entity.get(key[0], {}).get(key[1])
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -392,7 +511,16 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _serve(self, params: dict[str, str]) -> None:
-        if urlsplit(self.path).path != "/w/api.php":
+        path = urlsplit(self.path).path
+        if path == "/w/index.php":  # the wiki's pages, not its API: HTML with status 200
+            raw = b"<!DOCTYPE html><html><head><title>Main Page</title></head><body>Main Page</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=UTF-8")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+            return
+        if path != "/w/api.php":
             self.send_error(404)
             return
         self.fake.user_agents.append(self.headers.get("User-Agent", ""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
@@ -12,14 +13,16 @@ from typer.testing import CliRunner
 from bridge.cli import app
 from bridge.dataspace.service import SAMPLE_DESIGN_SET, SAMPLE_DUMP
 from bridge.settings import get_settings
+from bridge.wikibase import transport
 from tests.bridge.wikibase.conftest import BOT_PASSWORD, BOT_USER
-from tests.bridge.wikibase.fake_wikibase import FakeWikibase
+from tests.bridge.wikibase.fake_wikibase import FakeClock, FakeWikibase
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def env(fake: FakeWikibase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def env(fake: FakeWikibase, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setattr(transport, "time", SimpleNamespace(sleep=clock.sleep, monotonic=clock.now))
     for name, value in {"DATA_DIR": str(tmp_path / "var"), "LOAD_SAMPLE": "false", "WIKIBASE_API_URL": fake.url,
                         "WIKIBASE_USER": BOT_USER, "WIKIBASE_PASSWORD": BOT_PASSWORD,
                         "WIKIBASE_BACKOFF_SECONDS": "0.01", "WIKIBASE_MAX_RETRIES": "2"}.items():
