@@ -60,8 +60,10 @@ class Tool:
                   "target_link_uri": f"{TOOL}/lti/launch", "lti_message_hint": "m1", **extra}
         r = self.client.get("/lti/login", params=params, follow_redirects=False)
         assert r.status_code == 302, r.text
-        query = parse_qs(urlsplit(r.headers["location"]).query)
         cookie = "; ".join(c.split(";", 1)[0] for c in r.headers.get_list("set-cookie"))
+        check = self.client.get(r.headers["location"], headers={"Cookie": cookie}, follow_redirects=False)
+        assert check.status_code == 302, check.text  # the state cookie came back: on to the platform
+        query = parse_qs(urlsplit(check.headers["location"]).query)
         return query["state"][0], query["nonce"][0], cookie
 
     def claims(self, nonce: str, /, **changes: Any) -> dict[str, Any]:
@@ -266,14 +268,16 @@ def test_client_side_storage_when_offered(tool: Tool) -> None:
     params = {"iss": tool.platform.issuer, "login_hint": "u1", "client_id": tool.platform.client_id,
               "target_link_uri": f"{TOOL}/lti/launch", "lti_storage_target": "_parent"}
     r = tool.client.get("/lti/login", params=params)
-    assert r.status_code == 200 and "lti.put_data" in r.text
-    data = json.loads(r.text.split("type='application/json'>", 1)[1].split("</script>", 1)[0])
+    assert r.status_code == 200 and "/static/lti/storage-put.js" in r.text
+    assert "lti.put_data" in tool.client.get("/static/lti/storage-put.js").text
+    assert "<script>" not in r.text  # no inline script: a Content-Security-Policy without 'unsafe-inline' holds
+    data = json.loads(r.text.split('type="application/json">', 1)[1].split("</script>", 1)[0])
     assert data["target"] == "_parent" and data["origin"] == tool.platform.base
     query = parse_qs(urlsplit(data["redirect"]).query)
     state, nonce = query["state"][0], query["nonce"][0]
     token = tool.sign(tool.claims(nonce))
     page = tool.client.post("/lti/launch", data={"id_token": token, "state": state})  # iframe: no cookie
-    assert page.status_code == 200 and "lti.get_data" in page.text and "Opening LEADS" in page.text
+    assert page.status_code == 200 and "/static/lti/storage-get.js" in page.text and "Opening LEADS" in page.text
     wrong = tool.client.post("/lti/launch", data={"id_token": token, "state": state, "lti_storage_secret": "x"},
                              headers={"Accept": "application/json"})
     assert (wrong.status_code, wrong.json()["error"]) == (400, "state_mismatch")
