@@ -8,6 +8,7 @@ platform is summarised by its title, not pasted. ``tls_context`` builds the trus
 from __future__ import annotations
 
 import html
+import os
 import re
 import ssl
 from collections.abc import Callable
@@ -127,8 +128,11 @@ def tls_context(ca_bundle: Path | None = None, system_store: bool = False) -> ss
         context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     else:
         context = ssl.create_default_context(cafile=certifi.where())
-    if ca_bundle is not None:
-        path = Path(ca_bundle)
+    extra = [Path(ca_bundle)] if ca_bundle is not None else []
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):  # honoured by httpx's own default: keep them, but as additions
+        if os.environ.get(name):
+            extra.append(Path(os.environ[name]))
+    for path in extra:
         try:
             if path.is_dir():
                 context.load_verify_locations(capath=str(path))

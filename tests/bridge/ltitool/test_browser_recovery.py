@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -111,7 +112,7 @@ def test_blocked_frame_recovers_through_a_top_level_window(sites: Sites) -> None
             str(_profile(sites.tmp / "blocked", True)), executable_path=CHROMIUM, headless=True,
             args=sites.chromium_args(), viewport={"width": 390, "height": 800})
         try:
-            page = context.new_page()
+            page = context.pages[0] if context.pages else context.new_page()
             seen = _log(page)
             # deep linking: the teacher's "Select content" inside the platform's frame
             page.goto(f"{p.base}/course/{deep}")
@@ -164,7 +165,7 @@ def test_cookies_allowed_take_the_direct_path_and_replays_are_refused(sites: Sit
             str(_profile(sites.tmp / "allowed", False)), executable_path=CHROMIUM, headless=True,
             args=sites.chromium_args())
         try:
-            page = context.new_page()
+            page = context.pages[0] if context.pages else context.new_page()
             seen = _log(page)
             context.on("request", lambda r: posted.append(dict(httpx.QueryParams(r.post_data or "")))
                        if r.method == "POST" and r.url.endswith("/lti/launch") else None)
@@ -183,7 +184,7 @@ def test_cookies_allowed_take_the_direct_path_and_replays_are_refused(sites: Sit
     form = posted[0]
     state_cookie = next(c.split(";", 1)[0] for c in set_cookies if c.startswith("lti1p3-state-")
                         and "Max-Age=0" not in c)
-    with httpx.Client(verify=str(sites.pki.ca_pem)) as http:
+    with httpx.Client(verify=ssl.create_default_context(cafile=str(sites.pki.ca_pem))) as http:
         launch = f"{sites.tool_base}/lti/launch"
         other_browser = http.post(launch, data=form, headers={"Accept": "application/json"})
         assert (other_browser.status_code, other_browser.json()["error"]) == (400, "state_mismatch")
