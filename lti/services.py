@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from functools import partial
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 

@@ -21,7 +21,8 @@ def free_socket() -> socket.socket:
 
 
 @contextmanager
-def serve(make_app: Callable[[str], Any], host: str = "127.0.0.1", tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+def serve(make_app: Callable[[str], Any], host: str = "127.0.0.1",
+          tls: tuple[Path, Path] | None = None) -> Iterator[str]:
     """``make_app(base_url)`` is called with the URL it will be served at; yields that URL.
 
     ``tls`` = (certificate chain, key) serves HTTPS; ``host`` is the name in the URL (it must resolve to loopback).

@@ -4,7 +4,6 @@ never a 500; with ``LEADS_CA_BUNDLE`` set, the same flow works."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path

@@ -299,3 +299,33 @@ def test_a_launch_started_by_one_process_finishes_in_another(tool: Tool, db: Dat
             assert (again.status_code, again.json()["error"]) == (401, "replayed_nonce")
     finally:
         other.state.lti.close()
+
+
+def test_the_state_cookie_is_cleared_after_a_successful_launch_and_a_frame_without_it_is_offered_recovery(
+        tool: Tool) -> None:
+    state, nonce, cookie = tool.login()
+    ok = tool.launch(tool.sign(tool.claims(nonce)), state, cookie)
+    assert ok.status_code == 200, ok.text
+    cleared = [c for c in ok.headers.get_list("set-cookie") if c.startswith(f"lti1p3-{state}=;")]
+    assert len(cleared) == 2 and all("Max-Age=0" in c for c in cleared)  # the partitioned one and the other
+    assert sum("Partitioned" in c for c in cleared) == 1
+    # a login whose cookie did not come back: the check page offers recovery, and only its key collects the relay
+    params = {"iss": tool.platform.issuer, "login_hint": "u1", "client_id": tool.platform.client_id,
+              "target_link_uri": f"{TOOL}/lti/launch", "lti_message_hint": "m2"}
+    login = tool.client.get("/lti/login", params=params, follow_redirects=False)
+    other = parse_qs(urlsplit(login.headers["location"]).query)["state"][0]
+    page = tool.client.get(login.headers["location"], follow_redirects=False)  # no cookie sent
+    assert page.status_code == 200 and "/static/lti/recover.js" in page.text
+    data = json.loads(page.text.split('type="application/json">', 1)[1].split("</script>", 1)[0])
+    assert data["state"] == other and data["window"].endswith(f"/lti/login/window?state={other}")
+    pending = tool.client.post("/lti/login/relay", data={"state": other, "key": data["key"]})
+    assert pending.json() == {"pending": True}
+    wrong = tool.client.post("/lti/login/relay", data={"state": other, "key": "guess"},
+                             headers={"Accept": "application/json"})
+    assert (wrong.status_code, wrong.json()["error"]) == (403, "state_mismatch")
+    window = tool.client.get(data["window"], follow_redirects=False)  # the same login again, top-level
+    assert window.status_code == 302 and "/lti/login/check?state=" in window.headers["location"]
+    second = parse_qs(urlsplit(window.headers["location"]).query)["state"][0]
+    again = tool.client.get(f"/lti/login/window?state={second}", headers={"Accept": "application/json"},
+                            follow_redirects=False)
+    assert (again.status_code, again.json()["error"]) == (400, "state_mismatch")  # a window does not open another
