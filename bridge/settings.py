@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     wikibase_backoff_seconds: float = 1.0
     load_sample: bool = True
     user_agent: str = "LEADS/0.1 (https://github.com/leads-project/leads; leads@example.org)"
+    ca_bundle: Path | None = Field(
+        default=None, description="PEM file (or hashed directory) of extra certificate authorities trusted for calls "
+        "to LTI platforms, added to the bundled Mozilla set (a private or enterprise CA)")
+    trust_system_store: bool = Field(
+        default=False, description="verify LTI platforms against the operating system's trust store instead of "
+        "the bundled Mozilla set (LEADS_CA_BUNDLE is still added)")
 
     @model_validator(mode="after")
     def _refuse_placeholder_in_production(self) -> Settings:

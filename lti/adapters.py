@@ -7,10 +7,9 @@ any process can finish a launch another one started.
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -61,11 +60,17 @@ class Cookie:
     name: str
     value: str
     max_age: int
+    partitioned: bool = True
 
     def header(self) -> str:
         """``SameSite=None; Secure`` so it survives the cross-site form post; Partitioned (CHIPS) for iframes."""
-        return (f"{self.name}={self.value}; Max-Age={self.max_age}; Path=/; Secure; HttpOnly; SameSite=None; "
-                "Partitioned")
+        return (f"{self.name}={self.value}; Max-Age={self.max_age}; Path=/; Secure; HttpOnly; SameSite=None"
+                + ("; Partitioned" if self.partitioned else ""))
+
+    @classmethod
+    def clearing(cls, name: str, partitioned: bool = True) -> Cookie:
+        """Removes a cookie (a partitioned one only by a header that is partitioned too)."""
+        return cls(name, "", 0, partitioned)
 
 
 class FastAPICookieService(CookieService):
@@ -159,20 +164,3 @@ class FastAPIOIDCLogin(OIDCLogin[FastAPIRequest, Any, StoreSessionService, FastA
 
     def get_response(self, html_text: str) -> Response:
         return HTMLResponse(html_text)
-
-
-@dataclass
-class PageScript:
-    """A small HTML page running one script with JSON data (client-side storage, auto-submitted forms)."""
-
-    title: str
-    script: str
-    data: dict[str, Any] = field(default_factory=dict)
-    body: str = ""
-
-    def render(self) -> str:
-        payload = json.dumps(self.data).replace("</", "<\\/")
-        return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(self.title)}"
-                f"</title></head><body>{self.body}<script id='lti-data' type='application/json'>{payload}</script>"
-                f"<script>const DATA = JSON.parse(document.getElementById('lti-data').textContent);\n{self.script}"
-                "</script></body></html>")

@@ -10,6 +10,7 @@ import httpx
 
 from lti.config import PlatformRegistration
 from lti.errors import LtiError
+from lti.outbound import call, json_of
 from lti.services import SCOPE_LINEITEM, SCOPE_NRPS, SCOPE_RESULT, SCOPE_SCORE
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -65,12 +66,11 @@ def register(http: httpx.Client, tool: ToolDescription, openid_configuration: st
     """The platform registration obtained by dynamic registration (blocking: call from a worker thread)."""
     if not openid_configuration.startswith(("https://", "http://")):
         raise _fail("openid_configuration must be an http(s) URL given by the platform")
-    try:
-        response = http.get(openid_configuration, headers={"Accept": "application/json"})
-        response.raise_for_status()
-        config = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        raise _fail(f"the platform configuration at {openid_configuration} could not be read ({exc})", 502) from exc
+    response = call("platform configuration", openid_configuration,
+                    lambda: http.get(openid_configuration, headers={"Accept": "application/json"}))
+    config = json_of("platform configuration", openid_configuration, response)
+    if not isinstance(config, dict):
+        raise _fail(f"the platform configuration at {openid_configuration} is not a JSON object", 502)
     missing = [k for k in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
                if not isinstance(config.get(k), str)]
     if missing:
@@ -81,16 +81,12 @@ def register(http: httpx.Client, tool: ToolDescription, openid_configuration: st
     headers = {"Accept": "application/json", "Content-Type": "application/json"}
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"
-    try:
-        answer = http.post(config["registration_endpoint"], json=tool.registration_request(), headers=headers)
-    except httpx.HTTPError as exc:
-        raise _fail(f"the platform's registration endpoint could not be reached ({exc})", 502) from exc
-    if answer.status_code >= 400:
-        raise _fail(f"the platform refused the registration: HTTP {answer.status_code} {answer.text[:300]}", 502)
-    try:
-        registered = answer.json()
-    except ValueError as exc:
-        raise _fail("the platform's registration answer is not JSON", 502) from exc
+    endpoint = config["registration_endpoint"]
+    answer = call("registration", endpoint, lambda: http.post(endpoint, json=tool.registration_request(),
+                                                              headers=headers))
+    registered = json_of("registration", endpoint, answer)
+    if not isinstance(registered, dict):
+        raise _fail("the platform's registration answer is not a JSON object", 502)
     client_id = registered.get("client_id")
     if not isinstance(client_id, str) or not client_id:
         raise _fail("the platform's registration answer has no client_id", 502)

@@ -38,6 +38,7 @@ from lti.adapters import (
 from lti.config import LaunchDataStore, PlatformRegistration, StoreToolConf, ToolConfigStore
 from lti.errors import LtiError, refused
 from lti.keys import KeyRing
+from lti.outbound import call, json_of
 
 log = logging.getLogger("leads.lti")
 STATE_PREFIX = "lti-state:"
@@ -73,13 +74,9 @@ class JwksSource:
             self.ctx.store.put(cache_key + ":refetched", True, JWKS_REFETCH_COOLDOWN)
         elif isinstance(cached, list):
             return cached
-        try:
-            response = self.ctx.http.get(url, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            keys = response.json()["keys"]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            raise LtiError(f"the platform key set at {url} could not be read ({exc.__class__.__name__}); check "
-                           "the registration's keyset URL", code="platform_keyset_unavailable", status=502) from exc
+        response = call("key set", url, lambda: self.ctx.http.get(url, headers={"Accept": "application/json"}))
+        body = json_of("key set", url, response)
+        keys = body.get("keys") if isinstance(body, dict) else None
         if not isinstance(keys, list):
             raise LtiError(f"the platform key set at {url} has no keys list", code="platform_keyset_unavailable",
                            status=502)
@@ -258,8 +255,17 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def start_login(data: RequestData, ctx: ToolContext, launch_url: str) -> LoginOutcome:
-    """Third-party initiated login → the platform's auth URL, with a state cookie and a stored one-time nonce."""
+LOGIN_PARAMS = ("iss", "login_hint", "lti_message_hint", "target_link_uri", "client_id", "lti_deployment_id")
+RELAY_PREFIX = "lti-relay:"
+RELAY_TTL = 900  # seconds the frame waits for the launch finished in a top-level window
+
+
+def start_login(data: RequestData, ctx: ToolContext, launch_url: str, opener: str | None = None) -> LoginOutcome:
+    """Third-party initiated login → the platform's auth URL, with a state cookie and a stored one-time nonce.
+
+    ``opener`` is the state of a login whose frame could keep no cookie: this login runs again in a top-level
+    window, and its launch is handed back to that frame.
+    """
     for name in ("iss", "login_hint"):
         if not data.params.get(name):
             raise LtiError(f"the login request has no {name} parameter; start the launch from the platform",
@@ -294,19 +300,107 @@ def start_login(data: RequestData, ctx: ToolContext, launch_url: str) -> LoginOu
     ctx.store.put(STATE_PREFIX + state, {
         "iss": platform.issuer, "client_id": platform.client_id, "nonce": nonce, "storage_target": target,
         "secret_hash": hashlib.sha256(secret.encode()).hexdigest() if secret else None,
-        "origin": _origin(platform.auth_login_url),
+        "origin": _origin(platform.auth_login_url), "redirect": url, "opener": opener,
+        "params": {k: data.params[k] for k in LOGIN_PARAMS if data.params.get(k)},
     }, max(STATE_COOKIE_TTL, NONCE_TTL))
     return LoginOutcome(url, cookies.to_set, state, target, secret, _origin(platform.auth_login_url))
 
 
+def state_cookie_name(state: str) -> str:
+    return FastAPICookieService(FastAPIRequest(RequestData("GET", {}, {})))._get_key(state)
+
+
+def login_record(ctx: ToolContext, state: str) -> dict[str, Any]:
+    record = ctx.store.get(STATE_PREFIX + state) if state else None
+    if not isinstance(record, dict):
+        raise refused("state_mismatch", "the launch state is unknown or expired; launch again from the platform",
+                      status=400)
+    return record
+
+
+def has_state_cookie(data: RequestData, state: str) -> bool:
+    return bool(state) and data.cookies.get(state_cookie_name(state)) == state
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def recovery_key(ctx: ToolContext, state: str) -> str:
+    """A new secret for the frame that found no state cookie: only it may bind the cookie or collect the relay."""
+    record = login_record(ctx, state)
+    if record.get("opener"):
+        raise refused("state_mismatch", "this browser keeps no cookie for LEADS even in a window of its own; "
+                      "allow cookies for LEADS and launch again", status=400)
+    key = secrets.token_urlsafe(24)
+    ctx.store.put(STATE_PREFIX + state, {**record, "key_hash": _digest(key)}, max(STATE_COOKIE_TTL, NONCE_TTL))
+    return key
+
+
+def _check_key(record: Mapping[str, Any], key: str) -> None:
+    if not key or not record.get("key_hash") or not hmac.compare_digest(_digest(key), str(record["key_hash"])):
+        raise refused("state_mismatch", "this page may not continue that launch; launch again from the platform",
+                      status=403)
+
+
+def bind_cookie(ctx: ToolContext, state: str, key: str) -> Cookie:
+    """After the Storage Access API granted cookies to the frame: the state cookie, unpartitioned this time."""
+    record = login_record(ctx, state)
+    _check_key(record, key)
+    return Cookie(state_cookie_name(state), state, STATE_COOKIE_TTL, partitioned=False)
+
+
+def window_login(ctx: ToolContext, state: str, launch_url: str, secure: bool) -> LoginOutcome:
+    """The same login again, in a top-level window where the state cookie is first-party."""
+    record = login_record(ctx, state)
+    params = record.get("params")
+    if not isinstance(params, dict) or record.get("opener"):
+        raise refused("state_mismatch", "this launch cannot continue in a new window; launch again from the "
+                      "platform", status=400)
+    return start_login(RequestData("GET", {str(k): str(v) for k, v in params.items()}, {}, secure), ctx, launch_url,
+                       opener=state)
+
+
+def relay_take(ctx: ToolContext, state: str, key: str) -> str | None:
+    """The launch id a top-level window finished for this frame's login, once (``None`` while it is pending)."""
+    _check_key(login_record(ctx, state), key)
+    launch_id = ctx.store.get(RELAY_PREFIX + state)
+    if not isinstance(launch_id, str):
+        return None
+    ctx.store.put(RELAY_PREFIX + state, {"taken": True}, RELAY_TTL)
+    return launch_id
+
+
 def complete_launch(data: RequestData, ctx: ToolContext) -> Launch:
-    """Validate the id_token form post; raises ``LtiError`` (refused) or ``StorageCheckNeeded``."""
+    """Validate the id_token form post; raises ``LtiError`` (refused) or ``StorageCheckNeeded``.
+
+    A launch finished in a top-level window for a frame without cookies is put where that frame collects it
+    (``extra["opener"]``); ``extra["state"]`` names the state cookie to clear.
+    """
     if not data.params.get("id_token"):
         raise LtiError("the launch has no id_token; it must be the platform's form post after login",
                        code="missing_parameter", status=400)
     launch = StrictMessageLaunch(FastAPIRequest(data), ctx).validate()
     assert launch.platform is not None
-    return Launch(launch.get_launch_id(), launch.message_type, dict(launch._jwt["body"]), launch.platform)
+    launch_id = launch.get_launch_id()
+    extra: dict[str, Any] = {"state": data.params.get("state", "")}
+    opener = launch.state_record.get("opener")
+    if isinstance(opener, str) and opener:
+        ctx.store.put(RELAY_PREFIX + opener, launch_id, RELAY_TTL)
+        extra["opener"] = opener
+    return Launch(launch_id, launch.message_type, dict(launch._jwt["body"]), launch.platform, extra)
+
+
+def resume_launch(ctx: ToolContext, launch_id: str) -> Launch:
+    """An earlier validated launch, rendered again (the frame collecting what a top-level window finished)."""
+    claims = load_launch(ctx, launch_id)
+    auds = v.audiences(claims)
+    azp = claims.get("azp")
+    client = azp if isinstance(azp, str) else (auds[0] if auds else None)
+    platform = ctx.config.find(str(claims.get("iss")), client)
+    if platform is None:
+        raise LtiError("the platform of this launch is no longer registered", code="unknown_platform", status=404)
+    return Launch(launch_id, str(claims.get(v.MESSAGE_TYPE)), claims, platform)
 
 
 def load_launch(ctx: ToolContext, launch_id: str) -> dict[str, Any]:

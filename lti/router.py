@@ -1,7 +1,13 @@
-"""The tool's HTTP endpoints as a router factory: the application passes its context and a launch callback.
+"""The tool's HTTP endpoints as a router factory: the application passes its context, a launch callback and a page
+renderer (the pages' scripts are static files, so a Content-Security-Policy without inline script holds).
 
 Request data is read here (async); pylti1p3, the database and platform calls run in the thread pool.
 Refusals are logged with their code and never with a token.
+
+A login answers with a redirect to ``/lti/login/check``: when the state cookie came back the browser goes on to the
+platform (the direct path); when it did not (a frame whose browser keeps no cookie for the tool) the check page
+recovers — Storage Access API after a click, else the same login again in a top-level window whose launch is
+handed back to the frame (decision 018).
 """
 
 from __future__ import annotations
@@ -9,70 +15,42 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable
-from html import escape as _esc
-from typing import Any
+from typing import Any, Protocol
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from lti import dynamic_registration
-from lti.adapters import PageScript, RequestData
+from lti.adapters import Cookie, RequestData
 from lti.config import PlatformRegistration
 from lti.errors import LtiError
-from lti.launch import Launch, StorageCheckNeeded, ToolContext, complete_launch, start_login
+from lti.launch import (
+    Launch,
+    LoginOutcome,
+    StorageCheckNeeded,
+    ToolContext,
+    bind_cookie,
+    complete_launch,
+    has_state_cookie,
+    login_record,
+    recovery_key,
+    relay_take,
+    resume_launch,
+    start_login,
+    state_cookie_name,
+    window_login,
+)
 
 log = logging.getLogger("leads.lti")
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
-PUT_DATA_JS = """
-const target = DATA.target === '_parent' ? window.parent : (window.parent.frames[DATA.target] || window.parent);
-const reply = (event, subject) => {  // platforms answer with objects or JSON strings, some with the older prefix
-  let data = event.data;
-  if (typeof data === 'string') { try { data = JSON.parse(data); } catch (e) { return null; } }
-  if (event.origin !== DATA.origin || !data) return null;
-  return (data.subject === subject || data.subject === 'org.imsglobal.' + subject) ? data : null;
-};
-const pending = new Set();
-let done = false;
-const go = () => { if (!done) { done = true; window.location.replace(DATA.redirect); } };
-window.addEventListener('message', (event) => {
-  const data = reply(event, 'lti.put_data.response');
-  if (!data) return;
-  pending.delete(data.message_id);
-  if (pending.size === 0) go();
-});
-const id = 'leads-' + Math.random().toString(36).slice(2);
-pending.add(id);
-target.postMessage({subject: 'lti.put_data', message_id: id, key: 'state_' + DATA.state, value: DATA.secret},
-                   DATA.origin);
-setTimeout(go, 3000);  // a platform that never answers: fall back to the state cookie
-"""
 
-GET_DATA_JS = """
-const target = DATA.target === '_parent' ? window.parent : (window.parent.frames[DATA.target] || window.parent);
-const id = 'leads-' + Math.random().toString(36).slice(2);
-window.addEventListener('message', (event) => {
-  let data = event.data;
-  if (typeof data === 'string') { try { data = JSON.parse(data); } catch (e) { return; } }
-  if (event.origin !== DATA.origin || !data || data.message_id !== id) return;
-  if (data.subject !== 'lti.get_data.response' && data.subject !== 'org.imsglobal.lti.get_data.response') return;
-  const form = document.createElement('form');
-  form.method = 'POST'; form.action = DATA.action;
-  const fields = {id_token: DATA.id_token, state: DATA.state, lti_storage_secret: data.value || ''};
-  for (const [name, value] of Object.entries(fields)) {
-    const input = document.createElement('input');
-    input.type = 'hidden'; input.name = name; input.value = value; form.appendChild(input);
-  }
-  document.body.appendChild(form); form.submit();
-});
-target.postMessage({subject: 'lti.get_data', message_id: id, key: 'state_' + DATA.state}, DATA.origin);
-setTimeout(() => { document.getElementById('msg').textContent =
-  'The platform did not answer; open the tool in a new window and launch again.'; }, 5000);
-"""
+class PageRenderer(Protocol):
+    """Renders one of the tool's own pages (``storage_put``, ``storage_get``, ``recover``, ``relay``,
+    ``registered``) with its data; the page loads ``/static/lti/<name>.js``, which reads the data as JSON."""
 
-CLOSE_JS = """
-(window.opener || window.parent).postMessage({subject: 'org.imsglobal.lti.close'}, '*');
-"""
+    def __call__(self, request: Request, name: str, data: dict[str, Any]) -> Response: ...
 
 
 async def read_request(request: Request) -> RequestData:
@@ -84,17 +62,26 @@ async def read_request(request: Request) -> RequestData:
     return RequestData(request.method, params, dict(request.cookies), secure)
 
 
+def _with_cookies(response: Response, cookies: list[Cookie]) -> Response:
+    for cookie in cookies:
+        response.headers.append("set-cookie", cookie.header())
+    return response
+
+
 def make_router(
     context: Callable[[], ToolContext],
     base_url: str,
     on_launch: Callable[[Request, Launch], Response],
+    page: PageRenderer,
     on_register: Callable[[PlatformRegistration], None] | None = None,
     registration_key: str | None = None,
     tool: dynamic_registration.ToolDescription | None = None,
 ) -> APIRouter:
-    """``/lti/login``, ``/lti/launch``, ``/lti/jwks`` and ``/lti/register``; ``on_launch`` renders the tool."""
+    """``/lti/login`` (+ ``/check``, ``/window``, ``/bind``, ``/relay``), ``/lti/launch``, ``/lti/resume``,
+    ``/lti/jwks`` and ``/lti/register``; ``on_launch`` renders the tool."""
     router = APIRouter(prefix="/lti", tags=["lti"])
-    launch_url = base_url.rstrip("/") + "/lti/launch"
+    base = base_url.rstrip("/")
+    launch_url = base + "/lti/launch"
     tool = tool or dynamic_registration.ToolDescription(base_url)
 
     async def _refusal_logged(what: str, fn: Callable[..., Any], *args: Any) -> Any:
@@ -104,23 +91,60 @@ def make_router(
             log.warning("LTI %s refused: %s (HTTP %s): %s", what, exc.code, exc.status, exc.message)
             raise
 
+    def _after_login(request: Request, outcome: LoginOutcome) -> Response:
+        if outcome.storage_target:  # the platform keeps the state for us (LTI client-side storage, postMessage)
+            response = page(request, "storage_put", {
+                "target": outcome.storage_target, "origin": outcome.platform_origin, "state": outcome.state,
+                "secret": outcome.storage_secret, "redirect": outcome.redirect_url})
+        else:  # a first hop on the tool's own site tells whether the state cookie is kept
+            response = RedirectResponse(f"{base}/lti/login/check?state={outcome.state}", status_code=302)
+        response.headers.update(NO_STORE)
+        return _with_cookies(response, outcome.cookies)
+
     async def login(request: Request) -> Response:
         data = await read_request(request)
         outcome = await _refusal_logged("login", start_login, data, context(), launch_url)
-        if outcome.storage_target:
-            page = PageScript("Starting LEADS…", PUT_DATA_JS, {
-                "target": outcome.storage_target, "origin": outcome.platform_origin, "state": outcome.state,
-                "secret": outcome.storage_secret, "redirect": outcome.redirect_url}, "<p>Starting LEADS…</p>")
-            response: Response = HTMLResponse(page.render())
-        else:
-            response = RedirectResponse(outcome.redirect_url, status_code=302)
-        for cookie in outcome.cookies:
-            response.headers.append("set-cookie", cookie.header())
-        return response
+        return _after_login(request, outcome)
 
     for method in ("GET", "POST"):  # one operation per method, so the OpenAPI document has unique operation ids
         router.add_api_route("/login", login, methods=[method], summary="OIDC third-party initiated login",
                              operation_id=f"lti_login_{method.lower()}")
+
+    @router.get("/login/check", summary="Did the state cookie come back? Continue to the platform, or recover")
+    async def check(request: Request, state: str = "", probe: bool = False) -> Response:
+        data = await read_request(request)
+        ctx = context()
+        record = await _refusal_logged("login check", login_record, ctx, state)
+        kept = has_state_cookie(data, state)
+        if probe:
+            return JSONResponse({"cookie": kept}, headers=NO_STORE)
+        if kept:
+            return RedirectResponse(str(record["redirect"]), status_code=302, headers=NO_STORE)
+        key = await _refusal_logged("login check", recovery_key, ctx, state)
+        log.info("LTI login: no state cookie came back for %s; offering recovery", record.get("iss"))
+        response = page(request, "recover", {
+            "state": state, "key": key, "window": f"{base}/lti/login/window?state={state}",
+            "bind": f"{base}/lti/login/bind", "probe": f"{base}/lti/login/check?state={state}&probe=1",
+            "relay": f"{base}/lti/login/relay", "redirect": str(record["redirect"])})
+        response.headers.update(NO_STORE)
+        return response
+
+    @router.get("/login/window", summary="The same login again, in a top-level window")
+    async def window(request: Request, state: str) -> Response:
+        data = await read_request(request)
+        outcome = await _refusal_logged("login window", window_login, context(), state, launch_url, data.secure)
+        return _after_login(request, outcome)
+
+    @router.post("/login/bind", summary="Set the state cookie once the Storage Access API granted cookies")
+    async def bind(state: str = Form(...), key: str = Form(...)) -> Response:
+        cookie = await _refusal_logged("storage access bind", bind_cookie, context(), state, key)
+        return _with_cookies(Response(status_code=204, headers=NO_STORE), [cookie])
+
+    @router.post("/login/relay", summary="The launch a top-level window finished for this frame, if any")
+    async def relay(state: str = Form(...), key: str = Form(...)) -> JSONResponse:
+        launch_id = await _refusal_logged("relay", relay_take, context(), state, key)
+        body = {"url": f"{base}/lti/resume/{launch_id}"} if launch_id else {"pending": True}
+        return JSONResponse(body, headers=NO_STORE)
 
     @router.post("/launch", summary="LTI message launch (resource link or deep linking)")
     async def launch(request: Request) -> Response:
@@ -128,14 +152,25 @@ def make_router(
         try:
             result: Launch = await _refusal_logged("launch", complete_launch, data, context())
         except StorageCheckNeeded as need:
-            page = PageScript("Opening LEADS…", GET_DATA_JS, {
+            return page(request, "storage_get", {
                 "target": need.record.get("storage_target"), "origin": need.record.get("origin"),
-                "state": need.state, "id_token": data.params.get("id_token"), "action": launch_url},
-                "<p id='msg'>Opening LEADS…</p>")
-            return HTMLResponse(page.render())
-        log.info("LTI launch accepted: %s from %s client %s deployment %s", result.message_type,
+                "state": need.state, "id_token": data.params.get("id_token"), "action": launch_url})
+        log.info("LTI launch accepted: %s from %s client %s deployment %s%s", result.message_type,
                  result.platform.issuer, result.platform.client_id,
-                 result.claims.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id"))
+                 result.claims.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id"),
+                 " (top-level window for a frame)" if result.extra.get("opener") else "")
+        if result.extra.get("opener"):
+            response = page(request, "relay", {"resume": f"{base}/lti/resume/{result.launch_id}",
+                                               "deep_linking": result.message_type.endswith("DeepLinkingRequest")})
+            response.headers.update(NO_STORE)
+        else:
+            response = await run_in_threadpool(on_launch, request, result)
+        name = state_cookie_name(str(result.extra.get("state", "")))  # used once: no pile-up in the Cookie header
+        return _with_cookies(response, [Cookie.clearing(name), Cookie.clearing(name, partitioned=False)])
+
+    @router.get("/resume/{launch_id}", summary="Show a launch finished in a top-level window (in the frame)")
+    async def resume(request: Request, launch_id: str) -> Response:
+        result = await _refusal_logged("resume", resume_launch, context(), launch_id)
         return await run_in_threadpool(on_launch, request, result)
 
     @router.get("/jwks", summary="The tool's public keys (JWKS)")
@@ -144,7 +179,7 @@ def make_router(
 
     @router.get("/register", summary="LTI Dynamic Registration (opened by the platform)")
     def register(request: Request, openid_configuration: str, registration_token: str | None = None,
-                 key: str | None = None) -> HTMLResponse:
+                 key: str | None = None) -> Response:
         if registration_key and not (key and hmac.compare_digest(key, registration_key)):
             raise LtiError("this registration URL lacks the right key; copy the full URL from LEADS "
                            "(admin page or `leads lti list`)", code="registration_forbidden", status=403)
@@ -154,10 +189,6 @@ def make_router(
         (on_register or ctx.config.save)(reg)
         log.info("LTI dynamic registration: %s client %s deployments %s", reg.issuer, reg.client_id,
                  list(reg.deployment_ids))
-        page = PageScript("LEADS registered", CLOSE_JS, {}, "<h1>LEADS is registered</h1><p>Platform "
-                          f"<code>{_esc(reg.issuer)}</code>, client id <code>{_esc(reg.client_id)}</code>. "
-                          "This window closes by itself.</p>")
-        return HTMLResponse(page.render())
+        return page(request, "registered", {"issuer": reg.issuer, "client_id": reg.client_id})
 
     return router
-

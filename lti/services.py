@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,6 +20,7 @@ import jwt
 from lti.config import PlatformRegistration
 from lti.errors import LtiError
 from lti.keys import KeyRing
+from lti.outbound import call, json_of
 
 SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
@@ -73,9 +75,11 @@ class TokenClient:
         form = {"grant_type": "client_credentials",
                 "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
                 "client_assertion": self.client_assertion(), "scope": scope}
-        body = _json(self.http.post(self.platform.auth_token_url, data=form, headers={"Accept": "application/json"}),
+        url = self.platform.auth_token_url
+        body = _json(call("access token", url, lambda: self.http.post(url, data=form,
+                                                                      headers={"Accept": "application/json"})),
                      "access token")
-        token = body.get("access_token")
+        token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str):
             raise LtiError("the platform token response has no access_token", code="platform_service_error",
                            status=502)
@@ -84,14 +88,8 @@ class TokenClient:
 
 
 def _json(response: httpx.Response, what: str) -> Any:
-    if response.status_code >= 400:
-        raise LtiError(f"the platform refused the {what} request: HTTP {response.status_code} "
-                       f"{response.text[:200]}", code="platform_service_error", status=502)
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise LtiError(f"the platform's {what} response is not JSON", code="platform_service_error",
-                       status=502) from exc
+    """The JSON body of a response ``call`` already checked."""
+    return json_of(what, str(response.request.url), response)
 
 
 def _with_path_suffix(url: str, suffix: str) -> str:
@@ -105,7 +103,7 @@ def _pages(http: httpx.Client, url: str, headers: Mapping[str, str], what: str) 
     for _ in range(MAX_PAGES):
         if not next_url:
             return
-        response = http.get(next_url, headers=dict(headers))
+        response = call(what, next_url, partial(http.get, next_url, headers=dict(headers)))
         _json(response, what)
         yield response
         next_url = response.links.get("next", {}).get("url")
@@ -142,11 +140,14 @@ class AgsClient:
 
     def get_line_item(self, url: str) -> dict[str, Any]:
         scope = SCOPE_LINEITEM if SCOPE_LINEITEM in self.scopes else SCOPE_LINEITEM_READONLY
-        return dict(_json(self.http.get(url, headers=self._auth(scope, MT_LINEITEM)), "line item"))
+        headers = self._auth(scope, MT_LINEITEM)
+        return dict(_json(call("line item", url, lambda: self.http.get(url, headers=headers)), "line item"))
 
     def create_line_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
         headers = {**self._auth(SCOPE_LINEITEM, MT_LINEITEM), "Content-Type": MT_LINEITEM}
-        return dict(_json(self.http.post(self._lineitems_url(), json=dict(item), headers=headers), "line item"))
+        url = self._lineitems_url()
+        return dict(_json(call("line item", url, lambda: self.http.post(url, json=dict(item), headers=headers)),
+                          "line item"))
 
     def find_or_create(self, item: Mapping[str, Any]) -> dict[str, Any]:
         for existing in self.line_items(resource_id=str(item.get("resourceId", ""))):
@@ -164,10 +165,8 @@ class AgsClient:
 
     def post_score(self, line_item_url: str, score: Mapping[str, Any]) -> None:
         headers = {**self._auth(SCOPE_SCORE, "application/json"), "Content-Type": MT_SCORE}
-        response = self.http.post(_with_path_suffix(line_item_url, "/scores"), json=dict(score), headers=headers)
-        if response.status_code >= 400:
-            raise LtiError(f"the platform refused the score: HTTP {response.status_code} {response.text[:200]}",
-                           code="platform_service_error", status=502)
+        url = _with_path_suffix(line_item_url, "/scores")
+        call("score", url, lambda: self.http.post(url, json=dict(score), headers=headers))
 
 
 class NrpsClient:

@@ -16,6 +16,7 @@ from bridge.ltitool.store import SqlLaunchDataStore, SqlToolConfigStore
 from bridge.settings import Settings
 from lti.keys import FileKeyStore, KeyRing, ensure_keys
 from lti.launch import ToolContext
+from lti.outbound import tls_context
 from lti.services import TokenCache
 
 
@@ -46,6 +47,12 @@ class KeyRingProvider:
         return self._ring
 
 
+def platform_client(settings: Settings) -> httpx.Client:
+    """The HTTP client for every call to a platform, verifying with the configured trust (``docs/lti-setup.md``)."""
+    return httpx.Client(timeout=10.0, headers={"User-Agent": settings.user_agent},
+                        verify=tls_context(settings.ca_bundle, settings.trust_system_store))
+
+
 def registration_key(settings: Settings) -> str:
     """The key a dynamic-registration URL must carry, derived from the secret key (stable, not the secret)."""
     digest = hmac.new(settings.secret_key.get_secret_value().encode(), b"leads-lti-dynamic-registration",
@@ -64,7 +71,7 @@ class LtiTool:
         self.keys = KeyRingProvider(FileKeyStore(key_dir(settings)))
         self.config = SqlToolConfigStore(db)
         self.store = SqlLaunchDataStore(db, clock)
-        self.http = http or httpx.Client(timeout=10.0, headers={"User-Agent": settings.user_agent})
+        self.http = http or platform_client(settings)
         self.tokens = TokenCache()
         self.context = ToolContext(self.config, self.store, self.keys, self.http, clock)
 

@@ -89,6 +89,7 @@ class PlatformState:
     old_public_pems: list[str] = field(default_factory=list)
     pending: dict[str, PendingLaunch] = field(default_factory=dict)
     jwks_requests: int = 0
+    authorize_requests: dict[str, int] = field(default_factory=dict)  # per login hint (Moodle's is single-use)
     token_requests: int = 0
     deep_link_items: list[list[dict[str, Any]]] = field(default_factory=list)
     line_items: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -186,7 +187,10 @@ def make_platform(state: PlatformState) -> FastAPI:
 
     @app.get("/authorize")
     def authorize(request: Request) -> Response:
-        pending = state.pending[request.query_params["lti_message_hint"]]
+        hint = request.query_params["lti_message_hint"]
+        pending = state.pending[hint]
+        with state.lock:
+            state.authorize_requests[hint] = state.authorize_requests.get(hint, 0) + 1
         launch = Launch(request, conf())
         launch.set_user_data(pending.user, pending.roles, full_name=f"User {pending.user}",
                              email_address=f"{pending.user}@example.org")

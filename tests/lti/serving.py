@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -20,11 +21,17 @@ def free_socket() -> socket.socket:
 
 
 @contextmanager
-def serve(make_app: Callable[[str], Any]) -> Iterator[str]:
-    """``make_app(base_url)`` is called with the URL it will be served at; yields that URL."""
+def serve(make_app: Callable[[str], Any], host: str = "127.0.0.1",
+          tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """``make_app(base_url)`` is called with the URL it will be served at; yields that URL.
+
+    ``tls`` = (certificate chain, key) serves HTTPS; ``host`` is the name in the URL (it must resolve to loopback).
+    """
     sock = free_socket()
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(make_app(base), log_level="warning", lifespan="off", ws="none"))
+    base = f"{'https' if tls else 'http'}://{host}:{sock.getsockname()[1]}"
+    config = uvicorn.Config(make_app(base), log_level="warning", lifespan="off", ws="none",
+                            ssl_certfile=str(tls[0]) if tls else None, ssl_keyfile=str(tls[1]) if tls else None)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

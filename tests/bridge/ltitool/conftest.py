@@ -46,7 +46,9 @@ class Peers:
         cookies = login.headers.get_list("set-cookie")
         assert cookies and all("SameSite=None" in c and "Secure" in c for c in cookies), cookies
         cookie = "; ".join(c.split(";", 1)[0] for c in cookies)
-        auth = self.http.get(login.headers["location"])
+        check = self.http.get(login.headers["location"], headers={"Cookie": cookie})  # the cookie came back
+        assert check.status_code == 302 and check.headers["location"].startswith(self.platform.base), check.text
+        auth = self.http.get(check.headers["location"])
         assert auth.status_code == 200, auth.text
         action, fields = form_fields(auth.text)
         fields["_cookie"] = cookie

@@ -15,7 +15,8 @@ def test_dynamic_registration_then_launch(peers: Peers) -> None:
         "openid_configuration": f"{p.base}/.well-known/openid-configuration",
         "registration_token": p.registration_token, "key": key})
     assert r.status_code == 200, r.text
-    assert "org.imsglobal.lti.close" in r.text and p.client_id in r.text
+    assert "/static/lti/registered.js" in r.text and p.client_id in r.text
+    assert "org.imsglobal.lti.close" in peers.http.get(f"{peers.tool_base}/static/lti/registered.js").text
     sent = p.registrations[-1]
     assert sent["jwks_uri"] == f"{peers.tool_base}/lti/jwks"
     assert sent["initiate_login_uri"] == f"{peers.tool_base}/lti/login"
@@ -37,7 +38,7 @@ def test_dynamic_registration_refusals(peers: Peers) -> None:
     key = registration_key(peers.tool.settings)
     r = peers.http.get(url, params={"openid_configuration": conf, "registration_token": "bad", "key": key},
                        headers=accept)
-    assert (r.status_code, r.json()["error"]) == (502, "registration_failed")
+    assert (r.status_code, r.json()["error"]) == (502, "platform_service_error")
     assert "HTTP 401" in r.json()["message"]
     r = peers.http.get(url, params={"openid_configuration": "ftp://x", "key": key}, headers=accept)
     assert (r.status_code, r.json()["error"]) == (400, "registration_failed")

@@ -66,8 +66,10 @@ class Edx:
         login = self.http.get(consumer.prepare_preflight_url(data))
         assert login.status_code == 302, login.text
         cookie = "; ".join(c.split(";", 1)[0] for c in login.headers.get_list("set-cookie"))
-        preflight = {k: v[0] for k, v in parse_qs(urlsplit(login.headers["location"]).query).items()}
-        assert login.headers["location"].startswith(f"{self.platform_base}/authorize")
+        check = self.http.get(login.headers["location"], headers={"Cookie": cookie})  # the state cookie came back
+        assert check.status_code == 302, check.text
+        preflight = {k: v[0] for k, v in parse_qs(urlsplit(check.headers["location"]).query).items()}
+        assert check.headers["location"].startswith(f"{self.platform_base}/authorize")
         launch = consumer.generate_launch_request(preflight)
         return self.http.post(preflight["redirect_uri"], data=launch, headers={"Cookie": cookie})
 

@@ -60,8 +60,10 @@ class Tool:
                   "target_link_uri": f"{TOOL}/lti/launch", "lti_message_hint": "m1", **extra}
         r = self.client.get("/lti/login", params=params, follow_redirects=False)
         assert r.status_code == 302, r.text
-        query = parse_qs(urlsplit(r.headers["location"]).query)
         cookie = "; ".join(c.split(";", 1)[0] for c in r.headers.get_list("set-cookie"))
+        check = self.client.get(r.headers["location"], headers={"Cookie": cookie}, follow_redirects=False)
+        assert check.status_code == 302, check.text  # the state cookie came back: on to the platform
+        query = parse_qs(urlsplit(check.headers["location"]).query)
         return query["state"][0], query["nonce"][0], cookie
 
     def claims(self, nonce: str, /, **changes: Any) -> dict[str, Any]:
@@ -266,14 +268,16 @@ def test_client_side_storage_when_offered(tool: Tool) -> None:
     params = {"iss": tool.platform.issuer, "login_hint": "u1", "client_id": tool.platform.client_id,
               "target_link_uri": f"{TOOL}/lti/launch", "lti_storage_target": "_parent"}
     r = tool.client.get("/lti/login", params=params)
-    assert r.status_code == 200 and "lti.put_data" in r.text
-    data = json.loads(r.text.split("type='application/json'>", 1)[1].split("</script>", 1)[0])
+    assert r.status_code == 200 and "/static/lti/storage-put.js" in r.text
+    assert "lti.put_data" in tool.client.get("/static/lti/storage-put.js").text
+    assert "<script>" not in r.text  # no inline script: a Content-Security-Policy without 'unsafe-inline' holds
+    data = json.loads(r.text.split('type="application/json">', 1)[1].split("</script>", 1)[0])
     assert data["target"] == "_parent" and data["origin"] == tool.platform.base
     query = parse_qs(urlsplit(data["redirect"]).query)
     state, nonce = query["state"][0], query["nonce"][0]
     token = tool.sign(tool.claims(nonce))
     page = tool.client.post("/lti/launch", data={"id_token": token, "state": state})  # iframe: no cookie
-    assert page.status_code == 200 and "lti.get_data" in page.text and "Opening LEADS" in page.text
+    assert page.status_code == 200 and "/static/lti/storage-get.js" in page.text and "Opening LEADS" in page.text
     wrong = tool.client.post("/lti/launch", data={"id_token": token, "state": state, "lti_storage_secret": "x"},
                              headers={"Accept": "application/json"})
     assert (wrong.status_code, wrong.json()["error"]) == (400, "state_mismatch")
@@ -295,3 +299,33 @@ def test_a_launch_started_by_one_process_finishes_in_another(tool: Tool, db: Dat
             assert (again.status_code, again.json()["error"]) == (401, "replayed_nonce")
     finally:
         other.state.lti.close()
+
+
+def test_the_state_cookie_is_cleared_after_a_successful_launch_and_a_frame_without_it_is_offered_recovery(
+        tool: Tool) -> None:
+    state, nonce, cookie = tool.login()
+    ok = tool.launch(tool.sign(tool.claims(nonce)), state, cookie)
+    assert ok.status_code == 200, ok.text
+    cleared = [c for c in ok.headers.get_list("set-cookie") if c.startswith(f"lti1p3-{state}=;")]
+    assert len(cleared) == 2 and all("Max-Age=0" in c for c in cleared)  # the partitioned one and the other
+    assert sum("Partitioned" in c for c in cleared) == 1
+    # a login whose cookie did not come back: the check page offers recovery, and only its key collects the relay
+    params = {"iss": tool.platform.issuer, "login_hint": "u1", "client_id": tool.platform.client_id,
+              "target_link_uri": f"{TOOL}/lti/launch", "lti_message_hint": "m2"}
+    login = tool.client.get("/lti/login", params=params, follow_redirects=False)
+    other = parse_qs(urlsplit(login.headers["location"]).query)["state"][0]
+    page = tool.client.get(login.headers["location"], follow_redirects=False)  # no cookie sent
+    assert page.status_code == 200 and "/static/lti/recover.js" in page.text
+    data = json.loads(page.text.split('type="application/json">', 1)[1].split("</script>", 1)[0])
+    assert data["state"] == other and data["window"].endswith(f"/lti/login/window?state={other}")
+    pending = tool.client.post("/lti/login/relay", data={"state": other, "key": data["key"]})
+    assert pending.json() == {"pending": True}
+    wrong = tool.client.post("/lti/login/relay", data={"state": other, "key": "guess"},
+                             headers={"Accept": "application/json"})
+    assert (wrong.status_code, wrong.json()["error"]) == (403, "state_mismatch")
+    window = tool.client.get(data["window"], follow_redirects=False)  # the same login again, top-level
+    assert window.status_code == 302 and "/lti/login/check?state=" in window.headers["location"]
+    second = parse_qs(urlsplit(window.headers["location"]).query)["state"][0]
+    again = tool.client.get(f"/lti/login/window?state={second}", headers={"Accept": "application/json"},
+                            follow_redirects=False)
+    assert (again.status_code, again.json()["error"]) == (400, "state_mismatch")  # a window does not open another

@@ -1,0 +1,52 @@
+"""The LTI tool's own small pages (client-side storage, cookie recovery, relay, registration) in the visitor's
+language, and LTI errors rendered with a translated wording. Scripts are static files under ``/static/lti``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+
+from bridge.certificates.page import request_lang
+from bridge.i18n import environment, gettext_for
+from bridge.web.errors import _render
+from lti.errors import LtiError
+from lti.outbound import MESSAGES
+
+log = logging.getLogger("leads.lti")
+PAGES = ("storage_put", "storage_get", "recover", "relay", "registered")
+
+
+def render_page(request: Request, name: str, data: dict[str, Any]) -> Response:
+    """``templates/lti/frame_<name>.html`` with ``data`` as the JSON its script ``/static/lti/<name>.js`` reads."""
+    if name not in PAGES:
+        raise ValueError(f"no LTI page {name!r}")
+    lang = request_lang(request)
+    template = environment(lang).get_template(f"lti/frame_{name}.html")
+    return HTMLResponse(template.render(lang=lang, data=data, script=name.replace("_", "-")))
+
+
+def translated(exc: LtiError, lang: str) -> str:
+    """The error's wording in ``lang`` when it has a catalogued template, else its English message."""
+    if lang == "en" or exc.template not in MESSAGES:
+        return exc.message
+    _ = gettext_for(lang).gettext
+    params = {**exc.params}
+    if isinstance(params.get("what"), str):
+        params["what"] = _(params["what"])
+    try:
+        return _(MESSAGES[str(exc.template)]) % params
+    except (KeyError, TypeError, ValueError):  # a catalogue entry that lost a placeholder: English, not a 500
+        log.warning("translation of %s in %s does not fit its parameters", exc.template, lang)
+        return exc.message
+
+
+def install_error_handler(app: FastAPI) -> None:
+    async def _lti_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LtiError)
+        body = {**exc.as_dict(), "message": translated(exc, request_lang(request))}
+        return _render(request, exc.status, body)
+
+    app.add_exception_handler(LtiError, _lti_error)
