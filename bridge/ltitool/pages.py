@@ -64,8 +64,21 @@ def content_items(tool: LtiTool, design_key: str) -> list[ContentItem]:
     return items
 
 
+def record_for_awards(tool: LtiTool, request: Request, claims: dict[str, Any]) -> None:
+    """Every launch tells the award pipeline who the user is, what the course is called and, with the grade
+    service, that the course is to be polled (a failure here is logged; the launch goes on)."""
+    from bridge.awards.endpoints import award_settings
+    from bridge.awards.launches import record_launch, who_from_claims
+
+    try:
+        record_launch(tool.db, who_from_claims(claims, award_settings(request).lms_sources, is_instructor(claims)))
+    except Exception as exc:  # recording helps the poll and names; it never fails a launch
+        log.warning("launch not recorded for awards: %s: %s", exc.__class__.__name__, exc)
+
+
 def on_launch(tool: LtiTool, request: Request, launch: Launch) -> Response:
     claims = launch.claims
+    record_for_awards(tool, request, claims)
     if launch.message_type == v.DEEP_LINKING_REQUEST:
         if not is_instructor(claims):
             raise LeadsError("only instructors can add LEADS content to a course", code="instructor_only",

@@ -307,9 +307,34 @@ def _lti(outline: CourseOutline, act: _Act, ts: int) -> bytes:
         ("showtitlelaunch", 1), ("showdescriptionlaunch", 1), ("icon", ""), ("secureicon", ""),
         ("resourcekey", None), ("password", None),
         _el("ltisubmissions"),
+        *_gradebookservices(outline, act),
     )
     return _xml(_el("activity", {"id": act.instance, "moduleid": act.cmid, "modulename": "lti",
                                  "contextid": act.contextid}, lti))
+
+
+GBS_TYPE_ID = 1  # any non-null id: restore then looks the site tool up by its base URL (find_typeid)
+
+
+def _gradebookservices(outline: CourseOutline, act: _Act) -> list[ET.Element]:
+    """The graded link's line item as ``ltiservice_gradebookservices`` backs it up, so that restore stores the
+    LTI resource id and tag itself (``restore_ltiservice_gradebookservices_subplugin::process_…_lineitem``).
+
+    Without it, restore falls back to the grade item's ID number as resource id (``after_restore_lti``, the
+    pre-3.9 path), which Moodle's grade service then reports as ``leads:<key>``. ``typeid`` is not null and
+    ``baseurl`` is the tool URL dynamic registration gives the site tool (``…/lti/launch``): restore maps the
+    line item to that tool by base URL (``find_typeid``); ``gradeitemid`` is the grade item of grades.xml, which
+    ``after_restore_lti`` maps to the restored one; ``ltilinkid`` is this activity, so it stays coupled.
+    """
+    a = act.activity
+    if a.line_item is None or act.grade_item_id is None:
+        return []  # the claim link: no line item at all
+    item = _el("lineitem", {"id": act.number},
+               ("gradeitemid", act.grade_item_id), ("courseid", COURSE_ID), ("toolproxyid", None),
+               ("typeid", GBS_TYPE_ID), ("baseurl", outline.lti.launch_url), ("ltilinkid", act.instance),
+               ("resourceid", a.line_item.resource_id), ("tag", a.line_item.tag), ("vendorcode", None),
+               ("guid", None), ("subreviewurl", None), ("subreviewparams", None))
+    return [_el("subplugin_ltiservice_gradebookservices_lti", None, _el("lineitems", None, item))]
 
 
 def _module(act: _Act, ts: int) -> bytes:

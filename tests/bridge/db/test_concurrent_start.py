@@ -14,9 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
+from bridge.dataspace.repository import EntityRow
 from bridge.db import make_database
 from bridge.db.engine import migration_lock
-from bridge.dataspace.repository import EntityRow
 from tests.conftest import _postgres_database
 
 ROOT = Path(__file__).resolve().parents[3]
