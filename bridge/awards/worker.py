@@ -33,6 +33,13 @@ URGENT_KINDS = ("issue", "revoke", "edc")  # claimed before follow-up work (pdf,
 FOLLOW_UP_BATCH = 4
 
 
+def request_for(award: Award, course_title: str | None = None) -> IssueRequest:
+    """What the issuer signs for an award (the course line: the LMS's course title, when known)."""
+    return IssueRequest(award_id=award.issue_key, learner=award.learner, learner_name=award.learner_name,
+                        learner_email=award.learner_email, design=award.design, achievement=award.achievement,
+                        context=award.context, awarded_at=award.created_at, course_title=course_title)
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -154,10 +161,7 @@ class Worker:
             self._fail(job_id, error)
 
     def _request(self, award: Award) -> IssueRequest:
-        return IssueRequest(award_id=award.issue_key, learner=award.learner, learner_name=award.learner_name,
-                            learner_email=award.learner_email, design=award.design, achievement=award.achievement,
-                            context=award.context, awarded_at=award.created_at,
-                            course_title=self._titles.get(award.context or ""))
+        return request_for(award, self._titles.get(award.context or ""))
 
     def _park(self, jobs: list[tuple[int, Award]]) -> None:
         """Jobs of awards without a learner name: done, and the award back to waiting for a name (no credential);

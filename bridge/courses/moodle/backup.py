@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import md5
 
+from bridge.courses.moodle.competencies import OUTCOME_COMPLETE, OUTCOME_EVIDENCE, OUTCOME_NONE
 from bridge.courses.outline import Activity, CourseOutline
 
 NULL = "$@NULL@$"  # how Moodle's backup writes SQL NULL
@@ -181,8 +182,7 @@ def backup_files(outline: CourseOutline, when: datetime) -> dict[str, bytes]:
     out["course/filters.xml"] = _filters()
     out["course/calendar.xml"] = _xml(_el("events"))
     out["course/comments.xml"] = _xml(_el("comments"))
-    out["course/competencies.xml"] = _xml(_el("course_competencies", None, _el("competencies"),
-                                              _el("user_competencies")))
+    out["course/competencies.xml"] = _course_competencies(outline)
     out["course/completiondefaults.xml"] = _xml(_el("course_completion_defaults"))
     out["course/contentbank.xml"] = _xml(_el("contents"))
     for sec in secs:
@@ -200,7 +200,7 @@ def backup_files(outline: CourseOutline, when: datetime) -> dict[str, bytes]:
         out[f"{d}/filters.xml"] = _filters()
         out[f"{d}/calendar.xml"] = _xml(_el("events"))
         out[f"{d}/comments.xml"] = _xml(_el("comments"))
-        out[f"{d}/competencies.xml"] = _xml(_el("course_module_competencies", None, _el("competencies")))
+        out[f"{d}/competencies.xml"] = _module_competencies(outline, act)
         out[f"{d}/completion.xml"] = _xml(_el("completions", None, _el("completionviews")))
         out[f"{d}/xapistate.xml"] = _xml(_el("states"))
     return out
@@ -214,6 +214,34 @@ ROOT_SETTINGS: tuple[tuple[str, int], ...] = (
 )
 
 
+def _course_competency_rows(outline: CourseOutline) -> list[tuple[int, str, str]]:
+    """(sortorder, competency ID number, framework ID number) of every competency of the course."""
+    return [(n, c.idnumber, f.idnumber) for n, (f, c) in enumerate(
+        (f, c) for f in outline.frameworks for c in f.competencies)]
+
+
+def _course_competencies(outline: CourseOutline) -> bytes:
+    """Course competencies as ``backup_course_competencies_structure_step`` writes them: restore links each to the
+    site's competency with that ID number in the framework with that ID number (a missing one is skipped), so the
+    framework is imported (or created by `leads course create`) before the restore."""
+    outcome = OUTCOME_COMPLETE if outline.complete_competencies else OUTCOME_NONE
+    rows = [_el("competency", None, ("id", n + 1), ("idnumber", idnumber), ("ruleoutcome", outcome),
+                ("sortorder", n), ("frameworkid", 0), ("frameworkidnumber", framework))
+            for n, idnumber, framework in _course_competency_rows(outline)]
+    return _xml(_el("course_competencies", None, _el("competencies", None, *rows), _el("user_competencies")))
+
+
+def _module_competencies(outline: CourseOutline, act: _Act) -> bytes:
+    """The competencies a graded activity assesses (``backup_activity_competencies_structure_step``); completing
+    the activity (a passing grade) attaches evidence, or completes the competency when so chosen."""
+    outcome = OUTCOME_COMPLETE if outline.complete_competencies else OUTCOME_EVIDENCE
+    rows = [_el("competency", None, ("idnumber", c.idnumber), ("ruleoutcome", outcome), ("sortorder", n),
+                ("frameworkidnumber", f.idnumber), ("overridegrade", 0))
+            for n, (f, c) in enumerate((f, c) for f in outline.frameworks for c in f.competencies
+                                       if act.activity.key in c.assessments)]
+    return _xml(_el("course_module_competencies", None, _el("competencies", None, *rows)))
+
+
 def _moodle_backup(outline: CourseOutline, secs: list[_Sec], when: datetime) -> bytes:
     name = backup_filename(outline, when)
     activities = _el("activities", None, *[
@@ -225,7 +253,8 @@ def _moodle_backup(outline: CourseOutline, secs: list[_Sec], when: datetime) -> 
             ("directory", s.directory)) for s in secs])
     course = _el("course", None, ("courseid", COURSE_ID), ("title", outline.short_name), ("directory", "course"))
     settings = [_el("setting", None, ("level", "root"), ("name", "filename"), ("value", name))]
-    settings += [_el("setting", None, ("level", "root"), ("name", k), ("value", v)) for k, v in ROOT_SETTINGS]
+    root = {**dict(ROOT_SETTINGS), "competencies": 1 if outline.frameworks else 0}
+    settings += [_el("setting", None, ("level", "root"), ("name", k), ("value", v)) for k, v in root.items()]
     for s in secs:
         for suffix, value in (("included", 1), ("userinfo", 0)):
             settings.append(_el("setting", None, ("level", "section"), ("section", f"section_{s.section_id}"),

@@ -15,6 +15,7 @@ import pytest
 from bridge.awards import intake
 from bridge.awards.issuers import CertificatePdfRenderer, CredentialsServiceIssuer
 from bridge.awards.worker import Worker
+from bridge.errors import LeadsError
 from bridge.ltitool import services
 from tests import noderef
 from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
@@ -140,9 +141,30 @@ def test_scheduled_poll_awards_learners_who_never_open_leads(peers: Peers) -> No
         gradebook.post_score(lineitems["glam-as-rights-quiz"], {
             "userId": user, "scoreGiven": quiz, "scoreMaximum": 100, "activityProgress": "Completed",
             "gradingProgress": "FullyGraded", "timestamp": now})
-    report = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool))
-    assert list(report.values()) == ["1 new award(s)"]  # learner-7 passed the quiz; learner-8 did not
-    assert list(intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool)).values()) == ["0 new award(s)"]
+    peers.platform.members.append({"user_id": "learner-7", "name": "Ada Lovelace", "roles": [LEARNER],
+                                   "status": "Active"})  # the course roster names learner-7 for the poll
+    [report] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool),
+                                   roster_for=intake.lti_roster_for(peers.tool)).values()
+    assert (report.awarded, report.waiting, report.title) == (1, 0, "GLAM uploads 101")  # learner-8 failed the quiz
+    assert "1 new award(s)" in report.text() and "GLAM uploads 101" in report.text()
+    [again] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool)).values()
+    assert again.awarded == 0 and "0 new award(s)" in again.text()
     board = peers.http.get(f"{peers.tool_base}/awards/course/{teacher}", headers={"Accept": "application/json"})
     [award] = board.json()["awards"]
     assert award["achievement"] == "glam-mc-rights" and award["learner"].endswith(":learner-7")
+    assert (award["learner_name"], award["state"]) == ("Ada Lovelace", "pending")
+
+
+def test_poll_with_no_known_course_says_why_and_fails(peers: Peers) -> None:  # noqa: F811
+    with pytest.raises(LeadsError) as caught:
+        intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool))
+    assert caught.value.code == "nothing_to_poll" and "launches a LEADS link" in str(caught.value)
+
+
+def test_every_launch_with_the_grade_service_registers_the_course(peers: Peers) -> None:  # noqa: F811
+    """An ordinary learner launch (no claim page, no dashboard) makes the course known to the poll."""
+    r, _ = peers.launch(PendingLaunch("resource", "learner-3", [LEARNER], custom={"leads_design": CERT}),
+                        accept="application/json")
+    assert r.status_code == 200
+    [report] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool)).values()
+    assert report.title == "GLAM uploads 101" and report.design == CERT

@@ -14,14 +14,14 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from bridge.awards import people
 from bridge.awards.config import AwardSettings
 from bridge.awards.endpoints import router
-from bridge.awards import people
 from bridge.awards.issuers import CredentialsServiceIssuer
 from bridge.awards.tables import Award, GradeEvent, Job, WebhookReceipt
+from bridge.awards.webhooks import sign
 from bridge.awards.worker import Worker
 from bridge.credentials.tables import IssuedCredentialRow
-from bridge.awards.webhooks import sign
 from bridge.dataspace import service as dataspace
 from bridge.db import Database
 from bridge.settings import Settings
