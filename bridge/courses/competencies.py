@@ -84,7 +84,7 @@ def frameworks_for(design: CredentialDesign, parts: Sequence[CredentialDesign],
         description = practice.description(lang) if isinstance(practice, Practice) else ""
         levels = sorted(comps[0].levels, key=lambda lv: lv.number)
         scale = tuple(lv.labels.get(lang) or lv.labels.get("en") or str(lv.number) for lv in levels)
-        wanted = [required[c.key] for c in comps if required[c.key]]
+        wanted = [level for c in comps if (level := required[c.key]) is not None]
         numbers = [lv.number for lv in levels]
         lowest = min(wanted) if wanted else numbers[0]
         proficient_from = next((i for i, n in enumerate(numbers, start=1) if n >= lowest), 1)
