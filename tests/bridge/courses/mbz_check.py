@@ -34,6 +34,10 @@ GRADE_ITEM_FIELDS = ["categoryid", "itemname", "itemtype", "itemmodule", "itemin
 GBS_ELEMENT = "subplugin_ltiservice_gradebookservices_lti"
 LINEITEM_FIELDS = ["gradeitemid", "courseid", "toolproxyid", "typeid", "baseurl", "ltilinkid", "resourceid", "tag",
                    "vendorcode", "guid", "subreviewurl", "subreviewparams"]
+# backup_course_competencies_structure_step / backup_activity_competencies_structure_step: restore maps each
+# competency by its ID number inside the framework with frameworkidnumber (both needed)
+COURSE_COMPETENCY_FIELDS = ["id", "idnumber", "ruleoutcome", "sortorder", "frameworkid", "frameworkidnumber"]
+MODULE_COMPETENCY_FIELDS = ["idnumber", "ruleoutcome", "sortorder", "frameworkidnumber", "overridegrade"]
 INFO_FIELDS = ["name", "moodle_version", "moodle_release", "backup_version", "backup_release", "backup_date",
                "mnet_remoteusers", "include_files", "include_file_references_to_external_content",
                "original_wwwroot", "original_site_identifier_hash", "original_course_id", "original_course_format",
@@ -289,6 +293,16 @@ def check_mbz(files: dict[str, bytes]) -> list[str]:
         for c in completion.findall("course_completion_criteria"):
             if _text(c, "criteriatype") == "4" and cmids.get(_text(c, "moduleinstance")) != _text(c, "module"):
                 problems.append(f"completion.xml: criterion {c.get('id')} names a module not in the backup")
+
+    for path, el in parsed.items():
+        if not path.endswith("competencies.xml"):
+            continue
+        fields = COURSE_COMPETENCY_FIELDS if path.startswith("course/") else MODULE_COMPETENCY_FIELDS
+        for c in el.findall("competencies/competency"):
+            if _tags(c) != fields or not _text(c, "idnumber") or not _text(c, "frameworkidnumber"):
+                problems.append(f"{path}: competency fields {_tags(c)} differ from Moodle's {fields}")
+            if _text(c, "ruleoutcome") not in ("0", "1", "2", "3"):
+                problems.append(f"{path}: ruleoutcome must be 0..3 (course_competency::OUTCOME_*)")
 
     for path in files:
         if path not in used:
