@@ -144,6 +144,13 @@ class AgsClient:
         scope = SCOPE_LINEITEM if SCOPE_LINEITEM in self.scopes else SCOPE_LINEITEM_READONLY
         return dict(_json(self.http.get(url, headers=self._auth(scope, MT_LINEITEM)), "line item"))
 
+    def delete_line_item(self, url: str) -> None:
+        """AGS §3.2.8: remove a line item (Moodle allows it for the tool's own coupled items)."""
+        response = self.http.delete(url, headers=self._auth(SCOPE_LINEITEM, MT_LINEITEM))
+        if response.status_code >= 400:
+            raise LtiError(f"the platform refused to delete the line item: HTTP {response.status_code}",
+                           code="platform_service_error", status=502)
+
     def create_line_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
         headers = {**self._auth(SCOPE_LINEITEM, MT_LINEITEM), "Content-Type": MT_LINEITEM}
         return dict(_json(self.http.post(self._lineitems_url(), json=dict(item), headers=headers), "line item"))

@@ -168,3 +168,27 @@ def test_every_launch_with_the_grade_service_registers_the_course(peers: Peers) 
     assert r.status_code == 200
     [report] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool)).values()
     assert report.title == "GLAM uploads 101" and report.design == CERT
+
+
+def test_the_claim_link_is_never_graded(peers: Peers) -> None:  # noqa: F811
+    """Deep linking declares no line item for the claim link; a platform that grades every link anyway (Moodle with
+    "Accept grades from the tool: Always") sees that column removed when the claim link is launched."""
+    r, _ = peers.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
+    launch_id = r.text.split("/lti/deep-link/", 1)[1].split('"', 1)[0].split("?", 1)[0]
+    action, fields = form_fields(peers.http.post(f"{peers.tool_base}/lti/deep-link/{launch_id}",
+                                                 data={"design": CERT}).text)
+    peers.http.post(action, data=fields)
+    [items] = peers.platform.deep_link_items
+    claim = [i for i in items if (i.get("custom") or {}).get("leads_action") == "claim"]
+    assert len(claim) == 1 and "lineItem" not in claim[0]
+    with peers.platform.lock:  # what Moodle does with "Always": a grade column for the claim link too
+        item_id = str(next(peers.platform.ids))
+        url = f"{peers.platform.base}/ags/course-101/lineitems/{item_id}"
+        peers.platform.line_items[item_id] = {"id": url, "label": claim[0]["title"], "scoreMaximum": 100,
+                                              "resourceId": "", "tag": ""}
+        peers.platform.scores[item_id] = []
+    r, _ = peers.launch(PendingLaunch("resource", "learner-1", [LEARNER], custom=dict(claim[0]["custom"]),
+                                      lineitem=url), accept="application/json")
+    assert r.status_code == 200
+    assert item_id not in peers.platform.line_items  # removed through AGS
+    assert {i["resourceId"] for i in peers.platform.line_items.values()} == set(SCORES)  # assessments untouched
