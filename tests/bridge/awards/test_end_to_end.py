@@ -82,6 +82,7 @@ def test_deep_link_score_claim_issue_verify(peers: Peers, tmp_path: Path) -> Non
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and len(list(pdfs.rglob("*.pdf"))) == 4
     page = peers.http.get(f"{peers.tool_base}/awards/mine/{learner_launch}")
     assert "Add to LinkedIn profile" in page.text and "Learner Credential Wallet" in page.text
+    assert 'download>Open Badge 3.0 (JSON)</a> · <a href="' in page.text  # no empty "· ·" while no EDC is asked for
     assert f'action="/awards/mine/{learner_launch}/edc/{stack["id"]}"' in page.text
 
     # 4b. the learner asks for the EDC: queued by the request, signed by a worker, then offered for download
@@ -192,3 +193,44 @@ def test_the_claim_link_is_never_graded(peers: Peers) -> None:  # noqa: F811
     assert r.status_code == 200
     assert item_id not in peers.platform.line_items  # removed through AGS
     assert {i["resourceId"] for i in peers.platform.line_items.values()} == set(SCORES)  # assessments untouched
+
+
+def test_an_award_without_a_name_waits_and_the_instructor_names_the_learner(peers: Peers) -> None:  # noqa: F811
+    r, _ = peers.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
+    launch_id = r.text.split("/lti/deep-link/", 1)[1].split('"', 1)[0].split("?", 1)[0]
+    action, fields = form_fields(peers.http.post(f"{peers.tool_base}/lti/deep-link/{launch_id}",
+                                                 data={"design": CERT}).text)
+    peers.http.post(action, data=fields)
+    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR], custom={"leads_design": CERT}),
+                        accept="application/json")
+    teacher = r.json()["launch_id"]
+    gradebook = services.ags(peers.tool, teacher)
+    lineitems = {i["resourceId"]: i["id"] for i in gradebook.line_items()}
+    gradebook.post_score(lineitems["glam-as-rights-quiz"], {
+        "userId": "learner-9", "scoreGiven": 90, "scoreMaximum": 100, "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded", "timestamp": datetime.now(UTC).isoformat()})
+    [report] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool),
+                                   roster_for=intake.lti_roster_for(peers.tool)).values()  # learner-9 not on it
+    assert report.awarded == 1 and report.waiting == 1 and "waiting for the learner's name" in report.text()
+    worker = Worker(peers.db, CredentialsServiceIssuer(peers.db, peers.tool.settings))
+    assert worker.run(threading.Event(), once=True) == 0  # nothing to sign: no name, no job
+    board = f"{peers.tool_base}/awards/course/{teacher}"
+    [award] = peers.http.get(board, headers={"Accept": "application/json"}).json()["awards"]
+    assert award["state"] == "needs_name" and award["learner_name"] is None
+    page = peers.http.get(board).text
+    assert "waiting for the learner&#39;s name" in page and "user learner-9 in your course" in page
+    assert "lti:" not in page.split("<table>", 1)[1]  # no internal id where the name would be
+    spanish = peers.http.get(board, headers={"Accept-Language": "es"}).text
+    assert "a la espera del nombre de la persona" in spanish and "Nombre en el certificado" in spanish
+    refused = peers.http.post(f"{board}/name/{award['id']}", data={"name": "  "},
+                              headers={"Accept": "application/json"})
+    assert refused.status_code == 422
+    named = peers.http.post(f"{board}/name/{award['id']}", data={"name": "Grace Hopper"})
+    assert named.status_code == 303
+    assert worker.run(threading.Event(), once=True) == 1
+    [award] = peers.http.get(board, headers={"Accept": "application/json"}).json()["awards"]
+    assert (award["state"], award["learner_name"]) == ("issued", "Grace Hopper")
+    credential = peers.http.get(award["links"]["ob3"]).json()
+    subject = credential["credentialSubject"]
+    assert [i["identityHash"] for i in subject["identifier"] if i["identityType"] == "name"] == ["Grace Hopper"]
+    assert subject["narrative"].startswith("Course: GLAM uploads 101")
