@@ -219,7 +219,7 @@ def test_an_award_without_a_name_waits_and_the_instructor_names_the_learner(peer
     assert award["state"] == "needs_name" and award["learner_name"] is None
     page = peers.http.get(board).text
     assert "waiting for the learner&#39;s name" in page and "user learner-9 in your course" in page
-    assert "lti:" not in page.split("<table>", 1)[1]  # no internal id where the name would be
+    assert "lti:" not in page.split("<table", 1)[1]  # no internal id where the name would be
     spanish = peers.http.get(board, headers={"Accept-Language": "es"}).text
     assert "a la espera del nombre de la persona" in spanish and "Nombre en el certificado" in spanish
     refused = peers.http.post(f"{board}/name/{award['id']}", data={"name": "  "},
