@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database, make_database, upgrade
+from bridge.db.engine import migration_lock
 from bridge.settings import Settings, get_settings
 from bridge.web.errors import install_error_handlers
 from bridge.web.negotiate import TEMPLATES_DIR
@@ -22,11 +23,12 @@ def prepare(settings: Settings) -> Database:
     """What every process does before serving: data directory, migrations, the sample data space."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = make_database(settings.effective_database_url)
-    upgrade(db)
-    if settings.load_sample:
-        loaded = dataspace_service.load_sample_if_empty(db)
-        if loaded:
-            log.info("loaded the bundled sample data space (%d entities)", loaded)
+    with migration_lock(db):  # serve and workers starting together: one migrates and loads, the others wait
+        upgrade(db, lock=False)
+        if settings.load_sample:
+            loaded = dataspace_service.load_sample_if_empty(db)
+            if loaded:
+                log.info("loaded the bundled sample data space (%d entities)", loaded)
     return db
 
 

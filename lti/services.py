@@ -143,6 +143,13 @@ class AgsClient:
         headers = self._auth(scope, MT_LINEITEM)
         return dict(_json(call("line item", url, lambda: self.http.get(url, headers=headers)), "line item"))
 
+    def delete_line_item(self, url: str) -> None:
+        """AGS §3.2.8: remove a line item (Moodle allows it for the tool's own coupled items)."""
+        response = self.http.delete(url, headers=self._auth(SCOPE_LINEITEM, MT_LINEITEM))
+        if response.status_code >= 400:
+            raise LtiError(f"the platform refused to delete the line item: HTTP {response.status_code}",
+                           code="platform_service_error", status=502)
+
     def create_line_item(self, item: Mapping[str, Any]) -> dict[str, Any]:
         headers = {**self._auth(SCOPE_LINEITEM, MT_LINEITEM), "Content-Type": MT_LINEITEM}
         url = self._lineitems_url()

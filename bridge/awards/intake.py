@@ -9,17 +9,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bridge.awards import service, webhooks
+from bridge.awards import people, service, webhooks
 from bridge.awards.config import AwardSettings
 from bridge.awards.rules import AwardRules, Decision, Missing
 from bridge.awards.service import GradeInput
@@ -51,7 +51,8 @@ if TYPE_CHECKING:  # the LTI package's AGS client is a ResultsReader (checked by
 
 def grades_from_ags(reader: ResultsReader, rules: AwardRules, *, design: str, source: str, context: str,
                     learner_of: Callable[[str], str], user_id: str | None = None,
-                    names: Mapping[str, tuple[str | None, str | None]] | None = None) -> list[GradeInput]:
+                    names: Mapping[str, tuple[str | None, str | None]] | None = None,
+                    stats: dict[str, int] | None = None) -> list[GradeInput]:
     """The results of LEADS's own line items (``resourceId`` = assessment key) as grade inputs.
 
     Incremental by construction: the event id is a digest of the line item, user and score, so an unchanged
@@ -60,10 +61,14 @@ def grades_from_ags(reader: ResultsReader, rules: AwardRules, *, design: str, so
     wanted = rules.assessments(design)
     grades: list[GradeInput] = []
     for item in reader.line_items():
-        key = item.get("resourceId")
-        if key not in wanted or not item.get("id"):
+        key = assessment_of(item, wanted)
+        if key is None or not item.get("id"):
             continue
-        for result in reader.results(str(item["id"]), user_id):
+        results = reader.results(str(item["id"]), user_id)
+        if stats is not None:
+            stats["line_items"] = stats.get("line_items", 0) + 1
+            stats["results"] = stats.get("results", 0) + sum(1 for r in results if r.get("resultScore") is not None)
+        for result in results:
             score, user = result.get("resultScore"), result.get("userId")
             if score is None or not user:
                 continue  # not graded yet
@@ -75,6 +80,23 @@ def grades_from_ags(reader: ResultsReader, rules: AwardRules, *, design: str, so
                                      event_id=f"ags:{digest}", context=context, learner_name=name,
                                      learner_email=email, payload={"lineItem": item["id"], "result": result}))
     return grades
+
+
+ID_NUMBER_PREFIX = "leads:"  # how LEADS names its activities and grade items in an LMS (ID number)
+
+
+def assessment_of(item: Mapping[str, Any], wanted: Collection[str]) -> str | None:
+    """The assessment a line item reports grades for, as Moodle's grade service reports it: the bare key
+    (deep-linked links, restored backups that carry the resource id), or the grade item's ID number
+    ``leads:<key>`` (what Moodle's restore falls back to when a backup has no resource id)."""
+    value = item.get("resourceId")
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    for key in (value, value.removeprefix(ID_NUMBER_PREFIX)):
+        if key in wanted:
+            return key
+    return None
 
 
 def grade_from_score(score: Mapping[str, Any], *, resource_id: str, design: str, source: str, context: str,
@@ -92,76 +114,179 @@ def grade_from_score(score: Mapping[str, Any], *, resource_id: str, design: str,
 
 
 def poll_context(db: Database, reader: ResultsReader, *, design: str, source: str, context: str,
-                 learner_of: Callable[[str], str], cfg: AwardSettings | None = None) -> list[service.Outcome]:
+                 learner_of: Callable[[str], str], cfg: AwardSettings | None = None,
+                 stats: dict[str, int] | None = None) -> list[service.Outcome]:
     """One scheduled AGS pass over a context: read, then record in one transaction."""
     cfg = cfg or AwardSettings()
     with db.session() as session:
         rules = service.load_rules(session, cfg.policy)
-    grades = grades_from_ags(reader, rules, design=design, source=source, context=context, learner_of=learner_of)
+    grades = grades_from_ags(reader, rules, design=design, source=source, context=context, learner_of=learner_of,
+                             stats=stats)
     with db.session() as session:
         return service.record_many(session, rules, grades, policy=cfg.policy, max_attempts=cfg.max_attempts)
 
 
-def _learner_key(source: str, user_id: str) -> str:
-    """The learner as the launch pages name them: ``<source>:<LTI sub>``."""
-    return f"{source}:{quote(user_id, safe='')}"
-
-
 def remember_target(session: Session, *, context: str, design: str, source: str, issuer: str, client_id: str,
-                    endpoint: Mapping[str, Any], now: datetime | None = None) -> None:
-    """Keep the AGS endpoint of a course context, so that the scheduled poll can read its results later."""
+                    endpoint: Mapping[str, Any], roster: Mapping[str, Any] | None = None, root: bool = True,
+                    rules: AwardRules | None = None, now: datetime | None = None) -> None:
+    """Keep the AGS endpoint (and roster service) of a course context, so that the scheduled poll can read its
+    results (and learners' names) later.
+
+    The course's design is the widest one seen: the claim link's (``root``) or one whose assessments include
+    the known design's; an assessment link of one micro-credential does not narrow a stack already known.
+    """
     now = now or utcnow()
     target = session.get(AgsTarget, context)
     if target is None:
         session.add(AgsTarget(context=context, design=design, source=source, issuer=issuer, client_id=client_id,
-                              endpoint=dict(endpoint), updated_at=now))
-    else:
-        target.design, target.source, target.issuer, target.client_id = design, source, issuer, client_id
-        target.endpoint, target.updated_at = dict(endpoint), now
+                              endpoint=dict(endpoint), roster=dict(roster) if roster else None, updated_at=now))
+        return
+    if target.design != design and not root:
+        try:
+            known = rules or service.load_rules(session)
+            root = set(known.assessments(design)) > set(known.assessments(target.design))
+        except LeadsError:
+            root = False
+    if root:
+        target.design = design
+    target.source, target.issuer, target.client_id = source, issuer, client_id
+    target.endpoint, target.updated_at = dict(endpoint), now
+    if roster:
+        target.roster = dict(roster)
+
+
+
+class RosterReader(Protocol):
+    def members(self) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class PollReport:
+    """What one course's poll did, in words for the operator (`leads awards poll`)."""
+
+    context: str
+    title: str | None
+    design: str
+    line_items: int = 0
+    results: int = 0
+    awarded: int = 0
+    names: int = 0
+    released: int = 0
+    waiting: int = 0
+    notes: list[str] = field(default_factory=list)
+    failed: bool = False
+
+    def text(self) -> str:
+        course = f"{self.title} ({self.context})" if self.title else self.context
+        if self.failed:
+            return f"{course}: " + "; ".join(self.notes)
+        parts = [f"design {self.design}", f"{self.line_items} LEADS line item(s)", f"{self.results} result(s)",
+                 f"{self.awarded} new award(s)"]
+        if self.names:
+            parts.append(f"{self.names} name(s) from the roster")
+        if self.released:
+            parts.append(f"{self.released} award(s) released for signing now that a name is known")
+        if self.waiting:
+            parts.append(f"{self.waiting} award(s) waiting for the learner's name")
+        return f"{course}: " + ", ".join(parts) + "".join(f"; {n}" for n in self.notes)
+
+
+def _roster_people(source: str, members: list[dict[str, Any]]) -> list[tuple[str, object, object]]:
+    out: list[tuple[str, object, object]] = []
+    for m in members:
+        user = m.get("user_id")
+        if not user:
+            continue
+        name = m.get("name") or " ".join(str(m[k]) for k in ("given_name", "family_name") if m.get(k))
+        out.append((people.learner_key(source, str(user)), name, m.get("email")))
+    return out
 
 
 def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader], *, context: str | None = None,
-                 cfg: AwardSettings | None = None) -> dict[str, str]:
+                 cfg: AwardSettings | None = None,
+                 roster_for: Callable[[AgsTarget], RosterReader] | None = None) -> dict[str, PollReport]:
     """The scheduled AGS pass (`leads awards poll`, e.g. from cron): every remembered context, or one.
 
-    A context whose platform fails is reported and skipped; the others are still polled.
+    The course roster (NRPS) is read first, so learners who never opened LEADS get their names before their awards
+    are decided (and awards that waited for a name, e.g. from LMS webhooks, are released). A context whose
+    platform fails is reported and skipped; the others are still polled. Nothing to poll is an error that says why.
     """
     with db.session() as session:
         stmt = select(AgsTarget).order_by(AgsTarget.context)
         if context is not None:
             stmt = stmt.where(AgsTarget.context == context)
         targets = list(session.scalars(stmt))
+        titles = people.titles_of(session, [t.context for t in targets])
     if context is not None and not targets:
-        raise LeadsError(f"no AGS endpoint is known for context {context!r}: it is learned when a learner or an "
-                         "instructor opens LEADS from that course", code="unknown_context", status=404)
-    report: dict[str, str] = {}
+        raise LeadsError(f"no grade service is known for context {context!r}: a course becomes known when anyone "
+                         "launches a LEADS link from it", code="unknown_context", status=404)
+    if not targets:
+        raise LeadsError("nothing to poll: no course is known yet. A course becomes known when anyone (learner or "
+                         "instructor) launches a LEADS link from it with the grade service (AGS) enabled",
+                         code="nothing_to_poll", status=404)
+    reports: dict[str, PollReport] = {}
     for target in targets:
+        report = reports[target.context] = PollReport(target.context, titles.get(target.context), target.design)
+        if roster_for is not None and target.roster:
+            try:
+                found = _roster_people(target.source, roster_for(target).members())
+                with db.session() as session:
+                    report.released = people.remember_people(session, found, origin="roster")
+                report.names = sum(1 for _, name, _ in found if people.clean_name(name))
+            except Exception as exc:  # the roster is a help, not a condition: grades are still read
+                log.warning("roster of %s failed: %s", target.context, exc)
+                report.notes.append(f"roster not read: {exc.__class__.__name__}: {exc}")
+        elif not target.roster:
+            report.notes.append("no roster service (NRPS) offered: names come from launches or the instructor")
+        stats: dict[str, int] = {}
         try:
             outcomes = poll_context(db, reader_for(target), design=target.design, source=f"ags:{target.source}",
-                                    context=target.context, learner_of=partial(_learner_key, target.source), cfg=cfg)
+                                    context=target.context, learner_of=partial(people.learner_key, target.source),
+                                    cfg=cfg, stats=stats)
         except Exception as exc:  # one unreachable platform must not stop the others
             log.warning("AGS poll of %s failed: %s", target.context, exc)
-            report[target.context] = f"failed: {exc.__class__.__name__}: {exc}"
+            report.failed = True
+            report.notes.append(f"failed: {exc.__class__.__name__}: {exc}")
             continue
-        report[target.context] = f"{sum(len(o.awarded) for o in outcomes)} new award(s)"
+        report.line_items, report.results = stats.get("line_items", 0), stats.get("results", 0)
+        report.awarded = sum(len(o.awarded) for o in outcomes)
+        if not report.line_items:
+            report.notes.append("none of the course's line items is a LEADS assessment (resource id or ID number)")
         with db.session() as session:
             session.execute(update(AgsTarget).where(AgsTarget.context == target.context).values(polled_at=utcnow()))
-    return report
+            report.waiting = int(session.scalar(select(func.count()).select_from(Award).where(
+                Award.context == target.context, Award.state == people.NEEDS_NAME)) or 0)
+    return reports
 
 
 def lti_reader_for(tool: Any) -> Callable[[AgsTarget], ResultsReader]:
     """Real AGS clients for remembered targets, from the LTI tool's registrations, keys and token cache."""
-    from lti.services import AgsClient, TokenClient
+    from lti.services import AgsClient
 
     def reader(target: AgsTarget) -> ResultsReader:
-        platform = tool.config.find(target.issuer, target.client_id)
-        if platform is None:
-            raise LeadsError(f"the platform {target.issuer!r} of context {target.context!r} is no longer registered",
-                             code="unknown_platform", status=404)
-        tokens = TokenClient(platform, tool.keys, tool.http, tool.tokens, tool.context.clock)
-        return AgsClient(target.endpoint, tokens)
+        return AgsClient(target.endpoint, _tokens(tool, target))
 
     return reader
+
+
+def lti_roster_for(tool: Any) -> Callable[[AgsTarget], RosterReader]:
+    """Real NRPS clients (the course roster) for remembered targets."""
+    from lti.services import NrpsClient
+
+    def roster(target: AgsTarget) -> RosterReader:
+        return NrpsClient(target.roster or {}, _tokens(tool, target))
+
+    return roster
+
+
+def _tokens(tool: Any, target: AgsTarget) -> Any:
+    from lti.services import TokenClient
+
+    platform = tool.config.find(target.issuer, target.client_id)
+    if platform is None:
+        raise LeadsError(f"the platform {target.issuer!r} of context {target.context!r} is no longer registered",
+                         code="unknown_platform", status=404)
+    return TokenClient(platform, tool.keys, tool.http, tool.tokens, tool.context.clock)
 
 
 # -- claim your certificate ------------------------------------------------------------------------------------
@@ -247,6 +372,11 @@ def receive_webhook(db: Database, lms: str, headers: Mapping[str, str], body: by
             return {**body_out, "status": "duplicate"}
         if signal.grade is None:
             return {**body_out, "status": "receipted", "note": signal.note}
+        if signal.grade.learner_name:  # the event names the learner (Open edX PII): their waiting awards go too
+            people.remember_person(session, signal.grade.learner, signal.grade.learner_name,
+                                   signal.grade.learner_email, origin="event", now=now)
+        if signal.grade.context and signal.course_title:
+            people.remember_context(session, signal.grade.context, signal.course_title, now)
         rules = service.load_rules(session, cfg.policy)
         outcome = service.record(session, rules, signal.grade, policy=cfg.policy, max_attempts=cfg.max_attempts,
                                  now=now)

@@ -27,6 +27,7 @@ class IssueRequest:
     achievement: str
     context: str | None
     awarded_at: datetime
+    course_title: str | None = None  # the course as the LMS titles it (never the internal context key)
 
 
 @dataclass(frozen=True)

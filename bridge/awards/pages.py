@@ -7,40 +7,22 @@ signs — pending awards are shown as "being issued" until a worker has signed t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import unquote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from bridge.awards import intake, service
+from bridge.awards import intake, people, service
 from bridge.awards.endpoints import award_settings
+from bridge.awards.launches import Who, record_launch, who_from_claims
 from bridge.awards.tables import Award, Job
 from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.web.negotiate import templates, wants_json
 
 router = APIRouter(tags=["awards pages"])
-CLAIM_CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"
-CLAIM_CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
-CLAIM_AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-
-
-@dataclass(frozen=True)
-class Who:
-    learner: str
-    user_id: str
-    source: str
-    context: str
-    design: str | None
-    name: str | None
-    email: str | None
-    instructor: bool
-    issuer: str = ""
-    client_id: str = ""
-    ags: dict[str, Any] | None = None
 
 
 def _who(request: Request, launch_id: str) -> Who:
@@ -51,26 +33,12 @@ def _who(request: Request, launch_id: str) -> Who:
     from bridge.ltitool.services import launch_for
 
     claims, _ = launch_for(tool, launch_id)
-    iss, sub = str(claims.get("iss", "")), str(claims.get("sub", ""))
-    # a mapped issuer meets its webhook learners ("moodle:42"); otherwise a URI naming the platform and user
-    source = award_settings(request).lms_sources.get(iss) or f"lti:{quote(iss, safe='')}"
-    context = (claims.get(CLAIM_CONTEXT) or {}).get("id", "")
-    custom = claims.get(CLAIM_CUSTOM) or {}
-    azp, aud = claims.get("azp"), claims.get("aud")
-    client_id = azp if isinstance(azp, str) else aud[0] if isinstance(aud, list) and aud else str(aud or "")
-    ags = claims.get(CLAIM_AGS)
-    return Who(learner=f"{source}:{quote(sub, safe='')}", user_id=sub, source=source, context=f"{source}:{context}",
-               design=custom.get("leads_design") if isinstance(custom, dict) else None,
-               name=claims.get("name"), email=claims.get("email"), instructor=is_instructor(claims),
-               issuer=iss, client_id=client_id, ags=ags if isinstance(ags, dict) else None)
+    return who_from_claims(claims, award_settings(request).lms_sources, is_instructor(claims))
 
 
 def _remember(request: Request, who: Who) -> None:
-    """A launch with the grade service makes its course pollable (`leads awards poll`)."""
-    if who.ags and who.design:
-        with _db(request).session() as session:
-            intake.remember_target(session, context=who.context, design=who.design, source=who.source,
-                                   issuer=who.issuer, client_id=who.client_id, endpoint=who.ags)
+    """A launch with the grade service makes its course pollable (`leads awards poll`); its name and title kept."""
+    record_launch(_db(request), who)
 
 
 def _db(request: Request) -> Database:
@@ -158,8 +126,15 @@ def mine(request: Request, launch_id: str) -> Response:
         awards = [_award_view(a, base, labels, edc.get(a.id)) for a in rows]
     if wants_json(request):
         return JSONResponse({"learner": who.learner, "awards": awards})
-    return templates.TemplateResponse(request, "awards/mine.html", {"awards": awards, "launch_id": launch_id},
-                                      headers={"Cache-Control": "no-store"})
+    return templates.TemplateResponse(request, "awards/mine.html", {"awards": awards, "launch_id": launch_id,
+                                      "t": _gettext(request)}, headers={"Cache-Control": "no-store"})
+
+
+def _gettext(request: Request) -> Any:
+    """The page's language (``?lang=``, then Accept-Language): new strings of these pages are translated."""
+    from bridge.i18n import gettext_for, negotiate
+
+    return gettext_for(negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))).gettext
 
 
 @router.post("/awards/mine/{launch_id}/edc/{award_id}", summary="Ask for the European Digital Credential of an award")
@@ -200,12 +175,31 @@ def dashboard(request: Request, launch_id: str) -> Response:
     with _db(request).session() as session:
         rows = service.awards_in_context(session, who.context)
         awards = [_award_view(a, base, labels) for a in rows]
-    counts = {state: sum(a["state"] == state for a in awards) for state in ("issued", "pending", "failed", "revoked")}
+    for a in awards:  # the LMS's user id, to tell learners apart while their name is not known
+        a["lms_user"] = unquote(a["learner"].rsplit(":", 1)[-1])
+    counts = {state: sum(a["state"] == state for a in awards)
+              for state in ("issued", "pending", "failed", "revoked", people.NEEDS_NAME)}
     if wants_json(request):
         return JSONResponse({"context": who.context, "counts": counts, "awards": awards})
     return templates.TemplateResponse(request, "awards/dashboard.html", {
-        "awards": awards, "counts": counts, "launch_id": launch_id, "message": request.query_params.get("m", "")},
-        headers={"Cache-Control": "no-store"})
+        "awards": awards, "counts": counts, "launch_id": launch_id, "message": request.query_params.get("m", ""),
+        "t": _gettext(request)}, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/awards/course/{launch_id}/name/{award_id}", summary="Name the learner of an award (instructors)")
+def name_learner(request: Request, launch_id: str, award_id: str, name: str = Form(""),
+                 email: str = Form("")) -> Response:
+    """The name the certificate carries, when the LMS shares none: every award of that learner waiting for a name
+    goes to the workers."""
+    who = _instructor(request, launch_id)
+    _check_course(request, who, award_id)
+    with _db(request).session() as session:
+        award = session.get(Award, award_id)
+        assert award is not None  # checked above
+        released = people.set_name_by_instructor(session, award, name, email.strip() or None)
+    if wants_json(request):
+        return JSONResponse({"award": award_id, "released": released})
+    return RedirectResponse(f"/awards/course/{launch_id}?m=named", status_code=303)
 
 
 @router.post("/awards/course/{launch_id}/revoke/{award_id}", summary="Revoke an award with a reason (instructors)")

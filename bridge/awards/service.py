@@ -19,6 +19,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bridge.awards import people
 from bridge.awards.rules import DEFAULT_POLICY, AwardPolicy, AwardRules, Decision, decide, scale
 from bridge.awards.tables import Award, GradeEvent, Job, new_id
 from bridge.dataspace.repository import EntityRepository
@@ -135,20 +136,26 @@ def record_many(session: Session, rules: AwardRules, grades: Sequence[GradeInput
     decisions = evaluate_many(session, rules, pairs, policy=policy)
     last_input = {(g.learner, g.design): i for i, g in enumerate(grades)}
     award_rows: list[dict[str, Any]] = []
-    for pair, event_id in last_event.items():
+    earning = [pair for pair in last_event if decisions[pair].award]
+    known = people.names_of(session, sorted({learner for learner, _ in earning}))
+    for pair in earning:
         g = grades[last_input[pair]]
-        award_rows += [dict(id=new_id(), learner=pair[0], learner_name=g.learner_name, learner_email=g.learner_email,
-                            design=pair[1], achievement=a, context=g.context, state="pending",
-                            grade_event_id=event_id, created_at=now) for a in decisions[pair].award]
+        name, email = (g.learner_name, g.learner_email) if g.learner_name else known.get(pair[0], (None, None))
+        # never signed to an internal id: without a name the award waits (no job) until one is known
+        state = "pending" if name else people.NEEDS_NAME
+        award_rows += [dict(id=new_id(), learner=pair[0], learner_name=name, learner_email=email or g.learner_email,
+                            design=pair[1], achievement=a, context=g.context, state=state,
+                            grade_event_id=last_event[pair], created_at=now) for a in decisions[pair].award]
     awarded: dict[Pair, list[str]] = {}
     if award_rows:
         made = session.execute(_insert(session, Award).on_conflict_do_nothing().returning(
-            Award.id, Award.learner, Award.design), award_rows).all()
+            Award.id, Award.learner, Award.design, Award.state), award_rows).all()
         for r in made:
             awarded.setdefault((r.learner, r.design), []).append(r.id)
-        session.execute(_insert(session, Job), [
-            dict(kind="issue", award_id=r.id, payload={}, state="queued", attempts=0, max_attempts=max_attempts,
-                 next_attempt_at=now, created_at=now, updated_at=now) for r in made])
+        jobs = [dict(kind="issue", award_id=r.id, payload={}, state="queued", attempts=0, max_attempts=max_attempts,
+                     next_attempt_at=now, created_at=now, updated_at=now) for r in made if r.state == "pending"]
+        if jobs:
+            session.execute(_insert(session, Job), jobs)
     for pair in last_event:
         for achievement, reason in decisions[pair].revoke:
             award = session.scalars(select(Award).where(Award.learner == pair[0], Award.design == pair[1],

@@ -58,7 +58,8 @@ class Award(Base):
     design: Mapped[str] = mapped_column(String(200))
     achievement: Mapped[str] = mapped_column(String(200))
     context: Mapped[str | None] = mapped_column(String(300))
-    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | issued | failed | revoked
+    # needs_name (no job until a name is known) | pending | issued | failed | revoked
+    state: Mapped[str] = mapped_column(String(20), default="pending")
     grade_event_id: Mapped[int | None] = mapped_column(ForeignKey("grade_events.id"))
     credential_id: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -119,5 +120,27 @@ class AgsTarget(Base):
     issuer: Mapped[str] = mapped_column(String(300))
     client_id: Mapped[str] = mapped_column(String(300))
     endpoint: Mapped[dict[str, Any]] = mapped_column(JSON)
+    roster: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the NRPS claim: names of who the poll finds
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     polled_at: Mapped[datetime | None] = mapped_column()
+
+
+class LmsPerson(Base):
+    """A learner's name (and e-mail where the platform's privacy settings share it), as an LMS last said it: a
+    launch, the course roster (NRPS), an LMS event, or the instructor. Credentials are issued to this name."""
+
+    __tablename__ = "lms_people"
+    learner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(300))
+    origin: Mapped[str] = mapped_column(String(20))  # launch | roster | event | instructor
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LmsContext(Base):
+    """A course as the LMS titles it (the launch's context claim): the course line of its credentials."""
+
+    __tablename__ = "lms_contexts"
+    context: Mapped[str] = mapped_column(String(300), primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -83,6 +83,7 @@ class Signal:
     user: str | None
     grade: GradeInput | None
     note: str = ""
+    course_title: str | None = None  # the course's display name, when the event carries it
 
 
 CourseResolver = Callable[[str, str], str | None]  # (lms, course id) → root design key
@@ -160,4 +161,4 @@ def _openedx(lms: str, p: dict[str, Any], header_id: str | None, resolve: Course
         kind="course_passed", source=f"webhook:{lms}", learner=f"{lms}:{user_id}",
         design=_design(lms, course, resolve), event_id=event_id, context=f"{lms}:{course}",
         learner_name=pii.get("name") or pii.get("username"), learner_email=pii.get("email"), occurred_at=when,
-        payload=p))
+        payload=p), course_title=course_data.get("display_name") or None)

@@ -14,11 +14,12 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, case, or_, select, update
 
+from bridge.awards import people
 from bridge.awards.issuing import EdcIssuer, Issuer, IssueRequest, PdfRenderer, PermanentIssueError
 from bridge.awards.mail import Mailer, award_message
 from bridge.awards.service import write_lock
@@ -30,6 +31,13 @@ from bridge.db.base import utcnow
 log = logging.getLogger("leads.awards.worker")
 URGENT_KINDS = ("issue", "revoke", "edc")  # claimed before follow-up work (pdf, email)
 FOLLOW_UP_BATCH = 4
+
+
+def request_for(award: Award, course_title: str | None = None) -> IssueRequest:
+    """What the issuer signs for an award (the course line: the LMS's course title, when known)."""
+    return IssueRequest(award_id=award.issue_key, learner=award.learner, learner_name=award.learner_name,
+                        learner_email=award.learner_email, design=award.design, achievement=award.achievement,
+                        context=award.context, awarded_at=award.created_at, course_title=course_title)
 
 
 def worker_name() -> str:
@@ -50,6 +58,7 @@ class Worker:
     mailer: Mailer | None = None  # set: an e-mail job follows each issuance to a learner with an address
     mail_from: str = "LEADS <leads@example.org>"
     base_url: str = "http://127.0.0.1:8000"
+    _titles: dict[str, str] = field(default_factory=dict, init=False, repr=False)  # course titles of a batch
 
     def __post_init__(self) -> None:
         self.name = self.name or worker_name()
@@ -115,6 +124,7 @@ class Worker:
             rows = session.execute(
                 select(Job, Award).outerjoin(Award, Award.id == Job.award_id)
                 .where(Job.id.in_(ids), Job.state == "running", Job.locked_by == self.name).order_by(Job.id)).all()
+            self._titles = people.titles_of(session, [award.context for _, award in rows if award is not None])
             return [(job.id, job.kind, dict(job.payload or {}), award) for job, award in rows]
 
     def process(self, ids: int | list[int]) -> None:
@@ -122,6 +132,12 @@ class Worker:
         done: list[tuple[int, str | None]] = []
         failed: list[tuple[int, Exception]] = []
         jobs = self._load([ids] if isinstance(ids, int) else ids)
+        nameless = [(job_id, award) for job_id, kind, _, award in jobs
+                    if kind in ("issue", "edc") and award is not None and not award.learner_name]
+        if nameless:  # never signed to an internal id: the award waits for a name (the dashboard says so)
+            self._park(nameless)
+            parked = {job_id for job_id, _ in nameless}
+            jobs = [j for j in jobs if j[0] not in parked]
         batch = getattr(self.issuer, "issue_many", None)
         if callable(batch):  # an issuer that signs a batch at once (status indexes and storage in one go)
             issues = [(job_id, award) for job_id, kind, _, award in jobs
@@ -144,11 +160,24 @@ class Worker:
         for job_id, error in failed:
             self._fail(job_id, error)
 
-    @staticmethod
-    def _request(award: Award) -> IssueRequest:
-        return IssueRequest(award_id=award.issue_key, learner=award.learner, learner_name=award.learner_name,
-                            learner_email=award.learner_email, design=award.design, achievement=award.achievement,
-                            context=award.context, awarded_at=award.created_at)
+    def _request(self, award: Award) -> IssueRequest:
+        return request_for(award, self._titles.get(award.context or ""))
+
+    def _park(self, jobs: list[tuple[int, Award]]) -> None:
+        """Jobs of awards without a learner name: done, and the award back to waiting for a name (no credential);
+        naming the learner queues a fresh issue job (``people.remember_person``)."""
+        now = self.clock()
+        with self.db.session() as session:
+            mine = session.execute(
+                update(Job).where(Job.id.in_([j for j, _ in jobs]), Job.state == "running", Job.locked_by == self.name)
+                .values(state="done", done_at=now, updated_at=now, locked_by=None, locked_until=None,
+                        last_error="waiting for the learner's name")
+                .returning(Job.award_id, Job.kind).execution_options(synchronize_session=False)).all()
+            waiting = sorted({award_id for award_id, kind in mine if award_id and kind == "issue"})
+            if waiting:
+                session.execute(update(Award).where(Award.id.in_(waiting), Award.state.in_(("pending", "failed")),
+                                                    Award.learner_name.is_(None))
+                                .values(state=people.NEEDS_NAME).execution_options(synchronize_session=False))
 
     def _run(self, job_id: int, kind: str, payload: dict[str, object], award: Award | None) -> str | None:
         if award is None:

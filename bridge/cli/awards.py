@@ -58,7 +58,8 @@ def poll(
     context: str = typer.Option(None, "--context", help="Only this context (default: every known one)"),
     every: int = typer.Option(0, "--every", help="Repeat every N seconds (0: once, e.g. from cron)"),
 ) -> None:
-    """Read the results of LEADS's line items in each known course (AGS), incrementally, and award."""
+    """Read the results of LEADS's line items in each known course (AGS), incrementally, and award; learners'
+    names come from the course roster (NRPS). Exits 2 when no course is known yet, 1 when every course failed."""
     from bridge.awards import intake
     from bridge.ltitool.tool import LtiTool
 
@@ -66,11 +67,15 @@ def poll(
     while True:
         tool = LtiTool(settings(), db)
         try:
-            for ctx, outcome in intake.poll_targets(db, intake.lti_reader_for(tool), context=context).items():
-                typer.echo(f"{ctx}: {outcome}")
+            reports = intake.poll_targets(db, intake.lti_reader_for(tool), context=context,
+                                          roster_for=intake.lti_roster_for(tool))
         finally:
             tool.close()
+        for report in reports.values():
+            typer.echo(report.text())
         if every <= 0:
+            if all(r.failed for r in reports.values()):
+                raise typer.Exit(1)
             return
         time.sleep(every)
 

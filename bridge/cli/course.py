@@ -20,7 +20,8 @@ app = typer.Typer(no_args_is_help=True)
 @cli_errors
 def export(
     design: str = typer.Option(..., "--design", help="Key of the credential design (leads data list)"),
-    fmt: str = typer.Option(..., "--format", help="mbz (Moodle backup) or olx (Open edX course .tar.gz)"),
+    fmt: str = typer.Option(..., "--format", help="mbz (Moodle backup), olx (Open edX course .tar.gz) or "
+                            "moodle-competencies (the competency framework CSV a Moodle admin imports)"),
     output: Path = typer.Option(..., "-o", "--output", help="File to write"),
 ) -> None:
     """Write the course for a design as a file the LMS imports (Moodle restore, Studio import)."""
@@ -33,6 +34,12 @@ def export(
         output.write_bytes(data)
     except OSError as exc:
         raise LeadsError(f"{output}: cannot write ({exc.strerror})", code="write_failed") from None
+    if fmt == "moodle-competencies":
+        [framework] = outline.frameworks
+        typer.echo(f"wrote {output}: framework '{framework.shortname}' ({framework.idnumber}), "
+                   f"{len(framework.competencies)} competencies, scale {', '.join(framework.scale)}. Import it under "
+                   "Site administration → Competencies → Import competency framework, before restoring the .mbz")
+        return
     graded = len(outline.graded_activities)
     typer.echo(f"wrote {output} ({len(data)} bytes): {len(outline.sections)} sections, {graded} graded LTI "
                f"links to {outline.lti.launch_url}")
@@ -61,8 +68,12 @@ def create(
         return
     typer.echo(f"{'updated' if result.updated else 'created'} {result.lms} course {result.remote_id}: {result.url}")
     if result.lms == "moodle":
-        typer.echo(f"  restore {result.created.get('backup_file')} from your private files into this course "
-                   "(Course administration → Restore) to add the graded LTI activities")
+        typer.echo(f"  {result.created.get('backup_owner') or 'the token user'} restores "
+                   f"{result.created.get('backup_file')} into this course: Course administration → Restore → "
+                   "Choose a file… → Private files (adds the graded LTI activities and their competency links)")
+        for missing in result.created.get("competency_frameworks_missing") or []:
+            typer.echo(f"  competency framework {missing} is not on the site: import it first (leads course export "
+                       f"--design {design} --format moodle-competencies), then run this command again")
 
 
 @app.command("targets")

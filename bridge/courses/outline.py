@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bridge.courses.competencies import CompetencyFramework, frameworks_for
 from bridge.dataspace.model import (
     Assessment,
     Competence,
@@ -119,6 +120,8 @@ class CourseOutline:
     lti: LtiEndpoints
     parts: tuple[Part, ...]
     sections: tuple[Section, ...] = field(default_factory=tuple)
+    frameworks: tuple[CompetencyFramework, ...] = ()  # the competences, as LMS competency frameworks
+    complete_competencies: bool = False  # completing the course (an activity) completes its competencies
 
     @property
     def activities(self) -> list[Activity]:
@@ -216,6 +219,7 @@ def build_outline(design_key: str, entities: Mapping[str, EntityBase], base_url:
     return CourseOutline(
         design_key=design.key, title=design.label(lang), short_name=design.key, summary=summary, language=lang,
         ects=design.ects, eqf_level=design.eqf_level, lti=lti, parts=tuple(parts), sections=tuple(sections),
+        frameworks=frameworks_for(design, part_designs, entities, lang),
     )
 
 

@@ -40,7 +40,22 @@ class Exporter:
 EXPORTERS: dict[str, Exporter] = {
     "mbz": Exporter("application/vnd.moodle.backup", ".mbz", lambda o, when: build_mbz(o, when)),
     "olx": Exporter("application/gzip", ".tar.gz", lambda o, when: build_olx(o, CourseKey.for_outline(o), when)),
+    # the competency framework(s) for Moodle's "Import competency framework" (one CSV; frameworks one after another)
+    "moodle-competencies": Exporter("text/csv", ".csv", lambda o, when: _framework_files(o)),
 }
+
+
+def _framework_files(outline: CourseOutline) -> bytes:
+    from bridge.courses.moodle.competencies import framework_csv
+
+    if not outline.frameworks:
+        raise LeadsError(f"'{outline.design_key}' names no competences: there is no competency framework to export",
+                         code="no_competences", status=409)
+    if len(outline.frameworks) > 1:
+        raise LeadsError(f"'{outline.design_key}' spans {len(outline.frameworks)} practices; Moodle imports one "
+                         "framework per file: export each practice's design separately", code="several_frameworks",
+                         status=409)
+    return framework_csv(outline.frameworks[0]).encode("utf-8")
 
 
 def load_outline(db: Database, design_key: str, base_url: str) -> CourseOutline:

@@ -25,8 +25,13 @@ class MoodleTarget(BaseModel):
     lms: Literal["moodle"] = "moodle"
     name: str = ""
     url: str = Field(description="the Moodle site root, e.g. https://moodle.example.org")
-    token: SecretStr = Field(description="a web-service token of a user allowed to create courses")
+    token: SecretStr = Field(description="a web-service token of the person who restores the backup (see "
+                                         "docs/courses.md: its private files receive the .mbz)")
     category: str = "LEADS"
+    competency_scale_id: int | None = Field(default=None, description="a site scale with the data space's "
+                                            "proficiency levels: lets the web services create the frameworks")
+    complete_competencies: bool = Field(default=False, description="completing the course (an activity) "
+                                        "completes its competencies")
 
 
 class OpenEdxTarget(BaseModel):

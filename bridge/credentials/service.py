@@ -357,11 +357,16 @@ def _learner_uri(learner: str) -> str | None:
 
 
 def _award_input(request: Any, fmt: str = "ob3") -> IssueInput:
+    """A credential names its holder: an award without the learner's name is refused, never signed to the
+    internal learner id; its course line is the course title the LMS gave, never the internal context key."""
     awarded = request.awarded_at if request.awarded_at.tzinfo else request.awarded_at.replace(tzinfo=UTC)
+    if not (request.learner_name or "").strip():
+        raise LeadsError(f"award {request.award_id} has no learner name; a credential is signed only to a name",
+                         code="no_learner_name", status=422)
     return IssueInput(
-        design_key=request.achievement, learner_name=request.learner_name or request.learner, format=fmt,
+        design_key=request.achievement, learner_name=request.learner_name, format=fmt,
         learner_id=_learner_uri(request.learner), learner_email=request.learner_email,
-        award_id=award_key(request.award_id, fmt), awarded=awarded, course=request.context)
+        award_id=award_key(request.award_id, fmt), awarded=awarded, course=getattr(request, "course_title", None))
 
 
 def award_key(award_id: str, fmt: str = "ob3") -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -58,6 +58,49 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(db: Database) -> None:
-    """Apply every migration branch (each domain owns a branch off the base revision)."""
-    command.upgrade(alembic_config(db.engine), "heads")
+MIGRATION_LOCK = 7_001_000  # PostgreSQL advisory lock key held while migrations run
+
+
+def upgrade(db: Database, *, lock: bool = True) -> None:
+    """Apply every migration branch (each domain owns a branch off the base revision), under a lock.
+
+    ``leads serve`` and any number of ``leads worker`` processes may start at the same instant on an empty
+    database: without the lock, two of them create ``alembic_version`` (or a table) at once and one dies. The
+    first takes the lock and migrates; the others wait, then find nothing left to do. ``lock=False`` for a caller
+    that holds ``migration_lock`` already (the locks are not re-entrant).
+    """
+    if not lock:
+        command.upgrade(alembic_config(db.engine), "heads")
+        return
+    with migration_lock(db):
+        command.upgrade(alembic_config(db.engine), "heads")
+
+
+@contextmanager
+def migration_lock(db: Database) -> Iterator[None]:
+    """PostgreSQL: a session advisory lock on its own connection; SQLite: an exclusive lock on a file beside the
+    database (in-memory databases belong to one process and need none)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                conn.commit()
+        return
+    database = db.engine.url.database if db.engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        yield
+        return
+    import fcntl
+
+    path = Path(database).with_name(Path(database).name + ".migrate.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

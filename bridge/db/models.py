@@ -1,6 +1,6 @@
 """Imports every domain's tables so that Alembic and tests see one complete metadata."""
 
-from bridge.awards.tables import AgsTarget, Award, GradeEvent, Job, WebhookReceipt
+from bridge.awards.tables import AgsTarget, Award, GradeEvent, Job, LmsContext, LmsPerson, WebhookReceipt
 from bridge.courses.store import CourseLink
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRow, MetaRow
@@ -8,7 +8,23 @@ from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPla
 from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
 
 __all__ = [
-    "AgsTarget", "Award", "CourseLink", "EntityRow", "GradeEvent", "IssuedCredentialRow", "Job", "LtiDeployment",
-    "LtiLaunchData", "LtiNonce", "LtiPlatform", "MetaRow", "PoolCompetence", "PoolEntry", "PoolProfile",
-    "StatusListRow", "WebhookReceipt",
+    "AgsTarget",
+    "Award",
+    "CourseLink",
+    "EntityRow",
+    "GradeEvent",
+    "IssuedCredentialRow",
+    "Job",
+    "LmsContext",
+    "LmsPerson",
+    "LtiDeployment",
+    "LtiLaunchData",
+    "LtiNonce",
+    "LtiPlatform",
+    "MetaRow",
+    "PoolCompetence",
+    "PoolEntry",
+    "PoolProfile",
+    "StatusListRow",
+    "WebhookReceipt",
 ]

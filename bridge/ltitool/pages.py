@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -18,6 +19,7 @@ from bridge.web.negotiate import templates, wants_json
 from lti import deep_linking
 from lti import validation as v
 from lti.deep_linking import ContentItem, LineItemSpec
+from lti.errors import LtiError
 from lti.launch import Launch
 
 log = logging.getLogger("leads.lti")
@@ -64,8 +66,40 @@ def content_items(tool: LtiTool, design_key: str) -> list[ContentItem]:
     return items
 
 
+def record_for_awards(tool: LtiTool, request: Request, claims: dict[str, Any]) -> None:
+    """Every launch tells the award pipeline who the user is, what the course is called and, with the grade
+    service, that the course is to be polled (a failure here is logged; the launch goes on)."""
+    from bridge.awards.endpoints import award_settings
+    from bridge.awards.launches import record_launch, who_from_claims
+
+    try:
+        record_launch(tool.db, who_from_claims(claims, award_settings(request).lms_sources, is_instructor(claims)))
+    except Exception as exc:  # recording helps the poll and names; it never fails a launch
+        log.warning("launch not recorded for awards: %s: %s", exc.__class__.__name__, exc)
+
+
+def ungrade_claim_link(tool: LtiTool, launch_id: str, claims: dict[str, Any]) -> bool:
+    """The claim link is never graded: a platform that made it a graded item anyway (Moodle's "Accept grades from
+    the tool: Always" gives every deep-linked item a grade column) gets that line item deleted on its first launch.
+    Returns whether a line item was removed; a refusal is logged (the instructor can set the grade type to None)."""
+    endpoint = claims.get(v.AGS_ENDPOINT)
+    if _custom(claims).get("leads_action") != "claim" or not isinstance(endpoint, dict) or not endpoint.get("lineitem"):
+        return False
+    from bridge.ltitool.services import ags
+
+    try:
+        ags(tool, launch_id).delete_line_item(str(endpoint["lineitem"]))
+    except (LeadsError, LtiError, httpx.HTTPError) as exc:
+        log.warning("the claim link's grade item %s was not removed: %s", endpoint["lineitem"], exc)
+        return False
+    log.info("removed the grade item %s the platform gave the claim link", endpoint["lineitem"])
+    return True
+
+
 def on_launch(tool: LtiTool, request: Request, launch: Launch) -> Response:
     claims = launch.claims
+    record_for_awards(tool, request, claims)
+    ungrade_claim_link(tool, launch.launch_id, claims)
     if launch.message_type == v.DEEP_LINKING_REQUEST:
         if not is_instructor(claims):
             raise LeadsError("only instructors can add LEADS content to a course", code="instructor_only",

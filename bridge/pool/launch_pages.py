@@ -12,7 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bridge.awards import service as awards
-from bridge.awards.pages import Who, _who
+from bridge.awards.launches import Who
+from bridge.awards.pages import _who
 from bridge.awards.tables import Award
 from bridge.credentials.service import CredentialService
 from bridge.credentials.tables import IssuedCredentialRow

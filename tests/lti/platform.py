@@ -269,6 +269,16 @@ def make_platform(state: PlatformState) -> FastAPI:
             return JSONResponse({"error": "not found"}, status_code=404)
         return JSONResponse(state.line_items[item_id], media_type="application/vnd.ims.lis.v2.lineitem+json")
 
+    @app.delete("/ags/{context}/lineitems/{item_id}")
+    def delete_line_item(request: Request, context: str, item_id: str) -> Response:
+        if not _bearer_ok(conf(), request, [SCOPE_LINEITEM]):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        with state.lock:
+            if state.line_items.pop(item_id, None) is None:
+                return JSONResponse({"error": "not found"}, status_code=404)
+            state.scores.pop(item_id, None)
+        return Response(status_code=204)
+
     @app.post("/ags/{context}/lineitems/{item_id}/scores")
     async def post_score(request: Request, context: str, item_id: str) -> Response:
         if not _bearer_ok(conf(), request, [SCOPE_SCORE]):

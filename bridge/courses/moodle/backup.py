@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import md5
 
+from bridge.courses.moodle.competencies import OUTCOME_COMPLETE, OUTCOME_EVIDENCE, OUTCOME_NONE
 from bridge.courses.outline import Activity, CourseOutline
 
 NULL = "$@NULL@$"  # how Moodle's backup writes SQL NULL
@@ -181,8 +182,7 @@ def backup_files(outline: CourseOutline, when: datetime) -> dict[str, bytes]:
     out["course/filters.xml"] = _filters()
     out["course/calendar.xml"] = _xml(_el("events"))
     out["course/comments.xml"] = _xml(_el("comments"))
-    out["course/competencies.xml"] = _xml(_el("course_competencies", None, _el("competencies"),
-                                              _el("user_competencies")))
+    out["course/competencies.xml"] = _course_competencies(outline)
     out["course/completiondefaults.xml"] = _xml(_el("course_completion_defaults"))
     out["course/contentbank.xml"] = _xml(_el("contents"))
     for sec in secs:
@@ -200,7 +200,7 @@ def backup_files(outline: CourseOutline, when: datetime) -> dict[str, bytes]:
         out[f"{d}/filters.xml"] = _filters()
         out[f"{d}/calendar.xml"] = _xml(_el("events"))
         out[f"{d}/comments.xml"] = _xml(_el("comments"))
-        out[f"{d}/competencies.xml"] = _xml(_el("course_module_competencies", None, _el("competencies")))
+        out[f"{d}/competencies.xml"] = _module_competencies(outline, act)
         out[f"{d}/completion.xml"] = _xml(_el("completions", None, _el("completionviews")))
         out[f"{d}/xapistate.xml"] = _xml(_el("states"))
     return out
@@ -214,6 +214,34 @@ ROOT_SETTINGS: tuple[tuple[str, int], ...] = (
 )
 
 
+def _course_competency_rows(outline: CourseOutline) -> list[tuple[int, str, str]]:
+    """(sortorder, competency ID number, framework ID number) of every competency of the course."""
+    return [(n, c.idnumber, f.idnumber) for n, (f, c) in enumerate(
+        (f, c) for f in outline.frameworks for c in f.competencies)]
+
+
+def _course_competencies(outline: CourseOutline) -> bytes:
+    """Course competencies as ``backup_course_competencies_structure_step`` writes them: restore links each to the
+    site's competency with that ID number in the framework with that ID number (a missing one is skipped), so the
+    framework is imported (or created by `leads course create`) before the restore."""
+    outcome = OUTCOME_COMPLETE if outline.complete_competencies else OUTCOME_NONE
+    rows = [_el("competency", None, ("id", n + 1), ("idnumber", idnumber), ("ruleoutcome", outcome),
+                ("sortorder", n), ("frameworkid", 0), ("frameworkidnumber", framework))
+            for n, idnumber, framework in _course_competency_rows(outline)]
+    return _xml(_el("course_competencies", None, _el("competencies", None, *rows), _el("user_competencies")))
+
+
+def _module_competencies(outline: CourseOutline, act: _Act) -> bytes:
+    """The competencies a graded activity assesses (``backup_activity_competencies_structure_step``); completing
+    the activity (a passing grade) attaches evidence, or completes the competency when so chosen."""
+    outcome = OUTCOME_COMPLETE if outline.complete_competencies else OUTCOME_EVIDENCE
+    rows = [_el("competency", None, ("idnumber", c.idnumber), ("ruleoutcome", outcome), ("sortorder", n),
+                ("frameworkidnumber", f.idnumber), ("overridegrade", 0))
+            for n, (f, c) in enumerate((f, c) for f in outline.frameworks for c in f.competencies
+                                       if act.activity.key in c.assessments)]
+    return _xml(_el("course_module_competencies", None, _el("competencies", None, *rows)))
+
+
 def _moodle_backup(outline: CourseOutline, secs: list[_Sec], when: datetime) -> bytes:
     name = backup_filename(outline, when)
     activities = _el("activities", None, *[
@@ -225,7 +253,8 @@ def _moodle_backup(outline: CourseOutline, secs: list[_Sec], when: datetime) -> 
             ("directory", s.directory)) for s in secs])
     course = _el("course", None, ("courseid", COURSE_ID), ("title", outline.short_name), ("directory", "course"))
     settings = [_el("setting", None, ("level", "root"), ("name", "filename"), ("value", name))]
-    settings += [_el("setting", None, ("level", "root"), ("name", k), ("value", v)) for k, v in ROOT_SETTINGS]
+    root = {**dict(ROOT_SETTINGS), "competencies": 1 if outline.frameworks else 0}
+    settings += [_el("setting", None, ("level", "root"), ("name", k), ("value", v)) for k, v in root.items()]
     for s in secs:
         for suffix, value in (("included", 1), ("userinfo", 0)):
             settings.append(_el("setting", None, ("level", "section"), ("section", f"section_{s.section_id}"),
@@ -307,9 +336,34 @@ def _lti(outline: CourseOutline, act: _Act, ts: int) -> bytes:
         ("showtitlelaunch", 1), ("showdescriptionlaunch", 1), ("icon", ""), ("secureicon", ""),
         ("resourcekey", None), ("password", None),
         _el("ltisubmissions"),
+        *_gradebookservices(outline, act),
     )
     return _xml(_el("activity", {"id": act.instance, "moduleid": act.cmid, "modulename": "lti",
                                  "contextid": act.contextid}, lti))
+
+
+GBS_TYPE_ID = 1  # any non-null id: restore then looks the site tool up by its base URL (find_typeid)
+
+
+def _gradebookservices(outline: CourseOutline, act: _Act) -> list[ET.Element]:
+    """The graded link's line item as ``ltiservice_gradebookservices`` backs it up, so that restore stores the
+    LTI resource id and tag itself (``restore_ltiservice_gradebookservices_subplugin::process_…_lineitem``).
+
+    Without it, restore falls back to the grade item's ID number as resource id (``after_restore_lti``, the
+    pre-3.9 path), which Moodle's grade service then reports as ``leads:<key>``. ``typeid`` is not null and
+    ``baseurl`` is the tool URL dynamic registration gives the site tool (``…/lti/launch``): restore maps the
+    line item to that tool by base URL (``find_typeid``); ``gradeitemid`` is the grade item of grades.xml, which
+    ``after_restore_lti`` maps to the restored one; ``ltilinkid`` is this activity, so it stays coupled.
+    """
+    a = act.activity
+    if a.line_item is None or act.grade_item_id is None:
+        return []  # the claim link: no line item at all
+    item = _el("lineitem", {"id": act.number},
+               ("gradeitemid", act.grade_item_id), ("courseid", COURSE_ID), ("toolproxyid", None),
+               ("typeid", GBS_TYPE_ID), ("baseurl", outline.lti.launch_url), ("ltilinkid", act.instance),
+               ("resourceid", a.line_item.resource_id), ("tag", a.line_item.tag), ("vendorcode", None),
+               ("guid", None), ("subreviewurl", None), ("subreviewparams", None))
+    return [_el("subplugin_ltiservice_gradebookservices_lti", None, _el("lineitems", None, item))]
 
 
 def _module(act: _Act, ts: int) -> bytes:

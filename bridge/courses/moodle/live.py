@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,9 +17,11 @@ import httpx
 
 from bridge.courses.moodle.backup import build_mbz
 from bridge.courses.moodle.client import MoodleClient
+from bridge.courses.moodle.competencies import ensure_competencies, ensure_framework, link_to_course
 from bridge.courses.outline import CourseOutline
 from bridge.courses.steps import RunState, Step
 from bridge.courses.targets import MoodleTarget
+from bridge.errors import LeadsError
 
 
 class MoodleBackend:
@@ -32,6 +35,7 @@ class MoodleBackend:
         del sleep
         client = MoodleClient(target.url, target.token.get_secret_value(), http)
         wanted = len(outline.sections)
+        chosen = replace(outline, complete_competencies=target.complete_competencies)
 
         def category(state: RunState) -> None:
             if "category_id" not in state.ids:
@@ -64,18 +68,41 @@ class MoodleBackend:
             for section_id, section in zip(state.ids["section_ids"], outline.sections, strict=True):
                 client.rename_section(section_id, section.title)
 
+        def competencies(state: RunState) -> None:
+            """Frameworks found by ID number (imported from the framework file) or created with the configured
+            scale; their competencies linked to the course. A framework neither imported nor creatable is
+            reported, not fatal: import the file and run again."""
+            missing: list[str] = []
+            linked: list[int] = []
+            for framework in outline.frameworks:
+                try:
+                    fid = ensure_framework(client, framework, target.competency_scale_id)
+                except LeadsError as exc:
+                    if exc.code != "competency_framework_missing":
+                        raise
+                    missing.append(framework.idnumber)
+                    continue
+                linked += list(ensure_competencies(client, framework, fid).values())
+            if linked:
+                link_to_course(client, state.ids["course_id"], linked, target.complete_competencies)
+            state.ids["competencies_linked"] = len(linked)
+            state.ids["competency_frameworks_missing"] = missing
+
         def backup(state: RunState) -> None:
             filename = f"leads-{outline.short_name}.mbz"
-            state.ids["backup_draft_itemid"] = client.upload_to_private_files(filename, build_mbz(outline,
+            who = client.call("core_webservice_get_site_info")
+            state.ids["backup_draft_itemid"] = client.upload_to_private_files(filename, build_mbz(chosen,
                                                                                                   self.when()))
             state.ids["backup_file"] = filename
+            state.ids["backup_owner"] = f"{who.get('fullname', '')} ({who.get('username', '')})"
 
         return [
             Step("category", f"Course category '{target.category}'", category),
             Step("course", "Course with completion tracking", course),
             Step("sections", f"{wanted} sections", sections),
             Step("section_names", "Section names", names),
-            Step("backup", "Backup with the graded LTI activities, in your private files", backup),
+            Step("competencies", "Competency frameworks and the course's competencies", competencies),
+            Step("backup", "Backup with the graded LTI activities, in the token user's private files", backup),
         ]
 
     def remote_id(self, target: MoodleTarget, state: RunState) -> str | None:

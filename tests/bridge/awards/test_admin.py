@@ -39,7 +39,7 @@ def failed_job(db: Database) -> int:
     dataspace.store(db, dataspace.read_design_set_file(dataspace.SAMPLE_DESIGN_SET))
     with db.session() as session:
         rules = service.load_rules(session)
-        service.record(session, rules, GradeInput(source="t", learner="ada", design=STACK,
+        service.record(session, rules, GradeInput(source="t", learner="ada", learner_name="Ada", design=STACK,
                                                   assessment="glam-as-rights-quiz", score=9, maximum=10),
                        max_attempts=1)
     Worker(db, Broken()).run_once()

@@ -87,7 +87,7 @@ def test_issuance_is_claimed_before_follow_ups(db: Database) -> None:
     with db.session() as session:
         rules = service.load_rules(session)
         service.record_many(session, rules, [
-            GradeInput(source="t", learner="ada", design=STACK, assessment=a, score=s, maximum=m)
+            GradeInput(source="t", learner="ada", learner_name="Ada", design=STACK, assessment=a, score=s, maximum=m)
             for a, s, m in (("glam-as-rights-quiz", 7, 10), ("glam-as-digitisation-portfolio", 60, 100),
                             ("glam-as-upload-project", 1, 1))])
         award = session.scalars(select(Award).where(Award.achievement == STACK)).one()

@@ -161,8 +161,8 @@ def test_score_of_an_own_activity_counts_only_when_fully_graded() -> None:
 def test_a_big_import_is_one_transaction_with_a_bounded_number_of_locks(loaded: Database) -> None:
     """8,000 learners in one transaction hold at most LOCK_BUCKETS advisory locks (PostgreSQL's lock table is
     finite: 64 per connection by default), not one per learner."""
-    grades = [GradeInput(source="csv", learner=f"l{i}", design=STACK, assessment="glam-as-rights-quiz",
-                         score=7 + i % 4, maximum=10) for i in range(8000)]
+    grades = [GradeInput(source="csv", learner=f"l{i}", learner_name=f"L {i}", design=STACK,
+                         assessment="glam-as-rights-quiz", score=7 + i % 4, maximum=10) for i in range(8000)]
     with loaded.session() as session:
         rules = service.load_rules(session)
         outcomes = service.record_many(session, rules, grades)

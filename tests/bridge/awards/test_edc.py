@@ -13,7 +13,7 @@ from bridge.awards.issuers import CredentialsServiceIssuer
 from bridge.awards.pages import edc_view
 from bridge.awards.service import GradeInput
 from bridge.awards.tables import Award, Job
-from bridge.awards.worker import Worker
+from bridge.awards.worker import Worker, request_for
 from bridge.credentials.service import CredentialService
 from bridge.credentials.tables import IssuedCredentialRow
 from bridge.credentials.verification import Verifier
@@ -78,7 +78,7 @@ def test_edc_is_prepared_by_a_worker_once_and_verifies(db: Database, settings: S
     with db.session() as session:
         award = session.get(Award, award_id)
         assert award is not None
-        assert CredentialsServiceIssuer(db, settings).issue_edc(Worker._request(award)).credential_id == \
+        assert CredentialsServiceIssuer(db, settings).issue_edc(request_for(award)).credential_id == \
             edc.credential_id
     assert len(_credentials(db)) == 2
 

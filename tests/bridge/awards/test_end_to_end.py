@@ -15,6 +15,7 @@ import pytest
 from bridge.awards import intake
 from bridge.awards.issuers import CertificatePdfRenderer, CredentialsServiceIssuer
 from bridge.awards.worker import Worker
+from bridge.errors import LeadsError
 from bridge.ltitool import services
 from tests import noderef
 from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
@@ -81,6 +82,7 @@ def test_deep_link_score_claim_issue_verify(peers: Peers, tmp_path: Path) -> Non
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and len(list(pdfs.rglob("*.pdf"))) == 4
     page = peers.http.get(f"{peers.tool_base}/awards/mine/{learner_launch}")
     assert "Add to LinkedIn profile" in page.text and "Learner Credential Wallet" in page.text
+    assert 'download>Open Badge 3.0 (JSON)</a> · <a href="' in page.text  # no empty "· ·" while no EDC is asked for
     assert f'action="/awards/mine/{learner_launch}/edc/{stack["id"]}"' in page.text
 
     # 4b. the learner asks for the EDC: queued by the request, signed by a worker, then offered for download
@@ -140,9 +142,95 @@ def test_scheduled_poll_awards_learners_who_never_open_leads(peers: Peers) -> No
         gradebook.post_score(lineitems["glam-as-rights-quiz"], {
             "userId": user, "scoreGiven": quiz, "scoreMaximum": 100, "activityProgress": "Completed",
             "gradingProgress": "FullyGraded", "timestamp": now})
-    report = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool))
-    assert list(report.values()) == ["1 new award(s)"]  # learner-7 passed the quiz; learner-8 did not
-    assert list(intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool)).values()) == ["0 new award(s)"]
+    peers.platform.members.append({"user_id": "learner-7", "name": "Ada Lovelace", "roles": [LEARNER],
+                                   "status": "Active"})  # the course roster names learner-7 for the poll
+    [report] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool),
+                                   roster_for=intake.lti_roster_for(peers.tool)).values()
+    assert (report.awarded, report.waiting, report.title) == (1, 0, "GLAM uploads 101")  # learner-8 failed the quiz
+    assert "1 new award(s)" in report.text() and "GLAM uploads 101" in report.text()
+    [again] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool)).values()
+    assert again.awarded == 0 and "0 new award(s)" in again.text()
     board = peers.http.get(f"{peers.tool_base}/awards/course/{teacher}", headers={"Accept": "application/json"})
     [award] = board.json()["awards"]
     assert award["achievement"] == "glam-mc-rights" and award["learner"].endswith(":learner-7")
+    assert (award["learner_name"], award["state"]) == ("Ada Lovelace", "pending")
+
+
+def test_poll_with_no_known_course_says_why_and_fails(peers: Peers) -> None:  # noqa: F811
+    with pytest.raises(LeadsError) as caught:
+        intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool))
+    assert caught.value.code == "nothing_to_poll" and "launches a LEADS link" in str(caught.value)
+
+
+def test_every_launch_with_the_grade_service_registers_the_course(peers: Peers) -> None:  # noqa: F811
+    """An ordinary learner launch (no claim page, no dashboard) makes the course known to the poll."""
+    r, _ = peers.launch(PendingLaunch("resource", "learner-3", [LEARNER], custom={"leads_design": CERT}),
+                        accept="application/json")
+    assert r.status_code == 200
+    [report] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool)).values()
+    assert report.title == "GLAM uploads 101" and report.design == CERT
+
+
+def test_the_claim_link_is_never_graded(peers: Peers) -> None:  # noqa: F811
+    """Deep linking declares no line item for the claim link; a platform that grades every link anyway (Moodle with
+    "Accept grades from the tool: Always") sees that column removed when the claim link is launched."""
+    r, _ = peers.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
+    launch_id = r.text.split("/lti/deep-link/", 1)[1].split('"', 1)[0].split("?", 1)[0]
+    action, fields = form_fields(peers.http.post(f"{peers.tool_base}/lti/deep-link/{launch_id}",
+                                                 data={"design": CERT}).text)
+    peers.http.post(action, data=fields)
+    [items] = peers.platform.deep_link_items
+    claim = [i for i in items if (i.get("custom") or {}).get("leads_action") == "claim"]
+    assert len(claim) == 1 and "lineItem" not in claim[0]
+    with peers.platform.lock:  # what Moodle does with "Always": a grade column for the claim link too
+        item_id = str(next(peers.platform.ids))
+        url = f"{peers.platform.base}/ags/course-101/lineitems/{item_id}"
+        peers.platform.line_items[item_id] = {"id": url, "label": claim[0]["title"], "scoreMaximum": 100,
+                                              "resourceId": "", "tag": ""}
+        peers.platform.scores[item_id] = []
+    r, _ = peers.launch(PendingLaunch("resource", "learner-1", [LEARNER], custom=dict(claim[0]["custom"]),
+                                      lineitem=url), accept="application/json")
+    assert r.status_code == 200
+    assert item_id not in peers.platform.line_items  # removed through AGS
+    assert {i["resourceId"] for i in peers.platform.line_items.values()} == set(SCORES)  # assessments untouched
+
+
+def test_an_award_without_a_name_waits_and_the_instructor_names_the_learner(peers: Peers) -> None:  # noqa: F811
+    r, _ = peers.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
+    launch_id = r.text.split("/lti/deep-link/", 1)[1].split('"', 1)[0].split("?", 1)[0]
+    action, fields = form_fields(peers.http.post(f"{peers.tool_base}/lti/deep-link/{launch_id}",
+                                                 data={"design": CERT}).text)
+    peers.http.post(action, data=fields)
+    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR], custom={"leads_design": CERT}),
+                        accept="application/json")
+    teacher = r.json()["launch_id"]
+    gradebook = services.ags(peers.tool, teacher)
+    lineitems = {i["resourceId"]: i["id"] for i in gradebook.line_items()}
+    gradebook.post_score(lineitems["glam-as-rights-quiz"], {
+        "userId": "learner-9", "scoreGiven": 90, "scoreMaximum": 100, "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded", "timestamp": datetime.now(UTC).isoformat()})
+    [report] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool),
+                                   roster_for=intake.lti_roster_for(peers.tool)).values()  # learner-9 not on it
+    assert report.awarded == 1 and report.waiting == 1 and "waiting for the learner's name" in report.text()
+    worker = Worker(peers.db, CredentialsServiceIssuer(peers.db, peers.tool.settings))
+    assert worker.run(threading.Event(), once=True) == 0  # nothing to sign: no name, no job
+    board = f"{peers.tool_base}/awards/course/{teacher}"
+    [award] = peers.http.get(board, headers={"Accept": "application/json"}).json()["awards"]
+    assert award["state"] == "needs_name" and award["learner_name"] is None
+    page = peers.http.get(board).text
+    assert "waiting for the learner&#39;s name" in page and "user learner-9 in your course" in page
+    assert "lti:" not in page.split("<table", 1)[1]  # no internal id where the name would be
+    spanish = peers.http.get(board, headers={"Accept-Language": "es"}).text
+    assert "a la espera del nombre de la persona" in spanish and "Nombre en el certificado" in spanish
+    refused = peers.http.post(f"{board}/name/{award['id']}", data={"name": "  "},
+                              headers={"Accept": "application/json"})
+    assert refused.status_code == 422
+    named = peers.http.post(f"{board}/name/{award['id']}", data={"name": "Grace Hopper"})
+    assert named.status_code == 303
+    assert worker.run(threading.Event(), once=True) == 1
+    [award] = peers.http.get(board, headers={"Accept": "application/json"}).json()["awards"]
+    assert (award["state"], award["learner_name"]) == ("issued", "Grace Hopper")
+    credential = peers.http.get(award["links"]["ob3"]).json()
+    subject = credential["credentialSubject"]
+    assert [i["identityHash"] for i in subject["identifier"] if i["identityType"] == "name"] == ["Grace Hopper"]
+    assert subject["narrative"].startswith("Course: GLAM uploads 101")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,10 +14,14 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from bridge.awards import people
 from bridge.awards.config import AwardSettings
 from bridge.awards.endpoints import router
+from bridge.awards.issuers import CredentialsServiceIssuer
 from bridge.awards.tables import Award, GradeEvent, Job, WebhookReceipt
 from bridge.awards.webhooks import sign
+from bridge.awards.worker import Worker
+from bridge.credentials.tables import IssuedCredentialRow
 from bridge.dataspace import service as dataspace
 from bridge.db import Database
 from bridge.settings import Settings
@@ -80,14 +85,33 @@ def count(db: Database, model: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def test_moodle_course_completed_awards_the_whole_design_once(client: TestClient, db: Database) -> None:
+def test_moodle_course_completed_awards_the_whole_design_once(client: TestClient, db: Database,
+                                                               settings: Settings) -> None:
     r = post(client, "moodle", moodle_completed())
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "recorded" and r.json()["awarded"][-1] == STACK
-    assert count(db, Award) == 4 and count(db, Job) == 4
+    # Moodle's event names no one: the awards wait for the learner's name, nothing is queued for signing
+    assert count(db, Award) == 4 and count(db, Job) == 0
+    with db.session() as session:
+        assert {a.state for a in session.scalars(select(Award))} == {"needs_name"}
     again = post(client, "moodle", moodle_completed())  # the LMS retries: new timestamp, same event
     assert again.status_code == 200 and again.json()["status"] == "duplicate"
     assert count(db, Award) == 4 and count(db, GradeEvent) == 1
+    with db.session() as session:  # the roster (or a launch, or the instructor) names moodle:7
+        assert people.remember_person(session, "moodle:7", "Ada Lovelace", "ada@example.org", origin="roster") == 4
+    assert count(db, Job) == 4
+    worker = Worker(db, CredentialsServiceIssuer(db, settings))
+    assert worker.run(threading.Event(), once=True) == 4
+    with db.session() as session:
+        rows = list(session.scalars(select(IssuedCredentialRow)))
+    assert len(rows) == 4 and {r.learner_name for r in rows} == {"Ada Lovelace"}
+    assert {_name(r.document) for r in rows} == {"Ada Lovelace"}  # the name the credential is issued to
+
+
+def _name(document: dict[str, Any]) -> str:
+    """The holder's name in an OB3 credential (its ``name`` identity object)."""
+    [name] = [i["identityHash"] for i in document["credentialSubject"]["identifier"] if i["identityType"] == "name"]
+    return str(name)
 
 
 def test_replay_inside_the_window_is_recognised_by_event_id(client: TestClient, db: Database) -> None:

@@ -98,6 +98,10 @@ def serve(fake: Any) -> Iterator[str]:
         thread.join()
 
 
+TAXONOMIES = ("behaviour", "competency", "concept", "domain", "indicator", "level", "outcome", "practice",
+              "proficiency", "skill", "value")  # competency_framework::get_taxonomies_list()
+
+
 @dataclass
 class FakeMoodle:
     token: str = "good-token"
@@ -108,6 +112,14 @@ class FakeMoodle:
     drafts: dict[int, tuple[str, bytes]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     fail: dict[str, tuple[str, str]] = field(default_factory=dict)  # wsfunction → (errorcode, message), once
+    # competencies (core_competency external API; persistent validation as competency_framework/competency do)
+    competencies_enabled: bool = True
+    scales: dict[int, list[str]] = field(default_factory=lambda: {
+        1: ["Mostly separate knowing", "Separate and connected", "Mostly connected knowing"],
+        2: ["Not yet competent", "Competent"]})
+    frameworks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    competencies: dict[int, dict[str, Any]] = field(default_factory=dict)
+    course_competencies: list[dict[str, Any]] = field(default_factory=list)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(2))
 
     def handle(self, method: str, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
@@ -205,6 +217,130 @@ class FakeMoodle:
                     return {"displayvalue": p["value"], "component": p["component"], "itemtype": "sectionname",
                             "value": p["value"], "itemid": p["itemid"]}
         return {"exception": "moodle_exception", "errorcode": "invalidrecord", "message": "no section"}
+
+    def core_webservice_get_site_info(self, p: dict[str, Any]) -> Any:
+        return {"sitename": "Fake Moodle", "username": "leads-coordinator", "firstname": "Lea", "lastname": "Coord",
+                "fullname": "Lea Coord", "userid": 2, "siteurl": "http://fake", "functions": []}
+
+    # -- competencies: errors as Moodle raises them ------------------------------------------------------------
+    @staticmethod
+    def _error(exception: str, errorcode: str, message: str) -> dict[str, Any]:
+        return {"exception": exception, "errorcode": errorcode, "message": message}
+
+    def _disabled(self) -> dict[str, Any] | None:  # api::require_enabled()
+        if self.competencies_enabled:
+            return None
+        return self._error("moodle_exception", "competenciesarenotenabled", "Competencies are not enabled.")
+
+    def _invalid_persistent(self, errors: dict[str, str]) -> dict[str, Any]:
+        return self._error("core\\invalid_persistent_exception", "invalidpersistent",
+                           "Invalid persistent: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+    def core_competency_list_competency_frameworks(self, p: dict[str, Any]) -> Any:
+        if (off := self._disabled()) is not None:
+            return off
+        order = p.get("order", "")
+        if order not in ("", "ASC", "DESC"):
+            return self._error("invalid_parameter_exception", "invalidparameter",
+                               "Invalid parameter value detected (Invalid order param. Must be ASC, DESC or empty.)")
+        query = str(p.get("query", "")).lower()
+        return [dict(f) for f in self.frameworks.values()
+                if not query or query in f["shortname"].lower() or query in f["idnumber"].lower()]
+
+    def core_competency_get_scale_values(self, p: dict[str, Any]) -> Any:
+        values = self.scales.get(int(p["scaleid"]))
+        if values is None:  # grade_scale::fetch() finds nothing: the call fails
+            return self._error("dml_missing_record_exception", "invalidrecord",
+                               "Can't find data record in database table scale.")
+        return [{"id": i, "name": v} for i, v in enumerate(values, start=1)]
+
+    def core_competency_create_competency_framework(self, p: dict[str, Any]) -> Any:
+        if (off := self._disabled()) is not None:
+            return off
+        f = p.get("competencyframework") or {}
+        missing = [k for k in ("shortname", "idnumber", "scaleid", "scaleconfiguration") if k not in f]
+        if missing:
+            return self._error("invalid_parameter_exception", "invalidparameter",
+                               f"Invalid parameter value detected (competencyframework => Missing required key in "
+                               f"single structure: {missing[0]})")
+        errors: dict[str, str] = {}
+        if any(x["idnumber"] == f["idnumber"] for x in self.frameworks.values()):
+            errors["idnumber"] = "ID number is already used for another framework"  # idnumbertaken
+        scale_id = int(f["scaleid"])
+        if scale_id not in self.scales:
+            errors["scaleid"] = "Invalid scale ID"  # invalidscaleid
+        config = json.loads(f["scaleconfiguration"])
+        if not (isinstance(config, list) and config and str(config[0].get("scaleid")) == str(scale_id)
+                and any(c.get("scaledefault") for c in config[1:]) and any(c.get("proficient") for c in config[1:])):
+            errors["scaleconfiguration"] = "The default and proficient scale values must be set"
+        for term in filter(None, str(f.get("taxonomies", "")).split(",")):
+            if term not in TAXONOMIES:
+                errors["taxonomies"] = f"Invalid taxonomy: {term}"
+        if errors:
+            return self._invalid_persistent(errors)
+        fid = next(self.ids)
+        self.frameworks[fid] = {"id": fid, "shortname": f["shortname"], "idnumber": f["idnumber"],
+                                "description": f.get("description", ""), "visible": int(f.get("visible", 1)),
+                                "scaleid": scale_id, "scaleconfiguration": f["scaleconfiguration"], "contextid": 1,
+                                "taxonomies": f.get("taxonomies", "")}
+        return dict(self.frameworks[fid])
+
+    def core_competency_list_competencies(self, p: dict[str, Any]) -> Any:
+        filters = {x["column"]: x["value"] for x in p.get("filters", [])}
+        return [dict(c) for c in self.competencies.values()
+                if all(str(c.get(k)) == v for k, v in filters.items())]
+
+    def core_competency_create_competency(self, p: dict[str, Any]) -> Any:
+        if (off := self._disabled()) is not None:
+            return off
+        c = p.get("competency") or {}
+        fid = int(c.get("competencyframeworkid", 0))
+        if fid not in self.frameworks:  # competency_framework persistent read
+            return self._error("dml_missing_record_exception", "invalidrecord",
+                               "Can't find data record in database table competency_framework.")
+        if any(x["idnumber"] == c.get("idnumber") and x["competencyframeworkid"] == fid
+               for x in self.competencies.values()):
+            return self._invalid_persistent({"idnumber": "ID number is already used for another competency"})
+        cid = next(self.ids)
+        self.competencies[cid] = {"id": cid, "shortname": c["shortname"], "idnumber": c["idnumber"],
+                                  "description": c.get("description", ""), "competencyframeworkid": fid,
+                                  "parentid": int(c.get("parentid", 0)), "sortorder": int(c.get("sortorder", 0))}
+        return dict(self.competencies[cid])
+
+    def core_competency_add_competency_to_course(self, p: dict[str, Any]) -> Any:
+        if (off := self._disabled()) is not None:
+            return off
+        course, cid = int(p["courseid"]), int(p["competencyid"])
+        if course not in self.courses:
+            return self._error("dml_missing_record_exception", "invalidrecord",
+                               "Can't find data record in database table course.")
+        if cid not in self.competencies:
+            return self._error("dml_missing_record_exception", "invalidrecord",
+                               "Can't find data record in database table competency.")
+        if not self.frameworks[self.competencies[cid]["competencyframeworkid"]]["visible"]:
+            return self._error("coding_exception", "codingerror", "A competency belonging to hidden framework "
+                               "can not be linked to course")
+        if any(x["courseid"] == course and x["competencyid"] == cid for x in self.course_competencies):
+            return False  # api::add_competency_to_course: already there
+        self.course_competencies.append({"id": next(self.ids), "courseid": course, "competencyid": cid,
+                                         "ruleoutcome": 0, "sortorder": len(self.course_competencies)})
+        return True
+
+    def core_competency_list_course_competencies(self, p: dict[str, Any]) -> Any:
+        course = int(p["id"])
+        return [{"competency": dict(self.competencies[x["competencyid"]]), "coursecompetency": dict(x),
+                 "coursemodules": []} for x in self.course_competencies if x["courseid"] == course]
+
+    def core_competency_set_course_competency_ruleoutcome(self, p: dict[str, Any]) -> Any:
+        outcome = int(p["ruleoutcome"])
+        for x in self.course_competencies:
+            if x["id"] == int(p["coursecompetencyid"]):
+                if outcome not in (0, 1, 2, 3):
+                    return self._invalid_persistent({"ruleoutcome": "Invalid value"})
+                x["ruleoutcome"] = outcome
+                return True
+        return self._error("dml_missing_record_exception", "invalidrecord",
+                           "Can't find data record in database table competency_coursecomp.")
 
     def core_user_add_user_private_files(self, p: dict[str, Any]) -> Any:
         filename, content = self.drafts.pop(int(p["draftid"]))

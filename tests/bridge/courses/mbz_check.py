@@ -30,6 +30,14 @@ GRADE_ITEM_FIELDS = ["categoryid", "itemname", "itemtype", "itemmodule", "itemin
                      "gradepass", "multfactor", "plusfactor", "aggregationcoef", "aggregationcoef2",
                      "weightoverride", "sortorder", "display", "decimals", "hidden", "locked", "locktime",
                      "needsupdate", "timecreated", "timemodified", "grade_grades"]
+# backup_ltiservice_gradebookservices_subplugin: <subplugin_ltiservice_gradebookservices_lti><lineitems><lineitem id>
+GBS_ELEMENT = "subplugin_ltiservice_gradebookservices_lti"
+LINEITEM_FIELDS = ["gradeitemid", "courseid", "toolproxyid", "typeid", "baseurl", "ltilinkid", "resourceid", "tag",
+                   "vendorcode", "guid", "subreviewurl", "subreviewparams"]
+# backup_course_competencies_structure_step / backup_activity_competencies_structure_step: restore maps each
+# competency by its ID number inside the framework with frameworkidnumber (both needed)
+COURSE_COMPETENCY_FIELDS = ["id", "idnumber", "ruleoutcome", "sortorder", "frameworkid", "frameworkidnumber"]
+MODULE_COMPETENCY_FIELDS = ["idnumber", "ruleoutcome", "sortorder", "frameworkidnumber", "overridegrade"]
 INFO_FIELDS = ["name", "moodle_version", "moodle_release", "backup_version", "backup_release", "backup_date",
                "mnet_remoteusers", "include_files", "include_file_references_to_external_content",
                "original_wwwroot", "original_site_identifier_hash", "original_course_id", "original_course_format",
@@ -214,6 +222,7 @@ def check_mbz(files: dict[str, bytes]) -> list[str]:
                 problems.append(f"{adir}/module.xml: fields {_tags(module)} differ from Moodle's")
         act = need(f"{adir}/{modname}.xml", "activity")
         instance = None
+        lineitems: list[ET.Element] = []
         if act is not None:
             if act.get("moduleid") != mid or act.get("modulename") != modname or not act.get("contextid"):
                 problems.append(f"{adir}/{modname}.xml: <activity> moduleid/modulename/contextid attributes wrong")
@@ -223,9 +232,10 @@ def check_mbz(files: dict[str, bytes]) -> list[str]:
             else:
                 instance = inner.get("id")
                 if modname == "lti":
-                    fields = [t for t in _tags(inner) if t not in ("ltitype", "ltisubmissions")]
+                    fields = [t for t in _tags(inner) if t not in ("ltitype", "ltisubmissions", GBS_ELEMENT)]
                     if fields != LTI_FIELDS:
                         problems.append(f"{adir}/lti.xml: fields differ from backup_lti_stepslib: {fields}")
+                    lineitems = inner.findall(f"{GBS_ELEMENT}/lineitems/lineitem")
         need(f"{adir}/roles.xml", "roles")
         if root.get("filters") == "1":
             need(f"{adir}/filters.xml", "filters")
@@ -243,6 +253,17 @@ def check_mbz(files: dict[str, bytes]) -> list[str]:
         refs = {_text(g, "id") for g in inforef.findall("grade_itemref/grade_item")} if inforef is not None else set()
         if ids != refs:
             problems.append(f"{adir}: grade items {sorted(ids)} != inforef grade_itemref {sorted(refs)}")
+        if modname == "lti" and act is not None:
+            for line in lineitems:
+                if _tags(line) != LINEITEM_FIELDS or not line.get("id"):
+                    problems.append(f"{adir}/lti.xml: lineitem fields differ from the gradebookservices backup")
+                if _text(line, "gradeitemid") not in ids:
+                    problems.append(f"{adir}/lti.xml: lineitem names grade item {_text(line, 'gradeitemid')}, "
+                                    "not one of this activity (after_restore_lti cannot map it)")
+                if _text(line, "ltilinkid") != instance:
+                    problems.append(f"{adir}/lti.xml: lineitem ltilinkid is not this lti instance (restore skips it)")
+                if _text(line, "typeid") in ("", "$@NULL@$"):
+                    problems.append(f"{adir}/lti.xml: lineitem typeid is null (restore cannot find the tool)")
         for g in items:
             grade_item_ids.add(str(g.get("id")))
             if _tags(g) != GRADE_ITEM_FIELDS:
@@ -272,6 +293,16 @@ def check_mbz(files: dict[str, bytes]) -> list[str]:
         for c in completion.findall("course_completion_criteria"):
             if _text(c, "criteriatype") == "4" and cmids.get(_text(c, "moduleinstance")) != _text(c, "module"):
                 problems.append(f"completion.xml: criterion {c.get('id')} names a module not in the backup")
+
+    for path, el in parsed.items():
+        if not path.endswith("competencies.xml"):
+            continue
+        fields = COURSE_COMPETENCY_FIELDS if path.startswith("course/") else MODULE_COMPETENCY_FIELDS
+        for c in el.findall("competencies/competency"):
+            if _tags(c) != fields or not _text(c, "idnumber") or not _text(c, "frameworkidnumber"):
+                problems.append(f"{path}: competency fields {_tags(c)} differ from Moodle's {fields}")
+            if _text(c, "ruleoutcome") not in ("0", "1", "2", "3"):
+                problems.append(f"{path}: ruleoutcome must be 0..3 (course_competency::OUTCOME_*)")
 
     for path in files:
         if path not in used:

@@ -44,7 +44,12 @@ def test_export_errors_exit_2(env: Path) -> None:
     r = runner.invoke(app, ["course", "export", "--design", "nope", "--format", "mbz", "-o", str(env / "x")])
     assert r.exit_code == 2 and "design_not_found" in r.output
     r = runner.invoke(app, ["course", "export", "--design", PILOT, "--format", "scorm", "-o", str(env / "x")])
-    assert r.exit_code == 2 and "mbz, olx" in r.output
+    assert r.exit_code == 2 and "mbz, moodle-competencies, olx" in r.output
+    out = env / "framework.csv"
+    r = runner.invoke(app, ["course", "export", "--design", PILOT, "--format", "moodle-competencies", "-o", str(out)])
+    assert r.exit_code == 0 and "Import competency framework" in r.output, r.output
+    assert out.read_text(encoding="utf-8").startswith('"Parent id number","Id number"') or \
+        out.read_text(encoding="utf-8").startswith("Parent id number,Id number")
     r = runner.invoke(app, ["course", "create", "--design", PILOT, "--target", "nowhere"])
     assert r.exit_code == 2 and "LEADS_COURSE_TARGETS" in r.output
 

@@ -83,7 +83,7 @@ def test_generate_shows_progress_and_link(client: TestClient, monkeypatch: pytes
             time.sleep(0.05)
         html = client.get(job_url, headers=AUTH).text
     assert job["status"] == "done", job
-    assert [s["status"] for s in job["steps"]] == ["done"] * 5
+    assert [s["status"] for s in job["steps"]] == ["done"] * 6
     assert job["result"]["url"].startswith(url + "/course/view.php?id=")
     assert "Course administration → Restore" in html and job["result"]["url"] in html
     assert len(fake.courses) == 1
