@@ -182,7 +182,9 @@ class SafeFetcher:
                     if response.status_code != 200:
                         raise self._fail(current, f"HTTP {response.status_code}")
                     raw = self._read(response, current)
-            except httpx.HTTPError as exc:
+            except FetchFailed:
+                raise
+            except Exception as exc:  # transport errors, invalid URLs (httpx.InvalidURL is no HTTPError), IDNA …
                 raise self._fail(current, f"{type(exc).__name__}: {exc}") from None
             finally:
                 TRUSTED_HOP.reset(hop)
