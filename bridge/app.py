@@ -36,6 +36,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        verifier = getattr(app.state, "verifier", None)
+        if verifier is not None:
+            verifier.close()
         app.state.db.engine.dispose()
 
     app = FastAPI(title="LEADS", version="0.1.0", lifespan=lifespan, docs_url="/docs")

@@ -116,13 +116,14 @@ class GuardedBackend(httpcore.NetworkBackend):
 
 class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with the guarded backend underneath (no proxies from the environment: a proxy would
-    connect on our behalf to whatever it is told, past every check here)."""
+    connect on our behalf to whatever it is told, past every check here). httpx offers no parameter for the
+    network backend, so the pool it built is replaced by one that has it."""
 
     def __init__(self, resolver: Resolver = system_resolver, max_connections: int = 20) -> None:
         super().__init__(trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
             max_connections=max_connections,
-            keepalive_expiry=5.0,
+            max_keepalive_connections=0,  # fetches are rare and cached: no idle sockets left behind
             network_backend=GuardedBackend(resolver),
         )
