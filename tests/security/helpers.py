@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,10 +89,8 @@ def upstream(respond: Callable[[BaseHTTPRequestHandler], None]) -> Iterator[Upst
 
         def do_GET(self) -> None:
             up.requests.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
-            try:
+            with suppress(BrokenPipeError, ConnectionResetError):
                 respond(self)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
