@@ -173,6 +173,8 @@ class ForeignIssuer:
 
     def credential(self, status_url: str | None = None, *, signed: bool = True) -> dict[str, Any]:
         doc = ob3_credential(self.did, name="Mallory")
+        doc["credentialSubject"]["achievement"]["alignment"] = [
+            {"type": ["Alignment"], "targetName": "copyright", "targetUrl": "https://www.wikidata.org/wiki/Q12978"}]
         if status_url is not None:
             slot = self.store.allocate(StatusPurpose.REVOCATION)[0]
             doc["credentialStatus"] = slot.entry(status_url)
