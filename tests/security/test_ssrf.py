@@ -90,7 +90,7 @@ def test_a_trusted_upstream_is_fetched_with_the_leads_user_agent(leads: Installa
     guard's doing, not a broken fetch."""
     url = f"{leads.trusted.origin}/lists/ok"
     r = leads.client.post("/api/verify", json=leads.issuer.credential(url))
-    assert _status(r.json())["ok"] is True, r.text
+    assert _status(r.json())["ok"] is True and r.json()["verified"] is True, r.text
     seen = [q for q in leads.trusted.requests if q["path"] == "/lists/ok"]
     assert seen and seen[0]["user-agent"] == leads.settings.user_agent
 
