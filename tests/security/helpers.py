@@ -123,13 +123,18 @@ def redirect(handler: BaseHTTPRequestHandler, location: str) -> None:
     handler.end_headers()
 
 
-def huge(total: int, counter: Upstream) -> Callable[[BaseHTTPRequestHandler], None]:
-    """A 'status list' of ``total`` bytes, streamed (never held in memory here); ``counter.sent`` counts bytes."""
+def huge(total: int, counter: Upstream, *, declared: bool = True) -> Callable[[BaseHTTPRequestHandler], None]:
+    """A 'status list' of ``total`` bytes, streamed (never held in memory here); ``counter.sent`` counts bytes.
+    Undeclared, the body has no Content-Length and ends when the connection closes: only reading can stop it."""
 
     def respond(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(total))
+        if declared:
+            handler.send_header("Content-Length", str(total))
+        else:
+            handler.send_header("Connection", "close")
+            handler.close_connection = True
         handler.end_headers()
         chunk = b" " * 65536
         left = total
