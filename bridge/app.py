@@ -38,6 +38,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        verifier = getattr(app.state, "verifier", None)
+        if verifier is not None:
+            verifier.close()
         app.state.db.engine.dispose()
 
     app = FastAPI(title="LEADS", version="0.1.0", lifespan=lifespan, docs_url="/docs")
@@ -87,4 +90,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from bridge.ltitool.web import install as install_lti
 
     install_lti(app, settings, app.state.db)
+    _bound_requests(app, settings)
     return app
+
+
+def _bound_requests(app: FastAPI, settings: Settings) -> None:
+    """Request bounds and verification rationing, outermost first (docs/decisions/013)."""
+    from bridge.web.bounds import BodyLimit
+    from bridge.web.gate import VerificationGate
+
+    app.add_middleware(VerificationGate, per_minute=settings.verify_rate_per_minute,
+                       concurrency=settings.verify_concurrency, queue_seconds=settings.verify_queue_seconds)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
+                       upload_limit=settings.max_upload_bytes, upload_paths=("/verify", "/pool/publish"))

@@ -53,6 +53,20 @@ class Settings(BaseSettings):
         default=False, description="verify LTI platforms against the operating system's trust store instead of "
         "the bundled Mozilla set (LEADS_CA_BUNDLE is still added)")
 
+    # Outbound fetches of verification (status lists, did:web) and request bounds (docs/decisions/013)
+    fetch_allowed_hosts: str = Field(
+        default="", description="hosts verification may fetch from although private (comma-separated: "
+        "https://wiki.internal, wiki.internal:8443 or a bare host); this installation's base URL always is")
+    fetch_timeout_seconds: float = Field(default=10.0, gt=0, description="one outbound fetch, redirects included")
+    verify_timeout_seconds: float = Field(default=20.0, gt=0, description="all fetches of one verification")
+    fetch_max_bytes: int = Field(default=256 * 1024, gt=0, description="a status list or DID document")
+    fetch_concurrency: int = Field(default=8, gt=0, description="outbound fetches running at once, per process")
+    verify_concurrency: int = Field(default=8, gt=0, description="unauthenticated verifications running at once")
+    verify_queue_seconds: float = Field(default=20.0, ge=0, description="how long one waits for a turn (then 503)")
+    verify_rate_per_minute: int = Field(default=30, gt=0, description="unauthenticated verifications per client")
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="any request body")
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="PDF and file uploads")
+
     @model_validator(mode="after")
     def _refuse_placeholder_in_production(self) -> Settings:
         if self.mode == "production":

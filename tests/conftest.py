@@ -28,6 +28,19 @@ def _crosscheck_canonicalisers() -> Iterator[None]:
     enable_crosscheck(False)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_verification_rate_limit_in_functional_tests() -> Iterator[None]:
+    """Functional tests verify dozens of credentials a minute from one client; the per-client rate limit (default
+    30 a minute) is tested on its own in tests/security, which sets it explicitly."""
+    previous = os.environ.get("LEADS_VERIFY_RATE_PER_MINUTE")
+    os.environ["LEADS_VERIFY_RATE_PER_MINUTE"] = "100000"
+    yield
+    if previous is None:
+        os.environ.pop("LEADS_VERIFY_RATE_PER_MINUTE", None)
+    else:
+        os.environ["LEADS_VERIFY_RATE_PER_MINUTE"] = previous
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "var", base_url="http://testserver", load_sample=False)

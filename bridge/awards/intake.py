@@ -29,6 +29,8 @@ from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
 from bridge.db.base import utcnow
 from bridge.errors import LeadsError
+from issuer import jsonbound
+from issuer.jsonbound import JsonTooDeep
 from issuer.verify.engine import parse_time
 
 log = logging.getLogger("leads.awards")
@@ -358,9 +360,11 @@ def receive_webhook(db: Database, lms: str, headers: Mapping[str, str], body: by
     lowered = {k.lower(): v for k, v in headers.items()}
     webhooks.verify(cfg.webhook_secrets, lms, lowered, body, now, cfg.webhook_tolerance_seconds)
     try:
-        payload = json.loads(body)
+        payload = jsonbound.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise LeadsError(f"the body is not JSON: {exc}", code="invalid_json", status=422) from None
+    except JsonTooDeep as exc:
+        raise LeadsError(exc.message, code=exc.code, status=400) from None
     with db.session() as session:
         service.write_lock(session)
         signal = webhooks.parse(lms, payload, lowered, course_resolver(session))

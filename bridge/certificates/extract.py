@@ -8,8 +8,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf import PdfReader, apply_configuration, get_configuration
+from pypdf.errors import LimitReachedError, PyPdfError
 
 from bridge.certificates.pdf import ATTACHMENT_JSON, ATTACHMENT_JWS
 from bridge.certificates.view import load_credential
@@ -19,6 +19,15 @@ from issuer.qr import PREFIX, OfflineQrError, decode_offline
 log = logging.getLogger("leads.certificates")
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENT_BYTES = 1024 * 1024
+_PDF_LIMITS = {name: MAX_ATTACHMENT_BYTES for name in (
+    "zlib_maximum_output_length", "lzw_maximum_output_length", "run_length_maximum_output_length",
+    "jbig2_maximum_output_length", "brotli_maximum_output_length", "array_based_stream_maximum_output_length")}
+_n = str  # msgids of the Spanish catalogue; the verification page translates them
+ATTACHMENT_NOT_UTF8 = _n("The file attached to this PDF is not UTF-8 text, so it is not a credential. "
+                         "Upload the certificate PDF as downloaded, or the credential file itself.")
+ATTACHMENT_TOO_LARGE = _n("The file attached to this PDF is far larger than a credential once decompressed, so it "
+                          "was not read. Upload the certificate PDF as downloaded, or the credential file itself.")
 _CREDENTIAL_SUFFIXES = (".json", ".jsonld", ".jwt", ".txt")
 
 
@@ -35,19 +44,27 @@ class Extracted:
 
 
 def pdf_attachment(data: bytes) -> bytes:
-    """The credential file embedded in a certificate PDF (``credential.json`` / ``.jwt`` first, then any JSON)."""
+    """The credential file embedded in a certificate PDF (``credential.json`` / ``.jwt`` first, then any JSON).
+
+    Every decompression is capped at MAX_ATTACHMENT_BYTES (a credential is kilobytes): a flate bomb is refused
+    when the cap is reached, not after inflating it in memory."""
     try:
-        attachments = PdfReader(io.BytesIO(data)).attachments
-        names = list(attachments.keys())
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        with apply_configuration(get_configuration().with_overwrites(**_PDF_LIMITS)):
+            attachments = PdfReader(io.BytesIO(data)).attachments
+            names = list(attachments.keys())
+            preferred = [n for n in (ATTACHMENT_JSON, ATTACHMENT_JWS) if n in names]
+            others = [n for n in names if n.lower().endswith(_CREDENTIAL_SUFFIXES) and n not in preferred]
+            for name in preferred + others:
+                contents = attachments[name]
+                if contents and len(contents[0]) > MAX_ATTACHMENT_BYTES:
+                    raise LimitReachedError("attachment above the cap")
+                if contents:
+                    return contents[0]
+    except LimitReachedError:
+        raise UnreadableCredential(ATTACHMENT_TOO_LARGE, code="pdf_attachment_too_large") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise UnreadableCredential(f"This PDF cannot be read ({exc}). Upload the certificate PDF as downloaded.",
                                    code="pdf_unreadable") from None
-    preferred = [n for n in (ATTACHMENT_JSON, ATTACHMENT_JWS) if n in names]
-    others = [n for n in names if n.lower().endswith(_CREDENTIAL_SUFFIXES) and n not in preferred]
-    for name in preferred + others:
-        contents = attachments[name]
-        if contents:
-            return contents[0]
     raise UnreadableCredential(
         "This PDF has no credential attached" + (f" (its attachments: {', '.join(names)})" if names else "")
         + ". Certificates from LEADS carry the signed credential as credential.json; "
@@ -62,6 +79,10 @@ def extract(text: str | None, upload: bytes | None, filename: str | None = None)
                                        code="upload_too_large")
         if upload.lstrip()[:5] == b"%PDF-":
             raw = pdf_attachment(upload)
+            try:
+                raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise UnreadableCredential(ATTACHMENT_NOT_UTF8, code="pdf_attachment_not_utf8") from None
             return Extracted(load_credential(raw), "pdf", raw)
         try:
             text_value = upload.decode("utf-8-sig")

@@ -26,6 +26,9 @@ from bridge.credentials.service import CredentialService
 from bridge.credentials.verification import Verifier
 from bridge.errors import LeadsError
 from bridge.i18n import environment, gettext_for
+from bridge.web.bounds import TOO_DEEP
+from issuer.errors import IssuerError
+from issuer.jsonbound import MAX_DEPTH
 from issuer.qr import QrSymbol, QrTooLarge, make_qr, offline_qr
 
 router = APIRouter(tags=["certificates"])
@@ -61,8 +64,10 @@ def verify_submit(
     upload = file.file.read(MAX_UPLOAD_BYTES + 1) if file is not None and file.filename else None
     try:
         found = extract(credential, upload, file.filename if file is not None else None)
-    except LeadsError as exc:  # not JSON, a PDF without credential, a damaged offline QR …
-        return _page(lang, 422, report=explain(failed_report("format", exc.message), lang), view=None, source=None)
+    except (LeadsError, IssuerError) as exc:  # not JSON, a PDF without credential, JSON nested too deep …
+        message = _(TOO_DEEP) % {"limit": MAX_DEPTH} if exc.code == "json_too_deep" else _(exc.message)
+        plain = explain(failed_report("format", message), lang)
+        return _page(lang, exc.status, report=plain, view=None, source=None)
     report = check.verify(found.credential)
     try:
         view = certificate_view(found.credential, lang)

@@ -16,6 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from bridge.errors import LeadsError
+from issuer import jsonbound
+from issuer.jsonbound import JsonTooDeep
+
+_n = str  # msgid marker (the verification page translates it)
+
+NOT_UTF8 = _n("This file is not UTF-8 text, so it is not a credential: a credential is JSON or a JWT. "
+            "Upload the certificate PDF as downloaded, or the credential file itself.")
 
 _EQF_TAG = re.compile(r"^EQF level (\d)$")
 _EQF_IRI = re.compile(r"^http://data\.europa\.eu/snb/eqf/(\d)$")
@@ -54,12 +61,15 @@ def load_credential(raw: bytes | str | Mapping[str, Any]) -> dict[str, Any] | st
     """JSON text or bytes to a credential value: an object, or a compact JWS string (enveloped credential)."""
     if isinstance(raw, Mapping):
         return dict(raw)
-    text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+    try:
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise LeadsError(NOT_UTF8, code="credential_not_utf8", status=422) from None
     text = text.strip()
     if re.fullmatch(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", text):
         return text
     try:
-        value = json.loads(text)
+        value = jsonbound.loads(text)  # JsonTooDeep (an IssuerError, 400) passes through
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise LeadsError(
             f"This is not JSON ({exc}). Paste the whole credential, from the first {{ to the last }}.",
@@ -84,8 +94,8 @@ def _payload(credential: dict[str, Any] | str) -> dict[str, Any]:
         return credential
     try:
         part = credential.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except (IndexError, ValueError) as exc:
+        claims = jsonbound.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError, JsonTooDeep) as exc:
         raise LeadsError(f"The compact JWS cannot be read ({exc}).", code="credential_not_json", status=422) from None
     if not isinstance(claims, dict):
         raise LeadsError("The JWS payload is not a JSON object.", code="credential_not_object", status=422)

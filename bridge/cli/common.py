@@ -13,6 +13,7 @@ import typer
 from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.settings import Settings, get_settings
+from issuer.errors import IssuerError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,7 +40,7 @@ def report(exc: Exception) -> None:
 def errors_exit_2() -> Iterator[None]:
     try:
         yield
-    except LeadsError as exc:
+    except (LeadsError, IssuerError) as exc:
         report(exc)
         sys.exit(2)
 

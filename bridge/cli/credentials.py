@@ -17,6 +17,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
+from bridge.certificates.extract import MAX_UPLOAD_BYTES, extract
 from bridge.cli.common import database, report, settings
 from bridge.credentials.service import CredentialService, IssueInput
 from bridge.credentials.verification import Verifier
@@ -90,17 +91,20 @@ def issue(
 
 @_cli
 def verify(
-    path: Path = typer.Argument(..., help="A credential: JSON (Data Integrity) or a VC-JOSE JWT"),
+    path: Path = typer.Argument(..., help="A credential (JSON or a VC-JOSE JWT), a certificate PDF, or the text "
+                                "of an offline QR code (VC1:…)"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
-    """Verify a credential and print every check; exit 0 when verified, 1 when not."""
+    """Verify a credential and print every check; exit 0 when verified, 1 when not, 2 when it cannot be read."""
     try:
-        raw = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_UPLOAD_BYTES + 1)
     except OSError as exc:
         raise LeadsError(f"{path}: cannot read ({exc.strerror})", code="file_not_found", status=404) from None
+    found = extract(None, data, path.name)  # the same reading as the /verify page: PDF, offline QR, JSON, JWT
     verifier = Verifier(_service())
     try:
-        result = verifier.verify(raw)
+        result = verifier.verify(found.credential)
     finally:
         verifier.close()
     if as_json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from bridge.credentials.service import CredentialService
 from bridge.credentials.verification import Verifier
 from bridge.pool import service
 from bridge.pool.verifier import PoolVerifier
+from issuer import jsonbound
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -45,7 +45,7 @@ def publish(
 ) -> None:
     """Verify a credential and list it in the pool."""
     text = path.read_text(encoding="utf-8").strip()
-    credential = json.loads(text) if text.startswith("{") else text
+    credential = jsonbound.loads(text) if text.startswith("{") else text
     entry = service.publish(database(), _verifier(), handle=handle, token=token, credential=credential,
                             entity_base=settings().entity_base)
     typer.echo(f"published entry {entry.id}: {entry.title}")

@@ -20,6 +20,7 @@ from bridge.credentials.verification import Verifier
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
 from bridge.web.negotiate import accept_quality
+from issuer import jsonbound
 from issuer.status import DEFAULT_TTL_MS
 
 router = APIRouter(tags=["credentials"])
@@ -179,15 +180,18 @@ def _verify_raw(request: Request, raw: bytes) -> dict[str, Any]:
     credential: dict[str, Any] | str = text
     if text.startswith('"'):  # a JWT sent as a JSON string
         try:
-            credential = str(json.loads(text))
+            credential = str(jsonbound.loads(text))
         except ValueError:
             raise LeadsError("the body is neither JSON nor a JWT", code="invalid_body", status=422) from None
-    elif text.startswith("{"):
+    elif text.startswith(("{", "[")):
         try:
-            parsed = json.loads(text)
+            parsed = jsonbound.loads(text)  # JsonTooDeep: 400
         except ValueError as exc:
             raise LeadsError(f"the body is not valid JSON: {exc}", code="invalid_body", status=422) from None
-        credential = parsed.get("credential", parsed) if isinstance(parsed, dict) else text
+        if not isinstance(parsed, dict):
+            raise LeadsError("the body is JSON but not an object: send the credential (a JSON object) or its JWT",
+                             code="invalid_body", status=422)
+        credential = parsed.get("credential", parsed)
         if isinstance(credential, dict) and "jwt" in credential and len(credential) == 1:
             credential = str(credential["jwt"])
     return verifier(request).verify(credential).as_dict()

@@ -17,6 +17,8 @@ from bridge.errors import LeadsError, NotFound
 from bridge.pool import service
 from bridge.pool.mapping import design_evidence
 from bridge.web.negotiate import templates, wants_json
+from issuer import jsonbound
+from issuer.jsonbound import JsonTooDeep
 
 router = APIRouter(tags=["pool"])
 
@@ -209,7 +211,7 @@ def publish_form_post(
     if credential_file is not None and credential_file.filename:
         raw = credential_file.file.read().decode("utf-8", "replace").strip()
     try:
-        credential: dict[str, Any] | str = json.loads(raw) if raw.startswith("{") else raw
+        credential: dict[str, Any] | str = jsonbound.loads(raw) if raw.startswith("{") else raw
         if not credential:
             raise LeadsError("paste the credential or choose its file", code="empty_credential", status=422)
         service.publish(
@@ -223,6 +225,8 @@ def publish_form_post(
     except json.JSONDecodeError as exc:
         error = f"the credential is not valid JSON ({exc.msg}, line {exc.lineno})"
         return templates.TemplateResponse(request, "pool/publish.html", {"error": error}, status_code=422)
+    except JsonTooDeep as exc:
+        return templates.TemplateResponse(request, "pool/publish.html", {"error": exc.message}, status_code=400)
     except LeadsError as exc:
         return templates.TemplateResponse(
             request,

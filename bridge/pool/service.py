@@ -119,6 +119,8 @@ def publish(
     db: Database, verifier: Verifier, *, handle: str, token: str, credential: dict[str, Any] | str, entity_base: str
 ) -> PoolEntry:
     """Verify the credential, map it to competences, and list it; refused with the failed checks otherwise."""
+    with db.session() as session:  # a wrong token or an unknown handle is refused before anything is fetched
+        _own_profile(session, handle, token)
     return _publish(db, verifier, lambda session: _own_profile(session, handle, token), credential, entity_base)
 
 

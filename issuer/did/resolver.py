@@ -1,4 +1,4 @@
-"""DID resolution: did:key locally, did:web over an injectable httpx client, plus locally known documents.
+"""DID resolution: did:key locally, did:web through the guarded fetcher (issuer.fetch), plus locally known documents.
 
 The bridge registers the DID documents it serves itself (``known``), so verifying its own credentials needs no HTTP.
 """
@@ -12,23 +12,32 @@ import httpx
 from issuer.did.key import resolve_did_key
 from issuer.did.web import did_web_to_url
 from issuer.errors import DidResolutionFailed
+from issuer.fetch import FetchFailed, FetchPolicy, SafeFetcher
+
+DEFAULT_USER_AGENT = "LEADS verifier (issuer library)"
 
 
 class DidResolver:
     def __init__(
         self,
         *,
-        client: httpx.Client | None = None,
+        fetcher: SafeFetcher | None = None,
         transport: httpx.BaseTransport | None = None,
         known: dict[str, dict[str, Any]] | None = None,
         insecure_hosts: tuple[str, ...] = (),
-        timeout: float = 10.0,
     ) -> None:
-        self._client = client
+        """``fetcher`` fetches did:web documents (a default guarded one when absent); ``transport`` replaces its
+        network (tests); ``insecure_hosts`` may be reached over http (this installation in development)."""
+        self._fetcher = fetcher
         self._transport = transport
-        self._timeout = timeout
         self.known: dict[str, dict[str, Any]] = dict(known or {})
         self.insecure_hosts = insecure_hosts
+
+    @property
+    def fetcher(self) -> SafeFetcher:
+        if self._fetcher is None:  # created on first did:web only: most resolutions need no network
+            self._fetcher = SafeFetcher(FetchPolicy(user_agent=DEFAULT_USER_AGENT), transport=self._transport)
+        return self._fetcher
 
     def add(self, document: dict[str, Any]) -> None:
         """Register a DID document (e.g. one this installation serves)."""
@@ -47,22 +56,12 @@ class DidResolver:
                                   "(supported: did:key, did:web)")
 
     def _fetch_web(self, did: str) -> dict[str, Any]:
-        url = did_web_to_url(did, insecure_hosts=self.insecure_hosts)
-        client = self._client or httpx.Client(transport=self._transport, timeout=self._timeout)
-        try:
-            response = client.get(url, headers={"Accept": "application/did+json, application/json"})
-        except httpx.HTTPError as exc:
-            raise DidResolutionFailed(f"Cannot fetch the DID document of {did} from {url}: {exc}") from None
-        finally:
-            if self._client is None:
-                client.close()
-        if response.status_code != 200:
-            raise DidResolutionFailed(f"{url} answered HTTP {response.status_code} for the DID document of {did}")
-        try:
-            doc = response.json()
-        except ValueError:
-            raise DidResolutionFailed(f"{url} did not return JSON for {did}") from None
-        if not isinstance(doc, dict) or doc.get("id") != did:
+        url = did_web_to_url(did, insecure_hosts=self.insecure_hosts + self.fetcher.insecure_hosts())
+        try:  # did:web is https only (its specification), except for trusted origins
+            doc = self.fetcher.get_json(url, accept="application/did+json, application/json", https_only=True)
+        except FetchFailed:
+            raise DidResolutionFailed(f"The DID document of {did} could not be fetched from {url}") from None
+        if doc.get("id") != did:
             raise DidResolutionFailed(f"The document at {url} is not the DID document of {did} (its id differs)")
         return doc
 

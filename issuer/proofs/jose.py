@@ -16,6 +16,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
+from issuer import jsonbound
 from issuer.errors import IssuerError, ProofInvalid
 from issuer.keys.multikey import decode_public_key
 from issuer.keys.signer import Signer
@@ -61,8 +62,8 @@ def peek(token: str) -> JwtParts:
     if len(parts) != 3:
         raise ProofInvalid("Not a compact JWS: expected three dot-separated parts")
     try:
-        header = json.loads(_unb64(parts[0]))
-        payload = json.loads(_unb64(parts[1]))
+        header = jsonbound.loads(_unb64(parts[0]))
+        payload = jsonbound.loads(_unb64(parts[1]))
     except ValueError as exc:
         raise ProofInvalid(f"The JWT header or payload is not base64url JSON: {exc}") from None
     if not isinstance(header, dict) or not isinstance(payload, dict):

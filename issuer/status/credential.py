@@ -128,10 +128,13 @@ class BitstringStatusChecker:
     def _load(self, url: str) -> tuple[Mapping[str, Any], Bitstring]:
         try:
             doc = self.fetch(url)
-        except IssuerError:
-            raise
-        except Exception as exc:  # any transport failure is a retrieval error, reported as such
-            raise IssuerError(f"could not fetch the status list {url}: {exc}", code="status_retrieval",
+        except IssuerError as exc:
+            if exc.code != "fetch_failed":
+                raise
+            raise IssuerError(f"the status list {url} could not be fetched", code="status_retrieval",
+                              status=502) from None
+        except Exception:  # any transport failure is a retrieval error; its details are nobody's business
+            raise IssuerError(f"the status list {url} could not be fetched", code="status_retrieval",
                               status=502) from None
         if "BitstringStatusListCredential" not in _types(doc):
             raise IssuerError(f"{url} is not a BitstringStatusListCredential", code="status_verification")

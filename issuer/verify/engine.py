@@ -9,11 +9,11 @@ issuer/shacl) and are passed in, so this module stays free of storage and of SHA
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from issuer import jsonbound
 from issuer.canon import Canonicaliser
 from issuer.did.resolver import DidResolver, authorised_for
 from issuer.errors import IssuerError
@@ -229,7 +229,7 @@ def verify_credential(
         text = doc_or_jwt.strip()
         if text.startswith("{"):
             try:
-                doc_or_jwt = json.loads(text)
+                doc_or_jwt = jsonbound.loads(text)  # JsonTooDeep (400) propagates: not a credential at all
             except ValueError as exc:
                 report = VerificationReport("unknown")
                 report.checks.append(Check.failed("format", f"not valid JSON: {exc}"))
@@ -254,7 +254,11 @@ def _finish(
     require_status: bool,
 ) -> VerificationReport:
     report.checks.append(check_validity(credential, now))
-    report.checks.append(check_status(credential, status_checker, require=require_status))
+    if any(c.name == "proof" and not c.ok for c in report.checks) and credential.get("credentialStatus") is not None:
+        # a status list is fetched from wherever the credential says: never for one whose proof already failed
+        report.checks.append(Check.skipped("status", "not checked, because the proof failed"))
+    else:
+        report.checks.append(check_status(credential, status_checker, require=require_status))
     report.checks.append(check_shape(credential, shape_checker))
     return report
 

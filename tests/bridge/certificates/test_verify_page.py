@@ -122,4 +122,4 @@ def test_another_issuers_did_key_badge_verifies_and_renders(leads: Leads) -> Non
 def test_oversized_upload_is_refused(leads: Leads) -> None:
     big = b"{" + b" " * (10 * 1024 * 1024) + b"}"
     r = leads.client.post("/verify", files={"file": ("big.json", big, "application/json")})
-    assert r.status_code == 422 and "larger than 10 MB" in r.text
+    assert r.status_code == 413 and "larger than 10 MB" in r.text  # refused before any route reads it

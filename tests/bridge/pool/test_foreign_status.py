@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from bridge.db import Database
 from bridge.pool import service
 from bridge.pool.endpoints import _verifier
+from bridge.settings import Settings
 from issuer.did.key import did_key, did_key_verification_method
 from issuer.keys.signer import Ed25519Signer
 from issuer.proofs.dataintegrity import sign
@@ -80,6 +81,12 @@ def foreign() -> Iterator[ForeignIssuer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def settings(settings: Settings, foreign: ForeignIssuer) -> Settings:
+    """The foreign issuer serves on loopback, which verification never fetches from unless an admin allows it."""
+    return settings.model_copy(update={"fetch_allowed_hosts": foreign.url.rsplit("/status/", 1)[0]})
 
 
 def test_foreign_revocation_takes_the_person_out_at_the_next_recheck(client: TestClient,

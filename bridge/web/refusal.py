@@ -1,0 +1,54 @@
+"""Refusals sent by middleware before any route runs (too large, too deep, too many): JSON for programs, a short
+page in the reader's language for people. Routes never see these requests, so the usual error handlers cannot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from starlette.types import Scope, Send
+
+from bridge.i18n import environment, gettext_for, negotiate
+from bridge.web.negotiate import accept_quality
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def language(scope: Scope) -> str:
+    query = dict(p.partition("=")[::2] for p in scope.get("query_string", b"").decode("latin-1").split("&") if p)
+    return negotiate(query.get("lang"), _header(scope, b"accept-language"))
+
+
+def _wants_json(scope: Scope) -> bool:
+    if str(scope.get("path", "")).startswith("/api/"):
+        return True
+    accept = _header(scope, b"accept")
+    return bool(accept) and accept_quality(accept, ("application/json",)) > accept_quality(accept, ("text/html",))
+
+
+def translate(scope: Scope, message: str, **values: object) -> str:
+    return gettext_for(language(scope)).gettext(message) % values if values else \
+        gettext_for(language(scope)).gettext(message)
+
+
+async def refuse(scope: Scope, send: Send, status: int, code: str, message: str, hint: str = "",
+                 headers: Mapping[str, str] | None = None) -> None:
+    """Send the whole refusal; ``message`` and ``hint`` are already in the reader's language."""
+    lang = language(scope)
+    if _wants_json(scope):
+        body = json.dumps({"error": code, "message": f"{message} {hint}".strip()}, ensure_ascii=False).encode()
+        media = "application/json"
+    else:
+        html = environment(lang).get_template("refused.html").render(lang=lang, message=message, hint=hint)
+        body = html.encode("utf-8")
+        media = "text/html; charset=utf-8"
+    raw = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()),
+           (b"content-language", lang.encode()), (b"connection", b"close")]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})

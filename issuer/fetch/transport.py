@@ -1,0 +1,129 @@
+"""The network layer under the fetcher: resolve, check every address, connect to the checked address, and never
+let a read or write outlive the fetch's deadline.
+
+Connecting to the address that was checked (not to the name, which the socket layer would resolve again) closes the
+DNS-rebinding gap. TLS still verifies the certificate against the host name: httpcore passes the request's host as
+``server_hostname``, not the address it connected to.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from typing import Any
+
+import httpcore
+import httpx
+
+from issuer.fetch.addresses import is_public
+
+# Set by the fetcher for the duration of one hop (same thread: the sync client does all its I/O in the caller).
+DEADLINE: ContextVar[float | None] = ContextVar("leads_fetch_deadline", default=None)
+TRUSTED_HOP: ContextVar[tuple[str, int] | None] = ContextVar("leads_fetch_trusted_hop", default=None)
+
+Resolver = Callable[[str, int], list[str]]
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (IPv4 and IPv6), in the system's order."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    seen: list[str] = []
+    for info in infos:
+        address = str(info[4][0])
+        if address not in seen:
+            seen.append(address)
+    return seen
+
+
+class BlockedAddress(httpcore.ConnectError):
+    """The host resolves to an address outbound fetches may not reach (loopback, private, link-local…)."""
+
+
+def _remaining(timeout: float | None) -> float | None:
+    deadline = DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the fetch's deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A stream whose every read and write gets at most what is left of the whole fetch's time."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _remaining(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _remaining(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _remaining(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """Connects only to public addresses, or to the trusted origin the current hop is for."""
+
+    def __init__(self, resolver: Resolver = system_resolver, inner: httpcore.NetworkBackend | None = None) -> None:
+        self._resolve = resolver
+        self._inner = inner or httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        timeout = _remaining(timeout)
+        try:
+            addresses = self._resolve(host.strip("[]"), port)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"{host} does not resolve ({exc})") from None
+        if not addresses:
+            raise httpcore.ConnectError(f"{host} does not resolve")
+        hop = TRUSTED_HOP.get()
+        is_trusted = hop is not None and hop == (host.strip("[]").lower(), port)
+        if not is_trusted:
+            blocked = [a for a in addresses if not is_public(a)]
+            if blocked:
+                raise BlockedAddress(f"{host} resolves to {', '.join(blocked)}, which is not a public address")
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                stream = self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                error = exc
+                continue
+            return DeadlineStream(stream)
+        raise httpcore.ConnectError(f"cannot connect to {host}:{port} ({error})")
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("outbound fetches never use Unix sockets")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport with the guarded backend underneath (no proxies from the environment: a proxy would
+    connect on our behalf to whatever it is told, past every check here). httpx offers no parameter for the
+    network backend, so the pool it built is replaced by one that has it."""
+
+    def __init__(self, resolver: Resolver = system_resolver, max_connections: int = 20) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=max_connections,
+            max_keepalive_connections=0,  # fetches are rare and cached: no idle sockets left behind
+            network_backend=GuardedBackend(resolver),
+        )
