@@ -74,6 +74,15 @@ CLOSE_JS = """
 (window.opener || window.parent).postMessage({subject: 'org.imsglobal.lti.close'}, '*');
 """
 
+# served as files (no inline script on any page); each reads its data from the page's JSON block
+SCRIPTS = {name: "\"use strict\";\nconst DATA = JSON.parse(document.getElementById('lti-data').textContent);\n" + js
+           for name, js in (("put-data", PUT_DATA_JS), ("get-data", GET_DATA_JS), ("close", CLOSE_JS),
+                                     ("redirect", "window.location.replace(DATA.redirect);\n"))}
+
+
+def script_url(name: str) -> str:
+    return f"/lti/js/{name}.js"
+
 
 async def read_request(request: Request) -> RequestData:
     params: dict[str, str] = dict(request.query_params)
@@ -108,7 +117,7 @@ def make_router(
         data = await read_request(request)
         outcome = await _refusal_logged("login", start_login, data, context(), launch_url)
         if outcome.storage_target:
-            page = PageScript("Starting LEADS…", PUT_DATA_JS, {
+            page = PageScript("Starting LEADS…", script_url("put-data"), {
                 "target": outcome.storage_target, "origin": outcome.platform_origin, "state": outcome.state,
                 "secret": outcome.storage_secret, "redirect": outcome.redirect_url}, "<p>Starting LEADS…</p>")
             response: Response = HTMLResponse(page.render())
@@ -128,7 +137,7 @@ def make_router(
         try:
             result: Launch = await _refusal_logged("launch", complete_launch, data, context())
         except StorageCheckNeeded as need:
-            page = PageScript("Opening LEADS…", GET_DATA_JS, {
+            page = PageScript("Opening LEADS…", script_url("get-data"), {
                 "target": need.record.get("storage_target"), "origin": need.record.get("origin"),
                 "state": need.state, "id_token": data.params.get("id_token"), "action": launch_url},
                 "<p id='msg'>Opening LEADS…</p>")
@@ -137,6 +146,13 @@ def make_router(
                  result.platform.issuer, result.platform.client_id,
                  result.claims.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id"))
         return await run_in_threadpool(on_launch, request, result)
+
+    @router.get("/js/{name}.js", include_in_schema=False)
+    def script(name: str) -> Response:
+        if name not in SCRIPTS:
+            raise LtiError("no such script", code="not_found", status=404)
+        return Response(SCRIPTS[name], media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=3600"})
 
     @router.get("/jwks", summary="The tool's public keys (JWKS)")
     def jwks() -> JSONResponse:
@@ -154,7 +170,7 @@ def make_router(
         (on_register or ctx.config.save)(reg)
         log.info("LTI dynamic registration: %s client %s deployments %s", reg.issuer, reg.client_id,
                  list(reg.deployment_ids))
-        page = PageScript("LEADS registered", CLOSE_JS, {}, "<h1>LEADS is registered</h1><p>Platform "
+        page = PageScript("LEADS registered", script_url("close"), {}, "<h1>LEADS is registered</h1><p>Platform "
                           f"<code>{_esc(reg.issuer)}</code>, client id <code>{_esc(reg.client_id)}</code>. "
                           "This window closes by itself.</p>")
         return HTMLResponse(page.render())

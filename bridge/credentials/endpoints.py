@@ -4,13 +4,11 @@ DID documents and verification. Signing blocks, so every route that signs is a p
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -18,23 +16,13 @@ from bridge.credentials.service import CredentialService, IssueInput
 from bridge.credentials.tables import IssuedCredentialRow
 from bridge.credentials.verification import Verifier
 from bridge.errors import LeadsError, NotFound
-from bridge.settings import Settings
+from bridge.web.admin import require_admin
 from bridge.web.negotiate import accept_quality
 from issuer.status import DEFAULT_TTL_MS
 
 router = APIRouter(tags=["credentials"])
-bearer = HTTPBearer(auto_error=False, description="LEADS_ADMIN_TOKEN")
 JSONLD = "application/ld+json"
 STATUS_MAX_AGE = 60  # seconds; well below the list's ttl so revocations show within a minute
-
-
-def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-    settings: Settings = request.app.state.settings
-    expected = settings.admin_token.get_secret_value().encode()
-    given = credentials.credentials.encode() if credentials else b""
-    if not credentials or not hmac.compare_digest(given, expected):
-        raise LeadsError("issuing, revoking and suspending credentials need the admin token: send "
-                         "'Authorization: Bearer <LEADS_ADMIN_TOKEN>'", code="unauthorized", status=401)
 
 
 def service(request: Request) -> CredentialService:

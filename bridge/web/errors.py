@@ -15,17 +15,18 @@ from bridge.web.negotiate import templates, wants_json
 log = logging.getLogger("leads.web")
 
 
-def _render(request: Request, status: int, body: dict[str, Any]) -> Response:
+def _render(request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     if wants_json(request) or request.url.path.startswith("/api/"):
-        return JSONResponse(body, status_code=status)
-    return templates.TemplateResponse(request, "error.html", {"status": status, "body": body}, status_code=status)
+        return JSONResponse(body, status_code=status, headers=headers)
+    return templates.TemplateResponse(request, "error.html", {"status": status, "body": body}, status_code=status,
+                                      headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LeadsError)
     async def _leads_error(request: Request, exc: LeadsError) -> Response:
         log.info("refused %s %s: %s (%s)", request.method, request.url.path, exc.code, exc.status)
-        return _render(request, exc.status, exc.as_dict())
+        return _render(request, exc.status, exc.as_dict(), getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

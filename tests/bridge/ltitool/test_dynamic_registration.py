@@ -15,7 +15,8 @@ def test_dynamic_registration_then_launch(peers: Peers) -> None:
         "openid_configuration": f"{p.base}/.well-known/openid-configuration",
         "registration_token": p.registration_token, "key": key})
     assert r.status_code == 200, r.text
-    assert "org.imsglobal.lti.close" in r.text and p.client_id in r.text
+    assert "/lti/js/close.js" in r.text and p.client_id in r.text  # the script is a file: no inline script
+    assert "org.imsglobal.lti.close" in peers.http.get(f"{peers.tool_base}/lti/js/close.js").text
     sent = p.registrations[-1]
     assert sent["jwks_uri"] == f"{peers.tool_base}/lti/jwks"
     assert sent["initiate_login_uri"] == f"{peers.tool_base}/lti/login"
