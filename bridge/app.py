@@ -35,7 +35,7 @@ def prepare(settings: Settings) -> Database:
 
 def _docs_page(app: FastAPI) -> str:
     """The API explorer at /docs; its HTML is fixed, so the security headers can allow its inline script by hash."""
-    html = get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="LEADS API").body.decode()
+    html = bytes(get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="LEADS API").body).decode()
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

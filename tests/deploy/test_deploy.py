@@ -50,7 +50,7 @@ def test_compose_has_postgres_web_and_worker() -> None:
         assert env["LEADS_MODE"] == "production"
         assert env["LEADS_DATABASE_URL"].startswith("postgresql+psycopg://leads:${POSTGRES_PASSWORD")
         assert env["LEADS_DATABASE_URL"].endswith("@db:5432/leads")
-        for secret in ("LEADS_SECRET_KEY", "LEADS_ADMIN_TOKEN"):
+        for secret in ("LEADS_SECRET_KEY", "LEADS_ADMIN_TOKEN", "LEADS_KEY_PASSPHRASE"):
             assert env[secret].startswith(f"${{{secret}:?"), f"{secret} must come from the environment/.env"
         assert svc["env_file"][0]["path"] == ".env"
         assert svc["depends_on"]["db"]["condition"] == "service_healthy"
