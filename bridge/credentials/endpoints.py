@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from bridge.credentials.service import CredentialService, IssueInput
@@ -18,6 +18,7 @@ from bridge.credentials.verification import Verifier
 from bridge.errors import LeadsError, NotFound
 from bridge.web.admin import require_admin
 from bridge.web.negotiate import accept_quality
+from issuer.documents.names import MAX_NAME_LENGTH, clean_name, name_problem
 from issuer.status import DEFAULT_TTL_MS
 
 router = APIRouter(tags=["credentials"])
@@ -42,9 +43,18 @@ def verifier(request: Request) -> Verifier:
 
 
 class LearnerIn(BaseModel):
-    name: str = Field(min_length=1, max_length=300, examples=["Ada Lovelace"])
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Ada Lovelace"],
+                      description="any script; no control or text-direction characters")
     id: str | None = Field(default=None, description="a URI for the learner (DID, urn:…)")
     email: str | None = Field(default=None, description="stored and published only as a salted SHA-256 hash")
+
+    @field_validator("name")
+    @classmethod
+    def _one_name_rule(cls, value: str) -> str:
+        problem = name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return clean_name(value)
 
 
 class IssueBody(BaseModel):
