@@ -17,6 +17,7 @@ from bridge.settings import Settings, get_settings
 from bridge.web.errors import install_error_handlers
 from bridge.web.headers import HeadAsGet, PlatformOrigins, SecurityHeaders, script_hashes
 from bridge.web.negotiate import TEMPLATES_DIR
+from bridge.web.openapi import install as install_openapi
 
 log = logging.getLogger("leads")
 
@@ -112,4 +113,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from bridge.ltitool.web import install as install_lti
 
     install_lti(app, settings, app.state.db)
+    install_openapi(app)
     return app
