@@ -120,7 +120,7 @@ class FileKeyStore:
             for key in ring.keys:
                 if any(e["kid"] == key.kid for e in plain):
                     self._write(self.directory / f"{key.kid}.pem", self._file_pem(key), replace=True)
-            self._write_manifest(ring)
+            self._write_manifest(ring, now_encrypted={e["kid"] for e in plain})
         return len(plain)
 
     def _write(self, path: Path, data: bytes, replace: bool = False) -> None:
@@ -135,8 +135,8 @@ class FileKeyStore:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
 
-    def _write_manifest(self, ring: KeyRing) -> None:
-        encrypted = {e["kid"]: bool(e.get("encrypted")) for e in self._entries()}
+    def _write_manifest(self, ring: KeyRing, now_encrypted: frozenset[str] | set[str] = frozenset()) -> None:
+        encrypted = {e["kid"]: bool(e.get("encrypted")) or e["kid"] in now_encrypted for e in self._entries()}
         tmp = self.directory / "manifest.json.tmp"
         tmp.write_text(json.dumps({"keys": [{"kid": k.kid, "created": k.created,
                                              "encrypted": encrypted.get(k.kid, self._passphrase is not None)}
