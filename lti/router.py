@@ -161,7 +161,7 @@ def make_router(
     @router.get("/register", summary="LTI Dynamic Registration (opened by the platform)")
     def register(request: Request, openid_configuration: str, registration_token: str | None = None,
                  key: str | None = None) -> HTMLResponse:
-        if registration_key and not (key and hmac.compare_digest(key, registration_key)):
+        if registration_key and not (key and hmac.compare_digest(key.encode(), registration_key.encode())):
             raise LtiError("this registration URL lacks the right key; copy the full URL from LEADS "
                            "(admin page or `leads lti list`)", code="registration_forbidden", status=403)
         ctx = context()

@@ -32,6 +32,7 @@ from bridge.i18n import gettext_for, negotiate
 from bridge.settings import Settings
 from bridge.web import admin
 from bridge.web.negotiate import templates, wants_json
+from bridge.web.openapi import answers
 
 router = APIRouter(prefix="/courses", tags=["courses"])
 
@@ -191,7 +192,8 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
     return response
 
 
-@router.get("/generate/download", summary="The course as a Moodle backup (mbz) or Open edX OLX (olx)")
+@router.get("/generate/download", summary="The course as a Moodle backup (mbz) or Open edX OLX (olx)",
+            responses=answers("application/vnd.moodle.backup", "application/gzip"))
 def download(request: Request, design: str, format: str = "mbz", launch: str | None = None) -> Response:
     settings, db = _state(request)
     _authorise(request, launch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -18,6 +19,7 @@ from bridge.credentials.verification import Verifier
 from bridge.errors import LeadsError, NotFound
 from bridge.web.admin import require_admin
 from bridge.web.negotiate import accept_quality
+from bridge.web.openapi import answers
 from issuer.documents.names import MAX_NAME_LENGTH, clean_name, name_problem
 from issuer.status import DEFAULT_TTL_MS
 
@@ -103,7 +105,8 @@ def _wants_html(request: Request) -> bool:
     return fmt == "html" or accept_quality(accept, ("text/html",)) > accept_quality(accept, MACHINE_TYPES)
 
 
-@router.get("/credentials/{credential_id}", summary="A credential: JSON-LD (or a VC-JOSE JWT), HTML when asked")
+@router.get("/credentials/{credential_id}", summary="A credential: JSON-LD (or a VC-JOSE JWT), HTML when asked",
+            responses=answers(JSONLD, "application/vc+jwt", "application/json", "text/html"))
 def get_credential(credential_id: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
     row = svc.get(credential_id)
     if _wants_html(request):
@@ -133,7 +136,8 @@ def unsuspend(credential_id: str, body: ReasonBody, svc: CredentialService = Dep
     return _summary(svc, svc.unsuspend(credential_id, body.reason))
 
 
-@router.get("/status/{list_id}", summary="A signed BitstringStatusListCredential (short cache, ETag)")
+@router.get("/status/{list_id}", summary="A signed BitstringStatusListCredential (short cache, ETag)",
+            responses={**answers("application/vc+ld+json"), 304: {"description": "not modified (ETag)"}})
 def status_list(list_id: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
     signed, _version = svc.status_list(list_id)
     payload = json.dumps(signed, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -145,13 +149,15 @@ def status_list(list_id: str, request: Request, svc: CredentialService = Depends
     return Response(payload, media_type="application/vc+ld+json", headers=headers)
 
 
-@router.get("/.well-known/did.json", summary="The DID document of this installation (did:web)")
+@router.get("/.well-known/did.json", summary="The DID document of this installation (did:web)",
+            responses=answers("application/did+json"))
 def root_did(svc: CredentialService = Depends(service)) -> JSONResponse:
     org = svc.directory.root
     return JSONResponse(svc.directory.did_document(org), media_type="application/did+json")
 
 
-@router.get("/issuers/{slug}/did.json", summary="The DID document of an issuing organisation")
+@router.get("/issuers/{slug}/did.json", summary="The DID document of an issuing organisation",
+            responses=answers("application/did+json"))
 def issuer_did(slug: str, svc: CredentialService = Depends(service)) -> JSONResponse:
     org = svc.directory.get(slug)
     if org.root:
@@ -164,9 +170,13 @@ def issuer_did(slug: str, svc: CredentialService = Depends(service)) -> JSONResp
              openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}},
                                                         "text/plain": {"schema": {"type": "string"}}}}})
 async def verify(request: Request) -> Response:
+    """Anything else than a JSON object or a compact JWT is refused (422) before any check runs."""
     raw = await request.body()  # read here (async); checking runs in the threadpool: it canonicalises and hashes
     report = await run_in_threadpool(_verify_raw, request, raw)
     return JSONResponse(report)
+
+
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 
 
 def _verify_raw(request: Request, raw: bytes) -> dict[str, Any]:
@@ -188,4 +198,7 @@ def _verify_raw(request: Request, raw: bytes) -> dict[str, Any]:
         credential = parsed.get("credential", parsed) if isinstance(parsed, dict) else text
         if isinstance(credential, dict) and "jwt" in credential and len(credential) == 1:
             credential = str(credential["jwt"])
+    if isinstance(credential, str) and not COMPACT_JWS.fullmatch(credential.strip()):
+        raise LeadsError("the body is neither a credential (a JSON object) nor a JWT (three base64url parts "
+                         "separated by dots)", code="invalid_body", status=422)
     return verifier(request).verify(credential).as_dict()

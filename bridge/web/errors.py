@@ -62,7 +62,10 @@ def flat_routes(app: Any) -> list[Any]:
 def allowed_methods(app: Any, path: str) -> list[str]:
     """Every method some route answers at ``path`` (HEAD wherever GET works, see bridge.web.headers.HeadAsGet)."""
     methods: set[str] = set()
-    for route in flat_routes(app):
+    routes = flat_routes(app)
+    if any(getattr(route, "path", None) == path for route in routes):  # a literal path wins over templates
+        routes = [route for route in routes if getattr(route, "path", None) == path]
+    for route in routes:
         regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
         if regex is not None and route_methods and regex.match(path):
             methods |= set(route_methods)

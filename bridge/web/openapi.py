@@ -83,3 +83,8 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def answers(*media_types: str, status: int = 200, description: str = "OK") -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route answering other media types than JSON (the error answers are added for all)."""
+    return {status: {"description": description, "content": {media: {} for media in media_types}}}
