@@ -28,7 +28,6 @@ from bridge.dataspace.model import CredentialDesign, Kind
 from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
-from bridge.i18n import gettext_for, negotiate
 from bridge.settings import Settings
 from bridge.web import admin
 from bridge.web.negotiate import templates, wants_json
@@ -76,8 +75,7 @@ def _jobs(request: Request) -> dict[str, Job]:
 
 
 def _tr(request: Request, text: str) -> str:
-    lang = negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
-    return gettext_for(lang).gettext(text)
+    return admin.tr(request, text)
 
 
 def _authorise(request: Request, launch: str | None) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bridge.db import Database
 from bridge.db.base import Base
 from bridge.errors import LeadsError
+from bridge.i18n import gettext_for, negotiate
 from bridge.settings import Settings
 
 log = logging.getLogger("leads.admin")
@@ -39,10 +40,19 @@ MAX_FAILURES = 10
 FAILURE_WINDOW = 300.0  # seconds
 
 
+def tr(request: Request | None, text: str) -> str:
+    """``text`` in the language the request asks for (?lang=, Accept-Language), for messages people read."""
+    if request is None:
+        return text
+    lang = negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+    return gettext_for(lang).gettext(text)
+
+
 class TooManyAttempts(LeadsError):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many wrong admin tokens from this address; try again in {retry_after} seconds",
-                         code="too_many_attempts", status=429, extra={"retry_after": retry_after})
+    def __init__(self, retry_after: int, request: Request | None = None) -> None:
+        message = tr(request, "Too many wrong admin tokens from this address; try again in %(n)s seconds.")
+        super().__init__(message % {"n": retry_after}, code="too_many_attempts", status=429,
+                         extra={"retry_after": retry_after})
         self.headers = {"Retry-After": str(retry_after)}
 
 
@@ -61,12 +71,12 @@ class FailureLimiter:
             times.popleft()
         return times
 
-    def check(self, client: str) -> None:
+    def check(self, client: str, request: Request | None = None) -> None:
         with self._lock:
             now = self.clock()
             times = self._recent(client, now)
             if len(times) >= self.limit:
-                raise TooManyAttempts(max(1, int(self.window - (now - times[0])) + 1))
+                raise TooManyAttempts(max(1, int(self.window - (now - times[0])) + 1), request)
             if not times:
                 self._failures.pop(client, None)
 
@@ -102,7 +112,7 @@ def token_matches(settings: Settings, given: str | None) -> bool:
 def check_admin_token(request: Request, given: str | None, what: str = "this") -> None:
     """Refuse unless ``given`` is the admin token; wrong guesses count against the client (429 past the limit)."""
     guard, client = limiter(request), _client(request)
-    guard.check(client)
+    guard.check(client, request)
     if token_matches(request.app.state.settings, given):
         return
     guard.fail(client)
@@ -204,7 +214,7 @@ def check_origin(request: Request) -> None:
     ours = {f"{base.scheme}://{base.netloc}".lower(), f"{request.url.scheme}://{request.url.netloc}".lower()}
     if given.lower() not in ours:
         log.warning("cross-site form post refused: origin %r on %s", given[:100], request.url.path)
-        raise LeadsError("this form was sent from another site; open the page here and send it again",
+        raise LeadsError(tr(request, "This form was sent from another site; open the page here and send it again."),
                          code="cross_site_request", status=403)
 
 
@@ -213,5 +223,5 @@ def check_csrf(request: Request, sid: str, given: str | None) -> None:
     check_origin(request)
     expected = csrf_token(request.app.state.settings, sid)
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise LeadsError("this form has expired or did not come from this site; open the page again and resend it",
-                         code="csrf_failed", status=403)
+        raise LeadsError(tr(request, "This form has expired or did not come from this site; open the page again "
+                                     "and send it again."), code="csrf_failed", status=403)

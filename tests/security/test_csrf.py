@@ -63,6 +63,8 @@ def test_generate_on_the_session_needs_the_csrf_token(client: TestClient) -> Non
     form = {"design": "glam-mc-rights", "target": "nowhere"}
     missing = client.post("/courses/generate", data=form, follow_redirects=False)
     assert missing.status_code == 403 and "expired" in missing.text
+    spanish = client.post("/courses/generate?lang=es", data=form, follow_redirects=False)
+    assert spanish.status_code == 403 and "caducado" in spanish.text
     wrong = client.post("/courses/generate", data={**form, "csrf": "0" * 64}, follow_redirects=False)
     assert wrong.status_code == 403
     evil = client.post("/courses/generate", data={**form, "csrf": csrf}, headers=EVIL, follow_redirects=False)
