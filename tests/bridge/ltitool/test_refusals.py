@@ -266,14 +266,16 @@ def test_client_side_storage_when_offered(tool: Tool) -> None:
     params = {"iss": tool.platform.issuer, "login_hint": "u1", "client_id": tool.platform.client_id,
               "target_link_uri": f"{TOOL}/lti/launch", "lti_storage_target": "_parent"}
     r = tool.client.get("/lti/login", params=params)
-    assert r.status_code == 200 and "lti.put_data" in r.text
+    assert r.status_code == 200 and "src='/lti/js/put-data.js'" in r.text  # the script is a file (CSP)
+    assert "lti.put_data" in tool.client.get("/lti/js/put-data.js").text
     data = json.loads(r.text.split("type='application/json'>", 1)[1].split("</script>", 1)[0])
     assert data["target"] == "_parent" and data["origin"] == tool.platform.base
     query = parse_qs(urlsplit(data["redirect"]).query)
     state, nonce = query["state"][0], query["nonce"][0]
     token = tool.sign(tool.claims(nonce))
     page = tool.client.post("/lti/launch", data={"id_token": token, "state": state})  # iframe: no cookie
-    assert page.status_code == 200 and "lti.get_data" in page.text and "Opening LEADS" in page.text
+    assert page.status_code == 200 and "/lti/js/get-data.js" in page.text and "Opening LEADS" in page.text
+    assert "lti.get_data" in tool.client.get("/lti/js/get-data.js").text
     wrong = tool.client.post("/lti/launch", data={"id_token": token, "state": state, "lti_storage_secret": "x"},
                              headers={"Accept": "application/json"})
     assert (wrong.status_code, wrong.json()["error"]) == (400, "state_mismatch")
