@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from bridge.dataspace import service as dataspace_service
@@ -14,7 +16,9 @@ from bridge.db import Database, make_database, upgrade
 from bridge.db.engine import migration_lock
 from bridge.settings import Settings, get_settings
 from bridge.web.errors import install_error_handlers
+from bridge.web.headers import HeadAsGet, PlatformOrigins, SecurityHeaders, script_hashes
 from bridge.web.negotiate import TEMPLATES_DIR
+from bridge.web.openapi import install as install_openapi
 
 log = logging.getLogger("leads")
 
@@ -32,6 +36,25 @@ def prepare(settings: Settings) -> Database:
     return db
 
 
+def _docs_page(app: FastAPI) -> str:
+    """The API explorer at /docs; its HTML is fixed, so the security headers can allow its inline script by hash."""
+    html = bytes(get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="LEADS API").body).decode()
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(html)
+
+    return html
+
+
+def _platform_urls(app: FastAPI) -> list[str]:
+    """Where the registered LTI platforms live: they alone may frame the LTI pages."""
+    tool = getattr(app.state, "lti", None)
+    if tool is None:
+        return []
+    return [url for p in tool.config.list() for url in (p.issuer, p.auth_login_url)]
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -43,10 +66,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             verifier.close()
         app.state.db.engine.dispose()
 
-    app = FastAPI(title="LEADS", version="0.1.0", lifespan=lifespan, docs_url="/docs")
+    app = FastAPI(title="LEADS", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.db = db or prepare(settings)
     install_error_handlers(app)
+    docs_html = _docs_page(app)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"),
+                       platforms=PlatformOrigins(lambda: _platform_urls(app)), docs_paths=("/docs",),
+                       docs_hashes=script_hashes(docs_html))
 
     static = TEMPLATES_DIR / "static"
     if static.is_dir():
@@ -91,6 +119,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     install_lti(app, settings, app.state.db)
     _bound_requests(app, settings)
+    install_openapi(app)
+
     return app
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -10,6 +13,76 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-dev-only"
+MIN_SECRET_LENGTH = 24
+MIN_SECRET_BITS = 96.0  # estimated from the characters' frequencies; `openssl rand -base64 32` gives about 190
+SECRETS = {"secret_key": "LEADS_SECRET_KEY", "admin_token": "LEADS_ADMIN_TOKEN",
+           "key_passphrase": "LEADS_KEY_PASSPHRASE"}
+
+
+def estimated_bits(secret: str) -> float:
+    """Shannon estimate of a secret's entropy: length times the entropy of its character frequencies."""
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values()) if secret else 0.0
+    return per_char * len(secret)
+
+
+def secret_problem(name: str, value: str) -> str | None:
+    """Why a secret is too weak for production, or None."""
+    hint = "; generate one with `openssl rand -base64 32`"
+    if not value.strip():
+        return f"{name} is blank{hint}"
+    if value == PLACEHOLDER_SECRET:
+        return f"{name} is the development placeholder{hint}"
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"{name} is shorter than {MIN_SECRET_LENGTH} characters{hint}"
+    if estimated_bits(value) < MIN_SECRET_BITS or len(set(value)) < 8:
+        return f"{name} is too predictable (too few different characters){hint}"
+    return None
+
+
+def unencrypted_keys(data_dir: Path) -> list[Path]:
+    """Key files the key stores recorded as written without a passphrase (issuer keys and LTI keys)."""
+    found = []
+    for index in sorted([*data_dir.glob("keys/*/keys.json"), *data_dir.glob("lti-keys/manifest.json")]):
+        try:
+            keys = json.loads(index.read_text(encoding="utf-8")).get("keys", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        found += [index.parent / f"{k.get('key_id') or k.get('kid')}.pem" for k in keys if isinstance(k, dict)
+                  and not k.get("encrypted")]
+    return found
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Everything production mode refuses, each naming the setting to change."""
+    problems = []
+    values: dict[str, str] = {}
+    for field_name, env in SECRETS.items():
+        secret: SecretStr | None = getattr(settings, field_name)
+        if secret is None:
+            problems.append(f"{env} is not set: production keeps signing keys encrypted with it"
+                            "; generate one with `openssl rand -base64 32`")
+            continue
+        values[env] = secret.get_secret_value()
+        problem = secret_problem(env, values[env])
+        if problem:
+            problems.append(problem)
+    names = sorted(values)
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            if values[first] and values[first] == values[second]:
+                problems.append(f"{first} and {second} are the same; each secret must be different")
+    if not settings.base_url.lower().startswith("https://"):
+        problems.append(f"LEADS_BASE_URL is {settings.base_url!r}: production needs an https:// address "
+                        "(credentials, DIDs and cookies depend on it)")
+    if settings.effective_database_url.lower().startswith("sqlite"):
+        problems.append("LEADS_DATABASE_URL is SQLite (or unset): production needs PostgreSQL, "
+                        "e.g. postgresql+psycopg://leads:PASSWORD@db:5432/leads")
+    plain = unencrypted_keys(settings.data_dir)
+    if plain:
+        problems.append(f"{len(plain)} signing key file(s) are not encrypted (e.g. {plain[0]}): encrypt them with "
+                        "LEADS_KEY_PASSPHRASE (`leads keys encrypt`) before starting in production mode")
+    return problems
 
 
 class Settings(BaseSettings):
@@ -68,15 +141,11 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="PDF and file uploads")
 
     @model_validator(mode="after")
-    def _refuse_placeholder_in_production(self) -> Settings:
+    def _refuse_weak_production(self) -> Settings:
         if self.mode == "production":
-            for name in ("secret_key", "admin_token"):
-                value: SecretStr = getattr(self, name)
-                if value.get_secret_value() == PLACEHOLDER_SECRET or len(value.get_secret_value()) < 16:
-                    raise ValueError(
-                        f"LEADS_{name.upper()} is the development placeholder (or shorter than 16 "
-                        "characters); set a real secret before starting in production mode"
-                    )
+            problems = production_problems(self)
+            if problems:
+                raise ValueError("production mode refuses these settings:\n- " + "\n- ".join(problems))
         return self
 
     @property

@@ -7,9 +7,10 @@ any process can finish a launch another one started.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -102,7 +103,9 @@ class FastAPIRedirect(Redirect[Response]):
         return self._process(RedirectResponse(self.location, status_code=302))
 
     def do_js_redirect(self) -> Response:
-        return self._process(HTMLResponse(f"<script>window.location={json.dumps(self.location)};</script>"))
+        link = f"<p><a href='{html.escape(self.location)}'>Continue</a></p>"
+        page = PageScript("Redirecting…", "/lti/js/redirect.js", {"redirect": self.location}, link)
+        return self._process(HTMLResponse(page.render()))
 
     def set_redirect_url(self, location: str) -> None:
         self.location = location
@@ -164,3 +167,23 @@ class FastAPIOIDCLogin(OIDCLogin[FastAPIRequest, Any, StoreSessionService, FastA
 
     def get_response(self, html_text: str) -> Response:
         return HTMLResponse(html_text)
+
+
+@dataclass
+class PageScript:
+    """A small HTML page running one script with JSON data (client-side storage, auto-submitted forms).
+
+    The script is a file the router serves (``script_url``), never inline, so pages keep a CSP without
+    ``'unsafe-inline'``; the data rides in a ``type='application/json'`` block, which browsers do not execute.
+    """
+
+    title: str
+    script_url: str
+    data: dict[str, Any] = field(default_factory=dict)
+    body: str = ""
+
+    def render(self) -> str:
+        payload = json.dumps(self.data).replace("</", "<\\/")
+        return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(self.title)}"
+                f"</title></head><body>{self.body}<script id='lti-data' type='application/json'>{payload}</script>"
+                f"<script src='{html.escape(self.script_url)}'></script></body></html>")

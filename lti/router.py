@@ -53,6 +53,15 @@ class PageRenderer(Protocol):
     def __call__(self, request: Request, name: str, data: dict[str, Any]) -> Response: ...
 
 
+# served as files (no inline script on any page); each reads its data from the page's JSON block
+SCRIPTS = {"redirect": "\"use strict\";\nconst DATA = JSON.parse(document.getElementById('lti-data').textContent);\n"
+                       "window.location.replace(DATA.redirect);\n"}
+
+
+def script_url(name: str) -> str:
+    return f"/lti/js/{name}.js"
+
+
 async def read_request(request: Request) -> RequestData:
     params: dict[str, str] = dict(request.query_params)
     if request.method == "POST":
@@ -173,6 +182,13 @@ def make_router(
         result = await _refusal_logged("resume", resume_launch, context(), launch_id)
         return await run_in_threadpool(on_launch, request, result)
 
+    @router.get("/js/{name}.js", include_in_schema=False)
+    def script(name: str) -> Response:
+        if name not in SCRIPTS:
+            raise LtiError("no such script", code="not_found", status=404)
+        return Response(SCRIPTS[name], media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=3600"})
+
     @router.get("/jwks", summary="The tool's public keys (JWKS)")
     def jwks() -> JSONResponse:
         return JSONResponse(context().keys().jwks(), headers={"Cache-Control": "public, max-age=300"})
@@ -180,7 +196,7 @@ def make_router(
     @router.get("/register", summary="LTI Dynamic Registration (opened by the platform)")
     def register(request: Request, openid_configuration: str, registration_token: str | None = None,
                  key: str | None = None) -> Response:
-        if registration_key and not (key and hmac.compare_digest(key, registration_key)):
+        if registration_key and not (key and hmac.compare_digest(key.encode(), registration_key.encode())):
             raise LtiError("this registration URL lacks the right key; copy the full URL from LEADS "
                            "(admin page or `leads lti list`)", code="registration_forbidden", status=403)
         ctx = context()

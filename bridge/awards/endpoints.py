@@ -6,20 +6,16 @@ routes only store decisions and jobs; workers do the rest.
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bridge.awards import intake, service
 from bridge.awards.config import AwardSettings
 from bridge.db import Database
-from bridge.errors import LeadsError
-from bridge.settings import Settings
+from bridge.web.admin import require_admin
 
 router = APIRouter(tags=["awards"])
-bearer = HTTPBearer(auto_error=False, description="LEADS_ADMIN_TOKEN")
 
 
 def _db(request: Request) -> Database:
@@ -32,14 +28,6 @@ def award_settings(request: Request) -> AwardSettings:
     if cfg is None:
         cfg = request.app.state.award_settings = AwardSettings()
     return cfg
-
-
-def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-    settings: Settings = request.app.state.settings
-    given = credentials.credentials.encode() if credentials else b""
-    if not credentials or not hmac.compare_digest(given, settings.admin_token.get_secret_value().encode()):
-        raise LeadsError("the awards admin API needs the admin token: send 'Authorization: Bearer "
-                         "<LEADS_ADMIN_TOKEN>'", code="unauthorized", status=401)
 
 
 @router.post("/api/webhooks/{lms}", summary="LMS events (Moodle, Open edX), HMAC-signed; see docs/lms-events.md")

@@ -10,6 +10,7 @@ writers), so two grades arriving at once cannot both miss the stack they complet
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +26,9 @@ from bridge.awards.tables import Award, GradeEvent, Job, new_id
 from bridge.dataspace.repository import EntityRepository
 from bridge.db.base import utcnow
 from bridge.errors import LeadsError, NotFound
+from issuer.documents.names import strip_name
 
+log = logging.getLogger("leads.awards")
 
 @dataclass(frozen=True)
 class GradeInput:
@@ -44,6 +47,15 @@ class GradeInput:
     learner_email: str | None = None
     occurred_at: datetime | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Names from an LMS go through the one name rule; refusing them would lose the grade, so the refused
+        characters are removed and the removal is logged (issuer.documents.names)."""
+        if self.learner_name is not None:
+            cleaned, note = strip_name(self.learner_name)
+            if note:
+                log.warning("grade from %s for %s: %s", self.source, self.learner, note)
+            object.__setattr__(self, "learner_name", cleaned or None)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from bridge.credentials.verification import Verifier
 from bridge.errors import LeadsError
 from bridge.i18n import environment, gettext_for
 from bridge.web.bounds import TOO_DEEP
+from bridge.web.openapi import answers
 from issuer.errors import IssuerError
 from issuer.jsonbound import MAX_DEPTH
 from issuer.qr import QrSymbol, QrTooLarge, make_qr, offline_qr
@@ -84,7 +85,7 @@ def certificate_html(credential_id: str, request: Request, svc: CredentialServic
 
 
 @router.get("/credentials/{credential_id}/download", summary="The signed credential as a file (JSON-LD or JWT)",
-            response_class=Response)
+            response_class=Response, responses=answers("application/ld+json", "application/vc+jwt"))
 def credential_download(credential_id: str, svc: CredentialService = Depends(service)) -> Response:
     """The same bytes as ``GET /credentials/{id}`` and the PDF attachment, as a download whatever the browser asks."""
     row = svc.get(credential_id)
@@ -110,7 +111,7 @@ def certificate_pdf(credential_id: str, request: Request, svc: CredentialService
 
 
 @router.get("/credentials/{credential_id}/qr.{ext}", summary="The verification QR code (SVG or PNG, level Q)",
-            response_class=Response)
+            response_class=Response, responses=answers("image/svg+xml", "image/png"))
 def certificate_qr(credential_id: str, ext: str, svc: CredentialService = Depends(service)) -> Response:
     row = svc.get(credential_id)
     symbol = make_qr(verification_url(svc.settings, row.id))
@@ -119,7 +120,7 @@ def certificate_qr(credential_id: str, ext: str, svc: CredentialService = Depend
 
 @router.get("/credentials/{credential_id}/offline-qr.{ext}",
             summary="The offline QR code carrying the credential itself (VC1), when it is small enough",
-            response_class=Response)
+            response_class=Response, responses=answers("image/svg+xml", "image/png"))
 def certificate_offline_qr(credential_id: str, ext: str, svc: CredentialService = Depends(service)) -> Response:
     row = svc.get(credential_id)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from bridge.certificates import cli as certificates_cli
-from bridge.cli import awards, course, credentials, data, lti, pool, serve, wikibase, worker
+from bridge.cli import awards, course, credentials, data, keys, lti, pool, serve, wikibase, worker
 
 app = typer.Typer(help="LEADS: competence models → courses → signed certificates.", no_args_is_help=True)
 app.command("serve")(serve.serve)
@@ -13,6 +13,7 @@ app.add_typer(data.app, name="data", help="The local data space: list, validate,
 app.add_typer(wikibase.app, name="wikibase", help="Talk to a Wikibase: bootstrap, push, pull.")
 app.command("worker")(worker.worker)
 app.add_typer(awards.app, name="awards", help="Awards: failed jobs, retry, revoke, CSV import.")
+app.add_typer(keys.app, name="keys", help="Signing keys: encrypt them with the passphrase.")
 app.add_typer(lti.app, name="lti", help="LTI 1.3: register platforms, list them, rotate the tool key.")
 app.command("issue")(credentials.issue)
 app.command("verify")(credentials.verify)

@@ -22,6 +22,7 @@ from bridge.cli.common import database, report, settings
 from bridge.credentials.service import CredentialService, IssueInput
 from bridge.credentials.verification import Verifier
 from bridge.errors import LeadsError
+from issuer.documents.names import clean_name
 from issuer.errors import IssuerError
 
 app = typer.Typer(no_args_is_help=True)
@@ -70,6 +71,7 @@ def issue(
     lang: str = typer.Option("en", "--lang", help="Language of the PDF certificate (en, es)"),
 ) -> None:
     """Issue a signed credential from a design; print it, or write it to FILE with -o (and the PDF with --pdf)."""
+    name = clean_name(name)  # the same rule as the API, the forms and the award pipeline (before any work)
     svc = _service()
     row = svc.issue(IssueInput(design_key=design, learner_name=name, format=fmt, learner_id=learner_id,
                                learner_email=email, grade=grade, issuer_slug=issuer_slug))

@@ -9,9 +9,9 @@ import typer
 from bridge.cli.common import cli_errors, database, report, settings
 from bridge.ltitool.admin import registration_from_fields
 from bridge.ltitool.store import SqlToolConfigStore
-from bridge.ltitool.tool import key_dir, registration_url
+from bridge.ltitool.tool import key_store, registration_url
 from lti.errors import LtiError
-from lti.keys import FileKeyStore, ensure_keys, rotate
+from lti.keys import ensure_keys, rotate
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -57,7 +57,7 @@ def list_platforms(as_json: bool = typer.Option(False, "--json", help="Print JSO
 @cli_errors
 def rotate_key() -> None:
     """Generate a new signing key; the previous one stays in the JWKS so tokens it signed still verify."""
-    store = FileKeyStore(key_dir(settings()))
+    store = key_store(settings())
     try:
         before = ensure_keys(store).active.kid
         ring = rotate(store)

@@ -1,14 +1,14 @@
 """Instructor pages: pick a design, preview its course outline, pick a target, generate (progress), get the link.
 
-Who may use them: a holder of the admin token (``Authorization: Bearer`` or the login form, which sets a signed
-cookie), or an instructor inside an LTI launch (``?launch=<launch id>``). Creation runs in a worker thread; the
-job page refreshes itself until the steps are done and then links to the course.
+Who may use them: a holder of the admin token (``Authorization: Bearer`` or the login form, which opens an admin
+session, see ``bridge.web.admin``), or an instructor inside an LTI launch (``?launch=<launch id>``). Forms riding on
+the session cookie carry its CSRF token; the login form carries its own (no login CSRF). Creation runs in a worker
+thread; the job page refreshes itself until the steps are done and then links to the course.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import secrets
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -29,10 +29,11 @@ from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
+from bridge.web import admin
 from bridge.web.negotiate import templates, wants_json
+from bridge.web.openapi import answers
 
 router = APIRouter(prefix="/courses", tags=["courses"])
-COOKIE = "leads_courses"
 
 
 @dataclass
@@ -73,20 +74,19 @@ def _jobs(request: Request) -> dict[str, Job]:
     return jobs
 
 
-def _cookie_value(settings: Settings) -> str:
-    return hmac.new(settings.secret_key.get_secret_value().encode(), b"courses-admin", hashlib.sha256).hexdigest()
+def _tr(request: Request, text: str) -> str:
+    return admin.tr(request, text)
 
 
 def _authorise(request: Request, launch: str | None) -> dict[str, Any]:
-    """Who is asking: the admin, or an instructor of an LTI launch; anybody else gets a 401/403."""
-    settings, _ = _state(request)
-    auth = request.headers.get("authorization", "")
-    token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
-    if token and hmac.compare_digest(token.encode(), settings.admin_token.get_secret_value().encode()):
-        return {"who": "admin"}
-    cookie = request.cookies.get(COOKIE, "")
-    if cookie and hmac.compare_digest(cookie, _cookie_value(settings)):
-        return {"who": "admin"}
+    """Who is asking: the admin (token or session), or an instructor of an LTI launch; else a 401/403/429."""
+    token = admin.bearer_token(request)
+    if token is not None:
+        admin.check_admin_token(request, token, "generating courses")
+        return {"who": "admin", "session": None}
+    sid = admin.session_id(request)
+    if sid:
+        return {"who": "admin", "session": sid}
     tool = getattr(request.app.state, "lti", None)
     if launch and tool is not None:
         from bridge.ltitool.pages import is_instructor
@@ -95,9 +95,21 @@ def _authorise(request: Request, launch: str | None) -> dict[str, Any]:
         claims, _ = launch_for(tool, launch)
         if not is_instructor(claims):
             raise LeadsError("only instructors can generate courses", code="instructor_only", status=403)
-        return {"who": "instructor", "launch": launch}
+        return {"who": "instructor", "launch": launch, "session": None}
     raise LeadsError("generating courses needs the admin token (log in below, or send 'Authorization: Bearer "
                      "<LEADS_ADMIN_TOKEN>') or an instructor's LTI launch", code="unauthorized", status=401)
+
+
+def _login_page(request: Request, message: str, status: int) -> Response:
+    """The login form with a fresh login CSRF token (cookie + hidden field: a page of another site has neither)."""
+    token = secrets.token_urlsafe(24)
+    response = templates.TemplateResponse(request, "courses/login.html", {
+        "message": message, "login_csrf": token, "t": lambda text: _tr(request, text)}, status_code=status,
+        headers={"Cache-Control": "no-store"})
+    settings: Settings = request.app.state.settings
+    response.set_cookie(admin.LOGIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
+                        secure=settings.base_url.startswith("https://"), path="/courses")
+    return response
 
 
 def _designs(db: Database) -> list[CredentialDesign]:
@@ -126,8 +138,7 @@ def generate_page(request: Request, design: str | None = None, launch: str | Non
         who = _authorise(request, launch)
     except LeadsError as exc:
         if exc.status == 401 and not wants_json(request):
-            return templates.TemplateResponse(request, "courses/login.html", {"message": exc.message},
-                                              status_code=401)
+            return _login_page(request, _tr(request, "Log in with the admin token to generate courses."), 401)
         raise
     targets = load_targets()
     outline = service.load_outline(db, design, settings.base_url) if design else None
@@ -136,22 +147,51 @@ def generate_page(request: Request, design: str | None = None, launch: str | Non
                              "outline": _outline_json(outline) if outline else None})
     return templates.TemplateResponse(request, "courses/generate.html", {
         "designs": _designs(db), "design": design, "outline": outline, "targets": targets, "who": who,
-        "launch": launch, "links": service.list_links(db, design) if design else []})
+        "launch": launch, "links": service.list_links(db, design) if design else [],
+        "csrf": admin.csrf_token(settings, who["session"]) if who.get("session") else "",
+        "t": lambda text: _tr(request, text)})
 
 
-@router.post("/login", include_in_schema=False)
-def login(request: Request, admin_token: str = Form(...)) -> Response:
+@router.post("/login", summary="Log in with the admin token (opens an admin session)", status_code=303,
+             responses={303: {"description": "logged in: on to the generation page"},
+                        401: {"description": "not the admin token", "content": {"text/html": {}}},
+                        403: {"description": "sent from another site, or without the login form's token",
+                              "content": {"text/html": {}}}})
+def login(request: Request, admin_token: str = Form(...), login_csrf: str = Form("")) -> Response:
     settings, _ = _state(request)
-    if not hmac.compare_digest(admin_token.encode(), settings.admin_token.get_secret_value().encode()):
-        return templates.TemplateResponse(request, "courses/login.html",
-                                          {"message": "That is not the admin token."}, status_code=401)
+    admin.check_origin(request)
+    expected = request.cookies.get(admin.LOGIN_COOKIE, "")
+    if not expected or not secrets.compare_digest(login_csrf.encode(), expected.encode()):
+        raise LeadsError(_tr(request, "This login form has expired or did not come from this site; open the page "
+                                      "again and log in."), code="csrf_failed", status=403)
+    try:
+        admin.check_admin_token(request, admin_token, "logging in")
+    except LeadsError as exc:
+        if exc.status != 401:
+            raise
+        return _login_page(request, _tr(request, "That is not the admin token."), 401)
+    sid = admin.sessions(request).open(previous=request.cookies.get(admin.SESSION_COOKIE))
     response = RedirectResponse("/courses/generate", status_code=303)
-    response.set_cookie(COOKIE, _cookie_value(settings), httponly=True, samesite="lax",
-                        secure=settings.base_url.startswith("https://"), path="/courses")
+    response.set_cookie(admin.SESSION_COOKIE, sid, max_age=int(admin.SESSION_HOURS * 3600), httponly=True,
+                        samesite="lax", secure=settings.base_url.startswith("https://"), path="/courses")
+    response.delete_cookie(admin.LOGIN_COOKIE, path="/courses")
     return response
 
 
-@router.get("/generate/download", summary="The course as a Moodle backup (mbz) or Open edX OLX (olx)")
+@router.post("/logout", summary="End the admin session", status_code=303,
+             responses={303: {"description": "logged out"}, 403: {"description": "sent from another site"}})
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    sid = admin.session_id(request)
+    if sid:
+        admin.check_csrf(request, sid, csrf)
+        admin.sessions(request).close(sid)
+    response = RedirectResponse("/courses/generate", status_code=303)
+    response.delete_cookie(admin.SESSION_COOKIE, path="/courses")
+    return response
+
+
+@router.get("/generate/download", summary="The course as a Moodle backup (mbz) or Open edX OLX (olx)",
+            responses=answers("application/vnd.moodle.backup", "application/gzip"))
 def download(request: Request, design: str, format: str = "mbz", launch: str | None = None) -> Response:
     settings, db = _state(request)
     _authorise(request, launch)
@@ -166,9 +206,11 @@ def download(request: Request, design: str, format: str = "mbz", launch: str | N
 
 @router.post("/generate", summary="Create or update the course on a target (starts a job)")
 def start(request: Request, design: str = Form(...), target: str = Form(...),
-          launch: str | None = Form(None)) -> Response:
+          launch: str | None = Form(None), csrf: str | None = Form(None)) -> Response:
     settings, db = _state(request)
-    _authorise(request, launch)
+    who = _authorise(request, launch)
+    if who.get("session"):  # rides on the session cookie: the form must come from our page
+        admin.check_csrf(request, who["session"], csrf)
     chosen = get_target(target, load_targets())
     outline = service.load_outline(db, design, settings.base_url)
     jobs = _jobs(request)
@@ -197,12 +239,14 @@ def start(request: Request, design: str = Form(...), target: str = Form(...),
 
 @router.get("/generate/jobs/{job_id}", summary="Progress of a generation job")
 def job_page(request: Request, job_id: str, launch: str | None = None) -> Response:
-    _authorise(request, launch)
+    who = _authorise(request, launch)
     job = _jobs(request).get(job_id)
     if job is None:
         raise NotFound(f"no generation job '{job_id}' (jobs live until the service restarts)", code="job_not_found")
     data = job.as_dict()
     if wants_json(request):
         return JSONResponse(data)
-    return templates.TemplateResponse(request, "courses/job.html", {"job": data, "launch": launch,
-                                                                     "now": datetime.now(UTC)})
+    settings, _ = _state(request)
+    return templates.TemplateResponse(request, "courses/job.html", {
+        "job": data, "launch": launch, "now": datetime.now(UTC),
+        "csrf": admin.csrf_token(settings, who["session"]) if who.get("session") else ""})

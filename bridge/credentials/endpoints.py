@@ -4,38 +4,29 @@ DID documents and verification. Signing blocks, so every route that signs is a p
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
+import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from bridge.credentials.service import CredentialService, IssueInput
 from bridge.credentials.tables import IssuedCredentialRow
 from bridge.credentials.verification import Verifier
 from bridge.errors import LeadsError, NotFound
-from bridge.settings import Settings
+from bridge.web.admin import require_admin
 from bridge.web.negotiate import accept_quality
+from bridge.web.openapi import answers
 from issuer import jsonbound
+from issuer.documents.names import MAX_NAME_LENGTH, clean_name, name_problem
 from issuer.status import DEFAULT_TTL_MS
 
 router = APIRouter(tags=["credentials"])
-bearer = HTTPBearer(auto_error=False, description="LEADS_ADMIN_TOKEN")
 JSONLD = "application/ld+json"
 STATUS_MAX_AGE = 60  # seconds; well below the list's ttl so revocations show within a minute
-
-
-def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-    settings: Settings = request.app.state.settings
-    expected = settings.admin_token.get_secret_value().encode()
-    given = credentials.credentials.encode() if credentials else b""
-    if not credentials or not hmac.compare_digest(given, expected):
-        raise LeadsError("issuing, revoking and suspending credentials need the admin token: send "
-                         "'Authorization: Bearer <LEADS_ADMIN_TOKEN>'", code="unauthorized", status=401)
 
 
 def service(request: Request) -> CredentialService:
@@ -55,9 +46,18 @@ def verifier(request: Request) -> Verifier:
 
 
 class LearnerIn(BaseModel):
-    name: str = Field(min_length=1, max_length=300, examples=["Ada Lovelace"])
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Ada Lovelace"],
+                      description="any script; no control or text-direction characters")
     id: str | None = Field(default=None, description="a URI for the learner (DID, urn:…)")
     email: str | None = Field(default=None, description="stored and published only as a salted SHA-256 hash")
+
+    @field_validator("name")
+    @classmethod
+    def _one_name_rule(cls, value: str) -> str:
+        problem = name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return clean_name(value)
 
 
 class IssueBody(BaseModel):
@@ -106,7 +106,8 @@ def _wants_html(request: Request) -> bool:
     return fmt == "html" or accept_quality(accept, ("text/html",)) > accept_quality(accept, MACHINE_TYPES)
 
 
-@router.get("/credentials/{credential_id}", summary="A credential: JSON-LD (or a VC-JOSE JWT), HTML when asked")
+@router.get("/credentials/{credential_id}", summary="A credential: JSON-LD (or a VC-JOSE JWT), HTML when asked",
+            responses=answers(JSONLD, "application/vc+jwt", "application/json", "text/html"))
 def get_credential(credential_id: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
     row = svc.get(credential_id)
     if _wants_html(request):
@@ -136,7 +137,8 @@ def unsuspend(credential_id: str, body: ReasonBody, svc: CredentialService = Dep
     return _summary(svc, svc.unsuspend(credential_id, body.reason))
 
 
-@router.get("/status/{list_id}", summary="A signed BitstringStatusListCredential (short cache, ETag)")
+@router.get("/status/{list_id}", summary="A signed BitstringStatusListCredential (short cache, ETag)",
+            responses={**answers("application/vc+ld+json"), 304: {"description": "not modified (ETag)"}})
 def status_list(list_id: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
     signed, _version = svc.status_list(list_id)
     payload = json.dumps(signed, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -148,13 +150,15 @@ def status_list(list_id: str, request: Request, svc: CredentialService = Depends
     return Response(payload, media_type="application/vc+ld+json", headers=headers)
 
 
-@router.get("/.well-known/did.json", summary="The DID document of this installation (did:web)")
+@router.get("/.well-known/did.json", summary="The DID document of this installation (did:web)",
+            responses=answers("application/did+json"))
 def root_did(svc: CredentialService = Depends(service)) -> JSONResponse:
     org = svc.directory.root
     return JSONResponse(svc.directory.did_document(org), media_type="application/did+json")
 
 
-@router.get("/issuers/{slug}/did.json", summary="The DID document of an issuing organisation")
+@router.get("/issuers/{slug}/did.json", summary="The DID document of an issuing organisation",
+            responses=answers("application/did+json"))
 def issuer_did(slug: str, svc: CredentialService = Depends(service)) -> JSONResponse:
     org = svc.directory.get(slug)
     if org.root:
@@ -167,9 +171,13 @@ def issuer_did(slug: str, svc: CredentialService = Depends(service)) -> JSONResp
              openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}},
                                                         "text/plain": {"schema": {"type": "string"}}}}})
 async def verify(request: Request) -> Response:
+    """Anything else than a JSON object or a compact JWT is refused (422) before any check runs."""
     raw = await request.body()  # read here (async); checking runs in the threadpool: it canonicalises and hashes
     report = await run_in_threadpool(_verify_raw, request, raw)
     return JSONResponse(report)
+
+
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 
 
 def _verify_raw(request: Request, raw: bytes) -> dict[str, Any]:
@@ -194,4 +202,7 @@ def _verify_raw(request: Request, raw: bytes) -> dict[str, Any]:
         credential = parsed.get("credential", parsed)
         if isinstance(credential, dict) and "jwt" in credential and len(credential) == 1:
             credential = str(credential["jwt"])
+    if isinstance(credential, str) and not COMPACT_JWS.fullmatch(credential.strip()):
+        raise LeadsError("the body is neither a credential (a JSON object) nor a JWT (three base64url parts "
+                         "separated by dots)", code="invalid_body", status=422)
     return verifier(request).verify(credential).as_dict()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
 from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bridge.dataspace import service
 from bridge.dataspace.model import DesignSet, Kind
@@ -16,11 +14,10 @@ from bridge.dataspace.queries import load_index
 from bridge.dataspace.repository import EntityRepository
 from bridge.dataspace.views import page_path
 from bridge.db import Database
-from bridge.errors import LeadsError
 from bridge.settings import Settings
+from bridge.web.admin import require_admin
 
 router = APIRouter(prefix="/api", tags=["data space API"])
-bearer = HTTPBearer(auto_error=False, description="LEADS_ADMIN_TOKEN")
 
 DESIGN_SET_BODY = Body(
     ...,
@@ -28,20 +25,6 @@ DESIGN_SET_BODY = Body(
                 "({\"entities\": {\"Q1\": {...}}})",
     examples=[{"entities": [{"kind": "practice", "key": "my-practice", "labels": {"en": "My practice"}}]}],
 )
-
-
-def is_admin(request: Request, credentials: HTTPAuthorizationCredentials | None) -> bool:
-    """The caller sent ``Authorization: Bearer <LEADS_ADMIN_TOKEN>`` (compared in constant time)."""
-    settings: Settings = request.app.state.settings
-    expected = settings.admin_token.get_secret_value().encode()
-    given = credentials.credentials.encode() if credentials else b""
-    return credentials is not None and hmac.compare_digest(given, expected)
-
-
-def unauthorized() -> Response:
-    body = LeadsError("storing a design set needs the admin token: send 'Authorization: Bearer "
-                      "<LEADS_ADMIN_TOKEN>'", code="unauthorized", status=401).as_dict()
-    return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="leads"'})
 
 
 def _counts(design_set: DesignSet) -> dict[str, int]:
@@ -58,9 +41,7 @@ def _db(request: Request) -> Database:
              responses={401: {"description": "no or wrong admin token"},
                         422: {"description": "every problem, nothing stored"}})
 def store_design_set(request: Request, payload: dict[str, Any] = DESIGN_SET_BODY,
-                     credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Response:
-    if not is_admin(request, credentials):
-        return unauthorized()
+                     _admin: None = Depends(require_admin)) -> Response:
     design_set = service.parse_design_set(payload, source="request body")
     stored = service.store(_db(request), design_set)
     return JSONResponse({"stored": stored, "counts": _counts(design_set),

@@ -20,6 +20,7 @@ from bridge.dataspace.svgmap import graph_from_practice, render_svg
 from bridge.db import Database
 from bridge.settings import Settings
 from bridge.web.negotiate import templates, wants_json
+from bridge.web.openapi import answers
 
 router = APIRouter(tags=["data space"])
 router.include_router(api_router)
@@ -92,7 +93,8 @@ router.add_api_route("/courses/{key}", _page("dataspace/course.html", views.cour
                      summary="A course and the credential it leads to", name="course")
 
 
-@router.get("/practices/{key}/map.svg", summary="The competence map of a practice (SVG; JSON graph on request)")
+@router.get("/practices/{key}/map.svg", summary="The competence map of a practice (SVG; JSON graph on request)",
+            responses=answers("image/svg+xml", "application/json"))
 def practice_map(request: Request, key: str, lang: str | None = LangQuery) -> Response:
     ctx = view_context(request, lang)
     graph = graph_from_practice(views.practice_page(_index(request), key, ctx), ui(ctx.lang))

@@ -6,8 +6,10 @@ from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRow, MetaRow
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
 from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
+from bridge.web.admin import AdminSession
 
 __all__ = [
+    "AdminSession",
     "AgsTarget",
     "Award",
     "CourseLink",

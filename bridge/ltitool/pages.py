@@ -15,6 +15,7 @@ from bridge.ltitool import catalogue
 from bridge.ltitool.admin import registration_from_fields
 from bridge.ltitool.services import launch_for, nrps
 from bridge.ltitool.tool import LtiTool, registration_url
+from bridge.web import admin as admin_auth
 from bridge.web.negotiate import templates, wants_json
 from lti import deep_linking
 from lti import validation as v
@@ -165,14 +166,11 @@ def make_pages_router(tool: LtiTool) -> APIRouter:
 def make_admin_router(tool: LtiTool) -> APIRouter:
     router = APIRouter(prefix="/lti/admin", tags=["lti"])
 
-    def _check(token: str | None) -> None:
-        if not token or token != tool.settings.admin_token.get_secret_value():
-            raise LeadsError("the admin token is missing or wrong (LEADS_ADMIN_TOKEN)", code="admin_only",
-                             status=401)
+    def _check(request: Request, token: str | None) -> None:
+        admin_auth.check_admin_token(request, token, "the LTI platforms page")
 
     def _token(request: Request, form_token: str | None = None) -> str | None:
-        auth = request.headers.get("authorization", "")
-        return auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else form_token
+        return admin_auth.bearer_token(request) or form_token
 
     def _page(request: Request, status: int = 200, message: str = "") -> Response:
         platforms = tool.config.list()
@@ -192,13 +190,13 @@ def make_admin_router(tool: LtiTool) -> APIRouter:
         token = _token(request)
         if token is None and not wants_json(request):
             return HTMLResponse(_LOGIN_FORM)
-        _check(token)
+        _check(request, token)
         return _page(request)
 
     @router.post("", summary="Register a platform by hand (admin)")
     async def add(request: Request) -> Response:
         form = {k: val for k, val in (await request.form()).items() if isinstance(val, str)}
-        _check(_token(request, form.get("admin_token")))
+        await run_in_threadpool(_check, request, _token(request, form.get("admin_token")))
         if form.get("action") == "list":
             return await run_in_threadpool(_page, request)
         reg = registration_from_fields(form.get("issuer", ""), form.get("client_id", ""),

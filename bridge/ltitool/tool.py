@@ -24,6 +24,12 @@ def key_dir(settings: Settings) -> Path:
     return settings.data_dir / "lti-keys"
 
 
+def key_store(settings: Settings) -> FileKeyStore:
+    """The tool's key files, encrypted with LEADS_KEY_PASSPHRASE when it is set (production requires it)."""
+    secret = settings.key_passphrase
+    return FileKeyStore(key_dir(settings), secret.get_secret_value() if secret else None)
+
+
 class KeyRingProvider:
     """The key ring from the data directory, re-read when ``leads lti rotate-key`` rewrote the manifest."""
 
@@ -68,7 +74,7 @@ class LtiTool:
     def __init__(self, settings: Settings, db: Database, http: httpx.Client | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.settings, self.db = settings, db
-        self.keys = KeyRingProvider(FileKeyStore(key_dir(settings)))
+        self.keys = KeyRingProvider(key_store(settings))
         self.config = SqlToolConfigStore(db)
         self.store = SqlLaunchDataStore(db, clock)
         self.http = http or platform_client(settings)

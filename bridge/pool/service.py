@@ -22,6 +22,7 @@ from bridge.db import Database
 from bridge.errors import LeadsError, NotFound, Problem, ValidationFailed
 from bridge.pool.mapping import achievements, evidence
 from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
+from issuer.documents.names import clean_name, name_problem, strip_name
 
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,79}$")
 
@@ -54,6 +55,7 @@ class PoolRefused(LeadsError):
         if verdict is not None:
             extra["checks"] = [{"name": c.name, "ok": c.ok, "message": c.message} for c in verdict.checks]
         super().__init__(message, code=code, status=status, extra=extra)
+DISPLAY_NAME_LENGTH = 200  # the column; the one name rule otherwise (issuer.documents.names)
 
 
 def _hash(token: str) -> str:
@@ -78,8 +80,11 @@ def create_profile(
     problems = []
     if not HANDLE.match(handle):
         problems.append(Problem("profile", "handle", "use 2-80 lower-case letters, digits, '-' or '_'"))
+    name_issue = name_problem(display_name, DISPLAY_NAME_LENGTH)
     if not display_name.strip():
         problems.append(Problem("profile", "display_name", "give the name you want others to see"))
+    elif name_issue:
+        problems.append(Problem("profile", "display_name", name_issue))
     if contact and "@" in contact and not contact.startswith(("http://", "https://")):
         problems.append(
             Problem(
@@ -96,7 +101,7 @@ def create_profile(
             raise LeadsError(f"the handle '{handle}' is taken; choose another", code="handle_taken", status=409)
         profile = PoolProfile(
             handle=handle,
-            display_name=display_name.strip(),
+            display_name=clean_name(display_name, "the display name", DISPLAY_NAME_LENGTH),
             wiki_username=wiki_username or None,
             languages=list(languages),
             contact=contact or None,
@@ -148,7 +153,7 @@ def _learner_profile(session: Session, learner: str, display_name: str) -> PoolP
     handle = f"{base}-{secrets.token_hex(3)}"
     profile = PoolProfile(
         handle=handle,
-        display_name=display_name.strip() or handle,
+        display_name=strip_name(display_name, DISPLAY_NAME_LENGTH)[0] or handle,
         learner=learner,
         languages=[],
         token_hash=_hash(secrets.token_urlsafe(32)),

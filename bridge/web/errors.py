@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import fastapi.routing
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bridge.errors import LeadsError
 from bridge.web.negotiate import templates, wants_json
@@ -15,17 +17,31 @@ from bridge.web.negotiate import templates, wants_json
 log = logging.getLogger("leads.web")
 
 
-def _render(request: Request, status: int, body: dict[str, Any]) -> Response:
+def _render(request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     if wants_json(request) or request.url.path.startswith("/api/"):
-        return JSONResponse(body, status_code=status)
-    return templates.TemplateResponse(request, "error.html", {"status": status, "body": body}, status_code=status)
+        return JSONResponse(body, status_code=status, headers=headers)
+    return templates.TemplateResponse(request, "error.html", {"status": status, "body": body}, status_code=status,
+                                      headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LeadsError)
     async def _leads_error(request: Request, exc: LeadsError) -> Response:
         log.info("refused %s %s: %s (%s)", request.method, request.url.path, exc.code, exc.status)
-        return _render(request, exc.status, exc.as_dict())
+        return _render(request, exc.status, exc.as_dict(), getattr(exc, "headers", None))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Routing errors (no such address, method not allowed) in the same shape as every other error; a 405
+        lists every method the address answers, not only those of the first route that matched it."""
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        message = {404: f"nothing at {request.url.path}",
+                   405: f"{request.method} is not allowed at {request.url.path}; use {headers.get('Allow')}"}
+        body = {"error": code, "message": message.get(exc.status_code, str(exc.detail))}
+        return _render(request, exc.status_code, body, headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -35,6 +51,27 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         body = {"error": "invalid_request", "message": "The request is not valid", "problems": problems}
         return _render(request, 422, body)
+
+
+def flat_routes(app: Any) -> list[Any]:
+    """Every route with its full path (FastAPI keeps included routers as nested entries of ``app.routes``)."""
+    flatten = getattr(fastapi.routing, "_iter_included_route_candidates", None)
+    return list(flatten(app.routes)) if flatten else list(app.routes)
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """Every method some route answers at ``path`` (HEAD wherever GET works, see bridge.web.headers.HeadAsGet)."""
+    methods: set[str] = set()
+    routes = flat_routes(app)
+    if any(getattr(route, "path", None) == path for route in routes):  # a literal path wins over templates
+        routes = [route for route in routes if getattr(route, "path", None) == path]
+    for route in routes:
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(path):
+            methods |= set(route_methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def register_error_type(app: FastAPI, exc_type: type[Exception]) -> None:

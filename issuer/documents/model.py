@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from issuer.documents.names import clean_name
 from issuer.errors import IssuerError
 
 LangText = Mapping[str, str]  # {"en": "Wikipedia editing", "es": "Edición de Wikipedia"}
@@ -123,6 +124,7 @@ class Learner:
     def __post_init__(self) -> None:
         if not self.name.strip():
             raise IssuerError("the learner needs a name", code="invalid_input", status=422)
+        object.__setattr__(self, "name", clean_name(self.name))  # one rule for every way in (names.py)
         if self.identifier is not None:
             require_uri(self.identifier, "the learner identifier")
 

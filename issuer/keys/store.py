@@ -87,6 +87,30 @@ class FileKeyStore:
                 raise KeyError_(f"No key {key_id!r} in {self.directory}", status=404)
             return self._load(key_id)
 
+    def encrypt(self) -> int:
+        """Encrypt every key file still kept in the clear with this store's passphrase; the number encrypted."""
+        if not self._passphrase:
+            raise KeyError_("Encrypting the keys needs a passphrase (LEADS_KEY_PASSPHRASE)", status=400)
+        done = 0
+        with self._locked():
+            index = self._read_index()
+            for record in index["keys"]:
+                if record.get("encrypted"):
+                    continue
+                path = self.directory / f"{record['key_id']}.pem"
+                try:
+                    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+                except (OSError, TypeError, ValueError) as exc:
+                    raise KeyError_(f"Cannot read key file {path}: {exc}", status=500) from None
+                pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.BestAvailableEncryption(self._passphrase))
+                self._write_private(path, pem)
+                record["encrypted"] = True
+                done += 1
+            if done:
+                self._write_private(self.directory / INDEX, json.dumps(index, indent=2).encode("utf-8"))
+        return done
+
     # -- files ------------------------------------------------------------------------------------------------
 
     @contextlib.contextmanager

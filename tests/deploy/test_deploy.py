@@ -50,7 +50,7 @@ def test_compose_has_postgres_web_and_worker() -> None:
         assert env["LEADS_MODE"] == "production"
         assert env["LEADS_DATABASE_URL"].startswith("postgresql+psycopg://leads:${POSTGRES_PASSWORD")
         assert env["LEADS_DATABASE_URL"].endswith("@db:5432/leads")
-        for secret in ("LEADS_SECRET_KEY", "LEADS_ADMIN_TOKEN"):
+        for secret in ("LEADS_SECRET_KEY", "LEADS_ADMIN_TOKEN", "LEADS_KEY_PASSPHRASE"):
             assert env[secret].startswith(f"${{{secret}:?"), f"{secret} must come from the environment/.env"
         assert svc["env_file"][0]["path"] == ".env"
         assert svc["depends_on"]["db"]["condition"] == "service_healthy"
@@ -108,7 +108,8 @@ def test_dockerfile_follows_the_rules_and_copies_files_that_exist() -> None:
 def test_env_example_names_what_compose_requires() -> None:
     required = set(re.findall(r"\$\{([A-Z0-9_]+):\?", (DEPLOY / "compose.yaml").read_text(encoding="utf-8")))
     example = (DEPLOY / ".env.example").read_text(encoding="utf-8")
-    assert required == {"POSTGRES_PASSWORD", "LEADS_BASE_URL", "LEADS_SECRET_KEY", "LEADS_ADMIN_TOKEN"}
+    assert required == {"POSTGRES_PASSWORD", "LEADS_BASE_URL", "LEADS_SECRET_KEY", "LEADS_ADMIN_TOKEN",
+                        "LEADS_KEY_PASSPHRASE"}
     for name in required:
         assert re.search(rf"^{name}=", example, re.M), f"{name} missing from deploy/.env.example"
 

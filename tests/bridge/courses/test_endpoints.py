@@ -37,11 +37,13 @@ def test_needs_admin_or_instructor(client: TestClient) -> None:
     assert r.status_code == 401 and r.json()["error"] == "unauthorized"
     page = client.get("/courses/generate")
     assert page.status_code == 401 and "Admin token" in page.text
-    wrong = client.post("/courses/login", data={"admin_token": "nope"}, follow_redirects=False)
+    token = page.text.split('name="login_csrf" value="')[1].split('"')[0]
+    wrong = client.post("/courses/login", data={"admin_token": "nope", "login_csrf": token}, follow_redirects=False)
     assert wrong.status_code == 401
-    ok = client.post("/courses/login", data={"admin_token": TOKEN}, follow_redirects=False)
+    token = wrong.text.split('name="login_csrf" value="')[1].split('"')[0]
+    ok = client.post("/courses/login", data={"admin_token": TOKEN, "login_csrf": token}, follow_redirects=False)
     assert ok.status_code == 303
-    assert client.get("/courses/generate").status_code == 200  # the signed cookie now lets the admin in
+    assert client.get("/courses/generate").status_code == 200  # the session cookie now lets the admin in
 
 
 def test_preview_outline(client: TestClient) -> None:

@@ -62,7 +62,7 @@ def test_admin_page_needs_the_token_and_registers(db: Database, tmp_path: Path) 
     with TestClient(application) as client:
         assert "Admin token" in client.get("/lti/admin").text
         r = client.get("/lti/admin", headers={"Authorization": "Bearer wrong", "Accept": "application/json"})
-        assert (r.status_code, r.json()["error"]) == (401, "admin_only")
+        assert (r.status_code, r.json()["error"]) == (401, "unauthorized")
         form = {"admin_token": "admin-secret-123456", "name": "Open edX", "issuer": "https://lms.example.org",
                 "client_id": "block-v1-1", "auth_login_url": "https://lms.example.org/api/lti_consumer/v1/launch/",
                 "auth_token_url": "https://lms.example.org/api/lti_consumer/v1/token/1",

@@ -1,0 +1,227 @@
+"""The one admin check of the application, the admin's browser session and the CSRF guard of its forms.
+
+Every admin route asks :func:`require_admin` (a bearer token) or :func:`check_admin_token` (a token typed into a
+form); both compare in constant time, and a client that guesses wrong too often is refused with 429 for a while,
+whatever it sends (logged with its address, never with what it sent). The browser session after the login form
+is a random id kept hashed in the database, with an expiry, a logout and a new id at every login; forms riding on
+it carry a CSRF token bound to the session, and the request's ``Origin`` (when the browser sends one) must be ours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import String, delete, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bridge.db import Database
+from bridge.db.base import Base
+from bridge.errors import LeadsError
+from bridge.i18n import gettext_for, negotiate
+from bridge.settings import Settings
+
+log = logging.getLogger("leads.admin")
+bearer = HTTPBearer(auto_error=False, description="LEADS_ADMIN_TOKEN")
+SESSION_COOKIE = "leads_admin"
+LOGIN_COOKIE = "leads_login"  # the login form's own CSRF token (double submit), so nobody can log you in
+SESSION_HOURS = 8
+MAX_FAILURES = 10
+FAILURE_WINDOW = 300.0  # seconds
+
+
+def tr(request: Request | None, text: str) -> str:
+    """``text`` in the language the request asks for (?lang=, Accept-Language), for messages people read."""
+    if request is None:
+        return text
+    lang = negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+    return gettext_for(lang).gettext(text)
+
+
+class TooManyAttempts(LeadsError):
+    def __init__(self, retry_after: int, request: Request | None = None) -> None:
+        message = tr(request, "Too many wrong admin tokens from this address; try again in %(n)s seconds.")
+        super().__init__(message % {"n": retry_after}, code="too_many_attempts", status=429,
+                         extra={"retry_after": retry_after})
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class FailureLimiter:
+    """Wrong guesses per client in a sliding window; at ``limit`` the client waits until the oldest expires."""
+
+    def __init__(self, limit: int = MAX_FAILURES, window: float = FAILURE_WINDOW,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(client, deque())
+        while times and now - times[0] >= self.window:
+            times.popleft()
+        return times
+
+    def check(self, client: str, request: Request | None = None) -> None:
+        with self._lock:
+            now = self.clock()
+            times = self._recent(client, now)
+            if len(times) >= self.limit:
+                raise TooManyAttempts(max(1, int(self.window - (now - times[0])) + 1), request)
+            if not times:
+                self._failures.pop(client, None)
+
+    def fail(self, client: str) -> None:
+        with self._lock:
+            self._recent(client, self.clock()).append(self.clock())
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class Unauthorized(LeadsError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="unauthorized", status=401)
+        self.headers = {"WWW-Authenticate": 'Bearer realm="leads"'}
+
+
+def limiter(request: Request) -> FailureLimiter:
+    state = request.app.state
+    if getattr(state, "admin_limiter", None) is None:
+        state.admin_limiter = FailureLimiter()
+    found: FailureLimiter = state.admin_limiter
+    return found
+
+
+def token_matches(settings: Settings, given: str | None) -> bool:
+    """Constant-time comparison with LEADS_ADMIN_TOKEN (an empty or missing token never matches)."""
+    expected = settings.admin_token.get_secret_value().encode()
+    return bool(given) and hmac.compare_digest((given or "").encode(), expected)
+
+
+def check_admin_token(request: Request, given: str | None, what: str = "this") -> None:
+    """Refuse unless ``given`` is the admin token; wrong guesses count against the client (429 past the limit)."""
+    guard, client = limiter(request), _client(request)
+    guard.check(client, request)
+    if token_matches(request.app.state.settings, given):
+        return
+    guard.fail(client)
+    log.warning("wrong or missing admin token from %s on %s %s", client, request.method, request.url.path)
+    raise Unauthorized(f"{what} needs the admin token: send 'Authorization: Bearer <LEADS_ADMIN_TOKEN>'")
+
+
+def bearer_token(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+    """The dependency of every admin API route: ``Authorization: Bearer <LEADS_ADMIN_TOKEN>``."""
+    check_admin_token(request, credentials.credentials if credentials else None)
+
+
+# -- the admin's browser session --------------------------------------------------------------------------------
+
+
+class AdminSession(Base):
+    """A logged-in browser: only the SHA-256 of its random id is stored."""
+
+    __tablename__ = "admin_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+def _hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class AdminSessions:
+    def __init__(self, db: Database, hours: float = SESSION_HOURS,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.db, self.lifetime, self.clock = db, timedelta(hours=hours), clock
+
+    def open(self, previous: str | None = None) -> str:
+        """A new session id (the previous one, if any, ends: a fresh id at every login)."""
+        session_id, now = secrets.token_urlsafe(32), self.clock()
+        with self.db.session() as session:
+            session.execute(delete(AdminSession).where(AdminSession.expires_at <= now))
+            if previous:
+                session.execute(delete(AdminSession).where(AdminSession.id_hash == _hash(previous)))
+            session.add(AdminSession(id_hash=_hash(session_id), created_at=now, expires_at=now + self.lifetime))
+            session.commit()
+        return session_id
+
+    def valid(self, session_id: str | None) -> bool:
+        if not session_id or len(session_id) > 100:
+            return False
+        with self.db.session() as session:
+            expires = session.scalar(select(AdminSession.expires_at).where(AdminSession.id_hash == _hash(session_id)))
+        if expires is None:
+            return False
+        if expires.tzinfo is None:  # SQLite hands back naive datetimes
+            expires = expires.replace(tzinfo=UTC)
+        return expires > self.clock()
+
+    def close(self, session_id: str | None) -> None:
+        if session_id:
+            with self.db.session() as session:
+                session.execute(delete(AdminSession).where(AdminSession.id_hash == _hash(session_id)))
+                session.commit()
+
+
+def sessions(request: Request) -> AdminSessions:
+    state = request.app.state
+    if getattr(state, "admin_sessions", None) is None:
+        state.admin_sessions = AdminSessions(state.db)
+    found: AdminSessions = state.admin_sessions
+    return found
+
+
+def session_id(request: Request) -> str | None:
+    """The admin session of this browser, if it is valid."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    return sid if sid and sessions(request).valid(sid) else None
+
+
+# -- CSRF -------------------------------------------------------------------------------------------------------
+
+
+def csrf_token(settings: Settings, session_id: str) -> str:
+    """The token a form of this session must send back (bound to the session, useless with another one)."""
+    key = settings.secret_key.get_secret_value().encode()
+    return hmac.new(key, b"leads-csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
+
+
+def check_origin(request: Request) -> None:
+    """A browser's cross-site form post names its page's origin: refuse any other than this installation's."""
+    given = request.headers.get("origin")
+    if given is None:
+        return
+    base = urlsplit(request.app.state.settings.base_url)
+    ours = {f"{base.scheme}://{base.netloc}".lower(), f"{request.url.scheme}://{request.url.netloc}".lower()}
+    if given.lower() not in ours:
+        log.warning("cross-site form post refused: origin %r on %s", given[:100], request.url.path)
+        raise LeadsError(tr(request, "This form was sent from another site; open the page here and send it again."),
+                         code="cross_site_request", status=403)
+
+
+def check_csrf(request: Request, sid: str, given: str | None) -> None:
+    """A state-changing form riding on the session cookie: same origin and the session's CSRF token."""
+    check_origin(request)
+    expected = csrf_token(request.app.state.settings, sid)
+    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise LeadsError(tr(request, "This form has expired or did not come from this site; open the page again "
+                                     "and send it again."), code="csrf_failed", status=403)
