@@ -99,8 +99,8 @@ def test_the_docs_page_runs_only_its_own_hashed_script(client: TestClient) -> No
 
 
 def test_scripts_are_served_files(client: TestClient) -> None:
-    for path in ("/static/verify-scan.js", "/static/autosubmit.js", "/lti/js/put-data.js", "/lti/js/get-data.js",
-                 "/lti/js/close.js", "/lti/js/redirect.js"):
+    for path in ("/static/verify-scan.js", "/static/lti/autosubmit.js", "/static/lti/storage-put.js",
+                 "/static/lti/storage-get.js", "/static/lti/registered.js", "/lti/js/redirect.js"):
         response = client.get(path)
         assert response.status_code == 200 and "javascript" in response.headers["content-type"], path
     assert client.get("/lti/js/nope.js").status_code == 404
