@@ -1,4 +1,5 @@
-"""Verification as this installation does it: its own DIDs and status lists locally, everyone else's over HTTP."""
+"""Verification as this installation does it: its own DIDs and status lists locally, everyone else's over HTTP,
+and who issued it from the issuer trust book (own issuers, administrators' list, registries)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bridge.credentials.service import CredentialService
+from bridge.trust.service import IssuerTrustBook
 from issuer.errors import IssuerError
 from issuer.shacl import CredentialShapeChecker
 from issuer.status import BitstringStatusChecker
@@ -27,6 +29,7 @@ class Verifier:
         self.resolver = service.directory.resolver(client=self.client, insecure_hosts=insecure)
         self.status = BitstringStatusChecker(self._fetch_list, self._verify_list)
         self.shapes = CredentialShapeChecker()
+        self.trust = IssuerTrustBook(service.db, service.settings, service.directory, fetch=self._fetch_bytes)
 
     def close(self) -> None:
         self.client.close()
@@ -43,6 +46,13 @@ class Verifier:
             raise IssuerError(f"{url} did not return a JSON object", code="status_retrieval", status=502)
         return body
 
+    def _fetch_bytes(self, url: str) -> bytes:
+        """A registry document (issuer trust) through the same outbound client as DID documents and status lists."""
+        response = self.client.get(url, headers={"Accept": "application/json"})
+        if response.status_code != 200:
+            raise IssuerError(f"{url} answered HTTP {response.status_code}", code="registry_retrieval", status=502)
+        return response.content
+
     def _verify_list(self, document: Mapping[str, Any]) -> None:
         report = verify_credential(dict(document), resolver=self.resolver, now=self.service.clock(),
                                    require_status=False)
@@ -54,4 +64,4 @@ class Verifier:
         for org in self.service.directory.orgs.values():  # pick up rotated keys without a restart
             self.resolver.add(self.service.directory.did_document(org))
         return verify_credential(credential, resolver=self.resolver, now=self.service.clock(),
-                                 status_checker=self.status, shape_checker=self.shapes)
+                                 status_checker=self.status, shape_checker=self.shapes, trust=self.trust.decide)

@@ -114,7 +114,7 @@ class VerificationReport:
             return "invalid"
         for reason in ("revoked", "suspended", "expired", "not_yet_valid"):
             if reason in (self._reason("status"), self._reason("validity")):
-                return reason  # type: ignore[return-value]
+                return reason
         if broken:
             return "invalid"
         if any(c.outcome == "unknown" for c in self.checks):
