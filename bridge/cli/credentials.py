@@ -21,7 +21,9 @@ from bridge.cli.common import database, report, settings
 from bridge.credentials.service import CredentialService, IssueInput
 from bridge.credentials.verification import Verifier
 from bridge.errors import LeadsError
+from bridge.trust.service import ADMINS
 from issuer.errors import IssuerError
+from issuer.verify import IssuerTrust
 
 app = typer.Typer(no_args_is_help=True)
 P = ParamSpec("P")
@@ -93,7 +95,8 @@ def verify(
     path: Path = typer.Argument(..., help="A credential: JSON (Data Integrity) or a VC-JOSE JWT"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
-    """Verify a credential and print every check; exit 0 when verified, 1 when not."""
+    """Verify a credential and print every check and who issued it; exit 0 when verified (genuine AND from a
+    trusted issuer), 1 when not."""
     try:
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -107,10 +110,28 @@ def verify(
         typer.echo(json.dumps(result.as_dict(), indent=1, ensure_ascii=False))
     else:
         for check in result.checks:
-            mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}[check.outcome]
+            mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "not_run": "-", "unknown": "?"}[
+                check.outcome]
             typer.echo(f"{mark:<5} {check.name:<14} {check.message}")
-        typer.echo(result.summary())
+        for line in _issuer_lines(result.trust):
+            typer.echo(line)
+        typer.echo(f"verdict: {result.verdict}. {result.summary()}")
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _issuer_lines(trust: IssuerTrust | None) -> list[str]:
+    if trust is None:
+        return []
+    if not trust.trusted:
+        return [f"{'UNKN':<5} {'issued by':<14} the signature is intact but LEADS does not know this issuer: "
+                f"{trust.did or '(no issuer named)'}"]
+    where = {"own": "this installation's own issuer"}.get(trust.standing) or (
+        "trusted by this installation's administrators" if trust.registry == ADMINS else f"listed in {trust.registry}")
+    lines = [f"{'TRUST':<5} {'issued by':<14} {trust.name} ({trust.did}), {where}"]
+    if trust.name_differs:
+        lines.append(f"{'WARN':<5} {'issuer name':<14} the credential calls its issuer “{trust.claimed_name}”; "
+                     f"the registry knows it as “{trust.name}”")
+    return lines
 
 
 @app.command("revoke")
