@@ -3,6 +3,7 @@ and who issued it from the issuer trust book (own issuers, administrators' list,
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +34,13 @@ class Verifier:
 
     def close(self) -> None:
         self.client.close()
+
+    def for_pass(self) -> Verifier:
+        """This verifier for one pass over many credentials (the pool re-check): each status list is fetched and
+        its proof checked once per pass — an unreachable one fails once, not once per entry. Shares the client."""
+        twin = copy.copy(self)
+        twin.status = BitstringStatusChecker(self._fetch_list, self._verify_list, memo={})
+        return twin
 
     def _fetch_list(self, url: str) -> Mapping[str, Any]:
         local = self.service.local_status_list_id(url)
