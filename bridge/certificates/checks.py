@@ -111,6 +111,7 @@ class PlainReport:
     verdict: str = "invalid"
     tone: str = "bad"  # ok | warn | bad
     issuer_line: str = ""  # who issued it, in words
+    issuer_standing: str = ""  # own | registry | unknown; empty when not asked (e.g. the signature failed)
     warning: str = ""  # the credential names its issuer differently from the registry
 
     def as_dict(self) -> dict[str, Any]:
@@ -175,7 +176,9 @@ def explain(report: VerificationReport, lang: str = "en") -> PlainReport:
     line, warning = _issuer_words(report.trust, _)
     if verdict == "untrusted":
         line = ""  # the headline already names the DID
-    return PlainReport(report.ok, headline, tuple(checks), report.format, verdict, tone, line, warning)
+    standing = report.trust.standing if report.trust is not None else ""
+    return PlainReport(report.ok, headline, tuple(checks), report.format, verdict=verdict, tone=tone,
+                       issuer_line=line, warning=warning, issuer_standing=standing)
 
 
 def failed_report(name: str, message: str) -> VerificationReport:

@@ -258,7 +258,11 @@ def verify_credential(
 
 
 def _with_trust(report: VerificationReport, trust: TrustLike | None) -> VerificationReport:
-    if trust is not None and report.credential is not None:
+    """Who issued it — asked only when the signature holds and the key is the named issuer's: a forged document
+    may name any issuer, and naming it back would lend the forgery that issuer's standing."""
+    proof, issuer = report.check("proof"), report.check("issuer")
+    signed_by_issuer = proof is not None and proof.ok and issuer is not None and issuer.ok
+    if trust is not None and report.credential is not None and signed_by_issuer:
         report.trust = trust(report.credential)
     return report
 

@@ -52,6 +52,13 @@ def test_admin_api_trusts_and_untrusts(client: TestClient) -> None:
     assert report["issuer"] | {"url": None} == {
         "id": impostor.did, "standing": "registry", "trusted": True, "name": "Example University",
         "registry": "admin", "claimed_name": "Example University of Somewhere", "name_differs": True, "url": None}
+    page = client.post("/verify?lang=es", data={"credential": json.dumps(credential)}).text
+    verdict = page[page.index('id="verdict"'):page.index("</div>", page.index('id="verdict"'))]
+    assert 'data-verdict="verified"' in verdict
+    assert ("Emitida por Example University, de confianza para los administradores de esta instalación de LEADS."
+            in verdict)
+    assert "La credencial llama a su emisor «Example University of Somewhere», pero el registro conoce a este " \
+           "emisor como «Example University»." in verdict
     gone = client.delete(f"/api/issuers/trusted/{impostor.did}", headers=ADMIN)
     assert gone.status_code == 204
     assert client.post("/api/verify", json=credential).json()["verdict"] == "untrusted"
