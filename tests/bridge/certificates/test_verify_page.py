@@ -141,3 +141,17 @@ def test_oversized_upload_is_refused(leads: Leads) -> None:
     big = b"{" + b" " * (10 * 1024 * 1024) + b"}"
     r = leads.client.post("/verify", files={"file": ("big.json", big, "application/json")})
     assert r.status_code == 422 and "larger than 10 MB" in r.text
+
+
+def test_suspended_is_suspended_on_verify_and_recovers(leads: Leads) -> None:
+    issued = leads.issue(name="Paused Person")
+    admin = {"Authorization": "Bearer change-me-dev-only"}
+    assert leads.client.post(f"/api/credentials/{issued.id}/suspend", json={"reason": "appeal"},
+                             headers=admin).status_code == 200
+    r = leads.client.post("/verify", data={"credential": issued.json_bytes.decode()})
+    verdict = _verdict(r.text)
+    assert 'data-verdict="suspended"' in verdict and "Suspended:" in verdict and "revoked" not in verdict
+    assert "the issuer may lift the suspension" in r.text
+    leads.client.post(f"/api/credentials/{issued.id}/unsuspend", json={"reason": "upheld"}, headers=admin)
+    r = leads.client.post("/verify", data={"credential": issued.json_bytes.decode()})
+    assert 'data-verdict="verified"' in _verdict(r.text)

@@ -11,7 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from bridge.app import create_app
 from bridge.cli import app as cli
+from bridge.db import Database
 from bridge.settings import RegistrySource, Settings, get_settings
 from tests.bridge.credentials.conftest import ADMIN, client, sqlite_client
 from tests.bridge.trust.impostor import SelfSigned
@@ -125,3 +127,18 @@ def test_settings_read_known_did_registries_json(monkeypatch: pytest.MonkeyPatch
          "url": "https://digitalcredentials.github.io/sandbox-registry/registry.json"}]))
     assert Settings().trust_registries == [RegistrySource(
         name="DCC Sandbox Registry", url="https://digitalcredentials.github.io/sandbox-registry/registry.json")]
+
+
+def test_registry_issuer_on_the_verify_page_shows_the_registry_name(settings: Settings, db: Database,
+                                                                     tmp_path: Path) -> None:
+    issuer = SelfSigned(name="LEADS learning data space")  # claims our name; the registry knows better
+    registry = registry_file(tmp_path / "registry.json", {issuer.did: {"name": "Escuela de Ejemplo"}})
+    configured = settings.model_copy(update={"trust_registries": [RegistrySource(name="Red de Ejemplo",
+                                                                                  url=str(registry))]})
+    with TestClient(create_app(configured, db)) as app:
+        page = app.post("/verify", data={"credential": json.dumps(issuer.credential())}).text
+    verdict = page[page.index('id="verdict"'):page.index("</div>", page.index('id="verdict"'))]
+    assert 'data-verdict="verified"' in verdict
+    assert "Issued by Escuela de Ejemplo, listed in the issuer registry “Red de Ejemplo”." in verdict
+    assert "The credential calls its issuer “LEADS learning data space”, but the registry knows this issuer as " \
+           "“Escuela de Ejemplo”." in verdict
