@@ -16,9 +16,9 @@ class RegistrySource(BaseModel):
     """One issuer registry to follow, as ``knownDIDRegistries`` of @digitalcredentials/verifier-core names it."""
 
     name: str = Field(min_length=1, description="shown to people, e.g. DCC Sandbox Registry")
-    url: str = Field(min_length=1, description="an https URL or a local file path of a registry.json")
-    type: Literal["dcc-legacy"] = Field(
-        default="dcc-legacy", description="the DCC registry format (OpenID Federation registries are not read)")
+    url: str = Field(default="", description="an https URL or a local file path of a registry.json")
+    type: str = Field(default="dcc-legacy", description="dcc-legacy is read; other kinds (oidf: OpenID Federation) "
+                                                         "are listed as not read, so DCC's own list can be pasted")
 
 
 class Settings(BaseSettings):

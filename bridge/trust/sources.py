@@ -80,6 +80,10 @@ class RegistrySources:
                              status=422) from None
 
     def _load(self, state: SourceState, *, force: bool) -> None:
+        if state.source.type != "dcc-legacy" or not state.source.url:
+            state.error = (f"not read: LEADS reads registries of type dcc-legacy with a url, not "
+                           f"{state.source.type!r}" + ("" if state.source.url else " without a url"))
+            return
         now = self.now()
         if state.loaded_at is None and state.attempted_at is None:
             self._from_cache(state)  # first use: the last good copy, so a restart needs no network

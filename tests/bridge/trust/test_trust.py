@@ -15,6 +15,7 @@ from bridge.app import create_app
 from bridge.cli import app as cli
 from bridge.db import Database
 from bridge.settings import RegistrySource, Settings, get_settings
+from bridge.trust.sources import RegistrySources
 from tests.bridge.credentials.conftest import ADMIN, client, sqlite_client
 from tests.bridge.trust.impostor import SelfSigned
 
@@ -120,13 +121,27 @@ def test_registry_file_issuer_verifies_with_the_registry_name(runner: CliRunner,
     assert refreshed.exit_code == 0 and "Test Registry: 2 issuers" in refreshed.output
 
 
-def test_settings_read_known_did_registries_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``LEADS_TRUST_REGISTRIES`` takes the same list verifier-core's ``knownDIDRegistries`` takes."""
+def test_settings_read_known_did_registries_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``LEADS_TRUST_REGISTRIES`` takes the same list verifier-core's ``knownDIDRegistries`` takes (DCC's published
+    list, OpenID Federation entry included: that one is listed as not read, never fetched)."""
     monkeypatch.setenv("LEADS_TRUST_REGISTRIES", json.dumps([
+        {"type": "oidf", "fetchEndpoint": "https://registry.dcconsortium.org/fetch?sub=",
+         "name": "DCC Member Registry"},
         {"name": "DCC Sandbox Registry", "type": "dcc-legacy",
          "url": "https://digitalcredentials.github.io/sandbox-registry/registry.json"}]))
-    assert Settings().trust_registries == [RegistrySource(
-        name="DCC Sandbox Registry", url="https://digitalcredentials.github.io/sandbox-registry/registry.json")]
+    registries = Settings().trust_registries
+    assert registries[1] == RegistrySource(
+        name="DCC Sandbox Registry", url="https://digitalcredentials.github.io/sandbox-registry/registry.json")
+    fetched: list[str] = []
+
+    def offline(url: str) -> bytes:
+        fetched.append(url)
+        raise OSError("no network in tests")
+
+    sources = RegistrySources(registries, tmp_path, refresh_seconds=60, fetch=offline)
+    assert sources.lookup("did:web:example.org") is None
+    assert fetched == ["https://digitalcredentials.github.io/sandbox-registry/registry.json"]
+    assert "not read" in (sources.states[0].error or "") and "OSError" in (sources.states[1].error or "")
 
 
 def test_registry_issuer_on_the_verify_page_shows_the_registry_name(settings: Settings, db: Database,
