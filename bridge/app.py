@@ -105,6 +105,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     register_error_type(app, IssuerError)
     app.include_router(credentials_router)
 
+    from bridge.trust.endpoints import router as trust_router
+
+    app.include_router(trust_router)
+
     from bridge.certificates.verify_page import router as certificates_router
 
     app.include_router(certificates_router)

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-dev-only"
@@ -85,6 +85,15 @@ def production_problems(settings: Settings) -> list[str]:
     return problems
 
 
+class RegistrySource(BaseModel):
+    """One issuer registry to follow, as ``knownDIDRegistries`` of @digitalcredentials/verifier-core names it."""
+
+    name: str = Field(min_length=1, description="shown to people, e.g. DCC Sandbox Registry")
+    url: str = Field(default="", description="an https URL or a local file path of a registry.json")
+    type: str = Field(default="dcc-legacy", description="dcc-legacy is read; other kinds (oidf: OpenID Federation) "
+                                                         "are listed as not read, so DCC's own list can be pasted")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LEADS_", env_file=".env", extra="ignore")
 
@@ -118,6 +127,22 @@ class Settings(BaseSettings):
     wikibase_max_retries: int = 5
     wikibase_backoff_seconds: float = 1.0
     load_sample: bool = True
+
+    # Issuer trust ("verified" needs a genuine credential AND an issuer someone vouches for)
+    trust_registries: list[RegistrySource] = Field(
+        default_factory=list,
+        description='issuer registries in the DCC format, most authoritative first, as JSON: '
+                    '[{"name": "DCC Sandbox Registry", "url": "https://…/registry.json"}, {"name": …, "url": "/path"}]',
+    )
+    trust_refresh_seconds: int = Field(default=86_400, ge=60, description="how often registries are fetched again")
+    pool_trust: Literal["installation", "registry"] = Field(
+        default="installation",
+        description="whose credentials the pool takes: this installation's own issuers only, or also issuers its "
+                    "administrators trust and those in the configured registries",
+    )
+    pool_recheck_retry_seconds: int = Field(
+        default=900, ge=1, description="first wait before re-checking an entry whose status could not be checked "
+                                       "(doubles each failed try, at most a day)")
     user_agent: str = "LEADS/0.1 (https://github.com/leads-project/leads; leads@example.org)"
     ca_bundle: Path | None = Field(
         default=None, description="PEM file (or hashed directory) of extra certificate authorities trusted for calls "

@@ -8,7 +8,13 @@ from pathlib import Path
 import typer
 
 from bridge.certificates.extract import pdf_attachment
-from bridge.certificates.page import credential_bytes, credential_value, design_outcomes, verification_url
+from bridge.certificates.page import (
+    credential_bytes,
+    credential_value,
+    design_outcomes,
+    pdf_withheld,
+    verification_url,
+)
 from bridge.certificates.pdf import PdfCache
 from bridge.cli.common import cli_errors, database, settings
 from bridge.errors import LeadsError
@@ -28,6 +34,9 @@ def write_certificate_pdf(credential_id: str, output: Path, lang: str = "en") ->
     config = settings()
     db = database()
     row = CredentialService(db, config).get(credential_id)
+    withheld = pdf_withheld(row, "en")
+    if withheld:
+        raise LeadsError(withheld, code="certificate_withheld", status=409)
     cache = PdfCache(Path(config.data_dir) / "cache" / "certificates")
     data = cache.get_or_render(credential_bytes(row.document), verify_url=verification_url(config, row.id),
                                lang=lang, outcomes=design_outcomes(db, row.design_key, lang) if row.design_key else ())

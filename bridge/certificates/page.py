@@ -1,8 +1,9 @@
 """The certificate page ``/credentials/{id}`` for people, and the shared pieces the PDF and QR routes use.
 
-``certificate_page`` is what the credentials route calls for its HTML branch: it renders the credential as stored,
-the live verification result, links to the design in the data space and the downloads; and it pre-renders the PDF
-in a background task after the response, so the download button finds it cached.
+``certificate_page`` is what the credentials route calls for its HTML branch: it renders the verdict first, then
+the credential as stored, links to the design in the data space and the downloads; and it pre-renders the PDF in a
+background task after the response, so the download button finds it cached. A revoked or suspended credential gets
+no PDF: a printed certificate cannot show that it was withdrawn, so it is not handed out.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bridge.certificates.view import certificate_view
 from bridge.dataspace.model import CredentialDesign, LearningOutcome
 from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
-from bridge.i18n import environment, negotiate
+from bridge.i18n import environment, gettext_for, negotiate
 from bridge.settings import Settings
 from issuer.qr import make_qr
 from issuer.verify import VerificationReport
@@ -33,6 +34,8 @@ class StoredCredential(Protocol):
     id: str
     design_key: str
     document: dict[str, Any]
+    revoked: bool
+    suspended: bool
 
 
 class CredentialVerifier(Protocol):
@@ -49,6 +52,16 @@ def credential_bytes(document: dict[str, Any]) -> bytes:
     """Exactly the bytes ``GET /credentials/{id}`` serves (Starlette's JSONResponse rendering, or the JWT)."""
     value = credential_value(document)
     return value.encode("utf-8") if isinstance(value, str) else bytes(JSONResponse(value).body)
+
+
+def pdf_withheld(row: StoredCredential, lang: str) -> str | None:
+    """Why the printable certificate is not offered (revoked or suspended), in ``lang``; None when it is."""
+    _ = gettext_for(lang).gettext
+    if row.revoked:
+        return _("The printable certificate is not available: the issuer has revoked this credential.")
+    if row.suspended:
+        return _("The printable certificate is not available while the issuer has suspended this credential.")
+    return None
 
 
 def request_lang(request: Request) -> str:
@@ -81,7 +94,7 @@ def design_outcomes(db: Database, design_key: str, lang: str) -> tuple[str, ...]
 
 def render_certificate_page(
     *, credential: dict[str, Any] | str, credential_id: str, verify_url: str, report: VerificationReport,
-    lang: str, design_url: str | None = None, outcomes: tuple[str, ...] = (),
+    lang: str, design_url: str | None = None, outcomes: tuple[str, ...] = (), withheld: str | None = None,
 ) -> str:
     view = certificate_view(credential, lang)
     if outcomes and not view.outcomes:
@@ -90,13 +103,12 @@ def render_certificate_page(
     return environment(lang).get_template("certificates/page.html").render(
         c=view, lang=lang, report=explain(report, lang), qr_svg=qr_svg, design_url=design_url,
         json_url=f"/credentials/{credential_id}/download",
-        pdf_url=f"/credentials/{credential_id}/certificate.pdf?lang={lang}",
+        pdf_url=None if withheld else f"/credentials/{credential_id}/certificate.pdf?lang={lang}",
+        pdf_withheld=withheld,
     )
 
 
 def _qr_title(lang: str) -> str:
-    from bridge.i18n import gettext_for
-
     return gettext_for(lang).gettext("Scan to verify this certificate")
 
 
@@ -107,11 +119,15 @@ def certificate_page(request: Request, row: StoredCredential, verifier: Credenti
     credential = credential_value(row.document)
     url = verification_url(settings, row.id)
     outcomes = design_outcomes(request.app.state.db, row.design_key, lang) if row.design_key else ()
+    withheld = pdf_withheld(row, lang)
     html = render_certificate_page(
         credential=credential, credential_id=row.id, verify_url=url, report=verifier.verify(credential),
         lang=lang, design_url=f"/designs/{row.design_key}?lang={lang}" if row.design_key else None,
-        outcomes=outcomes,
+        outcomes=outcomes, withheld=withheld,
     )
+    headers = {"Content-Language": lang, "Vary": "Accept, Accept-Language"}
+    if withheld:
+        return HTMLResponse(html, headers=headers)
     warm = BackgroundTask(pdf_cache(request).warm, credential_bytes(row.document), verify_url=url, lang=lang,
                           outcomes=outcomes)
-    return HTMLResponse(html, background=warm, headers={"Content-Language": lang, "Vary": "Accept, Accept-Language"})
+    return HTMLResponse(html, background=warm, headers=headers)

@@ -17,6 +17,7 @@ from bridge.certificates.page import (
     credential_value,
     design_outcomes,
     pdf_cache,
+    pdf_withheld,
     request_lang,
     verification_url,
 )
@@ -100,6 +101,12 @@ def credential_download(credential_id: str, svc: CredentialService = Depends(ser
 def certificate_pdf(credential_id: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
     row = svc.get(credential_id)
     lang = request_lang(request)
+    withheld = pdf_withheld(row, lang)
+    if withheld:  # a printout cannot show that it was withdrawn: say why instead (410 final, 409 while suspended)
+        html = environment(lang).get_template("certificates/withheld.html").render(
+            lang=lang, reason=withheld, page_url=f"/credentials/{row.id}/certificate?lang={lang}")
+        return HTMLResponse(html, status_code=410 if row.revoked else 409,
+                            headers={"Content-Language": lang, "Cache-Control": "no-store"})
     outcomes = design_outcomes(svc.db, row.design_key, lang) if row.design_key else ()
     data = pdf_cache(request).get_or_render(
         credential_bytes(row.document), verify_url=verification_url(svc.settings, row.id), lang=lang,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from bridge.certificates import cli as certificates_cli
-from bridge.cli import awards, course, credentials, data, keys, lti, pool, serve, wikibase, worker
+from bridge.cli import awards, course, credentials, data, issuers, keys, lti, pool, serve, wikibase, worker
 
 app = typer.Typer(help="LEADS: competence models → courses → signed certificates.", no_args_is_help=True)
 app.command("serve")(serve.serve)
@@ -18,6 +18,7 @@ app.add_typer(lti.app, name="lti", help="LTI 1.3: register platforms, list them,
 app.command("issue")(credentials.issue)
 app.command("verify")(credentials.verify)
 app.add_typer(credentials.app, name="credential", help="Issued credentials: revoke, suspend, unsuspend.")
+app.add_typer(issuers.app, name="issuers", help="Issuer trust: trust, untrust, list, refresh the registries.")
 app.add_typer(certificates_cli.app, name="certificate", help="Certificates: PDF, credential from a PDF, QR codes.")
 app.add_typer(course.app, name="course", help="Course skeletons: export .mbz / OLX, create in Moodle or Open edX.")
 app.add_typer(pool.app, name="pool", help="The public pool: profiles, publishing, status re-check.")

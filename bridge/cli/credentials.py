@@ -22,8 +22,10 @@ from bridge.cli.common import database, report, settings
 from bridge.credentials.service import CredentialService, IssueInput
 from bridge.credentials.verification import Verifier
 from bridge.errors import LeadsError
+from bridge.trust.service import ADMINS
 from issuer.documents.names import clean_name
 from issuer.errors import IssuerError
+from issuer.verify import IssuerTrust
 
 app = typer.Typer(no_args_is_help=True)
 P = ParamSpec("P")
@@ -97,7 +99,8 @@ def verify(
                                 "of an offline QR code (VC1:…)"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
-    """Verify a credential and print every check; exit 0 when verified, 1 when not, 2 when it cannot be read."""
+    """Verify a credential and print every check and who issued it; exit 0 when verified (genuine AND from a
+    trusted issuer), 1 when not, 2 when it cannot be read."""
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_UPLOAD_BYTES + 1)
@@ -113,10 +116,28 @@ def verify(
         typer.echo(json.dumps(result.as_dict(), indent=1, ensure_ascii=False))
     else:
         for check in result.checks:
-            mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}[check.outcome]
+            mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "not_run": "-", "unknown": "?"}[
+                check.outcome]
             typer.echo(f"{mark:<5} {check.name:<14} {check.message}")
-        typer.echo(result.summary())
+        for line in _issuer_lines(result.trust):
+            typer.echo(line)
+        typer.echo(f"verdict: {result.verdict}. {result.summary()}")
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _issuer_lines(trust: IssuerTrust | None) -> list[str]:
+    if trust is None:
+        return []
+    if not trust.trusted:
+        return [f"{'UNKN':<5} {'issued by':<14} the signature is intact but LEADS does not know this issuer: "
+                f"{trust.did or '(no issuer named)'}"]
+    where = {"own": "this installation's own issuer"}.get(trust.standing) or (
+        "trusted by this installation's administrators" if trust.registry == ADMINS else f"listed in {trust.registry}")
+    lines = [f"{'TRUST':<5} {'issued by':<14} {trust.name} ({trust.did}), {where}"]
+    if trust.name_differs:
+        lines.append(f"{'WARN':<5} {'issuer name':<14} the credential calls its issuer “{trust.claimed_name}”; "
+                     f"the registry knows it as “{trust.name}”")
+    return lines
 
 
 @app.command("revoke")

@@ -18,7 +18,7 @@ app = typer.Typer(no_args_is_help=True)
 
 
 def _verifier() -> PoolVerifier:
-    return PoolVerifier(Verifier(CredentialService(database(), settings())))
+    return PoolVerifier(Verifier(CredentialService(database(), settings())), settings().pool_trust)
 
 
 @app.command("profile")
@@ -54,10 +54,11 @@ def publish(
 @app.command("recheck")
 @cli_errors
 def recheck(every: int = typer.Option(0, "--every", help="Repeat every N seconds (0: once)")) -> None:
-    """Re-verify every listed credential; revoked, suspended or expired ones leave the pool."""
+    """Re-verify every listed credential: revoked or expired ones leave the pool, suspended ones are hidden until
+    the suspension is lifted, and when a status list cannot be fetched the entry stays (retried later)."""
     while True:
-        gone = service.recheck(database(), _verifier())
-        typer.echo(f"re-checked the pool; {len(gone)} entr{'y' if len(gone) == 1 else 'ies'} removed")
+        result = service.recheck(database(), _verifier(), retry_seconds=settings().pool_recheck_retry_seconds)
+        typer.echo(f"re-checked the pool: {result.summary()}")
         if every <= 0:
             return
         time.sleep(every)

@@ -1,14 +1,18 @@
 """Verification as this installation does it: its own DIDs and status lists locally, everyone else's through the
-one guarded fetcher (issuer.fetch: public addresses only, bounded in time, size and number; docs/decisions/013)."""
+one guarded fetcher (issuer.fetch; docs/decisions/013), and who issued it from the issuer trust book (own issuers,
+administrators' list, registries)."""
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from bridge.credentials.service import CredentialService
 from bridge.settings import Settings
+from bridge.trust.service import IssuerTrustBook
 from issuer.errors import IssuerError
 from issuer.fetch import FetchPolicy, SafeFetcher
 from issuer.shacl import CredentialShapeChecker
@@ -23,8 +27,11 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
     base = urlsplit(settings.base_url)
     own = (f"{base.scheme}://{base.netloc}",) if base.scheme and base.netloc else ()
     allowed = tuple(h.strip() for h in settings.fetch_allowed_hosts.replace(" ", ",").split(",") if h.strip())
+    # the issuer registries an administrator configured are trusted origins, like the allowed hosts
+    registries = tuple(f"{u.scheme}://{u.netloc}" for u in (urlsplit(r.url) for r in settings.trust_registries)
+                       if u.scheme in ("http", "https") and u.netloc)
     return FetchPolicy(
-        user_agent=settings.user_agent, trusted=own + allowed, timeout=settings.fetch_timeout_seconds,
+        user_agent=settings.user_agent, trusted=own + allowed + registries, timeout=settings.fetch_timeout_seconds,
         max_bytes=settings.fetch_max_bytes, concurrency=settings.fetch_concurrency,
     )
 
@@ -42,15 +49,27 @@ class Verifier:
         self.resolver = service.directory.resolver(fetcher=self.fetcher, insecure_hosts=insecure)
         self.status = BitstringStatusChecker(self._fetch_list, self._verify_list)
         self.shapes = CredentialShapeChecker()
+        self.trust = IssuerTrustBook(service.db, service.settings, service.directory, fetch=self._fetch_bytes)
 
     def close(self) -> None:
         self.fetcher.close()
+
+    def for_pass(self) -> Verifier:
+        """This verifier for one pass over many credentials (the pool re-check): each status list is fetched and
+        its proof checked once per pass — an unreachable one fails once, not once per entry. Shares the client."""
+        twin = copy.copy(self)
+        twin.status = BitstringStatusChecker(self._fetch_list, self._verify_list, memo={})
+        return twin
 
     def _fetch_list(self, url: str) -> Mapping[str, Any]:
         local = self.service.local_status_list_id(url)
         if local is not None:
             return self.service.status_list(local)[0]
         return self.fetcher.get_json(url, accept=STATUS_ACCEPT)
+
+    def _fetch_bytes(self, url: str) -> bytes:
+        """A registry document (issuer trust) through the same outbound client as DID documents and status lists."""
+        return json.dumps(self.fetcher.get_json(url, accept="application/json")).encode()
 
     def _verify_list(self, document: Mapping[str, Any]) -> None:
         report = verify_credential(dict(document), resolver=self.resolver, now=self.service.clock(),
@@ -64,4 +83,4 @@ class Verifier:
             self.resolver.add(self.service.directory.did_document(org))
         with self.fetcher.budget(self.service.settings.verify_timeout_seconds):
             return verify_credential(credential, resolver=self.resolver, now=self.service.clock(),
-                                     status_checker=self.status, shape_checker=self.shapes)
+                                     status_checker=self.status, shape_checker=self.shapes, trust=self.trust.decide)

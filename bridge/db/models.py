@@ -6,6 +6,7 @@ from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRow, MetaRow
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
 from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
+from bridge.trust.tables import TrustedIssuerRow
 from bridge.web.admin import AdminSession
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "PoolEntry",
     "PoolProfile",
     "StatusListRow",
+    "TrustedIssuerRow",
     "WebhookReceipt",
 ]

@@ -34,7 +34,7 @@ def _verifier(request: Request) -> service.Verifier:
         from bridge.credentials.endpoints import verifier as installation_verifier
         from bridge.pool.verifier import PoolVerifier
 
-        state.pool_verifier = PoolVerifier(installation_verifier(request))
+        state.pool_verifier = PoolVerifier(installation_verifier(request), state.settings.pool_trust)
     verifier: service.Verifier = state.pool_verifier
     return verifier
 

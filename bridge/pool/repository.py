@@ -43,7 +43,16 @@ class PoolEntry(Base):
         doc="issued_credentials.id when this installation issued it: its revocation shows at once",
     )
     valid_until: Mapped[datetime | None] = mapped_column()
-    verified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verified_at: Mapped[datetime] = mapped_column(default=utcnow, doc="when it last verified")
+    issuer_name: Mapped[str] = mapped_column(String(300), default="", doc="the issuer's trusted name")
+    state: Mapped[str] = mapped_column(
+        String(20), default="verified",
+        doc="verified | unchecked (status could not be checked: listed, retried) | suspended | untrusted | invalid "
+            "(hidden, kept, re-checked); revoked and expired entries are deleted",
+    )
+    checked_at: Mapped[datetime | None] = mapped_column(doc="the last re-check, whatever its outcome")
+    failures: Mapped[int] = mapped_column(Integer, default=0, doc="re-checks in a row that could not decide")
+    next_check_at: Mapped[datetime | None] = mapped_column(doc="not re-checked before this (backoff)")
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     profile: Mapped[PoolProfile] = relationship(back_populates="entries")
     competences: Mapped[list[PoolCompetence]] = relationship(back_populates="entry", cascade="all, delete-orphan")

@@ -9,7 +9,7 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select
@@ -36,13 +36,23 @@ class Check:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the pool needs to know of a verification: passed or not, each check, and who issued it."""
+    """What the pool needs to know of a verification: passed or not, each check, and who issued it.
+
+    ``verified`` means genuine AND from an issuer the pool's trust setting accepts; ``state`` is the verifier's
+    one-word answer (verified, untrusted, revoked, suspended, expired, not_yet_valid, unchecked, invalid)."""
 
     verified: bool
     checks: Sequence[Check] = field(default_factory=tuple)
     issuer: str = ""
     valid_until: datetime | None = None
     document: dict[str, Any] | None = None
+    genuine: bool | None = None  # None: the verifier does not say (then ``verified`` stands for both)
+    state: str = ""
+    issuer_name: str = ""  # the issuer's trusted name (this installation's or the registry's)
+
+    @property
+    def outcome(self) -> str:
+        return self.state or ("verified" if self.verified else "invalid")
 
 
 class Verifier(Protocol):
@@ -197,6 +207,14 @@ def _publish(
     entity_base: str,
 ) -> PoolEntry:
     verdict = verifier(credential)
+    if verdict.genuine and not verdict.verified:
+        raise PoolRefused(
+            f"the credential is genuine, but the pool lists only credentials from issuers it trusts, and it does not "
+            f"trust {verdict.issuer or 'an issuer that names no DID'} (LEADS does not know this issuer, or the pool "
+            "takes only this installation's own credentials)",
+            "issuer_not_trusted",
+            verdict,
+        )
     if not verdict.verified:
         failed = [c for c in verdict.checks if not c.ok]
         what = "; ".join(f"{c.name}: {c.message}" for c in failed) or "it did not verify"
@@ -226,6 +244,7 @@ def _publish(
             fingerprint=fingerprint,
             credential=credential,
             issuer=verdict.issuer,
+            issuer_name=verdict.issuer_name,
             title=achs[0].name if achs else "",
             valid_until=verdict.valid_until,
             design_key=next((e.design for e in found if e.design), None),
@@ -269,13 +288,23 @@ class Holder:
     competences: list[dict[str, Any]]
 
 
+SHOWN = ("verified", "unchecked")  # "could not check" stays listed, with the date it last verified
+
+
 def _live(now: datetime) -> Any:
-    """Entries still standing: not expired, and (when issued here) neither revoked nor suspended right now."""
+    """Entries standing: not expired, last re-check verified or could not decide, and (when issued here) neither
+    revoked nor suspended right now."""
     withdrawn = select(IssuedCredentialRow.id).where(
         IssuedCredentialRow.id == PoolEntry.local_credential_id,
         or_(IssuedCredentialRow.revoked.is_(True), IssuedCredentialRow.suspended.is_(True)),
     )
-    return and_(or_(PoolEntry.valid_until.is_(None), PoolEntry.valid_until > now), ~withdrawn.exists())
+    return and_(
+        or_(PoolEntry.valid_until.is_(None), PoolEntry.valid_until > now),
+        # a suspension of this installation's own credential is read live (the join below): lifted, it is back
+        or_(PoolEntry.state.in_(SHOWN),
+            and_(PoolEntry.state == "suspended", PoolEntry.local_credential_id.is_not(None))),
+        ~withdrawn.exists(),
+    )
 
 
 def search(
@@ -322,6 +351,9 @@ def search(
                     "credential": entry.id,
                     "title": entry.title,
                     "issuer": entry.issuer,
+                    "issuer_name": entry.issuer_name or entry.issuer,
+                    "state": entry.state,
+                    "verified_at": entry.verified_at.isoformat(),
                     "label": label,
                 }
             )
@@ -351,6 +383,8 @@ def profile_view(db: Database, handle: str) -> dict[str, Any]:
                     "id": e.id,
                     "title": e.title,
                     "issuer": e.issuer,
+                    "issuer_name": e.issuer_name or e.issuer,
+                    "state": e.state,
                     "design": e.design_key,
                     "verified_at": e.verified_at.isoformat(),
                     "competences": [
@@ -370,18 +404,86 @@ def profile_view(db: Database, handle: str) -> dict[str, Any]:
         }
 
 
-def recheck(db: Database, verifier: Verifier) -> list[int]:
-    """Re-verify every listed credential; the ones that no longer verify (revoked, expired) leave the pool."""
+@dataclass
+class RecheckResult:
+    """Entry ids by what one re-check pass did to them."""
+
+    verified: list[int] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)  # revoked or expired: gone for good
+    hidden: list[int] = field(default_factory=list)  # suspended, issuer no longer trusted, no longer verifies
+    unchecked: list[int] = field(default_factory=list)  # status could not be checked: kept and listed, retried later
+    waiting: list[int] = field(default_factory=list)  # not due yet (backoff after failed tries)
+
+    def summary(self) -> str:
+        return (f"{len(self.verified)} verified, {len(self.removed)} removed (revoked or expired), "
+                f"{len(self.hidden)} hidden (suspended or no longer trusted), {len(self.unchecked)} could not be "
+                f"checked (kept; retried later), {len(self.waiting)} waiting to be retried")
+
+
+REMOVED = ("revoked", "expired")
+MAX_BACKOFF = timedelta(days=1)
+
+
+def _backoff(failures: int, retry_seconds: float) -> timedelta:
+    return min(timedelta(seconds=retry_seconds * 2 ** max(failures - 1, 0)), MAX_BACKOFF)
+
+
+def recheck(db: Database, verifier: Verifier, *, now: datetime | None = None,
+            retry_seconds: float = 900) -> RecheckResult:
+    """Re-verify every listed credential, losing nothing to an outage: revoked and expired entries leave;
+    suspended or no longer trusted ones are hidden and come back when they verify again; when a status list cannot
+    be fetched the entry stays listed (showing when it last verified) and is retried with a growing wait.
+    One pass fetches each status list once (``verifier.for_pass()`` when the verifier offers it)."""
+    now = now or datetime.now(UTC)
+    check: Verifier = verifier.for_pass() if hasattr(verifier, "for_pass") else verifier
+    result = RecheckResult()
     with db.session() as session:
-        pairs = [(e.id, e.credential) for e in session.scalars(select(PoolEntry))]
-    gone = [entry_id for entry_id, credential in pairs if not verifier(credential).verified]
-    if gone:
-        with db.session() as session:
-            for entry_id in gone:
-                entry = session.get(PoolEntry, entry_id)
-                if entry is not None:
-                    session.delete(entry)
-    return gone
+        entries = session.scalars(select(PoolEntry).order_by(PoolEntry.id))
+        rows = [(e.id, e.credential, e.next_check_at) for e in entries]
+    outcomes: dict[int, Verdict] = {}
+    for entry_id, credential, due in rows:
+        if due is not None and _aware(due) > now:
+            result.waiting.append(entry_id)
+            continue
+        outcomes[entry_id] = check(credential)
+    with db.session() as session:
+        for entry_id, verdict in outcomes.items():
+            entry = session.get(PoolEntry, entry_id)
+            if entry is None:  # unpublished meanwhile
+                continue
+            _apply(session, entry, verdict, now, retry_seconds, result)
+    return result
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _apply(session: Session, entry: PoolEntry, verdict: Verdict, now: datetime, retry_seconds: float,
+           result: RecheckResult) -> None:
+    outcome = verdict.outcome
+    entry.checked_at = now
+    if outcome in REMOVED:
+        session.delete(entry)
+        result.removed.append(entry.id)
+        return
+    if outcome == "verified":
+        entry.state, entry.failures, entry.next_check_at, entry.verified_at = "verified", 0, None, now
+        entry.issuer_name = verdict.issuer_name or entry.issuer_name
+        result.verified.append(entry.id)
+        return
+    if outcome == "suspended":  # re-checked every pass, so it comes back as soon as the suspension is lifted
+        entry.state, entry.failures, entry.next_check_at = "suspended", 0, None
+        result.hidden.append(entry.id)
+        return
+    entry.failures += 1
+    entry.next_check_at = now + _backoff(entry.failures, retry_seconds)
+    if outcome == "unchecked":
+        entry.state = "unchecked"
+        result.unchecked.append(entry.id)
+    else:  # untrusted, invalid, not yet valid: hidden but kept — a registry or DID document may come back
+        entry.state = "untrusted" if outcome == "untrusted" else "invalid"
+        result.hidden.append(entry.id)
 
 
 def capx_export(db: Database, handle: str) -> dict[str, Any]:

@@ -92,10 +92,12 @@ class BitstringStatusChecker:
     in tests and no server for credentials issued by this installation.
     """
 
-    def __init__(self, fetch: Fetcher, verify_list: ListVerifier, *, min_length: int = MIN_LENGTH) -> None:
+    def __init__(self, fetch: Fetcher, verify_list: ListVerifier, *, min_length: int = MIN_LENGTH,
+                 memo: dict[str, tuple[Mapping[str, Any], Bitstring] | IssuerError] | None = None) -> None:
         self.fetch = fetch
         self.verify_list = verify_list
         self.min_length = min_length
+        self.memo = memo  # given: each list is loaded (fetched, its proof checked) once, failures included
 
     def check(self, credential: Mapping[str, Any]) -> list[StatusResult]:
         results = []
@@ -112,7 +114,7 @@ class BitstringStatusChecker:
             if size != 1:
                 raise IssuerError(f"statusSize {size} is not supported (only 1)", code="status_malformed")
             if url not in lists:
-                lists[url] = self._load(url)
+                lists[url] = self._remembered(url)
             list_credential, bits = lists[url]
             subject = list_credential.get("credentialSubject", {})
             purposes = subject.get("statusPurpose") if isinstance(subject, Mapping) else None
@@ -124,6 +126,19 @@ class BitstringStatusChecker:
             status = int(bits.get(index))
             results.append(StatusResult(purpose, index, url, status, status == 0))
         return results
+
+    def _remembered(self, url: str) -> tuple[Mapping[str, Any], Bitstring]:
+        if self.memo is None:
+            return self._load(url)
+        if url not in self.memo:
+            try:
+                self.memo[url] = self._load(url)
+            except IssuerError as exc:
+                self.memo[url] = exc
+        found = self.memo[url]
+        if isinstance(found, IssuerError):
+            raise found
+        return found
 
     def _load(self, url: str) -> tuple[Mapping[str, Any], Bitstring]:
         try:

@@ -9,10 +9,11 @@ from issuer.verify.engine import (
     check_validity,
     verify_credential,
 )
-from issuer.verify.report import Check, VerificationReport
+from issuer.verify.report import Check, IssuerTrust, VerificationReport
 
 __all__ = [
     "Check",
+    "IssuerTrust",
     "ShapeChecker",
     "StatusChecker",
     "VerificationReport",

@@ -4,7 +4,11 @@ Checks, in order: ``proof`` (the signature), ``proof_purpose`` (assertionMethod,
 the issuer's DID document), ``issuer`` (the signing key belongs to the credential's issuer DID, which resolves),
 ``validity`` (validFrom/validUntil, VC 1.1 issuanceDate/expirationDate), ``status`` (through an injected status
 checker) and ``shape`` (through an injected shape checker). Status and shape checking live elsewhere (issuer/status,
-issuer/shacl) and are passed in, so this module stays free of storage and of SHACL.
+issuer/shacl) and are passed in, so this module stays free of storage and of SHACL. When the signature fails, the
+other checks are "not run": nothing a forged document says about its dates or status is worth reporting.
+
+Who issued it is a separate question, answered by an injected ``trust`` callable (the registry lives in the app):
+the report carries its answer, and "verified" needs a genuine credential from a trusted issuer.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from issuer.did.resolver import DidResolver, authorised_for
 from issuer.errors import IssuerError
 from issuer.jsonld.loader import ContextLoader
 from issuer.proofs import dataintegrity, jose
-from issuer.verify.report import Check, VerificationReport
+from issuer.verify.report import Check, IssuerTrust, VerificationReport
 
 CheckResult = tuple[bool, str]
 
@@ -54,6 +58,7 @@ class ShapeChecker(Protocol):
 
 StatusLike = StatusChecker | Callable[[dict[str, Any]], Sequence[StatusOutcome] | CheckResult]
 ShapeLike = ShapeChecker | Callable[[dict[str, Any]], CheckResult | None]
+TrustLike = Callable[[dict[str, Any]], IssuerTrust]  # who issued it: this installation, a registry, or unknown
 
 SUPPORTED_KEY_TYPES = ("Multikey", "Ed25519VerificationKey2020")
 
@@ -126,11 +131,11 @@ def check_validity(credential: dict[str, Any], now: datetime) -> Check:
     for name, raw in starts:
         start = parse_time(raw)
         if start is not None and now < start:
-            return Check.failed("validity", f"not valid yet: {name} is {raw}")
+            return Check.failed("validity", f"not valid yet: {name} is {raw}", "not_yet_valid")
     for name, raw in ends:
         end = parse_time(raw)
         if end is not None and now >= end:
-            return Check.failed("validity", f"expired: {name} was {raw}")
+            return Check.failed("validity", f"expired: {name} was {raw}", "expired")
     if not any(raw for _, raw in starts + ends):
         return Check.passed("validity", "no validity period is stated")
     return Check.passed("validity", f"valid on {now.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}")
@@ -157,8 +162,8 @@ def check_status(credential: dict[str, Any], checker: StatusLike | None, *, requ
     fn = checker.check if hasattr(checker, "check") else checker
     try:
         outcome = fn(credential)
-    except IssuerError as exc:
-        return Check.failed("status", f"status could not be checked: {exc.message}")
+    except IssuerError as exc:  # unreachable or unreadable list: unknown, never "revoked"
+        return Check.unknown("status", f"status could not be checked: {exc.message}")
     if isinstance(outcome, tuple):
         ok, message = outcome
         return Check.passed("status", str(message)) if ok else Check.failed("status", str(message))
@@ -168,7 +173,9 @@ def check_status(credential: dict[str, Any], checker: StatusLike | None, *, requ
         return Check.failed("status", message) if require else Check.skipped("status", message)
     bad = [r for r in results if not r.valid]
     if bad:
-        return Check.failed("status", "; ".join(r.message for r in bad))
+        purposes = {getattr(r, "purpose", "") for r in bad}
+        reason = "revoked" if "revocation" in purposes or "suspension" not in purposes else "suspended"
+        return Check.failed("status", "; ".join(r.message for r in bad), reason)
     return Check.passed("status", "; ".join(r.message for r in results))
 
 
@@ -221,8 +228,11 @@ def verify_credential(
     canonicaliser: Canonicaliser | None = None,
     loader: ContextLoader | None = None,
     require_status: bool = True,
+    trust: TrustLike | None = None,
 ) -> VerificationReport:
-    """Verify and report every check; a tampered credential fails the ``proof`` check (and says so)."""
+    """Verify and report every check; a tampered credential fails the ``proof`` check (and says so).
+
+    With ``trust``, the report also says who issued it, and ``report.ok`` needs a trusted issuer too."""
     if isinstance(doc_or_jwt, bytes):
         doc_or_jwt = doc_or_jwt.decode("utf-8", errors="replace")
     if isinstance(doc_or_jwt, str):
@@ -235,14 +245,26 @@ def verify_credential(
                 report.checks.append(Check.failed("format", f"not valid JSON: {exc}"))
                 return report
         else:
-            return _verify_jwt(text, resolver, now, status_checker, shape_checker, require_status)
+            report = _verify_jwt(text, resolver, now, status_checker, shape_checker, require_status)
+            return _with_trust(report, trust)
     if not isinstance(doc_or_jwt, dict):
         report = VerificationReport("unknown")
         report.checks.append(Check.failed("format", "a credential must be a JSON object or a JWT"))
         return report
-    return _verify_data_integrity(
+    report = _verify_data_integrity(
         doc_or_jwt, resolver, now, status_checker, shape_checker, canonicaliser, loader, require_status
     )
+    return _with_trust(report, trust)
+
+
+def _with_trust(report: VerificationReport, trust: TrustLike | None) -> VerificationReport:
+    """Who issued it — asked only when the signature holds and the key is the named issuer's: a forged document
+    may name any issuer, and naming it back would lend the forgery that issuer's standing."""
+    proof, issuer = report.check("proof"), report.check("issuer")
+    signed_by_issuer = proof is not None and proof.ok and issuer is not None and issuer.ok
+    if trust is not None and report.credential is not None and signed_by_issuer:
+        report.trust = trust(report.credential)
+    return report
 
 
 def _finish(
@@ -252,15 +274,25 @@ def _finish(
     status_checker: StatusLike | None,
     shape_checker: ShapeLike | None,
     require_status: bool,
+    key_checks: list[Check],
 ) -> VerificationReport:
-    report.checks.append(check_validity(credential, now))
-    if any(c.name == "proof" and not c.ok for c in report.checks) and credential.get("credentialStatus") is not None:
-        # a status list is fetched from wherever the credential says: never for one whose proof already failed
-        report.checks.append(Check.skipped("status", "not checked, because the proof failed"))
-    else:
+    """After the ``proof`` check: the rest, or — when the signature failed — each of them marked "not run"."""
+    proof = report.check("proof")
+    if proof is None or proof.ok:
+        report.checks.extend(key_checks)
+        report.checks.append(check_validity(credential, now))
         report.checks.append(check_status(credential, status_checker, require=require_status))
-    report.checks.append(check_shape(credential, shape_checker))
+        report.checks.append(check_shape(credential, shape_checker))
+        return report
+    for name in ("proof_purpose", "issuer", "validity", "status", "shape"):
+        report.checks.append(Check.not_run(name))
     return report
+
+
+def _key_failure(key_checks: list[Check]) -> str:
+    """Why the key could not be had (the issuer check's message), to keep in the proof check that failed."""
+    found = next((c for c in key_checks if c.name == "issuer" and not c.ok), None)
+    return f": {found.message}" if found is not None else ""
 
 
 def _verify_data_integrity(
@@ -278,14 +310,15 @@ def _verify_data_integrity(
     proofs = dataintegrity.proofs_of(credential)
     if not proofs:
         report.checks.append(Check.failed("proof", "the credential has no proof (it is not signed)"))
-        return _finish(report, credential, now, status_checker, shape_checker, require_status)
+        return _finish(report, credential, now, status_checker, shape_checker, require_status, [])
     proof = proofs[0]
     vm_id = str(proof.get("verificationMethod", ""))
     purpose = str(proof.get("proofPurpose", ""))
     key_checks = VerificationReport("data-integrity")
     public_key = _key_checks(key_checks, resolver, credential, vm_id, purpose)
     if public_key is None:
-        report.checks.append(Check.failed("proof", f"the key {vm_id} could not be obtained"))
+        report.checks.append(Check.failed(
+            "proof", f"the key {vm_id} could not be obtained{_key_failure(key_checks.checks)}"))
     else:
         failures = []
         for each in proofs:
@@ -300,8 +333,7 @@ def _verify_data_integrity(
             report.checks.append(Check.failed("proof", failures[0]))
         else:
             report.checks.append(Check.passed("proof", f"eddsa-rdfc-2022 signature by {vm_id} is valid"))
-    report.checks.extend(key_checks.checks)
-    return _finish(report, credential, now, status_checker, shape_checker, require_status)
+    return _finish(report, credential, now, status_checker, shape_checker, require_status, key_checks.checks)
 
 
 def _verify_jwt(
@@ -327,12 +359,12 @@ def _verify_jwt(
     if not vm_id:
         report.checks.append(Check.failed("proof", "the JWT header has no kid naming the signing key"))
     elif public_key is None:
-        report.checks.append(Check.failed("proof", f"the key {vm_id} could not be obtained"))
+        report.checks.append(Check.failed(
+            "proof", f"the key {vm_id} could not be obtained{_key_failure(key_checks.checks)}"))
     else:
         try:
             jose.verify_jwt(token, public_key)
             report.checks.append(Check.passed("proof", f"{parts.header.get('alg')} JWS signature by {vm_id} is valid"))
         except IssuerError as exc:
             report.checks.append(Check.failed("proof", exc.message))
-    report.checks.extend(key_checks.checks)
-    return _finish(report, credential, now, status_checker, shape_checker, require_status)
+    return _finish(report, credential, now, status_checker, shape_checker, require_status, key_checks.checks)

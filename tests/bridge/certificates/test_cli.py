@@ -41,7 +41,7 @@ def test_issue_then_pdf_extract_verify(data_dir: Path) -> None:
     r = runner.invoke(app, ["certificate", "extract", str(pdf), "-o", str(back)])
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["verify", str(back)])
-    assert r.exit_code == 0 and "The credential is valid" in r.output, r.output
+    assert r.exit_code == 0 and "The credential is verified" in r.output, r.output
 
 
 def test_cli_errors_are_messages(data_dir: Path) -> None:

@@ -64,9 +64,34 @@ def test_revoked_credential_page_says_so(leads: Leads) -> None:
     issued = leads.issue(name="Revoked Person")
     leads.revoke(issued)
     html = leads.client.get(f"/credentials/{issued.id}/certificate").text
-    assert 'data-verified="false"' in html
-    assert "Not valid: the issuer has revoked this credential." in html
+    assert 'data-verified="false"' in html and 'data-verdict="revoked"' in html
+    assert "Revoked: the issuer has revoked this credential. It is no longer valid." in html
     assert re.search(r'<li class="failed" data-check="status">', html)
+    # the verdict comes before the certificate, and no PDF is offered …
+    assert html.index('id="verdict"') < html.index('<article class="cert"')
+    assert "certificate.pdf" not in html
+    assert "The printable certificate is not available: the issuer has revoked this credential." in html
+    # … and asking for it directly gets a page that says why
+    pdf = leads.client.get(f"/credentials/{issued.id}/certificate.pdf?lang=es")
+    assert pdf.status_code == 410 and pdf.headers["content-type"].startswith("text/html")
+    assert "El certificado imprimible no está disponible: el emisor ha revocado esta credencial." in pdf.text
+
+
+def test_suspended_credential_page_says_suspended_and_recovers(leads: Leads) -> None:
+    issued = leads.issue(name="Suspended Person")
+    admin = {"Authorization": "Bearer change-me-dev-only"}
+    r = leads.client.post(f"/api/credentials/{issued.id}/suspend", json={"reason": "appeal"}, headers=admin)
+    assert r.status_code == 200, r.text
+    html = leads.client.get(f"/credentials/{issued.id}/certificate").text
+    assert 'data-verdict="suspended"' in html and "revoked" not in html.split('id="verdict"')[1].split("</div>")[0]
+    assert "Suspended: the issuer has suspended this credential. It is not valid for now." in html
+    assert "certificate.pdf" not in html
+    pdf = leads.client.get(f"/credentials/{issued.id}/certificate.pdf")
+    assert pdf.status_code == 409 and "while the issuer has suspended this credential" in pdf.text
+    leads.client.post(f"/api/credentials/{issued.id}/unsuspend", json={"reason": "cleared"}, headers=admin)
+    html = leads.client.get(f"/credentials/{issued.id}/certificate").text
+    assert 'data-verdict="verified"' in html and "certificate.pdf" in html
+    assert leads.client.get(f"/credentials/{issued.id}/certificate.pdf").status_code == 200
 
 
 def test_edc_page_shows_outcomes_from_the_credential(leads: Leads) -> None:

@@ -42,6 +42,11 @@ def test_tampered_credential_fails_the_signature_in_plain_words(leads: Leads, ob
     assert "altered" in _verdict(r.text)
     assert '<li class="failed" data-check="proof">' in r.text
     assert "The credential was changed after it was signed" in r.text
+    # after a failed signature no other check shows a green "Passed": each says it was not run
+    for check in ("proof_purpose", "issuer", "validity", "status", "shape"):
+        assert f'<li class="not_run" data-check="{check}">' in r.text
+    assert '<li class="passed"' not in r.text and r.text.count("Not run: the signature check failed") == 5
+    assert r.text.index('id="verdict"') < r.text.index('id="what-heading"')  # the verdict comes first
 
 
 def test_revoked_credential_is_reported_as_revoked(leads: Leads) -> None:
@@ -99,7 +104,7 @@ def _pdf_without_attachment() -> bytes:
     return buf.getvalue()
 
 
-def test_another_issuers_did_key_badge_verifies_and_renders(leads: Leads) -> None:
+def test_another_issuers_did_key_badge_is_genuine_but_unknown_until_trusted(leads: Leads) -> None:
     from issuer.did import did_key, did_key_verification_method
     from issuer.keys import Ed25519Signer
     from issuer.proofs.dataintegrity import sign
@@ -110,16 +115,43 @@ def test_another_issuers_did_key_badge_verifies_and_renders(leads: Leads) -> Non
     badge["issuer"] = {"id": did_key(signer.public_key_multibase), "type": ["Profile"], "name": "Other Academy"}
     signed = sign(badge, signer, did_key_verification_method(signer.public_key_multibase),
                   created="2025-03-01T10:00:00Z")
+    did = did_key(signer.public_key_multibase)
     r = leads.client.post("/verify", data={"credential": json.dumps(signed)})
-    assert 'data-verified="true"' in r.text, _verdict(r.text)
+    verdict = _verdict(r.text)
+    assert 'data-verified="false"' in verdict and 'data-verdict="untrusted"' in verdict
+    assert f"the signature is intact but LEADS does not know this issuer ({did})" in verdict
     assert "Other Academy" in r.text and "Teamwork" in r.text
+    assert '<li class="passed" data-check="proof">' in r.text
     assert '<li class="skipped" data-check="status">' in r.text  # no credentialStatus: nothing to revoke
 
-    r = leads.client.post("/verify", data={"credential": encode_offline(signed)})  # and fully offline, via VC1
-    assert 'data-verified="true"' in r.text
+    admin = {"Authorization": "Bearer change-me-dev-only"}
+    added = leads.client.post("/api/issuers/trusted", json={"did": did, "name": "Other Academy"}, headers=admin)
+    assert added.status_code == 201, added.text
+    try:
+        r = leads.client.post("/verify", data={"credential": json.dumps(signed)})
+        assert 'data-verified="true"' in r.text, _verdict(r.text)
+        assert "Issued by Other Academy, trusted by the administrators of this LEADS installation." in r.text
+        r = leads.client.post("/verify", data={"credential": encode_offline(signed)})  # fully offline, via VC1
+        assert 'data-verified="true"' in r.text
+    finally:
+        leads.client.delete(f"/api/issuers/trusted/{did}", headers=admin)
 
 
 def test_oversized_upload_is_refused(leads: Leads) -> None:
     big = b"{" + b" " * (10 * 1024 * 1024) + b"}"
     r = leads.client.post("/verify", files={"file": ("big.json", big, "application/json")})
     assert r.status_code == 413 and "larger than 10 MB" in r.text  # refused before any route reads it
+
+
+def test_suspended_is_suspended_on_verify_and_recovers(leads: Leads) -> None:
+    issued = leads.issue(name="Paused Person")
+    admin = {"Authorization": "Bearer change-me-dev-only"}
+    assert leads.client.post(f"/api/credentials/{issued.id}/suspend", json={"reason": "appeal"},
+                             headers=admin).status_code == 200
+    r = leads.client.post("/verify", data={"credential": issued.json_bytes.decode()})
+    verdict = _verdict(r.text)
+    assert 'data-verdict="suspended"' in verdict and "Suspended:" in verdict and "revoked" not in verdict
+    assert "the issuer may lift the suspension" in r.text
+    leads.client.post(f"/api/credentials/{issued.id}/unsuspend", json={"reason": "upheld"}, headers=admin)
+    r = leads.client.post("/verify", data={"credential": issued.json_bytes.decode()})
+    assert 'data-verdict="verified"' in _verdict(r.text)

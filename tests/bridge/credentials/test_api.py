@@ -34,12 +34,19 @@ def test_ob3_issue_get_verify_revoke_verify_says_revoked(client: TestClient) -> 
     assert report["verified"], report
     assert [c["name"] for c in report["checks"]] == ["proof", "proof_purpose", "issuer", "validity", "status",
                                                     "shape"]
+    assert report["verdict"] == "verified" and report["genuine"] is True
+    who = report["issuer"]
+    assert (who["id"], who["standing"], who["trusted"], who["name_differs"]) == ("did:web:testserver", "own", True,
+                                                                                False)
+    assert who["name"] == who["claimed_name"] == credential["issuer"]["name"]
     revoked = client.post(f"/api/credentials/{issued['id']}/revoke", json={"reason": "plagiarism"}, headers=ADMIN)
     assert revoked.status_code == 200 and revoked.json()["revoked"] is True
     assert revoked.json()["revoked_reason"] == "plagiarism"
     report = verify(client, got.content)
     assert not report["verified"]
-    assert check(report, "status") == {"name": "status", "ok": False, "outcome": "failed", "message": "revoked"}
+    assert check(report, "status") == {"name": "status", "ok": False, "outcome": "failed", "message": "revoked",
+                                       "reason": "revoked"}
+    assert report["verdict"] == "revoked"
     assert check(report, "proof")["ok"]
 
 
@@ -48,7 +55,8 @@ def test_suspension_is_reversible(client: TestClient) -> None:
     body = json.dumps(issued["credential"])
     assert client.post(f"/api/credentials/{issued['id']}/suspend", json={"reason": "appeal"},
                        headers=ADMIN).json()["suspended"]
-    assert check(verify(client, body), "status")["message"] == "suspended"
+    suspended = verify(client, body)
+    assert check(suspended, "status")["message"] == "suspended" and suspended["verdict"] == "suspended"
     client.post(f"/api/credentials/{issued['id']}/unsuspend", json={"reason": "appeal upheld"}, headers=ADMIN)
     assert verify(client, body)["verified"]
 

@@ -1,59 +1,74 @@
-"""Another issuer (did:key) revokes its credential in its own status list, served over HTTP: the pool's
-periodic re-check fetches the list, verifies it, reads the bit, and the person leaves the pool."""
+"""Another issuer (did:key, trusted by the administrators) keeps its status lists on its own server on loopback.
+The pool's periodic re-check fetches each list once per pass and loses nothing: a revocation takes the person out,
+a suspension hides them until it is lifted, and an outage keeps them listed (marked, retried with backoff)."""
 
 from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from bridge.app import create_app
+from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
 from bridge.pool import service
 from bridge.pool.endpoints import _verifier
+from bridge.pool.repository import PoolEntry
 from bridge.settings import Settings
 from issuer.did.key import did_key, did_key_verification_method
 from issuer.keys.signer import Ed25519Signer
 from issuer.proofs.dataintegrity import sign
 from issuer.status.allocation import InMemoryStatusStore, StatusPurpose
 from issuer.status.credential import status_list_credential
-from tests.bridge.pool.test_pool import COMPETENCE, client, people, profile
+from tests.bridge.pool.test_pool import ADMIN, COMPETENCE, people, profile
 from tests.issuer.samples import ob3_credential
 
-__all__ = ["client"]
 CREATED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class ForeignIssuer:
-    """A did:key issuer with a revocation list it serves itself on loopback."""
+    """A did:key issuer with revocation and suspension lists it serves itself (``down`` makes it answer 503)."""
 
     def __init__(self) -> None:
         self.signer = Ed25519Signer.generate()
         self.did = did_key(self.signer.public_key_multibase)
         self.vm = did_key_verification_method(self.signer.public_key_multibase)
         self.store = InMemoryStatusStore()
-        self.signed_list: dict[str, Any] = {}
-        self.url = ""
+        self.signed: dict[str, dict[str, Any]] = {}
+        self.base = ""
+        self.down = False
+        self.hits: Counter[str] = Counter()
+
+    def url(self, list_id: str) -> str:
+        return f"{self.base}/status/{list_id}"
 
     def publish_list(self, list_id: str) -> None:
         state = self.store.get_list(list_id)
         assert state is not None
-        doc = status_list_credential(state, list_url=self.url, issuer=self.did, valid_from=CREATED)
-        self.signed_list = sign(doc, self.signer, self.vm, created=CREATED)
+        doc = status_list_credential(state, list_url=self.url(list_id), issuer=self.did, valid_from=CREATED)
+        self.signed[list_id] = sign(doc, self.signer, self.vm, created=CREATED)
 
-    def credential(self) -> tuple[dict[str, Any], str, int]:
-        slot = self.store.allocate(StatusPurpose.REVOCATION)[0]
-        doc = ob3_credential(self.did, name="David")
+    def credential(self, name: str) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
+        slots = {p.value: self.store.allocate(p)[0] for p in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)}
+        doc = ob3_credential(self.did, name=name)
         doc["credentialSubject"]["achievement"]["alignment"] = [
             {"type": ["Alignment"], "targetName": "copyright", "targetUrl": "https://www.wikidata.org/wiki/Q12978"}]
-        doc["credentialStatus"] = slot.entry(self.url)
-        self.publish_list(slot.list_id)
-        return sign(doc, self.signer, self.vm, created=CREATED), slot.list_id, slot.index
+        doc["credentialStatus"] = [slot.entry(self.url(slot.list_id)) for slot in slots.values()]
+        for slot in slots.values():
+            self.publish_list(slot.list_id)
+        where = {purpose: (slot.list_id, slot.index) for purpose, slot in slots.items()}
+        return sign(doc, self.signer, self.vm, created=CREATED), where
+
+    def set(self, where: tuple[str, int], value: bool) -> None:
+        self.store.set_status(where[0], where[1], value)
+        self.publish_list(where[0])
 
 
 @pytest.fixture
@@ -65,7 +80,14 @@ def foreign() -> Iterator[ForeignIssuer]:
             pass
 
         def do_GET(self) -> None:
-            body = json.dumps(issuer.signed_list).encode()
+            issuer.hits[self.path] += 1
+            list_id = self.path.rsplit("/", 1)[-1]
+            if issuer.down or list_id not in issuer.signed:
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = json.dumps(issuer.signed[list_id]).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/vc+ld+json")
             self.send_header("Content-Length", str(len(body)))
@@ -73,7 +95,7 @@ def foreign() -> Iterator[ForeignIssuer]:
             self.wfile.write(body)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    issuer.url = f"http://127.0.0.1:{server.server_address[1]}/status/1"
+    issuer.base = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
@@ -89,19 +111,108 @@ def settings(settings: Settings, foreign: ForeignIssuer) -> Settings:
     return settings.model_copy(update={"fetch_allowed_hosts": foreign.url.rsplit("/status/", 1)[0]})
 
 
-def test_foreign_revocation_takes_the_person_out_at_the_next_recheck(client: TestClient,
-                                                                     foreign: ForeignIssuer) -> None:
-    credential, list_id, index = foreign.credential()
-    auth = profile(client, "david", "David")
-    published = client.post("/api/pool/profiles/david/credentials", json={"credential": credential}, headers=auth)
-    assert published.status_code == 201, published.text
+@pytest.fixture
+def client(settings: Settings, db: Database) -> Iterator[TestClient]:
+    """The pool set to take credentials from every issuer LEADS trusts (not only its own)."""
+    dataspace_service.load_sample_if_empty(db)
+    with TestClient(create_app(settings.model_copy(update={"pool_trust": "registry"}), db)) as test_client:
+        yield test_client
+
+
+def _trust(client: TestClient, issuer: ForeignIssuer) -> None:
+    r = client.post("/api/issuers/trusted", json={"did": issuer.did, "name": "Foreign Academy"}, headers=ADMIN)
+    assert r.status_code == 201, r.text
+
+
+def _publish(client: TestClient, handle: str, name: str, credential: dict[str, Any]) -> None:
+    auth = profile(client, handle, name)
+    r = client.post(f"/api/pool/profiles/{handle}/credentials", json={"credential": credential}, headers=auth)
+    assert r.status_code == 201, r.text
+
+
+def _states(db: Database) -> dict[str, str]:
+    from sqlalchemy import select
+
+    with db.session() as session:
+        return {e.profile.handle: e.state for e in session.scalars(select(PoolEntry))}
+
+
+def _recheck(client: TestClient, now: datetime | None = None) -> service.RecheckResult:
     db: Database = client.app.state.db  # type: ignore[attr-defined]
-    verifier = _verifier(type("R", (), {"app": client.app})())
+    return service.recheck(db, _verifier(type("R", (), {"app": client.app})()), now=now, retry_seconds=600)
 
-    assert service.recheck(db, verifier) == []  # the list says "not revoked": David stays
+
+def test_an_untrusted_issuer_is_refused_and_a_trusted_one_named_by_its_trusted_name(
+        client: TestClient, foreign: ForeignIssuer) -> None:
+    credential, _ = foreign.credential("David")
+    auth = profile(client, "david", "David")
+    refused = client.post("/api/pool/profiles/david/credentials", json={"credential": credential}, headers=auth)
+    assert refused.status_code == 422 and refused.json()["error"] == "issuer_not_trusted"
+    assert foreign.did in refused.json()["message"]
+    _trust(client, foreign)
+    r = client.post("/api/pool/profiles/david/credentials", json={"credential": credential}, headers=auth)
+    assert r.status_code == 201, r.text
+    found = client.get("/pool", params={"competence": COMPETENCE}, headers={"Accept": "application/json"}).json()
+    assert found["people"][0]["competences"][0]["issuer_name"] == "Foreign Academy"
+    page = client.get("/pool/people/david")
+    assert "issued by Foreign Academy" in page.text
+
+
+def test_revoked_leaves_suspended_hides_and_returns_each_list_fetched_once_per_pass(
+        client: TestClient, foreign: ForeignIssuer) -> None:
+    _trust(client, foreign)
+    creds = {name: foreign.credential(name) for name in ("David", "Eva", "Fran")}
+    for name, (credential, _) in creds.items():
+        _publish(client, name.lower(), name, credential)
+    assert people(client, competence=COMPETENCE) == ["David", "Eva", "Fran"]
+
+    foreign.hits.clear()
+    result = _recheck(client)
+    assert len(result.verified) == 3
+    assert foreign.hits and set(foreign.hits.values()) == {1}  # three entries, each list fetched once
+
+    foreign.set(creds["Eva"][1]["suspension"], True)
+    foreign.set(creds["Fran"][1]["revocation"], True)
+    result = _recheck(client)
+    assert (len(result.verified), len(result.hidden), len(result.removed)) == (1, 1, 1)
     assert people(client, competence=COMPETENCE) == ["David"]
+    assert _states(client.app.state.db) == {"david": "verified", "eva": "suspended"}  # type: ignore[attr-defined]
 
-    foreign.store.set_status(list_id, index, True)
-    foreign.publish_list(list_id)
-    assert len(service.recheck(db, verifier)) == 1
-    assert people(client, competence=COMPETENCE) == []
+    foreign.set(creds["Eva"][1]["suspension"], False)  # the suspension is lifted: Eva is back at the next pass
+    _recheck(client)
+    assert people(client, competence=COMPETENCE) == ["David", "Eva"]
+
+
+def test_an_unfetchable_status_list_keeps_the_entry_marks_it_and_retries_with_backoff(
+        client: TestClient, foreign: ForeignIssuer) -> None:
+    _trust(client, foreign)
+    credential, _ = foreign.credential("David")
+    _publish(client, "david", "David", credential)
+    db: Database = client.app.state.db  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
+
+    foreign.down = True
+    result = _recheck(client, now)
+    assert result.unchecked and not result.removed  # nothing lost to the outage
+    assert people(client, competence=COMPETENCE) == ["David"]  # still listed …
+    page = client.get("/pool/people/david").text
+    assert "its status could not be checked since" in page and "last verified" in page  # … and marked
+    entry = client.get("/pool/people/david", headers={"Accept": "application/json"}).json()["credentials"][0]
+    assert entry["state"] == "unchecked"
+
+    foreign.hits.clear()
+    assert _recheck(client, now + timedelta(seconds=60)).waiting  # backoff: not tried again at once
+    assert not foreign.hits
+    result = _recheck(client, now + timedelta(seconds=601))  # due again; still down: the wait doubles
+    assert result.unchecked
+    with db.session() as session:
+        row = session.query(PoolEntry).one()
+        assert row.failures == 2
+        due = row.next_check_at if row.next_check_at.tzinfo else row.next_check_at.replace(tzinfo=UTC)
+        assert due == now + timedelta(seconds=601 + 1200)
+
+    foreign.down = False
+    later = now + timedelta(hours=2)
+    assert _recheck(client, later).verified
+    assert _states(db) == {"david": "verified"}
+    assert "verified " + later.date().isoformat() in client.get("/pool/people/david").text

@@ -88,10 +88,21 @@ def test_periodic_recheck_removes_what_no_longer_verifies(client: TestClient) ->
     # revoke behind the pool's back (as another process would), then the periodic re-check finds it
     from bridge.credentials.service import CredentialService
 
-    CredentialService(app_state.db, app_state.settings).revoke(cat["id"], "found out later")
+    credentials = CredentialService(app_state.db, app_state.settings)
+    credentials.suspend(cat["id"], "under review")
     assert people(client, competence=COMPETENCE) == []  # hidden at once: the search checks local status
+    assert "Cat" not in client.get("/pool/people/cat").text.split("Verified credentials")[1]
+    result = service.recheck(app_state.db, _verifier(request))
+    assert result.hidden and entries(app_state.db) == 1  # a suspension is not a removal
+    credentials.unsuspend(cat["id"], "cleared")
+    assert people(client, competence=COMPETENCE) == ["Cat"]  # back at once (its status is read live)
+    assert service.recheck(app_state.db, _verifier(request)).verified
+    assert people(client, competence=COMPETENCE) == ["Cat"]
+
+    credentials.revoke(cat["id"], "found out later")
+    assert people(client, competence=COMPETENCE) == []  # hidden at once
     assert entries(app_state.db) == 1  # …and the periodic re-check removes it for good
-    assert len(service.recheck(app_state.db, _verifier(request))) == 1
+    assert len(service.recheck(app_state.db, _verifier(request)).removed) == 1
     assert entries(app_state.db) == 0
 
 
@@ -115,25 +126,57 @@ def test_unpublish_removes_at_once_and_needs_the_token(client: TestClient) -> No
     assert people(client, competence=COMPETENCE) == []
 
 
-def foreign_credential(qid: str = "Q12978") -> dict[str, Any]:
+def foreign_credential_and_did(qid: str = "Q12978") -> tuple[dict[str, Any], str]:
     signer = Ed25519Signer.generate()
     did = did_key(signer.public_key_multibase)
     doc = ob3_credential(did, name="David")
     doc["credentialSubject"]["achievement"]["alignment"] = [
         {"type": ["Alignment"], "targetName": "copyright", "targetUrl": f"https://www.wikidata.org/wiki/{qid}"}]
     return sign(doc, signer, did_key_verification_method(signer.public_key_multibase),
-                created=datetime(2026, 1, 1, tzinfo=UTC))
+                created=datetime(2026, 1, 1, tzinfo=UTC)), did
 
 
-def test_foreign_credential_is_verified_on_intake(client: TestClient) -> None:
-    auth = profile(client, "david", "David")
-    response = client.post("/api/pool/profiles/david/credentials", json={"credential": foreign_credential()},
-                           headers=auth)
-    assert response.status_code == 201, response.text
-    assert people(client, competence=COMPETENCE) == ["David"]
-    unmapped = client.post("/api/pool/profiles/david/credentials", json={"credential": foreign_credential("Q42")},
-                           headers=auth)
-    assert unmapped.status_code == 422 and unmapped.json()["error"] == "no_competence"
+def test_default_pool_refuses_the_self_signed_impostor_and_other_issuers(client: TestClient) -> None:
+    """With default settings the pool takes only this installation's own credentials: the did:key credential that
+    calls itself "LEADS learning data space" is refused, and so is another issuer's — even one LEADS trusts."""
+    from tests.bridge.trust.impostor import SelfSigned
+
+    auth = profile(client, "mallory", "Mallory Selfsigned")
+    impostor = SelfSigned()
+    refused = client.post("/api/pool/profiles/mallory/credentials", json={"credential": impostor.credential()},
+                          headers=auth)
+    assert refused.status_code == 422 and refused.json()["error"] == "issuer_not_trusted"
+    assert impostor.did in refused.json()["message"]
+    form = client.post("/pool/publish", data={"handle": "mallory", "token": auth["Authorization"][7:],
+                                              "credential_text": __import__("json").dumps(impostor.credential())})
+    assert form.status_code == 422 and impostor.did in form.text
+    assert client.post("/api/issuers/trusted", json={"did": impostor.did, "name": "Somebody"},
+                       headers=ADMIN).status_code == 201
+    still = client.post("/api/pool/profiles/mallory/credentials", json={"credential": impostor.credential()},
+                        headers=auth)
+    assert still.status_code == 422 and still.json()["error"] == "issuer_not_trusted"
+    assert people(client, competence=COMPETENCE) == []
+
+
+def test_foreign_credential_is_verified_on_intake_when_the_pool_takes_trusted_issuers(
+        settings: Settings, db: Database) -> None:
+    dataspace_service.load_sample_if_empty(db)
+    with TestClient(create_app(settings.model_copy(update={"pool_trust": "registry"}), db)) as client:
+        auth = profile(client, "david", "David")
+        credential, did = foreign_credential_and_did()
+        untrusted = client.post("/api/pool/profiles/david/credentials", json={"credential": credential},
+                                headers=auth)
+        assert untrusted.status_code == 422 and untrusted.json()["error"] == "issuer_not_trusted"
+        assert client.post("/api/issuers/trusted", json={"did": did, "name": "Other Academy"},
+                           headers=ADMIN).status_code == 201
+        response = client.post("/api/pool/profiles/david/credentials", json={"credential": credential},
+                               headers=auth)
+        assert response.status_code == 201, response.text
+        assert people(client, competence=COMPETENCE) == ["David"]
+        other, other_did = foreign_credential_and_did("Q42")
+        client.post("/api/issuers/trusted", json={"did": other_did, "name": "Unmapped"}, headers=ADMIN)
+        unmapped = client.post("/api/pool/profiles/david/credentials", json={"credential": other}, headers=auth)
+        assert unmapped.status_code == 422 and unmapped.json()["error"] == "no_competence"
 
 
 def test_tampered_upload_is_refused_with_a_clear_message(client: TestClient) -> None:

@@ -19,7 +19,7 @@ from issuer.errors import IssuerError
 from issuer.keys import Ed25519Signer, FileKeyStore, encode_private_key
 from issuer.proofs.dataintegrity import sign
 from issuer.proofs.jose import sign_jwt, verify_jwt
-from issuer.verify import VerificationReport, verify_credential
+from issuer.verify import IssuerTrust, VerificationReport, verify_credential
 from tests.issuer.samples import ob3_credential
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -67,6 +67,10 @@ def test_one_changed_character_fails_the_proof_check(store: FileKeyStore) -> Non
     assert [c.name for c in report.failed] == ["proof"]
     assert "changed after signing" in report.failed[0].message
     assert "proof:" in report.summary()
+    # after a failed signature nothing else the document says is worth reporting: every other check is "not run"
+    assert {c.name: c.outcome for c in report.checks if c.name != "proof"} == dict.fromkeys(
+        ("proof_purpose", "issuer", "validity", "status", "shape"), "not_run")
+    assert report.verdict == "invalid"
 
 
 def test_rotation_keeps_earlier_credentials_verifiable(store: FileKeyStore) -> None:
@@ -84,9 +88,11 @@ def test_validity_dates(store: FileKeyStore) -> None:
     expired = _signed(store, valid_until="2025-05-01T00:00:00Z")
     report = verify_credential(expired, resolver=resolver, now=NOW)
     assert [c.name for c in report.failed] == ["validity"] and "expired" in report.failed[0].message
+    assert report.verdict == "expired"
     future = _signed(store, valid_from="2026-01-01T00:00:00Z")
     report = verify_credential(future, resolver=resolver, now=NOW)
     assert [c.name for c in report.failed] == ["validity"] and "not valid yet" in report.failed[0].message
+    assert report.verdict == "not_yet_valid"
 
 
 def test_vc11_dates_are_checked() -> None:
@@ -130,6 +136,46 @@ def test_status_through_an_injected_checker(store: FileKeyStore) -> None:
 
     report = verify_credential(signed, resolver=resolver, now=NOW, status_checker=unreachable)
     assert "could not fetch" in report.failed[0].message
+    # a status that cannot be checked is unknown, never revoked
+    assert report.failed[0].outcome == "unknown" and report.verdict == "unchecked"
+
+    @dataclass
+    class _Purposed:
+        valid: bool
+        message: str
+        purpose: str
+
+    suspended = [_Purposed(True, "revocation: not set", "revocation"), _Purposed(False, "suspended", "suspension")]
+    report = verify_credential(signed, resolver=resolver, now=NOW, status_checker=lambda c: suspended)
+    assert report.verdict == "suspended" and report.check("status").reason == "suspended"  # type: ignore[union-attr]
+    both = [_Purposed(False, "revoked", "revocation"), _Purposed(False, "suspended", "suspension")]
+    assert verify_credential(signed, resolver=resolver, now=NOW, status_checker=lambda c: both).verdict == "revoked"
+
+
+def test_who_issued_it_is_a_separate_answer(store: FileKeyStore) -> None:
+    """A genuine credential from an issuer nobody vouches for is not verified; a trusted one is, under its
+    trusted name, and a different name in the credential is flagged."""
+    signed = _signed(store)
+    resolver = _web_resolver(store)
+
+    def unknown(credential: dict[str, Any]) -> IssuerTrust:
+        return IssuerTrust(DID, "unknown", claimed_name="LEADS learning data space")
+
+    report = verify_credential(signed, resolver=resolver, now=NOW, trust=unknown)
+    assert report.genuine and not report.ok and report.verdict == "untrusted"
+    body = report.as_dict()
+    assert body["verified"] is False and body["genuine"] is True and body["issuer"]["standing"] == "unknown"
+    assert DID in report.summary() and "does not know" in report.summary()
+
+    def listed(credential: dict[str, Any]) -> IssuerTrust:
+        return IssuerTrust(DID, "registry", name="Example University", registry="Test registry",
+                           claimed_name="Example  university")
+
+    report = verify_credential(signed, resolver=resolver, now=NOW, trust=listed)
+    assert report.ok and report.verdict == "verified" and not report.trust.name_differs  # type: ignore[union-attr]
+    renamed = IssuerTrust(DID, "registry", name="Example University", claimed_name="LEADS learning data space")
+    assert renamed.name_differs
+    assert not IssuerTrust(DID, "unknown", claimed_name="Anything").name_differs
 
 
 def test_shape_through_an_injected_checker(store: FileKeyStore) -> None:
@@ -164,7 +210,11 @@ def test_unresolvable_issuer(store: FileKeyStore) -> None:
     signer = store.active()
     credential = sign(ob3_credential(other), signer, f"{other}#{signer.key_id}", created=CREATED)
     report = verify_credential(credential, resolver=_web_resolver(store), now=NOW)
-    assert {c.name for c in report.failed} == {"proof", "proof_purpose", "issuer"}
+    assert [c.name for c in report.failed] == ["proof"]
+    assert "cannot be resolved" in report.failed[0].message  # the reason the key is missing stays with the proof
+    assert {c.name: c.outcome for c in report.checks if c.name != "proof"} == dict.fromkeys(
+        ("proof_purpose", "issuer", "validity", "status", "shape"), "not_run")
+    assert report.verdict == "invalid"
 
 
 def test_did_key_issuer_and_json_text_input() -> None:

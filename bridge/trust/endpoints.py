@@ -1,0 +1,50 @@
+"""The administrators' list of trusted issuers, and the registries' state (admin token required)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from bridge.credentials.endpoints import verifier
+from bridge.trust.service import IssuerTrustBook
+from bridge.web.admin import require_admin
+
+router = APIRouter(tags=["issuer trust"], dependencies=[Depends(require_admin)],
+                   responses={401: {"description": "no or wrong admin token"}})
+
+
+def book(request: Request) -> IssuerTrustBook:
+    return verifier(request).trust
+
+
+class TrustIn(BaseModel):
+    did: str = Field(examples=["did:web:university.example"], description="the issuer's DID")
+    name: str = Field(min_length=1, max_length=300, description="the name LEADS shows for this issuer")
+    url: str | None = Field(default=None, description="the issuer's web site")
+
+
+@router.get("/api/issuers/trusted", summary="Issuers trusted here: the administrators' list and the registries")
+def listing(trust: IssuerTrustBook = Depends(book)) -> dict[str, Any]:
+    return {"trusted": [t.as_dict() for t in trust.trusted()],
+            "registries": [s.as_dict() for s in trust.registries.status()]}
+
+
+@router.post("/api/issuers/trusted", status_code=201, summary="Trust an issuer (or rename one already trusted)",
+             responses={422: {"description": "not a DID, or no name"}, 409: {"description": "an own issuer"}})
+def add(body: TrustIn, trust: IssuerTrustBook = Depends(book)) -> dict[str, Any]:
+    return trust.trust(body.did, body.name, body.url).as_dict()
+
+
+@router.delete("/api/issuers/trusted/{did:path}", status_code=204, summary="Stop trusting an issuer")
+def remove(did: str, trust: IssuerTrustBook = Depends(book)) -> Response:
+    trust.untrust(unquote(did))
+    return Response(status_code=204)
+
+
+@router.post("/api/issuers/registries/refresh", summary="Fetch every configured issuer registry now")
+def refresh(trust: IssuerTrustBook = Depends(book)) -> dict[str, Any]:
+    return {"registries": [s.as_dict() for s in trust.refresh()]}
