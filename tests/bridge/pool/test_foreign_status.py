@@ -108,7 +108,7 @@ def foreign() -> Iterator[ForeignIssuer]:
 @pytest.fixture
 def settings(settings: Settings, foreign: ForeignIssuer) -> Settings:
     """The foreign issuer serves on loopback, which verification never fetches from unless an admin allows it."""
-    return settings.model_copy(update={"fetch_allowed_hosts": foreign.url.rsplit("/status/", 1)[0]})
+    return settings.model_copy(update={"fetch_allowed_hosts": foreign.base})
 
 
 @pytest.fixture
