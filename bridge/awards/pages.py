@@ -142,9 +142,22 @@ def claim(request: Request, launch_id: str) -> Response:
             "missing": [m.text() for m in result.missing]}
     if wants_json(request):
         return JSONResponse(body)
-    return templates.TemplateResponse(request, "awards/claim.html", {**body, "launch_id": launch_id,
+    gettext = _with_wallets(request, who, body["awards"])
+    return templates.TemplateResponse(request, "awards/claim.html", {**body, "launch_id": launch_id, "_": gettext,
                                       "design_label": labels.get(who.design, who.design)},
                                       headers={"Cache-Control": "no-store"})
+
+
+def _with_wallets(request: Request, who: Who, awards: list[dict[str, Any]]) -> Any:
+    """Adds a wallet offer (QR code and deep link, OpenID4VCI) to each issued award; returns the page's ``_``."""
+    from bridge.wallets.endpoints import offer_view
+    from bridge.wallets.i18n import gettext_for_request
+
+    gettext = gettext_for_request(request)
+    for award in awards:
+        if award["state"] == "issued":
+            award["wallet"] = offer_view(request, award["id"], who.learner, gettext)
+    return gettext
 
 
 @router.get("/awards/mine/{launch_id}", summary="My certificates (inside the LTI launch)")
@@ -158,8 +171,9 @@ def mine(request: Request, launch_id: str) -> Response:
         awards = [_award_view(a, base, labels, edc.get(a.id)) for a in rows]
     if wants_json(request):
         return JSONResponse({"learner": who.learner, "awards": awards})
-    return templates.TemplateResponse(request, "awards/mine.html", {"awards": awards, "launch_id": launch_id},
-                                      headers={"Cache-Control": "no-store"})
+    gettext = _with_wallets(request, who, awards)
+    return templates.TemplateResponse(request, "awards/mine.html", {"awards": awards, "launch_id": launch_id,
+                                      "_": gettext}, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/awards/mine/{launch_id}/edc/{award_id}", summary="Ask for the European Digital Credential of an award")

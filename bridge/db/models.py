@@ -6,9 +6,10 @@ from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRow, MetaRow
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
 from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
+from bridge.wallets.tables import HolderNonce, WalletOffer
 
 __all__ = [
     "AgsTarget", "Award", "CourseLink", "EntityRow", "GradeEvent", "IssuedCredentialRow", "Job", "LtiDeployment",
     "LtiLaunchData", "LtiNonce", "LtiPlatform", "MetaRow", "PoolCompetence", "PoolEntry", "PoolProfile",
-    "StatusListRow", "WebhookReceipt",
+    "StatusListRow", "WebhookReceipt", "HolderNonce", "WalletOffer",
 ]

@@ -45,6 +45,10 @@ class PoolEntry(Base):
     valid_until: Mapped[datetime | None] = mapped_column()
     verified_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    holder_proof: Mapped[str | None] = mapped_column(
+        String(20), doc="how the publisher proved holding it: lms | data-integrity | jwt (None: before proofs)"
+    )
+    holder_did: Mapped[str | None] = mapped_column(String(500), doc="the DID that signed the presentation")
     profile: Mapped[PoolProfile] = relationship(back_populates="entries")
     competences: Mapped[list[PoolCompetence]] = relationship(back_populates="entry", cascade="all, delete-orphan")
 
