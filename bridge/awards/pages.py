@@ -137,12 +137,12 @@ def claim(request: Request, launch_id: str) -> Response:
                           learner_email=who.email, cfg=award_settings(request))
     labels = _labels(request)
     base = request.app.state.settings.base_url
-    body = {"learner": who.learner, "design": who.design,
-            "awards": [_award_view(a, base, labels) for a in result.awards],
+    views = [_award_view(a, base, labels) for a in result.awards]
+    body = {"learner": who.learner, "design": who.design, "awards": views,
             "missing": [m.text() for m in result.missing]}
     if wants_json(request):
         return JSONResponse(body)
-    gettext = _with_wallets(request, who, body["awards"])
+    gettext = _with_wallets(request, who, views)
     return templates.TemplateResponse(request, "awards/claim.html", {**body, "launch_id": launch_id, "_": gettext,
                                       "design_label": labels.get(who.design, who.design)},
                                       headers={"Cache-Control": "no-store"})

@@ -9,7 +9,7 @@ from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
 from bridge.wallets.tables import HolderNonce, WalletOffer
 
 __all__ = [
-    "AgsTarget", "Award", "CourseLink", "EntityRow", "GradeEvent", "IssuedCredentialRow", "Job", "LtiDeployment",
-    "LtiLaunchData", "LtiNonce", "LtiPlatform", "MetaRow", "PoolCompetence", "PoolEntry", "PoolProfile",
-    "StatusListRow", "WebhookReceipt", "HolderNonce", "WalletOffer",
+    "AgsTarget", "Award", "CourseLink", "EntityRow", "GradeEvent", "HolderNonce", "IssuedCredentialRow", "Job",
+    "LtiDeployment", "LtiLaunchData", "LtiNonce", "LtiPlatform", "MetaRow", "PoolCompetence", "PoolEntry",
+    "PoolProfile", "StatusListRow", "WalletOffer", "WebhookReceipt",
 ]
