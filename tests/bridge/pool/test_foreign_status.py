@@ -21,6 +21,7 @@ from issuer.keys.signer import Ed25519Signer
 from issuer.proofs.dataintegrity import sign
 from issuer.status.allocation import InMemoryStatusStore, StatusPurpose
 from issuer.status.credential import status_list_credential
+from tests.bridge.pool.holding import Holder
 from tests.bridge.pool.test_pool import COMPETENCE, client, people, profile
 from tests.issuer.samples import ob3_credential
 
@@ -45,9 +46,11 @@ class ForeignIssuer:
         doc = status_list_credential(state, list_url=self.url, issuer=self.did, valid_from=CREATED)
         self.signed_list = sign(doc, self.signer, self.vm, created=CREATED)
 
-    def credential(self) -> tuple[dict[str, Any], str, int]:
+    def credential(self, holder: str | None = None) -> tuple[dict[str, Any], str, int]:
         slot = self.store.allocate(StatusPurpose.REVOCATION)[0]
         doc = ob3_credential(self.did, name="David")
+        if holder:
+            doc["credentialSubject"]["id"] = holder
         doc["credentialSubject"]["achievement"]["alignment"] = [
             {"type": ["Alignment"], "targetName": "copyright", "targetUrl": "https://www.wikidata.org/wiki/Q12978"}]
         doc["credentialStatus"] = slot.entry(self.url)
@@ -84,9 +87,11 @@ def foreign() -> Iterator[ForeignIssuer]:
 
 def test_foreign_revocation_takes_the_person_out_at_the_next_recheck(client: TestClient,
                                                                      foreign: ForeignIssuer) -> None:
-    credential, list_id, index = foreign.credential()
+    david = Holder()
+    credential, list_id, index = foreign.credential(david.did)
     auth = profile(client, "david", "David")
-    published = client.post("/api/pool/profiles/david/credentials", json={"credential": credential}, headers=auth)
+    published = client.post("/api/pool/profiles/david/credentials",
+                            json={"presentation": david.present(client, credential)}, headers=auth)
     assert published.status_code == 201, published.text
     db: Database = client.app.state.db  # type: ignore[attr-defined]
     verifier = _verifier(type("R", (), {"app": client.app})())

@@ -18,6 +18,7 @@ from bridge.settings import Settings
 from issuer.did.key import did_key, did_key_verification_method
 from issuer.keys.signer import Ed25519Signer
 from issuer.proofs.dataintegrity import sign
+from tests.bridge.pool.holding import Holder
 from tests.issuer.samples import ob3_credential
 
 ADMIN = {"Authorization": "Bearer change-me-dev-only"}
@@ -31,8 +32,10 @@ def client(settings: Settings, db: Database) -> Iterator[TestClient]:
         yield test_client
 
 
-def issue(client: TestClient, name: str, design: str = "glam-mc-rights") -> dict[str, Any]:
-    body = {"design": design, "learner": {"name": name}, "format": "ob3", "grade": "85"}
+def issue(client: TestClient, name: str, design: str = "glam-mc-rights",
+          holder: Holder | None = None) -> dict[str, Any]:
+    learner = {"name": name, **({"id": holder.did} if holder else {})}
+    body = {"design": design, "learner": learner, "format": "ob3", "grade": "85"}
     response = client.post("/api/credentials", json=body, headers=ADMIN)
     assert response.status_code == 201, response.text
     issued: dict[str, Any] = response.json()
@@ -52,9 +55,11 @@ def people(client: TestClient, **query: Any) -> list[str]:
 
 
 def test_publish_search_revoke_and_gone(client: TestClient) -> None:
-    cat = issue(client, "Cat")
+    cat_key = Holder()
+    cat = issue(client, "Cat", holder=cat_key)
     auth = profile(client, "cat", "Cat", wiki_username="CatGLAM", languages=["en", "es"])
-    published = client.post("/api/pool/profiles/cat/credentials", json={"credential": cat["credential"]}, headers=auth)
+    published = client.post("/api/pool/profiles/cat/credentials",
+                            json={"presentation": cat_key.present(client, cat["credential"])}, headers=auth)
     assert published.status_code == 201, published.text
     assert published.json()["competences"] == [COMPETENCE]
 
@@ -79,9 +84,11 @@ def test_periodic_recheck_removes_what_no_longer_verifies(client: TestClient) ->
     from bridge.pool import service
     from bridge.pool.endpoints import _verifier
 
-    cat = issue(client, "Cat")
+    cat_key = Holder()
+    cat = issue(client, "Cat", holder=cat_key)
     auth = profile(client, "cat", "Cat")
-    assert client.post("/api/pool/profiles/cat/credentials", json={"credential": cat["credential"]},
+    assert client.post("/api/pool/profiles/cat/credentials",
+                       json={"presentation": cat_key.present(client, cat["credential"])},
                        headers=auth).status_code == 201
     app_state = client.app.state  # type: ignore[attr-defined]
     request = type("R", (), {"app": client.app})()
@@ -105,9 +112,11 @@ def entries(db: Database) -> int:
 
 
 def test_unpublish_removes_at_once_and_needs_the_token(client: TestClient) -> None:
-    cat = issue(client, "Cat")
+    cat_key = Holder()
+    cat = issue(client, "Cat", holder=cat_key)
     auth = profile(client, "cat", "Cat")
-    entry = client.post("/api/pool/profiles/cat/credentials", json={"credential": cat["credential"]}, headers=auth)
+    entry = client.post("/api/pool/profiles/cat/credentials",
+                        json={"presentation": cat_key.present(client, cat["credential"])}, headers=auth)
     entry_id = entry.json()["id"]
     wrong = client.delete(f"/api/pool/profiles/cat/credentials/{entry_id}", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 403
@@ -115,10 +124,12 @@ def test_unpublish_removes_at_once_and_needs_the_token(client: TestClient) -> No
     assert people(client, competence=COMPETENCE) == []
 
 
-def foreign_credential(qid: str = "Q12978") -> dict[str, Any]:
+def foreign_credential(qid: str = "Q12978", holder: Holder | None = None) -> dict[str, Any]:
     signer = Ed25519Signer.generate()
     did = did_key(signer.public_key_multibase)
     doc = ob3_credential(did, name="David")
+    if holder is not None:
+        doc["credentialSubject"]["id"] = holder.did
     doc["credentialSubject"]["achievement"]["alignment"] = [
         {"type": ["Alignment"], "targetName": "copyright", "targetUrl": f"https://www.wikidata.org/wiki/{qid}"}]
     return sign(doc, signer, did_key_verification_method(signer.public_key_multibase),
@@ -126,29 +137,34 @@ def foreign_credential(qid: str = "Q12978") -> dict[str, Any]:
 
 
 def test_foreign_credential_is_verified_on_intake(client: TestClient) -> None:
-    auth = profile(client, "david", "David")
-    response = client.post("/api/pool/profiles/david/credentials", json={"credential": foreign_credential()},
+    auth, david = profile(client, "david", "David"), Holder()
+    response = client.post("/api/pool/profiles/david/credentials",
+                           json={"presentation": david.present(client, foreign_credential(holder=david))},
                            headers=auth)
     assert response.status_code == 201, response.text
     assert people(client, competence=COMPETENCE) == ["David"]
-    unmapped = client.post("/api/pool/profiles/david/credentials", json={"credential": foreign_credential("Q42")},
+    unmapped = client.post("/api/pool/profiles/david/credentials",
+                           json={"presentation": david.present(client, foreign_credential("Q42", david))},
                            headers=auth)
     assert unmapped.status_code == 422 and unmapped.json()["error"] == "no_competence"
 
 
 def test_tampered_upload_is_refused_with_a_clear_message(client: TestClient) -> None:
-    cat = issue(client, "Cat")
+    cat_key = Holder()
+    cat = issue(client, "Cat", holder=cat_key)
     auth = profile(client, "cat", "Cat")
     tampered = copy.deepcopy(cat["credential"])
     tampered["credentialSubject"]["achievement"]["name"] += "!"
-    response = client.post("/api/pool/profiles/cat/credentials", json={"credential": tampered}, headers=auth)
+    response = client.post("/api/pool/profiles/cat/credentials",
+                           json={"presentation": cat_key.present(client, tampered)}, headers=auth)
     assert response.status_code == 422
     body = response.json()
     assert body["error"] == "credential_not_verified"
     assert "does not verify" in body["message"] and "proof" in body["message"]
     assert any(c["name"] == "proof" and not c["ok"] for c in body["checks"])
     form = client.post("/pool/publish", data={"handle": "cat", "token": auth["Authorization"][7:],
-                                              "credential_text": __import__("json").dumps(tampered)})
+                                              "presentation_text": __import__("json").dumps(
+                                                  cat_key.present(client, tampered))})
     assert form.status_code == 422 and "does not verify" in form.text
     assert people(client, competence=COMPETENCE) == []
 
