@@ -7,8 +7,10 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,7 @@ from tests.bridge.wallets.test_oid4vci import LDP, wallet
 from tests.lti.platform import INSTRUCTOR, LEARNER, PendingLaunch, form_fields
 
 DESIGN = "glam-mc-rights"
+SCREENS = Path("/work/notes/screens")
 pytestmark = pytest.mark.node
 
 
@@ -86,3 +89,37 @@ def test_ada_takes_her_certificate_to_a_wallet_and_mallory_cannot_publish_it(pee
         "profile"]
     page = peers.http.get(f"{peers.tool_base}/pool/people/{handle}").text
     assert "Holder proven: published by the learner from inside their course (LMS)." in page
+
+
+@pytest.mark.browser
+def test_the_wallet_offer_and_the_publish_form_fit_a_phone(peers: Peers, tmp_path: Path) -> None:  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    from tests.bridge.dataspace.test_browser import ARGS, CHROMIUM
+
+    ada = _ada_has_a_certificate(peers)
+    pages = {"my-certificates-wallet": f"{peers.tool_base}/awards/mine/{ada}",
+             "pool-publish-form": f"{peers.tool_base}/pool/publish"}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for width in (390, 1280):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                for name, url in pages.items():
+                    response = page.goto(url)
+                    assert response is not None and response.ok
+                    for summary in page.locator("details > summary").all():
+                        summary.click()  # open the wallet offer (and the paste form)
+                    wide = page.evaluate("[...document.querySelectorAll('body *')].filter(e => "
+                                         "e.getBoundingClientRect().right > innerWidth + 1).map(e => e.tagName + "
+                                         "'.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width))")
+                    assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width, wide)
+                    shot = tmp_path / f"{name}-{width}.png"
+                    page.screenshot(path=str(shot), full_page=True)
+                    assert shot.stat().st_size > 5000
+                    if SCREENS.parent.is_dir():
+                        SCREENS.mkdir(exist_ok=True)
+                        shutil.copy(shot, SCREENS / shot.name)
+                page.close()
+        finally:
+            browser.close()

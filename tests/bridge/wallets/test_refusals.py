@@ -164,3 +164,23 @@ def test_a_revoked_award_is_no_longer_issued_to_wallets(client: TestClient, db: 
     with db.session() as session:
         session.execute(update(Award).values(state="revoked"))
     refused(ask(client, auth, Key().proof(nonce(client))), 400, "credential_request_denied", "no longer issued")
+
+
+def test_revoking_the_award_revokes_every_wallet_copy(client: TestClient, db: Database) -> None:
+    from bridge.awards.tables import Award
+    from bridge.credentials.service import revoke_for_award
+    from bridge.credentials.tables import IssuedCredentialRow
+
+    auth, ada_phone, ada_laptop = token(client), Key(), Key()
+    first = ask(client, auth, ada_phone.proof(nonce(client))).json()["credentials"][0]["credential"]
+    again = ask(client, auth, ada_phone.proof(nonce(client))).json()["credentials"][0]["credential"]
+    assert again["id"] == first["id"]  # the same wallet asking again gets the same copy
+    other = ask(client, auth, ada_laptop.proof(nonce(client))).json()["credentials"][0]["credential"]
+    assert other["id"] != first["id"] and other["credentialSubject"]["id"] == ada_laptop.did
+    with db.session() as session:
+        award = session.query(Award).one()
+        key = award.issue_key
+    revoke_for_award(db, key, "plagiarism")
+    with db.session() as session:
+        rows = session.query(IssuedCredentialRow).all()
+    assert len(rows) == 2 and all(row.revoked for row in rows)
