@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from bridge.awards.tables import Award
 from bridge.credentials.service import CredentialService, IssueInput
@@ -136,6 +136,7 @@ class WalletService:
             if award.state != "issued":
                 raise LeadsError("only an issued certificate can go to a wallet", code="award_not_issued",
                                  status=409)
+            session.execute(delete(WalletOffer).where(WalletOffer.expires_at < now - timedelta(days=1)))  # sweep
             session.add(WalletOffer(code_hash=_hash(code), award_id=award_id, learner=learner,
                                     configurations=list(CONFIGURATIONS), created_at=now,
                                     expires_at=now + OFFER_LIFETIME))
