@@ -5,13 +5,19 @@ bare credentials and name-only credentials are refused, each saying why."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 
+from issuer.keys.multikey import encode_private_key
 from tests.bridge.pool.holding import Holder
 from tests.bridge.pool.test_pool import COMPETENCE, client, issue, people, profile
 
 __all__ = ["client"]
+NODE_DIR = Path(__file__).resolve().parents[2] / "node"
 
 
 def publish(client: TestClient, handle: str, auth: dict[str, str], presentation: object) -> object:
@@ -128,3 +134,34 @@ def test_a_bare_or_name_only_credential_cannot_be_published_through_the_api(clie
     wrong_token = client.post("/api/pool/profiles/ada/credentials", json={"credential": bound},
                               headers={"Authorization": "Bearer nope"})
     assert wrong_token.status_code == 403 and wrong_token.json()["error"] == "forbidden"
+
+
+def test_a_presentation_signed_by_the_digital_bazaar_reference_library_publishes(client: TestClient,
+                                                                                  tmp_path: Path) -> None:
+    """An independent holder implementation (@digitalbazaar/vc signPresentation, pinned in tests/node)."""
+    ada = Holder()
+    credential = issue(client, "Ada Lovelace", holder=ada)["credential"]
+    auth = profile(client, "ada", "Ada Lovelace")
+    seed = ada.signer.private_key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                                serialization.NoEncryption())
+    (tmp_path / "key.json").write_text(json.dumps({"secretKeyMultibase": encode_private_key(seed),
+                                                   "publicKeyMultibase": ada.signer.public_key_multibase,
+                                                   "verificationMethod": ada.method}))
+    (tmp_path / "c.json").write_text(json.dumps(credential))
+
+    def node_present(challenge: str, domain: str) -> dict[str, object]:
+        node = shutil.which("node")
+        assert node is not None, "node is needed: the reference holder runs on it"
+        done = subprocess.run([node, str(NODE_DIR / "present.mjs"), str(tmp_path / "c.json"),
+                               str(tmp_path / "key.json"), "--challenge", challenge, "--domain", domain],
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        presented: dict[str, object] = json.loads(done.stdout)
+        return presented
+
+    elsewhere = node_present(ada.challenge(client)["challenge"], "evil.example")
+    refused = publish(client, "ada", auth, elsewhere)
+    assert refused.status_code == 422 and "not for 'testserver'" in refused.json()["message"]  # type: ignore[attr-defined]
+    issued = ada.challenge(client)
+    published = publish(client, "ada", auth, node_present(issued["challenge"], issued["domain"]))
+    assert published.status_code == 201, published.text  # type: ignore[attr-defined]
