@@ -7,6 +7,7 @@ signs — pending awards are shown as "being issued" until a worker has signed t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -148,7 +149,7 @@ def claim(request: Request, launch_id: str) -> Response:
                                       headers={"Cache-Control": "no-store"})
 
 
-def _with_wallets(request: Request, who: Who, awards: list[dict[str, Any]]) -> Any:
+def _with_wallets(request: Request, who: Who, awards: list[dict[str, Any]]) -> Callable[[str], str]:
     """Adds a wallet offer (QR code and deep link, OpenID4VCI) to each issued award; returns the page's ``_``."""
     from bridge.wallets.endpoints import offer_view
     from bridge.wallets.i18n import gettext_for_request

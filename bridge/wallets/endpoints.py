@@ -11,10 +11,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from bridge.credentials.service import service_for
 from bridge.errors import LeadsError
-from bridge.wallets.service import WalletService
+from bridge.wallets.service import OAuthError, WalletService
 
 router = APIRouter(tags=["wallets (OpenID4VCI)"])
 NO_STORE = {"Cache-Control": "no-store"}
@@ -52,8 +53,6 @@ async def token(request: Request) -> Response:
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     service = wallet_service(request)
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_answer, lambda: service.token(fields))
 
 
@@ -69,12 +68,9 @@ async def credential(request: Request, authorization: Annotated[str | None, Head
     except ValueError:
         body = None
     service = wallet_service(request)
-    from starlette.concurrency import run_in_threadpool
 
-    def work() -> dict[str, Any]:
+    def work() -> dict[str, Any]:  # signing is blocking CPU work: off the event loop
         if not isinstance(body, dict):
-            from bridge.wallets.service import OAuthError
-
             raise OAuthError("the credential request must be a JSON object", "invalid_credential_request")
         return service.credential(authorization, body)
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from bridge.awards.tables import Award
 from bridge.credentials.service import CredentialService, IssueInput
@@ -158,7 +158,7 @@ class WalletService:
         now = self.clock()
         token = secrets.token_urlsafe(32)
         with self.db.session() as session:
-            offer = session.query(WalletOffer).filter(WalletOffer.code_hash == _hash(code)).one_or_none()
+            offer = session.scalars(select(WalletOffer).where(WalletOffer.code_hash == _hash(code))).one_or_none()
             if offer is None:
                 raise OAuthError("this pre-authorized code was not issued here", "invalid_grant")
             if offer.redeemed_at is not None:
@@ -187,8 +187,8 @@ class WalletService:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise OAuthError("send the access token as 'Authorization: Bearer <token>'", "invalid_token", 401)
         with self.db.session() as session:
-            offer = session.query(WalletOffer).filter(
-                WalletOffer.token_hash == _hash(authorization[7:].strip())).one_or_none()
+            offer = session.scalars(select(WalletOffer).where(
+                WalletOffer.token_hash == _hash(authorization[7:].strip()))).one_or_none()
             if offer is None:
                 raise OAuthError("the access token is not known here", "invalid_token", 401)
             if offer.token_expires_at is None or _aware(offer.token_expires_at) <= self.clock():
