@@ -5,16 +5,15 @@ passes the Node reference verifier and ``leads verify``."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from bridge.cli import app as cli
-from bridge.settings import get_settings
 from issuer.proofs.jose import peek
 from tests import noderef
 from tests.bridge.wallets.conftest import Site
@@ -43,15 +42,12 @@ def node_check(site: Site, credential: dict[str, Any], tmp: Path) -> dict[str, A
     return noderef.node_verify(credential, tmp, dids=dids, lists=lists)
 
 
-def leads_verify(site: Site, path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("LEADS_DATA_DIR", str(site.settings.data_dir))
-    monkeypatch.setenv("LEADS_DATABASE_URL", site.db.engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("LEADS_BASE_URL", site.base)
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(cli, ["verify", str(path)])
-    finally:
-        get_settings.cache_clear()
+def leads_verify(site: Site, path: Path) -> subprocess.CompletedProcess[str]:
+    """``leads verify FILE`` in its own process, on the served app's database and keys."""
+    env = {**os.environ, "LEADS_DATA_DIR": str(site.settings.data_dir), "LEADS_BASE_URL": site.base,
+           "LEADS_DATABASE_URL": site.db.engine.url.render_as_string(hide_password=False)}
+    return subprocess.run([sys.executable, "-c", "from bridge.cli import app; app()", "verify", str(path)], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_metadata_is_openid4vci_1_0(site: Site) -> None:
@@ -67,7 +63,7 @@ def test_metadata_is_openid4vci_1_0(site: Site) -> None:
 
 
 def test_npm_wallet_receives_a_holder_bound_ob3_that_node_and_leads_verify(
-        site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        site: Site, tmp_path: Path) -> None:
     code, got = wallet(site.offer_uri(), "--config", LDP, "--key", "ed25519", "--bind", "did:key")
     assert code == 0, got
     assert got["version"] == "V1"  # the client read our metadata as OpenID4VCI 1.0 (final)
@@ -77,13 +73,13 @@ def test_npm_wallet_receives_a_holder_bound_ob3_that_node_and_leads_verify(
     assert credential["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     assert node_check(site, credential, tmp_path / "node") == {"verified": True, "errors": []}
     (tmp_path / "c.json").write_text(json.dumps(credential))
-    result = leads_verify(site, tmp_path / "c.json", monkeypatch)
-    assert result.exit_code == 0, result.output
-    assert "PASS  proof" in result.output and "PASS  status" in result.output
+    result = leads_verify(site, tmp_path / "c.json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS  proof" in result.stdout and "PASS  status" in result.stdout
 
 
 def test_npm_wallet_receives_the_vc_jose_one_bound_to_a_did_jwk(
-        site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        site: Site, tmp_path: Path) -> None:
     code, got = wallet(site.offer_uri(), "--config", f"{LDP},{JWT}", "--key", "p256", "--bind", "did:jwk")
     assert code == 0, got
     assert got["holder"].startswith("did:jwk:")
@@ -94,8 +90,9 @@ def test_npm_wallet_receives_the_vc_jose_one_bound_to_a_did_jwk(
     assert got["credentials"][LDP]["credentialSubject"]["id"] == got["holder"]
     assert node_check(site, got["credentials"][LDP], tmp_path / "node") == {"verified": True, "errors": []}
     (tmp_path / "c.jwt").write_text(token)
-    result = leads_verify(site, tmp_path / "c.jwt", monkeypatch)
-    assert result.exit_code == 0, result.output
+    result = leads_verify(site, tmp_path / "c.jwt")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS  proof" in result.stdout
 
 
 def test_a_bare_jwk_binds_its_did_jwk(site: Site) -> None:
