@@ -119,6 +119,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(awards_router)
     app.include_router(awards_pages)
 
+    from bridge.wallets.endpoints import router as wallets_router
+
+    app.include_router(wallets_router)
+
     from bridge.ltitool.web import install as install_lti
 
     install_lti(app, settings, app.state.db)

@@ -7,6 +7,7 @@ signs — pending awards are shown as "being issued" until a worker has signed t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlencode
@@ -105,14 +106,27 @@ def claim(request: Request, launch_id: str) -> Response:
                           learner_email=who.email, cfg=award_settings(request))
     labels = _labels(request)
     base = request.app.state.settings.base_url
-    body = {"learner": who.learner, "design": who.design,
-            "awards": [_award_view(a, base, labels) for a in result.awards],
+    views = [_award_view(a, base, labels) for a in result.awards]
+    body = {"learner": who.learner, "design": who.design, "awards": views,
             "missing": [m.text() for m in result.missing]}
     if wants_json(request):
         return JSONResponse(body)
-    return templates.TemplateResponse(request, "awards/claim.html", {**body, "launch_id": launch_id,
+    gettext = _with_wallets(request, who, views)
+    return templates.TemplateResponse(request, "awards/claim.html", {**body, "launch_id": launch_id, "_": gettext,
                                       "design_label": labels.get(who.design, who.design)},
                                       headers={"Cache-Control": "no-store"})
+
+
+def _with_wallets(request: Request, who: Who, awards: list[dict[str, Any]]) -> Callable[[str], str]:
+    """Adds a wallet offer (QR code and deep link, OpenID4VCI) to each issued award; returns the page's ``_``."""
+    from bridge.wallets.endpoints import offer_view
+    from bridge.wallets.i18n import gettext_for_request
+
+    gettext = gettext_for_request(request)
+    for award in awards:
+        if award["state"] == "issued":
+            award["wallet"] = offer_view(request, award["id"], who.learner, gettext)
+    return gettext
 
 
 @router.get("/awards/mine/{launch_id}", summary="My certificates (inside the LTI launch)")
@@ -126,8 +140,9 @@ def mine(request: Request, launch_id: str) -> Response:
         awards = [_award_view(a, base, labels, edc.get(a.id)) for a in rows]
     if wants_json(request):
         return JSONResponse({"learner": who.learner, "awards": awards})
+    gettext = _with_wallets(request, who, awards)
     return templates.TemplateResponse(request, "awards/mine.html", {"awards": awards, "launch_id": launch_id,
-                                      "t": _gettext(request)}, headers={"Cache-Control": "no-store"})
+                                      "t": gettext, "_": gettext}, headers={"Cache-Control": "no-store"})
 
 
 def _gettext(request: Request) -> Any:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -10,7 +12,7 @@ import typer
 from bridge.cli.common import cli_errors, database, settings
 from bridge.credentials.service import CredentialService
 from bridge.credentials.verification import Verifier
-from bridge.pool import service
+from bridge.pool import holding, service
 from bridge.pool.verifier import PoolVerifier
 from issuer import jsonbound
 
@@ -36,18 +38,29 @@ def create_profile(
     typer.echo(f"profile {profile.handle} created; management token (keep it, shown once): {token}")
 
 
+@app.command("challenge")
+@cli_errors
+def challenge() -> None:
+    """Print a single-use challenge and this site's domain, to sign a presentation over (for ``publish``)."""
+    issued = holding.challenge(database(), settings(), datetime.now(UTC))
+    typer.echo(json.dumps(issued, indent=2))
+
+
 @app.command("publish")
 @cli_errors
 def publish(
     handle: str = typer.Argument(...),
-    path: Path = typer.Argument(..., help="The credential file (JSON-LD or JWT)"),
+    path: Path = typer.Argument(..., help="A Verifiable Presentation holding the credential (JSON or VP-JWT), "
+                                          "signed by its subject DID over a challenge from `leads pool challenge`"),
     token: str = typer.Option(..., "--token", envvar="LEADS_POOL_TOKEN", help="The profile's management token"),
 ) -> None:
-    """Verify a credential and list it in the pool."""
+    """Verify the presentation and its credential, and list the credential in the pool."""
     text = path.read_text(encoding="utf-8").strip()
-    credential = jsonbound.loads(text) if text.startswith("{") else text
-    entry = service.publish(database(), _verifier(), handle=handle, token=token, credential=credential,
-                            entity_base=settings().entity_base)
+    presentation = jsonbound.loads(text) if text.startswith("{") else text
+    if isinstance(presentation, dict) and "VerifiablePresentation" not in str(presentation.get("type")):
+        raise holding.refuse_bare(presentation)
+    entry = holding.publish_presented(database(), _verifier(), settings(), handle=handle, token=token,
+                                      presentation=presentation, now=datetime.now(UTC))
     typer.echo(f"published entry {entry.id}: {entry.title}")
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -405,11 +405,12 @@ def issue_many_for_award(db: Database, requests: Sequence[Any],
 
 
 def revoke_for_award(db: Database, award_id: str, reason: str, settings: Settings | None = None) -> None:
-    """Revoke the credentials of an award (every format); revoking twice is harmless, an award without
-    credential is a no-op."""
+    """Revoke the credentials of an award (every format, and every copy bound to a learner's wallet, keyed
+    ``<award>:<format>-<holder>``); revoking twice is harmless, an award without credential is a no-op."""
     keys = [award_key(award_id, fmt) for fmt in FORMATS]
     with db.session() as session:
-        rows = session.scalars(select(IssuedCredentialRow).where(IssuedCredentialRow.award_id.in_(keys))).all()
+        rows = session.scalars(select(IssuedCredentialRow).where(or_(
+            IssuedCredentialRow.award_id.in_(keys), IssuedCredentialRow.award_id.like(f"{award_id}:%")))).all()
     for row in rows:
         if not row.revoked:
             service_for(db, settings).revoke(row.id, reason or "award revoked")

@@ -7,6 +7,7 @@ from bridge.dataspace.repository import EntityRow, MetaRow
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
 from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
 from bridge.trust.tables import TrustedIssuerRow
+from bridge.wallets.tables import HolderNonce, WalletOffer
 from bridge.web.admin import AdminSession
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "CourseLink",
     "EntityRow",
     "GradeEvent",
+    "HolderNonce",
     "IssuedCredentialRow",
     "Job",
     "LmsContext",
@@ -30,5 +32,6 @@ __all__ = [
     "PoolProfile",
     "StatusListRow",
     "TrustedIssuerRow",
+    "WalletOffer",
     "WebhookReceipt",
 ]

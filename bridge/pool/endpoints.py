@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Request, UploadFile
@@ -14,7 +15,7 @@ from bridge.dataspace.model import Competence, Course, CredentialDesign, Kind, P
 from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
-from bridge.pool import service
+from bridge.pool import holding, service
 from bridge.pool.mapping import design_evidence
 from bridge.web.negotiate import templates, wants_json
 from issuer import jsonbound
@@ -141,7 +142,9 @@ def profile_page(request: Request, handle: str) -> Response:
     view = service.profile_view(_db(request), handle)
     if wants_json(request):
         return JSONResponse(view)
-    return templates.TemplateResponse(request, "pool/profile.html", {"p": view})
+    from bridge.wallets.i18n import gettext_for_request
+
+    return templates.TemplateResponse(request, "pool/profile.html", {"p": view, "_": gettext_for_request(request)})
 
 
 @router.get("/pool/people/{handle}/capx.json")
@@ -168,22 +171,35 @@ def create_profile(request: Request, body: ProfileIn) -> dict[str, Any]:
 
 
 class PublishIn(BaseModel):
-    credential: dict[str, Any] | str
+    presentation: dict[str, Any] | str | None = Field(
+        default=None, description="a Verifiable Presentation (Data Integrity object or VP-JWT) holding one "
+        "credential, signed by its subject DID over a challenge from POST /api/pool/challenges and this site's domain")
+    credential: dict[str, Any] | str | None = Field(
+        default=None, description="refused on its own: the pool needs proof that you hold it (send 'presentation')")
+
+
+def _now(request: Request) -> datetime:
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+@router.post("/api/pool/challenges", status_code=201, summary="A single-use challenge for a holder's presentation")
+def new_challenge(request: Request) -> dict[str, Any]:
+    return holding.challenge(_db(request), request.app.state.settings, _now(request))
 
 
 @router.post("/api/pool/profiles/{handle}/credentials", status_code=201)
 def publish(
     request: Request, handle: str, body: PublishIn, authorization: Annotated[str | None, Header()] = None
 ) -> dict[str, Any]:
-    entry = service.publish(
-        _db(request),
-        _verifier(request),
-        handle=handle,
-        token=_token(authorization),
-        credential=body.credential,
-        entity_base=request.app.state.settings.entity_base,
-    )
-    return {"id": entry.id, "title": entry.title, "competences": [c.competence_key for c in entry.competences]}
+    token = _token(authorization)
+    if body.presentation is None:
+        service.check_token(_db(request), handle, token)
+        raise holding.refuse_bare(body.credential)
+    entry = holding.publish_presented(_db(request), _verifier(request), request.app.state.settings, handle=handle,
+                                      token=token, presentation=body.presentation, now=_now(request))
+    return {"id": entry.id, "title": entry.title, "competences": [c.competence_key for c in entry.competences],
+            "holder_proof": entry.holder_proof, "holder": entry.holder_did}
 
 
 @router.delete("/api/pool/profiles/{handle}/credentials/{entry_id}", status_code=204)
@@ -194,9 +210,18 @@ def unpublish(
     return Response(status_code=204)
 
 
+def _form(request: Request, status: int = 200, **extra: Any) -> Response:
+    from bridge.wallets.i18n import gettext_for_request
+
+    issued = holding.challenge(_db(request), request.app.state.settings, _now(request))
+    return templates.TemplateResponse(request, "pool/publish.html", {
+        "error": None, "code": None, **extra, "challenge": issued["challenge"], "domain": issued["domain"],
+        "_": gettext_for_request(request)}, status_code=status, headers={"Cache-Control": "no-store"})
+
+
 @router.get("/pool/publish")
 def publish_form(request: Request) -> Response:
-    return templates.TemplateResponse(request, "pool/publish.html", {"error": None})
+    return _form(request)
 
 
 @router.post("/pool/publish")
@@ -204,34 +229,26 @@ def publish_form_post(
     request: Request,
     handle: Annotated[str, Form()],
     token: Annotated[str, Form()],
-    credential_text: Annotated[str, Form()] = "",
-    credential_file: Annotated[UploadFile | None, File()] = None,
+    presentation_text: Annotated[str, Form()] = "",
+    presentation_file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    raw = credential_text.strip()
-    if credential_file is not None and credential_file.filename:
-        raw = credential_file.file.read().decode("utf-8", "replace").strip()
+    raw = presentation_text.strip()
+    if presentation_file is not None and presentation_file.filename:
+        raw = presentation_file.file.read().decode("utf-8", "replace").strip()
     try:
-        credential: dict[str, Any] | str = jsonbound.loads(raw) if raw.startswith("{") else raw
-        if not credential:
-            raise LeadsError("paste the credential or choose its file", code="empty_credential", status=422)
-        service.publish(
-            _db(request),
-            _verifier(request),
-            handle=handle,
-            token=token,
-            credential=credential,
-            entity_base=request.app.state.settings.entity_base,
-        )
+        presentation: dict[str, Any] | str = jsonbound.loads(raw) if raw.startswith("{") else raw
+        if not presentation:
+            raise LeadsError("paste the presentation or choose its file", code="empty_presentation", status=422)
+        if isinstance(presentation, dict) and "VerifiablePresentation" not in str(presentation.get("type")):
+            service.check_token(_db(request), handle, token)
+            raise holding.refuse_bare(presentation)  # a bare credential proves nothing about who sends it
+        holding.publish_presented(_db(request), _verifier(request), request.app.state.settings, handle=handle,
+                                  token=token, presentation=presentation, now=_now(request))
     except json.JSONDecodeError as exc:
-        error = f"the credential is not valid JSON ({exc.msg}, line {exc.lineno})"
-        return templates.TemplateResponse(request, "pool/publish.html", {"error": error}, status_code=422)
+        error = f"the presentation is not valid JSON ({exc.msg}, line {exc.lineno})"
+        return _form(request, 422, error=error, code="invalid_json")
     except JsonTooDeep as exc:
-        return templates.TemplateResponse(request, "pool/publish.html", {"error": exc.message}, status_code=400)
+        return _form(request, 400, error=exc.message, code="json_too_deep")
     except LeadsError as exc:
-        return templates.TemplateResponse(
-            request,
-            "pool/publish.html",
-            {"error": exc.message, "checks": exc.extra.get("checks")},
-            status_code=exc.status,
-        )
+        return _form(request, exc.status, error=exc.message, code=exc.code, checks=exc.extra.get("checks"))
     return RedirectResponse(f"/pool/people/{handle}", status_code=303)

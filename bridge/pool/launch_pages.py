@@ -6,9 +6,10 @@ of a credential LEADS already signed.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bridge.awards import service as awards
@@ -19,12 +20,14 @@ from bridge.credentials.service import CredentialService
 from bridge.credentials.tables import IssuedCredentialRow
 from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
-from bridge.errors import NotFound
+from bridge.errors import LeadsError
 from bridge.pool import service
 from bridge.pool.endpoints import _verifier
 from bridge.web.negotiate import templates, wants_json
 
 router = APIRouter(tags=["pool"])
+NOT_YOURS = ("inside your course you can publish only your own certificates (the course says who you are); a "
+             "certificate of someone else is theirs to publish")
 
 
 def _db(request: Request) -> Database:
@@ -59,8 +62,11 @@ def my_pool(request: Request, launch_id: str) -> Response:
     body = {"learner": who.learner, "profile": profile, "credentials": items}
     if wants_json(request):
         return JSONResponse(body)
+    from bridge.wallets.i18n import gettext_for_request
+
     return templates.TemplateResponse(request, "pool/launch.html", {**body, "launch_id": launch_id,
-                                      "message": request.query_params.get("m", "")},
+                                      "message": request.query_params.get("m", ""),
+                                      "_": gettext_for_request(request)},
                                       headers={"Cache-Control": "no-store"})
 
 
@@ -69,11 +75,57 @@ def publish(request: Request, launch_id: str, award_id: str) -> Response:
     who = _who(request, launch_id)
     found = next(((a, row) for a, row in _issued(request, who) if a.id == award_id), None)
     if found is None:
-        raise NotFound(f"you have no issued certificate {award_id}")
+        raise service.PoolRefused(f"{award_id} is not one of your issued certificates: {NOT_YOURS}", "not_yours",
+                                  status=403)
     service.publish_for_learner(_db(request), _verifier(request), learner=who.learner,
                                 display_name=who.name or "LEADS learner", credential=_credential(found[1]),
                                 entity_base=request.app.state.settings.entity_base)
     return RedirectResponse(f"/pool/launch/{launch_id}?m=published", status_code=303)
+
+
+@router.post("/pool/launch/{launch_id}/publish", summary="Publish a pasted credential: only one of my own")
+def publish_pasted(request: Request, launch_id: str, credential_text: Annotated[str, Form()] = "") -> Response:
+    """The launch proves who the learner is, so a credential is accepted only when it is one LEADS issued for one
+    of this learner's awards (any format, wallet-bound copies included); anyone else's is refused, saying why."""
+    who = _who(request, launch_id)
+    raw = credential_text.strip()
+    try:
+        credential: dict[str, Any] | str = json.loads(raw) if raw.startswith("{") else raw
+    except json.JSONDecodeError as exc:
+        raise LeadsError(f"the credential is not valid JSON ({exc.msg}, line {exc.lineno})", code="invalid_json",
+                         status=422) from None
+    if not credential:
+        raise LeadsError("paste the credential (JSON or JWT)", code="empty_credential", status=422)
+    if not _is_own(request, who, credential):
+        raise service.PoolRefused(f"this credential was not issued to you: {NOT_YOURS}", "not_yours", status=403)
+    service.publish_for_learner(_db(request), _verifier(request), learner=who.learner,
+                                display_name=who.name or "LEADS learner", credential=credential,
+                                entity_base=request.app.state.settings.entity_base)
+    return RedirectResponse(f"/pool/launch/{launch_id}?m=published", status_code=303)
+
+
+def _is_own(request: Request, who: Who, credential: dict[str, Any] | str) -> bool:
+    """True when the credential is a row LEADS issued for an award of this learner, exactly as stored."""
+    document = credential if isinstance(credential, dict) else _payload(credential)
+    cid = str(document.get("id", "")) if document else ""
+    if not cid.startswith("urn:uuid:"):
+        return False
+    with _db(request).session() as session:
+        row = session.get(IssuedCredentialRow, cid.removeprefix("urn:uuid:"))
+        if row is None or not row.award_id or _credential(row) != credential:
+            return False
+        award = session.get(Award, row.award_id.split(":", 1)[0].split("-", 1)[0])
+        return award is not None and award.learner == who.learner
+
+
+def _payload(token: str) -> dict[str, Any] | None:
+    from issuer.errors import IssuerError
+    from issuer.proofs.jose import peek
+
+    try:
+        return peek(token).payload
+    except IssuerError:
+        return None
 
 
 @router.post("/pool/launch/{launch_id}/unpublish/{entry_id}", summary="Take one of my certificates out of the pool")

@@ -54,6 +54,10 @@ class PoolEntry(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0, doc="re-checks in a row that could not decide")
     next_check_at: Mapped[datetime | None] = mapped_column(doc="not re-checked before this (backoff)")
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    holder_proof: Mapped[str | None] = mapped_column(
+        String(20), doc="how the publisher proved holding it: lms | data-integrity | jwt (None: before proofs)"
+    )
+    holder_did: Mapped[str | None] = mapped_column(String(500), doc="the DID that signed the presentation")
     profile: Mapped[PoolProfile] = relationship(back_populates="entries")
     competences: Mapped[list[PoolCompetence]] = relationship(back_populates="entry", cascade="all, delete-orphan")
 

@@ -131,12 +131,23 @@ def _own_profile(session: Session, handle: str, token: str) -> PoolProfile:
 
 
 def publish(
-    db: Database, verifier: Verifier, *, handle: str, token: str, credential: dict[str, Any] | str, entity_base: str
+    db: Database, verifier: Verifier, *, handle: str, token: str, credential: dict[str, Any] | str, entity_base: str,
+    holder_proof: str, holder_did: str | None = None,
 ) -> PoolEntry:
-    """Verify the credential, map it to competences, and list it; refused with the failed checks otherwise."""
+    """Verify the credential, map it to competences, and list it; refused with the failed checks otherwise.
+
+    The caller has proven that the publisher holds it (``bridge.pool.holding``) and says how in ``holder_proof``.
+    """
     with db.session() as session:  # a wrong token or an unknown handle is refused before anything is fetched
         _own_profile(session, handle, token)
-    return _publish(db, verifier, lambda session: _own_profile(session, handle, token), credential, entity_base)
+    return _publish(db, verifier, lambda session: _own_profile(session, handle, token), credential, entity_base,
+                    holder_proof=holder_proof, holder_did=holder_did)
+
+
+def check_token(db: Database, handle: str, token: str) -> None:
+    """Refuse early (before any signature work) when the token does not manage ``handle``."""
+    with db.session() as session:
+        _own_profile(session, handle, token)
 
 
 def publish_for_learner(
@@ -151,7 +162,8 @@ def publish_for_learner(
     """Publish from "My certificates" inside an LTI launch: the launch says who the learner is, so no token is
     needed; the learner's profile is opened on first use."""
     return _publish(
-        db, verifier, lambda session: _learner_profile(session, learner, display_name), credential, entity_base
+        db, verifier, lambda session: _learner_profile(session, learner, display_name), credential, entity_base,
+        holder_proof="lms",
     )
 
 
@@ -205,6 +217,9 @@ def _publish(
     owner: Callable[[Session], PoolProfile],
     credential: dict[str, Any] | str,
     entity_base: str,
+    *,
+    holder_proof: str,
+    holder_did: str | None = None,
 ) -> PoolEntry:
     verdict = verifier(credential)
     if verdict.genuine and not verdict.verified:
@@ -249,6 +264,8 @@ def _publish(
             valid_until=verdict.valid_until,
             design_key=next((e.design for e in found if e.design), None),
             verified_at=datetime.now(UTC),
+            holder_proof=holder_proof,
+            holder_did=holder_did,
         )
         entry.competences = [PoolCompetence(competence_key=e.competence, level=e.level) for e in found]
         entry.local_credential_id = _local_id(session, document)
@@ -387,6 +404,8 @@ def profile_view(db: Database, handle: str) -> dict[str, Any]:
                     "state": e.state,
                     "design": e.design_key,
                     "verified_at": e.verified_at.isoformat(),
+                    "holder_proof": e.holder_proof,
+                    "holder_did": e.holder_did,
                     "competences": [
                         {
                             "competence": c.competence_key,

@@ -77,11 +77,14 @@ def sign(
     loader: ContextLoader | None = None,
     strict: bool = True,
     share_nested: bool = False,
+    challenge: str | None = None,
+    domain: str | None = None,
 ) -> dict[str, Any]:
     """Return a copy of ``document`` with an eddsa-rdfc-2022 DataIntegrityProof added.
 
     ``share_nested=True`` skips the deep copy (the result shares nested objects with ``document``): for callers that
     built ``document`` only to sign it, e.g. batch issuance, where the copy was about 7 % of the time.
+    ``challenge`` and ``domain`` go into the proof of a presentation (``proof_purpose="authentication"``).
     """
     if signer.algorithm != "Ed25519":
         raise IssuerError(f"eddsa-rdfc-2022 needs an Ed25519 signer, not {signer.algorithm}", code="wrong_key")
@@ -94,6 +97,10 @@ def sign(
         "verificationMethod": verification_method,
         "proofPurpose": proof_purpose,
     }
+    if challenge is not None:
+        proof["challenge"] = challenge
+    if domain is not None:
+        proof["domain"] = domain
     config = {**proof, "@context": unsecured["@context"]}
     proof["proofValue"] = "z" + b58encode(signer.sign(_hash_data(unsecured, config, canon, strict=strict)))
     existing = document.get("proof")

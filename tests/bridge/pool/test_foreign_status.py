@@ -27,6 +27,7 @@ from issuer.keys.signer import Ed25519Signer
 from issuer.proofs.dataintegrity import sign
 from issuer.status.allocation import InMemoryStatusStore, StatusPurpose
 from issuer.status.credential import status_list_credential
+from tests.bridge.pool.holding import Holder
 from tests.bridge.pool.test_pool import ADMIN, COMPETENCE, people, profile
 from tests.issuer.samples import ob3_credential
 
@@ -55,9 +56,12 @@ class ForeignIssuer:
         doc = status_list_credential(state, list_url=self.url(list_id), issuer=self.did, valid_from=CREATED)
         self.signed[list_id] = sign(doc, self.signer, self.vm, created=CREATED)
 
-    def credential(self, name: str) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
+    def credential(self, name: str,
+                   holder: str | None = None) -> tuple[dict[str, Any], dict[str, tuple[str, int]]]:
         slots = {p.value: self.store.allocate(p)[0] for p in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)}
         doc = ob3_credential(self.did, name=name)
+        if holder:
+            doc["credentialSubject"]["id"] = holder
         doc["credentialSubject"]["achievement"]["alignment"] = [
             {"type": ["Alignment"], "targetName": "copyright", "targetUrl": "https://www.wikidata.org/wiki/Q12978"}]
         doc["credentialStatus"] = [slot.entry(self.url(slot.list_id)) for slot in slots.values()]
@@ -124,9 +128,10 @@ def _trust(client: TestClient, issuer: ForeignIssuer) -> None:
     assert r.status_code == 201, r.text
 
 
-def _publish(client: TestClient, handle: str, name: str, credential: dict[str, Any]) -> None:
+def _publish(client: TestClient, handle: str, name: str, credential: dict[str, Any], holder: Holder) -> None:
     auth = profile(client, handle, name)
-    r = client.post(f"/api/pool/profiles/{handle}/credentials", json={"credential": credential}, headers=auth)
+    r = client.post(f"/api/pool/profiles/{handle}/credentials",
+                    json={"presentation": holder.present(client, credential)}, headers=auth)
     assert r.status_code == 201, r.text
 
 
@@ -144,13 +149,16 @@ def _recheck(client: TestClient, now: datetime | None = None) -> service.Recheck
 
 def test_an_untrusted_issuer_is_refused_and_a_trusted_one_named_by_its_trusted_name(
         client: TestClient, foreign: ForeignIssuer) -> None:
-    credential, _ = foreign.credential("David")
+    david = Holder()
+    credential, _ = foreign.credential("David", david.did)
     auth = profile(client, "david", "David")
-    refused = client.post("/api/pool/profiles/david/credentials", json={"credential": credential}, headers=auth)
+    refused = client.post("/api/pool/profiles/david/credentials",
+                          json={"presentation": david.present(client, credential)}, headers=auth)
     assert refused.status_code == 422 and refused.json()["error"] == "issuer_not_trusted"
     assert foreign.did in refused.json()["message"]
     _trust(client, foreign)
-    r = client.post("/api/pool/profiles/david/credentials", json={"credential": credential}, headers=auth)
+    r = client.post("/api/pool/profiles/david/credentials",
+                    json={"presentation": david.present(client, credential)}, headers=auth)
     assert r.status_code == 201, r.text
     found = client.get("/pool", params={"competence": COMPETENCE}, headers={"Accept": "application/json"}).json()
     assert found["people"][0]["competences"][0]["issuer_name"] == "Foreign Academy"
@@ -161,9 +169,10 @@ def test_an_untrusted_issuer_is_refused_and_a_trusted_one_named_by_its_trusted_n
 def test_revoked_leaves_suspended_hides_and_returns_each_list_fetched_once_per_pass(
         client: TestClient, foreign: ForeignIssuer) -> None:
     _trust(client, foreign)
-    creds = {name: foreign.credential(name) for name in ("David", "Eva", "Fran")}
+    holders = {name: Holder() for name in ("David", "Eva", "Fran")}
+    creds = {name: foreign.credential(name, holder.did) for name, holder in holders.items()}
     for name, (credential, _) in creds.items():
-        _publish(client, name.lower(), name, credential)
+        _publish(client, name.lower(), name, credential, holders[name])
     assert people(client, competence=COMPETENCE) == ["David", "Eva", "Fran"]
 
     foreign.hits.clear()
@@ -186,8 +195,9 @@ def test_revoked_leaves_suspended_hides_and_returns_each_list_fetched_once_per_p
 def test_an_unfetchable_status_list_keeps_the_entry_marks_it_and_retries_with_backoff(
         client: TestClient, foreign: ForeignIssuer) -> None:
     _trust(client, foreign)
-    credential, _ = foreign.credential("David")
-    _publish(client, "david", "David", credential)
+    david = Holder()
+    credential, _ = foreign.credential("David", david.did)
+    _publish(client, "david", "David", credential, david)
     db: Database = client.app.state.db  # type: ignore[attr-defined]
     now = datetime.now(UTC)
 

@@ -67,7 +67,8 @@ def test_publish_and_unpublish_from_my_certificates(peers: Peers) -> None:  # no
     other, _ = peers.launch(PendingLaunch("resource", "learner-2", [LEARNER]), accept="application/json")
     other_id = other.json()["launch_id"]
     assert peers.http.post(f"{peers.tool_base}/pool/launch/{other_id}/unpublish/{entry}").status_code == 404
-    assert peers.http.post(f"{peers.tool_base}/pool/launch/{other_id}/publish/{award}").status_code == 404
+    refused = peers.http.post(f"{peers.tool_base}/pool/launch/{other_id}/publish/{award}")
+    assert refused.status_code == 403 and "only your own certificates" in refused.text
 
     assert peers.http.post(f"{peers.tool_base}/pool/launch/{learner}/unpublish/{entry}").status_code == 303
     assert people(peers.http, peers.tool_base) == []

@@ -18,6 +18,7 @@ from bridge.settings import Settings
 from issuer.did.key import did_key, did_key_verification_method
 from issuer.keys.signer import Ed25519Signer
 from issuer.proofs.dataintegrity import sign
+from tests.bridge.pool.holding import Holder
 from tests.issuer.samples import ob3_credential
 
 ADMIN = {"Authorization": "Bearer change-me-dev-only"}
@@ -31,8 +32,10 @@ def client(settings: Settings, db: Database) -> Iterator[TestClient]:
         yield test_client
 
 
-def issue(client: TestClient, name: str, design: str = "glam-mc-rights") -> dict[str, Any]:
-    body = {"design": design, "learner": {"name": name}, "format": "ob3", "grade": "85"}
+def issue(client: TestClient, name: str, design: str = "glam-mc-rights",
+          holder: Holder | None = None) -> dict[str, Any]:
+    learner = {"name": name, **({"id": holder.did} if holder else {})}
+    body = {"design": design, "learner": learner, "format": "ob3", "grade": "85"}
     response = client.post("/api/credentials", json=body, headers=ADMIN)
     assert response.status_code == 201, response.text
     issued: dict[str, Any] = response.json()
@@ -52,9 +55,11 @@ def people(client: TestClient, **query: Any) -> list[str]:
 
 
 def test_publish_search_revoke_and_gone(client: TestClient) -> None:
-    cat = issue(client, "Cat")
+    cat_key = Holder()
+    cat = issue(client, "Cat", holder=cat_key)
     auth = profile(client, "cat", "Cat", wiki_username="CatGLAM", languages=["en", "es"])
-    published = client.post("/api/pool/profiles/cat/credentials", json={"credential": cat["credential"]}, headers=auth)
+    published = client.post("/api/pool/profiles/cat/credentials",
+                            json={"presentation": cat_key.present(client, cat["credential"])}, headers=auth)
     assert published.status_code == 201, published.text
     assert published.json()["competences"] == [COMPETENCE]
 
@@ -79,9 +84,11 @@ def test_periodic_recheck_removes_what_no_longer_verifies(client: TestClient) ->
     from bridge.pool import service
     from bridge.pool.endpoints import _verifier
 
-    cat = issue(client, "Cat")
+    cat_key = Holder()
+    cat = issue(client, "Cat", holder=cat_key)
     auth = profile(client, "cat", "Cat")
-    assert client.post("/api/pool/profiles/cat/credentials", json={"credential": cat["credential"]},
+    assert client.post("/api/pool/profiles/cat/credentials",
+                       json={"presentation": cat_key.present(client, cat["credential"])},
                        headers=auth).status_code == 201
     app_state = client.app.state  # type: ignore[attr-defined]
     request = type("R", (), {"app": client.app})()
@@ -116,9 +123,11 @@ def entries(db: Database) -> int:
 
 
 def test_unpublish_removes_at_once_and_needs_the_token(client: TestClient) -> None:
-    cat = issue(client, "Cat")
+    cat_key = Holder()
+    cat = issue(client, "Cat", holder=cat_key)
     auth = profile(client, "cat", "Cat")
-    entry = client.post("/api/pool/profiles/cat/credentials", json={"credential": cat["credential"]}, headers=auth)
+    entry = client.post("/api/pool/profiles/cat/credentials",
+                        json={"presentation": cat_key.present(client, cat["credential"])}, headers=auth)
     entry_id = entry.json()["id"]
     wrong = client.delete(f"/api/pool/profiles/cat/credentials/{entry_id}", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 403
@@ -126,10 +135,12 @@ def test_unpublish_removes_at_once_and_needs_the_token(client: TestClient) -> No
     assert people(client, competence=COMPETENCE) == []
 
 
-def foreign_credential_and_did(qid: str = "Q12978") -> tuple[dict[str, Any], str]:
+def foreign_credential_and_did(qid: str = "Q12978", holder: Holder | None = None) -> tuple[dict[str, Any], str]:
     signer = Ed25519Signer.generate()
     did = did_key(signer.public_key_multibase)
     doc = ob3_credential(did, name="David")
+    if holder is not None:
+        doc["credentialSubject"]["id"] = holder.did
     doc["credentialSubject"]["achievement"]["alignment"] = [
         {"type": ["Alignment"], "targetName": "copyright", "targetUrl": f"https://www.wikidata.org/wiki/{qid}"}]
     return sign(doc, signer, did_key_verification_method(signer.public_key_multibase),
@@ -141,19 +152,21 @@ def test_default_pool_refuses_the_self_signed_impostor_and_other_issuers(client:
     calls itself "LEADS learning data space" is refused, and so is another issuer's — even one LEADS trusts."""
     from tests.bridge.trust.impostor import SelfSigned
 
-    auth = profile(client, "mallory", "Mallory Selfsigned")
+    auth, mallory = profile(client, "mallory", "Mallory Selfsigned"), Holder()
     impostor = SelfSigned()
-    refused = client.post("/api/pool/profiles/mallory/credentials", json={"credential": impostor.credential()},
-                          headers=auth)
+    mine = impostor.credential(holder=mallory.did)  # she holds it: only the issuer is in question
+    refused = client.post("/api/pool/profiles/mallory/credentials",
+                          json={"presentation": mallory.present(client, mine)}, headers=auth)
     assert refused.status_code == 422 and refused.json()["error"] == "issuer_not_trusted"
     assert impostor.did in refused.json()["message"]
-    form = client.post("/pool/publish", data={"handle": "mallory", "token": auth["Authorization"][7:],
-                                              "credential_text": __import__("json").dumps(impostor.credential())})
+    form = client.post("/pool/publish", data={
+        "handle": "mallory", "token": auth["Authorization"][7:],
+        "presentation_text": __import__("json").dumps(mallory.present(client, mine))})
     assert form.status_code == 422 and impostor.did in form.text
     assert client.post("/api/issuers/trusted", json={"did": impostor.did, "name": "Somebody"},
                        headers=ADMIN).status_code == 201
-    still = client.post("/api/pool/profiles/mallory/credentials", json={"credential": impostor.credential()},
-                        headers=auth)
+    still = client.post("/api/pool/profiles/mallory/credentials",
+                        json={"presentation": mallory.present(client, mine)}, headers=auth)
     assert still.status_code == 422 and still.json()["error"] == "issuer_not_trusted"
     assert people(client, competence=COMPETENCE) == []
 
@@ -162,36 +175,40 @@ def test_foreign_credential_is_verified_on_intake_when_the_pool_takes_trusted_is
         settings: Settings, db: Database) -> None:
     dataspace_service.load_sample_if_empty(db)
     with TestClient(create_app(settings.model_copy(update={"pool_trust": "registry"}), db)) as client:
-        auth = profile(client, "david", "David")
-        credential, did = foreign_credential_and_did()
-        untrusted = client.post("/api/pool/profiles/david/credentials", json={"credential": credential},
-                                headers=auth)
+        auth, david = profile(client, "david", "David"), Holder()
+        credential, did = foreign_credential_and_did(holder=david)
+        untrusted = client.post("/api/pool/profiles/david/credentials",
+                                json={"presentation": david.present(client, credential)}, headers=auth)
         assert untrusted.status_code == 422 and untrusted.json()["error"] == "issuer_not_trusted"
         assert client.post("/api/issuers/trusted", json={"did": did, "name": "Other Academy"},
                            headers=ADMIN).status_code == 201
-        response = client.post("/api/pool/profiles/david/credentials", json={"credential": credential},
-                               headers=auth)
+        response = client.post("/api/pool/profiles/david/credentials",
+                               json={"presentation": david.present(client, credential)}, headers=auth)
         assert response.status_code == 201, response.text
         assert people(client, competence=COMPETENCE) == ["David"]
-        other, other_did = foreign_credential_and_did("Q42")
+        other, other_did = foreign_credential_and_did("Q42", david)
         client.post("/api/issuers/trusted", json={"did": other_did, "name": "Unmapped"}, headers=ADMIN)
-        unmapped = client.post("/api/pool/profiles/david/credentials", json={"credential": other}, headers=auth)
+        unmapped = client.post("/api/pool/profiles/david/credentials",
+                               json={"presentation": david.present(client, other)}, headers=auth)
         assert unmapped.status_code == 422 and unmapped.json()["error"] == "no_competence"
 
 
 def test_tampered_upload_is_refused_with_a_clear_message(client: TestClient) -> None:
-    cat = issue(client, "Cat")
+    cat_key = Holder()
+    cat = issue(client, "Cat", holder=cat_key)
     auth = profile(client, "cat", "Cat")
     tampered = copy.deepcopy(cat["credential"])
     tampered["credentialSubject"]["achievement"]["name"] += "!"
-    response = client.post("/api/pool/profiles/cat/credentials", json={"credential": tampered}, headers=auth)
+    response = client.post("/api/pool/profiles/cat/credentials",
+                           json={"presentation": cat_key.present(client, tampered)}, headers=auth)
     assert response.status_code == 422
     body = response.json()
     assert body["error"] == "credential_not_verified"
     assert "does not verify" in body["message"] and "proof" in body["message"]
     assert any(c["name"] == "proof" and not c["ok"] for c in body["checks"])
     form = client.post("/pool/publish", data={"handle": "cat", "token": auth["Authorization"][7:],
-                                              "credential_text": __import__("json").dumps(tampered)})
+                                              "presentation_text": __import__("json").dumps(
+                                                  cat_key.present(client, tampered))})
     assert form.status_code == 422 and "does not verify" in form.text
     assert people(client, competence=COMPETENCE) == []
 

@@ -21,8 +21,10 @@ class SelfSigned:
         self.vm = did_key_verification_method(self.signer.public_key_multibase)
         self.name = name
 
-    def credential(self, learner: str = "Mallory Selfsigned") -> dict[str, Any]:
+    def credential(self, learner: str = "Mallory Selfsigned", holder: str | None = None) -> dict[str, Any]:
         doc = ob3_credential(self.did, name=learner)
+        if holder:
+            doc["credentialSubject"]["id"] = holder
         doc["issuer"]["name"] = self.name
         doc["credentialSubject"]["achievement"]["alignment"] = [
             {"type": ["Alignment"], "targetName": "copyright", "targetUrl": "https://www.wikidata.org/wiki/Q12978"}]
