@@ -25,6 +25,13 @@ ERROR_SCHEMA = {
     },
     "additionalProperties": True,
 }
+# OpenID4VCI and OAuth 2 endpoints answer errors as their specs say: {"error", "error_description"}
+OAUTH_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "OAuthError", "type": "object", "required": ["error"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+    "additionalProperties": True,
+}
+OAUTH_PREFIXES = ("/oid4vci/",)
 HTML = {"schema": {"type": "string"}}
 ERRORS = {
     "400": "the request cannot be used as it is (the message says why)",
@@ -33,6 +40,7 @@ ERRORS = {
     "404": "no such thing (or no such address)",
     "405": "this method is not allowed here (see the Allow header)",
     "409": "conflicts with what is stored",
+    "410": "withheld: the credential was revoked or suspended, so its certificate is not offered",
     "413": "the request body is too large",
     "415": "the request body has a media type this operation does not read",
     "422": "the input does not validate (every problem is listed)",
@@ -42,11 +50,12 @@ ERRORS = {
 REDIRECTS = {"302", "303", "307"}
 
 
-def _ensure_error(operation: dict[str, Any], code: str, description: str, html: bool) -> None:
+def _ensure_error(operation: dict[str, Any], code: str, description: str, html: bool,
+                  schema: dict[str, Any] = ERROR_SCHEMA) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     response = responses.setdefault(code, {"description": description})
     content = response.setdefault("content", {})
-    content.setdefault("application/json", {"schema": ERROR_SCHEMA})
+    content.setdefault("application/json", {"schema": schema})
     if html:
         content.setdefault("text/html", HTML)
 
@@ -55,6 +64,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
     """Add the answers every operation shares (see the module docstring) to a generated document."""
     for path, item in document.get("paths", {}).items():
         html = not path.startswith("/api/")
+        schema = OAUTH_ERROR_SCHEMA if path.startswith(OAUTH_PREFIXES) else ERROR_SCHEMA
         for method, operation in item.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
@@ -67,9 +77,9 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
                 elif code.startswith("2") and html and "content" in response:
                     response["content"].setdefault("text/html", HTML)
             for code, description in ERRORS.items():
-                _ensure_error(operation, code, description, html)
+                _ensure_error(operation, code, description, html, schema)
             if "422" in responses:
-                responses["422"]["content"]["application/json"] = {"schema": ERROR_SCHEMA}
+                responses["422"]["content"]["application/json"] = {"schema": schema}
     return document
 
 

@@ -40,7 +40,7 @@ def test_a_100_mb_body_is_refused_with_413(leads: Installation, method: str, pat
         r = leads.client.request(method, path, content=b"credential=" + HUNDRED_MB,
                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
     else:
-        r = leads.client.request(method, path, files={"file" if path == "/verify" else "credential_file":
+        r = leads.client.request(method, path, files={"file" if path == "/verify" else "presentation_file":
                                                       ("c.json", HUNDRED_MB, "application/json")},
                                  data={"handle": "h", "token": "t"} if path == "/pool/publish" else None)
     assert r.status_code == 413, r.text[:300]
@@ -112,7 +112,7 @@ def test_3000_deep_json_is_a_400_on_the_verify_page(leads: Installation) -> None
 def test_3000_deep_json_is_a_400_on_pool_publish(leads: Installation) -> None:
     body = b'{"x":' + deep_json() + b"}"
     r = leads.client.post("/pool/publish", data={"handle": "h", "token": "t"},
-                          files={"credential_file": ("deep.json", body, "application/json")})
+                          files={"presentation_file": ("deep.json", body, "application/json")})
     assert r.status_code == 400 and "nested more than" in r.text
     r = leads.client.post("/api/pool/profiles/h/credentials", content=b'{"credential": ' + deep_json() + b"}",
                           headers={"Content-Type": "application/json", "Authorization": "Bearer t"})

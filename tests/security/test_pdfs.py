@@ -83,7 +83,7 @@ def test_a_pdf_whose_attachment_is_deep_json_is_a_400(leads: Installation) -> No
 def test_a_pool_upload_of_a_bad_pdf_is_no_5xx(leads: Installation, bad_pdfs: dict[str, bytes]) -> None:
     for data in bad_pdfs.values():
         r = leads.client.post("/pool/publish", data={"handle": "h", "token": "t"},
-                              files={"credential_file": ("c.pdf", data, "application/pdf")})
+                              files={"presentation_file": ("c.pdf", data, "application/pdf")})
         assert r.status_code < 500
 
 
@@ -107,13 +107,15 @@ def test_leads_verify_reads_a_pdf_and_an_offline_qr_text(cli: Any, tmp_path: Pat
     credential = ForeignIssuer().credential()
     pdf = tmp_path / "c.pdf"
     pdf.write_bytes(pdf_with(json.dumps(credential).encode()))
+    # read and checked (exit 1 only because this issuer is not one LEADS trusts; 2 would mean unreadable)
     result = cli("verify", str(pdf))
-    assert result.exit_code == 0, result.output
-    assert "PASS  proof" in result.output
+    assert result.exit_code == 1, result.output
+    assert "PASS  proof" in result.output and "does not know this issuer" in result.output
     qr = tmp_path / "qr.txt"
     qr.write_text(encode_offline(credential) + "\n")
     result = cli("verify", str(qr))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
+    assert "PASS  proof" in result.output and "does not know this issuer" in result.output
 
 
 @pytest.mark.parametrize("name", list(BAD_PDFS))

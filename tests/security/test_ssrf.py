@@ -120,7 +120,7 @@ def test_pool_publish_with_a_wrong_token_fetches_nothing(leads: Installation) ->
                               headers={"Authorization": "Bearer wrong"})
         assert r.status_code == 403
         r = leads.client.post("/pool/publish", data={"handle": "eve", "token": "wrong",
-                                                     "credential_text": json.dumps(credential)})
+                                                     "presentation_text": json.dumps(credential)})
         assert r.status_code == 403
         assert sock.connections() == 0
 
