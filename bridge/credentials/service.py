@@ -158,7 +158,9 @@ class CredentialService:
             if request.award_id not in found:
                 todo.setdefault(str(request.award_id), request)
         if todo:
-            found.update(self._issue_batch(list(todo.values())))
+            # stored in award-id order: concurrent batches then take the unique index's row locks in the same
+            # order, so PostgreSQL cannot deadlock two batches that overlap in another order
+            found.update(self._issue_batch([todo[key] for key in sorted(todo)]))
             lost = [k for k in keys if k not in found]  # stored first by a concurrent call: read its rows
             if lost:
                 with self.db.session() as session:
