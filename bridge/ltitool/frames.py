@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bridge.certificates.page import request_lang
 from bridge.i18n import environment, gettext_for
-from bridge.web.errors import _render
+from bridge.web.errors import render_error
 from lti.errors import LtiError
 from lti.outbound import MESSAGES
 
@@ -47,6 +47,6 @@ def install_error_handler(app: FastAPI) -> None:
     async def _lti_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LtiError)
         body = {**exc.as_dict(), "message": translated(exc, request_lang(request))}
-        return _render(request, exc.status, body)
+        return render_error(request, exc.status, body)
 
     app.add_exception_handler(LtiError, _lti_error)

@@ -17,7 +17,9 @@ from bridge.web.negotiate import templates, wants_json
 log = logging.getLogger("leads.web")
 
 
-def _render(request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+def render_error(request: Request, status: int, body: dict[str, Any],
+                 headers: dict[str, str] | None = None) -> Response:
+    """An error as JSON for API clients and as the HTML error page for people (shared by the LTI frames)."""
     if wants_json(request) or request.url.path.startswith("/api/"):
         return JSONResponse(body, status_code=status, headers=headers)
     return templates.TemplateResponse(request, "error.html", {"status": status, "body": body}, status_code=status,
@@ -28,7 +30,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LeadsError)
     async def _leads_error(request: Request, exc: LeadsError) -> Response:
         log.info("refused %s %s: %s (%s)", request.method, request.url.path, exc.code, exc.status)
-        return _render(request, exc.status, exc.as_dict(), getattr(exc, "headers", None))
+        return render_error(request, exc.status, exc.as_dict(), getattr(exc, "headers", None))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -41,7 +43,7 @@ def install_error_handlers(app: FastAPI) -> None:
         message = {404: f"nothing at {request.url.path}",
                    405: f"{request.method} is not allowed at {request.url.path}; use {headers.get('Allow')}"}
         body = {"error": code, "message": message.get(exc.status_code, str(exc.detail))}
-        return _render(request, exc.status_code, body, headers or None)
+        return render_error(request, exc.status_code, body, headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -50,7 +52,7 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         body = {"error": "invalid_request", "message": "The request is not valid", "problems": problems}
-        return _render(request, 422, body)
+        return render_error(request, 422, body)
 
 
 def flat_routes(app: Any) -> list[Any]:
@@ -83,6 +85,6 @@ def register_error_type(app: FastAPI, exc_type: type[Exception]) -> None:
         extra = getattr(exc, "as_dict", None)
         if callable(extra):
             body = extra()
-        return _render(request, status, body) if status != 0 else HTMLResponse(str(exc))
+        return render_error(request, status, body) if status != 0 else HTMLResponse(str(exc))
 
     app.add_exception_handler(exc_type, _handler)
