@@ -36,9 +36,12 @@ browsers:  ## Debian's Chromium for the browser tests (never a downloaded browse
 test: install node-deps browsers  ## install and run the whole suite (SQLite and Postgres)
 	$(UV) run --no-sync python scripts/with_postgres.py pytest -q $(PYTEST_ARGS)
 
-lint: install
+lint: install  ## ruff, mypy, the layer contracts (import-linter, decision 019), declared dependencies (deptry)
 	$(UV) run ruff check .
 	$(UV) run mypy
+	$(UV) run lint-imports
+	$(UV) run deptry .
+	$(UV) run python scripts/import_graph.py
 
 bench: install node-deps  ## speed and memory targets; prints one JSON line per benchmark
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(UV) run python $$b || exit 1; done

@@ -31,10 +31,10 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from bridge.awards import service  # noqa: E402
 from bridge.awards.service import GradeInput  # noqa: E402
 from bridge.awards.tables import Job  # noqa: E402
-from bridge.credentials.issuers import IssuerDirectory  # noqa: E402
 from bridge.dataspace import service as dataspace  # noqa: E402
 from bridge.db import make_database, upgrade  # noqa: E402
 from bridge.settings import Settings  # noqa: E402
+from bridge.trust.organisations import IssuerDirectory  # noqa: E402
 
 COHORT = int(os.environ.get("BENCH_COHORT", "10000"))
 CHUNK = 500

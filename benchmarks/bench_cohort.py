@@ -25,13 +25,13 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 
 from bridge.app import prepare  # noqa: E402
-from bridge.credentials.issuers import IssuerDirectory  # noqa: E402
 from bridge.credentials.mapping import achievement_spec  # noqa: E402
 from bridge.credentials.service import CredentialService  # noqa: E402
 from bridge.credentials.status_store import DbStatusStore  # noqa: E402
 from bridge.credentials.tables import IssuedCredentialRow  # noqa: E402
 from bridge.dataspace.repository import EntityRepository  # noqa: E402
 from bridge.settings import Settings  # noqa: E402
+from bridge.trust.organisations import IssuerDirectory  # noqa: E402
 from issuer.documents import (  # noqa: E402
     AchievementSpec,
     AwardFacts,

@@ -11,14 +11,29 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from bridge import composition
+from bridge.awards.endpoints import router as awards_router
+from bridge.awards.pages import router as awards_pages
+from bridge.certificates.verify_page import router as certificates_router
+from bridge.courses.endpoints import router as courses_router
+from bridge.credentials.endpoints import router as credentials_router
 from bridge.dataspace import service as dataspace_service
+from bridge.dataspace.endpoints import router as dataspace_router
 from bridge.db import Database, make_database, upgrade
 from bridge.db.engine import migration_lock
+from bridge.ltitool.web import install as install_lti
+from bridge.pool.endpoints import router as pool_router
+from bridge.pool.launch_pages import router as pool_launch_router
 from bridge.settings import Settings, get_settings
-from bridge.web.errors import install_error_handlers
+from bridge.trust.endpoints import router as trust_router
+from bridge.wallets.endpoints import router as wallets_router
+from bridge.web.bounds import BodyLimit
+from bridge.web.errors import install_error_handlers, register_error_type
+from bridge.web.gate import VerificationGate
 from bridge.web.headers import HeadAsGet, PlatformOrigins, SecurityHeaders, script_hashes
 from bridge.web.negotiate import TEMPLATES_DIR
 from bridge.web.openapi import install as install_openapi
+from issuer.errors import IssuerError
 
 log = logging.getLogger("leads")
 
@@ -26,6 +41,7 @@ log = logging.getLogger("leads")
 def prepare(settings: Settings) -> Database:
     """What every process does before serving: data directory, migrations, the sample data space."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    composition.wire_codecs()
     db = make_database(settings.effective_database_url)
     with migration_lock(db):  # serve and workers starting together: one migrates and loads, the others wait
         upgrade(db, lock=False)
@@ -61,14 +77,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        verifier = getattr(app.state, "verifier", None)
-        if verifier is not None:
-            verifier.close()
-        app.state.db.engine.dispose()
+        services.close()
+        services.db.engine.dispose()
 
     app = FastAPI(title="LEADS", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.state.settings = settings
-    app.state.db = db or prepare(settings)
+    services = composition.build(settings, db or prepare(settings))
+    composition.install(app, services)
     install_error_handlers(app)
     docs_html = _docs_page(app)
     app.add_middleware(HeadAsGet)
@@ -84,48 +98,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    from bridge.courses.endpoints import router as courses_router
-
     app.include_router(courses_router)  # before the data space: its /courses/{key} would swallow /courses/generate
-
-    from bridge.dataspace.endpoints import router as dataspace_router
-
     app.include_router(dataspace_router)
-
-    from bridge.pool.endpoints import router as pool_router
-    from bridge.pool.launch_pages import router as pool_launch_router
-
     app.include_router(pool_router)
     app.include_router(pool_launch_router)
-
-    from bridge.credentials.endpoints import router as credentials_router
-    from bridge.web.errors import register_error_type
-    from issuer.errors import IssuerError
-
     register_error_type(app, IssuerError)
     app.include_router(credentials_router)
-
-    from bridge.trust.endpoints import router as trust_router
-
     app.include_router(trust_router)
-
-    from bridge.certificates.verify_page import router as certificates_router
-
     app.include_router(certificates_router)
-
-    from bridge.awards.endpoints import router as awards_router
-    from bridge.awards.pages import router as awards_pages
-
     app.include_router(awards_router)
     app.include_router(awards_pages)
-
-    from bridge.wallets.endpoints import router as wallets_router
-
     app.include_router(wallets_router)
-
-    from bridge.ltitool.web import install as install_lti
-
-    install_lti(app, settings, app.state.db)
+    composition.wire_lti(install_lti(app, settings, services.db))
     _bound_requests(app, settings)
     install_openapi(app)
 
@@ -134,9 +118,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
 def _bound_requests(app: FastAPI, settings: Settings) -> None:
     """Request bounds and verification rationing, outermost first (docs/decisions/013)."""
-    from bridge.web.bounds import BodyLimit
-    from bridge.web.gate import VerificationGate
-
     app.add_middleware(VerificationGate, per_minute=settings.verify_rate_per_minute,
                        concurrency=settings.verify_concurrency, queue_seconds=settings.verify_queue_seconds)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from bridge import composition
 from bridge.db import Base, Database, make_database, upgrade
 from bridge.settings import Settings
 from issuer.canon import enable_crosscheck
@@ -17,6 +18,9 @@ from issuer.canon import enable_crosscheck
 POSTGRES_URL = os.environ.get("LEADS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ALLOW_NO_POSTGRES = os.environ.get("LEADS_TEST_ALLOW_NO_POSTGRES") == "1"
 _postgres_missing: list[str] = []
+
+
+composition.wire_codecs()  # as every LEADS process does first: the data space reads Wikibase dumps
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 
 from bridge.awards import intake, service
-from bridge.awards.config import AwardSettings
+from bridge.awards.api import award_settings
 from bridge.db import Database
 from bridge.web.admin import require_admin
 
@@ -21,13 +21,6 @@ router = APIRouter(tags=["awards"])
 def _db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
-
-
-def award_settings(request: Request) -> AwardSettings:
-    cfg = getattr(request.app.state, "award_settings", None)
-    if cfg is None:
-        cfg = request.app.state.award_settings = AwardSettings()
-    return cfg
 
 
 @router.post("/api/webhooks/{lms}", summary="LMS events (Moodle, Open edX), HMAC-signed; see docs/lms-events.md")

@@ -24,8 +24,8 @@ from bridge.awards.config import AwardSettings
 from bridge.awards.rules import AwardRules, Decision, Missing
 from bridge.awards.service import GradeInput
 from bridge.awards.tables import AgsTarget, Award, WebhookReceipt
-from bridge.dataspace.model import Course, Kind
-from bridge.dataspace.repository import EntityRepository
+from bridge.courses.api import CourseLinks  # courses LEADS generated in an LMS
+from bridge.dataspace.api import Course, EntityRepository, Kind
 from bridge.db import Database
 from bridge.db.base import utcnow
 from bridge.errors import LeadsError
@@ -338,8 +338,6 @@ def course_resolver(session: Session) -> webhooks.CourseResolver:
             for segment in parts.path.split("/"):
                 if segment.startswith("course-v1:"):
                     table[("openedx", segment)] = course.design
-
-    from bridge.courses.store import CourseLinks  # courses LEADS generated in an LMS
 
     for link in CourseLinks(session).list():
         if link.remote_id:

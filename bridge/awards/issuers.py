@@ -2,90 +2,53 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
-from bridge.awards.issuing import IssuedCredential, Issuer, IssueRequest, PermanentIssueError, register_issuer
+from bridge.awards.issuing import IssuedCredential, IssueRequest
+from bridge.certificates.api import credential_bytes, design_outcomes, pdf_cache_for, verification_url
+from bridge.credentials.api import CredentialService
 from bridge.db import Database
 from bridge.settings import Settings
 
 
 class CredentialsServiceIssuer:
-    """Adapter to the credential service (issue 4), looked up when first used so the pipeline runs without it.
+    """Adapter to the credential service; the service keys the credential row by the award id, which makes
+    ``issue`` idempotent."""
 
-    The service keys the credential row by the award id, which makes ``issue`` idempotent.
-    """
-
-    def __init__(self, db: Database, settings: Settings | None = None) -> None:
-        self.db = db
-        self.settings = settings  # None: the process settings (LEADS_* environment), as in `leads worker`
-        self._service: Any = None
-
-    def _svc(self) -> Any:
-        if self._service is None:
-            try:
-                module = importlib.import_module("bridge.credentials.service")
-            except ImportError as exc:
-                raise PermanentIssueError(
-                    f"the credential service (bridge.credentials) is not available: {exc}. Install it or set "
-                    "LEADS_AWARDS_ISSUER; then retry the failed jobs with `leads awards retry`") from None
-            self._service = module
-        return self._service
+    def __init__(self, credentials: CredentialService) -> None:
+        self.credentials = credentials
 
     def issue(self, request: IssueRequest) -> IssuedCredential:
-        svc = self._svc()
-        fn = getattr(svc, "issue_for_award", None)
-        if fn is None:
-            raise PermanentIssueError("bridge.credentials.service has no issue_for_award(db, request)")
-        row = fn(self.db, request, self.settings)  # the credential row; its id names the credential (/credentials/{id})
-        return IssuedCredential(credential_id=str(getattr(row, "credential_id", None) or row.id))
+        row = self.credentials.issue_award(request)  # the credential row; its id names it (/credentials/{id})
+        return IssuedCredential(credential_id=row.credential_id)
 
     def issue_many(self, requests: list[IssueRequest]) -> list[IssuedCredential]:
-        """The service's batch door when it has one (``issue_many_for_award``), else one by one."""
-        fn = getattr(self._svc(), "issue_many_for_award", None)
-        if fn is None:
-            return [self.issue(r) for r in requests]
-        rows = fn(self.db, requests, self.settings)
-        return [IssuedCredential(credential_id=str(getattr(row, "credential_id", None) or row.id)) for row in rows]
+        return [IssuedCredential(credential_id=row.credential_id) for row in self.credentials.issue_awards(requests)]
 
     def issue_edc(self, request: IssueRequest) -> IssuedCredential:
         """The award's European Digital Credential (JSON-LD), keyed ``<award id>:edc``: one per award."""
-        fn = getattr(self._svc(), "issue_for_award", None)
-        if fn is None:
-            raise PermanentIssueError("bridge.credentials.service has no issue_for_award(db, request)")
-        row = fn(self.db, request, self.settings, fmt="edc")
-        return IssuedCredential(credential_id=str(getattr(row, "credential_id", None) or row.id))
+        return IssuedCredential(credential_id=self.credentials.issue_award(request, fmt="edc").credential_id)
 
     def revoke(self, award_id: str, credential_id: str, reason: str) -> None:
         """Revokes every credential of the award (OB3 and, when one was made, its EDC)."""
-        fn = getattr(self._svc(), "revoke_for_award", None)
-        if fn is None:
-            raise PermanentIssueError("bridge.credentials.service has no revoke_for_award(db, award_id, reason)")
-        fn(self.db, award_id, reason, self.settings)
-
-
-def _credentials(db: Database) -> Issuer:
-    return CredentialsServiceIssuer(db)
-
-
-register_issuer("credentials", _credentials)
+        self.credentials.revoke_award(award_id, reason)
 
 
 class CertificatePdfRenderer:
     """Warms the certificate PDF cache of ``bridge.certificates`` so no request ever renders a PDF."""
 
-    def __init__(self, db: Database, settings: Settings, lang: str = "en") -> None:
-        self.db, self.settings, self.lang = db, settings, lang
+    def __init__(self, credentials: CredentialService, lang: str = "en") -> None:
+        self.credentials, self.lang = credentials, lang
+
+    @property
+    def db(self) -> Database:
+        return self.credentials.db
+
+    @property
+    def settings(self) -> Settings:
+        return self.credentials.settings
 
     def render(self, credential_id: str) -> None:
-        from pathlib import Path
-
-        from bridge.certificates.page import credential_bytes, design_outcomes, verification_url
-        from bridge.certificates.pdf import PdfCache
-        from bridge.credentials.service import CredentialService
-
-        row = CredentialService(self.db, self.settings).get(credential_id)
+        row = self.credentials.get(credential_id)
         outcomes = design_outcomes(self.db, row.design_key, self.lang) if row.design_key else ()
-        cache = PdfCache(Path(self.settings.data_dir) / "cache" / "certificates")
+        cache = pdf_cache_for(self.settings)
         cache.get_or_render(credential_bytes(row.document), verify_url=verification_url(self.settings, row.id),
                             lang=self.lang, outcomes=outcomes)

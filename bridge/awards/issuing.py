@@ -78,13 +78,9 @@ def register_issuer(name: str, factory: IssuerFactory) -> None:
     ISSUERS[name] = factory
 
 
-def _load_builtin() -> bool:
-    importlib.import_module("bridge.awards.issuers")  # registers the built-in issuers
-    return True
-
-
 def load_issuer(spec: str, db: Database) -> Issuer:
-    """A registered name (``credentials``) or ``package.module:factory`` taking the database."""
+    """A registered name or ``package.module:factory`` taking the database (a plug-in; the built-in
+    ``credentials`` issuer is built by the runner with the process's credential service)."""
     if ":" in spec:
         module_name, _, attr = spec.partition(":")
         try:
@@ -92,7 +88,7 @@ def load_issuer(spec: str, db: Database) -> Issuer:
         except (ImportError, AttributeError) as exc:
             raise LeadsError(f"LEADS_AWARDS_ISSUER={spec!r} cannot be loaded ({exc}); give 'module:factory'",
                              code="issuer_not_found", status=500) from None
-    elif spec in ISSUERS or (_load_builtin() and spec in ISSUERS):
+    elif spec in ISSUERS:
         factory = ISSUERS[spec]
     else:
         raise LeadsError(f"no issuer named {spec!r}; known: {', '.join(sorted(ISSUERS))}",

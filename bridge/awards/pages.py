@@ -16,25 +16,18 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bridge.awards import intake, people, service
-from bridge.awards.endpoints import award_settings
-from bridge.awards.launches import Who, record_launch, who_from_claims
+from bridge.awards.api import award_settings, wallet_offers
+from bridge.awards.api import who_for_launch as _who
+from bridge.awards.launches import Who, record_launch
 from bridge.awards.tables import Award, Job
+from bridge.dataspace.api import EntityRepository
 from bridge.db import Database
 from bridge.errors import LeadsError
+from bridge.i18n import gettext_for, gettext_for_request, negotiate
+from bridge.ltitool.api import ags, lti_tool
 from bridge.web.negotiate import templates, wants_json
 
 router = APIRouter(tags=["awards pages"])
-
-
-def _who(request: Request, launch_id: str) -> Who:
-    tool = getattr(request.app.state, "lti", None)
-    if tool is None:
-        raise LeadsError("LTI is not set up on this installation", code="lti_not_configured", status=404)
-    from bridge.ltitool.pages import is_instructor
-    from bridge.ltitool.services import launch_for
-
-    claims, _ = launch_for(tool, launch_id)
-    return who_from_claims(claims, award_settings(request).lms_sources, is_instructor(claims))
 
 
 def _remember(request: Request, who: Who) -> None:
@@ -63,8 +56,6 @@ def links(award: Award, base_url: str, label: str) -> dict[str, str]:
 
 
 def _labels(request: Request) -> dict[str, str]:
-    from bridge.dataspace.repository import EntityRepository
-
     with _db(request).session() as session:
         return {e.key: e.label() for e in EntityRepository(session).list()}
 
@@ -94,9 +85,7 @@ def claim(request: Request, launch_id: str) -> Response:
         raise LeadsError("this link is not connected to a credential design; ask your instructor to add it again "
                          "through LEADS", code="no_design", status=409)
     _remember(request, who)
-    tool = request.app.state.lti
-    from bridge.ltitool.services import ags
-
+    tool = lti_tool(request)
     try:
         reader: intake.ResultsReader | None = ags(tool, launch_id)
     except LeadsError:
@@ -119,12 +108,10 @@ def claim(request: Request, launch_id: str) -> Response:
 
 def _with_wallets(request: Request, who: Who, awards: list[dict[str, Any]]) -> Callable[[str], str]:
     """Adds a wallet offer (QR code and deep link, OpenID4VCI) to each issued award; returns the page's ``_``."""
-    from bridge.wallets.endpoints import offer_view
-    from bridge.wallets.i18n import gettext_for_request
-
     gettext = gettext_for_request(request)
+    offer_view = wallet_offers(request)
     for award in awards:
-        if award["state"] == "issued":
+        if award["state"] == "issued" and offer_view is not None:
             award["wallet"] = offer_view(request, award["id"], who.learner, gettext)
     return gettext
 
@@ -147,8 +134,6 @@ def mine(request: Request, launch_id: str) -> Response:
 
 def _gettext(request: Request) -> Any:
     """The page's language (``?lang=``, then Accept-Language): new strings of these pages are translated."""
-    from bridge.i18n import gettext_for, negotiate
-
     return gettext_for(negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))).gettext
 
 

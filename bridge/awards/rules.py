@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from bridge.dataspace.model import Assessment, CredentialDesign, EntityBase
+from bridge.dataspace.api import Assessment, CredentialDesign, EntityBase
 from bridge.errors import LeadsError, Problem
 
 DEFAULT_PASSING_THRESHOLD = 50.0

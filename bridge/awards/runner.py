@@ -13,33 +13,34 @@ from datetime import timedelta
 from types import FrameType
 
 from bridge.awards.config import AwardSettings
-from bridge.awards.issuers import CertificatePdfRenderer
-from bridge.awards.issuing import load_issuer
+from bridge.awards.issuers import CertificatePdfRenderer, CredentialsServiceIssuer
+from bridge.awards.issuing import Issuer, load_issuer
 from bridge.awards.mail import SmtpMailer
 from bridge.awards.worker import Worker
+from bridge.credentials.api import CredentialService
 from bridge.db import Database, make_database
 from bridge.errors import LeadsError
+from bridge.settings import Settings
 
 log = logging.getLogger("leads.awards.worker")
 
 
-def make_worker(db: Database, cfg: AwardSettings, issuer_spec: str | None = None) -> Worker:
-    from bridge.settings import get_settings
-
-    settings = get_settings()
-    pdf = CertificatePdfRenderer(db, settings) if cfg.prerender_pdf and (issuer_spec or cfg.issuer) == "credentials" \
-        else None
+def make_worker(db: Database, cfg: AwardSettings, settings: Settings, issuer_spec: str | None = None) -> Worker:
+    spec = issuer_spec or cfg.issuer
+    credentials = CredentialService(db, settings)
+    issuer: Issuer = CredentialsServiceIssuer(credentials) if spec == "credentials" else load_issuer(spec, db)
+    pdf = CertificatePdfRenderer(credentials) if cfg.prerender_pdf and spec == "credentials" else None
     mailer = None if not cfg.smtp_host else SmtpMailer(
         cfg.smtp_host, cfg.smtp_port, cfg.smtp_user, cfg.smtp_password, cfg.smtp_starttls)
-    return Worker(db=db, issuer=load_issuer(issuer_spec or cfg.issuer, db), lease=timedelta(seconds=cfg.lease_seconds),
+    return Worker(db=db, issuer=issuer, lease=timedelta(seconds=cfg.lease_seconds),
                   batch=cfg.batch, backoff_base=cfg.backoff_base_seconds, backoff_max=cfg.backoff_max_seconds,
                   pdf=pdf, mailer=mailer, mail_from=cfg.mail_from, base_url=settings.base_url)
 
 
-def run_loop(url: str, issuer_spec: str | None, once: bool, install_signals: bool = True) -> int:
+def run_loop(settings: Settings, issuer_spec: str | None, once: bool, install_signals: bool = True) -> int:
     """One worker loop on its own engine; returns the number of jobs it claimed."""
     cfg = AwardSettings()
-    db = make_database(url)
+    db = make_database(settings.effective_database_url)
     stop = threading.Event()
     if install_signals:
         def _stop(_sig: int, _frame: FrameType | None) -> None:
@@ -48,24 +49,24 @@ def run_loop(url: str, issuer_spec: str | None, once: bool, install_signals: boo
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
     try:
-        worker = make_worker(db, cfg, issuer_spec)
+        worker = make_worker(db, cfg, settings, issuer_spec)
         log.info("worker %s started (issuer %s)", worker.name, issuer_spec or cfg.issuer)
         return worker.run(stop, idle=cfg.idle_seconds, once=once)
     finally:
         db.engine.dispose()
 
 
-def run(url: str, issuer_spec: str | None = None, *, once: bool = False, concurrency: int = 1) -> int:
+def run(settings: Settings, issuer_spec: str | None = None, *, once: bool = False, concurrency: int = 1) -> int:
     """``concurrency`` worker processes (PostgreSQL only); SQLite allows one writer, so one worker."""
     if concurrency < 1:
         raise LeadsError("--concurrency must be at least 1", code="invalid_option")
-    if concurrency > 1 and not url.startswith(("postgresql", "postgres")):
+    if concurrency > 1 and not settings.effective_database_url.startswith(("postgresql", "postgres")):
         raise LeadsError("SQLite runs one worker at a time; use --concurrency 1, or PostgreSQL "
                          "(LEADS_DATABASE_URL) for more", code="invalid_option")
     if concurrency == 1:
-        return run_loop(url, issuer_spec, once)
+        return run_loop(settings, issuer_spec, once)
     ctx = multiprocessing.get_context("spawn")
-    children = [ctx.Process(target=run_loop, args=(url, issuer_spec, once), name=f"leads-worker-{i}")
+    children = [ctx.Process(target=run_loop, args=(settings, issuer_spec, once), name=f"leads-worker-{i}")
                 for i in range(concurrency)]
     for child in children:
         child.start()

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bridge.awards import people
 from bridge.awards.rules import DEFAULT_POLICY, AwardPolicy, AwardRules, Decision, decide, scale
 from bridge.awards.tables import Award, GradeEvent, Job, new_id
-from bridge.dataspace.repository import EntityRepository
+from bridge.dataspace.api import EntityRepository
 from bridge.db.base import utcnow
 from bridge.errors import LeadsError, NotFound
 from issuer.documents.names import strip_name

@@ -24,7 +24,7 @@ from bridge.awards.issuing import EdcIssuer, Issuer, IssueRequest, PdfRenderer, 
 from bridge.awards.mail import Mailer, award_message
 from bridge.awards.service import write_lock
 from bridge.awards.tables import Award, Job
-from bridge.dataspace.repository import EntityRepository
+from bridge.dataspace.api import EntityRepository
 from bridge.db import Database
 from bridge.db.base import utcnow
 

@@ -19,10 +19,9 @@ from starlette.background import BackgroundTask
 from bridge.certificates.checks import explain
 from bridge.certificates.pdf import PdfCache
 from bridge.certificates.view import certificate_view
-from bridge.dataspace.model import CredentialDesign, LearningOutcome
-from bridge.dataspace.repository import EntityRepository
+from bridge.dataspace.api import CredentialDesign, EntityRepository, LearningOutcome
 from bridge.db import Database
-from bridge.i18n import environment, gettext_for, negotiate
+from bridge.i18n import environment, gettext_for, request_lang
 from bridge.settings import Settings
 from issuer.qr import make_qr
 from issuer.verify import VerificationReport
@@ -64,21 +63,18 @@ def pdf_withheld(row: StoredCredential, lang: str) -> str | None:
     return None
 
 
-def request_lang(request: Request) -> str:
-    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
-
-
 def verification_url(settings: Settings, credential_id: str) -> str:
     return f"{settings.base_url.rstrip('/')}/credentials/{credential_id}"
 
 
 def pdf_cache(request: Request) -> PdfCache:
-    state = request.app.state
-    if getattr(state, "certificate_pdfs", None) is None:
-        settings: Settings = state.settings
-        state.certificate_pdfs = PdfCache(Path(settings.data_dir) / "cache" / "certificates")
-    cache: PdfCache = state.certificate_pdfs
+    """The process's cache of rendered certificates (built once by the composition root)."""
+    cache: PdfCache = request.app.state.certificate_pdfs
     return cache
+
+
+def pdf_cache_for(settings: Settings) -> PdfCache:
+    return PdfCache(Path(settings.data_dir) / "cache" / "certificates")
 
 
 def design_outcomes(db: Database, design_key: str, lang: str) -> tuple[str, ...]:

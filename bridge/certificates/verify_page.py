@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bridge.certificates.checks import _n, explain, failed_report
 from bridge.certificates.extract import MAX_UPLOAD_BYTES, extract
@@ -18,22 +18,22 @@ from bridge.certificates.page import (
     design_outcomes,
     pdf_cache,
     pdf_withheld,
-    request_lang,
     verification_url,
 )
 from bridge.certificates.view import certificate_view
-from bridge.credentials.endpoints import service, verifier
-from bridge.credentials.service import CredentialService
-from bridge.credentials.verification import Verifier
+from bridge.credentials.api import CredentialService, Verifier, verifier
+from bridge.credentials.api import credential_service as service
 from bridge.errors import LeadsError
-from bridge.i18n import environment, gettext_for
+from bridge.i18n import environment, gettext_for, request_lang
 from bridge.web.bounds import TOO_DEEP
+from bridge.web.negotiate import accept_quality
 from bridge.web.openapi import answers
 from issuer.errors import IssuerError
 from issuer.jsonbound import MAX_DEPTH
 from issuer.qr import QrSymbol, QrTooLarge, make_qr, offline_qr
 
 router = APIRouter(tags=["certificates"])
+JSONLD = "application/ld+json"
 
 SOURCES = {
     "pasted": _n("Pasted text"),
@@ -144,3 +144,28 @@ def _image(symbol: QrSymbol, ext: str, *, title: str, module_px: int) -> Respons
     if ext == "png":
         return Response(symbol.png(module_px=module_px), media_type="image/png", headers=headers)
     raise LeadsError(f"no QR image format {ext!r}: use .svg or .png", code="not_found", status=404)
+
+
+MACHINE_TYPES = ("application/json", JSONLD, "application/vc+jwt", "application/vc+ld+json", "application/vc")
+
+
+def _wants_html(request: Request) -> bool:
+    """The credential's own URL serves people and machines: HTML only when asked for (``?format=html`` or
+    Accept preferring text/html); JSON-LD otherwise."""
+    accept = request.headers.get("accept", "")
+    fmt = request.query_params.get("format")
+    if fmt in ("json", "jsonld"):
+        return False
+    return fmt == "html" or accept_quality(accept, ("text/html",)) > accept_quality(accept, MACHINE_TYPES)
+
+
+@router.get("/credentials/{credential_id}", summary="A credential: JSON-LD (or a VC-JOSE JWT), HTML when asked",
+            tags=["credentials"], responses=answers(JSONLD, "application/vc+jwt", "application/json", "text/html"))
+def get_credential(credential_id: str, request: Request, svc: CredentialService = Depends(service),
+                   check: Verifier = Depends(verifier)) -> Response:
+    row = svc.get(credential_id)
+    if _wants_html(request):
+        return certificate_page(request, row, check)
+    if row.format == "jwt":
+        return Response(str(row.document["jwt"]), media_type="application/vc+jwt")
+    return JSONResponse(row.document, media_type=JSONLD)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from bridge.certificates import cli as certificates_cli
 from bridge.cli import awards, course, credentials, data, issuers, keys, lti, pool, serve, wikibase, worker
+from bridge.cli import certificates as certificates_cli
 
 app = typer.Typer(help="LEADS: competence models → courses → signed certificates.", no_args_is_help=True)
 app.command("serve")(serve.serve)

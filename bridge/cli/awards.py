@@ -8,7 +8,9 @@ from pathlib import Path
 
 import typer
 
+from bridge.awards import csvimport, intake, service
 from bridge.cli.common import cli_errors, database, settings
+from bridge.ltitool.tool import LtiTool
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -17,8 +19,6 @@ app = typer.Typer(no_args_is_help=True)
 @cli_errors
 def failed(as_json: bool = typer.Option(False, "--json", help="Print JSON (for scripts)")) -> None:
     """List failed jobs with their last error (retry one with `leads awards retry ID`)."""
-    from bridge.awards import service
-
     with database().session() as session:
         jobs = [service.job_dict(j) for j in service.failed_jobs(session)]
     if as_json:
@@ -34,8 +34,6 @@ def failed(as_json: bool = typer.Option(False, "--json", help="Print JSON (for s
 @cli_errors
 def retry(job_id: int = typer.Argument(..., help="The job id from `leads awards failed`")) -> None:
     """Put a failed job back in the queue with a fresh attempt budget."""
-    from bridge.awards import service
-
     with database().session() as session:
         job = service.retry(session, job_id)
         typer.echo(f"job {job.id} queued again (a worker picks it up: `leads worker`)")
@@ -45,8 +43,6 @@ def retry(job_id: int = typer.Argument(..., help="The job id from `leads awards 
 @cli_errors
 def revoke(award_id: str = typer.Argument(...), reason: str = typer.Option(..., "--reason", help="Why (kept)")) -> None:
     """Revoke an award; a worker updates the credential's status list."""
-    from bridge.awards import service
-
     with database().session() as session:
         service.revoke(session, award_id, reason)
     typer.echo(f"award {award_id} revoked")
@@ -60,9 +56,6 @@ def poll(
 ) -> None:
     """Read the results of LEADS's line items in each known course (AGS), incrementally, and award; learners'
     names come from the course roster (NRPS). Exits 2 when no course is known yet, 1 when every course failed."""
-    from bridge.awards import intake
-    from bridge.ltitool.tool import LtiTool
-
     db = database()
     while True:
         tool = LtiTool(settings(), db)
@@ -88,8 +81,6 @@ def import_csv(
     source: str = typer.Option("csv", help="Source name stored with each grade event"),
 ) -> None:
     """Import grades from a CSV file (all rows or none); each row goes through the same award decision."""
-    from bridge.awards import csvimport
-
     report = csvimport.import_file(database(), path, dry_run=dry_run, source=source)
     for line in report.lines():
         typer.echo(line)

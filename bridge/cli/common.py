@@ -10,6 +10,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
+from bridge.app import prepare
 from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.settings import Settings, get_settings
@@ -24,8 +25,6 @@ def settings() -> Settings:
 
 
 def database() -> Database:
-    from bridge.app import prepare
-
     return prepare(get_settings())
 
 

@@ -80,7 +80,7 @@ def issue(
     text = str(row.document["jwt"]) if row.format == "jwt" else json.dumps(row.document, indent=2,
                                                                            ensure_ascii=False)
     if pdf is not None:
-        from bridge.certificates.cli import write_certificate_pdf
+        from bridge.cli.certificates import write_certificate_pdf
 
         write_certificate_pdf(row.id, pdf, lang=lang)
         typer.echo(f"certificate PDF → {pdf}", err=True)

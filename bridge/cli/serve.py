@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from bridge.app import prepare
+from bridge.settings import get_settings
+
 
 def serve(
     host: str = typer.Option(None, help="Interface to bind (default LEADS_HOST, 127.0.0.1)"),
@@ -14,8 +17,6 @@ def serve(
     """Start the web application (migrations and the sample data space are applied first)."""
     import uvicorn
 
-    from bridge.app import prepare
-    from bridge.settings import get_settings
 
     settings = get_settings()
     prepare(settings)  # once, before workers fork, so they never race on migrations

@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from bridge.cli.common import cli_errors, database, settings
 from bridge.dataspace import service
 from bridge.dataspace.repository import EntityRepository
-
-if TYPE_CHECKING:
-    from bridge.wikibase.client import WikibaseClient
+from bridge.wikibase import local
+from bridge.wikibase.client import PushInterrupted, WikibaseClient
+from bridge.wikibase.codec import export_dump as export
 
 app = typer.Typer(no_args_is_help=True)
 _NOISY = ("wikibaseintegrator", "urllib3", "requests_oauthlib", "oauthlib", "bridge.wikibase")
@@ -48,8 +47,6 @@ def _log_to_file() -> Path:
 
 
 def _client(edits_per_minute: float | None = None) -> WikibaseClient:
-    from bridge.wikibase.client import WikibaseClient
-
     _log_to_file()
     return WikibaseClient.from_settings(settings(), edits_per_minute=edits_per_minute,
                                         notify=lambda text: typer.echo(text, err=True))
@@ -83,9 +80,6 @@ def push(path: Path = typer.Argument(..., help="A design-set JSON file (or a wbg
     Stops, writing nothing, where an item was changed on the wiki since the last pull in a field this push
     changes too; fields changed on only one side are merged.
     """
-    from bridge.wikibase import local
-    from bridge.wikibase.client import PushInterrupted
-
     design_set = service.read_design_set_file(path)
     service.check(design_set)
     client = _client(edits_per_minute)
@@ -115,8 +109,6 @@ def pull(practice: str = typer.Option(..., "--practice", help="The practice's Q 
 
     The practice replaces what was stored for it: entities gone or unlinked on the wiki are removed.
     """
-    from bridge.wikibase import local
-
     client = _client()
     db = database()
     with db.session() as session:  # a key pulled before: its Q id is a hint, used only if the key still matches
@@ -142,8 +134,6 @@ def export_dump(
     out: Path = typer.Option(service.SAMPLE_DUMP, "--out", help="Where to write the wbgetentities JSON"),
 ) -> None:
     """Write a design set as the entity JSON wbgetentities returns (how the bundled sample is made)."""
-    from bridge.wikibase.codec import export_dump as export
-
     design_set = service.read_design_set_file(source)
     service.check(design_set)
     out.write_text(json.dumps(export(design_set), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from bridge.awards import runner
 from bridge.cli.common import cli_errors, database, settings
 
 
@@ -16,10 +17,8 @@ def worker(
     issuer: str = typer.Option(None, "--issuer", help="Issuer name or module:factory (default LEADS_AWARDS_ISSUER)"),
 ) -> None:
     """Claim award jobs and issue credentials, exactly once, until stopped (SIGTERM/Ctrl-C)."""
-    from bridge.awards import runner
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     database().engine.dispose()  # migrations applied once, before any worker starts
-    n = runner.run(settings().effective_database_url, issuer, once=once, concurrency=concurrency)
+    n = runner.run(settings(), issuer, once=once, concurrency=concurrency)
     if once:
         typer.echo(f"worked {n} job(s)")

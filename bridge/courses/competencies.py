@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bridge.dataspace.model import (
+from bridge.dataspace.api import (
     Assessment,
     Competence,
     CredentialDesign,

@@ -24,10 +24,10 @@ from bridge.courses import service
 from bridge.courses.outline import CourseOutline
 from bridge.courses.steps import CourseCreationFailed
 from bridge.courses.targets import get_target, load_targets
-from bridge.dataspace.model import CredentialDesign, Kind
-from bridge.dataspace.repository import EntityRepository
+from bridge.dataspace.api import CredentialDesign, EntityRepository, Kind
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
+from bridge.ltitool.api import is_instructor, launch_for
 from bridge.settings import Settings
 from bridge.web import admin
 from bridge.web.negotiate import templates, wants_json
@@ -89,9 +89,6 @@ def _authorise(request: Request, launch: str | None) -> dict[str, Any]:
         return {"who": "admin", "session": sid}
     tool = getattr(request.app.state, "lti", None)
     if launch and tool is not None:
-        from bridge.ltitool.pages import is_instructor
-        from bridge.ltitool.services import launch_for
-
         claims, _ = launch_for(tool, launch)
         if not is_instructor(claims):
             raise LeadsError("only instructors can generate courses", code="instructor_only", status=403)

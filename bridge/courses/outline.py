@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bridge.courses.competencies import CompetencyFramework, frameworks_for
-from bridge.dataspace.model import (
+from bridge.dataspace.api import (
     Assessment,
     Competence,
     CredentialDesign,

@@ -18,8 +18,7 @@ from bridge.courses.outline import CourseOutline, build_outline
 from bridge.courses.steps import CourseBackend, Progress, RunState, no_progress, run_steps
 from bridge.courses.store import CourseLinks
 from bridge.courses.targets import MoodleTarget, OpenEdxTarget
-from bridge.dataspace.model import EntityBase
-from bridge.dataspace.repository import EntityRepository
+from bridge.dataspace.api import EntityBase, EntityRepository
 from bridge.db import Database
 from bridge.errors import LeadsError
 

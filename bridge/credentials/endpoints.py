@@ -13,12 +13,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
+from bridge.credentials.api import credential_service as service
+from bridge.credentials.api import verifier
 from bridge.credentials.service import CredentialService, IssueInput
 from bridge.credentials.tables import IssuedCredentialRow
-from bridge.credentials.verification import Verifier
 from bridge.errors import LeadsError, NotFound
 from bridge.web.admin import require_admin
-from bridge.web.negotiate import accept_quality
 from bridge.web.openapi import answers
 from issuer import jsonbound
 from issuer.documents.names import MAX_NAME_LENGTH, clean_name, name_problem
@@ -27,22 +27,6 @@ from issuer.status import DEFAULT_TTL_MS
 router = APIRouter(tags=["credentials"])
 JSONLD = "application/ld+json"
 STATUS_MAX_AGE = 60  # seconds; well below the list's ttl so revocations show within a minute
-
-
-def service(request: Request) -> CredentialService:
-    state = request.app.state
-    if getattr(state, "credentials", None) is None:
-        state.credentials = CredentialService(state.db, state.settings)
-    svc: CredentialService = state.credentials
-    return svc
-
-
-def verifier(request: Request) -> Verifier:
-    state = request.app.state
-    if getattr(state, "verifier", None) is None:
-        state.verifier = Verifier(service(request))
-    v: Verifier = state.verifier
-    return v
 
 
 class LearnerIn(BaseModel):
@@ -92,31 +76,6 @@ def issue(body: IssueBody, svc: CredentialService = Depends(service)) -> dict[st
                                learner_id=body.learner.id, learner_email=body.learner.email, grade=body.grade,
                                issuer_slug=body.issuer, course=body.course))
     return {**_summary(svc, row), "credential": row.document.get("jwt", row.document)}
-
-
-MACHINE_TYPES = ("application/json", JSONLD, "application/vc+jwt", "application/vc+ld+json", "application/vc")
-
-
-def _wants_html(request: Request) -> bool:
-    """HTML only when asked for (``?format=html`` or Accept preferring text/html); JSON-LD otherwise."""
-    accept = request.headers.get("accept", "")
-    fmt = request.query_params.get("format")
-    if fmt in ("json", "jsonld"):
-        return False
-    return fmt == "html" or accept_quality(accept, ("text/html",)) > accept_quality(accept, MACHINE_TYPES)
-
-
-@router.get("/credentials/{credential_id}", summary="A credential: JSON-LD (or a VC-JOSE JWT), HTML when asked",
-            responses=answers(JSONLD, "application/vc+jwt", "application/json", "text/html"))
-def get_credential(credential_id: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
-    row = svc.get(credential_id)
-    if _wants_html(request):
-        from bridge.certificates.page import certificate_page
-
-        return certificate_page(request, row, verifier(request))
-    if row.format == "jwt":
-        return Response(str(row.document["jwt"]), media_type="application/vc+jwt")
-    return JSONResponse(row.document, media_type=JSONLD)
 
 
 @router.post("/api/credentials/{credential_id}/revoke", dependencies=[Depends(require_admin)],

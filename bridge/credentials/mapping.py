@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.dataspace.model import Assessment, Competence, CredentialDesign, LearningOutcome
-from bridge.dataspace.repository import EntityRepository
+from bridge.dataspace.api import Assessment, Competence, CredentialDesign, EntityRepository, LearningOutcome
 from bridge.errors import NotFound, Problem, ValidationFailed
 from issuer.documents import AchievementSpec, Alignment, OutcomeSpec
 

@@ -10,21 +10,22 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
+from urllib.parse import quote
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bridge.credentials.issuers import IssuerDirectory, IssuerOrg
 from bridge.credentials.mapping import achievement_spec
 from bridge.credentials.status_store import DbStatusStore, lock_for_write
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
-from bridge.dataspace.repository import EntityRepository
+from bridge.dataspace.api import EntityRepository
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
+from bridge.trust.api import IssuerDirectory, IssuerOrg
 from issuer.documents import AchievementSpec, AwardFacts, CredentialMeta, Learner, get_format
 from issuer.keys import Ed25519Signer
 from issuer.proofs import dataintegrity, jose
@@ -248,6 +249,18 @@ class CredentialService:
 
     # -- read ---------------------------------------------------------------------------------------------------
 
+    def issue_award(self, award: AwardToIssue, fmt: str = "ob3") -> IssuedCredentialRow:
+        """The award pipeline's door: the credential of an award in ``fmt``, idempotent on (award, format)."""
+        return issue_award(self, award, fmt)
+
+    def issue_awards(self, awards: Sequence[AwardToIssue]) -> list[IssuedCredentialRow]:
+        """The OB3 credentials of a batch of awards, in order (one transaction per batch, see ``issue_many``)."""
+        return issue_awards(self, awards)
+
+    def revoke_award(self, award_id: str, reason: str) -> None:
+        """Revoke every credential of an award (every format and wallet copy); a no-op without credential."""
+        revoke_award(self, award_id, reason)
+
     def get(self, credential_id: str) -> IssuedCredentialRow:
         key = credential_id.removeprefix("urn:uuid:")
         with self.db.session() as session:
@@ -350,15 +363,33 @@ def _valid_until(document: dict[str, Any]) -> datetime:
 # -- the award pipeline's door (bridge.awards.issuers.CredentialsServiceIssuer calls these) ---------------------
 
 
-def _learner_uri(learner: str) -> str | None:
-    from urllib.parse import quote
+class AwardToIssue(Protocol):
+    """What the award pipeline knows of an award (``bridge.awards.issuing.IssueRequest`` has these fields); a
+    Protocol so the credential service, below the awards domain, never imports it."""
 
+    @property
+    def award_id(self) -> str: ...
+    @property
+    def learner(self) -> str: ...
+    @property
+    def learner_name(self) -> str | None: ...
+    @property
+    def learner_email(self) -> str | None: ...
+    @property
+    def achievement(self) -> str: ...
+    @property
+    def awarded_at(self) -> datetime: ...
+    @property
+    def course_title(self) -> str | None: ...
+
+
+def _learner_uri(learner: str) -> str | None:
     if ":" in learner and " " not in learner:
         return learner
     return f"urn:leads:learner:{quote(learner, safe='')}" if learner else None
 
 
-def _award_input(request: Any, fmt: str = "ob3") -> IssueInput:
+def award_input(request: AwardToIssue, fmt: str = "ob3") -> IssueInput:
     """A credential names its holder: an award without the learner's name is refused, never signed to the
     internal learner id; its course line is the course title the LMS gave, never the internal context key."""
     awarded = request.awarded_at if request.awarded_at.tzinfo else request.awarded_at.replace(tzinfo=UTC)
@@ -366,9 +397,9 @@ def _award_input(request: Any, fmt: str = "ob3") -> IssueInput:
         raise LeadsError(f"award {request.award_id} has no learner name; a credential is signed only to a name",
                          code="no_learner_name", status=422)
     return IssueInput(
-        design_key=request.achievement, learner_name=request.learner_name, format=fmt,
+        design_key=request.achievement, learner_name=request.learner_name or "", format=fmt,
         learner_id=_learner_uri(request.learner), learner_email=request.learner_email,
-        award_id=award_key(request.award_id, fmt), awarded=awarded, course=getattr(request, "course_title", None))
+        award_id=award_key(request.award_id, fmt), awarded=awarded, course=request.course_title)
 
 
 def award_key(award_id: str, fmt: str = "ob3") -> str:
@@ -377,42 +408,24 @@ def award_key(award_id: str, fmt: str = "ob3") -> str:
     return award_id if fmt == "ob3" else f"{award_id}:{fmt}"
 
 
-_SERVICES: dict[tuple[int, int], CredentialService] = {}
-
-
-def service_for(db: Database, settings: Settings | None = None) -> CredentialService:
-    """One service per (database, settings) in this process: its key ring and design cache outlive a call."""
-    from bridge.settings import get_settings
-
-    settings = settings or get_settings()
-    cached = _SERVICES.get((id(db), id(settings)))
-    if cached is None or cached.db is not db or cached.settings is not settings:
-        if len(_SERVICES) > 16:
-            _SERVICES.clear()
-        cached = _SERVICES[(id(db), id(settings))] = CredentialService(db, settings)
-    return cached
-
-
-def issue_for_award(db: Database, request: Any, settings: Settings | None = None,
-                    fmt: str = "ob3") -> IssuedCredentialRow:
+def issue_award(service: CredentialService, request: AwardToIssue, fmt: str = "ob3") -> IssuedCredentialRow:
     """Issue the credential of an award in ``fmt`` (OB3 by default, ``edc`` on the learner's demand); idempotent
     on ``(request.award_id, fmt)``: same award and format → same credential."""
-    return service_for(db, settings).issue(_award_input(request, fmt))
+    return service.issue(award_input(request, fmt))
 
 
-def issue_many_for_award(db: Database, requests: Sequence[Any],
-                         settings: Settings | None = None) -> list[IssuedCredentialRow]:
+def issue_awards(service: CredentialService, requests: Sequence[AwardToIssue]) -> list[IssuedCredentialRow]:
     """The OB3 credentials of a batch of awards, in order; idempotent on each award id (see ``issue_many``)."""
-    return service_for(db, settings).issue_many([_award_input(r) for r in requests])
+    return service.issue_many([award_input(r) for r in requests])
 
 
-def revoke_for_award(db: Database, award_id: str, reason: str, settings: Settings | None = None) -> None:
+def revoke_award(service: CredentialService, award_id: str, reason: str) -> None:
     """Revoke the credentials of an award (every format, and every copy bound to a learner's wallet, keyed
     ``<award>:<format>-<holder>``); revoking twice is harmless, an award without credential is a no-op."""
     keys = [award_key(award_id, fmt) for fmt in FORMATS]
-    with db.session() as session:
+    with service.db.session() as session:
         rows = session.scalars(select(IssuedCredentialRow).where(or_(
             IssuedCredentialRow.award_id.in_(keys), IssuedCredentialRow.award_id.like(f"{award_id}:%")))).all()
     for row in rows:
         if not row.revoked:
-            service_for(db, settings).revoke(row.id, reason or "award revoked")
+            service.revoke(row.id, reason or "award revoked")

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from bridge.credentials.service import CredentialService
 from bridge.settings import Settings
-from bridge.trust.service import IssuerTrustBook
+from bridge.trust.api import IssuerTrustBook
 from issuer.errors import IssuerError
 from issuer.fetch import FetchPolicy, SafeFetcher
 from issuer.shacl import CredentialShapeChecker

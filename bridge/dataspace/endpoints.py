@@ -1,4 +1,4 @@
-"""Data-space pages and JSON (the same URLs, by content negotiation); the design-set API is in ``api.py``.
+"""Data-space pages and JSON (the same URLs, by content negotiation); the design-set API is in ``admin.py``.
 
 Routes stay thin: read the index, build the page data with ``views``, then render HTML or send JSON.
 They are plain ``def`` so the database work runs in the thread pool, never on the event loop.
@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bridge.dataspace import views
-from bridge.dataspace.api import router as api_router
+from bridge.dataspace.admin import router as api_router
 from bridge.dataspace.i18n import ui
 from bridge.dataspace.queries import Index, find_by_wikibase_id, load_index
 from bridge.dataspace.svgmap import graph_from_practice, render_svg

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +19,25 @@ SAMPLE_DIR = Path(__file__).parent / "sample"
 SAMPLE_DESIGN_SET = SAMPLE_DIR / "glam-pilot.design-set.json"
 SAMPLE_DUMP = SAMPLE_DIR / "glam-pilot.wbgetentities.json"
 
+#: Reads a wbgetentities dump (``{"entities": {Q..}}``) into a design set. The Wikibase domain owns that codec and
+#: sits above the data space, so the composition root hands it down here (``use_dump_decoder``) instead of the data
+#: space importing upwards.
+DumpDecoder = Callable[[Mapping[str, Any]], DesignSet]
+_dump_decoder: list[DumpDecoder] = []
+
+
+def use_dump_decoder(decoder: DumpDecoder) -> None:
+    """Install the reader of Wikibase dumps (done once by ``bridge.composition``; idempotent)."""
+    _dump_decoder[:] = [decoder]
+
 
 def parse_design_set(data: Any, source: str = "input") -> DesignSet:
     """A design set from parsed JSON: LEADS design-set form, or a wbgetentities dump (``{"entities": {Q..}}``)."""
     if isinstance(data, dict) and isinstance(data.get("entities"), dict):
-        from bridge.wikibase.codec import decode_dump
-
-        return decode_dump(data)
+        if not _dump_decoder:
+            raise LeadsError(f"{source} is a Wikibase dump and this process reads none (no dump decoder installed)",
+                             code="no_dump_decoder", status=500)
+        return _dump_decoder[0](data)
     try:
         return DesignSet.model_validate(data)
     except ValidationError as exc:

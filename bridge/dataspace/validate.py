@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Mapping
 
+from bridge.dataspace import normalize
 from bridge.dataspace.model import (
     Activity,
     Assessment,
@@ -23,7 +24,6 @@ from bridge.dataspace.model import (
     Practice,
 )
 from bridge.errors import Problem
-from bridge.wikibase import normalize
 
 REQUIRED_LABEL_LANG = "en"
 

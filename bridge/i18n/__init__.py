@@ -8,6 +8,7 @@ committed so a fresh checkout needs no build step (a test fails when the two dri
 from __future__ import annotations
 
 import gettext
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from babel.dates import format_date
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "certificates"
@@ -75,3 +77,13 @@ def environment(lang: str) -> Environment:
 def gettext_for(lang: str) -> gettext.NullTranslations:
     """For Python code (the PDF, check explanations): ``gettext_for(lang).gettext("…")``."""
     return translations(lang)
+
+
+def request_lang(request: Request) -> str:
+    """The page language of a request: ``?lang=`` first, then Accept-Language, then English."""
+    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def gettext_for_request(request: Request) -> Callable[[str], str]:
+    """``_`` for a template in the language of the request (see ``request_lang``)."""
+    return translations(request_lang(request)).gettext

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridge.dataspace.model import Assessment, CredentialDesign, Entity, Kind
-from bridge.dataspace.repository import EntityRepository
+from bridge.dataspace.api import Assessment, CredentialDesign, Entity, EntityRepository, Kind
 from bridge.db import Database
 from bridge.errors import NotFound
 

@@ -9,8 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bridge.certificates.page import request_lang
-from bridge.i18n import environment, gettext_for
+from bridge.i18n import environment, gettext_for, request_lang
 from bridge.web.errors import render_error
 from lti.errors import LtiError
 from lti.outbound import MESSAGES

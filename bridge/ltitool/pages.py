@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from bridge.errors import LeadsError
 from bridge.ltitool import catalogue
 from bridge.ltitool.admin import registration_from_fields
-from bridge.ltitool.services import launch_for, nrps
+from bridge.ltitool.services import ags, is_instructor, launch_for, nrps
 from bridge.ltitool.tool import LtiTool, registration_url
 from bridge.web import admin as admin_auth
 from bridge.web.negotiate import templates, wants_json
@@ -26,16 +26,6 @@ from lti.launch import Launch
 log = logging.getLogger("leads.lti")
 # pages after a launch carry the launch id (the capability) in their URLs: never cached, never sent as referrer
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-STAFF_ROLES = frozenset({"Instructor", "Administrator", "ContentDeveloper", "TeachingAssistant"})
-
-
-def is_instructor(claims: dict[str, Any]) -> bool:
-    """Context roles (and system/institution administrators) that get the instructor pages."""
-    for role in claims.get(v.ROLES) or []:
-        name = str(role).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-        if name in STAFF_ROLES:
-            return True
-    return False
 
 
 def _custom(claims: dict[str, Any]) -> dict[str, str]:
@@ -69,14 +59,13 @@ def content_items(tool: LtiTool, design_key: str) -> list[ContentItem]:
 
 def record_for_awards(tool: LtiTool, request: Request, claims: dict[str, Any]) -> None:
     """Every launch tells the award pipeline who the user is, what the course is called and, with the grade
-    service, that the course is to be polled (a failure here is logged; the launch goes on)."""
-    from bridge.awards.endpoints import award_settings
-    from bridge.awards.launches import record_launch, who_from_claims
-
-    try:
-        record_launch(tool.db, who_from_claims(claims, award_settings(request).lms_sources, is_instructor(claims)))
-    except Exception as exc:  # recording helps the poll and names; it never fails a launch
-        log.warning("launch not recorded for awards: %s: %s", exc.__class__.__name__, exc)
+    service, that the course is to be polled (a failure here is logged; the launch goes on). The award pipeline
+    listens through ``tool.launch_listeners`` (wired by the composition root): the tool sits below it."""
+    for listener in tool.launch_listeners:
+        try:
+            listener(request, claims)
+        except Exception as exc:  # recording helps the poll and names; it never fails a launch
+            log.warning("launch not recorded for awards: %s: %s", exc.__class__.__name__, exc)
 
 
 def ungrade_claim_link(tool: LtiTool, launch_id: str, claims: dict[str, Any]) -> bool:
@@ -86,8 +75,6 @@ def ungrade_claim_link(tool: LtiTool, launch_id: str, claims: dict[str, Any]) ->
     endpoint = claims.get(v.AGS_ENDPOINT)
     if _custom(claims).get("leads_action") != "claim" or not isinstance(endpoint, dict) or not endpoint.get("lineitem"):
         return False
-    from bridge.ltitool.services import ags
-
     try:
         ags(tool, launch_id).delete_line_item(str(endpoint["lineitem"]))
     except (LeadsError, LtiError, httpx.HTTPError) as exc:

@@ -11,6 +11,17 @@ from lti.config import PlatformRegistration
 from lti.launch import load_launch
 from lti.services import AgsClient, NrpsClient, TokenClient
 
+STAFF_ROLES = frozenset({"Instructor", "Administrator", "ContentDeveloper", "TeachingAssistant"})
+
+
+def is_instructor(claims: dict[str, Any]) -> bool:
+    """Context roles (and system/institution administrators) that get the instructor pages."""
+    for role in claims.get(v.ROLES) or []:
+        name = str(role).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        if name in STAFF_ROLES:
+            return True
+    return False
+
 
 def launch_for(tool: LtiTool, launch_id: str) -> tuple[dict[str, Any], PlatformRegistration]:
     """The stored claims of a launch and the registration of the platform that sent it."""

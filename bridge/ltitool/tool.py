@@ -8,8 +8,10 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
+from starlette.requests import Request
 
 from bridge.db import Database
 from bridge.ltitool.store import SqlLaunchDataStore, SqlToolConfigStore
@@ -70,6 +72,9 @@ def registration_url(settings: Settings) -> str:
     return f"{settings.base_url.rstrip('/')}/lti/register?key={registration_key(settings)}"
 
 
+LaunchListener = Callable[[Request, dict[str, Any]], None]
+
+
 class LtiTool:
     def __init__(self, settings: Settings, db: Database, http: httpx.Client | None = None,
                  clock: Callable[[], float] = time.time) -> None:
@@ -80,6 +85,8 @@ class LtiTool:
         self.http = http or platform_client(settings)
         self.tokens = TokenCache()
         self.context = ToolContext(self.config, self.store, self.keys, self.http, clock)
+        #: Called with every valid launch (the award pipeline records who launched); set by the composition root.
+        self.launch_listeners: list[LaunchListener] = []
 
     def close(self) -> None:
         self.http.close()

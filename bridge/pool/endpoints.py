@@ -11,11 +11,12 @@ from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from bridge.dataspace.model import Competence, Course, CredentialDesign, Kind, Practice
-from bridge.dataspace.repository import EntityRepository
+from bridge.dataspace.api import Competence, Course, CredentialDesign, EntityRepository, Kind, Practice
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
+from bridge.i18n import gettext_for_request
 from bridge.pool import holding, service
+from bridge.pool.api import pool_verifier as _verifier
 from bridge.pool.mapping import design_evidence
 from bridge.web.negotiate import templates, wants_json
 from issuer import jsonbound
@@ -27,17 +28,6 @@ router = APIRouter(tags=["pool"])
 def _db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
-
-
-def _verifier(request: Request) -> service.Verifier:
-    state = request.app.state
-    if getattr(state, "pool_verifier", None) is None:
-        from bridge.credentials.endpoints import verifier as installation_verifier
-        from bridge.pool.verifier import PoolVerifier
-
-        state.pool_verifier = PoolVerifier(installation_verifier(request), state.settings.pool_trust)
-    verifier: service.Verifier = state.pool_verifier
-    return verifier
 
 
 def _token(authorization: str | None) -> str:
@@ -142,8 +132,6 @@ def profile_page(request: Request, handle: str) -> Response:
     view = service.profile_view(_db(request), handle)
     if wants_json(request):
         return JSONResponse(view)
-    from bridge.wallets.i18n import gettext_for_request
-
     return templates.TemplateResponse(request, "pool/profile.html", {"p": view, "_": gettext_for_request(request)})
 
 
@@ -211,8 +199,6 @@ def unpublish(
 
 
 def _form(request: Request, status: int = 200, **extra: Any) -> Response:
-    from bridge.wallets.i18n import gettext_for_request
-
     issued = holding.challenge(_db(request), request.app.state.settings, _now(request))
     return templates.TemplateResponse(request, "pool/publish.html", {
         "error": None, "code": None, **extra, "challenge": issued["challenge"], "domain": issued["domain"],

@@ -18,7 +18,7 @@ from bridge.errors import LeadsError
 from bridge.pool import service
 from bridge.pool.repository import PoolEntry
 from bridge.settings import Settings
-from bridge.wallets import nonces
+from bridge.wallets.api import nonces
 from issuer.errors import IssuerError
 from issuer.holder import subject_did, verify_presentation
 from issuer.proofs.jose import peek

@@ -12,17 +12,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from bridge.awards import service as awards
-from bridge.awards.launches import Who
-from bridge.awards.pages import _who
-from bridge.awards.tables import Award
-from bridge.credentials.service import CredentialService
-from bridge.credentials.tables import IssuedCredentialRow
-from bridge.dataspace.repository import EntityRepository
+from bridge.awards.api import Award, Who, awards_of, who_for_launch
+from bridge.credentials.api import IssuedCredentialRow, credential_service
+from bridge.dataspace.api import EntityRepository
 from bridge.db import Database
 from bridge.errors import LeadsError
+from bridge.i18n import gettext_for_request
 from bridge.pool import service
-from bridge.pool.endpoints import _verifier
+from bridge.pool.api import pool_verifier
 from bridge.web.negotiate import templates, wants_json
 
 router = APIRouter(tags=["pool"])
@@ -41,15 +38,15 @@ def _credential(row: IssuedCredentialRow) -> dict[str, Any] | str:
 
 def _issued(request: Request, who: Who) -> list[tuple[Award, IssuedCredentialRow]]:
     db = _db(request)
-    credentials = CredentialService(db, request.app.state.settings)
+    credentials = credential_service(request)
     with db.session() as session:
-        rows = [a for a in awards.awards_of(session, who.learner) if a.state == "issued" and a.credential_id]
+        rows = [a for a in awards_of(session, who.learner) if a.state == "issued" and a.credential_id]
     return [(a, credentials.get(str(a.credential_id))) for a in rows]
 
 
 @router.get("/pool/launch/{launch_id}", summary="Publish my certificates in the pool (inside the LTI launch)")
 def my_pool(request: Request, launch_id: str) -> Response:
-    who = _who(request, launch_id)
+    who = who_for_launch(request, launch_id)
     db = _db(request)
     published = service.learner_entries(db, who.learner)
     with db.session() as session:
@@ -62,8 +59,6 @@ def my_pool(request: Request, launch_id: str) -> Response:
     body = {"learner": who.learner, "profile": profile, "credentials": items}
     if wants_json(request):
         return JSONResponse(body)
-    from bridge.wallets.i18n import gettext_for_request
-
     return templates.TemplateResponse(request, "pool/launch.html", {**body, "launch_id": launch_id,
                                       "message": request.query_params.get("m", ""),
                                       "_": gettext_for_request(request)},
@@ -72,12 +67,12 @@ def my_pool(request: Request, launch_id: str) -> Response:
 
 @router.post("/pool/launch/{launch_id}/publish/{award_id}", summary="Publish one of my certificates in the pool")
 def publish(request: Request, launch_id: str, award_id: str) -> Response:
-    who = _who(request, launch_id)
+    who = who_for_launch(request, launch_id)
     found = next(((a, row) for a, row in _issued(request, who) if a.id == award_id), None)
     if found is None:
         raise service.PoolRefused(f"{award_id} is not one of your issued certificates: {NOT_YOURS}", "not_yours",
                                   status=403)
-    service.publish_for_learner(_db(request), _verifier(request), learner=who.learner,
+    service.publish_for_learner(_db(request), pool_verifier(request), learner=who.learner,
                                 display_name=who.name or "LEADS learner", credential=_credential(found[1]),
                                 entity_base=request.app.state.settings.entity_base)
     return RedirectResponse(f"/pool/launch/{launch_id}?m=published", status_code=303)
@@ -87,7 +82,7 @@ def publish(request: Request, launch_id: str, award_id: str) -> Response:
 def publish_pasted(request: Request, launch_id: str, credential_text: Annotated[str, Form()] = "") -> Response:
     """The launch proves who the learner is, so a credential is accepted only when it is one LEADS issued for one
     of this learner's awards (any format, wallet-bound copies included); anyone else's is refused, saying why."""
-    who = _who(request, launch_id)
+    who = who_for_launch(request, launch_id)
     raw = credential_text.strip()
     try:
         credential: dict[str, Any] | str = json.loads(raw) if raw.startswith("{") else raw
@@ -98,7 +93,7 @@ def publish_pasted(request: Request, launch_id: str, credential_text: Annotated[
         raise LeadsError("paste the credential (JSON or JWT)", code="empty_credential", status=422)
     if not _is_own(request, who, credential):
         raise service.PoolRefused(f"this credential was not issued to you: {NOT_YOURS}", "not_yours", status=403)
-    service.publish_for_learner(_db(request), _verifier(request), learner=who.learner,
+    service.publish_for_learner(_db(request), pool_verifier(request), learner=who.learner,
                                 display_name=who.name or "LEADS learner", credential=credential,
                                 entity_base=request.app.state.settings.entity_base)
     return RedirectResponse(f"/pool/launch/{launch_id}?m=published", status_code=303)
@@ -130,6 +125,6 @@ def _payload(token: str) -> dict[str, Any] | None:
 
 @router.post("/pool/launch/{launch_id}/unpublish/{entry_id}", summary="Take one of my certificates out of the pool")
 def unpublish(request: Request, launch_id: str, entry_id: int) -> Response:
-    who = _who(request, launch_id)
+    who = who_for_launch(request, launch_id)
     service.unpublish_for_learner(_db(request), learner=who.learner, entry_id=entry_id)
     return RedirectResponse(f"/pool/launch/{launch_id}?m=unpublished", status_code=303)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.dataspace.model import Competence, CredentialDesign, EntityBase, LearningOutcome
+from bridge.dataspace.api import Competence, CredentialDesign, EntityBase, LearningOutcome
 
 WIKIDATA_QID = re.compile(r"^https?://(?:www\.)?wikidata\.org/(?:wiki|entity)/(Q[1-9][0-9]*)$")
 

@@ -15,9 +15,8 @@ from typing import Any, Protocol
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from bridge.credentials.tables import IssuedCredentialRow
-from bridge.dataspace.model import Competence, Kind
-from bridge.dataspace.repository import EntityRepository
+from bridge.credentials.api import IssuedCredentialRow
+from bridge.dataspace.api import Competence, EntityRepository, Kind
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound, Problem, ValidationFailed
 from bridge.pool.mapping import achievements, evidence

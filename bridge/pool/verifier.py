@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from bridge.credentials.verification import Verifier
+from bridge.credentials.api import Verifier
 from bridge.pool.service import Check, Verdict
 from issuer.verify import IssuerTrust
 from issuer.verify.engine import parse_time

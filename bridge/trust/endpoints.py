@@ -5,20 +5,16 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from bridge.credentials.endpoints import verifier
+from bridge.trust.api import trust_book as book
 from bridge.trust.service import IssuerTrustBook
 from bridge.web.admin import require_admin
 
 router = APIRouter(tags=["issuer trust"], dependencies=[Depends(require_admin)],
                    responses={401: {"description": "no or wrong admin token"}})
-
-
-def book(request: Request) -> IssuerTrustBook:
-    return verifier(request).trust
 
 
 class TrustIn(BaseModel):

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bridge.credentials.issuers import IssuerDirectory
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
+from bridge.trust.organisations import IssuerDirectory
 from bridge.trust.registry import bare_did, check_did
 from bridge.trust.sources import Fetch, RegistrySources, SourceState
 from bridge.trust.tables import TrustedIssuerRow

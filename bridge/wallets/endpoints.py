@@ -13,18 +13,12 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bridge.credentials.service import service_for
 from bridge.errors import LeadsError
-from bridge.wallets.service import OAuthError, WalletService
+from bridge.wallets.api import wallet_service
+from bridge.wallets.service import OAuthError
 
 router = APIRouter(tags=["wallets (OpenID4VCI)"])
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def wallet_service(request: Request) -> WalletService:
-    state = request.app.state
-    credentials = service_for(state.db, state.settings)
-    return WalletService(state.db, credentials, clock=getattr(state, "clock", None))
 
 
 def _answer(work: Callable[[], dict[str, Any]]) -> Response:
@@ -75,13 +69,3 @@ async def credential(request: Request, authorization: Annotated[str | None, Head
         return service.credential(authorization, body)
 
     return await run_in_threadpool(_answer, work)
-
-
-def offer_view(request: Request, award_id: str, learner: str, _: Callable[[str], str]) -> dict[str, Any]:
-    """A fresh offer of an issued award, as the deep link and its QR code (for My certificates and the claim page)."""
-    from issuer.qr import make_qr
-
-    offer = wallet_service(request).create_offer(award_id, learner)
-    link = offer.deep_link
-    return {"deep_link": link, "expires_at": offer.expires_at.isoformat(),
-            "qr_svg": make_qr(link, level="M").svg(title=_("Scan with your wallet app"), module_px=4)}

@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 from sqlalchemy import delete, select, update
 
-from bridge.awards.tables import Award
-from bridge.credentials.service import CredentialService, IssueInput
+from bridge.awards.api import Award
+from bridge.credentials.api import CredentialService, IssueInput
 from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.wallets import nonces

@@ -16,11 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.dataspace.model import DesignSet
-from bridge.dataspace.service import check
+from bridge.dataspace.api import DesignSet, check, normalize
 from bridge.errors import LeadsError, NotFound, Problem, UpstreamError
 from bridge.settings import Settings
-from bridge.wikibase import codec, normalize, sync
+from bridge.wikibase import codec, sync
 from bridge.wikibase.propmap import PropertyMap, string_values
 from bridge.wikibase.schema import CLASS_BY_KEY, CLASSES, LEADS_KEY, PROPERTIES, PROPERTY_BY_KEY
 from bridge.wikibase.transport import Transport, WikibaseApiError

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from bridge.dataspace.model import (
+from bridge.dataspace.api import (
     Activity,
     Assessment,
     Competence,
@@ -31,9 +31,9 @@ from bridge.dataspace.model import (
     Practice,
     ProficiencyLevel,
     Ref,
+    normalize,
 )
 from bridge.errors import Problem, ValidationFailed
-from bridge.wikibase import normalize
 from bridge.wikibase.propmap import PropertyMap, english_label, string_values
 from bridge.wikibase.schema import (
     CLASS_BY_KIND,

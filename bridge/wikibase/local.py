@@ -14,19 +14,20 @@ from typing import Any
 
 from sqlalchemy import delete
 
-from bridge.dataspace.model import (
+from bridge.dataspace.api import (
     Activity,
     Assessment,
     Competence,
     Course,
     CredentialDesign,
     EntityBase,
+    EntityRepository,
+    EntityRow,
     Kind,
     LearningOutcome,
     Practice,
+    check,
 )
-from bridge.dataspace.repository import EntityRepository, EntityRow
-from bridge.dataspace.service import check
 from bridge.db import Database
 from bridge.wikibase.client import PullResult
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bridge.dataspace.model import Kind
+from bridge.dataspace.api import Kind
 
 Datatype = Literal["wikibase-item", "string", "external-id", "url", "quantity", "monolingualtext"]
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.wikibase import normalize
+from bridge.dataspace.api import normalize
 
 Json = dict[str, Any]
 _TERMS = (("labels", "label"), ("descriptions", "description"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-import bridge.db.models  # noqa: F401  - registers every table on the metadata
+import bridge.tables  # noqa: F401  - registers every table on the metadata
 from bridge.db.base import Base
 
 engine: Engine = context.config.attributes["engine"]

@@ -91,6 +91,6 @@ def test_cli_failed_and_retry(db: Database, failed_job: int, monkeypatch: pytest
 
 def test_sqlite_runs_one_worker() -> None:
     with pytest.raises(LeadsError, match="SQLite runs one worker"):
-        runner.run("sqlite:////tmp/x.sqlite3", "credentials", concurrency=2)
+        runner.run(Settings(database_url="sqlite:////tmp/x.sqlite3"), "credentials", concurrency=2)
     with pytest.raises(LeadsError, match="at least 1"):
-        runner.run("sqlite:////tmp/x.sqlite3", "credentials", concurrency=0)
+        runner.run(Settings(database_url="sqlite:////tmp/x.sqlite3"), "credentials", concurrency=0)

@@ -13,7 +13,7 @@ from bridge.awards.issuing import IssueRequest
 from bridge.awards.service import GradeInput
 from bridge.awards.tables import Award, Job
 from bridge.awards.worker import Worker
-from bridge.credentials.service import CredentialService, issue_for_award, issue_many_for_award
+from bridge.credentials.service import CredentialService
 from bridge.credentials.tables import IssuedCredentialRow
 from bridge.credentials.verification import Verifier
 from bridge.dataspace import service as dataspace
@@ -34,12 +34,12 @@ def _request(n: int, achievement: str = "glam-mc-rights") -> IssueRequest:
 
 def test_a_batch_issues_each_award_once_in_order(db: Database, settings: Settings) -> None:
     dataspace.load_sample_if_empty(db)
-    single = issue_for_award(db, _request(0), settings)
+    single = CredentialService(db, settings).issue_award(_request(0))
     requests = [_request(n, PARTS[n % 4]) for n in range(6)] + [_request(3, PARTS[3])]
-    rows = issue_many_for_award(db, requests, settings)
+    rows = CredentialService(db, settings).issue_awards(requests)
     assert [r.award_id for r in rows] == [r.award_id for r in requests]
     assert rows[0].id == single.id and rows[3].id == rows[6].id  # already issued / twice in the batch
-    assert issue_many_for_award(db, requests, settings)[1].id == rows[1].id  # a retried batch: the same rows
+    assert CredentialService(db, settings).issue_awards(requests)[1].id == rows[1].id  # a retried batch: the same rows
     with db.session() as session:
         stored = session.scalars(select(IssuedCredentialRow)).all()
     assert len(stored) == 6
@@ -65,7 +65,7 @@ def test_racing_batches_store_one_credential_per_award(db: Database, settings: S
     def run(batch: list[IssueRequest]) -> None:
         try:
             barrier.wait()
-            results.append([r.id for r in issue_many_for_award(db, batch, settings)])
+            results.append([r.id for r in CredentialService(db, settings).issue_awards(batch)])
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
 

@@ -33,7 +33,7 @@ def _issued_rights_award(db: Database, settings: Settings) -> tuple[Worker, str]
         service.record(session, rules, GradeInput(source="test", learner="moodle:7", learner_name="Ada Lovelace",
                                                   design=STACK, assessment="glam-as-rights-quiz", score=9,
                                                   maximum=10))
-    worker = Worker(db, CredentialsServiceIssuer(db, settings), batch=10)
+    worker = Worker(db, CredentialsServiceIssuer(CredentialService(db, settings)), batch=10)
     assert worker.run(threading.Event(), once=True) == 1
     with db.session() as session:
         award = session.scalars(select(Award).where(Award.achievement == RIGHTS)).one()
@@ -78,8 +78,8 @@ def test_edc_is_prepared_by_a_worker_once_and_verifies(db: Database, settings: S
     with db.session() as session:
         award = session.get(Award, award_id)
         assert award is not None
-        assert CredentialsServiceIssuer(db, settings).issue_edc(request_for(award)).credential_id == \
-            edc.credential_id
+        issuer = CredentialsServiceIssuer(CredentialService(db, settings))
+        assert issuer.issue_edc(request_for(award)).credential_id == edc.credential_id
     assert len(_credentials(db)) == 2
 
     verifier = Verifier(CredentialService(db, settings))

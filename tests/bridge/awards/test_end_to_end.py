@@ -15,6 +15,7 @@ import pytest
 from bridge.awards import intake
 from bridge.awards.issuers import CertificatePdfRenderer, CredentialsServiceIssuer
 from bridge.awards.worker import Worker
+from bridge.credentials.service import CredentialService
 from bridge.errors import LeadsError
 from bridge.ltitool import services
 from tests import noderef
@@ -70,8 +71,8 @@ def test_deep_link_score_claim_issue_verify(peers: Peers, tmp_path: Path) -> Non
     # 4. a worker signs with the real credential service
     settings = peers.tool.settings
     pdfs = settings.data_dir / "cache" / "certificates"
-    worker = Worker(peers.db, CredentialsServiceIssuer(peers.db, settings),
-                    pdf=CertificatePdfRenderer(peers.db, settings))
+    worker = Worker(peers.db, CredentialsServiceIssuer(CredentialService(peers.db, settings)),
+                    pdf=CertificatePdfRenderer(CredentialService(peers.db, settings)))
     assert worker.run(threading.Event(), once=True) == 8  # 4 issue jobs, then 4 PDF jobs
     assert len(list(pdfs.rglob("*.pdf"))) == 4  # rendered by the worker, not by a request
 
@@ -212,7 +213,7 @@ def test_an_award_without_a_name_waits_and_the_instructor_names_the_learner(peer
     [report] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool),
                                    roster_for=intake.lti_roster_for(peers.tool)).values()  # learner-9 not on it
     assert report.awarded == 1 and report.waiting == 1 and "waiting for the learner's name" in report.text()
-    worker = Worker(peers.db, CredentialsServiceIssuer(peers.db, peers.tool.settings))
+    worker = Worker(peers.db, CredentialsServiceIssuer(CredentialService(peers.db, peers.tool.settings)))
     assert worker.run(threading.Event(), once=True) == 0  # nothing to sign: no name, no job
     board = f"{peers.tool_base}/awards/course/{teacher}"
     [award] = peers.http.get(board, headers={"Accept": "application/json"}).json()["awards"]

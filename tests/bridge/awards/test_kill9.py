@@ -19,10 +19,10 @@ from sqlalchemy import func, select, text
 from bridge.awards import service
 from bridge.awards.service import GradeInput
 from bridge.awards.tables import Award, Job
-from bridge.credentials.issuers import IssuerDirectory
 from bridge.dataspace import service as dataspace
 from bridge.db import Database
 from bridge.settings import Settings
+from bridge.trust.organisations import IssuerDirectory
 
 ROOT = Path(__file__).resolve().parents[3]
 STACK = "glam-archive-to-commons-certificate"

@@ -21,6 +21,7 @@ from bridge.awards.issuers import CredentialsServiceIssuer
 from bridge.awards.tables import Award, GradeEvent, Job, WebhookReceipt
 from bridge.awards.webhooks import sign
 from bridge.awards.worker import Worker
+from bridge.credentials.service import CredentialService
 from bridge.credentials.tables import IssuedCredentialRow
 from bridge.dataspace import service as dataspace
 from bridge.db import Database
@@ -100,7 +101,7 @@ def test_moodle_course_completed_awards_the_whole_design_once(client: TestClient
     with db.session() as session:  # the roster (or a launch, or the instructor) names moodle:7
         assert people.remember_person(session, "moodle:7", "Ada Lovelace", "ada@example.org", origin="roster") == 4
     assert count(db, Job) == 4
-    worker = Worker(db, CredentialsServiceIssuer(db, settings))
+    worker = Worker(db, CredentialsServiceIssuer(CredentialService(db, settings)))
     assert worker.run(threading.Event(), once=True) == 4
     with db.session() as session:
         rows = list(session.scalars(select(IssuedCredentialRow)))

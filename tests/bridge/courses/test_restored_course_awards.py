@@ -18,6 +18,7 @@ from bridge.awards.tables import Award
 from bridge.awards.worker import Worker
 from bridge.courses.moodle.backup import build_mbz
 from bridge.courses.outline import build_outline
+from bridge.credentials.service import CredentialService
 from bridge.credentials.tables import IssuedCredentialRow
 from bridge.dataspace.model import EntityBase
 from bridge.ltitool import services
@@ -158,7 +159,7 @@ def test_restored_course_grades_become_awards_and_named_credentials(peers: Peers
     assert report.title == "GLAM uploads 101" and report.line_items == 3 and report.awarded == 4, report.text()
     assert report.waiting == 0 and "GLAM uploads 101" in report.text()
 
-    worker = Worker(peers.db, CredentialsServiceIssuer(peers.db, peers.tool.settings))
+    worker = Worker(peers.db, CredentialsServiceIssuer(CredentialService(peers.db, peers.tool.settings)))
     assert worker.run(threading.Event(), once=True) == 8
     with peers.db.session() as session:
         assert {a.state for a in session.scalars(select(Award))} == {"issued"}

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.credentials.issuers import IssuerDirectory
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
+from bridge.trust.organisations import IssuerDirectory
 
 
 def test_default_is_the_installation_itself_on_the_default_base_url(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import httpx
 
 from bridge.awards.issuers import CredentialsServiceIssuer
 from bridge.awards.worker import Worker
+from bridge.credentials.service import CredentialService
 from bridge.ltitool import services
 from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
 from tests.lti.platform import INSTRUCTOR, LEARNER, PendingLaunch, form_fields
@@ -42,7 +43,7 @@ def test_publish_and_unpublish_from_my_certificates(peers: Peers) -> None:  # no
     learner = r.json()["launch_id"]
     assert peers.http.get(f"{peers.tool_base}/awards/claim/{learner}").status_code == 200
     settings = peers.tool.settings
-    Worker(peers.db, CredentialsServiceIssuer(peers.db, settings)).run(threading.Event(), once=True)
+    Worker(peers.db, CredentialsServiceIssuer(CredentialService(peers.db, settings))).run(threading.Event(), once=True)
 
     certificates = peers.http.get(f"{peers.tool_base}/awards/mine/{learner}").text
     assert f'href="/pool/launch/{learner}"' in certificates  # "My certificates" leads to publishing

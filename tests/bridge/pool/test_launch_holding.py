@@ -16,6 +16,7 @@ import pytest
 
 from bridge.awards.issuers import CredentialsServiceIssuer
 from bridge.awards.worker import Worker
+from bridge.credentials.service import CredentialService
 from bridge.ltitool import services
 from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
 from tests.bridge.wallets.test_oid4vci import LDP, wallet
@@ -43,7 +44,8 @@ def _ada_has_a_certificate(peers: Peers) -> str:  # noqa: F811
                         accept="application/json")
     ada = str(r.json()["launch_id"])
     assert peers.http.get(f"{peers.tool_base}/awards/claim/{ada}").status_code == 200
-    Worker(peers.db, CredentialsServiceIssuer(peers.db, peers.tool.settings)).run(threading.Event(), once=True)
+    issuer = CredentialsServiceIssuer(CredentialService(peers.db, peers.tool.settings))
+    Worker(peers.db, issuer).run(threading.Event(), once=True)
     return ada
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from bridge.app import create_app
 from bridge.awards.tables import Award
-from bridge.credentials.service import service_for
+from bridge.credentials.service import CredentialService
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
 from bridge.settings import Settings
@@ -32,7 +32,7 @@ class Site:
     award: str
 
     def wallets(self) -> WalletService:
-        return WalletService(self.db, service_for(self.db, self.settings))
+        return WalletService(self.db, CredentialService(self.db, self.settings))
 
     def offer_uri(self, learner: str = ADA) -> str:
         return self.wallets().create_offer(self.award, learner).deep_link

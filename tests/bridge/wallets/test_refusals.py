@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from bridge.app import create_app
-from bridge.credentials.service import service_for
+from bridge.credentials.service import CredentialService
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
 from bridge.settings import Settings
@@ -65,7 +65,7 @@ def client(tmp_path: Path, db: Database) -> Iterator[TestClient]:
 
 def offer_code(client: TestClient) -> str:
     state = client.app.state  # type: ignore[attr-defined]
-    link = WalletService(state.db, service_for(state.db, state.settings)).create_offer(state.award, ADA).deep_link
+    link = WalletService(state.db, CredentialService(state.db, state.settings)).create_offer(state.award, ADA).deep_link
     offer = json.loads(parse_qs(urlsplit(link).query)["credential_offer"][0])
     code: str = offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
     return code
@@ -168,7 +168,6 @@ def test_a_revoked_award_is_no_longer_issued_to_wallets(client: TestClient, db: 
 
 def test_revoking_the_award_revokes_every_wallet_copy(client: TestClient, db: Database) -> None:
     from bridge.awards.tables import Award
-    from bridge.credentials.service import revoke_for_award
     from bridge.credentials.tables import IssuedCredentialRow
 
     auth, ada_phone, ada_laptop = token(client), Key(), Key()
@@ -180,7 +179,7 @@ def test_revoking_the_award_revokes_every_wallet_copy(client: TestClient, db: Da
     with db.session() as session:
         award = session.query(Award).one()
         key = award.issue_key
-    revoke_for_award(db, key, "plagiarism")
+    CredentialService(db, client.app.state.settings).revoke_award(key, "plagiarism")  # type: ignore[attr-defined]
     with db.session() as session:
         rows = session.query(IssuedCredentialRow).all()
     assert len(rows) == 2 and all(row.revoked for row in rows)

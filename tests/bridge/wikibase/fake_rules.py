@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.wikibase import normalize
+from bridge.dataspace import normalize
 
 Json = dict[str, Any]
 

@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from bridge.wikibase import normalize
+from bridge.dataspace import normalize
 from tests.bridge.wikibase import fake_rules as rules
 from tests.bridge.wikibase.fake_rules import ApiError, FakeClock, RateLimiter, RealClock
 

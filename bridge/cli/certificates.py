@@ -17,6 +17,7 @@ from bridge.certificates.page import (
 )
 from bridge.certificates.pdf import PdfCache
 from bridge.cli.common import cli_errors, database, settings
+from bridge.credentials.service import CredentialService
 from bridge.errors import LeadsError
 from bridge.i18n import LANGUAGES
 from issuer.qr import make_qr, offline_qr
@@ -26,8 +27,6 @@ app = typer.Typer(no_args_is_help=True)
 
 def write_certificate_pdf(credential_id: str, output: Path, lang: str = "en") -> Path:
     """Render (or take from the cache) the PDF of an issued credential and write it to ``output``."""
-    from bridge.credentials.service import CredentialService
-
     if lang not in LANGUAGES:
         raise LeadsError(f"no certificate wording in {lang!r}; choose one of {', '.join(LANGUAGES)}",
                          code="unknown_language")
@@ -83,8 +82,6 @@ def qr(
     offline: bool = typer.Option(False, "--offline", help="The offline QR carrying the credential (VC1)"),
 ) -> None:
     """Write the verification QR code (or the offline QR) of an issued credential as SVG or PNG."""
-    from bridge.credentials.service import CredentialService
-
     config = settings()
     row = CredentialService(database(), config).get(credential_id)
     symbol = offline_qr(credential_value(row.document)) if offline else make_qr(verification_url(config, row.id))

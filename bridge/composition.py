@@ -1,0 +1,77 @@
+"""The composition root: every long-lived service of a LEADS process, built once and typed.
+
+The app factory, the CLI and the worker build their services here, so a route, a command and a worker loop use the
+same credential service, verifier and settings. Routes receive them through FastAPI dependencies (the
+``credential_service``, ``verifier``, ``trust_book``, ``award_settings`` … providers of each domain's ``api``
+door), which read what ``install`` put on the application once. Hooks that point upwards in the domain layers
+(decision 019) are wired here too: the data space reads Wikibase dumps with the Wikibase codec, the LTI tool tells
+the award pipeline about launches, the award pages show wallet offers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from bridge.awards.api import AwardSettings, record_lti_launch
+from bridge.certificates.api import PdfCache, pdf_cache_for
+from bridge.credentials.api import CredentialService, Verifier
+from bridge.dataspace.api import use_dump_decoder
+from bridge.db import Database
+from bridge.ltitool.api import LtiTool
+from bridge.pool.api import PoolVerifier
+from bridge.settings import Settings
+from bridge.trust.api import IssuerTrustBook
+from bridge.wallets.api import offer_view
+from bridge.wikibase.api import decode_dump
+
+
+@dataclass
+class Services:
+    """What a web process holds for its lifetime."""
+
+    settings: Settings
+    db: Database
+    credentials: CredentialService
+    verifier: Verifier
+    pool_verifier: PoolVerifier
+    award_settings: AwardSettings
+    certificate_pdfs: PdfCache
+
+    @property
+    def trust_book(self) -> IssuerTrustBook:
+        return self.verifier.trust
+
+    def close(self) -> None:
+        self.verifier.close()
+
+
+def wire_codecs() -> None:
+    """Hooks every process needs before it reads data: the Wikibase dump reader of the data space."""
+    use_dump_decoder(decode_dump)
+
+
+def build(settings: Settings, db: Database) -> Services:
+    wire_codecs()
+    credentials = CredentialService(db, settings)
+    verifier = Verifier(credentials)
+    return Services(settings=settings, db=db, credentials=credentials, verifier=verifier,
+                    pool_verifier=PoolVerifier(verifier, settings.pool_trust), award_settings=AwardSettings(),
+                    certificate_pdfs=pdf_cache_for(settings))
+
+
+def install(app: FastAPI, services: Services) -> None:
+    """Put the services where the domains' dependency providers read them (once, at start)."""
+    state = app.state
+    state.services = services
+    state.settings, state.db = services.settings, services.db
+    state.credentials, state.verifier, state.trust_book = services.credentials, services.verifier, services.trust_book
+    state.pool_verifier, state.award_settings = services.pool_verifier, services.award_settings
+    state.certificate_pdfs = services.certificate_pdfs
+    state.wallet_offers = offer_view
+
+
+def wire_lti(tool: LtiTool) -> None:
+    """Every valid LTI launch is recorded for the award pipeline (who, which course, whether to poll grades)."""
+    tool.launch_listeners.append(record_lti_launch)

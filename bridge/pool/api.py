@@ -1,0 +1,17 @@
+"""The pool domain's door: the verifier the pool trusts (the installation's verifier with the pool's trust rule)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from bridge.pool.service import Verifier
+from bridge.pool.verifier import PoolVerifier
+
+
+def pool_verifier(request: Request) -> Verifier:
+    """The pool's verifier (built once by the composition root)."""
+    verifier: Verifier = request.app.state.pool_verifier
+    return verifier
+
+
+__all__ = ["PoolVerifier", "pool_verifier"]
