@@ -2,6 +2,7 @@
 
 from bridge.awards.tables import AgsTarget, Award, GradeEvent, Job, LmsContext, LmsPerson, WebhookReceipt
 from bridge.courses.store import CourseLink
+from bridge.courses.tables import CourseJob
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRow, MetaRow
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
@@ -14,6 +15,7 @@ __all__ = [
     "AdminSession",
     "AgsTarget",
     "Award",
+    "CourseJob",
     "CourseLink",
     "EntityRow",
     "GradeEvent",

@@ -1,13 +1,16 @@
-"""``leads worker``: the award worker loop (signing and PDF run here, never in a web request)."""
+"""``leads worker``: the award worker loop (signing and PDF run here, never in a web request) and the course
+generation jobs (decision 020), both claimed from the database queue."""
 
 from __future__ import annotations
 
 import logging
+import threading
 
 import typer
 
 from bridge.awards import runner
 from bridge.cli.common import cli_errors, database, settings
+from bridge.courses import jobs as course_jobs
 
 
 @cli_errors
@@ -16,9 +19,22 @@ def worker(
     concurrency: int = typer.Option(1, "--concurrency", "-c", help="Worker processes (PostgreSQL only)"),
     issuer: str = typer.Option(None, "--issuer", help="Issuer name or module:factory (default LEADS_AWARDS_ISSUER)"),
 ) -> None:
-    """Claim award jobs and issue credentials, exactly once, until stopped (SIGTERM/Ctrl-C)."""
+    """Claim award jobs and issue credentials, exactly once, and run course generation jobs, until stopped
+    (SIGTERM/Ctrl-C)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    database().engine.dispose()  # migrations applied once, before any worker starts
-    n = runner.run(settings(), issuer, once=once, concurrency=concurrency)
+    config = settings()
+    db = database()  # migrations applied once, before any worker starts
+    stop = threading.Event()
+    courses: list[int] = []
+    thread = threading.Thread(target=lambda: courses.append(course_jobs.work(db, config, stop, once=once)),
+                              name="leads-course-jobs", daemon=True)
+    thread.start()
+    try:
+        n = runner.run(config, issuer, once=once, concurrency=concurrency)
+    finally:
+        if not once:
+            stop.set()
+        thread.join()
+        db.engine.dispose()
     if once:
-        typer.echo(f"worked {n} job(s)")
+        typer.echo(f"worked {n} job(s), {sum(courses)} course job(s)")

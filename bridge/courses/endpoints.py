@@ -2,31 +2,27 @@
 
 Who may use them: a holder of the admin token (``Authorization: Bearer`` or the login form, which opens an admin
 session, see ``bridge.web.admin``), or an instructor inside an LTI launch (``?launch=<launch id>``). Forms riding on
-the session cookie carry its CSRF token; the login form carries its own (no login CSRF). Creation runs in a worker
-thread; the job page refreshes itself until the steps are done and then links to the course.
+the session cookie carry its CSRF token; the login form carries its own (no login CSRF). Creation is a job in the
+database queue that ``leads worker`` runs (``bridge.courses.jobs``); the job page, served by any web process, refreshes
+itself until the steps are done and then links to the course.
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
-import uuid
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from bridge.courses import jobs as course_jobs
 from bridge.courses import service
 from bridge.courses.outline import CourseOutline
-from bridge.courses.steps import CourseCreationFailed
 from bridge.courses.targets import get_target, load_targets
 from bridge.dataspace.api import CredentialDesign, EntityRepository, Kind
 from bridge.db import Database
-from bridge.errors import LeadsError, NotFound
+from bridge.errors import LeadsError
 from bridge.ltitool.api import is_instructor, launch_for
 from bridge.settings import Settings
 from bridge.web import admin
@@ -36,42 +32,8 @@ from bridge.web.openapi import answers
 router = APIRouter(prefix="/courses", tags=["courses"])
 
 
-@dataclass
-class Job:
-    id: str
-    design: str
-    target: str
-    steps: list[dict[str, str]] = field(default_factory=list)
-    status: str = "running"  # running | done | failed
-    result: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def progress(self, step: str, label: str, status: str) -> None:
-        with self.lock:
-            for s in self.steps:
-                if s["step"] == step:
-                    s["status"] = status
-                    return
-            self.steps.append({"step": step, "label": label, "status": status})
-
-    def as_dict(self) -> dict[str, Any]:
-        with self.lock:
-            return {"id": self.id, "design": self.design, "target": self.target, "status": self.status,
-                    "steps": [dict(s) for s in self.steps], "result": self.result, "error": self.error}
-
-
 def _state(request: Request) -> tuple[Settings, Database]:
     return request.app.state.settings, request.app.state.db
-
-
-def _jobs(request: Request) -> dict[str, Job]:
-    state = request.app.state
-    if getattr(state, "course_jobs", None) is None:
-        state.course_jobs = {}
-        state.course_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="leads-course")
-    jobs: dict[str, Job] = state.course_jobs
-    return jobs
 
 
 def _tr(request: Request, text: str) -> str:
@@ -208,39 +170,20 @@ def start(request: Request, design: str = Form(...), target: str = Form(...),
     who = _authorise(request, launch)
     if who.get("session"):  # rides on the session cookie: the form must come from our page
         admin.check_csrf(request, who["session"], csrf)
-    chosen = get_target(target, load_targets())
-    outline = service.load_outline(db, design, settings.base_url)
-    jobs = _jobs(request)
-    job = Job(id=uuid.uuid4().hex, design=design, target=target)
-    jobs[job.id] = job
-
-    def run() -> None:
-        try:
-            with httpx.Client(timeout=60, headers={"User-Agent": settings.user_agent}) as http:
-                result = service.create_course(db, outline, chosen, http, progress=job.progress)
-            with job.lock:
-                job.result, job.status = result.as_dict(), "done"
-        except CourseCreationFailed as exc:
-            with job.lock:
-                job.error, job.status = {"message": exc.message, **exc.extra}, "failed"
-        except Exception as exc:  # the page must show any failure instead of spinning forever
-            with job.lock:
-                job.error, job.status = {"message": f"{exc.__class__.__name__}: {exc}"}, "failed"
-
-    request.app.state.course_executor.submit(run)
-    url = f"/courses/generate/jobs/{job.id}" + (f"?launch={launch}" if launch else "")
+    get_target(target, load_targets())  # an unknown target or design is refused now, not in the worker
+    service.load_outline(db, design, settings.base_url)
+    job_id = course_jobs.enqueue(db, design, target)  # `leads worker` runs it (decision 020)
+    url = f"/courses/generate/jobs/{job_id}" + (f"?launch={launch}" if launch else "")
     if wants_json(request):
-        return JSONResponse({"job": job.id, "url": url}, status_code=202)
+        return JSONResponse({"job": job_id, "url": url}, status_code=202)
     return RedirectResponse(url, status_code=303)
 
 
 @router.get("/generate/jobs/{job_id}", summary="Progress of a generation job")
 def job_page(request: Request, job_id: str, launch: str | None = None) -> Response:
     who = _authorise(request, launch)
-    job = _jobs(request).get(job_id)
-    if job is None:
-        raise NotFound(f"no generation job '{job_id}' (jobs live until the service restarts)", code="job_not_found")
-    data = job.as_dict()
+    _, db = _state(request)
+    data = course_jobs.get(db, job_id)
     if wants_json(request):
         return JSONResponse(data)
     settings, _ = _state(request)

@@ -126,7 +126,7 @@ def test_award_revoked_while_the_edc_is_signed_revokes_the_new_edc(db: Database,
             revoked.set()
             return super().issue_edc(request)
 
-    worker.issuer = RevokingIssuer(db, settings)
+    worker.issuer = RevokingIssuer(CredentialService(db, settings))
     worker.run(threading.Event(), once=True)
     assert revoked.is_set()
     rows = _credentials(db)
