@@ -31,7 +31,6 @@ from bridge.web.bounds import BodyLimit
 from bridge.web.errors import install_error_handlers, register_error_type
 from bridge.web.gate import VerificationGate
 from bridge.web.headers import HeadAsGet, PlatformOrigins, SecurityHeaders, script_hashes
-from bridge.web.negotiate import TEMPLATES_DIR
 from bridge.web.openapi import install as install_openapi
 from issuer.errors import IssuerError
 
@@ -90,9 +89,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                        platforms=PlatformOrigins(lambda: _platform_urls(app)), docs_paths=("/docs",),
                        docs_hashes=script_hashes(docs_html))
 
-    static = TEMPLATES_DIR / "static"
-    if static.is_dir():
-        app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.mount("/static", StaticFiles(packages=[("bridge", "templates/static")]), name="static")
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -25,7 +25,7 @@ from fpdf import FPDF
 
 from bridge.certificates.view import CertificateView, certificate_view, load_credential
 from bridge.errors import LeadsError
-from bridge.i18n import TEMPLATES_DIR, environment, gettext_for
+from bridge.i18n import LOCALE_DIR, TEMPLATES_DIR, environment, gettext_for
 from issuer.qr import QrSymbol, QrTooLarge, make_qr, offline_qr
 
 log = logging.getLogger("leads.certificates")
@@ -82,7 +82,7 @@ def design_fingerprint(directory: Path = DESIGN_DIR) -> str:
     digest = hashlib.sha256(RENDERER_VERSION.encode())
     for path in sorted(directory.glob("certificate.*")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    for po in sorted((Path(__file__).parents[1] / "i18n" / "locale").glob("*/LC_MESSAGES/*.mo")):
+    for po in sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.mo")):
         digest.update(po.read_bytes())
     return digest.hexdigest()
 

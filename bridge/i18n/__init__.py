@@ -11,18 +11,21 @@ import gettext
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from babel.dates import format_date
 from babel.support import Translations
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 
-LOCALE_DIR = Path(__file__).parent / "locale"
+#: Package data, found through importlib.resources so an installed wheel serves what the source tree does (an
+#: installed wheel is unpacked, so these are directories on disk; fonts and .mo files are opened by path).
+LOCALE_DIR = Path(str(resources.files("bridge") / "i18n" / "locale"))
 DOMAIN = "certificates"
 LANGUAGES = ("en", "es")
 DEFAULT = "en"
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES_DIR = Path(str(resources.files("bridge") / "templates"))
 
 
 def negotiate(query_lang: str | None, accept_language: str | None) -> str:
@@ -63,7 +66,7 @@ def longdate(value: date | datetime | None, lang: str) -> str:
 def environment(lang: str) -> Environment:
     """A Jinja2 environment per language (gettext installed once; safe to share across threads)."""
     env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=PackageLoader("bridge", "templates"),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+#: The pages, read from the installed package (``bridge/templates``) with importlib.resources.
+templates = Jinja2Templates(env=Environment(loader=PackageLoader("bridge", "templates"), autoescape=True))
 
 
 def wants_json(request: Request) -> bool:

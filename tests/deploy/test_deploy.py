@@ -99,7 +99,7 @@ def test_dockerfile_follows_the_rules_and_copies_files_that_exist() -> None:
     assert copied, "the Dockerfile copies the project in"
     for source in copied:
         assert (ROOT / source).exists(), f"deploy/Dockerfile copies {source}, which does not exist"
-    for package in ("bridge", "issuer", "lti", "templates", "uv.lock", "pyproject.toml"):
+    for package in ("bridge", "issuer", "lti", "uv.lock", "pyproject.toml"):
         assert package in copied
     ignored = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").split()
     assert not set(copied) & set(ignored)

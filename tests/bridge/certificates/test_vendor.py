@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-VENDOR = Path(__file__).resolve().parents[3] / "templates" / "static" / "vendor"
+VENDOR = Path(__file__).resolve().parents[3] / "bridge" / "templates" / "static" / "vendor"
 
 
 def test_jsqr_matches_the_recorded_hash_and_version() -> None:

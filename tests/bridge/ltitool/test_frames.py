@@ -12,7 +12,7 @@ from bridge.i18n import gettext_for
 from bridge.ltitool.frames import PAGES, render_page
 from lti.outbound import MESSAGES, WHAT
 
-TEMPLATES = Path(__file__).resolve().parents[3] / "templates" / "lti"
+TEMPLATES = Path(__file__).resolve().parents[3] / "bridge" / "templates" / "lti"
 STATIC = TEMPLATES.parent / "static" / "lti"
 
 
