@@ -388,7 +388,7 @@ def complete_launch(data: RequestData, ctx: ToolContext) -> Launch:
     if isinstance(opener, str) and opener:
         ctx.store.put(RELAY_PREFIX + opener, launch_id, RELAY_TTL)
         extra["opener"] = opener
-    return Launch(launch_id, launch.message_type, dict(launch._jwt["body"]), launch.platform, extra)
+    return Launch(launch_id, launch.message_type, dict(launch.get_launch_data()), launch.platform, extra)
 
 
 def resume_launch(ctx: ToolContext, launch_id: str) -> Launch:
