@@ -127,9 +127,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     install_lti(app, settings, app.state.db)
     _bound_requests(app, settings)
-    install_openapi(app)
+    install_openapi(app, enums=lambda: _enums(app.state.db))
 
     return app
+
+
+def _enums(db: Database) -> dict[str, list[str]]:
+    """What the OpenAPI document enumerates from the data space: the credential design keys stored now."""
+    from bridge.dataspace.model import Kind
+    from bridge.dataspace.repository import EntityRepository
+
+    with db.session() as session:
+        return {"design": [e.key for e in EntityRepository(session).list(Kind.CREDENTIAL_DESIGN)]}
 
 
 def _bound_requests(app: FastAPI, settings: Settings) -> None:
