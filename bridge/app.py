@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,9 @@ from fastapi.staticfiles import StaticFiles
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database, make_database, upgrade
 from bridge.db.engine import migration_lock
+from bridge.ops import logs as ops_logs
+from bridge.ops.endpoints import install as install_ops
+from bridge.ops.middleware import Observe
 from bridge.settings import Settings, get_settings
 from bridge.web.errors import install_error_handlers
 from bridge.web.headers import HeadAsGet, PlatformOrigins, SecurityHeaders, script_hashes
@@ -21,6 +25,8 @@ from bridge.web.negotiate import TEMPLATES_DIR
 from bridge.web.openapi import install as install_openapi
 
 log = logging.getLogger("leads")
+
+LOG_SETUP_ENV = "LEADS_LOG_SETUP"  # set by `leads serve` for its uvicorn worker processes
 
 
 def prepare(settings: Settings) -> Database:
@@ -68,6 +74,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app = FastAPI(title="LEADS", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    if os.environ.get(LOG_SETUP_ENV):  # `leads serve` asked for it; tests and embedders keep their own logging
+        ops_logs.configure(settings.log_format)
     app.state.db = db or prepare(settings)
     install_error_handlers(app)
     docs_html = _docs_page(app)
@@ -83,6 +91,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    install_ops(app, settings)
 
     from bridge.courses.endpoints import router as courses_router
 
@@ -128,6 +138,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     install_lti(app, settings, app.state.db)
     _bound_requests(app, settings)
     install_openapi(app, enums=lambda: _enums(app.state.db))
+    app.add_middleware(Observe)  # outermost: every answer, refusals of the bounds included, is counted and logged
 
     return app
 

@@ -29,6 +29,7 @@ from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
 from bridge.db.base import utcnow
 from bridge.errors import LeadsError
+from bridge.ops import metrics
 from issuer import jsonbound
 from issuer.jsonbound import JsonTooDeep
 from issuer.verify.engine import parse_time
@@ -247,9 +248,11 @@ def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader],
                                     cfg=cfg, stats=stats)
         except Exception as exc:  # one unreachable platform must not stop the others
             log.warning("AGS poll of %s failed: %s", target.context, exc)
+            metrics.AGS_POLLS.labels("failed").inc()
             report.failed = True
             report.notes.append(f"failed: {exc.__class__.__name__}: {exc}")
             continue
+        metrics.AGS_POLLS.labels("ok").inc()
         report.line_items, report.results = stats.get("line_items", 0), stats.get("results", 0)
         report.awarded = sum(len(o.awarded) for o in outcomes)
         if not report.line_items:

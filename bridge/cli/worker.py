@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
 from bridge.cli.common import cli_errors, database, settings
@@ -17,8 +15,9 @@ def worker(
 ) -> None:
     """Claim award jobs and issue credentials, exactly once, until stopped (SIGTERM/Ctrl-C)."""
     from bridge.awards import runner
+    from bridge.ops import logs
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(settings().log_format)
     database().engine.dispose()  # migrations applied once, before any worker starts
     n = runner.run(settings().effective_database_url, issuer, once=once, concurrency=concurrency)
     if once:

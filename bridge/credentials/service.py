@@ -24,6 +24,7 @@ from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
+from bridge.ops import metrics
 from bridge.settings import Settings
 from issuer.documents import AchievementSpec, AwardFacts, CredentialMeta, Learner, get_format
 from issuer.keys import Ed25519Signer
@@ -133,6 +134,7 @@ class CredentialService:
         )
         with self.db.session() as session:
             session.add(row)
+        metrics.ISSUED.labels(request.format).inc()
         return row
 
     def issue_many(self, requests: Sequence[IssueInput]) -> list[IssuedCredentialRow]:
@@ -221,6 +223,9 @@ class CredentialService:
         stmt = dialect.insert(IssuedCredentialRow).on_conflict_do_nothing().returning(IssuedCredentialRow.id)
         with self.db.session() as session:  # one transaction stores the batch; a row already there wins
             stored = set(session.scalars(stmt, rows).all())
+        for row in rows:
+            if row["id"] in stored:
+                metrics.ISSUED.labels(row["format"]).inc()
         return {str(row["award_id"]): IssuedCredentialRow(**row) for row in rows if row["id"] in stored}
 
     def cached_spec(self, design_key: str) -> AchievementSpec:
@@ -266,7 +271,16 @@ class CredentialService:
     # -- status -------------------------------------------------------------------------------------------------
 
     def revoke(self, credential_id: str, reason: str) -> IssuedCredentialRow:
-        return self._set_status(credential_id, StatusPurpose.REVOCATION, True, reason)
+        already = self._revoked(credential_id)
+        row = self._set_status(credential_id, StatusPurpose.REVOCATION, True, reason)
+        if not already:
+            metrics.REVOKED.inc()
+        return row
+
+    def _revoked(self, credential_id: str) -> bool:
+        with self.db.session() as session:
+            found = session.get(IssuedCredentialRow, credential_id.removeprefix("urn:uuid:"))
+            return bool(found is not None and found.revoked)
 
     def suspend(self, credential_id: str, reason: str) -> IssuedCredentialRow:
         return self._set_status(credential_id, StatusPurpose.SUSPENSION, True, reason)

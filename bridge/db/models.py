@@ -5,6 +5,7 @@ from bridge.courses.store import CourseLink
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRow, MetaRow
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
+from bridge.ops.tables import WorkerHeartbeat
 from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
 from bridge.trust.tables import TrustedIssuerRow
 from bridge.wallets.tables import HolderNonce, WalletOffer
@@ -34,4 +35,5 @@ __all__ = [
     "TrustedIssuerRow",
     "WalletOffer",
     "WebhookReceipt",
+    "WorkerHeartbeat",
 ]

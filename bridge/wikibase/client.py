@@ -291,6 +291,23 @@ class WikibaseClient:
 
     def push(self, design_set: DesignSet, propmap: PropertyMap, known: Mapping[str, str] | None = None,
              base: Mapping[str, Json] | None = None) -> PushReport:
+        """Counted for the operator (leads_wikibase_sync by outcome, entities written): see :meth:`_push`."""
+        from bridge.ops import metrics
+
+        try:
+            report = self._push(design_set, propmap, known, base)
+        except PushConflict:
+            metrics.WIKIBASE_SYNC.labels("conflict").inc()
+            raise
+        except Exception:
+            metrics.WIKIBASE_SYNC.labels("error").inc()
+            raise
+        metrics.WIKIBASE_SYNC.labels("ok").inc()
+        metrics.WIKIBASE_ENTITIES.inc(len(report.created) + len(report.updated) + len(report.merged))
+        return report
+
+    def _push(self, design_set: DesignSet, propmap: PropertyMap, known: Mapping[str, str] | None = None,
+              base: Mapping[str, Json] | None = None) -> PushReport:
         """Validate, then create or update every entity, idempotent by LEADS key.
 
         ``base`` holds, per key, the :func:`sync.record` of the last pull or push. Before anything is written,
