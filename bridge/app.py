@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,10 +19,14 @@ from bridge.certificates.verify_page import router as certificates_router
 from bridge.courses.endpoints import router as courses_router
 from bridge.credentials.endpoints import router as credentials_router
 from bridge.dataspace import service as dataspace_service
+from bridge.dataspace.api import EntityRepository, Kind
 from bridge.dataspace.endpoints import router as dataspace_router
 from bridge.db import Database, make_database, upgrade
 from bridge.db.engine import migration_lock
 from bridge.ltitool.web import install as install_lti
+from bridge.ops import logs as ops_logs
+from bridge.ops.endpoints import install as install_ops
+from bridge.ops.middleware import Observe
 from bridge.pool.endpoints import router as pool_router
 from bridge.pool.launch_pages import router as pool_launch_router
 from bridge.settings import Settings, get_settings
@@ -35,6 +40,8 @@ from bridge.web.openapi import install as install_openapi
 from issuer.errors import IssuerError
 
 log = logging.getLogger("leads")
+
+LOG_SETUP_ENV = "LEADS_LOG_SETUP"  # set by `leads serve` for its uvicorn worker processes
 
 
 def prepare(settings: Settings) -> Database:
@@ -80,6 +87,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         services.db.engine.dispose()
 
     app = FastAPI(title="LEADS", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    if os.environ.get(LOG_SETUP_ENV):  # `leads serve` asked for it; tests and embedders keep their own logging
+        ops_logs.configure(settings.log_format)
     services = composition.build(settings, db or prepare(settings))
     composition.install(app, services)
     install_error_handlers(app)
@@ -95,6 +104,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    install_ops(app, settings)
+
     app.include_router(courses_router)  # before the data space: its /courses/{key} would swallow /courses/generate
     app.include_router(dataspace_router)
     app.include_router(pool_router)
@@ -108,9 +119,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(wallets_router)
     composition.wire_lti(install_lti(app, settings, services.db))
     _bound_requests(app, settings)
-    install_openapi(app)
+    install_openapi(app, enums=lambda: _enums(app.state.db))
+    app.add_middleware(Observe)  # outermost: every answer, refusals of the bounds included, is counted and logged
 
     return app
+
+
+def _enums(db: Database) -> dict[str, list[str]]:
+    """What the OpenAPI document enumerates from the data space: the credential design keys stored now."""
+    with db.session() as session:
+        return {"design": [e.key for e in EntityRepository(session).list(Kind.CREDENTIAL_DESIGN)]}
 
 
 def _bound_requests(app: FastAPI, settings: Settings) -> None:

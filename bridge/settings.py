@@ -151,6 +151,14 @@ class Settings(BaseSettings):
         default=False, description="verify LTI platforms against the operating system's trust store instead of "
         "the bundled Mozilla set (LEADS_CA_BUNDLE is still added)")
 
+    # Operations: logs, readiness (docs/operations.md, docs/decisions/028)
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object per log line, with the request id; no tokens or "
+        "personal data either way")
+    worker_heartbeat_max_age_seconds: int = Field(
+        default=120, ge=0, description="readiness fails when no award worker has beaten for longer (0: do not "
+        "check the worker, e.g. a web-only node)")
+
     # Outbound fetches of verification (status lists, did:web) and request bounds (docs/decisions/013)
     fetch_allowed_hosts: str = Field(
         default="", description="hosts verification may fetch from although private (comma-separated: "

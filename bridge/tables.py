@@ -1,6 +1,15 @@
 """Imports every domain's tables so that Alembic and tests see one complete metadata."""
 
-from bridge.awards.tables import AgsTarget, Award, GradeEvent, Job, LmsContext, LmsPerson, WebhookReceipt
+from bridge.awards.tables import (
+    AgsTarget,
+    Award,
+    GradeEvent,
+    Job,
+    LmsContext,
+    LmsPerson,
+    WebhookReceipt,
+    WorkerHeartbeat,
+)
 from bridge.courses.store import CourseLink
 from bridge.courses.tables import CourseJob
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
@@ -36,4 +45,5 @@ __all__ = [
     "TrustedIssuerRow",
     "WalletOffer",
     "WebhookReceipt",
+    "WorkerHeartbeat",
 ]

@@ -51,8 +51,12 @@ def awards(request: Request, design: str | None = None, learner: str | None = No
         return {"counts": service.counts(session, design), "awards": [service.award_dict(a) for a in rows]}
 
 
+NON_BLANK = {"minLength": 1, "pattern": r"\S"}  # service.revoke refuses a blank reason; the schema says so
+
+
 @router.post("/api/admin/awards/{award_id}/revoke", dependencies=[Depends(require_admin)])
-def revoke(award_id: str, request: Request, reason: str = Body(..., embed=True)) -> dict[str, Any]:
+def revoke(award_id: str, request: Request,
+           reason: str = Body(..., embed=True, json_schema_extra=NON_BLANK)) -> dict[str, Any]:
     with _db(request).session() as session:
         return {"award": service.award_dict(service.revoke(session, award_id, reason))}
 

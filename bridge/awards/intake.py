@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bridge import metrics
 from bridge.awards import people, service, webhooks
 from bridge.awards.config import AwardSettings
 from bridge.awards.rules import AwardRules, Decision, Missing
@@ -247,9 +248,11 @@ def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader],
                                     cfg=cfg, stats=stats)
         except Exception as exc:  # one unreachable platform must not stop the others
             log.warning("AGS poll of %s failed: %s", target.context, exc)
+            metrics.AGS_POLLS.labels("failed").inc()
             report.failed = True
             report.notes.append(f"failed: {exc.__class__.__name__}: {exc}")
             continue
+        metrics.AGS_POLLS.labels("ok").inc()
         report.line_items, report.results = stats.get("line_items", 0), stats.get("results", 0)
         report.awarded = sum(len(o.awarded) for o in outcomes)
         if not report.line_items:

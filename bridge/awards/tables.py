@@ -144,3 +144,13 @@ class LmsContext(Base):
     context: Mapped[str] = mapped_column(String(300), primary_key=True)
     title: Mapped[str] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WorkerHeartbeat(Base):
+    """An award worker's heartbeat: readiness and the heartbeat-age gauge read them from the shared database, so
+    they work whatever machine the worker runs on."""
+
+    __tablename__ = "worker_heartbeats"
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)  # host:pid:random, as Worker names itself
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

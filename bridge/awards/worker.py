@@ -23,14 +23,16 @@ from bridge.awards import people
 from bridge.awards.issuing import EdcIssuer, Issuer, IssueRequest, PdfRenderer, PermanentIssueError
 from bridge.awards.mail import Mailer, award_message
 from bridge.awards.service import write_lock
-from bridge.awards.tables import Award, Job
+from bridge.awards.tables import Award, Job, WorkerHeartbeat
 from bridge.dataspace.api import EntityRepository
 from bridge.db import Database
 from bridge.db.base import utcnow
+from bridge.metrics import JOB_FAILURES
 
 log = logging.getLogger("leads.awards.worker")
 URGENT_KINDS = ("issue", "revoke", "edc")  # claimed before follow-up work (pdf, email)
 FOLLOW_UP_BATCH = 4
+HEARTBEAT_EVERY = timedelta(seconds=15)
 
 
 def request_for(award: Award, course_title: str | None = None) -> IssueRequest:
@@ -59,6 +61,7 @@ class Worker:
     mail_from: str = "LEADS <leads@example.org>"
     base_url: str = "http://127.0.0.1:8000"
     _titles: dict[str, str] = field(default_factory=dict, init=False, repr=False)  # course titles of a batch
+    _last_beat: datetime | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.name = self.name or worker_name()
@@ -101,8 +104,25 @@ class Worker:
                                 .execution_options(synchronize_session=False))
             return sorted(ids)
 
+    def beat(self) -> None:
+        """Say this worker is alive (readiness and the heartbeat-age metric read it); forget long-gone workers."""
+        from sqlalchemy import delete
+
+
+        now = self.clock()
+        with self.db.session() as session:
+            row = session.get(WorkerHeartbeat, self.name)
+            if row is None:
+                session.add(WorkerHeartbeat(name=self.name, started_at=now, seen_at=now))
+            else:
+                row.seen_at = now
+            session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < now - timedelta(days=1)))
+        self._last_beat = now
+
     def run_once(self) -> int:
         """Claim one batch and work through it; the number of jobs claimed (0 = nothing to do)."""
+        if self._last_beat is None or self.clock() - self._last_beat >= HEARTBEAT_EVERY:
+            self.beat()
         ids = self.claim()
         if ids:
             self.process(ids)
@@ -154,6 +174,7 @@ class Worker:
                 done.append((job_id, self._run(job_id, kind, payload, award)))
             except Exception as exc:  # any failure is stored on the job; the loop keeps going
                 log.warning("job %s (%s) failed: %s", job_id, kind, exc)
+                JOB_FAILURES.labels(kind).inc()
                 failed.append((job_id, exc))
         if done:
             self._finish(done)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from bridge.app import prepare
+from bridge.app import LOG_SETUP_ENV, prepare
+from bridge.ops import logs
 from bridge.settings import get_settings
 
 
@@ -15,10 +16,14 @@ def serve(
     reload: bool = typer.Option(False, help="Reload on code changes (development)"),
 ) -> None:
     """Start the web application (migrations and the sample data space are applied first)."""
+    import os
+
     import uvicorn
 
 
     settings = get_settings()
+    logs.configure(settings.log_format)
+    os.environ[LOG_SETUP_ENV] = "1"  # each uvicorn worker process sets up the same logging
     prepare(settings)  # once, before workers fork, so they never race on migrations
     uvicorn.run("bridge.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
-                workers=workers, reload=reload)
+                workers=workers, reload=reload, log_config=None)

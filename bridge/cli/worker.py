@@ -3,7 +3,6 @@ generation jobs (decision 020), both claimed from the database queue."""
 
 from __future__ import annotations
 
-import logging
 import threading
 
 import typer
@@ -11,6 +10,7 @@ import typer
 from bridge.awards import runner
 from bridge.cli.common import cli_errors, database, settings
 from bridge.courses import jobs as course_jobs
+from bridge.ops import logs
 
 
 @cli_errors
@@ -21,8 +21,8 @@ def worker(
 ) -> None:
     """Claim award jobs and issue credentials, exactly once, and run course generation jobs, until stopped
     (SIGTERM/Ctrl-C)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     config = settings()
+    logs.configure(config.log_format)
     db = database()  # migrations applied once, before any worker starts
     stop = threading.Event()
     courses: list[int] = []

@@ -19,7 +19,7 @@ from bridge.credentials.service import CredentialService, IssueInput
 from bridge.credentials.tables import IssuedCredentialRow
 from bridge.errors import LeadsError, NotFound
 from bridge.web.admin import require_admin
-from bridge.web.openapi import answers
+from bridge.web.openapi import ENUM_MARK, answers
 from issuer import jsonbound
 from issuer.documents.names import MAX_NAME_LENGTH, clean_name, name_problem
 from issuer.status import DEFAULT_TTL_MS
@@ -29,10 +29,16 @@ JSONLD = "application/ld+json"
 STATUS_MAX_AGE = 60  # seconds; well below the list's ttl so revocations show within a minute
 
 
+# rules the domain checks, stated in the schema (the models do not re-check them: the domain's messages stay)
+URI_PATTERN = r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$"  # issuer.documents.model.require_uri
+NOT_BLANK = r"\S"
+
+
 class LearnerIn(BaseModel):
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Ada Lovelace"],
                       description="any script; no control or text-direction characters")
-    id: str | None = Field(default=None, description="a URI for the learner (DID, urn:…)")
+    id: str | None = Field(default=None, description="a URI for the learner (DID, urn:…)",
+                           json_schema_extra={"pattern": URI_PATTERN})
     email: str | None = Field(default=None, description="stored and published only as a salted SHA-256 hash")
 
     @field_validator("name")
@@ -45,7 +51,8 @@ class LearnerIn(BaseModel):
 
 
 class IssueBody(BaseModel):
-    design: str = Field(description="credential design key", examples=["glam-mc-rights"])
+    design: str = Field(description="credential design key (one of the data space's)", examples=["glam-mc-rights"],
+                        json_schema_extra={ENUM_MARK: "design"})
     learner: LearnerIn
     format: str = Field(default="ob3", description="ob3 | edc | jwt", pattern="^(ob3|edc|jwt)$")
     grade: str | None = Field(default=None, examples=["A"])
@@ -54,7 +61,7 @@ class IssueBody(BaseModel):
 
 
 class ReasonBody(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": NOT_BLANK})
 
 
 def _summary(svc: CredentialService, row: IssuedCredentialRow) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bridge import metrics
 from bridge.credentials.mapping import achievement_spec
 from bridge.credentials.status_store import DbStatusStore, lock_for_write
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
@@ -134,6 +135,7 @@ class CredentialService:
         )
         with self.db.session() as session:
             session.add(row)
+        metrics.ISSUED.labels(request.format).inc()
         return row
 
     def issue_many(self, requests: Sequence[IssueInput]) -> list[IssuedCredentialRow]:
@@ -222,6 +224,9 @@ class CredentialService:
         stmt = dialect.insert(IssuedCredentialRow).on_conflict_do_nothing().returning(IssuedCredentialRow.id)
         with self.db.session() as session:  # one transaction stores the batch; a row already there wins
             stored = set(session.scalars(stmt, rows).all())
+        for row in rows:
+            if row["id"] in stored:
+                metrics.ISSUED.labels(row["format"]).inc()
         return {str(row["award_id"]): IssuedCredentialRow(**row) for row in rows if row["id"] in stored}
 
     def cached_spec(self, design_key: str) -> AchievementSpec:
@@ -279,7 +284,16 @@ class CredentialService:
     # -- status -------------------------------------------------------------------------------------------------
 
     def revoke(self, credential_id: str, reason: str) -> IssuedCredentialRow:
-        return self._set_status(credential_id, StatusPurpose.REVOCATION, True, reason)
+        already = self._revoked(credential_id)
+        row = self._set_status(credential_id, StatusPurpose.REVOCATION, True, reason)
+        if not already:
+            metrics.REVOKED.inc()
+        return row
+
+    def _revoked(self, credential_id: str) -> bool:
+        with self.db.session() as session:
+            found = session.get(IssuedCredentialRow, credential_id.removeprefix("urn:uuid:"))
+            return bool(found is not None and found.revoked)
 
     def suspend(self, credential_id: str, reason: str) -> IssuedCredentialRow:
         return self._set_status(credential_id, StatusPurpose.SUSPENSION, True, reason)

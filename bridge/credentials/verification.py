@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from bridge import metrics
 from bridge.credentials.service import CredentialService
 from bridge.settings import Settings
 from bridge.trust.api import IssuerTrustBook
@@ -81,6 +83,14 @@ class Verifier:
     def verify(self, credential: dict[str, Any] | str | bytes) -> VerificationReport:
         for org in self.service.directory.orgs.values():  # pick up rotated keys without a restart
             self.resolver.add(self.service.directory.did_document(org))
-        with self.fetcher.budget(self.service.settings.verify_timeout_seconds):
-            return verify_credential(credential, resolver=self.resolver, now=self.service.clock(),
-                                     status_checker=self.status, shape_checker=self.shapes, trust=self.trust.decide)
+        start = time.perf_counter()
+        try:
+            with self.fetcher.budget(self.service.settings.verify_timeout_seconds):
+                report = verify_credential(credential, resolver=self.resolver, now=self.service.clock(),
+                                           status_checker=self.status, shape_checker=self.shapes,
+                                           trust=self.trust.decide)
+        except Exception:
+            metrics.VERIFICATIONS.labels("error").inc()
+            raise
+        metrics.count_verification(report, time.perf_counter() - start)
+        return report

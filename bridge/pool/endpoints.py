@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Request, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -38,11 +39,14 @@ def _token(authorization: str | None) -> str:
     return authorization[7:].strip()
 
 
+LEVEL = re.compile(r"\s*[1-9]\s*")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
+
+
 def _level(raw: str | None) -> int | None:
     """An empty select ("any") comes as ``level=``; anything else must be a level number."""
     if raw is None or not raw.strip():
         return None
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= 9:
+    if not LEVEL.fullmatch(raw):
         raise LeadsError(
             f"level must be a proficiency level number (1-5), not {raw!r}", code="invalid_level", status=422
         )
@@ -62,7 +66,8 @@ def search_page(
     request: Request,
     competence: str | None = None,
     practice: str | None = None,
-    level: str | None = None,
+    level: Annotated[str | None, Query(json_schema_extra={"pattern": r"^\s*([1-9]\s*)?$"},
+                                       description="the lowest proficiency level (1-9); empty: any")] = None,
     language: str | None = None,
 ) -> Response:
     min_level = _level(level)
@@ -141,8 +146,9 @@ def capx(request: Request, handle: str) -> dict[str, Any]:
 
 
 class ProfileIn(BaseModel):
-    handle: str
-    display_name: str
+    # the rules service.create_profile checks, stated in the schema
+    handle: str = Field(json_schema_extra={"pattern": service.HANDLE.pattern})
+    display_name: str = Field(json_schema_extra={"pattern": r"\S", "maxLength": service.DISPLAY_NAME_LENGTH})
     wiki_username: str | None = None
     languages: list[str] = Field(default_factory=list)
     contact: str | None = Field(default=None, description="a public link (wiki talk page…); e-mail is never shown")

@@ -13,14 +13,21 @@ from bridge.trust.api import trust_book as book
 from bridge.trust.service import IssuerTrustBook
 from bridge.web.admin import require_admin
 
+# what check_did(bare_did(…)) accepts: registry.DID, with blanks around it and a fragment or query after it
+DID_INPUT = r"^\s*did:[a-z0-9]+:[A-Za-z0-9._:%-]+\s*([?#].*)?$"
+
 router = APIRouter(tags=["issuer trust"], dependencies=[Depends(require_admin)],
                    responses={401: {"description": "no or wrong admin token"}})
 
 
 class TrustIn(BaseModel):
-    did: str = Field(examples=["did:web:university.example"], description="the issuer's DID")
-    name: str = Field(min_length=1, max_length=300, description="the name LEADS shows for this issuer")
-    url: str | None = Field(default=None, description="the issuer's web site")
+    # the rules IssuerTrustBook.trust checks, stated in the schema
+    did: str = Field(examples=["did:web:university.example"], description="the issuer's DID",
+                     json_schema_extra={"pattern": DID_INPUT})
+    name: str = Field(min_length=1, max_length=300, description="the name LEADS shows for this issuer",
+                      json_schema_extra={"pattern": r"\S"})
+    url: str | None = Field(default=None, description="the issuer's web site",
+                            json_schema_extra={"pattern": "^https?://"})
 
 
 @router.get("/api/issuers/trusted", summary="Issuers trusted here: the administrators' list and the registries")

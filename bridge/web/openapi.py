@@ -8,6 +8,8 @@ own ``responses=`` (its description, its special media types) are kept and compl
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -48,6 +50,44 @@ ERRORS = {
     "502": "a remote service (an LMS, a Wikibase) failed or could not be reached",
 }
 REDIRECTS = {"302", "303", "307"}
+# A property marked ``{"x-leads-enum": name}`` gets ``enum`` = the values the data space has now (design keys):
+# the document is completed afresh from the stored data each time it is served.
+ENUM_MARK = "x-leads-enum"
+# Requests the schema allows that the domain can still refuse, and why: the rule depends on state the schema cannot
+# name (a login cookie, a signature, a stored token, a credential's status) or is the protocol's own answer. Served
+# as ``x-schema-valid-rejections`` on the operation; schemathesis' positive_data_acceptance reads them
+# (tests/security/test_openapi.py) and every other 4xx to a schema-valid request is a failure.
+NAME_RULE = ("a name holding a character the one name rule refuses (control, invisible formatting, private-use or "
+             "unassigned: issuer.documents.names); JSON Schema patterns cannot name Unicode categories")
+STATE = "the state is not one this browser started (it is bound to the login cookie), or has expired"
+SCHEMA_VALID_REJECTIONS: dict[tuple[str, str], dict[str, str]] = {
+    ("get", "/lti/login"): {"400": "an OIDC login initiation needs iss, login_hint and target_link_uri from a "
+                                   "registered platform"},
+    ("post", "/lti/login"): {"400": "an OIDC login initiation needs iss, login_hint and target_link_uri from a "
+                                    "registered platform"},
+    ("post", "/lti/launch"): {"400": "a launch is an id_token signed by a registered platform, with its state"},
+    ("get", "/lti/login/check"): {"400": STATE},
+    ("get", "/lti/login/window"): {"400": STATE},
+    ("post", "/lti/login/bind"): {"400": STATE, "422": "the key must be the one the login page gave"},
+    ("post", "/lti/login/relay"): {"400": STATE, "422": "the key must be the one the login page gave"},
+    ("post", "/lti/deep-link/{launch_id}"): {"422": "the design must be one the deep-linking launch offered"},
+    ("post", "/lti/admin"): {"422": "the form needs the admin token and an action"},
+    ("post", "/oid4vci/token"): {"400": "OAuth 2 answers a grant it cannot use with 400 (RFC 6749 §5.2): the "
+                                        "pre-authorized code is single-use and short-lived"},
+    ("post", "/oid4vci/credential"): {"400": "OpenID4VCI answers a credential request it cannot serve with 400: "
+                                             "the proof must be signed for this access token's nonce"},
+    ("post", "/api/credentials"): {"422": f"{NAME_RULE}; or an EDC that does not conform to its shapes"},
+    ("post", "/api/pool/profiles"): {"422": NAME_RULE},
+    ("post", "/api/verify"): {"422": "the body must be a credential (a JSON object) or a VC-JOSE JWT"},
+    ("post", "/verify"): {"422": "the form must carry a credential, as text or as a file (JSON, JWT, PDF or QR)"},
+    ("post", "/pool/publish"): {"422": "the presentation must be a signed Verifiable Presentation holding a LEADS "
+                                       "credential of this profile's holder"},
+    ("post", "/courses/generate"): {"422": "the design and the target must be ones the page offers, with the "
+                                           "session's CSRF token"},
+    ("post", "/courses/login"): {"422": "the form needs the admin token and the login page's CSRF token"},
+    ("get", "/courses/generate/download"): {"400": "the design and the launch must be ones the page offered"},
+    ("get", "/credentials/{credential_id}/certificate.pdf"): {"410": "the credential was revoked or suspended"},
+}
 
 
 def _ensure_error(operation: dict[str, Any], code: str, description: str, html: bool,
@@ -80,17 +120,37 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
                 _ensure_error(operation, code, description, html, schema)
             if "422" in responses:
                 responses["422"]["content"]["application/json"] = {"schema": schema}
+            rejections = SCHEMA_VALID_REJECTIONS.get((method, path))
+            if rejections:
+                operation["x-schema-valid-rejections"] = rejections
     return document
 
 
-def install(app: FastAPI) -> None:
-    """Replace ``app.openapi`` with one that completes FastAPI's document (generated once, on first request)."""
+def _fill_enums(node: Any, enums: dict[str, list[str]]) -> None:
+    if isinstance(node, dict):
+        name = node.get(ENUM_MARK)
+        if isinstance(name, str) and enums.get(name):
+            node["enum"] = sorted(enums[name])
+        for value in node.values():
+            _fill_enums(value, enums)
+    elif isinstance(node, list):
+        for value in node:
+            _fill_enums(value, enums)
+
+
+def install(app: FastAPI, enums: Callable[[], dict[str, list[str]]] | None = None) -> None:
+    """Replace ``app.openapi`` with one that completes FastAPI's document (generated once, on first request); the
+    data space's enumerations (``enums``: name → values) are filled in on every call, as the data space changes."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = complete(get_openapi(title=app.title, version=app.version, routes=app.routes,
                                                       description=app.description))
-        return app.openapi_schema
+        if enums is None:
+            return app.openapi_schema
+        document = copy.deepcopy(app.openapi_schema)
+        _fill_enums(document, enums())
+        return document
 
     app.openapi = openapi  # type: ignore[method-assign]
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge import metrics
 from bridge.dataspace.api import DesignSet, check, normalize
 from bridge.errors import LeadsError, NotFound, Problem, UpstreamError
 from bridge.settings import Settings
@@ -290,6 +291,22 @@ class WikibaseClient:
 
     def push(self, design_set: DesignSet, propmap: PropertyMap, known: Mapping[str, str] | None = None,
              base: Mapping[str, Json] | None = None) -> PushReport:
+        """Counted for the operator (leads_wikibase_sync by outcome, entities written): see :meth:`_push`."""
+
+        try:
+            report = self._push(design_set, propmap, known, base)
+        except PushConflict:
+            metrics.WIKIBASE_SYNC.labels("conflict").inc()
+            raise
+        except Exception:
+            metrics.WIKIBASE_SYNC.labels("error").inc()
+            raise
+        metrics.WIKIBASE_SYNC.labels("ok").inc()
+        metrics.WIKIBASE_ENTITIES.inc(len(report.created) + len(report.updated) + len(report.merged))
+        return report
+
+    def _push(self, design_set: DesignSet, propmap: PropertyMap, known: Mapping[str, str] | None = None,
+              base: Mapping[str, Json] | None = None) -> PushReport:
         """Validate, then create or update every entity, idempotent by LEADS key.
 
         ``base`` holds, per key, the :func:`sync.record` of the last pull or push. Before anything is written,

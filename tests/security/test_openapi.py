@@ -3,11 +3,12 @@ to a few examples per operation) with every response check, plus the cases the a
 
 Every check schemathesis has runs on every response: no server error, no status code or content type the document
 does not list, responses matching their schemas and headers, the Allow header of a 405, authentication honoured,
-invalid data refused. One check is left out, ``positive_data_acceptance``: it asks that every request the schema
-allows be accepted, i.e. that the schema states every rule the domain checks (design keys, handles, LTI
-parameters); those answer documented 4xx with the reason instead, which the other checks verify.
+invalid data refused, and valid data accepted (``positive_data_acceptance``). For that last one the schemas state
+the rules the domain checks (design keys as an enum of the data space, handle and DID syntax, URIs, non-blank
+reasons, level numbers); what a schema cannot state (a login cookie, a signature, a single-use code, a revoked
+credential) is documented on the operation as ``x-schema-valid-rejections`` and becomes that operation's
+expected statuses here, on top of schemathesis' defaults (which already take 401/403/404/409/429).
 """
-
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from schemathesis import engine
 from schemathesis.checks import CHECKS, load_all_checks
-from schemathesis.config import SchemathesisConfig
+from schemathesis.config import PositiveDataAcceptanceConfig, SchemathesisConfig
 from schemathesis.engine import Status
 from schemathesis.engine.events import EngineFinished, FatalError, NonFatalError, ScenarioFinished
 
@@ -30,24 +31,38 @@ from bridge.settings import Settings
 from bridge.web import admin
 
 EXAMPLES = 4  # per operation and phase: the whole run stays within a few minutes on a loaded machine
-LEFT_OUT = {"positive_data_acceptance"}
 ADMIN = {"Authorization": "Bearer change-me-dev-only"}
 
 
-def engine_config() -> SchemathesisConfig:
-    """Every check but one (see the module docstring); the examples, coverage and fuzzing phases, bounded."""
+def engine_config(document: dict[str, Any]) -> SchemathesisConfig:
+    """Every check (see the module docstring); the examples, coverage and fuzzing phases, bounded."""
     load_all_checks()
     names = set(CHECKS.get_all_names())
     assert {"not_a_server_error", "status_code_conformance", "content_type_conformance",
             "response_schema_conformance", "negative_data_rejection", "ignored_auth"} <= names, names
-    checks: dict[str, Any] = {name: {"enabled": name not in LEFT_OUT} for name in sorted(names)}
+    checks: dict[str, Any] = {name: {"enabled": True} for name in sorted(names)}
     return SchemathesisConfig.from_dict({
         "headers": ADMIN,  # admin routes are exercised past their door; ignored_auth still tries without it
         "workers": 1,
         "checks": checks,
         "generation": {"max-examples": EXAMPLES},
         "phases": {"stateful": {"enabled": False}},
+        "operations": documented_rejections(document),
     })
+
+
+def documented_rejections(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per operation, the statuses ``x-schema-valid-rejections`` documents join the check's defaults."""
+    defaults = list(PositiveDataAcceptanceConfig().expected_statuses)
+    out = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            codes = operation.get("x-schema-valid-rejections")
+            if codes:
+                assert set(codes) <= set(operation["responses"]), (method, path)  # documented answers too
+                out.append({"include-name": f"{method.upper()} {path}",
+                            "checks": {"positive_data_acceptance": {"expected-statuses": defaults + sorted(codes)}}})
+    return out
 
 
 @pytest.fixture
@@ -60,20 +75,25 @@ def app(settings: Settings, _sqlite_db: Database) -> Iterator[FastAPI]:
 
 
 def test_every_operation_answers_what_the_document_says(app: FastAPI) -> None:
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=engine_config())
+    with TestClient(app) as test_client:
+        document = test_client.get("/openapi.json").json()
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=engine_config(document))
     failures: list[str] = []
     operations: set[str] = set()
     checked = 0
+    cases = 0
     finished = None
     for event in engine.from_schema(schema).execute():
         if isinstance(event, ScenarioFinished):
             operations.add(event.recorder.label)
+            cases += len(event.recorder.cases)
             for checks in event.recorder.checks.values():
                 for check in checks:
                     checked += 1
                     if check.status == Status.FAILURE and check.failure_info is not None:
                         failure = check.failure_info.failure
-                        failures.append(f"{event.recorder.label}: {check.name}: {failure.title}\n"
+                        status = getattr(failure, "status_code", "")
+                        failures.append(f"{event.recorder.label}: {check.name}: {failure.title} {status}\n"
                                         f"{failure.message}\n{check.failure_info.code_sample}")
         elif isinstance(event, NonFatalError | FatalError):
             failures.append(f"error: {event}")
@@ -83,6 +103,7 @@ def test_every_operation_answers_what_the_document_says(app: FastAPI) -> None:
     assert len(operations) >= 60, sorted(operations)
     assert checked >= 50 * len(operations), checked  # every operation got many cases, each through every check
     unique = sorted(set(failures))
+    print(f"\nschemathesis: {len(operations)} operations, {cases} cases, {checked} checks, {len(unique)} failures")
     assert not unique, f"{len(unique)} failures:\n\n" + "\n\n".join(unique)
 
 
@@ -108,3 +129,20 @@ def test_every_operation_documents_the_error_answers(client: TestClient) -> None
             assert {"400", "404", "413", "422", "429"} <= codes, (method, path, codes)
             if not path.startswith("/api/"):
                 assert "text/html" in operation["responses"]["404"]["content"], (method, path)
+
+
+def test_design_keys_are_an_enum_of_the_data_space(client: TestClient, app: FastAPI) -> None:
+    from bridge.dataspace.model import Kind
+    from bridge.dataspace.repository import EntityRepository
+
+    with app.state.db.session() as session:
+        keys = sorted(e.key for e in EntityRepository(session).list(Kind.CREDENTIAL_DESIGN))
+    assert keys
+    design = client.get("/openapi.json").json()["components"]["schemas"]["IssueBody"]["properties"]["design"]
+    assert design["enum"] == keys
+
+
+@pytest.mark.parametrize("level", ["\u00b2", "\u0665", "10", "0", "x"])  # superscript two and Arabic-Indic five
+def test_a_level_that_is_not_an_ascii_number_is_refused(client: TestClient, level: str) -> None:
+    response = client.get("/pool", params={"level": level}, headers={"Accept": "application/json"})
+    assert response.status_code == 422, response.text

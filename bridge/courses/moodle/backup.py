@@ -221,7 +221,10 @@ def _course_competency_rows(outline: CourseOutline) -> list[tuple[int, str, str]
 
 
 def _course_competencies(outline: CourseOutline) -> bytes:
-    """Course competencies as ``backup_course_competencies_structure_step`` writes them: restore links each to the
+    """Course competencies as ``backup_course_competencies_structure_step`` writes them (backup_stepslib.php:
+    ``settings`` only when the course has a competency settings row, then ``competencies`` of
+    id/idnumber/ruleoutcome/sortorder/frameworkid/frameworkidnumber, then ``user_competencies``, empty without
+    users). ``restore_course_competencies_structure_step::process_course_competency`` links each to the
     site's competency with that ID number in the framework with that ID number (a missing one is skipped), so the
     framework is imported (or created by `leads course create`) before the restore."""
     outcome = OUTCOME_COMPLETE if outline.complete_competencies else OUTCOME_NONE
@@ -232,8 +235,10 @@ def _course_competencies(outline: CourseOutline) -> bytes:
 
 
 def _module_competencies(outline: CourseOutline, act: _Act) -> bytes:
-    """The competencies a graded activity assesses (``backup_activity_competencies_structure_step``); completing
-    the activity (a passing grade) attaches evidence, or completes the competency when so chosen."""
+    """The competencies a graded activity assesses (``backup_activity_competencies_structure_step``: idnumber,
+    ruleoutcome, sortorder, frameworkidnumber, and overridegrade, which Moodle 4.0+ backs up and restores;
+    ``restore_activity_competencies_structure_step`` maps it like the course's). Completing the activity (a
+    passing grade) attaches evidence (course_module_competency::OUTCOME_EVIDENCE), or completes the competency."""
     outcome = OUTCOME_COMPLETE if outline.complete_competencies else OUTCOME_EVIDENCE
     rows = [_el("competency", None, ("idnumber", c.idnumber), ("ruleoutcome", outcome), ("sortorder", n),
                 ("frameworkidnumber", f.idnumber), ("overridegrade", 0))

@@ -72,8 +72,10 @@ class MoodleClient:
         except ValueError:
             raise UpstreamError(f"Moodle {function}: the answer is not JSON (is the REST protocol enabled?)",
                                 code="moodle_bad_answer") from None
-        if isinstance(body, dict) and "exception" in body and "errorcode" in body:
-            raise MoodleError(function, str(body["errorcode"]), str(body.get("message", "")))
+        if isinstance(body, dict) and "exception" in body:
+            # webservice/rest/locallib.php generate_error(): "errorcode" only when the exception has one; a PHP
+            # Error (a call on a missing record, e.g. core_competency_get_scale_values of an unknown scale) has none
+            raise MoodleError(function, str(body.get("errorcode") or body["exception"]), str(body.get("message", "")))
         return body
 
     # -- categories and courses ---------------------------------------------------------------------

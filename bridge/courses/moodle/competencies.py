@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 from bridge.courses.competencies import CompetencyFramework
-from bridge.courses.moodle.client import MoodleClient
+from bridge.courses.moodle.client import MoodleClient, MoodleError
 from bridge.errors import LeadsError
 
 CSV_HEADER = ("Parent id number", "Id number", "Shortname", "Description", "Description format", "Scale values",
@@ -79,7 +79,12 @@ def ensure_framework(client: MoodleClient, framework: CompetencyFramework, scale
             "Import competency framework, or create a scale with the levels "
             f"{', '.join(framework.scale)} and give its id as the target's competency_scale_id",
             code="competency_framework_missing", status=409)
-    values = [str(v.get("name", "")) for v in client.call("core_competency_get_scale_values", scaleid=scale_id)]
+    try:
+        answer = client.call("core_competency_get_scale_values", scaleid=scale_id)
+    except MoodleError as exc:  # an unknown scale id: Moodle fails with a PHP Error, no errorcode
+        raise LeadsError(f"the Moodle site has no scale {scale_id} (competency_scale_id of the target): "
+                         f"{exc.message}", code="competency_scale_missing", status=409) from exc
+    values = [str(v.get("name", "")) for v in answer]
     if values != list(framework.scale):
         raise LeadsError(f"scale {scale_id} has the levels {values}, not the data space's {list(framework.scale)}",
                          code="competency_scale_mismatch", status=409)

@@ -249,9 +249,11 @@ class FakeMoodle:
 
     def core_competency_get_scale_values(self, p: dict[str, Any]) -> Any:
         values = self.scales.get(int(p["scaleid"]))
-        if values is None:  # grade_scale::fetch() finds nothing: the call fails
-            return self._error("dml_missing_record_exception", "invalidrecord",
-                               "Can't find data record in database table scale.")
+        if values is None:
+            # competency/classes/external.php get_scale_values(): grade_scale::fetch() answers false and
+            # $scale->load_items() is a PHP Error, which the REST server sends without an errorcode
+            # (webservice/rest/locallib.php generate_error: "errorcode" only if isset($ex->errorcode))
+            return {"exception": "Error", "message": "Call to a member function load_items() on bool"}
         return [{"id": i, "name": v} for i, v in enumerate(values, start=1)]
 
     def core_competency_create_competency_framework(self, p: dict[str, Any]) -> Any:

@@ -8,6 +8,15 @@ course is cleared: ``grade_verify_idnumber``), ``restore_ltiservice_gradebookser
 ``find_typeid``; ``after_restore_lti`` mapping the grade item and, for backups without a line item, creating one
 whose ``resourceid`` is the grade item's ID number), ``lti_get_tool_by_url_match`` (by tool domain), and
 ``gradebookservices::get_lineitems`` / ``item_for_json`` (the AGS line item JSON).
+
+Competencies: ``restore_course_competencies_structure_step`` (paths ``/course_competencies/competencies/competency``
+and ``/course_competencies/settings``; ``process_course_competency`` finds the framework by ``frameworkidnumber``,
+then the competency by ``idnumber`` in it, skips the row when either is missing, and creates the course link with
+the row's ``ruleoutcome`` unless it exists) and ``restore_activity_competencies_structure_step``
+(``/course_module_competencies/competencies/competency``, the same lookup, linked to the new course module, with
+``overridegrade`` since Moodle 4.0); both run only when the root setting ``competencies`` is on and the file exists
+(``execute_condition``). Read from backup/moodle2/restore_stepslib.php (andrewnicols/moodle 3842fd70, the two
+classes after ``restore_activity_logstores_structure_step``).
 """
 
 from __future__ import annotations
@@ -46,6 +55,10 @@ class Course:
     grade_items: dict[int, dict[str, Any]] = field(default_factory=dict)
     gbs: list[dict[str, Any]] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500))
+    # the site's competencies: framework ID number → {competency ID number → competency id}
+    site_competencies: dict[str, dict[str, int]] = field(default_factory=dict)
+    course_competencies: list[dict[str, Any]] = field(default_factory=list)  # competency_coursecomp rows
+    module_competencies: list[dict[str, Any]] = field(default_factory=list)  # competency_modulecomp rows
 
     def _value(self, el: ET.Element, tag: str) -> str | None:
         found = el.find(tag)
@@ -79,6 +92,12 @@ class Course:
         gbs_old: list[tuple[dict[str, Any], str]] = []  # (new gbs row, old grade item id)
         grade_map: dict[str, int] = {}
         restored_lti: list[int] = []
+        root = {s.findtext("name"): s.findtext("value") for s in info.findall("settings/setting")
+                if s.findtext("level") == "root"}
+        competencies = root.get("competencies") == "1"
+        if competencies and "course/competencies.xml" in files:
+            for row in ET.fromstring(files["course/competencies.xml"]).findall("competencies/competency"):
+                self._link(row, self.course_competencies, {"courseid": self.id})
         for activity in info.findall("contents/activities/activity"):
             directory = activity.findtext("directory") or ""
             act = ET.fromstring(files[f"{directory}/lti.xml"])
@@ -90,8 +109,13 @@ class Course:
                                  "acceptgrades": self._value(lti, "instructorchoiceacceptgrades")}
             restored_lti.append(new_lti)
             module = ET.fromstring(files[f"{directory}/module.xml"])
-            self.modules[next(self.ids)] = {"instance": new_lti, "idnumber": self.idnumber_free(
+            cmid = next(self.ids)
+            self.modules[cmid] = {"instance": new_lti, "idnumber": self.idnumber_free(
                 self._value(module, "idnumber"), self.modules)}
+            if competencies and f"{directory}/competencies.xml" in files:
+                for row in ET.fromstring(files[f"{directory}/competencies.xml"]).findall("competencies/competency"):
+                    self._link(row, self.module_competencies,
+                               {"cmid": cmid, "overridegrade": int(self._value(row, "overridegrade") or 0)})
             for line in act.findall(GBS_PATH):  # process_ltiservice_gradebookservices_lineitem
                 typeid_text = self._value(line, "typeid")
                 typeid = None if typeid_text is None else self.find_typeid(typeid_text, self._value(line, "baseurl"))
@@ -128,6 +152,19 @@ class Course:
                 self.gbs.append({"gradeitemid": gi, "courseid": self.id, "toolproxyid": None, "ltilinkid": lti_id,
                                  "typeid": tool.id, "baseurl": tool.baseurl,
                                  "resourceid": self.grade_items[gi]["idnumber"], "tag": None})
+
+    def _link(self, row: ET.Element, table: list[dict[str, Any]], where: dict[str, Any]) -> None:
+        """``process_course_competency`` / ``process_course_module_competency``."""
+        framework = self.site_competencies.get(self._value(row, "frameworkidnumber") or "")
+        if framework is None:
+            return
+        competency = framework.get(self._value(row, "idnumber") or "")
+        if competency is None:
+            return
+        key = {"competencyid": competency, **{k: v for k, v in where.items() if k in ("courseid", "cmid")}}
+        if any(all(r[k] == v for k, v in key.items()) for r in table):
+            return
+        table.append({**where, "competencyid": competency, "ruleoutcome": int(self._value(row, "ruleoutcome") or 0)})
 
     def gbs_for(self, item_id: int) -> dict[str, Any] | None:
         return next((r for r in self.gbs if r["gradeitemid"] == item_id), None)

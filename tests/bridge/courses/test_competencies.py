@@ -202,3 +202,86 @@ def test_the_fake_refuses_what_moodle_refuses(moodle: tuple[FakeMoodle, str], ht
     with pytest.raises(MoodleError) as err:
         client.call("core_competency_list_competency_frameworks", context={"contextlevel": "system"})
     assert err.value.errorcode == "competenciesarenotenabled"
+
+
+def test_the_competency_files_have_the_shape_moodle_writes(pilot_outline: CourseOutline) -> None:
+    """backup_course_competencies_structure_step: <course_competencies> holds <settings> (only when the course has a
+    competency settings row, so not here), <competencies> and <user_competencies>; each <competency> has id,
+    idnumber, ruleoutcome, sortorder, frameworkid, frameworkidnumber. backup_activity_competencies_structure_step:
+    <course_module_competencies><competencies><competency> with idnumber, ruleoutcome, sortorder,
+    frameworkidnumber (and overridegrade, which Moodle 4.0+ backs up and restores)."""
+    files = read_mbz(build_mbz(pilot_outline))
+    course = ET.fromstring(files["course/competencies.xml"])
+    assert course.tag == "course_competencies" and [c.tag for c in course] == ["competencies", "user_competencies"]
+    rows = course.findall("competencies/competency")
+    assert [r.findtext("sortorder") for r in rows] == [str(n) for n in range(len(rows))]
+    assert len({r.findtext("id") for r in rows}) == len(rows)  # the old ids restore maps user competencies by
+    for path, data in files.items():
+        if path.startswith("activities/") and path.endswith("/competencies.xml"):
+            module = ET.fromstring(data)
+            assert module.tag == "course_module_competencies" and [c.tag for c in module] == ["competencies"]
+            for r in module.findall("competencies/competency"):
+                assert r.findtext("ruleoutcome") == "1" and r.findtext("overridegrade") == "0"
+
+
+def _site_with(fw_csv: str) -> dict[str, dict[str, int]]:
+    """What the framework import leaves on the site: the framework and its competencies, by ID number."""
+    rows = list(csv.DictReader(io.StringIO(fw_csv)))
+    [framework] = [r["Id number"] for r in rows if r["Is framework"] == "1"]
+    return {framework: {r["Id number"]: 900 + n for n, r in enumerate(rows) if r["Is framework"] != "1"}}
+
+
+def test_restore_links_the_course_and_its_activities_to_the_imported_framework(pilot_outline: CourseOutline) -> None:
+    from tests.bridge.courses.moodle_restore import Course, SiteTool
+
+    [fw] = pilot_outline.frameworks
+    files = read_mbz(build_mbz(pilot_outline))
+    site = _site_with(framework_csv(fw))
+    course = Course(id=7, tools=[SiteTool(id=3, baseurl="https://leads.example.org/lti/launch")],
+                    site_competencies=site)
+    course.restore(files)
+    ids = site[fw.idnumber]
+    assert sorted((r["competencyid"], r["ruleoutcome"]) for r in course.course_competencies) == \
+        sorted((ids[c.idnumber], 0) for c in fw.competencies)
+    by_module = {cm: {r["competencyid"] for r in course.module_competencies if r["cmid"] == cm}
+                 for cm in course.modules}
+    keys = {cm: dict(line.split("=", 1) for line in course.lti[m["instance"]]["custom"].splitlines()
+                     if "=" in line).get("leads_assessment") for cm, m in course.modules.items()}
+    assert {keys[cm]: comps for cm, comps in by_module.items() if keys[cm]} == \
+        {a: {ids[c.idnumber] for c in fw.competencies if a in c.assessments}
+         for a in {a.key for a in pilot_outline.graded_activities}}
+    assert all(r["ruleoutcome"] == 1 and r["overridegrade"] == 0 for r in course.module_competencies)
+    course.restore(files)  # a second restore into the same course: the course links exist, none is doubled
+    assert len(course.course_competencies) == len(fw.competencies)
+
+
+def test_restore_skips_competencies_the_site_does_not_have(pilot_outline: CourseOutline) -> None:
+    from tests.bridge.courses.moodle_restore import Course, SiteTool
+
+    [fw] = pilot_outline.frameworks
+    files = read_mbz(build_mbz(pilot_outline))
+    for site in ({}, {fw.idnumber: {}}, {"another-framework": _site_with(framework_csv(fw))[fw.idnumber]}):
+        course = Course(id=7, tools=[SiteTool(id=3, baseurl="https://leads.example.org/lti/launch")],
+                        site_competencies=site)
+        course.restore(files)
+        assert course.course_competencies == [] and course.module_competencies == [] and course.modules
+
+
+def test_an_unknown_scale_is_named_not_a_crash(db: Database, moodle: tuple[FakeMoodle, str], http: httpx.Client,
+                                              pilot_outline: CourseOutline) -> None:
+    """core_competency_get_scale_values of a missing scale: grade_scale::fetch() is false, load_items() on it is a
+    PHP Error, and the REST server answers {"exception": "Error", "message": …} without an errorcode."""
+    fake, url = moodle
+    raw = http.post(f"{url}/webservice/rest/server.php", data={
+        "wstoken": "good-token", "wsfunction": "core_competency_get_scale_values", "moodlewsrestformat": "json",
+        "scaleid": "99"}).json()
+    assert raw == {"exception": "Error", "message": "Call to a member function load_items() on bool"}
+    with pytest.raises(MoodleError) as err:
+        MoodleClient(url, "good-token", http).call("core_competency_get_scale_values", scaleid=99)
+    assert err.value.errorcode == "Error"
+    from bridge.courses.steps import CourseCreationFailed
+
+    with pytest.raises(CourseCreationFailed) as failed:
+        service.create_course(db, pilot_outline, _target(url, competency_scale_id=99), http)
+    assert failed.value.step == "competencies" and "no scale 99" in failed.value.message
+    assert fake.frameworks == {}

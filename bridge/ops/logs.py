@@ -1,0 +1,82 @@
+"""Logs as JSON lines (``LEADS_LOG_FORMAT=json``), each with the request id of the request it belongs to.
+
+A log line must never carry a secret or personal data: the access line names the route and the path without its
+query string (queries carry tokens and e-mail addresses), never headers, bodies or client addresses; and every
+message, whoever wrote it, passes :func:`redact`, which blanks bearer tokens, ``token=``/``password=``/``secret=``
+values, JWTs and e-mail addresses before it is written.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("leads_request_id", default="")
+
+_SECRETS = [
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
+    (re.compile(r"(?i)\b([a-z_]*(?:token|password|passphrase|secret|key|code|wstoken))=([^&\s\"']+)"),
+     r"\1=[redacted]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[redacted-jwt]"),
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[redacted-email]"),
+]
+# what a LogRecord always has: anything else a caller passed with extra= becomes a field of the line
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, and the record's extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        rid = getattr(record, "request_id", "") or request_id.get()
+        if rid:
+            line["request_id"] = rid
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and key not in line and not key.startswith("_"):
+                line[key] = redact(value) if isinstance(value, str) else value
+        if record.exc_info:
+            line["error"] = redact(self.formatException(record.exc_info).splitlines()[-1])
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """The plain format, redacted too, with the request id when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        rid = request_id.get()
+        text = redact(super().format(record))
+        return f"{text} [{rid}]" if rid else text
+
+
+def configure(log_format: str, level: int = logging.INFO) -> logging.Handler:
+    """Install one handler on the root logger (replacing earlier ones), JSON or text; returns it."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("uvicorn.access",):  # our access line replaces it (it logs the query string)
+        logging.getLogger(name).disabled = True
+    return handler

@@ -1,0 +1,88 @@
+"""JSON log lines: one per request with its request id, never a token or an e-mail address."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bridge.db import Database
+from bridge.ops.logs import JsonFormatter, redact
+from bridge.settings import Settings
+from tests.bridge.credentials.conftest import _client
+from tests.conftest import _truncate
+
+TOKEN = "change-me-dev-only"
+
+
+@pytest.fixture
+def lines() -> Iterator[io.StringIO]:
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield out
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+@pytest.fixture
+def client(settings: Settings, _sqlite_db: Database) -> Iterator[TestClient]:
+    _truncate(_sqlite_db)
+    yield from _client(settings, _sqlite_db)
+    _truncate(_sqlite_db)
+
+
+def records(out: io.StringIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+
+
+def test_a_request_logs_one_json_line_with_its_id_and_no_token(client: TestClient, lines: io.StringIO) -> None:
+    response = client.post("/api/credentials?token=s3cr3t-query&email=ada@example.org",
+                           json={"design": "glam-mc-rights", "learner": {"name": "Ada Lovelace",
+                                                                         "email": "ada@example.org"}},
+                           headers={"Authorization": f"Bearer {TOKEN}", "X-Request-ID": "trace-0123456789"})
+    assert response.status_code == 201, response.text
+    assert response.headers["x-request-id"] == "trace-0123456789"
+    access = [r for r in records(lines) if r["logger"] == "leads.http"]
+    assert len(access) == 1
+    [line] = access
+    assert line["request_id"] == "trace-0123456789" and line["status"] == 201
+    assert line["route"] == "/api/credentials" and line["method"] == "POST" and line["level"] == "info"
+    everything = lines.getvalue()
+    for secret in (TOKEN, "s3cr3t-query", "ada@example.org", "Ada Lovelace"):
+        assert secret not in everything
+
+
+def test_a_wrong_token_is_logged_without_the_token(client: TestClient, lines: io.StringIO) -> None:
+    response = client.get("/api/admin/awards/failed", headers={"Authorization": "Bearer guessed-token-123"})
+    assert response.status_code == 401
+    rid = response.headers["x-request-id"]
+    assert len(rid) == 32  # none was given: a new one
+    logged = [r for r in records(lines) if str(r["logger"]).startswith("leads.")]  # not the test client's own
+    assert {r.get("request_id") for r in logged} == {rid}  # the admin warning carries the request's id too
+    assert any(r["logger"] == "leads.admin" for r in logged)
+    assert "guessed-token-123" not in lines.getvalue()
+
+
+def test_a_request_id_that_is_not_a_plain_token_is_replaced(client: TestClient) -> None:
+    response = client.get("/healthz", headers={"X-Request-ID": "x\" injected=1"})
+    assert response.headers["x-request-id"] != "x\" injected=1" and len(response.headers["x-request-id"]) == 32
+
+
+@pytest.mark.parametrize(("text", "hidden"), [
+    ("Authorization: Bearer abc.def-ghi", "abc.def-ghi"),
+    ("GET /x?wstoken=0123abcd&x=1", "0123abcd"),
+    ("password=hunter2 tried", "hunter2"),
+    ("jwt eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln seen", "eyJhbGciOiJFUzI1NiJ9"),
+    ("mail ada@example.org", "ada@example.org"),
+])
+def test_redaction(text: str, hidden: str) -> None:
+    assert hidden not in redact(text)
