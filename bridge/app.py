@@ -60,7 +60,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from bridge.scheduling.jobs import Scheduler
+
+        scheduler = Scheduler(app.state.db, settings).start()  # LEADS_SCHEDULED_JOBS; none by default
         yield
+        scheduler.stop()
         verifier = getattr(app.state, "verifier", None)
         if verifier is not None:
             verifier.close()

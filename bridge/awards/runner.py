@@ -47,11 +47,17 @@ def run_loop(url: str, issuer_spec: str | None, once: bool, install_signals: boo
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+    from bridge.scheduling.jobs import Scheduler
+    from bridge.settings import get_settings
+
+    scheduler = None if once else Scheduler(db, get_settings()).start()  # LEADS_SCHEDULED_JOBS, leased
     try:
         worker = make_worker(db, cfg, issuer_spec)
         log.info("worker %s started (issuer %s)", worker.name, issuer_spec or cfg.issuer)
         return worker.run(stop, idle=cfg.idle_seconds, once=once)
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         db.engine.dispose()
 
 

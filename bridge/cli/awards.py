@@ -64,6 +64,11 @@ def poll(
     from bridge.ltitool.tool import LtiTool
 
     db = database()
+    if every > 0 and context is None:  # once per period across every replica (a lease, docs/decisions/024)
+        from bridge.scheduling.jobs import ags_poll, every_period
+
+        every_period(db, settings(), "ags-poll", ags_poll, every, typer.echo)
+        return
     while True:
         tool = LtiTool(settings(), db)
         try:
