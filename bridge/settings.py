@@ -149,6 +149,8 @@ class Settings(BaseSettings):
         "pool-recheck, registry-refresh); safe to enable in every web and worker replica")
     schedule_ags_poll_seconds: float = Field(default=600, gt=0, description="period of the AGS grade poll")
     schedule_pool_recheck_seconds: float = Field(default=3600, gt=0, description="period of the pool re-check")
+    schedule_registry_refresh_seconds: float = Field(
+        default=86_400, gt=0, description="period of the scheduled refresh of the issuer registries")
     schedule_lease_seconds: float = Field(
         default=300, gt=0, description="how long a replica holds a running job without renewing it (renewed every "
         "third of it); after a crash another replica takes the next period once it expires")

@@ -28,6 +28,13 @@ def ags_poll(db: Database, settings: Settings) -> str:
     from bridge.awards import intake
     from bridge.ltitool.tool import LtiTool
 
+    from sqlalchemy import select
+
+    from bridge.awards.tables import AgsTarget
+
+    with db.session() as session:
+        if session.scalar(select(AgsTarget.context).limit(1)) is None:
+            return "nothing to poll: no course is known yet"  # a quiet period, not a failure
     tool = LtiTool(settings, db)
     try:
         reports = intake.poll_targets(db, intake.lti_reader_for(tool), roster_for=intake.lti_roster_for(tool))
@@ -43,11 +50,12 @@ def pool_recheck(db: Database, settings: Settings) -> str:
     from bridge.pool import service
     from bridge.pool.verifier import PoolVerifier
 
-    verifier = PoolVerifier(Verifier(CredentialService(db, settings)), settings.pool_trust)
+    inner = Verifier(CredentialService(db, settings))
     try:
-        return service.recheck(db, verifier, retry_seconds=settings.pool_recheck_retry_seconds).summary()
+        return service.recheck(db, PoolVerifier(inner, settings.pool_trust),
+                               retry_seconds=settings.pool_recheck_retry_seconds).summary()
     finally:
-        verifier.close()
+        inner.close()
 
 
 def registry_refresh(db: Database, settings: Settings) -> str:
@@ -70,7 +78,7 @@ JOBS: dict[str, JobFn] = {"ags-poll": ags_poll, "pool-recheck": pool_recheck, "r
 def period_of(name: str, settings: Settings) -> float:
     return float({"ags-poll": settings.schedule_ags_poll_seconds,
                   "pool-recheck": settings.schedule_pool_recheck_seconds,
-                  "registry-refresh": settings.trust_refresh_seconds}[name])
+                  "registry-refresh": settings.schedule_registry_refresh_seconds}[name])
 
 
 @dataclass
