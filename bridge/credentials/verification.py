@@ -49,6 +49,7 @@ class Verifier:
         self.resolver = service.directory.resolver(fetcher=self.fetcher, insecure_hosts=insecure)
         self.status = BitstringStatusChecker(self._fetch_list, self._verify_list)
         self.shapes = CredentialShapeChecker()
+        self._stamps: dict[str, tuple[int, int] | None] = {}
         self.trust = IssuerTrustBook(service.db, service.settings, service.directory, fetch=self._fetch_bytes)
 
     def close(self) -> None:
@@ -60,6 +61,17 @@ class Verifier:
         twin = copy.copy(self)
         twin.status = BitstringStatusChecker(self._fetch_list, self._verify_list, memo={})
         return twin
+
+    def _own_documents(self) -> None:
+        """This installation's DID documents, read again only when a key index changed on disk (a rotation, by any
+        process): rotated keys verify without a restart, and a verification costs one ``stat`` per issuer, not
+        two file reads and a file lock (which made up most of a pool re-check over ten issuers)."""
+        directory = self.service.directory
+        for org in directory.orgs.values():
+            stamp = directory.keys_stamp(org)
+            if stamp is None or self._stamps.get(org.slug) != stamp:
+                self.resolver.add(directory.did_document(org))
+                self._stamps[org.slug] = directory.keys_stamp(org)
 
     def _fetch_list(self, url: str) -> Mapping[str, Any]:
         local = self.service.local_status_list_id(url)
@@ -79,8 +91,7 @@ class Verifier:
                               code="status_verification")
 
     def verify(self, credential: dict[str, Any] | str | bytes) -> VerificationReport:
-        for org in self.service.directory.orgs.values():  # pick up rotated keys without a restart
-            self.resolver.add(self.service.directory.did_document(org))
+        self._own_documents()
         with self.fetcher.budget(self.service.settings.verify_timeout_seconds):
             return verify_credential(credential, resolver=self.resolver, now=self.service.clock(),
                                      status_checker=self.status, shape_checker=self.shapes, trust=self.trust.decide)

@@ -25,12 +25,11 @@ JobFn = Callable[[Database, Settings], str]
 
 def ags_poll(db: Database, settings: Settings) -> str:
     """Grade intake by LTI AGS from every course that launched LEADS (incremental per context)."""
-    from bridge.awards import intake
-    from bridge.ltitool.tool import LtiTool
-
     from sqlalchemy import select
 
+    from bridge.awards import intake
     from bridge.awards.tables import AgsTarget
+    from bridge.ltitool.tool import LtiTool
 
     with db.session() as session:
         if session.scalar(select(AgsTarget.context).limit(1)) is None:

@@ -120,7 +120,7 @@ def test_two_web_and_three_workers_issue_once_and_run_each_job_once_per_period(t
         seen = Counter((m.group(1), int(m.group(2))) for m in RAN.finditer(text))
         assert seen, text
         assert max(seen.values()) == 1, f"a period ran twice: {[k for k, n in seen.items() if n > 1]}"
-        for job, period in PERIODS.items():
+        for job in PERIODS:
             slots = sorted(slot for name, slot in seen if name == job)
             assert len(slots) >= 3, f"{job} ran in periods {slots}\n{text}"
             # a period may pass unrun only when every replica was too busy to tick within it (2 s here, on a
