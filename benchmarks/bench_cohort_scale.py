@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
@@ -112,14 +113,23 @@ def run(learners: int) -> dict[str, Any]:
         directory.signer(directory.root)
         with db.session() as session:
             rules = service.load_rules(session)
-        raw = raw_rate(data_dir, min(learners * AWARDS_PER_LEARNER, 6000))
+        raw_before = raw_rate(data_dir, min(learners * AWARDS_PER_LEARNER, 6000))
         env = {**os.environ, "LEADS_DATABASE_URL": url, "LEADS_DATA_DIR": str(data_dir),
                "LEADS_LOAD_SAMPLE": "false", "LEADS_BASE_URL": settings.base_url, "LEADS_AWARDS_ISSUER": "credentials",
                "LEADS_AWARDS_BATCH": os.environ.get("LEADS_AWARDS_BATCH", "100"),
                "LEADS_AWARDS_IDLE_SECONDS": "0.2", "PYTHONPATH": str(ROOT)}
-        start = time.perf_counter()
         workers = subprocess.Popen([sys.executable, "-c", "from bridge.cli import app; app()", "worker",
-                                    "--concurrency", str(WORKERS)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+                                    "--concurrency", str(WORKERS)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+        ready = 0  # running workers wait for grades, as in production: their start-up is not timed
+        assert workers.stderr is not None
+        while ready < WORKERS:
+            line = workers.stderr.readline()
+            if not line:
+                raise SystemExit("the workers stopped before starting")
+            ready += " started (issuer " in line
+        threading.Thread(target=workers.stderr.read, daemon=True).start()  # drain the log
+        start = time.perf_counter()
         for first in range(0, learners, CHUNK):
             grades = [GradeInput(source="bench", learner=f"bench:{i}", learner_name=f"Learner {i}", design=DESIGN,
                                  assessment=key, score=score, maximum=maximum, event_id=f"{i}:{key}")
@@ -147,6 +157,7 @@ def run(learners: int) -> dict[str, Any]:
             workers.send_signal(signal.SIGTERM)
             workers.wait(120)
             db.engine.dispose()
+        raw = (raw_before + raw_rate(data_dir, min(total, 6000))) / 2  # before and after: the load moves
     peak = peak_rss_mb()
     return {"learners": learners, "credentials": total, "seconds": round(seconds, 2),
             "intake_seconds": round(intake, 2), "credentials_per_s": round(total / seconds, 1),

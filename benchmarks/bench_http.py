@@ -175,17 +175,18 @@ def in_process_verify_rate(url: str, data_dir: Path, base: str, document: dict[s
         return n / (time.perf_counter() - began)
 
 
-def _wait(url: str, procs: list[subprocess.Popen[bytes]]) -> None:
-    deadline = time.monotonic() + 120
+def _wait(url: str, procs: list[subprocess.Popen[bytes]], logs: Path) -> None:
+    deadline = time.monotonic() + 600  # a loaded machine starts slowly; the timing starts after
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in procs):
-            raise SystemExit(f"a server process stopped before answering {url}")
+            raise SystemExit(f"a server process stopped before answering {url}:\n"
+                             + "\n".join(p.read_text(errors="replace")[-2000:] for p in logs.glob("*.log")))
         try:
             if httpx.get(url, timeout=2).status_code < 500:
                 return
         except httpx.HTTPError:
             time.sleep(0.3)
-    raise SystemExit(f"{url} did not answer in 120 s")
+    raise SystemExit(f"{url} did not answer in 600 s")
 
 
 def main() -> None:
@@ -215,18 +216,18 @@ def run(url: str, data_dir: Path) -> dict[str, Any]:
            "LEADS_LOAD_SAMPLE": "true", "PYTHONPATH": str(ROOT),
            # one load generator is one client address: lift the per-client verification rate for the run
            "LEADS_VERIFY_RATE_PER_MINUTE": "100000000"}
+    logs = [(data_dir / f"{name}.log").open("wb") for name in ("leads", "bare", "platform")]
     procs = [
         subprocess.Popen([sys.executable, "-c", "import sys; from bridge.cli import app; sys.argv[0] = 'leads'; app()",
                           "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WEB_WORKERS)],
-                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+                         cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT),
         subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "http_apps.py"), "bare", str(bare_port),
-                          str(WEB_WORKERS)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL),
+                          str(WEB_WORKERS)], cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT),
         subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "http_apps.py"), "platform", str(platform_port),
-                          base], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+                          base], cwd=ROOT, env=env, stdout=logs[2], stderr=subprocess.STDOUT)]
     try:
         for probe in (f"{base}/healthz", f"http://127.0.0.1:{bare_port}/bare", f"{platform}/jwks"):
-            _wait(probe, procs)
+            _wait(probe, procs, data_dir)
         body = json.dumps(row.document).encode()
         scenarios = {
             "bare": simple(bare_port, "GET", "/bare"),
@@ -249,6 +250,8 @@ def run(url: str, data_dir: Path) -> dict[str, Any]:
                 p.wait(30)
             except subprocess.TimeoutExpired:
                 p.kill()
+        for log in logs:
+            log.close()
     verify_ref = in_process_verify_rate(url, data_dir, base, row.document)
 
     def rate(name: str, i: int) -> float:

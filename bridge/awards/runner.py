@@ -38,6 +38,8 @@ def make_worker(db: Database, cfg: AwardSettings, issuer_spec: str | None = None
 
 def run_loop(url: str, issuer_spec: str | None, once: bool, install_signals: bool = True) -> int:
     """One worker loop on its own engine; returns the number of jobs it claimed."""
+    # a spawned worker process starts without the parent's logging: its jobs and scheduled runs would go unlogged
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cfg = AwardSettings()
     db = make_database(url)
     stop = threading.Event()
