@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,10 +19,52 @@ from bridge.trust.service import IssuerTrustBook
 from issuer.errors import IssuerError
 from issuer.fetch import FetchPolicy, SafeFetcher
 from issuer.shacl import CredentialShapeChecker
-from issuer.status import BitstringStatusChecker
+from issuer.status import Bitstring, BitstringStatusChecker
 from issuer.verify import VerificationReport, verify_credential
 
 STATUS_ACCEPT = "application/vc+ld+json, application/vc, application/json"
+LOCAL_LISTS_KEPT = 256  # this installation's status lists held loaded per verifier (a list is ~16 KB of bits)
+
+
+class LocalListsKept(BitstringStatusChecker):
+    """The status checker of a long-lived verifier (one per web process): this installation's own lists stay loaded,
+    their proof checked once, for as long as their version in the database is unchanged — a revocation or
+    suspension shows at the next verification, as before — and while the signed list is valid for another hour.
+    Without it every verification read both lists (bits, allocation map and signed document) and checked their
+    proofs again: about half its time. At most ``LOCAL_LISTS_KEPT`` lists, least recently used dropped; other
+    issuers' lists are loaded every time, as before (their freshness is theirs to say)."""
+
+    def __init__(self, fetch: Callable[[str], Mapping[str, Any]], verify_list: Callable[[Mapping[str, Any]], None],
+                 version_of: Callable[[str], tuple[int, int] | None], now: Callable[[], datetime]) -> None:
+        super().__init__(fetch, verify_list)
+        self._version_of, self._now = version_of, now
+        self._kept: OrderedDict[str, tuple[tuple[int, int], tuple[Mapping[str, Any], Bitstring]]] = OrderedDict()
+        self._lock = threading.Lock()  # the web verifier is shared by the threadpool
+
+    def _remembered(self, url: str) -> tuple[Mapping[str, Any], Bitstring]:
+        version = self._version_of(url)
+        if version is None:
+            return self._load(url)
+        with self._lock:
+            kept = self._kept.get(url)
+            if kept is not None and kept[0] == version and _valid_for_an_hour(kept[1][0], self._now()):
+                self._kept.move_to_end(url)
+                return kept[1]
+        loaded = self._load(url)
+        with self._lock:
+            self._kept[url] = (version, loaded)
+            while len(self._kept) > LOCAL_LISTS_KEPT:
+                self._kept.popitem(last=False)
+        return loaded
+
+
+def _valid_for_an_hour(document: Mapping[str, Any], now: datetime) -> bool:
+    raw = document.get("validUntil")
+    try:
+        until = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return until.tzinfo is not None and until > now + timedelta(hours=1)
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
@@ -47,7 +92,7 @@ class Verifier:
         base = urlsplit(settings.base_url)
         insecure = (base.netloc,) if base.scheme == "http" and base.netloc else ()
         self.resolver = service.directory.resolver(fetcher=self.fetcher, insecure_hosts=insecure)
-        self.status = BitstringStatusChecker(self._fetch_list, self._verify_list)
+        self.status = LocalListsKept(self._fetch_list, self._verify_list, self._local_version, service.clock)
         self.shapes = CredentialShapeChecker()
         self._stamps: dict[str, tuple[int, int] | None] = {}
         self.trust = IssuerTrustBook(service.db, service.settings, service.directory, fetch=self._fetch_bytes)
@@ -72,6 +117,20 @@ class Verifier:
             if stamp is None or self._stamps.get(org.slug) != stamp:
                 self.resolver.add(directory.did_document(org))
                 self._stamps[org.slug] = directory.keys_stamp(org)
+
+    def _local_version(self, url: str) -> tuple[int, int] | None:
+        """(version, signed version) of one of this installation's status lists; None for anyone else's."""
+        local = self.service.local_status_list_id(url)
+        if local is None:
+            return None
+        from sqlalchemy import select
+
+        from bridge.credentials.tables import StatusListRow
+
+        with self.service.db.session() as session:
+            row = session.execute(select(StatusListRow.version, StatusListRow.signed_version)
+                                  .where(StatusListRow.id == local)).first()
+        return (int(row[0]), int(row[1])) if row is not None else None
 
     def _fetch_list(self, url: str) -> Mapping[str, Any]:
         local = self.service.local_status_list_id(url)
