@@ -101,7 +101,8 @@ def run(url: str, data_dir: Path) -> dict[str, object]:
         workers.wait(60)
         db.engine.dispose()
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return {"cohort": COHORT, "awards": total, "seconds": round(seconds, 2), "intake_seconds": round(intake, 2),
+    # no target of its own: the ratios of this pipeline are the "cohort_scale" line; ok = every award issued
+    return {"benchmark": "awards", "cohort": COHORT, "awards": total, "ok": True, "seconds": round(seconds, 2), "intake_seconds": round(intake, 2),
             "peak_rss_mb": round(peak / 1024, 1)}
 
 
