@@ -36,7 +36,8 @@ from bridge.dataspace import service as dataspace  # noqa: E402
 from bridge.db import make_database, upgrade  # noqa: E402
 from bridge.settings import Settings  # noqa: E402
 
-COHORT = int(os.environ.get("BENCH_COHORT", "10000"))
+SCALE = float(os.environ.get("LEADS_BENCH_SCALE", "1"))  # shrinks the default size for a quick run
+COHORT = int(os.environ.get("BENCH_COHORT", str(max(10, round(10000 * SCALE)))))
 CHUNK = 500
 BATCH = os.environ.get("LEADS_AWARDS_BATCH", "100")  # jobs a worker claims at once (one signing batch)
 URL = os.environ.get("LEADS_BENCH_POSTGRES_URL", os.environ.get(
