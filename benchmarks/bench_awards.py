@@ -103,7 +103,8 @@ def run(url: str, data_dir: Path) -> dict[str, object]:
         db.engine.dispose()
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     # no target of its own: the ratios of this pipeline are the "cohort_scale" line; ok = every award issued
-    return {"benchmark": "awards", "cohort": COHORT, "awards": total, "ok": True, "seconds": round(seconds, 2), "intake_seconds": round(intake, 2),
+    return {"benchmark": "awards", "cohort": COHORT, "awards": total, "ok": True,
+            "seconds": round(seconds, 2), "intake_seconds": round(intake, 2),
             "peak_rss_mb": round(peak / 1024, 1)}
 
 
