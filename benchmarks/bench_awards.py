@@ -36,7 +36,8 @@ from bridge.db import make_database, upgrade  # noqa: E402
 from bridge.settings import Settings  # noqa: E402
 from bridge.trust.organisations import IssuerDirectory  # noqa: E402
 
-COHORT = int(os.environ.get("BENCH_COHORT", "10000"))
+SCALE = float(os.environ.get("LEADS_BENCH_SCALE", "1"))  # shrinks the default size for a quick run
+COHORT = int(os.environ.get("BENCH_COHORT", str(max(10, round(10000 * SCALE)))))
 CHUNK = 500
 BATCH = os.environ.get("LEADS_AWARDS_BATCH", "100")  # jobs a worker claims at once (one signing batch)
 URL = os.environ.get("LEADS_BENCH_POSTGRES_URL", os.environ.get(
@@ -101,7 +102,9 @@ def run(url: str, data_dir: Path) -> dict[str, object]:
         workers.wait(60)
         db.engine.dispose()
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return {"cohort": COHORT, "awards": total, "seconds": round(seconds, 2), "intake_seconds": round(intake, 2),
+    # no target of its own: the ratios of this pipeline are the "cohort_scale" line; ok = every award issued
+    return {"benchmark": "awards", "cohort": COHORT, "awards": total, "ok": True,
+            "seconds": round(seconds, 2), "intake_seconds": round(intake, 2),
             "peak_rss_mb": round(peak / 1024, 1)}
 
 

@@ -44,7 +44,8 @@ from issuer.keys import Ed25519Signer, encode_private_key  # noqa: E402
 from issuer.proofs import dataintegrity  # noqa: E402
 from issuer.status import StatusPurpose  # noqa: E402
 
-N = int(os.environ.get("BENCH_COHORT_N", "10000"))
+SCALE = float(os.environ.get("LEADS_BENCH_SCALE", "1"))  # shrinks the default size for a quick run
+N = int(os.environ.get("BENCH_COHORT_N", str(max(10, round(10000 * SCALE)))))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
 CHUNK = 250
 DESIGN = "glam-mc-rights"

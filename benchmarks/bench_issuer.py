@@ -137,6 +137,7 @@ def main() -> None:
         "verify_ratio_cpu": round(verify_cpu / node_verify_cpu, 2),
         "canonicaliser": "fast",
         "load_average_1m": round(os.getloadavg()[0], 2),
+        "ok": issue / node_issue >= 2.0 and verify / node_verify >= 2.0,
     }))
 
 

@@ -29,6 +29,7 @@ from bridge.ops.endpoints import install as install_ops
 from bridge.ops.middleware import Observe
 from bridge.pool.endpoints import router as pool_router
 from bridge.pool.launch_pages import router as pool_launch_router
+from bridge.scheduling.jobs import Scheduler
 from bridge.settings import Settings, get_settings
 from bridge.trust.endpoints import router as trust_router
 from bridge.wallets.endpoints import router as wallets_router
@@ -82,7 +83,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = Scheduler(services.db, settings).start()  # LEADS_SCHEDULED_JOBS; none by default
         yield
+        scheduler.stop()
         services.close()
         services.db.engine.dispose()
 

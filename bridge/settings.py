@@ -143,6 +143,17 @@ class Settings(BaseSettings):
     pool_recheck_retry_seconds: int = Field(
         default=900, ge=1, description="first wait before re-checking an entry whose status could not be checked "
                                        "(doubles each failed try, at most a day)")
+    # Scheduled jobs in any process, once per period cluster-wide by a lease in the database (docs/decisions/024)
+    scheduled_jobs: str = Field(
+        default="", description="scheduled jobs this process takes part in (comma-separated: ags-poll, "
+        "pool-recheck, registry-refresh); safe to enable in every web and worker replica")
+    schedule_ags_poll_seconds: float = Field(default=600, gt=0, description="period of the AGS grade poll")
+    schedule_pool_recheck_seconds: float = Field(default=3600, gt=0, description="period of the pool re-check")
+    schedule_registry_refresh_seconds: float = Field(
+        default=86_400, gt=0, description="period of the scheduled refresh of the issuer registries")
+    schedule_lease_seconds: float = Field(
+        default=300, gt=0, description="how long a replica holds a running job without renewing it (renewed every "
+        "third of it); after a crash another replica takes the next period once it expires")
     user_agent: str = "LEADS/0.1 (https://github.com/leads-project/leads; leads@example.org)"
     ca_bundle: Path | None = Field(
         default=None, description="PEM file (or hashed directory) of extra certificate authorities trusted for calls "

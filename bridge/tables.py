@@ -16,6 +16,7 @@ from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRow, MetaRow
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
 from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
+from bridge.scheduling.tables import Lease, ScheduledRun
 from bridge.trust.tables import TrustedIssuerRow
 from bridge.wallets.tables import HolderNonce, WalletOffer
 from bridge.web.admin import AdminSession
@@ -31,6 +32,7 @@ __all__ = [
     "HolderNonce",
     "IssuedCredentialRow",
     "Job",
+    "Lease",
     "LmsContext",
     "LmsPerson",
     "LtiDeployment",
@@ -41,6 +43,7 @@ __all__ = [
     "PoolCompetence",
     "PoolEntry",
     "PoolProfile",
+    "ScheduledRun",
     "StatusListRow",
     "TrustedIssuerRow",
     "WalletOffer",

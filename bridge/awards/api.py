@@ -9,9 +9,10 @@ from typing import Any
 from fastapi import Request
 
 from bridge.awards.config import AwardSettings
+from bridge.awards.intake import lti_reader_for, lti_roster_for, poll_targets
 from bridge.awards.launches import Who, record_launch, who_from_claims
 from bridge.awards.service import awards_of
-from bridge.awards.tables import Award
+from bridge.awards.tables import AgsTarget, Award
 from bridge.db import Database
 from bridge.ltitool.api import is_instructor, launch_for, lti_tool
 
@@ -43,5 +44,6 @@ def record_lti_launch(request: Request, claims: dict[str, Any]) -> None:
     record_launch(db, who_from_claims(claims, award_settings(request).lms_sources, is_instructor(claims)))
 
 
-__all__ = ["Award", "AwardSettings", "WalletOffers", "Who", "award_settings", "awards_of", "record_lti_launch",
-           "wallet_offers", "who_for_launch"]
+__all__ = ["AgsTarget", "Award", "AwardSettings", "WalletOffers", "Who", "award_settings", "awards_of",
+           "lti_reader_for", "lti_roster_for", "poll_targets", "record_lti_launch", "wallet_offers",
+           "who_for_launch"]

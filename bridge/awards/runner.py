@@ -9,8 +9,10 @@ import logging
 import multiprocessing
 import signal
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from types import FrameType
+from typing import Protocol
 
 from bridge.awards.config import AwardSettings
 from bridge.awards.issuers import CertificatePdfRenderer, CredentialsServiceIssuer
@@ -25,6 +27,15 @@ from bridge.settings import Settings
 log = logging.getLogger("leads.awards.worker")
 
 
+class Started(Protocol):
+    def stop(self) -> None: ...
+
+
+#: Starts the scheduled jobs in a worker process (``bridge.scheduling.jobs.start``, handed down by ``leads worker``:
+#: scheduling sits above awards); a module-level function, so spawned processes can receive it.
+Schedule = Callable[[Database, Settings], Started]
+
+
 def make_worker(db: Database, cfg: AwardSettings, settings: Settings, issuer_spec: str | None = None) -> Worker:
     spec = issuer_spec or cfg.issuer
     credentials = CredentialService(db, settings)
@@ -37,8 +48,11 @@ def make_worker(db: Database, cfg: AwardSettings, settings: Settings, issuer_spe
                   pdf=pdf, mailer=mailer, mail_from=cfg.mail_from, base_url=settings.base_url)
 
 
-def run_loop(settings: Settings, issuer_spec: str | None, once: bool, install_signals: bool = True) -> int:
+def run_loop(settings: Settings, issuer_spec: str | None, once: bool, install_signals: bool = True,
+             schedule: Schedule | None = None) -> int:
     """One worker loop on its own engine; returns the number of jobs it claimed."""
+    # a spawned worker process starts without the parent's logging: its jobs and scheduled runs would go unlogged
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cfg = AwardSettings()
     db = make_database(settings.effective_database_url)
     stop = threading.Event()
@@ -48,15 +62,19 @@ def run_loop(settings: Settings, issuer_spec: str | None, once: bool, install_si
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+    scheduler = None if once or schedule is None else schedule(db, settings)  # LEADS_SCHEDULED_JOBS, leased
     try:
         worker = make_worker(db, cfg, settings, issuer_spec)
         log.info("worker %s started (issuer %s)", worker.name, issuer_spec or cfg.issuer)
         return worker.run(stop, idle=cfg.idle_seconds, once=once)
     finally:
+        if scheduler is not None:
+            scheduler.stop()
         db.engine.dispose()
 
 
-def run(settings: Settings, issuer_spec: str | None = None, *, once: bool = False, concurrency: int = 1) -> int:
+def run(settings: Settings, issuer_spec: str | None = None, *, once: bool = False, concurrency: int = 1,
+        schedule: Schedule | None = None) -> int:
     """``concurrency`` worker processes (PostgreSQL only); SQLite allows one writer, so one worker."""
     if concurrency < 1:
         raise LeadsError("--concurrency must be at least 1", code="invalid_option")
@@ -64,10 +82,10 @@ def run(settings: Settings, issuer_spec: str | None = None, *, once: bool = Fals
         raise LeadsError("SQLite runs one worker at a time; use --concurrency 1, or PostgreSQL "
                          "(LEADS_DATABASE_URL) for more", code="invalid_option")
     if concurrency == 1:
-        return run_loop(settings, issuer_spec, once)
+        return run_loop(settings, issuer_spec, once, schedule=schedule)
     ctx = multiprocessing.get_context("spawn")
-    children = [ctx.Process(target=run_loop, args=(settings, issuer_spec, once), name=f"leads-worker-{i}")
-                for i in range(concurrency)]
+    children = [ctx.Process(target=run_loop, args=(settings, issuer_spec, once, True, schedule),
+                            name=f"leads-worker-{i}") for i in range(concurrency)]
     for child in children:
         child.start()
 

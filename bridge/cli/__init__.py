@@ -9,6 +9,7 @@ from bridge.cli import certificates as certificates_cli
 
 app = typer.Typer(help="LEADS: competence models → courses → signed certificates.", no_args_is_help=True)
 app.command("serve")(serve.serve)
+app.command("migrate")(serve.migrate)
 app.add_typer(data.app, name="data", help="The local data space: list, validate, load.")
 app.add_typer(wikibase.app, name="wikibase", help="Talk to a Wikibase: bootstrap, push, pull.")
 app.command("worker")(worker.worker)

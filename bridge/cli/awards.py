@@ -57,6 +57,11 @@ def poll(
     """Read the results of LEADS's line items in each known course (AGS), incrementally, and award; learners'
     names come from the course roster (NRPS). Exits 2 when no course is known yet, 1 when every course failed."""
     db = database()
+    if every > 0 and context is None:  # once per period across every replica (a lease, docs/decisions/024)
+        from bridge.scheduling.jobs import ags_poll, every_period
+
+        every_period(db, settings(), "ags-poll", ags_poll, every, typer.echo)
+        return
     while True:
         tool = LtiTool(settings(), db)
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,9 +68,11 @@ def publish(
 def recheck(every: int = typer.Option(0, "--every", help="Repeat every N seconds (0: once)")) -> None:
     """Re-verify every listed credential: revoked or expired ones leave the pool, suspended ones are hidden until
     the suspension is lifted, and when a status list cannot be fetched the entry stays (retried later)."""
-    while True:
-        result = service.recheck(database(), _verifier(), retry_seconds=settings().pool_recheck_retry_seconds)
-        typer.echo(f"re-checked the pool: {result.summary()}")
-        if every <= 0:
-            return
-        time.sleep(every)
+    if every > 0:  # one pass per period across every replica (a lease in the database, docs/decisions/024)
+        from bridge.scheduling.jobs import every_period, pool_recheck
+
+        every_period(database(), settings(), "pool-recheck", pool_recheck, every,
+                     lambda summary: typer.echo(f"re-checked the pool: {summary}"))
+        return
+    result = service.recheck(database(), _verifier(), retry_seconds=settings().pool_recheck_retry_seconds)
+    typer.echo(f"re-checked the pool: {result.summary()}")

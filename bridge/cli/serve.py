@@ -27,3 +27,10 @@ def serve(
     prepare(settings)  # once, before workers fork, so they never race on migrations
     uvicorn.run("bridge.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
                 workers=workers, reload=reload, log_config=None)
+
+
+def migrate() -> None:
+    """Apply the database migrations (and the sample data space when enabled), then exit: the deployment's one-off
+    job before web and worker replicas start (they would do it too, one at a time under a lock)."""
+    prepare(get_settings()).engine.dispose()
+    typer.echo("database at the latest revision")

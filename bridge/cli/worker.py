@@ -11,6 +11,7 @@ from bridge.awards import runner
 from bridge.cli.common import cli_errors, database, settings
 from bridge.courses import jobs as course_jobs
 from bridge.ops import logs
+from bridge.scheduling.jobs import start as scheduled_jobs
 
 
 @cli_errors
@@ -30,7 +31,7 @@ def worker(
                               name="leads-course-jobs", daemon=True)
     thread.start()
     try:
-        n = runner.run(config, issuer, once=once, concurrency=concurrency)
+        n = runner.run(config, issuer, once=once, concurrency=concurrency, schedule=scheduled_jobs)
     finally:
         if not once:
             stop.set()

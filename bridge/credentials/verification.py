@@ -6,22 +6,70 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import time
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
+
 from bridge import metrics
 from bridge.credentials.service import CredentialService
+from bridge.credentials.tables import StatusListRow
 from bridge.settings import Settings
 from bridge.trust.api import IssuerTrustBook
 from issuer.errors import IssuerError
 from issuer.fetch import FetchPolicy, SafeFetcher
 from issuer.shacl import CredentialShapeChecker
-from issuer.status import BitstringStatusChecker
+from issuer.status import Bitstring, BitstringStatusChecker
 from issuer.verify import VerificationReport, verify_credential
 
 STATUS_ACCEPT = "application/vc+ld+json, application/vc, application/json"
+LOCAL_LISTS_KEPT = 256  # this installation's status lists held loaded per verifier (a list is ~16 KB of bits)
+
+
+class LocalListsKept(BitstringStatusChecker):
+    """The status checker of a long-lived verifier (one per web process): this installation's own lists stay loaded,
+    their proof checked once, for as long as their version in the database is unchanged — a revocation or
+    suspension shows at the next verification, as before — and while the signed list is valid for another hour.
+    Without it every verification read both lists (bits, allocation map and signed document) and checked their
+    proofs again: about half its time. At most ``LOCAL_LISTS_KEPT`` lists, least recently used dropped; other
+    issuers' lists are loaded every time, as before (their freshness is theirs to say)."""
+
+    def __init__(self, fetch: Callable[[str], Mapping[str, Any]], verify_list: Callable[[Mapping[str, Any]], None],
+                 version_of: Callable[[str], tuple[int, int] | None], now: Callable[[], datetime]) -> None:
+        super().__init__(fetch, verify_list)
+        self._version_of, self._now = version_of, now
+        self._kept: OrderedDict[str, tuple[tuple[int, int], tuple[Mapping[str, Any], Bitstring]]] = OrderedDict()
+        self._lock = threading.Lock()  # the web verifier is shared by the threadpool
+
+    def _remembered(self, url: str) -> tuple[Mapping[str, Any], Bitstring]:
+        version = self._version_of(url)
+        if version is None:
+            return self._load(url)
+        with self._lock:
+            kept = self._kept.get(url)
+            if kept is not None and kept[0] == version and _valid_for_an_hour(kept[1][0], self._now()):
+                self._kept.move_to_end(url)
+                return kept[1]
+        loaded = self._load(url)
+        with self._lock:
+            self._kept[url] = (version, loaded)
+            while len(self._kept) > LOCAL_LISTS_KEPT:
+                self._kept.popitem(last=False)
+        return loaded
+
+
+def _valid_for_an_hour(document: Mapping[str, Any], now: datetime) -> bool:
+    raw = document.get("validUntil")
+    try:
+        until = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return until.tzinfo is not None and until > now + timedelta(hours=1)
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
@@ -49,8 +97,10 @@ class Verifier:
         base = urlsplit(settings.base_url)
         insecure = (base.netloc,) if base.scheme == "http" and base.netloc else ()
         self.resolver = service.directory.resolver(fetcher=self.fetcher, insecure_hosts=insecure)
-        self.status = BitstringStatusChecker(self._fetch_list, self._verify_list)
+        self.status: BitstringStatusChecker = LocalListsKept(self._fetch_list, self._verify_list,
+                                                             self._local_version, service.clock)
         self.shapes = CredentialShapeChecker()
+        self._stamps: dict[str, tuple[int, int] | None] = {}
         self.trust = IssuerTrustBook(service.db, service.settings, service.directory, fetch=self._fetch_bytes)
 
     def close(self) -> None:
@@ -62,6 +112,27 @@ class Verifier:
         twin = copy.copy(self)
         twin.status = BitstringStatusChecker(self._fetch_list, self._verify_list, memo={})
         return twin
+
+    def _own_documents(self) -> None:
+        """This installation's DID documents, read again only when a key index changed on disk (a rotation, by any
+        process): rotated keys verify without a restart, and a verification costs one ``stat`` per issuer, not
+        two file reads and a file lock (which made up most of a pool re-check over ten issuers)."""
+        directory = self.service.directory
+        for org in directory.orgs.values():
+            stamp = directory.keys_stamp(org)
+            if stamp is None or self._stamps.get(org.slug) != stamp:
+                self.resolver.add(directory.did_document(org))
+                self._stamps[org.slug] = directory.keys_stamp(org)
+
+    def _local_version(self, url: str) -> tuple[int, int] | None:
+        """(version, signed version) of one of this installation's status lists; None for anyone else's."""
+        local = self.service.local_status_list_id(url)
+        if local is None:
+            return None
+        with self.service.db.session() as session:
+            row = session.execute(select(StatusListRow.version, StatusListRow.signed_version)
+                                  .where(StatusListRow.id == local)).first()
+        return (int(row[0]), int(row[1])) if row is not None else None
 
     def _fetch_list(self, url: str) -> Mapping[str, Any]:
         local = self.service.local_status_list_id(url)
@@ -81,8 +152,7 @@ class Verifier:
                               code="status_verification")
 
     def verify(self, credential: dict[str, Any] | str | bytes) -> VerificationReport:
-        for org in self.service.directory.orgs.values():  # pick up rotated keys without a restart
-            self.resolver.add(self.service.directory.did_document(org))
+        self._own_documents()
         start = time.perf_counter()
         try:
             with self.fetcher.budget(self.service.settings.verify_timeout_seconds):

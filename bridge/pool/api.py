@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from bridge.pool.service import Verifier
+from bridge.pool.service import Verifier, recheck
 from bridge.pool.verifier import PoolVerifier
 
 
@@ -14,4 +14,4 @@ def pool_verifier(request: Request) -> Verifier:
     return verifier
 
 
-__all__ = ["PoolVerifier", "pool_verifier"]
+__all__ = ["PoolVerifier", "pool_verifier", "recheck"]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from bridge.credentials.api import IssuedCredentialRow
 from bridge.dataspace.api import Competence, EntityRepository, Kind
@@ -439,6 +439,7 @@ class RecheckResult:
 
 
 REMOVED = ("revoked", "expired")
+RECHECK_PAGE = 500
 MAX_BACKOFF = timedelta(days=1)
 
 
@@ -455,22 +456,30 @@ def recheck(db: Database, verifier: Verifier, *, now: datetime | None = None,
     now = now or datetime.now(UTC)
     check: Verifier = verifier.for_pass() if hasattr(verifier, "for_pass") else verifier
     result = RecheckResult()
-    with db.session() as session:
-        entries = session.scalars(select(PoolEntry).order_by(PoolEntry.id))
-        rows = [(e.id, e.credential, e.next_check_at) for e in entries]
-    outcomes: dict[int, Verdict] = {}
-    for entry_id, credential, due in rows:
-        if due is not None and _aware(due) > now:
-            result.waiting.append(entry_id)
-            continue
-        outcomes[entry_id] = check(credential)
-    with db.session() as session:
-        for entry_id, verdict in outcomes.items():
-            entry = session.get(PoolEntry, entry_id)
-            if entry is None:  # unpublished meanwhile
+    last = 0
+    while True:  # a page at a time: memory stays flat however large the pool (100,000 entries and more)
+        with db.session() as session:
+            rows = session.execute(select(PoolEntry.id, PoolEntry.credential, PoolEntry.next_check_at)
+                                   .where(PoolEntry.id > last).order_by(PoolEntry.id).limit(RECHECK_PAGE)).all()
+        if not rows:
+            return result
+        last = rows[-1][0]
+        outcomes: dict[int, Verdict] = {}
+        for entry_id, credential, due in rows:
+            if due is not None and _aware(due) > now:
+                result.waiting.append(entry_id)
                 continue
-            _apply(session, entry, verdict, now, retry_seconds, result)
-    return result
+            outcomes[entry_id] = check(credential)
+        if not outcomes:
+            continue
+        with db.session() as session:  # one read of the page's entries (without their credentials), one commit
+            entries = {e.id: e for e in session.scalars(select(PoolEntry).options(defer(PoolEntry.credential))
+                                                        .where(PoolEntry.id.in_(list(outcomes))))}
+            for entry_id, verdict in outcomes.items():
+                entry = entries.get(entry_id)
+                if entry is None:  # unpublished meanwhile
+                    continue
+                _apply(session, entry, verdict, now, retry_seconds, result)
 
 
 def _aware(moment: datetime) -> datetime:

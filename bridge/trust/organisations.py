@@ -101,6 +101,14 @@ class IssuerDirectory:
         signer = self.keys(org).active()
         return signer, f"{self.did(org)}#{signer.key_id}"
 
+    def keys_stamp(self, org: IssuerOrg) -> tuple[int, int] | None:
+        """When and how the key index of ``org`` last changed (None: no key yet), to re-read it only then."""
+        try:
+            stat = (self.settings.data_dir / "keys" / org.slug / "keys.json").stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
     def did_document(self, org: IssuerOrg) -> dict[str, Any]:
         return did_web_document(self.did(org), self.keys(org).keys())
 

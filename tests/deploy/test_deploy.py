@@ -11,6 +11,7 @@ import yaml
 from typer.main import get_command
 
 from bridge.cli import app as cli_app
+from bridge.scheduling.jobs import JOBS
 from bridge.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,9 +35,9 @@ def dockerfile() -> list[tuple[str, str]]:
     return out
 
 
-def test_compose_has_postgres_web_and_worker() -> None:
+def test_compose_has_postgres_migrations_web_and_worker() -> None:
     services = compose()["services"]
-    assert set(services) == {"db", "web", "worker", "ags-poll", "pool-recheck"}
+    assert set(services) == {"db", "migrate", "web", "worker"}
 
     db = services["db"]
     assert db["image"] == "postgres:16"
@@ -44,7 +45,7 @@ def test_compose_has_postgres_web_and_worker() -> None:
     assert any(v.startswith("pgdata:/var/lib/postgresql/data") for v in db["volumes"])
     assert "pgdata" in compose()["volumes"] and "leads-data" in compose()["volumes"]
 
-    for name in ("web", "worker", "ags-poll", "pool-recheck"):
+    for name in ("migrate", "web", "worker"):
         svc = services[name]
         env = svc["environment"]
         assert env["LEADS_MODE"] == "production"
@@ -55,20 +56,23 @@ def test_compose_has_postgres_web_and_worker() -> None:
         assert svc["env_file"][0]["path"] == ".env"
         assert svc["depends_on"]["db"]["condition"] == "service_healthy"
         assert "leads-data:/data" in svc["volumes"]
+    for name in ("web", "worker"):  # the migrations ran before either starts
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
     web = services["web"]
     assert web["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
     assert web["command"][:4] == ["leads", "serve", "--host", "0.0.0.0"]
     assert "/healthz" in " ".join(web["healthcheck"]["test"])
+    assert services["migrate"]["command"] == ["leads", "migrate"]
     assert services["worker"]["command"] == ["leads", "worker"]
-    assert services["worker"]["image"] == web["image"]
-    assert services["pool-recheck"]["command"] == ["leads", "pool", "recheck", "--every", "3600"]
-    assert services["ags-poll"]["command"] == ["leads", "awards", "poll", "--every", "600"]
+    assert services["worker"]["image"] == web["image"] == services["migrate"]["image"]
+    scheduled = services["worker"]["environment"]["LEADS_SCHEDULED_JOBS"].split(",")
+    assert set(scheduled) == set(JOBS)  # every scheduled job runs somewhere, leased (docs/decisions/024)
 
 
 def test_compose_commands_exist_in_the_cli() -> None:
     commands = get_command(cli_app).commands  # type: ignore[attr-defined]
-    for svc in ("web", "worker", "ags-poll", "pool-recheck"):
+    for svc in ("migrate", "web", "worker"):
         assert compose()["services"][svc]["command"][1] in commands
     poll = get_command(cli_app).commands["awards"].commands["poll"]  # type: ignore[attr-defined]
     assert "--every" in {o for p in poll.params for o in p.opts}

@@ -1,0 +1,192 @@
+"""Cohort at MOOC scale: 10,000 and 100,000 learners end to end (grades in → awards → signed, status-indexed,
+stored, PDF jobs queued), each run in its own process so its peak memory is its own; one JSON line.
+
+Every learner passes the GLAM pilot's three assessments: four awards each (three micro-credentials and the stacked
+certificate). The grades arrive at once through the outbox (``record_many``, multi-row inserts, 500 learners a
+transaction) while ``leads worker --concurrency W`` signs them in batches. Targets, each a ratio within this run:
+
+- linear: the large run takes at most 11× the small one;
+- flat memory: the large run's peak resident memory (intake process and each worker) at most 1.3× the small one's;
+- the pipeline adds little to signing: end-to-end credentials per second at least 70 % of the raw issuing rate
+  (build + sign, nothing else) of the same number of worker processes, measured right before each run.
+
+LEADS_BENCH_SCALE shrinks the sizes (0.1: 1,000 and 10,000 learners); PostgreSQL at LEADS_BENCH_POSTGRES_URL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from benchlib import emit, peak_rss_mb, postgres_database, scaled  # noqa: E402
+
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
+CHUNK = 500
+DESIGN = "glam-archive-to-commons-certificate"
+GRADES = (("glam-as-rights-quiz", 8, 10), ("glam-as-digitisation-portfolio", 61, 100), ("glam-as-upload-project", 4, 5))
+AWARDS_PER_LEARNER = 4
+
+_signer: dict[str, Any] = {}
+
+
+def _init_signer(data_dir: str) -> None:
+    from bridge.trust.organisations import IssuerDirectory
+
+    from bridge.credentials.mapping import achievement_spec
+    from bridge.dataspace import service as dataspace
+    from bridge.dataspace.repository import EntityRepository
+    from bridge.db import make_database
+    from bridge.settings import Settings
+
+    settings = Settings(data_dir=Path(data_dir), base_url="https://leads.example.org", load_sample=False)
+    directory = IssuerDirectory(settings)
+    db = make_database("sqlite://")
+    from bridge.db import upgrade
+
+    upgrade(db)
+    dataspace.store(db, dataspace.read_design_set_file(dataspace.SAMPLE_DESIGN_SET))
+    with db.session() as session:
+        _signer["spec"] = achievement_spec(EntityRepository(session), DESIGN, settings.entity_base)
+    _signer["signer"], _signer["method"] = directory.signer(directory.root)
+    _signer["profile"] = directory.profile(directory.root)
+
+
+def _sign(count: int) -> int:
+    """Build and sign ``count`` credentials: the raw issuing work, nothing else."""
+    from issuer.documents import AwardFacts, CredentialMeta, Learner, build_openbadge
+    from issuer.proofs import dataintegrity
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    status = ({"id": "https://leads.example.org/status/1#7", "type": "BitstringStatusListEntry",
+               "statusPurpose": "revocation", "statusListIndex": "7",
+               "statusListCredential": "https://leads.example.org/status/1"},)
+    for i in range(count):
+        meta = CredentialMeta(credential_id=f"urn:uuid:00000000-0000-4000-8000-{i:012d}", issued=now, status=status)
+        doc = build_openbadge(_signer["spec"], Learner(name=f"Learner {i}"), AwardFacts(awarded=now, grade="A"),
+                              _signer["profile"], meta)
+        dataintegrity.sign(doc, _signer["signer"], _signer["method"], created=now)
+    return count
+
+
+def raw_rate(data_dir: Path, total: int) -> float:
+    """Credentials per second of WORKERS processes doing nothing but build + sign (pool start excluded)."""
+    with ProcessPoolExecutor(WORKERS, initializer=_init_signer, initargs=(str(data_dir),)) as pool:
+        list(pool.map(_sign, [2] * WORKERS))  # warm: imports, canonicaliser, key
+        per = max(1, total // (WORKERS * 8))
+        began = time.perf_counter()
+        done = sum(pool.map(_sign, [per] * (WORKERS * 8)))
+        return done / (time.perf_counter() - began)
+
+
+def run(learners: int) -> dict[str, Any]:
+    """One cohort end to end on a fresh database (called in a child process: ``--run N``)."""
+    from bridge.trust.organisations import IssuerDirectory
+    from sqlalchemy import func, select
+
+    from bridge.awards import service
+    from bridge.awards.service import GradeInput
+    from bridge.awards.tables import Job
+    from bridge.dataspace import service as dataspace
+    from bridge.db import make_database, upgrade
+    from bridge.settings import Settings
+
+    with postgres_database("leads_bench_scale") as url, tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        db = make_database(url)
+        upgrade(db)
+        dataspace.store(db, dataspace.read_design_set_file(dataspace.SAMPLE_DESIGN_SET))
+        settings = Settings(data_dir=data_dir, base_url="https://leads.example.org", load_sample=False)
+        directory = IssuerDirectory(settings)
+        directory.signer(directory.root)
+        with db.session() as session:
+            rules = service.load_rules(session)
+        raw_before = raw_rate(data_dir, min(learners * AWARDS_PER_LEARNER, 6000))
+        env = {**os.environ, "LEADS_DATABASE_URL": url, "LEADS_DATA_DIR": str(data_dir),
+               "LEADS_LOAD_SAMPLE": "false", "LEADS_BASE_URL": settings.base_url, "LEADS_AWARDS_ISSUER": "credentials",
+               "LEADS_AWARDS_BATCH": os.environ.get("LEADS_AWARDS_BATCH", "100"),
+               "LEADS_AWARDS_IDLE_SECONDS": "0.2", "PYTHONPATH": str(ROOT)}
+        workers = subprocess.Popen([sys.executable, "-c", "from bridge.cli import app; app()", "worker",
+                                    "--concurrency", str(WORKERS)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+        ready = 0  # running workers wait for grades, as in production: their start-up is not timed
+        assert workers.stderr is not None
+        while ready < WORKERS:
+            line = workers.stderr.readline()
+            if not line:
+                raise SystemExit("the workers stopped before starting")
+            ready += " started (issuer " in line
+        threading.Thread(target=workers.stderr.read, daemon=True).start()  # drain the log
+        start = time.perf_counter()
+        for first in range(0, learners, CHUNK):
+            grades = [GradeInput(source="bench", learner=f"bench:{i}", learner_name=f"Learner {i}", design=DESIGN,
+                                 assessment=key, score=score, maximum=maximum, event_id=f"{i}:{key}")
+                      for i in range(first, min(learners, first + CHUNK)) for key, score, maximum in GRADES]
+            with db.session() as session:
+                service.record_many(session, rules, grades)
+        intake = time.perf_counter() - start
+        total = learners * AWARDS_PER_LEARNER
+        try:
+            while True:
+                with db.engine.connect() as conn:
+                    done = conn.execute(select(func.count()).select_from(Job)
+                                        .where(Job.state == "done", Job.kind == "issue")).scalar_one()
+                    failed = conn.execute(select(func.count()).select_from(Job)
+                                          .where(Job.state == "failed")).scalar_one()
+                if failed:
+                    raise SystemExit(f"{failed} job(s) failed")
+                if done >= total:
+                    break
+                time.sleep(0.25)
+            seconds = time.perf_counter() - start
+            with db.engine.connect() as conn:
+                pdfs = conn.execute(select(func.count()).select_from(Job).where(Job.kind == "pdf")).scalar_one()
+        finally:
+            workers.send_signal(signal.SIGTERM)
+            workers.wait(120)
+            db.engine.dispose()
+        raw = (raw_before + raw_rate(data_dir, min(total, 6000))) / 2  # before and after: the load moves
+    peak = peak_rss_mb()
+    return {"learners": learners, "credentials": total, "seconds": round(seconds, 2),
+            "intake_seconds": round(intake, 2), "credentials_per_s": round(total / seconds, 1),
+            "raw_issue_per_s": round(raw, 1), "pdf_jobs_queued": pdfs,
+            "peak_rss_mb": {"intake": peak["self"], "worker": peak["children"]}}
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--run":
+        print(json.dumps(run(int(sys.argv[2]))), flush=True)
+        return
+    small, large = scaled(10_000, 10), scaled(100_000, 100)
+    runs = []
+    for n in (small, large):  # each size in its own process: its peak memory is its own
+        out = subprocess.run([sys.executable, __file__, "--run", str(n)], cwd=ROOT, check=True,
+                             capture_output=True, text=True)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    a, b = runs
+    time_ratio = b["seconds"] / a["seconds"]
+    memory_ratio = max(b["peak_rss_mb"][k] / a["peak_rss_mb"][k] for k in ("intake", "worker"))
+    pipeline = min(r["credentials_per_s"] / r["raw_issue_per_s"] for r in runs)
+    size_ratio = large / small
+    emit({"benchmark": "cohort_scale", "workers": WORKERS, "runs": runs,
+          "time_ratio": round(time_ratio, 2), "target_time_ratio_max": round(1.1 * size_ratio, 2),
+          "memory_ratio": round(memory_ratio, 2), "target_memory_ratio_max": 1.3,
+          "pipeline_vs_raw": round(pipeline, 2), "target_pipeline_vs_raw_min": 0.7,
+          "ok": time_ratio <= 1.1 * size_ratio and memory_ratio <= 1.3 and pipeline >= 0.7})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,278 @@
+"""HTTP under load: LEADS served as documented for production (``leads serve --workers 2``: uvicorn with uvloop and
+httptools, one process per core, PostgreSQL), driven by a bounded asyncio load generator; one JSON line.
+
+Each scenario runs alone for a few seconds with 20 and then 100 clients, each client sending its next request as
+soon as the previous answer arrived (keep-alive connections): GET the certificate page, GET a credential (JSON-LD),
+GET its status list, POST /api/verify, and a full LTI launch (the platform's login start, LEADS's OIDC login, the
+cookie check, the platform's authorisation and the id_token form post: five requests, timed as one) from a loopback
+lti1p3platform in its own process. References in the same run: a bare FastAPI route served the same way
+(``benchmarks/http_apps.py``), and verification in-process by as many processes as web workers.
+
+Targets: p99 at most 4× p50 at 20 clients (every scenario); GET credential at least 50 % of the bare route's
+requests per second; POST /api/verify at least 80 % of the in-process verify rate; the launch at least 25 % of the
+bare route. LEADS_BENCH_SCALE shortens each scenario (never under 2 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from statistics import quantiles
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import httpx  # noqa: E402
+from benchlib import emit, postgres_database, scale  # noqa: E402
+
+WEB_WORKERS = int(os.environ.get("LEADS_WEB_WORKERS", "2"))
+CLIENTS = (20, 100)
+SECONDS = max(2.0, 6.0 * min(1.0, scale() * 2))
+_v: dict[str, Any] = {}
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Conn:
+    """One keep-alive HTTP/1.1 connection, as light as a client can be (the generator shares the cores)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"", headers: str = "") -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        self.writer.write(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n{headers}"
+                          f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        status = int((await self.reader.readline()).split()[1])
+        length, chunked, close = 0, False, False
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            key, _, value = line.decode("latin-1").partition(":")
+            key, value = key.strip().lower(), value.strip().lower()
+            if key == "content-length":
+                length = int(value)
+            elif key == "transfer-encoding" and "chunked" in value:
+                chunked = True
+            elif key == "connection" and value == "close":
+                close = True
+        if chunked:
+            while (size := int((await self.reader.readline()).strip() or b"0", 16)):
+                await self.reader.readexactly(size + 2)
+            await self.reader.readline()
+        elif length:
+            await self.reader.readexactly(length)
+        if close:
+            self.writer.close()
+            self.writer = None
+        return status
+
+
+async def _load(clients: int, seconds: float, one: Any) -> dict[str, Any]:
+    """``clients`` loops calling ``one(state)`` for ``seconds``; requests per second and latency quantiles."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    stop = time.perf_counter() + seconds
+
+    async def client(i: int) -> None:
+        state: dict[str, Any] = {"i": i}
+        while time.perf_counter() < stop:
+            began = time.perf_counter()
+            try:
+                ok = await one(state)
+            except Exception as exc:  # counted, never hidden
+                ok, state["conn"] = False, None
+                errors.append(f"{exc.__class__.__name__}: {exc}"[:200])
+            if ok:
+                latencies.append(time.perf_counter() - began)
+            elif len(errors) < 1000:
+                errors.append(str(state.get("status")))
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    elapsed = time.perf_counter() - began
+    q = quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {"clients": clients, "requests": len(latencies), "rps": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(q[49] * 1000, 1), "p99_ms": round(q[98] * 1000, 1),
+            "p99_over_p50": round(q[98] / q[49], 2) if q[49] else None, "errors": len(errors),
+            "first_error": errors[0] if errors else None}
+
+
+def simple(port: int, method: str, path: str, body: bytes = b"", headers: str = "") -> Any:
+    async def one(state: dict[str, Any]) -> bool:
+        conn = state.get("conn") or Conn(port)
+        state["conn"] = conn
+        state["status"] = await conn.request(method, path, body, headers)
+        return bool(state["status"] == 200)
+
+    return one
+
+
+def launch(platform: str) -> Any:
+    """The browser's part of an LTI launch, as tests/bridge/ltitool/conftest.py drives it (no redirect following:
+    the Secure cookies of the login are sent back by hand on plain-http loopback, as there)."""
+    async def one(state: dict[str, Any]) -> bool:
+        http: httpx.AsyncClient = state.get("http") or httpx.AsyncClient(timeout=60)
+        state["http"] = http
+        start = await http.get(f"{platform}/start/{uuid.uuid4().hex}")
+        login = await http.get(start.headers["location"])
+        cookie = "; ".join(c.split(";", 1)[0] for c in login.headers.get_list("set-cookie"))
+        check = await http.get(login.headers["location"], headers={"Cookie": cookie})
+        auth = await http.get(check.headers["location"])
+        action = re.search(r'<form[^>]*action="([^"]+)"', auth.text)
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', auth.text))
+        assert action, auth.text[:300]
+        answer = await http.post(action.group(1).replace("&amp;", "&"), data=fields,
+                                 headers={"Cookie": cookie, "Accept": "text/html"})
+        state["status"] = answer.status_code
+        return answer.status_code in (200, 302, 303)
+
+    return one
+
+
+def _verify_init(url: str, data_dir: str, base: str) -> None:
+    from bridge.credentials.service import CredentialService
+    from bridge.credentials.verification import Verifier
+    from bridge.db import make_database
+    from bridge.settings import Settings
+
+    settings = Settings(data_dir=Path(data_dir), database_url=url, base_url=base, load_sample=False)
+    _v["verifier"] = Verifier(CredentialService(make_database(url), settings))
+
+
+def _verify_for(args: tuple[dict[str, Any], float]) -> int:
+    document, seconds = args
+    stop, n = time.perf_counter() + seconds, 0
+    while time.perf_counter() < stop:
+        assert _v["verifier"].verify(document).verdict == "verified"
+        n += 1
+    return n
+
+
+def in_process_verify_rate(url: str, data_dir: Path, base: str, document: dict[str, Any]) -> float:
+    with ProcessPoolExecutor(WEB_WORKERS, initializer=_verify_init, initargs=(url, str(data_dir), base)) as pool:
+        list(pool.map(_verify_for, [(document, 0.5)] * WEB_WORKERS))  # warm
+        began = time.perf_counter()
+        n = sum(pool.map(_verify_for, [(document, SECONDS)] * WEB_WORKERS))
+        return n / (time.perf_counter() - began)
+
+
+def _wait(url: str, procs: list[subprocess.Popen[bytes]], logs: Path) -> None:
+    deadline = time.monotonic() + 600  # a loaded machine starts slowly; the timing starts after
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            raise SystemExit(f"a server process stopped before answering {url}:\n"
+                             + "\n".join(p.read_text(errors="replace")[-2000:] for p in logs.glob("*.log")))
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer in 600 s")
+
+
+def main() -> None:
+    with postgres_database("leads_bench_http") as url, tempfile.TemporaryDirectory() as tmp:
+        emit(run(url, Path(tmp)))
+
+
+def run(url: str, data_dir: Path) -> dict[str, Any]:
+    from bridge.app import prepare
+    from bridge.credentials.service import CredentialService, IssueInput
+    from bridge.ltitool.store import SqlToolConfigStore
+    from bridge.settings import Settings
+    from lti.config import PlatformRegistration
+
+    port, bare_port, platform_port = _port(), _port(), _port()
+    base, platform = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{platform_port}"
+    settings = Settings(data_dir=data_dir, database_url=url, base_url=base, load_sample=True)
+    db = prepare(settings)
+    row = CredentialService(db, settings).issue(IssueInput(design_key="glam-mc-rights", learner_name="Ada Lovelace"))
+    status_path = row.document["credentialStatus"][0]["statusListCredential"].removeprefix(base)
+    SqlToolConfigStore(db).save(PlatformRegistration(
+        issuer=platform, client_id="leads-client-1", auth_login_url=f"{platform}/authorize",
+        auth_token_url=f"{platform}/token", key_set_url=f"{platform}/jwks", deployment_ids=("deployment-1",),
+        name="bench platform"))
+    db.engine.dispose()
+    env = {**os.environ, "LEADS_DATABASE_URL": url, "LEADS_DATA_DIR": str(data_dir), "LEADS_BASE_URL": base,
+           "LEADS_LOAD_SAMPLE": "true", "PYTHONPATH": str(ROOT),
+           # one load generator is one client address: lift the per-client verification rate for the run
+           "LEADS_VERIFY_RATE_PER_MINUTE": "100000000"}
+    logs = [(data_dir / f"{name}.log").open("wb") for name in ("leads", "bare", "platform")]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", "import sys; from bridge.cli import app; sys.argv[0] = 'leads'; app()",
+                          "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(WEB_WORKERS)],
+                         cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT),
+        subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "http_apps.py"), "bare", str(bare_port),
+                          str(WEB_WORKERS)], cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT),
+        subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "http_apps.py"), "platform", str(platform_port),
+                          base], cwd=ROOT, env=env, stdout=logs[2], stderr=subprocess.STDOUT)]
+    try:
+        for probe in (f"{base}/healthz", f"http://127.0.0.1:{bare_port}/bare", f"{platform}/jwks"):
+            _wait(probe, procs, data_dir)
+        body = json.dumps(row.document).encode()
+        scenarios = {
+            "bare": simple(bare_port, "GET", "/bare"),
+            "certificate_page": simple(port, "GET", f"/credentials/{row.id}/certificate"),
+            "credential": simple(port, "GET", f"/credentials/{row.id}", headers="Accept: application/ld+json\r\n"),
+            "status_list": simple(port, "GET", status_path),
+            "verify": simple(port, "POST", "/api/verify", body, "Content-Type: application/json\r\n"),
+            "lti_launch": launch(platform),
+        }
+        results: dict[str, list[dict[str, Any]]] = {}
+        for name, one in scenarios.items():
+            for clients in CLIENTS:
+                asyncio.run(_load(min(clients, 4), 0.5, one))  # warm the processes' caches and connections
+                results.setdefault(name, []).append(asyncio.run(_load(clients, SECONDS, one)))
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for log in logs:
+            log.close()
+    verify_ref = in_process_verify_rate(url, data_dir, base, row.document)
+
+    def rate(name: str, i: int) -> float:
+        return float(results[name][i]["rps"])
+
+    ratios = {f"{name}_vs_bare@{c}": round(rate(name, i) / rate("bare", i), 3)
+              for name in ("credential", "lti_launch") for i, c in enumerate(CLIENTS)}
+    ratios.update({f"verify_vs_in_process@{c}": round(rate("verify", i) / verify_ref, 3)
+                   for i, c in enumerate(CLIENTS)})
+    tails = {name: r[0]["p99_over_p50"] for name, r in results.items()}
+    errors = sum(x["errors"] for r in results.values() for x in r)
+    checks = {"p99_within_4x_p50@20": all(t is not None and t <= 4 for t in tails.values()),
+              "credential_ge_0.5_bare": min(ratios[f"credential_vs_bare@{c}"] for c in CLIENTS) >= 0.5,
+              "verify_ge_0.8_in_process": min(ratios[f"verify_vs_in_process@{c}"] for c in CLIENTS) >= 0.8,
+              "launch_ge_0.25_bare": min(ratios[f"lti_launch_vs_bare@{c}"] for c in CLIENTS) >= 0.25,
+              "no_errors": errors == 0}
+    return {"benchmark": "http", "web_workers": WEB_WORKERS, "seconds_per_scenario": SECONDS, "results": results,
+            "in_process_verify_per_s": round(verify_ref, 1), "ratios": ratios, "p99_over_p50@20": tails,
+            "targets": {"p99_over_p50_max": 4, "credential_vs_bare_min": 0.5, "verify_vs_in_process_min": 0.8,
+                        "lti_launch_vs_bare_min": 0.25}, "checks": checks, "ok": all(checks.values())}
+
+
+if __name__ == "__main__":
+    main()
