@@ -93,10 +93,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(dataspace_router)
 
     from bridge.pool.endpoints import router as pool_router
+    from bridge.pool.identity_pages import router as pool_identity_router
     from bridge.pool.launch_pages import router as pool_launch_router
 
     app.include_router(pool_router)
     app.include_router(pool_launch_router)
+    app.include_router(pool_identity_router)
 
     from bridge.credentials.endpoints import router as credentials_router
     from bridge.web.errors import register_error_type

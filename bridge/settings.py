@@ -143,6 +143,16 @@ class Settings(BaseSettings):
     pool_recheck_retry_seconds: int = Field(
         default=900, ge=1, description="first wait before re-checking an entry whose status could not be checked "
                                        "(doubles each failed try, at most a day)")
+    # Wikimedia sign-in (a pool profile's wiki username) and the Capacity Exchange (decision 027)
+    wiki_oauth_rest_url: str = Field(
+        default="https://meta.wikimedia.org/w/rest.php",
+        description="rest.php of the wiki whose OAuth 2 login (Extension:OAuth) proves a pool profile's username")
+    wiki_oauth_client_id: str | None = Field(
+        default=None, description="an OAuth 2 confidential client of that wiki (Special:OAuthConsumerRegistration), "
+        "callback {LEADS_BASE_URL}/pool/wiki/callback, grant 'User identity verification only'")
+    wiki_oauth_client_secret: SecretStr | None = None
+    capx_api_url: str = Field(default="https://capx-backend.toolforge.org",
+                              description="the Capacity Exchange backend the learners' profiles live in")
     user_agent: str = "LEADS/0.1 (https://github.com/leads-project/leads; leads@example.org)"
     ca_bundle: Path | None = Field(
         default=None, description="PEM file (or hashed directory) of extra certificate authorities trusted for calls "

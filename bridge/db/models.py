@@ -5,6 +5,7 @@ from bridge.courses.store import CourseLink
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRow, MetaRow
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
+from bridge.pool.identity_tables import CapxLink, WikiLoginState, WikiSession
 from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
 from bridge.trust.tables import TrustedIssuerRow
 from bridge.wallets.tables import HolderNonce, WalletOffer
@@ -14,6 +15,7 @@ __all__ = [
     "AdminSession",
     "AgsTarget",
     "Award",
+    "CapxLink",
     "CourseLink",
     "EntityRow",
     "GradeEvent",
@@ -34,4 +36,6 @@ __all__ = [
     "TrustedIssuerRow",
     "WalletOffer",
     "WebhookReceipt",
+    "WikiLoginState",
+    "WikiSession",
 ]

@@ -82,11 +82,12 @@ def create_profile(
     *,
     handle: str,
     display_name: str,
-    wiki_username: str | None = None,
     languages: Sequence[str] = (),
     contact: str | None = None,
 ) -> tuple[PoolProfile, str]:
-    """Open a profile; returns it with the management token (shown once, stored hashed)."""
+    """Open a profile; returns it with the management token (shown once, stored hashed).
+
+    There is no wiki username here on purpose: it is set only by signing in with Wikimedia (decision 027)."""
     problems = []
     if not HANDLE.match(handle):
         problems.append(Problem("profile", "handle", "use 2-80 lower-case letters, digits, '-' or '_'"))
@@ -112,7 +113,6 @@ def create_profile(
         profile = PoolProfile(
             handle=handle,
             display_name=clean_name(display_name, "the display name", DISPLAY_NAME_LENGTH),
-            wiki_username=wiki_username or None,
             languages=list(languages),
             contact=contact or None,
             token_hash=_hash(token),
@@ -356,9 +356,8 @@ def search(
                 continue
             holder = holders.setdefault(
                 person.id,
-                Holder(
-                    person.handle, person.display_name, person.wiki_username, list(person.languages), person.contact, []
-                ),
+                Holder(person.handle, person.display_name, _proven_username(person), list(person.languages),
+                       person.contact, []),
             )
             label = entities[comp.competence_key].label() if comp.competence_key in entities else comp.competence_key
             holder.competences.append(
@@ -377,6 +376,15 @@ def search(
         return list(holders.values())
 
 
+WIKI_USERNAME_TYPED = ("a wiki username is set only by signing in with Wikimedia on the profile's page "
+                       "(/pool/people/{handle}/wiki-login), never typed: LEADS shows only usernames the wiki confirmed")
+
+
+def _proven_username(profile: PoolProfile) -> str | None:
+    """The wiki username only when a Wikimedia login proved it (typed ones were cleared by 0800_capx)."""
+    return profile.wiki_username if profile.wiki_verified_at is not None and profile.wiki_sub else None
+
+
 def profile_view(db: Database, handle: str) -> dict[str, Any]:
     with db.session() as session:
         profile = session.scalar(select(PoolProfile).where(PoolProfile.handle == handle))
@@ -392,7 +400,8 @@ def profile_view(db: Database, handle: str) -> dict[str, Any]:
         return {
             "handle": profile.handle,
             "display_name": profile.display_name,
-            "wiki_username": profile.wiki_username,
+            "wiki_username": _proven_username(profile),
+            "wiki_verified": _proven_username(profile) is not None,
             "languages": profile.languages,
             "contact": profile.contact,
             "credentials": [
@@ -406,6 +415,7 @@ def profile_view(db: Database, handle: str) -> dict[str, Any]:
                     "verified_at": e.verified_at.isoformat(),
                     "holder_proof": e.holder_proof,
                     "holder_did": e.holder_did,
+                    "evidence": f"/pool/evidence/{e.id}",
                     "competences": [
                         {
                             "competence": c.competence_key,
@@ -505,24 +515,65 @@ def _apply(session: Session, entry: PoolEntry, verdict: Verdict, now: datetime, 
         result.hidden.append(entry.id)
 
 
-def capx_export(db: Database, handle: str) -> dict[str, Any]:
-    """The person's verified competences as Capacity Exchange skills (Wikidata QIDs, known / available)."""
+def capx_export(db: Database, handle: str, base_url: str) -> dict[str, Any]:
+    """The person's verified competences for the Capacity Exchange: Wikidata items (CapX maps them to capacity ids,
+    docs/capx.md), each with its label, highest level and the public evidence URL of every backing credential."""
     view = profile_view(db, handle)
+    base = base_url.rstrip("/")
     known: dict[str, dict[str, Any]] = {}
     unmapped = []
     for cred in view["credentials"]:
         for comp in cred["competences"]:
-            if comp["wikidata"]:
-                known.setdefault(comp["wikidata"], {"qid": comp["wikidata"], "label": comp["label"], "evidence": []})[
-                    "evidence"
-                ].append(cred["id"])
-            else:
+            if not comp["wikidata"]:
                 unmapped.append(comp["competence"])
+                continue
+            skill = known.setdefault(comp["wikidata"], {"qid": comp["wikidata"], "label": comp["label"],
+                                                        "competences": [], "level": None, "evidence": []})
+            if comp["competence"] not in skill["competences"]:
+                skill["competences"].append(comp["competence"])
+            if comp["level"] is not None and (skill["level"] is None or comp["level"] > skill["level"]):
+                skill["level"] = comp["level"]
+            skill["evidence"].append({"entry": cred["id"], "url": f"{base}{cred['evidence']}",
+                                      "level": comp["level"], "title": cred["title"],
+                                      "verified_at": cred["verified_at"]})
     return {
         "profile": view["handle"],
         "wiki_username": view["wiki_username"],
+        "wiki_username_verified": view["wiki_verified"],
         "skills_known": sorted(known),
-        "skills_available": sorted(known),
         "skills": sorted(known.values(), key=lambda s: str(s["qid"])),
         "unmapped_competences": sorted(set(unmapped)),
+        "note": "skills_known holds Wikidata items; CapX stores capacity ids: map each by exact skill_wikidata_item "
+                "from CapX's GET /list/skills/ (docs/capx.md)",
     }
+
+
+def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """A published credential as public evidence: who shows it, its competences and levels, and a verification run
+    now (not a stored verdict)."""
+    now = now or datetime.now(UTC)
+    with db.session() as session:
+        entry = session.scalar(select(PoolEntry).where(PoolEntry.id == entry_id)
+                               .options(selectinload(PoolEntry.competences), selectinload(PoolEntry.profile)))
+        if entry is None:
+            raise NotFound(f"no published credential {entry_id}: it was unpublished, or it left the pool when it was "
+                           "revoked or expired", code="evidence_gone")
+        listed = session.scalar(select(PoolEntry.id).where(PoolEntry.id == entry_id, _live(now))) is not None
+        entities = {e.key: e for e in EntityRepository(session).list(Kind.COMPETENCE)}
+        credential, profile = entry.credential, entry.profile
+        data: dict[str, Any] = {
+            "entry": entry.id, "title": entry.title, "issuer": entry.issuer,
+            "issuer_name": entry.issuer_name or entry.issuer, "published_at": entry.published_at.isoformat(),
+            "holder_proof": entry.holder_proof, "holder_did": entry.holder_did, "listed": listed,
+            "profile": {"handle": profile.handle, "display_name": profile.display_name,
+                        "wiki_username": _proven_username(profile)},
+            "competences": [{"competence": c.competence_key, "level": c.level,
+                             "label": entities[c.competence_key].label() if c.competence_key in entities
+                             else c.competence_key,
+                             "wikidata": getattr(entities.get(c.competence_key), "wikidata", None)}
+                            for c in entry.competences],
+        }
+    verdict = verifier(credential)
+    data["verification"] = {"checked_at": now.isoformat(), "outcome": verdict.outcome, "verified": verdict.verified,
+                            "checks": [{"name": c.name, "ok": c.ok, "message": c.message} for c in verdict.checks]}
+    return data
