@@ -21,7 +21,7 @@ def sign_in(client: TestClient, wiki: FakeWikiOAuth, authorize_url: str, account
     assert answer.status_code == 302, answer.text
     back = urlsplit(answer.headers["location"])
     assert f"{back.scheme}://{back.netloc}" == "http://testserver"
-    return client.get(f"{back.path}?{back.query}", follow_redirects=False)
+    return client.get(f"{back.path}?{back.query}", follow_redirects=False, headers={"Accept": "application/json"})
 
 
 def start_login(client: TestClient, handle: str, auth: dict[str, str]) -> str:
