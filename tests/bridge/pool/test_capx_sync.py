@@ -105,7 +105,7 @@ def test_sync_keeps_the_persons_skills_and_removes_only_leads_skill_after_revoca
 def test_a_skill_with_no_capx_capacity_is_reported_with_what_capx_needs(
         client: TestClient, capx: tuple[FakeCapx, str], wiki: tuple[FakeWikiOAuth, str]) -> None:
     fake, _ = capx
-    uid, token = fake.add_user("CatGLAM")
+    uid, _ = fake.add_user("CatGLAM")
     fake.profiles[uid]["language"] = [{"id": 2, "proficiency": "3"}]
     cat_in_the_pool(client, wiki[0])
     auth_free = client.get("/pool/capx/missing", headers={"Accept": "application/json"}).json()["missing"]
