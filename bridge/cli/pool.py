@@ -34,8 +34,8 @@ def create_profile(
     """Open a pool profile; prints the management token once."""
     profile, token = service.create_profile(database(), handle=handle, display_name=name, languages=language,
                                             contact=contact)
-    typer.echo(f"profile {profile.handle} created; management token (keep it, shown once): {token}")
     typer.echo(f"to show your wiki username, sign in with Wikimedia: leads pool wiki-login {profile.handle}")
+    typer.echo(f"profile {profile.handle} created; management token (keep it, shown once): {token}")
 
 
 @app.command("wiki-login")
