@@ -15,7 +15,7 @@ from bridge.dataspace.model import Competence, Course, CredentialDesign, Kind, P
 from bridge.dataspace.repository import EntityRepository
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
-from bridge.pool import holding, service
+from bridge.pool import evidence, holding, service
 from bridge.pool.mapping import design_evidence
 from bridge.web.negotiate import templates, wants_json
 from issuer import jsonbound
@@ -153,7 +153,7 @@ def profile_page(request: Request, handle: str) -> Response:
 
 @router.get("/pool/people/{handle}/capx.json")
 def capx(request: Request, handle: str) -> dict[str, Any]:
-    return service.capx_export(_db(request), handle, request.app.state.settings.base_url)
+    return evidence.capx_export(_db(request), handle, request.app.state.settings.base_url)
 
 
 class ProfileIn(BaseModel):

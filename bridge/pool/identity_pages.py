@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bridge.db import Database
 from bridge.errors import LeadsError
-from bridge.pool import capx, service, wikilogin
+from bridge.pool import capx, evidence, service, wikilogin
 from bridge.pool.identity_tables import CapxLink
 from bridge.pool.repository import PoolProfile
 from bridge.settings import Settings
@@ -244,13 +244,19 @@ def capx_missing(request: Request) -> Response:
     return _page(request, "pool/capx_missing.html", {"missing": report, "capx_url": _settings(request).capx_api_url})
 
 
+@router.get("/pool/capx/badges/user/{username}/",
+            summary="A proven wiki user's verified credentials, in the shape CapX's badge importer reads")
+def capx_badges(request: Request, username: str) -> dict[str, Any]:
+    return evidence.capx_badges(_db(request), username, _settings(request).base_url)
+
+
 # --- Public evidence ---------------------------------------------------------------------------------------------
 
 @router.get("/pool/evidence/{entry_id}", summary="A published credential as public evidence, verified now")
-def evidence(request: Request, entry_id: int) -> Response:
+def evidence_page(request: Request, entry_id: int) -> Response:
     from bridge.pool.endpoints import _verifier
 
-    data = service.evidence_view(_db(request), _verifier(request), entry_id, _now(request))
+    data = evidence.evidence_view(_db(request), _verifier(request), entry_id, _now(request))
     if wants_json(request):
         return JSONResponse(data, headers={"Cache-Control": "no-store"})
     return _page(request, "pool/evidence.html", {"e": data})

@@ -142,6 +142,10 @@ def test_evidence_page_shows_the_entry_and_its_live_verification(
     assert export["wiki_username_verified"] is True and export["skills"][0]["level"] == 2
     assert export["skills"][0]["evidence"][0]["url"] == f"http://testserver{url}"
     assert client.get("/pool/evidence/999999").status_code == 404
+    badges = client.get("/pool/capx/badges/user/CatGLAM/").json()["results"]
+    assert badges[0]["assertion_url"] == f"http://testserver{url}"
+    assert badges[0]["skills"][0]["skill_wikidata_item"] == QID and badges[0]["skills"][0]["level"] == 2
+    assert client.get("/pool/capx/badges/user/Mallory/").json() == {"count": 0, "results": []}
 
 
 def test_the_capx_double_is_as_strict_as_capx(capx: tuple[FakeCapx, str]) -> None:
