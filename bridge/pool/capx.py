@@ -323,16 +323,20 @@ def sync_all(db: Database, settings: Settings, http: httpx.Client, now: datetime
     return outcomes
 
 
-def missing_report(db: Database, settings: Settings, http: httpx.Client) -> list[dict[str, Any]]:
-    """Competences of the pool's live entries that cannot reach CapX, for data-space editors and CapX admins."""
-    capacities = CapxClient(settings.capx_api_url, http).capacities()
+def missing_report(db: Database, settings: Settings, http: httpx.Client) -> tuple[list[dict[str, Any]], bool]:
+    """Competences of the pool's live entries that cannot reach CapX, for data-space editors and CapX admins; and
+    whether CapX answered (when it does not, only the competences without a Wikidata item are known to be missing)."""
+    try:
+        capacities: dict[str, int] | None = CapxClient(settings.capx_api_url, http).capacities()
+    except LeadsError:
+        capacities = None
     with db.session() as session:
         handles = list(session.scalars(select(PoolProfile.handle).order_by(PoolProfile.handle)))
     seen: dict[str, dict[str, Any]] = {}
     for handle in handles:
         for skill in skills(db, settings, handle):
-            if (skill["qid"] or "") in capacities:
+            if (skill["qid"] and capacities is None) or (skill["qid"] or "") in (capacities or {}):
                 continue
             item = seen.setdefault(skill["competence"], {**missing_capacity(skill), "holders": 0})
             item["holders"] += 1
-    return sorted(seen.values(), key=lambda m: (m["qid"] is None, m["competence"]))
+    return sorted(seen.values(), key=lambda m: (m["qid"] is None, m["competence"])), capacities is not None

@@ -75,7 +75,7 @@ def redirect_uri(settings: Settings) -> str:
 
 def _not_configured() -> LeadsError:
     return LeadsError("Wikimedia sign-in is not set up on this installation (no OAuth client of the wiki)",
-                      code="wiki_login_unavailable", status=503)
+                      code="wiki_login_unavailable", status=404)
 
 
 def start(db: Database, settings: Settings, now: datetime, profile_id: int | None = None) -> str:

@@ -116,6 +116,16 @@ def test_a_skill_with_no_capx_capacity_is_reported_with_what_capx_needs(
     assert page.status_code == 200 and QID in page.text
 
 
+def test_the_missing_report_says_when_capx_cannot_be_reached(settings: Settings, db: Database) -> None:
+    dataspace_service.load_sample_if_empty(db)
+    with serve(FakeCapx()) as url:
+        pass  # the port is closed again: nothing answers there
+    with TestClient(create_app(settings.model_copy(update={"capx_api_url": url}), db)) as offline:
+        report = offline.get("/pool/capx/missing", headers={"Accept": "application/json"}).json()
+        assert report["capx_reached"] is False and report["missing"] == []
+        assert "could not be reached" in offline.get("/pool/capx/missing").text
+
+
 def test_the_token_must_belong_to_the_profiles_proven_wiki_user(
         client: TestClient, capx: tuple[FakeCapx, str], wiki: tuple[FakeWikiOAuth, str]) -> None:
     fake, _ = capx

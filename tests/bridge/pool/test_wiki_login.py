@@ -160,7 +160,7 @@ def test_without_an_oauth_client_nobody_can_sign_in(settings: Settings, db: Data
     with TestClient(create_app(settings, db)) as plain:
         auth = new_profile(plain, "cat")
         refused = plain.post("/api/pool/profiles/cat/wiki-login", headers=auth)
-        assert refused.status_code == 503 and refused.json()["error"] == "wiki_login_unavailable"
+        assert refused.status_code == 404 and refused.json()["error"] == "wiki_login_unavailable"
 
 
 def test_the_migration_clears_typed_usernames(tmp_path: Path) -> None:
