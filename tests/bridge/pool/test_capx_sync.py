@@ -186,3 +186,32 @@ def test_the_capx_double_is_as_strict_as_capx(capx: tuple[FakeCapx, str]) -> Non
     assert httpx.post(f"{url}/skill/", json={"skill_wikidata_item": "Q1"}, headers=auth).json() == {
         "detail": "Only staff can create skills."}
     assert httpx.put(f"{url}/profile/{uid}/", json={**body, "skills_known": [q56]}, headers=auth).status_code == 200
+
+
+def test_my_certificates_syncs_with_the_wiki_session_and_follows_a_suspension(
+        client: TestClient, capx: tuple[FakeCapx, str], wiki: tuple[FakeWikiOAuth, str]) -> None:
+    import re
+
+    fake, _ = capx
+    copyright_id = fake.add_skill(QID)
+    uid, token = fake.add_user("CatGLAM")
+    fake.profiles[uid]["language"] = [{"id": 1, "proficiency": "4"}]
+    credential, _ = cat_in_the_pool(client, wiki[0])  # the sign-in left the wiki session cookie in the client
+    page = client.get("/pool/mine")
+    assert page.status_code == 200 and "CatGLAM" in page.text and f"/pool/evidence/{credential['entry']}" in page.text
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert csrf is not None
+    stale = client.post("/pool/mine/cat/capx", data={"csrf": "0" * 64, "capx_token": token}, follow_redirects=False)
+    assert stale.status_code == 403 and fake.profiles[uid]["skills_known"] == []
+    done = client.post("/pool/mine/cat/capx", data={"csrf": csrf.group(1), "capx_token": token},
+                       follow_redirects=False)
+    assert done.status_code == 303 and fake.profiles[uid]["skills_known"] == [copyright_id]
+    assert fake.profiles[uid]["skills_available"] == []  # not offered: the learner did not say so
+
+    client.post(f"/api/credentials/{credential['id']}/suspend", json={"reason": "check"}, headers=ADMIN)
+    client.post("/pool/mine/cat/capx", data={"csrf": csrf.group(1)}, follow_redirects=False)
+    assert fake.profiles[uid]["skills_known"] == []
+    client.post(f"/api/credentials/{credential['id']}/unsuspend", json={"reason": "ok"}, headers=ADMIN)
+    client.post("/pool/mine/cat/capx", data={"csrf": csrf.group(1)}, follow_redirects=False)
+    assert fake.profiles[uid]["skills_known"] == [copyright_id]  # lifted: back, it was never the person's choice
+    assert "Sincronizar mis habilidades verificadas con CapX" in client.get("/pool/mine?lang=es").text
