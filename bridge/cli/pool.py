@@ -70,8 +70,11 @@ def capx_sync() -> None:
 
     config = settings()
     with httpx.Client(timeout=config.fetch_timeout_seconds, headers={"User-Agent": config.user_agent}) as http:
-        for handle, outcome in capx.sync_all(database(), config, http, datetime.now(UTC)):
-            typer.echo(f"{handle}: {outcome}")
+        outcomes = capx.sync_all(database(), config, http, datetime.now(UTC))
+    for handle, outcome in outcomes:
+        typer.echo(f"{handle}: {outcome}")
+    if not outcomes:
+        typer.echo("no pool profile is connected to the Capacity Exchange")
 
 
 @app.command("challenge")
