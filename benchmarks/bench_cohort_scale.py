@@ -44,13 +44,12 @@ _signer: dict[str, Any] = {}
 
 
 def _init_signer(data_dir: str) -> None:
-    from bridge.trust.organisations import IssuerDirectory
-
     from bridge.credentials.mapping import achievement_spec
     from bridge.dataspace import service as dataspace
     from bridge.dataspace.repository import EntityRepository
     from bridge.db import make_database
     from bridge.settings import Settings
+    from bridge.trust.organisations import IssuerDirectory
 
     settings = Settings(data_dir=Path(data_dir), base_url="https://leads.example.org", load_sample=False)
     directory = IssuerDirectory(settings)
@@ -94,7 +93,6 @@ def raw_rate(data_dir: Path, total: int) -> float:
 
 def run(learners: int) -> dict[str, Any]:
     """One cohort end to end on a fresh database (called in a child process: ``--run N``)."""
-    from bridge.trust.organisations import IssuerDirectory
     from sqlalchemy import func, select
 
     from bridge.awards import service
@@ -103,6 +101,7 @@ def run(learners: int) -> dict[str, Any]:
     from bridge.dataspace import service as dataspace
     from bridge.db import make_database, upgrade
     from bridge.settings import Settings
+    from bridge.trust.organisations import IssuerDirectory
 
     with postgres_database("leads_bench_scale") as url, tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)

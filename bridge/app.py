@@ -28,6 +28,7 @@ from bridge.ops import logs as ops_logs
 from bridge.ops.endpoints import install as install_ops
 from bridge.ops.middleware import Observe
 from bridge.pool.endpoints import router as pool_router
+from bridge.pool.identity_pages import router as pool_identity_router
 from bridge.pool.launch_pages import router as pool_launch_router
 from bridge.scheduling.jobs import Scheduler
 from bridge.settings import Settings, get_settings
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(dataspace_router)
     app.include_router(pool_router)
     app.include_router(pool_launch_router)
+    app.include_router(pool_identity_router)
     register_error_type(app, IssuerError)
     app.include_router(credentials_router)
     app.include_router(trust_router)

@@ -154,6 +154,16 @@ class Settings(BaseSettings):
     schedule_lease_seconds: float = Field(
         default=300, gt=0, description="how long a replica holds a running job without renewing it (renewed every "
         "third of it); after a crash another replica takes the next period once it expires")
+    # Wikimedia sign-in (a pool profile's wiki username) and the Capacity Exchange (decision 027)
+    wiki_oauth_rest_url: str = Field(
+        default="https://meta.wikimedia.org/w/rest.php",
+        description="rest.php of the wiki whose OAuth 2 login (Extension:OAuth) proves a pool profile's username")
+    wiki_oauth_client_id: str | None = Field(
+        default=None, description="an OAuth 2 confidential client of that wiki (Special:OAuthConsumerRegistration), "
+        "callback {LEADS_BASE_URL}/pool/wiki/callback, grant 'User identity verification only'")
+    wiki_oauth_client_secret: SecretStr | None = None
+    capx_api_url: str = Field(default="https://capx-backend.toolforge.org",
+                              description="the Capacity Exchange backend the learners' profiles live in")
     user_agent: str = "LEADS/0.1 (https://github.com/leads-project/leads; leads@example.org)"
     ca_bundle: Path | None = Field(
         default=None, description="PEM file (or hashed directory) of extra certificate authorities trusted for calls "

@@ -15,6 +15,7 @@ from bridge.courses.tables import CourseJob
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRow, MetaRow
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
+from bridge.pool.identity_tables import CapxLink, WikiLoginState, WikiSession
 from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
 from bridge.scheduling.tables import Lease, ScheduledRun
 from bridge.trust.tables import TrustedIssuerRow
@@ -25,6 +26,7 @@ __all__ = [
     "AdminSession",
     "AgsTarget",
     "Award",
+    "CapxLink",
     "CourseJob",
     "CourseLink",
     "EntityRow",
@@ -48,5 +50,7 @@ __all__ = [
     "TrustedIssuerRow",
     "WalletOffer",
     "WebhookReceipt",
+    "WikiLoginState",
+    "WikiSession",
     "WorkerHeartbeat",
 ]

@@ -27,14 +27,53 @@ def _verifier() -> PoolVerifier:
 def create_profile(
     handle: str = typer.Argument(..., help="Short public handle, e.g. cat"),
     name: str = typer.Option(..., "--name", help="Display name"),
-    wiki_user: str | None = typer.Option(None, "--wiki-user", help="Wikimedia user name"),
     language: list[str] = typer.Option([], "--language", help="Language code; repeat for several"),
     contact: str | None = typer.Option(None, "--contact", help="A public link to reach you (never an e-mail)"),
 ) -> None:
     """Open a pool profile; prints the management token once."""
-    profile, token = service.create_profile(database(), handle=handle, display_name=name, wiki_username=wiki_user,
-                                            languages=language, contact=contact)
+    profile, token = service.create_profile(database(), handle=handle, display_name=name, languages=language,
+                                            contact=contact)
+    typer.echo(f"to show your wiki username, sign in with Wikimedia: leads pool wiki-login {profile.handle}")
     typer.echo(f"profile {profile.handle} created; management token (keep it, shown once): {token}")
+
+
+@app.command("wiki-login")
+@cli_errors
+def wiki_login(
+    handle: str = typer.Argument(...),
+    token: str = typer.Option(..., "--token", envvar="LEADS_POOL_TOKEN", help="The profile's management token"),
+) -> None:
+    """Print the Wikimedia sign-in link that sets the profile's wiki username (there is no way to type one)."""
+    from bridge.pool import wikilogin
+
+    db = database()
+    service.check_token(db, handle, token)
+    with db.session() as session:
+        from sqlalchemy import select
+
+        from bridge.pool.repository import PoolProfile
+
+        profile_id = session.scalar(select(PoolProfile.id).where(PoolProfile.handle == handle))
+    url = wikilogin.start(db, settings(), datetime.now(UTC), profile_id)
+    typer.echo(f"open this link in your browser and sign in as the wiki user to show (valid 10 minutes):\n{url}")
+
+
+@app.command("capx-sync")
+@cli_errors
+def capx_sync() -> None:
+    """Sync every profile connected to the Capacity Exchange: what LEADS added for a credential that has left the
+    pool (revoked, suspended, expired) leaves CapX. Run it after ``leads pool recheck``."""
+    import httpx
+
+    from bridge.pool import capx
+
+    config = settings()
+    with httpx.Client(timeout=config.fetch_timeout_seconds, headers={"User-Agent": config.user_agent}) as http:
+        outcomes = capx.sync_all(database(), config, http, datetime.now(UTC))
+    for handle, outcome in outcomes:
+        typer.echo(f"{handle}: {outcome}")
+    if not outcomes:
+        typer.echo("no pool profile is connected to the Capacity Exchange")
 
 
 @app.command("challenge")

@@ -16,9 +16,10 @@ from bridge.dataspace.api import Competence, Course, CredentialDesign, EntityRep
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.i18n import gettext_for_request
-from bridge.pool import holding, service
+from bridge.pool import evidence, holding, service
 from bridge.pool.api import pool_verifier as _verifier
 from bridge.pool.mapping import design_evidence
+from bridge.pool.wikilogin import user_page
 from bridge.web.negotiate import templates, wants_json
 from issuer import jsonbound
 from issuer.jsonbound import JsonTooDeep
@@ -137,30 +138,39 @@ def profile_page(request: Request, handle: str) -> Response:
     view = service.profile_view(_db(request), handle)
     if wants_json(request):
         return JSONResponse(view)
-    return templates.TemplateResponse(request, "pool/profile.html", {"p": view, "_": gettext_for_request(request)})
+    settings = request.app.state.settings
+    wiki_page = user_page(settings, view["wiki_username"]) if view["wiki_username"] else None
+    return templates.TemplateResponse(request, "pool/profile.html",
+                                      {"p": view, "wiki_page": wiki_page, "_": gettext_for_request(request)})
 
 
 @router.get("/pool/people/{handle}/capx.json")
 def capx(request: Request, handle: str) -> dict[str, Any]:
-    return service.capx_export(_db(request), handle)
+    return evidence.capx_export(_db(request), handle, request.app.state.settings.base_url)
 
 
 class ProfileIn(BaseModel):
     # the rules service.create_profile checks, stated in the schema
     handle: str = Field(json_schema_extra={"pattern": service.HANDLE.pattern})
     display_name: str = Field(json_schema_extra={"pattern": r"\S", "maxLength": service.DISPLAY_NAME_LENGTH})
-    wiki_username: str | None = None
+    wiki_username: str | None = Field(
+        default=None, description="refused: a wiki username is set only by signing in with Wikimedia "
+        "(POST /api/pool/profiles/{handle}/wiki-login)")
     languages: list[str] = Field(default_factory=list)
     contact: str | None = Field(default=None, description="a public link (wiki talk page…); e-mail is never shown")
 
 
 @router.post("/api/pool/profiles", status_code=201)
 def create_profile(request: Request, body: ProfileIn) -> dict[str, Any]:
-    profile, token = service.create_profile(_db(request), **body.model_dump())
+    if body.wiki_username is not None:
+        raise LeadsError(service.WIKI_USERNAME_TYPED.format(handle=body.handle), code="wiki_username_needs_login",
+                         status=422)
+    profile, token = service.create_profile(_db(request), **body.model_dump(exclude={"wiki_username"}))
     return {
         "handle": profile.handle,
         "token": token,
         "note": "keep this token: it is shown once and is needed to publish or unpublish",
+        "wiki_login": f"/pool/people/{profile.handle}/wiki-login",
     }
 
 

@@ -16,7 +16,11 @@ class PoolProfile(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     handle: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
-    wiki_username: Mapped[str | None] = mapped_column(String(200))
+    wiki_username: Mapped[str | None] = mapped_column(
+        String(200), doc="set only by the Wikimedia OAuth login of the configured wiki (decision 027), never typed")
+    wiki_sub: Mapped[str | None] = mapped_column(
+        String(64), unique=True, doc="the wiki's central user id of that login: one wiki account, one profile")
+    wiki_verified_at: Mapped[datetime | None] = mapped_column(doc="when the login proved the wiki username")
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact: Mapped[str | None] = mapped_column(String(500), doc="how to reach them, as the person chose to show it")
     token_hash: Mapped[str] = mapped_column(String(64))

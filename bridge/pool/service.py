@@ -81,11 +81,12 @@ def create_profile(
     *,
     handle: str,
     display_name: str,
-    wiki_username: str | None = None,
     languages: Sequence[str] = (),
     contact: str | None = None,
 ) -> tuple[PoolProfile, str]:
-    """Open a profile; returns it with the management token (shown once, stored hashed)."""
+    """Open a profile; returns it with the management token (shown once, stored hashed).
+
+    There is no wiki username here on purpose: it is set only by signing in with Wikimedia (decision 027)."""
     problems = []
     if not HANDLE.match(handle):
         problems.append(Problem("profile", "handle", "use 2-80 lower-case letters, digits, '-' or '_'"))
@@ -111,7 +112,6 @@ def create_profile(
         profile = PoolProfile(
             handle=handle,
             display_name=clean_name(display_name, "the display name", DISPLAY_NAME_LENGTH),
-            wiki_username=wiki_username or None,
             languages=list(languages),
             contact=contact or None,
             token_hash=_hash(token),
@@ -355,9 +355,8 @@ def search(
                 continue
             holder = holders.setdefault(
                 person.id,
-                Holder(
-                    person.handle, person.display_name, person.wiki_username, list(person.languages), person.contact, []
-                ),
+                Holder(person.handle, person.display_name, _proven_username(person), list(person.languages),
+                       person.contact, []),
             )
             label = entities[comp.competence_key].label() if comp.competence_key in entities else comp.competence_key
             holder.competences.append(
@@ -376,6 +375,15 @@ def search(
         return list(holders.values())
 
 
+WIKI_USERNAME_TYPED = ("a wiki username is set only by signing in with Wikimedia on the profile's page "
+                       "(/pool/people/{handle}/wiki-login), never typed: LEADS shows only usernames the wiki confirmed")
+
+
+def _proven_username(profile: PoolProfile) -> str | None:
+    """The wiki username only when a Wikimedia login proved it (typed ones were cleared by 0800_capx)."""
+    return profile.wiki_username if profile.wiki_verified_at is not None and profile.wiki_sub else None
+
+
 def profile_view(db: Database, handle: str) -> dict[str, Any]:
     with db.session() as session:
         profile = session.scalar(select(PoolProfile).where(PoolProfile.handle == handle))
@@ -391,7 +399,8 @@ def profile_view(db: Database, handle: str) -> dict[str, Any]:
         return {
             "handle": profile.handle,
             "display_name": profile.display_name,
-            "wiki_username": profile.wiki_username,
+            "wiki_username": _proven_username(profile),
+            "wiki_verified": _proven_username(profile) is not None,
             "languages": profile.languages,
             "contact": profile.contact,
             "credentials": [
@@ -405,6 +414,7 @@ def profile_view(db: Database, handle: str) -> dict[str, Any]:
                     "verified_at": e.verified_at.isoformat(),
                     "holder_proof": e.holder_proof,
                     "holder_did": e.holder_did,
+                    "evidence": f"/pool/evidence/{e.id}",
                     "competences": [
                         {
                             "competence": c.competence_key,
@@ -511,26 +521,3 @@ def _apply(session: Session, entry: PoolEntry, verdict: Verdict, now: datetime, 
     else:  # untrusted, invalid, not yet valid: hidden but kept — a registry or DID document may come back
         entry.state = "untrusted" if outcome == "untrusted" else "invalid"
         result.hidden.append(entry.id)
-
-
-def capx_export(db: Database, handle: str) -> dict[str, Any]:
-    """The person's verified competences as Capacity Exchange skills (Wikidata QIDs, known / available)."""
-    view = profile_view(db, handle)
-    known: dict[str, dict[str, Any]] = {}
-    unmapped = []
-    for cred in view["credentials"]:
-        for comp in cred["competences"]:
-            if comp["wikidata"]:
-                known.setdefault(comp["wikidata"], {"qid": comp["wikidata"], "label": comp["label"], "evidence": []})[
-                    "evidence"
-                ].append(cred["id"])
-            else:
-                unmapped.append(comp["competence"])
-    return {
-        "profile": view["handle"],
-        "wiki_username": view["wiki_username"],
-        "skills_known": sorted(known),
-        "skills_available": sorted(known),
-        "skills": sorted(known.values(), key=lambda s: str(s["qid"])),
-        "unmapped_competences": sorted(set(unmapped)),
-    }

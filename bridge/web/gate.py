@@ -29,6 +29,14 @@ VERIFICATION_ROUTES = (
     re.compile(r"^/pool/publish$"),
     re.compile(r"^/api/pool/profiles/[^/]+/credentials$"),
 )
+GET_VERIFICATION_ROUTES = (
+    re.compile(r"^/pool/evidence/[^/]+$"),  # a public page that verifies at each request (decision 027)
+)
+
+
+def _gated(method: object, path: str) -> bool:
+    routes = VERIFICATION_ROUTES if method == "POST" else GET_VERIFICATION_ROUTES if method in ("GET", "HEAD") else ()
+    return any(r.match(path) for r in routes)
 
 
 class RateLimiter:
@@ -57,7 +65,7 @@ class RateLimiter:
 
 
 class VerificationGate:
-    """ASGI middleware in front of the unauthenticated verification routes (POST only)."""
+    """ASGI middleware in front of the unauthenticated verification routes (POST, and GET of evidence pages)."""
 
     def __init__(self, app: ASGIApp, *, per_minute: int, concurrency: int, queue_seconds: float) -> None:
         self.app = app
@@ -68,8 +76,7 @@ class VerificationGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
-        if scope["type"] != "http" or scope.get("method") != "POST" or \
-                not any(r.match(path) for r in VERIFICATION_ROUTES):
+        if scope["type"] != "http" or not _gated(scope.get("method"), path):
             await self.app(scope, receive, send)
             return
         client = scope.get("client")

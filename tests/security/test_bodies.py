@@ -148,5 +148,7 @@ def test_unauthenticated_verification_is_rate_limited_per_client(tmp_path: Path)
         r = client.post("/verify", data={"credential": "{}"}, headers={"Accept-Language": "es"})
         assert r.status_code == 429 and "Demasiadas verificaciones" in r.text
         assert client.post("/pool/publish", data={"handle": "h", "token": "t"}).status_code == 429
+        assert client.get("/pool/evidence/1").status_code == 429  # an evidence page verifies at each request
+        assert client.head("/pool/evidence/1").status_code == 429
         assert client.get("/healthz").status_code == 200  # only verification is rationed
         assert client.get("/verify").status_code == 200

@@ -24,7 +24,7 @@ def test_search_page_finds_cat(live_url: str, settings: Settings, db: Database, 
 
     credentials = CredentialService(db, settings)
     issued = credentials.issue(IssueInput(design_key="glam-mc-rights", learner_name="Cat"))
-    _, token = service.create_profile(db, handle="cat", display_name="Cat", wiki_username="CatGLAM", languages=["es"])
+    _, token = service.create_profile(db, handle="cat", display_name="Cat", languages=["es"])
     service.publish(db, PoolVerifier(Verifier(credentials)), handle="cat", token=token, credential=issued.document,
                     entity_base=settings.entity_base, holder_proof="lms")
 

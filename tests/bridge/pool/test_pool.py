@@ -57,7 +57,7 @@ def people(client: TestClient, **query: Any) -> list[str]:
 def test_publish_search_revoke_and_gone(client: TestClient) -> None:
     cat_key = Holder()
     cat = issue(client, "Cat", holder=cat_key)
-    auth = profile(client, "cat", "Cat", wiki_username="CatGLAM", languages=["en", "es"])
+    auth = profile(client, "cat", "Cat", languages=["en", "es"])
     published = client.post("/api/pool/profiles/cat/credentials",
                             json={"presentation": cat_key.present(client, cat["credential"])}, headers=auth)
     assert published.status_code == 201, published.text

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from bridge.trust.organisations import IssuerDirectory
 from sqlalchemy import func, select
 
 from bridge.awards import service
@@ -25,6 +24,7 @@ from bridge.credentials.tables import IssuedCredentialRow
 from bridge.db import make_database
 from bridge.scheduling.tables import ScheduledRun
 from bridge.settings import Settings
+from bridge.trust.organisations import IssuerDirectory
 from tests.bridge.db.test_concurrent_start import _free_port
 from tests.conftest import _postgres_database
 

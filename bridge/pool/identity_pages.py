@@ -1,0 +1,261 @@
+"""Sign in with Wikimedia, "My certificates" outside the LMS, the CapX sync and public evidence pages (thin:
+parsing and rendering; the rules live in ``wikilogin``, ``capx`` and ``service``)."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Form, Header, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from bridge.db import Database
+from bridge.errors import LeadsError
+from bridge.i18n import gettext_for_request
+from bridge.pool import capx, evidence, service, wikilogin
+from bridge.pool.api import pool_verifier
+from bridge.pool.identity_tables import CapxLink
+from bridge.pool.repository import PoolProfile
+from bridge.settings import Settings
+from bridge.web.negotiate import templates, wants_json
+
+router = APIRouter(tags=["pool"])
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _now(request: Request) -> datetime:
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+@contextmanager
+def _http(request: Request) -> Iterator[httpx.Client]:
+    """Outbound calls to the configured wiki and CapX (their addresses come from settings, never from a request)."""
+    settings = _settings(request)
+    with httpx.Client(timeout=settings.fetch_timeout_seconds, follow_redirects=False,
+                      headers={"User-Agent": settings.user_agent}) as client:
+        yield client
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    return templates.TemplateResponse(request, name, {**context, "_": gettext_for_request(request)},
+                                      status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _bearer(authorization: str | None) -> str:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise LeadsError("send the profile's management token as 'Authorization: Bearer <token>'",
+                         code="unauthorized", status=401)
+    return authorization[7:].strip()
+
+
+def _profile_id(db: Database, handle: str, token: str) -> int:
+    service.check_token(db, handle, token)
+    with db.session() as session:
+        found = session.scalar(select(PoolProfile.id).where(PoolProfile.handle == handle))
+    assert found is not None  # check_token raised otherwise
+    return found
+
+
+# --- Sign in with Wikimedia ----------------------------------------------------------------------------------------
+
+@router.post("/api/pool/profiles/{handle}/wiki-login", status_code=201,
+             summary="Start the Wikimedia sign-in that sets this profile's wiki username")
+def api_wiki_login(request: Request, handle: str,
+                   authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    profile_id = _profile_id(_db(request), handle, _bearer(authorization))
+    url = wikilogin.start(_db(request), _settings(request), _now(request), profile_id)
+    return {"authorize_url": url, "note": "open it in the browser of the wiki account to show on the profile"}
+
+
+@router.get("/pool/people/{handle}/wiki-login")
+def wiki_login_form(request: Request, handle: str) -> Response:
+    return _page(request, "pool/wiki_login.html", {"handle": handle, "error": None,
+                                                   "available": wikilogin.configured(_settings(request))})
+
+
+@router.post("/pool/people/{handle}/wiki-login")
+def wiki_login_post(request: Request, handle: str, token: Annotated[str, Form()]) -> Response:
+    try:
+        profile_id = _profile_id(_db(request), handle, token)
+        url = wikilogin.start(_db(request), _settings(request), _now(request), profile_id)
+    except LeadsError as exc:
+        return _page(request, "pool/wiki_login.html", {"handle": handle, "error": exc.message,
+                                                       "available": wikilogin.configured(_settings(request))},
+                     exc.status)
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/pool/wiki/login", summary="Sign in with Wikimedia to open My certificates")
+def wiki_login(request: Request) -> Response:
+    return RedirectResponse(wikilogin.start(_db(request), _settings(request), _now(request)), status_code=303)
+
+
+@router.get(wikilogin.CALLBACK_PATH, include_in_schema=False)
+def wiki_callback(request: Request, code: str | None = None, state: str | None = None,
+                  error: str | None = None) -> Response:
+    if error or not code or not state:
+        raise LeadsError(f"the wiki did not sign you in ({error or 'no authorization code'}); try again",
+                         code="wiki_login_refused", status=400)
+    settings = _settings(request)
+    with _http(request) as http:
+        identity, profile_id = wikilogin.finish(_db(request), settings, http, code=code, state=state,
+                                                now=_now(request))
+    cookie = wikilogin.open_session(_db(request), identity, _now(request))
+    target = "/pool/mine"
+    if profile_id is not None:
+        with _db(request).session() as session:
+            handle = session.scalar(select(PoolProfile.handle).where(PoolProfile.id == profile_id))
+        target = f"/pool/people/{handle}"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(wikilogin.COOKIE, cookie, max_age=wikilogin.SESSION_HOURS * 3600, httponly=True,
+                        samesite="lax", secure=settings.base_url.startswith("https://"), path="/pool")
+    return response
+
+
+@router.post("/pool/wiki/logout", include_in_schema=False)
+def wiki_logout(request: Request) -> Response:
+    wikilogin.close_session(_db(request), request.cookies.get(wikilogin.COOKIE))
+    response = RedirectResponse("/pool", status_code=303)
+    response.delete_cookie(wikilogin.COOKIE, path="/pool")
+    return response
+
+
+# --- My certificates outside the LMS -----------------------------------------------------------------------------
+
+def _signed_in(request: Request) -> tuple[wikilogin.WikiIdentity, str]:
+    cookie = request.cookies.get(wikilogin.COOKIE)
+    identity = wikilogin.session_identity(_db(request), cookie, _now(request))
+    if identity is None or cookie is None:
+        raise LeadsError("sign in with Wikimedia to see your certificates", code="wiki_login_required", status=401)
+    return identity, cookie
+
+
+def _mine(request: Request, identity: wikilogin.WikiIdentity) -> list[dict[str, Any]]:
+    db = _db(request)
+    with db.session() as session:
+        rows = session.execute(select(PoolProfile.handle, CapxLink).outerjoin(CapxLink)
+                               .where(PoolProfile.wiki_sub == identity.sub).order_by(PoolProfile.handle)).all()
+        linked = [(h, None if link is None else {"share_available": link.share_available,
+                                                 "last_sync_at": link.last_sync_at, "last_result": link.last_result})
+                  for h, link in rows]
+    return [{"view": service.profile_view(db, handle), "capx": link} for handle, link in linked]
+
+
+@router.get("/pool/mine", summary="My certificates, signed in with Wikimedia (outside the LMS)")
+def my_certificates(request: Request) -> Response:
+    try:
+        identity, cookie = _signed_in(request)
+    except LeadsError as exc:
+        if wants_json(request):
+            raise
+        return _page(request, "pool/mine.html", {"identity": None, "error": exc.message,
+                                                 "available": wikilogin.configured(_settings(request))}, 401)
+    profiles = _mine(request, identity)
+    if wants_json(request):
+        return JSONResponse({"wiki_username": identity.username, "profiles": [
+            {**p["view"], "capx": p["capx"] and {**p["capx"], "last_sync_at": str(p["capx"]["last_sync_at"])}}
+            for p in profiles]})
+    return _page(request, "pool/mine.html", {
+        "identity": identity, "profiles": profiles, "error": None, "csrf": wikilogin.csrf_token(_settings(request),
+                                                                                                  cookie),
+        "user_page": wikilogin.user_page(_settings(request), identity.username)})
+
+
+def _own_by_session(request: Request, handle: str, csrf: str) -> None:
+    identity, cookie = _signed_in(request)
+    if not hmac.compare_digest(csrf, wikilogin.csrf_token(_settings(request), cookie)):
+        raise LeadsError("this form is stale; reload the page", code="csrf", status=403)
+    with _db(request).session() as session:
+        sub = session.scalar(select(PoolProfile.wiki_sub).where(PoolProfile.handle == handle))
+    if sub is None or sub != identity.sub:
+        raise LeadsError(f"the pool profile '{handle}' is not yours", code="forbidden", status=403)
+
+
+@router.post("/pool/mine/{handle}/capx", include_in_schema=False)
+def my_capx_connect(request: Request, handle: str, csrf: Annotated[str, Form()],
+                    capx_token: Annotated[str, Form()] = "", share_available: Annotated[str, Form()] = "",
+                    action: Annotated[str, Form()] = "sync") -> Response:
+    try:
+        _own_by_session(request, handle, csrf)
+        with _http(request) as http:
+            if capx_token.strip():
+                capx.connect(_db(request), _settings(request), http, handle=handle, token=capx_token,
+                             share_available=bool(share_available), now=_now(request))
+            else:
+                capx.sync(_db(request), _settings(request), http, handle=handle, now=_now(request))
+    except LeadsError as exc:
+        identity = wikilogin.session_identity(_db(request), request.cookies.get(wikilogin.COOKIE), _now(request))
+        cookie = request.cookies.get(wikilogin.COOKIE) or ""
+        return _page(request, "pool/mine.html", {
+            "identity": identity, "profiles": _mine(request, identity) if identity else [], "error": exc.message,
+            "csrf": wikilogin.csrf_token(_settings(request), cookie),
+            "user_page": wikilogin.user_page(_settings(request), identity.username) if identity else ""},
+            exc.status)
+    return RedirectResponse("/pool/mine", status_code=303)
+
+
+# --- The CapX sync through the API --------------------------------------------------------------------------------
+
+class CapxConnectIn(BaseModel):
+    capx_token: str = Field(description="your CapX token (knox, from CapX's own Wikimedia login); LEADS writes your "
+                                        "CapX profile with it, as you, and keeps it sealed for later syncs")
+    share_available: bool = Field(default=False, description="also list LEADS's skills as available to share")
+
+
+@router.post("/api/pool/profiles/{handle}/capx", summary="Connect the profile to your CapX profile and sync")
+def api_capx_connect(request: Request, handle: str, body: CapxConnectIn,
+                     authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    service.check_token(_db(request), handle, _bearer(authorization))
+    with _http(request) as http:
+        return capx.connect(_db(request), _settings(request), http, handle=handle, token=body.capx_token,
+                            share_available=body.share_available, now=_now(request))
+
+
+@router.post("/api/pool/profiles/{handle}/capx/sync", summary="Sync the profile's verified skills to CapX again")
+def api_capx_sync(request: Request, handle: str,
+                  authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    service.check_token(_db(request), handle, _bearer(authorization))
+    with _http(request) as http:
+        return capx.sync(_db(request), _settings(request), http, handle=handle, now=_now(request))
+
+
+@router.get("/pool/capx/missing", summary="Competences in the pool that cannot reach CapX, and what would fix them")
+def capx_missing(request: Request) -> Response:
+    with _http(request) as http:
+        report, reached = capx.missing_report(_db(request), _settings(request), http)
+    if wants_json(request):
+        return JSONResponse({"capx": _settings(request).capx_api_url, "capx_reached": reached, "missing": report})
+    return _page(request, "pool/capx_missing.html", {"missing": report, "reached": reached,
+                                                     "capx_url": _settings(request).capx_api_url})
+
+
+@router.get("/pool/capx/badges/user/{username}/",
+            summary="A proven wiki user's verified credentials, in the shape CapX's badge importer reads")
+def capx_badges(request: Request, username: str) -> dict[str, Any]:
+    return evidence.capx_badges(_db(request), username, _settings(request).base_url)
+
+
+# --- Public evidence ---------------------------------------------------------------------------------------------
+
+@router.get("/pool/evidence/{entry_id}", summary="A published credential as public evidence, verified now")
+def evidence_page(request: Request, entry_id: int) -> Response:
+    data = evidence.evidence_view(_db(request), pool_verifier(request), entry_id, _now(request))
+    if wants_json(request):
+        return JSONResponse(data, headers={"Cache-Control": "no-store"})
+    return _page(request, "pool/evidence.html", {"e": data})

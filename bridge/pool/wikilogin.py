@@ -1,0 +1,205 @@
+"""Sign in with Wikimedia: the OAuth 2 authorization code flow of MediaWiki's Extension:OAuth, with PKCE.
+
+Endpoints (extension.json ``RestRoutes``): ``GET {rest}/oauth2/authorize`` (``response_type=code``, ``client_id``,
+``redirect_uri``, ``state``, ``code_challenge`` + ``code_challenge_method=S256``), ``POST {rest}/oauth2/access_token``
+(form: ``grant_type=authorization_code``, ``code``, ``redirect_uri``, ``client_id``, ``client_secret``,
+``code_verifier``) and ``GET {rest}/oauth2/resource/profile`` with ``Authorization: Bearer`` (``sub`` = central user
+id, ``username``; a hidden user has no ``username``). Errors are league/oauth2-server's ``{"error",
+"error_description", "hint"}``.
+
+The login is the only way a wiki username reaches a pool profile (decision 027): the username comes from the
+wiki's answer, never from what someone typed. The same login opens a browser session for "My certificates" outside
+the LMS.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import httpx
+from sqlalchemy import delete, select
+
+from bridge.db import Database
+from bridge.errors import LeadsError, NotFound, UpstreamError
+from bridge.pool.identity_tables import WikiLoginState, WikiSession
+from bridge.pool.repository import PoolProfile
+from bridge.settings import Settings
+
+STATE_MINUTES = 10
+SESSION_HOURS = 8
+COOKIE = "leads_wiki"
+CALLBACK_PATH = "/pool/wiki/callback"
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class WikiIdentity:
+    username: str
+    sub: str
+
+
+def configured(settings: Settings) -> bool:
+    return bool(settings.wiki_oauth_client_id and settings.wiki_oauth_client_secret)
+
+
+def wiki_home(settings: Settings) -> str:
+    """The wiki's address (for links to user pages): the REST URL without ``/w/rest.php``."""
+    parts = urlsplit(settings.wiki_oauth_rest_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def user_page(settings: Settings, username: str) -> str:
+    return f"{wiki_home(settings)}/wiki/User:{quote(username.replace(' ', '_'))}"
+
+
+def redirect_uri(settings: Settings) -> str:
+    return settings.base_url.rstrip("/") + CALLBACK_PATH
+
+
+def _not_configured() -> LeadsError:
+    return LeadsError("Wikimedia sign-in is not set up on this installation (no OAuth client of the wiki)",
+                      code="wiki_login_unavailable", status=404)
+
+
+def start(db: Database, settings: Settings, now: datetime, profile_id: int | None = None) -> str:
+    """A new authorization: store the state (hashed) and the PKCE verifier; return the wiki's authorize URL."""
+    if not configured(settings):
+        raise _not_configured()
+    state = secrets.token_urlsafe(32)
+    verifier = secrets.token_urlsafe(64)[:96]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    with db.session() as session:
+        session.execute(delete(WikiLoginState).where(WikiLoginState.expires_at < now))
+        session.add(WikiLoginState(state_hash=_hash(state), code_verifier=verifier, profile_id=profile_id,
+                                   created_at=now, expires_at=now + timedelta(minutes=STATE_MINUTES)))
+    query = {"response_type": "code", "client_id": settings.wiki_oauth_client_id or "",
+             "redirect_uri": redirect_uri(settings), "state": state,
+             "code_challenge": challenge, "code_challenge_method": "S256"}
+    return f"{settings.wiki_oauth_rest_url.rstrip('/')}/oauth2/authorize?{urlencode(query)}"
+
+
+def _spend(db: Database, state: str, now: datetime) -> WikiLoginState:
+    """The stored state, deleted in the same step so that it serves once."""
+    with db.session() as session:
+        row = session.get(WikiLoginState, _hash(state))
+        if row is None or _aware(row.expires_at) < now:
+            raise LeadsError("this sign-in link is unknown, used or expired; start the sign-in again",
+                             code="wiki_login_state", status=400)
+        spent = WikiLoginState(state_hash=row.state_hash, code_verifier=row.code_verifier,
+                               profile_id=row.profile_id, created_at=row.created_at, expires_at=row.expires_at)
+        deleted = session.execute(delete(WikiLoginState).where(WikiLoginState.state_hash == row.state_hash))
+        if getattr(deleted, "rowcount", 1) != 1:  # a concurrent callback spent it first
+            raise LeadsError("this sign-in link was already used", code="wiki_login_state", status=400)
+    return spent
+
+
+def _oauth_error(response: httpx.Response, step: str) -> LeadsError:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = {}
+    error = body.get("error") if isinstance(body, dict) else None
+    detail = (body.get("hint") or body.get("error_description")) if isinstance(body, dict) else None
+    if error in ("invalid_grant", "access_denied"):
+        return LeadsError(f"the wiki did not accept the sign-in ({error}: {detail}); start it again",
+                          code="wiki_login_refused", status=400)
+    return UpstreamError(f"the wiki's {step} answered HTTP {response.status_code}"
+                         f"{f' ({error}: {detail})' if error else ''}", code="wiki_login_failed")
+
+
+def finish(db: Database, settings: Settings, http: httpx.Client, *, code: str, state: str,
+           now: datetime) -> tuple[WikiIdentity, int | None]:
+    """Exchange the code (with the PKCE verifier and the client secret), ask the wiki who signed in, and bind
+    that username to the profile the login was started for."""
+    if not configured(settings):
+        raise _not_configured()
+    pending = _spend(db, state, now)
+    rest = settings.wiki_oauth_rest_url.rstrip("/")
+    secret = settings.wiki_oauth_client_secret.get_secret_value() if settings.wiki_oauth_client_secret else ""
+    try:
+        token = http.post(f"{rest}/oauth2/access_token", data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri(settings),
+            "client_id": settings.wiki_oauth_client_id, "client_secret": secret,
+            "code_verifier": pending.code_verifier})
+        if token.status_code != 200:
+            raise _oauth_error(token, "token endpoint")
+        access = token.json().get("access_token")
+        if not isinstance(access, str) or not access:
+            raise UpstreamError("the wiki's token endpoint gave no access token", code="wiki_login_failed")
+        answer = http.get(f"{rest}/oauth2/resource/profile", headers={"Authorization": f"Bearer {access}"})
+        if answer.status_code != 200:
+            raise _oauth_error(answer, "profile endpoint")
+        profile = answer.json()
+    except httpx.HTTPError as exc:
+        raise UpstreamError(f"the wiki could not be reached ({exc.__class__.__name__})",
+                            code="wiki_login_failed") from exc
+    username, sub = profile.get("username"), profile.get("sub")
+    if not isinstance(username, str) or not username or sub in (None, "", 0):
+        raise LeadsError("the wiki does not show this account's username (a hidden account cannot be shown)",
+                         code="wiki_username_hidden", status=403)
+    identity = WikiIdentity(username=username, sub=str(sub))
+    if pending.profile_id is not None:
+        bind(db, pending.profile_id, identity, now)
+    return identity, pending.profile_id
+
+
+def bind(db: Database, profile_id: int, identity: WikiIdentity, now: datetime) -> str:
+    """Set the profile's wiki username from a login; one wiki account shows on one profile only."""
+    with db.session() as session:
+        other = session.scalar(select(PoolProfile).where(PoolProfile.wiki_sub == identity.sub,
+                                                         PoolProfile.id != profile_id))
+        if other is not None:
+            raise LeadsError(f"the wiki account {identity.username} already shows on the pool profile "
+                             f"'{other.handle}'; remove it there first", code="wiki_account_taken", status=409)
+        profile = session.get(PoolProfile, profile_id)
+        if profile is None:
+            raise NotFound("the pool profile of this sign-in no longer exists")
+        profile.wiki_username, profile.wiki_sub, profile.wiki_verified_at = identity.username, identity.sub, now
+        return profile.handle
+
+
+def open_session(db: Database, identity: WikiIdentity, now: datetime) -> str:
+    """A browser session for "My certificates"; returns the cookie value (stored hashed)."""
+    value = secrets.token_urlsafe(32)
+    with db.session() as session:
+        session.execute(delete(WikiSession).where(WikiSession.expires_at < now))
+        session.add(WikiSession(id_hash=_hash(value), username=identity.username, wiki_sub=identity.sub,
+                                created_at=now, expires_at=now + timedelta(hours=SESSION_HOURS)))
+    return value
+
+
+def session_identity(db: Database, cookie: str | None, now: datetime) -> WikiIdentity | None:
+    if not cookie:
+        return None
+    with db.session() as session:
+        row = session.get(WikiSession, _hash(cookie))
+        if row is None or _aware(row.expires_at) < now:
+            return None
+        return WikiIdentity(username=row.username, sub=row.wiki_sub)
+
+
+def close_session(db: Database, cookie: str | None) -> None:
+    if cookie:
+        with db.session() as session:
+            session.execute(delete(WikiSession).where(WikiSession.id_hash == _hash(cookie)))
+
+
+def csrf_token(settings: Settings, cookie: str) -> str:
+    """A form token bound to the session (forms riding on the wiki session carry it)."""
+    import hmac
+
+    return hmac.new(settings.secret_key.get_secret_value().encode(), f"wiki-csrf:{cookie}".encode(),
+                    hashlib.sha256).hexdigest()

@@ -1,0 +1,42 @@
+"""``leads pool wiki-login`` prints the Wikimedia sign-in link (there is no way to type a wiki username), and
+``leads pool capx-sync`` syncs every connected profile, one failure not stopping the others."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from typer.testing import CliRunner
+
+from bridge.cli import app
+from bridge.settings import get_settings
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("LEADS_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("LEADS_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LEADS_WIKI_OAUTH_REST_URL", "https://wiki.example.org/w/rest.php")
+    monkeypatch.setenv("LEADS_WIKI_OAUTH_CLIENT_ID", "leads-client")
+    monkeypatch.setenv("LEADS_WIKI_OAUTH_CLIENT_SECRET", "leads-secret-0000000000")
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_wiki_login_prints_the_authorize_link_and_capx_sync_runs(runner: CliRunner) -> None:
+    made = runner.invoke(app, ["pool", "profile", "cat", "--name", "Cat"])
+    assert made.exit_code == 0 and "leads pool wiki-login cat" in made.output, made.output
+    token = made.output.rsplit(": ", 1)[1].strip()
+    wrong = runner.invoke(app, ["pool", "wiki-login", "cat", "--token", "nope"])
+    assert wrong.exit_code != 0 and "does not belong" in wrong.output
+    done = runner.invoke(app, ["pool", "wiki-login", "cat", "--token", token])
+    assert done.exit_code == 0, done.output
+    url = done.output.strip().splitlines()[-1]
+    assert url.startswith("https://wiki.example.org/w/rest.php/oauth2/authorize?")
+    assert parse_qs(urlsplit(url).query)["client_id"] == ["leads-client"]
+    synced = runner.invoke(app, ["pool", "capx-sync"])
+    assert synced.exit_code == 0 and "no pool profile is connected" in synced.output
