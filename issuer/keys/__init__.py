@@ -1,4 +1,4 @@
-"""Keys: Ed25519 Multikey encoding, the Signer protocol and registry, and the file key store."""
+"""Keys: Ed25519 Multikey encoding, the Signer protocol and registry, the file key store and PKCS#11 tokens."""
 
 from issuer.keys.multikey import (
     b58decode,
@@ -16,12 +16,14 @@ from issuer.keys.signer import (
     signer_names,
     verify_ed25519,
 )
+from issuer.keys.pkcs11 import Pkcs11Signer
 from issuer.keys.store import FileKeyStore, KeyRecord
 
 __all__ = [
     "Ed25519Signer",
     "FileKeyStore",
     "KeyRecord",
+    "Pkcs11Signer",
     "Signer",
     "b58decode",
     "b58encode",

@@ -1,0 +1,75 @@
+"""Progress of long commands: a rich bar with counts and an ETA in a terminal, plain lines otherwise.
+
+Why both: an operator at a terminal wants to see that a push of thousands of entities moves and when it ends; a
+cron job or a CI log wants a few greppable lines, not control characters. ``update(done, total)`` fits the
+callbacks of the domain code (which knows nothing of terminals); ``advance()`` fits a loop in the command.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import TracebackType
+from typing import Any, TextIO
+
+
+class Progress:
+    def __init__(self, label: str, total: int | None = None, *, stream: TextIO | None = None,
+                 terminal: bool | None = None, every: float = 2.0) -> None:
+        self.label, self.total = label, total
+        self.stream = stream or sys.stderr
+        self.terminal = self.stream.isatty() if terminal is None else terminal
+        self.every = every  # seconds between plain lines
+        self.done = 0
+        self._bar: Any = None
+        self._task: Any = None
+        self._last = 0.0
+        self._printed = -1
+        self._start = time.monotonic()
+
+    def __enter__(self) -> Progress:
+        if self.terminal:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+
+            self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                                     console=Console(file=self.stream), transient=False)
+            self._bar.start()
+            self._task = self._bar.add_task(self.label, total=self.total)
+        return self
+
+    def update(self, done: int, total: int | None = None) -> None:
+        """``done`` of ``total`` items finished (a callback for domain code)."""
+        self.done = done
+        if total is not None:
+            self.total = total
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done, total=self.total)
+            return
+        now = time.monotonic()
+        if now - self._last >= self.every or (self.total is not None and done >= self.total):
+            self._last = now
+            self._line()
+
+    def advance(self, step: int = 1) -> None:
+        self.update(self.done + step)
+
+    def _line(self) -> None:
+        self._printed = self.done
+        elapsed = time.monotonic() - self._start
+        if self.total:
+            eta = elapsed / self.done * (self.total - self.done) if self.done else None
+            tail = f" eta {eta:.0f}s" if eta is not None and self.done < self.total else ""
+            print(f"{self.label}: {self.done}/{self.total} ({self.done * 100 // self.total}%) "
+                  f"{elapsed:.0f}s{tail}", file=self.stream, flush=True)
+        else:
+            print(f"{self.label}: {self.done} {elapsed:.0f}s", file=self.stream, flush=True)
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+        elif self.done != self._printed:  # the last state, once
+            self._line()
