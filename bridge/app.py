@@ -104,6 +104,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     register_error_type(app, IssuerError)
     app.include_router(credentials_router)
+    from bridge.credentials.keys_api import router as keys_router
+
+    app.include_router(keys_router)
 
     from bridge.trust.endpoints import router as trust_router
 

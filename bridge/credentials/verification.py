@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -82,5 +83,20 @@ class Verifier:
         for org in self.service.directory.orgs.values():  # pick up rotated keys without a restart
             self.resolver.add(self.service.directory.did_document(org))
         with self.fetcher.budget(self.service.settings.verify_timeout_seconds):
-            return verify_credential(credential, resolver=self.resolver, now=self.service.clock(),
-                                     status_checker=self.status, shape_checker=self.shapes, trust=self.trust.decide)
+            report = verify_credential(credential, resolver=self.resolver, now=self.service.clock(),
+                                       status_checker=self.status, shape_checker=self.shapes, trust=self.trust.decide)
+        return self._with_reason(credential, report)
+
+    def _with_reason(self, credential: dict[str, Any] | str | bytes, report: VerificationReport) -> VerificationReport:
+        """A credential this installation issued and revoked: the status check says why (the reason is public
+        once revoked: e.g. "signing key retired (…)", so a holder knows a replacement exists)."""
+        if not isinstance(credential, dict):
+            return report
+        row = self.service.find_by_credential(credential)
+        if row is None or not row.revoked or not row.revoked_reason:
+            return report
+        for i, check in enumerate(report.checks):
+            if check.name == "status" and check.outcome in ("failed", "not_run"):
+                report.checks[i] = replace(check, message=f"{check.message} (the issuer's reason: "
+                                                         f"{row.revoked_reason})")
+        return report
