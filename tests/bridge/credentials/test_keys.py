@@ -195,3 +195,34 @@ def test_cli_lists_rotates_and_retires(tmp_path: Path, monkeypatch: pytest.Monke
         assert runner.invoke(app, ["keys", "retire", "zNope", "--reason", "x"]).exit_code == 2
     finally:
         get_settings.cache_clear()
+
+
+def test_cli_puts_a_pkcs11_token_key_in_charge_and_its_credentials_verify(
+        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from bridge.cli import app
+    from bridge.settings import get_settings
+    from tests.softhsm import make_token
+
+    token = make_token(tmp_path_factory.mktemp("softhsm"))
+    monkeypatch.setenv("LEADS_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("LEADS_PKCS11_PIN", token.pin)
+    monkeypatch.delenv("LEADS_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        added = runner.invoke(app, ["keys", "add-pkcs11", "--module", token.module, "--token", token.label,
+                                    "--label", "bridge-cli", "--generate"])
+        assert added.exit_code == 0, added.output
+        key_id = added.output.split()[2]
+        out = tmp_path / "c.json"
+        issued = runner.invoke(app, ["issue", "--design", "glam-mc-rights", "--name", "Ada", "-o", str(out)])
+        assert issued.exit_code == 0, issued.output
+        assert signing_key(json.loads(out.read_text())) == {key_id}
+        verified = runner.invoke(app, ["verify", str(out)])
+        assert verified.exit_code == 0, verified.output
+        listed = runner.invoke(app, ["keys", "list", "--json"])
+        assert [(k["backend"], k["active"]) for k in json.loads(listed.output)] == [("pkcs11", True)]  # no file key made
+    finally:
+        get_settings.cache_clear()
