@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     admin_token: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     key_passphrase: SecretStr | None = None
-    pkcs11_pin: SecretStr | None = None  # the user PIN of the PKCS#11 token holding an issuer key (leads keys add-pkcs11)
+    pkcs11_pin: SecretStr | None = None  # user PIN of the PKCS#11 token of an issuer key (leads keys add-pkcs11)
 
     # Wikibase data space
     wikibase_api_url: str | None = Field(default=None, description="e.g. https://leads.wikibase.cloud/w/api.php")

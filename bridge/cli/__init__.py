@@ -11,9 +11,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer import _click as click  # the click that typer vendors: its classes are the ones typer builds on
+from typer.core import TyperCommand, TyperGroup
 
 # name → (module, attribute, help); an attribute that is a Typer is a group, a function is a single command
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -51,7 +51,7 @@ class LazyGroup(TyperGroup):
             return None
         module, attribute, help_text = spec
         if self._listing:
-            return click.Command(cmd_name, help=help_text, short_help=help_text)
+            return TyperCommand(cmd_name, help=help_text, short_help=help_text)
         target: Any = getattr(importlib.import_module(module), attribute)
         if isinstance(target, typer.Typer):
             command = typer.main.get_command(target)

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from bridge.cli.common import cli_errors, database, settings
+from bridge.cli.progress import Progress
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -67,8 +68,9 @@ def poll(
     while True:
         tool = LtiTool(settings(), db)
         try:
-            reports = intake.poll_targets(db, intake.lti_reader_for(tool), context=context,
-                                          roster_for=intake.lti_roster_for(tool))
+            with Progress("courses polled") as bar:
+                reports = intake.poll_targets(db, intake.lti_reader_for(tool), context=context,
+                                              roster_for=intake.lti_roster_for(tool), progress=bar.update)
         finally:
             tool.close()
         for report in reports.values():
@@ -90,6 +92,7 @@ def import_csv(
     """Import grades from a CSV file (all rows or none); each row goes through the same award decision."""
     from bridge.awards import csvimport
 
-    report = csvimport.import_file(database(), path, dry_run=dry_run, source=source)
+    with Progress("rows checked and stored") as bar:
+        report = csvimport.import_file(database(), path, dry_run=dry_run, source=source, progress=bar.update)
     for line in report.lines():
         typer.echo(line)

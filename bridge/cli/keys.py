@@ -3,10 +3,10 @@ and encrypt the key files kept in the clear (development) before going to produc
 
 from __future__ import annotations
 
-import typer
-
 import json
 from typing import Any
+
+import typer
 
 from bridge.cli.common import cli_errors, database, settings
 from bridge.errors import LeadsError
@@ -60,7 +60,7 @@ ORG = typer.Option(None, "--org", help="The issuing organisation's slug (default
 def listing(org: str | None = ORG, as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
     """The organisation's keys, oldest first: which one signs, which are retired, and how many credentials each
     signed."""
-    keys = _manager().list(org)
+    keys = _manager().keys_of(org)
     if as_json:
         typer.echo(json.dumps(keys, indent=1))
         return
@@ -122,7 +122,8 @@ def retire(
 @app.command("add-pkcs11")
 @cli_errors
 def add_pkcs11(
-    module: str = typer.Option(..., "--module", help="The token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so"),
+    module: str = typer.Option(..., "--module",
+                               help="The token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so"),
     token: str = typer.Option(..., "--token", help="The token label"),
     label: str = typer.Option(..., "--label", help="The Ed25519 key pair's label in the token"),
     generate: bool = typer.Option(False, "--generate", help="Generate the key pair in the token first"),

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from bridge.cli.common import cli_errors, database, settings
+from bridge.cli.progress import Progress
 from bridge.credentials.service import CredentialService
 from bridge.credentials.verification import Verifier
 from bridge.pool import holding, service
@@ -70,7 +71,9 @@ def recheck(every: int = typer.Option(0, "--every", help="Repeat every N seconds
     """Re-verify every listed credential: revoked or expired ones leave the pool, suspended ones are hidden until
     the suspension is lifted, and when a status list cannot be fetched the entry stays (retried later)."""
     while True:
-        result = service.recheck(database(), _verifier(), retry_seconds=settings().pool_recheck_retry_seconds)
+        with Progress("pool entries re-checked") as bar:
+            result = service.recheck(database(), _verifier(), retry_seconds=settings().pool_recheck_retry_seconds,
+                                     progress=bar.update)
         typer.echo(f"re-checked the pool: {result.summary()}")
         if every <= 0:
             return

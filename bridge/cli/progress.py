@@ -7,10 +7,13 @@ callbacks of the domain code (which knows nothing of terminals); ``advance()`` f
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from types import TracebackType
 from typing import Any, TextIO
+
+_COUNT = re.compile(r"\s*\[(\d+)/(\d+)\]\s*(.*)")
 
 
 class Progress:
@@ -30,8 +33,8 @@ class Progress:
     def __enter__(self) -> Progress:
         if self.terminal:
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import Progress as RichProgress
 
             self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                      TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
@@ -52,6 +55,22 @@ class Progress:
         if now - self._last >= self.every or (self.total is not None and done >= self.total):
             self._last = now
             self._line()
+
+    def note(self, text: str) -> None:
+        """A message of the domain code (e.g. the Wikibase client's ``[n/total] updating …``): a leading
+        ``[n/total]`` moves the bar and the rest becomes its label; other messages are printed above it."""
+        found = _COUNT.match(text)
+        if self._bar is not None:
+            if found:
+                self._bar.update(self._task, completed=int(found[1]), total=int(found[2]),
+                                 description=f"{self.label}: {found[3][:40]}")
+                self.done, self.total = int(found[1]), int(found[2])
+            else:
+                self._bar.console.print(text, markup=False, highlight=False)
+            return
+        print(text, file=self.stream, flush=True)  # plain: every message as a line, as before
+        if found:
+            self.done, self.total, self._printed = int(found[1]), int(found[2]), int(found[1])
 
     def advance(self, step: int = 1) -> None:
         self.update(self.done + step)

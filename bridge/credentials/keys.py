@@ -79,20 +79,20 @@ class KeyManager:
     def _store(self, org_slug: str | None) -> Any:
         return self.directory.keys(self.directory.get(org_slug))
 
-    def list(self, org_slug: str | None = None) -> list[dict[str, Any]]:
+    def keys_of(self, org_slug: str | None = None) -> list[dict[str, Any]]:
         """Every key of the organisation, oldest first, with how many stored credentials each signed."""
         records = self._store(org_slug).keys()
         counts = {r.key_id: 0 for r in records}
         for _, keys in self._scan(self.directory.get(org_slug).slug):
-            for key in keys & counts.keys():
+            for key in keys & set(counts):
                 counts[key] += 1
         return [{**r.as_dict(), "credentials": counts[r.key_id]} for r in records]
 
     def rotate(self, org_slug: str | None = None) -> KeyRecord:
         """A new active key; the earlier ones keep verifying what they signed."""
-        store = self._store(org_slug)
+        store = self.directory.keys(self.directory.get(org_slug))
         signer = store.rotate()
-        return next(r for r in store.keys() if r.key_id == signer.key_id)
+        return next(r for r in store.keys() if r.key_id == signer.key_id)  # noqa: SIM118 - a key store
 
     def signed_by(self, org_slug: str | None, key_id: str) -> list[str]:
         """The ids of every stored credential of the organisation that the key signed."""
@@ -121,7 +121,7 @@ class KeyManager:
                              code="reason_required", status=422)
         org = self.directory.get(org_slug)
         store = self.directory.keys(org)
-        if key_id not in {r.key_id for r in store.keys()}:
+        if key_id not in {r.key_id for r in store.keys()}:  # noqa: SIM118 - a key store, not a dict
             raise LeadsError(f"{org.slug} has no key {key_id}", code="key_not_found", status=404)
         try:
             record = store.retire(key_id, reason)

@@ -24,7 +24,7 @@ def _manager(request: Request) -> KeyManager:
 
 @router.get("/api/admin/issuers/{org}/keys", summary="The organisation's signing keys and what each signed")
 def list_keys(org: str, request: Request) -> dict[str, Any]:
-    return {"org": org, "keys": _manager(request).list(org)}
+    return {"org": org, "keys": _manager(request).keys_of(org)}
 
 
 @router.post("/api/admin/issuers/{org}/keys/rotate", summary="A new active key; earlier keys keep verifying")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 

@@ -448,7 +448,7 @@ def _backoff(failures: int, retry_seconds: float) -> timedelta:
 
 
 def recheck(db: Database, verifier: Verifier, *, now: datetime | None = None,
-            retry_seconds: float = 900) -> RecheckResult:
+            retry_seconds: float = 900, progress: Callable[[int, int], None] | None = None) -> RecheckResult:
     """Re-verify every listed credential, losing nothing to an outage: revoked and expired entries leave;
     suspended or no longer trusted ones are hidden and come back when they verify again; when a status list cannot
     be fetched the entry stays listed (showing when it last verified) and is retried with a growing wait.
@@ -460,7 +460,9 @@ def recheck(db: Database, verifier: Verifier, *, now: datetime | None = None,
         entries = session.scalars(select(PoolEntry).order_by(PoolEntry.id))
         rows = [(e.id, e.credential, e.next_check_at) for e in entries]
     outcomes: dict[int, Verdict] = {}
-    for entry_id, credential, due in rows:
+    for done, (entry_id, credential, due) in enumerate(rows):
+        if progress is not None:
+            progress(done, len(rows))
         if due is not None and _aware(due) > now:
             result.waiting.append(entry_id)
             continue
@@ -471,6 +473,8 @@ def recheck(db: Database, verifier: Verifier, *, now: datetime | None = None,
             if entry is None:  # unpublished meanwhile
                 continue
             _apply(session, entry, verdict, now, retry_seconds, result)
+    if progress is not None:
+        progress(len(rows), len(rows))
     return result
 
 

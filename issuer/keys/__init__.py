@@ -8,6 +8,7 @@ from issuer.keys.multikey import (
     encode_private_key,
     encode_public_key,
 )
+from issuer.keys.pkcs11 import Pkcs11Signer
 from issuer.keys.signer import (
     Ed25519Signer,
     Signer,
@@ -16,7 +17,6 @@ from issuer.keys.signer import (
     signer_names,
     verify_ed25519,
 )
-from issuer.keys.pkcs11 import Pkcs11Signer
 from issuer.keys.store import FileKeyStore, KeyRecord
 
 __all__ = [

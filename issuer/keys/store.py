@@ -217,7 +217,7 @@ class FileKeyStore:
         cached = self._signers.get(key_id)
         if cached is not None:
             return cached
-        record = next((k for k in self._read_index()["keys"] if k["key_id"] == key_id), {})
+        record: dict[str, Any] = next((k for k in self._read_index()["keys"] if k["key_id"] == key_id), {})
         backend = record.get("backend", "file")
         if backend != "file":
             external = make_signer(backend, **record.get("config", {}), **self._backend_secrets.get(backend, {}))

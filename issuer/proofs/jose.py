@@ -12,7 +12,6 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-
 from issuer import jsonbound
 from issuer.errors import IssuerError, ProofInvalid
 from issuer.keys.multikey import decode_public_key

@@ -115,7 +115,8 @@ def test_retire_a_stolen_key_revokes_with_the_reason_and_reissues_through_the_pi
     # the old credential: revoked with the reason (LEADS), rejected by LEADS and by the Node reference verifier
     summary = client.post(f"/api/credentials/{old_id.removeprefix('urn:uuid:')}/revoke", headers=ADMIN,
                           json={"reason": "again"}).json()
-    assert summary["revoked"] and summary["revoked_reason"] == "signing key retired (laptop stolen); a replacement is issued"
+    assert summary["revoked"]
+    assert summary["revoked_reason"] == "signing key retired (laptop stolen); a replacement is issued"
     verdict = _verify(client, old)
     assert verdict["verdict"] != "verified"
     assert _check(verdict, "proof_purpose")["outcome"] == "failed"
@@ -223,6 +224,7 @@ def test_cli_puts_a_pkcs11_token_key_in_charge_and_its_credentials_verify(
         verified = runner.invoke(app, ["verify", str(out)])
         assert verified.exit_code == 0, verified.output
         listed = runner.invoke(app, ["keys", "list", "--json"])
-        assert [(k["backend"], k["active"]) for k in json.loads(listed.output)] == [("pkcs11", True)]  # no file key made
+        # the token key is the first key: no file key was made
+        assert [(k["backend"], k["active"]) for k in json.loads(listed.output)] == [("pkcs11", True)]
     finally:
         get_settings.cache_clear()

@@ -74,7 +74,7 @@ def test_the_registry_and_the_key_store_reach_the_token(token: object, tmp_path:
     assert added.key_id == made.key_id and "pin" not in (tmp_path / "keys" / "keys.json").read_text()
     again = FileKeyStore(tmp_path / "keys", backend_secrets={"pkcs11": {"pin": token.pin}})
     assert again.active().key_id == made.key_id and again.signer(first.key_id).key_id == first.key_id
-    assert [(k.backend, k.active) for k in again.keys()] == [("file", False), ("pkcs11", True)]
+    assert [(k.backend, k.active) for k in again.keys()] == [("file", False), ("pkcs11", True)]  # noqa: SIM118
     assert verify_ed25519(made.public_key_multibase, again.active().sign(b"x"), b"x")
 
     with pytest.raises(KeyError_):  # a wrong label is a clear error, not a new key
