@@ -49,7 +49,7 @@ def unencrypted_keys(data_dir: Path) -> list[Path]:
         except (OSError, ValueError, AttributeError):
             continue
         found += [index.parent / f"{k.get('key_id') or k.get('kid')}.pem" for k in keys if isinstance(k, dict)
-                  and not k.get("encrypted")]
+                  and not k.get("encrypted") and k.get("backend", "file") == "file"]  # a token key has no file
     return found
 
 
