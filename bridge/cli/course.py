@@ -58,7 +58,7 @@ def create(
     db = database()
     outline = service.load_outline(db, design, settings().base_url)
 
-    with Progress("course steps") as bar, \
+    with Progress("course steps", quiet=as_json) as bar, \
             httpx.Client(timeout=60, headers={"User-Agent": settings().user_agent}) as http:
 
         def progress(step: str, label: str, status: str) -> None:

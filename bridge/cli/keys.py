@@ -100,7 +100,7 @@ def retire(
         with db.session() as session:
             return requeue_replaced(session, keys, why, notice)
 
-    with Progress("revoking credentials") as bar:
+    with Progress("revoking credentials", quiet=as_json) as bar:
         report = manager.retire(org, key_id, reason, requeue=requeue, progress=bar.update)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=1))

@@ -18,8 +18,10 @@ _COUNT = re.compile(r"\s*\[(\d+)/(\d+)\]\s*(.*)")
 
 class Progress:
     def __init__(self, label: str, total: int | None = None, *, stream: TextIO | None = None,
-                 terminal: bool | None = None, every: float = 2.0) -> None:
+                 terminal: bool | None = None, every: float = 2.0, quiet: bool = False) -> None:
+        """``quiet``: nothing at all (a command printing JSON keeps its output machine-readable)."""
         self.label, self.total = label, total
+        self.quiet = quiet
         self.stream = stream or sys.stderr
         self.terminal = self.stream.isatty() if terminal is None else terminal
         self.every = every  # seconds between plain lines
@@ -31,7 +33,7 @@ class Progress:
         self._start = time.monotonic()
 
     def __enter__(self) -> Progress:
-        if self.terminal:
+        if self.terminal and not self.quiet:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
             from rich.progress import Progress as RichProgress
@@ -51,6 +53,8 @@ class Progress:
         if self._bar is not None:
             self._bar.update(self._task, completed=done, total=self.total)
             return
+        if self.quiet:
+            return
         now = time.monotonic()
         if now - self._last >= self.every or (self.total is not None and done >= self.total):
             self._last = now
@@ -67,6 +71,8 @@ class Progress:
                 self.done, self.total = int(found[1]), int(found[2])
             else:
                 self._bar.console.print(text, markup=False, highlight=False)
+            return
+        if self.quiet:
             return
         print(text, file=self.stream, flush=True)  # plain: every message as a line, as before
         if found:
@@ -90,5 +96,5 @@ class Progress:
                  tb: TracebackType | None) -> None:
         if self._bar is not None:
             self._bar.stop()
-        elif self.done != self._printed:  # the last state, once
+        elif self.done != self._printed and not self.quiet:  # the last state, once
             self._line()
