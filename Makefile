@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: run test bench lint install install-runtime uv browsers node-deps
+.PHONY: run test bench lint install install-runtime uv browsers node-deps hsm
 
 $(UV):
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --user --quiet uv
@@ -31,9 +31,16 @@ browsers:  ## Debian's Chromium for the browser tests (never a downloaded browse
 			{ apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; \
 		else echo "The browser tests need Debian's Chromium: sudo apt-get install chromium chromium-driver"; exit 1; fi; fi
 
+hsm:  ## Debian's SoftHSM2, the PKCS#11 token the external-signer tests sign with (never a downloaded build)
+	@if ! command -v softhsm2-util >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get install -y -q softhsm2 >/dev/null || \
+			{ apt-get update -q >/dev/null && apt-get install -y -q softhsm2 >/dev/null; }; \
+		else echo "The PKCS#11 tests need Debian's SoftHSM2: sudo apt-get install softhsm2"; exit 1; fi; fi
+
 # PostgreSQL: the one answering at LEADS_TEST_POSTGRES_URL, else a throwaway cluster (scripts/with_postgres.py).
 # PYTEST_ARGS narrows the run, e.g. make test PYTEST_ARGS='-k postgres tests/bridge/awards'.
-test: install node-deps browsers  ## install and run the whole suite (SQLite and Postgres)
+test: install node-deps browsers hsm  ## install and run the whole suite (SQLite and Postgres)
 	$(UV) run --no-sync python scripts/with_postgres.py pytest -q $(PYTEST_ARGS)
 
 lint: install  ## ruff, mypy, the layer contracts (import-linter, decision 019), declared dependencies (deptry)

@@ -14,15 +14,14 @@ from fastapi.staticfiles import StaticFiles
 
 from bridge import composition
 from bridge.awards.endpoints import router as awards_router
+from bridge.awards.keys_endpoints import router as keys_router
 from bridge.awards.pages import router as awards_pages
 from bridge.certificates.verify_page import router as certificates_router
 from bridge.courses.endpoints import router as courses_router
 from bridge.credentials.endpoints import router as credentials_router
-from bridge.dataspace import service as dataspace_service
 from bridge.dataspace.api import EntityRepository, Kind
 from bridge.dataspace.endpoints import router as dataspace_router
-from bridge.db import Database, make_database, upgrade
-from bridge.db.engine import migration_lock
+from bridge.db import Database
 from bridge.ltitool.web import install as install_lti
 from bridge.ops import logs as ops_logs
 from bridge.ops.endpoints import install as install_ops
@@ -32,6 +31,7 @@ from bridge.pool.identity_pages import router as pool_identity_router
 from bridge.pool.launch_pages import router as pool_launch_router
 from bridge.scheduling.jobs import Scheduler
 from bridge.settings import Settings, get_settings
+from bridge.startup import prepare
 from bridge.trust.endpoints import router as trust_router
 from bridge.wallets.endpoints import router as wallets_router
 from bridge.web.bounds import BodyLimit
@@ -44,20 +44,6 @@ from issuer.errors import IssuerError
 log = logging.getLogger("leads")
 
 LOG_SETUP_ENV = "LEADS_LOG_SETUP"  # set by `leads serve` for its uvicorn worker processes
-
-
-def prepare(settings: Settings) -> Database:
-    """What every process does before serving: data directory, migrations, the sample data space."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    composition.wire_codecs()
-    db = make_database(settings.effective_database_url)
-    with migration_lock(db):  # serve and workers starting together: one migrates and loads, the others wait
-        upgrade(db, lock=False)
-        if settings.load_sample:
-            loaded = dataspace_service.load_sample_if_empty(db)
-            if loaded:
-                log.info("loaded the bundled sample data space (%d entities)", loaded)
-    return db
 
 
 def _docs_page(app: FastAPI) -> str:
@@ -117,6 +103,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(pool_identity_router)
     register_error_type(app, IssuerError)
     app.include_router(credentials_router)
+    app.include_router(keys_router)
     app.include_router(trust_router)
     app.include_router(certificates_router)
     app.include_router(awards_router)

@@ -17,14 +17,13 @@ from fastapi import FastAPI
 from bridge.awards.api import AwardSettings, record_lti_launch
 from bridge.certificates.api import PdfCache, pdf_cache_for
 from bridge.credentials.api import CredentialService, Verifier
-from bridge.dataspace.api import use_dump_decoder
 from bridge.db import Database
 from bridge.ltitool.api import LtiTool
 from bridge.pool.api import PoolVerifier
 from bridge.settings import Settings
+from bridge.startup import wire_codecs
 from bridge.trust.api import IssuerTrustBook
 from bridge.wallets.api import offer_view
-from bridge.wikibase.api import decode_dump
 
 
 @dataclass
@@ -45,11 +44,6 @@ class Services:
 
     def close(self) -> None:
         self.verifier.close()
-
-
-def wire_codecs() -> None:
-    """Hooks every process needs before it reads data: the Wikibase dump reader of the data space."""
-    use_dump_decoder(decode_dump)
 
 
 def build(settings: Settings, db: Database) -> Services:

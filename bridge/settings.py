@@ -49,7 +49,7 @@ def unencrypted_keys(data_dir: Path) -> list[Path]:
         except (OSError, ValueError, AttributeError):
             continue
         found += [index.parent / f"{k.get('key_id') or k.get('kid')}.pem" for k in keys if isinstance(k, dict)
-                  and not k.get("encrypted")]
+                  and not k.get("encrypted") and k.get("backend", "file") == "file"]  # a token key has no file
     return found
 
 
@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     admin_token: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     key_passphrase: SecretStr | None = None
+    pkcs11_pin: SecretStr | None = None  # user PIN of the PKCS#11 token of an issuer key (leads keys add-pkcs11)
 
     # Wikibase data space
     wikibase_api_url: str | None = Field(default=None, description="e.g. https://leads.wikibase.cloud/w/api.php")

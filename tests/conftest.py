@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bridge import composition
+from bridge import startup
 from bridge.db import Base, Database, make_database, upgrade
 from bridge.settings import Settings
 from issuer.canon import enable_crosscheck
@@ -20,7 +20,7 @@ ALLOW_NO_POSTGRES = os.environ.get("LEADS_TEST_ALLOW_NO_POSTGRES") == "1"
 _postgres_missing: list[str] = []
 
 
-composition.wire_codecs()  # as every LEADS process does first: the data space reads Wikibase dumps
+startup.wire_codecs()  # as every LEADS process does first: the data space reads Wikibase dumps
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,7 +79,9 @@ def parse(text: str, source: str) -> list[GradeInput]:
 
 
 def import_text(db: Database, text: str, *, dry_run: bool = False, source: str = "csv",
-                cfg: AwardSettings | None = None) -> ImportReport:
+                cfg: AwardSettings | None = None,
+                progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """``progress(done, total)``: rows checked, then every row once stored (for the command's progress bar)."""
     cfg = cfg or AwardSettings()
     grades = parse(text, source)
     report = ImportReport(rows=len(grades), dry_run=dry_run, learners=len({(g.learner, g.design) for g in grades}))
@@ -92,10 +95,14 @@ def import_text(db: Database, text: str, *, dry_run: bool = False, source: str =
                 service._check(g, rules)
             except (ScoreError, LeadsError) as exc:
                 problems.append(Problem(f"line {g.payload['line'] if g.payload else i + 2}", "row", exc.message))
+            if progress is not None and (i + 1) % 200 == 0:
+                progress(i + 1, 2 * len(grades))
         if problems:
             session.rollback()
             raise ValidationFailed(f"the CSV has {len(problems)} problem(s); nothing was imported", problems)
         outcomes = service.record_many(session, rules, grades, policy=cfg.policy, max_attempts=cfg.max_attempts)
+        if progress is not None:
+            progress(2 * len(grades), 2 * len(grades))
         report.duplicates = sum(o.duplicate for o in outcomes)
         for o in outcomes:
             if o.awarded:
@@ -107,11 +114,12 @@ def import_text(db: Database, text: str, *, dry_run: bool = False, source: str =
     return report
 
 
-def import_file(db: Database, path: Path, *, dry_run: bool = False, source: str = "csv") -> ImportReport:
+def import_file(db: Database, path: Path, *, dry_run: bool = False, source: str = "csv",
+                progress: Callable[[int, int], None] | None = None) -> ImportReport:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise LeadsError(f"{path}: no such file", code="file_not_found", status=404) from None
     except UnicodeDecodeError:
         raise LeadsError(f"{path}: not UTF-8 text; save the sheet as CSV UTF-8", code="invalid_csv") from None
-    return import_text(db, text, dry_run=dry_run, source=source)
+    return import_text(db, text, dry_run=dry_run, source=source, progress=progress)

@@ -207,7 +207,8 @@ def _roster_people(source: str, members: list[dict[str, Any]]) -> list[tuple[str
 
 def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader], *, context: str | None = None,
                  cfg: AwardSettings | None = None,
-                 roster_for: Callable[[AgsTarget], RosterReader] | None = None) -> dict[str, PollReport]:
+                 roster_for: Callable[[AgsTarget], RosterReader] | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> dict[str, PollReport]:
     """The scheduled AGS pass (`leads awards poll`, e.g. from cron): every remembered context, or one.
 
     The course roster (NRPS) is read first, so learners who never opened LEADS get their names before their awards
@@ -228,7 +229,9 @@ def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader],
                          "instructor) launches a LEADS link from it with the grade service (AGS) enabled",
                          code="nothing_to_poll", status=404)
     reports: dict[str, PollReport] = {}
-    for target in targets:
+    for done, target in enumerate(targets):
+        if progress is not None:
+            progress(done, len(targets))
         report = reports[target.context] = PollReport(target.context, titles.get(target.context), target.design)
         if roster_for is not None and target.roster:
             try:
@@ -261,6 +264,8 @@ def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader],
             session.execute(update(AgsTarget).where(AgsTarget.context == target.context).values(polled_at=utcnow()))
             report.waiting = int(session.scalar(select(func.count()).select_from(Award).where(
                 Award.context == target.context, Award.state == people.NEEDS_NAME)) or 0)
+    if progress is not None:
+        progress(len(targets), len(targets))
     return reports
 
 

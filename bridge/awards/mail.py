@@ -37,7 +37,8 @@ class SmtpMailer:
 
 
 def award_message(*, sender: str, to: str, name: str | None, label: str, credential_id: str,
-                  base_url: str) -> EmailMessage:
+                  base_url: str, notice: str | None = None) -> EmailMessage:
+    """The learner's e-mail; ``notice`` (a replacement, e.g. after a retired signing key) opens the message."""
     cid = credential_id.removeprefix("urn:uuid:")
     page = f"{base_url.rstrip('/')}/credentials/{cid}/certificate"
     message = EmailMessage()
@@ -45,6 +46,7 @@ def award_message(*, sender: str, to: str, name: str | None, label: str, credent
     message["Subject"] = f"Your certificate: {label}"
     message.set_content(
         f"Hello{' ' + name if name else ''},\n\n"
+        + (f"{notice}\n\n" if notice else "") +
         f"congratulations: LEADS has issued your signed certificate “{label}”.\n\n"
         f"See it, download the PDF and the Open Badge, or add it to your LinkedIn profile:\n{page}\n\n"
         "Anyone can check that it is genuine by scanning the QR code on the PDF.\n")

@@ -272,9 +272,11 @@ def revoke(session: Session, award_id: str, reason: str, now: datetime | None = 
     return award
 
 
-def reissue(session: Session, award_id: str, now: datetime | None = None) -> Job:
-    """Issue an award again: after a failure; or a new credential replacing the current one (which is revoked),
-    e.g. after a name correction or a revocation made in error."""
+def reissue(session: Session, award_id: str, now: datetime | None = None, *,
+            reason: str = "replaced by a re-issued credential", notice: str | None = None) -> Job:
+    """Issue an award again: after a failure; or a new credential replacing the current one (which is revoked
+    with ``reason``), e.g. after a name correction, a revocation made in error or a retired signing key.
+    ``notice`` is told to the learner with the new credential (its e-mail)."""
     write_lock(session)
     now = now or utcnow()
     award = session.get(Award, award_id)
@@ -287,17 +289,40 @@ def reissue(session: Session, award_id: str, now: datetime | None = None) -> Job
     if award.credential_id is not None:
         if award.state != "revoked":
             session.add(Job(kind="revoke", award_id=award.id, state="queued", attempts=0, max_attempts=8,
-                            payload={"reason": "replaced by a re-issued credential", "issue_key": award.issue_key,
+                            payload={"reason": reason, "issue_key": award.issue_key,
                                      "credential_id": award.credential_id},
                             next_attempt_at=now, created_at=now, updated_at=now))
         award.generation += 1
         award.credential_id = award.issued_at = None
     award.state, award.revoked_at, award.revoke_reason = "pending", None, None
-    job = Job(kind="issue", award_id=award_id, payload={"reissue": award.generation}, state="queued", attempts=0,
+    payload: dict[str, Any] = {"reissue": award.generation, **({"notice": notice} if notice else {})}
+    job = Job(kind="issue", award_id=award_id, payload=payload, state="queued", attempts=0,
               max_attempts=8, next_attempt_at=now, created_at=now, updated_at=now)
     session.add(job)
     session.flush()
     return job
+
+
+def requeue_replaced(session: Session, award_keys: Sequence[str], reason: str, notice: str,
+                     now: datetime | None = None) -> list[str]:
+    """Re-issue the awards whose current credential is among ``award_keys`` (credential keys: ``<award>``,
+    ``<award>-<generation>``, with a ``:<format>`` suffix for other formats), e.g. after their signing key was
+    retired; awards revoked by an instructor stay revoked. The award ids re-queued."""
+    ids: set[str] = set()
+    for key in award_keys:
+        base = key.split(":", 1)[0]
+        for candidate in {base, base.rsplit("-", 1)[0]}:
+            award = session.get(Award, candidate)
+            if award is not None and award.issue_key == base:
+                ids.add(award.id)
+    done: list[str] = []
+    for award_id in sorted(ids):
+        award = session.get(Award, award_id)
+        if award is None or award.state != "issued":
+            continue
+        reissue(session, award_id, now, reason=reason, notice=notice)
+        done.append(award_id)
+    return done
 
 
 def request_edc(session: Session, award_id: str, now: datetime | None = None) -> Job:

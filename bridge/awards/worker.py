@@ -223,7 +223,8 @@ class Worker:
             if self.mailer is not None and award.learner_email and award.credential_id:
                 self.mailer.send(award_message(sender=self.mail_from, to=award.learner_email,
                                                name=award.learner_name, label=self._label(award.achievement),
-                                               credential_id=award.credential_id, base_url=self.base_url))
+                                               credential_id=award.credential_id, base_url=self.base_url,
+                                               notice=str(payload["notice"]) if payload.get("notice") else None))
             return None
         raise PermanentIssueError(f"job {job_id} has an unknown kind {kind!r}")
 
@@ -261,6 +262,7 @@ class Worker:
                 .returning(Job.id, Job.award_id, Job.kind, Job.payload)
                 .execution_options(synchronize_session=False)).all()  # jobs whose lease was lost stay as they are
             issued: dict[str, str] = {}
+            notices: dict[str, str] = {}  # a re-issue's word to the learner, passed on to the e-mail job
             for job_id, award_id, kind, payload in mine:
                 credential_id = results.get(job_id)
                 if credential_id is None or award_id is None:
@@ -270,6 +272,8 @@ class Worker:
                         payload={**(payload or {}), "credential_id": credential_id}))
                 elif kind == "issue":
                     issued[award_id] = credential_id
+                    if (payload or {}).get("notice"):
+                        notices[award_id] = str(payload["notice"])
             if not issued:
                 return
             # pending (or failed) → issued in one statement; it locks the rows, like a revocation does. The state
@@ -283,7 +287,9 @@ class Worker:
             for award_id, email in newly:
                 kinds = ["pdf"] if self.pdf is not None else []
                 kinds += ["email"] if self.mailer is not None and email else []
-                follow += [Job(kind=kind, award_id=award_id, payload={}, state="queued", attempts=0, max_attempts=5,
+                notice = {"notice": notices[award_id]} if award_id in notices else {}
+                follow += [Job(kind=kind, award_id=award_id, payload=dict(notice) if kind == "email" else {},
+                               state="queued", attempts=0, max_attempts=5,
                                next_attempt_at=now, created_at=now, updated_at=now) for kind in kinds]
             rest = sorted(set(issued) - {award_id for award_id, _ in newly})
             for award in session.scalars(select(Award).where(Award.id.in_(rest), Award.state == "revoked",

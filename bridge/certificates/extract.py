@@ -8,10 +8,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pypdf import PdfReader, apply_configuration, get_configuration
-from pypdf.errors import LimitReachedError, PyPdfError
-
-from bridge.certificates.pdf import ATTACHMENT_JSON, ATTACHMENT_JWS
 from bridge.certificates.view import load_credential
 from bridge.errors import LeadsError
 from issuer.qr import PREFIX, OfflineQrError, decode_offline
@@ -48,6 +44,12 @@ def pdf_attachment(data: bytes) -> bytes:
 
     Every decompression is capped at MAX_ATTACHMENT_BYTES (a credential is kilobytes): a flate bomb is refused
     when the cap is reached, not after inflating it in memory."""
+    # imported here: the PDF libraries cost more than a second to load, and only a PDF needs them (`leads verify`)
+    from pypdf import PdfReader, apply_configuration, get_configuration
+    from pypdf.errors import LimitReachedError, PyPdfError
+
+    from bridge.certificates.pdf import ATTACHMENT_JSON, ATTACHMENT_JWS
+
     try:
         with apply_configuration(get_configuration().with_overwrites(**_PDF_LIMITS)):
             attachments = PdfReader(io.BytesIO(data)).attachments

@@ -1,25 +1,81 @@
-"""The ``leads`` command: one sub-command group per area."""
+"""The ``leads`` command: one sub-command group per area, each imported only when it runs.
+
+Why lazy: importing every group up front (PDF, SHACL, FastAPI, SQLAlchemy …) made ``leads --help`` take seconds.
+The table below names each command's module and its one-line help, so listing commands imports nothing; a
+command's module is imported when that command is invoked (or its own ``--help`` is asked for).
+benchmarks/bench_cli.py holds the start-up time to a ratio of ``python -c pass``.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import typer
+from typer import _click as click  # the click that typer vendors: its classes are the ones typer builds on
+from typer.core import TyperCommand, TyperGroup
 
-from bridge.cli import awards, course, credentials, data, issuers, keys, lti, pool, serve, wikibase, worker
-from bridge.cli import certificates as certificates_cli
+# name → (module, attribute, help); an attribute that is a Typer is a group, a function is a single command
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "serve": ("bridge.cli.serve", "serve", "Start the web service."),
+    "migrate": ("bridge.cli.serve", "migrate", "Apply the database migrations, then exit (a one-off deployment job)."),
+    "data": ("bridge.cli.data", "app", "The local data space: list, validate, load."),
+    "wikibase": ("bridge.cli.wikibase", "app", "Talk to a Wikibase: bootstrap, push, pull."),
+    "worker": ("bridge.cli.worker", "worker", "Run the award worker."),
+    "awards": ("bridge.cli.awards", "app", "Awards: failed jobs, retry, revoke, CSV import."),
+    "keys": ("bridge.cli.keys", "app", "Issuer signing keys: list, rotate, retire, encrypt."),
+    "lti": ("bridge.cli.lti", "app", "LTI 1.3: register platforms, list them, rotate the tool key."),
+    "issue": ("bridge.cli.credentials", "issue", "Issue a signed credential from a design."),
+    "verify": ("bridge.cli.credentials", "verify", "Verify a credential, a certificate PDF or an offline QR."),
+    "credential": ("bridge.cli.credentials", "app", "Issued credentials: revoke, suspend, unsuspend."),
+    "issuers": ("bridge.cli.issuers", "app",
+                "Issuers: trust, untrust, list, refresh the registries; their keys (issuers keys …)."),
+    "certificate": ("bridge.cli.certificates", "app", "Certificates: PDF, credential from a PDF, QR codes."),
+    "course": ("bridge.cli.course", "app", "Course skeletons: export .mbz / OLX, create in Moodle or Open edX."),
+    "pool": ("bridge.cli.pool", "app", "The public pool: profiles, publishing, status re-check."),
+    "backup": ("bridge.cli.backup", "backup", "Back up the database, keys and caches into one archive."),
+    "restore": ("bridge.cli.backup", "restore", "Restore a backup archive into an empty installation."),
+}
 
-app = typer.Typer(help="LEADS: competence models → courses → signed certificates.", no_args_is_help=True)
-app.command("serve")(serve.serve)
-app.command("migrate")(serve.migrate)
-app.add_typer(data.app, name="data", help="The local data space: list, validate, load.")
-app.add_typer(wikibase.app, name="wikibase", help="Talk to a Wikibase: bootstrap, push, pull.")
-app.command("worker")(worker.worker)
-app.add_typer(awards.app, name="awards", help="Awards: failed jobs, retry, revoke, CSV import.")
-app.add_typer(keys.app, name="keys", help="Signing keys: encrypt them with the passphrase.")
-app.add_typer(lti.app, name="lti", help="LTI 1.3: register platforms, list them, rotate the tool key.")
-app.command("issue")(credentials.issue)
-app.command("verify")(credentials.verify)
-app.add_typer(credentials.app, name="credential", help="Issued credentials: revoke, suspend, unsuspend.")
-app.add_typer(issuers.app, name="issuers", help="Issuer trust: trust, untrust, list, refresh the registries.")
-app.add_typer(certificates_cli.app, name="certificate", help="Certificates: PDF, credential from a PDF, QR codes.")
-app.add_typer(course.app, name="course", help="Course skeletons: export .mbz / OLX, create in Moodle or Open edX.")
-app.add_typer(pool.app, name="pool", help="The public pool: profiles, publishing, status re-check.")
+
+class LazyGroup(TyperGroup):
+    """A group whose commands are imported on use; listing them (``--help``) uses the table's help only."""
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        module, attribute, help_text = spec
+        if self._listing:
+            return TyperCommand(cmd_name, help=help_text, short_help=help_text)
+        target: Any = getattr(importlib.import_module(module), attribute)
+        if isinstance(target, typer.Typer):
+            command = typer.main.get_command(target)
+            command.help = command.help or help_text
+        else:
+            single = typer.Typer()
+            single.command(cmd_name)(target)
+            command = typer.main.get_command(single)
+        command.name = cmd_name
+        return command
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+app = typer.Typer(cls=LazyGroup, help="LEADS: competence models → courses → signed certificates.",
+                  no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """LEADS: competence models → courses → signed certificates."""

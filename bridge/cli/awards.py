@@ -10,6 +10,7 @@ import typer
 
 from bridge.awards import csvimport, intake, service
 from bridge.cli.common import cli_errors, database, settings
+from bridge.cli.progress import Progress
 from bridge.ltitool.tool import LtiTool
 
 app = typer.Typer(no_args_is_help=True)
@@ -65,8 +66,9 @@ def poll(
     while True:
         tool = LtiTool(settings(), db)
         try:
-            reports = intake.poll_targets(db, intake.lti_reader_for(tool), context=context,
-                                          roster_for=intake.lti_roster_for(tool))
+            with Progress("courses polled") as bar:
+                reports = intake.poll_targets(db, intake.lti_reader_for(tool), context=context,
+                                              roster_for=intake.lti_roster_for(tool), progress=bar.update)
         finally:
             tool.close()
         for report in reports.values():
@@ -86,6 +88,8 @@ def import_csv(
     source: str = typer.Option("csv", help="Source name stored with each grade event"),
 ) -> None:
     """Import grades from a CSV file (all rows or none); each row goes through the same award decision."""
-    report = csvimport.import_file(database(), path, dry_run=dry_run, source=source)
+
+    with Progress("rows checked and stored") as bar:
+        report = csvimport.import_file(database(), path, dry_run=dry_run, source=source, progress=bar.update)
     for line in report.lines():
         typer.echo(line)

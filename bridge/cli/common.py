@@ -6,15 +6,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
 
-from bridge.app import prepare
-from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.settings import Settings, get_settings
 from issuer.errors import IssuerError
+
+if TYPE_CHECKING:
+    from bridge.db import Database
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -25,6 +26,10 @@ def settings() -> Settings:
 
 
 def database() -> Database:
+    """The database, migrated, with the sample data space when configured (without importing the web
+    application: FastAPI and every router would cost a second of each command's start)."""
+    from bridge.startup import prepare
+
     return prepare(get_settings())
 
 

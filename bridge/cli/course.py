@@ -9,6 +9,7 @@ import httpx
 import typer
 
 from bridge.cli.common import cli_errors, database, settings
+from bridge.cli.progress import Progress
 from bridge.courses import service
 from bridge.courses.targets import get_target, load_targets
 from bridge.errors import LeadsError
@@ -57,11 +58,14 @@ def create(
     db = database()
     outline = service.load_outline(db, design, settings().base_url)
 
-    def progress(step: str, label: str, status: str) -> None:
-        if not as_json:
-            typer.echo(f"  [{status:>7}] {label}")
+    with Progress("course steps", quiet=as_json) as bar, \
+            httpx.Client(timeout=60, headers={"User-Agent": settings().user_agent}) as http:
 
-    with httpx.Client(timeout=60, headers={"User-Agent": settings().user_agent}) as http:
+        def progress(step: str, label: str, status: str) -> None:
+            if not as_json:
+                bar.note(f"  [{status:>7}] {label}")
+            bar.advance()
+
         result = service.create_course(db, outline, chosen, http, progress=progress)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=1))

@@ -6,11 +6,13 @@ import json
 
 import typer
 
+from bridge.cli import keys as keys_cli
 from bridge.cli.common import cli_errors, database, settings
 from bridge.credentials.service import CredentialService
 from bridge.credentials.verification import Verifier
 
 app = typer.Typer(no_args_is_help=True)
+app.add_typer(keys_cli.app, name="keys", help="The issuers' signing keys (the same as `leads keys`).")
 
 
 def _verifier() -> Verifier:

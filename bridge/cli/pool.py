@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from bridge.cli.common import cli_errors, database, settings
+from bridge.cli.progress import Progress
 from bridge.credentials.service import CredentialService
 from bridge.credentials.verification import Verifier
 from bridge.pool import holding, service
@@ -113,5 +114,7 @@ def recheck(every: int = typer.Option(0, "--every", help="Repeat every N seconds
         every_period(database(), settings(), "pool-recheck", pool_recheck, every,
                      lambda summary: typer.echo(f"re-checked the pool: {summary}"))
         return
-    result = service.recheck(database(), _verifier(), retry_seconds=settings().pool_recheck_retry_seconds)
+    with Progress("pool entries re-checked") as bar:
+        result = service.recheck(database(), _verifier(), retry_seconds=settings().pool_recheck_retry_seconds,
+                                 progress=bar.update)
     typer.echo(f"re-checked the pool: {result.summary()}")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from bridge.app import LOG_SETUP_ENV, prepare
+from bridge.app import LOG_SETUP_ENV
 from bridge.ops import logs
 from bridge.settings import get_settings
+from bridge.startup import prepare
 
 
 def serve(

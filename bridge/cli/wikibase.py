@@ -87,8 +87,12 @@ def push(path: Path = typer.Argument(..., help="A design-set JSON file (or a wbg
     with db.session() as session:  # items pulled or pushed before: confirmed by id, not by search
         known = {e.key: e.wikibase_id for e in EntityRepository(session).list() if e.wikibase_id}
     base = local.load_records(db, client.api_url)
+    from bridge.cli.progress import Progress
+
     try:
-        report = client.push(design_set, client.property_map(settings()), known, base)
+        with Progress("wikibase push", len(design_set.entities)) as bar:
+            client.notify = bar.note  # "[n/total] updating …" moves the bar (plain lines without a terminal)
+            report = client.push(design_set, client.property_map(settings()), known, base)
     except PushInterrupted as exc:
         local.save_records(db, client.api_url, exc.report.records)  # what did reach the wiki is the next base
         raise

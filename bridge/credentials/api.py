@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from bridge.credentials.keys import KeyManager
 from bridge.credentials.service import AwardToIssue, CredentialService, IssueInput, award_key
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.credentials.verification import Verifier
@@ -25,5 +26,15 @@ def verifier(request: Request) -> Verifier:
     return v
 
 
-__all__ = ["AwardToIssue", "CredentialService", "IssueInput", "IssuedCredentialRow", "StatusListRow", "Verifier",
-           "award_key", "credential_service", "verifier"]
+__all__ = [
+    "AwardToIssue",
+    "CredentialService",
+    "IssueInput",
+    "IssuedCredentialRow",
+    "KeyManager",
+    "StatusListRow",
+    "Verifier",
+    "award_key",
+    "credential_service",
+    "verifier",
+]

@@ -28,7 +28,7 @@ from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
 from bridge.trust.api import IssuerDirectory, IssuerOrg
 from issuer.documents import AchievementSpec, AwardFacts, CredentialMeta, Learner, get_format
-from issuer.keys import Ed25519Signer
+from issuer.keys import Signer
 from issuer.proofs import dataintegrity, jose
 from issuer.status import StatusAllocation, StatusListState, StatusPurpose, status_list_credential
 
@@ -241,7 +241,7 @@ class CredentialService:
 
     def _secure(self, fmt: str, spec: Any, learner: Learner, facts: AwardFacts, org: IssuerOrg,
                 meta: CredentialMeta, now: datetime,
-                key: tuple[Ed25519Signer, str] | None = None) -> dict[str, Any]:
+                key: tuple[Signer, str] | None = None) -> dict[str, Any]:
         """Build with the document format, check it (EDC: SHACL, naming node, path and shape), then sign (with
         ``key``, the organisation's active signer and method, when the caller already has it)."""
         document_format = get_format("edc" if fmt == "edc" else "ob3")

@@ -10,6 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -163,4 +164,18 @@ class Verifier:
             metrics.VERIFICATIONS.labels("error").inc()
             raise
         metrics.count_verification(report, time.perf_counter() - start)
+        return self._with_reason(credential, report)
+
+    def _with_reason(self, credential: dict[str, Any] | str | bytes, report: VerificationReport) -> VerificationReport:
+        """A credential this installation issued and revoked: the status check says why (the reason is public
+        once revoked: e.g. "signing key retired (…)", so a holder knows a replacement exists)."""
+        if not isinstance(credential, dict):
+            return report
+        row = self.service.find_by_credential(credential)
+        if row is None or not row.revoked or not row.revoked_reason:
+            return report
+        for i, check in enumerate(report.checks):
+            if check.name == "status" and check.outcome in ("failed", "not_run"):
+                report.checks[i] = replace(check, message=f"{check.message} (the issuer's reason: "
+                                                         f"{row.revoked_reason})")
         return report

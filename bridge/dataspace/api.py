@@ -21,8 +21,9 @@ from bridge.dataspace.model import (
     Ref,
 )
 from bridge.dataspace.repository import EntityRepository, EntityRow
-from bridge.dataspace.service import DumpDecoder, check, use_dump_decoder
+from bridge.dataspace.service import DumpDecoder, check, load_sample_if_empty, use_dump_decoder
 
 __all__ = ["Activity", "Assessment", "Competence", "CompetenceRequirement", "Course", "CredentialDesign", "DesignSet",
            "DumpDecoder", "Entity", "EntityBase", "EntityRepository", "EntityRow", "Kind", "LearningOutcome",
-           "Practice", "ProficiencyLevel", "Ref", "check", "normalize", "use_dump_decoder"]
+           "Practice", "ProficiencyLevel", "Ref", "check", "load_sample_if_empty", "normalize",
+           "use_dump_decoder"]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -52,6 +54,8 @@ def make_database(url: str) -> Database:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -69,11 +73,43 @@ def upgrade(db: Database, *, lock: bool = True) -> None:
     first takes the lock and migrates; the others wait, then find nothing left to do. ``lock=False`` for a caller
     that holds ``migration_lock`` already (the locks are not re-entrant).
     """
+    if up_to_date(db):
+        return
+    from alembic import command
+
     if not lock:
         command.upgrade(alembic_config(db.engine), "heads")
         return
     with migration_lock(db):
         command.upgrade(alembic_config(db.engine), "heads")
+
+
+def migration_heads() -> set[str]:
+    """The head revisions of the migration scripts, read from their source (no Alembic import: loading Alembic
+    and every table it imports costs most of a second of each ``leads`` command's start)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        values: dict[str, Any] = {}
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and node.targets[0].id in ("revision", "down_revision"):
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+        if isinstance(values.get("revision"), str):
+            revisions.add(values["revision"])
+            down = values.get("down_revision")
+            parents.update([down] if isinstance(down, str) else list(down or ()))
+    return revisions - parents
+
+
+def up_to_date(db: Database) -> bool:
+    """True when the database stands at every head already (then there is nothing for Alembic to do)."""
+    try:
+        with db.engine.connect() as conn:
+            current = {str(v) for v in conn.execute(text("SELECT version_num FROM alembic_version")).scalars()}
+    except Exception:
+        return False
+    return bool(current) and current == migration_heads()
 
 
 @contextmanager

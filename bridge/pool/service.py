@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from bridge.credentials.api import IssuedCredentialRow
@@ -458,7 +458,7 @@ def _backoff(failures: int, retry_seconds: float) -> timedelta:
 
 
 def recheck(db: Database, verifier: Verifier, *, now: datetime | None = None,
-            retry_seconds: float = 900) -> RecheckResult:
+            retry_seconds: float = 900, progress: Callable[[int, int], None] | None = None) -> RecheckResult:
     """Re-verify every listed credential, losing nothing to an outage: revoked and expired entries leave;
     suspended or no longer trusted ones are hidden and come back when they verify again; when a status list cannot
     be fetched the entry stays listed (showing when it last verified) and is retried with a growing wait.
@@ -466,16 +466,23 @@ def recheck(db: Database, verifier: Verifier, *, now: datetime | None = None,
     now = now or datetime.now(UTC)
     check: Verifier = verifier.for_pass() if hasattr(verifier, "for_pass") else verifier
     result = RecheckResult()
-    last = 0
+    last, done = 0, 0
+    with db.session() as session:
+        total = session.scalar(select(func.count()).select_from(PoolEntry)) or 0
     while True:  # a page at a time: memory stays flat however large the pool (100,000 entries and more)
         with db.session() as session:
             rows = session.execute(select(PoolEntry.id, PoolEntry.credential, PoolEntry.next_check_at)
                                    .where(PoolEntry.id > last).order_by(PoolEntry.id).limit(RECHECK_PAGE)).all()
         if not rows:
+            if progress is not None:
+                progress(total, total)
             return result
         last = rows[-1][0]
         outcomes: dict[int, Verdict] = {}
         for entry_id, credential, due in rows:
+            if progress is not None:
+                progress(done, total)
+            done += 1
             if due is not None and _aware(due) > now:
                 result.waiting.append(entry_id)
                 continue

@@ -20,7 +20,7 @@ from bridge.settings import Settings
 from issuer.did import did_web_document, did_web_from_url
 from issuer.did.resolver import DidResolver
 from issuer.documents import IssuerProfile
-from issuer.keys import Ed25519Signer, FileKeyStore
+from issuer.keys import FileKeyStore, Signer
 
 
 @dataclass(frozen=True)
@@ -92,11 +92,13 @@ class IssuerDirectory:
     def keys(self, org: IssuerOrg) -> FileKeyStore:
         if org.slug not in self._stores:
             secret = self.settings.key_passphrase
-            self._stores[org.slug] = FileKeyStore(self.settings.data_dir / "keys" / org.slug,
-                                                  secret.get_secret_value() if secret else None)
+            pin = self.settings.pkcs11_pin
+            self._stores[org.slug] = FileKeyStore(
+                self.settings.data_dir / "keys" / org.slug, secret.get_secret_value() if secret else None,
+                backend_secrets={"pkcs11": {"pin": pin.get_secret_value()}} if pin else None)
         return self._stores[org.slug]
 
-    def signer(self, org: IssuerOrg) -> tuple[Ed25519Signer, str]:
+    def signer(self, org: IssuerOrg) -> tuple[Signer, str]:
         """The active signer and its verification method id."""
         signer = self.keys(org).active()
         return signer, f"{self.did(org)}#{signer.key_id}"

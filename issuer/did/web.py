@@ -44,7 +44,9 @@ def did_web_to_url(did: str, *, insecure_hosts: Iterable[str] = ()) -> str:
 
 
 def did_web_document(did: str, keys: Iterable[KeyRecord], *, also_known_as: Iterable[str] = ()) -> dict[str, Any]:
-    """The DID document: every key (rotated ones included) as a Multikey, all authorised for assertionMethod."""
+    """The DID document: every key (rotated and retired ones included) as a Multikey; every key but the retired
+    ones authorised for assertionMethod, so what a rotated key signed still verifies and what a retired (stolen)
+    key signed does not (decision 025)."""
     records = list(keys)
     if not records:
         raise IssuerError(f"{did} has no keys to publish", code="no_keys", status=500)
@@ -57,7 +59,7 @@ def did_web_document(did: str, keys: Iterable[KeyRecord], *, also_known_as: Iter
         "@context": [DID_CONTEXT, MULTIKEY_CONTEXT],
         "id": did,
         "verificationMethod": methods,
-        "assertionMethod": [m["id"] for m in methods],
+        "assertionMethod": [m["id"] for m, k in zip(methods, records, strict=True) if not k.retired],
         "authentication": active,
     }
     aka = list(also_known_as)

@@ -1,4 +1,4 @@
-"""Keys: Ed25519 Multikey encoding, the Signer protocol and registry, and the file key store."""
+"""Keys: Ed25519 Multikey encoding, the Signer protocol and registry, the file key store and PKCS#11 tokens."""
 
 from issuer.keys.multikey import (
     b58decode,
@@ -8,6 +8,7 @@ from issuer.keys.multikey import (
     encode_private_key,
     encode_public_key,
 )
+from issuer.keys.pkcs11 import Pkcs11Signer
 from issuer.keys.signer import (
     Ed25519Signer,
     Signer,
@@ -22,6 +23,7 @@ __all__ = [
     "Ed25519Signer",
     "FileKeyStore",
     "KeyRecord",
+    "Pkcs11Signer",
     "Signer",
     "b58decode",
     "b58encode",

@@ -12,10 +12,6 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwk import OKPKey
-
 from issuer import jsonbound
 from issuer.errors import IssuerError, ProofInvalid
 from issuer.keys.multikey import decode_public_key
@@ -79,6 +75,10 @@ def verify_jwt(token: str, public_key_multibase: str) -> dict[str, Any]:
         raise ProofInvalid(f"JWT alg {alg!r} is not accepted; use Ed25519 (or EdDSA)")
     if parts.header.get("typ") not in (TYP, "application/vc+jwt"):
         raise ProofInvalid(f"JWT typ {parts.header.get('typ')!r} is not {TYP!r}")
+    from joserfc import jws  # imported on use: a tenth of a second that verifying a Data Integrity proof never needs
+    from joserfc.errors import JoseError
+    from joserfc.jwk import OKPKey
+
     key = OKPKey.import_key(
         {"kty": "OKP", "crv": "Ed25519", "x": _b64(decode_public_key(public_key_multibase))}
     )

@@ -10,21 +10,21 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
-
-import qrcode
-from PIL import Image
-from qrcode import constants
-from qrcode.exceptions import DataOverflowError
+from typing import TYPE_CHECKING, Literal
 
 from issuer.errors import IssuerError
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 Level = Literal["L", "M", "Q", "H"]
+# qrcode and Pillow are imported where a symbol is made or drawn: verifying needs neither, and they cost a tenth of
+# a second of every `leads` command's start. The levels are qrcode's ERROR_CORRECT_* constants.
 _LEVELS = {
-    "L": constants.ERROR_CORRECT_L,
-    "M": constants.ERROR_CORRECT_M,
-    "Q": constants.ERROR_CORRECT_Q,
-    "H": constants.ERROR_CORRECT_H,
+    "L": 1,
+    "M": 0,
+    "Q": 3,
+    "H": 2,
 }
 QUIET_ZONE = 4  # modules of white border the QR standard asks for
 
@@ -76,6 +76,8 @@ class QrSymbol:
 
     def image(self, *, module_px: int = 8) -> Image.Image:
         n = self.size + 2 * QUIET_ZONE
+        from PIL import Image
+
         img = Image.new("1", (n, n), 1)
         pixels = img.load()
         assert pixels is not None
@@ -94,6 +96,9 @@ class QrSymbol:
 @lru_cache(maxsize=512)  # symbols are immutable; a certificate page shows the same URL's QR on every view
 def make_qr(text: str, *, level: Level = "Q", max_version: int = 40) -> QrSymbol:
     """Encode ``text`` in the smallest symbol at ``level``; refuse (QrTooLarge) past ``max_version``."""
+    import qrcode
+    from qrcode.exceptions import DataOverflowError
+
     qr = qrcode.QRCode(error_correction=_LEVELS[level], border=0)
     qr.add_data(text)
     try:

@@ -13,11 +13,12 @@ import json
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft201909Validator
 
-from issuer.shacl.validator import DocumentLoader, violations
+if TYPE_CHECKING:
+    from issuer.shacl.validator import DocumentLoader
 
 
 def _types(node: Any) -> list[str]:
@@ -84,6 +85,9 @@ class CredentialShapeChecker:
     def check(self, credential: dict[str, Any]) -> tuple[bool, str]:
         types = _types(credential)
         if "EuropeanDigitalCredential" in types:
+            # imported here: pyshacl and rdflib take most of a second to load, and only an EDC needs them
+            from issuer.shacl.validator import violations
+
             unsigned = {k: v for k, v in credential.items() if k != "proof"}
             found = [v for v in violations(unsigned, self.loader) if v.severity == "Violation"]
             if found:

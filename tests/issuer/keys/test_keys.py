@@ -86,5 +86,5 @@ def test_signer_registry(tmp_path: Path) -> None:
     assert signer.public_key_multibase == pair["publicKeyMultibase"]
     file_signer = make_signer("file", directory=tmp_path)
     assert file_signer.key_id == FileKeyStore(tmp_path).active().key_id
-    with pytest.raises(UnsupportedFeature, match="pkcs11"):
-        make_signer("pkcs11")
+    with pytest.raises(UnsupportedFeature, match=r"available: .*pkcs11"):  # PKCS#11 is built in (decision 025)
+        make_signer("cloud-kms")

@@ -1,0 +1,136 @@
+"""Backup and restore (issue 20, decision 026): an installation with credentials, a revoked one, rotated keys and a
+queued award is backed up, restored into an EMPTY installation (new database, new data directory), and there the
+old credentials verify, their status lists are served, and the award queue resumes."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bridge.app import create_app
+from bridge.awards import service as awards
+from bridge.awards.issuers import CredentialsServiceIssuer
+from bridge.awards.service import GradeInput
+from bridge.awards.tables import Award, Job
+from bridge.awards.worker import Worker
+from bridge.backup import BackupError, backup, read_manifest, restore
+from bridge.credentials.service import CredentialService
+from bridge.dataspace import service as dataspace
+from bridge.db import Database, make_database, upgrade
+from bridge.settings import Settings
+from tests.conftest import _postgres_database
+
+ADMIN = {"Authorization": "Bearer change-me-dev-only"}
+STACK = "glam-archive-to-commons-certificate"
+
+
+@pytest.fixture
+def empty_db(db: Database, tmp_path: Path) -> Iterator[Database]:
+    """A second, empty database of the same back-end as ``db`` (the new machine)."""
+    if db.engine.dialect.name == "postgresql":
+        for url in _postgres_database():
+            target = make_database(url)
+            yield target
+            target.engine.dispose()
+        return
+    target = make_database(f"sqlite:///{tmp_path / 'new' / 'leads.sqlite3'}")
+    yield target
+    target.engine.dispose()
+
+
+def _issue(client: TestClient, name: str) -> dict[str, object]:
+    response = client.post("/api/credentials", headers=ADMIN, json={
+        "design": "glam-mc-rights", "learner": {"name": name}, "format": "ob3"})
+    assert response.status_code == 201, response.text
+    data: dict[str, object] = response.json()
+    return data
+
+
+def test_restore_into_an_empty_installation_verifies_serves_and_resumes(
+        db: Database, empty_db: Database, tmp_path: Path) -> None:
+    old_settings = Settings(data_dir=tmp_path / "old", base_url="http://testserver", load_sample=False)
+    new_settings = Settings(data_dir=tmp_path / "new", base_url="http://testserver", load_sample=False)
+    dataspace.store(db, dataspace.read_design_set_file(dataspace.SAMPLE_DESIGN_SET))
+    with TestClient(create_app(old_settings, db)) as client:
+        kept = _issue(client, "Ada Lovelace")
+        assert client.post("/api/admin/issuers/leads/keys/rotate", headers=ADMIN).status_code == 200
+        revoked = _issue(client, "Grace Hopper")
+        assert client.post(f"/api/credentials/{revoked['id']}/revoke", headers=ADMIN,
+                           json={"reason": "issued by mistake"}).status_code == 200
+    with db.session() as session:  # a passing grade whose credential no worker has issued yet: a queued job
+        awards.record(session, awards.load_rules(session), GradeInput(
+            source="test", learner="moodle:42", learner_name="Katherine Johnson", design=STACK,
+            assessment="glam-as-rights-quiz", score=10, maximum=10))
+        queued = session.scalars(select(Job).where(Job.state == "queued")).all()
+        assert [j.kind for j in queued] == ["issue"]
+        award_id = queued[0].award_id
+
+    archive = tmp_path / "leads.tar.gz"
+    report = backup(old_settings, db, archive)
+    assert report.tables["issued_credentials"] == 2 and report.tables["jobs"] == 1
+    assert any(f.startswith("keys/leads/") and f.endswith(".pem") for f in report.files)
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+    assert "manifest.json" in names and "db/issued_credentials.jsonl" in names
+    assert not any(n.endswith(".sqlite3") for n in names)
+    assert read_manifest(archive)["tables"]["status_lists"] >= 2
+
+    upgrade(empty_db)
+    restore(new_settings, empty_db, archive)
+    with pytest.raises(BackupError, match="empty installation"):  # never over an installation in use
+        restore(new_settings, empty_db, archive)
+
+    with TestClient(create_app(new_settings, empty_db)) as client:
+        for credential, verdict in ((kept["credential"], "verified"), (revoked["credential"], "revoked")):
+            assert isinstance(credential, dict)
+            result = client.post("/api/verify", json=credential).json()
+            assert result["verdict"] == verdict, result
+            for entry in credential["credentialStatus"]:
+                served = client.get(str(entry["statusListCredential"]).removeprefix("http://testserver"))
+                assert served.status_code == 200 and served.json()["type"][-1] == "BitstringStatusListCredential"
+        status = next(c for c in client.post("/api/verify", json=revoked["credential"]).json()["checks"]
+                      if c["name"] == "status")
+        assert "issued by mistake" in status["message"]
+        keys = client.get("/api/admin/issuers/leads/keys", headers=ADMIN).json()["keys"]
+        assert [k["active"] for k in keys] == [False, True]
+
+        worker = Worker(empty_db, CredentialsServiceIssuer(CredentialService(empty_db, new_settings)), batch=10)
+        assert worker.run(threading.Event(), once=True) == 1  # the queue resumes where it was
+        with empty_db.session() as session:
+            award = session.get(Award, award_id)
+            assert award is not None and award.state == "issued"
+            credential_id = str(award.credential_id).removeprefix("urn:uuid:")
+        new = client.get(f"/credentials/{credential_id}").json()
+        assert client.post("/api/verify", json=new).json()["verdict"] == "verified"
+        more = _issue(client, "Ada Lovelace")  # new ids follow the restored ones (PostgreSQL sequences)
+        assert more["id"] not in (kept["id"], revoked["id"])
+        with empty_db.session() as session:
+            awards.record(session, awards.load_rules(session), GradeInput(
+                source="test", learner="moodle:43", learner_name="Dorothy Vaughan", design=STACK,
+                assessment="glam-as-rights-quiz", score=10, maximum=10))
+
+
+def test_restore_refuses_another_base_url_and_a_foreign_file(db: Database, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "old", base_url="http://testserver", load_sample=False)
+    archive = tmp_path / "b.tar.gz"
+    backup(settings, db, archive)
+    other = Settings(data_dir=tmp_path / "new", base_url="https://elsewhere.example", load_sample=False)
+    with pytest.raises(BackupError, match="LEADS_BASE_URL"):
+        restore(other, db, archive)
+    bogus = tmp_path / "bogus.tar.gz"
+    with tarfile.open(bogus, "w:gz") as tar:
+        data = json.dumps({"format": "something"}).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        import io
+
+        tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(BackupError, match="not a LEADS backup"):
+        read_manifest(bogus)
