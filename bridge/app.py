@@ -88,6 +88,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(courses_router)  # before the data space: its /courses/{key} would swallow /courses/generate
 
+    from bridge.editor.pages import router as editor_router
+
+    app.include_router(editor_router)
+
     from bridge.dataspace.endpoints import router as dataspace_router
 
     app.include_router(dataspace_router)

@@ -4,6 +4,7 @@ from bridge.awards.tables import AgsTarget, Award, GradeEvent, Job, LmsContext, 
 from bridge.courses.store import CourseLink
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRow, MetaRow
+from bridge.editor.tables import Draft, EditorSession, HistoryRow, LocalEditor, SharedMap
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
 from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
 from bridge.trust.tables import TrustedIssuerRow
@@ -15,13 +16,17 @@ __all__ = [
     "AgsTarget",
     "Award",
     "CourseLink",
+    "Draft",
+    "EditorSession",
     "EntityRow",
     "GradeEvent",
+    "HistoryRow",
     "HolderNonce",
     "IssuedCredentialRow",
     "Job",
     "LmsContext",
     "LmsPerson",
+    "LocalEditor",
     "LtiDeployment",
     "LtiLaunchData",
     "LtiNonce",
@@ -30,6 +35,7 @@ __all__ = [
     "PoolCompetence",
     "PoolEntry",
     "PoolProfile",
+    "SharedMap",
     "StatusListRow",
     "TrustedIssuerRow",
     "WalletOffer",

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from bridge.wikibase import normalize
+from tests.bridge.wikibase import fake_oauth2 as oauth2
 from tests.bridge.wikibase import fake_rules as rules
 from tests.bridge.wikibase.fake_rules import ApiError, FakeClock, RateLimiter, RealClock
 
@@ -83,6 +84,8 @@ class FakeWikibase:
     history: dict[str, dict[int, tuple[Json, str]]] = field(default_factory=dict)  # id -> rev -> (entity, user)
     outage_after: int | None = None  # after this many saved edits the wiki goes down: every request answers 503
     next_page: int = 1
+    web: oauth2.AuthCodeServer = field(default_factory=oauth2.AuthCodeServer)  # people signing in (auth code)
+    summaries: dict[tuple[str, int], str] = field(default_factory=dict)  # (id, rev) -> edit summary
 
     def __post_init__(self) -> None:
         self.limits = {"edit": RateLimiter(self.edits_per_minute, 60),
@@ -168,6 +171,33 @@ class FakeWikibase:
             self.sessions[session_id] = Session(user=client[1])
             self.bearer_tokens[token] = session_id
             return 200, {"token_type": "Bearer", "expires_in": 14400, "access_token": token}
+
+    def web_session(self, cookie: str | None, user: str | None = None) -> tuple[str, Session]:
+        """The browser session of a person on the wiki's pages (made if new; ``user`` logs it in)."""
+        with self.lock:
+            if cookie not in self.sessions:
+                cookie = secrets.token_hex(8)
+                self.sessions[cookie] = Session()
+            if user is not None:
+                self.sessions[cookie].user = user
+            return str(cookie), self.sessions[cookie]
+
+    def code_token(self, form: dict[str, str]) -> tuple[int, Json]:
+        """grant_type=authorization_code: a bearer token acting as the person who approved."""
+        with self.lock:
+            self.counts["oauth2_code_token"] += 1
+            status, body, user = oauth2.exchange(self.web, form)
+            if user is not None:
+                body["access_token"] = secrets.token_hex(20)
+                session_id = secrets.token_hex(8)
+                self.sessions[session_id] = Session(user=user)
+                self.bearer_tokens[body["access_token"]] = session_id
+            return status, body
+
+    def edits_by(self, user: str) -> list[tuple[str, int, str]]:
+        """(entity id, revision, summary) of every saved edit by ``user``."""
+        return sorted((eid, rev, self.summaries.get((eid, rev), "")) for eid, revs in self.history.items()
+                      for rev, (_, who) in revs.items() if who == user)
 
     def _dispatch(self, action: str, p: dict[str, str], session: Session) -> Json:
         if p.get("format", "json") != "json":
@@ -301,6 +331,7 @@ class FakeWikibase:
             entity["pageid"] = self.next_page
             self.next_page += 1
         self._save(eid, entity, user)
+        self.summaries[(eid, self.revision)] = p.get("summary", "")
         return {"entity": copy.deepcopy(entity), "success": 1}
 
     def _throttled(self, action: str, user: str) -> bool:
@@ -510,8 +541,65 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def _cookie(self) -> str | None:
+        cookie = SimpleCookie(self.headers.get("Cookie", ""))
+        return cookie["fakewiki_session"].value if "fakewiki_session" in cookie else None
+
+    def _redirect(self, location: str, cookie: str | None = None) -> None:
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        if cookie:
+            self.send_header("Set-Cookie", f"fakewiki_session={cookie}; path=/; HttpOnly")
+        self.end_headers()
+
+    def _html(self, text: str, cookie: str | None = None) -> None:
+        raw = text.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=UTF-8")
+        self.send_header("Content-Length", str(len(raw)))
+        if cookie:
+            self.send_header("Set-Cookie", f"fakewiki_session={cookie}; path=/; HttpOnly")
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _web(self, path: str, params: dict[str, str]) -> bool:
+        """The pages and REST routes of the authorization-code flow; False when the path is something else."""
+        fake = self.fake
+        if path == oauth2.AUTHORIZE:
+            cookie, session = fake.web_session(self._cookie())
+            status, answer = oauth2.authorize(fake.web, params, session.user)
+            if status == 302:
+                self._redirect(str(answer), cookie)
+            else:
+                self._json(status, answer if isinstance(answer, dict) else {})
+            return True
+        if path == "/w/rest.php/oauth2/resource/profile":
+            bearer = self.headers.get("Authorization", "")
+            session_id = fake.bearer_tokens.get(bearer[7:]) if bearer.startswith("Bearer ") else None
+            if session_id is None:
+                self._json(401, {"error": "access_denied", "error_description": "The resource owner or "
+                                 "authorization server denied the request.", "message": "The resource owner or "
+                                 "authorization server denied the request.",
+                                 "hint": "Missing \"Authorization\" header"})
+                return True
+            user = str(fake.sessions[session_id].user)
+            self._json(200, oauth2.profile(fake.web, user, len(fake.edits_by(user))))
+            return True
+        title = params.get("title", "")
+        if path == "/w/index.php" and title == "Special:UserLogin":
+            self._html(oauth2.login_form(params))
+            return True
+        if path == "/w/index.php" and title == "Special:OAuth/approve":
+            self._html(oauth2.page("Authorize application", "") if not params.get("client_id")
+                       else oauth2.approve_page(fake.web, params))
+            return True
+        return False
+
     def _serve(self, params: dict[str, str]) -> None:
         path = urlsplit(self.path).path
+        if self._web(path, params):
+            return
         if path == "/w/index.php":  # the wiki's pages, not its API: HTML with status 200
             raw = b"<!DOCTYPE html><html><head><title>Main Page</title></head><body>Main Page</body></html>"
             self.send_response(200)
@@ -560,13 +648,26 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length).decode()
+        query = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
         if urlsplit(self.path).path == "/w/rest.php/oauth2/access_token":
             form = dict(parse_qsl(body, keep_blank_values=True))
             basic = self.headers.get("Authorization", "")
             if basic.startswith("Basic "):  # RFC 6749 §2.3.1: client credentials in HTTP Basic (or in the body)
                 client_id, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
                 form.update(client_id=unquote(client_id), client_secret=unquote(secret))
-            self._json(*self.fake.token(form))
+            if form.get("grant_type") == "authorization_code":
+                self._json(*self.fake.code_token(form))
+            else:
+                self._json(*self.fake.token(form))
+            return
+        if urlsplit(self.path).path == "/w/index.php" and query.get("title") == "Special:UserLogin":
+            form = dict(parse_qsl(body, keep_blank_values=True))
+            name = form.get("wpName", "")
+            if self.fake.web.people.get(name) != form.get("wpPassword") or not name:
+                self._html(oauth2.login_form(form, failed=True))
+                return
+            cookie, _ = self.fake.web_session(self._cookie(), user=name)
+            self._redirect(oauth2.after_login(form), cookie)
             return
         params = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
         params.update(parse_qsl(body, keep_blank_values=True))

@@ -1,0 +1,75 @@
+"""The editor without a Wikibase: an admin names an editor, who signs in, sees problems as she types, keeps a draft
+and publishes to the local data space; each entity keeps its history."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bridge.app import create_app
+from bridge.settings import Settings
+
+ADMIN = {"Authorization": "Bearer change-me-dev-only"}
+
+
+@pytest.fixture
+def app(tmp_path) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=tmp_path / "var", base_url="http://testserver", load_sample=False)
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        yield client
+
+
+def _csrf(html: str) -> str:
+    m = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert m, html[:500]
+    return m[1]
+
+
+def signed_in(client: TestClient, name: str = "Alice") -> str:
+    token = client.post("/api/editors", json={"name": name}, headers=ADMIN).json()["token"]
+    r = client.post("/edit/signin", data={"name": name, "token": token}, follow_redirects=True)
+    assert r.status_code == 200 and name in r.text
+    return _csrf(client.get("/edit/practice/new").text)
+
+
+def test_wrong_token_is_refused_and_editing_needs_sign_in(app: TestClient) -> None:
+    app.post("/api/editors", json={"name": "Alice"}, headers=ADMIN)
+    assert app.post("/edit/signin", data={"name": "Alice", "token": "guess"}).status_code == 401
+    r = app.post("/edit/practice", data={"key": "p", "label.en": "P", "action": "publish", "csrf": "x"})
+    assert r.status_code == 401
+    assert app.post("/api/editors", json={"name": "Eve"}).status_code == 401  # only the admin names editors
+
+
+def test_practice_with_activities_checked_drafted_published_with_history(app: TestClient) -> None:
+    csrf = signed_in(app)
+    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "label.es": "Edición",
+            "activity.1.key": "editing-write", "activity.1.en": "Write", "activity.2.key": "editing-cite",
+            "activity.2.en": "Cite", "summary": "a practice", "action": "publish"}
+    problems = app.post("/edit/practice/check", data={**form, "label.en": ""}).json()["problems"]
+    assert any("has no 'en' label" in p["text"] for p in problems)  # the message of `leads data validate`
+    assert app.post("/edit/practice/check", data=form).json() == {"valid": True, "problems": []}
+    r = app.post("/edit/practice", data={**form, "action": "draft"})
+    assert r.status_code == 303 and app.get("/api/entities").json()["entities"] == []  # a draft is not published
+    assert "editing" in app.get("/edit").text
+    r = app.post("/edit/practice", data=form)
+    assert r.status_code == 303, r.text
+    keys = [e["key"] for e in app.get("/api/entities").json()["entities"]]
+    assert sorted(keys) == ["editing", "editing-cite", "editing-write"]
+    practice = app.get("/practices/editing", headers={"Accept": "application/json"}).json()
+    assert practice
+    history = app.get("/edit/history/editing", headers={"Accept": "application/json"}).json()["history"]
+    assert [(h["author"], h["summary"]) for h in history] == [("Alice", "a practice")]
+
+
+def test_invalid_input_is_refused_with_the_messages_and_nothing_saved(app: TestClient) -> None:
+    csrf = signed_in(app)
+    r = app.post("/edit/design", data={"csrf": csrf, "key": "d1", "label.en": "D1", "ects": "-2",
+                                       "action": "publish"})
+    assert r.status_code == 422
+    assert "credit points cannot be negative" in r.text and "needs at least one learning outcome" in r.text
+    assert app.get("/api/entities").json()["entities"] == []
+    r = app.post("/edit/design", data={"csrf": "wrong", "key": "d1", "label.en": "D1", "action": "publish"})
+    assert r.status_code == 403
