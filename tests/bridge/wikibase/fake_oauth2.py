@@ -25,11 +25,14 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from functools import partial
+from urllib.parse import parse_qsl, quote
+from urllib.parse import urlencode as _urlencode
 
 Json = dict[str, Any]
 AUTHORIZE = "/w/rest.php/oauth2/authorize"
 CODE_SECONDS = 600
+urlencode = partial(_urlencode, safe=":/", quote_via=quote)  # as MediaWiki's getFullURL writes titles
 INVALID_GRANT = ("The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh "
                  "token is invalid, expired, revoked, does not match the redirection URI used in the authorization "
                  "request, or was issued to another client.")
