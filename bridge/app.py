@@ -92,6 +92,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(editor_router)
 
+    from bridge.editor.map_pages import router as map_router
+
+    app.include_router(map_router)
+
     from bridge.dataspace.endpoints import router as dataspace_router
 
     app.include_router(dataspace_router)
@@ -144,4 +148,4 @@ def _bound_requests(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(VerificationGate, per_minute=settings.verify_rate_per_minute,
                        concurrency=settings.verify_concurrency, queue_seconds=settings.verify_queue_seconds)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
-                       upload_limit=settings.max_upload_bytes, upload_paths=("/verify", "/pool/publish"))
+                       upload_limit=settings.max_upload_bytes, upload_paths=("/verify", "/pool/publish", "/map"))
