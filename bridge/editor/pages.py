@@ -208,7 +208,8 @@ def edit(request: Request, slug: str, key: str) -> HTMLResponse:
     return _edit_page(request, _kind(slug), key)
 
 
-def _edit_page(request: Request, kind: Kind, key: str | None, status: int = 200, **extra: Any) -> HTMLResponse:
+def _edit_page(request: Request, kind: Kind, key: str | None, status: int = 200, base_rev_now: int | None = None,
+               **extra: Any) -> HTMLResponse:
     db = _db(request)
     known = service.known(db)
     entity: EntityBase | None = None
@@ -224,6 +225,8 @@ def _edit_page(request: Request, kind: Kind, key: str | None, status: int = 200,
             if entity is None or entity.kind != kind:
                 raise NotFound(f"no {kind.value} '{key}' in the data space")
             base_rev = _base_revs(request, [key]).get(key)
+    if base_rev_now is not None:
+        base_rev = base_rev_now
     lang = _lang(request)
     values = extra.pop("values", None) or forms.values(entity, known)
     choices = {f.name: forms.options(f.kinds, {k: e for k, e in known.items() if k != key}, lang)
@@ -255,9 +258,12 @@ def _save(request: Request, kind: Kind, form: forms.Form) -> Response:
     known = service.known(db)
     entities, shape = forms.parse(kind, form, known)
     key = forms._one(form, "key").lower() or None
-    again = {"values": _echo(form, entities, known)}
+    again: dict[str, Any] = {"values": _echo(form, entities, known)}
+    if key in known and Kind(known[key].kind) == kind:
+        again["base_rev_now"] = int(forms._one(form, "base_rev")) if forms._one(form, "base_rev").isdigit() else None
+    shown = key if key in known and Kind(known[key].kind) == kind else None
     if shape:
-        return _edit_page(request, kind, None, status=422, problems=shape, **again)
+        return _edit_page(request, kind, shown, status=422, problems=shape, **again)
     base_raw = forms._one(form, "base_rev")
     base_rev = int(base_raw) if base_raw.isdigit() else None
     summary = forms._one(form, "summary")[:500] or f"LEADS editor: {kind.value} {key}"
@@ -266,7 +272,7 @@ def _save(request: Request, kind: Kind, form: forms.Form) -> Response:
         return RedirectResponse(f"/edit/{forms.SLUG_OF[kind]}/{entities[0].key}?m=draft", status_code=303)
     problems = service.problems_of(entities, db)
     if problems:
-        return _edit_page(request, kind, None, status=422, problems=problems, **again)
+        return _edit_page(request, kind, shown, status=422, problems=problems, **again)
     settings = _settings(request)
     try:
         if wiki.enabled(settings):
@@ -281,9 +287,10 @@ def _save(request: Request, kind: Kind, form: forms.Form) -> Response:
         else:
             service.publish_locally(db, entities, person, summary)
     except wiki.EditConflict as exc:
-        return _edit_page(request, kind, None, status=409, conflict=exc, base_rev_now="", **again)
+        again["base_rev_now"] = exc.revision  # publishing again, after seeing both versions, is deliberate
+        return _edit_page(request, kind, shown, status=409, conflict=exc, **again)
     except ValidationFailed as exc:
-        return _edit_page(request, kind, None, status=422, problems=exc.problems, **again)
+        return _edit_page(request, kind, shown, status=422, problems=exc.problems, **again)
     return RedirectResponse(f"/edit/{forms.SLUG_OF[kind]}/{entities[0].key}?m=published", status_code=303)
 
 
@@ -293,6 +300,7 @@ def _echo(form: forms.Form, entities: list[EntityBase], known: dict[str, EntityB
     for name, given in form.items():
         if name in values and isinstance(values[name], str):
             values[name] = given[0] if given else ""
+    values["summary"] = forms._one(form, "summary")
     return values
 
 

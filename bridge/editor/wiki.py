@@ -37,10 +37,11 @@ Json = dict[str, Any]
 class EditConflict(LeadsError):
     """Someone changed the same part of the item on the wiki since the person opened the form."""
 
-    def __init__(self, key: str, entity_id: str, changes: list[tuple[str, str, str]]) -> None:
+    def __init__(self, key: str, entity_id: str, changes: list[tuple[str, str, str]], revision: int) -> None:
         super().__init__(f"{key} ({entity_id}) was changed on the wiki since you opened it", code="edit_conflict",
                          status=409)
         self.key, self.entity_id, self.changes = key, entity_id, changes  # (field, on the wiki now, yours)
+        self.revision = revision  # the wiki's revision now
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def _conflict(key: str, eid: str, client: WikibaseClient, propmap: PropertyMap, 
             where, _, rest = text.partition(": on the wiki now ")
             wiki_now, _, local = rest.partition(" (was ")
             changes.append((where, wiki_now, local.rpartition("this push has ")[2]))
-    return EditConflict(key, eid, changes)
+    return EditConflict(key, eid, changes, int(wiki.get("lastrevid", 0)))
 
 
 def _json(data: Json) -> str:

@@ -197,6 +197,11 @@ def test_alice_bob_and_cat(world: tuple[str, FakeWikibase, Any], shots: Path, tm
         conflict = page.inner_text("#conflict")
         assert "Neutrality badge" in conflict and "Neutral writing micro-credential" in conflict
         page.screenshot(path=str(shots / "editor-conflict-1280.png"), full_page=True)
+        assert "Edit: " in page.inner_text("h1")  # still the form of we-mc-neutral, now based on the wiki's revision
+        page.fill("#summary", "Bob keeps his name after seeing both")
+        page.click("#publish")  # deliberate, after seeing both versions: saved over the wiki's revision
+        page.wait_for_selector("#published")
+        assert fake.entities[qid]["labels"]["en"]["value"] == "Neutral writing micro-credential"
         # --- Cat's map --------------------------------------------------------------------------------------
         with httpx.Client(base_url=base, timeout=30) as client:
             r = client.post("/api/credentials", json={"design": "we-mc-sources", "learner": {"name": "Cat"},
@@ -211,7 +216,7 @@ def test_alice_bob_and_cat(world: tuple[str, FakeWikibase, Any], shots: Path, tm
             page.click("#show-map")
             held, missing = page.inner_text("#held"), page.inner_text("#missing")
             assert "Finding reliable sources" in held and "Sourcing micro-credential" in held
-            assert "Neutral point of view" in missing and "Neutrality micro-credential" in missing
+            assert "Neutral point of view" in missing and "Neutral writing micro-credential" in missing
             assert "Writing neutrally (Moodle course)" in missing
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"the map is wider than {width} px"
