@@ -145,7 +145,7 @@ def parse(kind: Kind, form: Form, known: Mapping[str, EntityBase]) -> tuple[list
             level = _number(form, f"{name}.level", key, field.label, problems, integer=True)
             data[name] = {"key": ref, "level": level} if ref else None
         elif field.type == "levels":
-            levels = []
+            levels: list[dict[str, Any]] = []
             for i in _indexed(form, name):
                 labels = {lang: _one(form, f"{name}.{i}.{lang}") for lang in LANGS if _one(form, f"{name}.{i}.{lang}")}
                 if labels:

@@ -113,8 +113,8 @@ def person_client(settings: Settings, token: str) -> WikibaseClient:
         client.transport._login = wbi_login._Login(session=session, mediawiki_api_url=client.api_url,
                                                    user_agent=settings.user_agent)
     except wbi_login.LoginError as exc:
-        raise UpstreamError(f"the wiki no longer accepts your sign-in ({exc}); sign in again",
-                            code="wikibase_signin_expired", status=401) from None
+        raise LeadsError(f"the wiki no longer accepts your sign-in ({exc}); sign in again",
+                         code="wikibase_signin_expired", status=401) from None
     return client
 
 

@@ -49,7 +49,7 @@ def test_held_and_missing_with_designs_and_courses(app: TestClient) -> None:
     assert data["held"][0]["from"] and data["credentials"][0]["counted"] is True
     missing = {c["key"]: c for c in data["missing"]}
     digit = missing["glam-digitisation-imaging"]["routes"]
-    assert [d["key"] for d in digit][0] == "glam-mc-digitisation"  # the micro-credential first, then the stack
+    assert next(d["key"] for d in digit) == "glam-mc-digitisation"  # the micro-credential first, then the stack
     assert digit[-1]["key"] == "glam-archive-to-commons-certificate"
     assert {c["key"] for c in digit[-1]["courses"]} == {"glam-course-moodle", "glam-course-openedx"}
     assert missing["glam-digitisation-imaging"]["pool"] == "/pool/competences/glam-digitisation-imaging"
@@ -72,7 +72,7 @@ def test_shared_map_keeps_the_map_only(app: TestClient, tmp_path: Path) -> None:
     assert r.status_code == 303 and r.headers["location"].startswith("/map/s/")
     assert shared_count(app) == before + 1
     page = app.get(r.headers["location"])
-    assert page.status_code == 200 and "Copyright" in page.text or "copyright" in page.text.lower()
+    assert (page.status_code == 200 and "Copyright" in page.text) or "copyright" in page.text.lower()
     with app.app.state.db.session() as session:  # type: ignore[attr-defined]
         stored = json.dumps([row.data for row in session.scalars(select(SharedMap))])
     assert "proof" not in stored and "credentialSubject" not in stored

@@ -24,8 +24,8 @@ import html
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
 from functools import partial
+from typing import Any
 from urllib.parse import parse_qsl, quote
 from urllib.parse import urlencode as _urlencode
 
