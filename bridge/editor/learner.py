@@ -16,6 +16,10 @@ from bridge.dataspace.model import Activity, Competence, Course, CredentialDesig
 from bridge.pool.mapping import achievements, design_evidence, evidence
 from issuer.verify.report import VerificationReport
 
+_n = str  # marks msgids; the page translates them
+NOT_GENUINE = _n("it does not verify (the verification page says why)")
+NOT_TRUSTED = _n("its issuer is not one LEADS trusts")
+
 
 @dataclass(frozen=True)
 class Presented:
@@ -31,10 +35,9 @@ def presented(document: dict[str, Any] | str, report: VerificationReport, entiti
     names = [a.name for a in achievements(doc) if a.name]
     name = names[0] if names else str(doc.get("name") or "?")
     if not report.genuine:
-        failed = "; ".join(c.message for c in report.failed) or "it did not verify"
-        return Presented(name, False, failed, ())
+        return Presented(name, False, NOT_GENUINE, ())
     if report.trust is None or not report.trust.trusted:
-        return Presented(name, False, "its issuer is not one LEADS trusts", ())
+        return Presented(name, False, NOT_TRUSTED, ())
     found = tuple((e.competence, e.level) for e in evidence(doc, entities, entity_base))
     return Presented(name, True, "", found)
 

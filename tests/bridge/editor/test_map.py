@@ -76,3 +76,12 @@ def test_shared_map_keeps_the_map_only(app: TestClient, tmp_path: Path) -> None:
     with app.app.state.db.session() as session:  # type: ignore[attr-defined]
         stored = json.dumps([row.data for row in session.scalars(select(SharedMap))])
     assert "proof" not in stored and "credentialSubject" not in stored
+
+
+def test_the_map_speaks_spanish(app: TestClient) -> None:
+    page = app.get("/map?lang=es").text
+    assert "Mi mapa de competencias" in page and "Mostrar mi mapa" in page
+    doc = json.loads(issue(app, "glam-mc-rights"))
+    doc["credentialSubject"]["name"] = "Mallory"
+    page = app.post("/map?lang=es", data={"practice": PRACTICE, "credential": json.dumps(doc)}).text
+    assert "no cuenta: no se verifica" in page and "Lo que le falta" in page
