@@ -30,7 +30,7 @@ _entity: TypeAdapter[Entity] = TypeAdapter(Entity)
 _n = str  # marks msgids for extraction; translated where shown
 
 # the URL segment of each kind in /edit/...
-SLUGS: dict[str, Kind] = {"practice": Kind.PRACTICE, "competence": Kind.COMPETENCE,
+SLUGS: dict[str, Kind] = {"practice": Kind.PRACTICE, "activity": Kind.ACTIVITY, "competence": Kind.COMPETENCE,
                           "outcome": Kind.LEARNING_OUTCOME, "assessment": Kind.ASSESSMENT,
                           "design": Kind.CREDENTIAL_DESIGN, "course": Kind.COURSE}
 SLUG_OF = {kind: slug for slug, kind in SLUGS.items()}
@@ -54,6 +54,10 @@ COMMON_TAIL = (Field("wikidata", "search", _n("Wikidata item"), search="wikidata
                      help=_n("Type a few letters to search; the item id (Q…) is kept")),)
 FIELDS: dict[Kind, tuple[Field, ...]] = {
     Kind.PRACTICE: (Field("activities", "activities", _n("Activities, in order")), *COMMON_TAIL),
+    Kind.ACTIVITY: (Field("part_of", "ref", _n("Part of (practice or activity)"), (Kind.PRACTICE, Kind.ACTIVITY)),
+                    Field("has_part", "ordered", _n("Sub-activities, in order"), (Kind.ACTIVITY,)),
+                    Field("requires", "requirements", _n("Competences it needs, with the level"),
+                          (Kind.COMPETENCE,)), *COMMON_TAIL),
     Kind.COMPETENCE: (Field("part_of", "ref", _n("Practice"), (Kind.PRACTICE,)),
                       Field("levels", "levels", _n("Proficiency levels")),
                       Field("esco", "search", _n("ESCO skill"), search="esco",
@@ -144,6 +148,14 @@ def parse(kind: Kind, form: Form, known: Mapping[str, EntityBase]) -> tuple[list
             ref = _optional(form, name)
             level = _number(form, f"{name}.level", key, field.label, problems, integer=True)
             data[name] = {"key": ref, "level": level} if ref else None
+        elif field.type == "requirements":
+            reqs = []
+            for i in _indexed(form, name):
+                ref = _one(form, f"{name}.{i}")
+                if ref:
+                    level = _number(form, f"{name}.{i}.level", key, field.label, problems, integer=True)
+                    reqs.append({"key": ref, "level": level})
+            data[name] = reqs
         elif field.type == "levels":
             levels: list[dict[str, Any]] = []
             for i in _indexed(form, name):
@@ -209,6 +221,8 @@ def values(entity: EntityBase | None, known: Mapping[str, EntityBase]) -> dict[s
         out[name] = list(data.get(name) or [])
     parts = [r["key"] for r in sorted(data.get("has_part") or [], key=lambda r: r.get("order") or 0)]
     out["has_part"] = parts + [""] * ORDERED_SLOTS
+    out["requires"] = [{"key": r["key"], "level": str(r.get("level") or "")} for r in data.get("requires") or []
+                       if isinstance(entity, Activity)] + [{"key": "", "level": ""}] * ORDERED_SLOTS
     comp = data.get("competence") or {}
     out["competence"], out["competence.level"] = comp.get("key") or "", str(comp.get("level") or "")
     levels = data.get("levels") if entity is not None else [lv.model_dump() for lv in ESSENCE_LEVELS]

@@ -73,3 +73,26 @@ def test_invalid_input_is_refused_with_the_messages_and_nothing_saved(app: TestC
     assert app.get("/api/entities").json()["entities"] == []
     r = app.post("/edit/design", data={"csrf": "wrong", "key": "d1", "label.en": "D1", "action": "publish"})
     assert r.status_code == 403
+
+
+def test_nested_activity_with_required_competences(app: TestClient) -> None:
+    csrf = signed_in(app)
+    base = {"csrf": csrf, "action": "publish"}
+    assert app.post("/edit/practice", data={**base, "key": "p", "label.en": "P", "activity.1.key": "a1",
+                                            "activity.1.en": "A1"}).status_code == 303
+    assert app.post("/edit/competence", data={**base, "key": "c", "label.en": "C", "part_of": "p",
+                                              "levels.1.en": "Assists", "levels.2.en": "Applies"}).status_code == 303
+    bad = app.post("/edit/activity/check", data={**base, "key": "a2", "label.en": "A2", "part_of": "a1",
+                                                 "requires.1": "c", "requires.1.level": "4"}).json()["problems"]
+    assert [p["text"] for p in bad] == ["a2 · proficiency level: level 4 is not a level of 'c' (it has [1, 2])"]
+    r = app.post("/edit/activity", data={**base, "key": "a2", "label.en": "A2", "part_of": "a1",
+                                         "requires.1": "c", "requires.1.level": "2"})
+    assert r.status_code == 303, r.text
+    a2 = next(e for e in app.get("/api/entities").json()["entities"] if e["key"] == "a2")
+    assert a2["kind"] == "activity"
+    page = app.get("/edit/activity/a2").text
+    assert '<option value="c" selected>' in page and '<option value="a1" selected>' in page
+    r = app.post("/edit/activity", data={**base, "key": "a1", "label.en": "A1", "part_of": "p",
+                                         "has_part.1": "a2"})
+    assert r.status_code == 303, r.text
+    assert 'value="a2" selected' in app.get("/edit/activity/a1").text
