@@ -53,11 +53,16 @@ def _csrf(request: Request) -> str:
     return hmac.new(secret, (request.cookies.get(COOKIE) or "").encode(), hashlib.sha256).hexdigest()
 
 
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison that also takes what a client typed (any characters, never an error)."""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
+
+
 def _require(request: Request, csrf: str) -> Person:
     person = _person(request)
     if person is None:
         raise LeadsError("sign in to edit", code="sign_in_required", status=401)
-    if not hmac.compare_digest(csrf, _csrf(request)):
+    if not _same(csrf, _csrf(request)):
         raise LeadsError("the form is out of date; reload the page and try again", code="csrf_failed", status=403)
     return person
 
@@ -114,7 +119,7 @@ def signin_local(request: Request, name: Annotated[str, Form()] = "",
 @router.get("/edit/callback", summary="Where the wiki sends the browser back after the sign-in")
 def oauth_callback(request: Request, code: str = "", state: str = "", error: str = "") -> Response:
     saved_state, _, verifier = (request.cookies.get(OAUTH_COOKIE) or "").partition(".")
-    if error or not code or not saved_state or not hmac.compare_digest(state, saved_state):
+    if error or not code or not saved_state or not _same(state, saved_state):
         return _render(request, "editor/signin.html", status=400, failed=True)
     name, token = wiki.finish(_settings(request), code, verifier)
     response = _signed_in(request, Person(name, "wikibase", token))
@@ -133,7 +138,7 @@ def _signed_in(request: Request, person: Person) -> Response:
 
 @router.post("/edit/signout", summary="Sign out of the editor")
 def signout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-    if hmac.compare_digest(csrf, _csrf(request)):
+    if _same(csrf, _csrf(request)):
         service.close_session(_db(request), request.cookies.get(COOKIE))
     response = RedirectResponse("/edit", status_code=303)
     response.delete_cookie(COOKIE, path="/")
@@ -169,7 +174,7 @@ async def _form(request: Request) -> dict[str, list[str]]:
     return out
 
 
-@router.post("/edit/{slug}/check", summary="Check a form as typed: the problems `leads data validate` would list")
+@router.post("/api/edit/{slug}/check", summary="Check a form as typed: the problems `leads data validate` would list")
 async def check(request: Request, slug: str) -> JSONResponse:
     form = await _form(request)
     from starlette.concurrency import run_in_threadpool

@@ -119,7 +119,7 @@ def remove_local_editor(db: Database, name: str) -> bool:
 def check_local_editor(db: Database, name: str, token: str) -> bool:
     with db.session() as session:
         row = session.get(LocalEditor, name.strip())
-        return row is not None and secrets.compare_digest(row.token_hash, _hash(token))
+        return row is not None and secrets.compare_digest(row.token_hash.encode(), _hash(token).encode())
 
 
 # --- drafts and history ---------------------------------------------------------------------------------------

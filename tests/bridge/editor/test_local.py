@@ -48,9 +48,9 @@ def test_practice_with_activities_checked_drafted_published_with_history(app: Te
     form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "label.es": "Edición",
             "activity.1.key": "editing-write", "activity.1.en": "Write", "activity.2.key": "editing-cite",
             "activity.2.en": "Cite", "summary": "a practice", "action": "publish"}
-    problems = app.post("/edit/practice/check", data={**form, "label.en": ""}).json()["problems"]
+    problems = app.post("/api/edit/practice/check", data={**form, "label.en": ""}).json()["problems"]
     assert any("has no 'en' label" in p["text"] for p in problems)  # the message of `leads data validate`
-    assert app.post("/edit/practice/check", data=form).json() == {"valid": True, "problems": []}
+    assert app.post("/api/edit/practice/check", data=form).json() == {"valid": True, "problems": []}
     r = app.post("/edit/practice", data={**form, "action": "draft"})
     assert r.status_code == 303 and app.get("/api/entities").json()["entities"] == []  # a draft is not published
     assert "editing" in app.get("/edit").text
@@ -82,7 +82,7 @@ def test_nested_activity_with_required_competences(app: TestClient) -> None:
                                             "activity.1.en": "A1"}).status_code == 303
     assert app.post("/edit/competence", data={**base, "key": "c", "label.en": "C", "part_of": "p",
                                               "levels.1.en": "Assists", "levels.2.en": "Applies"}).status_code == 303
-    bad = app.post("/edit/activity/check", data={**base, "key": "a2", "label.en": "A2", "part_of": "a1",
+    bad = app.post("/api/edit/activity/check", data={**base, "key": "a2", "label.en": "A2", "part_of": "a1",
                                                  "requires.1": "c", "requires.1.level": "4"}).json()["problems"]
     assert [p["text"] for p in bad] == ["a2 · proficiency level: level 4 is not a level of 'c' (it has [1, 2])"]
     r = app.post("/edit/activity", data={**base, "key": "a2", "label.en": "A2", "part_of": "a1",
