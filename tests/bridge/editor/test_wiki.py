@@ -50,6 +50,8 @@ def test_edits_are_the_persons_on_the_wiki_and_conflicts_show_both_versions(app:
                                          "summary": "Alice adds a practice", "action": "publish"})
     assert r.status_code == 303, r.text
     assert {s for _, _, s in fake.edits_by("Alice")} == {"Alice adds a practice"}
+    hits = app.get("/edit/search", params={"q": "Edit", "lang": "en"}).json()["results"]  # search-as-you-type
+    assert [h["label"] for h in hits] == ["Editing"] and hits[0]["id"].startswith("Q")
     assert len({eid for eid, _, _ in fake.edits_by("Alice")}) == 2
     csrf = sign_in(app, "Alice")
     form_page = app.get("/edit/practice/editing").text

@@ -25,7 +25,8 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 from urllib.parse import urlencode as _urlencode
 
@@ -181,3 +182,81 @@ def approve_page(server: AuthCodeServer, query: dict[str, str]) -> str:
                 f"{html.escape(query.get('scope', ''))}</p><a id='mw-mwoauth-accept' href='{html.escape(back)}"
                 f"&amp;approval_pass=1'>Allow</a> <a id='mw-mwoauth-cancel' href='{html.escape(back)}"
                 "&amp;approval_cancel=1'>Cancel</a>")
+
+
+class WebPages:
+    """The HTTP side of the flow for the fake's request handler: the wiki's pages and REST routes."""
+
+    fake: Any
+    if TYPE_CHECKING:  # provided by BaseHTTPRequestHandler and the fake's handler
+        headers: Any
+        wfile: Any
+
+        def send_response(self, code: int, message: str | None = None) -> None: ...
+        def send_header(self, keyword: str, value: str) -> None: ...
+        def end_headers(self) -> None: ...
+        def _json(self, status: int, body: Json) -> None: ...
+
+    def _cookie(self) -> str | None:
+        cookie = SimpleCookie(self.headers.get("Cookie", ""))
+        return cookie["fakewiki_session"].value if "fakewiki_session" in cookie else None
+
+    def _redirect(self, location: str, cookie: str | None = None) -> None:
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        if cookie:
+            self.send_header("Set-Cookie", f"fakewiki_session={cookie}; path=/; HttpOnly")
+        self.end_headers()
+
+    def _html(self, text: str, cookie: str | None = None) -> None:
+        raw = text.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=UTF-8")
+        self.send_header("Content-Length", str(len(raw)))
+        if cookie:
+            self.send_header("Set-Cookie", f"fakewiki_session={cookie}; path=/; HttpOnly")
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _web(self, path: str, params: dict[str, str]) -> bool:
+        """The pages and REST routes of the authorization-code flow; False when the path is something else."""
+        fake = self.fake
+        if path == AUTHORIZE:
+            cookie, session = fake.web_session(self._cookie())
+            status, answer = authorize(fake.web, params, session.user)
+            if status == 302:
+                self._redirect(str(answer), cookie)
+            else:
+                self._json(status, answer if isinstance(answer, dict) else {})
+            return True
+        if path == "/w/rest.php/oauth2/resource/profile":
+            bearer = self.headers.get("Authorization", "")
+            session_id = fake.bearer_tokens.get(bearer[7:]) if bearer.startswith("Bearer ") else None
+            if session_id is None:
+                self._json(401, {"error": "access_denied", "error_description": "The resource owner or "
+                                 "authorization server denied the request.", "message": "The resource owner or "
+                                 "authorization server denied the request.",
+                                 "hint": "Missing \"Authorization\" header"})
+                return True
+            user = str(fake.sessions[session_id].user)
+            self._json(200, profile(fake.web, user, len(fake.edits_by(user))))
+            return True
+        title = params.get("title", "")
+        if path == "/w/index.php" and title == "Special:UserLogin":
+            self._html(login_form(params))
+            return True
+        if path == "/w/index.php" and title == "Special:OAuth/approve":
+            self._html(page("Authorize application", "") if not params.get("client_id")
+                       else approve_page(fake.web, params))
+            return True
+        return False
+
+    def _login_post(self, body: str) -> None:
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        name = form.get("wpName", "")
+        if self.fake.web.people.get(name) != form.get("wpPassword") or not name:
+            self._html(login_form(form, failed=True))
+            return
+        cookie, _ = self.fake.web_session(self._cookie(), user=name)
+        self._redirect(after_login(form), cookie)

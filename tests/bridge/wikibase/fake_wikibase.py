@@ -535,66 +535,11 @@ def _part(entity: Json, key: tuple[str, str]) -> Any:
     return entity.get(key[0], {}).get(key[1])
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(oauth2.WebPages, BaseHTTPRequestHandler):
     fake: FakeWikibase
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
-
-    def _cookie(self) -> str | None:
-        cookie = SimpleCookie(self.headers.get("Cookie", ""))
-        return cookie["fakewiki_session"].value if "fakewiki_session" in cookie else None
-
-    def _redirect(self, location: str, cookie: str | None = None) -> None:
-        self.send_response(302)
-        self.send_header("Location", location)
-        self.send_header("Content-Length", "0")
-        if cookie:
-            self.send_header("Set-Cookie", f"fakewiki_session={cookie}; path=/; HttpOnly")
-        self.end_headers()
-
-    def _html(self, text: str, cookie: str | None = None) -> None:
-        raw = text.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=UTF-8")
-        self.send_header("Content-Length", str(len(raw)))
-        if cookie:
-            self.send_header("Set-Cookie", f"fakewiki_session={cookie}; path=/; HttpOnly")
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def _web(self, path: str, params: dict[str, str]) -> bool:
-        """The pages and REST routes of the authorization-code flow; False when the path is something else."""
-        fake = self.fake
-        if path == oauth2.AUTHORIZE:
-            cookie, session = fake.web_session(self._cookie())
-            status, answer = oauth2.authorize(fake.web, params, session.user)
-            if status == 302:
-                self._redirect(str(answer), cookie)
-            else:
-                self._json(status, answer if isinstance(answer, dict) else {})
-            return True
-        if path == "/w/rest.php/oauth2/resource/profile":
-            bearer = self.headers.get("Authorization", "")
-            session_id = fake.bearer_tokens.get(bearer[7:]) if bearer.startswith("Bearer ") else None
-            if session_id is None:
-                self._json(401, {"error": "access_denied", "error_description": "The resource owner or "
-                                 "authorization server denied the request.", "message": "The resource owner or "
-                                 "authorization server denied the request.",
-                                 "hint": "Missing \"Authorization\" header"})
-                return True
-            user = str(fake.sessions[session_id].user)
-            self._json(200, oauth2.profile(fake.web, user, len(fake.edits_by(user))))
-            return True
-        title = params.get("title", "")
-        if path == "/w/index.php" and title == "Special:UserLogin":
-            self._html(oauth2.login_form(params))
-            return True
-        if path == "/w/index.php" and title == "Special:OAuth/approve":
-            self._html(oauth2.page("Authorize application", "") if not params.get("client_id")
-                       else oauth2.approve_page(fake.web, params))
-            return True
-        return False
 
     def _serve(self, params: dict[str, str]) -> None:
         path = urlsplit(self.path).path
@@ -661,13 +606,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(*self.fake.token(form))
             return
         if urlsplit(self.path).path == "/w/index.php" and query.get("title") == "Special:UserLogin":
-            form = dict(parse_qsl(body, keep_blank_values=True))
-            name = form.get("wpName", "")
-            if self.fake.web.people.get(name) != form.get("wpPassword") or not name:
-                self._html(oauth2.login_form(form, failed=True))
-                return
-            cookie, _ = self.fake.web_session(self._cookie(), user=name)
-            self._redirect(oauth2.after_login(form), cookie)
+            self._login_post(body)
             return
         params = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
         params.update(parse_qsl(body, keep_blank_values=True))
