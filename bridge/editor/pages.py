@@ -161,7 +161,7 @@ def search(request: Request, q: str = "", lang: str = "en") -> JSONResponse:
     settings = _settings(request)
     if not settings.wikibase_api_url or len(q.strip()) < 2:
         return JSONResponse({"results": []})
-    client = WikibaseClient.from_settings(settings, max_retries=1)
+    client = WikibaseClient.from_settings(settings)
     return JSONResponse({"results": wiki.search(client, q.strip()[:100], lang if lang in forms.LANGS else "en")})
 
 
