@@ -58,8 +58,7 @@ def test_practice_with_activities_checked_drafted_published_with_history(app: Te
     assert r.status_code == 303, r.text
     keys = [e["key"] for e in app.get("/api/entities").json()["entities"]]
     assert sorted(keys) == ["editing", "editing-cite", "editing-write"]
-    practice = app.get("/practices/editing", headers={"Accept": "application/json"}).json()
-    assert practice
+    assert 'href="/edit/history/editing"' in app.get("/practices/editing").text  # the entity page links its history
     history = app.get("/edit/history/editing", headers={"Accept": "application/json"}).json()["history"]
     assert [(h["author"], h["summary"]) for h in history] == [("Alice", "a practice")]
 
