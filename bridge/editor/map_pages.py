@@ -4,6 +4,8 @@ certificates LEADS issued to her). Plain ``def`` routes: verification and the da
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from typing import Annotated, Any
 
@@ -99,21 +101,37 @@ def map_submit(request: Request, practice: Annotated[str, Form()] = "",
         shown.append(learner.presented(doc, report, known, settings.entity_base))
     built = learner.build(practice, known, shown, lang, _level_name(lang))
     if share:
-        map_id = secrets.token_urlsafe(16)
+        map_id, key = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         with _db(request).session() as session:
-            session.add(SharedMap(id=map_id, data={"lang": lang, "map": built}))
-        return RedirectResponse(f"/map/s/{map_id}", status_code=303)
+            session.add(SharedMap(id=map_id, data={"lang": lang, "map": built, "remove": _digest(key)}))
+        return RedirectResponse(f"/map/s/{map_id}?k={key}", status_code=303)
     return _render(request, chosen=practice, map=built)
 
 
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
+
+
 @router.get("/map/s/{map_id}", summary="A map its learner chose to share (the map only)", response_class=HTMLResponse)
-def shared(request: Request, map_id: str) -> Response:
+def shared(request: Request, map_id: str, k: str = "") -> Response:
     with _db(request).session() as session:
         row = session.get(SharedMap, map_id)
         data = dict(row.data) if row else None
     if data is None:
         raise NotFound("no shared map at this address (its learner may have removed it)")
-    return _render(request, chosen=data["map"]["practice"]["key"], map=data["map"], shared=True)
+    owner = bool(k) and hmac.compare_digest(_digest(k), str(data.get("remove", "")))
+    return _render(request, chosen=data["map"]["practice"]["key"], map=data["map"], shared=True,
+                   remove_key=k if owner else "", map_id=map_id)
+
+
+@router.post("/map/s/{map_id}/remove", summary="Take a shared map down (with the key given when it was made)")
+def remove_shared(request: Request, map_id: str, k: Annotated[str, Form()] = "") -> Response:
+    with _db(request).session() as session:
+        row = session.get(SharedMap, map_id)
+        if row is None or not hmac.compare_digest(_digest(k), str(row.data.get("remove", ""))):
+            raise NotFound("no shared map at this address, or not your key")
+        session.delete(row)
+    return RedirectResponse("/map?m=removed", status_code=303)
 
 
 @router.get("/map/launch/{launch_id}", summary="My map inside my course, from the certificates LEADS issued me",

@@ -76,6 +76,12 @@ def test_shared_map_keeps_the_map_only(app: TestClient, tmp_path: Path) -> None:
     with app.app.state.db.session() as session:  # type: ignore[attr-defined]
         stored = json.dumps([row.data for row in session.scalars(select(SharedMap))])
     assert "proof" not in stored and "credentialSubject" not in stored
+    location = r.headers["location"]
+    path, _, key = location.partition("?k=")
+    assert "remove-map" in page.text and "remove-map" not in app.get(path).text  # only the key shows the button
+    assert app.post(f"{path}/remove", data={"k": "guess"}).status_code == 404
+    assert app.post(f"{path}/remove", data={"k": key}).status_code == 303
+    assert app.get(path).status_code == 404 and shared_count(app) == before
 
 
 def test_the_map_speaks_spanish(app: TestClient) -> None:
