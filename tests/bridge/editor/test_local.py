@@ -95,3 +95,10 @@ def test_nested_activity_with_required_competences(app: TestClient) -> None:
                                          "has_part.1": "a2"})
     assert r.status_code == 303, r.text
     assert 'value="a2" selected' in app.get("/edit/activity/a1").text
+
+
+def test_the_editor_speaks_spanish(app: TestClient) -> None:
+    signed_in(app)
+    page = app.get("/edit/design/new?lang=es").text
+    assert "Guardar borrador" in page and "Créditos ECTS" in page and "Compuesta por, en orden" in page
+    assert "Editar el espacio de datos" in app.get("/edit?lang=es").text
