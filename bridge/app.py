@@ -22,6 +22,8 @@ from bridge.credentials.endpoints import router as credentials_router
 from bridge.dataspace.api import EntityRepository, Kind
 from bridge.dataspace.endpoints import router as dataspace_router
 from bridge.db import Database
+from bridge.editor.map_pages import router as map_router
+from bridge.editor.pages import router as editor_router
 from bridge.ltitool.web import install as install_lti
 from bridge.ops import logs as ops_logs
 from bridge.ops.endpoints import install as install_ops
@@ -96,6 +98,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     install_ops(app, settings)
 
+    app.include_router(editor_router)
+    app.include_router(map_router)
     app.include_router(courses_router)  # before the data space: its /courses/{key} would swallow /courses/generate
     app.include_router(dataspace_router)
     app.include_router(pool_router)
@@ -128,4 +132,4 @@ def _bound_requests(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(VerificationGate, per_minute=settings.verify_rate_per_minute,
                        concurrency=settings.verify_concurrency, queue_seconds=settings.verify_queue_seconds)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
-                       upload_limit=settings.max_upload_bytes, upload_paths=("/verify", "/pool/publish"))
+                       upload_limit=settings.max_upload_bytes, upload_paths=("/verify", "/pool/publish", "/map"))

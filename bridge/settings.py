@@ -121,6 +121,10 @@ class Settings(BaseSettings):
         default=None, description="OAuth 2 owner-only consumer (client credentials grant) instead of a bot password"
     )
     wikibase_oauth_client_secret: SecretStr | None = None
+    wikibase_editor_client_id: str | None = Field(
+        default=None, description="OAuth 2 consumer (authorization code, not owner-only) people sign in with to edit"
+    )
+    wikibase_editor_client_secret: SecretStr | None = None
     wikibase_rest_url: str | None = Field(default=None, description="default: the API URL with rest.php for api.php")
     wikibase_property_map: Path | None = Field(
         default=None, description="JSON file mapping LEADS property/class keys to this Wikibase's ids"

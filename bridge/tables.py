@@ -14,6 +14,7 @@ from bridge.courses.store import CourseLink
 from bridge.courses.tables import CourseJob
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.repository import EntityRow, MetaRow
+from bridge.editor.tables import Draft, EditorSession, HistoryRow, LocalEditor, SharedMap
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
 from bridge.pool.identity_tables import CapxLink, WikiLoginState, WikiSession
 from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
@@ -29,14 +30,18 @@ __all__ = [
     "CapxLink",
     "CourseJob",
     "CourseLink",
+    "Draft",
+    "EditorSession",
     "EntityRow",
     "GradeEvent",
+    "HistoryRow",
     "HolderNonce",
     "IssuedCredentialRow",
     "Job",
     "Lease",
     "LmsContext",
     "LmsPerson",
+    "LocalEditor",
     "LtiDeployment",
     "LtiLaunchData",
     "LtiNonce",
@@ -46,6 +51,7 @@ __all__ = [
     "PoolEntry",
     "PoolProfile",
     "ScheduledRun",
+    "SharedMap",
     "StatusListRow",
     "TrustedIssuerRow",
     "WalletOffer",

@@ -4,7 +4,9 @@ domain above it (decision 019)."""
 from __future__ import annotations
 
 from bridge.dataspace import normalize
+from bridge.dataspace.i18n import ui
 from bridge.dataspace.model import (
+    ESSENCE_LEVELS,
     Activity,
     Assessment,
     Competence,
@@ -23,7 +25,28 @@ from bridge.dataspace.model import (
 from bridge.dataspace.repository import EntityRepository, EntityRow
 from bridge.dataspace.service import DumpDecoder, check, load_sample_if_empty, use_dump_decoder
 
-__all__ = ["Activity", "Assessment", "Competence", "CompetenceRequirement", "Course", "CredentialDesign", "DesignSet",
-           "DumpDecoder", "Entity", "EntityBase", "EntityRepository", "EntityRow", "Kind", "LearningOutcome",
-           "Practice", "ProficiencyLevel", "Ref", "check", "load_sample_if_empty", "normalize",
-           "use_dump_decoder"]
+__all__ = [
+    "ESSENCE_LEVELS",
+    "Activity",
+    "Assessment",
+    "Competence",
+    "CompetenceRequirement",
+    "Course",
+    "CredentialDesign",
+    "DesignSet",
+    "DumpDecoder",
+    "Entity",
+    "EntityBase",
+    "EntityRepository",
+    "EntityRow",
+    "Kind",
+    "LearningOutcome",
+    "Practice",
+    "ProficiencyLevel",
+    "Ref",
+    "check",
+    "load_sample_if_empty",
+    "normalize",
+    "ui",
+    "use_dump_decoder",
+]

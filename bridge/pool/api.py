@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from bridge.pool.mapping import achievements, design_evidence, evidence
 from bridge.pool.service import Verifier, recheck
 from bridge.pool.verifier import PoolVerifier
 
@@ -14,4 +15,4 @@ def pool_verifier(request: Request) -> Verifier:
     return verifier
 
 
-__all__ = ["PoolVerifier", "pool_verifier", "recheck"]
+__all__ = ["PoolVerifier", "achievements", "design_evidence", "evidence", "pool_verifier", "recheck"]

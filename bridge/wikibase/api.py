@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
+from bridge.wikibase import codec, sync
+from bridge.wikibase.client import WikibaseClient
 from bridge.wikibase.codec import decode_dump, export_dump
+from bridge.wikibase.local import load_records, save_records
+from bridge.wikibase.propmap import PropertyMap
+from bridge.wikibase.schema import PROPERTIES, PROPERTY_BY_KEY
+from bridge.wikibase.transport import WikibaseApiError
 
-__all__ = ["decode_dump", "export_dump"]
+__all__ = [
+           "PROPERTIES",
+           "PROPERTY_BY_KEY",
+           "PropertyMap",
+           "WikibaseApiError",
+           "WikibaseClient",
+           "codec",
+           "decode_dump",
+           "export_dump",
+           "load_records",
+           "save_records",
+           "sync",
+]

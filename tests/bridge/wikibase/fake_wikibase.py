@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from bridge.dataspace import normalize
+from tests.bridge.wikibase import fake_oauth2 as oauth2
 from tests.bridge.wikibase import fake_rules as rules
 from tests.bridge.wikibase.fake_rules import ApiError, FakeClock, RateLimiter, RealClock
 
@@ -83,6 +84,8 @@ class FakeWikibase:
     history: dict[str, dict[int, tuple[Json, str]]] = field(default_factory=dict)  # id -> rev -> (entity, user)
     outage_after: int | None = None  # after this many saved edits the wiki goes down: every request answers 503
     next_page: int = 1
+    web: oauth2.AuthCodeServer = field(default_factory=oauth2.AuthCodeServer)  # people signing in (auth code)
+    summaries: dict[tuple[str, int], str] = field(default_factory=dict)  # (id, rev) -> edit summary
 
     def __post_init__(self) -> None:
         self.limits = {"edit": RateLimiter(self.edits_per_minute, 60),
@@ -168,6 +171,33 @@ class FakeWikibase:
             self.sessions[session_id] = Session(user=client[1])
             self.bearer_tokens[token] = session_id
             return 200, {"token_type": "Bearer", "expires_in": 14400, "access_token": token}
+
+    def web_session(self, cookie: str | None, user: str | None = None) -> tuple[str, Session]:
+        """The browser session of a person on the wiki's pages (made if new; ``user`` logs it in)."""
+        with self.lock:
+            if cookie not in self.sessions:
+                cookie = secrets.token_hex(8)
+                self.sessions[cookie] = Session()
+            if user is not None:
+                self.sessions[cookie].user = user
+            return str(cookie), self.sessions[cookie]
+
+    def code_token(self, form: dict[str, str]) -> tuple[int, Json]:
+        """grant_type=authorization_code: a bearer token acting as the person who approved."""
+        with self.lock:
+            self.counts["oauth2_code_token"] += 1
+            status, body, user = oauth2.exchange(self.web, form)
+            if user is not None:
+                body["access_token"] = secrets.token_hex(20)
+                session_id = secrets.token_hex(8)
+                self.sessions[session_id] = Session(user=user)
+                self.bearer_tokens[body["access_token"]] = session_id
+            return status, body
+
+    def edits_by(self, user: str) -> list[tuple[str, int, str]]:
+        """(entity id, revision, summary) of every saved edit by ``user``."""
+        return sorted((eid, rev, self.summaries.get((eid, rev), "")) for eid, revs in self.history.items()
+                      for rev, (_, who) in revs.items() if who == user)
 
     def _dispatch(self, action: str, p: dict[str, str], session: Session) -> Json:
         if p.get("format", "json") != "json":
@@ -301,6 +331,7 @@ class FakeWikibase:
             entity["pageid"] = self.next_page
             self.next_page += 1
         self._save(eid, entity, user)
+        self.summaries[(eid, self.revision)] = p.get("summary", "")
         return {"entity": copy.deepcopy(entity), "success": 1}
 
     def _throttled(self, action: str, user: str) -> bool:
@@ -504,7 +535,7 @@ def _part(entity: Json, key: tuple[str, str]) -> Any:
     return entity.get(key[0], {}).get(key[1])
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(oauth2.WebPages, BaseHTTPRequestHandler):
     fake: FakeWikibase
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -512,6 +543,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, params: dict[str, str]) -> None:
         path = urlsplit(self.path).path
+        if self._web(path, params):
+            return
         if path == "/w/index.php":  # the wiki's pages, not its API: HTML with status 200
             raw = b"<!DOCTYPE html><html><head><title>Main Page</title></head><body>Main Page</body></html>"
             self.send_response(200)
@@ -560,13 +593,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length).decode()
+        query = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
         if urlsplit(self.path).path == "/w/rest.php/oauth2/access_token":
             form = dict(parse_qsl(body, keep_blank_values=True))
             basic = self.headers.get("Authorization", "")
             if basic.startswith("Basic "):  # RFC 6749 §2.3.1: client credentials in HTTP Basic (or in the body)
                 client_id, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
                 form.update(client_id=unquote(client_id), client_secret=unquote(secret))
-            self._json(*self.fake.token(form))
+            if form.get("grant_type") == "authorization_code":
+                self._json(*self.fake.code_token(form))
+            else:
+                self._json(*self.fake.token(form))
+            return
+        if urlsplit(self.path).path == "/w/index.php" and query.get("title") == "Special:UserLogin":
+            self._login_post(body)
             return
         params = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
         params.update(parse_qsl(body, keep_blank_values=True))

@@ -1,0 +1,157 @@
+"""Cat's map pages: ``/map`` (paste or upload credentials, no account, nothing stored), ``/map/s/{id}`` (a map she
+chose to share: the map only, never her credentials) and ``/map/launch/{id}`` (inside her course, from the
+certificates LEADS issued to her). Plain ``def`` routes: verification and the database block."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from bridge.awards.api import awards_of, who_for_launch
+from bridge.certificates.api import MAX_UPLOAD_BYTES, extract
+from bridge.credentials.api import CredentialService, Verifier, credential_service, verifier
+from bridge.dataspace.api import Competence, EntityBase, Practice, ui
+from bridge.db import Database
+from bridge.editor import learner, service
+from bridge.editor.tables import SharedMap
+from bridge.errors import LeadsError, NotFound
+from bridge.i18n import negotiate, translations
+from bridge.settings import Settings
+from bridge.web.negotiate import templates, wants_json
+from issuer.errors import IssuerError
+
+router = APIRouter(tags=["learner map"])
+MAX_CREDENTIALS = 20
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def _lang(request: Request) -> str:
+    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def _practices(known: dict[str, EntityBase], lang: str) -> list[tuple[str, str]]:
+    return sorted(((e.key, e.label(lang)) for e in known.values() if isinstance(e, Practice)),
+                  key=lambda kv: kv[1].lower())
+
+
+def _render(request: Request, status: int = 200, **context: Any) -> Response:
+    lang = _lang(request)
+    if wants_json(request) and "map" in context:
+        return JSONResponse(context["map"], status_code=status)
+    known = service.known(_db(request))
+    base = {"lang": lang, "ui": ui(lang), "_": translations(lang).gettext, "practices": _practices(known, lang),
+            "qs": f"?lang={lang}" if request.query_params.get("lang") else ""}
+    return templates.TemplateResponse(request, "editor/map.html", {**base, **context}, status_code=status,
+                                      headers={"Cache-Control": "no-store", "Content-Language": lang,
+                                               "Referrer-Policy": "no-referrer"})
+
+
+def _level_name(lang: str) -> Any:
+    def name(comp: Competence, level: int | None) -> str:
+        found = next((lv for lv in comp.levels if lv.number == level), None)
+        return (found.labels.get(lang) or found.labels.get("en") or "") if found else ""
+
+    return name
+
+
+@router.get("/map", summary="What I hold and what I lack in a practice (no account needed)",
+            response_class=HTMLResponse)
+def map_form(request: Request, practice: str = "") -> Response:
+    return _render(request, chosen=practice)
+
+
+@router.post("/map", summary="My map from pasted or uploaded credentials or certificate PDFs (nothing stored)",
+             response_class=HTMLResponse)
+def map_submit(request: Request, practice: Annotated[str, Form()] = "",
+               credential: Annotated[str, Form()] = "",
+               files: Annotated[list[UploadFile] | None, File()] = None,
+               share: Annotated[str, Form()] = "",
+               check: Verifier = Depends(verifier)) -> Response:
+    lang = _lang(request)
+    _ = translations(lang).gettext
+    settings: Settings = request.app.state.settings
+    known = service.known(_db(request))
+    if not isinstance(known.get(practice), Practice):
+        return _render(request, status=422, chosen=practice, error=_("Choose a practice."))
+    items: list[tuple[str | None, bytes | None, str | None]] = []
+    for chunk in credential.split("\n\n\n") if credential.strip() else []:
+        items.append((chunk, None, None))
+    for upload in files or []:
+        if upload.filename:
+            items.append((None, upload.file.read(MAX_UPLOAD_BYTES + 1), upload.filename))
+    shown: list[learner.Presented] = []
+    for text, data, filename in items[:MAX_CREDENTIALS]:
+        try:
+            found = extract(text, data, filename)
+        except (LeadsError, IssuerError) as exc:
+            shown.append(learner.Presented(filename or _("Pasted text"), False, _(exc.message), ()))
+            continue
+        report = check.verify(found.credential)
+        doc = found.credential
+        shown.append(learner.presented(doc, report, known, settings.entity_base))
+    built = learner.build(practice, known, shown, lang, _level_name(lang))
+    if share:
+        map_id, key = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+        with _db(request).session() as session:
+            session.add(SharedMap(id=map_id, data={"lang": lang, "map": built, "remove": _digest(key)}))
+        return RedirectResponse(f"/map/s/{map_id}?k={key}", status_code=303)
+    return _render(request, chosen=practice, map=built)
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
+
+
+@router.get("/map/s/{map_id}", summary="A map its learner chose to share (the map only)", response_class=HTMLResponse)
+def shared(request: Request, map_id: str, k: str = "") -> Response:
+    with _db(request).session() as session:
+        row = session.get(SharedMap, map_id)
+        data = dict(row.data) if row else None
+    if data is None:
+        raise NotFound("no shared map at this address (its learner may have removed it)")
+    owner = bool(k) and hmac.compare_digest(_digest(k), str(data.get("remove", "")))
+    return _render(request, chosen=data["map"]["practice"]["key"], map=data["map"], shared=True,
+                   remove_key=k if owner else "", map_id=map_id)
+
+
+@router.post("/map/s/{map_id}/remove", summary="Take a shared map down (with the key given when it was made)")
+def remove_shared(request: Request, map_id: str, k: Annotated[str, Form()] = "") -> Response:
+    with _db(request).session() as session:
+        row = session.get(SharedMap, map_id)
+        if row is None or not hmac.compare_digest(_digest(k), str(row.data.get("remove", ""))):
+            raise NotFound("no shared map at this address, or not your key")
+        session.delete(row)
+    return RedirectResponse("/map?m=removed", status_code=303)
+
+
+@router.get("/map/launch/{launch_id}", summary="My map inside my course, from the certificates LEADS issued me",
+            response_class=HTMLResponse)
+def in_course(request: Request, launch_id: str, practice: str = "", check: Verifier = Depends(verifier),
+              credentials: CredentialService = Depends(credential_service)) -> Response:
+    who = who_for_launch(request, launch_id)
+    db = _db(request)
+    settings: Settings = request.app.state.settings
+    known = service.known(db)
+    practices = _practices(known, _lang(request))
+    chosen = practice or (practices[0][0] if practices else "")
+    if not chosen:
+        return _render(request, chosen="")
+    with db.session() as session:
+        ids = [str(a.credential_id) for a in awards_of(session, who.learner)
+               if a.state == "issued" and a.credential_id]
+    shown = []
+    for cid in ids:
+        row = credentials.get(cid)
+        doc: dict[str, Any] | str = str(row.document["jwt"]) if row.format == "jwt" else row.document
+        shown.append(learner.presented(doc, check.verify(doc), known, settings.entity_base))
+    built = learner.build(chosen, known, shown, _lang(request), _level_name(_lang(request)))
+    return _render(request, chosen=chosen, map=built, launch_id=launch_id)

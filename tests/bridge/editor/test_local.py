@@ -1,0 +1,104 @@
+"""The editor without a Wikibase: an admin names an editor, who signs in, sees problems as she types, keeps a draft
+and publishes to the local data space; each entity keeps its history."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bridge.app import create_app
+from bridge.settings import Settings
+
+ADMIN = {"Authorization": "Bearer change-me-dev-only"}
+
+
+@pytest.fixture
+def app(tmp_path) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=tmp_path / "var", base_url="http://testserver", load_sample=False)
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        yield client
+
+
+def _csrf(html: str) -> str:
+    m = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert m, html[:500]
+    return m[1]
+
+
+def signed_in(client: TestClient, name: str = "Alice") -> str:
+    token = client.post("/api/editors", json={"name": name}, headers=ADMIN).json()["token"]
+    r = client.post("/edit/signin", data={"name": name, "token": token}, follow_redirects=True)
+    assert r.status_code == 200 and name in r.text
+    return _csrf(client.get("/edit/practice/new").text)
+
+
+def test_wrong_token_is_refused_and_editing_needs_sign_in(app: TestClient) -> None:
+    app.post("/api/editors", json={"name": "Alice"}, headers=ADMIN)
+    assert app.post("/edit/signin", data={"name": "Alice", "token": "guess"}).status_code == 401
+    r = app.post("/edit/practice", data={"key": "p", "label.en": "P", "action": "publish", "csrf": "x"})
+    assert r.status_code == 401
+    assert app.post("/api/editors", json={"name": "Eve"}).status_code == 401  # only the admin names editors
+
+
+def test_practice_with_activities_checked_drafted_published_with_history(app: TestClient) -> None:
+    csrf = signed_in(app)
+    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "label.es": "Edición",
+            "activity.1.key": "editing-write", "activity.1.en": "Write", "activity.2.key": "editing-cite",
+            "activity.2.en": "Cite", "summary": "a practice", "action": "publish"}
+    problems = app.post("/api/edit/practice/check", data={**form, "label.en": ""}).json()["problems"]
+    assert any("has no 'en' label" in p["text"] for p in problems)  # the message of `leads data validate`
+    assert app.post("/api/edit/practice/check", data=form).json() == {"valid": True, "problems": []}
+    r = app.post("/edit/practice", data={**form, "action": "draft"})
+    assert r.status_code == 303 and app.get("/api/entities").json()["entities"] == []  # a draft is not published
+    assert "editing" in app.get("/edit").text
+    r = app.post("/edit/practice", data=form)
+    assert r.status_code == 303, r.text
+    keys = [e["key"] for e in app.get("/api/entities").json()["entities"]]
+    assert sorted(keys) == ["editing", "editing-cite", "editing-write"]
+    assert 'href="/edit/history/editing"' in app.get("/practices/editing").text  # the entity page links its history
+    history = app.get("/edit/history/editing", headers={"Accept": "application/json"}).json()["history"]
+    assert [(h["author"], h["summary"]) for h in history] == [("Alice", "a practice")]
+
+
+def test_invalid_input_is_refused_with_the_messages_and_nothing_saved(app: TestClient) -> None:
+    csrf = signed_in(app)
+    r = app.post("/edit/design", data={"csrf": csrf, "key": "d1", "label.en": "D1", "ects": "-2",
+                                       "action": "publish"})
+    assert r.status_code == 422
+    assert "credit points cannot be negative" in r.text and "needs at least one learning outcome" in r.text
+    assert app.get("/api/entities").json()["entities"] == []
+    r = app.post("/edit/design", data={"csrf": "wrong", "key": "d1", "label.en": "D1", "action": "publish"})
+    assert r.status_code == 403
+
+
+def test_nested_activity_with_required_competences(app: TestClient) -> None:
+    csrf = signed_in(app)
+    base = {"csrf": csrf, "action": "publish"}
+    assert app.post("/edit/practice", data={**base, "key": "p", "label.en": "P", "activity.1.key": "a1",
+                                            "activity.1.en": "A1"}).status_code == 303
+    assert app.post("/edit/competence", data={**base, "key": "c", "label.en": "C", "part_of": "p",
+                                              "levels.1.en": "Assists", "levels.2.en": "Applies"}).status_code == 303
+    bad = app.post("/api/edit/activity/check", data={**base, "key": "a2", "label.en": "A2", "part_of": "a1",
+                                                 "requires.1": "c", "requires.1.level": "4"}).json()["problems"]
+    assert [p["text"] for p in bad] == ["a2 · proficiency level: level 4 is not a level of 'c' (it has [1, 2])"]
+    r = app.post("/edit/activity", data={**base, "key": "a2", "label.en": "A2", "part_of": "a1",
+                                         "requires.1": "c", "requires.1.level": "2"})
+    assert r.status_code == 303, r.text
+    a2 = next(e for e in app.get("/api/entities").json()["entities"] if e["key"] == "a2")
+    assert a2["kind"] == "activity"
+    page = app.get("/edit/activity/a2").text
+    assert '<option value="c" selected>' in page and '<option value="a1" selected>' in page
+    r = app.post("/edit/activity", data={**base, "key": "a1", "label.en": "A1", "part_of": "p",
+                                         "has_part.1": "a2"})
+    assert r.status_code == 303, r.text
+    assert 'value="a2" selected' in app.get("/edit/activity/a1").text
+
+
+def test_the_editor_speaks_spanish(app: TestClient) -> None:
+    signed_in(app)
+    page = app.get("/edit/design/new?lang=es").text
+    assert "Guardar borrador" in page and "Créditos ECTS" in page and "Compuesta por, en orden" in page
+    assert "Editar el espacio de datos" in app.get("/edit?lang=es").text

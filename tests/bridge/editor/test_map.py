@@ -1,0 +1,93 @@
+"""Cat's map from pasted and uploaded credentials: verified credentials of trusted issuers count as held, the rest
+are shown as not counted; each gap lists the designs and courses that close it; nothing is kept unless shared."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from bridge.app import create_app
+from bridge.editor.tables import SharedMap
+from bridge.settings import Settings
+
+ADMIN = {"Authorization": "Bearer change-me-dev-only"}
+PRACTICE = "glam-archive-to-commons"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("map") / "var", base_url="http://testserver",
+                        load_sample=True)
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        yield client
+
+
+def issue(app: TestClient, design: str) -> bytes:
+    r = app.post("/api/credentials", json={"design": design, "learner": {"name": "Cat"}, "format": "ob3",
+                                           "grade": "A"}, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    return app.get(f"/credentials/{r.json()['id']}?format=json").content
+
+
+def shared_count(app: TestClient) -> int:
+    with app.app.state.db.session() as session:  # type: ignore[attr-defined]
+        return int(session.scalar(select(func.count()).select_from(SharedMap)) or 0)
+
+
+def test_held_and_missing_with_designs_and_courses(app: TestClient) -> None:
+    rights = issue(app, "glam-mc-rights")
+    r = app.post("/map", data={"practice": PRACTICE, "credential": rights.decode()},
+                 headers={"Accept": "application/json"})
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert [c["key"] for c in data["held"]] == ["glam-copyright-assessment"]
+    assert data["held"][0]["from"] and data["credentials"][0]["counted"] is True
+    missing = {c["key"]: c for c in data["missing"]}
+    digit = missing["glam-digitisation-imaging"]["routes"]
+    assert next(d["key"] for d in digit) == "glam-mc-digitisation"  # the micro-credential first, then the stack
+    assert digit[-1]["key"] == "glam-archive-to-commons-certificate"
+    assert {c["key"] for c in digit[-1]["courses"]} == {"glam-course-moodle", "glam-course-openedx"}
+    assert missing["glam-digitisation-imaging"]["pool"] == "/pool/competences/glam-digitisation-imaging"
+    assert shared_count(app) == 0  # nothing kept
+
+
+def test_tampered_credential_does_not_count_and_upload_works(app: TestClient) -> None:
+    doc = json.loads(issue(app, "glam-mc-digitisation"))
+    doc["credentialSubject"]["name"] = "Mallory"
+    r = app.post("/map", data={"practice": PRACTICE}, headers={"Accept": "application/json"},
+                 files={"files": ("c.json", json.dumps(doc).encode(), "application/json")})
+    data = r.json()
+    assert data["held"] == [] and data["credentials"][0]["counted"] is False
+
+
+def test_shared_map_keeps_the_map_only(app: TestClient, tmp_path: Path) -> None:
+    before = shared_count(app)
+    r = app.post("/map", data={"practice": PRACTICE, "credential": issue(app, "glam-mc-rights").decode(),
+                               "share": "1"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/map/s/")
+    assert shared_count(app) == before + 1
+    page = app.get(r.headers["location"])
+    assert (page.status_code == 200 and "Copyright" in page.text) or "copyright" in page.text.lower()
+    with app.app.state.db.session() as session:  # type: ignore[attr-defined]
+        stored = json.dumps([row.data for row in session.scalars(select(SharedMap))])
+    assert "proof" not in stored and "credentialSubject" not in stored
+    location = r.headers["location"]
+    path, _, key = location.partition("?k=")
+    assert "remove-map" in page.text and "remove-map" not in app.get(path).text  # only the key shows the button
+    assert app.post(f"{path}/remove", data={"k": "guess"}).status_code == 404
+    assert app.post(f"{path}/remove", data={"k": key}).status_code == 303
+    assert app.get(path).status_code == 404 and shared_count(app) == before
+
+
+def test_the_map_speaks_spanish(app: TestClient) -> None:
+    page = app.get("/map?lang=es").text
+    assert "Mi mapa de competencias" in page and "Mostrar mi mapa" in page
+    doc = json.loads(issue(app, "glam-mc-rights"))
+    doc["credentialSubject"]["name"] = "Mallory"
+    page = app.post("/map?lang=es", data={"practice": PRACTICE, "credential": json.dumps(doc)}).text
+    assert "no cuenta: no se verifica" in page and "Lo que le falta" in page

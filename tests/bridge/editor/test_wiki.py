@@ -1,0 +1,68 @@
+"""The editor with a Wikibase: people sign in with the wiki's OAuth 2 (authorization code), their edits are theirs
+on the wiki, with summaries; a conflicting edit is refused by the wiki and shown with both versions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bridge.app import create_app
+from tests.bridge.editor import wikiflow
+from tests.bridge.wikibase.fake_wikibase import FakeWikibase, running
+
+BASE = "http://testserver"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeWikibase]:
+    with running() as server:
+        wikiflow.prepare(server, BASE)
+        yield server
+
+
+@pytest.fixture
+def app(fake: FakeWikibase, tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(wikiflow.settings(fake, BASE, tmp_path / "var")), follow_redirects=False) as client:
+        yield client
+
+
+def sign_in(app: TestClient, user: str) -> str:
+    r = app.get("/edit/signin")
+    assert r.status_code == 303 and "/rest.php/oauth2/authorize?" in r.headers["location"]
+    back = wikiflow.authorize(r.headers["location"], user)
+    assert back.startswith(BASE + "/edit/callback?code=")
+    r = app.get(back.removeprefix(BASE))
+    assert r.status_code == 303, r.text
+    page = app.get("/edit/practice/new").text
+    assert f'id="signed-in-as">{user}<' in page
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', page)[1]  # type: ignore[index]
+
+
+def test_edits_are_the_persons_on_the_wiki_and_conflicts_show_both_versions(app: TestClient,
+                                                                           fake: FakeWikibase) -> None:
+    csrf = sign_in(app, "Alice")
+    r = app.post("/edit/practice", data={"csrf": csrf, "key": "editing", "label.en": "Editing",
+                                         "activity.1.key": "editing-write", "activity.1.en": "Write",
+                                         "summary": "Alice adds a practice", "action": "publish"})
+    assert r.status_code == 303, r.text
+    assert {s for _, _, s in fake.edits_by("Alice")} == {"Alice adds a practice"}
+    hits = app.get("/edit/search", params={"q": "Edit", "lang": "en"}).json()["results"]  # search-as-you-type
+    assert [h["label"] for h in hits] == ["Editing"] and hits[0]["id"].startswith("Q")
+    assert len({eid for eid, _, _ in fake.edits_by("Alice")}) == 2
+    csrf = sign_in(app, "Alice")
+    form_page = app.get("/edit/practice/editing").text
+    base_rev = re.search(r'name="base_rev" value="([0-9]+)"', form_page)[1]  # type: ignore[index]
+    qid = app.get("/api/entities").json()["entities"][1]["wikibase_id"]
+    fake.wiki_edit(next(e["wikibase_id"] for e in app.get("/api/entities").json()["entities"]
+                        if e["key"] == "editing"),
+                   lambda e: e["labels"].update(en={"language": "en", "value": "Wiki editing"}), user="Someone")
+    assert qid
+    r = app.post("/edit/practice", data={"csrf": csrf, "key": "editing", "label.en": "Editing well",
+                                         "base_rev": base_rev, "activity.1.key": "editing-write",
+                                         "activity.1.en": "Write", "action": "publish"})
+    assert r.status_code == 409, r.text
+    assert "Wiki editing" in r.text and "Editing well" in r.text
