@@ -112,6 +112,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from bridge.certificates.verify_page import router as certificates_router
 
     app.include_router(certificates_router)
+    from bridge.certificates.issuer_page import router as issuer_pages
+
+    app.include_router(issuer_pages)
 
     from bridge.awards.endpoints import router as awards_router
     from bridge.awards.pages import router as awards_pages

@@ -143,6 +143,12 @@ class Settings(BaseSettings):
     pool_recheck_retry_seconds: int = Field(
         default=900, ge=1, description="first wait before re-checking an entry whose status could not be checked "
                                        "(doubles each failed try, at most a day)")
+    linkedin_organization_id: str | None = Field(
+        default=None, pattern=r"^[0-9]+$", description="the issuer's LinkedIn page number: LinkedIn's 'Add to "
+                                                      "profile' then shows that organisation and its logo")
+    linkedin_organization_name: str | None = Field(
+        default=None, description="the organisation name for 'Add to profile' without an id (default: the issuer's "
+                                  "name in the credential)")
     user_agent: str = "LEADS/0.1 (https://github.com/leads-project/leads; leads@example.org)"
     ca_bundle: Path | None = Field(
         default=None, description="PEM file (or hashed directory) of extra certificate authorities trusted for calls "

@@ -80,12 +80,11 @@ class CertificatePdfRenderer:
     def render(self, credential_id: str) -> None:
         from pathlib import Path
 
-        from bridge.certificates.page import credential_bytes, design_outcomes, verification_url
+        from bridge.certificates.page import credential_bytes, row_story, verification_url
         from bridge.certificates.pdf import PdfCache
         from bridge.credentials.service import CredentialService
 
         row = CredentialService(self.db, self.settings).get(credential_id)
-        outcomes = design_outcomes(self.db, row.design_key, self.lang) if row.design_key else ()
         cache = PdfCache(Path(self.settings.data_dir) / "cache" / "certificates")
         cache.get_or_render(credential_bytes(row.document), verify_url=verification_url(self.settings, row.id),
-                            lang=self.lang, outcomes=outcomes)
+                            lang=self.lang, story=row_story(self.db, row, self.lang))
