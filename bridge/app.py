@@ -94,7 +94,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     from bridge.pool.endpoints import router as pool_router
     from bridge.pool.launch_pages import router as pool_launch_router
-
     from bridge.pool.selfservice import router as pool_selfservice
 
     app.include_router(pool_selfservice)  # before /pool/people/{handle} pages of pool_router

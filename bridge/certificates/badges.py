@@ -54,7 +54,8 @@ def badge_svg(text: BadgeText) -> bytes:
     top = 300 - (len(lines) - 1) * 19
     words = "".join(f'<text x="300" y="{top + i * 38}" font-size="30">{escape(line)}</text>'
                     for i, line in enumerate(lines))
-    svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 600" role="img" aria-label="{escape(text.title)}">
+    label = escape(text.title, {'"': "&quot;"})
+    svg = f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 600" role="img" aria-label="{label}">
 <circle cx="300" cy="300" r="290" fill="{GOLD}"/><circle cx="300" cy="300" r="268" fill="{BRAND}"/>
 <circle cx="300" cy="300" r="236" fill="none" stroke="{LIGHT}" stroke-width="4" stroke-dasharray="6 10"/>
 <g fill="#ffffff" font-family="DejaVu Sans, Verdana, sans-serif" font-weight="bold" text-anchor="middle">

@@ -11,8 +11,8 @@ from bridge.certificates.extract import pdf_attachment
 from bridge.certificates.page import (
     credential_bytes,
     credential_value,
-    row_story,
     pdf_withheld,
+    row_story,
     verification_url,
 )
 from bridge.certificates.pdf import PdfCache

@@ -304,7 +304,8 @@ class PdfCache:
 
     def key(self, credential_bytes: bytes, verify_url: str, lang: str, story: Story | None = None) -> str:
         digest = hashlib.sha256(design_fingerprint(self.design_dir).encode())
-        for part in (credential_bytes, verify_url.encode(), lang.encode(), (story.cache_key() if story else "").encode()):
+        told = (story.cache_key() if story else "").encode()
+        for part in (credential_bytes, verify_url.encode(), lang.encode(), told):
             digest.update(len(part).to_bytes(8, "big") + part)
         return digest.hexdigest()
 

@@ -15,10 +15,10 @@ from bridge.certificates.page import (
     certificate_page,
     credential_bytes,
     credential_value,
-    row_story,
     pdf_cache,
     pdf_withheld,
     request_lang,
+    row_story,
     verification_url,
 )
 from bridge.certificates.view import certificate_view

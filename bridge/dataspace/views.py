@@ -271,7 +271,7 @@ def design_page(index: Index, key: str, ctx: ViewContext) -> dict[str, Any]:
     parts = [p for _ref, p in index.parts(design) if isinstance(p, CredentialDesign)]
     part_assessments = [(p, a) for p in parts for k in p.assessed_by if (a := index.get(k, Assessment))]
     stacks = index.stacks_containing(design.key)
-    courses = [(c, None) for c in index.courses_for_design(key)]
+    courses: list[tuple[Course, CredentialDesign | None]] = [(c, None) for c in index.courses_for_design(key)]
     courses += [(c, s) for s in stacks for c in index.courses_for_design(s.key)]  # lead to it through a stack
     practice = index.practice_of(design)
     parts_ects = [p.get("ects") for p in design_brief(index, design, ctx)["parts"]]

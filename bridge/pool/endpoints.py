@@ -227,7 +227,8 @@ def _form(request: Request, status: int = 200, **extra: Any) -> Response:
     issued = holding.challenge(_db(request), request.app.state.settings, _now(request))
     return templates.TemplateResponse(request, "pool/publish.html", {
         "error": None, "code": None, "form": {"handle": request.query_params.get("handle", ""), "token": "",
-                                              "text": ""}, **extra, "challenge": issued["challenge"], "domain": issued["domain"],
+                                              "text": ""},
+        **extra, "challenge": issued["challenge"], "domain": issued["domain"],
         "_": gettext_for_request(request)}, status_code=status, headers={"Cache-Control": "no-store"})
 
 

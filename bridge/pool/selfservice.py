@@ -56,12 +56,13 @@ def new_profile(
     contact: Annotated[str, Form()] = "",
     languages: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    form = {"handle": handle.strip(), "display_name": display_name.strip(), "contact": contact.strip(),
-            "languages": [code for code, _name in LANGUAGE_CHOICES if code in (languages or [])]}
+    chosen = [code for code, _name in LANGUAGE_CHOICES if code in (languages or [])]
+    form: dict[str, Any] = {"handle": handle.strip(), "display_name": display_name.strip(),
+                            "contact": contact.strip(), "languages": chosen}
     try:
-        profile, token = service.create_profile(_db(request), handle=form["handle"],
-                                                display_name=form["display_name"], languages=form["languages"],
-                                                contact=form["contact"] or None)
+        profile, token = service.create_profile(_db(request), handle=handle.strip(),
+                                                display_name=display_name.strip(), languages=chosen,
+                                                contact=contact.strip() or None)
     except LeadsError as exc:
         problems = {p.property: p.message for p in exc.problems}
         if exc.code == "handle_taken":
