@@ -226,8 +226,8 @@ def _form(request: Request, status: int = 200, **extra: Any) -> Response:
 
     issued = holding.challenge(_db(request), request.app.state.settings, _now(request))
     return templates.TemplateResponse(request, "pool/publish.html", {
-        "error": None, "code": None, "form": {"handle": request.query_params.get("handle", ""), "token": "",
-                                              "text": ""},
+        "error": None, "code": None, "from_pdf": False,
+        "form": {"handle": request.query_params.get("handle", ""), "token": "", "text": ""},
         **extra, "challenge": issued["challenge"], "domain": issued["domain"],
         "_": gettext_for_request(request)}, status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -246,6 +246,7 @@ def publish_form_post(
     presentation_file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     form = {"handle": handle.strip(), "token": token.strip(), "text": presentation_text}
+    from_pdf = presentation_file is not None and (presentation_file.filename or "").lower().endswith(".pdf")
     try:
         presentation = _presented(presentation_text, presentation_file)
         if isinstance(presentation, dict) and "VerifiablePresentation" not in str(presentation.get("type")):
@@ -261,7 +262,7 @@ def publish_form_post(
         return _form(request, 400, error=exc.message, code="json_too_deep", form=form)
     except LeadsError as exc:
         return _form(request, exc.status, error=exc.message, code=exc.code, checks=exc.extra.get("checks"),
-                     form=form)
+                     form=form, from_pdf=from_pdf)
     lang = request.query_params.get("lang")
     suffix = f"&lang={lang}" if lang in ("en", "es") else ""
     return RedirectResponse(f"/pool/people/{form['handle']}?done=published&entry={entry.id}{suffix}",
