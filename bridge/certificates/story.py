@@ -17,6 +17,7 @@ from bridge.certificates.view import CertificateView
 from bridge.dataspace.model import Assessment, Competence, CredentialDesign, LearningOutcome
 from bridge.dataspace.queries import Index, load_index
 from bridge.db import Database
+from bridge.i18n import gettext_for
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,11 @@ class CompetenceLine:
     name: str
     level: int | None = None
     level_name: str = ""
+    level_text: str = ""  # "level 2 · Applies" in the reader's language
 
     def text(self) -> str:
-        """"Copyright and licensing assessment (level 2, Applies)" style, for the PDF."""
-        if self.level is None:
-            return self.name
-        return f"{self.name} ({self.level}{', ' + self.level_name if self.level_name else ''})"
+        """"Copyright and licensing assessment (level 2 · Applies)" style, for the PDF."""
+        return f"{self.name} ({self.level_text})" if self.level_text else self.name
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,11 @@ def design_story(db: Database, design_key: str, lang: str, learner_id: str | Non
             continue
         level_name = next((lv.labels.get(lang) or lv.labels.get("en", "") for lv in competence.levels
                            if lv.number == level), "")
-        lines.append(CompetenceLine(key, competence.label(lang), level, level_name))
+        level_text = ""
+        if level is not None:
+            level_text = gettext_for(lang).gettext("level %(n)s") % {"n": level}
+            level_text += f" · {level_name}" if level_name else ""
+        lines.append(CompetenceLine(key, competence.label(lang), level, level_name, level_text))
     outcomes = tuple(o.label(lang) for o in (index.get(k, LearningOutcome) for k in design.outcomes) if o)
     parts = [p for _r, p in index.parts(design) if isinstance(p, CredentialDesign)]
     held = _held_parts(db, learner_id, [p.key for p in parts])
