@@ -107,3 +107,57 @@ def test_of_two_codes_in_one_photo_the_verification_url_wins(browser: Any, live:
         page.locator("#scan-photo").set_input_files(str(photo))
     assert page.url == f"{live.url}/credentials/{cid}"
     page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "lang"), [(390, "es"), (1280, "en")])
+def test_pool_profile_and_publish_flow(browser: Any, live: Live, shots: Path, tmp_path: Path, width: int,
+                                       lang: str) -> None:
+    """Open a profile (a mistake first: the input is kept), publish the certificate PDF (refused: a copy proves
+    nothing, said in words), then the wallet's presentation: the profile confirms it."""
+    import json
+
+    from tests.bridge.pool.holding import Holder
+
+    handle = f"ana-{width}"
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{live.url}/pool/profiles/new?lang={lang}")
+    page.fill("#handle", "Ana Lopez")
+    page.fill("#display_name", "Ana López")
+    page.check('input[name="languages"][value="es"]')
+    page.locator("form button[type=submit]").click()
+    assert page.input_value("#display_name") == "Ana López" and page.is_checked('input[value="es"]')
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(shots / f"pool-new-error-{lang}-{width}.png"), full_page=True)
+    page.fill("#handle", handle)
+    page.locator("form button[type=submit]").click()
+    token = page.input_value("#token")
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(shots / f"pool-token-{lang}-{width}.png"), full_page=True)
+
+    holder = Holder()
+    r = live.client.post("/api/credentials", json={"design": "glam-mc-rights", "format": "ob3",
+                                                   "learner": {"name": "Ana López", "id": holder.did}}, headers=ADMIN)
+    cid = r.json()["id"]
+    pdf = tmp_path / "certificate.pdf"
+    pdf.write_bytes(live.client.get(f"/credentials/{cid}/certificate.pdf").content)
+    page.goto(f"{live.url}/pool/publish?handle={handle}&lang={lang}")
+    page.fill("#token", token)
+    page.set_input_files("#presentation_file", str(pdf))
+    page.locator("form button[type=submit]").click()
+    assert page.get_by_role("alert").count() == 1 and page.input_value("#handle") == handle
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(shots / f"pool-publish-pdf-refused-{lang}-{width}.png"), full_page=True)
+
+    challenge = page.locator("dl.challenge dd code").nth(0).inner_text()
+    domain = page.locator("dl.challenge dd code").nth(1).inner_text()
+    credential = json.loads(live.client.get(f"/credentials/{cid}?format=json").content)
+    vp = tmp_path / "presentation.json"
+    vp.write_text(json.dumps(holder.present(None, credential, challenge=challenge, domain=domain)))
+    page.set_input_files("#presentation_file", str(vp))
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(f"**/pool/people/{handle}?done=published*")
+    assert page.get_by_role("status").count() == 1
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(shots / f"pool-profile-published-{lang}-{width}.png"), full_page=True)
+    page.close()
