@@ -8,6 +8,7 @@ no PDF: a printed certificate cannot show that it was withdrawn, so it is not ha
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ from bridge.certificates.pdf import PdfCache
 from bridge.certificates.share import linkedin_add_url, share_links
 from bridge.certificates.story import Story, design_story, with_story
 from bridge.certificates.view import CertificateView, certificate_view
+from bridge.credentials.issuers import IssuerDirectory
 from bridge.db import Database
 from bridge.i18n import environment, gettext_for, negotiate
 from bridge.settings import Settings
@@ -100,9 +102,11 @@ def download_label(view: CertificateView, credential: dict[str, Any] | str, lang
 def render_certificate_page(
     *, credential: dict[str, Any] | str, credential_id: str, verify_url: str, report: VerificationReport,
     lang: str, settings: Settings, design_url: str | None = None, story: Story | None = None,
-    withheld: str | None = None, issuer_page: str | None = None,
+    withheld: str | None = None, issuer_page: str | None = None, issuer_name: str | None = None,
 ) -> str:
     view = with_story(certificate_view(credential, lang), story)
+    if issuer_name:  # our own issuer: its name in the reader's language
+        view = replace(view, issuer_name=issuer_name)
     qr_svg = make_qr(verify_url).svg(title=_qr_title(lang))
     base = settings.base_url.rstrip("/")
     design_key = story.design_key if story else view.design_key
@@ -119,7 +123,7 @@ def render_certificate_page(
                                   url=verify_url, credential_id=credential_id, expires=view.valid_until),
         og={"title": f"{view.title} · {view.learner}", "description": summary + (
                 f" · {view.issuer_name}" if view.issuer_name else ""),
-            "url": verify_url, "image": f"{base}{badge}.png" if badge else None, "locale": _OG_LOCALES[lang]},
+            "url": verify_url, "image": f"{base}{badge}.png?lang={lang}" if badge else None, "locale": _OG_LOCALES[lang]},
     )
 
 
@@ -139,11 +143,13 @@ def certificate_page(request: Request, row: StoredCredential, verifier: Credenti
     story = row_story(request.app.state.db, row, lang)
     withheld = pdf_withheld(row, lang)
     slug = getattr(row, "issuer_slug", None)
+    org = IssuerDirectory(settings).orgs.get(slug) if slug else None
     html = render_certificate_page(
         credential=credential, credential_id=row.id, verify_url=url, report=verifier.verify(credential),
         lang=lang, settings=settings, story=story, withheld=withheld,
         design_url=f"/designs/{row.design_key}?lang={lang}" if row.design_key else None,
-        issuer_page=f"/issuers/{slug}?lang={lang}" if slug else None,
+        issuer_page=f"/issuers/{slug}?lang={lang}" if org else None,
+        issuer_name=(org.names.get(lang) or org.names.get("en")) if org else None,
     )
     headers = {"Content-Language": lang, "Vary": "Accept, Accept-Language"}
     if withheld:

@@ -45,7 +45,8 @@ def test_the_stacked_page_tells_the_whole_story_in_spanish(leads: Leads) -> None
     competences = re.findall(r'<ul class="competences">(.*?)</ul>', html, re.S)[0]
     assert competences.count("<li>") == 5 and "nivel 3 · Domina" in competences and "nivel 2 · Aplica" in competences
     assert "Cuestionario sobre derechos" in text and "Proyecto de subida a Commons" in text  # the parts' assessments
-    assert 'href="/issuers/leads?lang=es"' in html
+    assert 'href="/issuers/leads?lang=es"' in html and "Espacio de datos de aprendizaje LEADS" in text
+    assert 'src="/badges/glam-archive-to-commons-certificate.svg?lang=es"' in html
 
 
 def test_open_graph_share_linkedin_and_download_labels(leads: Leads) -> None:
@@ -53,7 +54,7 @@ def test_open_graph_share_linkedin_and_download_labels(leads: Leads) -> None:
     html = leads.client.get(f"/credentials/{cid}/certificate").text
     og = dict(re.findall(r'<meta property="og:([a-z:_]+)" content="([^"]*)"', html))
     assert og["title"].startswith("Micro-credential: Rights and licensing") and og["url"].endswith(cid)
-    assert og["image"] == "http://testserver/badges/glam-mc-rights.png" and og["locale"] == "en_GB"
+    assert og["image"] == "http://testserver/badges/glam-mc-rights.png?lang=en" and og["locale"] == "en_GB"
     linkedin = re.search(r'href="(https://www.linkedin.com/profile/add\?[^"]+)"', html).group(1)  # type: ignore[union-attr]
     query = parse_qs(urlparse(linkedin.replace("&amp;", "&")).query)
     assert query["organizationName"] == ["LEADS learning data space"] and query["certId"] == [cid]
