@@ -52,7 +52,7 @@ def test_a_photo_of_the_whole_two_code_pdf_opens_the_verification_url(browser: A
     render.save(shots / "pdf-single-en.png")
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(photo_of(render))
-    (shots / "pdf-photo.png").write_bytes(photo.read_bytes())
+    Image.open(photo).save(shots / "pdf-photo.png")
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(f"{live.url}/verify")
     with page.expect_navigation(timeout=30_000):
@@ -126,7 +126,9 @@ def test_pool_profile_and_publish_flow(browser: Any, live: Live, shots: Path, tm
     page.fill("#display_name", "Ana López")
     page.check('input[name="languages"][value="es"]')
     page.locator("form button[type=submit]").click()
-    assert page.input_value("#display_name") == "Ana López" and page.is_checked('input[value="es"]')
+    assert page.get_by_role("alert").count() == 1  # the server's words, in the page's language
+    assert page.input_value("#handle") == "Ana Lopez" and page.input_value("#display_name") == "Ana López"
+    assert page.is_checked('input[value="es"]')
     _no_sideways_scroll(page)
     page.screenshot(path=str(shots / f"pool-new-error-{lang}-{width}.png"), full_page=True)
     page.fill("#handle", handle)
