@@ -123,7 +123,8 @@ def render_certificate_page(
                                   url=verify_url, credential_id=credential_id, expires=view.valid_until),
         og={"title": f"{view.title} · {view.learner}", "description": summary + (
                 f" · {view.issuer_name}" if view.issuer_name else ""),
-            "url": verify_url, "image": f"{base}{badge}.png?lang={lang}" if badge else None, "locale": _OG_LOCALES[lang]},
+            "url": verify_url, "image": f"{base}{badge}.png?lang={lang}" if badge else None,
+            "locale": _OG_LOCALES[lang]},
     )
 
 

@@ -59,8 +59,9 @@ def test_a_certificate_pdf_is_read_and_the_holder_rule_still_applies(client: Tes
     assert "publishing needs a presentation signed by your wallet" in refused.text
     assert "A certificate PDF can be copied" in refused.text
     assert 'value="ada"' in refused.text and f'value="{token}"' in refused.text  # what was typed is kept
+    odd = _pdf_with(b"not json", "notes.bin")
     garbage = client.post("/pool/publish", data={"handle": "ada", "token": token},
-                          files={"presentation_file": ("x.pdf", _pdf_with(b"not json", "notes.bin"), "application/pdf")})
+                          files={"presentation_file": ("x.pdf", odd, "application/pdf")})
     assert garbage.status_code == 422 and "does not carry a credential LEADS can read" in garbage.text
 
     presentation = ada.present(client, issued["credential"])  # a wallet's presentation, saved inside a PDF
