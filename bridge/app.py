@@ -16,6 +16,7 @@ from bridge import composition
 from bridge.awards.endpoints import router as awards_router
 from bridge.awards.keys_endpoints import router as keys_router
 from bridge.awards.pages import router as awards_pages
+from bridge.certificates.issuer_page import router as issuer_pages
 from bridge.certificates.verify_page import router as certificates_router
 from bridge.courses.endpoints import router as courses_router
 from bridge.credentials.endpoints import router as credentials_router
@@ -31,6 +32,7 @@ from bridge.ops.middleware import Observe
 from bridge.pool.endpoints import router as pool_router
 from bridge.pool.identity_pages import router as pool_identity_router
 from bridge.pool.launch_pages import router as pool_launch_router
+from bridge.pool.selfservice import router as pool_selfservice
 from bridge.scheduling.jobs import Scheduler
 from bridge.settings import Settings, get_settings
 from bridge.startup import prepare
@@ -102,6 +104,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(map_router)
     app.include_router(courses_router)  # before the data space: its /courses/{key} would swallow /courses/generate
     app.include_router(dataspace_router)
+    app.include_router(pool_selfservice)  # before /pool/people/{handle} pages of pool_router
     app.include_router(pool_router)
     app.include_router(pool_launch_router)
     app.include_router(pool_identity_router)
@@ -110,6 +113,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.include_router(keys_router)
     app.include_router(trust_router)
     app.include_router(certificates_router)
+    app.include_router(issuer_pages)
     app.include_router(awards_router)
     app.include_router(awards_pages)
     app.include_router(wallets_router)

@@ -169,6 +169,12 @@ class Settings(BaseSettings):
     wiki_oauth_client_secret: SecretStr | None = None
     capx_api_url: str = Field(default="https://capx-backend.toolforge.org",
                               description="the Capacity Exchange backend the learners' profiles live in")
+    linkedin_organization_id: str | None = Field(
+        default=None, pattern=r"^[0-9]+$", description="the issuer's LinkedIn page number: LinkedIn's 'Add to "
+                                                      "profile' then shows that organisation and its logo")
+    linkedin_organization_name: str | None = Field(
+        default=None, description="the organisation name for 'Add to profile' without an id (default: the issuer's "
+                                  "name in the credential)")
     user_agent: str = "LEADS/0.1 (https://github.com/leads-project/leads; leads@example.org)"
     ca_bundle: Path | None = Field(
         default=None, description="PEM file (or hashed directory) of extra certificate authorities trusted for calls "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bridge.awards.issuing import IssuedCredential, IssueRequest
-from bridge.certificates.api import credential_bytes, design_outcomes, pdf_cache_for, verification_url
+from bridge.certificates.api import credential_bytes, pdf_cache_for, row_story, verification_url
 from bridge.credentials.api import CredentialService
 from bridge.db import Database
 from bridge.settings import Settings
@@ -48,7 +48,6 @@ class CertificatePdfRenderer:
 
     def render(self, credential_id: str) -> None:
         row = self.credentials.get(credential_id)
-        outcomes = design_outcomes(self.db, row.design_key, self.lang) if row.design_key else ()
         cache = pdf_cache_for(self.settings)
         cache.get_or_render(credential_bytes(row.document), verify_url=verification_url(self.settings, row.id),
-                            lang=self.lang, outcomes=outcomes)
+                            lang=self.lang, story=row_story(self.db, row, self.lang))

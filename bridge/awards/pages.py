@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -20,11 +20,14 @@ from bridge.awards.api import award_settings, wallet_offers
 from bridge.awards.api import who_for_launch as _who
 from bridge.awards.launches import Who, record_launch
 from bridge.awards.tables import Award, Job
+from bridge.certificates.api import linkedin_add_url
 from bridge.dataspace.api import EntityRepository
 from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.i18n import gettext_for, gettext_for_request, negotiate
 from bridge.ltitool.api import ags, lti_tool
+from bridge.settings import Settings
+from bridge.trust.api import IssuerDirectory
 from bridge.web.negotiate import templates, wants_json
 
 router = APIRouter(tags=["awards pages"])
@@ -40,17 +43,16 @@ def _db(request: Request) -> Database:
     return db
 
 
-def links(award: Award, base_url: str, label: str) -> dict[str, str]:
+def links(award: Award, settings: Settings, label: str) -> dict[str, str]:
     """Downloads and sharing for an issued award (credential routes of bridge.credentials and certificates)."""
     if not award.credential_id:
         return {}
     cid = award.credential_id.removeprefix("urn:uuid:")
-    base = base_url.rstrip("/")
+    base = settings.base_url.rstrip("/")
     url = f"{base}/credentials/{cid}"
-    issued = award.issued_at or datetime.now()
-    linkedin = "https://www.linkedin.com/profile/add?" + urlencode({
-        "startTask": "CERTIFICATION_NAME", "name": label, "organizationName": "LEADS", "issueYear": issued.year,
-        "issueMonth": issued.month, "certUrl": url, "certId": cid})
+    root = IssuerDirectory(settings).root
+    linkedin = linkedin_add_url(settings, name=label, organization=root.names.get("en") or root.slug,
+                                issued=award.issued_at or datetime.now(), url=url, credential_id=cid)
     return {"ob3": f"{url}?format=json", "page": f"{url}/certificate", "pdf": f"{url}/certificate.pdf",
             "linkedin": linkedin, "verify": f"{base}/verify"}
 
@@ -60,10 +62,11 @@ def _labels(request: Request) -> dict[str, str]:
         return {e.key: e.label() for e in EntityRepository(session).list()}
 
 
-def _award_view(award: Award, base_url: str, labels: dict[str, str], edc: Job | None = None) -> dict[str, Any]:
+def _award_view(award: Award, settings: Settings, labels: dict[str, str], edc: Job | None = None
+                ) -> dict[str, Any]:
     label = labels.get(award.achievement, award.achievement)
-    return {**service.award_dict(award), "label": label, "links": links(award, base_url, label),
-            "edc": edc_view(award, edc, base_url)}
+    return {**service.award_dict(award), "label": label, "links": links(award, settings, label),
+            "edc": edc_view(award, edc, settings.base_url)}
 
 
 def edc_view(award: Award, job: Job | None, base_url: str) -> dict[str, str | None]:
@@ -94,7 +97,7 @@ def claim(request: Request, launch_id: str) -> Response:
                           source=f"ags:{who.source}", context=who.context, learner_name=who.name,
                           learner_email=who.email, cfg=award_settings(request))
     labels = _labels(request)
-    base = request.app.state.settings.base_url
+    base = request.app.state.settings
     views = [_award_view(a, base, labels) for a in result.awards]
     body = {"learner": who.learner, "design": who.design, "awards": views,
             "missing": [m.text() for m in result.missing]}
@@ -120,7 +123,7 @@ def _with_wallets(request: Request, who: Who, awards: list[dict[str, Any]]) -> C
 def mine(request: Request, launch_id: str) -> Response:
     who = _who(request, launch_id)
     labels = _labels(request)
-    base = request.app.state.settings.base_url
+    base = request.app.state.settings
     with _db(request).session() as session:
         rows = service.awards_of(session, who.learner)
         edc = service.edc_jobs(session, rows)
@@ -171,7 +174,7 @@ def dashboard(request: Request, launch_id: str) -> Response:
     who = _instructor(request, launch_id)
     _remember(request, who)
     labels = _labels(request)
-    base = request.app.state.settings.base_url
+    base = request.app.state.settings
     with _db(request).session() as session:
         rows = service.awards_in_context(session, who.context)
         awards = [_award_view(a, base, labels) for a in rows]

@@ -18,11 +18,14 @@ from starlette.background import BackgroundTask
 
 from bridge.certificates.checks import explain
 from bridge.certificates.pdf import PdfCache
-from bridge.certificates.view import certificate_view
+from bridge.certificates.share import linkedin_add_url, share_links
+from bridge.certificates.story import Story, design_story, with_story
+from bridge.certificates.view import CertificateView, certificate_view
 from bridge.dataspace.api import CredentialDesign, EntityRepository, LearningOutcome
 from bridge.db import Database
 from bridge.i18n import environment, gettext_for, request_lang
 from bridge.settings import Settings
+from bridge.trust.api import IssuerDirectory
 from issuer.qr import make_qr
 from issuer.verify import VerificationReport
 
@@ -88,20 +91,53 @@ def design_outcomes(db: Database, design_key: str, lang: str) -> tuple[str, ...]
         return tuple(o.label(lang) for o in found if isinstance(o, LearningOutcome))
 
 
+def row_story(db: Database, row: StoredCredential, lang: str) -> Story | None:
+    """The data space's story of the row's design in ``lang`` (None for rows without a known design)."""
+    if not row.design_key:
+        return None
+    return design_story(db, row.design_key, lang, learner_id=getattr(row, "learner_id", None))
+
+
+def download_label(view: CertificateView, credential: dict[str, Any] | str, lang: str) -> str:
+    """What the download really is: a VC-JOSE JWT, an ELM EDC (JSON-LD) or an Open Badge (JSON-LD)."""
+    _ = gettext_for(lang).gettext
+    if isinstance(credential, str):
+        return _("Signed credential (VC-JOSE, JWT)")
+    if view.format == "edc":
+        return _("European Digital Credential (JSON-LD)")
+    return _("Open Badge 3.0 credential (JSON-LD)")
+
+
 def render_certificate_page(
     *, credential: dict[str, Any] | str, credential_id: str, verify_url: str, report: VerificationReport,
-    lang: str, design_url: str | None = None, outcomes: tuple[str, ...] = (), withheld: str | None = None,
+    lang: str, settings: Settings, design_url: str | None = None, story: Story | None = None,
+    withheld: str | None = None, issuer_page: str | None = None, issuer_name: str | None = None,
 ) -> str:
-    view = certificate_view(credential, lang)
-    if outcomes and not view.outcomes:
-        view = replace(view, outcomes=outcomes)
+    view = with_story(certificate_view(credential, lang), story)
+    if issuer_name:  # our own issuer: its name in the reader's language
+        view = replace(view, issuer_name=issuer_name)
     qr_svg = make_qr(verify_url).svg(title=_qr_title(lang))
+    base = settings.base_url.rstrip("/")
+    design_key = story.design_key if story else view.design_key
+    badge = f"/badges/{design_key}" if design_key else None
+    summary = gettext_for(lang).gettext("%(learner)s earned %(title)s") % {"learner": view.learner,
+                                                                           "title": view.title}
     return environment(lang).get_template("certificates/page.html").render(
-        c=view, lang=lang, report=explain(report, lang), qr_svg=qr_svg, design_url=design_url,
-        json_url=f"/credentials/{credential_id}/download",
+        c=view, lang=lang, report=explain(report, lang), qr_svg=qr_svg, design_url=design_url, story=story,
+        json_url=f"/credentials/{credential_id}/download", json_label=download_label(view, credential, lang),
         pdf_url=None if withheld else f"/credentials/{credential_id}/certificate.pdf?lang={lang}",
-        pdf_withheld=withheld,
+        pdf_withheld=withheld, issuer_page=issuer_page, badge_url=badge,
+        share=share_links(verify_url, summary), share_url=verify_url,
+        linkedin=linkedin_add_url(settings, name=view.title, organization=view.issuer_name, issued=view.issued,
+                                  url=verify_url, credential_id=credential_id, expires=view.valid_until),
+        og={"title": f"{view.title} · {view.learner}", "description": summary + (
+                f" · {view.issuer_name}" if view.issuer_name else ""),
+            "url": verify_url, "image": f"{base}{badge}.png?lang={lang}" if badge else None,
+            "locale": _OG_LOCALES[lang]},
     )
+
+
+_OG_LOCALES = {"en": "en_GB", "es": "es_ES"}
 
 
 def _qr_title(lang: str) -> str:
@@ -114,16 +150,20 @@ def certificate_page(request: Request, row: StoredCredential, verifier: Credenti
     lang = request_lang(request)
     credential = credential_value(row.document)
     url = verification_url(settings, row.id)
-    outcomes = design_outcomes(request.app.state.db, row.design_key, lang) if row.design_key else ()
+    story = row_story(request.app.state.db, row, lang)
     withheld = pdf_withheld(row, lang)
+    slug = getattr(row, "issuer_slug", None)
+    org = IssuerDirectory(settings).orgs.get(slug) if slug else None
     html = render_certificate_page(
         credential=credential, credential_id=row.id, verify_url=url, report=verifier.verify(credential),
-        lang=lang, design_url=f"/designs/{row.design_key}?lang={lang}" if row.design_key else None,
-        outcomes=outcomes, withheld=withheld,
+        lang=lang, settings=settings, story=story, withheld=withheld,
+        design_url=f"/designs/{row.design_key}?lang={lang}" if row.design_key else None,
+        issuer_page=f"/issuers/{slug}?lang={lang}" if org else None,
+        issuer_name=(org.names.get(lang) or org.names.get("en")) if org else None,
     )
     headers = {"Content-Language": lang, "Vary": "Accept, Accept-Language"}
     if withheld:
         return HTMLResponse(html, headers=headers)
     warm = BackgroundTask(pdf_cache(request).warm, credential_bytes(row.document), verify_url=url, lang=lang,
-                          outcomes=outcomes)
+                          story=story)
     return HTMLResponse(html, background=warm, headers=headers)

@@ -16,13 +16,14 @@ import re
 import tempfile
 import threading
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
 
+from bridge.certificates.story import Story, with_story
 from bridge.certificates.view import CertificateView, certificate_view, load_credential
 from bridge.errors import LeadsError
 from bridge.i18n import LOCALE_DIR, TEMPLATES_DIR, environment, gettext_for
@@ -31,7 +32,7 @@ from issuer.qr import QrSymbol, QrTooLarge, make_qr, offline_qr
 log = logging.getLogger("leads.certificates")
 
 DESIGN_DIR = TEMPLATES_DIR / "certificates"
-RENDERER_VERSION = "1"  # bump when the drawing code changes what a cached PDF looks like
+RENDERER_VERSION = "2"  # bump when the drawing code changes what a cached PDF looks like
 ATTACHMENT_JSON = "credential.json"
 ATTACHMENT_JWS = "credential.jwt"
 
@@ -80,8 +81,9 @@ def load_layout(directory: Path = DESIGN_DIR) -> Layout:
 def design_fingerprint(directory: Path = DESIGN_DIR) -> str:
     """Hash of every design file: a designer's edit invalidates the cached PDFs."""
     digest = hashlib.sha256(RENDERER_VERSION.encode())
-    for path in sorted(directory.glob("certificate.*")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(directory.glob("*.*")):  # certificate.toml/.pdf.html and the logo and signature images
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for po in sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.mo")):
         digest.update(po.read_bytes())
     return digest.hexdigest()
@@ -114,17 +116,15 @@ def render_certificate_pdf(
     lang: str = "en",
     layout: Layout | None = None,
     view: CertificateView | None = None,
-    outcomes: tuple[str, ...] = (),
+    story: Story | None = None,
 ) -> bytes:
     """The certificate PDF for a signed credential (JSON bytes or a compact JWS), with it attached unchanged.
 
-    ``outcomes`` are the design's learning outcomes from the data space, shown when the credential itself does not
-    list them (OB 3.0 carries only alignments)."""
+    ``story`` is the design as the data space tells it in ``lang`` (title, outcomes, competences with levels),
+    which a signed OB 3.0 credential carries only in part and in one language."""
     layout = layout or load_layout()
     credential = load_credential(credential_bytes)
-    view = view or certificate_view(credential, lang)
-    if outcomes and not view.outcomes:
-        view = replace(view, outcomes=outcomes)
+    view = with_story(view or certificate_view(credential, lang), story)
     pdf = FPDF(orientation=str(layout.get("page", "orientation", "landscape")),
                format=str(layout.get("page", "format", "A4")))
     try:
@@ -177,24 +177,8 @@ def _draw(pdf: FPDF, layout: Layout, credential: dict[str, Any] | str, credentia
         pdf.set_line_width(layout.number("frame", f"{prefix}width", 1.0 if not prefix else 0.3))
         pdf.rect(inset, inset, w - 2 * inset, h - 2 * inset)
 
-    qr_x, qr_y, qr_size = (layout.number("qr", k, d) for k, d in (("x", 232), ("y", 128), ("size", 44)))
-    caption_size = layout.number("qr", "caption_size", 7.5)
-    caption_color = layout.color("qr", "caption_color", "#444444")
-    draw_qr(pdf, make_qr(verify_url, level="Q"), qr_x, qr_y, qr_size, layout.color("qr", "color", "#000000"))
-    _caption(pdf, _("Scan to verify") + "\n" + verify_url, qr_x - 6, qr_y + qr_size + 1, qr_size + 12,
-             caption_size, caption_color)
-
-    if layout.get("offline_qr", "enabled", False) and view.format in ("ob3", "vc"):
-        try:
-            offline = offline_qr(credential)
-        except QrTooLarge:
-            offline = None
-        if offline is not None:
-            ox, oy, osize = (layout.number("offline_qr", k, d) for k, d in (("x", 232), ("y", 40), ("size", 44)))
-            draw_qr(pdf, offline, ox, oy, osize, layout.color("qr", "color", "#000000"))
-            _caption(pdf, _("Offline check: this code holds the signed credential itself"), ox - 6,
-                     oy + osize + 1, osize + 12, caption_size, caption_color)
-
+    _draw_codes(pdf, layout, credential, view, verify_url, _)
+    _draw_logo(pdf, layout)
     pdf.set_text_color(0, 0, 0)
     pdf.set_font(family, size=layout.number("body", "font_size", 11))
     bx, by = layout.number("body", "x", 22), layout.number("body", "y", 24)
@@ -207,10 +191,11 @@ def _draw(pdf: FPDF, layout: Layout, credential: dict[str, Any] | str, credentia
     footer_y = layout.number("footer", "y", h - 22)
     pdf.set_auto_page_break(False)
     pdf.set_left_margin(bx)
+    _draw_signatory(pdf, layout, lang, family)
     _caption_left(pdf, " · ".join(filter(None, [
-        _("Credential") + " " + view.credential_id,
-        _("Signed by") + " " + view.issuer_id,
-        _("The signed credential is attached to this PDF as %(file)s.") % {"file": attachment},
+        _("Issued by %(issuer)s") % {"issuer": view.issuer_name} if view.issuer_name else "",
+        _("Certificate number") + " " + view.credential_id.removeprefix("urn:uuid:"),
+        _("A digitally signed copy is attached to this PDF (%(file)s).") % {"file": attachment},
     ])), bx, footer_y, w - 2 * bx, layout.number("footer", "size", 7), layout.color("footer", "color", "#555555"))
 
     pdf.embed_file(
@@ -222,6 +207,82 @@ def _draw(pdf: FPDF, layout: Layout, credential: dict[str, Any] | str, credentia
         creation_date=view.issued,
         associated_file_relationship="Source",
     )
+
+
+def _draw_codes(pdf: FPDF, layout: Layout, credential: dict[str, Any] | str, view: CertificateView,
+                verify_url: str, _: Any) -> None:
+    """The verification-URL code big and on top (a phone camera meets it first), the dense offline code smaller,
+    lower and labelled as being for verification apps."""
+    qr_x, qr_y, qr_size = (layout.number("qr", k, d) for k, d in (("x", 236), ("y", 22), ("size", 44)))
+    caption_size = layout.number("qr", "caption_size", 7.5)
+    caption_color = layout.color("qr", "caption_color", "#444444")
+    draw_qr(pdf, make_qr(verify_url, level="Q"), qr_x, qr_y, qr_size, layout.color("qr", "color", "#000000"))
+    pdf.set_font(style="B")
+    _caption(pdf, _("Scan to verify"), qr_x - 6, qr_y + qr_size + 1, qr_size + 12, caption_size + 1.5,
+             caption_color)
+    pdf.set_font(style="")
+    _caption(pdf, verify_url, qr_x - 6, pdf.get_y() + 0.5, qr_size + 12, caption_size, caption_color)
+    if not layout.get("offline_qr", "enabled", False) or view.format not in ("ob3", "vc"):
+        return
+    try:
+        offline = offline_qr(credential)
+    except QrTooLarge:
+        return
+    ox, oy, osize = (layout.number("offline_qr", k, d) for k, d in (("x", 243), ("y", 112), ("size", 30)))
+    draw_qr(pdf, offline, ox, oy, osize, layout.color("qr", "color", "#000000"))
+    _caption(pdf, _("Offline copy for verification apps (no internet needed)"), ox - 6, oy + osize + 1,
+             osize + 12, caption_size - 1, caption_color)
+
+
+def design_image(layout: Layout, table: str, key: str) -> Path | None:
+    name = layout.get(table, key)
+    if not name:
+        return None
+    path = layout.directory / str(name)
+    if not path.is_file():
+        raise LeadsError(f"certificate.toml [{table}] {key}: {path} does not exist",
+                         code="certificate_layout_invalid", status=500)
+    return path
+
+
+def _draw_logo(pdf: FPDF, layout: Layout) -> None:
+    """The issuer's logo (PNG, JPEG or SVG in the design folder), top left above the wording."""
+    path = design_image(layout, "logo", "file")
+    if path is not None:
+        pdf.image(str(path), x=layout.number("logo", "x", 22), y=layout.number("logo", "y", 16),
+                  h=layout.number("logo", "height", 18))
+
+
+def _localized(value: Any, lang: str) -> str:
+    """A TOML string, or a table of languages (``{en = "…", es = "…"}``) read in ``lang``, else English."""
+    if isinstance(value, dict):
+        return str(value.get(lang) or value.get("en") or next(iter(value.values()), ""))
+    return str(value or "")
+
+
+def _draw_signatory(pdf: FPDF, layout: Layout, lang: str, family: str) -> None:
+    """Who signs for the issuer: the signature image above a line, then the name and the role."""
+    name = _localized(layout.get("signatory", "name"), lang)
+    if not name:
+        return
+    x, y = layout.number("signatory", "x", 150), layout.number("signatory", "y", 160)
+    width = layout.number("signatory", "width", 60)
+    signature = design_image(layout, "signatory", "signature")
+    if signature is not None:
+        pdf.image(str(signature), x=x + 4, y=y - 16, w=width - 8, h=15, keep_aspect_ratio=True)
+    pdf.set_draw_color(*layout.color("signatory", "color", "#1b1b1b"))
+    pdf.set_line_width(0.3)
+    pdf.line(x, y, x + width, y)
+    pdf.set_text_color(27, 27, 27)
+    pdf.set_font(family, style="B", size=9.5)
+    pdf.set_xy(x, y + 1)
+    pdf.multi_cell(width, 4.5, name, align="C")
+    role = _localized(layout.get("signatory", "role"), lang)
+    if role:
+        pdf.set_font(family, style="", size=8)
+        pdf.set_text_color(68, 68, 68)
+        pdf.set_x(x)
+        pdf.multi_cell(width, 3.8, role, align="C")
 
 
 def _caption_left(pdf: FPDF, text: str, x: float, y: float, width: float, size: float,
@@ -241,9 +302,10 @@ class PdfCache:
         self._lock = threading.Lock()
         self._rendering: dict[str, threading.Event] = {}
 
-    def key(self, credential_bytes: bytes, verify_url: str, lang: str, outcomes: tuple[str, ...] = ()) -> str:
+    def key(self, credential_bytes: bytes, verify_url: str, lang: str, story: Story | None = None) -> str:
         digest = hashlib.sha256(design_fingerprint(self.design_dir).encode())
-        for part in (credential_bytes, verify_url.encode(), lang.encode(), "\0".join(outcomes).encode()):
+        told = (story.cache_key() if story else "").encode()
+        for part in (credential_bytes, verify_url.encode(), lang.encode(), told):
             digest.update(len(part).to_bytes(8, "big") + part)
         return digest.hexdigest()
 
@@ -251,9 +313,9 @@ class PdfCache:
         return self.directory / key[:2] / f"{key}.pdf"
 
     def get_or_render(self, credential_bytes: bytes, *, verify_url: str, lang: str,
-                      outcomes: tuple[str, ...] = ()) -> bytes:
+                      story: Story | None = None) -> bytes:
         """Blocking: call from a worker thread (a plain ``def`` route, a background task, the CLI)."""
-        key = self.key(credential_bytes, verify_url, lang, outcomes)
+        key = self.key(credential_bytes, verify_url, lang, story)
         path = self.path(key)
         if path.exists():
             return path.read_bytes()
@@ -267,7 +329,7 @@ class PdfCache:
                 return path.read_bytes()
         try:
             data = render_certificate_pdf(credential_bytes, verify_url=verify_url, lang=lang,
-                                          layout=load_layout(self.design_dir), outcomes=outcomes)
+                                          layout=load_layout(self.design_dir), story=story)
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
             with os.fdopen(fd, "wb") as fh:
@@ -281,9 +343,9 @@ class PdfCache:
             if event is not None:
                 event.set()
 
-    def warm(self, credential_bytes: bytes, *, verify_url: str, lang: str, outcomes: tuple[str, ...] = ()) -> None:
+    def warm(self, credential_bytes: bytes, *, verify_url: str, lang: str, story: Story | None = None) -> None:
         """Render ahead of the first download (a FastAPI BackgroundTask after the certificate page)."""
         try:
-            self.get_or_render(credential_bytes, verify_url=verify_url, lang=lang, outcomes=outcomes)
+            self.get_or_render(credential_bytes, verify_url=verify_url, lang=lang, story=story)
         except Exception:  # a background warm-up must never fail the page; the download retries and reports
             log.exception("could not pre-render the certificate PDF (%s)", lang)

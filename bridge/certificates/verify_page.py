@@ -15,9 +15,9 @@ from bridge.certificates.page import (
     certificate_page,
     credential_bytes,
     credential_value,
-    design_outcomes,
     pdf_cache,
     pdf_withheld,
+    row_story,
     verification_url,
 )
 from bridge.certificates.view import certificate_view
@@ -107,10 +107,9 @@ def certificate_pdf(credential_id: str, request: Request, svc: CredentialService
             lang=lang, reason=withheld, page_url=f"/credentials/{row.id}/certificate?lang={lang}")
         return HTMLResponse(html, status_code=410 if row.revoked else 409,
                             headers={"Content-Language": lang, "Cache-Control": "no-store"})
-    outcomes = design_outcomes(svc.db, row.design_key, lang) if row.design_key else ()
     data = pdf_cache(request).get_or_render(
         credential_bytes(row.document), verify_url=verification_url(svc.settings, row.id), lang=lang,
-        outcomes=outcomes)
+        story=row_story(svc.db, row, lang))
     filename = f"certificate-{row.id}-{lang}.pdf"
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"',

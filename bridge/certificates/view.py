@@ -29,6 +29,15 @@ _EQF_IRI = re.compile(r"^http://data\.europa\.eu/snb/eqf/(\d)$")
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One piece of evidence the credential names (OB 3.0 ``evidence``, ELM ``evidence``)."""
+
+    name: str
+    description: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class CertificateView:
     credential_id: str
     format: str  # "ob3" | "edc" | "vc"
@@ -47,6 +56,7 @@ class CertificateView:
     achievement_id: str | None = None
     grade: str | None = None
     course: str | None = None
+    evidence: tuple[Evidence, ...] = ()
 
     @property
     def design_key(self) -> str | None:
@@ -146,6 +156,21 @@ def _types(node: Mapping[str, Any]) -> list[str]:
     return [t] if isinstance(t, str) else [x for x in t if isinstance(x, str)]
 
 
+def _evidence(doc: Mapping[str, Any], lang: str) -> tuple[Evidence, ...]:
+    items = doc.get("evidence") or []
+    found = []
+    for item in items if isinstance(items, list) else [items]:
+        if not isinstance(item, dict):
+            continue
+        name = _text(item.get("name") or item.get("title") or item.get("displayName"), lang)
+        description = _text(item.get("narrative") or item.get("description") or item.get("evidenceStatement"), lang)
+        url = next((str(v) for v in (item.get("id"), _first(item.get("accessURL"))) if isinstance(v, str)
+                    and v.startswith(("https://", "http://"))), None)
+        if name or description or url:
+            found.append(Evidence(name or description or url or "", description if name else "", url))
+    return tuple(found)
+
+
 def certificate_view(credential: dict[str, Any] | str, lang: str = "en") -> CertificateView:
     """The display view of any credential; unknown shapes still give a view with what can be found."""
     doc = _payload(credential)
@@ -157,6 +182,7 @@ def certificate_view(credential: dict[str, Any] | str, lang: str = "en") -> Cert
         "issuer_id": str(issuer_node.get("id", "")),
         "issued": _date(doc.get("validFrom") or doc.get("issuanceDate") or doc.get("issued")),
         "valid_until": _date(doc.get("validUntil") or doc.get("expirationDate")),
+        "evidence": _evidence(doc, lang),
     }
     if "EuropeanDigitalCredential" in types:
         return _edc(doc, lang, issuer_node, common)

@@ -11,8 +11,8 @@ from bridge.certificates.extract import pdf_attachment
 from bridge.certificates.page import (
     credential_bytes,
     credential_value,
-    design_outcomes,
     pdf_withheld,
+    row_story,
     verification_url,
 )
 from bridge.certificates.pdf import PdfCache
@@ -38,7 +38,7 @@ def write_certificate_pdf(credential_id: str, output: Path, lang: str = "en") ->
         raise LeadsError(withheld, code="certificate_withheld", status=409)
     cache = PdfCache(Path(config.data_dir) / "cache" / "certificates")
     data = cache.get_or_render(credential_bytes(row.document), verify_url=verification_url(config, row.id),
-                               lang=lang, outcomes=design_outcomes(db, row.design_key, lang) if row.design_key else ())
+                               lang=lang, story=row_story(db, row, lang))
     output.write_bytes(data)
     return output
 

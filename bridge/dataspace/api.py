@@ -22,6 +22,7 @@ from bridge.dataspace.model import (
     ProficiencyLevel,
     Ref,
 )
+from bridge.dataspace.queries import Index, load_index
 from bridge.dataspace.repository import EntityRepository, EntityRow
 from bridge.dataspace.service import DumpDecoder, check, load_sample_if_empty, use_dump_decoder
 
@@ -39,12 +40,14 @@ __all__ = [
     "EntityBase",
     "EntityRepository",
     "EntityRow",
+    "Index",
     "Kind",
     "LearningOutcome",
     "Practice",
     "ProficiencyLevel",
     "Ref",
     "check",
+    "load_index",
     "load_sample_if_empty",
     "normalize",
     "ui",

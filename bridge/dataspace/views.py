@@ -249,6 +249,7 @@ def competence_page(index: Index, key: str, ctx: ViewContext) -> dict[str, Any]:
         "activities": [{**summary(a, ctx), **_level(index, next(r for r in a.requires if r.key == key), ctx)}
                        for a in activities],
         "designs": [design_brief(index, d, ctx) for d in leading],
+        "holders_url": f"/pool/competences/{key}?lang={ctx.lang}",
         "courses": [course_brief(index, c, ctx) for c in courses],
     }
 
@@ -267,6 +268,11 @@ def design_page(index: Index, key: str, ctx: ViewContext) -> dict[str, Any]:
         raise NotFound(f"There is no credential design with the key '{key}'", code="design_not_found")
     outcomes = [o for k in design.outcomes if (o := index.get(k, LearningOutcome))]
     assessments = [a for k in design.assessed_by if (a := index.get(k, Assessment))]
+    parts = [p for _ref, p in index.parts(design) if isinstance(p, CredentialDesign)]
+    part_assessments = [(p, a) for p in parts for k in p.assessed_by if (a := index.get(k, Assessment))]
+    stacks = index.stacks_containing(design.key)
+    courses: list[tuple[Course, CredentialDesign | None]] = [(c, None) for c in index.courses_for_design(key)]
+    courses += [(c, s) for s in stacks for c in index.courses_for_design(s.key)]  # lead to it through a stack
     practice = index.practice_of(design)
     parts_ects = [p.get("ects") for p in design_brief(index, design, ctx)["parts"]]
     return {
@@ -278,9 +284,11 @@ def design_page(index: Index, key: str, ctx: ViewContext) -> dict[str, Any]:
         "outcomes": [{**summary(o, ctx), "competence": _level(index, o.competence, ctx) if o.competence else None}
                      for o in outcomes],
         "assessments": [{**summary(a, ctx), "passing_threshold": a.passing_threshold,
-                         "assesses": [summary(o, ctx) for k in a.assesses if (o := index.get(k, LearningOutcome))]}
-                        for a in assessments],
-        "courses": [course_brief(index, c, ctx) for c in index.courses_for_design(key)],
+                         "assesses": [summary(o, ctx) for k in a.assesses if (o := index.get(k, LearningOutcome))],
+                         "through": summary(part, ctx) if part else None}
+                        for part, a in [(None, a) for a in assessments] + part_assessments],
+        "courses": [{**course_brief(index, c, ctx), "through": summary(s, ctx) if s else None}
+                    for c, s in courses],
     }
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from bridge.certificates.api import extract
 from bridge.dataspace.api import Competence, Course, CredentialDesign, EntityRepository, Kind, Practice
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
@@ -135,13 +136,24 @@ def competence_page(request: Request, key: str) -> Response:
 
 @router.get("/pool/people/{handle}")
 def profile_page(request: Request, handle: str) -> Response:
-    view = service.profile_view(_db(request), handle)
     if wants_json(request):
-        return JSONResponse(view)
+        return JSONResponse(service.profile_view(_db(request), handle))
+    return profile_response(request, handle)
+
+
+def profile_response(request: Request, handle: str, status: int = 200, **extra: Any) -> Response:
+    """The profile page; ``?done=published|unpublished`` says what just happened, and a failed unpublish says why."""
+    view = service.profile_view(_db(request), handle)
+    done = request.query_params.get("done")
+    published = request.query_params.get("entry")
     settings = request.app.state.settings
     wiki_page = user_page(settings, view["wiki_username"]) if view["wiki_username"] else None
-    return templates.TemplateResponse(request, "pool/profile.html",
-                                      {"p": view, "wiki_page": wiki_page, "_": gettext_for_request(request)})
+    return templates.TemplateResponse(request, "pool/profile.html", {
+        "p": view, "wiki_page": wiki_page, "_": gettext_for_request(request),
+        "done": done if done in ("published", "unpublished") else None,
+        "published_entry": int(published) if published and published.isdigit() else None,
+        "unpublish_error": None, "unpublish_entry": None, **extra}, status_code=status,
+        headers={"Cache-Control": "no-store"})
 
 
 @router.get("/pool/people/{handle}/capx.json")
@@ -217,7 +229,9 @@ def unpublish(
 def _form(request: Request, status: int = 200, **extra: Any) -> Response:
     issued = holding.challenge(_db(request), request.app.state.settings, _now(request))
     return templates.TemplateResponse(request, "pool/publish.html", {
-        "error": None, "code": None, **extra, "challenge": issued["challenge"], "domain": issued["domain"],
+        "error": None, "code": None, "from_pdf": False,
+        "form": {"handle": request.query_params.get("handle", ""), "token": "", "text": ""},
+        **extra, "challenge": issued["challenge"], "domain": issued["domain"],
         "_": gettext_for_request(request)}, status_code=status, headers={"Cache-Control": "no-store"})
 
 
@@ -234,23 +248,38 @@ def publish_form_post(
     presentation_text: Annotated[str, Form()] = "",
     presentation_file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    raw = presentation_text.strip()
-    if presentation_file is not None and presentation_file.filename:
-        raw = presentation_file.file.read().decode("utf-8", "replace").strip()
+    form = {"handle": handle.strip(), "token": token.strip(), "text": presentation_text}
+    from_pdf = presentation_file is not None and (presentation_file.filename or "").lower().endswith(".pdf")
     try:
-        presentation: dict[str, Any] | str = jsonbound.loads(raw) if raw.startswith("{") else raw
-        if not presentation:
-            raise LeadsError("paste the presentation or choose its file", code="empty_presentation", status=422)
+        presentation = _presented(presentation_text, presentation_file)
         if isinstance(presentation, dict) and "VerifiablePresentation" not in str(presentation.get("type")):
-            service.check_token(_db(request), handle, token)
+            service.check_token(_db(request), form["handle"], form["token"])
             raise holding.refuse_bare(presentation)  # a bare credential proves nothing about who sends it
-        holding.publish_presented(_db(request), _verifier(request), request.app.state.settings, handle=handle,
-                                  token=token, presentation=presentation, now=_now(request))
+        entry = holding.publish_presented(_db(request), _verifier(request), request.app.state.settings,
+                                          handle=form["handle"], token=form["token"], presentation=presentation,
+                                          now=_now(request))
     except json.JSONDecodeError as exc:
         error = f"the presentation is not valid JSON ({exc.msg}, line {exc.lineno})"
-        return _form(request, 422, error=error, code="invalid_json")
+        return _form(request, 422, error=error, code="invalid_json", form=form)
     except JsonTooDeep as exc:
-        return _form(request, 400, error=exc.message, code="json_too_deep")
+        return _form(request, 400, error=exc.message, code="json_too_deep", form=form)
     except LeadsError as exc:
-        return _form(request, exc.status, error=exc.message, code=exc.code, checks=exc.extra.get("checks"))
-    return RedirectResponse(f"/pool/people/{handle}", status_code=303)
+        return _form(request, exc.status, error=exc.message, code=exc.code, checks=exc.extra.get("checks"),
+                     form=form, from_pdf=from_pdf)
+    lang = request.query_params.get("lang")
+    suffix = f"&lang={lang}" if lang in ("en", "es") else ""
+    return RedirectResponse(f"/pool/people/{form['handle']}?done=published&entry={entry.id}{suffix}",
+                            status_code=303)
+
+
+def _presented(text: str, upload: UploadFile | None) -> dict[str, Any] | str:
+    """What the form carries: a pasted or uploaded presentation, or a certificate PDF read as /verify reads it
+    (its attached credential or presentation; a bare credential is then refused by the holder-proof rule)."""
+    data = upload.file.read() if upload is not None and upload.filename else b""
+    if data.lstrip()[:5] == b"%PDF-":
+        return extract(None, data, upload.filename if upload else None).credential
+    raw = (data.decode("utf-8", "replace") if data else text).strip()
+    presentation: dict[str, Any] | str = jsonbound.loads(raw) if raw.startswith("{") else raw
+    if not presentation:
+        raise LeadsError("paste the presentation or choose its file", code="empty_presentation", status=422)
+    return presentation

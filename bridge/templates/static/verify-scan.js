@@ -15,7 +15,7 @@
   function handle(text) {
     stopCamera();
     text = (text || "").trim();
-    if (/^https?:\/\//i.test(text)) {
+    if (isUrl(text)) {
       var url = new URL(text);
       if (url.origin === window.location.origin) { status.textContent = T.found; window.location.assign(url.href); return; }
       status.textContent = T.link + " ";
@@ -26,23 +26,53 @@
     document.getElementById("credential").value = text;
     document.getElementById("paste-form").submit();
   }
-  function decodeFrame(source, w, h) {
-    canvas.width = w; canvas.height = h; ctx.drawImage(source, 0, 0, w, h);
-    var data = ctx.getImageData(0, 0, w, h);
-    var code = window.jsQR(data.data, w, h, {inversionAttempts: "attemptBoth"});
+  function isUrl(text) { return /^https?:\/\//i.test((text || "").trim()); }
+  function decodeRegion(data, w, x, y, rw, rh) {
+    var part = new Uint8ClampedArray(rw * rh * 4);
+    for (var row = 0; row < rh; row++) {
+      var from = ((y + row) * w + x) * 4;
+      part.set(data.subarray(from, from + rw * 4), row * rw * 4);
+    }
+    var code = window.jsQR(part, rw, rh, {inversionAttempts: "attemptBoth"});
     return code ? code.data : null;
   }
-  function detect(source, w, h) {
-    if (detector) {
-      return detector.detect(source).then(function (codes) { return codes.length ? codes[0].rawValue : decodeFrame(source, w, h); })
-        .catch(function () { return decodeFrame(source, w, h); });
+  /* A certificate carries two codes: jsQR reads one code per image and gets lost among six finder patterns.
+     So the whole picture is tried first, then overlapping windows (halves, then thirds); the first code that is a
+     verification URL wins, else the first code found. */
+  function decodeFrame(source, w, h, thorough) {
+    canvas.width = w; canvas.height = h; ctx.drawImage(source, 0, 0, w, h);
+    var data = ctx.getImageData(0, 0, w, h).data;
+    var first = decodeRegion(data, w, 0, 0, w, h);
+    if (isUrl(first) || (!thorough && first)) return first;
+    var grids = thorough ? [2, 3] : [2];
+    for (var g = 0; g < grids.length; g++) {
+      var n = grids[g], rw = Math.round(2 * w / (n + 1)), rh = Math.round(2 * h / (n + 1));
+      for (var iy = 0; iy < n; iy++) {
+        for (var ix = 0; ix < n; ix++) {
+          var x = Math.min(w - rw, Math.round(ix * (w - rw) / Math.max(1, n - 1)));
+          var y = Math.min(h - rh, Math.round(iy * (h - rh) / Math.max(1, n - 1)));
+          var text = decodeRegion(data, w, x, y, rw, rh);
+          if (isUrl(text)) return text;
+          first = first || text;
+        }
+      }
     }
-    return Promise.resolve(decodeFrame(source, w, h));
+    return first;
+  }
+  function detect(source, w, h, thorough) {
+    if (detector) {
+      return detector.detect(source).then(function (codes) {
+        var url = codes.filter(function (c) { return isUrl(c.rawValue); })[0];
+        if (url) return url.rawValue;
+        return codes.length ? codes[0].rawValue : decodeFrame(source, w, h, thorough);
+      }).catch(function () { return decodeFrame(source, w, h, thorough); });
+    }
+    return Promise.resolve(decodeFrame(source, w, h, thorough));
   }
   function tick() {
     if (!stream) return;
     if (video.readyState >= 2 && video.videoWidth) {
-      detect(video, video.videoWidth, video.videoHeight).then(function (text) {
+      detect(video, video.videoWidth, video.videoHeight, false).then(function (text) {
         if (text) handle(text); else window.requestAnimationFrame(tick);
       });
     } else { window.requestAnimationFrame(tick); }
@@ -65,7 +95,7 @@
     var img = new Image();
     img.onload = function () {
       var scale = Math.min(1, 1600 / Math.max(img.width, img.height));
-      detect(img, Math.round(img.width * scale), Math.round(img.height * scale)).then(function (text) {
+      detect(img, Math.round(img.width * scale), Math.round(img.height * scale), true).then(function (text) {
         URL.revokeObjectURL(img.src);
         if (text) handle(text); else status.textContent = T.none;
       });

@@ -68,7 +68,7 @@ def test_cache_renders_once_and_design_edits_invalidate(tmp_path: Path, ob3: Iss
     design = tmp_path / "design"
     source = load_layout().directory
     (design / "fonts").mkdir(parents=True)
-    for f in source.glob("certificate.*"):
+    for f in source.glob("*.*"):  # certificate.toml, certificate.pdf.html, the logo and the signature
         (design / f.name).write_bytes(f.read_bytes())
     for f in (source / "fonts").glob("*.ttf"):
         (design / "fonts" / f.name).symlink_to(f)
@@ -83,6 +83,9 @@ def test_cache_renders_once_and_design_edits_invalidate(tmp_path: Path, ob3: Iss
     assert cache.key(ob3.json_bytes, ob3.url, "en") != key
     edited = cache.get_or_render(ob3.json_bytes, verify_url=ob3.url, lang="en")
     assert "Certificate of Excellence" in pdf_text(edited)
+    before = cache.key(ob3.json_bytes, ob3.url, "en")
+    (design / "logo.svg").write_text((design / "logo.svg").read_text().replace("#0b57a4", "#aa0000"))
+    assert cache.key(ob3.json_bytes, ob3.url, "en") != before  # a new logo is a new PDF
 
 
 def test_rendering_is_deterministic(ob3: Issued) -> None:
