@@ -40,7 +40,7 @@ log = logging.getLogger("leads")
 def prepare(settings: Settings) -> Database:
     """What every process does before serving: data directory, migrations, the sample data space."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    composition.wire_codecs()
+    composition.wire_codecs(settings)
     db = make_database(settings.effective_database_url)
     with migration_lock(db):  # serve and workers starting together: one migrates and loads, the others wait
         upgrade(db, lock=False)

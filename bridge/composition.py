@@ -25,6 +25,7 @@ from bridge.settings import Settings
 from bridge.trust.api import IssuerTrustBook
 from bridge.wallets.api import offer_view
 from bridge.wikibase.api import decode_dump
+from issuer.canon import enable_crosscheck, set_default_canonicaliser
 
 
 @dataclass
@@ -47,13 +48,18 @@ class Services:
         self.verifier.close()
 
 
-def wire_codecs() -> None:
-    """Hooks every process needs before it reads data: the Wikibase dump reader of the data space."""
+def wire_codecs(settings: Settings | None = None) -> None:
+    """Hooks every process needs before it reads data: the Wikibase dump reader of the data space and, from the
+    settings, the canonicaliser of ``issuer`` (which takes its configuration as parameters, never the environment)."""
     use_dump_decoder(decode_dump)
+    if settings is not None:
+        set_default_canonicaliser(settings.canonicaliser)
+        if settings.canon_crosscheck:
+            enable_crosscheck(True)
 
 
 def build(settings: Settings, db: Database) -> Services:
-    wire_codecs()
+    wire_codecs(settings)
     credentials = CredentialService(db, settings)
     verifier = Verifier(credentials)
     return Services(settings=settings, db=db, credentials=credentials, verifier=verifier,

@@ -21,6 +21,7 @@ from bridge.credentials.api import CredentialService
 from bridge.db import Database, make_database
 from bridge.errors import LeadsError
 from bridge.settings import Settings
+from issuer.canon import enable_crosscheck, set_default_canonicaliser
 
 log = logging.getLogger("leads.awards.worker")
 
@@ -40,6 +41,9 @@ def make_worker(db: Database, cfg: AwardSettings, settings: Settings, issuer_spe
 def run_loop(settings: Settings, issuer_spec: str | None, once: bool, install_signals: bool = True) -> int:
     """One worker loop on its own engine; returns the number of jobs it claimed."""
     cfg = AwardSettings()
+    set_default_canonicaliser(settings.canonicaliser)  # a spawned worker process configures issuer/ itself
+    if settings.canon_crosscheck:
+        enable_crosscheck(True)
     db = make_database(settings.effective_database_url)
     stop = threading.Event()
     if install_signals:
