@@ -6,15 +6,15 @@ import json
 
 import typer
 
+from bridge import composition
 from bridge.cli.common import cli_errors, database, settings
-from bridge.credentials.service import CredentialService
 from bridge.credentials.verification import Verifier
 
 app = typer.Typer(no_args_is_help=True)
 
 
 def _verifier() -> Verifier:
-    return Verifier(CredentialService(database(), settings()))
+    return composition.verifier(settings(), database())
 
 
 @app.command("trust")
