@@ -9,7 +9,7 @@ The credential verified is issued first into a throw-away data directory (SQLite
 operator's does: read the file, open and check the database, resolve the installation's own DID, read the status
 list, check every proof and the shape.
 
-Targets (issue 20): each ratio at most a fifth of the one measured before the CLI imported its commands lazily
+Targets: each ratio at most a fifth of the one measured before the CLI imported its commands lazily
 (``BEFORE``: this benchmark on commit 319ef8c). ``BENCH_CLI_BEFORE=<tree>`` measures another source tree in the
 same run, its runs interleaved with this tree's (e.g. ``git archive 319ef8c | tar -x -C /tmp/before``), and takes
 its figures as the baseline.

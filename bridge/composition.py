@@ -46,12 +46,26 @@ class Services:
         self.verifier.close()
 
 
+def credential_service(settings: Settings, db: Database) -> CredentialService:
+    return CredentialService(db, settings)
+
+
+def verifier(settings: Settings, db: Database) -> Verifier:
+    """A verifier of its own (a CLI command closes it when done)."""
+    return Verifier(credential_service(settings, db))
+
+
+def pool_verifier(settings: Settings, db: Database) -> PoolVerifier:
+    return PoolVerifier(verifier(settings, db), settings.pool_trust)
+
+
 def build(settings: Settings, db: Database) -> Services:
-    wire_codecs()
-    credentials = CredentialService(db, settings)
-    verifier = Verifier(credentials)
-    return Services(settings=settings, db=db, credentials=credentials, verifier=verifier,
-                    pool_verifier=PoolVerifier(verifier, settings.pool_trust), award_settings=AwardSettings(),
+    """The services of a web process (the CLI builds the one it needs per command with the functions above)."""
+    wire_codecs(settings)
+    credentials = credential_service(settings, db)
+    checker = Verifier(credentials)
+    return Services(settings=settings, db=db, credentials=credentials, verifier=checker,
+                    pool_verifier=PoolVerifier(checker, settings.pool_trust), award_settings=AwardSettings(),
                     certificate_pdfs=pdf_cache_for(settings))
 
 

@@ -204,6 +204,8 @@ class Settings(BaseSettings):
     verify_rate_per_minute: int = Field(default=30, gt=0, description="unauthenticated verifications per client")
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="any request body")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="PDF and file uploads")
+    canonicaliser: str = Field(default="fast", description="RDF canonicaliser for Data Integrity proofs: fast or pyld")
+    canon_crosscheck: bool = Field(default=False, description="check every fast canonicalisation against pyld")
 
     @model_validator(mode="after")
     def _refuse_weak_production(self) -> Settings:

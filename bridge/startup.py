@@ -13,19 +13,25 @@ from bridge.db import Database, make_database, upgrade
 from bridge.db.engine import migration_lock
 from bridge.settings import Settings
 from bridge.wikibase.api import decode_dump
+from issuer.canon import enable_crosscheck, set_default_canonicaliser
 
 log = logging.getLogger("leads")
 
 
-def wire_codecs() -> None:
-    """Hooks every process needs before it reads data: the Wikibase dump reader of the data space."""
+def wire_codecs(settings: Settings | None = None) -> None:
+    """Hooks every process needs before it reads data: the Wikibase dump reader of the data space and, from the
+    settings, the canonicaliser of ``issuer`` (which takes its configuration as parameters, never the environment)."""
     use_dump_decoder(decode_dump)
+    if settings is not None:
+        set_default_canonicaliser(settings.canonicaliser)
+        if settings.canon_crosscheck:
+            enable_crosscheck(True)
 
 
 def prepare(settings: Settings) -> Database:
     """Data directory, migrations, the sample data space; returns the database."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    wire_codecs()
+    wire_codecs(settings)
     db = make_database(settings.effective_database_url)
     with migration_lock(db):  # serve and workers starting together: one migrates and loads, the others wait
         upgrade(db, lock=False)

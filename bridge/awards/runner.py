@@ -23,6 +23,7 @@ from bridge.credentials.api import CredentialService
 from bridge.db import Database, make_database
 from bridge.errors import LeadsError
 from bridge.settings import Settings
+from issuer.canon import enable_crosscheck, set_default_canonicaliser
 
 log = logging.getLogger("leads.awards.worker")
 
@@ -54,6 +55,9 @@ def run_loop(settings: Settings, issuer_spec: str | None, once: bool, install_si
     # a spawned worker process starts without the parent's logging: its jobs and scheduled runs would go unlogged
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     cfg = AwardSettings()
+    set_default_canonicaliser(settings.canonicaliser)  # a spawned worker process configures issuer/ itself
+    if settings.canon_crosscheck:
+        enable_crosscheck(True)
     db = make_database(settings.effective_database_url)
     stop = threading.Event()
     if install_signals:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from bridge import composition
 from bridge.certificates.extract import pdf_attachment
 from bridge.certificates.page import (
     credential_bytes,
@@ -17,7 +18,6 @@ from bridge.certificates.page import (
 )
 from bridge.certificates.pdf import PdfCache
 from bridge.cli.common import cli_errors, database, settings
-from bridge.credentials.service import CredentialService
 from bridge.errors import LeadsError
 from bridge.i18n import LANGUAGES
 from issuer.qr import make_qr, offline_qr
@@ -32,7 +32,7 @@ def write_certificate_pdf(credential_id: str, output: Path, lang: str = "en") ->
                          code="unknown_language")
     config = settings()
     db = database()
-    row = CredentialService(db, config).get(credential_id)
+    row = composition.credential_service(config, db).get(credential_id)
     withheld = pdf_withheld(row, "en")
     if withheld:
         raise LeadsError(withheld, code="certificate_withheld", status=409)
@@ -83,7 +83,7 @@ def qr(
 ) -> None:
     """Write the verification QR code (or the offline QR) of an issued credential as SVG or PNG."""
     config = settings()
-    row = CredentialService(database(), config).get(credential_id)
+    row = composition.credential_service(config, database()).get(credential_id)
     symbol = offline_qr(credential_value(row.document)) if offline else make_qr(verification_url(config, row.id))
     if output.suffix.lower() == ".png":
         output.write_bytes(symbol.png())

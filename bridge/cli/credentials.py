@@ -17,6 +17,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
+from bridge import composition
 from bridge.certificates.extract import MAX_UPLOAD_BYTES, extract
 from bridge.cli.common import database, report, settings
 from bridge.credentials.service import CredentialService, IssueInput
@@ -56,7 +57,7 @@ def _cli(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def _service() -> CredentialService:
-    return CredentialService(database(), settings())
+    return composition.credential_service(settings(), database())
 
 
 @_cli

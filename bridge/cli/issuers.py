@@ -6,9 +6,9 @@ import json
 
 import typer
 
+from bridge import composition
 from bridge.cli import keys as keys_cli
 from bridge.cli.common import cli_errors, database, settings
-from bridge.credentials.service import CredentialService
 from bridge.credentials.verification import Verifier
 
 app = typer.Typer(no_args_is_help=True)
@@ -16,7 +16,7 @@ app.add_typer(keys_cli.app, name="keys", help="The issuers' signing keys (the sa
 
 
 def _verifier() -> Verifier:
-    return Verifier(CredentialService(database(), settings()))
+    return composition.verifier(settings(), database())
 
 
 @app.command("trust")

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import typer
 
+from bridge import composition
 from bridge.cli.common import cli_errors, database, settings
 from bridge.cli.progress import Progress
-from bridge.credentials.service import CredentialService
-from bridge.credentials.verification import Verifier
 from bridge.pool import holding, service
 from bridge.pool.verifier import PoolVerifier
 from issuer import jsonbound
@@ -20,7 +19,7 @@ app = typer.Typer(no_args_is_help=True)
 
 
 def _verifier() -> PoolVerifier:
-    return PoolVerifier(Verifier(CredentialService(database(), settings())), settings().pool_trust)
+    return composition.pool_verifier(settings(), database())
 
 
 @app.command("profile")

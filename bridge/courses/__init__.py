@@ -1,1 +1,1 @@
-"""Course skeletons in Moodle and Open edX, generated from a credential design (issue 6)."""
+"""Course skeletons in Moodle and Open edX, generated from a credential design."""

@@ -6,7 +6,6 @@ byte-identical to the reference on the W3C vectors and on every credential the s
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
@@ -37,6 +36,14 @@ def register_canonicaliser(name: str, factory: CanonicaliserFactory) -> None:
     _REGISTRY[name] = factory
 
 
+_DEFAULT = ["fast"]
+
+
+def set_default_canonicaliser(name: str) -> None:
+    """The canonicaliser ``get_canonicaliser()`` returns when none is named (checked when first used)."""
+    _DEFAULT[0] = name
+
+
 def canonicaliser_names() -> list[str]:
     return sorted(_REGISTRY)
 
@@ -44,9 +51,10 @@ def canonicaliser_names() -> list[str]:
 def get_canonicaliser(name: str | None = None, loader: ContextLoader | None = None) -> Canonicaliser:
     """A shared canonicaliser instance (they keep caches, so sharing is what makes them fast).
 
-    The default is ``fast``, or the name in the environment variable ``LEADS_CANONICALISER``.
+    The default is ``fast``, or the name set with ``set_default_canonicaliser`` (the application passes its
+    setting; this library reads no environment).
     """
-    name = name or os.environ.get("LEADS_CANONICALISER") or "fast"
+    name = name or _DEFAULT[0]
     loader = loader or default_loader()
     key = (name, id(loader))
     found = _INSTANCES.get(key)
@@ -80,4 +88,5 @@ __all__ = [
     "enable_crosscheck",
     "get_canonicaliser",
     "register_canonicaliser",
+    "set_default_canonicaliser",
 ]

@@ -1,4 +1,4 @@
-"""Backup and restore (issue 20, decision 026): an installation with credentials, a revoked one, rotated keys and a
+"""Backup and restore (decision 026): an installation with credentials, a revoked one, rotated keys and a
 queued award is backed up, restored into an EMPTY installation (new database, new data directory), and there the
 old credentials verify, their status lists are served, and the award queue resumes."""
 

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[3]
 TOKEN = "t" * 32
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
 CLI = "import sys; from bridge.cli import app; sys.argv[0] = 'leads'; app()"
+START_SECONDS = 300  # a first start makes keys and loads the sample; on a busy CI machine that takes a while
 
 
 def _free_port() -> int:
@@ -40,7 +41,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 def _wait_up(port: int, procs: list[subprocess.Popen[bytes]], logs: Path) -> None:
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         assert all(p.poll() is None for p in procs), _logs(logs)
         try:
@@ -48,7 +49,7 @@ def _wait_up(port: int, procs: list[subprocess.Popen[bytes]], logs: Path) -> Non
                 return
         except httpx.HTTPError:
             time.sleep(0.2)
-    raise AssertionError(f"leads serve on {port} did not answer in 90 s\n{_logs(logs)}")
+    raise AssertionError(f"leads serve on {port} did not answer in {START_SECONDS} s\n{_logs(logs)}")
 
 
 def _logs(where: Path) -> str:
@@ -83,7 +84,7 @@ def test_a_generation_started_on_one_web_process_is_followed_from_the_other(data
 
             procs.append(subprocess.Popen([sys.executable, "-c", CLI, "worker"], cwd=tmp_path, env=env,
                                           stdout=logs[2], stderr=subprocess.STDOUT))
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + START_SECONDS + 120  # the worker starts, then creates the course
             seen: set[str] = set()
             while time.monotonic() < deadline:
                 job = httpx.get(job_url, headers=AUTH, timeout=10).json()

@@ -1,4 +1,4 @@
-"""Issuer keys (issue 20, decision 025): rotation keeps what the old key signed valid, for LEADS and for the Node
+"""Issuer keys (decision 025): rotation keeps what the old key signed valid, for LEADS and for the Node
 reference verifier; retiring a stolen key revokes everything it signed with the reason and re-issues the awards'
 credentials through the award pipeline (the worker signs the replacements with the new key)."""
 

@@ -1,4 +1,4 @@
-"""Issue 18's acceptance in headless Chromium against the fake Wikibase.
+"""The editor's and the map's acceptance in headless Chromium against the fake Wikibase.
 
 Alice signs in through the wiki's OAuth 2 and makes a practice with two activities, three competences with levels,
 outcomes and an assessment; Bob makes two micro-credentials, a stack over them and a course; a stacking cycle and

@@ -1,4 +1,4 @@
-"""Every refusal of point 5, each with its own code and a 4xx: JSON for programs, an HTML page for people.
+"""Every refusal of a launch (decision 006), each with its own code and a 4xx: JSON for programs, HTML for people.
 
 The tokens are made here (the platform library only makes good ones) and signed with the key of the
 lti1p3platform platform served on loopback, whose JWKS LEADS fetches over HTTP.

@@ -1,5 +1,5 @@
 """A pool profile's wiki username comes only from the Wikimedia OAuth 2 login (a double of Extension:OAuth), never
-from what someone types: issue 22's "mallory" can no longer show CatGLAM."""
+from what someone types: a profile "mallory" can no longer show CatGLAM."""
 
 from __future__ import annotations
 

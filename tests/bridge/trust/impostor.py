@@ -1,4 +1,4 @@
-"""The credential of issue 12: signed by a freshly made did:key that calls itself "LEADS learning data space",
+"""An impostor's credential: signed by a freshly made did:key that calls itself "LEADS learning data space",
 awarded to "Mallory Selfsigned". Genuine signature, unknown issuer."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 17's acceptance, end to end through `leads`, against the double in its default strict mode
+"""Wikibase sync end to end through `leads`, against the double in its default strict mode
 (90 edits a minute, normalisation on, no CirrusSearch), with the clock of the fake so no one waits a minute."""
 
 from __future__ import annotations

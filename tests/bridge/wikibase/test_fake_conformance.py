@@ -1,4 +1,4 @@
-"""The test double answers as a real Wikibase does, case by case (issue 17, item 8), against ``responses/``.
+"""The test double answers as a real Wikibase does, case by case, against ``responses/``.
 
 Only the double's public surface is used (``FakeWikibase``, ``running``, ``load``, ``fail_next``) and plain HTTP,
 so the same tests can be pointed at an earlier double to show what it got wrong.

@@ -1,7 +1,7 @@
 """Wikimedia sign-in and the Capacity Exchange link (decision 027).
 
 Pool profiles get the wiki account's central id and the time the login proved it. Wiki usernames typed before
-this revision were never proven (issue 22: "mallory" claimed CatGLAM), so they are CLEARED: nothing typed is ever
+this revision were never proven (a profile "mallory" could claim CatGLAM), so they are CLEARED: nothing typed is ever
 shown as verified; the person signs in with Wikimedia to show it again. Downgrading keeps the proven usernames.
 
 Revision ID: 0800_capx
