@@ -110,13 +110,13 @@ class Worker:
 
 
         now = self.clock()
-        with self.db.session() as session:
-            row = session.get(WorkerHeartbeat, self.name)
-            if row is None:
+        with self.db.session() as session:  # one short statement per beat; the first beat also prunes
+            if self._last_beat is None:
+                session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < now - timedelta(days=1)))
                 session.add(WorkerHeartbeat(name=self.name, started_at=now, seen_at=now))
             else:
-                row.seen_at = now
-            session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < now - timedelta(days=1)))
+                session.execute(update(WorkerHeartbeat).where(WorkerHeartbeat.name == self.name)
+                                .values(seen_at=now))
         self._last_beat = now
 
     def run_once(self) -> int:

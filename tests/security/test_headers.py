@@ -16,6 +16,7 @@ from bridge.db import Database
 from bridge.settings import Settings
 from bridge.web.errors import flat_routes
 from lti.config import PlatformRegistration
+from tests.bridge.ops.helpers import worker_alive
 
 PLATFORM = PlatformRegistration(issuer="https://moodle.example.edu", client_id="c1",
                                 auth_login_url="https://login.moodle.example.edu/mod/lti/auth.php",
@@ -29,6 +30,7 @@ EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
 def client(settings: Settings, db: Database) -> Iterator[TestClient]:
     settings.base_url = "https://leads.example.org"
     dataspace_service.load_sample_if_empty(db)
+    worker_alive(db)  # an installation with its award worker running: /readyz answers 200, not 503
     app = create_app(settings, db)
     app.state.lti.config.save(PLATFORM)
     with TestClient(app, base_url="https://leads.example.org") as test_client:

@@ -29,6 +29,7 @@ from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
 from bridge.settings import Settings
 from bridge.web import admin
+from tests.bridge.ops.helpers import worker_alive
 
 EXAMPLES = 4  # per operation and phase: the whole run stays within a few minutes on a loaded machine
 ADMIN = {"Authorization": "Bearer change-me-dev-only"}
@@ -68,6 +69,7 @@ def documented_rejections(document: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.fixture
 def app(settings: Settings, _sqlite_db: Database) -> Iterator[FastAPI]:
     dataspace_service.load_sample_if_empty(_sqlite_db)
+    worker_alive(_sqlite_db)  # its award worker runs: /readyz answers 200 (its 503 is tested in tests/bridge/ops)
     application = create_app(settings, _sqlite_db)
     # wrong tokens by the thousand are the point of the run; the limit itself is tested in test_admin.py
     application.state.admin_limiter = admin.FailureLimiter(limit=10**9)

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from bridge.awards import intake
 from bridge.awards.issuers import CertificatePdfRenderer, CredentialsServiceIssuer
@@ -145,8 +146,10 @@ def test_scheduled_poll_awards_learners_who_never_open_leads(peers: Peers) -> No
             "gradingProgress": "FullyGraded", "timestamp": now})
     peers.platform.members.append({"user_id": "learner-7", "name": "Ada Lovelace", "roles": [LEARNER],
                                    "status": "Active"})  # the course roster names learner-7 for the poll
+    polled = REGISTRY.get_sample_value("leads_ags_polls_total", {"outcome": "ok"}) or 0.0
     [report] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool),
                                    roster_for=intake.lti_roster_for(peers.tool)).values()
+    assert REGISTRY.get_sample_value("leads_ags_polls_total", {"outcome": "ok"}) == polled + 1  # the operator sees it
     assert (report.awarded, report.waiting, report.title) == (1, 0, "GLAM uploads 101")  # learner-8 failed the quiz
     assert "1 new award(s)" in report.text() and "GLAM uploads 101" in report.text()
     [again] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool)).values()

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from typer.testing import CliRunner
 
 from bridge.cli import app
@@ -90,8 +91,14 @@ def test_pull_by_key_and_removal_of_what_is_gone_on_the_wiki(env: Path, fake: Fa
     assert "glam-lo-structured-data" not in {r["key"] for r in json.loads(leads("data", "list", "--json")[1])}
 
 
+def sync_count(outcome: str) -> float:
+    return REGISTRY.get_sample_value("leads_wikibase_sync_total", {"outcome": outcome}) or 0.0
+
+
 def test_a_wiki_edit_after_the_last_pull_stops_the_push_showing_the_difference(env: Path, fake: FakeWikibase) -> None:
+    ok, conflicts = sync_count("ok"), sync_count("conflict")
     assert leads("wikibase", "push", str(SAMPLE_DESIGN_SET))[0] == 0
+    assert sync_count("ok") == ok + 1  # leads_wikibase_sync_total, for the operator
     assert leads("wikibase", "pull", "--practice", "glam-archive-to-commons")[0] == 0
     qid = {r["key"]: r["wikibase_id"] for r in json.loads(leads("data", "list", "--json")[1])}["glam-mc-rights"]
 
@@ -110,6 +117,7 @@ def test_a_wiki_edit_after_the_last_pull_stops_the_push_showing_the_difference(e
     assert f"glam-mc-rights ({qid}) · changed on the wiki: label (en)" in out
     assert "(edited on the wiki)" in out and "(edited in LEADS)" in out
     assert fake.counts["saved"] == saved and "Traceback" not in out
+    assert sync_count("conflict") == conflicts + 1
 
 
 def test_an_interrupted_push_tells_the_truth_without_tracebacks(env: Path, fake: FakeWikibase) -> None:
