@@ -92,7 +92,8 @@ class Verifier:
         base = urlsplit(settings.base_url)
         insecure = (base.netloc,) if base.scheme == "http" and base.netloc else ()
         self.resolver = service.directory.resolver(fetcher=self.fetcher, insecure_hosts=insecure)
-        self.status = LocalListsKept(self._fetch_list, self._verify_list, self._local_version, service.clock)
+        self.status: BitstringStatusChecker = LocalListsKept(self._fetch_list, self._verify_list,
+                                                             self._local_version, service.clock)
         self.shapes = CredentialShapeChecker()
         self._stamps: dict[str, tuple[int, int] | None] = {}
         self.trust = IssuerTrustBook(service.db, service.settings, service.directory, fetch=self._fetch_bytes)
