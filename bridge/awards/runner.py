@@ -40,6 +40,7 @@ def run_loop(url: str, issuer_spec: str | None, once: bool, install_signals: boo
     """One worker loop on its own engine; returns the number of jobs it claimed."""
     # a spawned worker process starts without the parent's logging: its jobs and scheduled runs would go unlogged
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # font subsetting says forty lines a PDF at INFO
     cfg = AwardSettings()
     db = make_database(url)
     stop = threading.Event()
