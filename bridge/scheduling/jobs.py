@@ -134,6 +134,12 @@ class Scheduler:
         self._thread = threading.Thread(target=self._loop, name="leads-scheduler", daemon=True)
 
     def start(self) -> Scheduler:
+        if self.jobs and not logging.getLogger().handlers and not log.handlers:
+            # under uvicorn only its own loggers are configured: the runs must still show in the process's log
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+            log.addHandler(handler)
+            log.setLevel(logging.INFO)
         if self.jobs:
             log.info("scheduled jobs in %s: %s", self.holder, ", ".join(j.name for j in self.jobs))
             self._thread.start()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import httpx
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[3]
 CODE = "import sys; from bridge.cli import app; sys.argv[0] = 'leads'; app()"
 DESIGN = "glam-archive-to-commons-certificate"
 GRADES = (("glam-as-rights-quiz", 8, 10), ("glam-as-digitisation-portfolio", 61, 100), ("glam-as-upload-project", 4, 5))
-PERIODS = {"ags-poll": 2.0, "pool-recheck": 3.0, "registry-refresh": 2.5}
+PERIODS = {"ags-poll": 4.0, "pool-recheck": 5.0, "registry-refresh": 4.5}
 COHORT = 25
 RAN = re.compile(r"scheduled job (\S+) (?:ran|failed) \(period (\d+)\)")
 
@@ -92,9 +93,10 @@ def test_two_web_and_three_workers_issue_once_and_run_each_job_once_per_period(t
             assert time.monotonic() < deadline + 120, "the cohort was not issued\n" + _logs(tmp_path)
             assert all(p.poll() is None for p in procs), _logs(tmp_path)
             time.sleep(0.5)
-        time.sleep(max(0.0, started + 10 - time.time()))  # at least three periods of every job
+        time.sleep(max(0.0, started + 20 - time.time()))  # at least four periods of every job
         assert [p.poll() for p in procs] == [None] * len(procs), _logs(tmp_path)
     finally:
+        stopping = time.time()
         for p in procs:
             p.terminate()
         for p in procs:
@@ -112,6 +114,8 @@ def test_two_web_and_three_workers_issue_once_and_run_each_job_once_per_period(t
                                      .group_by(IssuedCredentialRow.award_id).having(func.count() > 1)).all()
             attempts = conn.execute(select(func.max(Job.attempts)).where(Job.kind == "issue")).scalar_one()
             runs = conn.execute(select(ScheduledRun.name, ScheduledRun.slot, ScheduledRun.holder)).all()
+            finished_at = {(name, slot): end for name, slot, end in conn.execute(
+                select(ScheduledRun.name, ScheduledRun.slot, ScheduledRun.finished_at))}
         assert issued == awards and per_award == [], "a credential was issued twice"
         assert attempts == 1, "a job was worked by two workers"
 
@@ -123,10 +127,19 @@ def test_two_web_and_three_workers_issue_once_and_run_each_job_once_per_period(t
         for job in PERIODS:
             slots = sorted(slot for name, slot in seen if name == job)
             assert len(slots) >= 3, f"{job} ran in periods {slots}\n{text}"
-            # a period may pass unrun only when every replica was too busy to tick within it (2 s here, on a
-            # loaded 2-core machine); most must run
-            assert len(slots) >= 0.75 * (slots[-1] - slots[0] + 1), f"{job} missed many periods: {slots}"
-        assert sorted(seen) == sorted((name, slot) for name, slot, _ in runs)  # the run table agrees
+            # a period passes unrun only while the job's previous run was still going (a run never overlaps the
+            # next), give or take one period: on this 2-core machine shared with other suites, every process can
+            # stall for seconds at once
+            period = PERIODS[job]
+            for before, after in pairwise(slots):
+                if after - before > 1:
+                    finished = finished_at[(job, before)]
+                    assert finished is not None and finished + period >= (after - 1) * period, \
+                        f"{job} skipped periods {before + 1}..{after - 1} while nothing ran"
+        recorded = {(name, slot) for name, slot, _ in runs}
+        assert set(seen) <= recorded  # the run table agrees; runs it has beyond the logs were cut by the stop
+        for key in recorded - set(seen):
+            assert finished_at[key] is None or finished_at[key] >= stopping, key
         assert len({holder.rsplit(":", 2)[1] for _, _, holder in runs}) > 1  # not one process doing all
     finally:
         db.engine.dispose()

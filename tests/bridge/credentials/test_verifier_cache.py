@@ -1,0 +1,53 @@
+"""The web process's verifier keeps this installation's status lists loaded (docs/decisions/024), yet a
+revocation, a suspension and its lifting show at the very next verification; and it keeps a bounded number."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+from bridge.credentials import verification
+from bridge.credentials.service import CredentialService, IssueInput
+from bridge.credentials.verification import Verifier
+from bridge.dataspace import service as dataspace_service
+from bridge.db import Database
+from bridge.settings import Settings
+
+
+def test_a_shared_verifier_sees_every_status_change_at_once(settings: Settings, db: Database) -> None:
+    dataspace_service.load_sample_if_empty(db)
+    service = CredentialService(db, settings)
+    row = service.issue(IssueInput(design_key="glam-mc-rights", learner_name="Ada Lovelace"))
+    verifier = Verifier(service)
+    loads = 0
+    real = verifier.status._load
+
+    def counted(url: str) -> object:
+        nonlocal loads
+        loads += 1
+        return real(url)
+
+    with patch.object(verifier.status, "_load", counted):
+        # the first verification signs the lists (their signed version moves), the second keeps what it loads
+        assert verifier.verify(row.document).verdict == "verified"
+        assert verifier.verify(row.document).verdict == "verified"
+        first = loads
+        assert verifier.verify(row.document).verdict == "verified"
+        assert loads == first  # kept: nothing loaded or proof-checked again
+        service.suspend(row.id, "checking")
+        assert verifier.verify(row.document).verdict == "suspended"
+        service.unsuspend(row.id, "done")
+        assert verifier.verify(row.document).verdict == "verified"
+        service.revoke(row.id, "mistake")
+        assert verifier.verify(row.document).verdict == "revoked"
+    verifier.close()
+
+
+def test_the_kept_lists_are_bounded(settings: Settings, db: Database) -> None:
+    dataspace_service.load_sample_if_empty(db)
+    service = CredentialService(db, settings)
+    row = service.issue(IssueInput(design_key="glam-mc-rights", learner_name="Ada Lovelace"))
+    verifier = Verifier(service)
+    with patch.object(verification, "LOCAL_LISTS_KEPT", 1):
+        assert verifier.verify(row.document).verdict == "verified"  # two lists: revocation and suspension
+    assert len(verifier.status._kept) == 1  # type: ignore[attr-defined]
+    verifier.close()
