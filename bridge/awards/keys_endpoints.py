@@ -35,7 +35,9 @@ def rotate_key(org: str, request: Request) -> dict[str, Any]:
 
 @router.post("/api/admin/issuers/{org}/keys/{key_id}/retire",
              summary="Retire a compromised key: its credentials are revoked with the reason and re-issued")
-def retire_key(org: str, key_id: str, request: Request, reason: str = Body(..., embed=True)) -> dict[str, Any]:
+def retire_key(org: str, key_id: str, request: Request,
+               reason: str = Body(..., embed=True, pattern=r"\S", description="why (kept; shown in the status check)"),
+               ) -> dict[str, Any]:
     manager = _manager(request)
 
     def requeue(keys: Sequence[str], why: str, notice: str) -> list[str]:

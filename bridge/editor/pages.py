@@ -8,8 +8,9 @@ import hashlib
 import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from bridge.dataspace.api import EntityBase, Kind, ui
 from bridge.db import Database
@@ -309,10 +310,14 @@ def _echo(form: forms.Form, entities: list[EntityBase], known: dict[str, EntityB
 
 # --- admin: local editors -----------------------------------------------------------------------------------
 
+class EditorIn(BaseModel):
+    name: str = Field(examples=["Alice"], json_schema_extra={"pattern": r"\S", "maxLength": 255},
+                      description="who gets the role (1 to 255 characters)")
+
+
 @router.post("/api/editors", status_code=201, summary="Give someone the editor role (local data space)")
-def add_editor(request: Request, body: dict[str, Any] = Body(..., examples=[{"name": "Alice"}]),
-               _admin: None = Depends(require_admin)) -> dict[str, str]:
-    name = str(body.get("name", ""))
+def add_editor(request: Request, body: EditorIn, _admin: None = Depends(require_admin)) -> dict[str, str]:
+    name = body.name
     return {"name": name.strip(), "token": service.add_local_editor(_db(request), name),
             "how": "give this token to the editor once; they sign in at /edit/signin with their name and it"}
 

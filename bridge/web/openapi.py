@@ -87,6 +87,12 @@ SCHEMA_VALID_REJECTIONS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/courses/login"): {"422": "the form needs the admin token and the login page's CSRF token"},
     ("get", "/courses/generate/download"): {"400": "the design and the launch must be ones the page offered"},
     ("get", "/credentials/{credential_id}/certificate.pdf"): {"410": "the credential was revoked or suspended"},
+    ("get", "/edit/callback"): {"400": "a sign-in callback needs the code and the state that the wiki's OAuth 2 login "
+                                       "sent to this browser"},
+    ("post", "/map"): {"422": "the form must carry a credential to place on the map (pasted or as files)"},
+    ("post", "/pool/people/{handle}/wiki-login"): {"422": "the form needs this profile's management token"},
+    ("post", "/pool/profiles/new"): {"422": "the form's fields must satisfy the pool's rules (handle, name, contact); "
+                                            "the page comes back with what was typed and a sentence per problem"},
 }
 
 

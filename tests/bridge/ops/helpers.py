@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bridge.awards.tables import WorkerHeartbeat
 from bridge.db import Database
 from bridge.db.base import utcnow
-from bridge.ops.tables import WorkerHeartbeat
 
 
 def worker_alive(db: Database, name: str = "test-worker") -> None:
