@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -16,6 +17,7 @@ from bridge.db import Database, make_database, upgrade
 from bridge.db.engine import migration_lock
 from bridge.settings import Settings, get_settings
 from bridge.web.errors import install_error_handlers
+from bridge.web.language import RememberLanguage
 from bridge.web.headers import HeadAsGet, PlatformOrigins, SecurityHeaders, script_hashes
 from bridge.web.negotiate import TEMPLATES_DIR
 from bridge.web.openapi import install as install_openapi
@@ -36,15 +38,33 @@ def prepare(settings: Settings) -> Database:
     return db
 
 
-def _docs_page(app: FastAPI) -> str:
-    """The API explorer at /docs; its HTML is fixed, so the security headers can allow its inline script by hash."""
-    html = bytes(get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="LEADS API").body).decode()
+DOCS_ASSETS = "/static/api-docs"  # Swagger UI and ReDoc as shipped by the fastapi-offline package: no CDN
+
+
+def _docs_pages(app: FastAPI) -> list[str]:
+    """The API explorer at /docs and the reference at /redoc, with their scripts served from here (they work
+    offline); the HTML is fixed, so the security headers can allow its inline script by hash."""
+    import fastapi_offline
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="api-docs")
+    openapi_url = app.openapi_url or "/openapi.json"
+    docs_html = bytes(get_swagger_ui_html(
+        openapi_url=openapi_url, title="LEADS API", swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css", swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png").body).decode()
+    redoc_html = bytes(get_redoc_html(
+        openapi_url=openapi_url, title="LEADS API reference", redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+        redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png", with_google_fonts=False).body).decode()
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return HTMLResponse(html)
+        return HTMLResponse(docs_html)
 
-    return html
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return HTMLResponse(redoc_html)
+
+    return [docs_html, redoc_html]
 
 
 def _platform_urls(app: FastAPI) -> list[str]:
@@ -70,15 +90,20 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db or prepare(settings)
     install_error_handlers(app)
-    docs_html = _docs_page(app)
+    docs_html = _docs_pages(app)
+    app.add_middleware(RememberLanguage)
     app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"),
-                       platforms=PlatformOrigins(lambda: _platform_urls(app)), docs_paths=("/docs",),
-                       docs_hashes=script_hashes(docs_html))
+                       platforms=PlatformOrigins(lambda: _platform_urls(app)), docs_paths=("/docs", "/redoc"),
+                       docs_hashes=[h for html in docs_html for h in script_hashes(html)])
 
     static = TEMPLATES_DIR / "static"
     if static.is_dir():
         app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    from bridge.web.home import router as home_router
+
+    app.include_router(home_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -147,9 +147,10 @@ def mine(request: Request, launch_id: str) -> Response:
 
 def _gettext(request: Request) -> Any:
     """The page's language (``?lang=``, then Accept-Language): new strings of these pages are translated."""
-    from bridge.i18n import gettext_for, negotiate
+    from bridge.i18n import gettext_for
+    from bridge.web.negotiate import request_lang
 
-    return gettext_for(negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))).gettext
+    return gettext_for(request_lang(request)).gettext
 
 
 @router.post("/awards/mine/{launch_id}/edc/{award_id}", summary="Ask for the European Digital Credential of an award")

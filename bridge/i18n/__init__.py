@@ -8,11 +8,12 @@ committed so a fresh checkout needs no build step (a test fails when the two dri
 from __future__ import annotations
 
 import gettext
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -23,10 +24,15 @@ DEFAULT = "en"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 
-def negotiate(query_lang: str | None, accept_language: str | None) -> str:
-    """``?lang=`` wins, then the best ``Accept-Language`` entry we speak, then English."""
-    if query_lang and query_lang.split("-")[0].lower() in LANGUAGES:
-        return query_lang.split("-")[0].lower()
+COOKIE = "leads_lang"  # set by bridge.web.language when a page is opened with ?lang=, so the choice sticks
+
+
+def negotiate(query_lang: str | None, accept_language: str | None, cookie: str | None = None) -> str:
+    """``?lang=`` wins, then the language chosen earlier (cookie), then the best ``Accept-Language`` entry we
+    speak, then English."""
+    for chosen in (query_lang, cookie):
+        if chosen and chosen.split("-")[0].lower() in LANGUAGES:
+            return chosen.split("-")[0].lower()
     ranked: list[tuple[float, str]] = []
     for part in (accept_language or "").split(","):
         tag, _, params = part.strip().partition(";")
@@ -51,10 +57,35 @@ def translations(lang: str) -> gettext.NullTranslations:
     return found
 
 
-def longdate(value: date | datetime | None, lang: str) -> str:
-    if value is None:
+def longdate(value: date | datetime | str | None, lang: str) -> str:
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
     return format_date(value.date() if isinstance(value, datetime) else value, format="long", locale=lang)
+
+
+def longdatetime(value: datetime | str | None, lang: str) -> str:
+    """A moment as people read it (“3 December 2026, 13:45 UTC”), ISO strings accepted."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    when = f"{format_date(value.date(), format='long', locale=lang)}, {format_time(value, 'HH:mm', locale=lang)}"
+    return f"{when} UTC" if value.tzinfo is not None else when
+
+
+def number(value: float | int | None, lang: str) -> str:
+    """A number with the language's decimal sign (12.5 / 12,5)."""
+    return "" if value is None else format_decimal(value, locale=lang)
 
 
 @lru_cache(maxsize=8)
@@ -69,6 +100,8 @@ def environment(lang: str) -> Environment:
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["longdate"] = longdate
+    env.filters["number"] = lambda value: number(value, lang)
+    env.filters["datetime"] = lambda value: longdatetime(value, lang)
     return env
 
 

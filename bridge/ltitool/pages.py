@@ -106,6 +106,12 @@ def on_launch(tool: LtiTool, request: Request, launch: Launch) -> Response:
             raise LeadsError("only instructors can add LEADS content to a course", code="instructor_only",
                              status=403)
         return picker(tool, request, launch.launch_id, "")
+    return launch_page(tool, request, launch.launch_id, claims)
+
+
+def launch_page(tool: LtiTool, request: Request, launch_id: str, claims: dict[str, Any]) -> Response:
+    """The learner's or instructor's start page of a launch; also at GET /lti/app/{launch_id}, so a link (the
+    language switch) can show it again without the platform's POST."""
     summary = _summary(claims)
     page = "lti/instructor.html" if summary["instructor"] else "lti/learner.html"
     design = None
@@ -116,16 +122,17 @@ def on_launch(tool: LtiTool, request: Request, launch: Launch) -> Response:
         except LeadsError:
             design = None
     if wants_json(request):
-        return JSONResponse({"launch_id": launch.launch_id, "page": page, **summary,
+        return JSONResponse({"launch_id": launch_id, "page": page, **summary,
                              "design": design.key if design else None})
-    return templates.TemplateResponse(request, page, {"launch_id": launch.launch_id, "s": summary, "design": design},
-                                      headers=PRIVATE)
+    return templates.TemplateResponse(request, page, {"launch_id": launch_id, "s": summary, "design": design,
+                                                      "switch_path": f"/lti/app/{launch_id}"}, headers=PRIVATE)
 
 
 def picker(tool: LtiTool, request: Request, launch_id: str, query: str) -> Response:
     choices = catalogue.designs(tool.db, query)
     return templates.TemplateResponse(request, "lti/deep_link.html", {
-        "launch_id": launch_id, "query": query, "choices": choices}, headers=PRIVATE)
+        "launch_id": launch_id, "query": query, "choices": choices, "switch_path": f"/lti/deep-link/{launch_id}"},
+        headers=PRIVATE)
 
 
 def make_pages_router(tool: LtiTool) -> APIRouter:
@@ -153,12 +160,23 @@ def make_pages_router(tool: LtiTool) -> APIRouter:
                                           {"return_url": return_url, "jwt": token},
                                           headers=PRIVATE)
 
+    @router.get("/app/{launch_id}", summary="The start page of a launch again (for links such as the language switch)")
+    def again(request: Request, launch_id: str) -> Response:
+        claims, _ = launch_for(tool, launch_id)
+        if claims.get(v.MESSAGE_TYPE) == v.DEEP_LINKING_REQUEST:
+            return picker(tool, request, launch_id, "")
+        return launch_page(tool, request, launch_id, claims)
+
     @router.get("/app/{launch_id}/roster", summary="The course roster through NRPS (instructors)")
-    def roster(launch_id: str) -> JSONResponse:
+    def roster(request: Request, launch_id: str) -> Response:
         claims, _ = launch_for(tool, launch_id)
         if not is_instructor(claims):
             raise LeadsError("only instructors can read the roster", code="instructor_only", status=403)
-        return JSONResponse({"members": nrps(tool, launch_id).members()}, headers=PRIVATE)
+        members = nrps(tool, launch_id).members()
+        if wants_json(request):
+            return JSONResponse({"members": members}, headers=PRIVATE)
+        return templates.TemplateResponse(request, "lti/roster.html", {
+            "launch_id": launch_id, "members": members, "course": _summary(claims).get("context")}, headers=PRIVATE)
 
     return router
 

@@ -6,10 +6,12 @@ from collections.abc import Callable
 
 from fastapi import Request
 
-from bridge.i18n import negotiate, translations
+from bridge.i18n import translations
 
 
 def gettext_for_request(request: Request) -> Callable[[str], str]:
-    """``_`` for a template: ``?lang=`` first, then Accept-Language, then English."""
-    lang = negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+    """``_`` for a template: ``?lang=`` first, then the chosen language (cookie), then Accept-Language, then English."""
+    from bridge.web.negotiate import request_lang
+
+    lang = request_lang(request)
     return translations(lang).gettext

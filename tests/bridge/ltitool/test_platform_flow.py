@@ -108,7 +108,7 @@ def test_ags_scores_results_line_items_and_nrps_roster(peers: Peers) -> None:
     assert [res["resultScore"] for res in ags.results(created["id"], user_id="learner-2")] == [40.0]
     assert peers.platform.token_requests == 1  # one client-credentials grant, cached for every call after
 
-    roster = peers.http.get(f"{peers.tool_base}/lti/app/{launch_id}/roster")
+    roster = peers.http.get(f"{peers.tool_base}/lti/app/{launch_id}/roster", headers={"Accept": "application/json"})
     assert roster.status_code == 200, roster.text
     assert [m["user_id"] for m in roster.json()["members"]] == ["u0", "u1", "u2", "u3", "u4"]  # 3 pages of 2
 
