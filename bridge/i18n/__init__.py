@@ -14,6 +14,7 @@ from pathlib import Path
 
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
+from babel import Locale
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -83,6 +84,16 @@ def longdatetime(value: datetime | str | None, lang: str) -> str:
     return f"{when} UTC" if value.tzinfo is not None else when
 
 
+def language_name(code: str | None, lang: str) -> str:
+    """``es`` as people read it in ``lang`` (“Spanish”, “español”); the code itself when unknown."""
+    if not code:
+        return ""
+    try:
+        return str(Locale.parse(lang).languages.get(code.split("-")[0].lower(), code))
+    except (ValueError, TypeError):
+        return code
+
+
 def number(value: float | int | None, lang: str) -> str:
     """A number with the language's decimal sign (12.5 / 12,5)."""
     return "" if value is None else format_decimal(value, locale=lang)
@@ -101,6 +112,7 @@ def environment(lang: str) -> Environment:
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["longdate"] = longdate
     env.filters["number"] = lambda value: number(value, lang)
+    env.filters["language_name"] = language_name
     env.filters["datetime"] = lambda value: longdatetime(value, lang)
     return env
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from bridge.errors import LeadsError
 from bridge.ltitool import catalogue
@@ -22,6 +22,10 @@ from lti import validation as v
 from lti.deep_linking import ContentItem, LineItemSpec
 from lti.errors import LtiError
 from lti.launch import Launch
+
+def _n(text: str) -> str:  # marks a label for the catalogue; the template translates it
+    return text
+
 
 log = logging.getLogger("leads.lti")
 # pages after a launch carry the launch id (the capability) in their URLs: never cached, never sent as referrer
@@ -199,15 +203,15 @@ def make_admin_router(tool: LtiTool) -> APIRouter:
         base = tool.settings.base_url.rstrip("/")
         return templates.TemplateResponse(request, "lti/admin.html", {
             "platforms": platforms, "message": message, "registration_url": registration_url(tool.settings),
-            "tool_urls": {"Login (initiate login) URL": f"{base}/lti/login", "Launch / redirect URL":
-                          f"{base}/lti/launch", "Keyset (JWKS) URL": f"{base}/lti/jwks",
-                          "Deep linking URL": f"{base}/lti/launch"}}, status_code=status)
+            "tool_urls": {_n("Login (initiate login) URL"): f"{base}/lti/login", _n("Launch / redirect URL"):
+                          f"{base}/lti/launch", _n("Keyset (JWKS) URL"): f"{base}/lti/jwks",
+                          _n("Deep linking URL"): f"{base}/lti/launch"}}, status_code=status)
 
     @router.get("", summary="Registered platforms (admin)")
     def admin(request: Request) -> Response:
         token = _token(request)
         if token is None and not wants_json(request):
-            return HTMLResponse(_LOGIN_FORM)
+            return templates.TemplateResponse(request, "lti/admin_login.html", {})
         _check(request, token)
         return _page(request)
 
@@ -222,13 +226,6 @@ def make_admin_router(tool: LtiTool) -> APIRouter:
                                        form.get("key_set_url", ""), form.get("deployment_ids", "").replace(",", " ")
                                        .split(), form.get("name", ""))
         await run_in_threadpool(tool.config.save, reg)
-        return await run_in_threadpool(_page, request, 201, f"Registered {reg.issuer} client {reg.client_id}")
+        return await run_in_threadpool(_page, request, 201, admin_auth.tr(request, "Registered.") + f" {reg.issuer} · {reg.client_id}")
 
     return router
-
-
-_LOGIN_FORM = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>LTI platforms · LEADS</title>"
-               "</head><body><main><h1>LTI platforms</h1><form method='post' action='/lti/admin'>"
-               "<input type='hidden' name='action' value='list'><label>Admin token "
-               "<input type='password' name='admin_token' autocomplete='current-password' required></label> "
-               "<button>Open</button></form></main></body></html>")

@@ -38,7 +38,7 @@ class LocalizedTemplates:
                          background: BackgroundTask | None = None) -> HTMLResponse:
         from bridge.dataspace.i18n import ui
 
-        given = dict(context or {})
+        given = {k: v for k, v in (context or {}).items() if k not in ("_", "t")}  # the language's own gettext
         lang = given.get("lang") or request_lang(request)
         switch_path = given.pop("switch_path", None)
         if switch_path is None and request.method not in ("GET", "HEAD"):
@@ -49,6 +49,7 @@ class LocalizedTemplates:
             "switch": {code: switch_url(request, code, switch_path) for code in ("en", "es")},
         }
         values.update(given)
+        values["t"] = environment(lang).globals["gettext"]
         html = environment(lang).get_template(name).render(values)
         return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}), background=background)
 
