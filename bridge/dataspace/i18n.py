@@ -47,6 +47,7 @@ UI: dict[str, str] = {
     "map_alt": _n("Competence map of the practice: practice, its competences, the credentials that certify them and "
                   "the courses that lead to them. The same content is listed on this page."),
     "map_open": _n("Open the map on its own (SVG, with links)"),
+    "map_region": _n("The competence map, scrollable"),
     "map_pan": _n("Swipe sideways to see the whole map, or"),
     "links": _n("Elsewhere"),
     "key": _n("Key"),

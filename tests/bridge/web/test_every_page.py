@@ -139,8 +139,17 @@ def _check(page: Any, url: str, lang: str, width: int, phrases: list[str]) -> li
     if page.evaluate("document.documentElement.lang") != lang:
         problems.append(f"{url} {lang}: <html lang> is {page.evaluate('document.documentElement.lang')!r}")
     if lang == "es":
-        text = page.evaluate("document.body.innerText + ' ' + document.title")
-        left = [p for p in phrases if p in text]
+        texts = page.evaluate("""() => {  // text of the page's own language (content marked lang="en" is data)
+            const lang = document.documentElement.lang, out = [document.title];
+            const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+            for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+                const owner = n.parentElement.closest('[lang]');
+                if (owner && owner.lang !== lang) continue;
+                if (n.parentElement.closest('script, style, noscript')) continue;
+                const t = n.textContent.trim(); if (t) out.push(t);
+            }
+            return out; }""")
+        left = [p for p in phrases if any(t.rstrip(": ") == p or (len(p) >= 40 and p in t) for t in texts)]
         if left:
             problems.append(f"{url} es: English left: {left[:5]}")
     page.add_script_tag(path=str(AXE))
