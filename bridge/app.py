@@ -17,8 +17,8 @@ from bridge.db import Database, make_database, upgrade
 from bridge.db.engine import migration_lock
 from bridge.settings import Settings, get_settings
 from bridge.web.errors import install_error_handlers
-from bridge.web.language import RememberLanguage
 from bridge.web.headers import HeadAsGet, PlatformOrigins, SecurityHeaders, script_hashes
+from bridge.web.language import RememberLanguage
 from bridge.web.negotiate import TEMPLATES_DIR
 from bridge.web.openapi import install as install_openapi
 
@@ -51,7 +51,8 @@ def _docs_pages(app: FastAPI) -> list[str]:
     openapi_url = app.openapi_url or "/openapi.json"
     docs_html = bytes(get_swagger_ui_html(
         openapi_url=openapi_url, title="LEADS API", swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
-        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css", swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png").body).decode()
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png").body).decode()
     redoc_html = bytes(get_redoc_html(
         openapi_url=openapi_url, title="LEADS API reference", redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
         redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png", with_google_fonts=False).body).decode()

@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
-from babel import Locale
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -58,14 +58,22 @@ def translations(lang: str) -> gettext.NullTranslations:
     return found
 
 
+def _parse(text: str) -> datetime | None:
+    """An ISO date or moment as stored in JSON (``…Z`` accepted); None when it is not one."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 def longdate(value: date | datetime | str | None, lang: str) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+        parsed = _parse(value)
+        if parsed is None:
             return value
+        value = parsed
     return format_date(value.date() if isinstance(value, datetime) else value, format="long", locale=lang)
 
 
@@ -74,10 +82,10 @@ def longdatetime(value: datetime | str | None, lang: str) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+        parsed = _parse(value)
+        if parsed is None:
             return value
+        value = parsed
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     when = f"{format_date(value.date(), format='long', locale=lang)}, {format_time(value, 'HH:mm', locale=lang)}"

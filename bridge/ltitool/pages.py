@@ -23,6 +23,7 @@ from lti.deep_linking import ContentItem, LineItemSpec
 from lti.errors import LtiError
 from lti.launch import Launch
 
+
 def _n(text: str) -> str:  # marks a label for the catalogue; the template translates it
     return text
 
@@ -226,6 +227,7 @@ def make_admin_router(tool: LtiTool) -> APIRouter:
                                        form.get("key_set_url", ""), form.get("deployment_ids", "").replace(",", " ")
                                        .split(), form.get("name", ""))
         await run_in_threadpool(tool.config.save, reg)
-        return await run_in_threadpool(_page, request, 201, admin_auth.tr(request, "Registered.") + f" {reg.issuer} · {reg.client_id}")
+        done = admin_auth.tr(request, "Registered.") + f" {reg.issuer} · {reg.client_id}"
+        return await run_in_threadpool(_page, request, 201, done)
 
     return router

@@ -26,8 +26,9 @@ def test_every_message_is_translated_into_spanish(tmp_path: Path) -> None:
     os.chdir(ROOT)
     try:
         CommandLineInterface().run([  # type: ignore[no-untyped-call]
-            "pybabel", "-q", "extract", "-F", "bridge/i18n/babel.cfg", "-k", "_n", "-k", "t", "-k", "tr:2", "-k", "_tr:2",
-            "--no-location", "--omit-header", "--ignore-dirs", ".* _* node_modules var tests", "-o", str(pot), ".",
+            "pybabel", "-q", "extract", "-F", "bridge/i18n/babel.cfg", "-k", "_n", "-k", "t", "-k", "tr:2",
+            "-k", "_tr:2", "--no-location", "--omit-header", "--ignore-dirs", ".* _* node_modules var tests",
+            "-o", str(pot), ".",
         ])
     finally:
         os.chdir(cwd)
