@@ -4,6 +4,7 @@ awards, a worker signs with the real credential service, and the Node reference 
 
 from __future__ import annotations
 
+import html
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -218,7 +219,7 @@ def test_an_award_without_a_name_waits_and_the_instructor_names_the_learner(peer
     [award] = peers.http.get(board, headers={"Accept": "application/json"}).json()["awards"]
     assert award["state"] == "needs_name" and award["learner_name"] is None
     page = peers.http.get(board).text
-    assert "waiting for the learner&#39;s name" in page and "user learner-9 in your course" in page
+    assert "waiting for the learner's name" in html.unescape(page) and "user learner-9 in your course" in page
     assert "lti:" not in page.split("<table", 1)[1]  # no internal id where the name would be
     spanish = peers.http.get(board, headers={"Accept-Language": "es"}).text
     assert "a la espera del nombre de la persona" in spanish and "Nombre en el certificado" in spanish
