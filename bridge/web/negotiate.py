@@ -41,8 +41,10 @@ class LocalizedTemplates:
         given = {k: v for k, v in (context or {}).items() if k not in ("_", "t")}  # the language's own gettext
         lang = given.get("lang") or request_lang(request)
         switch_path = given.pop("switch_path", None)
-        if switch_path is None and request.method not in ("GET", "HEAD"):
-            switch_path = "/"  # a page answering a POST cannot be re-requested by a link: the switch goes home
+        if switch_path is None and request.method not in ("GET", "HEAD"):  # a link cannot repeat a POST:
+            from bridge.web.errors import allowed_methods  # the switch opens the form's page, or the home page
+
+            switch_path = request.url.path if "GET" in allowed_methods(request.app, request.url.path) else "/"
         values: dict[str, Any] = {
             "request": request, "lang": lang, "ui": ui(lang),
             "qs": f"?lang={lang}" if request.query_params.get("lang") else "",
