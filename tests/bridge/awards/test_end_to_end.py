@@ -122,7 +122,9 @@ def test_deep_link_score_claim_issue_verify(peers: Peers, tmp_path: Path) -> Non
     with httpx.Client(base_url=peers.tool_base, timeout=20) as http:
         after = node_verify(http, credential, tmp_path)
     assert not after["verified"] and any("revocation" in e for e in after["errors"]), after
-    assert "grade entered for the wrong person" in peers.http.get(board).text
+    page = peers.http.get(board).text
+    assert "grade entered for the wrong person" in page
+    assert f'<a href="{stack["links"]["page"]}">' in page  # each row links to its certificate
 
 
 def test_scheduled_poll_awards_learners_who_never_open_leads(peers: Peers) -> None:  # noqa: F811
