@@ -6,9 +6,11 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -41,7 +43,9 @@ from bridge.wallets.endpoints import router as wallets_router
 from bridge.web.bounds import BodyLimit
 from bridge.web.errors import install_error_handlers, register_error_type
 from bridge.web.gate import VerificationGate
+from bridge.web.home import router as home_router
 from bridge.web.headers import HeadAsGet, PlatformOrigins, SecurityHeaders, script_hashes
+from bridge.web.language import RememberLanguage
 from bridge.web.openapi import install as install_openapi
 from issuer.errors import IssuerError
 
@@ -50,15 +54,33 @@ log = logging.getLogger("leads")
 LOG_SETUP_ENV = "LEADS_LOG_SETUP"  # set by `leads serve` for its uvicorn worker processes
 
 
-def _docs_page(app: FastAPI) -> str:
-    """The API explorer at /docs; its HTML is fixed, so the security headers can allow its inline script by hash."""
-    html = bytes(get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="LEADS API").body).decode()
+DOCS_ASSETS = "/static/api-docs"  # Swagger UI and ReDoc as shipped by the fastapi-offline package: no CDN
+
+
+def _docs_pages(app: FastAPI) -> list[str]:
+    """The API explorer at /docs and the reference at /redoc, with their scripts served from here (they work
+    offline); the HTML is fixed, so the security headers can allow its inline script by hash."""
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="api-docs")
+    openapi_url = app.openapi_url or "/openapi.json"
+    docs_html = bytes(get_swagger_ui_html(
+        openapi_url=openapi_url, title="LEADS API", swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png").body).decode()
+    redoc_html = bytes(get_redoc_html(
+        openapi_url=openapi_url, title="LEADS API reference", redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+        redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png", with_google_fonts=False).body).decode()
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return HTMLResponse(html)
+        return HTMLResponse(docs_html)
 
-    return html
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return HTMLResponse(redoc_html)
+
+    return [docs_html, redoc_html]
 
 
 def _platform_urls(app: FastAPI) -> list[str]:
@@ -86,13 +108,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     services = composition.build(settings, db or prepare(settings))
     composition.install(app, services)
     install_error_handlers(app)
-    docs_html = _docs_page(app)
+    docs_html = _docs_pages(app)
+    app.add_middleware(RememberLanguage)
     app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"),
-                       platforms=PlatformOrigins(lambda: _platform_urls(app)), docs_paths=("/docs",),
-                       docs_hashes=script_hashes(docs_html))
+                       platforms=PlatformOrigins(lambda: _platform_urls(app)), docs_paths=("/docs", "/redoc"),
+                       docs_hashes=[h for html in docs_html for h in script_hashes(html)])
 
     app.mount("/static", StaticFiles(packages=[("bridge", "templates/static")]), name="static")
+
+    app.include_router(home_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -137,7 +137,7 @@ def mine(request: Request, launch_id: str) -> Response:
 
 def _gettext(request: Request) -> Any:
     """The page's language (``?lang=``, then Accept-Language): new strings of these pages are translated."""
-    return gettext_for(negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))).gettext
+    return gettext_for_request(request)
 
 
 @router.post("/awards/mine/{launch_id}/edc/{award_id}", summary="Ask for the European Digital Credential of an award")

@@ -73,12 +73,22 @@ def pdf_attachment(data: bytes) -> bytes:
         "for other PDFs, upload the credential file itself.", code="pdf_without_credential")
 
 
+# PNG, JPEG, GIF, WebP (RIFF…WEBP), HEIC/HEIF (…ftypheic): a photo or screenshot, not a credential file
+IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"\x00\x00\x00\x18ftyp", b"\x00\x00\x00\x1cftyp")
+IMAGE_UPLOADED = _n("This is a picture, not a credential file. To check a certificate from a photo of its QR code, use "
+                  "“Scan the QR code” on this page; or upload the certificate PDF or the credential file.")
+
+NOTHING = _n("Paste a credential, choose its file or scan its QR code, then press “Verify”.")
+
+
 def extract(text: str | None, upload: bytes | None, filename: str | None = None) -> Extracted:
     """One credential from the form: the uploaded file wins over the text box when both are given."""
     if upload:
         if len(upload) > MAX_UPLOAD_BYTES:
             raise UnreadableCredential("The file is larger than 10 MB; a credential or certificate PDF is far smaller.",
                                        code="upload_too_large")
+        if upload.startswith(IMAGE_SIGNATURES) or upload[8:12] == b"WEBP":
+            raise UnreadableCredential(IMAGE_UPLOADED, code="image_uploaded")
         if upload.lstrip()[:5] == b"%PDF-":
             raw = pdf_attachment(upload)
             try:
@@ -94,7 +104,7 @@ def extract(text: str | None, upload: bytes | None, filename: str | None = None)
         return _from_text(text_value, "file", upload)
     if text and text.strip():
         return _from_text(text, "pasted", text.encode("utf-8"))
-    raise UnreadableCredential("Nothing to verify: paste a credential or choose a file.", code="nothing_to_verify")
+    raise UnreadableCredential(NOTHING, code="nothing_to_verify")
 
 
 def _from_text(text: str, source: str, raw: bytes) -> Extracted:

@@ -42,6 +42,12 @@ SOURCES = {
     "offline-qr": _n("The offline QR code (the credential itself)"),
 }
 
+# input that never was a credential: its own headline instead of the verdict of a failed check
+PROBLEMS = {
+    "nothing_to_verify": _n("Nothing to verify yet"),
+    "image_uploaded": _n("This is a picture, not a credential"),
+}
+
 
 def _page(lang: str, status: int = 200, **context: object) -> HTMLResponse:
     html = environment(lang).get_template("certificates/verify.html").render(lang=lang, **context)
@@ -68,6 +74,8 @@ def verify_submit(
         found = extract(credential, upload, file.filename if file is not None else None)
     except (LeadsError, IssuerError) as exc:  # not JSON, a PDF without credential, JSON nested too deep …
         message = _(TOO_DEEP) % {"limit": MAX_DEPTH} if exc.code == "json_too_deep" else _(exc.message)
+        if exc.code in PROBLEMS:  # nothing was sent, or a picture: say so, not "altered"
+            return _page(lang, exc.status, problem={"title": _(PROBLEMS[exc.code]), "message": message})
         plain = explain(failed_report("format", message), lang)
         return _page(lang, exc.status, report=plain, view=None, source=None)
     report = check.verify(found.credential)

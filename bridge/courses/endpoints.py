@@ -128,7 +128,7 @@ def login(request: Request, admin_token: str = Form(...), login_csrf: str = Form
     except LeadsError as exc:
         if exc.status != 401:
             raise
-        return _login_page(request, _tr(request, "That is not the admin token."), 401)
+        return _login_page(request, _tr(request, "That is not the administrator password."), 401)
     sid = admin.sessions(request).open(previous=request.cookies.get(admin.SESSION_COOKIE))
     response = RedirectResponse("/courses/generate", status_code=303)
     response.set_cookie(admin.SESSION_COOKIE, sid, max_age=int(admin.SESSION_HOURS * 3600), httponly=True,

@@ -4,7 +4,7 @@ domain above it (decision 019)."""
 from __future__ import annotations
 
 from bridge.dataspace import normalize
-from bridge.dataspace.i18n import ui
+from bridge.i18n.ui import ui
 from bridge.dataspace.model import (
     ESSENCE_LEVELS,
     Activity,

@@ -14,17 +14,17 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bridge.dataspace import views
 from bridge.dataspace.admin import router as api_router
-from bridge.dataspace.i18n import ui
+from bridge.i18n.ui import ui
 from bridge.dataspace.queries import Index, find_by_wikibase_id, load_index
 from bridge.dataspace.svgmap import graph_from_practice, render_svg
 from bridge.db import Database
+from bridge.i18n import COOKIE
 from bridge.settings import Settings
 from bridge.web.negotiate import templates, wants_json
 from bridge.web.openapi import answers
 
 router = APIRouter(tags=["data space"])
 router.include_router(api_router)
-templates.env.globals.setdefault("ui", ui("en"))  # error pages rendered outside these routes
 
 LangQuery = Query(None, description="Language of the labels: en or es (default: Accept-Language, else en)")
 
@@ -37,7 +37,7 @@ def _db(request: Request) -> Database:
 def view_context(request: Request, lang: str | None) -> views.ViewContext:
     settings: Settings = request.app.state.settings
     return views.ViewContext(
-        lang=views.choose_lang(lang, request.headers.get("accept-language")),
+        lang=views.choose_lang(lang or request.cookies.get(COOKIE), request.headers.get("accept-language")),
         base_url=settings.base_url,
         entity_base=settings.entity_base,
         own_entity_base=settings.wikibase_entity_base is None,
@@ -66,13 +66,6 @@ def _page(template: str, build: Callable[[Index, str, views.ViewContext], dict[s
         return _respond(request, ctx, template, build(_index(request), key, ctx))
 
     return endpoint
-
-
-@router.get("/", include_in_schema=False)
-def home(request: Request) -> Response:
-    """A newcomer opening the bare address lands on the data space."""
-    query = f"?{request.url.query}" if request.url.query else ""
-    return RedirectResponse(f"/practices{query}", status_code=307)
 
 
 @router.get("/practices", summary="The practices of the data space")

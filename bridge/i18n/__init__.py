@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from babel.dates import format_date
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from babel.support import Translations
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
@@ -28,10 +30,15 @@ DEFAULT = "en"
 TEMPLATES_DIR = Path(str(resources.files("bridge") / "templates"))
 
 
-def negotiate(query_lang: str | None, accept_language: str | None) -> str:
-    """``?lang=`` wins, then the best ``Accept-Language`` entry we speak, then English."""
-    if query_lang and query_lang.split("-")[0].lower() in LANGUAGES:
-        return query_lang.split("-")[0].lower()
+COOKIE = "leads_lang"  # set by bridge.web.language when a page is opened with ?lang=, so the choice sticks
+
+
+def negotiate(query_lang: str | None, accept_language: str | None, cookie: str | None = None) -> str:
+    """``?lang=`` wins, then the language chosen earlier (cookie), then the best ``Accept-Language`` entry we
+    speak, then English."""
+    for chosen in (query_lang, cookie):
+        if chosen and chosen.split("-")[0].lower() in LANGUAGES:
+            return chosen.split("-")[0].lower()
     ranked: list[tuple[float, str]] = []
     for part in (accept_language or "").split(","):
         tag, _, params = part.strip().partition(";")
@@ -56,10 +63,53 @@ def translations(lang: str) -> gettext.NullTranslations:
     return found
 
 
-def longdate(value: date | datetime | None, lang: str) -> str:
-    if value is None:
+def _parse(text: str) -> datetime | None:
+    """An ISO date or moment as stored in JSON (``…Z`` accepted); None when it is not one."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def longdate(value: date | datetime | str | None, lang: str) -> str:
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        parsed = _parse(value)
+        if parsed is None:
+            return value
+        value = parsed
     return format_date(value.date() if isinstance(value, datetime) else value, format="long", locale=lang)
+
+
+def longdatetime(value: datetime | str | None, lang: str) -> str:
+    """A moment as people read it (“3 December 2026, 13:45 UTC”), ISO strings accepted."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        parsed = _parse(value)
+        if parsed is None:
+            return value
+        value = parsed
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    when = f"{format_date(value.date(), format='long', locale=lang)}, {format_time(value, 'HH:mm', locale=lang)}"
+    return f"{when} UTC" if value.tzinfo is not None else when
+
+
+def language_name(code: str | None, lang: str) -> str:
+    """``es`` as people read it in ``lang`` (“Spanish”, “español”); the code itself when unknown."""
+    if not code:
+        return ""
+    try:
+        return str(Locale.parse(lang).languages.get(code.split("-")[0].lower(), code))
+    except (ValueError, TypeError):
+        return code
+
+
+def number(value: float | int | None, lang: str) -> str:
+    """A number with the language's decimal sign (12.5 / 12,5)."""
+    return "" if value is None else format_decimal(value, locale=lang)
 
 
 @lru_cache(maxsize=8)
@@ -74,6 +124,9 @@ def environment(lang: str) -> Environment:
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["longdate"] = longdate
+    env.filters["number"] = lambda value: number(value, lang)
+    env.filters["language_name"] = language_name
+    env.filters["datetime"] = lambda value: longdatetime(value, lang)
     return env
 
 
@@ -88,5 +141,7 @@ def request_lang(request: Request) -> str:
 
 
 def gettext_for_request(request: Request) -> Callable[[str], str]:
-    """``_`` for a template in the language of the request (see ``request_lang``)."""
-    return translations(request_lang(request)).gettext
+    """``_`` for a template: ``?lang=`` first, then the language chosen earlier (cookie), then Accept-Language."""
+    lang = negotiate(request.query_params.get("lang"), request.headers.get("accept-language"),
+                     request.cookies.get(COOKIE))
+    return translations(lang).gettext

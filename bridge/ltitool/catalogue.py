@@ -19,6 +19,7 @@ class AssessmentChoice:
     label: str
     design: str  # the micro-credential (part) the assessment belongs to: the line item's tag
     passing_threshold: float | None
+    design_label: str = ""  # what instructors read instead of the key
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def _assessments(design: CredentialDesign, by_key: dict[str, Entity], seen: set[
     for key in design.assessed_by:
         a = by_key.get(key)
         if isinstance(a, Assessment):
-            out.append(AssessmentChoice(a.key, a.label(), design.key, a.passing_threshold))
+            out.append(AssessmentChoice(a.key, a.label(), design.key, a.passing_threshold, design.label()))
     return out
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from bridge.errors import LeadsError
 from bridge.ltitool import catalogue
@@ -22,6 +22,11 @@ from lti import validation as v
 from lti.deep_linking import ContentItem, LineItemSpec
 from lti.errors import LtiError
 from lti.launch import Launch
+
+
+def _n(text: str) -> str:  # marks a label for the catalogue; the template translates it
+    return text
+
 
 log = logging.getLogger("leads.lti")
 # pages after a launch carry the launch id (the capability) in their URLs: never cached, never sent as referrer
@@ -93,6 +98,12 @@ def on_launch(tool: LtiTool, request: Request, launch: Launch) -> Response:
             raise LeadsError("only instructors can add LEADS content to a course", code="instructor_only",
                              status=403)
         return picker(tool, request, launch.launch_id, "")
+    return launch_page(tool, request, launch.launch_id, claims)
+
+
+def launch_page(tool: LtiTool, request: Request, launch_id: str, claims: dict[str, Any]) -> Response:
+    """The learner's or instructor's start page of a launch; also at GET /lti/app/{launch_id}, so a link (the
+    language switch) can show it again without the platform's POST."""
     summary = _summary(claims)
     page = "lti/instructor.html" if summary["instructor"] else "lti/learner.html"
     design = None
@@ -103,16 +114,17 @@ def on_launch(tool: LtiTool, request: Request, launch: Launch) -> Response:
         except LeadsError:
             design = None
     if wants_json(request):
-        return JSONResponse({"launch_id": launch.launch_id, "page": page, **summary,
+        return JSONResponse({"launch_id": launch_id, "page": page, **summary,
                              "design": design.key if design else None})
-    return templates.TemplateResponse(request, page, {"launch_id": launch.launch_id, "s": summary, "design": design},
-                                      headers=PRIVATE)
+    return templates.TemplateResponse(request, page, {"launch_id": launch_id, "s": summary, "design": design,
+                                                      "switch_path": f"/lti/app/{launch_id}"}, headers=PRIVATE)
 
 
 def picker(tool: LtiTool, request: Request, launch_id: str, query: str) -> Response:
     choices = catalogue.designs(tool.db, query)
     return templates.TemplateResponse(request, "lti/deep_link.html", {
-        "launch_id": launch_id, "query": query, "choices": choices}, headers=PRIVATE)
+        "launch_id": launch_id, "query": query, "choices": choices, "switch_path": f"/lti/deep-link/{launch_id}"},
+        headers=PRIVATE)
 
 
 def make_pages_router(tool: LtiTool) -> APIRouter:
@@ -140,12 +152,23 @@ def make_pages_router(tool: LtiTool) -> APIRouter:
                                           {"return_url": return_url, "jwt": token},
                                           headers=PRIVATE)
 
+    @router.get("/app/{launch_id}", summary="The start page of a launch again (for links such as the language switch)")
+    def again(request: Request, launch_id: str) -> Response:
+        claims, _ = launch_for(tool, launch_id)
+        if claims.get(v.MESSAGE_TYPE) == v.DEEP_LINKING_REQUEST:
+            return picker(tool, request, launch_id, "")
+        return launch_page(tool, request, launch_id, claims)
+
     @router.get("/app/{launch_id}/roster", summary="The course roster through NRPS (instructors)")
-    def roster(launch_id: str) -> JSONResponse:
+    def roster(request: Request, launch_id: str) -> Response:
         claims, _ = launch_for(tool, launch_id)
         if not is_instructor(claims):
             raise LeadsError("only instructors can read the roster", code="instructor_only", status=403)
-        return JSONResponse({"members": nrps(tool, launch_id).members()}, headers=PRIVATE)
+        members = nrps(tool, launch_id).members()
+        if wants_json(request):
+            return JSONResponse({"members": members}, headers=PRIVATE)
+        return templates.TemplateResponse(request, "lti/roster.html", {
+            "launch_id": launch_id, "members": members, "course": _summary(claims).get("context")}, headers=PRIVATE)
 
     return router
 
@@ -168,15 +191,15 @@ def make_admin_router(tool: LtiTool) -> APIRouter:
         base = tool.settings.base_url.rstrip("/")
         return templates.TemplateResponse(request, "lti/admin.html", {
             "platforms": platforms, "message": message, "registration_url": registration_url(tool.settings),
-            "tool_urls": {"Login (initiate login) URL": f"{base}/lti/login", "Launch / redirect URL":
-                          f"{base}/lti/launch", "Keyset (JWKS) URL": f"{base}/lti/jwks",
-                          "Deep linking URL": f"{base}/lti/launch"}}, status_code=status)
+            "tool_urls": {_n("Login (initiate login) URL"): f"{base}/lti/login", _n("Launch / redirect URL"):
+                          f"{base}/lti/launch", _n("Keyset (JWKS) URL"): f"{base}/lti/jwks",
+                          _n("Deep linking URL"): f"{base}/lti/launch"}}, status_code=status)
 
     @router.get("", summary="Registered platforms (admin)")
     def admin(request: Request) -> Response:
         token = _token(request)
         if token is None and not wants_json(request):
-            return HTMLResponse(_LOGIN_FORM)
+            return templates.TemplateResponse(request, "lti/admin_login.html", {})
         _check(request, token)
         return _page(request)
 
@@ -191,13 +214,7 @@ def make_admin_router(tool: LtiTool) -> APIRouter:
                                        form.get("key_set_url", ""), form.get("deployment_ids", "").replace(",", " ")
                                        .split(), form.get("name", ""))
         await run_in_threadpool(tool.config.save, reg)
-        return await run_in_threadpool(_page, request, 201, f"Registered {reg.issuer} client {reg.client_id}")
+        done = admin_auth.tr(request, "Registered.") + f" {reg.issuer} · {reg.client_id}"
+        return await run_in_threadpool(_page, request, 201, done)
 
     return router
-
-
-_LOGIN_FORM = ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>LTI platforms · LEADS</title>"
-               "</head><body><main><h1>LTI platforms</h1><form method='post' action='/lti/admin'>"
-               "<input type='hidden' name='action' value='list'><label>Admin token "
-               "<input type='password' name='admin_token' autocomplete='current-password' required></label> "
-               "<button>Open</button></form></main></body></html>")

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bridge.db import Database
 from bridge.db.base import Base
 from bridge.errors import LeadsError
-from bridge.i18n import gettext_for, negotiate
+from bridge.i18n import gettext_for
 from bridge.settings import Settings
 
 log = logging.getLogger("leads.admin")
@@ -44,8 +44,9 @@ def tr(request: Request | None, text: str) -> str:
     """``text`` in the language the request asks for (?lang=, Accept-Language), for messages people read."""
     if request is None:
         return text
-    lang = negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
-    return gettext_for(lang).gettext(text)
+    from bridge.web.negotiate import request_lang
+
+    return gettext_for(request_lang(request)).gettext(text)
 
 
 class TooManyAttempts(LeadsError):

@@ -22,8 +22,12 @@ def render_error(request: Request, status: int, body: dict[str, Any],
     """An error as JSON for API clients and as the HTML error page for people (shared by the LTI frames)."""
     if wants_json(request) or request.url.path.startswith("/api/"):
         return JSONResponse(body, status_code=status, headers=headers)
-    return templates.TemplateResponse(request, "error.html", {"status": status, "body": body}, status_code=status,
-                                      headers=headers)
+    from bridge.i18n import gettext_for
+    from bridge.web.negotiate import request_lang
+
+    message = gettext_for(request_lang(request)).gettext(str(body.get("message", "")))  # catalogued when known
+    return templates.TemplateResponse(request, "error.html", {"status": status, "body": body, "message": message},
+                                      status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

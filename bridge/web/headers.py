@@ -22,7 +22,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 LTI_PREFIXES = ("/lti/", "/awards/course/", "/awards/mine/", "/awards/claim/", "/pool/launch/")
 NOT_LTI = ("/lti/admin",)
 STYLE = "style-src 'self' 'unsafe-inline'"  # certificate pages carry their own <style>; scripts never inline
-DOCS_CDN = "https://cdn.jsdelivr.net"  # FastAPI's /docs loads Swagger UI from there
 
 
 def origin(url: str) -> str | None:
@@ -79,10 +78,9 @@ class SecurityHeaders:
         self.docs_paths, self.docs_hashes = docs_paths, " ".join(docs_hashes)
 
     def _policy(self, path: str, framers: tuple[str, ...] | None) -> str:
-        if path in self.docs_paths:
-            script = f"script-src 'self' {DOCS_CDN} {self.docs_hashes}".rstrip()
-            style = f"{STYLE} {DOCS_CDN}"
-            img = "img-src 'self' data: https://fastapi.tiangolo.com"
+        if path in self.docs_paths:  # Swagger UI and ReDoc, served from /static/api-docs (ReDoc searches in a worker)
+            script = f"script-src 'self' {self.docs_hashes}".rstrip()
+            style, img = STYLE, "img-src 'self' data:; worker-src 'self' blob:"
         else:
             script, style, img = "script-src 'self'", STYLE, "img-src 'self' data: blob:"
         parts = ["default-src 'self'", script, style, img, "media-src 'self' blob:", "object-src 'none'",

@@ -2,12 +2,57 @@
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, PackageLoader
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
 
-#: The pages, read from the installed package (``bridge/templates``) with importlib.resources.
-templates = Jinja2Templates(env=Environment(loader=PackageLoader("bridge", "templates"), autoescape=True))
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from starlette.background import BackgroundTask
+
+from bridge.i18n import COOKIE, environment, negotiate
+from bridge.i18n.ui import ui
+
+
+def request_lang(request: Request) -> str:
+    """The page language: ``?lang=``, then the language chosen earlier (cookie), then Accept-Language."""
+    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"),
+                     request.cookies.get(COOKIE))
+
+
+def switch_url(request: Request, lang: str, path: str | None = None) -> str:
+    """The same page in ``lang``: every query parameter kept, ``lang`` replaced."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return f"{path or request.url.path}?{urlencode([*params, ('lang', lang)])}"
+
+
+class LocalizedTemplates:
+    """Renders a page in the request's language: gettext (``{% trans %}``, ``_()``), the data-space wording
+    (``ui``), the language switch (``switch``) and ``qs`` (``?lang=xx`` for links that must carry the choice
+    inside an LMS frame, where the cookie may be dropped)."""
+
+    def TemplateResponse(self, request: Request, name: str, context: Mapping[str, Any] | None = None,
+                         status_code: int = 200, headers: Mapping[str, str] | None = None,
+                         background: BackgroundTask | None = None) -> HTMLResponse:
+        given = {k: v for k, v in (context or {}).items() if k not in ("_", "t")}  # the language's own gettext
+        lang = given.get("lang") or request_lang(request)
+        switch_path = given.pop("switch_path", None)
+        if switch_path is None and request.method not in ("GET", "HEAD"):  # a link cannot repeat a POST:
+            from bridge.web.errors import allowed_methods  # the switch opens the form's page, or the home page
+
+            switch_path = request.url.path if "GET" in allowed_methods(request.app, request.url.path) else "/"
+        values: dict[str, Any] = {
+            "request": request, "lang": lang, "ui": ui(lang),
+            "qs": f"?lang={lang}" if request.query_params.get("lang") else "",
+            "switch": {code: switch_url(request, code, switch_path) for code in ("en", "es")},
+        }
+        values.update(given)
+        values["t"] = environment(lang).globals["gettext"]
+        html = environment(lang).get_template(name).render(values)
+        return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}), background=background)
+
+
+templates = LocalizedTemplates()
 
 
 def wants_json(request: Request) -> bool:

@@ -62,7 +62,7 @@ def test_every_html_answer_has_the_headers_and_no_inline_script(client: TestClie
         if not headers.get("content-type", "").startswith("text/html"):
             continue
         html_routes += 1
-        if path != "/docs":  # Swagger UI's one script is allowed by its hash (test below)
+        if path not in ("/docs", "/redoc"):  # Swagger UI's and ReDoc's one script is allowed by its hash (below)
             assert not INLINE_SCRIPT.search(response.text), f"inline script on {path}"
         assert not EVENT_HANDLER.search(response.text), f"inline event handler on {path}"
         framers = csp.split("frame-ancestors ")[1].split(";")[0]
@@ -94,10 +94,15 @@ def test_no_hsts_on_http(settings: Settings, db: Database) -> None:
         assert "strict-transport-security" not in plain.get("/practices").headers
 
 
-def test_the_docs_page_runs_only_its_own_hashed_script(client: TestClient) -> None:
-    response = client.get("/docs")
-    csp = response.headers["content-security-policy"]
-    assert "'sha256-" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+def test_the_docs_pages_run_only_their_own_hashed_script_and_bundled_assets(client: TestClient) -> None:
+    for path in ("/docs", "/redoc"):
+        response = client.get(path)
+        csp = response.headers["content-security-policy"]
+        assert "'sha256-" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+        assert "https://" not in csp and "cdn" not in response.text  # works offline: nothing from another origin
+        for asset in re.findall(r'(?:src|href)="(/static/api-docs/[^"]+)"', response.text):
+            assert client.get(asset).status_code == 200, asset
+    assert "/static/api-docs/redoc.standalone.js" in client.get("/redoc").text
 
 
 def test_scripts_are_served_files(client: TestClient) -> None:

@@ -4,6 +4,7 @@ awards, a worker signs with the real credential service, and the Node reference 
 
 from __future__ import annotations
 
+import html
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,7 +124,9 @@ def test_deep_link_score_claim_issue_verify(peers: Peers, tmp_path: Path) -> Non
     with httpx.Client(base_url=peers.tool_base, timeout=20) as http:
         after = node_verify(http, credential, tmp_path)
     assert not after["verified"] and any("revocation" in e for e in after["errors"]), after
-    assert "grade entered for the wrong person" in peers.http.get(board).text
+    page = peers.http.get(board).text
+    assert "grade entered for the wrong person" in page
+    assert f'<a href="{stack["links"]["page"]}">' in page  # each row links to its certificate
 
 
 def test_scheduled_poll_awards_learners_who_never_open_leads(peers: Peers) -> None:  # noqa: F811
@@ -222,7 +225,7 @@ def test_an_award_without_a_name_waits_and_the_instructor_names_the_learner(peer
     [award] = peers.http.get(board, headers={"Accept": "application/json"}).json()["awards"]
     assert award["state"] == "needs_name" and award["learner_name"] is None
     page = peers.http.get(board).text
-    assert "waiting for the learner&#39;s name" in page and "user learner-9 in your course" in page
+    assert "waiting for the learner's name" in html.unescape(page) and "user learner-9 in your course" in page
     assert "lti:" not in page.split("<table", 1)[1]  # no internal id where the name would be
     spanish = peers.http.get(board, headers={"Accept-Language": "es"}).text
     assert "a la espera del nombre de la persona" in spanish and "Nombre en el certificado" in spanish

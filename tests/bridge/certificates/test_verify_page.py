@@ -81,7 +81,6 @@ def test_bad_inputs_say_what_is_wrong(leads: Leads) -> None:
     cases = [
         ({"credential": "{not json"}, None, "This is not JSON"),
         ({"credential": "VC1:AAAA"}, None, "The offline QR code text cannot be read"),
-        ({"credential": "  "}, None, "Nothing to verify"),
         ({}, ("x.bin", b"\xff\xfe\x00binary", "application/octet-stream"), "neither a PDF nor a text"),
         ({}, ("plain.pdf", _pdf_without_attachment(), "application/pdf"), "This PDF has no credential attached"),
         ({}, ("broken.pdf", b"%PDF-1.7 garbage", "application/pdf"), "This PDF cannot be read"),
@@ -155,3 +154,25 @@ def test_suspended_is_suspended_on_verify_and_recovers(leads: Leads) -> None:
     leads.client.post(f"/api/credentials/{issued.id}/unsuspend", json={"reason": "upheld"}, headers=admin)
     r = leads.client.post("/verify", data={"credential": issued.json_bytes.decode()})
     assert 'data-verdict="verified"' in _verdict(r.text)
+
+
+def test_an_empty_submission_says_there_is_nothing_to_verify(leads: Leads) -> None:
+    for lang, title in (("en", "Nothing to verify yet"), ("es", "Todavía no hay nada que verificar")):
+        r = leads.client.post(f"/verify?lang={lang}", data={"credential": "  "})
+        assert r.status_code == 422
+        assert f"<title>{title} · " in r.text and 'id="problem"' in r.text
+        assert "altered" not in r.text and "alterada" not in r.text and 'class="verdict' not in r.text
+
+
+def test_a_photo_upload_points_to_the_qr_scanner(leads: Leads) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    r = leads.client.post("/verify", files={"file": ("photo.png", png, "image/png")})
+    assert r.status_code == 422
+    assert "<title>This is a picture, not a credential · " in r.text
+    assert "“Scan the QR code” on this page" in r.text and "altered" not in r.text
+
+
+def test_the_title_carries_the_result(leads: Leads, ob3: Issued) -> None:
+    r = leads.client.post("/verify", data={"credential": ob3.json_bytes.decode()})
+    title = r.text.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith("Verified") and title.endswith("Verify a credential · LEADS"), title

@@ -97,10 +97,11 @@ def test_practices_lists_the_pilot_as_html_and_json(client: TestClient) -> None:
     assert data["practices"][0]["uri"] == f"http://testserver/entity/{PRACTICE}"
 
 
-def test_the_bare_address_leads_to_the_practices(client: TestClient) -> None:
-    r = client.get("/?lang=es", follow_redirects=False)
-    assert (r.status_code, r.headers["location"]) == (307, "/practices?lang=es")
-    assert client.get("/").url.path == "/practices"
+def test_the_bare_address_is_a_home_page_that_leads_to_the_practices(client: TestClient) -> None:
+    r = client.get("/?lang=es")
+    assert r.status_code == 200
+    assert 'href="/practices?lang=es"' in r.text and 'href="/verify?lang=es"' in r.text
+    assert client.get("/", headers=JSON).json()["links"]["practices"] == "/practices"
 
 
 def test_practice_page_shows_activities_in_order_competences_designs_courses(client: TestClient) -> None:

@@ -60,7 +60,7 @@ def test_admin_page_needs_the_token_and_registers(db: Database, tmp_path: Path) 
                         admin_token="admin-secret-123456")  # type: ignore[arg-type]
     application = create_app(settings, db)
     with TestClient(application) as client:
-        assert "Admin token" in client.get("/lti/admin").text
+        assert "Administrator password" in client.get("/lti/admin").text
         r = client.get("/lti/admin", headers={"Authorization": "Bearer wrong", "Accept": "application/json"})
         assert (r.status_code, r.json()["error"]) == (401, "unauthorized")
         form = {"admin_token": "admin-secret-123456", "name": "Open edX", "issuer": "https://lms.example.org",

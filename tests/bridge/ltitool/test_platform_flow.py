@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime
 
@@ -37,6 +38,19 @@ def test_resource_link_launch_gives_instructor_and_learner_pages(peers: Peers) -
     assert r.status_code == 200, r.text
     assert re.search(r'href="/awards/claim/lti1p3-launch-[0-9a-f-]+"', r.text)
     assert re.search(r'href="/awards/mine/lti1p3-launch-[0-9a-f-]+"', r.text)
+    assert "Rights clearance quiz" in r.text and ASSESSMENTS[0] not in r.text  # the label, never the key
+
+
+def test_the_language_switch_of_a_launch_page_keeps_the_launch(peers: Peers) -> None:
+    """The start page answers the platform's POST; its switch must not link to GET /lti/launch (405)."""
+    r, _ = peers.launch(PendingLaunch("resource", "learner-1", [LEARNER],
+                                      custom={"leads_action": "claim", "leads_design": CERT}))
+    switch = re.search(r'<a href="(/lti/app/(lti1p3-launch-[0-9a-f-]+)\?lang=es)" lang="es"', r.text)
+    assert switch and "/lti/launch?lang" not in r.text, r.text[:1500]
+    spanish = peers.http.get(f"{peers.tool_base}{html.unescape(switch.group(1))}")
+    assert spanish.status_code == 200 and '<html lang="es">' in spanish.text
+    assert "Solicitar su certificado" in spanish.text and f"/awards/claim/{switch.group(2)}?lang=es" in spanish.text
+    assert peers.http.get(f"{peers.tool_base}/lti/app/lti1p3-launch-nope").status_code in (404, 410)
 
     r, _ = peers.launch(PendingLaunch("resource", "learner-2", [LEARNER]), accept="application/json")
     assert r.json()["page"] == "lti/learner.html" and r.json()["context"] == "GLAM uploads 101"
@@ -108,7 +122,7 @@ def test_ags_scores_results_line_items_and_nrps_roster(peers: Peers) -> None:
     assert [res["resultScore"] for res in ags.results(created["id"], user_id="learner-2")] == [40.0]
     assert peers.platform.token_requests == 1  # one client-credentials grant, cached for every call after
 
-    roster = peers.http.get(f"{peers.tool_base}/lti/app/{launch_id}/roster")
+    roster = peers.http.get(f"{peers.tool_base}/lti/app/{launch_id}/roster", headers={"Accept": "application/json"})
     assert roster.status_code == 200, roster.text
     assert [m["user_id"] for m in roster.json()["members"]] == ["u0", "u1", "u2", "u3", "u4"]  # 3 pages of 2
 

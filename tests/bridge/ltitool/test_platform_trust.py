@@ -4,6 +4,7 @@ never a 500; with ``LEADS_CA_BUNDLE`` set, the same flow works."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,7 +102,7 @@ def test_untrusted_platform_certificate_is_a_readable_error_and_the_ca_bundle_fi
     # the claim page of the LEADS without the CA: readable, on the page and in the API, never a 500
     claim = peers.http.get(f"{pair.plain_base}/awards/claim/{launch_id}")
     _readable(claim, host)
-    assert "does not trust that server&#39;s TLS certificate" in claim.text
+    assert "does not trust that server's TLS certificate" in html.unescape(claim.text)
     es = peers.http.get(f"{pair.plain_base}/awards/claim/{launch_id}", headers={"Accept-Language": "es"})
     assert es.status_code == 502 and "no confía" in es.text and host in es.text
     api = peers.http.get(f"{pair.plain_base}/awards/claim/{launch_id}", headers=JSON)

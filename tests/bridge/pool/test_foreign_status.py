@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from bridge.app import create_app
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
+from bridge.i18n import longdate
 from bridge.pool import service
 from bridge.pool.endpoints import _verifier
 from bridge.pool.repository import PoolEntry
@@ -225,4 +226,4 @@ def test_an_unfetchable_status_list_keeps_the_entry_marks_it_and_retries_with_ba
     later = now + timedelta(hours=2)
     assert _recheck(client, later).verified
     assert _states(db) == {"david": "verified"}
-    assert "verified " + later.date().isoformat() in client.get("/pool/people/david").text
+    assert "verified " + longdate(later, "en") in client.get("/pool/people/david").text  # as people read dates

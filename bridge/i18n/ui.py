@@ -74,6 +74,9 @@ UI: dict[str, str] = {
     "via": _n("through"),
     "holders": _n("People who hold it"),
     "holders_link": _n("See the people in the pool who hold this competence, with their certificates"),
+    "map_region": _n("The competence map, scrollable"),
+    "map_pan": _n("Swipe sideways to see the whole map, or"),
+    "api": _n("API for developers"),
 }
 
 
