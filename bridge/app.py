@@ -43,8 +43,8 @@ from bridge.wallets.endpoints import router as wallets_router
 from bridge.web.bounds import BodyLimit
 from bridge.web.errors import install_error_handlers, register_error_type
 from bridge.web.gate import VerificationGate
-from bridge.web.home import router as home_router
 from bridge.web.headers import HeadAsGet, PlatformOrigins, SecurityHeaders, script_hashes
+from bridge.web.home import router as home_router
 from bridge.web.language import RememberLanguage
 from bridge.web.openapi import install as install_openapi
 from issuer.errors import IssuerError

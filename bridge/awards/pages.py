@@ -24,7 +24,7 @@ from bridge.certificates.api import linkedin_add_url
 from bridge.dataspace.api import EntityRepository
 from bridge.db import Database
 from bridge.errors import LeadsError
-from bridge.i18n import gettext_for, gettext_for_request, negotiate
+from bridge.i18n import gettext_for_request
 from bridge.ltitool.api import ags, lti_tool
 from bridge.settings import Settings
 from bridge.trust.api import IssuerDirectory

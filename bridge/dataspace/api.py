@@ -4,7 +4,6 @@ domain above it (decision 019)."""
 from __future__ import annotations
 
 from bridge.dataspace import normalize
-from bridge.i18n.ui import ui
 from bridge.dataspace.model import (
     ESSENCE_LEVELS,
     Activity,
@@ -25,6 +24,7 @@ from bridge.dataspace.model import (
 from bridge.dataspace.queries import Index, load_index
 from bridge.dataspace.repository import EntityRepository, EntityRow
 from bridge.dataspace.service import DumpDecoder, check, load_sample_if_empty, use_dump_decoder
+from bridge.i18n.ui import ui
 
 __all__ = [
     "ESSENCE_LEVELS",

@@ -14,11 +14,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bridge.dataspace import views
 from bridge.dataspace.admin import router as api_router
-from bridge.i18n.ui import ui
 from bridge.dataspace.queries import Index, find_by_wikibase_id, load_index
 from bridge.dataspace.svgmap import graph_from_practice, render_svg
 from bridge.db import Database
 from bridge.i18n import COOKIE
+from bridge.i18n.ui import ui
 from bridge.settings import Settings
 from bridge.web.negotiate import templates, wants_json
 from bridge.web.openapi import answers

@@ -22,6 +22,7 @@ from bridge.pool.api import pool_verifier as _verifier
 from bridge.pool.mapping import design_evidence
 from bridge.pool.wikilogin import user_page
 from bridge.web.negotiate import templates, wants_json
+from bridge.web.params import RowId
 from issuer import jsonbound
 from issuer.jsonbound import JsonTooDeep
 
@@ -220,7 +221,7 @@ def publish(
 
 @router.delete("/api/pool/profiles/{handle}/credentials/{entry_id}", status_code=204)
 def unpublish(
-    request: Request, handle: str, entry_id: int, authorization: Annotated[str | None, Header()] = None
+    request: Request, handle: str, entry_id: RowId, authorization: Annotated[str | None, Header()] = None
 ) -> Response:
     service.unpublish(_db(request), handle=handle, token=_token(authorization), entry_id=entry_id)
     return Response(status_code=204)

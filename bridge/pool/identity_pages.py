@@ -24,6 +24,7 @@ from bridge.pool.identity_tables import CapxLink
 from bridge.pool.repository import PoolProfile
 from bridge.settings import Settings
 from bridge.web.negotiate import templates, wants_json
+from bridge.web.params import RowId
 
 router = APIRouter(tags=["pool"])
 
@@ -254,7 +255,7 @@ def capx_badges(request: Request, username: str) -> dict[str, Any]:
 # --- Public evidence ---------------------------------------------------------------------------------------------
 
 @router.get("/pool/evidence/{entry_id}", summary="A published credential as public evidence, verified now")
-def evidence_page(request: Request, entry_id: int) -> Response:
+def evidence_page(request: Request, entry_id: RowId) -> Response:
     data = evidence.evidence_view(_db(request), pool_verifier(request), entry_id, _now(request))
     if wants_json(request):
         return JSONResponse(data, headers={"Cache-Control": "no-store"})

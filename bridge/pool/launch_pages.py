@@ -21,6 +21,7 @@ from bridge.i18n import gettext_for_request
 from bridge.pool import service
 from bridge.pool.api import pool_verifier
 from bridge.web.negotiate import templates, wants_json
+from bridge.web.params import RowId
 
 router = APIRouter(tags=["pool"])
 NOT_YOURS = ("inside your course you can publish only your own certificates (the course says who you are); a "
@@ -124,7 +125,7 @@ def _payload(token: str) -> dict[str, Any] | None:
 
 
 @router.post("/pool/launch/{launch_id}/unpublish/{entry_id}", summary="Take one of my certificates out of the pool")
-def unpublish(request: Request, launch_id: str, entry_id: int) -> Response:
+def unpublish(request: Request, launch_id: str, entry_id: RowId) -> Response:
     who = who_for_launch(request, launch_id)
     service.unpublish_for_learner(_db(request), learner=who.learner, entry_id=entry_id)
     return RedirectResponse(f"/pool/launch/{launch_id}?m=unpublished", status_code=303)

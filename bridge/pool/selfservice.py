@@ -18,6 +18,7 @@ from bridge.errors import LeadsError
 from bridge.i18n import gettext_for_request
 from bridge.pool import service
 from bridge.web.negotiate import templates
+from bridge.web.params import RowId
 
 router = APIRouter(tags=["pool"])
 LANGUAGE_CHOICES = (("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch"),
@@ -73,7 +74,7 @@ def new_profile(
 
 
 @router.post("/pool/people/{handle}/unpublish/{entry_id}", summary="Take a credential out of the pool (form)")
-def unpublish_form(request: Request, handle: str, entry_id: int, token: Annotated[str, Form()] = "") -> Response:
+def unpublish_form(request: Request, handle: str, entry_id: RowId, token: Annotated[str, Form()] = "") -> Response:
     try:
         service.unpublish(_db(request), handle=handle, token=token.strip(), entry_id=entry_id)
     except LeadsError as exc:
