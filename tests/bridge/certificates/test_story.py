@@ -105,6 +105,7 @@ def test_issuer_page_and_badges(leads: Leads, tmp_path: Path) -> None:
 
 
 def test_data_space_pages_follow_stacks_and_link_holders(leads: Leads) -> None:
+    leads.client.cookies.clear()  # an earlier visit with ?lang=es is remembered; this one reads English
     micro = _text(leads.client.get("/designs/glam-mc-rights").text)
     courses = micro.split("Courses that lead to it", 1)[1]
     assert "GLAM-Wiki pilot course (Moodle)" in courses and "GLAM-Wiki pilot course (Open edX)" in courses

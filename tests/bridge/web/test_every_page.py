@@ -6,6 +6,7 @@ One browser and one tab for the whole walk keep it near a minute."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from babel.messages.pofile import read_po
 from bridge.app import create_app
 from bridge.credentials.service import CredentialService, IssueInput
 from bridge.credentials.verification import Verifier
+from bridge.editor import service as editor_service
 from bridge.i18n import LOCALE_DIR
 from bridge.pool import service as pool
 from bridge.pool.verifier import PoolVerifier
@@ -53,6 +55,12 @@ NOT_PAGES = {
     "/status/{list_id}": "status list credential (JSON)",
     "/docs": "Swagger UI (third-party page, English only)", "/redoc": "ReDoc (third-party page, English only)",
     "/lti/register": "dynamic registration: answers only a platform's registration request",
+    "/api/admin/issuers/{org}/keys": "admin API (JSON)", "/badges/{key}.{ext}": "image",
+    "/issuers/{slug}/logo": "image", "/livez": "probe (JSON)", "/readyz": "probe (JSON)",
+    "/metrics": "Prometheus exposition (text)", "/edit/search": "search-as-you-type (JSON)",
+    "/edit/callback": "OAuth 2 redirect back from the wiki", "/pool/wiki/login": "OAuth 2 redirect to the wiki",
+    "/pool/wiki/callback": "OAuth 2 redirect back from the wiki",
+    "/pool/capx/badges/user/{username}/": "badge feed for CapX's importer (JSON)",
 }
 
 
@@ -82,10 +90,14 @@ def _pages(peers: Peers, tmp_path: Path) -> dict[str, str]:  # noqa: F811
     credentials = CredentialService(peers.db, settings)
     stacked = credentials.issue(IssueInput(design_key=STACK, learner_name="Cat")).id
     issued = credentials.issue(IssueInput(design_key="glam-mc-rights", learner_name="Cat"))
-    _, token = pool.create_profile(peers.db, handle="cat", display_name="Cat", wiki_username="CatGLAM",
+    _, token = pool.create_profile(peers.db, handle="cat", display_name="Cat",
                                    languages=["es"])
-    pool.publish(peers.db, PoolVerifier(Verifier(credentials)), handle="cat", token=token,
-                 credential=issued.document, entity_base=settings.entity_base, holder_proof="lms")
+    entry = pool.publish(peers.db, PoolVerifier(Verifier(credentials)), handle="cat", token=token,
+                         credential=issued.document, entity_base=settings.entity_base, holder_proof="lms")
+    shared = peers.http.post(f"{peers.tool_base}/map", data={"practice": PRACTICE, "share": "1",
+                                                              "credential": json.dumps(issued.document)})
+    assert shared.status_code == 303, shared.text[:300]
+    shared_map = shared.headers["location"].split("?", 1)[0]
     practice = peers.http.get(f"{peers.tool_base}/practices/{PRACTICE}", headers={"Accept": "application/json"})
     data = practice.json()
     competence = data["competences"][0]["key"]
@@ -106,6 +118,12 @@ def _pages(peers: Peers, tmp_path: Path) -> dict[str, str]:  # noqa: F811
         "/lti/app/{launch_id}/roster": f"/lti/app/{teacher}/roster",
         "/lti/deep-link/{launch_id}": f"/lti/deep-link/{deep}", "/lti/admin": "/lti/admin",
         "not found": "/no/such/page",
+        "/issuers/{slug}": "/issuers/leads", "/pool/evidence/{entry_id}": f"/pool/evidence/{entry.id}",
+        "/pool/mine": "/pool/mine", "/pool/profiles/new": "/pool/profiles/new",
+        "/pool/people/{handle}/wiki-login": "/pool/people/cat/wiki-login", "/pool/capx/missing": "/pool/capx/missing",
+        "/map": "/map", "/map/launch/{launch_id}": f"/map/launch/{ada}", "/map/s/{map_id}": shared_map,
+        "/edit/signin": "/edit/signin", "/edit": "/edit", "/edit/{slug}/new": "/edit/design/new",
+        "/edit/{slug}/{key}": f"/edit/design/{STACK}", "/edit/history/{key}": f"/edit/history/{STACK}",
     }
 
 
@@ -180,6 +198,13 @@ def test_every_page_fits_a_phone_speaks_spanish_and_passes_axe(peers: Peers, tmp
         try:
             context = browser.new_context(bypass_csp=True)  # to inject axe-core; the pages' own CSP is tested elsewhere
             page = context.new_page()
+            token = editor_service.add_local_editor(peers.db, "Alice")  # the editor's pages, signed in
+            page.goto(f"{peers.tool_base}/edit/signin")
+            page.fill("#name", "Alice")
+            page.fill("#token", token)
+            page.click("form.editor button[type=submit]")
+            page.goto(f"{peers.tool_base}/edit/design/new")
+            assert "/edit/design/new" in page.url and "Alice" in page.content()  # the editor's form, not sign-in
             for lang in ("en", "es"):
                 for width in WIDTHS:
                     page.set_viewport_size({"width": width, "height": 900})
