@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bridge.errors import LeadsError
-from bridge.web.negotiate import templates, wants_json
+from bridge.i18n import gettext_for
+from bridge.web.negotiate import request_lang, templates, wants_json
 
 log = logging.getLogger("leads.web")
 
@@ -22,8 +23,6 @@ def render_error(request: Request, status: int, body: dict[str, Any],
     """An error as JSON for API clients and as the HTML error page for people (shared by the LTI frames)."""
     if wants_json(request) or request.url.path.startswith("/api/"):
         return JSONResponse(body, status_code=status, headers=headers)
-    from bridge.i18n import gettext_for
-    from bridge.web.negotiate import request_lang
 
     message = gettext_for(request_lang(request)).gettext(str(body.get("message", "")))  # catalogued when known
     return templates.TemplateResponse(request, "error.html", {"status": status, "body": body, "message": message},
