@@ -77,8 +77,10 @@ def test_the_wheel_installs_outside_the_source_tree_and_serves_the_main_pages(tm
             assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text(errors="replace")
             time.sleep(0.3)
         with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as http:
-            practices = http.get("/")
-            assert practices.status_code == 200 and "<html" in practices.text and "GLAM" in practices.text
+            home = http.get("/")
+            assert home.status_code == 200 and "<html" in home.text and 'href="/verify' in home.text
+            practices = http.get("/practices")  # the bundled sample data space, read from the installed package
+            assert practices.status_code == 200 and "GLAM" in practices.text
             spanish = http.get("/verify?lang=es")
             assert spanish.status_code == 200 and 'lang="es"' in spanish.text
             assert http.get("/verify").status_code == 200
@@ -87,7 +89,9 @@ def test_the_wheel_installs_outside_the_source_tree_and_serves_the_main_pages(tm
             assert login.status_code == 401 and "<form" in login.text
             css = http.get("/static/leads.css")
             assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
-            assert http.get("/docs").status_code == 200
+            docs = http.get("/docs")
+            assert docs.status_code == 200 and "/static/api-docs/" in docs.text
+            assert http.get("/static/api-docs/swagger-ui-bundle.js").status_code == 200  # bundled, no CDN
     finally:
         server.terminate()
         try:
