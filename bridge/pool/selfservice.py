@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bridge.db import Database
 from bridge.errors import LeadsError
@@ -48,7 +48,9 @@ def new_profile_form(request: Request) -> Response:
     return _new_form(request)
 
 
-@router.post("/pool/profiles/new", summary="Open a pool profile; the management token is shown once")
+@router.post("/pool/profiles/new", summary="Open a pool profile; the management token is shown once",
+             status_code=201, response_class=HTMLResponse,
+             responses={201: {"description": "the profile is open: the page shows its management token once"}})
 def new_profile(
     request: Request,
     handle: Annotated[str, Form()] = "",
