@@ -3,39 +3,16 @@ held, without pasting anything; another learner's launch shows none of them."""
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, datetime
-
-from bridge.awards.issuers import CredentialsServiceIssuer
-from bridge.awards.worker import Worker
-from bridge.credentials.service import CredentialService
-from bridge.ltitool import services
+from tests.bridge.ltitool.claims import learner_has_a_certificate
 from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
-from tests.lti.platform import INSTRUCTOR, LEARNER, PendingLaunch, form_fields
+from tests.lti.platform import LEARNER, PendingLaunch
 
 DESIGN = "glam-mc-rights"
 PRACTICE = "glam-archive-to-commons"
 
 
 def test_map_from_my_issued_certificates(peers: Peers) -> None:  # noqa: F811
-    r, _ = peers.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
-    launch_id = r.text.split("/lti/deep-link/", 1)[1].split('"', 1)[0].split("?", 1)[0]
-    action, fields = form_fields(peers.http.post(f"{peers.tool_base}/lti/deep-link/{launch_id}",
-                                                 data={"design": DESIGN}).text)
-    assert peers.http.post(action, data=fields).status_code == 200
-    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR]), accept="application/json")
-    gradebook = services.ags(peers.tool, r.json()["launch_id"])
-    item = next(i["id"] for i in gradebook.line_items() if i["resourceId"] == "glam-as-rights-quiz")
-    gradebook.post_score(item, {"userId": "learner-1", "scoreGiven": 90, "scoreMaximum": 100,
-                                "activityProgress": "Completed", "gradingProgress": "FullyGraded",
-                                "timestamp": datetime.now(UTC).isoformat()})
-    r, _ = peers.launch(PendingLaunch("resource", "learner-1", [LEARNER],
-                                      custom={"leads_action": "claim", "leads_design": DESIGN}),
-                        accept="application/json")
-    learner = r.json()["launch_id"]
-    assert peers.http.get(f"{peers.tool_base}/awards/claim/{learner}").status_code == 200
-    issuer = CredentialsServiceIssuer(CredentialService(peers.db, peers.tool.settings))
-    Worker(peers.db, issuer).run(threading.Event(), once=True)
+    learner = learner_has_a_certificate(peers, design=DESIGN)
 
     mine = peers.http.get(f"{peers.tool_base}/map/launch/{learner}", params={"practice": PRACTICE},
                           headers={"Accept": "application/json"}).json()

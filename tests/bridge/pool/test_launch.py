@@ -3,17 +3,11 @@ says who she is; David finds her; she takes it out again. Grades arrive through 
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, datetime
-
 import httpx
 
-from bridge.awards.issuers import CredentialsServiceIssuer
-from bridge.awards.worker import Worker
-from bridge.credentials.service import CredentialService
-from bridge.ltitool import services
+from tests.bridge.ltitool.claims import learner_has_a_certificate
 from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
-from tests.lti.platform import INSTRUCTOR, LEARNER, PendingLaunch, form_fields
+from tests.lti.platform import LEARNER, PendingLaunch
 
 DESIGN = "glam-mc-rights"
 COMPETENCE = "glam-copyright-assessment"
@@ -25,25 +19,7 @@ def people(http: httpx.Client, base: str) -> list[str]:
 
 
 def test_publish_and_unpublish_from_my_certificates(peers: Peers) -> None:  # noqa: F811
-    r, _ = peers.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
-    launch_id = r.text.split("/lti/deep-link/", 1)[1].split('"', 1)[0].split("?", 1)[0]
-    action, fields = form_fields(peers.http.post(f"{peers.tool_base}/lti/deep-link/{launch_id}",
-                                                 data={"design": DESIGN}).text)
-    assert peers.http.post(action, data=fields).status_code == 200
-    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR]), accept="application/json")
-    gradebook = services.ags(peers.tool, r.json()["launch_id"])
-    item = next(i["id"] for i in gradebook.line_items() if i["resourceId"] == "glam-as-rights-quiz")
-    gradebook.post_score(item, {"userId": "learner-1", "scoreGiven": 90, "scoreMaximum": 100,
-                                "activityProgress": "Completed", "gradingProgress": "FullyGraded",
-                                "timestamp": datetime.now(UTC).isoformat()})
-
-    r, _ = peers.launch(PendingLaunch("resource", "learner-1", [LEARNER],
-                                      custom={"leads_action": "claim", "leads_design": DESIGN}),
-                        accept="application/json")
-    learner = r.json()["launch_id"]
-    assert peers.http.get(f"{peers.tool_base}/awards/claim/{learner}").status_code == 200
-    settings = peers.tool.settings
-    Worker(peers.db, CredentialsServiceIssuer(CredentialService(peers.db, settings))).run(threading.Event(), once=True)
+    learner = learner_has_a_certificate(peers, design=DESIGN)
 
     certificates = peers.http.get(f"{peers.tool_base}/awards/mine/{learner}").text
     assert f'href="/pool/launch/{learner}"' in certificates  # "My certificates" leads to publishing

@@ -8,45 +8,18 @@ import html
 import json
 import re
 import shutil
-import threading
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bridge.awards.issuers import CredentialsServiceIssuer
-from bridge.awards.worker import Worker
-from bridge.credentials.service import CredentialService
-from bridge.ltitool import services
+from tests.bridge.ltitool.claims import learner_has_a_certificate
 from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
 from tests.bridge.wallets.test_oid4vci import LDP, wallet
-from tests.lti.platform import INSTRUCTOR, LEARNER, PendingLaunch, form_fields
+from tests.lti.platform import LEARNER, PendingLaunch
 
 DESIGN = "glam-mc-rights"
 SCREENS = Path("/work/notes/screens")
 pytestmark = pytest.mark.node
-
-
-def _ada_has_a_certificate(peers: Peers) -> str:  # noqa: F811
-    r, _ = peers.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
-    launch_id = r.text.split("/lti/deep-link/", 1)[1].split('"', 1)[0].split("?", 1)[0]
-    action, fields = form_fields(peers.http.post(f"{peers.tool_base}/lti/deep-link/{launch_id}",
-                                                 data={"design": DESIGN}).text)
-    assert peers.http.post(action, data=fields).status_code == 200
-    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR]), accept="application/json")
-    gradebook = services.ags(peers.tool, r.json()["launch_id"])
-    item = next(i["id"] for i in gradebook.line_items() if i["resourceId"] == "glam-as-rights-quiz")
-    gradebook.post_score(item, {"userId": "learner-1", "scoreGiven": 90, "scoreMaximum": 100,
-                                "activityProgress": "Completed", "gradingProgress": "FullyGraded",
-                                "timestamp": datetime.now(UTC).isoformat()})
-    r, _ = peers.launch(PendingLaunch("resource", "learner-1", [LEARNER],
-                                      custom={"leads_action": "claim", "leads_design": DESIGN}),
-                        accept="application/json")
-    ada = str(r.json()["launch_id"])
-    assert peers.http.get(f"{peers.tool_base}/awards/claim/{ada}").status_code == 200
-    issuer = CredentialsServiceIssuer(CredentialService(peers.db, peers.tool.settings))
-    Worker(peers.db, issuer).run(threading.Event(), once=True)
-    return ada
 
 
 def _deep_link(page: str) -> str:
@@ -56,7 +29,7 @@ def _deep_link(page: str) -> str:
 
 
 def test_ada_takes_her_certificate_to_a_wallet_and_mallory_cannot_publish_it(peers: Peers) -> None:  # noqa: F811
-    ada = _ada_has_a_certificate(peers)
+    ada = learner_has_a_certificate(peers)
     claim = peers.http.get(f"{peers.tool_base}/awards/claim/{ada}").text
     assert _deep_link(claim) and "<svg" in claim  # the claim page offers it too (QR code and deep link)
     mine = peers.http.get(f"{peers.tool_base}/awards/mine/{ada}", headers={"Accept-Language": "es"}).text
@@ -99,7 +72,7 @@ def test_the_wallet_offer_and_the_publish_form_fit_a_phone(peers: Peers, tmp_pat
 
     from tests.bridge.dataspace.test_browser import ARGS, CHROMIUM
 
-    ada = _ada_has_a_certificate(peers)
+    ada = learner_has_a_certificate(peers)
     pages = {"my-certificates-wallet": f"{peers.tool_base}/awards/mine/{ada}",
              "pool-publish-form": f"{peers.tool_base}/pool/publish"}
     with sync_playwright() as pw:

@@ -24,8 +24,8 @@ from bridge.pool.verifier import PoolVerifier
 from bridge.settings import Settings
 from bridge.web.errors import flat_routes
 from tests.bridge.dataspace.test_browser import ARGS, CHROMIUM
+from tests.bridge.ltitool.claims import learner_has_a_certificate
 from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
-from tests.bridge.pool.test_launch_holding import _ada_has_a_certificate
 from tests.lti.platform import INSTRUCTOR, PendingLaunch
 
 AXE = Path(__file__).resolve().parents[2] / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -79,7 +79,7 @@ def english_only_phrases() -> list[str]:
 
 def _pages(peers: Peers, tmp_path: Path) -> dict[str, str]:  # noqa: F811
     """The concrete address of every page route, from real fixtures."""
-    ada = _ada_has_a_certificate(peers)
+    ada = learner_has_a_certificate(peers)
     r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR]), accept="application/json")
     teacher = str(r.json()["launch_id"])
     r, _ = peers.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
