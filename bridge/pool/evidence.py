@@ -13,7 +13,7 @@ from bridge.dataspace.api import EntityRepository, Kind
 from bridge.db import Database
 from bridge.errors import NotFound
 from bridge.pool.repository import PoolEntry, PoolProfile
-from bridge.pool.service import Verifier, _live, _proven_username, profile_view
+from bridge.pool.service import Verifier, live_entries, profile_view, proven_username
 
 
 def capx_export(db: Database, handle: str, base_url: str) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime
         if entry is None:
             raise NotFound(f"no published credential {entry_id}: it was unpublished, or it left the pool when it was "
                            "revoked or expired", code="evidence_gone")
-        listed = session.scalar(select(PoolEntry.id).where(PoolEntry.id == entry_id, _live(now))) is not None
+        listed = session.scalar(select(PoolEntry.id).where(PoolEntry.id == entry_id, live_entries(now))) is not None
         entities = {e.key: e for e in EntityRepository(session).list(Kind.COMPETENCE)}
         credential, profile = entry.credential, entry.profile
         data: dict[str, Any] = {
@@ -67,7 +67,7 @@ def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime
             "issuer_name": entry.issuer_name or entry.issuer, "published_at": entry.published_at.isoformat(),
             "holder_proof": entry.holder_proof, "holder_did": entry.holder_did, "listed": listed,
             "profile": {"handle": profile.handle, "display_name": profile.display_name,
-                        "wiki_username": _proven_username(profile)},
+                        "wiki_username": proven_username(profile)},
             "competences": [{"competence": c.competence_key, "level": c.level,
                              "label": entities[c.competence_key].label() if c.competence_key in entities
                              else c.competence_key,

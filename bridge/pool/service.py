@@ -307,7 +307,7 @@ class Holder:
 SHOWN = ("verified", "unchecked")  # "could not check" stays listed, with the date it last verified
 
 
-def _live(now: datetime) -> Any:
+def live_entries(now: datetime) -> Any:
     """Entries standing: not expired, last re-check verified or could not decide, and (when issued here) neither
     revoked nor suspended right now."""
     withdrawn = select(IssuedCredentialRow.id).where(
@@ -339,7 +339,7 @@ def search(
             select(PoolCompetence, PoolEntry, PoolProfile)
             .join(PoolEntry, PoolCompetence.entry_id == PoolEntry.id)
             .join(PoolProfile, PoolEntry.profile_id == PoolProfile.id)
-            .where(_live(now or datetime.now(UTC)))
+            .where(live_entries(now or datetime.now(UTC)))
             .order_by(PoolProfile.display_name, PoolProfile.id, PoolEntry.id, PoolCompetence.competence_key)
         )
         if competence:
@@ -355,7 +355,7 @@ def search(
                 continue
             holder = holders.setdefault(
                 person.id,
-                Holder(person.handle, person.display_name, _proven_username(person), list(person.languages),
+                Holder(person.handle, person.display_name, proven_username(person), list(person.languages),
                        person.contact, []),
             )
             label = entities[comp.competence_key].label() if comp.competence_key in entities else comp.competence_key
@@ -379,7 +379,7 @@ WIKI_USERNAME_TYPED = ("a wiki username is set only by signing in with Wikimedia
                        "(/pool/people/{handle}/wiki-login), never typed: LEADS shows only usernames the wiki confirmed")
 
 
-def _proven_username(profile: PoolProfile) -> str | None:
+def proven_username(profile: PoolProfile) -> str | None:
     """The wiki username only when a Wikimedia login proved it (typed ones were cleared by 0800_capx)."""
     return profile.wiki_username if profile.wiki_verified_at is not None and profile.wiki_sub else None
 
@@ -391,7 +391,7 @@ def profile_view(db: Database, handle: str) -> dict[str, Any]:
             raise NotFound(f"no pool profile '{handle}'")
         live = session.scalars(
             select(PoolEntry)
-            .where(PoolEntry.profile_id == profile.id, _live(datetime.now(UTC)))
+            .where(PoolEntry.profile_id == profile.id, live_entries(datetime.now(UTC)))
             .options(selectinload(PoolEntry.competences))
             .order_by(PoolEntry.id)
         ).all()
@@ -399,8 +399,8 @@ def profile_view(db: Database, handle: str) -> dict[str, Any]:
         return {
             "handle": profile.handle,
             "display_name": profile.display_name,
-            "wiki_username": _proven_username(profile),
-            "wiki_verified": _proven_username(profile) is not None,
+            "wiki_username": proven_username(profile),
+            "wiki_verified": proven_username(profile) is not None,
             "languages": profile.languages,
             "contact": profile.contact,
             "credentials": [
