@@ -15,8 +15,8 @@ from types import FrameType
 from typing import Protocol
 
 from bridge.awards.config import AwardSettings
-from bridge.awards.issuers import CertificatePdfRenderer, CredentialsServiceIssuer
-from bridge.awards.issuing import Issuer, load_issuer
+from bridge.awards.credential_adapters import CertificatePdfRenderer, CredentialsServiceIssuer
+from bridge.awards.issuer_port import Issuer, load_issuer
 from bridge.awards.mail import SmtpMailer
 from bridge.awards.worker import Worker
 from bridge.credentials.api import CredentialService

@@ -374,11 +374,11 @@ def _valid_until(document: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(raw.replace("Z", "+00:00"))
 
 
-# -- the award pipeline's door (bridge.awards.issuers.CredentialsServiceIssuer calls these) ---------------------
+# -- the award pipeline's door (bridge.awards.credential_adapters.CredentialsServiceIssuer calls these) ---------------
 
 
 class AwardToIssue(Protocol):
-    """What the award pipeline knows of an award (``bridge.awards.issuing.IssueRequest`` has these fields); a
+    """What the award pipeline knows of an award (``bridge.awards.issuer_port.IssueRequest`` has these fields); a
     Protocol so the credential service, below the awards domain, never imports it."""
 
     @property

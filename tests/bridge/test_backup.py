@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bridge.app import create_app
 from bridge.awards import service as awards
-from bridge.awards.issuers import CredentialsServiceIssuer
+from bridge.awards.credential_adapters import CredentialsServiceIssuer
 from bridge.awards.service import GradeInput
 from bridge.awards.tables import Award, Job
 from bridge.awards.worker import Worker

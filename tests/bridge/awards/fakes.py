@@ -14,7 +14,7 @@ import uuid
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bridge.awards.issuing import IssuedCredential, Issuer, IssueRequest
+from bridge.awards.issuer_port import IssuedCredential, Issuer, IssueRequest
 from bridge.db import Database
 
 meta = MetaData()

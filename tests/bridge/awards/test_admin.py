@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bridge.awards import runner, service
 from bridge.awards.endpoints import router
-from bridge.awards.issuing import IssuedCredential, IssueRequest
+from bridge.awards.issuer_port import IssuedCredential, IssueRequest
 from bridge.awards.service import GradeInput
 from bridge.awards.worker import Worker
 from bridge.dataspace import service as dataspace

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from bridge.awards import service
-from bridge.awards.issuing import IssueRequest
+from bridge.awards.issuer_port import IssueRequest
 from bridge.awards.service import GradeInput
 from bridge.awards.tables import Award, Job
 from bridge.awards.worker import Worker

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bridge.awards import service
-from bridge.awards.issuers import CredentialsServiceIssuer
+from bridge.awards.credential_adapters import CredentialsServiceIssuer
 from bridge.awards.pages import edc_view
 from bridge.awards.service import GradeInput
 from bridge.awards.tables import Award, Job

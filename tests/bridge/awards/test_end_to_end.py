@@ -15,7 +15,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from bridge.awards import intake
-from bridge.awards.issuers import CertificatePdfRenderer, CredentialsServiceIssuer
+from bridge.awards.credential_adapters import CertificatePdfRenderer, CredentialsServiceIssuer
 from bridge.awards.worker import Worker
 from bridge.credentials.service import CredentialService
 from bridge.errors import LeadsError

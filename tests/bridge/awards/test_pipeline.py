@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bridge.awards import service
-from bridge.awards.issuing import IssuedCredential, IssueRequest, PermanentIssueError
+from bridge.awards.issuer_port import IssuedCredential, IssueRequest, PermanentIssueError
 from bridge.awards.rules import AwardRules
 from bridge.awards.service import GradeInput
 from bridge.awards.tables import Award, GradeEvent, Job

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from bridge.awards import people
 from bridge.awards.config import AwardSettings
+from bridge.awards.credential_adapters import CredentialsServiceIssuer
 from bridge.awards.endpoints import router
-from bridge.awards.issuers import CredentialsServiceIssuer
 from bridge.awards.tables import Award, GradeEvent, Job, WebhookReceipt
 from bridge.awards.webhooks import sign
 from bridge.awards.worker import Worker

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bridge.awards import intake
-from bridge.awards.issuers import CredentialsServiceIssuer
+from bridge.awards.credential_adapters import CredentialsServiceIssuer
 from bridge.awards.tables import Award
 from bridge.awards.worker import Worker
 from bridge.courses.moodle.backup import build_mbz

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bridge.awards.issuing import IssueRequest
+from bridge.awards.issuer_port import IssueRequest
 from bridge.credentials.service import CredentialService
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-from bridge.awards.issuers import CredentialsServiceIssuer
+from bridge.awards.credential_adapters import CredentialsServiceIssuer
 from bridge.awards.worker import Worker
 from bridge.credentials.service import CredentialService
 from bridge.ltitool import services

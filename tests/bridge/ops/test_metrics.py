@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bridge.awards import service
-from bridge.awards.issuers import CredentialsServiceIssuer
+from bridge.awards.credential_adapters import CredentialsServiceIssuer
 from bridge.awards.service import GradeInput
 from bridge.awards.worker import Worker
 from bridge.credentials.service import CredentialService

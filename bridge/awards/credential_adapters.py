@@ -1,8 +1,9 @@
-"""Issuer implementations. ``credentials`` (the default) hands the award to ``bridge.credentials``."""
+"""The built-in adapters of the issuer port: ``credentials`` (the default) hands the award to ``bridge.credentials``;
+the PDF renderer warms the certificate cache of ``bridge.certificates``."""
 
 from __future__ import annotations
 
-from bridge.awards.issuing import IssuedCredential, IssueRequest
+from bridge.awards.issuer_port import IssuedCredential, IssueRequest
 from bridge.certificates.api import credential_bytes, pdf_cache_for, row_story, verification_url
 from bridge.credentials.api import CredentialService
 from bridge.db import Database
