@@ -68,7 +68,7 @@ def run(url: str, data_dir: Path, n: int) -> dict[str, Any]:
     from bridge.credentials.service import CredentialService
     from bridge.credentials.verification import Verifier
     from bridge.pool import service as pool
-    from bridge.pool.repository import PoolEntry
+    from bridge.pool.tables import PoolEntry
     from bridge.pool.verifier import PoolVerifier
 
     orgs = [{"slug": "leads" if i == 0 else f"issuer{i}", "names": {"en": f"Issuer {i}"},

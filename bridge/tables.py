@@ -10,14 +10,12 @@ from bridge.awards.tables import (
     WebhookReceipt,
     WorkerHeartbeat,
 )
-from bridge.courses.store import CourseLink
-from bridge.courses.tables import CourseJob
+from bridge.courses.tables import CourseJob, CourseLink
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
-from bridge.dataspace.repository import EntityRow, MetaRow
+from bridge.dataspace.tables import EntityRow, MetaRow
 from bridge.editor.tables import Draft, EditorSession, HistoryRow, LocalEditor, SharedMap
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
-from bridge.pool.identity_tables import CapxLink, WikiLoginState, WikiSession
-from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
+from bridge.pool.tables import CapxLink, PoolCompetence, PoolEntry, PoolProfile, WikiLoginState, WikiSession
 from bridge.scheduling.tables import Lease, ScheduledRun
 from bridge.trust.tables import TrustedIssuerRow
 from bridge.wallets.tables import HolderNonce, WalletOffer

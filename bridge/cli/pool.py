@@ -51,7 +51,7 @@ def wiki_login(
     with db.session() as session:
         from sqlalchemy import select
 
-        from bridge.pool.repository import PoolProfile
+        from bridge.pool.tables import PoolProfile
 
         profile_id = session.scalar(select(PoolProfile.id).where(PoolProfile.handle == handle))
     url = wikilogin.start(db, settings(), datetime.now(UTC), profile_id)

@@ -1,33 +1,14 @@
-"""Which remote course a design became on which target, and how far its creation got (to resume, not repeat)."""
+"""Reads and writes course links: which remote course a design became on which target, and how far its creation got."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from bridge.db.base import Base, utcnow
-
-
-class CourseLink(Base):
-    """design + target → remote course; ``steps`` holds what each finished step created (ids, URLs)."""
-
-    __tablename__ = "course_links"
-    __table_args__ = (UniqueConstraint("design_key", "target", name="uq_course_links_design_target"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    design_key: Mapped[str] = mapped_column(String(200), index=True)
-    target: Mapped[str] = mapped_column(String(100))
-    lms: Mapped[str] = mapped_column(String(20))
-    remote_id: Mapped[str | None] = mapped_column(String(255))
-    url: Mapped[str | None] = mapped_column(String(1000))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | partial | done
-    steps: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    error: Mapped[str | None] = mapped_column(String(2000))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+from bridge.courses.tables import CourseLink
+from bridge.db.base import utcnow
 
 
 class CourseLinks:

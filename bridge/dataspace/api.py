@@ -22,8 +22,9 @@ from bridge.dataspace.model import (
     Ref,
 )
 from bridge.dataspace.queries import Index, load_index
-from bridge.dataspace.repository import EntityRepository, EntityRow
+from bridge.dataspace.repository import EntityRepository
 from bridge.dataspace.service import DumpDecoder, check, load_sample_if_empty, use_dump_decoder
+from bridge.dataspace.tables import EntityRow
 from bridge.i18n.ui import ui
 
 __all__ = [

@@ -23,7 +23,8 @@ from bridge.dataspace.model import (
     Practice,
     Ref,
 )
-from bridge.dataspace.repository import EntityRepository, EntityRow
+from bridge.dataspace.repository import EntityRepository
+from bridge.dataspace.tables import EntityRow
 
 T = TypeVar("T", bound=EntityBase)
 

@@ -1,34 +1,19 @@
-"""The local store of the data space: one row per entity, its model as JSON (the Wikibase is the master)."""
+"""Reads and writes the local copy of the data space (its tables are in `tables.py`; the Wikibase is the master)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import JSON, String, delete, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from bridge.dataspace.model import Entity, EntityBase, Kind
-from bridge.db.base import Base, utcnow
+from bridge.dataspace.tables import EntityRow, MetaRow
+from bridge.db.base import utcnow
 
 _entity = TypeAdapter(Entity)
-
-
-class EntityRow(Base):
-    __tablename__ = "entities"
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40), index=True)
-    wikibase_id: Mapped[str | None] = mapped_column(String(40))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class MetaRow(Base):
-    __tablename__ = "dataspace_meta"
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    value: Mapped[Any] = mapped_column(JSON)
 
 
 class EntityRepository:

@@ -33,8 +33,7 @@ from sqlalchemy.orm import Session
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound, UpstreamError
 from bridge.pool import service
-from bridge.pool.identity_tables import CapxLink
-from bridge.pool.repository import PoolProfile
+from bridge.pool.tables import CapxLink, PoolProfile
 from bridge.settings import Settings
 
 READ_ONLY = ("last_update", "last_login", "is_manager", "badges")  # ProfileSerializer's computed or read-only fields

@@ -12,8 +12,8 @@ from sqlalchemy.orm import selectinload
 from bridge.dataspace.api import EntityRepository, Kind
 from bridge.db import Database
 from bridge.errors import NotFound
-from bridge.pool.repository import PoolEntry, PoolProfile
 from bridge.pool.service import Verifier, live_entries, profile_view, proven_username
+from bridge.pool.tables import PoolEntry, PoolProfile
 
 
 def capx_export(db: Database, handle: str, base_url: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.pool import service
-from bridge.pool.repository import PoolEntry
+from bridge.pool.tables import PoolEntry
 from bridge.settings import Settings
 from bridge.wallets.api import nonces
 from issuer.errors import IssuerError

@@ -20,8 +20,7 @@ from bridge.errors import LeadsError
 from bridge.i18n import gettext_for_request
 from bridge.pool import capx, evidence, service, wikilogin
 from bridge.pool.api import pool_verifier
-from bridge.pool.identity_tables import CapxLink
-from bridge.pool.repository import PoolProfile
+from bridge.pool.tables import CapxLink, PoolProfile
 from bridge.settings import Settings
 from bridge.web.negotiate import templates, wants_json
 from bridge.web.params import RowId

@@ -20,7 +20,7 @@ from bridge.dataspace.api import Competence, EntityRepository, Kind
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound, Problem, ValidationFailed
 from bridge.pool.mapping import achievements, evidence
-from bridge.pool.repository import PoolCompetence, PoolEntry, PoolProfile
+from bridge.pool.tables import PoolCompetence, PoolEntry, PoolProfile
 from issuer.documents.names import clean_name, name_problem, strip_name
 
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,79}$")

@@ -27,8 +27,7 @@ from sqlalchemy import delete, select
 
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound, UpstreamError
-from bridge.pool.identity_tables import WikiLoginState, WikiSession
-from bridge.pool.repository import PoolProfile
+from bridge.pool.tables import PoolProfile, WikiLoginState, WikiSession
 from bridge.settings import Settings
 
 STATE_MINUTES = 10

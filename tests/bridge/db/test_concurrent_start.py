@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text
 
-from bridge.dataspace.repository import EntityRow
+from bridge.dataspace.tables import EntityRow
 from bridge.db import make_database
 from bridge.db.engine import migration_lock
 from tests.conftest import _postgres_database

@@ -21,7 +21,7 @@ from bridge.db import Database
 from bridge.i18n import longdate
 from bridge.pool import service
 from bridge.pool.endpoints import _verifier
-from bridge.pool.repository import PoolEntry
+from bridge.pool.tables import PoolEntry
 from bridge.settings import Settings
 from issuer.did.key import did_key, did_key_verification_method
 from issuer.keys.signer import Ed25519Signer

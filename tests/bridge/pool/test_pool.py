@@ -116,7 +116,7 @@ def test_periodic_recheck_removes_what_no_longer_verifies(client: TestClient) ->
 def entries(db: Database) -> int:
     from sqlalchemy import func, select
 
-    from bridge.pool.repository import PoolEntry
+    from bridge.pool.tables import PoolEntry
 
     with db.session() as session:
         return int(session.scalar(select(func.count(PoolEntry.id))) or 0)
