@@ -24,6 +24,7 @@ from bridge.settings import Settings
 from bridge.startup import wire_codecs
 from bridge.trust.api import IssuerTrustBook
 from bridge.wallets.api import offer_view
+from bridge.web.admin import AdminSessions, FailureLimiter
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Services:
     pool_verifier: PoolVerifier
     award_settings: AwardSettings
     certificate_pdfs: PdfCache
+    admin_limiter: FailureLimiter
+    admin_sessions: AdminSessions
 
     @property
     def trust_book(self) -> IssuerTrustBook:
@@ -66,7 +69,8 @@ def build(settings: Settings, db: Database) -> Services:
     checker = Verifier(credentials)
     return Services(settings=settings, db=db, credentials=credentials, verifier=checker,
                     pool_verifier=PoolVerifier(checker, settings.pool_trust), award_settings=AwardSettings(),
-                    certificate_pdfs=pdf_cache_for(settings))
+                    certificate_pdfs=pdf_cache_for(settings), admin_limiter=FailureLimiter(),
+                    admin_sessions=AdminSessions(db))
 
 
 def install(app: FastAPI, services: Services) -> None:
@@ -77,6 +81,7 @@ def install(app: FastAPI, services: Services) -> None:
     state.credentials, state.verifier, state.trust_book = services.credentials, services.verifier, services.trust_book
     state.pool_verifier, state.award_settings = services.pool_verifier, services.award_settings
     state.certificate_pdfs = services.certificate_pdfs
+    state.admin_limiter, state.admin_sessions = services.admin_limiter, services.admin_sessions
     state.wallet_offers = offer_view
 
 

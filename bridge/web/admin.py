@@ -97,10 +97,9 @@ class Unauthorized(LeadsError):
 
 
 def limiter(request: Request) -> FailureLimiter:
-    state = request.app.state
-    if getattr(state, "admin_limiter", None) is None:
-        state.admin_limiter = FailureLimiter()
-    found: FailureLimiter = state.admin_limiter
+    """The dependency provider of the process's one limiter of wrong admin tokens (the composition root builds it;
+    a bare test application sets ``app.state.admin_limiter``)."""
+    found: FailureLimiter = request.app.state.admin_limiter
     return found
 
 
@@ -110,9 +109,10 @@ def token_matches(settings: Settings, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest((given or "").encode(), expected)
 
 
-def check_admin_token(request: Request, given: str | None, what: str = "this") -> None:
+def check_admin_token(request: Request, given: str | None, what: str = "this",
+                      guard: FailureLimiter | None = None) -> None:
     """Refuse unless ``given`` is the admin token; wrong guesses count against the client (429 past the limit)."""
-    guard, client = limiter(request), _client(request)
+    guard, client = guard or limiter(request), _client(request)
     guard.check(client, request)
     if token_matches(request.app.state.settings, given):
         return
@@ -127,9 +127,10 @@ def bearer_token(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+                  guard: FailureLimiter = Depends(limiter)) -> None:
     """The dependency of every admin API route: ``Authorization: Bearer <LEADS_ADMIN_TOKEN>``."""
-    check_admin_token(request, credentials.credentials if credentials else None)
+    check_admin_token(request, credentials.credentials if credentials else None, guard=guard)
 
 
 # -- the admin's browser session --------------------------------------------------------------------------------
@@ -184,10 +185,8 @@ class AdminSessions:
 
 
 def sessions(request: Request) -> AdminSessions:
-    state = request.app.state
-    if getattr(state, "admin_sessions", None) is None:
-        state.admin_sessions = AdminSessions(state.db)
-    found: AdminSessions = state.admin_sessions
+    """The dependency provider of the admin browser sessions (built once by the composition root)."""
+    found: AdminSessions = request.app.state.admin_sessions
     return found
 
 

@@ -20,6 +20,7 @@ from bridge.dataspace import service as dataspace
 from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.settings import Settings
+from bridge.web import admin
 from bridge.web.errors import install_error_handlers
 
 STACK = "glam-archive-to-commons-certificate"
@@ -53,6 +54,7 @@ def client(db: Database) -> Iterator[TestClient]:
     app = FastAPI()
     app.state.db = db
     app.state.settings = Settings(admin_token=SecretStr("admin-token-for-tests-123"), load_sample=False)
+    app.state.admin_limiter = admin.FailureLimiter()
     install_error_handlers(app)
     app.include_router(router)
     with TestClient(app) as c:
