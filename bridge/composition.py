@@ -68,7 +68,7 @@ def build(settings: Settings, db: Database) -> Services:
     credentials = credential_service(settings, db)
     checker = Verifier(credentials)
     return Services(settings=settings, db=db, credentials=credentials, verifier=checker,
-                    pool_verifier=PoolVerifier(checker, settings.pool_trust), award_settings=AwardSettings(),
+                    pool_verifier=PoolVerifier(checker, settings.pool_trust), award_settings=settings.awards,
                     certificate_pdfs=pdf_cache_for(settings), admin_limiter=FailureLimiter(),
                     admin_sessions=AdminSessions(db))
 

@@ -1,4 +1,10 @@
-"""Settings from the environment (prefix ``LEADS_``), with embedded defaults for a newcomer's first run."""
+"""The one settings object of a process, from the environment (prefix ``LEADS_``), with embedded defaults for a
+newcomer's first run.
+
+The composition root (``bridge/composition.py``, the CLI, the worker) reads it once and hands each domain its part;
+no domain reads the environment. Two sections are nested models with flat variable names: ``settings.awards``
+(``LEADS_AWARDS_<FIELD>``) and ``settings.courses`` (``LEADS_COURSE_TARGETS``, ``LEADS_COURSE_TARGETS_FILE``).
+"""
 
 from __future__ import annotations
 
@@ -94,8 +100,55 @@ class RegistrySource(BaseModel):
                                                          "are listed as not read, so DCC's own list can be pasted")
 
 
+#: the pass mark (percent of the maximum) of an assessment whose design leaves it empty (``bridge.awards.rules``)
+DEFAULT_PASSING_THRESHOLD = 50.0
+
+
+class AwardSettings(BaseModel):
+    """The award pipeline's section, ``settings.awards``: each field is ``LEADS_AWARDS_<FIELD>``."""
+
+    issuer: str = Field(default="credentials", description="registered issuer name or 'module:factory'")
+    lease_seconds: float = Field(default=120.0, description="how long a claimed job is a worker's own")
+    batch: int = 20
+    max_attempts: int = 8
+    backoff_base_seconds: float = 10.0
+    backoff_max_seconds: float = 3600.0
+    idle_seconds: float = 1.0
+    revoke_on_lower_grade: bool = False
+    trust_course_pass: bool = True
+    default_threshold: float = DEFAULT_PASSING_THRESHOLD
+    webhook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict, description='per LMS source, JSON: {"moodle": "…", "openedx": "…"}')
+    webhook_tolerance_seconds: int = 300
+    prerender_pdf: bool = Field(default=True, description="render each certificate PDF in a worker after issuance")
+    smtp_host: str | None = Field(default=None, description="e-mail on award: off unless set")
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "LEADS <leads@example.org>"
+    lms_sources: dict[str, str] = Field(
+        default_factory=dict,
+        description='LTI issuer → LMS source name, JSON: {"https://moodle.example.org": "moodle"}')
+
+
+class CourseSettings(BaseModel):
+    """Course generation's section, ``settings.courses``: the LMS sites a course can be created on, as JSON in
+    ``LEADS_COURSE_TARGETS`` or in the file ``LEADS_COURSE_TARGETS_FILE`` names (``bridge/courses/targets.py``)."""
+
+    targets: str | None = None
+    targets_file: Path | None = None
+
+
+#: the environment prefix of each section's fields (``LEADS_AWARDS_ISSUER`` → ``settings.awards.issuer``)
+SECTIONS = {"awards": "LEADS_AWARDS_", "courses": "LEADS_COURSE_"}
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LEADS_", env_file=".env", extra="ignore")
+    # a section's fields are read from LEADS_<SECTION>_<FIELD> (one "_" split after the section's own name), so the
+    # nested sections keep the flat variable names operators already use
+    model_config = SettingsConfigDict(env_prefix="LEADS_", env_file=".env", extra="ignore", env_nested_delimiter="_",
+                                      env_nested_max_split=1, validate_by_name=True)
 
     mode: Literal["development", "production"] = "development"
     data_dir: Path = Path("./var")
@@ -207,6 +260,11 @@ class Settings(BaseSettings):
     canonicaliser: str = Field(default="fast", description="RDF canonicaliser for Data Integrity proofs: fast or pyld")
     canon_crosscheck: bool = Field(default=False, description="check every fast canonicalisation against pyld")
 
+    # Sections (see SECTIONS): the award pipeline, course generation
+    awards: AwardSettings = Field(default_factory=AwardSettings, description="LEADS_AWARDS_<FIELD>")
+    courses: CourseSettings = Field(default_factory=CourseSettings, validation_alias="leads_course",
+                                    description="LEADS_COURSE_TARGETS, LEADS_COURSE_TARGETS_FILE")
+
     @model_validator(mode="after")
     def _refuse_weak_production(self) -> Settings:
         if self.mode == "production":
@@ -225,6 +283,19 @@ class Settings(BaseSettings):
     def entity_base(self) -> str:
         """Where entity URIs point: the configured Wikibase, else this service's own data-space pages."""
         return self.wikibase_entity_base or f"{self.base_url.rstrip('/')}/entity/"
+
+
+def environment_names() -> list[str]:
+    """Every variable the settings read (``docs/deploy.md`` describes each one)."""
+    names = []
+    for name, field in Settings.model_fields.items():
+        if name in SECTIONS:
+            section = field.annotation
+            assert isinstance(section, type) and issubclass(section, BaseModel)
+            names += [f"{SECTIONS[name]}{inner}".upper() for inner in section.model_fields]
+        else:
+            names.append(f"LEADS_{name}".upper())
+    return names
 
 
 @lru_cache

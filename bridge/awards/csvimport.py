@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge.awards import service
-from bridge.awards.config import AwardSettings
+from bridge.awards.config import AwardSettings, policy_of
 from bridge.awards.rules import ScoreError
 from bridge.awards.service import GradeInput
 from bridge.db import Database
@@ -88,7 +88,7 @@ def import_text(db: Database, text: str, *, dry_run: bool = False, source: str =
     with db.sessions() as session:
         session.begin()
         service.write_lock(session)
-        rules = service.load_rules(session, cfg.policy)
+        rules = service.load_rules(session, policy_of(cfg))
         problems: list[Problem] = []
         for i, g in enumerate(grades):  # name every bad row before anything is stored
             try:
@@ -100,7 +100,7 @@ def import_text(db: Database, text: str, *, dry_run: bool = False, source: str =
         if problems:
             session.rollback()
             raise ValidationFailed(f"the CSV has {len(problems)} problem(s); nothing was imported", problems)
-        outcomes = service.record_many(session, rules, grades, policy=cfg.policy, max_attempts=cfg.max_attempts)
+        outcomes = service.record_many(session, rules, grades, policy=policy_of(cfg), max_attempts=cfg.max_attempts)
         if progress is not None:
             progress(2 * len(grades), 2 * len(grades))
         report.duplicates = sum(o.duplicate for o in outcomes)
@@ -115,6 +115,7 @@ def import_text(db: Database, text: str, *, dry_run: bool = False, source: str =
 
 
 def import_file(db: Database, path: Path, *, dry_run: bool = False, source: str = "csv",
+                cfg: AwardSettings | None = None,
                 progress: Callable[[int, int], None] | None = None) -> ImportReport:
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -122,4 +123,4 @@ def import_file(db: Database, path: Path, *, dry_run: bool = False, source: str 
         raise LeadsError(f"{path}: no such file", code="file_not_found", status=404) from None
     except UnicodeDecodeError:
         raise LeadsError(f"{path}: not UTF-8 text; save the sheet as CSV UTF-8", code="invalid_csv") from None
-    return import_text(db, text, dry_run=dry_run, source=source, progress=progress)
+    return import_text(db, text, dry_run=dry_run, source=source, cfg=cfg, progress=progress)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bridge import metrics
 from bridge.awards import people, service, webhooks
-from bridge.awards.config import AwardSettings
+from bridge.awards.config import AwardSettings, policy_of
 from bridge.awards.rules import AwardRules, Decision, Missing
 from bridge.awards.service import GradeInput
 from bridge.awards.tables import AgsTarget, Award, WebhookReceipt
@@ -122,11 +122,11 @@ def poll_context(db: Database, reader: ResultsReader, *, design: str, source: st
     """One scheduled AGS pass over a context: read, then record in one transaction."""
     cfg = cfg or AwardSettings()
     with db.session() as session:
-        rules = service.load_rules(session, cfg.policy)
+        rules = service.load_rules(session, policy_of(cfg))
     grades = grades_from_ags(reader, rules, design=design, source=source, context=context, learner_of=learner_of,
                              stats=stats)
     with db.session() as session:
-        return service.record_many(session, rules, grades, policy=cfg.policy, max_attempts=cfg.max_attempts)
+        return service.record_many(session, rules, grades, policy=policy_of(cfg), max_attempts=cfg.max_attempts)
 
 
 def remember_target(session: Session, *, context: str, design: str, source: str, issuer: str, client_id: str,
@@ -318,13 +318,13 @@ def claim(db: Database, reader: ResultsReader | None, *, learner: str, user_id: 
     """Check this learner's grades through AGS now, award what is earned (issued by a worker), say what is missing."""
     cfg = cfg or AwardSettings()
     with db.session() as session:
-        rules = service.load_rules(session, cfg.policy)
+        rules = service.load_rules(session, policy_of(cfg))
     grades = [] if reader is None else grades_from_ags(
         reader, rules, design=design, source=source, context=context, learner_of=lambda _u: learner,
         user_id=user_id, names={user_id: (learner_name, learner_email)})
     with db.session() as session:
-        service.record_many(session, rules, grades, policy=cfg.policy, max_attempts=cfg.max_attempts)
-        decision = service.evaluate(session, rules, learner, design, policy=cfg.policy)
+        service.record_many(session, rules, grades, policy=policy_of(cfg), max_attempts=cfg.max_attempts)
+        decision = service.evaluate(session, rules, learner, design, policy=policy_of(cfg))
         return ClaimResult(decision, service.awards_of(session, learner, design))
 
 
@@ -387,8 +387,8 @@ def receive_webhook(db: Database, lms: str, headers: Mapping[str, str], body: by
                                    signal.grade.learner_email, origin="event", now=now)
         if signal.grade.context and signal.course_title:
             people.remember_context(session, signal.grade.context, signal.course_title, now)
-        rules = service.load_rules(session, cfg.policy)
-        outcome = service.record(session, rules, signal.grade, policy=cfg.policy, max_attempts=cfg.max_attempts,
+        rules = service.load_rules(session, policy_of(cfg))
+        outcome = service.record(session, rules, signal.grade, policy=policy_of(cfg), max_attempts=cfg.max_attempts,
                                  now=now)
         return {**body_out, "status": "recorded", "awarded": list(outcome.decision.award),
                 "missing": [m.text() for m in outcome.decision.missing]}

@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 
 from bridge.dataspace.api import Assessment, CredentialDesign, EntityBase
 from bridge.errors import LeadsError, Problem
-
-DEFAULT_PASSING_THRESHOLD = 50.0
+from bridge.settings import DEFAULT_PASSING_THRESHOLD  # the default of LEADS_AWARDS_DEFAULT_THRESHOLD
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def run_loop(settings: Settings, issuer_spec: str | None, once: bool, install_si
     # a spawned worker process starts without the parent's logging: its jobs and scheduled runs would go unlogged
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # font subsetting says forty lines a PDF at INFO
-    cfg = AwardSettings()
+    cfg = settings.awards
     set_default_canonicaliser(settings.canonicaliser)  # a spawned worker process configures issuer/ itself
     if settings.canon_crosscheck:
         enable_crosscheck(True)

@@ -68,7 +68,8 @@ def poll(
         try:
             with Progress("courses polled") as bar:
                 reports = intake.poll_targets(db, intake.lti_reader_for(tool), context=context,
-                                              roster_for=intake.lti_roster_for(tool), progress=bar.update)
+                                              cfg=settings().awards, roster_for=intake.lti_roster_for(tool),
+                                              progress=bar.update)
         finally:
             tool.close()
         for report in reports.values():
@@ -90,6 +91,7 @@ def import_csv(
     """Import grades from a CSV file (all rows or none); each row goes through the same award decision."""
 
     with Progress("rows checked and stored") as bar:
-        report = csvimport.import_file(database(), path, dry_run=dry_run, source=source, progress=bar.update)
+        report = csvimport.import_file(database(), path, dry_run=dry_run, source=source, cfg=settings().awards,
+                                       progress=bar.update)
     for line in report.lines():
         typer.echo(line)

@@ -54,7 +54,7 @@ def create(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
 ) -> None:
     """Create the course on a configured LMS, or update the one created before for this design and target."""
-    chosen = get_target(target, load_targets())
+    chosen = get_target(target, load_targets(settings().courses))
     db = database()
     outline = service.load_outline(db, design, settings().base_url)
 
@@ -84,7 +84,7 @@ def create(
 @cli_errors
 def targets() -> None:
     """List the configured LMS targets (secrets are not shown)."""
-    for name, t in sorted(load_targets().items()):
+    for name, t in sorted(load_targets(settings().courses).items()):
         where = t.url if t.lms == "moodle" else t.studio_url
         typer.echo(f"{name:<20} {t.lms:<8} {where}")
 

@@ -99,7 +99,7 @@ def generate_page(request: Request, design: str | None = None, launch: str | Non
         if exc.status == 401 and not wants_json(request):
             return _login_page(request, _tr(request, "Log in with the admin token to generate courses."), 401)
         raise
-    targets = load_targets()
+    targets = load_targets(settings.courses)
     outline = service.load_outline(db, design, settings.base_url) if design else None
     if wants_json(request):
         return JSONResponse({"designs": [d.key for d in _designs(db)], "targets": sorted(targets),
@@ -170,7 +170,7 @@ def start(request: Request, design: str = Form(...), target: str = Form(...),
     who = _authorise(request, launch)
     if who.get("session"):  # rides on the session cookie: the form must come from our page
         admin.check_csrf(request, who["session"], csrf)
-    get_target(target, load_targets())  # an unknown target or design is refused now, not in the worker
+    get_target(target, load_targets(settings.courses))  # an unknown target or design is refused now, not in the worker
     service.load_outline(db, design, settings.base_url)
     job_id = course_jobs.enqueue(db, design, target)  # `leads worker` runs it (decision 020)
     url = f"/courses/generate/jobs/{job_id}" + (f"?launch={launch}" if launch else "")

@@ -104,7 +104,7 @@ def run(db: Database, settings: Settings, job_id: str, *, http: httpx.Client | N
             return
         design, target = job.design, job.target
     try:
-        chosen = get_target(target, load_targets())
+        chosen = get_target(target, load_targets(settings.courses))
         outline = service.load_outline(db, design, settings.base_url)
         client = http or httpx.Client(timeout=60, headers={"User-Agent": settings.user_agent})
         try:

@@ -1,4 +1,5 @@
-"""LMS sites a course can be created on, configured by the operator (not in bridge/settings.py).
+"""LMS sites a course can be created on, configured by the operator (``settings.courses``, handed down by the
+composition root).
 
 ``LEADS_COURSE_TARGETS`` holds JSON, or ``LEADS_COURSE_TARGETS_FILE`` names a JSON file, mapping a target name
 to its site::
@@ -11,13 +12,12 @@ to its site::
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bridge.errors import LeadsError, NotFound, Problem, ValidationFailed
+from bridge.settings import CourseSettings
 
 
 class MoodleTarget(BaseModel):
@@ -52,12 +52,6 @@ Target = Annotated[MoodleTarget | OpenEdxTarget, Field(discriminator="lms")]
 _targets = TypeAdapter(dict[str, Target])
 
 
-class CourseTargetSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LEADS_", env_file=".env", extra="ignore")
-    course_targets: str | None = None
-    course_targets_file: Path | None = None
-
-
 def parse_targets(data: object, source: str) -> dict[str, MoodleTarget | OpenEdxTarget]:
     try:
         targets = _targets.validate_python(data)
@@ -70,14 +64,14 @@ def parse_targets(data: object, source: str) -> dict[str, MoodleTarget | OpenEdx
     return targets
 
 
-def load_targets(settings: CourseTargetSettings | None = None) -> dict[str, MoodleTarget | OpenEdxTarget]:
-    settings = settings or CourseTargetSettings()
-    if settings.course_targets:
-        source, text = "LEADS_COURSE_TARGETS", settings.course_targets
-    elif settings.course_targets_file:
-        source = str(settings.course_targets_file)
+def load_targets(settings: CourseSettings) -> dict[str, MoodleTarget | OpenEdxTarget]:
+    """The targets of ``LEADS_COURSE_TARGETS``, else of the file ``LEADS_COURSE_TARGETS_FILE`` names, else none."""
+    if settings.targets:
+        source, text = "LEADS_COURSE_TARGETS", settings.targets
+    elif settings.targets_file:
+        source = str(settings.targets_file)
         try:
-            text = settings.course_targets_file.read_text(encoding="utf-8")
+            text = settings.targets_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise LeadsError(f"{source}: cannot read the course targets file ({exc.strerror})",
                              code="targets_unreadable") from None

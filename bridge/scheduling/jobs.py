@@ -37,7 +37,7 @@ def ags_poll(db: Database, settings: Settings) -> str:
             return "nothing to poll: no course is known yet"  # a quiet period, not a failure
     tool = LtiTool(settings, db)
     try:
-        reports = poll_targets(db, lti_reader_for(tool), roster_for=lti_roster_for(tool))
+        reports = poll_targets(db, lti_reader_for(tool), cfg=settings.awards, roster_for=lti_roster_for(tool))
     finally:
         tool.close()
     return "; ".join(r.text() for r in reports.values()) or "no course is known yet"

@@ -1,4 +1,5 @@
-"""Settings: prefix LEADS_, embedded defaults, and production refusing placeholder secrets."""
+"""Settings: prefix LEADS_, embedded defaults, one object with flat-named sections, and production refusing
+placeholder secrets."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bridge.settings import PLACEHOLDER_SECRET, Settings
+from bridge.settings import PLACEHOLDER_SECRET, AwardSettings, Settings, environment_names
 
 
 def test_defaults_are_a_sqlite_file_in_the_data_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -40,3 +41,38 @@ def test_production_refuses_placeholder_and_short_secrets(monkeypatch: pytest.Mo
     with pytest.raises(ValidationError, match="LEADS_ADMIN_TOKEN is too predictable"):
         Settings()  # every other refusal: tests/security/test_production.py
     assert PLACEHOLDER_SECRET not in ("x" * 40, "y" * 40)
+
+
+def test_sections_keep_their_flat_variable_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One settings object, yet LEADS_AWARDS_ISSUER, LEADS_COURSE_TARGETS … are read as operators always wrote them."""
+    monkeypatch.setenv("LEADS_AWARDS_ISSUER", "tests.bridge.awards.fakes:table_issuer")
+    monkeypatch.setenv("LEADS_AWARDS_LEASE_SECONDS", "5")
+    monkeypatch.setenv("LEADS_AWARDS_WEBHOOK_SECRETS", '{"moodle": "m-secret"}')
+    monkeypatch.setenv("LEADS_AWARDS_LMS_SOURCES", '{"https://moodle.example.org": "moodle"}')
+    monkeypatch.setenv("LEADS_COURSE_TARGETS", '{"m": {"lms": "moodle"}}')
+    monkeypatch.setenv("LEADS_COURSE_TARGETS_FILE", "/etc/leads/targets.json")
+    monkeypatch.setenv("LEADS_DATA_DIR", "/srv/leads")
+    settings = Settings()
+    assert settings.awards.issuer == "tests.bridge.awards.fakes:table_issuer" and settings.awards.lease_seconds == 5
+    assert settings.awards.webhook_secrets["moodle"].get_secret_value() == "m-secret"
+    assert settings.awards.lms_sources == {"https://moodle.example.org": "moodle"}
+    assert settings.courses.targets == '{"m": {"lms": "moodle"}}'
+    assert settings.courses.targets_file == Path("/etc/leads/targets.json") and settings.data_dir == Path("/srv/leads")
+    assert Settings(awards=AwardSettings(batch=3)).awards.batch == 3  # a test or embedder passes a section
+
+
+def test_sections_read_the_dotenv_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("LEADS_AWARDS_SMTP_HOST", "LEADS_COURSE_TARGETS"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".env").write_text("LEADS_AWARDS_SMTP_HOST=mail.example.org\nLEADS_COURSE_TARGETS={}\n")
+    settings = Settings()
+    assert settings.awards.smtp_host == "mail.example.org" and settings.courses.targets == "{}"
+
+
+def test_every_variable_is_named_once() -> None:
+    names = environment_names()
+    assert len(names) == len(set(names))
+    assert {"LEADS_SECRET_KEY", "LEADS_AWARDS_ISSUER", "LEADS_COURSE_TARGETS",
+            "LEADS_COURSE_TARGETS_FILE"} <= set(names)
+    assert not any(name in names for name in ("LEADS_AWARDS", "LEADS_COURSES"))

@@ -75,5 +75,6 @@ def test_bad_targets_configuration(env: Path, monkeypatch: pytest.MonkeyPatch) -
     r = runner.invoke(app, ["course", "targets"])
     assert r.exit_code == 2 and "token" in r.output
     monkeypatch.setenv("LEADS_COURSE_TARGETS", "{not json")
+    get_settings.cache_clear()  # a command reads the settings once per process
     r = runner.invoke(app, ["course", "targets"])
     assert r.exit_code == 2 and "not JSON" in r.output

@@ -70,7 +70,7 @@ def test_download(client: TestClient) -> None:
 def test_generate_shows_progress_and_link(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeMoodle()
     with serve(fake) as url:
-        monkeypatch.setenv("LEADS_COURSE_TARGETS", json.dumps(
+        monkeypatch.setattr(client.app.state.settings.courses, "targets", json.dumps(  # type: ignore[attr-defined]
             {"uni-moodle": {"lms": "moodle", "url": url, "token": "good-token"}}))
         page = client.get(f"/courses/generate?design={PILOT}", headers=AUTH)
         assert 'value="uni-moodle"' in page.text

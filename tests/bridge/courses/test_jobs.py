@@ -46,7 +46,7 @@ def test_an_unknown_target_fails_the_job_visibly(db: Database, settings: object,
     from bridge.settings import Settings
 
     assert isinstance(settings, Settings)
-    monkeypatch.setenv("LEADS_COURSE_TARGETS", "{}")
+    monkeypatch.setattr(settings.courses, "targets", "{}")
     job_id = jobs.enqueue(db, "design", "nowhere")
     assert jobs.claim(db, "w") == job_id
     jobs.run(db, settings, job_id)
