@@ -13,7 +13,7 @@ from typer.main import get_command
 
 from bridge.cli import app as cli_app
 from bridge.scheduling.jobs import JOBS
-from bridge.settings import Settings
+from bridge.settings import environment_names
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -130,7 +130,7 @@ def test_env_example_names_what_compose_requires() -> None:
 
 def test_deploy_doc_names_every_setting() -> None:
     doc = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
-    missing = [f"LEADS_{name.upper()}" for name in Settings.model_fields if f"LEADS_{name.upper()}" not in doc]
+    missing = [name for name in environment_names() if name not in doc]
     assert not missing, f"docs/deploy.md does not describe {missing}"
     for topic in ("backup", "pg_dump", "--workers", "leads worker", "compose.yaml"):
         assert topic in doc, topic
