@@ -28,7 +28,7 @@ class Progress:
         self.done = 0
         self._bar: Any = None
         self._task: Any = None
-        self._last = 0.0
+        self._last = float("-inf")  # the first state always prints (monotonic starts near 0 at boot)
         self._printed = -1
         self._start = time.monotonic()
 
