@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from issuer.errors import KeyError_
@@ -145,6 +144,8 @@ class FileKeyStore:
         """Encrypt every key file still kept in the clear with this store's passphrase; the number encrypted."""
         if not self._passphrase:
             raise KeyError_("Encrypting the keys needs a passphrase (LEADS_KEY_PASSPHRASE)", status=400)
+        from cryptography.hazmat.primitives import serialization  # deferred: only private-key files need it
+
         done = 0
         with self._locked():
             index = self._read_index()
@@ -194,6 +195,8 @@ class FileKeyStore:
         os.replace(tmp, path)
 
     def _add_key(self, index: dict[str, Any]) -> dict[str, Any]:
+        from cryptography.hazmat.primitives import serialization  # deferred: only private-key files need it
+
         key = Ed25519PrivateKey.generate()
         signer = Ed25519Signer(key)
         encryption: serialization.KeySerializationEncryption = (
@@ -225,6 +228,8 @@ class FileKeyStore:
                 raise KeyError_(f"the {backend} key configured for {key_id} holds a different key", status=500)
             self._signers[key_id] = external
             return external
+        from cryptography.hazmat.primitives import serialization  # deferred: only private-key files need it
+
         path = self.directory / f"{key_id}.pem"
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=self._passphrase)
