@@ -90,9 +90,12 @@ class FileKeyStore:
             return self._load(str(index["active"]))
 
     def keys(self) -> list[KeyRecord]:
-        """Every key, oldest first, for DID documents (generates the first key if there is none yet)."""
-        self.active()
-        index = self._read_index()
+        """Every key, oldest first, for DID documents (generates the first key if there is none yet). Reads the
+        index only: a DID document needs the public keys, not the private one (nor its passphrase or token)."""
+        with self._locked():
+            index = self._read_index()
+            if not index["keys"]:
+                index = self._add_key(index)
         return [
             KeyRecord(k["key_id"], k["public_key_multibase"], k["created"], k["key_id"] == index["active"],
                       k.get("retired"), k.get("retired_reason"), k.get("backend", "file"), bool(k.get("encrypted")))
