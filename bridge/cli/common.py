@@ -33,6 +33,24 @@ def database() -> Database:
     return prepare(get_settings())
 
 
+def existing_database() -> Database:
+    """The database as it stands, for a command that only reads it (``leads verify``): when it is at the migration
+    heads already there is nothing to migrate, and importing the migration and data-space machinery of
+    ``prepare`` would be most of the command's start; otherwise it is prepared as for any command."""
+    from bridge.db.engine import make_database, up_to_date
+    from issuer.canon import enable_crosscheck, set_default_canonicaliser
+
+    current = get_settings()
+    db = make_database(current.effective_database_url)
+    if not up_to_date(db):
+        db.engine.dispose()
+        return database()
+    set_default_canonicaliser(current.canonicaliser)  # as bridge.startup.wire_codecs (no data space is read here)
+    if current.canon_crosscheck:
+        enable_crosscheck(True)
+    return db
+
+
 def report(exc: Exception) -> None:
     code = getattr(exc, "code", "error")
     typer.secho(f"error ({code}): {exc}", fg=typer.colors.RED, err=True)

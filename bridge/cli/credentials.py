@@ -13,20 +13,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
 
-from bridge import composition
 from bridge.certificates.extract import MAX_UPLOAD_BYTES, extract
-from bridge.cli.common import database, report, settings
-from bridge.credentials.service import CredentialService, IssueInput
+from bridge.cli.common import database, existing_database, report, settings
+from bridge.credentials.records import CredentialRecords
 from bridge.credentials.verification import Verifier
 from bridge.errors import LeadsError
 from bridge.trust.service import ADMINS
 from issuer.documents.names import clean_name
 from issuer.errors import IssuerError
 from issuer.verify import IssuerTrust
+
+if TYPE_CHECKING:
+    from bridge.credentials.service import CredentialService
 
 app = typer.Typer(no_args_is_help=True)
 P = ParamSpec("P")
@@ -57,6 +59,10 @@ def _cli(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def _service() -> CredentialService:
+    """The full credential service (issuing: the data space, the formats) — imported here, as ``verify`` needs
+    none of it and its start-up is measured (benchmarks/bench_cli.py)."""
+    from bridge import composition
+
     return composition.credential_service(settings(), database())
 
 
@@ -74,6 +80,8 @@ def issue(
     lang: str = typer.Option("en", "--lang", help="Language of the PDF certificate (en, es)"),
 ) -> None:
     """Issue a signed credential from a design; print it, or write it to FILE with -o (and the PDF with --pdf)."""
+    from bridge.credentials.service import IssueInput
+
     name = clean_name(name)  # the same rule as the API, the forms and the award pipeline (before any work)
     svc = _service()
     row = svc.issue(IssueInput(design_key=design, learner_name=name, format=fmt, learner_id=learner_id,
@@ -108,11 +116,15 @@ def verify(
     except OSError as exc:
         raise LeadsError(f"{path}: cannot read ({exc.strerror})", code="file_not_found", status=404) from None
     found = extract(None, data, path.name)  # the same reading as the /verify page: PDF, offline QR, JSON, JWT
-    verifier = Verifier(_service())
+    # the stored records and the database as it stands: verifying reads them and issues nothing (a status list
+    # re-signed when it aged, as the web does); no composition root, data space, formats nor FastAPI to import
+    db = existing_database()
+    verifier = Verifier(CredentialRecords(db, settings()))
     try:
         result = verifier.verify(found.credential)
     finally:
         verifier.close()
+        db.engine.dispose()  # its connections closed now, not left to the collector at exit (bridge.cli._load)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=1, ensure_ascii=False))
     else:

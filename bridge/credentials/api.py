@@ -6,7 +6,7 @@ routes as FastAPI dependencies (typed, never created lazily here).
 
 from __future__ import annotations
 
-from fastapi import Request
+from starlette.requests import Request  # fastapi.Request, without importing FastAPI (a command's start-up)
 
 from bridge.credentials.keys import KeyManager
 from bridge.credentials.service import AwardToIssue, CredentialService, IssueInput, award_key

@@ -1,4 +1,4 @@
-"""Credential use cases: issue from a design key, read, revoke / suspend, serve status lists, verify.
+"""Credential use cases: issue from a design key (reading, revoking and the status lists: ``records``).
 
 Signing is blocking CPU work: routes that call this module are plain ``def`` routes (run in the threadpool).
 """
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
@@ -20,27 +20,22 @@ from sqlalchemy.orm import Session
 
 from bridge import metrics
 from bridge.credentials.mapping import achievement_spec
-from bridge.credentials.status_store import DbStatusStore, lock_for_write
-from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
+from bridge.credentials.records import Clock, CredentialRecords, utc_now
+from bridge.credentials.status_store import DbStatusStore
+from bridge.credentials.tables import IssuedCredentialRow
 from bridge.dataspace.api import EntityRepository
 from bridge.db import Database
-from bridge.errors import LeadsError, NotFound
+from bridge.errors import LeadsError
 from bridge.settings import Settings
 from bridge.trust.api import IssuerDirectory, IssuerOrg
 from issuer.documents import AchievementSpec, AwardFacts, CredentialMeta, Learner, get_format
 from issuer.keys import Signer
 from issuer.proofs import dataintegrity, jose
-from issuer.status import StatusAllocation, StatusListState, StatusPurpose, status_list_credential
+from issuer.status import StatusAllocation, StatusPurpose
 
 Format = Literal["ob3", "edc", "jwt"]
 FORMATS: tuple[str, ...] = ("ob3", "edc", "jwt")
-Clock = Callable[[], datetime]
-STATUS_LIST_VALIDITY = timedelta(days=1)  # a re-signed list is valid for a day; verifiers refetch well before
 SPEC_TTL = 60.0  # seconds a batch worker reuses a design's AchievementSpec before reading the data space again
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -57,26 +52,13 @@ class IssueInput:
     course: str | None = None
 
 
-class CredentialService:
-    def __init__(self, db: Database, settings: Settings, *, clock: Clock = _now,
+class CredentialService(CredentialRecords):
+    """Issue credentials from designs (on top of the stored records: read, status, status lists)."""
+
+    def __init__(self, db: Database, settings: Settings, *, clock: Clock = utc_now,
                  directory: IssuerDirectory | None = None) -> None:
-        self.db = db
-        self.settings = settings
-        self.clock = clock
-        self.directory = directory or IssuerDirectory(settings)
+        super().__init__(db, settings, clock=clock, directory=directory)
         self._specs: dict[str, tuple[float, AchievementSpec]] = {}
-
-    # -- URLs ---------------------------------------------------------------------------------------------------
-
-    def status_url(self, list_id: str) -> str:
-        return f"{self.settings.base_url.rstrip('/')}/status/{list_id}"
-
-    def credential_url(self, credential_id: str) -> str:
-        return f"{self.settings.base_url.rstrip('/')}/credentials/{credential_id}"
-
-    def local_status_list_id(self, url: str) -> str | None:
-        prefix = f"{self.settings.base_url.rstrip('/')}/status/"
-        return url[len(prefix):] if url.startswith(prefix) else None
 
     # -- issue --------------------------------------------------------------------------------------------------
 
@@ -252,8 +234,6 @@ class CredentialService:
             return {"jwt": jose.sign_jwt(unsigned, signer, method)}
         return dataintegrity.sign(unsigned, signer, method, created=now, share_nested=True)  # ``unsigned`` is ours
 
-    # -- read ---------------------------------------------------------------------------------------------------
-
     def issue_award(self, award: AwardToIssue, fmt: str = "ob3") -> IssuedCredentialRow:
         """The award pipeline's door: the credential of an award in ``fmt``, idempotent on (award, format)."""
         return issue_award(self, award, fmt)
@@ -265,113 +245,6 @@ class CredentialService:
     def revoke_award(self, award_id: str, reason: str) -> None:
         """Revoke every credential of an award (every format and wallet copy); a no-op without credential."""
         revoke_award(self, award_id, reason)
-
-    def get(self, credential_id: str) -> IssuedCredentialRow:
-        key = credential_id.removeprefix("urn:uuid:")
-        with self.db.session() as session:
-            row = session.get(IssuedCredentialRow, key)
-            if row is None:
-                raise NotFound(f"no credential {credential_id!r} was issued here", code="credential_not_found")
-            return row
-
-    def find_by_credential(self, credential: dict[str, Any]) -> IssuedCredentialRow | None:
-        cid = credential.get("id")
-        if not isinstance(cid, str) or not cid.startswith("urn:uuid:"):
-            return None
-        with self.db.session() as session:
-            return session.get(IssuedCredentialRow, cid.removeprefix("urn:uuid:"))
-
-    # -- status -------------------------------------------------------------------------------------------------
-
-    def revoke(self, credential_id: str, reason: str) -> IssuedCredentialRow:
-        already = self._revoked(credential_id)
-        row = self._set_status(credential_id, StatusPurpose.REVOCATION, True, reason)
-        if not already:
-            metrics.REVOKED.inc()
-        return row
-
-    def _revoked(self, credential_id: str) -> bool:
-        with self.db.session() as session:
-            found = session.get(IssuedCredentialRow, credential_id.removeprefix("urn:uuid:"))
-            return bool(found is not None and found.revoked)
-
-    def suspend(self, credential_id: str, reason: str) -> IssuedCredentialRow:
-        return self._set_status(credential_id, StatusPurpose.SUSPENSION, True, reason)
-
-    def unsuspend(self, credential_id: str, reason: str) -> IssuedCredentialRow:
-        return self._set_status(credential_id, StatusPurpose.SUSPENSION, False, reason)
-
-    def _set_status(self, credential_id: str, purpose: StatusPurpose, value: bool,
-                    reason: str) -> IssuedCredentialRow:
-        if not reason.strip():
-            raise LeadsError("give a reason: it is kept with the credential", code="reason_required", status=422)
-        key = credential_id.removeprefix("urn:uuid:")
-        now = self.clock()
-        with self.db.session() as session:
-            lock_for_write(session)
-            row = session.get(IssuedCredentialRow, key, with_for_update=True)
-            if row is None:
-                raise NotFound(f"no credential {credential_id!r} was issued here", code="credential_not_found")
-            if purpose is StatusPurpose.REVOCATION:
-                list_id, index = row.revocation_list, row.revocation_index
-            else:
-                list_id, index = row.suspension_list, row.suspension_index
-            if list_id is None or index is None:
-                raise LeadsError(f"this {row.format} credential has no {purpose.value} entry (an EDC carries "
-                                 "only a revocation entry); revoke it instead", code="no_status_entry", status=409)
-            if row.revoked and purpose is StatusPurpose.SUSPENSION:
-                raise LeadsError("the credential is revoked; suspending it changes nothing", code="revoked",
-                                 status=409)
-            state = DbStatusStore(session, row.issuer_slug).set_status(list_id, index, value)
-            if purpose is StatusPurpose.REVOCATION:
-                if not row.revoked:
-                    row.revoked, row.revoked_reason, row.revoked_at = True, reason, now
-            else:
-                row.suspended = value
-                row.suspended_reason = reason
-                row.suspended_at = now
-            self._sign_list(session.get(StatusListRow, list_id), state, now)
-            session.flush()
-            return row
-
-    def _sign_list(self, row: StatusListRow | None, state: StatusListState, now: datetime) -> dict[str, Any]:
-        """Sign the list credential for the row's current version (called inside the caller's transaction)."""
-        assert row is not None
-        org = self.directory.get(row.issuer_slug)
-        signer, method = self.directory.signer(org)
-        unsigned = status_list_credential(state, list_url=self.status_url(row.id), issuer=self.directory.did(org),
-                                          valid_from=now, valid_until=now + STATUS_LIST_VALIDITY)
-        row.signed = dataintegrity.sign(unsigned, signer, method, created=now)
-        row.signed_version = state.version
-        return row.signed
-
-    def status_list(self, list_id: str) -> tuple[dict[str, Any], int]:
-        """The signed status list credential and its version, re-signed when the list changed or aged."""
-        now = self.clock()
-        with self.db.session() as session:
-            store = DbStatusStore(session, "")
-            row = store.row(list_id)
-            if row is None:
-                raise NotFound(f"no status list {list_id!r}", code="status_list_not_found")
-            signed = row.signed
-            fresh = signed is not None and row.signed_version == row.version and _valid_until(signed) > now + \
-                timedelta(hours=1)
-            if not fresh:
-                lock_for_write(session)
-                session.expire(row)
-                row = store.row(list_id, for_update=True)
-                state = store.get_list(list_id)
-                assert row is not None and state is not None
-                signed = self._sign_list(row, state, now)
-            assert signed is not None
-            return signed, row.version
-
-
-def _valid_until(document: dict[str, Any]) -> datetime:
-    raw = document.get("validUntil")
-    if not isinstance(raw, str):
-        return datetime.max.replace(tzinfo=UTC)
-    return datetime.fromisoformat(raw.replace("Z", "+00:00"))
 
 
 # -- the award pipeline's door (bridge.awards.credential_adapters.CredentialsServiceIssuer calls these) ---------------

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from bridge import metrics
-from bridge.credentials.service import CredentialService
+from bridge.credentials.records import CredentialRecords
 from bridge.credentials.tables import StatusListRow
 from bridge.settings import Settings
 from bridge.trust.api import IssuerTrustBook
@@ -91,7 +91,7 @@ class Verifier:
     """``verify(credential or JWT)`` → a report of every check. One fetcher per verifier (its cache and its bound
     on concurrent fetches are per process); pass ``fetcher`` to share or replace it."""
 
-    def __init__(self, service: CredentialService, *, fetcher: SafeFetcher | None = None) -> None:
+    def __init__(self, service: CredentialRecords, *, fetcher: SafeFetcher | None = None) -> None:
         self.service = service
         settings = service.settings
         self.fetcher = fetcher or SafeFetcher(fetch_policy(settings))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from starlette.requests import Request  # fastapi.Request, without importing FastAPI (a command's start-up)
 
 from bridge.trust.organisations import IssuerDirectory, IssuerOrg
 from bridge.trust.service import IssuerTrustBook

@@ -5,14 +5,15 @@ The bridge registers the DID documents it serves itself (``known``), so verifyin
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from issuer.did.key import resolve_did_key
 from issuer.did.web import did_web_to_url
 from issuer.errors import DidResolutionFailed
 from issuer.fetch import FetchFailed, FetchPolicy, SafeFetcher
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_USER_AGENT = "LEADS verifier (issuer library)"
 

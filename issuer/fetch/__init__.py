@@ -1,7 +1,7 @@
-"""Guarded outbound fetching for verification (see fetcher.py for the rules every fetch obeys)."""
+"""Guarded outbound fetching for verification (see fetcher.py for the rules every fetch obeys). The network
+layer, ``transport.GuardedTransport``, is imported by the fetcher at its first fetch."""
 
 from issuer.fetch.addresses import Origin, is_public
 from issuer.fetch.fetcher import FetchFailed, FetchPolicy, SafeFetcher
-from issuer.fetch.transport import GuardedTransport
 
-__all__ = ["FetchFailed", "FetchPolicy", "GuardedTransport", "Origin", "SafeFetcher", "is_public"]
+__all__ = ["FetchFailed", "FetchPolicy", "Origin", "SafeFetcher", "is_public"]

@@ -21,15 +21,16 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
-
-import httpx
 
 from issuer.errors import IssuerError
 from issuer.fetch.addresses import Origin, trusted
-from issuer.fetch.transport import DEADLINE, TRUSTED_HOP, GuardedTransport, Resolver, system_resolver
+from issuer.fetch.hops import DEADLINE, TRUSTED_HOP, Resolver, system_resolver
 from issuer.jsonbound import JsonTooDeep, loads
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("leads.fetch")
 
@@ -91,14 +92,30 @@ class SafeFetcher:
         self.policy = policy
         self.origins = tuple(Origin.parse(t) for t in policy.trusted if t.strip())
         self._clock = clock
-        self._client = httpx.Client(transport=transport or GuardedTransport(resolver), trust_env=False,
-                                    follow_redirects=False, headers={"User-Agent": policy.user_agent})
+        self._transport, self._resolver = transport, resolver
+        self._http: httpx.Client | None = None  # made at the first fetch (hops.py: most verifications fetch none)
         self._slots = threading.BoundedSemaphore(policy.concurrency)
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
         self._lock = threading.Lock()
 
+    @property
+    def _client(self) -> httpx.Client:
+        with self._lock:
+            if self._http is None:
+                import httpx  # deferred: the HTTP stack loads only when something is fetched
+
+                from issuer.fetch.transport import GuardedTransport
+
+                self._http = httpx.Client(transport=self._transport or GuardedTransport(self._resolver),
+                                          trust_env=False, follow_redirects=False,
+                                          headers={"User-Agent": self.policy.user_agent})
+            return self._http
+
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            http, self._http = self._http, None
+        if http is not None:
+            http.close()
 
     def trusts(self, url: str) -> bool:
         return trusted(self.origins, url)
@@ -160,6 +177,8 @@ class SafeFetcher:
         return is_trusted
 
     def _follow(self, url: str, accept: str, https_only: bool, cached: _Cached | None) -> dict[str, Any]:
+        from httpx import Timeout  # deferred with the client (see ``_client``)
+
         current = url
         for _hop in range(self.policy.max_redirects + 1):
             is_trusted = self._check_url(current, https_only)
@@ -171,8 +190,9 @@ class SafeFetcher:
                 headers["If-None-Match"] = cached.etag
             try:
                 left = DEADLINE.get() or 0.0
-                timeout = httpx.Timeout(max(0.001, left - time.monotonic()))
-                with self._client.stream("GET", current, headers=headers, timeout=timeout) as response:
+                client = self._client
+                timeout = Timeout(max(0.001, left - time.monotonic()))
+                with client.stream("GET", current, headers=headers, timeout=timeout) as response:
                     if response.status_code in _REDIRECTS and "location" in response.headers:
                         current = urljoin(current, response.headers["location"])
                         continue
@@ -208,11 +228,13 @@ class SafeFetcher:
             raise self._fail(url, f"unsupported Content-Encoding {encoding}")
         inflater = None if encoding in ("identity", "") else zlib.decompressobj(
             31 if "gzip" in encoding else 15)  # deflate is the zlib format (RFC 9110)
+        from httpx import StreamConsumed  # deferred with the client (see ``_client``)
+
         out = bytearray()
         try:
             chunks = response.iter_raw()
             first = next(chunks, b"")
-        except httpx.StreamConsumed:  # a transport that hands over a read response (httpx.MockTransport in tests)
+        except StreamConsumed:  # a transport that hands over a read response (httpx.MockTransport in tests)
             chunks, first = iter(()), response.content
         for chunk in _chain(first, chunks):
             data = chunk

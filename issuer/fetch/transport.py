@@ -8,33 +8,15 @@ DNS-rebinding gap. TLS still verifies the certificate against the host name: htt
 
 from __future__ import annotations
 
-import socket
 import time
-from collections.abc import Callable, Iterable
-from contextvars import ContextVar
+from collections.abc import Iterable
 from typing import Any
 
 import httpcore
 import httpx
 
 from issuer.fetch.addresses import is_public
-
-# Set by the fetcher for the duration of one hop (same thread: the sync client does all its I/O in the caller).
-DEADLINE: ContextVar[float | None] = ContextVar("leads_fetch_deadline", default=None)
-TRUSTED_HOP: ContextVar[tuple[str, int] | None] = ContextVar("leads_fetch_trusted_hop", default=None)
-
-Resolver = Callable[[str, int], list[str]]
-
-
-def system_resolver(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (IPv4 and IPv6), in the system's order."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    seen: list[str] = []
-    for info in infos:
-        address = str(info[4][0])
-        if address not in seen:
-            seen.append(address)
-    return seen
+from issuer.fetch.hops import DEADLINE, TRUSTED_HOP, Resolver, system_resolver
 
 
 class BlockedAddress(httpcore.ConnectError):

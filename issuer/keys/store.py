@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from issuer.errors import KeyError_
@@ -91,9 +90,12 @@ class FileKeyStore:
             return self._load(str(index["active"]))
 
     def keys(self) -> list[KeyRecord]:
-        """Every key, oldest first, for DID documents (generates the first key if there is none yet)."""
-        self.active()
-        index = self._read_index()
+        """Every key, oldest first, for DID documents (generates the first key if there is none yet). Reads the
+        index only: a DID document needs the public keys, not the private one (nor its passphrase or token)."""
+        with self._locked():
+            index = self._read_index()
+            if not index["keys"]:
+                index = self._add_key(index)
         return [
             KeyRecord(k["key_id"], k["public_key_multibase"], k["created"], k["key_id"] == index["active"],
                       k.get("retired"), k.get("retired_reason"), k.get("backend", "file"), bool(k.get("encrypted")))
@@ -145,6 +147,8 @@ class FileKeyStore:
         """Encrypt every key file still kept in the clear with this store's passphrase; the number encrypted."""
         if not self._passphrase:
             raise KeyError_("Encrypting the keys needs a passphrase (LEADS_KEY_PASSPHRASE)", status=400)
+        from cryptography.hazmat.primitives import serialization  # deferred: only private-key files need it
+
         done = 0
         with self._locked():
             index = self._read_index()
@@ -194,6 +198,8 @@ class FileKeyStore:
         os.replace(tmp, path)
 
     def _add_key(self, index: dict[str, Any]) -> dict[str, Any]:
+        from cryptography.hazmat.primitives import serialization  # deferred: only private-key files need it
+
         key = Ed25519PrivateKey.generate()
         signer = Ed25519Signer(key)
         encryption: serialization.KeySerializationEncryption = (
@@ -225,6 +231,8 @@ class FileKeyStore:
                 raise KeyError_(f"the {backend} key configured for {key_id} holds a different key", status=500)
             self._signers[key_id] = external
             return external
+        from cryptography.hazmat.primitives import serialization  # deferred: only private-key files need it
+
         path = self.directory / f"{key_id}.pem"
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=self._passphrase)

@@ -1,0 +1,158 @@
+"""The credentials this installation issued and its status lists, as stored: read them, revoke / suspend, serve
+and re-sign the status lists. What verifying needs — apart from issuing, so ``leads verify`` loads neither the data
+space nor the credential formats (``CredentialService`` adds issuing on top)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bridge import metrics
+from bridge.credentials.status_store import DbStatusStore, lock_for_write
+from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
+from bridge.db import Database
+from bridge.errors import LeadsError, NotFound
+from bridge.settings import Settings
+from bridge.trust.api import IssuerDirectory
+from issuer.proofs import dataintegrity
+from issuer.status import StatusListState, StatusPurpose, status_list_credential
+
+Clock = Callable[[], datetime]
+STATUS_LIST_VALIDITY = timedelta(days=1)  # a re-signed list is valid for a day; verifiers refetch well before
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CredentialRecords:
+    """Issued credentials and status lists of this installation (read, change status, sign the lists)."""
+
+    def __init__(self, db: Database, settings: Settings, *, clock: Clock = utc_now,
+                 directory: IssuerDirectory | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.directory = directory or IssuerDirectory(settings)
+
+    # -- URLs ---------------------------------------------------------------------------------------------------
+
+    def status_url(self, list_id: str) -> str:
+        return f"{self.settings.base_url.rstrip('/')}/status/{list_id}"
+
+    def credential_url(self, credential_id: str) -> str:
+        return f"{self.settings.base_url.rstrip('/')}/credentials/{credential_id}"
+
+    def local_status_list_id(self, url: str) -> str | None:
+        prefix = f"{self.settings.base_url.rstrip('/')}/status/"
+        return url[len(prefix):] if url.startswith(prefix) else None
+
+    # -- read ---------------------------------------------------------------------------------------------------
+
+    def get(self, credential_id: str) -> IssuedCredentialRow:
+        key = credential_id.removeprefix("urn:uuid:")
+        with self.db.session() as session:
+            row = session.get(IssuedCredentialRow, key)
+            if row is None:
+                raise NotFound(f"no credential {credential_id!r} was issued here", code="credential_not_found")
+            return row
+
+    def find_by_credential(self, credential: dict[str, Any]) -> IssuedCredentialRow | None:
+        cid = credential.get("id")
+        if not isinstance(cid, str) or not cid.startswith("urn:uuid:"):
+            return None
+        with self.db.session() as session:
+            return session.get(IssuedCredentialRow, cid.removeprefix("urn:uuid:"))
+
+    # -- status -------------------------------------------------------------------------------------------------
+
+    def revoke(self, credential_id: str, reason: str) -> IssuedCredentialRow:
+        already = self._revoked(credential_id)
+        row = self._set_status(credential_id, StatusPurpose.REVOCATION, True, reason)
+        if not already:
+            metrics.REVOKED.inc()
+        return row
+
+    def _revoked(self, credential_id: str) -> bool:
+        with self.db.session() as session:
+            found = session.get(IssuedCredentialRow, credential_id.removeprefix("urn:uuid:"))
+            return bool(found is not None and found.revoked)
+
+    def suspend(self, credential_id: str, reason: str) -> IssuedCredentialRow:
+        return self._set_status(credential_id, StatusPurpose.SUSPENSION, True, reason)
+
+    def unsuspend(self, credential_id: str, reason: str) -> IssuedCredentialRow:
+        return self._set_status(credential_id, StatusPurpose.SUSPENSION, False, reason)
+
+    def _set_status(self, credential_id: str, purpose: StatusPurpose, value: bool,
+                    reason: str) -> IssuedCredentialRow:
+        if not reason.strip():
+            raise LeadsError("give a reason: it is kept with the credential", code="reason_required", status=422)
+        key = credential_id.removeprefix("urn:uuid:")
+        now = self.clock()
+        with self.db.session() as session:
+            lock_for_write(session)
+            row = session.get(IssuedCredentialRow, key, with_for_update=True)
+            if row is None:
+                raise NotFound(f"no credential {credential_id!r} was issued here", code="credential_not_found")
+            if purpose is StatusPurpose.REVOCATION:
+                list_id, index = row.revocation_list, row.revocation_index
+            else:
+                list_id, index = row.suspension_list, row.suspension_index
+            if list_id is None or index is None:
+                raise LeadsError(f"this {row.format} credential has no {purpose.value} entry (an EDC carries "
+                                 "only a revocation entry); revoke it instead", code="no_status_entry", status=409)
+            if row.revoked and purpose is StatusPurpose.SUSPENSION:
+                raise LeadsError("the credential is revoked; suspending it changes nothing", code="revoked",
+                                 status=409)
+            state = DbStatusStore(session, row.issuer_slug).set_status(list_id, index, value)
+            if purpose is StatusPurpose.REVOCATION:
+                if not row.revoked:
+                    row.revoked, row.revoked_reason, row.revoked_at = True, reason, now
+            else:
+                row.suspended = value
+                row.suspended_reason = reason
+                row.suspended_at = now
+            self._sign_list(session.get(StatusListRow, list_id), state, now)
+            session.flush()
+            return row
+
+    def _sign_list(self, row: StatusListRow | None, state: StatusListState, now: datetime) -> dict[str, Any]:
+        """Sign the list credential for the row's current version (called inside the caller's transaction)."""
+        assert row is not None
+        org = self.directory.get(row.issuer_slug)
+        signer, method = self.directory.signer(org)
+        unsigned = status_list_credential(state, list_url=self.status_url(row.id), issuer=self.directory.did(org),
+                                          valid_from=now, valid_until=now + STATUS_LIST_VALIDITY)
+        row.signed = dataintegrity.sign(unsigned, signer, method, created=now)
+        row.signed_version = state.version
+        return row.signed
+
+    def status_list(self, list_id: str) -> tuple[dict[str, Any], int]:
+        """The signed status list credential and its version, re-signed when the list changed or aged."""
+        now = self.clock()
+        with self.db.session() as session:
+            store = DbStatusStore(session, "")
+            row = store.row(list_id)
+            if row is None:
+                raise NotFound(f"no status list {list_id!r}", code="status_list_not_found")
+            signed = row.signed
+            fresh = signed is not None and row.signed_version == row.version and _valid_until(signed) > now + \
+                timedelta(hours=1)
+            if not fresh:
+                lock_for_write(session)
+                session.expire(row)
+                row = store.row(list_id, for_update=True)
+                state = store.get_list(list_id)
+                assert row is not None and state is not None
+                signed = self._sign_list(row, state, now)
+            assert signed is not None
+            return signed, row.version
+
+
+def _valid_until(document: dict[str, Any]) -> datetime:
+    raw = document.get("validUntil")
+    if not isinstance(raw, str):
+        return datetime.max.replace(tzinfo=UTC)
+    return datetime.fromisoformat(raw.replace("Z", "+00:00"))
