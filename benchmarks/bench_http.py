@@ -16,9 +16,11 @@ bare route. LEADS_BENCH_SCALE shortens each scenario (never under 2 s).
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -29,6 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from statistics import quantiles
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -58,6 +61,11 @@ class Conn:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(self, method: str, path: str, body: bytes = b"", headers: str = "") -> int:
+        return (await self.exchange(method, path, body, headers, keep=False))[0]
+
+    async def exchange(self, method: str, path: str, body: bytes = b"", headers: str = "",
+                       keep: bool = True) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Status, headers (names in lower case) and body (only with ``keep``: the other scenarios skip it)."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
@@ -65,25 +73,29 @@ class Conn:
                           f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
         status = int((await self.reader.readline()).split()[1])
         length, chunked, close = 0, False, False
+        got: list[tuple[str, str]] = []
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            key, _, value = line.decode("latin-1").partition(":")
-            key, value = key.strip().lower(), value.strip().lower()
+            key, _, raw = line.decode("latin-1").partition(":")
+            key, value = key.strip().lower(), raw.strip().lower()
+            if keep:
+                got.append((key, raw.strip()))
             if key == "content-length":
                 length = int(value)
             elif key == "transfer-encoding" and "chunked" in value:
                 chunked = True
             elif key == "connection" and value == "close":
                 close = True
+        data = b""
         if chunked:
             while (size := int((await self.reader.readline()).strip() or b"0", 16)):
-                await self.reader.readexactly(size + 2)
+                data += (await self.reader.readexactly(size + 2))[:-2]
             await self.reader.readline()
         elif length:
-            await self.reader.readexactly(length)
+            data = await self.reader.readexactly(length)
         if close:
             self.writer.close()
             self.writer = None
-        return status
+        return status, got, data if keep else b""
 
 
 async def _load(clients: int, seconds: float, one: Any) -> dict[str, Any]:
@@ -116,6 +128,42 @@ async def _load(clients: int, seconds: float, one: Any) -> dict[str, Any]:
             "first_error": errors[0] if errors else None}
 
 
+def _cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of a process and its live descendants, from /proc (0 where there is none)."""
+    children: dict[int, list[int]] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        ticks[int(entry)] = int(fields[11]) + int(fields[12])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += ticks.get(pid, 0)
+        todo += children.get(pid, [])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured(clients: int, one: Any, servers: dict[str, int]) -> dict[str, Any]:
+    """One load run, with the CPU milliseconds each process tree (and the generator) spent per answered request."""
+    before = {name: _cpu_seconds(pid) for name, pid in servers.items()} | {"generator": _own_cpu_seconds()}
+    result = asyncio.run(_load(clients, SECONDS, one))
+    after = {name: _cpu_seconds(pid) for name, pid in servers.items()} | {"generator": _own_cpu_seconds()}
+    n = max(1, result["requests"])
+    result["cpu_ms_per_request"] = {name: round((after[name] - before[name]) * 1000 / n, 2) for name in before}
+    return result
+
+
 def simple(port: int, method: str, path: str, body: bytes = b"", headers: str = "") -> Any:
     async def one(state: dict[str, Any]) -> bool:
         conn = state.get("conn") or Conn(port)
@@ -126,24 +174,40 @@ def simple(port: int, method: str, path: str, body: bytes = b"", headers: str = 
     return one
 
 
-def launch(platform: str) -> Any:
-    """The browser's part of an LTI launch, as tests/bridge/ltitool/conftest.py drives it (no redirect following:
-    the Secure cookies of the login are sent back by hand on plain-http loopback, as there)."""
+def launch(port: int, platform_port: int) -> Any:
+    """The browser's part of an LTI launch, as tests/bridge/ltitool/conftest.py drives it, on two keep-alive
+    connections (one to the platform, one to LEADS) as light as the other scenarios' (no redirect following: the
+    Secure cookies of the login are sent back by hand on plain-http loopback, as there)."""
+
     async def one(state: dict[str, Any]) -> bool:
-        http: httpx.AsyncClient = state.get("http") or httpx.AsyncClient(timeout=60)
-        state["http"] = http
-        start = await http.get(f"{platform}/start/{uuid.uuid4().hex}")
-        login = await http.get(start.headers["location"])
-        cookie = "; ".join(c.split(";", 1)[0] for c in login.headers.get_list("set-cookie"))
-        check = await http.get(login.headers["location"], headers={"Cookie": cookie})
-        auth = await http.get(check.headers["location"])
-        action = re.search(r'<form[^>]*action="([^"]+)"', auth.text)
-        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', auth.text))
-        assert action, auth.text[:300]
-        answer = await http.post(action.group(1).replace("&amp;", "&"), data=fields,
-                                 headers={"Cookie": cookie, "Accept": "text/html"})
-        state["status"] = answer.status_code
-        return answer.status_code in (200, 302, 303)
+        conns = state.get("conns") or {port: Conn(port), platform_port: Conn(platform_port)}
+        state["conns"] = conns
+
+        async def get(url: str, headers: str = "") -> tuple[int, dict[str, list[str]], bytes]:
+            parts = urlsplit(url)
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            status, got, data = await conns[parts.port or 80].exchange("GET", target, headers=headers)
+            found: dict[str, list[str]] = {}
+            for key, value in got:
+                found.setdefault(key, []).append(value)
+            return status, found, data
+
+        _s, start, _d = await get(f"http://127.0.0.1:{platform_port}/start/{uuid.uuid4().hex}")
+        _s, login, _d = await get(start["location"][0])
+        cookie = "; ".join(c.split(";", 1)[0] for c in login.get("set-cookie", []))
+        _s, check, _d = await get(login["location"][0], f"Cookie: {cookie}\r\n")
+        _s, _h, page = await get(check["location"][0])
+        text = page.decode()
+        action = re.search(r'<form[^>]*action="([^"]+)"', text)
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', text))
+        assert action, text[:300]
+        target = urlsplit(html.unescape(action.group(1)))
+        status, _h, _d = await conns[port].exchange(
+            "POST", target.path + (f"?{target.query}" if target.query else ""),
+            urlencode({k: html.unescape(v) for k, v in fields.items()}).encode(),
+            f"Content-Type: application/x-www-form-urlencoded\r\nCookie: {cookie}\r\nAccept: text/html\r\n")
+        state["status"] = status
+        return status in (200, 302, 303)
 
     return one
 
@@ -235,7 +299,7 @@ def run(url: str, data_dir: Path) -> dict[str, Any]:
             "credential": simple(port, "GET", f"/credentials/{row.id}", headers="Accept: application/ld+json\r\n"),
             "status_list": simple(port, "GET", status_path),
             "verify": simple(port, "POST", "/api/verify", body, "Content-Type: application/json\r\n"),
-            "lti_launch": launch(platform),
+            "lti_launch": launch(port, platform_port),
         }
         only = [n for n in os.environ.get("LEADS_BENCH_HTTP_ONLY", "").split(",") if n]  # while iterating
         results: dict[str, list[dict[str, Any]]] = {}
@@ -244,7 +308,10 @@ def run(url: str, data_dir: Path) -> dict[str, Any]:
                 continue
             for clients in CLIENTS:
                 asyncio.run(_load(min(clients, 4), 0.5, one))  # warm the processes' caches and connections
-                results.setdefault(name, []).append(asyncio.run(_load(clients, SECONDS, one)))
+                servers = {"bare": procs[1].pid} if name == "bare" else {"leads": procs[0].pid}
+                if name == "lti_launch":
+                    servers["platform"] = procs[2].pid
+                results.setdefault(name, []).append(measured(clients, one, servers))
     finally:
         for p in procs:
             p.terminate()
