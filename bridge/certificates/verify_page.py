@@ -175,8 +175,9 @@ async def get_credential(credential_id: str, request: Request) -> Response:
     svc = service(request)
     if _wants_html(request):
         return await run_in_threadpool(_html, request, svc, credential_id)
-    served = svc.documents.get(credential_id.removeprefix("urn:uuid:")) \
-        or await run_in_threadpool(svc.served_document, credential_id)
+    served = svc.documents.get(credential_id.removeprefix("urn:uuid:"))
+    if served is None:
+        served = await run_in_threadpool(svc.served_document, credential_id)
     return served.response(request.headers.get("if-none-match", ""), CREDENTIAL_CACHE)
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from cryptography.hazmat.primitives import serialization
 import lti1p3platform  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from joserfc.jwk import RSAKey
