@@ -18,20 +18,23 @@ from typing import Any
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("leads_request_id", default="")
 
+# each pattern with a cheap test of whether it can match at all: most lines (every access line) hold none of them
 _SECRETS = [
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]",
+     lambda t: "bearer" in t.casefold() or "basic" in t.casefold()),
     (re.compile(r"(?i)\b([a-z_]*(?:token|password|passphrase|secret|key|code|wstoken))=([^&\s\"']+)"),
-     r"\1=[redacted]"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[redacted-jwt]"),
-    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[redacted-email]"),
+     r"\1=[redacted]", lambda t: "=" in t),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[redacted-jwt]", lambda t: "eyJ" in t),
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[redacted-email]", lambda t: "@" in t),
 ]
 # what a LogRecord always has: anything else a caller passed with extra= becomes a field of the line
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
 
 
 def redact(text: str) -> str:
-    for pattern, replacement in _SECRETS:
-        text = pattern.sub(replacement, text)
+    for pattern, replacement, may_match in _SECRETS:
+        if may_match(text):
+            text = pattern.sub(replacement, text)
     return text
 
 
