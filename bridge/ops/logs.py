@@ -13,13 +13,14 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("leads_request_id", default="")
 
 # each pattern with a cheap test of whether it can match at all: most lines (every access line) hold none of them
-_SECRETS = [
+_SECRETS: list[tuple[re.Pattern[str], str, Callable[[str], bool]]] = [
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]",
      lambda t: "bearer" in t.casefold() or "basic" in t.casefold()),
     (re.compile(r"(?i)\b([a-z_]*(?:token|password|passphrase|secret|key|code|wstoken))=([^&\s\"']+)"),
