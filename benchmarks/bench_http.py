@@ -5,12 +5,17 @@ Each scenario runs alone for a few seconds with 20 and then 100 clients, each cl
 soon as the previous answer arrived (keep-alive connections): GET the certificate page, GET a credential (JSON-LD),
 GET its status list, POST /api/verify, and a full LTI launch (the platform's login start, LEADS's OIDC login, the
 cookie check, the platform's authorisation and the id_token form post: five requests, timed as one) from a loopback
-lti1p3platform in its own process. References in the same run: a bare FastAPI route served the same way
-(``benchmarks/http_apps.py``), and verification in-process by as many processes as web workers.
+lti1p3platform in its own process (its RSA key parsed once; the launch driven on two raw keep-alive connections,
+like the other scenarios, so the generator stays light). References in the same run: a bare FastAPI route served
+the same way (``benchmarks/http_apps.py``), and verification in-process by as many processes as web workers. Each
+run also prints the CPU milliseconds each process tree spent per answered request (from /proc), and for the launch
+LEADS's own share: its three requests per second against the bare route's, and the CPU one launch costs LEADS.
 
-Targets: p99 at most 4× p50 at 20 clients (every scenario); GET credential at least 50 % of the bare route's
-requests per second; POST /api/verify at least 80 % of the in-process verify rate; the launch at least 25 % of the
-bare route. LEADS_BENCH_SCALE shortens each scenario (never under 2 s).
+Targets: p99 at most 4× p50 at 20 clients (every LEADS scenario; the bare route's own ratio is printed as the
+machine's floor); GET credential at least 50 % of the bare route's requests per second; POST /api/verify at least
+80 % of the in-process verify rate; the launch at least 25 % of the bare route. LEADS_BENCH_SCALE shortens each
+scenario (never under 2 s); LEADS_BENCH_HTTP_ONLY=credential,lti_launch runs only those (and the bare route), for a
+quick look, and prints the figures without a verdict.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import httpx  # noqa: E402
 from benchlib import emit, postgres_database, scale  # noqa: E402
 
+LAUNCH_LEADS_REQUESTS = 3  # of a launch's five requests: LEADS's login, cookie check and id_token post
 WEB_WORKERS = int(os.environ.get("LEADS_WEB_WORKERS", "2"))
 CLIENTS = (20, 100)
 SECONDS = max(2.0, 6.0 * min(1.0, scale() * 2))
@@ -333,15 +339,26 @@ def run(url: str, data_dir: Path) -> dict[str, Any]:
               for name in ("credential", "lti_launch") for i, c in enumerate(CLIENTS)}
     ratios.update({f"verify_vs_in_process@{c}": round(rate("verify", i) / verify_ref, 3)
                    for i, c in enumerate(CLIENTS)})
+    # LEADS's own share of a launch (three of its five requests are LEADS's): its requests per second against the
+    # bare route's, and the CPU one launch costs the LEADS processes against one bare request (the ceiling it sets)
+    own = {f"leads_requests_vs_bare@{c}": round(LAUNCH_LEADS_REQUESTS * rate("lti_launch", i) / rate("bare", i), 3)
+              for i, c in enumerate(CLIENTS)}
+    for i, c in enumerate(CLIENTS):
+        per_launch = results["lti_launch"][i]["cpu_ms_per_request"].get("leads", 0.0)
+        per_bare = results["bare"][i]["cpu_ms_per_request"].get("bare", 0.0)
+        own[f"leads_cpu_ms_per_launch@{c}"] = per_launch
+        own[f"cpu_ceiling_launch_vs_bare@{c}"] = round(per_bare / per_launch, 3) if per_launch else None
     tails = {name: r[0]["p99_over_p50"] for name, r in results.items()}
     errors = sum(x["errors"] for r in results.values() for x in r)
-    checks = {"p99_within_4x_p50@20": all(t is not None and t <= 4 for t in tails.values()),
+    # the target is LEADS's; the bare route's own ratio is printed as the machine's floor (other load on the cores)
+    checks = {"p99_within_4x_p50@20": all(t is not None and t <= 4 for name, t in tails.items() if name != "bare"),
               "credential_ge_0.5_bare": min(ratios[f"credential_vs_bare@{c}"] for c in CLIENTS) >= 0.5,
               "verify_ge_0.8_in_process": min(ratios[f"verify_vs_in_process@{c}"] for c in CLIENTS) >= 0.8,
               "launch_ge_0.25_bare": min(ratios[f"lti_launch_vs_bare@{c}"] for c in CLIENTS) >= 0.25,
               "no_errors": errors == 0}
     return {"benchmark": "http", "web_workers": WEB_WORKERS, "seconds_per_scenario": SECONDS, "results": results,
-            "in_process_verify_per_s": round(verify_ref, 1), "ratios": ratios, "p99_over_p50@20": tails,
+            "in_process_verify_per_s": round(verify_ref, 1), "ratios": ratios, "launch": own,
+            "p99_over_p50@20": tails,
             "targets": {"p99_over_p50_max": 4, "credential_vs_bare_min": 0.5, "verify_vs_in_process_min": 0.8,
                         "lti_launch_vs_bare_min": 0.25}, "checks": checks, "ok": all(checks.values())}
 
