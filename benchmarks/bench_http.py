@@ -7,9 +7,11 @@ GET its status list, POST /api/verify, and a full LTI launch (the platform's log
 cookie check, the platform's authorisation and the id_token form post: five requests, timed as one) from a loopback
 lti1p3platform in its own process (its RSA key parsed once; the launch driven on two raw keep-alive connections,
 like the other scenarios, so the generator stays light). References in the same run: a bare FastAPI route served
-the same way (``benchmarks/http_apps.py``), and verification in-process by as many processes as web workers. Each
-run also prints the CPU milliseconds each process tree spent per answered request (from /proc), and for the launch
-LEADS's own share: its three requests per second against the bare route's, and the CPU one launch costs LEADS.
+the same way (``benchmarks/http_apps.py``), and verification in-process by as many processes as web workers. The
+ratios against the bare route come from a second measurement of each such scenario in alternating slices with the
+bare route (``paired_with_bare``), so that other jobs on a shared machine weigh on both alike. Each run also
+prints the CPU milliseconds each process tree spent per answered request (from /proc), and for the launch LEADS's
+own share: its three requests per second against the bare route's, and the CPU one launch costs LEADS.
 
 Targets: p99 at most 4× p50 at 20 clients (every LEADS scenario; the bare route's own ratio is printed as the
 machine's floor); GET credential at least 50 % of the bare route's requests per second; POST /api/verify at least
@@ -45,6 +47,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import httpx  # noqa: E402
 from benchlib import emit, postgres_database, scale  # noqa: E402
 
+PAIR_SLICES = 4
+PAIRED = ("credential", "lti_launch")  # the scenarios whose targets are fractions of the bare route
 LAUNCH_LEADS_REQUESTS = 3  # of a launch's five requests: LEADS's login, cookie check and id_token post
 WEB_WORKERS = int(os.environ.get("LEADS_WEB_WORKERS", "2"))
 CLIENTS = (20, 100)
@@ -131,7 +135,20 @@ async def _load(clients: int, seconds: float, one: Any) -> dict[str, Any]:
     return {"clients": clients, "requests": len(latencies), "rps": round(len(latencies) / elapsed, 1),
             "p50_ms": round(q[49] * 1000, 1), "p99_ms": round(q[98] * 1000, 1),
             "p99_over_p50": round(q[98] / q[49], 2) if q[49] else None, "errors": len(errors),
-            "first_error": errors[0] if errors else None}
+            "first_error": errors[0] if errors else None, "seconds": round(elapsed, 3)}
+
+
+def paired(clients: int, one: Any, bare_one: Any) -> dict[str, float]:
+    """Requests per second of ``one`` and of the bare route measured in alternating slices, so that the other jobs
+    on a shared machine weigh on both alike (the ratios against the bare route use these)."""
+    done = {"leads": 0, "bare": 0}
+    spent = {"leads": 0.0, "bare": 0.0}
+    for _ in range(PAIR_SLICES):
+        for key, fn in (("bare", bare_one), ("leads", one)):
+            result = asyncio.run(_load(clients, max(0.5, SECONDS / PAIR_SLICES), fn))
+            done[key] += result["requests"]
+            spent[key] += result["seconds"]
+    return {f"{key}_rps": round(done[key] / spent[key], 1) for key in done}
 
 
 def _cpu_seconds(root: int) -> float:
@@ -318,6 +335,8 @@ def run(url: str, data_dir: Path) -> dict[str, Any]:
                 if name == "lti_launch":
                     servers["platform"] = procs[2].pid
                 results.setdefault(name, []).append(measured(clients, one, servers))
+                if name in PAIRED:
+                    results[name][-1]["paired_with_bare"] = paired(clients, one, scenarios["bare"])
     finally:
         for p in procs:
             p.terminate()
@@ -335,14 +354,17 @@ def run(url: str, data_dir: Path) -> dict[str, Any]:
     def rate(name: str, i: int) -> float:
         return float(results[name][i]["rps"])
 
-    ratios = {f"{name}_vs_bare@{c}": round(rate(name, i) / rate("bare", i), 3)
-              for name in ("credential", "lti_launch") for i, c in enumerate(CLIENTS)}
+    def paired_ratio(name: str, i: int) -> float:
+        pair = results[name][i]["paired_with_bare"]
+        return round(float(pair["leads_rps"]) / float(pair["bare_rps"]), 3)
+
+    ratios = {f"{name}_vs_bare@{c}": paired_ratio(name, i) for name in PAIRED for i, c in enumerate(CLIENTS)}
     ratios.update({f"verify_vs_in_process@{c}": round(rate("verify", i) / verify_ref, 3)
                    for i, c in enumerate(CLIENTS)})
     # LEADS's own share of a launch (three of its five requests are LEADS's): its requests per second against the
     # bare route's, and the CPU one launch costs the LEADS processes against one bare request (the ceiling it sets)
-    own = {f"leads_requests_vs_bare@{c}": round(LAUNCH_LEADS_REQUESTS * rate("lti_launch", i) / rate("bare", i), 3)
-              for i, c in enumerate(CLIENTS)}
+    own: dict[str, float | None] = {f"leads_requests_vs_bare@{c}": round(
+        LAUNCH_LEADS_REQUESTS * paired_ratio("lti_launch", i), 3) for i, c in enumerate(CLIENTS)}
     for i, c in enumerate(CLIENTS):
         per_launch = results["lti_launch"][i]["cpu_ms_per_request"].get("leads", 0.0)
         per_bare = results["bare"][i]["cpu_ms_per_request"].get("bare", 0.0)
