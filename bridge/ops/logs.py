@@ -8,9 +8,12 @@ values, JWTs and e-mail addresses before it is written.
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import json
 import logging
+import logging.handlers
+import queue
 import re
 import sys
 from collections.abc import Callable
@@ -67,19 +70,46 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        rid = request_id.get()
+        rid = getattr(record, "request_id", "") or request_id.get()
         text = redact(super().format(record))
         return f"{text} [{rid}]" if rid else text
 
 
+QUEUED_LINES = 10_000  # lines waiting for the writer thread; a request waits only when this many are pending
+
+
+class DeferredHandler(logging.handlers.QueueHandler):
+    """Hands each record to a writer thread, which formats and writes it: a request never waits on the log's pipe
+    or disk. The message and the request id are fixed here, in the caller's context; the queue is bounded."""
+
+    def __init__(self, lines: queue.Queue[logging.LogRecord]) -> None:
+        super().__init__(lines)
+        self.lines = lines
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.msg, record.args = record.getMessage(), None
+        rid = request_id.get()
+        if rid and not getattr(record, "request_id", ""):
+            record.request_id = rid
+        return record
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        self.lines.put(record)  # blocks only when QUEUED_LINES are pending (never drops a line)
+
+
 def configure(log_format: str, level: int = logging.INFO) -> logging.Handler:
-    """Install one handler on the root logger (replacing earlier ones), JSON or text; returns it."""
+    """Install one handler on the root logger (replacing earlier ones), JSON or text, written by a thread of its
+    own (flushed at exit); returns the writing handler."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    lines: queue.Queue[logging.LogRecord] = queue.Queue(QUEUED_LINES)
+    writer = logging.handlers.QueueListener(lines, handler)
+    writer.start()
+    atexit.register(writer.stop)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
-    root.addHandler(handler)
+    root.addHandler(DeferredHandler(lines))
     root.setLevel(level)
     for name in ("uvicorn.access",):  # our access line replaces it (it logs the query string)
         logging.getLogger(name).disabled = True
