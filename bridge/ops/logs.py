@@ -13,6 +13,7 @@ import contextvars
 import json
 import logging
 import logging.handlers
+import os
 import queue
 import re
 import sys
@@ -109,8 +110,16 @@ def configure(log_format: str, level: int = logging.INFO) -> logging.Handler:
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
-    root.addHandler(DeferredHandler(lines))
+    deferred = DeferredHandler(lines)
+    root.addHandler(deferred)
     root.setLevel(level)
+
+    def direct_in_forked_child() -> None:  # a forked child has no writer thread: it writes its lines itself
+        if deferred in root.handlers:
+            root.removeHandler(deferred)
+            root.addHandler(handler)
+
+    os.register_at_fork(after_in_child=direct_in_forked_child)
     for name in ("uvicorn.access",):  # our access line replaces it (it logs the query string)
         logging.getLogger(name).disabled = True
     return handler
