@@ -79,7 +79,7 @@ async def status_list(list_id: str, request: Request) -> Response:
     """Async: answered from the process's short-lived copy without a thread; read (or re-signed) in the
     threadpool when that copy is older than ``STATUS_LIST_SECONDS``."""
     svc = service(request)
-    served = svc.lists.get(list_id)
+    served, _refresh = svc.lists.lookup(list_id)
     if served is None:
         served = await run_in_threadpool(svc.served_status_list, list_id)
     max_age = min(STATUS_MAX_AGE, DEFAULT_TTL_MS // 1000)

@@ -1,7 +1,8 @@
 """What the public read routes serve, kept as ready bytes: a signed credential never changes once stored (only its
 status does, in the status lists), so ``GET /credentials/{id}`` answers from memory after the first read; a signed
-status list changes on every revocation, so it is kept a few seconds only (``STATUS_LIST_SECONDS``) and dropped at
-once by the process that changed it. Both caches are bounded (entries and bytes) and safe across threads: the
+status list changes on every revocation, so it is kept a few seconds only (``STATUS_LIST_SECONDS``; when it expires
+one request reads it afresh while the others still get the expired copy, for the few milliseconds that takes) and
+dropped at once by the process that changed it. Both caches are bounded (entries and bytes) and safe across threads: the
 async routes read them on the event loop and fill them from the threadpool.
 """
 
@@ -63,6 +64,7 @@ class BoundedBytes:
         self._items: OrderedDict[str, tuple[float, Served]] = OrderedDict()
         self._size = 0
         self._generation = 0
+        self._refreshing: dict[str, float] = {}  # expired keys one caller is reading afresh, since when
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Served | None:
@@ -76,6 +78,24 @@ class BoundedBytes:
             self._items.move_to_end(key)
             return hit[1]
 
+    def lookup(self, key: str) -> tuple[Served | None, bool]:
+        """``(answer, False)`` when kept and fresh; when expired, ``(None, True)`` to the first caller, who reads it
+        afresh, and the expired answer to the others meanwhile (for at most one more ``ttl``), so that an expiry
+        sends one request to the database, not every concurrent one; ``(None, True)`` when not kept."""
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None:
+                return None, True
+            now = self.clock()
+            if self.ttl is None or now - hit[0] <= self.ttl:
+                self._items.move_to_end(key)
+                return hit[1], False
+            began = self._refreshing.get(key)
+            if began is not None and now - began <= self.ttl:
+                return hit[1], False
+            self._refreshing[key] = now
+            return None, True
+
     def ticket(self) -> int:
         """Taken before reading what will be ``put``."""
         with self._lock:
@@ -88,6 +108,7 @@ class BoundedBytes:
             if ticket != self._generation:
                 return  # something was dropped since the read began: that read may be stale
             self._remove(key)
+            self._refreshing.pop(key, None)
             self._items[key] = (self.clock(), value)
             self._size += len(value.body)
             while len(self._items) > self.max_entries or self._size > self.max_bytes:
@@ -96,6 +117,7 @@ class BoundedBytes:
     def drop(self, key: str) -> None:
         with self._lock:
             self._generation += 1
+            self._refreshing.pop(key, None)
             self._remove(key)
 
     def __len__(self) -> int:

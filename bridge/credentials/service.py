@@ -400,11 +400,8 @@ class CredentialService:
         return signed, version
 
     def served_status_list(self, list_id: str) -> Served:
-        """The bytes of ``GET /status/{list}``: kept ``STATUS_LIST_SECONDS`` (other processes see a change within
-        that time, this one at once); blocking when not kept (``self.lists.get`` answers without a thread)."""
-        hit = self.lists.get(list_id)
-        if hit is not None:
-            return hit
+        """The bytes of ``GET /status/{list}``, read afresh (blocking) and kept ``STATUS_LIST_SECONDS`` (other
+        processes see a change within that time, this one at once); ``self.lists.lookup`` answers without a thread."""
         ticket = self.lists.ticket()
         signed, _version = self.status_list(list_id)
         served = Served.of(json.dumps(signed, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),

@@ -86,3 +86,24 @@ def test_a_revocation_by_another_process_shows_within_the_keep_time(client: Test
     fresh = issue(client)
     client.post(f"/api/credentials/{fresh['id']}/suspend", json={"reason": "here"}, headers=ADMIN)
     assert client.get(suspension).headers["etag"] != before  # this process changed it: shown at once
+
+
+def test_an_expired_list_is_read_afresh_by_one_caller_while_the_others_get_the_expired_copy() -> None:
+    now = [0.0]
+    cache = BoundedBytes(max_entries=10, max_bytes=1000, ttl=5.0, clock=lambda: now[0])
+    assert cache.lookup("list") == (None, True)  # not kept: read it
+    old = _served(1)
+    cache.put("list", old, cache.ticket())
+    assert cache.lookup("list") == (old, False)
+    now[0] = 6.0
+    assert cache.lookup("list") == (None, True)  # expired: this caller reads afresh …
+    assert cache.lookup("list") == (old, False)  # … the others meanwhile get the expired copy
+    new = _served(2)
+    cache.put("list", new, cache.ticket())
+    assert cache.lookup("list") == (new, False)
+    now[0] = 12.0
+    assert cache.lookup("list") == (None, True)
+    now[0] = 17.5  # the reader never came back (an error): after one more keep time another caller tries
+    assert cache.lookup("list") == (None, True)
+    cache.drop("list")  # a change in this process: nobody gets the old copy any more
+    assert cache.lookup("list") == (None, True)
