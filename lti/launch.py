@@ -45,6 +45,8 @@ STATE_PREFIX = "lti-state:"
 JWKS_PREFIX = "lti-jwks:"
 JWKS_TTL = 3600
 JWKS_REFETCH_COOLDOWN = 30  # seconds: unknown kids cannot make the tool hammer a platform's key set
+JWKS_MEMORY_SECONDS = 300  # a process keeps a key set this long before reading the shared copy again
+JWKS_MEMORY_ENTRIES = 256  # key set URLs a process keeps (one per platform)
 
 
 @dataclass
@@ -57,15 +59,29 @@ class ToolContext:
     http: httpx.Client
     clock: Callable[[], float] = time.time
     leeway: int = 60
+    #: the platforms' key sets this process read last, by URL (``JwksSource``): no shared-store read per launch
+    key_sets: dict[str, tuple[float, list[dict[str, Any]]]] = field(default_factory=dict)
 
 
 class JwksSource:
-    """A platform's key set, cached in the shared store; refetched once when a kid is not in the cached copy."""
+    """A platform's key set, cached in the shared store and for ``JWKS_MEMORY_SECONDS`` in the process; refetched
+    once when a kid is not in the cached copy (a rotated key is found at its first launch)."""
 
     def __init__(self, ctx: ToolContext) -> None:
         self.ctx = ctx
 
     def keys(self, url: str, refresh: bool = False) -> list[dict[str, Any]]:
+        now = time.monotonic()
+        kept = self.ctx.key_sets.get(url)
+        if not refresh and kept is not None and now - kept[0] < JWKS_MEMORY_SECONDS:
+            return kept[1]
+        keys = self._shared(url, refresh)
+        if len(self.ctx.key_sets) >= JWKS_MEMORY_ENTRIES:
+            self.ctx.key_sets.clear()
+        self.ctx.key_sets[url] = (now, keys)
+        return keys
+
+    def _shared(self, url: str, refresh: bool) -> list[dict[str, Any]]:
         cache_key = JWKS_PREFIX + hashlib.sha256(url.encode()).hexdigest()
         cached = self.ctx.store.get(cache_key)
         if refresh and isinstance(cached, list):

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from bridge.certificates.checks import _n, explain, failed_report
 from bridge.certificates.extract import MAX_UPLOAD_BYTES, extract
@@ -21,7 +22,7 @@ from bridge.certificates.page import (
     verification_url,
 )
 from bridge.certificates.view import certificate_view
-from bridge.credentials.api import CredentialService, Verifier, verifier
+from bridge.credentials.api import DOCUMENT_MAX_AGE, CredentialService, Verifier, verifier
 from bridge.credentials.api import credential_service as service
 from bridge.errors import LeadsError
 from bridge.i18n import environment, gettext_for, request_lang
@@ -41,6 +42,41 @@ SOURCES = {
     "pdf": _n("The credential attached to the uploaded PDF"),
     "offline-qr": _n("The offline QR code (the credential itself)"),
 }
+
+# the credential's own URL first: it is the most requested, and the router tries routes in order
+MACHINE_TYPES = ("application/json", JSONLD, "application/vc+jwt", "application/vc+ld+json", "application/vc")
+
+
+def _wants_html(request: Request) -> bool:
+    """The credential's own URL serves people and machines: HTML only when asked for (``?format=html`` or
+    Accept preferring text/html); JSON-LD otherwise."""
+    accept = request.headers.get("accept", "")
+    fmt = request.query_params.get("format")
+    if fmt in ("json", "jsonld"):
+        return False
+    return fmt == "html" or accept_quality(accept, ("text/html",)) > accept_quality(accept, MACHINE_TYPES)
+
+
+@router.get("/credentials/{credential_id}", summary="A credential: JSON-LD (or a VC-JOSE JWT), HTML when asked",
+            tags=["credentials"], responses=answers(JSONLD, "application/vc+jwt", "application/json", "text/html"))
+async def get_credential(credential_id: str, request: Request) -> Response:
+    """Async: a stored credential never changes, so its bytes come from the process's bounded cache without a
+    thread after the first read (strong ETag; ``Vary: Accept``, since the same URL serves the HTML page)."""
+    svc = service(request)
+    if _wants_html(request):
+        return await run_in_threadpool(_html, request, svc, credential_id)
+    served = svc.documents.get(credential_id.removeprefix("urn:uuid:"))
+    if served is None:
+        served = await run_in_threadpool(svc.served_document, credential_id)
+    return served.response(request.headers.get("if-none-match", ""), CREDENTIAL_CACHE)
+
+
+CREDENTIAL_CACHE = {"Cache-Control": f"public, max-age={DOCUMENT_MAX_AGE}", "Vary": "Accept"}
+
+
+def _html(request: Request, svc: CredentialService, credential_id: str) -> Response:
+    return certificate_page(request, svc.get(credential_id), verifier(request))
+
 
 # input that never was a credential: its own headline instead of the verdict of a failed check
 PROBLEMS = {
@@ -151,28 +187,3 @@ def _image(symbol: QrSymbol, ext: str, *, title: str, module_px: int) -> Respons
     if ext == "png":
         return Response(symbol.png(module_px=module_px), media_type="image/png", headers=headers)
     raise LeadsError(f"no QR image format {ext!r}: use .svg or .png", code="not_found", status=404)
-
-
-MACHINE_TYPES = ("application/json", JSONLD, "application/vc+jwt", "application/vc+ld+json", "application/vc")
-
-
-def _wants_html(request: Request) -> bool:
-    """The credential's own URL serves people and machines: HTML only when asked for (``?format=html`` or
-    Accept preferring text/html); JSON-LD otherwise."""
-    accept = request.headers.get("accept", "")
-    fmt = request.query_params.get("format")
-    if fmt in ("json", "jsonld"):
-        return False
-    return fmt == "html" or accept_quality(accept, ("text/html",)) > accept_quality(accept, MACHINE_TYPES)
-
-
-@router.get("/credentials/{credential_id}", summary="A credential: JSON-LD (or a VC-JOSE JWT), HTML when asked",
-            tags=["credentials"], responses=answers(JSONLD, "application/vc+jwt", "application/json", "text/html"))
-def get_credential(credential_id: str, request: Request, svc: CredentialService = Depends(service),
-                   check: Verifier = Depends(verifier)) -> Response:
-    row = svc.get(credential_id)
-    if _wants_html(request):
-        return certificate_page(request, row, check)
-    if row.format == "jwt":
-        return Response(str(row.document["jwt"]), media_type="application/vc+jwt")
-    return JSONResponse(row.document, media_type=JSONLD)

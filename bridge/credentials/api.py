@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request  # fastapi.Request, without importing FastAPI (a command's start-up)
 
 from bridge.credentials.keys import KeyManager
+from bridge.credentials.served import DOCUMENT_MAX_AGE, STATUS_LIST_SECONDS
 from bridge.credentials.service import AwardToIssue, CredentialService, IssueInput, award_key
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.credentials.verification import Verifier
@@ -27,6 +28,8 @@ def verifier(request: Request) -> Verifier:
 
 
 __all__ = [
+    "DOCUMENT_MAX_AGE",
+    "STATUS_LIST_SECONDS",
     "AwardToIssue",
     "CredentialService",
     "IssueInput",

@@ -3,8 +3,6 @@ DID documents and verification. Signing blocks, so every route that signs is a p
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from typing import Any
 
@@ -74,6 +72,20 @@ def _summary(svc: CredentialService, row: IssuedCredentialRow) -> dict[str, Any]
     }
 
 
+# the status lists first: every verifier anywhere fetches them, and the router tries routes in order
+@router.get("/status/{list_id}", summary="A signed BitstringStatusListCredential (short cache, ETag)",
+            responses={**answers("application/vc+ld+json"), 304: {"description": "not modified (ETag)"}})
+async def status_list(list_id: str, request: Request) -> Response:
+    """Async: answered from the process's short-lived copy without a thread; read (or re-signed) in the
+    threadpool when that copy is older than ``STATUS_LIST_SECONDS``."""
+    svc = service(request)
+    served, _refresh = svc.lists.lookup(list_id)
+    if served is None:
+        served = await run_in_threadpool(svc.served_status_list, list_id)
+    max_age = min(STATUS_MAX_AGE, DEFAULT_TTL_MS // 1000)
+    return served.response(request.headers.get("if-none-match", ""), {"Cache-Control": f"public, max-age={max_age}"})
+
+
 @router.post("/api/credentials", status_code=201, dependencies=[Depends(require_admin)],
              summary="Issue a signed credential from a design key and a learner",
              responses={401: {"description": "no or wrong admin token"}, 404: {"description": "unknown design"},
@@ -101,19 +113,6 @@ def suspend(credential_id: str, body: ReasonBody, svc: CredentialService = Depen
              summary="Lift a suspension")
 def unsuspend(credential_id: str, body: ReasonBody, svc: CredentialService = Depends(service)) -> dict[str, Any]:
     return _summary(svc, svc.unsuspend(credential_id, body.reason))
-
-
-@router.get("/status/{list_id}", summary="A signed BitstringStatusListCredential (short cache, ETag)",
-            responses={**answers("application/vc+ld+json"), 304: {"description": "not modified (ETag)"}})
-def status_list(list_id: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
-    signed, _version = svc.status_list(list_id)
-    payload = json.dumps(signed, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
-    max_age = min(STATUS_MAX_AGE, DEFAULT_TTL_MS // 1000)
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers=headers)
-    return Response(payload, media_type="application/vc+ld+json", headers=headers)
 
 
 @router.get("/.well-known/did.json", summary="The DID document of this installation (did:web)",

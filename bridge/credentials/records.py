@@ -4,11 +4,22 @@ space nor the credential formats (``CredentialService`` adds issuing on top)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bridge import metrics
+from bridge.credentials.served import (
+    DOCUMENT_BYTES,
+    DOCUMENT_ENTRIES,
+    STATUS_LIST_BYTES,
+    STATUS_LIST_ENTRIES,
+    STATUS_LIST_SECONDS,
+    BoundedBytes,
+    Served,
+    json_bytes,
+)
 from bridge.credentials.status_store import DbStatusStore, lock_for_write
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.db import Database
@@ -35,6 +46,9 @@ class CredentialRecords:
         self.settings = settings
         self.clock = clock
         self.directory = directory or IssuerDirectory(settings)
+        #: the bytes the public read routes serve (``bridge.credentials.served``), one pair of caches per process
+        self.documents = BoundedBytes(DOCUMENT_ENTRIES, DOCUMENT_BYTES)
+        self.lists = BoundedBytes(STATUS_LIST_ENTRIES, STATUS_LIST_BYTES, ttl=STATUS_LIST_SECONDS)
 
     # -- URLs ---------------------------------------------------------------------------------------------------
 
@@ -57,6 +71,21 @@ class CredentialRecords:
             if row is None:
                 raise NotFound(f"no credential {credential_id!r} was issued here", code="credential_not_found")
             return row
+
+    def served_document(self, credential_id: str) -> Served:
+        """The bytes of ``GET /credentials/{id}`` (JSON-LD, or the JWT of a VC-JOSE credential); blocking on the
+        first read only, since a stored credential never changes (``self.documents.get`` answers without a thread)."""
+        key = credential_id.removeprefix("urn:uuid:")
+        hit = self.documents.get(key)
+        if hit is not None:
+            return hit
+        ticket = self.documents.ticket()
+        row = self.get(credential_id)
+        jwt = row.document.get("jwt")
+        served = Served.of(jwt.encode("utf-8"), "application/vc+jwt") if row.format == "jwt" and isinstance(jwt, str) \
+            else Served.of(json_bytes(row.document), "application/ld+json")
+        self.documents.put(key, served, ticket)
+        return served
 
     def find_by_credential(self, credential: dict[str, Any]) -> IssuedCredentialRow | None:
         cid = credential.get("id")
@@ -116,7 +145,8 @@ class CredentialRecords:
                 row.suspended_at = now
             self._sign_list(session.get(StatusListRow, list_id), state, now)
             session.flush()
-            return row
+        self.lists.drop(list_id)  # after the commit: this process serves the change at once
+        return row
 
     def _sign_list(self, row: StatusListRow | None, state: StatusListState, now: datetime) -> dict[str, Any]:
         """Sign the list credential for the row's current version (called inside the caller's transaction)."""
@@ -148,7 +178,20 @@ class CredentialRecords:
                 assert row is not None and state is not None
                 signed = self._sign_list(row, state, now)
             assert signed is not None
-            return signed, row.version
+            version = row.version
+        if not fresh:
+            self.lists.drop(list_id)
+        return signed, version
+
+    def served_status_list(self, list_id: str) -> Served:
+        """The bytes of ``GET /status/{list}``, read afresh (blocking) and kept ``STATUS_LIST_SECONDS`` (other
+        processes see a change within that time, this one at once); ``self.lists.lookup`` answers without a thread."""
+        ticket = self.lists.ticket()
+        signed, _version = self.status_list(list_id)
+        served = Served.of(json.dumps(signed, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
+                           "application/vc+ld+json")
+        self.lists.put(list_id, served, ticket)
+        return served
 
 
 def _valid_until(document: dict[str, Any]) -> datetime:

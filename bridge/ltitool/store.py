@@ -22,19 +22,39 @@ def _registration(row: LtiPlatform) -> PlatformRegistration:
         auth_audience=row.auth_audience)
 
 
+REGISTRATION_SECONDS = 10.0  # how late another process sees a changed or removed registration (this one: at once)
+REGISTRATION_ENTRIES = 1_000
+
+
 class SqlToolConfigStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    """Registrations in the database. A launch asks for its registration four times (login, pylti1p3's lookups,
+    the launch check), so registrations found are kept ``REGISTRATION_SECONDS``; a new registration is never
+    missed (only found ones are kept), and ``save``/``remove`` here forget them all at once."""
+
+    def __init__(self, db: Database, clock: Callable[[], float] = time.monotonic) -> None:
+        self.db, self.clock = db, clock
+        self._found: dict[tuple[str, str | None], tuple[float, PlatformRegistration]] = {}
 
     def find(self, issuer: str, client_id: str | None) -> PlatformRegistration | None:
+        hit = self._found.get((issuer, client_id))
+        if hit is not None and self.clock() - hit[0] < REGISTRATION_SECONDS:
+            return hit[1]
         with self.db.session() as session:
             stmt = select(LtiPlatform).where(LtiPlatform.issuer == issuer)
             if client_id:
                 stmt = stmt.where(LtiPlatform.client_id == client_id)
             rows = session.scalars(stmt.limit(2)).all()
-            return _registration(rows[0]) if len(rows) == 1 else None
+            found = _registration(rows[0]) if len(rows) == 1 else None
+        if found is not None:
+            if len(self._found) >= REGISTRATION_ENTRIES:
+                self._found.clear()
+            self._found[(issuer, client_id)] = (self.clock(), found)
+        return found
 
     def issuer_known(self, issuer: str) -> bool:
+        now = self.clock()
+        if any(key[0] == issuer and now - at < REGISTRATION_SECONDS for key, (at, _reg) in list(self._found.items())):
+            return True
         with self.db.session() as session:
             return session.scalar(select(LtiPlatform.id).where(LtiPlatform.issuer == issuer).limit(1)) is not None
 
@@ -55,6 +75,7 @@ class SqlToolConfigStore:
                 if dep not in known:
                     row.deployments.append(LtiDeployment(deployment_id=dep))
                     known.add(dep)
+        self._found.clear()
 
     def remove(self, issuer: str, client_id: str) -> bool:
         with self.db.session() as session:
@@ -63,7 +84,8 @@ class SqlToolConfigStore:
             if row is None:
                 return False
             session.delete(row)
-            return True
+        self._found.clear()
+        return True
 
     def list(self) -> list[PlatformRegistration]:
         with self.db.session() as session:
@@ -71,11 +93,15 @@ class SqlToolConfigStore:
             return [_registration(r) for r in rows]
 
 
+SWEEP_SECONDS = 60.0
+
+
 class SqlLaunchDataStore:
     """Expiring rows; a nonce is consumed by a single ``DELETE … WHERE nonce = ? AND not expired``."""
 
     def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self.db, self.clock = db, clock
+        self._swept: float | None = None
 
     def put(self, key: str, value: Any, ttl: int) -> None:
         expires = self.clock() + ttl
@@ -99,10 +125,14 @@ class SqlLaunchDataStore:
 
     def add_nonce(self, nonce: str, ttl: int) -> None:
         now = self.clock()
+        sweep = self._swept is None or not 0 <= now - self._swept < SWEEP_SECONDS
         with self.db.session() as session:
-            session.execute(delete(LtiNonce).where(LtiNonce.expires_at < now))
-            session.execute(delete(LtiLaunchData).where(LtiLaunchData.expires_at < now))
+            if sweep:  # expired rows are ignored when read; removing them once a minute per process is enough
+                session.execute(delete(LtiNonce).where(LtiNonce.expires_at < now))
+                session.execute(delete(LtiLaunchData).where(LtiLaunchData.expires_at < now))
             session.add(LtiNonce(nonce=nonce, expires_at=now + ttl))
+        if sweep:
+            self._swept = now
 
     def consume_nonce(self, nonce: str) -> bool:
         with self.db.session() as session:

@@ -8,30 +8,38 @@ values, JWTs and e-mail addresses before it is written.
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import json
 import logging
+import logging.handlers
+import os
+import queue
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("leads_request_id", default="")
 
-_SECRETS = [
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
+# each pattern with a cheap test of whether it can match at all: most lines (every access line) hold none of them
+_SECRETS: list[tuple[re.Pattern[str], str, Callable[[str], bool]]] = [
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]",
+     lambda t: "bearer" in t.casefold() or "basic" in t.casefold()),
     (re.compile(r"(?i)\b([a-z_]*(?:token|password|passphrase|secret|key|code|wstoken))=([^&\s\"']+)"),
-     r"\1=[redacted]"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[redacted-jwt]"),
-    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[redacted-email]"),
+     r"\1=[redacted]", lambda t: "=" in t),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[redacted-jwt]", lambda t: "eyJ" in t),
+    (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[redacted-email]", lambda t: "@" in t),
 ]
 # what a LogRecord always has: anything else a caller passed with extra= becomes a field of the line
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
 
 
 def redact(text: str) -> str:
-    for pattern, replacement in _SECRETS:
-        text = pattern.sub(replacement, text)
+    for pattern, replacement, may_match in _SECRETS:
+        if may_match(text):
+            text = pattern.sub(replacement, text)
     return text
 
 
@@ -63,20 +71,55 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        rid = request_id.get()
+        rid = getattr(record, "request_id", "") or request_id.get()
         text = redact(super().format(record))
         return f"{text} [{rid}]" if rid else text
 
 
+QUEUED_LINES = 10_000  # lines waiting for the writer thread; a request waits only when this many are pending
+
+
+class DeferredHandler(logging.handlers.QueueHandler):
+    """Hands each record to a writer thread, which formats and writes it: a request never waits on the log's pipe
+    or disk. The message and the request id are fixed here, in the caller's context; the queue is bounded."""
+
+    def __init__(self, lines: queue.Queue[logging.LogRecord]) -> None:
+        super().__init__(lines)
+        self.lines = lines
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.msg, record.args = record.getMessage(), None
+        rid = request_id.get()
+        if rid and not getattr(record, "request_id", ""):
+            record.request_id = rid
+        return record
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        self.lines.put(record)  # blocks only when QUEUED_LINES are pending (never drops a line)
+
+
 def configure(log_format: str, level: int = logging.INFO) -> logging.Handler:
-    """Install one handler on the root logger (replacing earlier ones), JSON or text; returns it."""
+    """Install one handler on the root logger (replacing earlier ones), JSON or text, written by a thread of its
+    own (flushed at exit); returns the writing handler."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    lines: queue.Queue[logging.LogRecord] = queue.Queue(QUEUED_LINES)
+    writer = logging.handlers.QueueListener(lines, handler)
+    writer.start()
+    atexit.register(writer.stop)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
-    root.addHandler(handler)
+    deferred = DeferredHandler(lines)
+    root.addHandler(deferred)
     root.setLevel(level)
+
+    def direct_in_forked_child() -> None:  # a forked child has no writer thread: it writes its lines itself
+        if deferred in root.handlers:
+            root.removeHandler(deferred)
+            root.addHandler(handler)
+
+    os.register_at_fork(after_in_child=direct_in_forked_child)
     for name in ("uvicorn.access",):  # our access line replaces it (it logs the query string)
         logging.getLogger(name).disabled = True
     return handler

@@ -6,7 +6,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from bridge.db import Database
-from bridge.ltitool.store import SqlLaunchDataStore, SqlToolConfigStore
+from bridge.ltitool.store import REGISTRATION_SECONDS, SWEEP_SECONDS, SqlLaunchDataStore, SqlToolConfigStore
+from bridge.ltitool.tables import LtiNonce
 from lti.config import PlatformRegistration
 
 
@@ -56,3 +57,36 @@ def test_many_client_ids_per_issuer_and_deployments_are_added(db: Database) -> N
     assert config.issuer_known("https://lms.example") and not config.issuer_known("https://other.example")
     assert [r.client_id for r in config.list()] == ["block-1", "block-2"]
     assert config.remove("https://lms.example", "block-2") and config.find("https://lms.example", None) is not None
+
+
+def test_registrations_found_are_kept_a_few_seconds_and_new_ones_never_missed(db: Database) -> None:
+    now = [100.0]
+    web = SqlToolConfigStore(db, clock=lambda: now[0])  # one web process …
+    admin = SqlToolConfigStore(db)  # … and another one, where an administrator changes registrations
+    assert web.find("https://lms.example", "block-1") is None and not web.issuer_known("https://lms.example")
+    admin.save(_reg("block-1", ("1",)))
+    found = web.find("https://lms.example", "block-1")  # a new registration: seen at once (misses are not kept)
+    assert found is not None and found.deployment_ids == ("1",) and web.issuer_known("https://lms.example")
+    admin.save(_reg("block-1", ("2",)))
+    kept = web.find("https://lms.example", "block-1")
+    assert kept is not None and kept.deployment_ids == ("1",)  # still the copy this process keeps …
+    now[0] += REGISTRATION_SECONDS + 0.1
+    fresh = web.find("https://lms.example", "block-1")
+    assert fresh is not None and fresh.deployment_ids == ("1", "2")  # … until it is older than the keep time
+    assert web.remove("https://lms.example", "block-1")  # this process's own change: forgotten at once
+    assert web.find("https://lms.example", "block-1") is None
+
+
+def test_expired_rows_are_swept_at_most_once_a_minute(db: Database) -> None:
+    now = [1_000_000.0]
+    store = SqlLaunchDataStore(db, clock=lambda: now[0])
+    store.add_nonce("first", 10)  # sweeps (nothing yet)
+    now[0] += 20  # "first" expired
+    store.add_nonce("second", 600)  # within the minute: no sweep, the expired row stays (and stays unusable)
+    with db.session() as session:
+        assert session.get(LtiNonce, "first") is not None
+    assert store.consume_nonce("first") is False
+    now[0] += SWEEP_SECONDS
+    store.add_nonce("third", 600)
+    with db.session() as session:
+        assert session.get(LtiNonce, "first") is None and session.get(LtiNonce, "second") is not None
