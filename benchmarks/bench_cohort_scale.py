@@ -116,7 +116,7 @@ def run(learners: int) -> dict[str, Any]:
         raw_before = raw_rate(data_dir, min(learners * AWARDS_PER_LEARNER, 6000))
         env = {**os.environ, "LEADS_DATABASE_URL": url, "LEADS_DATA_DIR": str(data_dir),
                "LEADS_LOAD_SAMPLE": "false", "LEADS_BASE_URL": settings.base_url, "LEADS_AWARDS_ISSUER": "credentials",
-               "LEADS_AWARDS_BATCH": os.environ.get("LEADS_AWARDS_BATCH", "100"),
+               "LEADS_AWARDS_BATCH": os.environ.get("LEADS_AWARDS_BATCH", "200"),
                "LEADS_AWARDS_IDLE_SECONDS": "0.2", "PYTHONPATH": str(ROOT)}
         workers = subprocess.Popen([sys.executable, "-c", "from bridge.cli import app; app()", "worker",
                                     "--concurrency", str(WORKERS)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,

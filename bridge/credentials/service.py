@@ -14,7 +14,6 @@ from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,7 @@ from bridge.credentials.status_store import DbStatusStore, lock_for_write
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.dataspace.api import EntityRepository
 from bridge.db import Database
+from bridge.db.bulk import insert_rows, one_of
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
 from bridge.trust.api import IssuerDirectory, IssuerOrg
@@ -178,7 +178,8 @@ class CredentialService:
     def _by_award(session: Session, keys: Sequence[str]) -> dict[str, IssuedCredentialRow]:
         out: dict[str, IssuedCredentialRow] = {}
         for first in range(0, len(keys), 500):
-            stmt = select(IssuedCredentialRow).where(IssuedCredentialRow.award_id.in_(keys[first:first + 500]))
+            stmt = select(IssuedCredentialRow).where(
+                one_of(session, IssuedCredentialRow.award_id, keys[first:first + 500]))
             out.update({str(row.award_id): row for row in session.scalars(stmt)})
         return out
 
@@ -198,7 +199,7 @@ class CredentialService:
                 both = [i for i in mine if "suspension" in formats[i].status_purposes]
                 if both:
                     suspensions.update(zip(both, store.allocate(StatusPurpose.SUSPENSION, len(both)), strict=True))
-        keys = {o.slug: self.directory.signer(o) for o in orgs}  # the key ring is read once per batch
+        keys = {o.slug: self.directory.signer(o) for o in {o.slug: o for o in orgs}.values()}  # once a batch
         rows: list[dict[str, Any]] = []
         for i, request in enumerate(todo):  # CPU only: build, check, sign
             revocation, suspension = revocations[i], suspensions.get(i)
@@ -220,10 +221,9 @@ class CredentialService:
                 "suspension_list": suspension.list_id if suspension else None,
                 "suspension_index": suspension.index if suspension else None,
                 "revoked": False, "suspended": False, "created": now})
-        dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(IssuedCredentialRow).on_conflict_do_nothing().returning(IssuedCredentialRow.id)
-        with self.db.session() as session:  # one transaction stores the batch; a row already there wins
-            stored = set(session.scalars(stmt, rows).all())
+        with self.db.session() as session:  # one statement stores the batch; a row already there wins
+            stored = {r.id for r in insert_rows(session, IssuedCredentialRow, rows, skip_conflicts=True,
+                                                returning=("id",))}
         for row in rows:
             if row["id"] in stored:
                 metrics.ISSUED.labels(row["format"]).inc()
