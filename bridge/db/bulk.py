@@ -15,9 +15,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Row, Table, bindparam, text, update
+from sqlalchemy import ColumnElement, DateTime, Table, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+_PG = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]  # renders column types in casts
 
 
 def _is_postgres(session: Session) -> bool:
@@ -52,7 +54,7 @@ def _record_type(column: Any) -> str:
     stored as a bound datetime is, converted to the column's type by PostgreSQL."""
     if isinstance(column.type, DateTime) and not column.type.timezone:
         return "TIMESTAMP WITH TIME ZONE"
-    return str(column.type.compile(dialect=postgresql.dialect()))
+    return str(column.type.compile(dialect=_PG))
 
 
 def _json_value(value: Any) -> Any:
@@ -72,7 +74,7 @@ def _recordset(table: Table, names: Sequence[str], rows: Sequence[Mapping[str, A
 
 
 def insert_rows(session: Session, entity: Any, rows: Sequence[Mapping[str, Any]], *, skip_conflicts: bool = False,
-                returning: Sequence[str] = ()) -> list[Row[Any]]:
+                returning: Sequence[str] = ()) -> list[Any]:
     """Insert ``rows`` (dicts of column values) in one statement; ``skip_conflicts``: a row that breaks a unique
     constraint is left out (``ON CONFLICT DO NOTHING``); the ``returning`` columns of the rows inserted."""
     if not rows:
@@ -101,7 +103,7 @@ def insert_rows(session: Session, entity: Any, rows: Sequence[Mapping[str, Any]]
 
 
 def update_rows(session: Session, entity: Any, key: str, rows: Sequence[Mapping[str, Any]], *,
-                where: str = "", returning: Sequence[str] = (), **fixed: Any) -> list[Row[Any]]:
+                where: str = "", returning: Sequence[str] = (), **fixed: Any) -> list[Any]:
     """``UPDATE`` each row found by its ``key`` column with its own values and the ``fixed`` ones, in one
     statement (rows taken in the given order); ``where`` (SQL naming columns as ``table.column``) narrows the
     rows updated. The ``returning`` columns of the rows updated."""
@@ -111,7 +113,7 @@ def update_rows(session: Session, entity: Any, key: str, rows: Sequence[Mapping[
     names = list(rows[0])
     assert key in names and all(list(row) == names for row in rows)
     if not _is_postgres(session):  # SQLite: one statement per row, in the caller's transaction
-        out: list[Row[Any]] = []
+        out: list[Any] = []
         for row in rows:
             stmt: Any = update(table).where(table.c[key] == row[key]).values(
                 {n: row[n] for n in names if n != key} | fixed)
