@@ -74,6 +74,8 @@ def run_loop(settings: Settings, issuer_spec: str | None, once: bool, install_si
         # round trip). SQLite has one writer: one loop.
         loops = 1 if db.is_sqlite or once else max(1, cfg.loops)
         workers = [make_worker(db, cfg, settings, issuer_spec) for _ in range(loops)]
+        for worker in workers[1:]:  # issuance never waits behind PDFs in every loop of a process at once
+            worker.follow_ups = False
         log.info("worker %s started (issuer %s, %d loop(s))", ", ".join(w.name for w in workers),
                  issuer_spec or cfg.issuer, loops)
         return _run_loops(workers, stop, cfg.idle_seconds, once)

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import or_, select
@@ -35,6 +35,7 @@ from issuer.status import StatusAllocation, StatusListState, StatusPurpose, stat
 Format = Literal["ob3", "edc", "jwt"]
 FORMATS: tuple[str, ...] = ("ob3", "edc", "jwt")
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 STATUS_LIST_VALIDITY = timedelta(days=1)  # a re-signed list is valid for a day; verifiers refetch well before
 SPEC_TTL = 60.0  # seconds a batch worker reuses a design's AchievementSpec before reading the data space again
 
@@ -139,7 +140,18 @@ class CredentialService:
         return row
 
     def issue_many(self, requests: Sequence[IssueInput]) -> list[IssuedCredentialRow]:
-        """Issue a batch of award credentials (every request has an ``award_id``); the rows in request order.
+        """Issue a batch of award credentials (every request has an ``award_id``); the rows in request order."""
+        return self._issue_many(requests, self._by_award, lambda row: IssuedCredentialRow(**row))
+
+    def issue_many_ids(self, requests: Sequence[IssueInput]) -> list[str]:
+        """``issue_many`` answering the credential ids (``urn:uuid:…``) only: no row object is built and none is
+        read back whole, which is all a worker's batch needs."""
+        return self._issue_many(requests, self._ids_by_award, lambda row: f"urn:uuid:{row['id']}")
+
+    def _issue_many(self, requests: Sequence[IssueInput], fetch: Callable[[Session, Sequence[str]], dict[str, T]],
+                    made: Callable[[dict[str, Any]], T]) -> list[T]:
+        """What ``fetch`` says of each award's credential, signing and storing those not stored yet (``made``
+        turns a stored row's values into the same answer).
 
         Idempotent per award id, like ``issue``. Cheaper per credential: designs come from a per-process cache,
         one short transaction draws every status index of the batch (one bitmap write per list, not one per
@@ -155,7 +167,7 @@ class CredentialService:
                                  code="award_id_required", status=422)
         keys = list(dict.fromkeys(str(r.award_id) for r in requests))
         with self.db.session() as session:
-            found = self._by_award(session, keys)
+            found = fetch(session, keys)
         todo: dict[str, IssueInput] = {}
         for request in requests:
             if request.award_id not in found:
@@ -163,11 +175,11 @@ class CredentialService:
         if todo:
             # stored in award-id order: concurrent batches then take the unique index's row locks in the same
             # order, so PostgreSQL cannot deadlock two batches that overlap in another order
-            found.update(self._issue_batch([todo[key] for key in sorted(todo)]))
+            found.update({k: made(row) for k, row in self._issue_batch([todo[key] for key in sorted(todo)]).items()})
             lost = [k for k in keys if k not in found]  # stored first by a concurrent call: read its rows
             if lost:
                 with self.db.session() as session:
-                    found.update(self._by_award(session, lost))
+                    found.update(fetch(session, lost))
         missing = [k for k in keys if k not in found]
         if missing:
             raise LeadsError(f"credentials for awards {', '.join(missing[:5])} were not stored; retry",
@@ -183,8 +195,18 @@ class CredentialService:
             out.update({str(row.award_id): row for row in session.scalars(stmt)})
         return out
 
-    def _issue_batch(self, todo: Sequence[IssueInput]) -> dict[str, IssuedCredentialRow]:
-        """Sign and store; the rows this call stored, by award id (a concurrent call may have stored others)."""
+    @staticmethod
+    def _ids_by_award(session: Session, keys: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for first in range(0, len(keys), 500):
+            stmt = select(IssuedCredentialRow.award_id, IssuedCredentialRow.id).where(
+                one_of(session, IssuedCredentialRow.award_id, keys[first:first + 500]))
+            out.update({str(award): f"urn:uuid:{row_id}" for award, row_id in session.execute(stmt)})
+        return out
+
+    def _issue_batch(self, todo: Sequence[IssueInput]) -> dict[str, dict[str, Any]]:
+        """Sign and store; the values of the rows this call stored, by award id (a concurrent call may have stored
+        others)."""
         now = self.clock()
         specs = {key: self.cached_spec(key) for key in dict.fromkeys(r.design_key for r in todo)}
         orgs = [self.directory.get(r.issuer_slug) for r in todo]
@@ -227,7 +249,7 @@ class CredentialService:
         for row in rows:
             if row["id"] in stored:
                 metrics.ISSUED.labels(row["format"]).inc()
-        return {str(row["award_id"]): IssuedCredentialRow(**row) for row in rows if row["id"] in stored}
+        return {str(row["award_id"]): row for row in rows if row["id"] in stored}
 
     def cached_spec(self, design_key: str) -> AchievementSpec:
         """The design's ``AchievementSpec``, kept for ``SPEC_TTL`` seconds (a design edit shows after that)."""
@@ -261,6 +283,10 @@ class CredentialService:
     def issue_awards(self, awards: Sequence[AwardToIssue]) -> list[IssuedCredentialRow]:
         """The OB3 credentials of a batch of awards, in order (one transaction per batch, see ``issue_many``)."""
         return issue_awards(self, awards)
+
+    def issue_award_ids(self, awards: Sequence[AwardToIssue]) -> list[str]:
+        """The credential ids of ``issue_awards``, without building or reading back the rows."""
+        return issue_award_ids(self, awards)
 
     def revoke_award(self, award_id: str, reason: str) -> None:
         """Revoke every credential of an award (every format and wallet copy); a no-op without credential."""
@@ -431,6 +457,11 @@ def issue_award(service: CredentialService, request: AwardToIssue, fmt: str = "o
 def issue_awards(service: CredentialService, requests: Sequence[AwardToIssue]) -> list[IssuedCredentialRow]:
     """The OB3 credentials of a batch of awards, in order; idempotent on each award id (see ``issue_many``)."""
     return service.issue_many([award_input(r) for r in requests])
+
+
+def issue_award_ids(service: CredentialService, requests: Sequence[AwardToIssue]) -> list[str]:
+    """``issue_awards`` answering the credential ids only (a worker's batch)."""
+    return service.issue_many_ids([award_input(r) for r in requests])
 
 
 def revoke_award(service: CredentialService, award_id: str, reason: str) -> None:
