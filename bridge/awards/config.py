@@ -14,8 +14,6 @@ class AwardSettings(BaseSettings):
     issuer: str = Field(default="credentials", description="registered issuer name or 'module:factory'")
     lease_seconds: float = Field(default=120.0, description="how long a claimed job is a worker's own")
     batch: int = 20
-    loops: int = Field(default=2, description="issuing loops per worker process on PostgreSQL: one signs while "
-                       "another waits on the database")
     max_attempts: int = 8
     backoff_base_seconds: float = 10.0
     backoff_max_seconds: float = 3600.0

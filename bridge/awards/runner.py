@@ -69,44 +69,13 @@ def run_loop(settings: Settings, issuer_spec: str | None, once: bool, install_si
         signal.signal(signal.SIGINT, _stop)
     scheduler = None if once or schedule is None else schedule(db, settings)  # LEADS_SCHEDULED_JOBS, leased
     try:
-        # PostgreSQL: several loops in the process, so that one signs while another waits on the database (the GIL
-        # lets one run Python at a time: the process still uses one core, but no longer leaves it idle on every
-        # round trip). SQLite has one writer: one loop.
-        loops = 1 if db.is_sqlite or once else max(1, cfg.loops)
-        workers = [make_worker(db, cfg, settings, issuer_spec) for _ in range(loops)]
-        for worker in workers[1:]:  # issuance never waits behind PDFs in every loop of a process at once
-            worker.follow_ups = False
-        log.info("worker %s started (issuer %s, %d loop(s))", ", ".join(w.name for w in workers),
-                 issuer_spec or cfg.issuer, loops)
-        return _run_loops(workers, stop, cfg.idle_seconds, once)
+        worker = make_worker(db, cfg, settings, issuer_spec)
+        log.info("worker %s started (issuer %s)", worker.name, issuer_spec or cfg.issuer)
+        return worker.run(stop, idle=cfg.idle_seconds, once=once)
     finally:
         if scheduler is not None:
             scheduler.stop()
         db.engine.dispose()
-
-
-def _run_loops(workers: list[Worker], stop: threading.Event, idle: float, once: bool) -> int:
-    """The first loop runs in this thread (signals stop it), the others in threads; a loop that fails stops all."""
-    done: list[int] = []
-    errors: list[BaseException] = []
-
-    def loop(worker: Worker) -> None:
-        try:
-            done.append(worker.run(stop, idle=idle, once=once))
-        except BaseException as exc:  # re-raised below, after the other loops stopped
-            errors.append(exc)
-            stop.set()
-
-    threads = [threading.Thread(target=loop, args=(w,), name=f"leads-loop-{i + 1}", daemon=True)
-               for i, w in enumerate(workers[1:])]
-    for thread in threads:
-        thread.start()
-    loop(workers[0])
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return sum(done)
 
 
 def run(settings: Settings, issuer_spec: str | None = None, *, once: bool = False, concurrency: int = 1,

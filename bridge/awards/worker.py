@@ -59,7 +59,6 @@ class Worker:
     clock: Callable[[], datetime] = utcnow
     pdf: PdfRenderer | None = None  # set: a PDF job follows each issuance (first download served from cache)
     mailer: Mailer | None = None  # set: an e-mail job follows each issuance to a learner with an address
-    follow_ups: bool = True  # False: this loop takes issuance work only (another loop of its process renders PDFs)
     mail_from: str = "LEADS <leads@example.org>"
     base_url: str = "http://127.0.0.1:8000"
     _titles: dict[str, str] = field(default_factory=dict, init=False, repr=False)  # course titles of a batch
@@ -99,7 +98,7 @@ class Worker:
             ids = pick(expired, self.batch)
             if len(ids) < self.batch:
                 ids += pick(and_(queued, urgent), self.batch - len(ids))
-            if not ids and self.follow_ups:  # follow-ups (a PDF takes tens of ms) in small batches
+            if not ids:  # follow-ups (a PDF takes tens of ms) in small batches: new issuance work waits little
                 ids = pick(and_(queued, ~urgent), min(self.batch, FOLLOW_UP_BATCH))
             if ids:
                 session.execute(update(Job).where(one_of(session, Job.id, ids)).values(**values)
