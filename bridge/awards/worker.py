@@ -282,7 +282,7 @@ class Worker:
             # pending (or failed) → issued in one statement; it locks the rows, like a revocation does. The state
             # test is written as "not issued, not revoked" so that PostgreSQL looks the rows up by primary key: with
             # "IN (pending, failed)" a planner without fresh statistics scanned every pending award of the cohort
-            # (one array per column on PostgreSQL, looked up by primary key, rows locked in id order)
+            # (PostgreSQL: the batch's values as one JSON parameter, rows found through the key array by primary key)
             newly = update_rows(session, Award, "id", [{"id": a, "credential_id": issued[a]} for a in sorted(issued)],
                                 where="awards.state != 'issued' AND awards.state != 'revoked'",
                                 returning=("id", "learner_email"), state="issued", issued_at=now)
