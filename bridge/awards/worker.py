@@ -23,7 +23,7 @@ from bridge.awards import people
 from bridge.awards.issuing import EdcIssuer, Issuer, IssueRequest, PdfRenderer, PermanentIssueError
 from bridge.awards.mail import Mailer, award_message
 from bridge.awards.service import write_lock
-from bridge.awards.tables import Award, Job, WorkerHeartbeat
+from bridge.awards.tables import URGENT_QUEUE, Award, Job, WorkerHeartbeat
 from bridge.dataspace.api import EntityRepository
 from bridge.db import Database
 from bridge.db.base import utcnow
@@ -96,8 +96,8 @@ class Worker:
                 return list(session.execute(stmt).scalars().all())
 
             ids = pick(expired, self.batch)
-            if len(ids) < self.batch:
-                ids += pick(and_(queued, urgent), self.batch - len(ids))
+            if len(ids) < self.batch:  # written as the partial index ix_jobs_urgent_queue is (literal values)
+                ids += pick(and_(Job.next_attempt_at <= now, URGENT_QUEUE), self.batch - len(ids))
             if not ids:  # follow-ups (a PDF takes tens of ms) in small batches: new issuance work waits little
                 ids = pick(and_(queued, ~urgent), min(self.batch, FOLLOW_UP_BATCH))
             if ids:
