@@ -64,11 +64,12 @@ def _init_signer(data_dir: str) -> None:
     _signer["profile"] = directory.profile(directory.root)
 
 
-def _sign(count: int) -> int:
-    """Build and sign ``count`` credentials: the raw issuing work, nothing else."""
+def _sign(count: int) -> tuple[int, float]:
+    """Build and sign ``count`` credentials: the raw issuing work, nothing else; (count, CPU seconds)."""
     from issuer.documents import AwardFacts, CredentialMeta, Learner, build_openbadge
     from issuer.proofs import dataintegrity
 
+    began = time.process_time()
     now = datetime.now(UTC).replace(microsecond=0)
     status = ({"id": "https://leads.example.org/status/1#7", "type": "BitstringStatusListEntry",
                "statusPurpose": "revocation", "statusListIndex": "7",
@@ -78,17 +79,49 @@ def _sign(count: int) -> int:
         doc = build_openbadge(_signer["spec"], Learner(name=f"Learner {i}"), AwardFacts(awarded=now, grade="A"),
                               _signer["profile"], meta)
         dataintegrity.sign(doc, _signer["signer"], _signer["method"], created=now)
-    return count
+    return count, time.process_time() - began
 
 
-def raw_rate(data_dir: Path, total: int) -> float:
-    """Credentials per second of WORKERS processes doing nothing but build + sign (pool start excluded)."""
+def raw_rate(data_dir: Path, total: int) -> tuple[float, float]:
+    """Credentials per second of WORKERS processes doing nothing but build + sign (pool start excluded), and the
+    CPU milliseconds one credential took."""
     with ProcessPoolExecutor(WORKERS, initializer=_init_signer, initargs=(str(data_dir),)) as pool:
         list(pool.map(_sign, [2] * WORKERS))  # warm: imports, canonicaliser, key
         per = max(1, total // (WORKERS * 8))
         began = time.perf_counter()
-        done = sum(pool.map(_sign, [per] * (WORKERS * 8)))
-        return done / (time.perf_counter() - began)
+        parts = list(pool.map(_sign, [per] * (WORKERS * 8)))
+        seconds = time.perf_counter() - began
+        done = sum(n for n, _ in parts)
+        return done / seconds, 1000 * sum(c for _, c in parts) / done
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds of a process so far (Linux /proc; 0 where unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of ``leads worker`` and its worker processes so far: the timed part is a difference of two
+    readings, so start-up (imports, keys) is left out."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return _proc_cpu(pid) + sum(_proc_cpu(int(c)) for c in children)
+
+
+def _postgres_cpu(db: Any) -> float:
+    """CPU seconds of this database's server processes so far (Linux /proc, same machine; 0 where unreadable):
+    what the pipeline costs PostgreSQL, on the same cores here."""
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars()
+        return sum(_proc_cpu(pid) for pid in pids)
 
 
 def run(learners: int) -> dict[str, Any]:
@@ -113,10 +146,10 @@ def run(learners: int) -> dict[str, Any]:
         directory.signer(directory.root)
         with db.session() as session:
             rules = service.load_rules(session)
-        raw_before = raw_rate(data_dir, min(learners * AWARDS_PER_LEARNER, 6000))
+        raw_before, raw_cpu_before = raw_rate(data_dir, min(learners * AWARDS_PER_LEARNER, 6000))
         env = {**os.environ, "LEADS_DATABASE_URL": url, "LEADS_DATA_DIR": str(data_dir),
                "LEADS_LOAD_SAMPLE": "false", "LEADS_BASE_URL": settings.base_url, "LEADS_AWARDS_ISSUER": "credentials",
-               "LEADS_AWARDS_BATCH": os.environ.get("LEADS_AWARDS_BATCH", "100"),
+               "LEADS_AWARDS_BATCH": os.environ.get("LEADS_AWARDS_BATCH", "200"),
                "LEADS_AWARDS_IDLE_SECONDS": "0.2", "PYTHONPATH": str(ROOT)}
         workers = subprocess.Popen([sys.executable, "-c", "from bridge.cli import app; app()", "worker",
                                     "--concurrency", str(WORKERS)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -129,14 +162,15 @@ def run(learners: int) -> dict[str, Any]:
                 raise SystemExit("the workers stopped before starting")
             ready += " started (issuer " in line
         threading.Thread(target=workers.stderr.read, daemon=True).start()  # drain the log
-        start = time.perf_counter()
+        postgres_before, workers_before = _postgres_cpu(db), _tree_cpu(workers.pid)
+        start, intake_cpu = time.perf_counter(), time.process_time()
         for first in range(0, learners, CHUNK):
             grades = [GradeInput(source="bench", learner=f"bench:{i}", learner_name=f"Learner {i}", design=DESIGN,
                                  assessment=key, score=score, maximum=maximum, event_id=f"{i}:{key}")
                       for i in range(first, min(learners, first + CHUNK)) for key, score, maximum in GRADES]
             with db.session() as session:
                 service.record_many(session, rules, grades)
-        intake = time.perf_counter() - start
+        intake, intake_cpu = time.perf_counter() - start, time.process_time() - intake_cpu
         total = learners * AWARDS_PER_LEARNER
         try:
             while True:
@@ -151,17 +185,26 @@ def run(learners: int) -> dict[str, Any]:
                     break
                 time.sleep(0.25)
             seconds = time.perf_counter() - start
+            postgres_cpu = _postgres_cpu(db) - postgres_before
+            workers_cpu = _tree_cpu(workers.pid) - workers_before  # with the PDFs rendered meanwhile
             with db.engine.connect() as conn:
                 pdfs = conn.execute(select(func.count()).select_from(Job).where(Job.kind == "pdf")).scalar_one()
+                rendered = conn.execute(select(func.count()).select_from(Job)
+                                        .where(Job.kind == "pdf", Job.state == "done")).scalar_one()
         finally:
             workers.send_signal(signal.SIGTERM)
             workers.wait(120)
             db.engine.dispose()
-        raw = (raw_before + raw_rate(data_dir, min(total, 6000))) / 2  # before and after: the load moves
+        raw_after, raw_cpu_after = raw_rate(data_dir, min(total, 6000))
+        raw = (raw_before + raw_after) / 2  # before and after: the load moves
     peak = peak_rss_mb()
     return {"learners": learners, "credentials": total, "seconds": round(seconds, 2),
             "intake_seconds": round(intake, 2), "credentials_per_s": round(total / seconds, 1),
-            "raw_issue_per_s": round(raw, 1), "pdf_jobs_queued": pdfs,
+            "raw_issue_per_s": round(raw, 1), "pdf_jobs_queued": pdfs, "pdfs_rendered_meanwhile": rendered,
+            "cpu_ms_per_credential": {"raw": round((raw_cpu_before + raw_cpu_after) / 2, 3),
+                                      "workers": round(1000 * workers_cpu / total, 3),
+                                      "postgres": round(1000 * postgres_cpu / total, 3),
+                                      "intake": round(1000 * intake_cpu / total, 3)},
             "peak_rss_mb": {"intake": peak["self"], "worker": peak["children"]}}
 
 

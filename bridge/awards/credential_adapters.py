@@ -22,7 +22,7 @@ class CredentialsServiceIssuer:
         return IssuedCredential(credential_id=row.credential_id)
 
     def issue_many(self, requests: list[IssueRequest]) -> list[IssuedCredential]:
-        return [IssuedCredential(credential_id=row.credential_id) for row in self.credentials.issue_awards(requests)]
+        return [IssuedCredential(credential_id=cid) for cid in self.credentials.issue_award_ids(requests)]
 
     def issue_edc(self, request: IssueRequest) -> IssuedCredential:
         """The award's European Digital Credential (JSON-LD), keyed ``<award id>:edc``: one per award."""

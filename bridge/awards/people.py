@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bridge.awards.tables import Award, Job, LmsContext, LmsPerson
 from bridge.db.base import utcnow
+from bridge.db.bulk import one_of
 from bridge.errors import LeadsError
 
 NEEDS_NAME = "needs_name"
@@ -64,7 +65,7 @@ def remember_people(session: Session, people: Iterable[tuple[str, object, object
 def names_of(session: Session, learners: Sequence[str]) -> dict[str, tuple[str, str | None]]:
     out: dict[str, tuple[str, str | None]] = {}
     for i in range(0, len(learners), 500):
-        for p in session.scalars(select(LmsPerson).where(LmsPerson.learner.in_(learners[i:i + 500]))):
+        for p in session.scalars(select(LmsPerson).where(one_of(session, LmsPerson.learner, learners[i:i + 500]))):
             out[p.learner] = (p.name, p.email)
     return out
 

@@ -15,6 +15,7 @@ the same decision and the rules are tested in isolation.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -42,9 +43,9 @@ class ScoreError(LeadsError):
 
 def scale(score: float, maximum: float) -> float:
     """A score as a percentage of its maximum (LTI AGS: ``scoreGiven / scoreMaximum * 100``)."""
-    if maximum is None or maximum <= 0:
+    if maximum is None or not math.isfinite(maximum) or maximum <= 0:
         raise ScoreError(f"the score maximum is {maximum!r}; it must be a number above 0")
-    if score is None or score < 0:
+    if score is None or not math.isfinite(score) or score < 0:  # NaN is neither stored nor compared
         raise ScoreError(f"the score is {score!r}; it must be a number of at least 0")
     return round(score / maximum * 100.0, 6)
 

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.db.base import Base, utcnow
@@ -98,6 +98,8 @@ class Job(Base):
 
 
 Index("ix_jobs_state_next", Job.state, Job.next_attempt_at)
+URGENT_QUEUE = text("state = 'queued' AND kind IN ('issue', 'revoke', 'edc')")  # what a claim takes first
+Index("ix_jobs_urgent_queue", Job.next_attempt_at, Job.id, postgresql_where=URGENT_QUEUE, sqlite_where=URGENT_QUEUE)
 Index("ix_jobs_award", Job.award_id)
 
 

@@ -23,10 +23,11 @@ from bridge.awards import people
 from bridge.awards.issuer_port import EdcIssuer, Issuer, IssueRequest, PdfRenderer, PermanentIssueError
 from bridge.awards.mail import Mailer, award_message
 from bridge.awards.service import write_lock
-from bridge.awards.tables import Award, Job, WorkerHeartbeat
+from bridge.awards.tables import URGENT_QUEUE, Award, Job, WorkerHeartbeat
 from bridge.dataspace.api import EntityRepository
 from bridge.db import Database
 from bridge.db.base import utcnow
+from bridge.db.bulk import insert_rows, one_of, update_rows
 from bridge.metrics import JOB_FAILURES
 
 log = logging.getLogger("leads.awards.worker")
@@ -95,12 +96,12 @@ class Worker:
                 return list(session.execute(stmt).scalars().all())
 
             ids = pick(expired, self.batch)
-            if len(ids) < self.batch:
-                ids += pick(and_(queued, urgent), self.batch - len(ids))
+            if len(ids) < self.batch:  # written as the partial index ix_jobs_urgent_queue is (literal values)
+                ids += pick(and_(Job.next_attempt_at <= now, URGENT_QUEUE), self.batch - len(ids))
             if not ids:  # follow-ups (a PDF takes tens of ms) in small batches: new issuance work waits little
                 ids = pick(and_(queued, ~urgent), min(self.batch, FOLLOW_UP_BATCH))
             if ids:
-                session.execute(update(Job).where(Job.id.in_(ids)).values(**values)
+                session.execute(update(Job).where(one_of(session, Job.id, ids)).values(**values)
                                 .execution_options(synchronize_session=False))
             return sorted(ids)
 
@@ -143,7 +144,8 @@ class Worker:
         with self.db.session() as session:
             rows = session.execute(
                 select(Job, Award).outerjoin(Award, Award.id == Job.award_id)
-                .where(Job.id.in_(ids), Job.state == "running", Job.locked_by == self.name).order_by(Job.id)).all()
+                .where(one_of(session, Job.id, ids), Job.state == "running", Job.locked_by == self.name)
+                .order_by(Job.id)).all()
             self._titles = people.titles_of(session, [award.context for _, award in rows if award is not None])
             return [(job.id, job.kind, dict(job.payload or {}), award) for job, award in rows]
 
@@ -256,7 +258,8 @@ class Worker:
         results = dict(done)
         with self.db.session() as session:
             mine = session.execute(
-                update(Job).where(Job.id.in_(list(results)), Job.state == "running", Job.locked_by == self.name)
+                update(Job).where(one_of(session, Job.id, sorted(results)), Job.state == "running",
+                                  Job.locked_by == self.name)
                 .values(state="done", done_at=now, updated_at=now, locked_by=None, locked_until=None,
                         last_error=None)
                 .returning(Job.id, Job.award_id, Job.kind, Job.payload)
@@ -279,28 +282,28 @@ class Worker:
             # pending (or failed) → issued in one statement; it locks the rows, like a revocation does. The state
             # test is written as "not issued, not revoked" so that PostgreSQL looks the rows up by primary key: with
             # "IN (pending, failed)" a planner without fresh statistics scanned every pending award of the cohort
-            newly = session.execute(
-                update(Award).where(Award.id.in_(sorted(issued)), Award.state != "issued", Award.state != "revoked")
-                .values(state="issued", credential_id=case(issued, value=Award.id), issued_at=now)
-                .returning(Award.id, Award.learner_email).execution_options(synchronize_session=False)).all()
-            follow: list[Job] = []
+            # (PostgreSQL: the batch's values as one JSON parameter, rows found through the key array by primary key)
+            newly = update_rows(session, Award, "id", [{"id": a, "credential_id": issued[a]} for a in sorted(issued)],
+                                where="awards.state != 'issued' AND awards.state != 'revoked'",
+                                returning=("id", "learner_email"), state="issued", issued_at=now)
+            follow: list[dict[str, object]] = []
             for award_id, email in newly:
                 kinds = ["pdf"] if self.pdf is not None else []
                 kinds += ["email"] if self.mailer is not None and email else []
                 notice = {"notice": notices[award_id]} if award_id in notices else {}
-                follow += [Job(kind=kind, award_id=award_id, payload=dict(notice) if kind == "email" else {},
-                               state="queued", attempts=0, max_attempts=5,
-                               next_attempt_at=now, created_at=now, updated_at=now) for kind in kinds]
+                follow += [dict(kind=kind, award_id=award_id, payload=dict(notice) if kind == "email" else {},
+                                state="queued", attempts=0, max_attempts=5,
+                                next_attempt_at=now, created_at=now, updated_at=now) for kind in kinds]
+            insert_rows(session, Job, follow)  # the follow-up jobs in one statement
             rest = sorted(set(issued) - {award_id for award_id, _ in newly})
             for award in session.scalars(select(Award).where(Award.id.in_(rest), Award.state == "revoked",
                                                              Award.credential_id.is_(None))
                                          .order_by(Award.id).with_for_update()) if rest else ():
                 # revoked while it was being signed: the new credential must not stay valid
                 award.credential_id, award.issued_at = issued[award.id], now
-                follow.append(Job(kind="revoke", award_id=award.id, payload={"reason": award.revoke_reason or ""},
-                                  state="queued", attempts=0, max_attempts=8, next_attempt_at=now, created_at=now,
-                                  updated_at=now))
-            session.add_all(follow)
+                session.add(Job(kind="revoke", award_id=award.id, payload={"reason": award.revoke_reason or ""},
+                                state="queued", attempts=0, max_attempts=8, next_attempt_at=now, created_at=now,
+                                updated_at=now))
 
     def _fail(self, job_id: int, exc: Exception) -> None:
         now = self.clock()

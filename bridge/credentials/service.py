@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +24,7 @@ from bridge.credentials.status_store import DbStatusStore
 from bridge.credentials.tables import IssuedCredentialRow
 from bridge.dataspace.api import EntityRepository
 from bridge.db import Database
+from bridge.db.bulk import insert_rows, one_of
 from bridge.errors import LeadsError
 from bridge.settings import Settings
 from bridge.trust.api import IssuerDirectory, IssuerOrg
@@ -35,6 +35,7 @@ from issuer.status import StatusAllocation, StatusPurpose
 
 Format = Literal["ob3", "edc", "jwt"]
 FORMATS: tuple[str, ...] = ("ob3", "edc", "jwt")
+T = TypeVar("T")
 SPEC_TTL = 60.0  # seconds a batch worker reuses a design's AchievementSpec before reading the data space again
 
 
@@ -121,7 +122,18 @@ class CredentialService(CredentialRecords):
         return row
 
     def issue_many(self, requests: Sequence[IssueInput]) -> list[IssuedCredentialRow]:
-        """Issue a batch of award credentials (every request has an ``award_id``); the rows in request order.
+        """Issue a batch of award credentials (every request has an ``award_id``); the rows in request order."""
+        return self._issue_many(requests, self._by_award, lambda row: IssuedCredentialRow(**row))
+
+    def issue_many_ids(self, requests: Sequence[IssueInput]) -> list[str]:
+        """``issue_many`` answering the credential ids (``urn:uuid:…``) only: no row object is built and none is
+        read back whole, which is all a worker's batch needs."""
+        return self._issue_many(requests, self._ids_by_award, lambda row: f"urn:uuid:{row['id']}")
+
+    def _issue_many(self, requests: Sequence[IssueInput], fetch: Callable[[Session, Sequence[str]], dict[str, T]],
+                    made: Callable[[dict[str, Any]], T]) -> list[T]:
+        """What ``fetch`` says of each award's credential, signing and storing those not stored yet (``made``
+        turns a stored row's values into the same answer).
 
         Idempotent per award id, like ``issue``. Cheaper per credential: designs come from a per-process cache,
         one short transaction draws every status index of the batch (one bitmap write per list, not one per
@@ -137,7 +149,7 @@ class CredentialService(CredentialRecords):
                                  code="award_id_required", status=422)
         keys = list(dict.fromkeys(str(r.award_id) for r in requests))
         with self.db.session() as session:
-            found = self._by_award(session, keys)
+            found = fetch(session, keys)
         todo: dict[str, IssueInput] = {}
         for request in requests:
             if request.award_id not in found:
@@ -145,11 +157,11 @@ class CredentialService(CredentialRecords):
         if todo:
             # stored in award-id order: concurrent batches then take the unique index's row locks in the same
             # order, so PostgreSQL cannot deadlock two batches that overlap in another order
-            found.update(self._issue_batch([todo[key] for key in sorted(todo)]))
+            found.update({k: made(row) for k, row in self._issue_batch([todo[key] for key in sorted(todo)]).items()})
             lost = [k for k in keys if k not in found]  # stored first by a concurrent call: read its rows
             if lost:
                 with self.db.session() as session:
-                    found.update(self._by_award(session, lost))
+                    found.update(fetch(session, lost))
         missing = [k for k in keys if k not in found]
         if missing:
             raise LeadsError(f"credentials for awards {', '.join(missing[:5])} were not stored; retry",
@@ -160,12 +172,23 @@ class CredentialService(CredentialRecords):
     def _by_award(session: Session, keys: Sequence[str]) -> dict[str, IssuedCredentialRow]:
         out: dict[str, IssuedCredentialRow] = {}
         for first in range(0, len(keys), 500):
-            stmt = select(IssuedCredentialRow).where(IssuedCredentialRow.award_id.in_(keys[first:first + 500]))
+            stmt = select(IssuedCredentialRow).where(
+                one_of(session, IssuedCredentialRow.award_id, keys[first:first + 500]))
             out.update({str(row.award_id): row for row in session.scalars(stmt)})
         return out
 
-    def _issue_batch(self, todo: Sequence[IssueInput]) -> dict[str, IssuedCredentialRow]:
-        """Sign and store; the rows this call stored, by award id (a concurrent call may have stored others)."""
+    @staticmethod
+    def _ids_by_award(session: Session, keys: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for first in range(0, len(keys), 500):
+            stmt = select(IssuedCredentialRow.award_id, IssuedCredentialRow.id).where(
+                one_of(session, IssuedCredentialRow.award_id, keys[first:first + 500]))
+            out.update({str(award): f"urn:uuid:{row_id}" for award, row_id in session.execute(stmt)})
+        return out
+
+    def _issue_batch(self, todo: Sequence[IssueInput]) -> dict[str, dict[str, Any]]:
+        """Sign and store; the values of the rows this call stored, by award id (a concurrent call may have stored
+        others)."""
         now = self.clock()
         specs = {key: self.cached_spec(key) for key in dict.fromkeys(r.design_key for r in todo)}
         orgs = [self.directory.get(r.issuer_slug) for r in todo]
@@ -180,7 +203,7 @@ class CredentialService(CredentialRecords):
                 both = [i for i in mine if "suspension" in formats[i].status_purposes]
                 if both:
                     suspensions.update(zip(both, store.allocate(StatusPurpose.SUSPENSION, len(both)), strict=True))
-        keys = {o.slug: self.directory.signer(o) for o in orgs}  # the key ring is read once per batch
+        keys = {o.slug: self.directory.signer(o) for o in {o.slug: o for o in orgs}.values()}  # once a batch
         rows: list[dict[str, Any]] = []
         for i, request in enumerate(todo):  # CPU only: build, check, sign
             revocation, suspension = revocations[i], suspensions.get(i)
@@ -202,14 +225,13 @@ class CredentialService(CredentialRecords):
                 "suspension_list": suspension.list_id if suspension else None,
                 "suspension_index": suspension.index if suspension else None,
                 "revoked": False, "suspended": False, "created": now})
-        dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(IssuedCredentialRow).on_conflict_do_nothing().returning(IssuedCredentialRow.id)
-        with self.db.session() as session:  # one transaction stores the batch; a row already there wins
-            stored = set(session.scalars(stmt, rows).all())
+        with self.db.session() as session:  # one statement stores the batch; a row already there wins
+            stored = {r.id for r in insert_rows(session, IssuedCredentialRow, rows, skip_conflicts=True,
+                                                returning=("id",))}
         for row in rows:
             if row["id"] in stored:
                 metrics.ISSUED.labels(row["format"]).inc()
-        return {str(row["award_id"]): IssuedCredentialRow(**row) for row in rows if row["id"] in stored}
+        return {str(row["award_id"]): row for row in rows if row["id"] in stored}
 
     def cached_spec(self, design_key: str) -> AchievementSpec:
         """The design's ``AchievementSpec``, kept for ``SPEC_TTL`` seconds (a design edit shows after that)."""
@@ -241,6 +263,10 @@ class CredentialService(CredentialRecords):
     def issue_awards(self, awards: Sequence[AwardToIssue]) -> list[IssuedCredentialRow]:
         """The OB3 credentials of a batch of awards, in order (one transaction per batch, see ``issue_many``)."""
         return issue_awards(self, awards)
+
+    def issue_award_ids(self, awards: Sequence[AwardToIssue]) -> list[str]:
+        """The credential ids of ``issue_awards``, without building or reading back the rows."""
+        return issue_award_ids(self, awards)
 
     def revoke_award(self, award_id: str, reason: str) -> None:
         """Revoke every credential of an award (every format and wallet copy); a no-op without credential."""
@@ -304,6 +330,11 @@ def issue_award(service: CredentialService, request: AwardToIssue, fmt: str = "o
 def issue_awards(service: CredentialService, requests: Sequence[AwardToIssue]) -> list[IssuedCredentialRow]:
     """The OB3 credentials of a batch of awards, in order; idempotent on each award id (see ``issue_many``)."""
     return service.issue_many([award_input(r) for r in requests])
+
+
+def issue_award_ids(service: CredentialService, requests: Sequence[AwardToIssue]) -> list[str]:
+    """``issue_awards`` answering the credential ids only (a worker's batch)."""
+    return service.issue_many_ids([award_input(r) for r in requests])
 
 
 def revoke_award(service: CredentialService, award_id: str, reason: str) -> None:

@@ -58,6 +58,14 @@ class Bitstring:
                 out += [byte_no * 8 + bit for bit in range(8) if byte & (0x80 >> bit)]
         return out
 
+    def clear_indexes(self) -> list[int]:
+        """Every index whose bit is 0, in order (bytes with every bit set are skipped whole)."""
+        out: list[int] = []
+        for byte_no, byte in enumerate(self._bits):
+            if byte != 0xFF:
+                out += [byte_no * 8 + bit for bit in range(8) if not byte & (0x80 >> bit)]
+        return out
+
     def to_bytes(self) -> bytes:
         return bytes(self._bits)
 
