@@ -79,10 +79,9 @@ def parse(text: str, source: str) -> list[GradeInput]:
 
 
 def import_text(db: Database, text: str, *, dry_run: bool = False, source: str = "csv",
-                cfg: AwardSettings | None = None,
+                cfg: AwardSettings,
                 progress: Callable[[int, int], None] | None = None) -> ImportReport:
     """``progress(done, total)``: rows checked, then every row once stored (for the command's progress bar)."""
-    cfg = cfg or AwardSettings()
     grades = parse(text, source)
     report = ImportReport(rows=len(grades), dry_run=dry_run, learners=len({(g.learner, g.design) for g in grades}))
     with db.sessions() as session:
@@ -115,7 +114,7 @@ def import_text(db: Database, text: str, *, dry_run: bool = False, source: str =
 
 
 def import_file(db: Database, path: Path, *, dry_run: bool = False, source: str = "csv",
-                cfg: AwardSettings | None = None,
+                cfg: AwardSettings,
                 progress: Callable[[int, int], None] | None = None) -> ImportReport:
     try:
         text = path.read_text(encoding="utf-8-sig")

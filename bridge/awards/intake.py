@@ -117,10 +117,9 @@ def grade_from_score(score: Mapping[str, Any], *, resource_id: str, design: str,
 
 
 def poll_context(db: Database, reader: ResultsReader, *, design: str, source: str, context: str,
-                 learner_of: Callable[[str], str], cfg: AwardSettings | None = None,
+                 learner_of: Callable[[str], str], cfg: AwardSettings,
                  stats: dict[str, int] | None = None) -> list[service.Outcome]:
     """One scheduled AGS pass over a context: read, then record in one transaction."""
-    cfg = cfg or AwardSettings()
     with db.session() as session:
         rules = service.load_rules(session, policy_of(cfg))
     grades = grades_from_ags(reader, rules, design=design, source=source, context=context, learner_of=learner_of,
@@ -206,7 +205,7 @@ def _roster_people(source: str, members: list[dict[str, Any]]) -> list[tuple[str
 
 
 def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader], *, context: str | None = None,
-                 cfg: AwardSettings | None = None,
+                 cfg: AwardSettings,
                  roster_for: Callable[[AgsTarget], RosterReader] | None = None,
                  progress: Callable[[int, int], None] | None = None) -> dict[str, PollReport]:
     """The scheduled AGS pass (`leads awards poll`, e.g. from cron): every remembered context, or one.
@@ -314,9 +313,8 @@ class ClaimResult:
 
 def claim(db: Database, reader: ResultsReader | None, *, learner: str, user_id: str, design: str, source: str,
           context: str, learner_name: str | None = None, learner_email: str | None = None,
-          cfg: AwardSettings | None = None) -> ClaimResult:
+          cfg: AwardSettings) -> ClaimResult:
     """Check this learner's grades through AGS now, award what is earned (issued by a worker), say what is missing."""
-    cfg = cfg or AwardSettings()
     with db.session() as session:
         rules = service.load_rules(session, policy_of(cfg))
     grades = [] if reader is None else grades_from_ags(
@@ -359,9 +357,8 @@ def course_resolver(session: Session) -> webhooks.CourseResolver:
 
 
 def receive_webhook(db: Database, lms: str, headers: Mapping[str, str], body: bytes, *,
-                    cfg: AwardSettings | None = None, now: datetime | None = None) -> dict[str, Any]:
+                    cfg: AwardSettings, now: datetime | None = None) -> dict[str, Any]:
     """Verify, store the event id once, and record what the event means, in one transaction."""
-    cfg = cfg or AwardSettings()
     now = now or utcnow()
     lowered = {k.lower(): v for k, v in headers.items()}
     webhooks.verify(cfg.webhook_secrets, lms, lowered, body, now, cfg.webhook_tolerance_seconds)

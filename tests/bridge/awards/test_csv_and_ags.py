@@ -15,8 +15,10 @@ from bridge.awards.tables import Award, GradeEvent, Job
 from bridge.dataspace import service as dataspace
 from bridge.db import Database
 from bridge.errors import ValidationFailed
+from bridge.settings import AwardSettings
 
 STACK = "glam-archive-to-commons-certificate"
+CFG = AwardSettings()  # what the composition root hands the award domain: the defaults here
 GOOD = f"""learner,design,assessment,score,maximum,name,email
 ada,{STACK},glam-as-rights-quiz,8,10,Ada Lovelace,ada@example.org
 ada,{STACK},glam-as-digitisation-portfolio,60,100,Ada Lovelace,ada@example.org
@@ -37,7 +39,7 @@ def count(db: Database, model: Any) -> int:
 
 
 def test_dry_run_reports_the_decisions_and_stores_nothing(loaded: Database) -> None:
-    report = csvimport.import_text(loaded, GOOD, dry_run=True)
+    report = csvimport.import_text(loaded, cfg=CFG, text=GOOD, dry_run=True)
     assert report.lines()[0].startswith("DRY RUN — nothing stored. 4 row(s), 2 learner(s)")
     assert dict(report.awards) == {"glam-mc-rights": 1, "glam-mc-digitisation": 1, "glam-mc-commons-upload": 1,
                                    STACK: 1}
@@ -45,12 +47,12 @@ def test_dry_run_reports_the_decisions_and_stores_nothing(loaded: Database) -> N
 
 
 def test_import_stores_and_a_second_import_is_a_replay(loaded: Database) -> None:
-    first = csvimport.import_text(loaded, GOOD)
+    first = csvimport.import_text(loaded, cfg=CFG, text=GOOD)
     assert sum(first.awards.values()) == 4 and count(loaded, Job) == 4
     with loaded.session() as session:
         ada = service.awards_of(session, "ada", STACK)
         assert {a.learner_name for a in ada} == {"Ada Lovelace"}
-    second = csvimport.import_text(loaded, GOOD)
+    second = csvimport.import_text(loaded, cfg=CFG, text=GOOD)
     assert second.duplicates == 4 and not second.awards and count(loaded, GradeEvent) == 4
 
 
@@ -58,11 +60,11 @@ def test_every_bad_row_is_named_and_nothing_is_imported(loaded: Database) -> Non
     bad = GOOD + f"bob,{STACK},glam-as-rights-quiz,lots,10,,\n" + f"eve,{STACK},no-such-assessment,1,1,,\n" \
         + f"max,{STACK},glam-as-rights-quiz,5,0,,\n"
     with pytest.raises(ValidationFailed) as exc:
-        csvimport.import_text(loaded, bad)
+        csvimport.import_text(loaded, cfg=CFG, text=bad)
     where = {(p.entity, p.property) for p in exc.value.problems}
     assert ("line 6", "score") in where
     with pytest.raises(ValidationFailed) as exc:
-        csvimport.import_text(loaded, GOOD + f"eve,{STACK},no-such-assessment,1,1,,\n"
+        csvimport.import_text(loaded, cfg=CFG, text=GOOD + f"eve,{STACK},no-such-assessment,1,1,,\n"
                               + f"max,{STACK},glam-as-rights-quiz,5,0,,\n")
     messages = {p.entity: p.message for p in exc.value.problems}
     assert "not an assessment" in messages["line 6"] and "maximum" in messages["line 7"]
@@ -71,7 +73,7 @@ def test_every_bad_row_is_named_and_nothing_is_imported(loaded: Database) -> Non
 
 def test_header_must_have_the_columns(loaded: Database) -> None:
     with pytest.raises(ValidationFailed, match="header"):
-        csvimport.import_text(loaded, "learner,score\nada,1\n")
+        csvimport.import_text(loaded, cfg=CFG, text="learner,score\nada,1\n")
 
 
 def test_cli_import_dry_run(loaded: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,7 +121,7 @@ class Platform:
 
 def test_ags_poll_reads_own_line_items_and_is_incremental(loaded: Database) -> None:
     platform = Platform()
-    kw: dict[str, Any] = dict(design=STACK, source="ags:moodle", context="moodle:2",
+    kw: dict[str, Any] = dict(cfg=CFG, design=STACK, source="ags:moodle", context="moodle:2",
                               learner_of=lambda u: f"moodle:{u}")
     outcomes = intake.poll_context(loaded, platform, **kw)
     assert len(outcomes) == 2  # ungraded and foreign items are skipped
@@ -136,7 +138,7 @@ def test_ags_poll_reads_own_line_items_and_is_incremental(loaded: Database) -> N
 
 def test_claim_awards_on_the_spot_or_says_what_is_missing(loaded: Database) -> None:
     platform = Platform()
-    kw: dict[str, Any] = dict(design=STACK, source="ags:moodle", context="moodle:2")
+    kw: dict[str, Any] = dict(cfg=CFG, design=STACK, source="ags:moodle", context="moodle:2")
     result = intake.claim(loaded, platform, learner="moodle:7", user_id="7", learner_name="Ada", **kw)
     assert [a.achievement for a in result.awards] == ["glam-mc-rights"]
     assert result.awards[0].state == "pending"  # signed by a worker, never in the request

@@ -20,6 +20,7 @@ from bridge.awards.worker import Worker
 from bridge.credentials.service import CredentialService
 from bridge.errors import LeadsError
 from bridge.ltitool import services
+from bridge.settings import AwardSettings
 from tests import noderef
 from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
 from tests.lti.platform import INSTRUCTOR, LEARNER, PendingLaunch, form_fields
@@ -150,12 +151,12 @@ def test_scheduled_poll_awards_learners_who_never_open_leads(peers: Peers) -> No
     peers.platform.members.append({"user_id": "learner-7", "name": "Ada Lovelace", "roles": [LEARNER],
                                    "status": "Active"})  # the course roster names learner-7 for the poll
     polled = REGISTRY.get_sample_value("leads_ags_polls_total", {"outcome": "ok"}) or 0.0
-    [report] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool),
+    [report] = intake.poll_targets(peers.db, cfg=AwardSettings(), reader_for=intake.lti_reader_for(peers.tool),
                                    roster_for=intake.lti_roster_for(peers.tool)).values()
     assert REGISTRY.get_sample_value("leads_ags_polls_total", {"outcome": "ok"}) == polled + 1  # the operator sees it
     assert (report.awarded, report.waiting, report.title) == (1, 0, "GLAM uploads 101")  # learner-8 failed the quiz
     assert "1 new award(s)" in report.text() and "GLAM uploads 101" in report.text()
-    [again] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool)).values()
+    [again] = intake.poll_targets(peers.db, cfg=AwardSettings(), reader_for=intake.lti_reader_for(peers.tool)).values()
     assert again.awarded == 0 and "0 new award(s)" in again.text()
     board = peers.http.get(f"{peers.tool_base}/awards/course/{teacher}", headers={"Accept": "application/json"})
     [award] = board.json()["awards"]
@@ -165,7 +166,7 @@ def test_scheduled_poll_awards_learners_who_never_open_leads(peers: Peers) -> No
 
 def test_poll_with_no_known_course_says_why_and_fails(peers: Peers) -> None:  # noqa: F811
     with pytest.raises(LeadsError) as caught:
-        intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool))
+        intake.poll_targets(peers.db, cfg=AwardSettings(), reader_for=intake.lti_reader_for(peers.tool))
     assert caught.value.code == "nothing_to_poll" and "launches a LEADS link" in str(caught.value)
 
 
@@ -174,7 +175,7 @@ def test_every_launch_with_the_grade_service_registers_the_course(peers: Peers) 
     r, _ = peers.launch(PendingLaunch("resource", "learner-3", [LEARNER], custom={"leads_design": CERT}),
                         accept="application/json")
     assert r.status_code == 200
-    [report] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool)).values()
+    [report] = intake.poll_targets(peers.db, cfg=AwardSettings(), reader_for=intake.lti_reader_for(peers.tool)).values()
     assert report.title == "GLAM uploads 101" and report.design == CERT
 
 
@@ -216,7 +217,7 @@ def test_an_award_without_a_name_waits_and_the_instructor_names_the_learner(peer
     gradebook.post_score(lineitems["glam-as-rights-quiz"], {
         "userId": "learner-9", "scoreGiven": 90, "scoreMaximum": 100, "activityProgress": "Completed",
         "gradingProgress": "FullyGraded", "timestamp": datetime.now(UTC).isoformat()})
-    [report] = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool),
+    [report] = intake.poll_targets(peers.db, cfg=AwardSettings(), reader_for=intake.lti_reader_for(peers.tool),
                                    roster_for=intake.lti_roster_for(peers.tool)).values()  # learner-9 not on it
     assert report.awarded == 1 and report.waiting == 1 and "waiting for the learner's name" in report.text()
     worker = Worker(peers.db, CredentialsServiceIssuer(CredentialService(peers.db, peers.tool.settings)))

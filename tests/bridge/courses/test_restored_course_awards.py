@@ -22,6 +22,7 @@ from bridge.credentials.service import CredentialService
 from bridge.credentials.tables import IssuedCredentialRow
 from bridge.dataspace.model import EntityBase
 from bridge.ltitool import services
+from bridge.settings import AwardSettings
 from tests.bridge.courses.mbz_check import GBS_ELEMENT, check_mbz, read_mbz
 from tests.bridge.courses.moodle_restore import Course, SiteTool
 from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
@@ -153,7 +154,7 @@ def test_restored_course_grades_become_awards_and_named_credentials(peers: Peers
     # learner-2 never launched: the scheduled poll reads the grades and the roster gives the name
     peers.platform.members.append({"user_id": "learner-2", "name": "Grace Hopper", "roles": [LEARNER],
                                    "status": "Active", "email": "grace@example.org"})
-    reports = intake.poll_targets(peers.db, intake.lti_reader_for(peers.tool),
+    reports = intake.poll_targets(peers.db, cfg=AwardSettings(), reader_for=intake.lti_reader_for(peers.tool),
                                   roster_for=intake.lti_roster_for(peers.tool))
     [report] = reports.values()
     assert report.title == "GLAM uploads 101" and report.line_items == 3 and report.awarded == 4, report.text()
