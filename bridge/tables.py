@@ -19,7 +19,7 @@ from bridge.pool.tables import CapxLink, PoolCompetence, PoolEntry, PoolProfile,
 from bridge.scheduling.tables import Lease, ScheduledRun
 from bridge.trust.tables import TrustedIssuerRow
 from bridge.wallets.tables import HolderNonce, WalletOffer
-from bridge.web.admin import AdminSession
+from bridge.web.tables import AdminSession
 
 __all__ = [
     "AdminSession",

@@ -22,14 +22,13 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import String, delete, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import delete, select
 
 from bridge.db import Database
-from bridge.db.base import Base
 from bridge.errors import LeadsError
 from bridge.i18n import gettext_for
 from bridge.settings import Settings
+from bridge.web.tables import AdminSession
 
 log = logging.getLogger("leads.admin")
 bearer = HTTPBearer(auto_error=False, description="LEADS_ADMIN_TOKEN")
@@ -134,16 +133,6 @@ def require_admin(request: Request, credentials: HTTPAuthorizationCredentials | 
 
 
 # -- the admin's browser session --------------------------------------------------------------------------------
-
-
-class AdminSession(Base):
-    """A logged-in browser: only the SHA-256 of its random id is stored."""
-
-    __tablename__ = "admin_sessions"
-
-    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    created_at: Mapped[datetime]
-    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 def _hash(session_id: str) -> str:
