@@ -18,6 +18,7 @@ import pytest
 from tests.bridge.courses.conftest import PILOT
 from tests.bridge.courses.fakes import FakeMoodle, serve
 from tests.conftest import _postgres_database
+from tests.processes import stop_all
 
 ROOT = Path(__file__).resolve().parents[3]
 TOKEN = "t" * 32
@@ -100,12 +101,4 @@ def test_a_generation_started_on_one_web_process_is_followed_from_the_other(data
             assert same == job  # both web processes read the one row
             assert "Traceback" not in _logs(tmp_path)
         finally:
-            for p in procs:
-                p.terminate()
-            for p in procs:
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-            for log in logs:
-                log.close()
+            stop_all(procs, logs, timeout=20)

@@ -18,6 +18,7 @@ from bridge.dataspace.tables import EntityRow
 from bridge.db import make_database
 from bridge.db.engine import migration_lock
 from tests.conftest import _postgres_database
+from tests.processes import stop_all
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -60,15 +61,7 @@ def test_serve_and_two_workers_start_together_on_an_empty_postgres(tmp_path: Pat
             assert conn.execute(select(func.count()).select_from(EntityRow)).scalar_one() > 0  # sample loaded once
         db.engine.dispose()
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        for log in logs:
-            log.close()
+        stop_all(procs, logs, timeout=15)
         next(gen, None)
 
 

@@ -28,6 +28,7 @@ from bridge.settings import Settings
 from bridge.trust.organisations import IssuerDirectory
 from tests.bridge.db.test_concurrent_start import _free_port
 from tests.conftest import _postgres_database
+from tests.processes import stop_all
 
 ROOT = Path(__file__).resolve().parents[3]
 CODE = "import sys; from bridge.cli import app; sys.argv[0] = 'leads'; app()"
@@ -97,15 +98,7 @@ def test_two_web_and_three_workers_issue_once_and_run_each_job_once_per_period(t
         assert [p.poll() for p in procs] == [None] * len(procs), _logs(tmp_path)
     finally:
         stopping = time.time()
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        for log in logs:
-            log.close()
+        stop_all(procs, logs, timeout=30)
     try:
         with db.engine.connect() as conn:
             assert awards == COHORT * 4  # three micro-credentials and the stacked certificate each
