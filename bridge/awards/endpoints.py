@@ -14,6 +14,7 @@ from bridge.awards import intake, service
 from bridge.awards.api import award_settings
 from bridge.db import Database
 from bridge.web.admin import require_admin
+from bridge.web.text import NOT_BLANK
 
 router = APIRouter(tags=["awards"])
 
@@ -51,7 +52,7 @@ def awards(request: Request, design: str | None = None, learner: str | None = No
         return {"counts": service.counts(session, design), "awards": [service.award_dict(a) for a in rows]}
 
 
-NON_BLANK = {"minLength": 1, "pattern": r"\S"}  # service.revoke refuses a blank reason; the schema says so
+NON_BLANK = {"minLength": 1, "pattern": NOT_BLANK}  # service.revoke refuses a blank reason; the schema says so
 
 
 @router.post("/api/admin/awards/{award_id}/revoke", dependencies=[Depends(require_admin)])

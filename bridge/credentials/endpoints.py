@@ -18,6 +18,7 @@ from bridge.credentials.tables import IssuedCredentialRow
 from bridge.errors import LeadsError, NotFound
 from bridge.web.admin import require_admin
 from bridge.web.openapi import ENUM_MARK, answers
+from bridge.web.text import NOT_BLANK
 from issuer import jsonbound
 from issuer.documents.names import MAX_NAME_LENGTH, clean_name, name_problem
 from issuer.status import DEFAULT_TTL_MS
@@ -29,7 +30,6 @@ STATUS_MAX_AGE = 60  # seconds; well below the list's ttl so revocations show wi
 
 # rules the domain checks, stated in the schema (the models do not re-check them: the domain's messages stay)
 URI_PATTERN = r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$"  # issuer.documents.model.require_uri
-NOT_BLANK = r"\S"
 
 
 class LearnerIn(BaseModel):

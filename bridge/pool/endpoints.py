@@ -23,6 +23,7 @@ from bridge.pool.mapping import design_evidence
 from bridge.pool.wikilogin import user_page
 from bridge.web.negotiate import templates, wants_json
 from bridge.web.params import RowId
+from bridge.web.text import NOT_BLANK
 from issuer import jsonbound
 from issuer.jsonbound import JsonTooDeep
 
@@ -165,7 +166,7 @@ def capx(request: Request, handle: str) -> dict[str, Any]:
 class ProfileIn(BaseModel):
     # the rules service.create_profile checks, stated in the schema
     handle: str = Field(json_schema_extra={"pattern": service.HANDLE.pattern})
-    display_name: str = Field(json_schema_extra={"pattern": r"\S", "maxLength": service.DISPLAY_NAME_LENGTH})
+    display_name: str = Field(json_schema_extra={"pattern": NOT_BLANK, "maxLength": service.DISPLAY_NAME_LENGTH})
     wiki_username: str | None = Field(
         default=None, description="refused: a wiki username is set only by signing in with Wikimedia "
         "(POST /api/pool/profiles/{handle}/wiki-login)")

@@ -21,6 +21,7 @@ from bridge.db import Database
 from bridge.errors import LeadsError, NotFound, Problem, ValidationFailed
 from bridge.pool.mapping import achievements, evidence
 from bridge.pool.tables import PoolCompetence, PoolEntry, PoolProfile
+from bridge.web.text import blank
 from issuer.documents.names import clean_name, name_problem, strip_name
 
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,79}$")
@@ -91,7 +92,7 @@ def create_profile(
     if not HANDLE.match(handle):
         problems.append(Problem("profile", "handle", "use 2-80 lower-case letters, digits, '-' or '_'"))
     name_issue = name_problem(display_name, DISPLAY_NAME_LENGTH)
-    if not display_name.strip():
+    if blank(display_name):
         problems.append(Problem("profile", "display_name", "give the name you want others to see"))
     elif name_issue:
         problems.append(Problem("profile", "display_name", name_issue))

@@ -1,0 +1,19 @@
+"""What "blank" means, said once for the OpenAPI schema and for the Python check behind it.
+
+A JSON Schema ``pattern`` is an ECMA-262 regex, pydantic checks ``pattern=`` with Rust's regex crate, and the
+services used ``str.strip()``: three ideas of whitespace (``\\s`` in ECMA-262 leaves out U+001C–U+001F and U+0085,
+which ``str.strip`` removes; Rust's leaves out U+FEFF). A reason of "\\x1d" matched the schema and was refused with
+422. The character class below lists every whitespace character of the three, so each engine reads it alike.
+"""
+
+from __future__ import annotations
+
+import re
+
+NOT_BLANK = r"[^\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+_NOT_BLANK = re.compile(NOT_BLANK)
+
+
+def blank(text: str) -> bool:
+    """True when ``text`` has no character the schema's ``NOT_BLANK`` pattern accepts."""
+    return _NOT_BLANK.search(text) is None
