@@ -38,17 +38,23 @@ def existing_database() -> Database:
     heads already there is nothing to migrate, and importing the migration and data-space machinery of
     ``prepare`` would be most of the command's start; otherwise it is prepared as for any command."""
     from bridge.db.engine import make_database, up_to_date
-    from issuer.canon import enable_crosscheck, set_default_canonicaliser
 
     current = get_settings()
     db = make_database(current.effective_database_url)
     if not up_to_date(db):
         db.engine.dispose()
         return database()
-    set_default_canonicaliser(current.canonicaliser)  # as bridge.startup.wire_codecs (no data space is read here)
+    wire_canonicaliser(current)
+    return db
+
+
+def wire_canonicaliser(current: Settings) -> None:
+    """The configured canonicaliser, as ``bridge.startup.wire_codecs`` sets it (no data space is read here)."""
+    from issuer.canon import enable_crosscheck, set_default_canonicaliser
+
+    set_default_canonicaliser(current.canonicaliser)
     if current.canon_crosscheck:
         enable_crosscheck(True)
-    return db
 
 
 def report(exc: Exception) -> None:

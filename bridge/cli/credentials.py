@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 import typer
 
 from bridge.certificates.extract import MAX_UPLOAD_BYTES, extract
-from bridge.cli.common import database, existing_database, report, settings
-from bridge.credentials.records import CredentialRecords
-from bridge.credentials.verification import Verifier
+from bridge.cli.common import database, existing_database, report, settings, wire_canonicaliser
+from bridge.cli.sqlite_records import SqliteRecords
+from bridge.credentials.verification import Verifier, VerifyRecords
 from bridge.errors import LeadsError
 from bridge.trust.service import ADMINS
 from issuer.documents.names import clean_name
@@ -28,7 +28,9 @@ from issuer.errors import IssuerError
 from issuer.verify import IssuerTrust
 
 if TYPE_CHECKING:
+    from bridge.credentials.records import CredentialRecords
     from bridge.credentials.service import CredentialService
+    from bridge.trust.api import IssuerDirectory
 
 app = typer.Typer(no_args_is_help=True)
 P = ParamSpec("P")
@@ -116,15 +118,26 @@ def verify(
     except OSError as exc:
         raise LeadsError(f"{path}: cannot read ({exc.strerror})", code="file_not_found", status=404) from None
     found = extract(None, data, path.name)  # the same reading as the /verify page: PDF, offline QR, JSON, JWT
-    # the stored records and the database as it stands: verifying reads them and issues nothing (a status list
-    # re-signed when it aged, as the web does); no composition root, data space, formats nor FastAPI to import
-    db = existing_database()
-    verifier = Verifier(CredentialRecords(db, settings()))
+    # the stored records as they stand: verifying reads them and issues nothing (a status list re-signed when it
+    # aged, as the web does); no composition root, data space, formats nor FastAPI to import, and on the embedded
+    # SQLite file no ORM either (bridge/cli/sqlite_records.py)
+    records: VerifyRecords
+    light = SqliteRecords.open(settings(), _records)
+    if light is not None:
+        wire_canonicaliser(settings())
+        records = light
+    else:
+        records = _records(None)
+    verifier = Verifier(records)
     try:
         result = verifier.verify(found.credential)
     finally:
         verifier.close()
-        db.engine.dispose()  # its connections closed now, not left to the collector at exit (bridge.cli._load)
+        # connections closed now, not left to the collector at exit (bridge.cli._load)
+        if light is not None:
+            light.close()
+        else:
+            records.db.engine.dispose()
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=1, ensure_ascii=False))
     else:
@@ -136,6 +149,13 @@ def verify(
             typer.echo(line)
         typer.echo(f"verdict: {result.verdict}. {result.summary()}")
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _records(directory: IssuerDirectory | None) -> CredentialRecords:
+    """The stored records through the ORM, on the database as it stands (migrated first if it is behind)."""
+    from bridge.credentials.records import CredentialRecords
+
+    return CredentialRecords(existing_database(), settings(), directory=directory)
 
 
 def _issuer_lines(trust: IssuerTrust | None) -> list[str]:

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from bridge import metrics
+from bridge.credentials.local_lists import STATUS_LIST_VALIDITY, local_status_list_id, signed_is_fresh, status_url
 from bridge.credentials.served import (
     DOCUMENT_BYTES,
     DOCUMENT_ENTRIES,
@@ -31,7 +34,6 @@ from issuer.proofs import dataintegrity
 from issuer.status import StatusListState, StatusPurpose, status_list_credential
 
 Clock = Callable[[], datetime]
-STATUS_LIST_VALIDITY = timedelta(days=1)  # a re-signed list is valid for a day; verifiers refetch well before
 
 
 def utc_now() -> datetime:
@@ -54,14 +56,13 @@ class CredentialRecords:
     # -- URLs ---------------------------------------------------------------------------------------------------
 
     def status_url(self, list_id: str) -> str:
-        return f"{self.settings.base_url.rstrip('/')}/status/{list_id}"
+        return status_url(self.settings.base_url, list_id)
 
     def credential_url(self, credential_id: str) -> str:
         return f"{self.settings.base_url.rstrip('/')}/credentials/{credential_id}"
 
     def local_status_list_id(self, url: str) -> str | None:
-        prefix = f"{self.settings.base_url.rstrip('/')}/status/"
-        return url[len(prefix):] if url.startswith(prefix) else None
+        return local_status_list_id(self.settings.base_url, url)
 
     # -- read ---------------------------------------------------------------------------------------------------
 
@@ -94,6 +95,18 @@ class CredentialRecords:
             return None
         with self.db.session() as session:
             return session.get(IssuedCredentialRow, cid.removeprefix("urn:uuid:"))
+
+    def revoked_reason(self, credential: dict[str, Any]) -> str | None:
+        """Why this installation revoked the credential (public once revoked); None when it is not revoked here."""
+        row = self.find_by_credential(credential)
+        return row.revoked_reason if row is not None and row.revoked and row.revoked_reason else None
+
+    def status_version(self, list_id: str) -> tuple[int, int] | None:
+        """(version, signed version) of one of this installation's status lists; None when there is no such list."""
+        with self.db.session() as session:
+            row = session.execute(select(StatusListRow.version, StatusListRow.signed_version)
+                                  .where(StatusListRow.id == list_id)).first()
+        return (int(row[0]), int(row[1])) if row is not None else None
 
     # -- status -------------------------------------------------------------------------------------------------
 
@@ -169,8 +182,7 @@ class CredentialRecords:
             if row is None:
                 raise NotFound(f"no status list {list_id!r}", code="status_list_not_found")
             signed = row.signed
-            fresh = signed is not None and row.signed_version == row.version and _valid_until(signed) > now + \
-                timedelta(hours=1)
+            fresh = signed_is_fresh(signed, row.version, row.signed_version, now)
             if not fresh:
                 lock_for_write(session)
                 session.expire(row)
@@ -194,9 +206,3 @@ class CredentialRecords:
         self.lists.put(list_id, served, ticket)
         return served
 
-
-def _valid_until(document: dict[str, Any]) -> datetime:
-    raw = document.get("validUntil")
-    if not isinstance(raw, str):
-        return datetime.max.replace(tzinfo=UTC)
-    return datetime.fromisoformat(raw.replace("Z", "+00:00"))

@@ -12,21 +12,20 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-
 from bridge import metrics
-from bridge.credentials.records import CredentialRecords
-from bridge.credentials.tables import StatusListRow
 from bridge.settings import Settings
-from bridge.trust.api import IssuerTrustBook
+from bridge.trust.api import IssuerDirectory, IssuerTrustBook
 from issuer.errors import IssuerError
 from issuer.fetch import FetchPolicy, SafeFetcher
 from issuer.shacl import CredentialShapeChecker
 from issuer.status import Bitstring, BitstringStatusChecker
 from issuer.verify import VerificationReport, verify_credential
+
+if TYPE_CHECKING:
+    from bridge.db import Database
 
 STATUS_ACCEPT = "application/vc+ld+json, application/vc, application/json"
 LOCAL_LISTS_KEPT = 256  # this installation's status lists held loaded per verifier (a list is ~16 KB of bits)
@@ -87,11 +86,30 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
     )
 
 
+class VerifyRecords(Protocol):
+    """What verifying reads of this installation's records: ``CredentialRecords`` (the ORM, in every process), or
+    ``leads verify``'s direct reader of the embedded SQLite file (``bridge/cli/sqlite_records.py``). The database
+    is touched only to look an issuer up in the administrators' list (``IssuerTrustBook``)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def directory(self) -> IssuerDirectory: ...
+
+    def clock(self) -> datetime: ...
+    def local_status_list_id(self, url: str) -> str | None: ...
+    def status_version(self, list_id: str) -> tuple[int, int] | None: ...
+    def status_list(self, list_id: str) -> tuple[dict[str, Any], int]: ...
+    def revoked_reason(self, credential: dict[str, Any]) -> str | None: ...
+
+
 class Verifier:
     """``verify(credential or JWT)`` → a report of every check. One fetcher per verifier (its cache and its bound
     on concurrent fetches are per process); pass ``fetcher`` to share or replace it."""
 
-    def __init__(self, service: CredentialRecords, *, fetcher: SafeFetcher | None = None) -> None:
+    def __init__(self, service: VerifyRecords, *, fetcher: SafeFetcher | None = None) -> None:
         self.service = service
         settings = service.settings
         self.fetcher = fetcher or SafeFetcher(fetch_policy(settings))
@@ -102,7 +120,7 @@ class Verifier:
                                                              self._local_version, service.clock)
         self.shapes = CredentialShapeChecker()
         self._stamps: dict[str, tuple[int, int] | None] = {}
-        self.trust = IssuerTrustBook(service.db, service.settings, service.directory, fetch=self._fetch_bytes)
+        self.trust = IssuerTrustBook(lambda: service.db, service.settings, service.directory, fetch=self._fetch_bytes)
 
     def close(self) -> None:
         self.fetcher.close()
@@ -128,12 +146,7 @@ class Verifier:
     def _local_version(self, url: str) -> tuple[int, int] | None:
         """(version, signed version) of one of this installation's status lists; None for anyone else's."""
         local = self.service.local_status_list_id(url)
-        if local is None:
-            return None
-        with self.service.db.session() as session:
-            row = session.execute(select(StatusListRow.version, StatusListRow.signed_version)
-                                  .where(StatusListRow.id == local)).first()
-        return (int(row[0]), int(row[1])) if row is not None else None
+        return self.service.status_version(local) if local is not None else None
 
     def _fetch_list(self, url: str) -> Mapping[str, Any]:
         local = self.service.local_status_list_id(url)
@@ -171,11 +184,10 @@ class Verifier:
         once revoked: e.g. "signing key retired (…)", so a holder knows a replacement exists)."""
         if not isinstance(credential, dict):
             return report
-        row = self.service.find_by_credential(credential)
-        if row is None or not row.revoked or not row.revoked_reason:
+        reason = self.service.revoked_reason(credential)
+        if reason is None:
             return report
         for i, check in enumerate(report.checks):
             if check.name == "status" and check.outcome in ("failed", "not_run"):
-                report.checks[i] = replace(check, message=f"{check.message} (the issuer's reason: "
-                                                         f"{row.revoked_reason})")
+                report.checks[i] = replace(check, message=f"{check.message} (the issuer's reason: {reason})")
         return report

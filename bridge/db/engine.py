@@ -12,18 +12,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bridge.db.heads import HEADS, SELECT_HEADS
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-#: The head revision of each domain's migration branch: a database that stands at exactly these needs no migration,
-#: checked without reading a migration script (part of every command's start). tests/bridge/db/test_heads.py holds
-#: it equal to the scripts' heads, so a new migration fails that test until it is added here; a stale list would
-#: only cost a slower start (Alembic runs and finds nothing to do), never a skipped migration.
-HEADS = frozenset({
-    "0110_pool_recheck", "0220_awards_claim_index", "0300_credentials", "0500_lti", "0700_admin_sessions", "0700_trust",
-    "0700_wallets", "0800_capx", "0800_course_jobs", "0800_drafts", "0800_leases", "0800_ops",
-})
 
 
 @dataclass
@@ -114,7 +108,7 @@ def up_to_date(db: Database) -> bool:
     """True when the database stands at every head already (then there is nothing for Alembic to do)."""
     try:
         with db.engine.connect() as conn:
-            current = {str(v) for v in conn.execute(text("SELECT version_num FROM alembic_version")).scalars()}
+            current = {str(v) for v in conn.execute(text(SELECT_HEADS)).scalars()}
     except Exception:
         return False
     return current == HEADS

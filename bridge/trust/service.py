@@ -8,18 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
-from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
 from bridge.trust.organisations import IssuerDirectory
 from bridge.trust.registry import bare_did, check_did
 from bridge.trust.sources import Fetch, RegistrySources, SourceState
-from bridge.trust.tables import TrustedIssuerRow
 from issuer.verify import IssuerTrust
+
+if TYPE_CHECKING:
+    from bridge.db import Database
+    from bridge.trust.tables import TrustedIssuerRow
 
 ADMINS = "admin"  # IssuerTrust.registry of issuers added by this installation's administrators (pages translate it)
 
@@ -63,16 +63,28 @@ def claimed_names(credential: dict[str, Any]) -> list[str]:
     return [" ".join(n.split()) for key in ("name", "legalName") for n in _plain(issuer.get(key)) if n.strip()]
 
 
+def _table() -> type[TrustedIssuerRow]:
+    """The administrators' table, imported when first used: trust in this installation's own issuers is decided
+    without the database, so ``leads verify`` of its own credential never loads the ORM (benchmarks/bench_cli.py)."""
+    from bridge.trust.tables import TrustedIssuerRow
+
+    return TrustedIssuerRow
+
+
 class IssuerTrustBook:
     """Decides ``IssuerTrust`` for a credential, and keeps the administrators' list of trusted issuers."""
 
-    def __init__(self, db: Database, settings: Settings, directory: IssuerDirectory, *, fetch: Fetch,
-                 now: Callable[[], float] | None = None) -> None:
-        self.db = db
+    def __init__(self, database: Callable[[], Database], settings: Settings, directory: IssuerDirectory, *,
+                 fetch: Fetch, now: Callable[[], float] | None = None) -> None:
+        self._database = database  # asked for on first use: deciding for an own issuer needs no database
         self.directory = directory
         extra = {"now": now} if now is not None else {}
         self.registries = RegistrySources(settings.trust_registries, settings.data_dir / "cache" / "trust",
                                           refresh_seconds=settings.trust_refresh_seconds, fetch=fetch, **extra)
+
+    @property
+    def db(self) -> Database:
+        return self._database()
 
     # -- deciding -----------------------------------------------------------------------------------------------
 
@@ -99,7 +111,7 @@ class IssuerTrustBook:
 
     def _row(self, did: str) -> TrustedIssuer | None:
         with self.db.session() as session:
-            row = session.get(TrustedIssuerRow, did)
+            row = session.get(_table(), did)
             return TrustedIssuer(row.did, row.name, row.url, row.added_at) if row is not None else None
 
     # -- the administrators' list -------------------------------------------------------------------------------
@@ -118,9 +130,9 @@ class IssuerTrustBook:
             raise LeadsError(f"{did} is one of this installation's own issuers: it is trusted already",
                              code="own_issuer", status=409)
         with self.db.session() as session:
-            row = session.get(TrustedIssuerRow, did)
+            row = session.get(_table(), did)
             if row is None:
-                row = TrustedIssuerRow(did=did, name=name, url=url)
+                row = _table()(did=did, name=name, url=url)
                 session.add(row)
             else:
                 row.name, row.url = name, url
@@ -129,15 +141,18 @@ class IssuerTrustBook:
 
     def untrust(self, did: str) -> None:
         with self.db.session() as session:
-            row = session.get(TrustedIssuerRow, bare_did(did.strip()))
+            row = session.get(_table(), bare_did(did.strip()))
             if row is None:
                 raise NotFound(f"{did} is not among the issuers the administrators trust (leads issuers list)",
                                code="issuer_not_trusted")
             session.delete(row)
 
     def trusted(self) -> list[TrustedIssuer]:
+        from sqlalchemy import select
+
+        table = _table()
         with self.db.session() as session:
-            rows = session.scalars(select(TrustedIssuerRow).order_by(TrustedIssuerRow.name, TrustedIssuerRow.did))
+            rows = session.scalars(select(table).order_by(table.name, table.did))
             return [TrustedIssuer(r.did, r.name, r.url, r.added_at) for r in rows]
 
     def refresh(self) -> list[SourceState]:

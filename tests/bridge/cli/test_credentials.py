@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[3]
 # what verifying a JSON credential of this installation must not import
 HEAVY = ("fastapi", "fpdf", "pypdf", "alembic", "rich", "pygments", "httpx", "httpcore", "bridge.app",
          "bridge.composition", "bridge.startup", "bridge.awards", "bridge.dataspace", "bridge.wikibase",
-         "bridge.certificates.page", "bridge.certificates.pdf", "bridge.credentials.service", "issuer.fetch.transport")
+         "bridge.certificates.page", "bridge.certificates.pdf", "bridge.credentials.service", "issuer.fetch.transport",
+         "sqlalchemy", "bridge.credentials.records")  # the embedded SQLite file is read with sqlite3
 VERIFY_AND_LIST = ("import sys\nsys.argv[0] = 'leads'\nfrom bridge.cli import app\ntry:\n    app()\n"
                    "except SystemExit as exc:\n    code = exc.code\n"
                    "print('loaded:', sorted(m for m in sys.modules if m.startswith({heavy})))\nsys.exit(code)")
@@ -52,6 +53,9 @@ def test_verify_imports_only_what_verifying_needs(data_dir: Path, tmp_path: Path
     issued = CliRunner().invoke(app, ["issue", "--design", "glam-mc-rights", "--name", "Ada Lovelace", "-o", str(out)])
     assert issued.exit_code == 0, issued.output
 
+    # the first verification signs the status lists (a write: through the ORM store); the next ones only read
+    first = _verify_in_a_fresh_process(out, data_dir)
+    assert first.returncode == 0 and "bridge.credentials.records" in first.stdout, first.stdout + first.stderr
     done = _verify_in_a_fresh_process(out, data_dir)
     assert done.returncode == 0, done.stdout + done.stderr
     for name in ("proof", "issuer", "status", "shape"):  # the same checks as before, all of them run

@@ -1,0 +1,14 @@
+"""The migration heads of a current database, with no SQLAlchemy import (``leads verify`` reads the embedded SQLite
+file with the standard library when it stands at these)."""
+
+from __future__ import annotations
+
+#: The head revision of each domain's migration branch: a database that stands at exactly these needs no migration,
+#: checked without reading a migration script (part of every command's start). tests/bridge/db/test_heads.py holds
+#: it equal to the scripts' heads, so a new migration fails that test until it is added here; a stale list would
+#: only cost a slower start (Alembic runs and finds nothing to do), never a skipped migration.
+HEADS = frozenset({
+    "0110_pool_recheck", "0220_awards_claim_index", "0300_credentials", "0500_lti", "0700_admin_sessions", "0700_trust",
+    "0700_wallets", "0800_capx", "0800_course_jobs", "0800_drafts", "0800_leases", "0800_ops",
+})
+SELECT_HEADS = "SELECT version_num FROM alembic_version"
