@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -97,12 +97,17 @@ class SqliteRecords:
     def local_status_list_id(self, url: str) -> str | None:
         return local_status_list_id(self.settings.base_url, url)
 
-    def status_version(self, list_id: str) -> tuple[int, int] | None:
+    def status_versions(self, list_ids: Collection[str]) -> dict[str, tuple[int, int]]:
+        wanted = sorted(set(list_ids))
+        if not wanted:
+            return {}
+        marks = ", ".join("?" * len(wanted))
         try:
-            row = self._row("SELECT version, signed_version FROM status_lists WHERE id = ?", list_id)
+            rows = self._conn.execute(f"SELECT id, version, signed_version FROM status_lists WHERE id IN ({marks})",
+                                      wanted).fetchall()
         except sqlite3.Error:
-            return self.full.status_version(list_id)
-        return (int(row[0]), int(row[1])) if row is not None else None
+            return self.full.status_versions(list_ids)
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
     def status_list(self, list_id: str) -> tuple[dict[str, Any], int]:
         try:

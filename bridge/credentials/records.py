@@ -5,7 +5,7 @@ space nor the credential formats (``CredentialService`` adds issuing on top)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,12 +101,15 @@ class CredentialRecords:
         row = self.find_by_credential(credential)
         return row.revoked_reason if row is not None and row.revoked and row.revoked_reason else None
 
-    def status_version(self, list_id: str) -> tuple[int, int] | None:
-        """(version, signed version) of one of this installation's status lists; None when there is no such list."""
+    def status_versions(self, list_ids: Collection[str]) -> dict[str, tuple[int, int]]:
+        """(version, signed version) of these status lists of this installation, in one query; a list that does not
+        exist is absent."""
+        if not list_ids:
+            return {}
         with self.db.session() as session:
-            row = session.execute(select(StatusListRow.version, StatusListRow.signed_version)
-                                  .where(StatusListRow.id == list_id)).first()
-        return (int(row[0]), int(row[1])) if row is not None else None
+            rows = session.execute(select(StatusListRow.id, StatusListRow.version, StatusListRow.signed_version)
+                                   .where(StatusListRow.id.in_(sorted(set(list_ids))))).all()
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
     # -- status -------------------------------------------------------------------------------------------------
 

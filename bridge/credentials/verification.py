@@ -9,7 +9,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -100,7 +100,7 @@ class VerifyRecords(Protocol):
 
     def clock(self) -> datetime: ...
     def local_status_list_id(self, url: str) -> str | None: ...
-    def status_version(self, list_id: str) -> tuple[int, int] | None: ...
+    def status_versions(self, list_ids: Collection[str]) -> dict[str, tuple[int, int]]: ...
     def status_list(self, list_id: str) -> tuple[dict[str, Any], int]: ...
     def revoked_reason(self, credential: dict[str, Any]) -> str | None: ...
 
@@ -120,6 +120,7 @@ class Verifier:
                                                              self._local_version, service.clock)
         self.shapes = CredentialShapeChecker()
         self._stamps: dict[str, tuple[int, int] | None] = {}
+        self._versions = threading.local()  # this thread's verification: the versions read by _read_versions
         self.trust = IssuerTrustBook(lambda: service.db, service.settings, service.directory, fetch=self._fetch_bytes)
 
     def close(self) -> None:
@@ -146,7 +147,24 @@ class Verifier:
     def _local_version(self, url: str) -> tuple[int, int] | None:
         """(version, signed version) of one of this installation's status lists; None for anyone else's."""
         local = self.service.local_status_list_id(url)
-        return self.service.status_version(local) if local is not None else None
+        if local is None:
+            return None
+        known: dict[str, tuple[int, int] | None] | None = getattr(self._versions, "known", None)
+        if known is not None and local in known:
+            return known[local]
+        return self.service.status_versions([local]).get(local)
+
+    def _read_versions(self, credential: dict[str, Any] | str | bytes) -> None:
+        """The versions of every local status list the credential names, in one query before the checks (instead of
+        one query per entry); kept for this verification only (the verifier is shared by the threadpool)."""
+        self._versions.known = None
+        entries = credential.get("credentialStatus") if isinstance(credential, dict) else None
+        entries = entries if isinstance(entries, list) else [entries]
+        urls = [e.get("statusListCredential") for e in entries if isinstance(e, dict)]
+        ids = {i for i in (self.service.local_status_list_id(u) for u in urls if isinstance(u, str)) if i is not None}
+        if ids:
+            found = self.service.status_versions(ids)
+            self._versions.known = {i: found.get(i) for i in ids}
 
     def _fetch_list(self, url: str) -> Mapping[str, Any]:
         local = self.service.local_status_list_id(url)
@@ -167,6 +185,7 @@ class Verifier:
 
     def verify(self, credential: dict[str, Any] | str | bytes) -> VerificationReport:
         self._own_documents()
+        self._read_versions(credential)
         start = time.perf_counter()
         try:
             with self.fetcher.budget(self.service.settings.verify_timeout_seconds):
@@ -182,8 +201,9 @@ class Verifier:
     def _with_reason(self, credential: dict[str, Any] | str | bytes, report: VerificationReport) -> VerificationReport:
         """A credential this installation issued and revoked: the status check says why (the reason is public
         once revoked: e.g. "signing key retired (…)", so a holder knows a replacement exists)."""
-        if not isinstance(credential, dict):
-            return report
+        if not isinstance(credential, dict) or not any(
+                c.name == "status" and c.outcome in ("failed", "not_run") for c in report.checks):
+            return report  # nothing to explain: no database read for the (usual) credential in good standing
         reason = self.service.revoked_reason(credential)
         if reason is None:
             return report

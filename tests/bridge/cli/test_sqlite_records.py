@@ -65,10 +65,12 @@ def test_the_reader_answers_as_the_orm_store(settings: Settings,
         for url in urls:
             list_id = reader.local_status_list_id(url)
             assert list_id is not None and list_id == service.local_status_list_id(url)
-            assert reader.status_version(list_id) == service.status_version(list_id)
+            assert reader.status_versions([list_id]) == service.status_versions([list_id])
             assert reader.status_list(list_id) == service.status_list(list_id)
         assert reader.local_status_list_id("https://elsewhere.example/status/1") is None
-        assert reader.status_version("no-such-list") is None
+        both = [i for i in (reader.local_status_list_id(u) for u in urls) if i is not None]
+        assert reader.status_versions([*both, "no-such-list"]) == service.status_versions(both) and len(both) == 2
+        assert reader.status_versions([]) == {}
         assert reader.revoked_reason(row.document) is None
         assert reader.revoked_reason({"id": "urn:uuid:00000000-0000-0000-0000-000000000000"}) is None
 

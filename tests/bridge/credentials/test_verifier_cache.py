@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from unittest.mock import patch
 
+from sqlalchemy import event
+
 from bridge.credentials import verification
 from bridge.credentials.service import CredentialService, IssueInput
 from bridge.credentials.verification import Verifier
@@ -50,4 +52,33 @@ def test_the_kept_lists_are_bounded(settings: Settings, db: Database) -> None:
     with patch.object(verification, "LOCAL_LISTS_KEPT", 1):
         assert verifier.verify(row.document).verdict == "verified"  # two lists: revocation and suspension
     assert len(verifier.status._kept) == 1  # type: ignore[attr-defined]
+    verifier.close()
+
+
+def test_a_credential_in_good_standing_costs_one_query(settings: Settings, db: Database) -> None:
+    """The versions of both its status lists in one query; the revocation reason is read only when a status check
+    failed (docs/decisions/024)."""
+    dataspace_service.load_sample_if_empty(db)
+    service = CredentialService(db, settings)
+    row = service.issue(IssueInput(design_key="glam-mc-rights", learner_name="Ada Lovelace"))
+    verifier = Verifier(service)
+    for _ in range(2):  # the first signs the lists (their signed version moves), the second keeps what it loads
+        assert verifier.verify(row.document).verdict == "verified"
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert verifier.verify(row.document).verdict == "verified"
+        assert len(statements) == 1 and "status_lists" in statements[0], statements
+        service.revoke(row.id, "issued twice")
+        statements.clear()
+        report = verifier.verify(row.document)
+        assert report.verdict == "revoked"
+        assert "(the issuer's reason: issued twice)" in next(c.message for c in report.checks if c.name == "status")
+        assert any("issued_credentials" in s for s in statements), statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
     verifier.close()
