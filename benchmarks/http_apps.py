@@ -45,8 +45,10 @@ def main() -> None:
     import uvicorn
 
     kind, port = sys.argv[1], int(sys.argv[2])
-    if kind == "bare":  # the same server settings as `leads serve --workers N`
-        uvicorn.run("http_apps:bare", factory=True, host="127.0.0.1", port=port, workers=int(sys.argv[3]),
+    if kind == "bare":  # served as `leads serve --workers N` serves (a listening socket per worker)
+        from bridge.web import serving
+
+        serving.run("http_apps:bare", factory=True, host="127.0.0.1", port=port, workers=int(sys.argv[3]),
                     log_level="warning", app_dir=str(ROOT / "benchmarks"))
     else:
         uvicorn.run(platform(f"http://127.0.0.1:{port}", sys.argv[3]), host="127.0.0.1", port=port,

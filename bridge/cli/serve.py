@@ -19,14 +19,13 @@ def serve(
     """Start the web application (migrations and the sample data space are applied first)."""
     import os
 
-    import uvicorn
-
+    from bridge.web import serving
 
     settings = get_settings()
     logs.configure(settings.log_format)
     os.environ[LOG_SETUP_ENV] = "1"  # each uvicorn worker process sets up the same logging
     prepare(settings)  # once, before workers fork, so they never race on migrations
-    uvicorn.run("bridge.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
+    serving.run("bridge.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
                 workers=workers, reload=reload, log_config=None)
 
 
