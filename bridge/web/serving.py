@@ -12,6 +12,7 @@ Elsewhere (no ``SO_REUSEPORT`` with that meaning), with one worker, or with ``re
 
 from __future__ import annotations
 
+import logging
 import socket
 import sys
 from typing import Any
@@ -27,7 +28,7 @@ def spreads_connections(workers: int, reload: bool = False) -> bool:
 
 class _ReusePortConfig(uvicorn.Config):
     def bind_socket(self) -> socket.socket:
-        """As uvicorn's (its log line included), with ``SO_REUSEPORT`` so that each worker binds one."""
+        """As uvicorn's, with ``SO_REUSEPORT`` so that each worker binds one (``run`` says where it listens, once)."""
         family = socket.AF_INET6 if self.host and ":" in self.host else socket.AF_INET
         sock = socket.socket(family=family)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -98,6 +99,10 @@ def run(app: str, *, host: str, port: int, workers: int = 1, reload: bool = Fals
         sys.path.insert(0, app_dir)
     config = _ReusePortConfig(app, host=host, port=port, workers=workers, **options)
     sockets = [config.bind_socket() for _ in range(workers)]
+    scheme, shown = ("https" if config.is_ssl else "http"), (f"[{config.host}]" if ":" in config.host else config.host)
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on %s://%s:%d, %d workers each listening on its own socket (Press CTRL+C to quit)",
+        scheme, shown, config.port, workers)
     try:
         SpreadWorkers(config, sockets).run()
     except KeyboardInterrupt:
