@@ -158,6 +158,8 @@ class Verifier:
         """The versions of every local status list the credential names, in one query before the checks (instead of
         one query per entry); kept for this verification only (the verifier is shared by the threadpool)."""
         self._versions.known = None
+        if not isinstance(self.status, LocalListsKept):
+            return  # a pass (``for_pass``) loads each list once and never asks for versions
         entries = credential.get("credentialStatus") if isinstance(credential, dict) else None
         entries = entries if isinstance(entries, list) else [entries]
         urls = [e.get("statusListCredential") for e in entries if isinstance(e, dict)]
