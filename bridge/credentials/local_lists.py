@@ -7,7 +7,7 @@ embedded SQLite file (``bridge/cli/sqlite_records.py``) apply the same rules.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 STATUS_LIST_VALIDITY = timedelta(days=1)  # a re-signed list is valid for a day; verifiers refetch well before
@@ -24,13 +24,19 @@ def local_status_list_id(base_url: str, url: str) -> str | None:
     return url[len(prefix):] if url.startswith(prefix) else None
 
 
-def valid_until(document: Mapping[str, Any]) -> datetime:
+def still_valid(document: Mapping[str, Any], now: datetime) -> bool:
+    """The signed list is valid for at least ``RESIGN_BEFORE`` more (no ``validUntil``: valid; one that cannot be
+    read, or without a time zone: not, so it is signed again rather than trusted)."""
     raw = document.get("validUntil")
-    if not isinstance(raw, str):
-        return datetime.max.replace(tzinfo=UTC)
-    return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    if raw is None:
+        return True
+    try:
+        until = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return until.tzinfo is not None and until > now + RESIGN_BEFORE
 
 
 def signed_is_fresh(signed: Mapping[str, Any] | None, version: int, signed_version: int, now: datetime) -> bool:
     """The signed list credential may be served as it is: it is of the list's current version and valid for a while."""
-    return signed is not None and signed_version == version and valid_until(signed) > now + RESIGN_BEFORE
+    return signed is not None and signed_version == version and still_valid(signed, now)

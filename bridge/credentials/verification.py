@@ -11,11 +11,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from bridge import metrics
+from bridge.credentials.local_lists import still_valid
 from bridge.settings import Settings
 from bridge.trust.api import IssuerDirectory, IssuerTrustBook
 from issuer.errors import IssuerError
@@ -52,7 +53,7 @@ class LocalListsKept(BitstringStatusChecker):
             return self._load(url)
         with self._lock:
             kept = self._kept.get(url)
-            if kept is not None and kept[0] == version and _valid_for_an_hour(kept[1][0], self._now()):
+            if kept is not None and kept[0] == version and still_valid(kept[1][0], self._now()):
                 self._kept.move_to_end(url)
                 return kept[1]
         loaded = self._load(url)
@@ -61,15 +62,6 @@ class LocalListsKept(BitstringStatusChecker):
             while len(self._kept) > LOCAL_LISTS_KEPT:
                 self._kept.popitem(last=False)
         return loaded
-
-
-def _valid_for_an_hour(document: Mapping[str, Any], now: datetime) -> bool:
-    raw = document.get("validUntil")
-    try:
-        until = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return until.tzinfo is not None and until > now + timedelta(hours=1)
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
@@ -203,13 +195,13 @@ class Verifier:
     def _with_reason(self, credential: dict[str, Any] | str | bytes, report: VerificationReport) -> VerificationReport:
         """A credential this installation issued and revoked: the status check says why (the reason is public
         once revoked: e.g. "signing key retired (…)", so a holder knows a replacement exists)."""
-        if not isinstance(credential, dict) or not any(
-                c.name == "status" and c.outcome in ("failed", "not_run") for c in report.checks):
+        failed = [i for i, c in enumerate(report.checks) if c.name == "status" and c.outcome in ("failed", "not_run")]
+        if not failed or not isinstance(credential, dict):
             return report  # nothing to explain: no database read for the (usual) credential in good standing
         reason = self.service.revoked_reason(credential)
         if reason is None:
             return report
-        for i, check in enumerate(report.checks):
-            if check.name == "status" and check.outcome in ("failed", "not_run"):
-                report.checks[i] = replace(check, message=f"{check.message} (the issuer's reason: {reason})")
+        for i in failed:
+            check = report.checks[i]
+            report.checks[i] = replace(check, message=f"{check.message} (the issuer's reason: {reason})")
         return report

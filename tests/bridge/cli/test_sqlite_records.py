@@ -17,6 +17,7 @@ from bridge.credentials.tables import IssuedCredentialRow
 from bridge.credentials.verification import Verifier
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database, make_database, upgrade
+from bridge.errors import NotFound
 from bridge.settings import Settings
 from bridge.trust.api import IssuerDirectory
 
@@ -107,7 +108,7 @@ def test_an_aged_list_is_re_signed_by_the_full_store(settings: Settings,
         assert reader.status_list(list_id) == (signed, version)  # the new copy is read from the file
         assert full.built == 1
         assert reader.db is db  # the trust book's lookups in the administrators' list go to the full store
-        with pytest.raises(Exception, match="no status list"):
+        with pytest.raises(NotFound, match="no status list"):
             reader.status_list("no-such-list")  # the full store's own error
     finally:
         reader.close()
