@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from bridge import startup
 from bridge.db import Base, Database, make_database, upgrade
-from bridge.settings import Settings
+from bridge.settings import Settings, get_settings
 from issuer.canon import enable_crosscheck
 
 POSTGRES_URL = os.environ.get("LEADS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -102,6 +102,27 @@ def db(request: pytest.FixtureRequest) -> Iterator[Database]:
     _truncate(database)
     yield database
     _truncate(database)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database nobody has migrated yet, on each back-end (a test that migrates or starts processes)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'leads.sqlite3'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A ``leads`` command's installation: a data directory of its own (the embedded SQLite file, never the
+    environment's LEADS_DATABASE_URL), run from the folder beside it, with settings read afresh; the data directory."""
+    monkeypatch.setenv("LEADS_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("LEADS_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield tmp_path / "var"
+    get_settings.cache_clear()
 
 
 def _truncate(database: Database) -> None:

@@ -20,7 +20,7 @@ from bridge.cli import app as cli
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
 from bridge.pool import service as pool_service
-from bridge.settings import Settings, get_settings
+from bridge.settings import Settings
 from issuer.documents.model import Learner
 from issuer.documents.names import MAX_NAME_LENGTH, clean_name, name_problem, strip_name
 from issuer.errors import IssuerError
@@ -106,13 +106,8 @@ def test_the_pool_refuses_them(db: Database) -> None:
 
 
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("LEADS_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("LEADS_DATABASE_URL", raising=False)
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
+def runner(cli_home: Path) -> CliRunner:
+    return CliRunner()
 
 
 @pytest.mark.parametrize("name", ["a" * 10_000, HOSTILE["right-to-left override"], HOSTILE["BEL"]])

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from typer.testing import CliRunner
 from bridge.cli import app
 from bridge.cli.common import existing_database
 from bridge.db.engine import up_to_date
-from bridge.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 # what verifying a JSON credential of this installation must not import
@@ -31,13 +29,8 @@ VERIFY_AND_LIST = ("import sys\nsys.argv[0] = 'leads'\nfrom bridge.cli import ap
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("LEADS_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("LEADS_DATABASE_URL", raising=False)
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield tmp_path / "var"
-    get_settings.cache_clear()
+def data_dir(cli_home: Path) -> Path:
+    return cli_home
 
 
 def _verify_in_a_fresh_process(path: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:

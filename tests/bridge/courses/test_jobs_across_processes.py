@@ -9,15 +9,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.bridge.courses.conftest import PILOT
 from tests.bridge.courses.fakes import FakeMoodle, serve
-from tests.conftest import _postgres_database
 from tests.processes import stop_all
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -31,14 +28,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'leads.sqlite3'}"
-    else:
-        yield from _postgres_database()
 
 
 def _wait_up(port: int, procs: list[subprocess.Popen[bytes]], logs: Path) -> None:
@@ -57,12 +46,12 @@ def _logs(where: Path) -> str:
     return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')}" for p in sorted(where.glob("p*.log")))
 
 
-def test_a_generation_started_on_one_web_process_is_followed_from_the_other(database_url: str,
+def test_a_generation_started_on_one_web_process_is_followed_from_the_other(empty_database_url: str,
                                                                           tmp_path: Path) -> None:
     fake = FakeMoodle()
     with serve(fake) as moodle:
         first, second = _free_port(), _free_port()
-        env = {**os.environ, "LEADS_DATABASE_URL": database_url, "LEADS_DATA_DIR": str(tmp_path / "var"),
+        env = {**os.environ, "LEADS_DATABASE_URL": empty_database_url, "LEADS_DATA_DIR": str(tmp_path / "var"),
                "LEADS_LOAD_SAMPLE": "true", "LEADS_BASE_URL": "https://leads.example.org",
                "LEADS_ADMIN_TOKEN": TOKEN, "LEADS_SECRET_KEY": "s" * 32, "LEADS_AWARDS_IDLE_SECONDS": "0.2",
                "LEADS_COURSE_TARGETS": json.dumps({"uni-moodle": {"lms": "moodle", "url": moodle,

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from bridge.cli import app
-from bridge.settings import get_settings
 from issuer.shacl import CredentialShapeChecker
 
 
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("LEADS_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("LEADS_DATABASE_URL", raising=False)
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
+def runner(cli_home: Path) -> CliRunner:
+    return CliRunner()
 
 
 def test_issue_verify_tamper_and_revoke(runner: CliRunner, tmp_path: Path) -> None:

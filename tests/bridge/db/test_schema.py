@@ -5,28 +5,15 @@ Each run migrates a database of its own: the shared test databases also hold tab
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import bridge.tables  # noqa: F401  (every domain's tables join the metadata)
 from bridge.db import Base, make_database, upgrade
-from tests.conftest import _postgres_database
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'schema.db'}"
-    else:
-        yield from _postgres_database()
-
-
-def test_migrated_database_matches_the_models(fresh_url: str) -> None:
-    db = make_database(fresh_url)
+def test_migrated_database_matches_the_models(empty_database_url: str) -> None:
+    db = make_database(empty_database_url)
     try:
         upgrade(db)
         with db.engine.connect() as connection:

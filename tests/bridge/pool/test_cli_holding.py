@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,13 +15,8 @@ from tests.bridge.pool.holding import Holder
 
 
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("LEADS_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("LEADS_DATABASE_URL", raising=False)
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
+def runner(cli_home: Path) -> CliRunner:
+    return CliRunner()
 
 
 def test_publish_from_the_command_line_needs_the_holders_presentation(runner: CliRunner, tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,20 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from bridge.cli import app
-from bridge.settings import get_settings
 
 
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("LEADS_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("LEADS_DATABASE_URL", raising=False)
+def runner(cli_home: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("LEADS_WIKI_OAUTH_REST_URL", "https://wiki.example.org/w/rest.php")
     monkeypatch.setenv("LEADS_WIKI_OAUTH_CLIENT_ID", "leads-client")
     monkeypatch.setenv("LEADS_WIKI_OAUTH_CLIENT_SECRET", "leads-secret-0000000000")
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
+    return CliRunner()
 
 
 def test_wiki_login_prints_the_authorize_link_and_capx_sync_runs(runner: CliRunner) -> None:

@@ -4,7 +4,6 @@ trust and one from a DCC-format registry file verify as trusted under the regist
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,14 +68,9 @@ def test_admin_api_trusts_and_untrusts(client: TestClient) -> None:
 
 
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("LEADS_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("LEADS_DATABASE_URL", raising=False)
+def runner(cli_home: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.delenv("LEADS_TRUST_REGISTRIES", raising=False)
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
+    return CliRunner()
 
 
 def test_leads_verify_refuses_the_impostor_until_an_admin_trusts_it(runner: CliRunner, tmp_path: Path) -> None:
