@@ -25,6 +25,7 @@ from bridge.startup import wire_codecs
 from bridge.trust.api import IssuerTrustBook
 from bridge.wallets.api import offer_view
 from bridge.web.admin import AdminSessions, FailureLimiter
+from bridge.web.gate import lend_turn
 
 
 @dataclass
@@ -66,7 +67,8 @@ def build(settings: Settings, db: Database) -> Services:
     """The services of a web process (the CLI builds the one it needs per command with the functions above)."""
     wire_codecs(settings)
     credentials = credential_service(settings, db)
-    checker = Verifier(credentials)
+    # verifications waiting on a slow upstream hand their CPU turn on (bridge/web/gate.py)
+    checker = Verifier(credentials, on_network=lend_turn)
     return Services(settings=settings, db=db, credentials=credentials, verifier=checker,
                     pool_verifier=PoolVerifier(checker, settings.pool_trust), award_settings=settings.awards,
                     certificate_pdfs=pdf_cache_for(settings), admin_limiter=FailureLimiter(),

@@ -99,12 +99,14 @@ class VerifyRecords(Protocol):
 
 class Verifier:
     """``verify(credential or JWT)`` → a report of every check. One fetcher per verifier (its cache and its bound
-    on concurrent fetches are per process); pass ``fetcher`` to share or replace it."""
+    on concurrent fetches are per process); pass ``fetcher`` to share or replace it, or ``on_network`` for the web
+    process's gate (it is told before each fetch from the network)."""
 
-    def __init__(self, service: VerifyRecords, *, fetcher: SafeFetcher | None = None) -> None:
+    def __init__(self, service: VerifyRecords, *, fetcher: SafeFetcher | None = None,
+                 on_network: Callable[[], None] | None = None) -> None:
         self.service = service
         settings = service.settings
-        self.fetcher = fetcher or SafeFetcher(fetch_policy(settings))
+        self.fetcher = fetcher or SafeFetcher(fetch_policy(settings), on_network=on_network)
         base = urlsplit(settings.base_url)
         insecure = (base.netloc,) if base.scheme == "http" and base.netloc else ()
         self.resolver = service.directory.resolver(fetcher=self.fetcher, insecure_hosts=insecure)

@@ -2,16 +2,24 @@
 many verifications run at once, so that slow upstreams hold at most that many worker threads and every other page
 keeps its share of the threadpool (a request waiting for its turn waits here, asynchronously, holding no thread;
 503 with ``Retry-After`` when no turn comes in time). See docs/decisions/013.
+
+Of those places, two are CPU turns: a verification starts on a turn, and when it has to wait on the network (a
+status list, a DID document from elsewhere) it moves to one of the other places, if one is free, and hands its
+turn on. Verifying is CPU work under the process's interpreter lock: two at once keep a core busy (one computes
+while the other reads the database); more only take the lock from each other more often (docs/decisions/024).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -32,6 +40,33 @@ VERIFICATION_ROUTES = (
 GET_VERIFICATION_ROUTES = (
     re.compile(r"^/pool/evidence/[^/]+$"),  # a public page that verifies at each request (decision 027)
 )
+
+
+CPU_TURNS = 2
+
+
+@dataclass
+class _Pass:
+    """One verification's place at the gate, seen from its thread through a context variable."""
+
+    loop: asyncio.AbstractEventLoop
+    gate: VerificationGate
+    on_network: bool = False
+
+
+_PASS: ContextVar[_Pass | None] = ContextVar("leads_verification_pass", default=None)
+
+
+def lend_turn() -> None:
+    """Before a fetch from the network (``SafeFetcher(on_network=...)``, in the verifying thread): move to a free
+    place for network waits and give the CPU turn back, so that verifications waiting on a slow upstream never hold
+    up the ones that only compute. With every such place taken the verification keeps its turn; outside a gated
+    request (the CLI, the worker) nothing happens."""
+    current = _PASS.get()
+    if current is None or current.on_network or not current.gate.network_places.acquire(blocking=False):
+        return
+    current.on_network = True
+    current.loop.call_soon_threadsafe(current.gate.release_turn)
 
 
 def _gated(method: object, path: str) -> bool:
@@ -72,7 +107,15 @@ class VerificationGate:
         self.limiter = RateLimiter(per_minute)
         self.concurrency = concurrency
         self.queue_seconds = queue_seconds
+        self.turns = min(CPU_TURNS, concurrency)
+        self.network_places = threading.BoundedSemaphore(max(1, concurrency - self.turns))
+        if concurrency <= self.turns:  # no place beside the turns: a verification keeps its turn while it fetches
+            self.network_places.acquire()
         self._slots: anyio.Semaphore | None = None  # created inside the running event loop
+
+    def release_turn(self) -> None:
+        assert self._slots is not None
+        self._slots.release()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
@@ -87,16 +130,22 @@ class VerificationGate:
                          headers={"Retry-After": str(seconds)})
             return
         if self._slots is None:
-            self._slots = anyio.Semaphore(self.concurrency)
+            self._slots = anyio.Semaphore(self.turns)
         acquired = False
         with anyio.move_on_after(self.queue_seconds):  # only the wait for a turn is timed, never the work
             await self._slots.acquire()
             acquired = True
         if acquired:
+            current = _Pass(asyncio.get_running_loop(), self)
+            token = _PASS.set(current)
             try:
                 await self.app(scope, receive, send)
             finally:
-                self._slots.release()
+                _PASS.reset(token)
+                if current.on_network:  # its turn went back when it moved (lend_turn)
+                    self.network_places.release()
+                else:
+                    self._slots.release()
             return
         seconds = max(1, math.ceil(self.queue_seconds))
         await refuse(scope, send, 503, "busy", translate(scope, BUSY, seconds=seconds),

@@ -88,8 +88,12 @@ class SafeFetcher:
     """``get_json(url)`` → a JSON object, or FetchFailed. One instance serves every thread of a process."""
 
     def __init__(self, policy: FetchPolicy, *, transport: httpx.BaseTransport | None = None,
-                 resolver: Resolver = system_resolver, clock: Callable[[], float] = time.monotonic) -> None:
+                 resolver: Resolver = system_resolver, clock: Callable[[], float] = time.monotonic,
+                 on_network: Callable[[], None] | None = None) -> None:
+        """``on_network`` is called in the fetching thread before each fetch that goes to the network (not for an
+        answer from the cache): a caller that rations CPU turns hands its turn on there."""
         self.policy = policy
+        self._on_network = on_network
         self.origins = tuple(Origin.parse(t) for t in policy.trusted if t.strip())
         self._clock = clock
         self._transport, self._resolver = transport, resolver
@@ -148,6 +152,8 @@ class SafeFetcher:
         cached = self._cached(url)
         if cached is not None and cached.fresh_until > self._clock():
             return copy.deepcopy(cached.body)
+        if self._on_network is not None:
+            self._on_network()
         if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise self._fail(url, "too many fetches at once; none finished in time")
         token = DEADLINE.set(deadline)

@@ -198,6 +198,18 @@ def test_cache_honours_max_age_and_revalidates_with_etag() -> None:
         f.close()
 
 
+def test_the_caller_is_told_before_each_fetch_from_the_network_not_for_the_cache() -> None:
+    told: list[str] = []
+    with upstream(lambda h: send_json(h, {"p": h.path}, headers={"Cache-Control": "max-age=60"})) as up:
+        f = SafeFetcher(FetchPolicy(user_agent=UA, trusted=(up.origin,)),
+                        on_network=lambda: told.append(threading.current_thread().name))
+        f.get_json(f"{up.origin}/a")
+        f.get_json(f"{up.origin}/a")  # from the cache
+        f.get_json(f"{up.origin}/b")
+        f.close()
+    assert told == [threading.current_thread().name] * 2  # in the fetching thread, once per network fetch
+
+
 def test_cache_is_bounded() -> None:
     with upstream(lambda h: send_json(h, {"p": h.path}, headers={"Cache-Control": "max-age=60"})) as up:
         f = fetcher(up.origin, cache_entries=3)
