@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -15,7 +14,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from bridge import composition
+from bridge import composition, memory
 from bridge.awards.endpoints import router as awards_router
 from bridge.awards.keys_endpoints import router as keys_router
 from bridge.awards.pages import router as awards_pages
@@ -53,19 +52,6 @@ from issuer.errors import IssuerError
 log = logging.getLogger("leads")
 
 LOG_SETUP_ENV = "LEADS_LOG_SETUP"  # set by `leads serve` for its uvicorn worker processes
-GC_GEN0_THRESHOLD = 10_000  # allocations between young collections (Python's default, 700, runs them ~14× as often)
-
-
-def _settle_memory() -> None:
-    """In a served process, once started: what start-up built (routes, ORM mappers, templates, the data space)
-    lives as long as the process, so it goes to the permanent generation and full collections stop walking it;
-    young collections run less often. Both shorten the collector's pauses, which showed as p99 spikes."""
-    gc.collect()
-    gc.freeze()
-    _gen0, gen1, gen2 = gc.get_threshold()
-    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
-
-
 DOCS_ASSETS = "/static/api-docs"  # Swagger UI and ReDoc as shipped by the fastapi-offline package: no CDN
 
 
@@ -110,7 +96,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scheduler = Scheduler(services.db, settings).start()  # LEADS_SCHEDULED_JOBS; none by default
         if os.environ.get(LOG_SETUP_ENV):  # `leads serve` (not tests and embedders: they keep their collector)
-            _settle_memory()
+            memory.settle()
         yield
         scheduler.stop()
         services.close()

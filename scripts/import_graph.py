@@ -28,7 +28,7 @@ def _domain(module: str) -> str | None:
     if parts[0] != "bridge" or len(parts) < 2:
         return None
     name = parts[1]
-    top_modules = {"app", "composition", "settings", "errors", "tables", "metrics", "startup", "backup"}
+    top_modules = {"app", "composition", "settings", "errors", "tables", "metrics", "memory", "startup", "backup"}
     return name if (ROOT / "bridge" / name).is_dir() or name in top_modules else None
 
 

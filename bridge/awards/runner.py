@@ -14,6 +14,7 @@ from datetime import timedelta
 from types import FrameType
 from typing import Protocol
 
+from bridge import memory
 from bridge.awards.config import AwardSettings
 from bridge.awards.credential_adapters import CertificatePdfRenderer, CredentialsServiceIssuer
 from bridge.awards.issuer_port import Issuer, load_issuer
@@ -70,6 +71,8 @@ def run_loop(settings: Settings, issuer_spec: str | None, once: bool, install_si
     scheduler = None if once or schedule is None else schedule(db, settings)  # LEADS_SCHEDULED_JOBS, leased
     try:
         worker = make_worker(db, cfg, settings, issuer_spec)
+        if not once:  # a long-running loop: what make_worker loaded (keys, contexts, the data space) stays
+            memory.settle()
         log.info("worker %s started (issuer %s)", worker.name, issuer_spec or cfg.issuer)
         return worker.run(stop, idle=cfg.idle_seconds, once=once)
     finally:
