@@ -108,9 +108,8 @@ class VerificationGate:
         self.concurrency = concurrency
         self.queue_seconds = queue_seconds
         self.turns = min(CPU_TURNS, concurrency)
-        self.network_places = threading.BoundedSemaphore(max(1, concurrency - self.turns))
-        if concurrency <= self.turns:  # no place beside the turns: a verification keeps its turn while it fetches
-            self.network_places.acquire()
+        # with no place beside the turns (concurrency ≤ 2), a verification keeps its turn while it fetches
+        self.network_places = threading.BoundedSemaphore(concurrency - self.turns)
         self._slots: anyio.Semaphore | None = None  # created inside the running event loop
 
     def release_turn(self) -> None:
