@@ -68,11 +68,17 @@ class PlatformOrigins:
                 self._value, self._at = tuple(sorted(found)), time.monotonic()
             return self._value
 
+    def kept(self) -> tuple[str, ...] | None:
+        """The origins read less than ``ttl`` seconds ago, or None when they must be read again (a database read:
+        the caller does that off the event loop)."""
+        with self._lock:
+            return self._value if time.monotonic() - self._at <= self._ttl else None
+
 
 class SecurityHeaders:
     """Pure ASGI middleware (no body buffering): adds the headers a route did not set itself."""
 
-    def __init__(self, app: ASGIApp, *, https: bool, platforms: Callable[[], tuple[str, ...]],
+    def __init__(self, app: ASGIApp, *, https: bool, platforms: PlatformOrigins,
                  docs_paths: tuple[str, ...] = (), docs_hashes: Iterable[str] = ()) -> None:
         self.app, self.https, self.platforms = app, https, platforms
         self.docs_paths, self.docs_hashes = docs_paths, " ".join(docs_hashes)
@@ -99,7 +105,9 @@ class SecurityHeaders:
         query = scope.get("query_string", b"").decode("latin-1")
         framers: tuple[str, ...] | None = None
         if is_lti_page(path, query):
-            framers = await run_in_threadpool(self.platforms)
+            framers = self.platforms.kept()
+            if framers is None:  # read again, in the threadpool (a thread hop costs a launch more than the check)
+                framers = await run_in_threadpool(self.platforms)
             if path == "/lti/register":  # the platform registering opens this page before it is registered
                 config = parse_qs(query).get("openid_configuration", [""])[0]
                 framers = (*framers, *(o for o in [origin(config)] if o))

@@ -15,6 +15,7 @@ from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
 from bridge.settings import Settings
 from bridge.web.errors import flat_routes
+from bridge.web.headers import PlatformOrigins
 from lti.config import PlatformRegistration
 from tests.bridge.ops.helpers import worker_alive
 
@@ -87,6 +88,26 @@ def test_the_platforms_may_frame_a_launch_page_and_nobody_else(client: TestClien
     assert "frame-ancestors 'self' https://login.moodle.example.edu https://moodle.example.edu" in csp
     registering = client.get("/lti/register", params={"openid_configuration": "https://new.example.net/oidc"})
     assert "https://new.example.net" in registering.headers["content-security-policy"]
+
+
+def test_platform_origins_are_kept_for_their_ttl_then_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[int] = []
+    now = [1000.0]
+    monkeypatch.setattr("bridge.web.headers.time.monotonic", lambda: now[0])
+
+    def load() -> list[str]:
+        reads.append(1)
+        return [PLATFORM.issuer, PLATFORM.auth_login_url]
+
+    origins = PlatformOrigins(load, ttl=30)
+    assert origins.kept() is None  # never read: the middleware reads them in the threadpool
+    assert origins() == ("https://login.moodle.example.edu", "https://moodle.example.edu")
+    now[0] += 29
+    assert origins.kept() == origins() and len(reads) == 1  # kept: no read, no thread hop
+    now[0] += 2
+    assert origins.kept() is None
+    origins()
+    assert len(reads) == 2
 
 
 def test_no_hsts_on_http(settings: Settings, db: Database) -> None:
