@@ -46,12 +46,8 @@ def _inodes(port: int, state: str) -> set[str]:
     return inodes
 
 
-def _established_inodes(port: int) -> set[str]:
-    return _inodes(port, "01")
-
-
 def _connections_per_worker(server: int, port: int) -> dict[int, int]:
-    inodes = _established_inodes(port)
+    inodes = _inodes(port, "01")
     held: dict[int, int] = {}
     for child in _children(server):
         fds = Path(f"/proc/{child}/fd")
