@@ -10,12 +10,12 @@ single proof is therefore wrapped in a list and each status entry is checked on 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from jsonschema import Draft201909Validator
+from jsonschema import Draft201909Validator, ValidationError
 
 if TYPE_CHECKING:
     from issuer.shacl.validator import DocumentLoader
@@ -29,26 +29,50 @@ def _types(node: Any) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def ob3_schema_validator() -> Draft201909Validator:
+def _ob3_schema() -> dict[str, Any]:
     path = resources.files("issuer") / "shacl" / "schemas" / "ob_v3p0_achievementcredential.json"
-    return Draft201909Validator(json.loads(path.read_text(encoding="utf-8")))
+    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return schema
+
+
+@lru_cache(maxsize=1)
+def ob3_schema_validator() -> Draft201909Validator:
+    return Draft201909Validator(_ob3_schema())
+
+
+@lru_cache(maxsize=1)
+def _ob3_status_validator() -> Draft201909Validator:
+    """The schema's own ``credentialStatus`` subschema, its references resolved against the whole schema."""
+    return cast(Draft201909Validator,
+                ob3_schema_validator().evolve(schema=_ob3_schema()["properties"]["credentialStatus"]))
 
 
 def ob3_schema_problems(credential: Mapping[str, Any]) -> list[str]:
-    """Every error of the official AchievementCredential JSON schema, as ``path: message``."""
+    """Every error of the official AchievementCredential JSON schema, as ``path: message``.
+
+    The document is validated once, with its first status entry; each further entry is validated on its own against
+    the schema's ``credentialStatus`` subschema. The schema reaches that property through ``properties`` alone, so this
+    finds the same problems, in the same order, as validating one copy of the whole document per entry, at about half
+    the cost of a verification's shape check (a LEADS credential has two entries)."""
     doc = dict(credential)
     if isinstance(doc.get("proof"), Mapping):
         doc["proof"] = [doc["proof"]]
     statuses = doc.get("credentialStatus")
-    variants = [{**doc, "credentialStatus": s} for s in statuses] if isinstance(statuses, list) and statuses \
-        else [doc]
+    further: list[Any] = []
+    if isinstance(statuses, list) and statuses:
+        doc["credentialStatus"], further = statuses[0], statuses[1:]
     problems: list[str] = []
-    for variant in variants:
-        for error in ob3_schema_validator().iter_errors(variant):
-            where = "/".join(str(p) for p in error.absolute_path) or "(document)"
+
+    def note(errors: Iterable[ValidationError], *prefix: str) -> None:
+        for error in errors:
+            where = "/".join([*prefix, *(str(p) for p in error.absolute_path)]) or "(document)"
             text = f"{where}: {error.message[:160]}"
             if text not in problems:
                 problems.append(text)
+
+    note(ob3_schema_validator().iter_errors(doc))
+    for status in further:
+        note(_ob3_status_validator().iter_errors(status), "credentialStatus")
     return problems
 
 
