@@ -55,7 +55,7 @@ def test_schema_errors_name_the_path() -> None:
 
 def _per_entry_reference(credential: dict[str, Any]) -> list[str]:
     """The plain reading of the schema: one copy of the whole document per status entry, every error kept once."""
-    validator = Draft201909Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    validator = Draft201909Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))  # not the module's cached one
     doc = dict(credential)
     if isinstance(doc.get("proof"), dict):
         doc["proof"] = [doc["proof"]]
@@ -106,10 +106,11 @@ def test_validating_the_further_status_entries_alone_finds_what_a_copy_per_entry
     problems, and their order, are those of one whole-document copy per entry."""
     cases = _broken(signed_badge())
     assert len(cases) == 17
-    for case in cases:
-        assert ob3_schema_problems(case) == _per_entry_reference(case), json.dumps(case.get("credentialStatus"))
+    expected = [_per_entry_reference(case) for case in cases]
+    for case, problems in zip(cases, expected, strict=True):
+        assert ob3_schema_problems(case) == problems, json.dumps(case.get("credentialStatus"))
     # five conform (the badge, its entries swapped, one entry as an object, none, the proof as an object)
-    assert sum(bool(_per_entry_reference(c)) for c in cases) == 12
+    assert sum(bool(problems) for problems in expected) == 12
 
 
 def test_the_schema_reaches_the_status_entries_through_properties_alone() -> None:
