@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
 from bridge.awards import intake, people
 from bridge.awards.rules import AwardRules
 from bridge.db import Database
@@ -69,13 +72,28 @@ def who_from_claims(claims: Mapping[str, Any], lms_sources: Mapping[str, str], i
 
 
 def record_launch(db: Database, who: Who, rules: AwardRules | None = None) -> None:
-    """Keep the user's name, the course title and (with AGS and a LEADS link) the course for the poll."""
-    with db.session() as session:
-        if who.name and who.user_id:
-            people.remember_person(session, who.learner, who.name, who.email, origin="launch")
-        if who.context_title:
-            people.remember_context(session, who.context, who.context_title)
-        if who.ags and who.design:
-            intake.remember_target(session, context=who.context, design=who.design, source=who.source,
-                                   issuer=who.issuer, client_id=who.client_id, endpoint=who.ags, roster=who.roster,
-                                   root=who.claim_link, rules=rules)
+    """Keep the user's name, the course title and (with AGS and a LEADS link) the course for the poll.
+
+    A course opens with many first launches at once: two processes may both find no row for the same course (or
+    person) and both insert it. The loser's transaction would take the learner's name with it, so it runs again
+    and finds the winner's row (each conflict leaves one more row in place: three tables, at most three retries).
+    """
+    for attempt in range(4):
+        try:
+            with db.session() as session:
+                _record(session, who, rules)
+            return
+        except IntegrityError:
+            if attempt == 3:
+                raise
+
+
+def _record(session: Session, who: Who, rules: AwardRules | None) -> None:
+    if who.name and who.user_id:
+        people.remember_person(session, who.learner, who.name, who.email, origin="launch")
+    if who.context_title:
+        people.remember_context(session, who.context, who.context_title)
+    if who.ags and who.design:
+        intake.remember_target(session, context=who.context, design=who.design, source=who.source,
+                               issuer=who.issuer, client_id=who.client_id, endpoint=who.ags, roster=who.roster,
+                               root=who.claim_link, rules=rules)
