@@ -155,6 +155,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default is a SQLite file in the data directory"
     )
+    database_pool_size: int = Field(default=20, ge=1, le=500,
+                                    description="PostgreSQL connections each process opens at most and keeps")
+    database_max_overflow: int = Field(default=0, ge=0, le=500,
+                                       description="more connections open at a peak, each closed after use")
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -278,6 +282,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'leads.sqlite3').resolve()}"
+
+    @property
+    def database_pool(self) -> dict[str, int]:
+        """The connection pool's sizes, as ``make_database`` takes them."""
+        return {"pool_size": self.database_pool_size, "max_overflow": self.database_max_overflow}
 
     @property
     def entity_base(self) -> str:

@@ -32,7 +32,7 @@ def prepare(settings: Settings) -> Database:
     """Data directory, migrations, the sample data space; returns the database."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     wire_codecs(settings)
-    db = make_database(settings.effective_database_url)
+    db = make_database(settings.effective_database_url, **settings.database_pool)
     with migration_lock(db):  # serve and workers starting together: one migrates and loads, the others wait
         upgrade(db, lock=False)
         if settings.load_sample:

@@ -60,7 +60,7 @@ def run_loop(settings: Settings, issuer_spec: str | None, once: bool, install_si
     set_default_canonicaliser(settings.canonicaliser)  # a spawned worker process configures issuer/ itself
     if settings.canon_crosscheck:
         enable_crosscheck(True)
-    db = make_database(settings.effective_database_url)
+    db = make_database(settings.effective_database_url, **settings.database_pool)
     stop = threading.Event()
     if install_signals:
         def _stop(_sig: int, _frame: FrameType | None) -> None:

@@ -40,7 +40,7 @@ def existing_database() -> Database:
     from bridge.db.engine import make_database, up_to_date
 
     current = get_settings()
-    db = make_database(current.effective_database_url)
+    db = make_database(current.effective_database_url, **current.database_pool)
     if not up_to_date(db):
         db.engine.dispose()
         return database()

@@ -29,6 +29,21 @@ def test_environment_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.entity_base == "https://leads.example.org/entity/"
 
 
+def test_the_connection_pool_is_sized_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bridge.db import make_database
+
+    assert Settings().database_pool == {"pool_size": 20, "max_overflow": 0}
+    monkeypatch.setenv("LEADS_DATABASE_POOL_SIZE", "25")
+    monkeypatch.setenv("LEADS_DATABASE_MAX_OVERFLOW", "5")
+    settings = Settings()
+    assert settings.database_pool == {"pool_size": 25, "max_overflow": 5}
+    pool = make_database("postgresql+psycopg://leads@127.0.0.1:1/leads", **settings.database_pool).engine.pool
+    assert (pool.size(), pool._max_overflow) == (25, 5)  # type: ignore[attr-defined]  # creating it connects nowhere
+    monkeypatch.setenv("LEADS_DATABASE_POOL_SIZE", "0")
+    with pytest.raises(ValidationError, match="database_pool_size"):
+        Settings()
+
+
 def test_production_refuses_placeholder_and_short_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LEADS_MODE", "production")
     with pytest.raises(ValidationError, match="LEADS_SECRET_KEY is the development placeholder"):
