@@ -48,7 +48,8 @@ def make_database(url: str, *, pool_size: int = 20, max_overflow: int = 0) -> Da
     """``pool_size`` connections, opened as needed and kept, per process (PostgreSQL). A web process runs up to
     40 requests in threads at once; with SQLAlchemy's default (5 kept, 10 more closed after use) every burst past
     five opened and closed a connection per transaction, a PostgreSQL backend started and ended each time (over
-    500 a minute under 100 concurrent LTI launches). Past the pool, a thread waits for a connection."""
+    500 a minute under 100 concurrent LTI launches). Past the pool and any overflow, a thread waits for a
+    connection (SQLAlchemy's ``pool_timeout``, 30 s)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("postgresql://"):

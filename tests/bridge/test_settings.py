@@ -32,6 +32,8 @@ def test_environment_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_connection_pool_is_sized_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     from bridge.db import make_database
 
+    for name in ("LEADS_DATABASE_POOL_SIZE", "LEADS_DATABASE_MAX_OVERFLOW"):  # the defaults, whatever the shell sets
+        monkeypatch.delenv(name, raising=False)
     assert Settings().database_pool == {"pool_size": 20, "max_overflow": 0}
     monkeypatch.setenv("LEADS_DATABASE_POOL_SIZE", "25")
     monkeypatch.setenv("LEADS_DATABASE_MAX_OVERFLOW", "5")
