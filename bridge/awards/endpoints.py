@@ -14,6 +14,7 @@ from bridge.awards import intake, service
 from bridge.awards.api import award_settings
 from bridge.db import Database
 from bridge.web.admin import require_admin
+from bridge.web.params import RowId
 from bridge.web.text import NOT_BLANK
 
 router = APIRouter(tags=["awards"])
@@ -40,7 +41,7 @@ def failed(request: Request) -> dict[str, Any]:
 
 
 @router.post("/api/admin/awards/jobs/{job_id}/retry", dependencies=[Depends(require_admin)])
-def retry(job_id: int, request: Request) -> dict[str, Any]:
+def retry(job_id: RowId, request: Request) -> dict[str, Any]:
     with _db(request).session() as session:
         return {"job": service.job_dict(service.retry(session, job_id))}
 

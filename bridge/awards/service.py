@@ -24,7 +24,7 @@ from bridge.awards import people
 from bridge.awards.rules import DEFAULT_POLICY, AwardPolicy, AwardRules, Decision, decide, scale
 from bridge.awards.tables import Award, GradeEvent, Job, new_id
 from bridge.dataspace.api import EntityRepository
-from bridge.db.base import utcnow
+from bridge.db.base import ROW_ID_MAX, utcnow
 from bridge.db.bulk import insert_rows, one_of
 from bridge.errors import LeadsError, NotFound
 from bridge.web.text import blank
@@ -369,7 +369,7 @@ def retry(session: Session, job_id: int, now: datetime | None = None) -> Job:
     """A failed job back in the queue with a fresh attempt budget; its last error stays visible until it runs."""
     write_lock(session)
     now = now or utcnow()
-    job = session.get(Job, job_id)
+    job = session.get(Job, job_id) if 1 <= job_id <= ROW_ID_MAX else None  # a bigger id is a driver error
     if job is None:
         raise NotFound(f"no job {job_id}")
     if job.state != "failed":

@@ -16,6 +16,10 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+ROW_ID_MAX = 2_147_483_647
+"""The largest integer row id: PostgreSQL's INTEGER. Past it (or past SQLite's 64 bits) the drivers raise, as a
+server error; callers taking an id from outside check it against this first."""
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)

@@ -7,6 +7,6 @@ from typing import Annotated
 
 from fastapi import Path
 
-ROW_ID_MAX = 2_147_483_647  # PostgreSQL INTEGER
+from bridge.db.base import ROW_ID_MAX
 
 RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX, description="a row id (1 to 2147483647)")]

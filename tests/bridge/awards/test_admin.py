@@ -73,6 +73,9 @@ def test_admin_api_lists_and_retries_failed_jobs(client: TestClient, failed_job:
     again = client.post(f"/api/admin/awards/jobs/{failed_job}/retry", headers=TOKEN)
     assert (again.status_code, again.json()["error"]) == (409, "not_failed")
     assert client.post("/api/admin/awards/jobs/999999/retry", headers=TOKEN).status_code == 404
+    for too_big in (2**31, 2**63):  # past PostgreSQL's INTEGER, past SQLite's: refused before the driver sees it
+        huge = client.post(f"/api/admin/awards/jobs/{too_big}/retry", headers=TOKEN)
+        assert huge.status_code == 422, huge.text
     award_id = listing["awards"][0]["id"]
     no_reason = client.post(f"/api/admin/awards/{award_id}/revoke", json={"reason": ""}, headers=TOKEN)
     assert (no_reason.status_code, no_reason.json()["error"]) == (422, "reason_required")
@@ -88,6 +91,8 @@ def test_cli_failed_and_retry(db: Database, failed_job: int, monkeypatch: pytest
     assert retried.exit_code == 0 and "queued again" in retried.output
     twice = CliRunner().invoke(cli_awards.app, ["retry", str(failed_job)])
     assert twice.exit_code == 2 and "only failed jobs" in twice.output
+    huge = CliRunner().invoke(cli_awards.app, ["retry", str(2**63)])
+    assert huge.exit_code == 2 and f"no job {2**63}" in huge.output, huge.output
     assert CliRunner().invoke(cli_awards.app, ["failed"]).output.strip() == "no failed jobs"
 
 
