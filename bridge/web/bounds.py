@@ -4,6 +4,8 @@ deeper than anything LEADS reads (docs/decisions/013).
 The cap is checked on the declared ``Content-Length`` first (refused without reading a byte) and again while the
 body arrives, so a chunked upload cannot get around it. Routes that take a PDF or a credential file get the larger
 upload cap. The body is buffered here (at most the cap) and handed to the route unchanged.
+
+A NUL character (U+0000) in the path or the query is refused too (422, see ``bridge.web.nul``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Collection
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bridge.web import nul
 from bridge.web.refusal import refuse, translate
 from issuer.jsonbound import MAX_DEPTH, depth_exceeds
 
@@ -42,6 +45,11 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        where = nul.in_path(scope)
+        where = nul.in_encoded(scope.get("query_string", b"")) if where is None else where
+        if where is not None:
+            await nul.refuse_nul(scope, send, where)
             return
         limit = self.upload_limit if scope.get("path") in self.upload_paths else self.limit
         headers = dict(scope.get("headers", []))

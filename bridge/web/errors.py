@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bridge.errors import LeadsError
 from bridge.i18n import gettext_for
 from bridge.web.negotiate import request_lang, templates, wants_json
+from bridge.web.nul import NUL_CHARACTER
 
 log = logging.getLogger("leads.web")
 
@@ -47,6 +48,18 @@ def install_error_handlers(app: FastAPI) -> None:
                    405: f"{request.method} is not allowed at {request.url.path}; use {headers.get('Allow')}"}
         body = {"error": code, "message": message.get(exc.status_code, str(exc.detail))}
         return render_error(request, exc.status_code, body, headers or None)
+
+    from sqlalchemy.exc import DataError
+
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError) -> Response:
+        """PostgreSQL refuses a NUL character in any text value; one in a body (the request bounds read only the
+        address, see bridge.web.nul) is the sender's mistake, not a server error. Nothing was stored: the
+        transaction rolled back. Any other data error is a server error, as before."""
+        if "NUL (0x00)" not in str(exc.orig):
+            raise exc
+        log.info("refused %s %s: a NUL character reached the database", request.method, request.url.path)
+        return render_error(request, 422, {"error": "nul_character", "message": NUL_CHARACTER})
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -96,6 +96,36 @@ SCHEMA_VALID_REJECTIONS: dict[tuple[str, str], dict[str, str]] = {
 }
 
 
+# No path or query parameter may hold a NUL character (bridge.web.nul refuses it with 422): the document says so, so
+# a schema-valid request never meets that refusal. A parameter with a pattern of its own gets this one beside it
+# (allOf); enumerations are left as they are.
+NUL_FREE = r"^[^\u0000]*$"
+
+
+def _no_nul(node: Any, components: dict[str, Any], seen: set[str]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _no_nul(item, components, seen)
+        return
+    if not isinstance(node, dict):
+        return
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen and name in components:
+            seen.add(name)
+            _no_nul(components[name], components, seen)
+        return
+    if node.get("type") == "string" and not {"contentMediaType", "enum", "const"} & set(node):
+        if "pattern" not in node:
+            node["pattern"] = NUL_FREE
+        elif node["pattern"] != NUL_FREE and {"pattern": NUL_FREE} not in node.get("allOf", []):
+            node.setdefault("allOf", []).append({"pattern": NUL_FREE})
+    for key, value in node.items():
+        if key != "allOf":
+            _no_nul(value, components, seen)
+
+
 def _ensure_error(operation: dict[str, Any], code: str, description: str, html: bool,
                   schema: dict[str, Any] = ERROR_SCHEMA) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
@@ -126,6 +156,9 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
                 _ensure_error(operation, code, description, html, schema)
             if "422" in responses:
                 responses["422"]["content"]["application/json"] = {"schema": schema}
+            components = document.get("components", {}).get("schemas", {})
+            _no_nul([p.get("schema") for p in operation.get("parameters", []) if p.get("in") in ("path", "query")],
+                    components, set())
             rejections = SCHEMA_VALID_REJECTIONS.get((method, path))
             if rejections:
                 operation["x-schema-valid-rejections"] = rejections

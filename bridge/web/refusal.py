@@ -37,11 +37,15 @@ def translate(scope: Scope, message: str, **values: object) -> str:
 
 
 async def refuse(scope: Scope, send: Send, status: int, code: str, message: str, hint: str = "",
-                 headers: Mapping[str, str] | None = None) -> None:
-    """Send the whole refusal; ``message`` and ``hint`` are already in the reader's language."""
+                 headers: Mapping[str, str] | None = None, problems: list[dict[str, str]] | None = None) -> None:
+    """Send the whole refusal; ``message`` and ``hint`` are already in the reader's language; ``problems`` (where
+    the input is wrong, as the routes' own 422 answers list them) go to programs."""
     lang = language(scope)
     if _wants_json(scope):
-        body = json.dumps({"error": code, "message": f"{message} {hint}".strip()}, ensure_ascii=False).encode()
+        answer: dict[str, object] = {"error": code, "message": f"{message} {hint}".strip()}
+        if problems:
+            answer["problems"] = problems
+        body = json.dumps(answer, ensure_ascii=False).encode()
         media = "application/json"
     else:
         html = environment(lang).get_template("refused.html").render(lang=lang, message=message, hint=hint)
