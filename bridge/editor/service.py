@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from bridge.dataspace.api import check as check_designs
 from bridge.db import Database
 from bridge.editor.tables import Draft, EditorSession, HistoryRow, LocalEditor
 from bridge.errors import LeadsError, Problem, ValidationFailed
+from issuer.documents.names import name_problem
 
 SESSION_HOURS = 8
 _entity: TypeAdapter[Entity] = TypeAdapter(Entity)
@@ -97,9 +99,10 @@ def close_session(db: Database, session_id: str | None) -> None:
 
 def add_local_editor(db: Database, name: str) -> str:
     """Give ``name`` the editor role: returns the sign-in token (shown once; only its hash is kept)."""
-    name = name.strip()
-    if not name or len(name) > 255:
-        raise LeadsError("give the editor a name of 1 to 255 characters", code="editor_name_invalid")
+    problem = name_problem(name, 255)  # the one name rule: a name shown on pages holds no control characters
+    if problem:
+        raise LeadsError(f"the editor's name: {problem}", code="editor_name_invalid", status=422)
+    name = unicodedata.normalize("NFC", name).strip()
     token = secrets.token_urlsafe(24)
     with db.session() as session:
         row = session.get(LocalEditor, name)

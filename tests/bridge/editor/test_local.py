@@ -43,6 +43,15 @@ def test_wrong_token_is_refused_and_editing_needs_sign_in(app: TestClient) -> No
     assert app.post("/api/editors", json={"name": "Eve"}).status_code == 401  # only the admin names editors
 
 
+@pytest.mark.parametrize("name", ["Ali\x00ce", "Ali\u202ece", "Ali\nce", "a" * 256])
+def test_an_editor_name_follows_the_one_name_rule(app: TestClient, name: str) -> None:
+    """The name appears on every page the editor changes; control and invisible characters are refused."""
+    r = app.post("/api/editors", json={"name": name}, headers=ADMIN)
+    assert (r.status_code, r.json()["error"]) == (422, "editor_name_invalid"), r.text
+    assert "the editor's name: the name" in r.json()["message"]
+    assert app.post("/api/editors", json={"name": " Alice "}, headers=ADMIN).json()["name"] == "Alice"
+
+
 def test_practice_with_activities_checked_drafted_published_with_history(app: TestClient) -> None:
     csrf = signed_in(app)
     form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "label.es": "Edición",
