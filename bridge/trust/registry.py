@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.errors import LeadsError
+from issuer.documents.names import strip_name
 
 DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$")
 
@@ -59,11 +60,13 @@ def parse_registry(data: Any, *, source: str) -> dict[str, RegistryEntry]:
             problems.append(f"{did!r} is not a DID")
             continue
         name = info.get("name") if isinstance(info, dict) else None
-        if not isinstance(name, str) or not name.strip():
+        # a name a machine sends loses what the one name rule refuses (control, invisible characters), as an LMS's
+        name = strip_name(" ".join(name.split()), 300)[0] if isinstance(name, str) else ""
+        if not name:
             problems.append(f"{did} has no \"name\"")
             continue
         url, location = info.get("url"), info.get("location")
-        entries[did] = RegistryEntry(did, " ".join(name.split()), source,
+        entries[did] = RegistryEntry(did, name, source,
                                      url if isinstance(url, str) and url.startswith(("https://", "http://")) else None,
                                      location if isinstance(location, str) else None)
     if problems:

@@ -5,6 +5,7 @@ credentials can be genuine, but LEADS does not call them verified.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from bridge.settings import Settings
 from bridge.trust.organisations import IssuerDirectory
 from bridge.trust.registry import bare_did, check_did
 from bridge.trust.sources import Fetch, RegistrySources, SourceState
+from issuer.documents.names import name_problem
 from issuer.verify import IssuerTrust
 
 if TYPE_CHECKING:
@@ -120,9 +122,11 @@ class IssuerTrustBook:
         """Add (or rename) an issuer the administrators vouch for."""
         did = check_did(bare_did(did))
         name = " ".join(name.split())
-        if not name or len(name) > 300:
-            raise LeadsError("give the issuer's name as people should see it (1-300 characters)",
-                             code="invalid_name", status=422)
+        problem = name_problem(name, 300)  # the one name rule: verifiers read this name beside a credential
+        if problem:
+            raise LeadsError(f"give the issuer's name as people should see it: {problem}", code="invalid_name",
+                             status=422)
+        name = unicodedata.normalize("NFC", name)
         if url is not None and not url.startswith(("https://", "http://")):
             raise LeadsError(f"the issuer's web site must be an http(s) URL, not {url!r}", code="invalid_url",
                              status=422)

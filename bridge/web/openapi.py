@@ -79,6 +79,7 @@ SCHEMA_VALID_REJECTIONS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/api/credentials"): {"422": f"{NAME_RULE}; or an EDC that does not conform to its shapes"},
     ("post", "/api/pool/profiles"): {"422": NAME_RULE},
     ("post", "/api/editors"): {"422": NAME_RULE},
+    ("post", "/api/issuers/trusted"): {"422": NAME_RULE},
     ("post", "/api/verify"): {"422": "the body must be a credential (a JSON object) or a VC-JOSE JWT"},
     ("post", "/verify"): {"422": "the form must carry a credential, as text or as a file (JSON, JWT, PDF or QR)"},
     ("post", "/pool/publish"): {"422": "the presentation must be a signed Verifiable Presentation holding a LEADS "

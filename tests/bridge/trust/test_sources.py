@@ -143,3 +143,8 @@ def test_format_errors_say_what_and_where() -> None:
     parsed = parse_registry({"registry": {A: {"name": "  My   University ", "url": "javascript:alert(1)"}}},
                             source="Mine")
     assert parsed[A].name == "My University" and parsed[A].url is None  # only http(s) links are shown
+    # a registry's names are a machine's: what the one name rule refuses is dropped, not the whole registry
+    parsed = parse_registry({"registry": {A: {"name": "My\u202e Uni\u200bversity\x00"}}}, source="Mine")
+    assert parsed[A].name == "My University"
+    with pytest.raises(LeadsError, match="has no \"name\""):
+        parse_registry({"registry": {A: {"name": "\u202e\x00"}}}, source="Mine")

@@ -45,6 +45,10 @@ def test_admin_api_trusts_and_untrusts(client: TestClient) -> None:
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_did"
     own = client.post("/api/issuers/trusted", json={"did": "did:web:testserver", "name": "X"}, headers=ADMIN)
     assert own.status_code == 409
+    for name in ("Example\u202eytisrevinU", "Example\x00University", "Example\u200bUniversity"):  # verifiers read it
+        hostile = client.post("/api/issuers/trusted", json={"did": impostor.did, "name": name}, headers=ADMIN)
+        assert (hostile.status_code, hostile.json()["error"]) == (422, "invalid_name"), hostile.text
+        assert "as people should see it: the name" in hostile.json()["message"]
     added = client.post("/api/issuers/trusted", json={"did": impostor.did, "name": "Example University"},
                         headers=ADMIN)
     assert added.status_code == 201 and added.json()["did"] == impostor.did
