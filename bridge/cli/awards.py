@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from bridge.awards import csvimport, intake, service
-from bridge.cli.common import cli_errors, database, settings
+from bridge.cli.common import EVERY_MAX_SECONDS, cli_errors, database, settings
 from bridge.cli.progress import Progress
 from bridge.ltitool.tool import LtiTool
 
@@ -53,7 +53,8 @@ def revoke(award_id: str = typer.Argument(...), reason: str = typer.Option(..., 
 @cli_errors
 def poll(
     context: str = typer.Option(None, "--context", help="Only this context (default: every known one)"),
-    every: int = typer.Option(0, "--every", help="Repeat every N seconds (0: once, e.g. from cron)"),
+    every: int = typer.Option(0, "--every", min=0, max=EVERY_MAX_SECONDS,
+                              help="Repeat every N seconds (0: once, e.g. from cron; at most a year)"),
 ) -> None:
     """Read the results of LEADS's line items in each known course (AGS), incrementally, and award; learners'
     names come from the course roster (NRPS). Exits 2 when no course is known yet, 1 when every course failed."""

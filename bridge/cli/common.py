@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
+#: the longest ``--every N`` a repeating command takes: a year. Past it the sleep overflowed into a traceback;
+#: a job run less often than yearly belongs in cron, not in a process kept alive that long
+EVERY_MAX_SECONDS = 366 * 86_400
+
 
 def settings() -> Settings:
     return get_settings()

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from bridge import composition
-from bridge.cli.common import cli_errors, database, settings
+from bridge.cli.common import EVERY_MAX_SECONDS, cli_errors, database, settings
 from bridge.cli.progress import Progress
 from bridge.pool import holding, service
 from bridge.pool.verifier import PoolVerifier
@@ -104,7 +104,8 @@ def publish(
 
 @app.command("recheck")
 @cli_errors
-def recheck(every: int = typer.Option(0, "--every", help="Repeat every N seconds (0: once)")) -> None:
+def recheck(every: int = typer.Option(0, "--every", min=0, max=EVERY_MAX_SECONDS,
+                                      help="Repeat every N seconds (0: once; at most a year)")) -> None:
     """Re-verify every listed credential: revoked or expired ones leave the pool, suspended ones are hidden until
     the suspension is lifted, and when a status list cannot be fetched the entry stays (retried later)."""
     if every > 0:  # one pass per period across every replica (a lease in the database, docs/decisions/024)
