@@ -11,6 +11,7 @@ import typer
 from bridge.cli.common import cli_errors, database, settings
 from bridge.cli.progress import Progress
 from bridge.courses import service
+from bridge.courses.steps import Step
 from bridge.courses.targets import get_target, load_targets
 from bridge.errors import LeadsError
 
@@ -61,9 +62,9 @@ def create(
     with Progress("course steps", quiet=as_json) as bar, \
             httpx.Client(timeout=60, headers={"User-Agent": settings().user_agent}) as http:
 
-        def progress(step: str, label: str, status: str) -> None:
+        def progress(step: Step, status: str) -> None:
             if not as_json:
-                bar.note(f"  [{status:>7}] {label}")
+                bar.note(f"  [{status:>7}] {step.text}")
             bar.advance()
 
         result = service.create_course(db, outline, chosen, http, progress=progress)

@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy import delete, or_, select, update
 
 from bridge.courses import service
-from bridge.courses.steps import CourseCreationFailed
+from bridge.courses.steps import CourseCreationFailed, Step
 from bridge.courses.tables import CourseJob
 from bridge.courses.targets import get_target, load_targets
 from bridge.db import Database
@@ -74,18 +74,19 @@ class _Progress:
     def __init__(self, db: Database, job_id: str, now: Clock) -> None:
         self.db, self.job_id, self.now = db, job_id, now
 
-    def __call__(self, step: str, label: str, status: str) -> None:
+    def __call__(self, step: Step, status: str) -> None:
         with self.db.session() as session:
             job = session.get(CourseJob, self.job_id)
             if job is None:
                 return
-            steps = [dict(s) for s in job.steps or []]
+            steps: list[dict[str, Any]] = [dict(s) for s in job.steps or []]
             for s in steps:
-                if s["step"] == step:
+                if s["step"] == step.name:
                     s["status"] = status
                     break
-            else:
-                steps.append({"step": step, "label": label, "status": status})
+            else:  # the English text for programs; the message and its values for the page, in any language
+                steps.append({"step": step.name, "label": step.text, "status": status, "message": step.label,
+                              "params": dict(step.params)})
             job.steps, job.updated_at = steps, self.now()
 
 

@@ -31,19 +31,31 @@ class RunState:
         return cls(ids=dict(data.get("ids", {})), done=list(data.get("done", [])) if resume else [])
 
 
+def N_(text: str) -> str:  # gettext's name for "mark for the catalogue; translate when shown"
+    return text
+
+
 @dataclass(frozen=True)
 class Step:
+    """``label`` is an English message with ``%(name)s`` placeholders filled from ``params``: the job page shows it
+    in the reader's language (bridge/templates/courses/job.html), the CLI and logs in English (``text``)."""
+
     name: str
     label: str
     run: Callable[[RunState], None]
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.label % self.params if self.params else self.label
 
 
 class Progress(Protocol):
-    def __call__(self, step: str, label: str, status: str) -> None: ...
+    def __call__(self, step: Step, status: str) -> None: ...
 
 
-def no_progress(step: str, label: str, status: str) -> None:
-    del step, label, status
+def no_progress(step: Step, status: str) -> None:
+    del step, status
 
 
 class CourseBackend(Protocol):
@@ -81,20 +93,20 @@ def run_steps(steps: list[Step], state: RunState, progress: Progress,
     """Run the steps not yet done; ``checkpoint`` persists the state after each one (and on failure)."""
     for step in steps:
         if step.name in state.done:
-            progress(step.name, step.label, "skipped")
+            progress(step, "skipped")
             continue
-        progress(step.name, step.label, "running")
+        progress(step, "running")
         try:
             step.run(state)
         except LeadsError as exc:
-            progress(step.name, step.label, "failed")
+            progress(step, "failed")
             checkpoint(state)
             raise CourseCreationFailed(step.name, exc, state) from exc
         except httpx.HTTPError as exc:
-            progress(step.name, step.label, "failed")
+            progress(step, "failed")
             checkpoint(state)
             raise CourseCreationFailed(step.name, exc, state) from exc
         state.done.append(step.name)
         checkpoint(state)
-        progress(step.name, step.label, "done")
+        progress(step, "done")
     return state

@@ -19,7 +19,7 @@ from bridge.courses.moodle.backup import build_mbz
 from bridge.courses.moodle.client import MoodleClient
 from bridge.courses.moodle.competencies import ensure_competencies, ensure_framework, link_to_course
 from bridge.courses.outline import CourseOutline
-from bridge.courses.steps import RunState, Step
+from bridge.courses.steps import N_, RunState, Step
 from bridge.courses.targets import MoodleTarget
 from bridge.errors import LeadsError
 
@@ -97,12 +97,12 @@ class MoodleBackend:
             state.ids["backup_owner"] = f"{who.get('fullname', '')} ({who.get('username', '')})"
 
         return [
-            Step("category", f"Course category '{target.category}'", category),
-            Step("course", "Course with completion tracking", course),
-            Step("sections", f"{wanted} sections", sections),
-            Step("section_names", "Section names", names),
-            Step("competencies", "Competency frameworks and the course's competencies", competencies),
-            Step("backup", "Backup with the graded LTI activities, in the token user's private files", backup),
+            Step("category", N_("Course category “%(category)s”"), category, {"category": target.category}),
+            Step("course", N_("Course with completion tracking"), course),
+            Step("sections", N_("%(count)s sections"), sections, {"count": str(wanted)}),
+            Step("section_names", N_("Section names"), names),
+            Step("competencies", N_("Competency frameworks and the course's competencies"), competencies),
+            Step("backup", N_("Backup with the graded LTI activities, in the token user's private files"), backup),
         ]
 
     def remote_id(self, target: MoodleTarget, state: RunState) -> str | None:

@@ -10,7 +10,7 @@ import httpx
 from bridge.courses.openedx.client import ImportFailed, StudioClient
 from bridge.courses.openedx.olx import CourseKey, build_olx
 from bridge.courses.outline import CourseOutline
-from bridge.courses.steps import RunState, Step
+from bridge.courses.steps import N_, RunState, Step
 from bridge.courses.targets import OpenEdxTarget
 
 
@@ -59,9 +59,9 @@ class OpenEdxBackend:
                 raise
 
         return [
-            Step("course_run", f"Course run {key.course_id} in Studio", course_run),
-            Step("import", "OLX upload to Studio's import", start_import),
-            Step("import_status", "Studio import finished", wait),
+            Step("course_run", N_("Course run %(course)s in Studio"), course_run, {"course": key.course_id}),
+            Step("import", N_("OLX upload to Studio's import"), start_import),
+            Step("import_status", N_("Studio import finished"), wait),
         ]
 
     def remote_id(self, target: OpenEdxTarget, state: RunState) -> str | None:

@@ -84,8 +84,15 @@ def test_generate_shows_progress_and_link(client: TestClient, monkeypatch: pytes
         assert course_jobs.work(settings_db(client), settings, threading.Event(), once=True) == 1  # `leads worker`
         job = client.get(job_url, headers={**AUTH, "Accept": "application/json"}).json()
         html = client.get(job_url, headers=AUTH).text
+        spanish = client.get(job_url + "?lang=es", headers=AUTH).text
     assert job["status"] == "done", job
     assert [s["status"] for s in job["steps"]] == ["done"] * 6
+    category = job["steps"][0]["params"]["category"]
+    assert category and job["steps"][0]["label"] == f"Course category “{category}”"  # English, for programs
+    assert "Course with completion tracking" in html and f"Course category “{category}”" in html
+    # each step in the reader's language, its values (the category's name) filled in
+    assert "Curso con seguimiento de finalización" in spanish and f"Categoría de cursos «{category}»" in spanish
+    assert "Course with completion tracking" not in spanish and "Nombres de las secciones" in spanish
     assert job["result"]["url"].startswith(url + "/course/view.php?id=")
     assert "Course administration → Restore" in html and job["result"]["url"] in html
     assert len(fake.courses) == 1

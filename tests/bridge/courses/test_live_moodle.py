@@ -56,7 +56,7 @@ def test_create_then_update_without_duplicate(db: Database, moodle: tuple[FakeMo
     fake, url = moodle
     seen: list[tuple[str, str]] = []
     first = service.create_course(db, pilot_outline, _target(url), http,
-                                  progress=lambda step, label, status: seen.append((step, status)))
+                                  progress=lambda step, status: seen.append((step.name, status)))
     assert not first.updated
     assert len(fake.courses) == 1 and len(fake.categories) == 1
     course = next(iter(fake.courses.values()))
