@@ -27,7 +27,7 @@ from bridge.courses.tables import CourseJob
 from bridge.courses.targets import get_target, load_targets
 from bridge.db import Database
 from bridge.db.base import utcnow
-from bridge.errors import NotFound
+from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
 
 log = logging.getLogger("leads.courses.jobs")
@@ -116,9 +116,12 @@ def run(db: Database, settings: Settings, job_id: str, *, http: httpx.Client | N
         _finish(db, job_id, now, status="done", result=result.as_dict())
     except CourseCreationFailed as exc:
         _finish(db, job_id, now, status="failed", error={"message": exc.message, **exc.extra})
+    except LeadsError as exc:  # before any step: the target or the design is not there (any more)
+        _finish(db, job_id, now, status="failed", error={"message": exc.message, "code": exc.code})
     except Exception as exc:  # the page must show any failure instead of spinning forever
         log.exception("course job %s failed", job_id)
-        _finish(db, job_id, now, status="failed", error={"message": f"{exc.__class__.__name__}: {exc}"})
+        _finish(db, job_id, now, status="failed", error={"message": f"{exc.__class__.__name__}: {exc}",
+                                                         "unexpected": True})
 
 
 def clean(db: Database, now: Clock = utcnow) -> int:

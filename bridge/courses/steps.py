@@ -85,7 +85,7 @@ class CourseCreationFailed(LeadsError):
         self.step = step
         self.state = state
         self.extra = {"failed_step": step, "created": dict(state.ids), "done": list(state.done),
-                      "cause": getattr(cause, "code", cause.__class__.__name__)}
+                      "cause": getattr(cause, "code", cause.__class__.__name__), "reason": reason}
 
 
 def run_steps(steps: list[Step], state: RunState, progress: Progress,

@@ -128,3 +128,25 @@ def test_instructor_inside_an_lti_launch(client: TestClient) -> None:
     assert learner.status_code == 403 and learner.json()["error"] == "instructor_only"
     unknown = client.get("/courses/generate?launch=lti1p3-launch-nope", headers={"Accept": "application/json"})
     assert unknown.status_code == 404
+
+
+def test_a_failed_step_reads_in_words_and_resumes(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeMoodle()
+    fake.fail["core_update_inplace_editable"] = ("nopermissions", "Sorry, but you do not currently have "
+                                                 "permissions to do that (Update course settings).")
+    with serve(fake) as url:
+        monkeypatch.setattr(client.app.state.settings.courses, "targets", json.dumps(  # type: ignore[attr-defined]
+            {"uni-moodle": {"lms": "moodle", "url": url, "token": "good-token"}}))
+        job_url = client.post("/courses/generate", data={"design": PILOT, "target": "uni-moodle"},
+                              headers={**AUTH, "Accept": "application/json"}).json()["url"]
+        settings = client.app.state.settings  # type: ignore[attr-defined]
+        assert course_jobs.work(settings_db(client), settings, threading.Event(), once=True) == 1
+        job = client.get(job_url, headers={**AUTH, "Accept": "application/json"}).json()
+        english = client.get(job_url, headers=AUTH).text
+        spanish = client.get(job_url + "?lang=es", headers=AUTH).text
+    assert job["status"] == "failed" and job["error"]["failed_step"] == "section_names"  # programs keep the ids
+    assert "Stopped at “Section names”:" in english and "nopermissions" in english and ">Resume<" in english
+    assert "Se detuvo en «Nombres de las secciones»:" in spanish and ">Reanudar<" in spanish
+    for page in (english, spanish):  # people see words: no step ids, no stored ids, no command-line advice
+        assert "section_names" not in page and "course_id" not in page and "{&#39;" not in page
+        assert "run the same command" not in page
