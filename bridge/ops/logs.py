@@ -9,6 +9,7 @@ values, JWTs and e-mail addresses before it is written.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import contextvars
 import json
 import logging
@@ -17,6 +18,7 @@ import os
 import queue
 import re
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -77,6 +79,60 @@ class TextFormatter(logging.Formatter):
 
 
 QUEUED_LINES = 10_000  # lines waiting for the writer thread; a request waits only when this many are pending
+WRITE_EVERY_SECONDS = 0.05  # how long a line may wait to be written: the writer wakes this often, not per line
+
+
+class LineWriter:
+    """Formats and writes queued records in batches: one wake-up, one ``write`` and one flush per batch.
+
+    Waking a thread for every line cost each request two GIL hand-offs (about 20 µs of a 0.3 ms request on the
+    hot routes); the writer instead sleeps ``every`` seconds between batches and never blocks on the queue, so a
+    request's ``put`` finds no waiter to wake. The queue stays bounded: a request waits only when it is full."""
+
+    def __init__(self, lines: queue.Queue[logging.LogRecord], handler: logging.StreamHandler[Any],
+                 every: float = WRITE_EVERY_SECONDS) -> None:
+        self.lines, self.handler, self.every = lines, handler, every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="leads-log-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Write what is queued and end the thread (at exit)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.write_pending()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.write_pending()
+
+    def write_pending(self) -> int:
+        batch: list[logging.LogRecord] = []
+        while len(batch) < QUEUED_LINES:
+            try:
+                batch.append(self.lines.get_nowait())
+            except queue.Empty:
+                break
+        if not batch:
+            return 0
+        text: list[str] = []
+        for record in batch:
+            try:
+                text.append(self.handler.format(record) + self.handler.terminator)
+            except Exception:  # a record that cannot be formatted is reported, the others are written
+                self.handler.handleError(record)
+        with self.handler.lock or contextlib.nullcontext():
+            try:
+                self.handler.stream.write("".join(text))
+                self.handler.flush()
+            except Exception:
+                self.handler.handleError(batch[-1])
+        return len(batch)
 
 
 class DeferredHandler(logging.handlers.QueueHandler):
@@ -104,7 +160,7 @@ def configure(log_format: str, level: int = logging.INFO) -> logging.Handler:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     lines: queue.Queue[logging.LogRecord] = queue.Queue(QUEUED_LINES)
-    writer = logging.handlers.QueueListener(lines, handler)
+    writer = LineWriter(lines, handler)
     writer.start()
     atexit.register(writer.stop)
     root = logging.getLogger()
