@@ -10,7 +10,6 @@ One command, so no hand-run extraction can miss the ``lti`` wordings and mark th
 from __future__ import annotations
 
 import io
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -40,16 +39,11 @@ def extracted() -> Catalog:
 
     with tempfile.TemporaryDirectory() as tmp:
         pot = Path(tmp) / f"{DOMAIN}.pot"
-        cwd = os.getcwd()
-        os.chdir(ROOT)
-        try:
-            CommandLineInterface().run([  # type: ignore[no-untyped-call]
-                "pybabel", "-q", "extract", "-F", "bridge/i18n/babel.cfg",
-                *(arg for keyword in KEYWORDS for arg in ("-k", keyword)), "--no-location", "--omit-header",
-                "--ignore-dirs", ".* _* node_modules var tests", "-o", str(pot), ".",
-            ])
-        finally:
-            os.chdir(cwd)
+        CommandLineInterface().run([  # type: ignore[no-untyped-call]  # babel.cfg's paths are relative to ROOT
+            "pybabel", "-q", "extract", "-F", str(ROOT / "bridge" / "i18n" / "babel.cfg"),
+            *(arg for keyword in KEYWORDS for arg in ("-k", keyword)), "--no-location", "--omit-header",
+            "--ignore-dirs", ".* _* node_modules var tests", "-o", str(pot), str(ROOT),
+        ])
         with pot.open("rb") as fh:
             template = read_po(fh)
     for text in [*MESSAGES.values(), *WHAT]:
