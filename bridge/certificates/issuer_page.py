@@ -13,7 +13,7 @@ from bridge.certificates.badges import badge_png, badge_svg, badge_text, designe
 from bridge.certificates.pdf import design_image, load_layout
 from bridge.credentials.api import CredentialService, IssuedCredentialRow
 from bridge.credentials.api import credential_service as service
-from bridge.dataspace.api import CredentialDesign, load_index
+from bridge.dataspace.api import CredentialDesign, current_index
 from bridge.errors import NotFound
 from bridge.i18n import environment, gettext_for, request_lang
 from bridge.web.openapi import answers
@@ -26,8 +26,8 @@ _CACHE = {"Cache-Control": "public, max-age=3600"}
 def issuer_page(slug: str, request: Request, svc: CredentialService = Depends(service)) -> HTMLResponse:
     lang = request_lang(request)
     org = svc.directory.get(slug)
+    index = current_index(svc.db)
     with svc.db.session() as session:
-        index = load_index(session)
         issued = set(session.scalars(select(IssuedCredentialRow.design_key).distinct()
                                      .where(IssuedCredentialRow.issuer_slug == org.slug)))
     designs = [d for d in index.all(CredentialDesign) if org.root or d.key in issued]
@@ -64,8 +64,7 @@ def badge(key: str, ext: str, request: Request, svc: CredentialService = Depends
     own = designed_badge(key, ext)
     if own is not None:
         return Response(own, media_type=media, headers=_CACHE)
-    with svc.db.session() as session:
-        design = load_index(session).get(key, CredentialDesign)
+    design = current_index(svc.db).get(key, CredentialDesign)
     if design is None:
         raise NotFound(f"There is no credential design with the key '{key}'", code="design_not_found")
     lang = request_lang(request)

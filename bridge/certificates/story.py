@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bridge.certificates.view import CertificateView
 from bridge.credentials.api import IssuedCredentialRow
-from bridge.dataspace.api import Assessment, Competence, CredentialDesign, Index, LearningOutcome, load_index
+from bridge.dataspace.api import Assessment, Competence, CredentialDesign, Index, LearningOutcome, current_index
 from bridge.db import Database
 from bridge.i18n import gettext_for
 
@@ -95,8 +95,7 @@ def _held_parts(db: Database, learner_id: str | None, keys: list[str]) -> dict[s
 
 def design_story(db: Database, design_key: str, lang: str, learner_id: str | None = None) -> Story | None:
     """The story of ``design_key`` in ``lang``; None when the data space does not know the design."""
-    with db.session() as session:
-        index = load_index(session)
+    index = current_index(db)
     design = index.get(design_key, CredentialDesign)
     if design is None:
         return None

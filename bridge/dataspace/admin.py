@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from bridge.dataspace import service
 from bridge.dataspace.model import DesignSet, Kind
-from bridge.dataspace.queries import load_index
+from bridge.dataspace.queries import current_index
 from bridge.dataspace.repository import EntityRepository
 from bridge.dataspace.views import page_path
 from bridge.db import Database
@@ -61,8 +61,7 @@ def validate_design_set(request: Request, payload: dict[str, Any] = DESIGN_SET_B
 @router.get("/entities", summary="The entities with their stable keys (for scripts)")
 def list_entities(request: Request, kind: Kind | None = Query(None, description="Only this kind")) -> dict[str, Any]:
     settings: Settings = request.app.state.settings
-    with _db(request).session() as session:
-        index = load_index(session)
+    index = current_index(_db(request))
     entities = [e for e in sorted(index.by_key.values(), key=lambda e: (e.kind, e.key))
                 if kind is None or e.kind == kind]
     base = settings.base_url.rstrip("/")

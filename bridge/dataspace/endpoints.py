@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bridge.dataspace import views
 from bridge.dataspace.admin import router as api_router
-from bridge.dataspace.queries import Index, find_by_wikibase_id, load_index
+from bridge.dataspace.queries import Index, current_index, find_by_wikibase_id
 from bridge.dataspace.svgmap import graph_from_practice, render_svg
 from bridge.db import Database
 from bridge.i18n import COOKIE
@@ -45,8 +45,7 @@ def view_context(request: Request, lang: str | None) -> views.ViewContext:
 
 
 def _index(request: Request) -> Index:
-    with _db(request).session() as session:
-        return load_index(session)
+    return current_index(_db(request))
 
 
 def _respond(request: Request, ctx: views.ViewContext, template: str, data: dict[str, Any]) -> Response:
@@ -102,9 +101,9 @@ def practice_map(request: Request, key: str, lang: str | None = LangQuery) -> Re
 @router.get("/entity/{key}", summary="Resolve an entity URI (LEADS key or Wikibase id) to its page",
             response_class=RedirectResponse, status_code=303)
 def entity(request: Request, key: str) -> Response:
-    with _db(request).session() as session:
-        index = load_index(session)
-        if key not in index.by_key:
+    index = current_index(_db(request))
+    if key not in index.by_key:
+        with _db(request).session() as session:
             key = find_by_wikibase_id(session, key) or key
     target = views.entity_location(index, key)
     if request.url.query:

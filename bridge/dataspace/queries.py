@@ -1,15 +1,20 @@
 """Read-side helpers for the data-space pages: an in-memory index of the whole graph and its reverse links.
 
 A data space holds tens to a few thousand entities, so a page reads them all once and walks the graph in
-memory; this keeps every page to one query and the graph logic pure (testable without a database).
+memory; this keeps the graph logic pure (testable without a database). Each process keeps the graph it read while
+the data space's revision stays the same (``current_index``): a page reads one short row instead of every entity.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+import weakref
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bridge.dataspace.model import (
@@ -25,6 +30,7 @@ from bridge.dataspace.model import (
 )
 from bridge.dataspace.repository import EntityRepository
 from bridge.dataspace.tables import EntityRow
+from bridge.db import Database
 
 T = TypeVar("T", bound=EntityBase)
 
@@ -40,7 +46,8 @@ class Index:
     """The data space as a graph: lookups by key and the reverse links the pages need."""
 
     def __init__(self, entities: Iterable[EntityBase]) -> None:
-        self.by_key: dict[str, EntityBase] = {e.key: e for e in entities}
+        # read-only: one index is shared by every request of a process (``current_index``)
+        self.by_key: Mapping[str, EntityBase] = MappingProxyType({e.key: e for e in entities})
 
     def get(self, key: str | None, cls: type[T]) -> T | None:
         entity = self.by_key.get(key) if key else None
@@ -111,6 +118,30 @@ class Index:
 def load_index(session: Session) -> Index:
     entities: list[Entity] = EntityRepository(session).list()
     return Index(entities)
+
+
+_kept: weakref.WeakKeyDictionary[Engine, tuple[str, Index]] = weakref.WeakKeyDictionary()
+_kept_lock = threading.Lock()
+
+
+def current_index(db: Database) -> Index:
+    """The data space as it is now, read again only when its revision changed (a write in any process, on any
+    host, sets a new one in its own transaction). The revision is read before the entities: a write committed in
+    between is then kept under the older revision and read again at the next request, never the other way round.
+    A data space without a revision (written before revisions existed) is read every time until its next write.
+    Callers must not change the entities they get: the index is shared."""
+    with db.session() as session:
+        revision = EntityRepository(session).revision()
+        if revision is None:
+            return load_index(session)
+        with _kept_lock:
+            kept = _kept.get(db.engine)
+        if kept is not None and kept[0] == revision:
+            return kept[1]
+        index = load_index(session)
+    with _kept_lock:
+        _kept[db.engine] = (revision, index)
+    return index
 
 
 def find_by_wikibase_id(session: Session, wikibase_id: str) -> str | None:

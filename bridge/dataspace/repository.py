@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,6 +15,10 @@ from bridge.dataspace.tables import EntityRow, MetaRow
 from bridge.db.base import utcnow
 
 _entity = TypeAdapter(Entity)
+
+#: A token that changes with every write to the entities, in the writer's transaction: readers in any process keep
+#: the whole graph in memory while it stays the same (``queries.current_index``).
+REVISION = "revision"
 
 
 class EntityRepository:
@@ -48,12 +53,26 @@ class EntityRepository:
             row.data = data
             row.updated_at = utcnow()
             n += 1
+        self.touch()
         self.session.flush()
         return n
 
     def replace_all(self, entities: Iterable[EntityBase]) -> int:
         self.session.execute(delete(EntityRow))
         return self.upsert_many(entities)
+
+    def delete(self, keys: Iterable[str]) -> None:
+        self.session.execute(delete(EntityRow).where(EntityRow.key.in_(list(keys))))
+        self.touch()
+
+    def touch(self) -> None:
+        """A new revision: every write to the entities goes through here, or kept copies would be stale."""
+        self.set_meta(REVISION, uuid.uuid4().hex)
+
+    def revision(self) -> str | None:
+        """None for a data space written before revisions existed (its first write sets one)."""
+        value = self.get_meta(REVISION)
+        return str(value) if value is not None else None
 
     def get_meta(self, name: str) -> Any:
         row = self.session.get(MetaRow, name)

@@ -12,8 +12,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete
-
 from bridge.dataspace.api import (
     Activity,
     Assessment,
@@ -22,7 +20,6 @@ from bridge.dataspace.api import (
     CredentialDesign,
     EntityBase,
     EntityRepository,
-    EntityRow,
     Kind,
     LearningOutcome,
     Practice,
@@ -95,7 +92,7 @@ def apply_pull(db: Database, result: PullResult, root_key: str, wiki: str) -> Pu
         kept = [(key, refs) for key, refs in sorted(referrers.items()) if refs]
         removed = sorted(key for key, refs in referrers.items() if not refs)
         if removed:
-            session.execute(delete(EntityRow).where(EntityRow.key.in_(removed)))
+            repo.delete(removed)
         check(result.design_set, {k: e for k, e in known.items() if k not in removed})
         stored = repo.upsert_many(result.design_set.entities)
         records = _records(repo, wiki)
