@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import textwrap
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -64,6 +65,7 @@ def badge_svg(text: BadgeText) -> bytes:
     return svg.encode("utf-8")
 
 
+@lru_cache(maxsize=256)  # 30 ms to draw and compress; every link preview of a shared certificate asks for it
 def badge_png(text: BadgeText) -> bytes:
     image = Image.new("RGB", (600, 600), "#ffffff")
     draw = ImageDraw.Draw(image)

@@ -11,8 +11,9 @@ from urllib.parse import parse_qs, urlparse
 
 from PIL import Image
 
-from bridge.certificates.badges import designed_badge
+from bridge.certificates.badges import badge_png, designed_badge
 from bridge.certificates.share import linkedin_add_url
+from bridge.dataspace.api import CredentialDesign, EntityRepository, current_index
 from bridge.settings import Settings
 from tests.bridge.certificates.conftest import ADMIN, Leads
 
@@ -102,6 +103,22 @@ def test_issuer_page_and_badges(leads: Leads, tmp_path: Path) -> None:
     (tmp_path / "glam-mc-rights.svg").write_text("<svg/>")
     assert designed_badge("glam-mc-rights", "svg", tmp_path) == b"<svg/>"  # the designer's own file wins
     assert designed_badge("glam-mc-rights", "png", tmp_path) is None
+
+
+def test_a_badge_png_is_drawn_once_per_wording(leads: Leads) -> None:
+    """Every link preview of a shared certificate fetches it: drawn and compressed once, then kept; a new title
+    in the data space draws a new one."""
+    badge_png.cache_clear()
+    first = leads.client.get("/badges/glam-mc-rights.png").content
+    assert leads.client.get("/badges/glam-mc-rights.png").content == first
+    assert (badge_png.cache_info().misses, badge_png.cache_info().hits) == (1, 1)
+    db = leads.client.app.state.db  # type: ignore[attr-defined]
+    design = current_index(db).get("glam-mc-rights", CredentialDesign)
+    assert design is not None
+    with db.session() as session:
+        EntityRepository(session).upsert_many([design.model_copy(update={"labels": {"en": "Licences in depth"}})])
+    renamed = leads.client.get("/badges/glam-mc-rights.png").content
+    assert renamed != first and badge_png.cache_info().misses == 2
 
 
 def test_data_space_pages_follow_stacks_and_link_holders(leads: Leads) -> None:
