@@ -26,7 +26,7 @@ from bridge.awards.rules import AwardRules, Decision, Missing
 from bridge.awards.service import GradeInput
 from bridge.awards.tables import AgsTarget, Award, WebhookReceipt
 from bridge.courses.api import CourseLinks  # courses LEADS generated in an LMS
-from bridge.dataspace.api import Course, EntityRepository, Kind
+from bridge.dataspace.api import Course, index_in
 from bridge.db import Database
 from bridge.db.base import utcnow
 from bridge.errors import LeadsError
@@ -333,8 +333,8 @@ def course_resolver(session: Session) -> webhooks.CourseResolver:
     """LMS course id → design: course entities' URLs (Moodle ``…/view.php?id=N``, Open edX course keys), then the
     courses LEADS generated (``course_links``)."""
     table: dict[tuple[str, str], str] = {}
-    for course in EntityRepository(session).list(Kind.COURSE):
-        if not isinstance(course, Course) or not course.design:
+    for course in index_in(session).all(Course):
+        if not course.design:
             continue
         table[(course.lms or "", course.key)] = course.design
         if course.url:

@@ -21,7 +21,7 @@ from bridge.awards.api import who_for_launch as _who
 from bridge.awards.launches import Who, record_launch
 from bridge.awards.tables import Award, Job
 from bridge.certificates.api import linkedin_add_url
-from bridge.dataspace.api import EntityRepository
+from bridge.dataspace.api import current_index
 from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.i18n import gettext_for_request
@@ -58,8 +58,7 @@ def links(award: Award, settings: Settings, label: str) -> dict[str, str]:
 
 
 def _labels(request: Request) -> dict[str, str]:
-    with _db(request).session() as session:
-        return {e.key: e.label() for e in EntityRepository(session).list()}
+    return {key: e.label() for key, e in current_index(_db(request)).by_key.items()}
 
 
 def _award_view(award: Award, settings: Settings, labels: dict[str, str], edc: Job | None = None

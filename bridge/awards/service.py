@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bridge.awards import people
 from bridge.awards.rules import DEFAULT_POLICY, AwardPolicy, AwardRules, Decision, decide, scale
 from bridge.awards.tables import Award, GradeEvent, Job, new_id
-from bridge.dataspace.api import EntityRepository
+from bridge.dataspace.api import index_in
 from bridge.db.base import ROW_ID_MAX, utcnow
 from bridge.db.bulk import insert_rows, one_of
 from bridge.errors import LeadsError, NotFound
@@ -68,7 +68,9 @@ class Outcome:
 
 
 def load_rules(session: Session, policy: AwardPolicy = DEFAULT_POLICY) -> AwardRules:
-    return AwardRules.from_entities(EntityRepository(session).list(), policy)
+    """From the process's kept copy of the data space (read again when its revision changed): every webhook
+    and claim needs the rules, and reading every entity each time cost more than the grade."""
+    return AwardRules.from_entities(index_in(session).by_key.values(), policy)
 
 
 def _insert(session: Session, table: Any) -> Any:

@@ -125,22 +125,29 @@ _kept_lock = threading.Lock()
 
 
 def current_index(db: Database) -> Index:
-    """The data space as it is now, read again only when its revision changed (a write in any process, on any
-    host, sets a new one in its own transaction). The revision is read before the entities: a write committed in
-    between is then kept under the older revision and read again at the next request, never the other way round.
+    """The data space as it is now, in a short transaction of its own (see ``index_in``)."""
+    with db.session() as session:
+        return index_in(session)
+
+
+def index_in(session: Session) -> Index:
+    """The data space as ``session`` sees it, read again only when its revision changed (a write in any process,
+    on any host, sets a new one in its own transaction). The revision is read before the entities: a write committed
+    in between is then kept under the older revision and read again at the next request, never the other way round
+    (a copy read inside a transaction that wrote and then rolled back is kept under a revision nobody else sees).
     A data space without a revision (written before revisions existed) is read every time until its next write.
     Callers must not change the entities they get: the index is shared."""
-    with db.session() as session:
-        revision = EntityRepository(session).revision()
-        if revision is None:
-            return load_index(session)
-        with _kept_lock:
-            kept = _kept.get(db.engine)
-        if kept is not None and kept[0] == revision:
-            return kept[1]
-        index = load_index(session)
+    engine = session.get_bind().engine
+    revision = EntityRepository(session).revision()
+    if revision is None:
+        return load_index(session)
     with _kept_lock:
-        _kept[db.engine] = (revision, index)
+        kept = _kept.get(engine)
+    if kept is not None and kept[0] == revision:
+        return kept[1]
+    index = load_index(session)
+    with _kept_lock:
+        _kept[engine] = (revision, index)
     return index
 
 

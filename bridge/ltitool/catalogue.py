@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridge.dataspace.api import Assessment, CredentialDesign, Entity, EntityRepository, Kind
+from bridge.dataspace.api import Assessment, CredentialDesign, EntityBase, current_index
 from bridge.db import Database
 from bridge.errors import NotFound
 
@@ -33,7 +33,7 @@ class DesignChoice:
     is_stack: bool
 
 
-def _assessments(design: CredentialDesign, by_key: dict[str, Entity], seen: set[str]) -> list[AssessmentChoice]:
+def _assessments(design: CredentialDesign, by_key: dict[str, EntityBase], seen: set[str]) -> list[AssessmentChoice]:
     if design.key in seen:  # a cycle is a data error reported by validation; never loop here
         return []
     seen.add(design.key)
@@ -49,16 +49,14 @@ def _assessments(design: CredentialDesign, by_key: dict[str, Entity], seen: set[
     return out
 
 
-def _choice(design: CredentialDesign, by_key: dict[str, Entity]) -> DesignChoice:
+def _choice(design: CredentialDesign, by_key: dict[str, EntityBase]) -> DesignChoice:
     return DesignChoice(design.key, design.label(), design.description(), design.ects, design.eqf_level,
                         tuple(_assessments(design, by_key, set())), design.is_stack)
 
 
 def designs(db: Database, query: str = "") -> list[DesignChoice]:
     """Designs whose key, label or description contains ``query`` (case-insensitive); stacks first."""
-    with db.session() as session:
-        repo = EntityRepository(session)
-        by_key = {e.key: e for e in repo.list(Kind.CREDENTIAL_DESIGN) + repo.list(Kind.ASSESSMENT)}
+    by_key = _designs_and_assessments(db)
     q = query.strip().lower()
     found = [_choice(d, by_key) for d in by_key.values() if isinstance(d, CredentialDesign)
              and (not q or q in d.key or q in d.label().lower() or q in d.description().lower())]
@@ -66,11 +64,14 @@ def designs(db: Database, query: str = "") -> list[DesignChoice]:
 
 
 def design(db: Database, key: str) -> DesignChoice:
-    with db.session() as session:
-        repo = EntityRepository(session)
-        by_key = {e.key: e for e in repo.list(Kind.CREDENTIAL_DESIGN) + repo.list(Kind.ASSESSMENT)}
+    by_key = _designs_and_assessments(db)
     found = by_key.get(key)
     if not isinstance(found, CredentialDesign):
         raise NotFound(f"no credential design {key!r} in the data space; pick one from the list",
                        code="design_not_found")
     return _choice(found, by_key)
+
+
+def _designs_and_assessments(db: Database) -> dict[str, EntityBase]:
+    """The data space's designs and assessments by key (the process's kept copy, ``current_index``)."""
+    return {k: e for k, e in current_index(db).by_key.items() if isinstance(e, CredentialDesign | Assessment)}

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from bridge.certificates.api import extract
-from bridge.dataspace.api import Competence, Course, CredentialDesign, EntityRepository, Kind, Practice
+from bridge.dataspace.api import Competence, Course, CredentialDesign, Practice, current_index
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.i18n import gettext_for_request
@@ -58,11 +58,8 @@ def _level(raw: str | None) -> int | None:
 
 
 def _catalogue(db: Database) -> tuple[list[Practice], list[Competence]]:
-    with db.session() as session:
-        repo = EntityRepository(session)
-        practices = [e for e in repo.list(Kind.PRACTICE) if isinstance(e, Practice)]
-        competences = [e for e in repo.list(Kind.COMPETENCE) if isinstance(e, Competence)]
-    return practices, competences
+    index = current_index(db)
+    return index.all(Practice), index.all(Competence)
 
 
 @router.get("/pool")
@@ -108,8 +105,7 @@ def search_page(
 @router.get("/pool/competences/{key}")
 def competence_page(request: Request, key: str) -> Response:
     db = _db(request)
-    with db.session() as session:
-        entities = {e.key: e for e in EntityRepository(session).list()}
+    entities = current_index(db).by_key
     comp = entities.get(key)
     if not isinstance(comp, Competence):
         raise NotFound(f"no competence '{key}' in the data space")

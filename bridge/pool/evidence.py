@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bridge.dataspace.api import EntityRepository, Kind
+from bridge.dataspace.api import Competence, current_index
 from bridge.db import Database
 from bridge.errors import NotFound
 from bridge.pool.service import Verifier, live_entries, profile_view, proven_username
@@ -53,6 +53,7 @@ def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime
     """A published credential as public evidence: who shows it, its competences and levels, and a verification run
     now (not a stored verdict)."""
     now = now or datetime.now(UTC)
+    entities = {k: e for k, e in current_index(db).by_key.items() if isinstance(e, Competence)}
     with db.session() as session:
         entry = session.scalar(select(PoolEntry).where(PoolEntry.id == entry_id)
                                .options(selectinload(PoolEntry.competences), selectinload(PoolEntry.profile)))
@@ -60,7 +61,6 @@ def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime
             raise NotFound(f"no published credential {entry_id}: it was unpublished, or it left the pool when it was "
                            "revoked or expired", code="evidence_gone")
         listed = session.scalar(select(PoolEntry.id).where(PoolEntry.id == entry_id, live_entries(now))) is not None
-        entities = {e.key: e for e in EntityRepository(session).list(Kind.COMPETENCE)}
         credential, profile = entry.credential, entry.profile
         data: dict[str, Any] = {
             "entry": entry.id, "title": entry.title, "issuer": entry.issuer,

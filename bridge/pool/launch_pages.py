@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from bridge.awards.api import Award, Who, awards_of, who_for_launch
 from bridge.credentials.api import IssuedCredentialRow, credential_service
-from bridge.dataspace.api import EntityRepository
+from bridge.dataspace.api import current_index
 from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.i18n import gettext_for_request
@@ -50,8 +50,7 @@ def my_pool(request: Request, launch_id: str) -> Response:
     who = who_for_launch(request, launch_id)
     db = _db(request)
     published = service.learner_entries(db, who.learner)
-    with db.session() as session:
-        labels = {e.key: e.label() for e in EntityRepository(session).list()}
+    labels = {key: e.label() for key, e in current_index(db).by_key.items()}
     items = []
     for award, row in _issued(request, who):
         entry = published.get(service.fingerprint(_credential(row)))

@@ -9,7 +9,7 @@ from sqlalchemy import delete, event
 
 from bridge.dataspace import service as dataspace_service
 from bridge.dataspace.model import Practice
-from bridge.dataspace.queries import current_index
+from bridge.dataspace.queries import current_index, index_in
 from bridge.dataspace.repository import REVISION, EntityRepository
 from bridge.dataspace.tables import MetaRow
 from bridge.db import Database, make_database
@@ -81,3 +81,15 @@ def test_the_shared_index_cannot_be_changed(db: Database) -> None:
     index = current_index(db)
     with pytest.raises(TypeError):
         index.by_key["x"] = index.all(Practice)[0]  # type: ignore[index]
+
+
+def test_a_copy_read_inside_a_write_that_rolled_back_is_never_served(db: Database) -> None:
+    dataspace_service.load_sample_if_empty(db)
+    practice = _a_practice(db)
+    renamed = practice.model_copy(update={"labels": {**practice.labels, "en": "Never committed"}})
+    with db.sessions() as session:
+        session.begin()
+        EntityRepository(session).upsert_many([renamed])
+        assert index_in(session).get(practice.key, Practice).labels["en"] == "Never committed"  # type: ignore[union-attr]
+        session.rollback()
+    assert current_index(db).get(practice.key, Practice).labels["en"] == practice.labels["en"]  # type: ignore[union-attr]
