@@ -282,10 +282,10 @@ def main() -> None:
 
 
 def run(url: str, data_dir: Path) -> dict[str, Any]:
-    from bridge.app import prepare
     from bridge.credentials.service import CredentialService, IssueInput
     from bridge.ltitool.store import SqlToolConfigStore
     from bridge.settings import Settings
+    from bridge.startup import prepare
     from lti.config import PlatformRegistration
 
     port, bare_port, platform_port = _port(), _port(), _port()

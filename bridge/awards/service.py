@@ -70,7 +70,8 @@ class Outcome:
 def load_rules(session: Session, policy: AwardPolicy = DEFAULT_POLICY) -> AwardRules:
     """From the process's kept copy of the data space (read again when its revision changed): every webhook
     and claim needs the rules, and reading every entity each time cost more than the grade."""
-    return AwardRules.from_entities(index_in(session).by_key.values(), policy)
+    return index_in(session).derived(("award rules", policy),
+                                      lambda index: AwardRules.from_entities(index.by_key.values(), policy))
 
 
 def _insert(session: Session, table: Any) -> Any:

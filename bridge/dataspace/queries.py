@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -33,6 +33,7 @@ from bridge.dataspace.tables import EntityRow
 from bridge.db import Database
 
 T = TypeVar("T", bound=EntityBase)
+R = TypeVar("R")
 
 
 def ordered(refs: Iterable[Ref]) -> list[Ref]:
@@ -48,13 +49,26 @@ class Index:
     def __init__(self, entities: Iterable[EntityBase]) -> None:
         # read-only: one index is shared by every request of a process (``current_index``)
         self.by_key: Mapping[str, EntityBase] = MappingProxyType({e.key: e for e in entities})
+        self._derived: dict[Hashable, Any] = {}
+
+    def derived(self, key: Hashable, make: Callable[[Index], R]) -> R:
+        """What ``make`` computes from the whole graph, kept with this index (``key`` names it and its inputs):
+        the graph does not change, so neither does the result; a new revision brings a new index. The result is
+        shared like the index: never change it."""
+        try:
+            return self._derived[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._derived[key] = make(self)
+            return value
 
     def get(self, key: str | None, cls: type[T]) -> T | None:
         entity = self.by_key.get(key) if key else None
         return entity if isinstance(entity, cls) else None
 
     def all(self, cls: type[T]) -> list[T]:
-        return sorted((e for e in self.by_key.values() if isinstance(e, cls)), key=lambda e: e.key)
+        """Every entity of a kind, by key (sorted once per index: pages ask for the designs many times)."""
+        return list(self.derived(("all", cls), lambda index: tuple(
+            sorted((e for e in index.by_key.values() if isinstance(e, cls)), key=lambda e: e.key))))
 
     def practice_of(self, entity: EntityBase) -> Practice | None:
         """The practice an entity belongs to, following ``part of`` upwards (cycles are cut)."""
