@@ -151,3 +151,13 @@ def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElemen
         return column.in_(list(values))  # type: ignore[no-any-return]
     param = bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
     return column == param.any_()  # type: ignore[no-any-return]
+
+
+def upsert_row(session: Session, entity: Any, values: Mapping[str, Any], keys: Sequence[str]) -> None:
+    """One row, whether or not a row with its ``keys`` exists (``INSERT … ON CONFLICT (keys) DO UPDATE``, on both
+    back-ends): one statement instead of a read and then an insert or update, and no unique-key race between
+    processes writing the same key at once."""
+    table = _table(entity)
+    stmt = (postgresql if _is_postgres(session) else sqlite).insert(table).values(**values)
+    session.execute(stmt.on_conflict_do_update(index_elements=list(keys),
+                                               set_={k: stmt.excluded[k] for k in values if k not in keys}))

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from bridge.db import Database
+from bridge.db.bulk import upsert_row
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
 from lti.config import PlatformRegistration
 
@@ -104,19 +104,10 @@ class SqlLaunchDataStore:
         self._swept: float | None = None
 
     def put(self, key: str, value: Any, ttl: int) -> None:
-        expires = self.clock() + ttl
-        for attempt in range(2):  # two processes may insert the same key (a cached key set) at once
-            try:
-                with self.db.session() as session:
-                    row = session.get(LtiLaunchData, key)
-                    if row is None:
-                        session.add(LtiLaunchData(key=key, value=value, expires_at=expires))
-                    else:
-                        row.value, row.expires_at = value, expires
-                return
-            except IntegrityError:
-                if attempt:
-                    raise
+        """Two processes may write the same key (a cached key set) at once: the later write wins."""
+        with self.db.session() as session:
+            upsert_row(session, LtiLaunchData, {"key": key, "value": value, "expires_at": self.clock() + ttl},
+                       ("key",))
 
     def get(self, key: str) -> Any | None:
         with self.db.session() as session:

@@ -38,6 +38,20 @@ def test_expired_state_and_nonces_are_gone(db: Database) -> None:
     assert store.get("k") == {"b": 2}
 
 
+def test_racing_writers_of_one_key_all_succeed_and_one_value_stays(db: Database) -> None:
+    """Two processes caching the same platform key set write one key at once: no unique-key error reaches either."""
+    store = SqlLaunchDataStore(db)
+    barrier = threading.Barrier(8)
+
+    def put(i: int) -> None:
+        barrier.wait()
+        store.put("jwks:https://lms.example", {"writer": i}, 600)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(put, range(8)))
+    assert store.get("jwks:https://lms.example") in [{"writer": i} for i in range(8)]
+
+
 def _reg(client: str, deployments: tuple[str, ...]) -> PlatformRegistration:
     return PlatformRegistration(issuer="https://lms.example", client_id=client,
                                 auth_login_url="https://lms.example/auth", auth_token_url="https://lms.example/token",
