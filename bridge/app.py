@@ -22,7 +22,7 @@ from bridge.certificates.issuer_page import router as issuer_pages
 from bridge.certificates.verify_page import router as certificates_router
 from bridge.courses.endpoints import router as courses_router
 from bridge.credentials.endpoints import router as credentials_router
-from bridge.dataspace.api import EntityRepository, Kind
+from bridge.dataspace.api import CredentialDesign, current_index
 from bridge.dataspace.endpoints import router as dataspace_router
 from bridge.db import Database
 from bridge.editor.map_pages import router as map_router
@@ -154,8 +154,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
 def _enums(db: Database) -> dict[str, list[str]]:
     """What the OpenAPI document enumerates from the data space: the credential design keys stored now."""
-    with db.session() as session:
-        return {"design": [e.key for e in EntityRepository(session).list(Kind.CREDENTIAL_DESIGN)]}
+    return {"design": [d.key for d in current_index(db).all(CredentialDesign)]}
 
 
 def _bound_requests(app: FastAPI, settings: Settings) -> None:

@@ -20,7 +20,7 @@ from bridge.courses import jobs as course_jobs
 from bridge.courses import service
 from bridge.courses.outline import CourseOutline
 from bridge.courses.targets import get_target, load_targets
-from bridge.dataspace.api import CredentialDesign, EntityRepository, Kind
+from bridge.dataspace.api import CredentialDesign, current_index
 from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.ltitool.api import is_instructor, launch_for
@@ -72,8 +72,7 @@ def _login_page(request: Request, message: str, status: int) -> Response:
 
 
 def _designs(db: Database) -> list[CredentialDesign]:
-    with db.session() as session:
-        return [e for e in EntityRepository(session).list(Kind.CREDENTIAL_DESIGN) if isinstance(e, CredentialDesign)]
+    return current_index(db).all(CredentialDesign)
 
 
 def _outline_json(outline: CourseOutline) -> dict[str, Any]:
