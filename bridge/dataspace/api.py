@@ -21,7 +21,7 @@ from bridge.dataspace.model import (
     ProficiencyLevel,
     Ref,
 )
-from bridge.dataspace.queries import Index, current_index, index_in, load_index
+from bridge.dataspace.queries import Index, current_index, index_in
 from bridge.dataspace.repository import EntityRepository
 from bridge.dataspace.service import DumpDecoder, check, load_sample_if_empty, use_dump_decoder
 from bridge.dataspace.tables import EntityRow
@@ -50,7 +50,6 @@ __all__ = [
     "check",
     "current_index",
     "index_in",
-    "load_index",
     "load_sample_if_empty",
     "normalize",
     "ui",

@@ -70,6 +70,11 @@ class Index:
         return list(self.derived(("all", cls), lambda index: tuple(
             sorted((e for e in index.by_key.values() if isinstance(e, cls)), key=lambda e: e.key))))
 
+    def of_kinds(self, *classes: type[EntityBase]) -> dict[str, EntityBase]:
+        """The entities of these kinds by key, in key order within each kind (a fresh dict the caller may keep)."""
+        return dict(self.derived(("of kinds", classes), lambda index: tuple(
+            (k, e) for k, e in index.by_key.items() if isinstance(e, classes))))
+
     def practice_of(self, entity: EntityBase) -> Practice | None:
         """The practice an entity belongs to, following ``part of`` upwards (cycles are cut)."""
         seen: set[str] = set()

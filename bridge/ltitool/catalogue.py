@@ -56,7 +56,7 @@ def _choice(design: CredentialDesign, by_key: dict[str, EntityBase]) -> DesignCh
 
 def designs(db: Database, query: str = "") -> list[DesignChoice]:
     """Designs whose key, label or description contains ``query`` (case-insensitive); stacks first."""
-    by_key = _designs_and_assessments(db)
+    by_key = current_index(db).of_kinds(CredentialDesign, Assessment)
     q = query.strip().lower()
     found = [_choice(d, by_key) for d in by_key.values() if isinstance(d, CredentialDesign)
              and (not q or q in d.key or q in d.label().lower() or q in d.description().lower())]
@@ -64,14 +64,9 @@ def designs(db: Database, query: str = "") -> list[DesignChoice]:
 
 
 def design(db: Database, key: str) -> DesignChoice:
-    by_key = _designs_and_assessments(db)
+    by_key = current_index(db).of_kinds(CredentialDesign, Assessment)
     found = by_key.get(key)
     if not isinstance(found, CredentialDesign):
         raise NotFound(f"no credential design {key!r} in the data space; pick one from the list",
                        code="design_not_found")
     return _choice(found, by_key)
-
-
-def _designs_and_assessments(db: Database) -> dict[str, EntityBase]:
-    """The data space's designs and assessments by key (the process's kept copy, ``current_index``)."""
-    return {k: e for k, e in current_index(db).by_key.items() if isinstance(e, CredentialDesign | Assessment)}

@@ -53,7 +53,7 @@ def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime
     """A published credential as public evidence: who shows it, its competences and levels, and a verification run
     now (not a stored verdict)."""
     now = now or datetime.now(UTC)
-    entities = {k: e for k, e in current_index(db).by_key.items() if isinstance(e, Competence)}
+    entities = current_index(db).of_kinds(Competence)
     with db.session() as session:
         entry = session.scalar(select(PoolEntry).where(PoolEntry.id == entry_id)
                                .options(selectinload(PoolEntry.competences), selectinload(PoolEntry.profile)))

@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from bridge.credentials.api import IssuedCredentialRow
-from bridge.dataspace.api import Competence, EntityBase, current_index
+from bridge.dataspace.api import Competence, current_index
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound, Problem, ValidationFailed
 from bridge.pool.mapping import achievements, evidence
@@ -237,7 +237,7 @@ def _publish(
             f"the credential was not published because it does not verify ({what})", "credential_not_verified", verdict
         )
     document = verdict.document or (credential if isinstance(credential, dict) else {})
-    entities = dict(current_index(db).by_key)
+    entities = current_index(db).by_key
     with db.session() as session:
         profile = owner(session)
         found = evidence(document, entities, entity_base)
@@ -334,7 +334,7 @@ def search(
     now: datetime | None = None,
 ) -> list[Holder]:
     """People holding verified credentials for the competence (or any competence of the practice)."""
-    entities = _competences(db)
+    entities = current_index(db).of_kinds(Competence)
     with db.session() as session:
         stmt = (
             select(PoolCompetence, PoolEntry, PoolProfile)
@@ -386,7 +386,7 @@ def proven_username(profile: PoolProfile) -> str | None:
 
 
 def profile_view(db: Database, handle: str) -> dict[str, Any]:
-    entities = _competences(db)
+    entities = current_index(db).of_kinds(Competence)
     with db.session() as session:
         profile = session.scalar(select(PoolProfile).where(PoolProfile.handle == handle))
         if profile is None:
@@ -529,8 +529,3 @@ def _apply(session: Session, entry: PoolEntry, verdict: Verdict, now: datetime, 
     else:  # untrusted, invalid, not yet valid: hidden but kept — a registry or DID document may come back
         entry.state = "untrusted" if outcome == "untrusted" else "invalid"
         result.hidden.append(entry.id)
-
-
-def _competences(db: Database) -> dict[str, EntityBase]:
-    """The data space's competences by key (the process's kept copy, ``current_index``)."""
-    return {k: e for k, e in current_index(db).by_key.items() if isinstance(e, Competence)}

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, event
 
 from bridge.dataspace import service as dataspace_service
-from bridge.dataspace.model import Practice
+from bridge.dataspace.model import Competence, Practice
 from bridge.dataspace.queries import current_index, index_in
 from bridge.dataspace.repository import REVISION, EntityRepository
 from bridge.dataspace.tables import MetaRow
@@ -93,3 +93,13 @@ def test_a_copy_read_inside_a_write_that_rolled_back_is_never_served(db: Databas
         assert index_in(session).get(practice.key, Practice).labels["en"] == "Never committed"  # type: ignore[union-attr]
         session.rollback()
     assert current_index(db).get(practice.key, Practice).labels["en"] == practice.labels["en"]  # type: ignore[union-attr]
+
+
+def test_entities_of_some_kinds_come_as_a_fresh_dict_each_time(db: Database) -> None:
+    dataspace_service.load_sample_if_empty(db)
+    index = current_index(db)
+    found = index.of_kinds(Practice, Competence)
+    assert found and all(isinstance(e, Practice | Competence) for e in found.values())
+    assert set(found) == {e.key for e in index.all(Practice) + index.all(Competence)}
+    found.clear()  # the caller's own copy: the kept index is untouched
+    assert index.of_kinds(Practice, Competence)
