@@ -5,6 +5,10 @@ validation (it was checked already, and Data Integrity puts it in a named graph 
 The OB 3.0 JSON schema (``schemas/``, verbatim from 1EdTech) is plain JSON: it wants ``proof`` as an array and
 ``credentialStatus`` as one object, where VC 2.0 / JSON-LD allow either (1EdTech/openbadges-specification#473). A
 single proof is therefore wrapped in a list and each status entry is checked on its own; nothing else is relaxed.
+
+The schema is evaluated by jsonschema-rs (compiled, offline: every reference of the schema is inside it), about 200
+times faster than the pure-Python ``jsonschema``, which took about half of a verification's CPU; the tests hold the
+two to the same verdict and the same places on every broken document they try (docs/decisions/024).
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft201909Validator, ValidationError
+from jsonschema_rs import Draft201909Validator, ValidationError, Validator, validator_map_for
 
 if TYPE_CHECKING:
     from issuer.shacl.validator import DocumentLoader
@@ -37,14 +41,14 @@ def _ob3_schema() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def ob3_schema_validator() -> Draft201909Validator:
-    return Draft201909Validator(_ob3_schema())
+    """Formats are annotations in draft 2019-09 (as in ``jsonschema``'s default); no reference is ever fetched."""
+    return Draft201909Validator(_ob3_schema(), validate_formats=False, offline=True)
 
 
 @lru_cache(maxsize=1)
-def _ob3_status_validator() -> Draft201909Validator:
+def _ob3_status_validator() -> Validator:
     """The schema's own ``credentialStatus`` subschema, its references resolved against the whole schema."""
-    return cast(Draft201909Validator,
-                ob3_schema_validator().evolve(schema=_ob3_schema()["properties"]["credentialStatus"]))
+    return validator_map_for(_ob3_schema(), validate_formats=False, offline=True)["#/properties/credentialStatus"]
 
 
 def ob3_schema_problems(credential: Mapping[str, Any]) -> list[str]:
@@ -65,7 +69,7 @@ def ob3_schema_problems(credential: Mapping[str, Any]) -> list[str]:
 
     def note(errors: Iterable[ValidationError], *prefix: str) -> None:
         for error in errors:
-            where = "/".join([*prefix, *(str(p) for p in error.absolute_path)]) or "(document)"
+            where = "/".join([*prefix, *(str(p) for p in error.instance_path)]) or "(document)"
             text = f"{where}: {error.message[:160]}"
             if text not in problems:
                 problems.append(text)

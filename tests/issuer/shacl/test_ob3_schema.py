@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft201909Validator
+import jsonschema
+import jsonschema_rs
+import pytest
 
 from issuer.did import did_key, did_key_verification_method
 from issuer.documents import build_openbadge
@@ -53,9 +55,8 @@ def test_schema_errors_name_the_path() -> None:
     assert not ok and "credentialSubject/result/0/type" in message
 
 
-def _per_entry_reference(credential: dict[str, Any]) -> list[str]:
+def _per_entry_problems(credential: dict[str, Any], iter_errors: Any, path_of: Any) -> list[str]:
     """The plain reading of the schema: one copy of the whole document per status entry, every error kept once."""
-    validator = Draft201909Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))  # not the module's cached one
     doc = dict(credential)
     if isinstance(doc.get("proof"), dict):
         doc["proof"] = [doc["proof"]]
@@ -64,11 +65,25 @@ def _per_entry_reference(credential: dict[str, Any]) -> list[str]:
         else [doc]
     problems: list[str] = []
     for variant in variants:
-        for error in validator.iter_errors(variant):
-            text = f"{'/'.join(str(p) for p in error.absolute_path) or '(document)'}: {error.message[:160]}"
+        for error in iter_errors(variant):
+            text = f"{'/'.join(str(p) for p in path_of(error)) or '(document)'}: {error.message[:160]}"
             if text not in problems:
                 problems.append(text)
     return problems
+
+
+def _per_entry_reference(credential: dict[str, Any]) -> list[str]:
+    """The same validator as the module's, compiled afresh, on one copy per entry."""
+    validator = jsonschema_rs.Draft201909Validator(json.loads(SCHEMA.read_text(encoding="utf-8")),
+                                                   validate_formats=False, offline=True)
+    return _per_entry_problems(credential, validator.iter_errors, lambda e: e.instance_path)
+
+
+def _python_jsonschema_places(credential: dict[str, Any]) -> list[str]:
+    """An independent implementation (the pure-Python ``jsonschema``): the places its errors name, once each."""
+    validator = jsonschema.Draft201909Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    found = _per_entry_problems(credential, validator.iter_errors, lambda e: e.absolute_path)
+    return list(dict.fromkeys(p.split(": ", 1)[0] for p in found))
 
 
 def _broken(badge: dict[str, Any]) -> list[dict[str, Any]]:
@@ -121,3 +136,66 @@ def test_the_schema_reaches_the_status_entries_through_properties_alone() -> Non
                 "dependencies", "$ref", "$recursiveRef", "propertyNames"}
     assert set(schema) & reaching == {"properties", "additionalProperties"}
     assert schema["additionalProperties"] is True
+
+
+def _leaf_variants(badge: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every value of the badge, one at a time, replaced by a number, an object, a malformed string (formats are
+    annotations in draft 2019-09: neither implementation may refuse it) and by nothing (removed)."""
+    out: list[dict[str, Any]] = []
+
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
+        children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in children:
+            here = (*path, key)
+            for replacement in (7, {"x": 1}, "not a date, not an address", None):
+                copied = copy.deepcopy(badge)
+                parent: Any = copied
+                for step in here[:-1]:
+                    parent = parent[step]
+                if replacement is None:
+                    if isinstance(parent, list):
+                        continue
+                    del parent[key]
+                else:
+                    parent[key] = replacement
+                out.append(copied)
+            walk(child, here)
+
+    walk(badge, ())
+    return out
+
+
+def test_the_compiled_validator_agrees_with_python_jsonschema_on_every_broken_badge() -> None:
+    """jsonschema-rs (what verification runs) against the reference implementation ``jsonschema``: the same verdict
+    and the same places named, on the hand-made cases and on every value of a signed badge broken in three ways."""
+    badge = signed_badge()
+    cases = [*_broken(badge), *_leaf_variants(badge)]
+    assert len(cases) > 200
+    failing = 0
+    for case in cases:
+        places = list(dict.fromkeys(p.split(": ", 1)[0] for p in ob3_schema_problems(case)))
+        reference = _python_jsonschema_places(case)
+        assert sorted(places) == sorted(reference), json.dumps(case)[:400]
+        failing += bool(reference)
+    assert failing > 100  # most of the breakages are schema errors, so the agreement is not on empty lists
+
+
+def test_the_schema_is_never_fetched_from_the_network() -> None:
+    """Every reference of the bundled schema points inside it, and the validator is built offline: no lookup."""
+    refs: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            refs.extend(v for k, v in node.items() if k in ("$ref", "$recursiveRef", "$dynamicRef"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    walk(schema)
+    assert len(refs) > 20 and all(r.startswith("#/$defs/") for r in refs)
+    remote = {"properties": {"x": {"$ref": "https://leads.example/remote.json"}}}
+    with pytest.raises(jsonschema_rs.ValidationError, match="Retrieval is disabled"):
+        jsonschema_rs.Draft201909Validator(remote, validate_formats=False, offline=True)
