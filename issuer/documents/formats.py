@@ -9,6 +9,7 @@ from issuer.documents.elm import build_edc
 from issuer.documents.model import AchievementSpec, AwardFacts, CredentialMeta, IssuerProfile, Learner
 from issuer.documents.ob3 import build_openbadge
 from issuer.errors import UnsupportedFeature
+from issuer.shacl.checker import check_ob3
 
 
 class CredentialFormat(Protocol):
@@ -32,7 +33,9 @@ class OpenBadgeFormat:
         return build_openbadge(spec, learner, facts, issuer, meta)
 
     def check(self, document: dict[str, Any]) -> None:
-        """Nothing beyond signing's own refusal of undefined terms: the builder emits only OB 3.0 fields."""
+        """1EdTech's AchievementCredential JSON schema: a spec's values (an achievement type, an alignment's target
+        type) reach the document as they are, and the schema restricts some of them."""
+        check_ob3(document)
 
 
 class EuropeanDigitalCredentialFormat:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from jsonschema_rs import Draft201909Validator, ValidationError, Validator, validator_map_for
 
+from issuer.errors import IssuerError
+
 if TYPE_CHECKING:
     from issuer.shacl.validator import DocumentLoader
 
@@ -102,6 +104,28 @@ def _ob3_problems(credential: Mapping[str, Any]) -> list[str]:
         if "Achievement" not in _types(achievement):
             problems.append("achievement.type must include Achievement")
     return problems
+
+
+class Ob3SchemaViolation(IssuerError):
+    """An Open Badges 3.0 document that 1EdTech's schema refuses; ``details["problems"]`` lists each place."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            f"the Open Badges 3.0 credential does not conform to 1EdTech's AchievementCredential schema "
+            f"({len(problems)} problem(s)); first: {problems[0]}",
+            code="ob3_schema_violation",
+            status=422,
+            details={"problems": problems},
+        )
+        self.problems = problems
+
+
+def check_ob3(document: Mapping[str, Any]) -> None:
+    """Before signing: a badge that verifiers checking the schema (LEADS's own among them) would refuse is never
+    signed. Costs about 15 µs, against about a millisecond to sign."""
+    problems = _ob3_problems(document) or ob3_schema_problems(document)
+    if problems:
+        raise Ob3SchemaViolation(problems)
 
 
 class CredentialShapeChecker:

@@ -118,3 +118,21 @@ def test_formats_are_registered_and_unknown_ones_are_named() -> None:
     assert get_format("ob3").status_purposes == ("revocation", "suspension")
     with pytest.raises(IssuerError, match="known: edc, ob3"):
         get_format("pdf")
+
+
+def test_a_badge_the_ob3_schema_refuses_is_not_signed() -> None:
+    """A spec's achievement type reaches the document as it is; 1EdTech's schema wants one of its own types or an
+    ``ext:`` name without spaces. Refused before signing (422), naming the place."""
+    from issuer.documents import get_format
+    from issuer.shacl.checker import Ob3SchemaViolation
+
+    ob3 = get_format("ob3")
+    good = ob3.build(inputs.spec(achievement_type="ext:MicroCredential"), inputs.learner(), inputs.facts(),
+                     inputs.issuer("did:web:leads.example"), inputs.meta(inputs.STATUS))
+    ob3.check(good)
+    bad = ob3.build(inputs.spec(achievement_type="Micro credential"), inputs.learner(), inputs.facts(),
+                    inputs.issuer("did:web:leads.example"), inputs.meta(inputs.STATUS))
+    with pytest.raises(Ob3SchemaViolation, match="credentialSubject/achievement/achievementType") as caught:
+        ob3.check(bad)
+    assert caught.value.status == 422 and caught.value.code == "ob3_schema_violation"
+    assert len(caught.value.details["problems"]) == 1
