@@ -315,6 +315,13 @@ class PdfCache:
     def get_or_render(self, credential_bytes: bytes, *, verify_url: str, lang: str,
                       story: Story | None = None) -> bytes:
         """Blocking: call from a worker thread (a plain ``def`` route, a background task, the CLI)."""
+        data = self._render_once(credential_bytes, verify_url=verify_url, lang=lang, story=story, wait=True)
+        assert data is not None  # waiting callers always get the PDF
+        return data
+
+    def _render_once(self, credential_bytes: bytes, *, verify_url: str, lang: str, story: Story | None,
+                     wait: bool) -> bytes | None:
+        """The PDF, rendered by one thread at a time per key; with ``wait=False``, None while another renders it."""
         key = self.key(credential_bytes, verify_url, lang, story)
         path = self.path(key)
         if path.exists():
@@ -324,6 +331,8 @@ class PdfCache:
             if waiting is None:
                 self._rendering[key] = threading.Event()
         if waiting is not None:  # another thread renders the same PDF: wait for it instead of rendering twice
+            if not wait:
+                return None
             waiting.wait(timeout=60)
             if path.exists():
                 return path.read_bytes()
@@ -344,8 +353,10 @@ class PdfCache:
                 event.set()
 
     def warm(self, credential_bytes: bytes, *, verify_url: str, lang: str, story: Story | None = None) -> None:
-        """Render ahead of the first download (a FastAPI BackgroundTask after the certificate page)."""
+        """Render ahead of the first download (a FastAPI BackgroundTask after the certificate page). When another
+        thread already renders that PDF, return at once: a background task holds its keep-alive connection (the
+        visitor's next request waits behind it) and a thread, and nobody needs this one's copy."""
         try:
-            self.get_or_render(credential_bytes, verify_url=verify_url, lang=lang, story=story)
+            self._render_once(credential_bytes, verify_url=verify_url, lang=lang, story=story, wait=False)
         except Exception:  # a background warm-up must never fail the page; the download retries and reports
             log.exception("could not pre-render the certificate PDF (%s)", lang)

@@ -116,3 +116,31 @@ def test_offline_qr_is_left_out_when_the_credential_is_too_big(ob3: Issued) -> N
     big["description"] = "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(60))  # incompressible
     pdf = render_certificate_pdf(json.dumps(big).encode(), verify_url=ob3.url)
     assert qr_texts(pdf_image(pdf)) == [ob3.url]
+
+
+def test_a_warm_up_never_waits_for_another_threads_render_but_a_download_does(tmp_path: Path, ob3: Issued) -> None:
+    """The page's background warm-up holds the visitor's keep-alive connection until it returns: while another
+    thread renders the same PDF it returns at once, rendering nothing; a download waits for that render."""
+    import threading
+    import time
+
+    cache = PdfCache(tmp_path / "cache")
+    key = cache.key(ob3.json_bytes, ob3.url, "en")
+    rendering = threading.Event()
+    cache._rendering[key] = rendering  # another thread is rendering this PDF
+    began = time.perf_counter()
+    cache.warm(ob3.json_bytes, verify_url=ob3.url, lang="en")
+    assert time.perf_counter() - began < 1 and not cache.path(key).exists()
+
+    def other_thread_finishes() -> None:
+        time.sleep(0.3)
+        cache.path(key).parent.mkdir(parents=True, exist_ok=True)
+        cache.path(key).write_bytes(b"%PDF-by-the-other-thread")
+        with cache._lock:
+            cache._rendering.pop(key)
+        rendering.set()
+
+    threading.Thread(target=other_thread_finishes).start()
+    assert cache.get_or_render(ob3.json_bytes, verify_url=ob3.url, lang="en") == b"%PDF-by-the-other-thread"
+    cache.warm(ob3.json_bytes, verify_url=ob3.url, lang="en")  # rendered: nothing to do
+    assert cache.path(key).read_bytes() == b"%PDF-by-the-other-thread"
