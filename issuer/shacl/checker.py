@@ -82,7 +82,7 @@ def ob3_schema_problems(credential: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _ob3_problems(credential: Mapping[str, Any]) -> list[str]:
+def _required_field_problems(credential: Mapping[str, Any]) -> list[str]:
     """The OB 3.0 AchievementCredential schema's required fields, with the JSON-LD latitude VC 2.0 allows."""
     problems = [f"{name} is missing" for name in ("id", "issuer", "validFrom", "credentialSubject")
                 if name not in credential]
@@ -120,10 +120,15 @@ class Ob3SchemaViolation(IssuerError):
         self.problems = problems
 
 
+def ob3_problems(credential: Mapping[str, Any]) -> list[str]:
+    """What verification reports and issuing refuses: the required fields first, then the schema."""
+    return _required_field_problems(credential) or ob3_schema_problems(credential)
+
+
 def check_ob3(document: Mapping[str, Any]) -> None:
     """Before signing: a badge that verifiers checking the schema (LEADS's own among them) would refuse is never
     signed. Costs about 15 µs, against about a millisecond to sign."""
-    problems = _ob3_problems(document) or ob3_schema_problems(document)
+    problems = ob3_problems(document)
     if problems:
         raise Ob3SchemaViolation(problems)
 
@@ -146,7 +151,7 @@ class CredentialShapeChecker:
                 return False, f"{len(found)} EDC SHACL violation(s): " + "; ".join(str(v) for v in found[:3])
             return True, "conforms to the EDC SHACL shapes (ELM 3.2, generic no-cv + full)"
         if "OpenBadgeCredential" in types or "AchievementCredential" in types:
-            problems = _ob3_problems(credential) or ob3_schema_problems(credential)
+            problems = ob3_problems(credential)
             if problems:
                 return False, "not a valid Open Badges 3.0 credential: " + "; ".join(problems[:5])
             return True, "valid against the Open Badges 3.0 AchievementCredential JSON schema (1EdTech)"
