@@ -39,9 +39,11 @@ hsm:  ## Debian's SoftHSM2, the PKCS#11 token the external-signer tests sign wit
 		else echo "The PKCS#11 tests need Debian's SoftHSM2: sudo apt-get install softhsm2"; exit 1; fi; fi
 
 # PostgreSQL: the one answering at LEADS_TEST_POSTGRES_URL, else a throwaway cluster (scripts/with_postgres.py).
-# PYTEST_ARGS narrows the run, e.g. make test PYTEST_ARGS='-k postgres tests/bridge/awards'.
+# The suite runs on one pytest-xdist worker per core (at most 4; every worker has its own databases and ports).
+# PYTEST_ARGS narrows the run, e.g. make test PYTEST_ARGS='-k postgres tests/bridge/awards'; '-n 0' runs it in one process.
+PYTEST_WORKERS ?= -n auto --maxprocesses 4
 test: install node-deps browsers hsm  ## install and run the whole suite (SQLite and Postgres)
-	$(UV) run --no-sync python scripts/with_postgres.py pytest -q $(PYTEST_ARGS)
+	$(UV) run --no-sync python scripts/with_postgres.py pytest -q $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install  ## ruff, mypy, the layer contracts (import-linter, decision 019), declared dependencies (deptry)
 	$(UV) run ruff check .

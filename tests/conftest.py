@@ -17,6 +17,7 @@ from issuer.canon import enable_crosscheck
 
 POSTGRES_URL = os.environ.get("LEADS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ALLOW_NO_POSTGRES = os.environ.get("LEADS_TEST_ALLOW_NO_POSTGRES") == "1"
+ABSENT_MARK = "POSTGRES ABSENT"
 _postgres_missing: list[str] = []
 
 
@@ -60,8 +61,7 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
         message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.__class__.__name__}: {exc}"
         if ALLOW_NO_POSTGRES:
-            _postgres_missing.append(message)
-            pytest.skip("POSTGRES ABSENT — database test NOT run on PostgreSQL: " + message)
+            pytest.skip(f"{ABSENT_MARK} — database test NOT run on PostgreSQL: " + message)
         pytest.fail(message + "\nRun the suite with `make test` (it starts a throwaway PostgreSQL when none "
                     "answers), start PostgreSQL, set LEADS_TEST_POSTGRES_URL, or set "
                     "LEADS_TEST_ALLOW_NO_POSTGRES=1 to run the SQLite half only.")
@@ -129,6 +129,15 @@ def _truncate(database: Database) -> None:
     with database.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Skips for an absent PostgreSQL are gathered from the reports, which reach the process that prints the
+    summary also when the suite runs on several workers (pytest-xdist)."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        message = str(report.longrepr[2])
+        if ABSENT_MARK in message:
+            _postgres_missing.append(message)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -211,3 +211,20 @@ def test_the_probe_tells_postgresql_from_other_listeners() -> None:
         port = listener.getsockname()[1]
         assert not WITH_POSTGRES.postgres_answers("127.0.0.1", port, "postgres", "test", timeout=0.5)
     assert not WITH_POSTGRES.postgres_answers("127.0.0.1", closed_port(), "postgres", "test")
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_the_escape_hatch_ends_with_the_loud_warning_on_one_worker_and_on_several(workers: str) -> None:
+    """The SQLite-only run says at its end that PostgreSQL was absent, also when pytest-xdist runs the tests in
+    other processes (`make test` runs on several workers) and the skips happen there."""
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test"
+    env = {**os.environ, "LEADS_TEST_POSTGRES_URL": url, "LEADS_TEST_ALLOW_NO_POSTGRES": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", workers,
+         "tests/bridge/credentials/test_awards_door.py"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed, 1 skipped" in done.stdout
+    assert "POSTGRESQL ABSENT: database tests ran on SQLite only" in done.stdout
+    assert f"PostgreSQL is not reachable at {url}" in done.stdout
