@@ -124,6 +124,23 @@ def test_fast_canonicaliser_is_safe_across_threads() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(fast.canonicalize, docs))
     assert got == expected
+    assert 1 <= fast.states_made <= 4  # one cache state per canonicalisation running at once, never shared
+
+
+def test_a_new_thread_finds_the_contexts_an_ended_thread_built() -> None:
+    """A server's threadpool retires idle threads: the next burst's new threads reuse the warm states."""
+    import threading
+
+    fast = FastCanonicaliser(default_loader(), crosscheck=False)
+    docs = [ob3_credential(f"did:example:{i}", name=f"Learner {i}") for i in range(6)]
+    expected = [get_canonicaliser("pyld").canonicalize(d) for d in docs]
+    got: list[str] = []
+    for doc in docs:
+        thread = threading.Thread(target=lambda d=doc: got.append(fast.canonicalize(d)))
+        thread.start()
+        thread.join()
+    assert got == expected
+    assert fast.states_made == 1
 
 
 def test_inline_contexts_do_not_grow_the_caches_without_bound() -> None:
