@@ -106,9 +106,9 @@ class CredentialRecords:
         exist is absent."""
         if not list_ids:
             return {}
-        with self.db.session() as session:
-            rows = session.execute(select(StatusListRow.id, StatusListRow.version, StatusListRow.signed_version)
-                                   .where(StatusListRow.id.in_(sorted(set(list_ids))))).all()
+        with self.db.read() as conn:
+            rows = conn.execute(select(StatusListRow.id, StatusListRow.version, StatusListRow.signed_version)
+                                .where(StatusListRow.id.in_(sorted(set(list_ids))))).all()
         return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
     # -- status -------------------------------------------------------------------------------------------------

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.db.heads import HEADS, SELECT_HEADS
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+PING_AFTER_IDLE_SECONDS = 2.0
 
 
 @dataclass
@@ -30,6 +32,14 @@ class Database:
         """A unit of work: committed on success, rolled back on any error so nothing is stored in part."""
         with self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for one read-only statement, outside any transaction. A lone SELECT is atomic by itself;
+        the BEGIN and COMMIT a unit of work sends around it are two more round trips to PostgreSQL, and on hot
+        paths (each verification reads its status lists' versions) they cost about as much as the query."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield conn
 
     @property
     def is_sqlite(self) -> bool:
@@ -55,10 +65,41 @@ def make_database(url: str, *, pool_size: int = 20, max_overflow: int = 0) -> Da
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     sizes = {} if url.startswith("sqlite") else {"pool_size": pool_size, "max_overflow": max_overflow}
-    engine = create_engine(url, pool_pre_ping=True, **sizes)
+    engine = create_engine(url, **sizes)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
     return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    """Check a pooled connection before use only when it has been idle ``idle_seconds`` or more: one that died
+    meanwhile (a server restart, a proxy closing idle connections) is replaced before anyone uses it. SQLAlchemy's
+    ``pool_pre_ping`` pings at every checkout, one more round trip per unit of work, about as costly as a short
+    query. A connection that fails while busy is still detected by SQLAlchemy, which then renews the whole pool:
+    after a database restart under load, a process's first request may fail once (decision 024)."""
+
+    def connected(_dbapi_connection: Any, record: Any) -> None:
+        record.info["leads_idle_since"] = clock()
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["leads_idle_since"] = clock()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if clock() - record.info.get("leads_idle_since", float("-inf")) < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.DisconnectionError(f"an idle pooled connection is gone: {error}") from error
+            raise
+
+    event.listen(engine, "connect", connected)
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -1,0 +1,86 @@
+"""The engine's round trips: lone reads outside a transaction, and pooled connections checked only after idling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import sessionmaker
+
+from bridge.credentials.tables import StatusListRow
+from bridge.db import Database, make_database
+from bridge.db.engine import ping_when_idle
+
+
+def test_a_read_runs_outside_any_transaction_and_sees_committed_rows(db: Database) -> None:
+    with db.session() as session:
+        session.add(StatusListRow(id="l1", issuer_slug="root", purpose="revocation", length=8, bits=b"\0",
+                                  allocated=b"\0", version=3, signed_version=2))
+    with db.read() as conn:
+        rows = conn.execute(select(StatusListRow.id, StatusListRow.version)).all()
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if db.is_sqlite:
+            assert not raw.in_transaction
+        else:  # psycopg: no BEGIN was sent, so no COMMIT follows either
+            assert raw.info.transaction_status.name == "IDLE"
+    assert [(r[0], r[1]) for r in rows] == [("l1", 3)]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def pinged(postgres_url: str) -> Iterator[tuple[Database, Clock, list[int]]]:
+    """A one-connection PostgreSQL pool on a clock the test moves, counting the pings it sends."""
+    engine = create_engine(postgres_url, pool_size=1, max_overflow=0)
+    database = Database(engine=engine, sessions=sessionmaker(engine))
+    clock, pings = Clock(), []
+    ping = engine.dialect.do_ping
+
+    def counting(dbapi_connection: Any) -> bool:
+        pings.append(1)
+        return bool(ping(dbapi_connection))
+
+    engine.dialect.do_ping = counting  # type: ignore[method-assign]
+    ping_when_idle(engine, 2.0, clock)
+    yield database, clock, pings
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_busy_connection_is_not_pinged_an_idle_one_is(pinged: tuple[Database, Clock, list[int]]) -> None:
+    database, clock, pings = pinged
+    for _ in range(5):
+        with database.read() as conn:
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+        clock.now += 1.0  # used every second: never idle long enough
+    assert pings == []
+    clock.now += 2.5
+    with database.read() as conn:
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+    assert pings == [1]
+
+
+@pytest.mark.postgres
+def test_an_idle_connection_the_server_ended_is_replaced_before_use(
+    pinged: tuple[Database, Clock, list[int]], postgres_url: str,
+) -> None:
+    database, clock, _ = pinged
+    with database.read() as conn:
+        first = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = make_database(postgres_url)
+    with admin.read() as conn:  # as a restart or an idle-closing proxy would
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar() is True
+    admin.engine.dispose()
+    clock.now += 3.0
+    with database.session() as session:  # no error reaches the caller
+        second = session.execute(text("SELECT pg_backend_pid()")).scalar()
+    assert second != first
