@@ -106,7 +106,7 @@ class CredentialRecords:
         exist is absent."""
         if not list_ids:
             return {}
-        with self.db.read() as conn:
+        with self.db.statement() as conn:
             rows = conn.execute(select(StatusListRow.id, StatusListRow.version, StatusListRow.signed_version)
                                 .where(StatusListRow.id.in_(sorted(set(list_ids))))).all()
         return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}

@@ -15,15 +15,16 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Table, bindparam, text, update
+from sqlalchemy import ColumnElement, Connection, DateTime, Table, bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 _PG = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]  # renders column types in casts
 
 
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def _is_postgres(session: Session | Connection) -> bool:
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    return dialect.name == "postgresql"
 
 
 def _table(entity: Any) -> Table:
@@ -153,7 +154,7 @@ def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElemen
     return column == param.any_()  # type: ignore[no-any-return]
 
 
-def upsert_row(session: Session, entity: Any, values: Mapping[str, Any], keys: Sequence[str]) -> None:
+def upsert_row(session: Session | Connection, entity: Any, values: Mapping[str, Any], keys: Sequence[str]) -> None:
     """One row, whether or not a row with its ``keys`` exists (``INSERT … ON CONFLICT (keys) DO UPDATE``, on both
     back-ends): one statement instead of a read and then an insert or update, and no unique-key race between
     processes writing the same key at once."""

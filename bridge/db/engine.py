@@ -34,10 +34,11 @@ class Database:
             yield session
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A connection for one read-only statement, outside any transaction. A lone SELECT is atomic by itself;
-        the BEGIN and COMMIT a unit of work sends around it are two more round trips to PostgreSQL, and on hot
-        paths (each verification reads its status lists' versions) they cost about as much as the query."""
+    def statement(self) -> Iterator[Connection]:
+        """A connection for statements that each stand alone, run outside any transaction (each commits by itself).
+        A lone SELECT, INSERT … ON CONFLICT or DELETE is atomic by itself; the BEGIN and COMMIT a unit of work sends
+        around it are two more round trips to PostgreSQL, and on hot paths (each verification reads its status lists'
+        versions; an LTI launch stores its state and nonce) they cost about as much as the statement."""
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             yield conn
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from bridge.db import Database
 from bridge.db.bulk import upsert_row
@@ -105,28 +105,28 @@ class SqlLaunchDataStore:
 
     def put(self, key: str, value: Any, ttl: int) -> None:
         """Two processes may write the same key (a cached key set) at once: the later write wins."""
-        with self.db.session() as session:
-            upsert_row(session, LtiLaunchData, {"key": key, "value": value, "expires_at": self.clock() + ttl},
-                       ("key",))
+        with self.db.statement() as conn:
+            upsert_row(conn, LtiLaunchData, {"key": key, "value": value, "expires_at": self.clock() + ttl}, ("key",))
 
     def get(self, key: str) -> Any | None:
-        with self.db.session() as session:
-            row = session.get(LtiLaunchData, key)
-            return row.value if row is not None and row.expires_at > self.clock() else None
+        with self.db.statement() as conn:
+            row = conn.execute(select(LtiLaunchData.value, LtiLaunchData.expires_at)
+                               .where(LtiLaunchData.key == key)).first()
+        return row[0] if row is not None and row[1] > self.clock() else None
 
     def add_nonce(self, nonce: str, ttl: int) -> None:
         now = self.clock()
         sweep = self._swept is None or not 0 <= now - self._swept < SWEEP_SECONDS
-        with self.db.session() as session:
+        with self.db.statement() as conn:  # each statement stands alone: a launch sends these one at a time
             if sweep:  # expired rows are ignored when read; removing them once a minute per process is enough
-                session.execute(delete(LtiNonce).where(LtiNonce.expires_at < now))
-                session.execute(delete(LtiLaunchData).where(LtiLaunchData.expires_at < now))
-            session.add(LtiNonce(nonce=nonce, expires_at=now + ttl))
+                conn.execute(delete(LtiNonce).where(LtiNonce.expires_at < now))
+                conn.execute(delete(LtiLaunchData).where(LtiLaunchData.expires_at < now))
+            conn.execute(insert(LtiNonce).values(nonce=nonce, expires_at=now + ttl))
         if sweep:
             self._swept = now
 
     def consume_nonce(self, nonce: str) -> bool:
-        with self.db.session() as session:
-            result = session.execute(delete(LtiNonce).where(LtiNonce.nonce == nonce,
-                                                            LtiNonce.expires_at > self.clock()))
-            return bool(getattr(result, "rowcount", 0) == 1)
+        """Once only, also when two processes present the same nonce at once: one DELETE, one of them deletes."""
+        with self.db.statement() as conn:
+            result = conn.execute(delete(LtiNonce).where(LtiNonce.nonce == nonce, LtiNonce.expires_at > self.clock()))
+            return bool(result.rowcount == 1)

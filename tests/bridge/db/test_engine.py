@@ -18,7 +18,7 @@ def test_a_read_runs_outside_any_transaction_and_sees_committed_rows(db: Databas
     with db.session() as session:
         session.add(StatusListRow(id="l1", issuer_slug="root", purpose="revocation", length=8, bits=b"\0",
                                   allocated=b"\0", version=3, signed_version=2))
-    with db.read() as conn:
+    with db.statement() as conn:
         rows = conn.execute(select(StatusListRow.id, StatusListRow.version)).all()
         raw = conn.connection.dbapi_connection
         assert raw is not None
@@ -59,12 +59,12 @@ def pinged(postgres_url: str) -> Iterator[tuple[Database, Clock, list[int]]]:
 def test_a_busy_connection_is_not_pinged_an_idle_one_is(pinged: tuple[Database, Clock, list[int]]) -> None:
     database, clock, pings = pinged
     for _ in range(5):
-        with database.read() as conn:
+        with database.statement() as conn:
             assert conn.execute(text("SELECT 1")).scalar() == 1
         clock.now += 1.0  # used every second: never idle long enough
     assert pings == []
     clock.now += 2.5
-    with database.read() as conn:
+    with database.statement() as conn:
         assert conn.execute(text("SELECT 1")).scalar() == 1
     assert pings == [1]
 
@@ -74,10 +74,10 @@ def test_an_idle_connection_the_server_ended_is_replaced_before_use(
     pinged: tuple[Database, Clock, list[int]], postgres_url: str,
 ) -> None:
     database, clock, _ = pinged
-    with database.read() as conn:
+    with database.statement() as conn:
         first = conn.execute(text("SELECT pg_backend_pid()")).scalar()
     admin = make_database(postgres_url)
-    with admin.read() as conn:  # as a restart or an idle-closing proxy would
+    with admin.statement() as conn:  # as a restart or an idle-closing proxy would
         assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar() is True
     admin.engine.dispose()
     clock.now += 3.0
