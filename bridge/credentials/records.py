@@ -68,7 +68,7 @@ class CredentialRecords:
 
     def get(self, credential_id: str) -> IssuedCredentialRow:
         key = credential_id.removeprefix("urn:uuid:")
-        with self.db.session() as session:
+        with self.db.reading() as session:
             row = session.get(IssuedCredentialRow, key)
             if row is None:
                 raise NotFound(f"no credential {credential_id!r} was issued here", code="credential_not_found")
@@ -93,7 +93,7 @@ class CredentialRecords:
         cid = credential.get("id")
         if not isinstance(cid, str) or not cid.startswith("urn:uuid:"):
             return None
-        with self.db.session() as session:
+        with self.db.reading() as session:
             return session.get(IssuedCredentialRow, cid.removeprefix("urn:uuid:"))
 
     def revoked_reason(self, credential: dict[str, Any]) -> str | None:

@@ -144,8 +144,8 @@ _kept_lock = threading.Lock()
 
 
 def current_index(db: Database) -> Index:
-    """The data space as it is now, in a short transaction of its own (see ``index_in``)."""
-    with db.session() as session:
+    """The data space as it is now, read outside a transaction (see ``index_in``; each read sees what is committed)."""
+    with db.reading() as session:
         return index_in(session)
 
 

@@ -42,9 +42,25 @@ class Database:
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             yield conn
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session that only reads, outside any transaction. Under READ COMMITTED (PostgreSQL's default, and what
+        LEADS runs) every statement of a transaction takes a fresh snapshot anyway, so reads lose nothing, and the
+        BEGIN and COMMIT round trips are saved (the certificate page reads twice). A write is refused before it is
+        sent: it would commit statement by statement."""
+        with self.statement() as conn, ReadingSession(bind=conn, expire_on_commit=False) as session:
+            yield session
+
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+
+class ReadingSession(Session):
+    def flush(self, objects: Any = None) -> None:
+        if self.new or self.dirty or self.deleted:
+            raise RuntimeError("a reading session (Database.reading) never writes: use Database.session")
+        super().flush(objects)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -84,3 +84,21 @@ def test_an_idle_connection_the_server_ended_is_replaced_before_use(
     with database.session() as session:  # no error reaches the caller
         second = session.execute(text("SELECT pg_backend_pid()")).scalar()
     assert second != first
+
+
+def test_a_reading_session_reads_and_refuses_to_write(db: Database) -> None:
+    with db.session() as session:
+        session.add(StatusListRow(id="l2", issuer_slug="root", purpose="revocation", length=8, bits=b"\0",
+                                  allocated=b"\0", version=1))
+    with db.reading() as session:
+        row = session.get(StatusListRow, "l2")
+        assert row is not None and row.version == 1
+        raw = session.connection().connection.dbapi_connection
+        assert raw is not None
+        if not db.is_sqlite:
+            assert raw.info.transaction_status.name == "IDLE"
+        row.version = 2
+        with pytest.raises(RuntimeError, match="never writes"):
+            session.flush()
+    with db.statement() as conn:
+        assert conn.execute(select(StatusListRow.version).where(StatusListRow.id == "l2")).scalar() == 1
