@@ -95,7 +95,7 @@ def ping_when_idle(engine: Engine, idle_seconds: float, clock: Callable[[], floa
     meanwhile (a server restart, a proxy closing idle connections) is replaced before anyone uses it. SQLAlchemy's
     ``pool_pre_ping`` pings at every checkout, one more round trip per unit of work, about as costly as a short
     query. A connection that fails while busy is still detected by SQLAlchemy, which then renews the whole pool:
-    after a database restart under load, a process's first request may fail once (decision 024)."""
+    after a database restart under load, the requests in flight on dead connections fail (decision 024)."""
 
     def connected(_dbapi_connection: Any, record: Any) -> None:
         record.info["leads_idle_since"] = clock()

@@ -102,3 +102,26 @@ def test_a_reading_session_reads_and_refuses_to_write(db: Database) -> None:
             session.flush()
     with db.statement() as conn:
         assert conn.execute(select(StatusListRow.version).where(StatusListRow.id == "l2")).scalar() == 1
+
+
+@pytest.mark.postgres
+def test_connections_that_died_while_busy_fail_once_then_the_pool_is_renewed(
+    pinged: tuple[Database, Clock, list[int]], postgres_url: str,
+) -> None:
+    """What docs/deploy.md promises after a database restart under load: the request on a dead connection fails,
+    and every connection of the pool, the other dead ones too, is renewed before its next use."""
+    from sqlalchemy.exc import OperationalError
+
+    database, clock, pings = pinged
+    with database.statement() as conn:
+        first = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = make_database(postgres_url)
+    with admin.statement() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    admin.engine.dispose()
+    clock.now += 0.5  # still in steady use: not pinged
+    with pytest.raises(OperationalError), database.statement() as conn:
+        conn.execute(text("SELECT 1"))
+    with database.statement() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != first
+    assert pings == []
