@@ -17,6 +17,9 @@ from bridge.web.negotiate import request_lang, templates, wants_json
 from bridge.web.nul import NUL_CHARACTER
 
 log = logging.getLogger("leads.web")
+_n = str  # marks msgids for extraction; translated by render_error
+
+DATABASE_LOST = _n("LEADS lost its connection to its database for a moment. Try again in a few seconds.")
 
 
 def render_error(request: Request, status: int, body: dict[str, Any],
@@ -49,7 +52,18 @@ def install_error_handlers(app: FastAPI) -> None:
         body = {"error": code, "message": message.get(exc.status_code, str(exc.detail))}
         return render_error(request, exc.status_code, body, headers or None)
 
-    from sqlalchemy.exc import DataError
+    from sqlalchemy.exc import DataError, DBAPIError
+
+    @app.exception_handler(DBAPIError)
+    async def _database_lost(request: Request, exc: DBAPIError) -> Response:
+        """A connection that died while in use (a database restart or failover): the pool is renewed by then, so
+        the next try works; a 503 with ``Retry-After`` says so, where a 500 would say LEADS is broken. Any other
+        database error stays a server error."""
+        if not exc.connection_invalidated:
+            raise exc
+        log.warning("database connection lost during %s %s: %s", request.method, request.url.path, exc.orig)
+        return render_error(request, 503, {"error": "database_unavailable", "message": DATABASE_LOST},
+                            {"Retry-After": "5"})
 
     @app.exception_handler(DataError)
     async def _data_error(request: Request, exc: DataError) -> Response:
