@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from unittest.mock import patch
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 
 from bridge.credentials import verification
 from bridge.credentials.service import CredentialService, IssueInput
@@ -56,8 +56,8 @@ def test_the_kept_lists_are_bounded(settings: Settings, db: Database) -> None:
 
 
 def test_a_credential_in_good_standing_costs_one_query(settings: Settings, db: Database) -> None:
-    """The versions of both its status lists in one query; the revocation reason is read only when a status check
-    failed (docs/decisions/024)."""
+    """The versions of both its status lists in one query, outside any transaction (no BEGIN and COMMIT round
+    trips); the revocation reason is read only when a status check failed (docs/decisions/024)."""
     dataspace_service.load_sample_if_empty(db)
     service = CredentialService(db, settings)
     row = service.issue(IssueInput(design_key="glam-mc-rights", learner_name="Ada Lovelace"))
@@ -65,14 +65,21 @@ def test_a_credential_in_good_standing_costs_one_query(settings: Settings, db: D
     for _ in range(2):  # the first signs the lists (their signed version moves), the second keeps what it loads
         assert verifier.verify(row.document).verdict == "verified"
     statements: list[str] = []
+    transactions: list[str] = []
 
     def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         statements.append(statement)
 
+    def began(conn: Connection) -> None:
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            transactions.append(str(statements))
+
     event.listen(db.engine, "before_cursor_execute", seen)
+    event.listen(db.engine, "begin", began)
     try:
         assert verifier.verify(row.document).verdict == "verified"
         assert len(statements) == 1 and "status_lists" in statements[0], statements
+        assert transactions == []
         service.revoke(row.id, "issued twice")
         statements.clear()
         report = verifier.verify(row.document)
@@ -81,4 +88,5 @@ def test_a_credential_in_good_standing_costs_one_query(settings: Settings, db: D
         assert any("issued_credentials" in s for s in statements), statements
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
+        event.remove(db.engine, "begin", began)
     verifier.close()

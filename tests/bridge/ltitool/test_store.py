@@ -104,3 +104,34 @@ def test_expired_rows_are_swept_at_most_once_a_minute(db: Database) -> None:
     store.add_nonce("third", 600)
     with db.session() as session:
         assert session.get(LtiNonce, "first") is None and session.get(LtiNonce, "second") is not None
+
+
+def test_a_launch_s_state_and_nonce_each_cost_one_statement_and_no_transaction(db: Database) -> None:
+    """Each is a lone statement that is atomic by itself: no BEGIN and COMMIT round trips around it (an LTI launch
+    sent 24 statements to PostgreSQL, 12 since; decision 024)."""
+    from sqlalchemy import Connection, event
+
+    store = SqlLaunchDataStore(db)
+    store.add_nonce("warm", 600)  # the first one of a minute also sweeps expired rows
+    statements: list[str] = []
+    transactions: list[int] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0])
+
+    def began(conn: Connection) -> None:
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            transactions.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    event.listen(db.engine, "begin", began)
+    try:
+        store.put("state-1", {"nonce": "n-2"}, 600)
+        assert store.get("state-1") == {"nonce": "n-2"}
+        store.add_nonce("n-2", 600)
+        assert store.consume_nonce("n-2") is True
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+        event.remove(db.engine, "begin", began)
+    assert statements == ["INSERT", "SELECT", "INSERT", "DELETE"]
+    assert transactions == []
