@@ -50,8 +50,9 @@ def remember_person(session: Session, learner: str, name: object, email: object 
     if person is None:
         session.add(LmsPerson(learner=learner, name=clean, email=mail, origin=origin, updated_at=now))
     elif person.origin != "instructor" or origin == "instructor":
-        person.name, person.email, person.origin, person.updated_at = clean, mail or person.email, origin, now
-        mail = person.email
+        mail = mail or person.email
+        if (person.name, person.email, person.origin) != (clean, mail, origin):  # a learner's every launch repeats it
+            person.name, person.email, person.origin, person.updated_at = clean, mail, origin, now
     else:
         clean, mail = person.name, person.email
     return _release(session, [learner], {learner: (clean, mail)}, now)
