@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import event
-
 from bridge.awards import people
 from bridge.awards.tables import LmsPerson
 from bridge.db import Database
+from tests.bridge.db.sent import sent_to
 
 
 def _person(db: Database, learner: str) -> LmsPerson:
@@ -23,25 +22,15 @@ def test_a_repeated_name_is_not_written_again_and_a_new_one_is(db: Database) -> 
     first, later = datetime(2026, 3, 1), datetime(2026, 3, 2)
     with db.session() as session:
         people.remember_person(session, "moodle:7", "Ada Lovelace", "ada@example.org", origin="launch", now=first)
-    writes: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.startswith(("UPDATE lms_people", "INSERT INTO lms_people")):
-            writes.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
-        with db.session() as session:  # the learner launches again: the same name, no address this time
-            people.remember_person(session, "moodle:7", " Ada  Lovelace ", None, origin="launch", now=later)
-        assert writes == []
-        kept = _person(db, "moodle:7")
-        assert (kept.name, kept.email) == ("Ada Lovelace", "ada@example.org")
-        assert kept.updated_at.replace(tzinfo=None) == first
-        with db.session() as session:  # the LMS now says otherwise
-            people.remember_person(session, "moodle:7", "Ada King", None, origin="launch", now=later)
-        assert len(writes) == 1
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
+    with sent_to(db) as sent, db.session() as session:  # the learner launches again: same name, no address this time
+        people.remember_person(session, "moodle:7", " Ada  Lovelace ", None, origin="launch", now=later)
+    assert not [s for s in sent.statements if "lms_people" in s and s.startswith(("UPDATE", "INSERT"))]
+    kept = _person(db, "moodle:7")
+    assert (kept.name, kept.email) == ("Ada Lovelace", "ada@example.org")
+    assert kept.updated_at.replace(tzinfo=None) == first
+    with sent_to(db) as sent, db.session() as session:  # the LMS now says otherwise
+        people.remember_person(session, "moodle:7", "Ada King", None, origin="launch", now=later)
+    assert len([s for s in sent.statements if s.startswith("UPDATE lms_people")]) == 1
     kept = _person(db, "moodle:7")
     assert (kept.name, kept.email, kept.updated_at.replace(tzinfo=None)) == ("Ada King", "ada@example.org", later)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from unittest.mock import patch
 
-from sqlalchemy import Connection, event
-
 from bridge.credentials import verification
 from bridge.credentials.service import CredentialService, IssueInput
 from bridge.credentials.verification import Verifier
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
 from bridge.settings import Settings
+from tests.bridge.db.sent import sent_to
 
 
 def test_a_shared_verifier_sees_every_status_change_at_once(settings: Settings, db: Database) -> None:
@@ -64,29 +63,14 @@ def test_a_credential_in_good_standing_costs_one_query(settings: Settings, db: D
     verifier = Verifier(service)
     for _ in range(2):  # the first signs the lists (their signed version moves), the second keeps what it loads
         assert verifier.verify(row.document).verdict == "verified"
-    statements: list[str] = []
-    transactions: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    def began(conn: Connection) -> None:
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            transactions.append(str(statements))
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    event.listen(db.engine, "begin", began)
-    try:
+    with sent_to(db) as sent:
         assert verifier.verify(row.document).verdict == "verified"
-        assert len(statements) == 1 and "status_lists" in statements[0], statements
-        assert transactions == []
-        service.revoke(row.id, "issued twice")
-        statements.clear()
+    assert len(sent.statements) == 1 and "status_lists" in sent.statements[0], sent.statements
+    assert sent.transactions == 0
+    service.revoke(row.id, "issued twice")
+    with sent_to(db) as sent:
         report = verifier.verify(row.document)
-        assert report.verdict == "revoked"
-        assert "(the issuer's reason: issued twice)" in next(c.message for c in report.checks if c.name == "status")
-        assert any("issued_credentials" in s for s in statements), statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
-        event.remove(db.engine, "begin", began)
+    assert report.verdict == "revoked"
+    assert "(the issuer's reason: issued twice)" in next(c.message for c in report.checks if c.name == "status")
+    assert any("issued_credentials" in s for s in sent.statements), sent.statements
     verifier.close()

@@ -39,8 +39,8 @@ class Clock:
 
 @pytest.fixture
 def pinged(postgres_url: str) -> Iterator[tuple[Database, Clock, list[int]]]:
-    """A one-connection PostgreSQL pool on a clock the test moves, counting the pings it sends."""
-    engine = create_engine(postgres_url, pool_size=1, max_overflow=0)
+    """A two-connection PostgreSQL pool on a clock the test moves, counting the pings it sends."""
+    engine = create_engine(postgres_url, pool_size=2, max_overflow=0)
     database = Database(engine=engine, sessions=sessionmaker(engine))
     clock, pings = Clock(), []
     ping = engine.dialect.do_ping
@@ -109,19 +109,22 @@ def test_connections_that_died_while_busy_fail_once_then_the_pool_is_renewed(
     pinged: tuple[Database, Clock, list[int]], postgres_url: str,
 ) -> None:
     """What docs/deploy.md promises after a database restart under load: the request on a dead connection fails,
-    and every connection of the pool, the other dead ones too, is renewed before its next use."""
+    and every connection of the pool, the other dead one too, is renewed before its next use."""
     from sqlalchemy.exc import OperationalError
 
     database, clock, pings = pinged
-    with database.statement() as conn:
-        first = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    with database.statement() as one, database.statement() as two:  # both pooled connections, in use at once
+        first = {c.execute(text("SELECT pg_backend_pid()")).scalar() for c in (one, two)}
+    assert len(first) == 2
     admin = make_database(postgres_url)
     with admin.statement() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        for pid in first:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     admin.engine.dispose()
     clock.now += 0.5  # still in steady use: not pinged
     with pytest.raises(OperationalError), database.statement() as conn:
         conn.execute(text("SELECT 1"))
-    with database.statement() as conn:
-        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != first
+    with database.statement() as one, database.statement() as two:  # the other dead one was renewed too: no error
+        again = {c.execute(text("SELECT pg_backend_pid()")).scalar() for c in (one, two)}
+    assert len(again) == 2 and not again & first
     assert pings == []

@@ -9,6 +9,7 @@ from bridge.db import Database
 from bridge.ltitool.store import REGISTRATION_SECONDS, SWEEP_SECONDS, SqlLaunchDataStore, SqlToolConfigStore
 from bridge.ltitool.tables import LtiNonce
 from lti.config import PlatformRegistration
+from tests.bridge.db.sent import sent_to
 
 
 def test_a_nonce_is_consumed_exactly_once_even_by_racing_workers(db: Database) -> None:
@@ -109,29 +110,12 @@ def test_expired_rows_are_swept_at_most_once_a_minute(db: Database) -> None:
 def test_a_launch_s_state_and_nonce_each_cost_one_statement_and_no_transaction(db: Database) -> None:
     """Each is a lone statement that is atomic by itself: no BEGIN and COMMIT round trips around it (an LTI launch
     sent 24 statements to PostgreSQL, 12 since; decision 024)."""
-    from sqlalchemy import Connection, event
-
     store = SqlLaunchDataStore(db)
     store.add_nonce("warm", 600)  # the first one of a minute also sweeps expired rows
-    statements: list[str] = []
-    transactions: list[int] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement.split()[0])
-
-    def began(conn: Connection) -> None:
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            transactions.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    event.listen(db.engine, "begin", began)
-    try:
+    with sent_to(db) as sent:
         store.put("state-1", {"nonce": "n-2"}, 600)
         assert store.get("state-1") == {"nonce": "n-2"}
         store.add_nonce("n-2", 600)
         assert store.consume_nonce("n-2") is True
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
-        event.remove(db.engine, "begin", began)
-    assert statements == ["INSERT", "SELECT", "INSERT", "DELETE"]
-    assert transactions == []
+    assert sent.verbs() == ["INSERT", "SELECT", "INSERT", "DELETE"]
+    assert sent.transactions == 0
