@@ -122,7 +122,7 @@ class FastCanonicaliser:
     def __init__(self, loader: ContextLoader, *, crosscheck: bool | None = None) -> None:
         self.loader = loader
         self._idle: list[tuple[_MemoProcessor, _MemoResolver]] = []  # list.pop / append are atomic
-        self.states_made = 0
+        self.states_made = 0  # states ever built (a diagnostic; an unlocked count)
         # crosscheck: also run the pyld reference and fail loudly on any difference (the test suite turns it on)
         self.crosscheck = crosscheck
         self.crosschecked = 0
