@@ -13,7 +13,7 @@ import math
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -159,6 +159,9 @@ class Settings(BaseSettings):
                                     description="PostgreSQL connections each process opens at most and keeps")
     database_max_overflow: int = Field(default=0, ge=0, le=500,
                                        description="more connections open at a peak, each closed after use")
+    database_pool_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600,
+        description="how long a request waits for a connection when all are in use, before a 503 (busy)")
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -284,9 +287,10 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'leads.sqlite3').resolve()}"
 
     @property
-    def database_pool(self) -> dict[str, int]:
-        """The connection pool's sizes, as ``make_database`` takes them."""
-        return {"pool_size": self.database_pool_size, "max_overflow": self.database_max_overflow}
+    def database_pool(self) -> dict[str, Any]:
+        """The connection pool's sizes and wait, as ``make_database`` takes them."""
+        return {"pool_size": self.database_pool_size, "max_overflow": self.database_max_overflow,
+                "pool_timeout": self.database_pool_timeout_seconds}
 
     @property
     def entity_base(self) -> str:

@@ -71,17 +71,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_database(url: str, *, pool_size: int = 20, max_overflow: int = 0) -> Database:
+def make_database(url: str, *, pool_size: int = 20, max_overflow: int = 0, pool_timeout: float = 30.0) -> Database:
     """``pool_size`` connections, opened as needed and kept, per process (PostgreSQL). A web process runs up to
     40 requests in threads at once; with SQLAlchemy's default (5 kept, 10 more closed after use) every burst past
     five opened and closed a connection per transaction, a PostgreSQL backend started and ended each time (over
     500 a minute under 100 concurrent LTI launches). Past the pool and any overflow, a thread waits for a
-    connection (SQLAlchemy's ``pool_timeout``, 30 s)."""
+    connection, ``pool_timeout`` seconds at most (then SQLAlchemy's TimeoutError: a 503 in a web request)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    sizes = {} if url.startswith("sqlite") else {"pool_size": pool_size, "max_overflow": max_overflow}
+    sizes = {} if url.startswith("sqlite") else {"pool_size": pool_size, "max_overflow": max_overflow,
+                                                 "pool_timeout": pool_timeout}
     engine = create_engine(url, **sizes)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -20,6 +20,8 @@ log = logging.getLogger("leads.web")
 _n = str  # marks msgids for extraction; translated by render_error
 
 DATABASE_LOST = _n("LEADS lost its connection to its database for a moment. Try again in a few seconds.")
+DATABASE_UNREACHABLE = _n("LEADS cannot reach its database right now. Try again in a minute.")
+DATABASE_BUSY = _n("LEADS is very busy right now. Try again in a few seconds.")
 
 
 def render_error(request: Request, status: int, body: dict[str, Any],
@@ -52,18 +54,36 @@ def install_error_handlers(app: FastAPI) -> None:
         body = {"error": code, "message": message.get(exc.status_code, str(exc.detail))}
         return render_error(request, exc.status_code, body, headers or None)
 
-    from sqlalchemy.exc import DataError, DBAPIError
+    from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     @app.exception_handler(DBAPIError)
-    async def _database_lost(request: Request, exc: DBAPIError) -> Response:
-        """A connection that died while in use (a database restart or failover): the pool is renewed by then, so
-        the next try works; a 503 with ``Retry-After`` says so, where a 500 would say LEADS is broken. Any other
-        database error stays a server error."""
-        if not exc.connection_invalidated:
+    async def _database_unavailable(request: Request, exc: DBAPIError) -> Response:
+        """Two database failures are the moment's, not LEADS's: a connection that died while in use (a restart or
+        failover; the pool is renewed by then, so the next try works) and a new connection the database refused
+        or never answered (down, or full: ``max_connections`` reached — SQLAlchemy raises those before any
+        statement, so ``statement`` is empty). A 503 with ``Retry-After`` says so, where a 500 would say LEADS is
+        broken; the log tells the operator which. Any other database error stays a server error."""
+        if exc.connection_invalidated:
+            log.warning("database connection lost during %s %s: %s", request.method, request.url.path, exc.orig)
+            message = DATABASE_LOST
+        elif isinstance(exc, OperationalError) and exc.statement is None:
+            log.error("the database refused a new connection during %s %s: %s (if it says too many connections, "
+                      "see 'Connections and threads per process' in docs/deploy.md)",
+                      request.method, request.url.path, exc.orig)
+            message = DATABASE_UNREACHABLE
+        else:
             raise exc
-        log.warning("database connection lost during %s %s: %s", request.method, request.url.path, exc.orig)
-        return render_error(request, 503, {"error": "database_unavailable", "message": DATABASE_LOST},
+        return render_error(request, 503, {"error": "database_unavailable", "message": message},
                             {"Retry-After": "5"})
+
+    @app.exception_handler(PoolTimeout)
+    async def _database_busy(request: Request, exc: PoolTimeout) -> Response:
+        """Every connection of this process's pool stayed in use for the pool's whole wait: more work at once
+        than the pool serves. Busy, not broken: a 503 with ``Retry-After``."""
+        log.warning("no free database connection for %s %s within the pool's wait: %s", request.method,
+                    request.url.path, exc)
+        return render_error(request, 503, {"error": "database_busy", "message": DATABASE_BUSY}, {"Retry-After": "5"})
 
     @app.exception_handler(DataError)
     async def _data_error(request: Request, exc: DataError) -> Response:

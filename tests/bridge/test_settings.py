@@ -32,17 +32,22 @@ def test_environment_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_connection_pool_is_sized_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     from bridge.db import make_database
 
-    for name in ("LEADS_DATABASE_POOL_SIZE", "LEADS_DATABASE_MAX_OVERFLOW"):  # the defaults, whatever the shell sets
-        monkeypatch.delenv(name, raising=False)
-    assert Settings().database_pool == {"pool_size": 20, "max_overflow": 0}
+    for name in ("LEADS_DATABASE_POOL_SIZE", "LEADS_DATABASE_MAX_OVERFLOW", "LEADS_DATABASE_POOL_TIMEOUT_SECONDS"):
+        monkeypatch.delenv(name, raising=False)  # the defaults, whatever the shell sets
+    assert Settings().database_pool == {"pool_size": 20, "max_overflow": 0, "pool_timeout": 30.0}
     monkeypatch.setenv("LEADS_DATABASE_POOL_SIZE", "25")
     monkeypatch.setenv("LEADS_DATABASE_MAX_OVERFLOW", "5")
+    monkeypatch.setenv("LEADS_DATABASE_POOL_TIMEOUT_SECONDS", "7.5")
     settings = Settings()
-    assert settings.database_pool == {"pool_size": 25, "max_overflow": 5}
+    assert settings.database_pool == {"pool_size": 25, "max_overflow": 5, "pool_timeout": 7.5}
     pool = make_database("postgresql+psycopg://leads@127.0.0.1:1/leads", **settings.database_pool).engine.pool
-    assert (pool.size(), pool._max_overflow) == (25, 5)  # type: ignore[attr-defined]  # creating it connects nowhere
+    assert (pool.size(), pool._max_overflow, pool._timeout) == (25, 5, 7.5)  # type: ignore[attr-defined]
     monkeypatch.setenv("LEADS_DATABASE_POOL_SIZE", "0")
     with pytest.raises(ValidationError, match="database_pool_size"):
+        Settings()
+    monkeypatch.setenv("LEADS_DATABASE_POOL_SIZE", "20")
+    monkeypatch.setenv("LEADS_DATABASE_POOL_TIMEOUT_SECONDS", "0")
+    with pytest.raises(ValidationError, match="database_pool_timeout_seconds"):
         Settings()
 
 

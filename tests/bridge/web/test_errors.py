@@ -1,5 +1,6 @@
-"""A database connection lost while in use (a restart, a failover) is a 503 with Retry-After, never a 500, and the
-next request is served: the pool was renewed meanwhile."""
+"""The database failures of a moment are 503s with Retry-After, never 500s, and the next request is served: a
+connection lost while in use (a restart, a failover; the pool was renewed meanwhile), a new connection the database
+refuses (down, or full), no free connection in the pool within its wait (busy)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bridge.credentials.service import CredentialService, IssueInput
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database, make_database, upgrade
 from bridge.settings import Settings
-from tests.conftest import _postgres_database
+from tests.conftest import POSTGRES_URL, _postgres_database
 
 
 @pytest.fixture
@@ -63,3 +64,61 @@ def test_a_lost_database_connection_is_a_503_then_the_next_request_is_served(
     _end_every_connection(db, own_postgres)
     api = client.get(page, headers={"Accept": "application/json"})  # a program gets the code
     assert api.status_code == 503 and api.json()["error"] == "database_unavailable"
+
+
+def _allow_connections(postgres_url: str, allowed: bool) -> None:
+    """What a database that refuses new connections looks like to LEADS (``max_connections`` reached, a server
+    starting or stopping): PostgreSQL ends each new connection with a FATAL error, superusers included."""
+    name = postgres_url.rsplit("/", 1)[1]
+    admin = make_database(POSTGRES_URL)  # the server's own test database, never the one refusing
+    with admin.statement() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}'))
+    admin.engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("lang", "words"), [("en", "cannot reach its database right now"),
+                                             ("es", "no puede acceder a su base de datos")])
+def test_a_database_that_refuses_new_connections_is_a_503_until_it_accepts_them_again(
+    served: tuple[TestClient, Database, str], own_postgres: str, lang: str, words: str,
+) -> None:
+    client, db, credential_id = served
+    page = f"/credentials/{credential_id}/certificate?lang={lang}"
+    assert client.get(page).status_code == 200
+    _allow_connections(own_postgres, False)
+    try:
+        db.engine.dispose()  # the kept connections are gone: the next request must open one
+        refused = client.get(page)
+        assert refused.status_code == 503, refused.text[:300]
+        assert refused.headers["retry-after"] == "5"
+        assert words in refused.text and "OperationalError" not in refused.text and "FATAL" not in refused.text
+        api = client.get(page, headers={"Accept": "application/json"})
+        assert api.status_code == 503 and api.json()["error"] == "database_unavailable"
+    finally:
+        _allow_connections(own_postgres, True)
+    assert client.get(page).status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("lang", "words"), [("en", "LEADS is very busy right now"),
+                                             ("es", "LEADS está muy ocupado en este momento")])
+def test_no_free_connection_within_the_pools_wait_is_a_503_busy(
+    settings: Settings, own_postgres: str, lang: str, words: str,
+) -> None:
+    ready = make_database(own_postgres)
+    upgrade(ready)
+    dataspace_service.load_sample_if_empty(ready)
+    row = CredentialService(ready, settings).issue(IssueInput(design_key="glam-mc-rights", learner_name="Ada Lovelace"))
+    ready.engine.dispose()
+    db = make_database(own_postgres, pool_size=1, pool_timeout=0.2)
+    page = f"/credentials/{row.id}/certificate?lang={lang}"
+    with TestClient(create_app(settings, db), raise_server_exceptions=False) as client:
+        assert client.get(page).status_code == 200
+        with db.engine.connect():  # another request holds the pool's only connection
+            busy = client.get(page)
+            assert busy.status_code == 503, busy.text[:300]
+            assert busy.headers["retry-after"] == "5" and words in busy.text and "QueuePool" not in busy.text
+            api = client.get(page, headers={"Accept": "application/json"})
+            assert api.status_code == 503 and api.json()["error"] == "database_busy"
+        assert client.get(page).status_code == 200
+    db.engine.dispose()
