@@ -82,3 +82,25 @@ def test_scheduled_jobs_run_in_the_workers_with_the_lease_not_as_cronjobs() -> N
     assert not [d for d in documents() if d["kind"] == "CronJob"]
     env = {e["name"]: e["value"] for e in workloads()["worker"]["container"]["env"]}
     assert set(env["LEADS_SCHEDULED_JOBS"].split(",")) == set(JOBS)
+
+
+def test_the_manifests_connections_fit_postgresqls_default_max_connections() -> None:
+    """docs/deploy.md: size ``max_connections`` to (pool size + overflow) × (web processes + workers + 1); the shipped
+    replicas must fit PostgreSQL's default (100, of which 3 are kept for superusers), or a managed database left as
+    it is refuses connections under load ("too many clients": 503s, see bridge.web.errors)."""
+    from bridge.settings import Settings
+
+    kube = workloads()
+    config = next(d for d in documents() if d["kind"] == "ConfigMap")["data"]
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    per_process = (int(config.get("LEADS_DATABASE_POOL_SIZE", defaults.database_pool_size))
+                   + int(config.get("LEADS_DATABASE_MAX_OVERFLOW", defaults.database_max_overflow)))
+    deployments = {d["metadata"]["name"]: d["spec"]["replicas"] for d in documents() if d["kind"] == "Deployment"}
+    web_command = kube["web"]["container"]["command"]
+    web_processes = deployments["web"] * int(web_command[web_command.index("--workers") + 1])
+    worker_command = kube["worker"]["container"]["command"]
+    concurrency = int(worker_command[worker_command.index("--concurrency") + 1]) if "--concurrency" in worker_command \
+        else 1
+    worker_connections = deployments["worker"] * concurrency * min(per_process, 3)  # loop, scheduler, lease renewer
+    budget = web_processes * per_process + worker_connections + 1  # + the migrations Job
+    assert budget <= 100 - 3, (budget, web_processes, per_process, worker_connections)
