@@ -25,12 +25,13 @@ from bridge.awards.mail import Mailer, award_message
 from bridge.awards.service import write_lock
 from bridge.awards.tables import URGENT_QUEUE, Award, Job, WorkerHeartbeat
 from bridge.dataspace.api import EntityRepository
-from bridge.db import Database
+from bridge.db import Database, outage
 from bridge.db.base import utcnow
 from bridge.db.bulk import insert_rows, one_of, update_rows
 from bridge.metrics import JOB_FAILURES
 
 log = logging.getLogger("leads.awards.worker")
+OUTAGE_PAUSE_MAX = 30.0  # seconds between tries while the database is away
 URGENT_KINDS = ("issue", "revoke", "edc")  # claimed before follow-up work (pdf, email)
 FOLLOW_UP_BATCH = 4
 HEARTBEAT_EVERY = timedelta(seconds=15)
@@ -130,9 +131,23 @@ class Worker:
         return len(ids)
 
     def run(self, stop: threading.Event, idle: float = 1.0, once: bool = False) -> int:
-        done = 0
+        """Claim and run jobs until ``stop``. The database away for a moment (``bridge.db.outage``) does not end
+        the loop: it waits, doubling the pause up to ``OUTAGE_PAUSE_MAX`` seconds, and tries again; a batch cut
+        short meanwhile is taken up again when its lease expires, as after a crash."""
+        done, pause = 0, idle
         while not stop.is_set():
-            n = self.run_once()
+            try:
+                n = self.run_once()
+            except Exception as exc:
+                kind = outage(exc)
+                if once or kind is None:
+                    raise
+                log.warning("worker %s: the database is unavailable (%s: %s); trying again in %.1f s",
+                            self.name, kind, getattr(exc, "orig", None) or exc, pause)
+                stop.wait(pause)
+                pause = min(pause * 2, OUTAGE_PAUSE_MAX)
+                continue
+            pause = idle
             done += n
             if n == 0:
                 if once:

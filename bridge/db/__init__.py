@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bridge.db.base import Base
-    from bridge.db.engine import Database, make_database, upgrade
+    from bridge.db.engine import Database, make_database, outage, upgrade
 
 _WHERE = {"Base": "bridge.db.base", "Database": "bridge.db.engine", "make_database": "bridge.db.engine",
-          "upgrade": "bridge.db.engine"}
+          "upgrade": "bridge.db.engine", "outage": "bridge.db.engine"}
 
 
 def __getattr__(name: str) -> Any:
@@ -26,4 +26,4 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["Base", "Database", "make_database", "upgrade"]
+__all__ = ["Base", "Database", "make_database", "outage", "upgrade"]

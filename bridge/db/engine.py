@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -89,6 +89,25 @@ def make_database(url: str, *, pool_size: int = 20, max_overflow: int = 0, pool_
     else:
         ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
     return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+Outage = Literal["lost", "refused", "busy"]
+
+
+def outage(error: BaseException) -> Outage | None:
+    """Whether ``error`` is the database being away for a moment rather than a fault of the work: a connection
+    that died while in use (``lost``: a restart, a failover), a new connection the server refused or never
+    answered (``refused``: down, starting, ``max_connections`` reached; SQLAlchemy raises these before any
+    statement), or no free pooled connection within the pool's wait (``busy``). Web requests answer these 503
+    with Retry-After and worker loops wait and try again; any other database error is a fault (500, failed job)."""
+    if isinstance(error, exc.TimeoutError):
+        return "busy"
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return "lost"
+        if isinstance(error, exc.OperationalError) and error.statement is None:
+            return "refused"
+    return None
 
 
 def ping_when_idle(engine: Engine, idle_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:

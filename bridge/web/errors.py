@@ -54,36 +54,35 @@ def install_error_handlers(app: FastAPI) -> None:
         body = {"error": code, "message": message.get(exc.status_code, str(exc.detail))}
         return render_error(request, exc.status_code, body, headers or None)
 
-    from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+    from sqlalchemy.exc import DataError, DBAPIError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    @app.exception_handler(DBAPIError)
-    async def _database_unavailable(request: Request, exc: DBAPIError) -> Response:
-        """Two database failures are the moment's, not LEADS's: a connection that died while in use (a restart or
-        failover; the pool is renewed by then, so the next try works) and a new connection the database refused
-        or never answered (down, or full: ``max_connections`` reached — SQLAlchemy raises those before any
-        statement, so ``statement`` is empty). A 503 with ``Retry-After`` says so, where a 500 would say LEADS is
-        broken; the log tells the operator which. Any other database error stays a server error."""
-        if exc.connection_invalidated:
-            log.warning("database connection lost during %s %s: %s", request.method, request.url.path, exc.orig)
-            message = DATABASE_LOST
-        elif isinstance(exc, OperationalError) and exc.statement is None:
-            log.error("the database refused a new connection during %s %s: %s (if it says too many connections, "
-                      "see 'Connections and threads per process' in docs/deploy.md)",
-                      request.method, request.url.path, exc.orig)
-            message = DATABASE_UNREACHABLE
-        else:
+    from bridge.db import outage
+
+    async def _database_away(request: Request, exc: Exception) -> Response:
+        """The database away for a moment (``bridge.db.outage``: a connection lost in use, a new one refused — down,
+        starting, or full — or none free in the pool's wait) is a 503 with ``Retry-After``, where a 500 would say
+        LEADS is broken; the log tells the operator which. Any other database error stays a server error."""
+        kind = outage(exc)
+        if kind is None:
             raise exc
+        where = f"{request.method} {request.url.path}"
+        if kind == "busy":
+            log.warning("no free database connection for %s within the pool's wait: %s", where, exc)
+            return render_error(request, 503, {"error": "database_busy", "message": DATABASE_BUSY},
+                                {"Retry-After": "5"})
+        cause = getattr(exc, "orig", exc)
+        if kind == "lost":
+            log.warning("database connection lost during %s: %s", where, cause)
+        else:
+            log.error("the database refused a new connection during %s: %s (if it says too many connections, see "
+                      "'Connections and threads per process' in docs/deploy.md)", where, cause)
+        message = DATABASE_LOST if kind == "lost" else DATABASE_UNREACHABLE
         return render_error(request, 503, {"error": "database_unavailable", "message": message},
                             {"Retry-After": "5"})
 
-    @app.exception_handler(PoolTimeout)
-    async def _database_busy(request: Request, exc: PoolTimeout) -> Response:
-        """Every connection of this process's pool stayed in use for the pool's whole wait: more work at once
-        than the pool serves. Busy, not broken: a 503 with ``Retry-After``."""
-        log.warning("no free database connection for %s %s within the pool's wait: %s", request.method,
-                    request.url.path, exc)
-        return render_error(request, 503, {"error": "database_busy", "message": DATABASE_BUSY}, {"Retry-After": "5"})
+    app.add_exception_handler(DBAPIError, _database_away)
+    app.add_exception_handler(PoolTimeout, _database_away)
 
     @app.exception_handler(DataError)
     async def _data_error(request: Request, exc: DataError) -> Response:

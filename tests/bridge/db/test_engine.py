@@ -128,3 +128,31 @@ def test_connections_that_died_while_busy_fail_once_then_the_pool_is_renewed(
         again = {c.execute(text("SELECT pg_backend_pid()")).scalar() for c in (one, two)}
     assert len(again) == 2 and not again & first
     assert pings == []
+
+
+@pytest.mark.postgres
+def test_only_the_database_being_away_is_an_outage_not_a_fault_of_the_work(postgres_url: str) -> None:
+    """A statement the server cancels or refuses is the work's fault (a failed job, a 500), not an outage to wait
+    out; a connection refused before any statement, or none free within the pool's wait, is."""
+    from sqlalchemy import exc
+
+    from bridge.db import outage
+
+    db = make_database(postgres_url, pool_size=1, pool_timeout=0.1)
+    faults = []
+    with db.statement() as conn:
+        for sql in ("SET statement_timeout = 1; SELECT pg_sleep(1)", "SELECT 1/0", "SELECT * FROM no_such_table"):
+            try:
+                conn.execute(text(sql))
+            except exc.DBAPIError as error:
+                faults.append(error)
+        with pytest.raises(exc.TimeoutError) as busy:
+            db.engine.connect()  # the pool's only connection is in use
+    assert [type(e).__name__ for e in faults] == ["OperationalError", "DataError", "ProgrammingError"]
+    assert [outage(e) for e in faults] == [None, None, None]
+    assert outage(busy.value) == "busy"
+    db.engine.dispose()
+    nowhere = make_database("postgresql+psycopg://leads@127.0.0.1:1/leads")  # nothing listens on port 1
+    with pytest.raises(exc.OperationalError) as refused:
+        nowhere.engine.connect()
+    assert outage(refused.value) == "refused" and outage(ValueError("not a database error")) is None
