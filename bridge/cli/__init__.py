@@ -70,6 +70,30 @@ class LazyGroup(TyperGroup):
             LazyGroup._whole_process = True
         return super().main(*args, **kwargs)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """The database away (``bridge.db.outage``) is a line on stderr and exit status 75 (EX_TEMPFAIL: try again),
+        for every command, not a page of traceback: ``leads migrate`` as a deployment job and ``leads worker`` at
+        start-up meet it whenever the database is down, still starting, or full."""
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if not type(exc).__module__.startswith("sqlalchemy"):  # SQLAlchemy is loaded only if it raised
+                raise
+            from bridge.db import outage
+
+            kind = outage(exc)
+            if kind is None:
+                raise
+            cause = " ".join(str(getattr(exc, "orig", None) or exc).split())
+            what = {"lost": "LEADS lost its connection to the database",
+                    "refused": "the database refused a connection or did not answer",
+                    "busy": "no database connection came free in time"}[kind]
+            end = " " if cause.endswith((".", "?", "!")) else ". "
+            typer.secho(f"error (database_unavailable): {what}: {cause}{end}Check that PostgreSQL runs and accepts "
+                        "connections (LEADS_DATABASE_URL, max_connections), then try again.", fg=typer.colors.RED,
+                        err=True)
+            raise typer.Exit(75) from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
