@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 from bridge.credentials.api import IssuedCredentialRow
 from bridge.dataspace.api import Competence, current_index
 from bridge.db import Database
+from bridge.db.bulk import one_of, update_rows
 from bridge.errors import LeadsError, NotFound, Problem, ValidationFailed
 from bridge.pool.mapping import achievements, evidence
 from bridge.pool.tables import PoolCompetence, PoolEntry, PoolProfile
@@ -490,18 +491,34 @@ def recheck(db: Database, verifier: Verifier, *, now: datetime | None = None,
             outcomes[entry_id] = check(credential)
         if not outcomes:
             continue
-        with db.session() as session:  # one read of the page's entries (without their credentials), one commit
-            entries = {e.id: e for e in session.scalars(select(PoolEntry).options(defer(PoolEntry.credential))
-                                                        .where(PoolEntry.id.in_(list(outcomes))))}
-            for entry_id, verdict in outcomes.items():
+        with db.session() as session:  # one commit a page
+            _record_verified(session, {i: v for i, v in outcomes.items() if v.outcome == "verified"}, now, result)
+            others = [i for i, v in outcomes.items() if v.outcome != "verified"]
+            entries = {} if not others else {
+                e.id: e for e in session.scalars(select(PoolEntry).options(defer(PoolEntry.credential))
+                                                 .where(one_of(session, PoolEntry.id, others)))}
+            for entry_id in others:
                 entry = entries.get(entry_id)
                 if entry is None:  # unpublished meanwhile
                     continue
-                _apply(session, entry, verdict, now, retry_seconds, result)
+                _apply(session, entry, outcomes[entry_id], now, retry_seconds, result)
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _record_verified(session: Session, verdicts: dict[int, Verdict], now: datetime, result: RecheckResult) -> None:
+    """What a pass records of nearly every entry, in one statement for the page (``update_rows``) instead of loading
+    each entry and updating it alone: at 100,000 entries those updates were most of what a pass added to
+    verifying. The issuer's name is replaced only when the verification gave one; an entry unpublished meanwhile
+    matches no row."""
+    named = [{"id": i, "issuer_name": v.issuer_name} for i, v in verdicts.items() if v.issuer_name]
+    unnamed = [{"id": i} for i, v in verdicts.items() if not v.issuer_name]
+    updated = [row[0] for rows in (named, unnamed)
+               for row in update_rows(session, PoolEntry, "id", rows, returning=("id",), state="verified", failures=0,
+                                      next_check_at=None, verified_at=now, checked_at=now)]
+    result.verified += sorted(updated)
 
 
 def _apply(session: Session, entry: PoolEntry, verdict: Verdict, now: datetime, retry_seconds: float,
