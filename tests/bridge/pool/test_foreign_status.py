@@ -227,3 +227,8 @@ def test_an_unfetchable_status_list_keeps_the_entry_marks_it_and_retries_with_ba
     assert _recheck(client, later).verified
     assert _states(db) == {"david": "verified"}
     assert "verified " + longdate(later, "en") in client.get("/pool/people/david").text  # as people read dates
+    with db.session() as session:  # the retry's count and due time are cleared once it verifies again
+        row = session.query(PoolEntry).one()
+        assert (row.failures, row.next_check_at, row.issuer_name) == (0, None, "Foreign Academy")
+        checked = row.checked_at if row.checked_at.tzinfo else row.checked_at.replace(tzinfo=UTC)
+        assert checked == later
