@@ -50,7 +50,7 @@ lint: install  ## ruff, mypy, the layer contracts (import-linter, decision 019),
 	$(UV) run mypy
 	$(UV) run lint-imports
 	$(UV) run deptry .
-	$(UV) run python scripts/import_graph.py
+	$(UV) run python scripts/import_graph.py --hidden
 
 bench: install node-deps  ## speed and memory targets; prints one JSON line per benchmark
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(UV) run python $$b || exit 1; done

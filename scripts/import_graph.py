@@ -5,7 +5,8 @@ the contracts, this script shows the whole graph in text so a reader (and the cl
 note of a change) can see it.  It reads every ``import`` statement, including ones
 inside functions, so an import hidden in a function still counts.
 
-Usage: ``python scripts/import_graph.py [--hidden]``; exits 1 when a cycle exists.
+Usage: ``python scripts/import_graph.py [--hidden]``; exits 1 when a cycle exists, an import bypasses a domain's
+door, or (with ``--hidden``, as ``make lint`` runs it) an import inside a function crosses domains.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def main() -> int:
         print(f"imports inside functions across domains: {len(hidden)}")
         for h in hidden:
             print("  " + h)
-    return 1 if found or bypass else 0
+    return 1 if found or bypass or ("--hidden" in sys.argv and hidden) else 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bridge.db import outage
 from bridge.errors import LeadsError
 from bridge.i18n import gettext_for
 from bridge.web.negotiate import request_lang, templates, wants_json
@@ -56,8 +57,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     from sqlalchemy.exc import DataError, DBAPIError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-    from bridge.db import outage
 
     async def _database_away(request: Request, exc: Exception) -> Response:
         """The database away for a moment (``bridge.db.outage``: a connection lost in use, a new one refused — down,
