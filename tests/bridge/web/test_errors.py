@@ -4,7 +4,7 @@ refuses (down, or full), no free connection in the pool within its wait (busy)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -45,6 +45,20 @@ def _end_every_connection(db: Database, postgres_url: str) -> None:
     assert ended
 
 
+
+def _unavailable(client: TestClient, page: str, lang: str, words: str, code: str,
+                 before: Callable[[], None] = lambda: None) -> None:
+    """A 503 with Retry-After twice: the page in the reader's language (no driver's words), the code for a program."""
+    before()
+    shown = client.get(f"{page}?lang={lang}")
+    assert shown.status_code == 503, shown.text[:300]
+    assert shown.headers["retry-after"] == "5" and words in shown.text
+    assert ("LEADS is briefly unavailable" if lang == "en" else "LEADS no está disponible por un momento") in shown.text
+    assert not [w for w in ("OperationalError", "psycopg", "FATAL", "QueuePool") if w in shown.text]
+    before()
+    api = client.get(page, headers={"Accept": "application/json"})
+    assert api.status_code == 503 and api.json()["error"] == code
+
 @pytest.mark.postgres
 @pytest.mark.parametrize(("lang", "words"), [("en", "lost its connection to its database"),
                                              ("es", "perdió por un momento la conexión")])
@@ -52,18 +66,14 @@ def test_a_lost_database_connection_is_a_503_then_the_next_request_is_served(
     served: tuple[TestClient, Database, str], own_postgres: str, lang: str, words: str,
 ) -> None:
     client, db, credential_id = served
-    page = f"/credentials/{credential_id}/certificate?lang={lang}"
+    page = f"/credentials/{credential_id}/certificate"
+
+    def lose() -> None:  # served (the pool holds a live connection), then every connection ended under it
+        assert client.get(page).status_code == 200
+        _end_every_connection(db, own_postgres)
+
+    _unavailable(client, page, lang, words, "database_unavailable", before=lose)
     assert client.get(page).status_code == 200
-    _end_every_connection(db, own_postgres)
-    lost = client.get(page)
-    assert lost.status_code == 503, lost.text[:300]
-    assert lost.headers["retry-after"] == "5"
-    assert words in lost.text and "OperationalError" not in lost.text and "psycopg" not in lost.text
-    assert ("LEADS is briefly unavailable" if lang == "en" else "LEADS no está disponible por un momento") in lost.text
-    assert client.get(page).status_code == 200
-    _end_every_connection(db, own_postgres)
-    api = client.get(page, headers={"Accept": "application/json"})  # a program gets the code
-    assert api.status_code == 503 and api.json()["error"] == "database_unavailable"
 
 
 def _allow_connections(postgres_url: str, allowed: bool) -> None:
@@ -83,17 +93,12 @@ def test_a_database_that_refuses_new_connections_is_a_503_until_it_accepts_them_
     served: tuple[TestClient, Database, str], own_postgres: str, lang: str, words: str,
 ) -> None:
     client, db, credential_id = served
-    page = f"/credentials/{credential_id}/certificate?lang={lang}"
+    page = f"/credentials/{credential_id}/certificate"
     assert client.get(page).status_code == 200
     _allow_connections(own_postgres, False)
     try:
         db.engine.dispose()  # the kept connections are gone: the next request must open one
-        refused = client.get(page)
-        assert refused.status_code == 503, refused.text[:300]
-        assert refused.headers["retry-after"] == "5"
-        assert words in refused.text and "OperationalError" not in refused.text and "FATAL" not in refused.text
-        api = client.get(page, headers={"Accept": "application/json"})
-        assert api.status_code == 503 and api.json()["error"] == "database_unavailable"
+        _unavailable(client, page, lang, words, "database_unavailable")
     finally:
         _allow_connections(own_postgres, True)
     assert client.get(page).status_code == 200
@@ -111,14 +116,10 @@ def test_no_free_connection_within_the_pools_wait_is_a_503_busy(
     row = CredentialService(ready, settings).issue(IssueInput(design_key="glam-mc-rights", learner_name="Ada Lovelace"))
     ready.engine.dispose()
     db = make_database(own_postgres, pool_size=1, pool_timeout=0.2)
-    page = f"/credentials/{row.id}/certificate?lang={lang}"
+    page = f"/credentials/{row.id}/certificate"
     with TestClient(create_app(settings, db), raise_server_exceptions=False) as client:
         assert client.get(page).status_code == 200
         with db.engine.connect():  # another request holds the pool's only connection
-            busy = client.get(page)
-            assert busy.status_code == 503, busy.text[:300]
-            assert busy.headers["retry-after"] == "5" and words in busy.text and "QueuePool" not in busy.text
-            api = client.get(page, headers={"Accept": "application/json"})
-            assert api.status_code == 503 and api.json()["error"] == "database_busy"
+            _unavailable(client, page, lang, words, "database_busy")
         assert client.get(page).status_code == 200
     db.engine.dispose()
