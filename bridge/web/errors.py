@@ -23,6 +23,14 @@ _n = str  # marks msgids for extraction; translated by render_error
 DATABASE_LOST = _n("LEADS lost its connection to its database for a moment. Try again in a few seconds.")
 DATABASE_UNREACHABLE = _n("LEADS cannot reach its database right now. Try again in a minute.")
 DATABASE_BUSY = _n("LEADS is very busy right now. Try again in a few seconds.")
+#: each kind of ``bridge.db.outage``: log level, what the log says, the error code, the sentence people read
+AWAY = {
+    "lost": (logging.WARNING, "database connection lost", "database_unavailable", DATABASE_LOST),
+    "refused": (logging.ERROR, "the database refused a new connection (if it says too many connections, see "
+                "'Connections and threads per process' in docs/deploy.md)", "database_unavailable",
+                DATABASE_UNREACHABLE),
+    "busy": (logging.WARNING, "no free database connection within the pool's wait", "database_busy", DATABASE_BUSY),
+}
 
 
 def render_error(request: Request, status: int, body: dict[str, Any],
@@ -65,20 +73,9 @@ def install_error_handlers(app: FastAPI) -> None:
         kind = outage(exc)
         if kind is None:
             raise exc
-        where = f"{request.method} {request.url.path}"
-        if kind == "busy":
-            log.warning("no free database connection for %s within the pool's wait: %s", where, exc)
-            return render_error(request, 503, {"error": "database_busy", "message": DATABASE_BUSY},
-                                {"Retry-After": "5"})
-        cause = getattr(exc, "orig", exc)
-        if kind == "lost":
-            log.warning("database connection lost during %s: %s", where, cause)
-        else:
-            log.error("the database refused a new connection during %s: %s (if it says too many connections, see "
-                      "'Connections and threads per process' in docs/deploy.md)", where, cause)
-        message = DATABASE_LOST if kind == "lost" else DATABASE_UNREACHABLE
-        return render_error(request, 503, {"error": "database_unavailable", "message": message},
-                            {"Retry-After": "5"})
+        level, said, code, message = AWAY[kind]
+        log.log(level, "%s during %s %s: %s", said, request.method, request.url.path, getattr(exc, "orig", exc))
+        return render_error(request, 503, {"error": code, "message": message}, {"Retry-After": "5"})
 
     app.add_exception_handler(DBAPIError, _database_away)
     app.add_exception_handler(PoolTimeout, _database_away)
