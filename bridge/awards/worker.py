@@ -31,7 +31,7 @@ from bridge.db.bulk import insert_rows, one_of, update_rows
 from bridge.metrics import JOB_FAILURES
 
 log = logging.getLogger("leads.awards.worker")
-OUTAGE_PAUSE_MAX = 30.0  # seconds between tries while the database is away
+OUTAGE_PAUSE_MIN, OUTAGE_PAUSE_MAX = 0.05, 30.0  # seconds between tries while the database is away
 URGENT_KINDS = ("issue", "revoke", "edc")  # claimed before follow-up work (pdf, email)
 FOLLOW_UP_BATCH = 4
 HEARTBEAT_EVERY = timedelta(seconds=15)
@@ -132,9 +132,11 @@ class Worker:
 
     def run(self, stop: threading.Event, idle: float = 1.0, once: bool = False) -> int:
         """Claim and run jobs until ``stop``. The database away for a moment (``bridge.db.outage``) does not end
-        the loop: it waits, doubling the pause up to ``OUTAGE_PAUSE_MAX`` seconds, and tries again; a batch cut
+        the loop: it waits (``idle``, at least ``OUTAGE_PAUSE_MIN``: an idle of 0 must not hammer a database that
+        is starting) doubling the pause up to ``OUTAGE_PAUSE_MAX`` seconds, and tries again; a batch cut
         short meanwhile is taken up again when its lease expires, as after a crash."""
-        done, pause = 0, idle
+        first_pause = max(idle, OUTAGE_PAUSE_MIN)
+        done, pause = 0, first_pause
         while not stop.is_set():
             try:
                 n = self.run_once()
@@ -147,7 +149,7 @@ class Worker:
                 stop.wait(pause)
                 pause = min(pause * 2, OUTAGE_PAUSE_MAX)
                 continue
-            pause = idle
+            pause = first_pause
             done += n
             if n == 0:
                 if once:

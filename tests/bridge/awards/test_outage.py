@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import func, select, text
@@ -61,16 +61,17 @@ def _issued(db: Database) -> int:
                                 .where(Award.state == "issued")).scalar_one())
 
 
-def _wait(predicate: object, timeout: float, what: str) -> None:
+def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
+    while not predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("idle", [0.05, 0.0])  # an idle pause of 0 must not turn into a tight loop of connects
 def test_a_worker_loop_outlives_a_database_outage_and_issues_what_was_queued_after_it(
-    own_db: tuple[Database, str], caplog: pytest.LogCaptureFixture,
+    own_db: tuple[Database, str], caplog: pytest.LogCaptureFixture, idle: float,
 ) -> None:
     db, url = own_db
     _grades(db, range(3))
@@ -79,7 +80,7 @@ def test_a_worker_loop_outlives_a_database_outage_and_issues_what_was_queued_aft
 
     def loop() -> None:
         try:
-            worker.run(stop, idle=0.05)
+            worker.run(stop, idle=idle)
         except BaseException as exc:  # what ended the loop, for the assertion below
             failure.append(exc)
 
