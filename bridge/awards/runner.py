@@ -19,6 +19,7 @@ from bridge.awards.config import AwardSettings
 from bridge.awards.credential_adapters import CertificatePdfRenderer, CredentialsServiceIssuer
 from bridge.awards.issuer_port import Issuer, load_issuer
 from bridge.awards.mail import SmtpMailer
+from bridge.awards.supervisor import Supervisor
 from bridge.awards.worker import Worker
 from bridge.credentials.api import CredentialService
 from bridge.db import Database, make_database
@@ -92,21 +93,15 @@ def run(settings: Settings, issuer_spec: str | None = None, *, once: bool = Fals
     if concurrency == 1:
         return run_loop(settings, issuer_spec, once, schedule=schedule)
     ctx = multiprocessing.get_context("spawn")
-    children = [ctx.Process(target=run_loop, args=(settings, issuer_spec, once, True, schedule),
-                            name=f"leads-worker-{i}") for i in range(concurrency)]
-    for child in children:
-        child.start()
+    supervisor = Supervisor(lambda i: ctx.Process(target=run_loop, args=(settings, issuer_spec, once, True, schedule),
+                                                  name=f"leads-worker-{i}"), concurrency, once=once)
 
-    def _forward(sig: int, _frame: FrameType | None) -> None:
-        for child in children:
-            if child.pid is not None and child.is_alive():
-                child.terminate()
+    def _forward(_sig: int, _frame: FrameType | None) -> None:
+        supervisor.stop()
 
     signal.signal(signal.SIGTERM, _forward)
     signal.signal(signal.SIGINT, _forward)
-    for child in children:
-        child.join()
-    failed = [c.name for c in children if c.exitcode not in (0, -signal.SIGTERM)]
+    failed = supervisor.run()
     if failed:
         raise LeadsError(f"worker process(es) {', '.join(failed)} stopped with an error; see the log",
                          code="worker_failed", status=500)

@@ -1,13 +1,14 @@
 """A database outage (a restart, a failover, ``max_connections`` reached) does not end a worker loop: it waits, tries
-again with growing pauses, and issues what was queued once the database is back. A loop that ended there would
-stay ended under ``leads worker --concurrency N`` (the parent restarts no child) until every child had ended."""
+again with growing pauses, and issues what was queued once the database is back. A loop that ended there would be
+restarted under ``leads worker --concurrency N`` (test_supervisor.py), but a child that dies young five times stops
+the command: an outage of a minute must not look like a broken configuration."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select, text
@@ -19,6 +20,7 @@ from bridge.awards.worker import Worker
 from bridge.dataspace import service as dataspace
 from bridge.db import Database, make_database, upgrade
 from tests.bridge.awards import fakes
+from tests.bridge.awards.workers import wait
 from tests.conftest import POSTGRES_URL, _postgres_database
 
 STACK = "glam-archive-to-commons-certificate"
@@ -61,13 +63,6 @@ def _issued(db: Database) -> int:
                                 .where(Award.state == "issued")).scalar_one())
 
 
-def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("idle", [0.05, 0.0])  # an idle pause of 0 must not turn into a tight loop of connects
 def test_a_worker_loop_outlives_a_database_outage_and_issues_what_was_queued_after_it(
@@ -87,18 +82,18 @@ def test_a_worker_loop_outlives_a_database_outage_and_issues_what_was_queued_aft
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     try:
-        _wait(lambda: _issued(db) == 3, 30, "the first awards")
+        wait(lambda: _issued(db) == 3, 30, "the first awards")
         with caplog.at_level(logging.WARNING, logger="leads.awards.worker"):
             _refuse_connections(url, True)
             try:
-                _wait(lambda: any("database is unavailable" in r.getMessage() for r in caplog.records), 30,
+                wait(lambda: any("database is unavailable" in r.getMessage() for r in caplog.records), 30,
                       "the worker to notice the outage")
                 time.sleep(1.0)  # several tries while the database refuses
                 assert thread.is_alive() and not failure, failure
             finally:
                 _refuse_connections(url, False)
         _grades(db, range(3, 6))
-        _wait(lambda: _issued(db) == 6, 30, "the awards queued after the outage")
+        wait(lambda: _issued(db) == 6, 30, "the awards queued after the outage")
         assert thread.is_alive() and not failure, failure
         pauses = [r.getMessage() for r in caplog.records if "database is unavailable" in r.getMessage()]
         assert 2 <= len(pauses) <= 8, pauses  # it tried again, with growing pauses, not in a tight loop
