@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 from collections import Counter
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-dev-only"
@@ -108,21 +111,22 @@ class AwardSettings(BaseModel):
     """The award pipeline's section, ``settings.awards``: each field is ``LEADS_AWARDS_<FIELD>``."""
 
     issuer: str = Field(default="credentials", description="registered issuer name or 'module:factory'")
-    lease_seconds: float = Field(default=120.0, description="how long a claimed job is a worker's own")
-    batch: int = 20
-    max_attempts: int = 8
-    backoff_base_seconds: float = 10.0
-    backoff_max_seconds: float = 3600.0
-    idle_seconds: float = 1.0
+    lease_seconds: float = Field(default=120.0, gt=0, le=86400, description="how long a claimed job is a worker's own")
+    batch: int = Field(default=20, ge=1, le=10000, description="jobs a worker claims at once")
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff_base_seconds: float = Field(default=10.0, ge=0, le=86400)
+    backoff_max_seconds: float = Field(default=3600.0, ge=0, le=7 * 86400)
+    # an hour's pause would leave a cohort's awards waiting an hour; 0 is allowed (the loop's floor keeps it sane)
+    idle_seconds: float = Field(default=1.0, ge=0, le=300, description="a worker's pause when the queue is empty")
     revoke_on_lower_grade: bool = False
     trust_course_pass: bool = True
-    default_threshold: float = DEFAULT_PASSING_THRESHOLD
+    default_threshold: float = Field(default=DEFAULT_PASSING_THRESHOLD, ge=0, le=100)
     webhook_secrets: dict[str, SecretStr] = Field(
         default_factory=dict, description='per LMS source, JSON: {"moodle": "…", "openedx": "…"}')
-    webhook_tolerance_seconds: int = 300
+    webhook_tolerance_seconds: int = Field(default=300, ge=1, le=86400)
     prerender_pdf: bool = Field(default=True, description="render each certificate PDF in a worker after issuance")
     smtp_host: str | None = Field(default=None, description="e-mail on award: off unless set")
-    smtp_port: int = 587
+    smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
@@ -164,7 +168,7 @@ class Settings(BaseSettings):
         description="how long a request waits for a connection when all are in use, before a 503 (busy)")
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     admin_token: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     key_passphrase: SecretStr | None = None
@@ -309,6 +313,66 @@ def environment_names() -> list[str]:
         else:
             names.append(f"LEADS_{name}".upper())
     return names
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    if len(loc) > 1 and loc[0] in SECTIONS:
+        return f"{SECTIONS[str(loc[0])]}{loc[1]}".upper()
+    return f"LEADS_{loc[0]}".upper()
+
+
+def _secret(loc: tuple[int | str, ...]) -> bool:
+    """Whether the setting at ``loc`` holds a secret, whose value a message must never repeat."""
+    fields: dict[str, Any] = Settings.model_fields
+    field = fields.get(str(loc[0]))
+    if field is not None and len(loc) > 1 and str(loc[0]) in SECTIONS:
+        section = field.annotation
+        inner = section.model_fields if isinstance(section, type) and issubclass(section, BaseModel) else {}
+        field = inner.get(str(loc[1]))
+    return field is None or "Secret" in repr(field.annotation)
+
+
+def _json_problems(error: Exception, environ: Mapping[str, str]) -> list[str]:
+    """pydantic-settings names only the field whose JSON did not parse (``awards``): find the variable."""
+    found = re.search(r'field "(\w+)"', str(error))
+    field = Settings.model_fields.get(found.group(1)) if found else None
+    if found is None or field is None:
+        return [str(error)]
+    name = found.group(1)
+    section = field.annotation if name in SECTIONS else None
+    fields = section.model_fields if isinstance(section, type) and issubclass(section, BaseModel) else {name: field}
+    problems, candidates = [], []
+    for inner, info in fields.items():
+        variable = _env_name((name, inner) if section is not None else (name,))
+        if get_origin(info.annotation) not in (dict, list):
+            continue
+        candidates.append(variable)
+        try:
+            json.loads(environ.get(variable, "null"))
+        except ValueError as exc:  # the value itself is not repeated: it may hold secrets
+            problems.append(f"{variable} is not valid JSON ({exc}); docs/deploy.md shows its form")
+    return problems or [f"{' or '.join(candidates) or name} (set in .env?) is not valid JSON; docs/deploy.md "
+                        "shows its form"]
+
+
+def settings_problems(error: Exception, environ: Mapping[str, str] | None = None) -> list[str]:
+    """A settings error as an operator reads it: each line names the variable, its value (unless secret) and what
+    is wrong, instead of pydantic's field paths and a link."""
+    if not isinstance(error, ValidationError):  # pydantic-settings' SettingsError: a JSON value that did not parse
+        return _json_problems(error, os.environ if environ is None else environ)
+    problems = []
+    for item in error.errors(include_url=False):
+        loc, message = tuple(item["loc"]), str(item["msg"]).removeprefix("Value error, ")
+        if not loc:  # a check of several settings at once (production mode): its own lines name each variable
+            lines = message.splitlines()
+            problems += [line[2:] for line in lines if line.startswith("- ")] or [message]
+            continue
+        value = "" if _secret(loc) or isinstance(item.get("input"), dict) else f" is {item.get('input')!r}"
+        depth = 2 if len(loc) > 1 and loc[0] in SECTIONS else 1
+        where = f" ({', '.join(f'item {p}' if isinstance(p, int) else str(p) for p in loc[depth:])})" \
+            if loc[depth:] else ""
+        problems.append(f"{_env_name(loc)}{where}{value}: {message[:1].lower()}{message[1:]}")
+    return problems
 
 
 @lru_cache

@@ -59,6 +59,19 @@ def _load(module: str) -> ModuleType:
         atexit.register(gc.freeze)
 
 
+def _settings_error(exc: Exception) -> None:
+    """Settings that cannot be used are a list of what to change and exit status 78 (EX_CONFIG), not a page of
+    pydantic traceback: the operator who set ``LEADS_PORT=http`` or started production with a placeholder secret
+    reads which variable, its value and why."""
+    from bridge.settings import settings_problems
+
+    typer.secho("error (invalid_settings): LEADS cannot start with these settings; change them in the environment "
+                "(or .env) and start again:", fg=typer.colors.RED, err=True)
+    for problem in settings_problems(exc):
+        typer.echo(f"  - {problem}", err=True)
+    raise typer.Exit(78) from None
+
+
 class LazyGroup(TyperGroup):
     """A group whose commands are imported on use; listing them (``--help``) uses the table's help only."""
 
@@ -77,6 +90,9 @@ class LazyGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except Exception as exc:
+            if type(exc).__name__ == "SettingsError" or (type(exc).__name__ == "ValidationError"
+                                                          and getattr(exc, "title", None) == "Settings"):
+                _settings_error(exc)
             if not type(exc).__module__.startswith("sqlalchemy"):  # SQLAlchemy is loaded only if it raised
                 raise
             from bridge.db import outage

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bridge.settings import PLACEHOLDER_SECRET, AwardSettings, Settings, environment_names
+from bridge.settings import PLACEHOLDER_SECRET, AwardSettings, Settings, environment_names, settings_problems
 
 
 def test_defaults_are_a_sqlite_file_in_the_data_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -98,3 +98,51 @@ def test_every_variable_is_named_once() -> None:
     assert {"LEADS_SECRET_KEY", "LEADS_AWARDS_ISSUER", "LEADS_COURSE_TARGETS",
             "LEADS_COURSE_TARGETS_FILE"} <= set(names)
     assert not any(name in names for name in ("LEADS_AWARDS", "LEADS_COURSES"))
+
+
+def _problems(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> list[str]:
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(Exception) as caught:
+        Settings()
+    return settings_problems(caught.value)
+
+
+def test_a_bad_value_names_its_variable_its_value_and_the_rule(monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    assert _problems(monkeypatch, tmp_path, LEADS_PORT="http", LEADS_AWARDS_IDLE_SECONDS="3600") == [
+        "LEADS_PORT is 'http': input should be a valid integer, unable to parse string as an integer",
+        "LEADS_AWARDS_IDLE_SECONDS is '3600': input should be less than or equal to 300"]
+    monkeypatch.delenv("LEADS_AWARDS_IDLE_SECONDS")
+    assert _problems(monkeypatch, tmp_path, LEADS_AWARDS_BATCH="0", LEADS_PORT="8000") == [
+        "LEADS_AWARDS_BATCH is '0': input should be greater than or equal to 1"]
+
+
+def test_a_secret_s_value_is_never_repeated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    problems = _problems(monkeypatch, tmp_path, LEADS_AWARDS_WEBHOOK_SECRETS='{"moodle": 12345678}')
+    assert problems == ["LEADS_AWARDS_WEBHOOK_SECRETS (moodle): input should be a valid string"]
+    problems = _problems(monkeypatch, tmp_path, LEADS_AWARDS_WEBHOOK_SECRETS='{"moodle": "s3cret", }')
+    assert problems == ["LEADS_AWARDS_WEBHOOK_SECRETS is not valid JSON (Expecting property name enclosed in double "
+                        "quotes: line 1 column 22 (char 21)); docs/deploy.md shows its form"]
+    assert "s3cret" not in " ".join(problems)
+
+
+def test_json_that_does_not_parse_names_the_variable_and_where_it_breaks(monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path) -> None:
+    assert _problems(monkeypatch, tmp_path, LEADS_TRUST_REGISTRIES="[x") == [
+        "LEADS_TRUST_REGISTRIES is not valid JSON (Expecting value: line 1 column 2 (char 1)); docs/deploy.md shows "
+        "its form"]
+    assert _problems(monkeypatch, tmp_path, LEADS_TRUST_REGISTRIES='[{"url": "https://r.example.org"}]') == [
+        "LEADS_TRUST_REGISTRIES (item 0, name): field required"]
+    (tmp_path / ".env").write_text("LEADS_AWARDS_LMS_SOURCES={bad\n")  # not in the environment: named as a suspect
+    assert _problems(monkeypatch, tmp_path) == [
+        "LEADS_AWARDS_WEBHOOK_SECRETS or LEADS_AWARDS_LMS_SOURCES (set in .env?) is not valid JSON; docs/deploy.md "
+        "shows its form"]
+
+
+def test_production_s_refusals_are_one_line_each(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    problems = _problems(monkeypatch, tmp_path, LEADS_MODE="production")
+    assert problems[0] == ("LEADS_SECRET_KEY is the development placeholder; generate one with "
+                           "`openssl rand -base64 32`")
+    assert any(p.startswith("LEADS_DATABASE_URL is SQLite") for p in problems) and len(problems) == 6
