@@ -67,10 +67,12 @@ def documented_rejections(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def app(settings: Settings, _sqlite_db: Database) -> Iterator[FastAPI]:
-    dataspace_service.load_sample_if_empty(_sqlite_db)
-    worker_alive(_sqlite_db)  # its award worker runs: /readyz answers 200 (its 503 is tested in tests/bridge/ops)
-    application = create_app(settings, _sqlite_db)
+def app(settings: Settings, db: Database) -> Iterator[FastAPI]:
+    """On each back-end: PostgreSQL refuses what SQLite stores (a NUL character, an integer past its column), and
+    such a refusal must be a 4xx, not a 500."""
+    dataspace_service.load_sample_if_empty(db)
+    worker_alive(db)  # its award worker runs: /readyz answers 200 (its 503 is tested in tests/bridge/ops)
+    application = create_app(settings, db)
     # wrong tokens by the thousand are the point of the run; the limit itself is tested in test_admin.py
     application.state.admin_limiter = admin.FailureLimiter(limit=10**9)
     yield application
