@@ -14,7 +14,6 @@ from bridge.db import Database
 from bridge.ops.logs import JsonFormatter, redact
 from bridge.settings import Settings
 from tests.bridge.credentials.conftest import _client
-from tests.conftest import _truncate
 
 TOKEN = "change-me-dev-only"
 
@@ -34,10 +33,8 @@ def lines() -> Iterator[io.StringIO]:
 
 
 @pytest.fixture
-def client(settings: Settings, _sqlite_db: Database) -> Iterator[TestClient]:
-    _truncate(_sqlite_db)
-    yield from _client(settings, _sqlite_db)
-    _truncate(_sqlite_db)
+def client(settings: Settings, db: Database) -> Iterator[TestClient]:
+    yield from _client(settings, db)
 
 
 def records(out: io.StringIO) -> list[dict[str, object]]:

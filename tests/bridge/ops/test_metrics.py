@@ -17,7 +17,6 @@ from bridge.credentials.service import CredentialService
 from bridge.db import Database
 from bridge.settings import Settings
 from tests.bridge.credentials.conftest import ADMIN, _client
-from tests.conftest import _truncate
 
 STACK = "glam-archive-to-commons-certificate"
 QUIZ, PORTFOLIO, PROJECT = "glam-as-rights-quiz", "glam-as-digitisation-portfolio", "glam-as-upload-project"
@@ -25,10 +24,8 @@ SAMPLE = re.compile(r"^([a-z_:]+)(\{[^}]*\})? (\S+)$")
 
 
 @pytest.fixture
-def client(settings: Settings, _sqlite_db: Database) -> Iterator[TestClient]:
-    _truncate(_sqlite_db)
-    yield from _client(settings, _sqlite_db)
-    _truncate(_sqlite_db)
+def client(settings: Settings, db: Database) -> Iterator[TestClient]:
+    yield from _client(settings, db)
 
 
 def scrape(client: TestClient) -> dict[str, float]:
@@ -61,8 +58,7 @@ def test_metrics_need_the_admin_token(client: TestClient) -> None:
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
 
 
-def test_a_small_cohort_moves_the_counters(client: TestClient, _sqlite_db: Database) -> None:
-    db = _sqlite_db
+def test_a_small_cohort_moves_the_counters(client: TestClient, db: Database) -> None:
     before = scrape(client)
     with db.session() as session:
         rules = service.load_rules(session)

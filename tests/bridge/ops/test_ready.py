@@ -16,34 +16,30 @@ from bridge.ops.endpoints import readiness
 from bridge.settings import Settings
 from tests.bridge.awards import fakes
 from tests.bridge.credentials.conftest import _client
-from tests.conftest import _truncate
 
 
 @pytest.fixture
-def client(settings: Settings, _sqlite_db: Database) -> Iterator[TestClient]:
-    _truncate(_sqlite_db)
-    yield from _client(settings, _sqlite_db)
-    _truncate(_sqlite_db)
+def client(settings: Settings, db: Database) -> Iterator[TestClient]:
+    yield from _client(settings, db)
 
 
-def test_not_ready_without_a_worker_then_ready_once_one_beats(client: TestClient, _sqlite_db: Database) -> None:
+def test_not_ready_without_a_worker_then_ready_once_one_beats(client: TestClient, db: Database) -> None:
     assert client.get("/livez").json() == {"status": "alive"}
     first = client.get("/readyz")
     assert first.status_code == 503
     assert first.json()["checks"] == {"database": "ok", "worker": "failed: no award worker has ever beaten"}
-    worker = Worker(_sqlite_db, fakes.table_issuer(_sqlite_db))
+    worker = Worker(db, fakes.table_issuer(db))
     worker.run_once()  # one pass (here with nothing to do) beats
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
-    with _sqlite_db.session() as session:  # the worker stopped ten minutes ago
+    with db.session() as session:  # the worker stopped ten minutes ago
         session.execute(update(WorkerHeartbeat).values(seen_at=datetime.now(UTC) - timedelta(minutes=10)))
     stale = client.get("/readyz")
     assert stale.status_code == 503 and stale.json()["checks"]["worker"].startswith("failed: the last heartbeat")
 
 
-def test_a_web_only_node_can_skip_the_worker_check(_sqlite_db: Database) -> None:
-    _truncate(_sqlite_db)
-    ok, body = readiness(_sqlite_db, max_age=0)
+def test_a_web_only_node_can_skip_the_worker_check(db: Database) -> None:
+    ok, body = readiness(db, max_age=0)
     assert ok and body["checks"] == {"database": "ok", "worker": "not checked"}
 
 
