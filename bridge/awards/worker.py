@@ -144,8 +144,9 @@ class Worker:
                 kind = outage(exc)
                 if once or kind is None:
                     raise
-                log.warning("worker %s: the database is unavailable (%s: %s); trying again in %.1f s",
-                            self.name, kind, getattr(exc, "orig", None) or exc, pause)
+                said = "a transaction collided with another" if kind == "conflict" else "the database is unavailable"
+                log.warning("worker %s: %s (%s: %s); trying again in %.1f s",
+                            self.name, said, kind, getattr(exc, "orig", None) or exc, pause)
                 stop.wait(pause)
                 pause = min(pause * 2, OUTAGE_PAUSE_MAX)
                 continue

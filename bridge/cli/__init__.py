@@ -103,7 +103,9 @@ class LazyGroup(TyperGroup):
             cause = " ".join(str(getattr(exc, "orig", None) or exc).split())
             what = {"lost": "LEADS lost its connection to the database",
                     "refused": "the database refused a connection or did not answer",
-                    "busy": "no database connection came free in time"}[kind]
+                    "busy": "no database connection came free in time",
+                    "conflict": "the database ended a transaction that collided with another (it was rolled "
+                                "back)"}[kind]
             end = " " if cause.endswith((".", "?", "!")) else ". "
             typer.secho(f"error (database_unavailable): {what}: {cause}{end}Check that PostgreSQL runs and accepts "
                         "connections (LEADS_DATABASE_URL, max_connections), then try again.", fg=typer.colors.RED,

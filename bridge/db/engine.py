@@ -91,15 +91,23 @@ def make_database(url: str, *, pool_size: int = 20, max_overflow: int = 0, pool_
     return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
 
 
-Outage = Literal["lost", "refused", "busy"]
+Outage = Literal["lost", "refused", "busy", "conflict"]
+
+#: PostgreSQL's deadlock_detected and serialization_failure: the server ended this transaction so that another could
+#: go on, and the same work run again succeeds ("applications using this level must be prepared to retry").
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})
+#: SQLite's SQLITE_BUSY and SQLITE_LOCKED (primary codes): another connection held the file past the busy timeout
+SQLITE_BUSY_CODES = frozenset({5, 6})
 
 
 def outage(error: BaseException) -> Outage | None:
     """Whether ``error`` is the database being away for a moment rather than a fault of the work: a connection
     that died while in use (``lost``: a restart, a failover), a new connection the server refused or never
     answered (``refused``: down, starting, ``max_connections`` reached; SQLAlchemy raises these before any
-    statement), or no free pooled connection within the pool's wait (``busy``). Web requests answer these 503
-    with Retry-After and worker loops wait and try again; any other database error is a fault (500, failed job)."""
+    statement), no free pooled connection within the pool's wait (``busy``), or a transaction the database ended
+    so that another could go on (``conflict``: a deadlock, a serialization failure, SQLite's file locked). Web
+    requests answer these 503 with Retry-After and worker loops wait and try again; any other database error is a
+    fault (500, failed job)."""
     if isinstance(error, exc.TimeoutError):
         return "busy"
     if isinstance(error, exc.DBAPIError):
@@ -107,6 +115,10 @@ def outage(error: BaseException) -> Outage | None:
             return "lost"
         if isinstance(error, exc.OperationalError) and error.statement is None:
             return "refused"
+        if getattr(error.orig, "sqlstate", None) in RETRY_SQLSTATES:
+            return "conflict"
+        if (getattr(error.orig, "sqlite_errorcode", 0) or 0) & 0xFF in SQLITE_BUSY_CODES:
+            return "conflict"
     return None
 
 

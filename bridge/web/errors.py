@@ -30,6 +30,8 @@ AWAY = {
                 "'Connections and threads per process' in docs/deploy.md)", "database_unavailable",
                 DATABASE_UNREACHABLE),
     "busy": (logging.WARNING, "no free database connection within the pool's wait", "database_busy", DATABASE_BUSY),
+    "conflict": (logging.WARNING, "the database ended a transaction that collided with another (a deadlock or a "
+                 "serialization failure); that transaction was rolled back", "database_busy", DATABASE_BUSY),
 }
 
 
@@ -68,7 +70,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def _database_away(request: Request, exc: Exception) -> Response:
         """The database away for a moment (``bridge.db.outage``: a connection lost in use, a new one refused — down,
-        starting, or full — or none free in the pool's wait) is a 503 with ``Retry-After``, where a 500 would say
+        starting, or full — none free in the pool's wait, or a transaction ended to resolve a deadlock) is a 503 with
+        ``Retry-After``, where a 500 would say
         LEADS is broken; the log tells the operator which. Any other database error stays a server error."""
         kind = outage(exc)
         if kind is None:

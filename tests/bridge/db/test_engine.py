@@ -156,3 +156,68 @@ def test_only_the_database_being_away_is_an_outage_not_a_fault_of_the_work(postg
     with pytest.raises(exc.OperationalError) as refused:
         nowhere.engine.connect()
     assert outage(refused.value) == "refused" and outage(ValueError("not a database error")) is None
+
+
+@pytest.mark.postgres
+def test_a_deadlock_and_a_serialization_failure_are_conflicts_to_try_again(postgres_url: str) -> None:
+    """PostgreSQL ends one of two transactions that wait on each other (deadlock_detected, 40P01) or that cannot
+    both be serialized (40001): the same work run again succeeds, so it is waited out like an outage."""
+    import threading
+
+    from sqlalchemy import exc
+
+    from bridge.db import outage
+
+    db = make_database(postgres_url)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS conflict_probe"))
+        conn.execute(text("CREATE TABLE conflict_probe (id int PRIMARY KEY, n int)"))
+        conn.execute(text("INSERT INTO conflict_probe VALUES (1, 0), (2, 0)"))
+    errors: list[exc.DBAPIError] = []
+    both_hold = threading.Barrier(2)
+
+    def lock(first: int, second: int) -> None:
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(text("UPDATE conflict_probe SET n = n + 1 WHERE id = :i"), {"i": first})
+                both_hold.wait(10)
+                conn.execute(text("UPDATE conflict_probe SET n = n + 1 WHERE id = :i"), {"i": second})
+        except exc.DBAPIError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=lock, args=pair) for pair in ((1, 2), (2, 1))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(errors) == 1 and getattr(errors[0].orig, "sqlstate", None) == "40P01", errors
+    assert outage(errors[0]) == "conflict"
+    with pytest.raises(exc.OperationalError) as serialization, db.engine.connect() as conn:
+        conn.execute(text("DO $$ BEGIN RAISE EXCEPTION 'could not serialize' USING ERRCODE = '40001'; END $$"))
+    assert outage(serialization.value) == "conflict"
+    with pytest.raises(exc.DBAPIError) as other, db.engine.connect() as conn:  # a unique violation is the work's
+        conn.execute(text("INSERT INTO conflict_probe VALUES (1, 0)"))
+    assert outage(other.value) is None
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE conflict_probe"))
+    db.engine.dispose()
+
+
+def test_sqlite_s_file_locked_past_the_busy_timeout_is_a_conflict(tmp_path: Any) -> None:
+    from sqlalchemy import exc
+
+    from bridge.db import outage
+
+    url = f"sqlite:///{tmp_path / 'locked.sqlite3'}"
+    holder = create_engine(url)
+    waiter = create_engine(url, connect_args={"timeout": 0})
+    with holder.connect() as held:
+        held.exec_driver_sql("CREATE TABLE t (n int)")
+        held.commit()
+        held.exec_driver_sql("BEGIN IMMEDIATE")
+        with pytest.raises(exc.OperationalError) as locked, waiter.connect() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        held.rollback()
+    assert "database is locked" in str(locked.value) and outage(locked.value) == "conflict"
+    holder.dispose()
+    waiter.dispose()

@@ -1,6 +1,7 @@
 """The database failures of a moment are 503s with Retry-After, never 500s, and the next request is served: a
 connection lost while in use (a restart, a failover; the pool was renewed meanwhile), a new connection the database
-refuses (down, or full), no free connection in the pool within its wait (busy)."""
+refuses (down, or full), no free connection in the pool within its wait (busy), a transaction the database ended to
+break a deadlock."""
 
 from __future__ import annotations
 
@@ -123,3 +124,21 @@ def test_no_free_connection_within_the_pools_wait_is_a_503_busy(
             _unavailable(client, page, lang, words, "database_busy")
         assert client.get(page).status_code == 200
     db.engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("lang", "words"), [("en", "LEADS is very busy right now"),
+                                             ("es", "LEADS está muy ocupado en este momento")])
+def test_a_transaction_the_database_ended_for_a_deadlock_is_a_503_busy(
+    served: tuple[TestClient, Database, str], lang: str, words: str,
+) -> None:
+    """The error comes from PostgreSQL itself, with deadlock_detected's SQLSTATE (a real deadlock classifies the same
+    way: tests/bridge/db/test_engine.py); a route of the test's runs it inside a request."""
+    client, db, _ = served
+
+    def deadlocked() -> None:
+        with db.statement() as conn:
+            conn.execute(text("DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END $$"))
+
+    client.app.add_api_route("/test-deadlock", deadlocked)  # type: ignore[attr-defined]
+    _unavailable(client, "/test-deadlock", lang, words, "database_busy")
