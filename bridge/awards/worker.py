@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, or_, select, update
 
 from bridge.awards import people
 from bridge.awards.issuer_port import EdcIssuer, Issuer, IssueRequest, PdfRenderer, PermanentIssueError
@@ -108,9 +108,6 @@ class Worker:
 
     def beat(self) -> None:
         """Say this worker is alive (readiness and the heartbeat-age metric read it); forget long-gone workers."""
-        from sqlalchemy import delete
-
-
         now = self.clock()
         with self.db.session() as session:  # one short statement per beat; the first beat also prunes
             if self._last_beat is None:
