@@ -51,6 +51,19 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "var", base_url="http://testserver", load_sample=False)
 
 
+def refuse_connections(url: str, refuse: bool, *, end_open: bool = True) -> None:
+    """What a database restart, or one that is full or still starting, looks like to LEADS: PostgreSQL ends each new
+    connection with a FATAL error, superusers included; ``end_open`` ends the open ones too (a restart)."""
+    name = url.rsplit("/", 1)[1]
+    admin = make_database(POSTGRES_URL)  # the server's own test database, never the one refusing
+    with admin.statement() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(not refuse).lower()}'))
+        if refuse and end_open:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                         {"name": name})
+    admin.engine.dispose()
+
+
 def _postgres_database() -> Iterator[str]:
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     name = f"leads_test_{uuid.uuid4().hex[:10]}"

@@ -25,7 +25,7 @@ from bridge.courses import service
 from bridge.courses.steps import CourseCreationFailed, Step
 from bridge.courses.tables import CourseJob
 from bridge.courses.targets import get_target, load_targets
-from bridge.db import Database
+from bridge.db import Database, outage
 from bridge.db.base import utcnow
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
@@ -33,6 +33,7 @@ from bridge.settings import Settings
 log = logging.getLogger("leads.courses.jobs")
 LEASE = timedelta(minutes=15)  # longer than any course creation; an expired lease means the worker died
 KEEP = timedelta(hours=24)  # a finished job's page stays readable this long, then the row is deleted
+OUTAGE_PAUSE_MIN, OUTAGE_PAUSE_MAX = 0.05, 30.0  # the loop's pauses while the database is away, doubling
 Clock = Callable[[], datetime]
 
 
@@ -56,9 +57,14 @@ def get(db: Database, job_id: str) -> dict[str, Any]:
 
 
 def claim(db: Database, worker: str, now: Clock = utcnow) -> str | None:
-    """Take the oldest queued job (or one whose worker's lease expired); None when there is none."""
+    """Take the oldest queued job (or one whose worker's lease expired); None when there is none.
+
+    A job still running under ``worker``'s own name is taken again at once: one loop per process claims under that
+    name, and it claims only between jobs, so such a job was cut short (the database went away under it) and waits
+    for nobody's lease; course creation resumes after its last finished step."""
     with db.session() as session:
-        ready = or_(CourseJob.status == "queued", (CourseJob.status == "running") & (CourseJob.lease_until < now()))
+        ready = or_(CourseJob.status == "queued",
+                    (CourseJob.status == "running") & ((CourseJob.lease_until < now()) | (CourseJob.worker == worker)))
         candidates = session.scalars(select(CourseJob.id).where(ready).order_by(CourseJob.created_at).limit(5)).all()
         for job_id in candidates:
             taken = session.execute(update(CourseJob).where(CourseJob.id == job_id, ready).values(
@@ -119,6 +125,8 @@ def run(db: Database, settings: Settings, job_id: str, *, http: httpx.Client | N
     except LeadsError as exc:  # before any step: the target or the design is not there (any more)
         _finish(db, job_id, now, status="failed", error={"message": exc.message, "code": exc.code})
     except Exception as exc:  # the page must show any failure instead of spinning forever
+        if outage(exc) is not None:  # the database away for a moment: not the job's failure; it runs again after
+            raise
         log.exception("course job %s failed", job_id)
         _finish(db, job_id, now, status="failed", error={"message": f"{exc.__class__.__name__}: {exc}",
                                                          "unexpected": True})
@@ -134,18 +142,38 @@ def clean(db: Database, now: Clock = utcnow) -> int:
 
 def work(db: Database, settings: Settings, stop: threading.Event, *, idle: float = 1.0, once: bool = False,
          now: Clock = utcnow) -> int:
-    """The worker loop: claim, run, repeat; cleans finished jobs between claims. Returns the jobs it ran."""
+    """The worker loop: claim, run, repeat; cleans finished jobs between claims. Returns the jobs it ran.
+
+    It runs as a thread of ``leads worker``, which nothing restarts: the database away for a moment (``outage``)
+    and any other error are logged and waited out (the pause doubling up to ``OUTAGE_PAUSE_MAX``), never the end of
+    course generation for the life of the process. ``once`` (tests, one-off runs) raises them instead."""
     name = f"{socket.gethostname()}:{os.getpid()}:courses"
-    done = 0
+    first_pause = max(idle, OUTAGE_PAUSE_MIN)
+    done, pause = 0, first_pause
     while not stop.is_set():
-        clean(db, now)
-        job_id = claim(db, name, now)
+        try:
+            clean(db, now)
+            job_id = claim(db, name, now)
+            if job_id is not None:
+                log.info("course job %s claimed", job_id)
+                run(db, settings, job_id, now=now)
+        except Exception as exc:
+            if once:
+                raise
+            kind = outage(exc)
+            if kind is None:
+                log.exception("course jobs: unexpected error; trying again in %.1f s", pause)
+            else:
+                log.warning("course jobs: the database is unavailable (%s: %s); trying again in %.1f s", kind,
+                            getattr(exc, "orig", None) or exc, pause)
+            stop.wait(pause)
+            pause = min(pause * 2, OUTAGE_PAUSE_MAX)
+            continue
+        pause = first_pause
         if job_id is None:
             if once:
                 break
             stop.wait(idle)
             continue
-        log.info("course job %s claimed", job_id)
-        run(db, settings, job_id, now=now)
         done += 1
     return done

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from bridge.awards import service
 from bridge.awards.service import GradeInput
@@ -21,7 +21,7 @@ from bridge.dataspace import service as dataspace
 from bridge.db import Database, make_database, upgrade
 from tests.bridge.awards import fakes
 from tests.bridge.awards.workers import wait
-from tests.conftest import POSTGRES_URL, _postgres_database
+from tests.conftest import _postgres_database, refuse_connections
 
 STACK = "glam-archive-to-commons-certificate"
 
@@ -36,18 +36,6 @@ def own_db() -> Iterator[tuple[Database, str]]:
         fakes.reset(db)
         yield db, url
         db.engine.dispose()
-
-
-def _refuse_connections(url: str, refuse: bool) -> None:
-    """A database restart as the worker sees it: every connection ended, no new one accepted until it is back."""
-    name = url.rsplit("/", 1)[1]
-    admin = make_database(POSTGRES_URL)
-    with admin.statement() as conn:
-        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(not refuse).lower()}'))
-        if refuse:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
-                         {"name": name})
-    admin.engine.dispose()
 
 
 def _grades(db: Database, learners: range) -> None:
@@ -84,14 +72,14 @@ def test_a_worker_loop_outlives_a_database_outage_and_issues_what_was_queued_aft
     try:
         wait(lambda: _issued(db) == 3, 30, "the first awards")
         with caplog.at_level(logging.WARNING, logger="leads.awards.worker"):
-            _refuse_connections(url, True)
+            refuse_connections(url, True)
             try:
                 wait(lambda: any("database is unavailable" in r.getMessage() for r in caplog.records), 30,
                       "the worker to notice the outage")
                 time.sleep(1.0)  # several tries while the database refuses
                 assert thread.is_alive() and not failure, failure
             finally:
-                _refuse_connections(url, False)
+                refuse_connections(url, False)
         _grades(db, range(3, 6))
         wait(lambda: _issued(db) == 6, 30, "the awards queued after the outage")
         assert thread.is_alive() and not failure, failure

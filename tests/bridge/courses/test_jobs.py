@@ -1,15 +1,23 @@
-"""The course job queue: one claim per job, an expired lease is taken over, finished jobs are cleaned up."""
+"""The course job queue: one claim per job, an expired lease is taken over, finished jobs are cleaned up, and the
+loop outlives the database being away."""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bridge.courses import jobs
 from bridge.courses.tables import CourseJob
-from bridge.db import Database
+from bridge.db import Database, make_database, upgrade
 from bridge.errors import NotFound
+from tests.bridge.awards.workers import wait
+from tests.conftest import _postgres_database, refuse_connections
 
 
 def test_a_job_is_claimed_once_and_an_expired_lease_is_taken_over(db: Database) -> None:
@@ -52,3 +60,90 @@ def test_an_unknown_target_fails_the_job_visibly(db: Database, settings: object,
     jobs.run(db, settings, job_id)
     job = jobs.get(db, job_id)
     assert job["status"] == "failed" and job["error"]["message"]
+
+
+def test_a_job_cut_short_is_taken_again_by_its_own_worker_at_once(db: Database) -> None:
+    """Its loop claims only between jobs, so a job still running under its name was cut short (the database went
+    away under it): no waiting out the 15-minute lease; another worker still waits."""
+    job_id = jobs.enqueue(db, "design", "target")
+    assert jobs.claim(db, "a") == job_id
+    assert jobs.claim(db, "b") is None
+    assert jobs.claim(db, "a") == job_id
+
+
+def _refused() -> OperationalError:
+    """The error SQLAlchemy raises for a database that refuses connections (nothing listens on port 1)."""
+    nowhere = make_database("postgresql+psycopg://leads@127.0.0.1:1/leads")
+    try:
+        nowhere.engine.connect()
+    except OperationalError as error:
+        return error
+    finally:
+        nowhere.engine.dispose()
+    raise AssertionError("port 1 answered")
+
+
+def test_the_database_away_during_a_job_leaves_it_to_run_again_not_failed(db: Database, settings: object,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from bridge.courses import service
+    from bridge.settings import Settings
+
+    assert isinstance(settings, Settings)
+    monkeypatch.setattr(settings.courses, "targets", '{"t": {"lms": "moodle", "url": "https://m.example.org", '
+                                                     '"token": "x"}}')
+    refused = _refused()
+
+    def away(*_args: object, **_kwargs: object) -> None:
+        raise refused
+
+    monkeypatch.setattr(service, "load_outline", away)
+    job_id = jobs.enqueue(db, "design", "t")
+    assert jobs.claim(db, "w") == job_id
+    with pytest.raises(OperationalError):
+        jobs.run(db, settings, job_id)
+    assert jobs.get(db, job_id)["status"] == "running"  # not "failed": the page keeps waiting, the loop retries
+    assert jobs.claim(db, "w") == job_id
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[tuple[Database, str]]:
+    """A database of its own: the test refuses every connection to it, which must not reach other tests."""
+    for url in _postgres_database():
+        db = make_database(url)
+        upgrade(db)
+        yield db, url
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_loop_outlives_a_database_outage_and_runs_the_jobs_queued_after_it(
+    own_postgres: tuple[Database, str], settings: object, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``leads worker`` runs this loop in a thread nobody restarts: a database restart must not end course
+    generation for the life of the process."""
+    from bridge.settings import Settings
+
+    assert isinstance(settings, Settings)
+    monkeypatch.setattr(settings.courses, "targets", "{}")  # every job fails visibly at once: enough to see it run
+    db, url = own_postgres
+    stop = threading.Event()
+    ran: list[int] = []
+    thread = threading.Thread(target=lambda: ran.append(jobs.work(db, settings, stop, idle=0.05)), daemon=True)
+    with caplog.at_level(logging.WARNING, "leads.courses.jobs"):
+        thread.start()
+        try:
+            time.sleep(0.3)
+            refuse_connections(url, True)
+            try:
+                wait(lambda: any("database is unavailable" in r.getMessage() for r in caplog.records), 30,
+                     "the loop to meet the outage")
+            finally:
+                refuse_connections(url, False)
+            job_id = jobs.enqueue(db, "design", "nowhere")
+            wait(lambda: jobs.get(db, job_id)["status"] == "failed", 30, "the job queued after the outage")
+            assert thread.is_alive()
+        finally:
+            stop.set()
+            thread.join(30)
+    assert ran == [1]

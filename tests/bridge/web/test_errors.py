@@ -16,7 +16,7 @@ from bridge.credentials.service import CredentialService, IssueInput
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database, make_database, upgrade
 from bridge.settings import Settings
-from tests.conftest import POSTGRES_URL, _postgres_database
+from tests.conftest import _postgres_database, refuse_connections
 
 
 @pytest.fixture
@@ -77,16 +77,6 @@ def test_a_lost_database_connection_is_a_503_then_the_next_request_is_served(
     assert client.get(page).status_code == 200
 
 
-def _allow_connections(postgres_url: str, allowed: bool) -> None:
-    """What a database that refuses new connections looks like to LEADS (``max_connections`` reached, a server
-    starting or stopping): PostgreSQL ends each new connection with a FATAL error, superusers included."""
-    name = postgres_url.rsplit("/", 1)[1]
-    admin = make_database(POSTGRES_URL)  # the server's own test database, never the one refusing
-    with admin.statement() as conn:
-        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}'))
-    admin.engine.dispose()
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize(("lang", "words"), [("en", "cannot reach its database right now"),
                                              ("es", "no puede acceder a su base de datos")])
@@ -96,12 +86,12 @@ def test_a_database_that_refuses_new_connections_is_a_503_until_it_accepts_them_
     client, db, credential_id = served
     page = f"/credentials/{credential_id}/certificate"
     assert client.get(page).status_code == 200
-    _allow_connections(own_postgres, False)
+    refuse_connections(own_postgres, True, end_open=False)
     try:
         db.engine.dispose()  # the kept connections are gone: the next request must open one
         _unavailable(client, page, lang, words, "database_unavailable")
     finally:
-        _allow_connections(own_postgres, True)
+        refuse_connections(own_postgres, False)
     assert client.get(page).status_code == 200
 
 
