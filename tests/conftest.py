@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from bridge import startup
 from bridge.db import Base, Database, make_database, upgrade
@@ -62,6 +63,19 @@ def refuse_connections(url: str, refuse: bool, *, end_open: bool = True) -> None
             conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
                          {"name": name})
     admin.engine.dispose()
+
+
+def refused_connection_error() -> OperationalError:
+    """The error SQLAlchemy raises for a database that refuses connections (nothing listens on port 1): a real one,
+    for code that must tell the database being away from a fault."""
+    nowhere = make_database("postgresql+psycopg://leads@127.0.0.1:1/leads")
+    try:
+        nowhere.engine.connect()
+    except OperationalError as error:
+        return error
+    finally:
+        nowhere.engine.dispose()
+    raise AssertionError("port 1 answered")
 
 
 def _postgres_database() -> Iterator[str]:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bridge.awards.api import AgsTarget, lti_reader_for, lti_roster_for, poll_targets
 from bridge.credentials.api import CredentialService, Verifier
-from bridge.db import Database
+from bridge.db import Database, outage
 from bridge.errors import LeadsError
 from bridge.ltitool.api import LtiTool
 from bridge.pool.api import PoolVerifier, recheck
@@ -100,7 +100,13 @@ def run_once(db: Database, settings: Settings, job: Scheduled, *, holder: str, t
 
     def keep_alive() -> None:
         while not done.wait(ttl / 3):
-            if not leases.renew(db, job.name, holder=holder, ttl=ttl, now=clock()):
+            try:
+                held = leases.renew(db, job.name, holder=holder, ttl=ttl, now=clock())
+            except Exception as exc:  # the database away for a moment: renew at the next beat, or the lease lapses
+                log.warning("scheduled job %s could not renew its lease (%s); trying again in %.1f s", job.name,
+                            getattr(exc, "orig", None) or exc, ttl / 3)
+                continue
+            if not held:
                 log.warning("scheduled job %s lost its lease while running", job.name)
                 return
 
@@ -168,7 +174,14 @@ def every_period(db: Database, settings: Settings, name: str, fn: JobFn, period:
     job = Scheduled(name, fn, period)
     holder, ttl = leases.holder_name(), float(settings.schedule_lease_seconds)
     while True:
-        summary = run_once(db, settings, job, holder=holder, ttl=ttl)
+        try:
+            summary = run_once(db, settings, job, holder=holder, ttl=ttl)
+        except Exception as exc:  # the claim or the release met the database away: the next beat tries again
+            if outage(exc) is None:
+                raise
+            log.warning("scheduled job %s: the database is unavailable (%s); trying again", name,
+                        getattr(exc, "orig", None) or exc)
+            summary = None
         if summary is not None:
             echo(summary)
         time.sleep(min(5.0, period / 4))

@@ -17,7 +17,7 @@ from bridge.courses.tables import CourseJob
 from bridge.db import Database, make_database, upgrade
 from bridge.errors import NotFound
 from tests.bridge.awards.workers import wait
-from tests.conftest import _postgres_database, refuse_connections
+from tests.conftest import _postgres_database, refuse_connections, refused_connection_error
 
 
 def test_a_job_is_claimed_once_and_an_expired_lease_is_taken_over(db: Database) -> None:
@@ -71,18 +71,6 @@ def test_a_job_cut_short_is_taken_again_by_its_own_worker_at_once(db: Database) 
     assert jobs.claim(db, "a") == job_id
 
 
-def _refused() -> OperationalError:
-    """The error SQLAlchemy raises for a database that refuses connections (nothing listens on port 1)."""
-    nowhere = make_database("postgresql+psycopg://leads@127.0.0.1:1/leads")
-    try:
-        nowhere.engine.connect()
-    except OperationalError as error:
-        return error
-    finally:
-        nowhere.engine.dispose()
-    raise AssertionError("port 1 answered")
-
-
 def test_the_database_away_during_a_job_leaves_it_to_run_again_not_failed(db: Database, settings: object,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from bridge.courses import service
@@ -91,7 +79,7 @@ def test_the_database_away_during_a_job_leaves_it_to_run_again_not_failed(db: Da
     assert isinstance(settings, Settings)
     monkeypatch.setattr(settings.courses, "targets", '{"t": {"lms": "moodle", "url": "https://m.example.org", '
                                                      '"token": "x"}}')
-    refused = _refused()
+    refused = refused_connection_error()
 
     def away(*_args: object, **_kwargs: object) -> None:
         raise refused
