@@ -59,15 +59,21 @@ class Supervisor:
     _stopping: bool = field(default=False, init=False)
     _wake: tuple[connection.Connection, connection.Connection] | None = field(default=None, init=False)
     _running: dict[int, tuple[BaseProcess, float]] = field(default_factory=dict, init=False)
+    _signalled: set[int] = field(default_factory=set, init=False)
 
     def stop(self) -> None:
-        """Ask every child to stop after the job in hand (SIGTERM) and start no more; safe from a signal handler."""
+        """Ask every child to stop after the job in hand (SIGTERM) and start no more; safe from a signal handler and
+        from another thread. The loop itself sends the SIGTERMs: a child it was starting when the signal came is
+        not in ``_running`` yet, and must be stopped too."""
         self._stopping = True
-        for child, _ in list(self._running.values()):
-            if child.pid is not None and child.is_alive():
-                child.terminate()
         if self._wake is not None:
             self._wake[1].send_bytes(b"")
+
+    def _terminate(self) -> None:
+        for child, _ in self._running.values():
+            if child.pid is not None and child.pid not in self._signalled and child.is_alive():
+                child.terminate()
+                self._signalled.add(child.pid)
 
     def run(self) -> list[str]:
         """Supervise until every child has ended; returns the names of the children that ended in failure."""
@@ -77,10 +83,12 @@ class Supervisor:
         for i in range(self.n):
             self._start(i)
         while self._running or (due and not self._stopping):
+            if self._stopping:
+                self._terminate()
             now = self.clock()
             timeout = max(0.0, min(due.values()) - now) if due and not self._stopping else None
-            ready = connection.wait([c.sentinel for c, _ in self._running.values()] + [self._wake[0]], timeout)
-            if self._wake[0] in ready:
+            connection.wait([c.sentinel for c, _ in self._running.values()] + [self._wake[0]], timeout)
+            while self._wake[0].poll():
                 self._wake[0].recv_bytes()
             for i, (child, started) in list(self._running.items()):
                 if child.is_alive():
@@ -121,7 +129,7 @@ class Supervisor:
             log.error("worker process %s stopped (%s) %d times in a row, each within %.0f s of starting: giving up "
                       "and stopping the others", child.name, describe(code), deaths[i], self.healthy)
             self.failed.append(child.name)
-            self.stop()
+            self._stopping = True
             return
         pause = min(self.pause_max, self.pause * 2 ** (deaths[i] - 1))
         log.error("worker process %s stopped (%s) after %.1f s; a new one starts in %.3g s", child.name,

@@ -115,10 +115,10 @@ def test_the_pause_doubles_with_each_death_in_a_row(tmp_path: Path, caplog: pyte
 def test_a_child_that_lived_long_enough_starts_its_count_again(tmp_path: Path) -> None:
     """With ``healthy`` 0 every death is the first of its row: the child is restarted, however often it dies."""
     pids = tmp_path / "pids"
-    supervisor = Supervisor(_maker(pids, children.crash), 1, pause=0.01, healthy=0.0, give_up=2)
+    supervisor = Supervisor(_maker(pids, children.crash_six_times), 1, pause=0.01, healthy=0.0, give_up=2)
     with _running(supervisor) as result:
-        wait(lambda: len(_pids(pids)) >= 6, 30, "five restarts")
-    assert result == [[]] and supervisor.restarts >= 5
+        wait(lambda: len(_pids(pids)) == 7, 30, "six restarts")
+    assert result == [[]] and supervisor.restarts == 6
 
 
 def test_once_restarts_nothing_and_reports_the_child_that_failed(tmp_path: Path) -> None:
