@@ -95,6 +95,7 @@ class Supervisor:
                     continue
                 child.join()
                 del self._running[i]
+                self._signalled.discard(child.pid or 0)  # a later child may get the same pid
                 self._ended(i, child, self.clock() - started, deaths, due)
             now = self.clock()
             for i, at in list(due.items()):
