@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, get_origin
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 PLACEHOLDER_SECRET = "change-me-dev-only"
 MIN_SECRET_LENGTH = 24
@@ -332,7 +332,7 @@ def _secret(loc: tuple[int | str, ...]) -> bool:
     return field is None or "Secret" in repr(field.annotation)
 
 
-def _json_problems(error: Exception, environ: Mapping[str, str]) -> list[str]:
+def _json_problems(error: SettingsError, environ: Mapping[str, str]) -> list[str]:
     """pydantic-settings names only the field whose JSON did not parse (``awards``): find the variable."""
     found = re.search(r'field "(\w+)"', str(error))
     field = Settings.model_fields.get(found.group(1)) if found else None
@@ -355,7 +355,7 @@ def _json_problems(error: Exception, environ: Mapping[str, str]) -> list[str]:
                         "shows its form"]
 
 
-def settings_problems(error: Exception, environ: Mapping[str, str] | None = None) -> list[str]:
+def settings_problems(error: ValidationError | SettingsError, environ: Mapping[str, str] | None = None) -> list[str]:
     """A settings error as an operator reads it: each line names the variable, its value (unless secret) and what
     is wrong, instead of pydantic's field paths and a link."""
     if not isinstance(error, ValidationError):  # pydantic-settings' SettingsError: a JSON value that did not parse
@@ -368,9 +368,8 @@ def settings_problems(error: Exception, environ: Mapping[str, str] | None = None
             problems += [line[2:] for line in lines if line.startswith("- ")] or [message]
             continue
         value = "" if _secret(loc) or isinstance(item.get("input"), dict) else f" is {item.get('input')!r}"
-        depth = 2 if len(loc) > 1 and loc[0] in SECTIONS else 1
-        where = f" ({', '.join(f'item {p}' if isinstance(p, int) else str(p) for p in loc[depth:])})" \
-            if loc[depth:] else ""
+        inside = loc[2:] if len(loc) > 1 and loc[0] in SECTIONS else loc[1:]  # within a JSON value: its path
+        where = f" ({', '.join(f'item {p}' if isinstance(p, int) else str(p) for p in inside)})" if inside else ""
         problems.append(f"{_env_name(loc)}{where}{value}: {message[:1].lower()}{message[1:]}")
     return problems
 

@@ -54,8 +54,8 @@ class Supervisor:
     healthy: float = 60.0
     give_up: int = 5
     clock: Callable[[], float] = time.monotonic
-    failed: list[str] = field(default_factory=list)
-    restarts: int = 0
+    failed: list[str] = field(default_factory=list, init=False)  # children that ended in failure
+    restarts: int = field(default=0, init=False)
     _stopping: bool = field(default=False, init=False)
     _wake: tuple[connection.Connection, connection.Connection] | None = field(default=None, init=False)
     _running: dict[int, tuple[BaseProcess, float]] = field(default_factory=dict, init=False)

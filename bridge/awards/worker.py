@@ -25,13 +25,12 @@ from bridge.awards.mail import Mailer, award_message
 from bridge.awards.service import write_lock
 from bridge.awards.tables import URGENT_QUEUE, Award, Job, WorkerHeartbeat
 from bridge.dataspace.api import EntityRepository
-from bridge.db import Database, outage
+from bridge.db import Database, OutagePauses, outage, outage_words
 from bridge.db.base import utcnow
 from bridge.db.bulk import insert_rows, one_of, update_rows
 from bridge.metrics import JOB_FAILURES
 
 log = logging.getLogger("leads.awards.worker")
-OUTAGE_PAUSE_MIN, OUTAGE_PAUSE_MAX = 0.05, 30.0  # seconds between tries while the database is away
 URGENT_KINDS = ("issue", "revoke", "edc")  # claimed before follow-up work (pdf, email)
 FOLLOW_UP_BATCH = 4
 HEARTBEAT_EVERY = timedelta(seconds=15)
@@ -129,11 +128,9 @@ class Worker:
 
     def run(self, stop: threading.Event, idle: float = 1.0, once: bool = False) -> int:
         """Claim and run jobs until ``stop``. The database away for a moment (``bridge.db.outage``) does not end
-        the loop: it waits (``idle``, at least ``OUTAGE_PAUSE_MIN``: an idle of 0 must not hammer a database that
-        is starting) doubling the pause up to ``OUTAGE_PAUSE_MAX`` seconds, and tries again; a batch cut
+        the loop: it waits (``bridge.db.OutagePauses``: ``idle`` first, doubling) and tries again; a batch cut
         short meanwhile is taken up again when its lease expires, as after a crash."""
-        first_pause = max(idle, OUTAGE_PAUSE_MIN)
-        done, pause = 0, first_pause
+        done, pauses = 0, OutagePauses(idle)
         while not stop.is_set():
             try:
                 n = self.run_once()
@@ -141,13 +138,11 @@ class Worker:
                 kind = outage(exc)
                 if once or kind is None:
                     raise
-                said = "a transaction collided with another" if kind == "conflict" else "the database is unavailable"
-                log.warning("worker %s: %s (%s: %s); trying again in %.1f s",
-                            self.name, said, kind, getattr(exc, "orig", None) or exc, pause)
+                pause = pauses.failed()
+                log.warning("worker %s: %s; trying again in %.1f s", self.name, outage_words(kind, exc), pause)
                 stop.wait(pause)
-                pause = min(pause * 2, OUTAGE_PAUSE_MAX)
                 continue
-            pause = first_pause
+            pauses.worked()
             done += n
             if n == 0:
                 if once:

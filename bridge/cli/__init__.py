@@ -62,9 +62,14 @@ def _load(module: str) -> ModuleType:
 def _settings_error(exc: Exception) -> None:
     """Settings that cannot be used are a list of what to change and exit status 78 (EX_CONFIG), not a page of
     pydantic traceback: the operator who set ``LEADS_PORT=http`` or started production with a placeholder secret
-    reads which variable, its value and why."""
+    reads which variable, its value and why. Any other pydantic error is left to raise."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
     from bridge.settings import settings_problems
 
+    if not (isinstance(exc, SettingsError) or (isinstance(exc, ValidationError) and exc.title == "Settings")):
+        return
     typer.secho("error (invalid_settings): LEADS cannot start with these settings; change them in the environment "
                 "(or .env) and start again:", fg=typer.colors.RED, err=True)
     for problem in settings_problems(exc):
@@ -90,8 +95,7 @@ class LazyGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except Exception as exc:
-            if type(exc).__name__ == "SettingsError" or (type(exc).__name__ == "ValidationError"
-                                                          and getattr(exc, "title", None) == "Settings"):
+            if type(exc).__module__.startswith("pydantic"):  # pydantic, pydantic_core, pydantic_settings: loaded
                 _settings_error(exc)
             if not type(exc).__module__.startswith("sqlalchemy"):  # SQLAlchemy is loaded only if it raised
                 raise

@@ -25,7 +25,7 @@ from bridge.courses import service
 from bridge.courses.steps import CourseCreationFailed, Step
 from bridge.courses.tables import CourseJob
 from bridge.courses.targets import get_target, load_targets
-from bridge.db import Database, outage
+from bridge.db import Database, OutagePauses, outage, outage_words
 from bridge.db.base import utcnow
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
@@ -33,7 +33,6 @@ from bridge.settings import Settings
 log = logging.getLogger("leads.courses.jobs")
 LEASE = timedelta(minutes=15)  # longer than any course creation; an expired lease means the worker died
 KEEP = timedelta(hours=24)  # a finished job's page stays readable this long, then the row is deleted
-OUTAGE_PAUSE_MIN, OUTAGE_PAUSE_MAX = 0.05, 30.0  # the loop's pauses while the database is away, doubling
 Clock = Callable[[], datetime]
 
 
@@ -145,11 +144,10 @@ def work(db: Database, settings: Settings, stop: threading.Event, *, idle: float
     """The worker loop: claim, run, repeat; cleans finished jobs between claims. Returns the jobs it ran.
 
     It runs as a thread of ``leads worker``, which nothing restarts: the database away for a moment (``outage``)
-    and any other error are logged and waited out (the pause doubling up to ``OUTAGE_PAUSE_MAX``), never the end of
+    and any other error are logged and waited out (``bridge.db.OutagePauses``), never the end of
     course generation for the life of the process. ``once`` (tests, one-off runs) raises them instead."""
     name = f"{socket.gethostname()}:{os.getpid()}:courses"
-    first_pause = max(idle, OUTAGE_PAUSE_MIN)
-    done, pause = 0, first_pause
+    done, pauses = 0, OutagePauses(idle)
     while not stop.is_set():
         try:
             clean(db, now)
@@ -160,16 +158,14 @@ def work(db: Database, settings: Settings, stop: threading.Event, *, idle: float
         except Exception as exc:
             if once:
                 raise
-            kind = outage(exc)
+            kind, pause = outage(exc), pauses.failed()
             if kind is None:
                 log.exception("course jobs: unexpected error; trying again in %.1f s", pause)
             else:
-                log.warning("course jobs: the database is unavailable (%s: %s); trying again in %.1f s", kind,
-                            getattr(exc, "orig", None) or exc, pause)
+                log.warning("course jobs: %s; trying again in %.1f s", outage_words(kind, exc), pause)
             stop.wait(pause)
-            pause = min(pause * 2, OUTAGE_PAUSE_MAX)
             continue
-        pause = first_pause
+        pauses.worked()
         if job_id is None:
             if once:
                 break

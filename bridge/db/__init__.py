@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bridge.db.base import Base
-    from bridge.db.engine import Database, make_database, outage, upgrade
+    from bridge.db.engine import Database, OutagePauses, make_database, outage, outage_words, upgrade
 
 _WHERE = {"Base": "bridge.db.base", "Database": "bridge.db.engine", "make_database": "bridge.db.engine",
-          "upgrade": "bridge.db.engine", "outage": "bridge.db.engine"}
+          "upgrade": "bridge.db.engine", "outage": "bridge.db.engine", "outage_words": "bridge.db.engine",
+          "OutagePauses": "bridge.db.engine"}
 
 
 def __getattr__(name: str) -> Any:
@@ -26,4 +27,4 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["Base", "Database", "make_database", "outage", "upgrade"]
+__all__ = ["Base", "Database", "OutagePauses", "make_database", "outage", "outage_words", "upgrade"]

@@ -100,6 +100,34 @@ RETRY_SQLSTATES = frozenset({"40P01", "40001"})
 SQLITE_BUSY_CODES = frozenset({5, 6})
 
 
+#: a loop's pauses while the database is away (``OutagePauses``): never under the floor (an idle pause of 0 must not
+#: hammer a database that is starting), doubling up to the ceiling
+OUTAGE_PAUSE_MIN, OUTAGE_PAUSE_MAX = 0.05, 30.0
+
+
+class OutagePauses:
+    """The pauses of a loop that waits the database out (the award worker, course generation): its idle pause first
+    (at least ``OUTAGE_PAUSE_MIN``), doubled after each try that met an outage up to ``OUTAGE_PAUSE_MAX``, and the
+    first again after a try that worked."""
+
+    def __init__(self, idle: float) -> None:
+        self.first = self.current = max(idle, OUTAGE_PAUSE_MIN)
+
+    def failed(self) -> float:
+        """The pause to wait now; the next one is twice as long."""
+        pause, self.current = self.current, min(self.current * 2, OUTAGE_PAUSE_MAX)
+        return pause
+
+    def worked(self) -> None:
+        self.current = self.first
+
+
+def outage_words(kind: Outage, error: BaseException) -> str:
+    """A loop's log words for an outage it waits out: what happened, its kind and the driver's message."""
+    what = "a transaction collided with another" if kind == "conflict" else "the database is unavailable"
+    return f"{what} ({kind}: {getattr(error, 'orig', None) or error})"
+
+
 def outage(error: BaseException) -> Outage | None:
     """Whether ``error`` is the database being away for a moment rather than a fault of the work: a connection
     that died while in use (``lost``: a restart, a failover), a new connection the server refused or never

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bridge.awards.api import AgsTarget, lti_reader_for, lti_roster_for, poll_targets
 from bridge.credentials.api import CredentialService, Verifier
-from bridge.db import Database, outage
+from bridge.db import Database, outage, outage_words
 from bridge.errors import LeadsError
 from bridge.ltitool.api import LtiTool
 from bridge.pool.api import PoolVerifier, recheck
@@ -177,10 +177,10 @@ def every_period(db: Database, settings: Settings, name: str, fn: JobFn, period:
         try:
             summary = run_once(db, settings, job, holder=holder, ttl=ttl)
         except Exception as exc:  # the claim or the release met the database away: the next beat tries again
-            if outage(exc) is None:
+            kind = outage(exc)
+            if kind is None:
                 raise
-            log.warning("scheduled job %s: the database is unavailable (%s); trying again", name,
-                        getattr(exc, "orig", None) or exc)
+            log.warning("scheduled job %s: %s; trying again", name, outage_words(kind, exc))
             summary = None
         if summary is not None:
             echo(summary)

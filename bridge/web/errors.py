@@ -70,9 +70,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def _database_away(request: Request, exc: Exception) -> Response:
         """The database away for a moment (``bridge.db.outage``: a connection lost in use, a new one refused — down,
-        starting, or full — none free in the pool's wait, or a transaction ended to resolve a deadlock) is a 503 with
-        ``Retry-After``, where a 500 would say
-        LEADS is broken; the log tells the operator which. Any other database error stays a server error."""
+        starting, or full — none free in the pool's wait, or a transaction ended to resolve a deadlock) is a 503
+        with ``Retry-After``, where a 500 would say LEADS is broken; the log tells the operator which. Any other
+        database error stays a server error."""
         kind = outage(exc)
         if kind is None:
             raise exc

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from bridge.settings import PLACEHOLDER_SECRET, AwardSettings, Settings, environment_names, settings_problems
 
@@ -104,7 +105,7 @@ def _problems(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> li
     monkeypatch.chdir(tmp_path)  # no .env of the checkout
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    with pytest.raises(Exception) as caught:
+    with pytest.raises((ValidationError, SettingsError)) as caught:
         Settings()
     return settings_problems(caught.value)
 

@@ -221,3 +221,12 @@ def test_sqlite_s_file_locked_past_the_busy_timeout_is_a_conflict(tmp_path: Any)
     assert "database is locked" in str(locked.value) and outage(locked.value) == "conflict"
     holder.dispose()
     waiter.dispose()
+
+
+def test_outage_pauses_start_at_the_idle_pause_double_and_start_again_after_a_success() -> None:
+    from bridge.db import OutagePauses
+
+    pauses = OutagePauses(0.0)  # an idle pause of 0 must not become a tight loop of connection attempts
+    assert [pauses.failed() for _ in range(12)] == [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 30.0, 30.0]
+    pauses.worked()
+    assert pauses.failed() == 0.05 and OutagePauses(2.0).failed() == 2.0

@@ -60,6 +60,7 @@ def _unavailable(client: TestClient, page: str, lang: str, words: str, code: str
     api = client.get(page, headers={"Accept": "application/json"})
     assert api.status_code == 503 and api.json()["error"] == code
 
+
 @pytest.mark.postgres
 @pytest.mark.parametrize(("lang", "words"), [("en", "lost its connection to its database"),
                                              ("es", "perdió por un momento la conexión")])
