@@ -127,12 +127,16 @@ class Verifier:
         twin.status = BitstringStatusChecker(self._fetch_list, self._verify_list, memo={})
         return twin
 
-    def _own_documents(self) -> None:
+    def _own_documents(self, credential: dict[str, Any] | str | bytes) -> None:
         """This installation's DID documents, read again only when a key index changed on disk (a rotation, by any
-        process): rotated keys verify without a restart, and a verification costs one ``stat`` per issuer, not
-        two file reads and a file lock (which made up most of a pool re-check over ten issuers)."""
+        process): rotated keys verify without a restart, and a verification costs one ``stat`` — of its issuer's
+        key index when it names one of this installation's issuers, else one per issuer — not two file reads and a
+        file lock (which made up most of a pool re-check over ten issuers)."""
         directory = self.service.directory
-        for org in directory.orgs.values():
+        issuer = credential.get("issuer") if isinstance(credential, dict) else None
+        issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
+        own = directory.by_did(issuer) if isinstance(issuer, str) else None
+        for org in (own,) if own is not None else directory.orgs.values():
             stamp = directory.keys_stamp(org)
             if stamp is None or self._stamps.get(org.slug) != stamp:
                 self.resolver.add(directory.did_document(org))
@@ -180,7 +184,7 @@ class Verifier:
                               code="status_verification")
 
     def verify(self, credential: dict[str, Any] | str | bytes) -> VerificationReport:
-        self._own_documents()
+        self._own_documents(credential)
         self._read_versions(credential)
         start = time.perf_counter()
         try:

@@ -10,6 +10,7 @@ that file the installation issues as itself only. Each organisation has its own 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -67,6 +68,11 @@ class IssuerDirectory:
         self.settings = settings
         self.orgs = {o.slug: o for o in (orgs or load_orgs(settings.data_dir / "issuers.json"))}
         self._stores: dict[str, FileKeyStore] = {}
+        # what verification asks for every credential, worked out once (keyed by the settings they come from, which
+        # a test may change): a DID is a URL parse, and a verification looks up one and stats every key index
+        self._dids: dict[tuple[str, str], str] = {}
+        self._by_did: tuple[str, dict[str, IssuerOrg]] = ("", {})
+        self._key_indexes: dict[tuple[Path, str], str] = {}
 
     @cached_property
     def root(self) -> IssuerOrg:
@@ -83,11 +89,17 @@ class IssuerDirectory:
 
     def did(self, org: IssuerOrg) -> str:
         base = self.settings.base_url
-        return did_web_from_url(base) if org.root else did_web_from_url(base, ["issuers", org.slug])
+        found = self._dids.get((base, org.slug))
+        if found is None:
+            found = did_web_from_url(base) if org.root else did_web_from_url(base, ["issuers", org.slug])
+            self._dids[(base, org.slug)] = found
+        return found
 
     def by_did(self, did: str) -> IssuerOrg | None:
-        bare = did.split("#", 1)[0]
-        return next((o for o in self.orgs.values() if self.did(o) == bare), None)
+        base = self.settings.base_url
+        if self._by_did[0] != base or not self._by_did[1]:
+            self._by_did = (base, {self.did(o): o for o in self.orgs.values()})
+        return self._by_did[1].get(did.split("#", 1)[0])
 
     def keys(self, org: IssuerOrg) -> FileKeyStore:
         if org.slug not in self._stores:
@@ -105,8 +117,12 @@ class IssuerDirectory:
 
     def keys_stamp(self, org: IssuerOrg) -> tuple[int, int] | None:
         """When and how the key index of ``org`` last changed (None: no key yet), to re-read it only then."""
+        where = (self.settings.data_dir, org.slug)
+        path = self._key_indexes.get(where)
+        if path is None:
+            path = self._key_indexes[where] = str(self.settings.data_dir / "keys" / org.slug / "keys.json")
         try:
-            stat = (self.settings.data_dir / "keys" / org.slug / "keys.json").stat()
+            stat = os.stat(path)
         except OSError:
             return None
         return stat.st_mtime_ns, stat.st_size

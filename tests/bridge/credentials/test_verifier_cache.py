@@ -3,6 +3,7 @@ revocation, a suspension and its lifting show at the very next verification; and
 
 from __future__ import annotations
 
+import json
 from unittest.mock import patch
 
 from bridge.credentials import verification
@@ -11,6 +12,7 @@ from bridge.credentials.verification import Verifier
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
 from bridge.settings import Settings
+from bridge.trust.organisations import IssuerOrg
 from tests.bridge.db.sent import sent_to
 
 
@@ -73,4 +75,38 @@ def test_a_credential_in_good_standing_costs_one_query(settings: Settings, db: D
     assert report.verdict == "revoked"
     assert "(the issuer's reason: issued twice)" in next(c.message for c in report.checks if c.name == "status")
     assert any("issued_credentials" in s for s in sent.statements), sent.statements
+    verifier.close()
+
+
+def test_a_key_rotated_by_another_process_verifies_and_only_the_issuers_index_is_checked(
+        settings: Settings, db: Database) -> None:
+    """Two issuing organisations; another process (its own directory and key stores on the same data directory)
+    rotates the second one's key and issues with it: this process's verifier re-reads that DID document without a
+    restart, and looks at the key index of the credential's issuer only (one ``stat``, not one per issuer)."""
+    dataspace_service.load_sample_if_empty(db)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "issuers.json").write_text(json.dumps([
+        {"slug": "leads", "names": {"en": "LEADS"}, "legal_identifier": "L-1", "root": True},
+        {"slug": "museum", "names": {"en": "Museum"}, "legal_identifier": "M-1"}]), encoding="utf-8")
+    here, there = CredentialService(db, settings), CredentialService(db, settings)
+    before = here.issue(IssueInput(design_key="glam-mc-rights", learner_name="Ada Lovelace", issuer_slug="museum"))
+    verifier = Verifier(here)
+    assert verifier.verify(before.document).verdict == "verified"
+
+    there.directory.keys(there.directory.get("museum")).rotate()
+    after = there.issue(IssueInput(design_key="glam-mc-rights", learner_name="Grace Hopper", issuer_slug="museum"))
+    assert after.document["proof"]["verificationMethod"] != before.document["proof"]["verificationMethod"]
+    looked: list[str] = []
+    real = here.directory.keys_stamp
+
+    def stamp(org: IssuerOrg) -> tuple[int, int] | None:
+        looked.append(org.slug)
+        return real(org)
+
+    with patch.object(here.directory, "keys_stamp", stamp):
+        assert verifier.verify(after.document).verdict == "verified"
+        assert set(looked) == {"museum"}
+        looked.clear()
+        assert verifier.verify(json.dumps(before.document)).verdict == "verified"  # text: no issuer known before
+    assert sorted(set(looked)) == ["leads", "museum"]
     verifier.close()
