@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -17,7 +18,7 @@ from bridge.dataspace.api import Competence, Course, CredentialDesign, Practice,
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.i18n import gettext_for_request
-from bridge.pool import evidence, holding, service
+from bridge.pool import evidence, holding, search, service
 from bridge.pool.api import pool_verifier as _verifier
 from bridge.pool.mapping import design_evidence
 from bridge.pool.wikilogin import user_page
@@ -62,6 +63,18 @@ def _catalogue(db: Database) -> tuple[list[Practice], list[Competence]]:
     return index.all(Practice), index.all(Competence)
 
 
+def _pages(request: Request, page: search.HolderPage) -> dict[str, str | None]:
+    """The links of a result page: the next one (the same query after the last person shown), and the first."""
+    params = {k: v for k, v in request.query_params.items() if k != "after"}
+    here = request.url.path
+    following = {**params, "after": page.after} if page.after else None
+    return {"next": f"{here}?{urlencode(following)}" if following else None,
+            "first": (f"{here}?{urlencode(params)}" if params else here) if "after" in request.query_params else None}
+
+
+AFTER = Query(description="where the page starts: the 'after' of the previous page's 'next' link; empty: the first")
+
+
 @router.get("/pool")
 def search_page(
     request: Request,
@@ -70,17 +83,22 @@ def search_page(
     level: Annotated[str | None, Query(json_schema_extra={"pattern": r"^\s*([1-9]\s*)?$"},
                                        description="the lowest proficiency level (1-9); empty: any")] = None,
     language: str | None = None,
+    after: Annotated[str | None, AFTER] = None,
 ) -> Response:
     min_level = _level(level)
     db = _db(request)
-    holders = service.search(
-        db, competence=competence or None, practice=practice or None, min_level=min_level, language=language or None
-    )
+    language = (language or "").strip() or None
+    page = search.search(db, competence=competence or None, practice=practice or None, min_level=min_level,
+                         language=language, after=after or None)
+    links = _pages(request, page)
     if wants_json(request):
         return JSONResponse(
             {
                 "query": {"competence": competence, "practice": practice, "level": min_level, "language": language},
-                "people": [asdict(h) for h in holders],
+                "total": page.total,
+                "total_exact": page.exact,
+                "people": [asdict(h) for h in page.holders],
+                "next": links["next"],
             }
         )
     practices, competences = _catalogue(db)
@@ -88,7 +106,10 @@ def search_page(
         request,
         "pool/search.html",
         {
-            "holders": holders,
+            "holders": page.holders,
+            "total": page.total,
+            "exact": page.exact,
+            "links": links,
             "practices": practices,
             "competences": competences,
             "q": {
@@ -103,7 +124,7 @@ def search_page(
 
 
 @router.get("/pool/competences/{key}")
-def competence_page(request: Request, key: str) -> Response:
+def competence_page(request: Request, key: str, after: Annotated[str | None, AFTER] = None) -> Response:
     db = _db(request)
     entities = current_index(db).by_key
     comp = entities.get(key)
@@ -116,10 +137,14 @@ def competence_page(request: Request, key: str) -> Response:
     ]
     design_keys = {d.key for d in designs}
     courses = [e for e in entities.values() if isinstance(e, Course) and e.design in design_keys]
-    holders = service.search(db, competence=key)
+    page = search.search(db, competence=key, after=after or None)
+    links = _pages(request, page)
     data = {
         "competence": comp.model_dump(mode="json"),
-        "people": [asdict(h) for h in holders],
+        "total": page.total,
+        "total_exact": page.exact,
+        "people": [asdict(h) for h in page.holders],
+        "next": links["next"],
         "credential_designs": [d.key for d in designs],
         "courses": [{"key": c.key, "url": c.url} for c in courses],
     }
@@ -128,7 +153,8 @@ def competence_page(request: Request, key: str) -> Response:
     return templates.TemplateResponse(
         request,
         "pool/competence.html",
-        {"competence": comp, "holders": holders, "designs": designs, "courses": courses},
+        {"competence": comp, "holders": page.holders, "total": page.total, "exact": page.exact, "links": links,
+         "designs": designs, "courses": courses},
     )
 
 

@@ -296,16 +296,6 @@ def unpublish(db: Database, *, handle: str, token: str, entry_id: int) -> None:
         session.delete(entry)
 
 
-@dataclass(frozen=True)
-class Holder:
-    handle: str
-    display_name: str
-    wiki_username: str | None
-    languages: list[str]
-    contact: str | None
-    competences: list[dict[str, Any]]
-
-
 SHOWN = ("verified", "unchecked")  # "could not check" stays listed, with the date it last verified
 
 
@@ -323,58 +313,6 @@ def live_entries(now: datetime) -> Any:
             and_(PoolEntry.state == "suspended", PoolEntry.local_credential_id.is_not(None))),
         ~withdrawn.exists(),
     )
-
-
-def search(
-    db: Database,
-    *,
-    competence: str | None = None,
-    practice: str | None = None,
-    min_level: int | None = None,
-    language: str | None = None,
-    now: datetime | None = None,
-) -> list[Holder]:
-    """People holding verified credentials for the competence (or any competence of the practice)."""
-    entities = current_index(db).of_kinds(Competence)
-    with db.session() as session:
-        stmt = (
-            select(PoolCompetence, PoolEntry, PoolProfile)
-            .join(PoolEntry, PoolCompetence.entry_id == PoolEntry.id)
-            .join(PoolProfile, PoolEntry.profile_id == PoolProfile.id)
-            .where(live_entries(now or datetime.now(UTC)))
-            .order_by(PoolProfile.display_name, PoolProfile.id, PoolEntry.id, PoolCompetence.competence_key)
-        )
-        if competence:
-            stmt = stmt.where(PoolCompetence.competence_key == competence)
-        if practice:
-            in_practice = [k for k, e in entities.items() if isinstance(e, Competence) and e.part_of == practice]
-            stmt = stmt.where(PoolCompetence.competence_key.in_(in_practice))
-        if min_level is not None:
-            stmt = stmt.where(PoolCompetence.level >= min_level)
-        holders: dict[int, Holder] = {}
-        for comp, entry, person in session.execute(stmt):
-            if language and language not in person.languages:
-                continue
-            holder = holders.setdefault(
-                person.id,
-                Holder(person.handle, person.display_name, proven_username(person), list(person.languages),
-                       person.contact, []),
-            )
-            label = entities[comp.competence_key].label() if comp.competence_key in entities else comp.competence_key
-            holder.competences.append(
-                {
-                    "competence": comp.competence_key,
-                    "level": comp.level,
-                    "credential": entry.id,
-                    "title": entry.title,
-                    "issuer": entry.issuer,
-                    "issuer_name": entry.issuer_name or entry.issuer,
-                    "state": entry.state,
-                    "verified_at": entry.verified_at.isoformat(),
-                    "label": label,
-                }
-            )
-        return list(holders.values())
 
 
 WIKI_USERNAME_TYPED = ("a wiki username is set only by signing in with Wikimedia on the profile's page "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridge.db.base import Base, utcnow
@@ -19,6 +19,7 @@ from bridge.db.base import Base, utcnow
 
 class PoolProfile(Base):
     __tablename__ = "pool_profiles"
+    __table_args__ = (Index("ix_pool_profiles_search_order", "display_name", "id"),)  # the search's pages
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     handle: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
