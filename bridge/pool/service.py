@@ -333,7 +333,7 @@ def profile_view(db: Database, handle: str) -> dict[str, Any]:
         live = session.scalars(
             select(PoolEntry)
             .where(PoolEntry.profile_id == profile.id, live_entries(datetime.now(UTC)))
-            .options(selectinload(PoolEntry.competences))
+            .options(selectinload(PoolEntry.competences), defer(PoolEntry.credential))
             .order_by(PoolEntry.id)
         ).all()
         return {

@@ -11,16 +11,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from bridge.app import create_app
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
-from bridge.pool import search
+from bridge.pool import capx, search
 from bridge.pool.tables import PoolCompetence, PoolEntry, PoolProfile
 from bridge.settings import Settings
 from tests.bridge.db.sent import sent_to
+from tests.bridge.pool.fakes import FakeCapx, serve
 
 COMPETENCE = "glam-copyright-assessment"
 JSON = {"Accept": "application/json"}
@@ -119,3 +121,28 @@ def test_a_page_never_reads_the_published_credentials(client: TestClient, db: Da
     assert any("pool_entries.title" in s for s in sent.statements), sent.statements
     assert not any("pool_entries.credential" in s or "holder_proof" in s
                                        for s in sent.statements), sent.statements
+
+
+def test_the_capx_missing_report_costs_the_same_for_any_number_of_people(
+        client: TestClient, db: Database, settings: Settings) -> None:
+    """A public page: one grouped query however many people are in the pool (it read every profile before)."""
+    with serve(FakeCapx()) as url, httpx.Client() as http:
+        online = settings.model_copy(update={"capx_api_url": url})
+        with sent_to(db) as sent:
+            report, reached = capx.missing_report(db, online, http)
+        assert reached and [(m["competence"], m["holders"]) for m in report] == [(COMPETENCE, len(NAMES))]
+        now = datetime.now(UTC)
+        with db.session() as session:  # as many people again, one of them holding it twice
+            for i in range(len(NAMES)):
+                person = PoolProfile(handle=f"q{i}", display_name=f"Q {i}", languages=[], token_hash="y" * 64)
+                for copy in range(2 if i == 0 else 1):
+                    entry = PoolEntry(fingerprint=f"q{i}-{copy}", credential={}, issuer="did:web:example.org",
+                                      title="Rights", verified_at=now, state="verified")
+                    entry.competences.append(PoolCompetence(competence_key=COMPETENCE, level=1))
+                    person.entries.append(entry)
+                session.add(person)
+        with sent_to(db) as again:
+            report, _ = capx.missing_report(db, online, http)
+    assert [m["holders"] for m in report] == [2 * len(NAMES)]
+    pool_reads = [[s for s in run.statements if "pool_" in s] for run in (sent, again)]
+    assert len(pool_reads[0]) == len(pool_reads[1]) == 1, pool_reads
