@@ -72,7 +72,8 @@ def _pages(request: Request, page: search.HolderPage) -> dict[str, str | None]:
             "first": (f"{here}?{urlencode(params)}" if params else here) if "after" in request.query_params else None}
 
 
-AFTER = Query(description="where the page starts: the 'after' of the previous page's 'next' link; empty: the first")
+AFTER = Query(description="where the page starts: the 'after' of the previous page's 'next' link; empty: the first",
+              json_schema_extra={"pattern": r"^[A-Za-z0-9_-]*={0,2}$"}, max_length=2000)
 
 
 @router.get("/pool")
