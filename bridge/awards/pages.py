@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from bridge.awards import intake, people, service
+from bridge.awards import board, intake, people, service
 from bridge.awards.api import award_settings, wallet_offers
 from bridge.awards.api import who_for_launch as _who
 from bridge.awards.launches import Who, record_launch
@@ -29,6 +29,7 @@ from bridge.ltitool.api import ags, lti_tool
 from bridge.settings import Settings
 from bridge.trust.api import IssuerDirectory
 from bridge.web.negotiate import templates, wants_json
+from bridge.web.params import After, page_links
 
 router = APIRouter(tags=["awards pages"])
 
@@ -168,24 +169,36 @@ def _check_course(request: Request, who: Who, award_id: str) -> None:
             raise LeadsError(f"no award {award_id} in this course", code="not_found", status=404)
 
 
+STATE_FILTER = Query(description="only the awards in this state; empty: all",
+                     json_schema_extra={"pattern": "^(" + "|".join(board.STATES) + ")?$"})
+LEARNER_FILTER = Query(description="part of the learner's name, or their user id in the LMS; empty: everyone",
+                       max_length=300)
+
+
 @router.get("/awards/course/{launch_id}", summary="Awards dashboard of this course (instructors)")
-def dashboard(request: Request, launch_id: str) -> Response:
+def dashboard(request: Request, launch_id: str, state: Annotated[str | None, STATE_FILTER] = None,
+              learner: Annotated[str | None, LEARNER_FILTER] = None, after: After = None) -> Response:
+    """The course's counts and one page of its awards, newest first (bridge.awards.board)."""
     who = _instructor(request, launch_id)
     _remember(request, who)
+    if state and state not in board.STATES:
+        raise LeadsError(f"no award state '{state}': choose one of {', '.join(board.STATES)}, or none for all",
+                         code="invalid_state", status=422)
     labels = _labels(request)
     base = request.app.state.settings
     with _db(request).session() as session:
-        rows = service.awards_in_context(session, who.context)
-        awards = [_award_view(a, base, labels) for a in rows]
+        page = board.course_page(session, who.context, state=state or None, learner=learner, after=after or None)
+        awards = [_award_view(a, base, labels) for a in page.awards]
     for a in awards:  # the LMS's user id, to tell learners apart while their name is not known
         a["lms_user"] = unquote(a["learner"].rsplit(":", 1)[-1])
-    counts = {state: sum(a["state"] == state for a in awards)
-              for state in ("issued", "pending", "failed", "revoked", people.NEEDS_NAME)}
+    links = page_links(request, page.after)
     if wants_json(request):
-        return JSONResponse({"context": who.context, "counts": counts, "awards": awards})
+        return JSONResponse({"context": who.context, "counts": page.counts, "matching": page.matching,
+                             "awards": awards, "next": links["next"]})
     return templates.TemplateResponse(request, "awards/dashboard.html", {
-        "awards": awards, "counts": counts, "launch_id": launch_id, "message": request.query_params.get("m", ""),
-        "t": _gettext(request)}, headers={"Cache-Control": "no-store"})
+        "awards": awards, "counts": page.counts, "matching": page.matching, "links": links,
+        "q": {"state": state or "", "learner": learner or ""}, "launch_id": launch_id,
+        "message": request.query_params.get("m", ""), "t": _gettext(request)}, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/awards/course/{launch_id}/name/{award_id}", summary="Name the learner of an award (instructors)")

@@ -240,11 +240,6 @@ def list_awards(session: Session, *, design: str | None = None, learner: str | N
     return list(session.scalars(stmt))
 
 
-def awards_in_context(session: Session, context: str, limit: int = 2000) -> list[Award]:
-    stmt = select(Award).where(Award.context == context).order_by(Award.created_at.desc(), Award.id).limit(limit)
-    return list(session.scalars(stmt))
-
-
 def awards_of(session: Session, learner: str, design: str | None = None) -> list[Award]:
     stmt = select(Award).where(Award.learner == learner).order_by(Award.created_at, Award.id)
     if design is not None:

@@ -75,6 +75,7 @@ class Award(Base):
 
 
 Index("ix_awards_design_state", Award.design, Award.state)
+Index("ix_awards_course_board", Award.context, Award.created_at, Award.id)  # the instructor's dashboard pages
 
 
 class Job(Base):

@@ -7,7 +7,6 @@ import re
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -23,7 +22,7 @@ from bridge.pool.api import pool_verifier as _verifier
 from bridge.pool.mapping import design_evidence
 from bridge.pool.wikilogin import user_page
 from bridge.web.negotiate import templates, wants_json
-from bridge.web.params import RowId
+from bridge.web.params import After, RowId, page_links
 from bridge.web.text import NOT_BLANK
 from issuer import jsonbound
 from issuer.jsonbound import JsonTooDeep
@@ -63,19 +62,6 @@ def _catalogue(db: Database) -> tuple[list[Practice], list[Competence]]:
     return index.all(Practice), index.all(Competence)
 
 
-def _pages(request: Request, page: search.HolderPage) -> dict[str, str | None]:
-    """The links of a result page: the next one (the same query after the last person shown), and the first."""
-    params = {k: v for k, v in request.query_params.items() if k != "after"}
-    here = request.url.path
-    following = {**params, "after": page.after} if page.after else None
-    return {"next": f"{here}?{urlencode(following)}" if following else None,
-            "first": (f"{here}?{urlencode(params)}" if params else here) if "after" in request.query_params else None}
-
-
-AFTER = Query(description="where the page starts: the 'after' of the previous page's 'next' link; empty: the first",
-              json_schema_extra={"pattern": r"^[A-Za-z0-9_-]*={0,2}$"}, max_length=2000)
-
-
 @router.get("/pool")
 def search_page(
     request: Request,
@@ -84,14 +70,14 @@ def search_page(
     level: Annotated[str | None, Query(json_schema_extra={"pattern": r"^\s*([1-9]\s*)?$"},
                                        description="the lowest proficiency level (1-9); empty: any")] = None,
     language: str | None = None,
-    after: Annotated[str | None, AFTER] = None,
+    after: After = None,
 ) -> Response:
     min_level = _level(level)
     db = _db(request)
     language = (language or "").strip() or None
     page = search.search(db, competence=competence or None, practice=practice or None, min_level=min_level,
                          language=language, after=after or None)
-    links = _pages(request, page)
+    links = page_links(request, page.after)
     if wants_json(request):
         return JSONResponse(
             {
@@ -125,7 +111,7 @@ def search_page(
 
 
 @router.get("/pool/competences/{key}")
-def competence_page(request: Request, key: str, after: Annotated[str | None, AFTER] = None) -> Response:
+def competence_page(request: Request, key: str, after: After = None) -> Response:
     db = _db(request)
     entities = current_index(db).by_key
     comp = entities.get(key)
@@ -139,7 +125,7 @@ def competence_page(request: Request, key: str, after: Annotated[str | None, AFT
     design_keys = {d.key for d in designs}
     courses = [e for e in entities.values() if isinstance(e, Course) and e.design in design_keys]
     page = search.search(db, competence=key, after=after or None)
-    links = _pages(request, page)
+    links = page_links(request, page.after)
     data = {
         "competence": comp.model_dump(mode="json"),
         "total": page.total,

@@ -7,9 +7,6 @@ matching, and never reads the published credentials themselves (a few kilobytes 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,8 +16,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, defer
 
 from bridge.dataspace.api import Competence, current_index
-from bridge.db import Database
-from bridge.errors import LeadsError
+from bridge.db import Database, keyset
 from bridge.pool.service import live_entries, proven_username
 from bridge.pool.tables import PoolCompetence, PoolEntry, PoolProfile
 
@@ -46,24 +42,6 @@ class HolderPage:
     after: str | None  # the cursor of the next page; None on the last
 
 
-def _cursor(profile: PoolProfile) -> str:
-    raw = json.dumps([profile.display_name, profile.id], ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def read_cursor(token: str) -> tuple[str, int]:
-    """The position a ``next`` link carries (the last person shown: name and number)."""
-    try:
-        name, number = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if (isinstance(name, str) and len(name) <= 200 and "\x00" not in name and isinstance(number, int)
-                and not isinstance(number, bool) and 0 < number < 2**31):  # what the columns can hold
-            return name, number
-    except (ValueError, TypeError, binascii.Error):
-        pass
-    raise LeadsError("this link to a further page of results is not one LEADS made (it was changed or cut short): "
-                     "search again from the first page", code="invalid_cursor", status=422)
-
-
 def _speaks(session: Session, language: str) -> ColumnElement[bool]:
     """The profile lists ``language`` (the JSON list of language codes, read by the database)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -86,7 +64,7 @@ def search(
     """People holding verified credentials for the competence (or any competence of the practice), one page."""
     entities = current_index(db).of_kinds(Competence)
     now, limit = now or datetime.now(UTC), limit or PAGE_SIZE
-    position = read_cursor(after) if after else None
+    position = keyset.read(after, str, int) if after else None
     rules: list[ColumnElement[bool]] = [live_entries(now)]
     if competence:
         rules.append(PoolCompetence.competence_key == competence)
@@ -128,4 +106,4 @@ def search(
                 "label": label,
             })
         return HolderPage(list(holders.values()), min(counted, COUNT_UP_TO), counted <= COUNT_UP_TO,
-                          _cursor(page[-1]) if more else None)
+                          keyset.write(page[-1].display_name, page[-1].id) if more else None)

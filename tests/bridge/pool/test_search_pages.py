@@ -103,7 +103,7 @@ def _token(value: Any) -> str:
 
 
 CHANGED = ["zzz", "%%%", _token([1, 2]), _token({"a": 1}), _token(["Ada", True]), _token(["Ada", 10**30]),
-           _token(["Ada", -1]), _token(["A\u0000da", 3]), _token(["x" * 201, 3]), _token(["Ada"])]
+           _token(["Ada", -1]), _token(["A\u0000da", 3]), _token(["x" * 301, 3]), _token(["Ada"])]
 
 
 @pytest.mark.parametrize("after", CHANGED)
@@ -111,7 +111,7 @@ def test_a_changed_link_is_refused_with_what_to_do(client: TestClient, after: st
     response = client.get("/pool", params={"after": after}, headers=JSON)
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_cursor"
-    assert "search again from the first page" in response.json()["message"]
+    assert "start again from the first page" in response.json()["message"]
     assert client.get(f"/pool/competences/{COMPETENCE}", params={"after": after}).status_code == 422
 
 
