@@ -45,7 +45,7 @@ def course_page(session: Session, context: str, *, state: str | None = None, lea
                 after: str | None = None, limit: int | None = None) -> BoardPage:
     """One page of the course's awards with the course's counts; ``after`` is the previous page's ``after``."""
     limit = limit or PAGE_SIZE
-    position = keyset.read(after, str, str) if after else None
+    position = keyset.read(after, datetime, str) if after else None
     by_state: dict[str, int] = {state: n for state, n in session.execute(
         select(Award.state, func.count()).where(Award.context == context).group_by(Award.state))}
     counts = {s: by_state.get(s, 0) for s in STATES}
@@ -54,16 +54,9 @@ def course_page(session: Session, context: str, *, state: str | None = None, lea
                 session.scalar(select(func.count()).select_from(Award).where(*rules)) or 0)
     stmt = select(Award).where(*rules)
     if position is not None:
-        when, last = position
-        stmt = stmt.where(tuple_(Award.created_at, Award.id) < tuple_(_moment(str(when)), str(last)))
+        stmt = stmt.where(tuple_(Award.created_at, Award.id) < tuple_(*position))
     rows = list(session.scalars(stmt.order_by(Award.created_at.desc(), Award.id.desc()).limit(limit + 1)))
     more, rows = len(rows) > limit, rows[:limit]
     return BoardPage(rows, counts, matching,
-                     keyset.write(rows[-1].created_at.isoformat(), rows[-1].id) if more else None)
+                     keyset.write(rows[-1].created_at, rows[-1].id) if more else None)
 
-
-def _moment(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise keyset.changed() from None

@@ -6,15 +6,16 @@ routes only store decisions and jobs; workers do the rest.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
+from pydantic import BaseModel, Field
 
-from bridge.awards import intake, service
+from bridge.awards import intake, operations, service
 from bridge.awards.api import award_settings
 from bridge.db import Database
 from bridge.web.admin import require_admin
-from bridge.web.params import RowId
+from bridge.web.params import After, RowId, page_links
 from bridge.web.text import NOT_BLANK
 
 router = APIRouter(tags=["awards"])
@@ -34,23 +35,43 @@ async def webhook(lms: str, request: Request) -> dict[str, Any]:
     return await run_in_threadpool(intake.receive_webhook, _db(request), lms, dict(request.headers), body, cfg=cfg)
 
 
+KIND = Query(description="only the jobs of this kind (issue, revoke, edc, pdf …); empty: every kind", max_length=40)
+
+
 @router.get("/api/admin/awards/failed", dependencies=[Depends(require_admin)])
-def failed(request: Request) -> dict[str, Any]:
+def failed(request: Request, kind: Annotated[str | None, KIND] = None, after: After = None) -> dict[str, Any]:
+    """Failed jobs, the most recently failed first, a page at a time, with how many failed of each kind."""
     with _db(request).session() as session:
-        return {"jobs": [service.job_dict(j) for j in service.failed_jobs(session)]}
+        page = operations.failed_page(session, kind=kind or None, after=after or None)
+        return {"total": sum(page.by_kind.values()), "by_kind": page.by_kind,
+                "jobs": [service.job_dict(j) for j in page.jobs], "next": page_links(request, page.after)["next"]}
+
+
+class RetryFailed(BaseModel):
+    kind: str | None = Field(None, max_length=40, description="only the failed jobs of this kind; none: all")
+
+
+@router.post("/api/admin/awards/failed/retry", dependencies=[Depends(require_admin)])
+def retry_failed(request: Request, body: Annotated[RetryFailed | None, Body()] = None) -> dict[str, Any]:
+    """Every failed job (or every one of a kind) back in the queue with a fresh attempt budget, at once."""
+    with _db(request).session() as session:
+        return {"queued": operations.retry_failed(session, kind=(body.kind if body else None) or None)}
 
 
 @router.post("/api/admin/awards/jobs/{job_id}/retry", dependencies=[Depends(require_admin)])
 def retry(job_id: RowId, request: Request) -> dict[str, Any]:
     with _db(request).session() as session:
-        return {"job": service.job_dict(service.retry(session, job_id))}
+        return {"job": service.job_dict(operations.retry(session, job_id))}
 
 
 @router.get("/api/admin/awards", dependencies=[Depends(require_admin)])
-def awards(request: Request, design: str | None = None, learner: str | None = None) -> dict[str, Any]:
+def awards(request: Request, design: str | None = None, learner: str | None = None,
+           after: After = None) -> dict[str, Any]:
+    """Awards newest first, 500 a page, with the counts by state (of the design, when one is given)."""
     with _db(request).session() as session:
-        rows = service.list_awards(session, design=design, learner=learner)
-        return {"counts": service.counts(session, design), "awards": [service.award_dict(a) for a in rows]}
+        page = operations.award_page(session, design=design, learner=learner, after=after or None)
+        return {"counts": page.counts, "awards": [service.award_dict(a) for a in page.awards],
+                "next": page_links(request, page.after)["next"]}
 
 
 NON_BLANK = {"minLength": 1, "pattern": NOT_BLANK}  # service.revoke refuses a blank reason; the schema says so

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from bridge.awards import people
 from bridge.awards.rules import DEFAULT_POLICY, AwardPolicy, AwardRules, Decision, decide, scale
 from bridge.awards.tables import Award, GradeEvent, Job, new_id
 from bridge.dataspace.api import index_in
-from bridge.db.base import ROW_ID_MAX, utcnow
+from bridge.db.base import utcnow
 from bridge.db.bulk import insert_rows, one_of
 from bridge.errors import LeadsError, NotFound
 from bridge.web.text import blank
@@ -230,16 +230,6 @@ def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
         yield items[i:i + size]
 
 
-def list_awards(session: Session, *, design: str | None = None, learner: str | None = None,
-                limit: int = 500) -> list[Award]:
-    stmt = select(Award).order_by(Award.created_at.desc(), Award.id).limit(limit)
-    if design is not None:
-        stmt = stmt.where(Award.design == design)
-    if learner is not None:
-        stmt = stmt.where(Award.learner == learner)
-    return list(session.scalars(stmt))
-
-
 def awards_of(session: Session, learner: str, design: str | None = None) -> list[Award]:
     stmt = select(Award).where(Award.learner == learner).order_by(Award.created_at, Award.id)
     if design is not None:
@@ -357,35 +347,6 @@ def edc_jobs(session: Session, awards: Sequence[Award]) -> dict[str, Job]:
             if job.award_id and (job.payload or {}).get("issue_key") == keys[job.award_id]:
                 out[job.award_id] = job
     return out
-
-
-def failed_jobs(session: Session, limit: int = 200) -> Sequence[Job]:
-    return session.scalars(select(Job).where(Job.state == "failed").order_by(Job.updated_at.desc()).limit(limit)).all()
-
-
-def retry(session: Session, job_id: int, now: datetime | None = None) -> Job:
-    """A failed job back in the queue with a fresh attempt budget; its last error stays visible until it runs."""
-    write_lock(session)
-    now = now or utcnow()
-    job = session.get(Job, job_id) if 1 <= job_id <= ROW_ID_MAX else None  # a bigger id is a driver error
-    if job is None:
-        raise NotFound(f"no job {job_id}")
-    if job.state != "failed":
-        raise LeadsError(f"job {job_id} is {job.state}, only failed jobs are retried", code="not_failed", status=409)
-    job.state, job.attempts, job.next_attempt_at, job.updated_at = "queued", 0, now, now
-    job.locked_by = job.locked_until = None
-    if job.award_id and job.kind == "issue":
-        session.execute(update(Award).where(Award.id == job.award_id, Award.state == "failed")
-                        .values(state="pending"))
-    session.flush()
-    return job
-
-
-def counts(session: Session, design: str | None = None) -> dict[str, int]:
-    stmt = select(Award.state, func.count()).group_by(Award.state)
-    if design is not None:
-        stmt = stmt.where(Award.design == design)
-    return {str(state): int(n) for state, n in session.execute(stmt)}
 
 
 def job_dict(job: Job) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from bridge.awards import csvimport, intake, service
+from bridge.awards import csvimport, intake, operations, service
 from bridge.cli.common import EVERY_MAX_SECONDS, cli_errors, database, settings
 from bridge.cli.progress import Progress
 from bridge.ltitool.tool import LtiTool
@@ -18,25 +18,43 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("failed")
 @cli_errors
-def failed(as_json: bool = typer.Option(False, "--json", help="Print JSON (for scripts)")) -> None:
-    """List failed jobs with their last error (retry one with `leads awards retry ID`)."""
+def failed(as_json: bool = typer.Option(False, "--json", help="Print the listed jobs as JSON (for scripts)"),
+           kind: str = typer.Option(None, "--kind", help="Only jobs of this kind (issue, revoke, edc, pdf)")) -> None:
+    """How many jobs failed, of each kind, and the most recent ones with their last error (retry one with
+    `leads awards retry ID`, all of them with `leads awards retry --all-failed`)."""
     with database().session() as session:
-        jobs = [service.job_dict(j) for j in service.failed_jobs(session)]
+        page = operations.failed_page(session, kind=kind)
+        jobs = [service.job_dict(j) for j in page.jobs]
+    total = sum(page.by_kind.values())
     if as_json:
-        typer.echo(json.dumps(jobs, indent=1))
+        typer.echo(json.dumps(jobs, indent=1))  # a list, as scripts have read it; the totals are the API's
         return
-    if not jobs:
+    if not total:
         typer.echo("no failed jobs")
+        return
+    kinds = ", ".join(f"{k}: {n}" for k, n in sorted(page.by_kind.items()))
+    more = f"; the {len(jobs)} most recent" + (f" of kind {kind}" if kind else "") if page.after else ""
+    typer.echo(f"{total} failed jobs ({kinds}){more}:")
     for j in jobs:
         typer.echo(f"{j['id']:>8}  {j['kind']:<7} award {j['award_id']}  attempts {j['attempts']}  {j['last_error']}")
 
 
 @app.command("retry")
 @cli_errors
-def retry(job_id: int = typer.Argument(..., help="The job id from `leads awards failed`")) -> None:
-    """Put a failed job back in the queue with a fresh attempt budget."""
+def retry(
+    job_id: int = typer.Argument(None, help="The job id from `leads awards failed`"),
+    all_failed: bool = typer.Option(False, "--all-failed", help="Every failed job (after an outage)"),
+    kind: str = typer.Option(None, "--kind", help="With --all-failed: only jobs of this kind"),
+) -> None:
+    """Put a failed job (or every failed job) back in the queue with a fresh attempt budget."""
+    if (job_id is None) == (not all_failed) or (kind and not all_failed):
+        raise typer.BadParameter("give one job id, or --all-failed (optionally with --kind), not both")
     with database().session() as session:
-        job = service.retry(session, job_id)
+        if all_failed:
+            queued = operations.retry_failed(session, kind=kind)
+            typer.echo(f"{queued} failed jobs queued again (workers pick them up: `leads worker`)")
+            return
+        job = operations.retry(session, job_id)
         typer.echo(f"job {job.id} queued again (a worker picks it up: `leads worker`)")
 
 

@@ -10,38 +10,46 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import datetime
 
 from bridge.errors import LeadsError
 
-Value = str | int
-MAX_TEXT = 300  # the longest text column a position may hold (names, ids, timestamps)
+Value = str | int | datetime
+Kind = type[str] | type[int] | type[datetime]
+MAX_TEXT = 1000  # the longest text a position may hold (names, ids, a platform's page query)
 MAX_INT = 2**31  # what an integer column holds on every back-end
 
 
 def write(*values: Value) -> str:
-    """The position after a row, as URL-safe text."""
-    raw = json.dumps(list(values), ensure_ascii=False, separators=(",", ":")).encode()
+    """The position after a row, as URL-safe text (a moment as ISO 8601, as the database gave it)."""
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps(plain, ensure_ascii=False, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def read(token: str, *kinds: type[str] | type[int]) -> tuple[Value, ...]:
+def read(token: str, *kinds: Kind) -> tuple[Value, ...]:
     """The values of a position ``write`` made, each of the kind given; anything else is refused."""
     try:
         values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if isinstance(values, list) and len(values) == len(kinds) and all(map(_fits, values, kinds)):
-            return tuple(values)
+        if isinstance(values, list) and len(values) == len(kinds):
+            return tuple(_value(v, k) for v, k in zip(values, kinds, strict=True))
     except (ValueError, TypeError, binascii.Error):
         pass
     raise changed()
 
 
 def changed() -> LeadsError:
-    """The refusal of a position that is not one ``write`` made (also for a value that reads but cannot be one)."""
+    """The refusal of a position that is not one ``write`` made."""
     return LeadsError("this link to a further page of results is not one LEADS made (it was changed or cut short): "
                       "start again from the first page", code="invalid_cursor", status=422)
 
 
-def _fits(value: object, kind: type[str] | type[int]) -> bool:
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool) and 0 < value < MAX_INT
-    return isinstance(value, str) and len(value) <= MAX_TEXT and "\x00" not in value
+def _value(value: object, kind: Kind) -> Value:
+    if kind is int and isinstance(value, int) and not isinstance(value, bool) and 0 < value < MAX_INT:
+        return value
+    if isinstance(value, str) and len(value) <= MAX_TEXT and "\x00" not in value:
+        if kind is str:
+            return value
+        if kind is datetime:
+            return datetime.fromisoformat(value)  # a ValueError is refused as a changed position
+    raise ValueError(value)

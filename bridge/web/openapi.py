@@ -59,7 +59,7 @@ ENUM_MARK = "x-leads-enum"
 # (tests/security/test_openapi.py) and every other 4xx to a schema-valid request is a failure.
 NAME_RULE = ("a name holding a character the one name rule refuses (control, invisible formatting, private-use or "
              "unassigned: issuer.documents.names); JSON Schema patterns cannot name Unicode categories")
-PAGE_POSITION = ("'after' must be the position a result page's next link gave (base64url of the last person shown); "
+PAGE_POSITION = ("'after' must be the position a result page's next link gave (base64url of the last row shown); "
                  "any other text of that alphabet is refused")
 STATE = "the state is not one this browser started (it is bound to the login cookie), or has expired"
 SCHEMA_VALID_REJECTIONS: dict[tuple[str, str], dict[str, str]] = {
@@ -85,6 +85,9 @@ SCHEMA_VALID_REJECTIONS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/api/verify"): {"422": "the body must be a credential (a JSON object) or a VC-JOSE JWT"},
     ("post", "/verify"): {"422": "the form must carry a credential, as text or as a file (JSON, JWT, PDF or QR)"},
     ("get", "/pool"): {"422": PAGE_POSITION},
+    ("get", "/awards/course/{launch_id}"): {"422": PAGE_POSITION},
+    ("get", "/api/admin/awards"): {"422": PAGE_POSITION},
+    ("get", "/api/admin/awards/failed"): {"422": PAGE_POSITION},
     ("get", "/pool/competences/{key}"): {"422": PAGE_POSITION},
     ("post", "/pool/publish"): {"422": "the presentation must be a signed Verifiable Presentation holding a LEADS "
                                        "credential of this profile's holder"},

@@ -21,6 +21,7 @@ from bridge.web import admin
 TOKEN = "Qm9vayBvZiBMRUFEUyBhZG1pbiB0b2tlbiAyMDI2"
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_ROUTES = [("GET", "/api/admin/awards"), ("GET", "/api/admin/awards/failed"),
+                ("POST", "/api/admin/awards/failed/retry"),
                 ("POST", "/api/credentials"), ("POST", "/api/design-sets"), ("GET", "/lti/admin"),
                 ("GET", "/courses/generate")]
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from bridge.awards import service
+from bridge.awards import operations, service
 from bridge.awards.issuer_port import IssuedCredential, IssueRequest, PermanentIssueError
 from bridge.awards.rules import AwardRules
 from bridge.awards.service import GradeInput
@@ -150,16 +150,16 @@ def test_retries_back_off_exponentially_then_fail_visibly_and_retry(db: Database
     failed = job_of(db, award_id)
     assert failed.state == "failed" and failed.attempts == 3
     with db.session() as session:
-        assert [j.id for j in service.failed_jobs(session)] == [failed.id]
+        assert [j.id for j in operations.failed_page(session).jobs] == [failed.id]
         assert session.get(Award, award_id).state == "failed"  # type: ignore[union-attr]
-        service.retry(session, failed.id)
+        operations.retry(session, failed.id)
     assert worker.run_once() == 1
     assert job_of(db, award_id).state == "done"
     with db.session() as session:
         award = session.get(Award, award_id)
         assert award is not None and award.state == "issued" and award.credential_id == f"cred-{award_id}"
         with pytest.raises(LeadsError, match="only failed jobs"):
-            service.retry(session, failed.id)
+            operations.retry(session, failed.id)
 
 
 def test_expired_lease_is_taken_over_and_the_late_worker_changes_nothing(db: Database, rules: AwardRules) -> None:
@@ -190,7 +190,7 @@ def test_revoke_needs_a_reason_and_updates_the_credential(db: Database, rules: A
     with db.engine.connect() as conn:
         assert conn.execute(select(fakes.credentials.c.revoked)).scalar_one() == "plagiarism in the quiz"
     with db.session() as session:
-        assert service.counts(session, STACK) == {"revoked": 1}
+        assert operations.award_page(session, design=STACK).counts == {"revoked": 1}
         with pytest.raises(LeadsError, match="already revoked"):
             service.revoke(session, award_id, "twice")
 

@@ -103,7 +103,7 @@ def _token(value: Any) -> str:
 
 
 CHANGED = ["zzz", "%%%", _token([1, 2]), _token({"a": 1}), _token(["Ada", True]), _token(["Ada", 10**30]),
-           _token(["Ada", -1]), _token(["A\u0000da", 3]), _token(["x" * 301, 3]), _token(["Ada"])]
+           _token(["Ada", -1]), _token(["A\u0000da", 3]), _token(["x" * 1001, 3]), _token(["Ada"])]
 
 
 @pytest.mark.parametrize("after", CHANGED)
