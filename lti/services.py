@@ -192,3 +192,30 @@ class NrpsClient:
         for page in _pages(self.http, url, headers, "membership"):
             members.extend(page.json().get("members", []))
         return members
+
+    def page(self, query: str | None = None, limit: int = 100) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the roster (a course of 100,000 is never read whole for a page): the first, asking the
+        platform for ``limit`` members, or the one whose query a previous page's ``next`` gave. The next page's
+        query string is returned, never its URL: the memberships URL's origin and path are the claim's, so the
+        bearer token goes nowhere else whatever a browser sends back."""
+        if not self.url:
+            raise LtiError("the platform gave no context memberships URL", code="no_nrps_service")
+        headers = {"Authorization": f"Bearer {self.tokens.token(frozenset({SCOPE_NRPS}))}", "Accept": MT_MEMBERSHIP}
+        base = urlsplit(self.url)
+        url = (urlunsplit(base._replace(query=query)) if query is not None
+               else str(httpx.URL(self.url).copy_merge_params({"limit": str(limit)})))
+        response = call("membership", url, partial(self.http.get, url, headers=headers))
+        body = _json(response, "membership")
+        members = body.get("members", []) if isinstance(body, dict) else None
+        if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+            raise LtiError(f"the platform's roster page at {url} is not a membership container (an object with a "
+                           "list of members)", code="platform_service_error", status=502)
+        following = response.links.get("next", {}).get("url")
+        if not following:
+            return members, None
+        after = urlsplit(str(response.url.join(following)))
+        if (after.scheme, after.netloc, after.path) != (base.scheme, base.netloc, base.path):
+            raise LtiError("the platform's next page of the roster is not at its memberships URL "
+                           f"({after.scheme}://{after.netloc}{after.path}); LEADS reads rosters only there",
+                           code="platform_service_error", status=502)
+        return members, after.query

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from bridge.db import keyset
 from bridge.errors import LeadsError
 from bridge.ltitool import catalogue
 from bridge.ltitool.admin import registration_from_fields
@@ -17,6 +18,7 @@ from bridge.ltitool.services import ags, is_instructor, launch_for, nrps
 from bridge.ltitool.tool import LtiTool, registration_url
 from bridge.web import admin as admin_auth
 from bridge.web.negotiate import templates, wants_json
+from bridge.web.params import After, page_links
 from lti import deep_linking
 from lti import validation as v
 from lti.deep_linking import ContentItem, LineItemSpec
@@ -31,6 +33,7 @@ def _n(text: str) -> str:  # marks a label for the catalogue; the template trans
 log = logging.getLogger("leads.lti")
 # pages after a launch carry the launch id (the capability) in their URLs: never cached, never sent as referrer
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+ROSTER_PAGE = 100  # members a roster page asks the platform for (NRPS ``limit``)
 
 
 def _custom(claims: dict[str, Any]) -> dict[str, str]:
@@ -160,15 +163,20 @@ def make_pages_router(tool: LtiTool) -> APIRouter:
         return launch_page(tool, request, launch_id, claims)
 
     @router.get("/app/{launch_id}/roster", summary="The course roster through NRPS (instructors)")
-    def roster(request: Request, launch_id: str) -> Response:
+    def roster(request: Request, launch_id: str, after: After = None) -> Response:
+        """One page of the platform's roster (ROSTER_PAGE members), and a link to the next when it has one."""
         claims, _ = launch_for(tool, launch_id)
         if not is_instructor(claims):
             raise LeadsError("only instructors can read the roster", code="instructor_only", status=403)
-        members = nrps(tool, launch_id).members()
+        query = str(keyset.read(after, str)[0]) if after else None
+        members, following = nrps(tool, launch_id).page(query, limit=ROSTER_PAGE)
+        links = page_links(request, keyset.write(following) if following is not None else None)
         if wants_json(request):
-            return JSONResponse({"members": members}, headers=PRIVATE)
+            return JSONResponse({"members": members, "next": links["next"]}, headers=PRIVATE)
         return templates.TemplateResponse(request, "lti/roster.html", {
-            "launch_id": launch_id, "members": members, "course": _summary(claims).get("context")}, headers=PRIVATE)
+            "launch_id": launch_id, "members": members, "links": links, "page_size": ROSTER_PAGE,
+            "course": _summary(claims).get("context")},
+            headers=PRIVATE)
 
     return router
 

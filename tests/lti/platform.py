@@ -97,6 +97,7 @@ class PlatformState:
     line_items: dict[str, dict[str, Any]] = field(default_factory=dict)
     scores: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     members: list[dict[str, Any]] = field(default_factory=list)
+    nrps_next_base: str | None = None  # where NRPS next links point, when not here (a platform behind a proxy)
     registration_token: str = "registration-token-1"
     registrations: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -372,7 +373,8 @@ def make_platform(state: PlatformState) -> FastAPI:
         chunk = state.members[(page - 1) * limit: page * limit]
         headers = {}
         if page * limit < len(state.members):
-            headers["Link"] = f'<{state.base}/nrps/{context}/memberships?limit={limit}&page={page + 1}>; rel="next"'
+            headers["Link"] = (f'<{state.nrps_next_base or state.base}/nrps/{context}/memberships'
+                               f'?limit={limit}&page={page + 1}>; rel="next"')
         body = {"id": str(request.url), "context": {"id": context, "title": "GLAM uploads 101"}, "members": chunk}
         return JSONResponse(body, headers=headers,
                             media_type="application/vnd.ims.lti-nrps.v2.membershipcontainer+json")

@@ -6,6 +6,10 @@ import html
 import re
 from datetime import UTC, datetime
 
+import pytest
+
+from bridge.db import keyset
+from bridge.ltitool import pages as ltipages
 from bridge.ltitool import services
 from tests.bridge.ltitool.conftest import Peers
 from tests.lti.platform import INSTRUCTOR, LEARNER, PendingLaunch, form_fields
@@ -126,3 +130,38 @@ def test_ags_scores_results_line_items_and_nrps_roster(peers: Peers) -> None:
     assert roster.status_code == 200, roster.text
     assert [m["user_id"] for m in roster.json()["members"]] == ["u0", "u1", "u2", "u3", "u4"]  # 3 pages of 2
 
+
+
+def test_the_roster_page_reads_one_platform_page_at_a_time(peers: Peers, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A MOOC's roster is never read whole for a page: NRPS ``limit``, the platform's next page followed only on
+    its memberships URL, whatever the browser sends back."""
+    monkeypatch.setattr(ltipages, "ROSTER_PAGE", 2)
+    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR]), accept="application/json")
+    url = f"{peers.tool_base}/lti/app/{r.json()['launch_id']}/roster"
+    pages, following = [], url
+    while following:
+        body = peers.http.get(following, headers={"Accept": "application/json"}).json()
+        pages.append([m["user_id"] for m in body["members"]])
+        following = body["next"] and f"{peers.tool_base}{body['next']}"
+    assert pages == [["u0", "u1"], ["u2", "u3"], ["u4"]]
+
+    first = peers.http.get(url, params={"lang": "es"}).text
+    assert "2 personas en esta página" in first and "Página siguiente" in first and "Primera página" not in first
+    nxt = re.search(r'<a href="([^"]+)" rel="next">', first)
+    assert nxt is not None
+    second = peers.http.get(f"{peers.tool_base}{html.unescape(nxt.group(1))}").text
+    assert "Primera página" in second and "User 2" in second and "User 0" not in second
+
+    # a query of the browser's choosing still goes to the platform's memberships URL, with its own token
+    forged = peers.http.get(url, params={"after": keyset.write("limit=1&page=5")},
+                            headers={"Accept": "application/json"})
+    assert forged.status_code == 200 and [m["user_id"] for m in forged.json()["members"]] == ["u4"]
+    assert forged.json()["next"] is None
+    bad = peers.http.get(url, params={"after": "not+a+position"}, headers={"Accept": "application/json"})
+    assert (bad.status_code, bad.json()["error"]) == (422, "invalid_cursor")
+
+    # a platform whose next link leaves its memberships URL is not followed there
+    monkeypatch.setattr(peers.platform, "nrps_next_base", "http://127.0.0.1:9")
+    elsewhere = peers.http.get(url, headers={"Accept": "application/json"})
+    assert elsewhere.status_code == 502, elsewhere.text
+    assert "not at its memberships URL" in elsewhere.json()["message"]

@@ -154,6 +154,15 @@ def _check(page: Any, url: str, lang: str, width: int, phrases: list[str]) -> li
             .slice(0, 4).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
                              (e.className && typeof e.className === 'string' ? '.' + e.className : ''))""")
         problems.append(f"{url} {lang} {width}px: {wide[0]}px wide > {wide[1]}px ({', '.join(culprits)})")
+    squeezed = page.evaluate("""() => {  // a sentence squeezed into a column a word or a letter wide
+        const out = [], walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+            const t = n.textContent.trim(), r = n.parentElement.getBoundingClientRect();
+            if (t.length >= 30 && r.width > 0 && r.width < 120 && r.height > 240) out.push(t.slice(0, 40));
+        }
+        return out.slice(0, 3); }""")
+    if squeezed:
+        problems.append(f"{url} {lang} {width}px: text squeezed into a narrow column: {squeezed}")
     if page.evaluate("document.documentElement.lang") != lang:
         problems.append(f"{url} {lang}: <html lang> is {page.evaluate('document.documentElement.lang')!r}")
     if lang == "es":
