@@ -33,7 +33,8 @@ MT_RESULTS = "application/vnd.ims.lis.v2.resultcontainer+json"
 MT_SCORE = "application/vnd.ims.lis.v1.score+json"
 MT_MEMBERSHIP = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 EXPIRY_MARGIN = 30  # seconds before expiry a cached token is no longer used
-MAX_PAGES = 1000
+MAX_PAGES = 20_000  # a runaway platform's bound: 2,000,000 results even at 100 a page (Canvas's largest)
+PAGE_LIMIT = 1000  # the ``limit`` hint asked of AGS results and NRPS rosters: a MOOC in few pages (platforms lower it)
 
 
 class TokenCache:
@@ -100,13 +101,19 @@ def _with_path_suffix(url: str, suffix: str) -> str:
 
 def _pages(http: httpx.Client, url: str, headers: Mapping[str, str], what: str) -> Iterator[httpx.Response]:
     next_url: str | None = url
+    seen: set[str] = set()
     for _ in range(MAX_PAGES):
         if not next_url:
             return
+        if next_url in seen:
+            raise LtiError(f"the platform's {what} links back to a page already read ({next_url}); its paging is "
+                           "broken", code="platform_service_error", status=502)
+        seen.add(next_url)
         response = call(what, next_url, partial(http.get, next_url, headers=dict(headers)))
         _json(response, what)
         yield response
-        next_url = response.links.get("next", {}).get("url")
+        following = response.links.get("next", {}).get("url")
+        next_url = str(response.url.join(following)) if following else None
     raise LtiError(f"the platform's {what} has more than {MAX_PAGES} pages", code="platform_service_error",
                    status=502)
 
@@ -164,7 +171,7 @@ class AgsClient:
 
     def results(self, line_item_url: str, user_id: str | None = None) -> list[dict[str, Any]]:
         url = str(httpx.URL(_with_path_suffix(line_item_url, "/results")).copy_merge_params(
-            {"user_id": user_id} if user_id else {}))
+            {"user_id": user_id} if user_id else {"limit": str(PAGE_LIMIT)}))
         results: list[dict[str, Any]] = []
         for page in _pages(self.http, url, self._auth(SCOPE_RESULT, MT_RESULTS), "results"):
             results.extend(page.json())
@@ -187,7 +194,7 @@ class NrpsClient:
         if not self.url:
             raise LtiError("the platform gave no context memberships URL", code="no_nrps_service")
         headers = {"Authorization": f"Bearer {self.tokens.token(frozenset({SCOPE_NRPS}))}", "Accept": MT_MEMBERSHIP}
-        url = str(httpx.URL(self.url).copy_merge_params({"role": role} if role else {}))
+        url = str(httpx.URL(self.url).copy_merge_params({"limit": str(PAGE_LIMIT), **({"role": role} if role else {})}))
         members: list[dict[str, Any]] = []
         for page in _pages(self.http, url, headers, "membership"):
             members.extend(page.json().get("members", []))

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 import lti1p3platform  # type: ignore[import-untyped]
@@ -34,6 +35,7 @@ from lti.services import SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_NRPS, SC
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 CONTEXT = "course-101"
+RESULTS_DEFAULT_PAGE, RESULTS_MAX_PAGE = 10, 100  # Canvas's API pages: 10 unless asked, at most 100
 LAUNCH_FORM = jinja2.Template(
     (Path(lti1p3platform.__file__).parent / "framework" / "templates" / "launch.html").read_text(encoding="utf-8"),
     autoescape=True)
@@ -98,6 +100,8 @@ class PlatformState:
     scores: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     members: list[dict[str, Any]] = field(default_factory=list)
     nrps_next_base: str | None = None  # where NRPS next links point, when not here (a platform behind a proxy)
+    results_requests: list[str] = field(default_factory=list)  # every AGS results URL asked for
+    results_next: str | None = None  # the next link every results page gives instead of its own (a broken platform)
     registration_token: str = "registration-token-1"
     registrations: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -313,9 +317,13 @@ def make_platform(state: PlatformState) -> FastAPI:
         return Response(status_code=204)
 
     @app.get("/ags/{context}/lineitems/{item_id}/results")
-    def results(request: Request, context: str, item_id: str, user_id: str | None = None) -> Response:
+    def results(request: Request, context: str, item_id: str, user_id: str | None = None,
+                limit: int = RESULTS_DEFAULT_PAGE, page: int = 1) -> Response:
+        """Paged as Canvas pages it: 10 results unless ``limit`` asks for more, at most 100, ``Link: rel="next"``."""
         if not _bearer_ok(conf(), request, [SCOPE_RESULT]):
             return JSONResponse({"error": "unauthorized"}, status_code=401)
+        with state.lock:
+            state.results_requests.append(str(request.url))
         latest: dict[str, dict[str, Any]] = {}
         for score in state.scores.get(item_id, []):
             latest[score["userId"]] = score
@@ -323,7 +331,13 @@ def make_platform(state: PlatformState) -> FastAPI:
         out = [{"id": f"{item_url}/results/{u}", "scoreOf": item_url, "userId": u,
                 "resultScore": s.get("scoreGiven"), "resultMaximum": s.get("scoreMaximum")}
                for u, s in latest.items() if user_id is None or u == user_id]
-        return JSONResponse(out, media_type="application/vnd.ims.lis.v2.resultcontainer+json")
+        size = max(1, min(limit, RESULTS_MAX_PAGE))
+        headers = {}
+        if page * size < len(out):
+            query = urlencode({**({"user_id": user_id} if user_id else {}), "limit": size, "page": page + 1})
+            headers["Link"] = f'<{state.results_next or f"{item_url}/results?{query}"}>; rel="next"'
+        return JSONResponse(out[(page - 1) * size: page * size], headers=headers,
+                            media_type="application/vnd.ims.lis.v2.resultcontainer+json")
 
     @app.get("/.well-known/openid-configuration")
     def openid_configuration() -> dict[str, Any]:

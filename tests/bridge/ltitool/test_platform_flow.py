@@ -11,6 +11,7 @@ import pytest
 from bridge.db import keyset
 from bridge.ltitool import pages as ltipages
 from bridge.ltitool import services
+from lti.errors import LtiError
 from tests.bridge.ltitool.conftest import Peers
 from tests.lti.platform import INSTRUCTOR, LEARNER, PendingLaunch, form_fields
 
@@ -165,3 +166,25 @@ def test_the_roster_page_reads_one_platform_page_at_a_time(peers: Peers, monkeyp
     elsewhere = peers.http.get(url, headers={"Accept": "application/json"})
     assert elsewhere.status_code == 502, elsewhere.text
     assert "not at its memberships URL" in elsewhere.json()["message"]
+
+
+def test_a_moocs_results_are_read_in_few_pages_and_a_looping_platform_is_stopped(peers: Peers) -> None:
+    """A platform pages AGS results (Canvas: 10 unless asked, at most 100): LEADS asks for ``limit``, so 250
+    learners take 3 requests, not 25 (100,000 took 10,000 pages, past the bound of pages LEADS follows); a platform
+    whose next link leads back to a page already read is a named 502, not a thousand requests."""
+    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR]), accept="application/json")
+    ags = services.ags(peers.tool, r.json()["launch_id"])
+    item = ags.create_line_item({"scoreMaximum": 100, "label": "Quiz", "resourceId": "glam-as-rights-quiz"})
+    item_id = item["id"].rsplit("/", 1)[1]
+    peers.platform.scores[item_id] = [{"userId": f"learner-{i}", "scoreGiven": i % 100, "scoreMaximum": 100}
+                                      for i in range(250)]
+    results = ags.results(item["id"])
+    assert sorted(res["userId"] for res in results) == sorted(f"learner-{i}" for i in range(250))
+    asked = peers.platform.results_requests
+    assert len(asked) == 3 and all("limit=" in url for url in asked), asked
+    assert [res["userId"] for res in ags.results(item["id"], user_id="learner-7")] == ["learner-7"]
+
+    peers.platform.results_next = asked[0]
+    with pytest.raises(LtiError) as looping:
+        ags.results(item["id"])
+    assert looping.value.status == 502 and "links back to a page already read" in looping.value.message
