@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, DateTime, Table, bindparam, text, update
+from sqlalchemy import ColumnElement, Connection, DateTime, Table, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -147,11 +147,17 @@ def update_rows(session: Session, entity: Any, key: str, rows: Sequence[Mapping[
 
 
 def one_of(session: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-    """``column IN values`` as one array parameter on PostgreSQL (``= ANY``), an expanding ``IN`` elsewhere."""
+    """``column IN values`` as one array parameter on PostgreSQL, an expanding ``IN`` elsewhere.
+
+    PostgreSQL gets ``IN (SELECT unnest(:array))``, not ``= ANY(:array)``: psycopg prepares a statement run five
+    times, and the server may then keep a generic plan; for ``= ANY`` of an array it cannot see, that plan can be a
+    scan of the whole table testing each row against every element (a MOOC's second grade poll: 20 lookups of 500
+    learners in 40,000 awards, 12 s instead of 0.1 s). A semi-join on the unnested array is looked up in the index
+    whatever plan is kept."""
     if not _is_postgres(session):
         return column.in_(list(values))  # type: ignore[no-any-return]
     param = bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
-    return column == param.any_()  # type: ignore[no-any-return]
+    return column.in_(select(func.unnest(param)).scalar_subquery())  # type: ignore[no-any-return]
 
 
 def upsert_row(session: Session | Connection, entity: Any, values: Mapping[str, Any], keys: Sequence[str]) -> None:
