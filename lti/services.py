@@ -169,13 +169,16 @@ class AgsClient:
                 return existing
         return self.create_line_item(item)
 
-    def results(self, line_item_url: str, user_id: str | None = None) -> list[dict[str, Any]]:
+    def results(self, line_item_url: str, user_id: str | None = None) -> Iterator[dict[str, Any]]:
+        """The line item's results page after page, as they arrive: a MOOC's 100,000 are never held at once."""
         url = str(httpx.URL(_with_path_suffix(line_item_url, "/results")).copy_merge_params(
             {"user_id": user_id} if user_id else {"limit": str(PAGE_LIMIT)}))
-        results: list[dict[str, Any]] = []
         for page in _pages(self.http, url, self._auth(SCOPE_RESULT, MT_RESULTS), "results"):
-            results.extend(page.json())
-        return results
+            body = page.json()
+            if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
+                raise LtiError(f"the platform's results at {page.request.url} are not a result container (a list of "
+                               "results)", code="platform_service_error", status=502)
+            yield from body
 
     def post_score(self, line_item_url: str, score: Mapping[str, Any]) -> None:
         headers = {**self._auth(SCOPE_SCORE, "application/json"), "Content-Type": MT_SCORE}

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -42,7 +43,7 @@ log = logging.getLogger("leads.awards")
 class ResultsReader(Protocol):
     def line_items(self, **filters: str) -> list[dict[str, Any]]: ...
 
-    def results(self, line_item_url: str, user_id: str | None = None) -> list[dict[str, Any]]: ...
+    def results(self, line_item_url: str, user_id: str | None = None) -> Iterable[dict[str, Any]]: ...
 
 
 if TYPE_CHECKING:  # the LTI package's AGS client is a ResultsReader (checked by mypy)
@@ -56,33 +57,40 @@ def grades_from_ags(reader: ResultsReader, rules: AwardRules, *, design: str, so
                     learner_of: Callable[[str], str], user_id: str | None = None,
                     names: Mapping[str, tuple[str | None, str | None]] | None = None,
                     stats: dict[str, int] | None = None) -> list[GradeInput]:
-    """The results of LEADS's own line items (``resourceId`` = assessment key) as grade inputs.
+    """The results of LEADS's own line items (``resourceId`` = assessment key) as grade inputs (``ags_grades``)."""
+    return list(ags_grades(reader, rules, design=design, source=source, context=context, learner_of=learner_of,
+                           user_id=user_id, names=names, stats=stats))
+
+
+def ags_grades(reader: ResultsReader, rules: AwardRules, *, design: str, source: str, context: str,
+               learner_of: Callable[[str], str], user_id: str | None = None,
+               names: Mapping[str, tuple[str | None, str | None]] | None = None,
+               stats: dict[str, int] | None = None) -> Iterator[GradeInput]:
+    """The grade inputs one line item at a time, as they are read (a MOOC's are not all held at once).
 
     Incremental by construction: the event id is a digest of the line item, user and score, so an unchanged
     result read again is a replay and stored once; a changed score is a new event.
     """
     wanted = rules.assessments(design)
-    grades: list[GradeInput] = []
     for item in reader.line_items():
         key = assessment_of(item, wanted)
         if key is None or not item.get("id"):
             continue
-        results = reader.results(str(item["id"]), user_id)
         if stats is not None:
             stats["line_items"] = stats.get("line_items", 0) + 1
-            stats["results"] = stats.get("results", 0) + sum(1 for r in results if r.get("resultScore") is not None)
-        for result in results:
+        for result in reader.results(str(item["id"]), user_id):  # as the pages arrive
             score, user = result.get("resultScore"), result.get("userId")
+            if score is not None and stats is not None:
+                stats["results"] = stats.get("results", 0) + 1
             if score is None or not user:
                 continue  # not graded yet
             maximum = result.get("resultMaximum", 1)  # AGS: absent means 1
             digest = hashlib.sha256(f"{item['id']}|{user}|{score}|{maximum}".encode()).hexdigest()[:40]
             name, email = (names or {}).get(str(user), (None, None))
-            grades.append(GradeInput(source=source, learner=learner_of(str(user)), design=design,
-                                     assessment=str(key), score=float(score), maximum=float(maximum),
-                                     event_id=f"ags:{digest}", context=context, learner_name=name,
-                                     learner_email=email, payload={"lineItem": item["id"], "result": result}))
-    return grades
+            yield GradeInput(source=source, learner=learner_of(str(user)), design=design, assessment=str(key),
+                             score=float(score), maximum=float(maximum), event_id=f"ags:{digest}", context=context,
+                             learner_name=name, learner_email=email,
+                             payload={"lineItem": item["id"], "result": result})
 
 
 ID_NUMBER_PREFIX = "leads:"  # how LEADS names its activities and grade items in an LMS (ID number)
@@ -116,16 +124,37 @@ def grade_from_score(score: Mapping[str, Any], *, resource_id: str, design: str,
                       payload=dict(score))
 
 
+POLL_CHUNK = 5_000  # results recorded per transaction: a MOOC's poll holds one line item and one chunk at a time
+
+
+@dataclass
+class Polled:
+    """What one poll of a course recorded."""
+
+    grades: int = 0
+    duplicates: int = 0  # unchanged results read again
+    awarded: int = 0  # awards decided now
+
+
 def poll_context(db: Database, reader: ResultsReader, *, design: str, source: str, context: str,
                  learner_of: Callable[[str], str], cfg: AwardSettings,
-                 stats: dict[str, int] | None = None) -> list[service.Outcome]:
-    """One scheduled AGS pass over a context: read, then record in one transaction."""
+                 stats: dict[str, int] | None = None) -> Polled:
+    """One scheduled AGS pass over a context, recorded POLL_CHUNK results per transaction as they are read: a
+    100,000-learner course is 300,000 results, which held at once took 1.8 GB. A failure part-way keeps what was
+    recorded; the next pass reads it again as replays (the event ids are digests of the results)."""
     with db.session() as session:
         rules = service.load_rules(session, policy_of(cfg))
-    grades = grades_from_ags(reader, rules, design=design, source=source, context=context, learner_of=learner_of,
-                             stats=stats)
-    with db.session() as session:
-        return service.record_many(session, rules, grades, policy=policy_of(cfg), max_attempts=cfg.max_attempts)
+    polled = Polled()
+    grades = ags_grades(reader, rules, design=design, source=source, context=context, learner_of=learner_of,
+                        stats=stats)
+    while chunk := list(islice(grades, POLL_CHUNK)):
+        with db.session() as session:
+            outcomes = service.record_many(session, rules, chunk, policy=policy_of(cfg),
+                                           max_attempts=cfg.max_attempts)
+        polled.grades += len(outcomes)
+        polled.duplicates += sum(o.duplicate for o in outcomes)
+        polled.awarded += sum(len(o.awarded) for o in outcomes)
+    return polled
 
 
 def remember_target(session: Session, *, context: str, design: str, source: str, issuer: str, client_id: str,
@@ -245,7 +274,7 @@ def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader],
             report.notes.append("no roster service (NRPS) offered: names come from launches or the instructor")
         stats: dict[str, int] = {}
         try:
-            outcomes = poll_context(db, reader_for(target), design=target.design, source=f"ags:{target.source}",
+            polled = poll_context(db, reader_for(target), design=target.design, source=f"ags:{target.source}",
                                     context=target.context, learner_of=partial(people.learner_key, target.source),
                                     cfg=cfg, stats=stats)
         except Exception as exc:  # one unreachable platform must not stop the others
@@ -256,7 +285,7 @@ def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader],
             continue
         metrics.AGS_POLLS.labels("ok").inc()
         report.line_items, report.results = stats.get("line_items", 0), stats.get("results", 0)
-        report.awarded = sum(len(o.awarded) for o in outcomes)
+        report.awarded = polled.awarded
         if not report.line_items:
             report.notes.append("none of the course's line items is a LEADS assessment (resource id or ID number)")
         with db.session() as session:

@@ -178,7 +178,7 @@ def test_a_moocs_results_are_read_in_few_pages_and_a_looping_platform_is_stopped
     item_id = item["id"].rsplit("/", 1)[1]
     peers.platform.scores[item_id] = [{"userId": f"learner-{i}", "scoreGiven": i % 100, "scoreMaximum": 100}
                                       for i in range(250)]
-    results = ags.results(item["id"])
+    results = list(ags.results(item["id"]))
     assert sorted(res["userId"] for res in results) == sorted(f"learner-{i}" for i in range(250))
     asked = peers.platform.results_requests
     assert len(asked) == 3 and all("limit=" in url for url in asked), asked
@@ -186,5 +186,5 @@ def test_a_moocs_results_are_read_in_few_pages_and_a_looping_platform_is_stopped
 
     peers.platform.results_next = asked[0]
     with pytest.raises(LtiError) as looping:
-        ags.results(item["id"])
+        list(ags.results(item["id"]))
     assert looping.value.status == 502 and "links back to a page already read" in looping.value.message
