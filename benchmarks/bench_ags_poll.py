@@ -12,7 +12,6 @@ LEADS_BENCH_SCALE shrinks the sizes; PostgreSQL at LEADS_BENCH_POSTGRES_URL.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from benchlib import emit, peak_rss_mb, postgres_database, scaled  # noqa: E402
+from benchlib import emit, peak_rss_mb, postgres_database, scaled, sizes_in_processes  # noqa: E402
 
 DESIGN = "glam-archive-to-commons-certificate"
 GRADES = (("glam-as-rights-quiz", 8, 10), ("glam-as-digitisation-portfolio", 61, 100), ("glam-as-upload-project", 4, 5))
@@ -71,15 +70,8 @@ def run(learners: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--run":
-        print(json.dumps(run(int(sys.argv[2]))), flush=True)
-        return
     small, large = scaled(10_000, 10), scaled(100_000, 100)
-    runs = []
-    for n in (small, large):
-        out = subprocess.run([sys.executable, __file__, "--run", str(n)], cwd=ROOT, check=True,
-                             capture_output=True, text=True)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    runs = sizes_in_processes(__file__, run, (small, large))
     a, b = runs
     limit = 1.1 * large / small
     ratios = {"first": b["first"]["seconds"] / a["first"]["seconds"],

@@ -15,7 +15,6 @@ LEADS_BENCH_SCALE shrinks the sizes (0.1: 1,000 and 10,000 learners); PostgreSQL
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -32,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from benchlib import emit, peak_rss_mb, postgres_database, scaled  # noqa: E402
+from benchlib import emit, peak_rss_mb, postgres_database, scaled, sizes_in_processes  # noqa: E402
 
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
 CHUNK = 500
@@ -217,15 +216,8 @@ def run(learners: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--run":
-        print(json.dumps(run(int(sys.argv[2]))), flush=True)
-        return
     small, large = scaled(10_000, 10), scaled(100_000, 100)
-    runs = []
-    for n in (small, large):  # each size in its own process: its peak memory is its own
-        out = subprocess.run([sys.executable, __file__, "--run", str(n)], cwd=ROOT, check=True,
-                             capture_output=True, text=True)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    runs = sizes_in_processes(__file__, run, (small, large))
     a, b = runs
     time_ratio = b["seconds"] / a["seconds"]
     memory_ratio = max(b["peak_rss_mb"][k] / a["peak_rss_mb"][k] for k in ("intake", "worker"))

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import resource
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -51,3 +53,18 @@ def emit(line: dict[str, Any]) -> None:
     line["load_average"] = round(os.getloadavg()[0], 1)
     line["scale"] = scale()
     print(json.dumps(line), flush=True)
+
+
+def sizes_in_processes(script: str, run: Callable[[int], dict[str, Any]],
+                       sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    """Each size run by ``script --run N`` in a process of its own, so that its peak memory is its own; inside that
+    process (``--run``), ``run(N)`` prints its line and the process exits."""
+    if len(sys.argv) == 3 and sys.argv[1] == "--run":
+        print(json.dumps(run(int(sys.argv[2]))), flush=True)
+        raise SystemExit(0)
+    runs = []
+    for n in sizes:
+        out = subprocess.run([sys.executable, script, "--run", str(n)], check=True, capture_output=True, text=True,
+                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(script))))
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return runs
