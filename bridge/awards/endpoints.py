@@ -16,7 +16,7 @@ from bridge.awards.api import award_settings
 from bridge.db import Database
 from bridge.web.admin import require_admin
 from bridge.web.params import After, RowId, page_links
-from bridge.web.text import NOT_BLANK
+from bridge.web.text import REASON_SCHEMA
 
 router = APIRouter(tags=["awards"])
 
@@ -74,12 +74,11 @@ def awards(request: Request, design: str | None = None, learner: str | None = No
                 "next": page_links(request, page.after)["next"]}
 
 
-NON_BLANK = {"minLength": 1, "pattern": NOT_BLANK}  # service.revoke refuses a blank reason; the schema says so
 
 
 @router.post("/api/admin/awards/{award_id}/revoke", dependencies=[Depends(require_admin)])
 def revoke(award_id: str, request: Request,
-           reason: str = Body(..., embed=True, json_schema_extra=NON_BLANK)) -> dict[str, Any]:
+           reason: str = Body(..., embed=True, json_schema_extra=REASON_SCHEMA)) -> dict[str, Any]:
     with _db(request).session() as session:
         return {"award": service.award_dict(service.revoke(session, award_id, reason))}
 

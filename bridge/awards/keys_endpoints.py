@@ -15,7 +15,7 @@ from bridge.awards.service import requeue_replaced
 from bridge.credentials.api import KeyManager
 from bridge.credentials.api import credential_service as service
 from bridge.web.admin import require_admin
-from bridge.web.text import NOT_BLANK
+from bridge.web.text import NOT_BLANK, NUL_FREE
 
 router = APIRouter(tags=["issuer keys"], dependencies=[Depends(require_admin)])
 
@@ -38,6 +38,7 @@ def rotate_key(org: str, request: Request) -> dict[str, Any]:
              summary="Retire a compromised key: its credentials are revoked with the reason and re-issued")
 def retire_key(org: str, key_id: str, request: Request,
                reason: str = Body(..., embed=True, pattern=NOT_BLANK,
+                                  json_schema_extra={"allOf": [{"pattern": NUL_FREE}]},
                                   description="why (kept; shown in the status check)"),
                ) -> dict[str, Any]:
     manager = _manager(request)

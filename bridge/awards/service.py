@@ -27,7 +27,7 @@ from bridge.dataspace.api import index_in
 from bridge.db.base import utcnow
 from bridge.db.bulk import insert_rows, one_of
 from bridge.errors import LeadsError, NotFound
-from bridge.web.text import blank
+from bridge.web.text import check_reason
 from issuer.documents.names import strip_name
 
 log = logging.getLogger("leads.awards")
@@ -251,9 +251,7 @@ def _queue_revoke(session: Session, award: Award, reason: str, now: datetime, ma
 def revoke(session: Session, award_id: str, reason: str, now: datetime | None = None) -> Award:
     """An instructor's revocation: the reason is required and kept; the status list is updated by a worker."""
     write_lock(session)
-    if blank(reason):
-        raise LeadsError("say why the award is revoked (the reason is kept with it)", code="reason_required",
-                         status=422)
+    check_reason(reason, "say why the award is revoked (the reason is kept with it)")
     award = session.get(Award, award_id)
     if award is None:
         raise NotFound(f"no award {award_id}")

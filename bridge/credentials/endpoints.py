@@ -18,7 +18,7 @@ from bridge.credentials.tables import IssuedCredentialRow
 from bridge.errors import LeadsError, NotFound
 from bridge.web.admin import require_admin
 from bridge.web.openapi import ENUM_MARK, answers
-from bridge.web.text import NOT_BLANK
+from bridge.web.text import REASON_SCHEMA
 from issuer import jsonbound
 from issuer.documents.names import MAX_NAME_LENGTH, clean_name, name_problem
 from issuer.status import DEFAULT_TTL_MS
@@ -59,7 +59,7 @@ class IssueBody(BaseModel):
 
 
 class ReasonBody(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000, json_schema_extra={"pattern": NOT_BLANK})
+    reason: str = Field(min_length=1, max_length=2000, json_schema_extra=REASON_SCHEMA)
 
 
 def _summary(svc: CredentialService, row: IssuedCredentialRow) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from bridge.credentials.service import CredentialService
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.errors import LeadsError
-from bridge.web.text import blank
+from bridge.web.text import check_reason
 from issuer.errors import IssuerError
 from issuer.keys import KeyRecord
 
@@ -117,9 +117,7 @@ class KeyManager:
                progress: Callable[[int, int], None] | None = None) -> Retirement:
         """Retire ``key_id``: out of assertionMethod, its credentials revoked with the reason and (through
         ``requeue``) re-issued; status lists it signed are re-signed with the active key."""
-        if blank(reason):
-            raise LeadsError("say why the key is retired (the reason is kept with the key and the credentials)",
-                             code="reason_required", status=422)
+        check_reason(reason, "say why the key is retired (the reason is kept with the key and the credentials)")
         org = self.directory.get(org_slug)
         store = self.directory.keys(org)
         if key_id not in {r.key_id for r in store.keys()}:  # noqa: SIM118 - a key store, not a dict

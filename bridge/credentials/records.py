@@ -29,7 +29,7 @@ from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
 from bridge.trust.api import IssuerDirectory
-from bridge.web.text import blank
+from bridge.web.text import check_reason
 from issuer.proofs import dataintegrity
 from issuer.status import StatusListState, StatusPurpose, status_list_credential
 
@@ -133,8 +133,7 @@ class CredentialRecords:
 
     def _set_status(self, credential_id: str, purpose: StatusPurpose, value: bool,
                     reason: str) -> IssuedCredentialRow:
-        if blank(reason):
-            raise LeadsError("give a reason: it is kept with the credential", code="reason_required", status=422)
+        check_reason(reason, "give a reason: it is kept with the credential")
         key = credential_id.removeprefix("urn:uuid:")
         now = self.clock()
         with self.db.session() as session:

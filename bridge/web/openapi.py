@@ -15,6 +15,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from bridge.web.text import NUL_FREE
+
 ERROR_SCHEMA = {
     "title": "Error",
     "type": "object",
@@ -108,7 +110,6 @@ SCHEMA_VALID_REJECTIONS: dict[tuple[str, str], dict[str, str]] = {
 # No path or query parameter may hold a NUL character (bridge.web.nul refuses it with 422): the document says so, so
 # a schema-valid request never meets that refusal. A parameter with a pattern of its own gets this one beside it
 # (allOf); enumerations are left as they are.
-NUL_FREE = r"^[^\u0000]*$"
 
 
 def _no_nul(node: Any, components: dict[str, Any], seen: set[str]) -> None:
