@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bridge.awards.tables import Award, Job, LmsContext, LmsPerson
 from bridge.db.base import utcnow
-from bridge.db.bulk import one_of
+from bridge.db.bulk import insert_rows, one_of, update_rows
 from bridge.errors import LeadsError
 
 NEEDS_NAME = "needs_name"
@@ -35,32 +35,74 @@ def clean_name(name: object) -> str | None:
     return text[:300] or None
 
 
+Known = tuple[str, str | None, str]  # a stored person: name, e-mail, origin
+
+
+def _email(email: object) -> str | None:
+    return str(email).strip()[:300] if isinstance(email, str) and "@" in email else None
+
+
+def _kept(known: Known | None, clean: str, mail: str | None, origin: str) -> tuple[str, str | None, bool]:
+    """The name and e-mail kept for a learner told ``clean`` and ``mail`` by ``origin``, and whether that changes
+    what is stored: an instructor's correction is not overwritten by the LMS, and an e-mail is not lost to a source
+    that shares none."""
+    if known is None:
+        return clean, mail, True
+    name, email, was = known
+    if was == "instructor" and origin != "instructor":
+        return name, email, False
+    mail = mail or email
+    return clean, mail, (name, email, was) != (clean, mail, origin)  # a learner's every launch repeats it
+
+
 def remember_person(session: Session, learner: str, name: object, email: object = None, *, origin: str,
                     now: datetime | None = None) -> int:
-    """Keep the learner's name (an instructor's correction is not overwritten by the LMS); release the
-    learner's awards that waited for it. Returns how many awards were released."""
+    """Keep the learner's name; release the learner's awards that waited for it. Returns how many were released."""
+    return remember_people(session, [(learner, name, email)], origin=origin, now=now)
+
+
+ROSTER_CHUNK = 1_000  # people per round of statements: a roster of 100,000 in a hundred rounds, not 200,000 statements
+
+
+def remember_people(session: Session, people: Iterable[tuple[str, object, object]], *, origin: str,
+                    now: datetime | None = None) -> int:
+    """Many at once (a course roster, read again every poll): ``(learner, name, email)`` each. A thousand at a time:
+    one read of who is known, one insert of the new, one update of the changed, one read of the awards waiting for
+    a name (usually none). Returns how many awards were released."""
     if origin not in ORIGINS:
         raise ValueError(origin)
-    clean = clean_name(name)
-    if clean is None:
-        return 0
-    mail = str(email).strip()[:300] if isinstance(email, str) and "@" in email else None
     now = now or utcnow()
-    person = session.get(LmsPerson, learner)
-    if person is None:
-        session.add(LmsPerson(learner=learner, name=clean, email=mail, origin=origin, updated_at=now))
-    elif person.origin != "instructor" or origin == "instructor":
-        mail = mail or person.email
-        if (person.name, person.email, person.origin) != (clean, mail, origin):  # a learner's every launch repeats it
-            person.name, person.email, person.origin, person.updated_at = clean, mail, origin, now
-    else:
-        clean, mail = person.name, person.email
-    return _release(session, [learner], {learner: (clean, mail)}, now)
+    released, batch = 0, dict[str, tuple[str, str | None]]()
+    for learner, name, email in people:
+        clean = clean_name(name)
+        if clean is None:
+            continue
+        batch[learner] = (clean, _email(email))
+        if len(batch) >= ROSTER_CHUNK:
+            released += _remember(session, batch, origin, now)
+            batch = {}
+    return released + (_remember(session, batch, origin, now) if batch else 0)
 
 
-def remember_people(session: Session, people: Iterable[tuple[str, object, object]], *, origin: str) -> int:
-    """Many at once (a roster): ``(learner, name, email)`` each."""
-    return sum(remember_person(session, learner, name, email, origin=origin) for learner, name, email in people)
+def _remember(session: Session, batch: Mapping[str, tuple[str, str | None]], origin: str, now: datetime) -> int:
+    learners = sorted(batch)
+    known: dict[str, Known] = {row[0]: (row[1], row[2], row[3]) for row in session.execute(
+        select(LmsPerson.learner, LmsPerson.name, LmsPerson.email, LmsPerson.origin)
+        .where(one_of(session, LmsPerson.learner, learners)))}
+    names: dict[str, tuple[str, str | None]] = {}
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for learner in learners:
+        name, mail, differs = _kept(known.get(learner), *batch[learner], origin)
+        names[learner] = (name, mail)
+        if differs:
+            row = dict(learner=learner, name=name, email=mail, origin=origin, updated_at=now)
+            (changed if learner in known else new).append(row)
+    insert_rows(session, LmsPerson, new, skip_conflicts=True)
+    update_rows(session, LmsPerson, "learner", changed)
+    waiting = sorted(set(session.scalars(select(Award.learner).where(one_of(session, Award.learner, learners),
+                                                                      Award.state == NEEDS_NAME))))
+    return _release(session, waiting, names, now) if waiting else 0
 
 
 def names_of(session: Session, learners: Sequence[str]) -> dict[str, tuple[str, str | None]]:
