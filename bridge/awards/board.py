@@ -55,8 +55,8 @@ def course_page(session: Session, context: str, *, state: str | None = None, lea
     stmt = select(Award).where(*rules)
     if position is not None:
         stmt = stmt.where(tuple_(Award.created_at, Award.id) < tuple_(*position))
-    rows = list(session.scalars(stmt.order_by(Award.created_at.desc(), Award.id.desc()).limit(limit + 1)))
-    more, rows = len(rows) > limit, rows[:limit]
-    return BoardPage(rows, counts, matching,
-                     keyset.write(rows[-1].created_at, rows[-1].id) if more else None)
+    rows, following = keyset.cut(
+        session.scalars(stmt.order_by(Award.created_at.desc(), Award.id.desc()).limit(limit + 1)).all(), limit,
+        lambda a: (a.created_at, a.id))
+    return BoardPage(rows, counts, matching, following)
 

@@ -74,8 +74,6 @@ def awards(request: Request, design: str | None = None, learner: str | None = No
                 "next": page_links(request, page.after)["next"]}
 
 
-
-
 @router.post("/api/admin/awards/{award_id}/revoke", dependencies=[Depends(require_admin)])
 def revoke(award_id: str, request: Request,
            reason: str = Body(..., embed=True, json_schema_extra=REASON_SCHEMA)) -> dict[str, Any]:

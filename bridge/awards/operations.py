@@ -52,9 +52,10 @@ def failed_page(session: Session, *, kind: str | None = None, after: str | None 
     stmt = select(Job).where(*_failed(kind))
     if position is not None:
         stmt = stmt.where(tuple_(Job.updated_at, Job.id) < tuple_(*position))
-    jobs = list(session.scalars(stmt.order_by(Job.updated_at.desc(), Job.id.desc()).limit(limit + 1)))
-    more, jobs = len(jobs) > limit, jobs[:limit]
-    return FailedPage(jobs, by_kind, keyset.write(jobs[-1].updated_at, jobs[-1].id) if more else None)
+    jobs, following = keyset.cut(
+        session.scalars(stmt.order_by(Job.updated_at.desc(), Job.id.desc()).limit(limit + 1)).all(), limit,
+        lambda j: (j.updated_at, j.id))
+    return FailedPage(jobs, by_kind, following)
 
 
 def _requeue(session: Session, rules: list[ColumnElement[bool]], now: datetime) -> int:
@@ -100,7 +101,8 @@ def award_page(session: Session, *, design: str | None = None, learner: str | No
         stmt = stmt.where(Award.learner == learner)
     if position is not None:
         stmt = stmt.where(tuple_(Award.created_at, Award.id) < tuple_(*position))
-    rows = list(session.scalars(stmt.order_by(Award.created_at.desc(), Award.id.desc()).limit(limit + 1)))
-    more, rows = len(rows) > limit, rows[:limit]
+    rows, following = keyset.cut(
+        session.scalars(stmt.order_by(Award.created_at.desc(), Award.id.desc()).limit(limit + 1)).all(), limit,
+        lambda a: (a.created_at, a.id))
     counts = {str(state): int(n) for state, n in session.execute(counted)}
-    return AwardPage(rows, counts, keyset.write(rows[-1].created_at, rows[-1].id) if more else None)
+    return AwardPage(rows, counts, following)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from bridge.errors import LeadsError
 
@@ -18,6 +20,7 @@ Value = str | int | datetime
 Kind = type[str] | type[int] | type[datetime]
 MAX_TEXT = 1000  # the longest text a position may hold (names, ids, a platform's page query)
 MAX_INT = 2**31  # what an integer column holds on every back-end
+T = TypeVar("T")
 
 
 def write(*values: Value) -> str:
@@ -25,6 +28,13 @@ def write(*values: Value) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
     raw = json.dumps(plain, ensure_ascii=False, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def cut(rows: Sequence[T], limit: int, key: Callable[[T], tuple[Value, ...]]) -> tuple[list[T], str | None]:
+    """A page of ``rows`` read with ``LIMIT limit + 1`` (the one more says a next page exists), and the position of
+    that next page: ``key`` of the last row shown; None on the last page."""
+    page = list(rows[:limit])
+    return page, (write(*key(page[-1])) if len(rows) > limit else None)
 
 
 def read(token: str, *kinds: Kind) -> tuple[Value, ...]:

@@ -81,8 +81,9 @@ def search(
         counted = session.scalar(select(func.count()).select_from(people.limit(COUNT_UP_TO + 1).subquery())) or 0
         if position is not None:
             people = people.where(tuple_(PoolProfile.display_name, PoolProfile.id) > tuple_(*position))
-        page = list(session.scalars(people.order_by(PoolProfile.display_name, PoolProfile.id).limit(limit + 1)))
-        more, page = len(page) > limit, page[:limit]
+        page, following = keyset.cut(
+            session.scalars(people.order_by(PoolProfile.display_name, PoolProfile.id).limit(limit + 1)).all(), limit,
+            lambda p: (p.display_name, p.id))
         holders = {p.id: Holder(p.handle, p.display_name, proven_username(p), list(p.languages), p.contact, [])
                    for p in page}
         rows = session.execute(
@@ -106,4 +107,4 @@ def search(
                 "label": label,
             })
         return HolderPage(list(holders.values()), min(counted, COUNT_UP_TO), counted <= COUNT_UP_TO,
-                          keyset.write(page[-1].display_name, page[-1].id) if more else None)
+                          following)

@@ -110,8 +110,6 @@ SCHEMA_VALID_REJECTIONS: dict[tuple[str, str], dict[str, str]] = {
 # No path or query parameter may hold a NUL character (bridge.web.nul refuses it with 422): the document says so, so
 # a schema-valid request never meets that refusal. A parameter with a pattern of its own gets this one beside it
 # (allOf); enumerations are left as they are.
-
-
 def _no_nul(node: Any, components: dict[str, Any], seen: set[str]) -> None:
     if isinstance(node, list):
         for item in node:
