@@ -15,7 +15,7 @@ import logging
 import secrets
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.i18n import gettext_for
 from bridge.settings import Settings
+from bridge.web.clients import client_key
 from bridge.web.tables import AdminSession
 
 log = logging.getLogger("leads.admin")
@@ -37,6 +38,7 @@ LOGIN_COOKIE = "leads_login"  # the login form's own CSRF token (double submit),
 SESSION_HOURS = 8
 MAX_FAILURES = 10
 FAILURE_WINDOW = 300.0  # seconds
+MAX_CLIENTS = 10_000  # clients whose wrong guesses are kept at once (each a few hundred bytes)
 
 
 def tr(request: Request | None, text: str) -> str:
@@ -57,16 +59,23 @@ class TooManyAttempts(LeadsError):
 
 
 class FailureLimiter:
-    """Wrong guesses per client in a sliding window; at ``limit`` the client waits until the oldest expires."""
+    """Wrong guesses per client in a sliding window; at ``limit`` the client waits until the oldest expires.
+
+    At most ``max_clients`` are kept: every address that ever sent a wrong token used to stay, so guesses from many
+    addresses grew the process without end. Past the bound, the client whose last wrong guess is oldest is
+    forgotten first; clients whose window has passed are dropped as they are met."""
 
     def __init__(self, limit: int = MAX_FAILURES, window: float = FAILURE_WINDOW,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._failures: dict[str, deque[float]] = {}
+                 clock: Callable[[], float] = time.monotonic, max_clients: int = MAX_CLIENTS) -> None:
+        self.limit, self.window, self.clock, self.max_clients = limit, window, clock, max_clients
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()  # least recently failed first
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._failures)
+
     def _recent(self, client: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(client, deque())
+        times = self._failures.get(client) or deque()
         while times and now - times[0] >= self.window:
             times.popleft()
         return times
@@ -82,11 +91,20 @@ class FailureLimiter:
 
     def fail(self, client: str) -> None:
         with self._lock:
-            self._recent(client, self.clock()).append(self.clock())
+            now = self.clock()
+            times = self._recent(client, now)
+            times.append(now)
+            self._failures[client] = times
+            self._failures.move_to_end(client)
+            while self._failures:  # the oldest failures first: passed windows, then past the bound
+                oldest, then = next(iter(self._failures.items()))
+                if len(self._failures) <= self.max_clients and then and now - then[-1] < self.window:
+                    break
+                del self._failures[oldest]
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_key(request.client.host if request.client else None)
 
 
 class Unauthorized(LeadsError):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bridge.web.clients import client_key
 from bridge.web.refusal import refuse, translate
 
 _n = str
@@ -122,7 +123,7 @@ class VerificationGate:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
-        wait = self.limiter.take(str(client[0]) if client else "unknown")
+        wait = self.limiter.take(client_key(str(client[0]) if client else None))
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             await refuse(scope, send, 429, "too_many_requests", translate(scope, TOO_MANY, seconds=seconds),
