@@ -2,14 +2,15 @@
 
 What holds state: the database (data space, awards and their job queue, issued credentials, status lists, LTI
 registrations, trust list …) and the data directory (issuer signing keys, the LTI tool keys, ``issuers.json``,
-the data-space, registry and certificate caches). The archive (``.tar.gz``) holds
+the data-space and registry caches; rendered certificate PDFs are left out, they are drawn again at will).
+The archive (``.tar.gz``) holds
 
 - ``manifest.json``: format and version, when, the migration heads the rows belong to, row counts per table;
 - ``db/<table>.jsonl``: every row of every table as JSON, one per line (dates ISO 8601, bytes base64) — portable
   between SQLite and PostgreSQL and readable without LEADS, unlike a ``pg_dump`` custom-format file;
-- ``data/…``: the data directory as it is, less the SQLite database (dumped above), lock and temporary files and
-  logs. Key files go in as they are: encrypted when ``LEADS_KEY_PASSPHRASE`` is set (the passphrase is never in
-  the archive; keep it apart), in the clear otherwise (the command says so).
+- ``data/…``: the data directory as it is, less the SQLite database (dumped above), lock and temporary files,
+  logs and the rendered certificate PDFs. Key files go in as they are: encrypted when ``LEADS_KEY_PASSPHRASE`` is
+  set (the passphrase is never in the archive; keep it apart), in the clear otherwise (the command says so).
 
 A restore goes into an *empty* installation of the same LEADS version (same migration heads): it migrates the
 empty database, inserts the rows table by table in foreign-key order, moves PostgreSQL sequences past the
@@ -23,6 +24,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
@@ -43,7 +45,9 @@ from bridge.settings import Settings
 FORMAT = "leads-backup"
 VERSION = 1
 SKIP_NAMES = (".lock", ".tmp", ".migrate.lock")
-SKIP_DIRS = ("logs",)
+# folders of the data directory left out: logs, and the certificate PDFs (drawn again at will, under the same key:
+# a 100,000-learner course's are about 14 GB)
+SKIP_TREES = (("logs",), ("cache", "certificates"))
 BATCH = 1000
 Progress = Callable[[int, int], None]
 
@@ -91,14 +95,18 @@ def _decoder(column: Any) -> Callable[[Any], Any]:
 def _data_files(data_dir: Path, database_file: Path | None) -> Iterator[Path]:
     if not data_dir.is_dir():
         return
-    for path in sorted(data_dir.rglob("*")):
-        relative = path.relative_to(data_dir)
-        if not path.is_file() or relative.parts[0] in SKIP_DIRS or path.name.endswith(SKIP_NAMES):
-            continue
-        if database_file is not None and path.resolve().name.startswith(database_file.name) and \
-                path.resolve().parent == database_file.parent:
-            continue  # the SQLite database (and its -wal/-shm/-journal): dumped as rows instead
-        yield path
+    for top, dirs, files in os.walk(data_dir):
+        here = Path(top)
+        relative = here.relative_to(data_dir).parts
+        dirs[:] = sorted(d for d in dirs if (*relative, d) not in SKIP_TREES)
+        for name in sorted(files):
+            path = here / name
+            if not path.is_file() or name.endswith(SKIP_NAMES):
+                continue
+            if database_file is not None and path.resolve().name.startswith(database_file.name) and \
+                    path.resolve().parent == database_file.parent:
+                continue  # the SQLite database (and its -wal/-shm/-journal): dumped as rows instead
+            yield path
 
 
 def _sqlite_file(db: Database) -> Path | None:

@@ -166,6 +166,10 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(
         default=30.0, gt=0, le=600,
         description="how long a request waits for a connection when all are in use, before a 503 (busy)")
+    certificate_cache_mb: int = Field(
+        default=1024, ge=16, le=10_000_000,
+        description="disk the rendered certificate PDFs may take in the data directory; the least recently used "
+                    "go first past it")
     base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -34,10 +34,13 @@ class CredentialsServiceIssuer:
 
 
 class CertificatePdfRenderer:
-    """Warms the certificate PDF cache of ``bridge.certificates`` so no request ever renders a PDF."""
+    """Warms the certificate PDF cache of ``bridge.certificates`` right after issuance, while it has room to spare
+    (``PdfCache.prerender``): a small course's PDFs are all ready before anyone asks; past that, a certificate's
+    page renders its PDF for the first visitor. One cache per worker process, so its measure of the disk is kept."""
 
     def __init__(self, credentials: CredentialService, lang: str = "en") -> None:
         self.credentials, self.lang = credentials, lang
+        self.cache = pdf_cache_for(credentials.settings)
 
     @property
     def db(self) -> Database:
@@ -49,6 +52,5 @@ class CertificatePdfRenderer:
 
     def render(self, credential_id: str) -> None:
         row = self.credentials.get(credential_id)
-        cache = pdf_cache_for(self.settings)
-        cache.get_or_render(credential_bytes(row.document), verify_url=verification_url(self.settings, row.id),
-                            lang=self.lang, story=row_story(self.db, row, self.lang))
+        self.cache.prerender(credential_bytes(row.document), verify_url=verification_url(self.settings, row.id),
+                             lang=self.lang, story=row_story(self.db, row, self.lang))

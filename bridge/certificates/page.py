@@ -77,7 +77,7 @@ def pdf_cache(request: Request) -> PdfCache:
 
 
 def pdf_cache_for(settings: Settings) -> PdfCache:
-    return PdfCache(Path(settings.data_dir) / "cache" / "certificates")
+    return PdfCache(Path(settings.data_dir) / "cache" / "certificates", max_bytes=settings.certificate_cache_mb * 2**20)
 
 
 def design_outcomes(db: Database, design_key: str, lang: str) -> tuple[str, ...]:

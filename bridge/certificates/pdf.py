@@ -9,12 +9,14 @@ cached on disk under a key that hashes the credential, the language, the URL and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
 import tempfile
 import threading
+import time
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -294,13 +296,30 @@ def _caption_left(pdf: FPDF, text: str, x: float, y: float, width: float, size: 
 
 
 class PdfCache:
-    """PDFs on disk under a content-hash key; rendering happens once, off the request path when warmed."""
+    """PDFs on disk under a content-hash key; rendering happens once, off the request path when warmed.
 
-    def __init__(self, directory: Path, design_dir: Path = DESIGN_DIR) -> None:
+    Bounded: at most ``max_bytes`` on disk (``LEADS_CERTIFICATE_CACHE_MB``). A 100,000-learner course has 400,000
+    certificates, about 14 GB of PDFs, on the data directory the signing keys live on; and a PDF is rendered again
+    at will. Every ``max_bytes / PRUNE_EVERY`` written by this process, the directory is measured, and past the
+    bound the least recently used PDFs (a read touches the file) go until it holds ``LOW_WATER`` of it. Processes
+    sharing the directory each measure it, so together they stay within a few twentieths of the bound. A PDF that
+    goes while someone reads it is rendered again. Speculative renders (``warm(..., speculative=True)``: the
+    worker's, ahead of any visitor) only fill the cache up to ``LOW_WATER``: they never push out a PDF someone
+    fetched."""
+
+    PRUNE_EVERY = 20
+    LOW_WATER = 0.8
+    STALE_PART_SECONDS = 3600.0  # a half-written file this old belongs to a process that died
+
+    def __init__(self, directory: Path, design_dir: Path = DESIGN_DIR, max_bytes: int = 1024 * 2**20) -> None:
         self.directory = directory
         self.design_dir = design_dir
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._rendering: dict[str, threading.Event] = {}
+        self._pruning = threading.Lock()
+        self._held: int | None = None  # bytes in the directory when this process last measured it
+        self._written = 0  # bytes this process wrote since
 
     def key(self, credential_bytes: bytes, verify_url: str, lang: str, story: Story | None = None) -> str:
         digest = hashlib.sha256(design_fingerprint(self.design_dir).encode())
@@ -319,13 +338,27 @@ class PdfCache:
         assert data is not None  # waiting callers always get the PDF
         return data
 
+    @staticmethod
+    def _read(path: Path) -> bytes | None:
+        """The cached PDF, marked as just used; None when there is none (or it was pruned a moment ago)."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        with contextlib.suppress(OSError):  # recency only: a read-only or vanished file is still served
+            os.utime(path)
+        return data
+
     def _render_once(self, credential_bytes: bytes, *, verify_url: str, lang: str, story: Story | None,
-                     wait: bool) -> bytes | None:
-        """The PDF, rendered by one thread at a time per key; with ``wait=False``, None while another renders it."""
+                     wait: bool, speculative: bool = False) -> bytes | None:
+        """The PDF, rendered by one thread at a time per key; with ``wait=False``, None while another renders it;
+        with ``speculative``, None when the cache has no room to spare."""
         key = self.key(credential_bytes, verify_url, lang, story)
         path = self.path(key)
-        if path.exists():
-            return path.read_bytes()
+        if (data := self._read(path)) is not None:
+            return data
+        if speculative and not self.has_room():
+            return None
         with self._lock:
             waiting = self._rendering.get(key)
             if waiting is None:
@@ -334,8 +367,8 @@ class PdfCache:
             if not wait:
                 return None
             waiting.wait(timeout=60)
-            if path.exists():
-                return path.read_bytes()
+            if (data := self._read(path)) is not None:
+                return data
         try:
             data = render_certificate_pdf(credential_bytes, verify_url=verify_url, lang=lang,
                                           layout=load_layout(self.design_dir), story=story)
@@ -345,12 +378,69 @@ class PdfCache:
                 fh.write(data)
             os.replace(tmp, path)  # atomic: a reader never sees half a PDF
             log.info("rendered certificate PDF %s (%d bytes)", key[:12], len(data))
-            return data
         finally:
             with self._lock:
                 event = self._rendering.pop(key, None)
             if event is not None:
                 event.set()
+        self._wrote(len(data))
+        return data
+
+    def _wrote(self, size: int) -> None:
+        with self._lock:
+            self._written += size
+            due = self._held is None or self._written >= self.max_bytes // self.PRUNE_EVERY
+        if due:
+            self.prune()
+
+    def has_room(self) -> bool:
+        """Whether a speculative render fits under ``LOW_WATER`` of the bound, as far as this process knows."""
+        if self._held is None:
+            self.prune()
+        with self._lock:
+            return (self._held or 0) + self._written < self.max_bytes * self.LOW_WATER
+
+    def prune(self) -> int:
+        """Measure the directory; past the bound, remove the least recently used PDFs down to ``LOW_WATER`` of it
+        (and half-written files left by a process that died). The bytes held after; one thread at a time."""
+        if not self._pruning.acquire(blocking=False):
+            return self._held or 0  # another thread measures right now
+        try:
+            now, found, held = time.time(), [], 0
+            with contextlib.suppress(FileNotFoundError):
+                for shard in os.scandir(self.directory):
+                    if not shard.is_dir(follow_symlinks=False):
+                        continue
+                    for entry in os.scandir(shard.path):
+                        with contextlib.suppress(FileNotFoundError):  # another process pruned it meanwhile
+                            info = entry.stat(follow_symlinks=False)
+                            if entry.name.endswith(".pdf"):
+                                found.append((info.st_mtime, info.st_size, entry.path))
+                                held += info.st_size
+                            elif entry.name.endswith(".part") and now - info.st_mtime > self.STALE_PART_SECONDS:
+                                os.unlink(entry.path)
+            if held > self.max_bytes:
+                target, removed = int(self.max_bytes * self.LOW_WATER), 0
+                for _, size, path in sorted(found):
+                    if held <= target:
+                        break
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(path)
+                    held, removed = held - size, removed + 1
+                log.info("certificate PDF cache: %d least recently used removed, %d MB kept (bound %d MB)",
+                         removed, held // 2**20, self.max_bytes // 2**20)
+            with self._lock:
+                self._held, self._written = held, 0
+            return held
+        finally:
+            self._pruning.release()
+
+    def prerender(self, credential_bytes: bytes, *, verify_url: str, lang: str, story: Story | None = None) -> bool:
+        """The worker's render right after issuance, ahead of any visitor: only while the cache has room to spare,
+        so it never pushes out a PDF someone fetched (past that, the certificate page renders it for its first
+        visitor). Errors propagate, so the job is tried again. Whether the PDF is in the cache."""
+        return self._render_once(credential_bytes, verify_url=verify_url, lang=lang, story=story, wait=True,
+                                 speculative=True) is not None
 
     def warm(self, credential_bytes: bytes, *, verify_url: str, lang: str, story: Story | None = None) -> None:
         """Render ahead of the first download (a FastAPI BackgroundTask after the certificate page). When another

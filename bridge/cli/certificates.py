@@ -12,11 +12,11 @@ from bridge.certificates.extract import pdf_attachment
 from bridge.certificates.page import (
     credential_bytes,
     credential_value,
+    pdf_cache_for,
     pdf_withheld,
     row_story,
     verification_url,
 )
-from bridge.certificates.pdf import PdfCache
 from bridge.cli.common import cli_errors, database, settings
 from bridge.errors import LeadsError
 from bridge.i18n import LANGUAGES
@@ -36,7 +36,7 @@ def write_certificate_pdf(credential_id: str, output: Path, lang: str = "en") ->
     withheld = pdf_withheld(row, "en")
     if withheld:
         raise LeadsError(withheld, code="certificate_withheld", status=409)
-    cache = PdfCache(Path(config.data_dir) / "cache" / "certificates")
+    cache = pdf_cache_for(config)
     data = cache.get_or_render(credential_bytes(row.document), verify_url=verification_url(config, row.id),
                                lang=lang, story=row_story(db, row, lang))
     output.write_bytes(data)

@@ -72,9 +72,17 @@ def test_restore_into_an_empty_installation_verifies_serves_and_resumes(
         assert [j.kind for j in queued] == ["issue"]
         award_id = queued[0].award_id
 
+    for kept_out in ("cache/certificates/ab/ab12.pdf", "logs/leads.log"):  # drawn again at will; logs
+        (old_settings.data_dir / kept_out).parent.mkdir(parents=True, exist_ok=True)
+        (old_settings.data_dir / kept_out).write_bytes(b"%PDF-1.7 not needed in a backup")
+    (old_settings.data_dir / "cache/trust").mkdir(parents=True, exist_ok=True)
+    (old_settings.data_dir / "cache/trust/registry.json").write_text("{}")  # the last good copy: kept
+
     archive = tmp_path / "leads.tar.gz"
     report = backup(old_settings, db, archive)
     assert report.tables["issued_credentials"] == 2 and report.tables["jobs"] == 1
+    assert "cache/trust/registry.json" in report.files
+    assert not any(f.startswith(("cache/certificates", "logs")) for f in report.files), report.files
     assert any(f.startswith("keys/leads/") and f.endswith(".pem") for f in report.files)
     with tarfile.open(archive) as tar:
         names = tar.getnames()
