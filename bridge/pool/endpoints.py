@@ -105,6 +105,9 @@ def search_page(
                 "level": min_level,
                 "language": language or "",
             },
+            # the languages profiles offer, and one asked for by a link that is not among them
+            "languages": [code for code, _ in search.LANGUAGE_CHOICES]
+            + ([language] if language and language not in dict(search.LANGUAGE_CHOICES) else []),
             "searched": any((competence, practice, level, language)),
         },
     )

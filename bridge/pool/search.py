@@ -21,6 +21,9 @@ from bridge.pool.service import live_entries, proven_username
 from bridge.pool.tables import PoolCompetence, PoolEntry, PoolProfile
 
 PAGE_SIZE = 50
+# the languages a profile offers to list, each named in itself (the search names them in the reader's language)
+LANGUAGE_CHOICES = (("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch"),
+                    ("pt", "Português"), ("it", "Italiano"), ("ar", "العربية"))
 COUNT_UP_TO = 1_000  # past this a page says "more than 1,000": counting every match would cost each page O(pool)
 
 

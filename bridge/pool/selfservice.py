@@ -17,12 +17,11 @@ from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.i18n import gettext_for_request
 from bridge.pool import service
+from bridge.pool.search import LANGUAGE_CHOICES
 from bridge.web.negotiate import templates
 from bridge.web.params import RowId
 
 router = APIRouter(tags=["pool"])
-LANGUAGE_CHOICES = (("en", "English"), ("es", "Español"), ("fr", "Français"), ("de", "Deutsch"),
-                    ("pt", "Português"), ("it", "Italiano"), ("ar", "العربية"))
 
 
 def _db(request: Request) -> Database:

@@ -146,3 +146,16 @@ def test_the_capx_missing_report_costs_the_same_for_any_number_of_people(
     assert [m["holders"] for m in report] == [2 * len(NAMES)]
     pool_reads = [[s for s in run.statements if "pool_" in s] for run in (sent, again)]
     assert len(pool_reads[0]) == len(pool_reads[1]) == 1, pool_reads
+
+
+def test_languages_are_named_in_the_readers_language_never_as_codes(client: TestClient) -> None:
+    english = client.get("/pool?lang=en&language=es").text
+    assert "speaks Spanish" in english and "speaks es" not in english
+    assert '<option value="es" selected>Spanish</option>' in english and ">French</option>" in english
+    spanish = client.get("/pool?lang=es").text
+    assert "habla español" in spanish and "habla inglés" in spanish and "habla es<" not in spanish
+    assert "Trabaja en el idioma" in spanish and '<option value="fr" >francés</option>' in spanish
+    profile = client.get("/pool/people/p1?lang=es").text
+    assert "<dd>español</dd>" in profile
+    odd = client.get("/pool?lang=en&language=eu").text  # a link for a language the form does not offer
+    assert '<option value="eu" selected>Basque</option>' in odd
