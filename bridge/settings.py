@@ -125,6 +125,9 @@ class AwardSettings(BaseModel):
         default_factory=dict, description='per LMS source, JSON: {"moodle": "…", "openedx": "…"}')
     webhook_tolerance_seconds: int = Field(default=300, ge=1, le=86400)
     prerender_pdf: bool = Field(default=True, description="render each certificate PDF in a worker after issuance")
+    keep_done_days: float = Field(default=30, ge=1, le=36500,
+                                  description="days done award jobs and LMS event receipts are kept (the awards, "
+                                              "grades and credentials themselves stay)")
     smtp_host: str | None = Field(default=None, description="e-mail on award: off unless set")
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_user: str | None = None

@@ -48,7 +48,8 @@ def make_worker(db: Database, cfg: AwardSettings, settings: Settings, issuer_spe
         cfg.smtp_host, cfg.smtp_port, cfg.smtp_user, cfg.smtp_password, cfg.smtp_starttls)
     return Worker(db=db, issuer=issuer, lease=timedelta(seconds=cfg.lease_seconds),
                   batch=cfg.batch, backoff_base=cfg.backoff_base_seconds, backoff_max=cfg.backoff_max_seconds,
-                  pdf=pdf, mailer=mailer, mail_from=cfg.mail_from, base_url=settings.base_url)
+                  pdf=pdf, mailer=mailer, mail_from=cfg.mail_from, base_url=settings.base_url,
+                  keep_done=timedelta(days=cfg.keep_done_days))
 
 
 def run_loop(settings: Settings, issuer_spec: str | None, once: bool, install_signals: bool = True,

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, or_, select, update
 from bridge.awards import people
 from bridge.awards.issuer_port import EdcIssuer, Issuer, IssueRequest, PdfRenderer, PermanentIssueError
 from bridge.awards.mail import Mailer, award_message
+from bridge.awards.retention import clean_up
 from bridge.awards.service import write_lock
 from bridge.awards.tables import URGENT_QUEUE, Award, Job, WorkerHeartbeat
 from bridge.dataspace.api import EntityRepository
@@ -34,6 +36,7 @@ log = logging.getLogger("leads.awards.worker")
 URGENT_KINDS = ("issue", "revoke", "edc")  # claimed before follow-up work (pdf, email)
 FOLLOW_UP_BATCH = 4
 HEARTBEAT_EVERY = timedelta(seconds=15)
+CLEAN_EVERY = 3600.0  # seconds between clean-ups of finished work while it finds less than a chunk
 
 
 def request_for(award: Award, course_title: str | None = None) -> IssueRequest:
@@ -61,6 +64,8 @@ class Worker:
     mailer: Mailer | None = None  # set: an e-mail job follows each issuance to a learner with an address
     mail_from: str = "LEADS <leads@example.org>"
     base_url: str = "http://127.0.0.1:8000"
+    keep_done: timedelta | None = None  # set: done jobs and receipts older than this go when the queue is empty
+    _next_clean: float = field(default=0.0, init=False, repr=False)  # time.monotonic() of the next clean-up
     _titles: dict[str, str] = field(default_factory=dict, init=False, repr=False)  # course titles of a batch
     _last_beat: datetime | None = field(default=None, init=False, repr=False)
 
@@ -134,6 +139,8 @@ class Worker:
         while not stop.is_set():
             try:
                 n = self.run_once()
+                if n == 0:
+                    self.tidy()
             except Exception as exc:
                 kind = outage(exc)
                 if once or kind is None:
@@ -149,6 +156,17 @@ class Worker:
                     break
                 stop.wait(idle)
         return done
+
+    def tidy(self) -> None:
+        """With nothing to do: remove a chunk of finished work past ``keep_done`` (``bridge.awards.retention``),
+        again at the next idle moment while chunks come back full, else in an hour."""
+        if self.keep_done is None or time.monotonic() < self._next_clean:
+            return
+        cleaned = clean_up(self.db, self.keep_done, self.clock())
+        if cleaned.jobs or cleaned.receipts:
+            log.info("worker %s removed %d done jobs and %d event receipts older than %s", self.name, cleaned.jobs,
+                     cleaned.receipts, self.keep_done)
+        self._next_clean = time.monotonic() + (0.0 if cleaned.more() else CLEAN_EVERY)
 
     def _load(self, ids: list[int]) -> list[tuple[int, str, dict[str, object], Award | None]]:
         with self.db.session() as session:

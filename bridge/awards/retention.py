@@ -1,0 +1,58 @@
+"""How long finished award work is kept: done jobs and LMS event receipts go ``keep`` after they were done
+(``LEADS_AWARDS_KEEP_DONE_DAYS``, 30).
+
+A 100,000-learner course leaves 400,000 done issue jobs, as many PDF jobs and a receipt per grade event; nothing
+reads them once done, yet every backup carried them and the queue's index grew with them. What stays: queued,
+running and failed jobs (an operator acts on those), EDC jobs (their payload names the learner's EDC, which the
+learner's page links), and the record itself — grade events, awards, credentials. A receipt only has to outlive
+an LMS's redeliveries of the same event (hours) and the signed timestamp's window (a day at most), so an old one
+stops nothing.
+
+Workers clean between batches, when the queue is empty, a chunk at a time (``SKIP LOCKED`` on PostgreSQL, so two
+workers never wait for each other): issuing is never slowed by it, and nothing needs scheduling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, tuple_
+
+from bridge.awards.tables import Job, WebhookReceipt
+from bridge.db import Database
+from bridge.db.bulk import one_of
+
+CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    jobs: int
+    receipts: int
+    limit: int = CHUNK
+
+    def more(self) -> bool:
+        """A full chunk was removed: there may be more."""
+        return self.jobs >= self.limit or self.receipts >= self.limit
+
+
+def clean_up(db: Database, keep: timedelta, now: datetime, limit: int = CHUNK) -> Cleaned:
+    """Remove up to ``limit`` done jobs (not EDC) and as many receipts older than ``now - keep``."""
+    cutoff = now - keep
+    with db.session() as session:
+        old = select(Job.id).where(Job.state == "done", Job.kind != "edc", Job.done_at < cutoff).limit(limit)
+        if not db.is_sqlite:
+            old = old.with_for_update(skip_locked=True)
+        jobs = list(session.scalars(old))
+        if jobs:
+            session.execute(delete(Job).where(one_of(session, Job.id, jobs), Job.state == "done")
+                            .execution_options(synchronize_session=False))
+        receipts = [tuple(r) for r in session.execute(
+            select(WebhookReceipt.source, WebhookReceipt.event_id).where(WebhookReceipt.received_at < cutoff)
+            .limit(limit))]
+        if receipts:
+            session.execute(delete(WebhookReceipt).where(
+                tuple_(WebhookReceipt.source, WebhookReceipt.event_id).in_(receipts))
+                .execution_options(synchronize_session=False))
+    return Cleaned(len(jobs), len(receipts), limit)
