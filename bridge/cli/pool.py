@@ -80,7 +80,7 @@ def capx_sync() -> None:
 @cli_errors
 def challenge() -> None:
     """Print a single-use challenge and this site's domain, to sign a presentation over (for ``publish``)."""
-    issued = holding.challenge(database(), settings(), datetime.now(UTC))
+    issued = holding.challenge(settings(), datetime.now(UTC))
     typer.echo(json.dumps(issued, indent=2))
 
 

@@ -215,7 +215,7 @@ def _now(request: Request) -> datetime:
 
 @router.post("/api/pool/challenges", status_code=201, summary="A single-use challenge for a holder's presentation")
 def new_challenge(request: Request) -> dict[str, Any]:
-    return holding.challenge(_db(request), request.app.state.settings, _now(request))
+    return holding.challenge(request.app.state.settings, _now(request))
 
 
 @router.post("/api/pool/profiles/{handle}/credentials", status_code=201)
@@ -241,7 +241,7 @@ def unpublish(
 
 
 def _form(request: Request, status: int = 200, **extra: Any) -> Response:
-    issued = holding.challenge(_db(request), request.app.state.settings, _now(request))
+    issued = holding.challenge(request.app.state.settings, _now(request))
     return templates.TemplateResponse(request, "pool/publish.html", {
         "error": None, "code": None, "from_pdf": False,
         "form": {"handle": request.query_params.get("handle", ""), "token": "", "text": ""},

@@ -33,9 +33,8 @@ def domain(settings: Settings) -> str:
     return urlsplit(settings.base_url).netloc
 
 
-def challenge(db: Database, settings: Settings, now: datetime) -> dict[str, Any]:
-    with db.session() as session:
-        value, expires = nonces.issue(session, nonces.POOL, now)
+def challenge(settings: Settings, now: datetime) -> dict[str, Any]:
+    value, expires = nonces.issue(settings.secret_key.get_secret_value(), nonces.POOL, now)  # nothing stored
     return {"challenge": value, "domain": domain(settings), "expires_at": expires.isoformat(),
             "how": "sign a Verifiable Presentation holding the credential over this challenge and domain with the "
                    "key of the credential's subject DID (Data Integrity: proofPurpose authentication, challenge, "
@@ -73,7 +72,8 @@ def publish_presented(db: Database, verifier: service.Verifier, settings: Settin
                                   "presentation_invalid") from None
     with db.session() as session:
         try:
-            nonces.spend(session, claimed, nonces.POOL, now, code="challenge_invalid",
+            nonces.spend(session, settings.secret_key.get_secret_value(), claimed, nonces.POOL, now,
+                         code="challenge_invalid",
                          what="challenge of the presentation")
         except LeadsError as exc:
             raise service.PoolRefused(exc.message, "challenge_invalid") from None

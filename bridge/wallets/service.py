@@ -177,9 +177,11 @@ class WalletService:
     # -- nonce endpoint -----------------------------------------------------------------------------------------
 
     def nonce(self) -> dict[str, Any]:
-        with self.db.session() as session:
-            value, _ = nonces.issue(session, nonces.KEY_PROOF, self.clock())
+        value, _ = nonces.issue(self._secret(), nonces.KEY_PROOF, self.clock())  # nothing stored
         return {"c_nonce": value}
+
+    def _secret(self) -> str:
+        return self.credentials.settings.secret_key.get_secret_value()
 
     # -- credential endpoint ------------------------------------------------------------------------------------
 
@@ -224,7 +226,7 @@ class WalletService:
             raise OAuthError(exc.message, "invalid_proof") from None
         with self.db.session() as session:
             try:
-                nonces.spend(session, proof.nonce, nonces.KEY_PROOF, now, code="invalid_nonce",
+                nonces.spend(session, self._secret(), proof.nonce, nonces.KEY_PROOF, now, code="invalid_nonce",
                              what="nonce of the key proof (c_nonce)")
             except LeadsError as exc:
                 raise OAuthError(exc.message, "invalid_nonce") from None

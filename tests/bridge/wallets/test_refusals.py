@@ -14,13 +14,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from bridge.app import create_app
 from bridge.credentials.service import CredentialService
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
 from bridge.settings import Settings
+from bridge.wallets import nonces
 from bridge.wallets.service import WalletService
 from bridge.wallets.tables import HolderNonce, WalletOffer
 from issuer.keys.multikey import encode_public_key
@@ -114,17 +115,33 @@ def test_an_expired_offer_is_refused(client: TestClient, db: Database) -> None:
     refused(redeem(client, code), 400, "invalid_grant", "expired")
 
 
-def test_a_stale_nonce_is_refused(client: TestClient, db: Database) -> None:
+def test_a_stale_nonce_is_refused(client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     auth, key = token(client), Key()
     used = nonce(client)
     first = ask(client, auth, key.proof(used))
     assert first.status_code == 200, first.text
     assert first.json()["credentials"][0]["credential"]["credentialSubject"]["id"] == key.did
     refused(ask(client, auth, key.proof(used)), 400, "invalid_nonce", "already used")
-    old = nonce(client)
-    with db.session() as session:
-        session.execute(update(HolderNonce).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    with monkeypatch.context() as m:
+        m.setitem(nonces.LIFETIME, nonces.KEY_PROOF, timedelta(seconds=-1))  # issued already past its time
+        old = nonce(client)
     refused(ask(client, auth, key.proof(old)), 400, "invalid_nonce", "has expired")
+    body, _, tag = nonce(client).rpartition(".")
+    later = f"{body.rpartition('.')[0]}.{int(datetime.now(UTC).timestamp()) + 86400}.{tag}"  # a day longer
+    refused(ask(client, auth, key.proof(later)), 400, "invalid_nonce", "not issued by this site")
+
+
+def test_handing_out_nonces_stores_nothing(client: TestClient, db: Database) -> None:
+    """Anyone may ask for nonces and challenges: each used to be a row kept a day past its expiry."""
+    def rows() -> int:
+        with db.session() as session:
+            return int(session.scalar(select(func.count()).select_from(HolderNonce)) or 0)
+
+    before = rows()
+    for _ in range(50):
+        nonce(client)
+        assert client.post("/api/pool/challenges").status_code == 201
+    assert rows() == before
 
 
 def test_a_foreign_or_missing_nonce_is_refused(client: TestClient) -> None:
