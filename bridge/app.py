@@ -42,7 +42,7 @@ from bridge.trust.endpoints import router as trust_router
 from bridge.wallets.endpoints import router as wallets_router
 from bridge.web.bounds import BodyLimit
 from bridge.web.errors import install_error_handlers, register_error_type
-from bridge.web.gate import VerificationGate
+from bridge.web.gate import NewProfileLimit, VerificationGate
 from bridge.web.headers import HeadAsGet, PlatformOrigins, SecurityHeaders, script_hashes
 from bridge.web.home import router as home_router
 from bridge.web.language import RememberLanguage
@@ -161,5 +161,6 @@ def _bound_requests(app: FastAPI, settings: Settings) -> None:
     """Request bounds and verification rationing, outermost first (docs/decisions/013)."""
     app.add_middleware(VerificationGate, per_minute=settings.verify_rate_per_minute,
                        concurrency=settings.verify_concurrency, queue_seconds=settings.verify_queue_seconds)
+    app.add_middleware(NewProfileLimit, per_hour=settings.new_profiles_per_hour)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
                        upload_limit=settings.max_upload_bytes, upload_paths=("/verify", "/pool/publish", "/map"))

@@ -273,6 +273,8 @@ class Settings(BaseSettings):
     verify_concurrency: int = Field(default=8, gt=0, description="unauthenticated verifications running at once")
     verify_queue_seconds: float = Field(default=20.0, ge=0, description="how long one waits for a turn (then 503)")
     verify_rate_per_minute: int = Field(default=30, gt=0, description="unauthenticated verifications per client")
+    new_profiles_per_hour: int = Field(default=10, gt=0, le=100_000,
+                                       description="attempts to open a pool profile per client address an hour")
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="any request body")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="PDF and file uploads")
     canonicaliser: str = Field(default="fast", description="RDF canonicaliser for Data Integrity proofs: fast or pyld")

@@ -35,16 +35,19 @@ def _crosscheck_canonicalisers() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _no_verification_rate_limit_in_functional_tests() -> Iterator[None]:
-    """Functional tests verify dozens of credentials a minute from one client; the per-client rate limit (default
-    30 a minute) is tested on its own in tests/security, which sets it explicitly."""
-    previous = os.environ.get("LEADS_VERIFY_RATE_PER_MINUTE")
-    os.environ["LEADS_VERIFY_RATE_PER_MINUTE"] = "100000"
+def _no_per_client_limits_in_functional_tests() -> Iterator[None]:
+    """Functional tests verify dozens of credentials a minute and open dozens of pool profiles from one client; the
+    per-client limits (30 verifications a minute, 10 new profiles an hour) are tested on their own in tests/security,
+    which set them explicitly."""
+    lifted = {"LEADS_VERIFY_RATE_PER_MINUTE": "100000", "LEADS_NEW_PROFILES_PER_HOUR": "100000"}
+    previous = {name: os.environ.get(name) for name in lifted}
+    os.environ.update(lifted)
     yield
-    if previous is None:
-        os.environ.pop("LEADS_VERIFY_RATE_PER_MINUTE", None)
-    else:
-        os.environ["LEADS_VERIFY_RATE_PER_MINUTE"] = previous
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ _n = str
 
 TOO_MANY = _n("Too many verifications from your address: try again in %(seconds)s seconds.")
 BUSY = _n("The server is busy verifying other credentials: try again in %(seconds)s seconds.")
+TOO_MANY_PROFILES = _n("Too many new profiles from your address: try again in %(minutes)s minutes.")
 
 VERIFICATION_ROUTES = (
     re.compile(r"^/api/verify$"),
@@ -38,6 +39,7 @@ VERIFICATION_ROUTES = (
     re.compile(r"^/pool/publish$"),
     re.compile(r"^/api/pool/profiles/[^/]+/credentials$"),
 )
+NEW_PROFILE_ROUTES = (re.compile(r"^/api/pool/profiles$"), re.compile(r"^/pool/profiles/new$"))
 GET_VERIFICATION_ROUTES = (
     re.compile(r"^/pool/evidence/[^/]+$"),  # a public page that verifies at each request (decision 027)
 )
@@ -78,7 +80,7 @@ def _gated(method: object, path: str) -> bool:
 class RateLimiter:
     """Token buckets per key: ``per_minute`` tokens a minute, bursts up to ``burst``; at most ``max_keys`` kept."""
 
-    def __init__(self, per_minute: int, burst: int | None = None, max_keys: int = 10_000,
+    def __init__(self, per_minute: float, burst: float | None = None, max_keys: int = 10_000,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = per_minute / 60.0
         self.burst = float(burst if burst is not None else max(1, min(per_minute, 10)))
@@ -150,3 +152,25 @@ class VerificationGate:
         seconds = max(1, math.ceil(self.queue_seconds))
         await refuse(scope, send, 503, "busy", translate(scope, BUSY, seconds=seconds),
                      headers={"Retry-After": str(seconds)})
+
+
+class NewProfileLimit:
+    """ASGI middleware: attempts to open a pool profile, ``per_hour`` per client address (an IPv6 /64). Anyone may
+    open one, and each is a row kept and a handle taken; without a bound one address could fill the pool's table
+    and take every name. 429 with ``Retry-After``, in the reader's language."""
+
+    def __init__(self, app: ASGIApp, *, per_hour: int) -> None:
+        self.app = app
+        self.limiter = RateLimiter(per_hour / 60, burst=per_hour)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method") == "POST" and \
+                any(r.match(str(scope.get("path", ""))) for r in NEW_PROFILE_ROUTES):
+            client = scope.get("client")
+            wait = self.limiter.take(client_key(str(client[0]) if client else None))
+            if wait > 0:
+                await refuse(scope, send, 429, "too_many_profiles",
+                             translate(scope, TOO_MANY_PROFILES, minutes=max(1, math.ceil(wait / 60))),
+                             headers={"Retry-After": str(max(1, math.ceil(wait)))})
+                return
+        await self.app(scope, receive, send)

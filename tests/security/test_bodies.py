@@ -137,6 +137,22 @@ def test_json_at_a_sane_depth_still_passes(leads: Installation) -> None:
     assert r.status_code == 200
 
 
+def test_opening_pool_profiles_is_rate_limited_per_client(tmp_path: Path) -> None:
+    client, _ = app_client(tmp_path, new_profiles_per_hour=3)
+    with client:
+        opened = [client.post("/api/pool/profiles", json={"handle": f"spam-{i}", "display_name": "Spam"}).status_code
+                  for i in range(3)]
+        assert opened == [201, 201, 201]
+        r = client.post("/api/pool/profiles", json={"handle": "spam-3", "display_name": "Spam"})
+        assert r.status_code == 429 and r.json()["error"] == "too_many_profiles"
+        assert int(r.headers["Retry-After"]) >= 1000  # one more an hour: twenty minutes
+        r = client.post("/pool/profiles/new", data={"handle": "spam-4", "display_name": "Spam"},
+                        headers={"Accept-Language": "es"})
+        assert r.status_code == 429 and "Demasiados perfiles nuevos" in r.text and "20 minutos" in r.text
+        assert client.get("/pool/profiles/new").status_code == 200  # the form itself still shows
+        assert client.post("/api/verify", content=b"{}").status_code != 429  # another limit
+
+
 def test_unauthenticated_verification_is_rate_limited_per_client(tmp_path: Path) -> None:
     client, _ = app_client(tmp_path, verify_rate_per_minute=4)
     with client:
