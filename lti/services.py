@@ -193,14 +193,27 @@ class NrpsClient:
         self.url = str(claim.get("context_memberships_url") or "")
         self.tokens, self.http = tokens, tokens.http
 
-    def members(self, role: str | None = None) -> list[dict[str, Any]]:
+    def _headers(self) -> dict[str, str]:
         if not self.url:
             raise LtiError("the platform gave no context memberships URL", code="no_nrps_service")
-        headers = {"Authorization": f"Bearer {self.tokens.token(frozenset({SCOPE_NRPS}))}", "Accept": MT_MEMBERSHIP}
+        return {"Authorization": f"Bearer {self.tokens.token(frozenset({SCOPE_NRPS}))}", "Accept": MT_MEMBERSHIP}
+
+    @staticmethod
+    def _members(response: httpx.Response) -> list[dict[str, Any]]:
+        """A page's members; a body that is not a membership container is the platform's fault (502), not ours."""
+        body = _json(response, "membership")
+        members = body.get("members", []) if isinstance(body, dict) else None
+        if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+            raise LtiError(f"the platform's roster page at {response.request.url} is not a membership container (an "
+                           "object with a list of members)", code="platform_service_error", status=502)
+        return members
+
+    def members(self, role: str | None = None) -> list[dict[str, Any]]:
+        headers = self._headers()
         url = str(httpx.URL(self.url).copy_merge_params({"limit": str(PAGE_LIMIT), **({"role": role} if role else {})}))
         members: list[dict[str, Any]] = []
         for page in _pages(self.http, url, headers, "membership"):
-            members.extend(page.json().get("members", []))
+            members.extend(self._members(page))
         return members
 
     def page(self, query: str | None = None, limit: int = 100) -> tuple[list[dict[str, Any]], str | None]:
@@ -208,18 +221,12 @@ class NrpsClient:
         platform for ``limit`` members, or the one whose query a previous page's ``next`` gave. The next page's
         query string is returned, never its URL: the memberships URL's origin and path are the claim's, so the
         bearer token goes nowhere else whatever a browser sends back."""
-        if not self.url:
-            raise LtiError("the platform gave no context memberships URL", code="no_nrps_service")
-        headers = {"Authorization": f"Bearer {self.tokens.token(frozenset({SCOPE_NRPS}))}", "Accept": MT_MEMBERSHIP}
+        headers = self._headers()
         base = urlsplit(self.url)
         url = (urlunsplit(base._replace(query=query)) if query is not None
                else str(httpx.URL(self.url).copy_merge_params({"limit": str(limit)})))
         response = call("membership", url, partial(self.http.get, url, headers=headers))
-        body = _json(response, "membership")
-        members = body.get("members", []) if isinstance(body, dict) else None
-        if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
-            raise LtiError(f"the platform's roster page at {url} is not a membership container (an object with a "
-                           "list of members)", code="platform_service_error", status=502)
+        members = self._members(response)
         following = response.links.get("next", {}).get("url")
         if not following:
             return members, None

@@ -83,3 +83,24 @@ def test_a_ca_bundle_is_added_to_certifi_not_replacing_it(tmp_path: Path, monkey
     assert caught.value.code == "invalid_ca_bundle"
     monkeypatch.setenv("SSL_CERT_FILE", str(pki.ca_pem))  # what httpx alone would use *instead of* certifi
     assert tls_context().cert_store_stats()["x509_ca"] == certifi_roots + 1
+
+
+@pytest.mark.parametrize("body", [[{"user_id": "u1"}], {"members": {"u1": {}}}, {"members": ["u1"]}])
+def test_a_roster_that_is_not_a_membership_container_is_the_platforms_error(tmp_path: Path, body: object) -> None:
+    """Read whole (the award pipeline) or a page at a time (the roster page), alike: a 502 that names the URL, not
+    a crash on the body's shape."""
+    base = "https://platform.test"
+
+    def platform(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/token":
+            return httpx.Response(200, json={"access_token": "t", "token_type": "Bearer", "expires_in": 3600})
+        return httpx.Response(200, json=body, headers={"Content-Type": "application/vnd.ims.lti-nrps.v2."
+                                                                       "membershipcontainer+json"})
+
+    with httpx.Client(transport=httpx.MockTransport(platform)) as http:
+        nrps = NrpsClient({"context_memberships_url": f"{base}/nrps"}, _tokens(base, http, tmp_path))
+        for read in (nrps.members, nrps.page):
+            with pytest.raises(LtiError) as caught:
+                read()
+            assert (caught.value.code, caught.value.status) == ("platform_service_error", 502)
+            assert f"{base}/nrps" in caught.value.message and "membership container" in caught.value.message
