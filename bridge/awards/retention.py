@@ -21,7 +21,6 @@ from sqlalchemy import delete, select, tuple_
 
 from bridge.awards.tables import Job, WebhookReceipt
 from bridge.db import Database
-from bridge.db.bulk import one_of
 
 CHUNK = 5_000
 
@@ -38,21 +37,18 @@ class Cleaned:
 
 
 def clean_up(db: Database, keep: timedelta, now: datetime, limit: int = CHUNK) -> Cleaned:
-    """Remove up to ``limit`` done jobs (not EDC) and as many receipts older than ``now - keep``."""
+    """Remove up to ``limit`` done jobs (not EDC) and as many receipts older than ``now - keep``: one statement
+    each."""
     cutoff = now - keep
+    old_jobs = select(Job.id).where(Job.state == "done", Job.kind != "edc", Job.done_at < cutoff).limit(limit)
+    if not db.is_sqlite:
+        old_jobs = old_jobs.with_for_update(skip_locked=True)
+    old_receipts = (select(WebhookReceipt.source, WebhookReceipt.event_id)
+                    .where(WebhookReceipt.received_at < cutoff).limit(limit))
     with db.session() as session:
-        old = select(Job.id).where(Job.state == "done", Job.kind != "edc", Job.done_at < cutoff).limit(limit)
-        if not db.is_sqlite:
-            old = old.with_for_update(skip_locked=True)
-        jobs = list(session.scalars(old))
-        if jobs:
-            session.execute(delete(Job).where(one_of(session, Job.id, jobs), Job.state == "done")
-                            .execution_options(synchronize_session=False))
-        receipts = [tuple(r) for r in session.execute(
-            select(WebhookReceipt.source, WebhookReceipt.event_id).where(WebhookReceipt.received_at < cutoff)
-            .limit(limit))]
-        if receipts:
-            session.execute(delete(WebhookReceipt).where(
-                tuple_(WebhookReceipt.source, WebhookReceipt.event_id).in_(receipts))
-                .execution_options(synchronize_session=False))
-    return Cleaned(len(jobs), len(receipts), limit)
+        jobs = session.execute(delete(Job).where(Job.id.in_(old_jobs.scalar_subquery()))
+                               .execution_options(synchronize_session=False))
+        receipts = session.execute(delete(WebhookReceipt).where(
+            tuple_(WebhookReceipt.source, WebhookReceipt.event_id).in_(old_receipts))
+            .execution_options(synchronize_session=False))
+    return Cleaned(int(jobs.rowcount), int(receipts.rowcount), limit)  # type: ignore[attr-defined]

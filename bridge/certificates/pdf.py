@@ -303,9 +303,8 @@ class PdfCache:
     at will. Every ``max_bytes / PRUNE_EVERY`` written by this process, the directory is measured, and past the
     bound the least recently used PDFs (a read touches the file) go until it holds ``LOW_WATER`` of it. Processes
     sharing the directory each measure it, so together they stay within a few twentieths of the bound. A PDF that
-    goes while someone reads it is rendered again. Speculative renders (``warm(..., speculative=True)``: the
-    worker's, ahead of any visitor) only fill the cache up to ``LOW_WATER``: they never push out a PDF someone
-    fetched."""
+    goes while someone reads it is rendered again. The worker's renders ahead of any visitor (``prerender``) only
+    fill the cache up to ``LOW_WATER``: they never push out a PDF someone fetched."""
 
     PRUNE_EVERY = 20
     LOW_WATER = 0.8

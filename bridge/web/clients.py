@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from starlette.types import Scope
+
 IPV6_PREFIX = 64
 
 
@@ -26,3 +28,9 @@ def client_key(host: str | None) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False))
     return str(address)
+
+
+def scope_client_key(scope: Scope) -> str:
+    """``client_key`` of an ASGI request's peer (the proxy's forwarded client, under ``--proxy-headers``)."""
+    client = scope.get("client")
+    return client_key(str(client[0]) if client else None)

@@ -7,6 +7,8 @@ Of those places, two are CPU turns: a verification starts on a turn, and when it
 status list, a DID document from elsewhere) it moves to one of the other places, if one is free, and hands its
 turn on. Verifying is CPU work under the process's interpreter lock: two at once keep a core busy (one computes
 while the other reads the database); more only take the lock from each other more often (docs/decisions/024).
+
+Beside it, ``NewProfileLimit`` rations the other thing anyone may do that LEADS keeps: opening a pool profile.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bridge.web.clients import client_key
+from bridge.web.clients import scope_client_key
 from bridge.web.refusal import refuse, translate
 
 _n = str
@@ -124,8 +126,7 @@ class VerificationGate:
         if scope["type"] != "http" or not _gated(scope.get("method"), path):
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        wait = self.limiter.take(client_key(str(client[0]) if client else None))
+        wait = self.limiter.take(scope_client_key(scope))
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             await refuse(scope, send, 429, "too_many_requests", translate(scope, TOO_MANY, seconds=seconds),
@@ -166,8 +167,7 @@ class NewProfileLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("method") == "POST" and \
                 any(r.match(str(scope.get("path", ""))) for r in NEW_PROFILE_ROUTES):
-            client = scope.get("client")
-            wait = self.limiter.take(client_key(str(client[0]) if client else None))
+            wait = self.limiter.take(scope_client_key(scope))
             if wait > 0:
                 await refuse(scope, send, 429, "too_many_profiles",
                              translate(scope, TOO_MANY_PROFILES, minutes=max(1, math.ceil(wait / 60))),
