@@ -216,6 +216,9 @@ class Settings(BaseSettings):
         description="whose credentials the pool takes: this installation's own issuers only, or also issuers its "
                     "administrators trust and those in the configured registries",
     )
+    pool_keep_empty_days: int = Field(
+        default=30, ge=0, le=36500, description="days a pool profile with nothing published is kept before it is "
+                                                "deleted (0: kept for ever); its page says when")
     pool_recheck_retry_seconds: int = Field(
         default=900, ge=1, description="first wait before re-checking an entry whose status could not be checked "
                                        "(doubles each failed try, at most a day)")

@@ -11,7 +11,7 @@ import typer
 from bridge import composition
 from bridge.cli.common import EVERY_MAX_SECONDS, cli_errors, database, settings
 from bridge.cli.progress import Progress
-from bridge.pool import holding, service
+from bridge.pool import holding, retention, service
 from bridge.pool.verifier import PoolVerifier
 from issuer import jsonbound
 
@@ -35,6 +35,22 @@ def create_profile(
                                             contact=contact)
     typer.echo(f"to show your wiki username, sign in with Wikimedia: leads pool wiki-login {profile.handle}")
     typer.echo(f"profile {profile.handle} created; management token (keep it, shown once): {token}")
+
+
+@app.command("delete")
+@cli_errors
+def delete_profile(
+    handle: str = typer.Argument(..., help="The profile's handle"),
+    yes: bool = typer.Option(False, "--yes", help="Confirm: the profile and its credentials go for good"),
+) -> None:
+    """Delete a pool profile and everything published on it (its owner's request, or a takedown). Owners can do it
+    themselves from the profile's page."""
+    if not yes:
+        typer.echo(f"this deletes the profile {handle} and every credential published on it, for good; "
+                   f"run again with --yes to confirm", err=True)
+        raise typer.Exit(2)
+    gone = service.remove_profile(database(), handle)
+    typer.echo(f"profile {handle} deleted, with {gone} published credential{'s' if gone != 1 else ''}")
 
 
 @app.command("wiki-login")
@@ -117,4 +133,5 @@ def recheck(every: int = typer.Option(0, "--every", min=0, max=EVERY_MAX_SECONDS
     with Progress("pool entries re-checked") as bar:
         result = service.recheck(database(), _verifier(), retry_seconds=settings().pool_recheck_retry_seconds,
                                  progress=bar.update)
-    typer.echo(f"re-checked the pool: {result.summary()}")
+    tidied = retention.tidy(database(), datetime.now(UTC), retention.keep_empty(settings().pool_keep_empty_days))
+    typer.echo(f"re-checked the pool: {result.summary()}; {tidied.text()}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from bridge.pool.mapping import achievements, design_evidence, evidence
+from bridge.pool.retention import keep_empty, tidy
 from bridge.pool.service import Verifier, recheck
 from bridge.pool.verifier import PoolVerifier
 
@@ -15,4 +16,5 @@ def pool_verifier(request: Request) -> Verifier:
     return verifier
 
 
-__all__ = ["PoolVerifier", "achievements", "design_evidence", "evidence", "pool_verifier", "recheck"]
+__all__ = ["PoolVerifier", "achievements", "design_evidence", "evidence", "keep_empty", "pool_verifier", "recheck",
+           "tidy"]

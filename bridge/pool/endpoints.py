@@ -18,6 +18,7 @@ from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.i18n import gettext_for_request
 from bridge.pool import evidence, holding, search, service
+from bridge.pool.api import keep_empty
 from bridge.pool.api import pool_verifier as _verifier
 from bridge.pool.mapping import design_evidence
 from bridge.pool.wikilogin import user_page
@@ -109,6 +110,7 @@ def search_page(
             "languages": [code for code, _ in search.LANGUAGE_CHOICES]
             + ([language] if language and language not in dict(search.LANGUAGE_CHOICES) else []),
             "searched": any((competence, practice, level, language)),
+            "deleted": request.query_params.get("done") == "deleted",
         },
     )
 
@@ -151,22 +153,23 @@ def competence_page(request: Request, key: str, after: After = None) -> Response
 @router.get("/pool/people/{handle}")
 def profile_page(request: Request, handle: str) -> Response:
     if wants_json(request):
-        return JSONResponse(service.profile_view(_db(request), handle))
+        keep = keep_empty(request.app.state.settings.pool_keep_empty_days)
+        return JSONResponse(service.profile_view(_db(request), handle, keep))
     return profile_response(request, handle)
 
 
 def profile_response(request: Request, handle: str, status: int = 200, **extra: Any) -> Response:
     """The profile page; ``?done=published|unpublished`` says what just happened, and a failed unpublish says why."""
-    view = service.profile_view(_db(request), handle)
+    settings = request.app.state.settings
+    view = service.profile_view(_db(request), handle, keep_empty(settings.pool_keep_empty_days))
     done = request.query_params.get("done")
     published = request.query_params.get("entry")
-    settings = request.app.state.settings
     wiki_page = user_page(settings, view["wiki_username"]) if view["wiki_username"] else None
     return templates.TemplateResponse(request, "pool/profile.html", {
         "p": view, "wiki_page": wiki_page, "_": gettext_for_request(request),
         "done": done if done in ("published", "unpublished") else None,
         "published_entry": int(published) if published and published.isdigit() else None,
-        "unpublish_error": None, "unpublish_entry": None, **extra}, status_code=status,
+        "unpublish_error": None, "unpublish_entry": None, "delete_error": None, **extra}, status_code=status,
         headers={"Cache-Control": "no-store"})
 
 
@@ -230,6 +233,13 @@ def publish(
                                       token=token, presentation=body.presentation, now=_now(request))
     return {"id": entry.id, "title": entry.title, "competences": [c.competence_key for c in entry.competences],
             "holder_proof": entry.holder_proof, "holder": entry.holder_did}
+
+
+@router.delete("/api/pool/profiles/{handle}", status_code=204,
+               summary="Delete the profile and everything published on it, for good")
+def delete_profile(request: Request, handle: str, authorization: Annotated[str | None, Header()] = None) -> Response:
+    service.delete_profile(_db(request), handle=handle, token=_token(authorization))
+    return Response(status_code=204)
 
 
 @router.delete("/api/pool/profiles/{handle}/credentials/{entry_id}", status_code=204)

@@ -19,7 +19,7 @@ from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.i18n import gettext_for_request
 from bridge.pool import capx, evidence, service, wikilogin
-from bridge.pool.api import pool_verifier
+from bridge.pool.api import keep_empty, pool_verifier
 from bridge.pool.tables import CapxLink, PoolProfile
 from bridge.settings import Settings
 from bridge.web.negotiate import templates, wants_json
@@ -154,7 +154,8 @@ def _mine(request: Request, identity: wikilogin.WikiIdentity) -> list[dict[str, 
         linked = [(h, None if link is None else {"share_available": link.share_available,
                                                  "last_sync_at": link.last_sync_at, "last_result": link.last_result})
                   for h, link in rows]
-    return [{"view": service.profile_view(db, handle), "capx": link} for handle, link in linked]
+    keep = keep_empty(_settings(request).pool_keep_empty_days)
+    return [{"view": service.profile_view(db, handle, keep), "capx": link} for handle, link in linked]
 
 
 @router.get("/pool/mine", summary="My certificates, signed in with Wikimedia (outside the LMS)")
@@ -172,7 +173,8 @@ def my_certificates(request: Request) -> Response:
             {**p["view"], "capx": p["capx"] and {**p["capx"], "last_sync_at": str(p["capx"]["last_sync_at"])}}
             for p in profiles]})
     return _page(request, "pool/mine.html", {
-        "identity": identity, "profiles": profiles, "error": None, "csrf": wikilogin.csrf_token(_settings(request),
+        "identity": identity, "profiles": profiles, "error": None,
+        "deleted": request.query_params.get("done") == "deleted", "csrf": wikilogin.csrf_token(_settings(request),
                                                                                                   cookie),
         "user_page": wikilogin.user_page(_settings(request), identity.username)})
 
@@ -200,14 +202,34 @@ def my_capx_connect(request: Request, handle: str, csrf: Annotated[str, Form()],
             else:
                 capx.sync(_db(request), _settings(request), http, handle=handle, now=_now(request))
     except LeadsError as exc:
-        identity = wikilogin.session_identity(_db(request), request.cookies.get(wikilogin.COOKIE), _now(request))
-        cookie = request.cookies.get(wikilogin.COOKIE) or ""
-        return _page(request, "pool/mine.html", {
-            "identity": identity, "profiles": _mine(request, identity) if identity else [], "error": exc.message,
-            "csrf": wikilogin.csrf_token(_settings(request), cookie),
-            "user_page": wikilogin.user_page(_settings(request), identity.username) if identity else ""},
-            exc.status)
+        return _mine_again(request, exc)
     return RedirectResponse("/pool/mine", status_code=303)
+
+
+@router.post("/pool/mine/{handle}/delete", include_in_schema=False)
+def my_profile_delete(request: Request, handle: str, csrf: Annotated[str, Form()],
+                      confirm: Annotated[str, Form()] = "") -> Response:
+    try:
+        _own_by_session(request, handle, csrf)
+        if confirm != "yes":
+            raise LeadsError("tick the box to confirm that the profile is to be deleted for good",
+                             code="confirmation_needed", status=400)
+        identity, _cookie = _signed_in(request)
+        service.delete_wiki_profile(_db(request), handle=handle, wiki_sub=identity.sub)
+    except LeadsError as exc:
+        return _mine_again(request, exc)
+    return RedirectResponse("/pool/mine?done=deleted", status_code=303)
+
+
+def _mine_again(request: Request, exc: LeadsError) -> Response:
+    """The page again, saying why the form was refused."""
+    identity = wikilogin.session_identity(_db(request), request.cookies.get(wikilogin.COOKIE), _now(request))
+    cookie = request.cookies.get(wikilogin.COOKIE) or ""
+    return _page(request, "pool/mine.html", {
+        "identity": identity, "profiles": _mine(request, identity) if identity else [], "error": exc.message,
+        "csrf": wikilogin.csrf_token(_settings(request), cookie),
+        "user_page": wikilogin.user_page(_settings(request), identity.username) if identity else ""},
+        exc.status)
 
 
 # --- The CapX sync through the API --------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ def _lang_qs(request: Request) -> str:
 def _new_form(request: Request, status: int = 200, **extra: Any) -> Response:
     context = {"form": {"handle": "", "display_name": "", "languages": [], "contact": ""}, "problems": {},
                "error_code": None, "choices": LANGUAGE_CHOICES, "_": gettext_for_request(request),
+               "keep_days": request.app.state.settings.pool_keep_empty_days,
                "qs": _lang_qs(request), **extra}
     return templates.TemplateResponse(request, "pool/new_profile.html", context, status_code=status,
                                       headers={"Cache-Control": "no-store"})
@@ -85,3 +86,19 @@ def unpublish_form(request: Request, handle: str, entry_id: RowId, token: Annota
                                 unpublish_entry=entry_id)
     sep = "&" if _lang_qs(request) else "?"
     return RedirectResponse(f"/pool/people/{handle}{_lang_qs(request)}{sep}done=unpublished", status_code=303)
+
+
+@router.post("/pool/people/{handle}/delete", summary="Delete the profile and everything published on it (form)")
+def delete_form(request: Request, handle: str, token: Annotated[str, Form()] = "",
+                confirm: Annotated[str, Form()] = "") -> Response:
+    try:
+        if confirm != "yes":
+            raise LeadsError("tick the box to confirm that the profile is to be deleted for good",
+                             code="confirmation_needed", status=400)
+        service.delete_profile(_db(request), handle=handle, token=token.strip())
+    except LeadsError as exc:
+        from bridge.pool.endpoints import profile_response
+
+        return profile_response(request, handle, status=exc.status, delete_error=exc.code)
+    sep = "&" if _lang_qs(request) else "?"
+    return RedirectResponse(f"/pool{_lang_qs(request)}{sep}done=deleted", status_code=303)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from bridge.credentials.api import IssuedCredentialRow
@@ -241,6 +241,7 @@ def _publish(
     entities = current_index(db).by_key
     with db.session() as session:
         profile = owner(session)
+        profile.emptied_at = None  # taken before the entry is added: a concurrent expiry now finds it not empty
         found = evidence(document, entities, entity_base)
         if not found:
             raise PoolRefused(
@@ -287,6 +288,38 @@ def _local_id(session: Session, document: dict[str, Any]) -> str | None:
     return row.id if stored is not None and (stored == document or row.format == "jwt") else None
 
 
+def delete_profile(db: Database, *, handle: str, token: str) -> None:
+    """Delete the profile and all it holds, for good (its entries, their competences and its CapX link go by the
+    database's cascades): the person's own way out of the pool, with the management token."""
+    with db.session() as session:
+        profile = _own_profile(session, handle, token)
+        session.execute(delete(PoolProfile).where(PoolProfile.id == profile.id)
+                        .execution_options(synchronize_session=False))
+
+
+def remove_profile(db: Database, handle: str) -> int:
+    """The same by an administrator (``leads pool delete``: a request by e-mail, a takedown). Returns how many
+    published credentials went with it."""
+    with db.session() as session:
+        profile_id = session.scalar(select(PoolProfile.id).where(PoolProfile.handle == handle))
+        if profile_id is None:
+            raise NotFound(f"no pool profile '{handle}'")
+        entries = session.scalar(select(func.count(PoolEntry.id)).where(PoolEntry.profile_id == profile_id)) or 0
+        session.execute(delete(PoolProfile).where(PoolProfile.id == profile_id)
+                        .execution_options(synchronize_session=False))
+    return int(entries)
+
+
+def delete_wiki_profile(db: Database, *, handle: str, wiki_sub: str) -> None:
+    """The same for the person signed in with the wiki account the profile proved."""
+    with db.session() as session:
+        deleted = session.execute(delete(PoolProfile).where(PoolProfile.handle == handle,
+                                                            PoolProfile.wiki_sub == wiki_sub)
+                                  .execution_options(synchronize_session=False))
+        if not deleted.rowcount:  # type: ignore[attr-defined]
+            raise LeadsError(f"the pool profile '{handle}' is not yours", code="forbidden", status=403)
+
+
 def unpublish(db: Database, *, handle: str, token: str, entry_id: int) -> None:
     with db.session() as session:
         profile = _own_profile(session, handle, token)
@@ -324,15 +357,22 @@ def proven_username(profile: PoolProfile) -> str | None:
     return profile.wiki_username if profile.wiki_verified_at is not None and profile.wiki_sub else None
 
 
-def profile_view(db: Database, handle: str) -> dict[str, Any]:
+def profile_view(db: Database, handle: str, keep_empty: timedelta | None = None) -> dict[str, Any]:
+    """What a profile shows; with ``keep_empty``, ``delete_after`` says when it goes if nothing is published by
+    then (None while anything is published, shown or not)."""
     entities = current_index(db).of_kinds(Competence)
+    now = datetime.now(UTC)
     with db.session() as session:
         profile = session.scalar(select(PoolProfile).where(PoolProfile.handle == handle))
         if profile is None:
             raise NotFound(f"no pool profile '{handle}'")
+        delete_after = None
+        if keep_empty and session.scalar(select(PoolEntry.id).where(PoolEntry.profile_id == profile.id)
+                                         .limit(1)) is None:
+            delete_after = (_aware(profile.emptied_at) if profile.emptied_at else now) + keep_empty
         live = session.scalars(
             select(PoolEntry)
-            .where(PoolEntry.profile_id == profile.id, live_entries(datetime.now(UTC)))
+            .where(PoolEntry.profile_id == profile.id, live_entries(now))
             .options(selectinload(PoolEntry.competences), defer(PoolEntry.credential))
             .order_by(PoolEntry.id)
         ).all()
@@ -343,6 +383,7 @@ def profile_view(db: Database, handle: str) -> dict[str, Any]:
             "wiki_verified": proven_username(profile) is not None,
             "languages": profile.languages,
             "contact": profile.contact,
+            "delete_after": delete_after.isoformat() if delete_after else None,
             "credentials": [
                 {
                     "id": e.id,

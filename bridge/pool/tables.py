@@ -35,6 +35,9 @@ class PoolProfile(Base):
         String(300), unique=True, doc="the award pipeline's learner id, for profiles opened from an LTI launch"
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    emptied_at: Mapped[datetime | None] = mapped_column(
+        default=utcnow, index=True, doc="since when nothing is published on it (None while something is): a profile "
+        "empty for LEADS_POOL_KEEP_EMPTY_DAYS is deleted (bridge.pool.retention)")
     entries: Mapped[list[PoolEntry]] = relationship(back_populates="profile", cascade="all, delete-orphan")
 
 

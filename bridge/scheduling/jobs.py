@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -21,7 +22,7 @@ from bridge.credentials.api import CredentialService, Verifier
 from bridge.db import Database, outage, outage_words
 from bridge.errors import LeadsError
 from bridge.ltitool.api import LtiTool
-from bridge.pool.api import PoolVerifier, recheck
+from bridge.pool.api import PoolVerifier, keep_empty, recheck, tidy
 from bridge.scheduling import leases
 from bridge.settings import Settings
 
@@ -44,13 +45,15 @@ def ags_poll(db: Database, settings: Settings) -> str:
 
 
 def pool_recheck(db: Database, settings: Settings) -> str:
-    """Re-verify every credential in the public pool (each status list fetched once per pass)."""
+    """Re-verify every credential in the public pool (each status list fetched once per pass), then delete the
+    profiles left empty too long (``bridge.pool.retention``)."""
     inner = Verifier(CredentialService(db, settings))
     try:
-        return recheck(db, PoolVerifier(inner, settings.pool_trust),
-                               retry_seconds=settings.pool_recheck_retry_seconds).summary()
+        summary = recheck(db, PoolVerifier(inner, settings.pool_trust),
+                          retry_seconds=settings.pool_recheck_retry_seconds).summary()
     finally:
         inner.close()
+    return f"{summary}; {tidy(db, datetime.now(UTC), keep_empty(settings.pool_keep_empty_days)).text()}"
 
 
 def registry_refresh(db: Database, settings: Settings) -> str:
