@@ -3,6 +3,7 @@ goes; one left with nothing published is deleted after ``LEADS_POOL_KEEP_EMPTY_D
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,6 +151,28 @@ def test_tidy_deletes_only_profiles_empty_for_longer_than_kept(db: Database) -> 
     assert left["just-emptied"] is not None
     assert retention.tidy(db, NOW + KEEP + timedelta(minutes=1), KEEP).deleted == 2  # just-opened, just-emptied
     assert _count(db, PoolEntry) == 2
+
+
+def test_a_publish_at_the_moment_of_expiry_keeps_the_profile(db: Database) -> None:
+    """A publish clears the mark under the profile's row lock (PostgreSQL) or the write lock (SQLite): an expiry
+    running meanwhile waits, then finds the profile in use and leaves it."""
+    with db.session() as session:
+        session.add(PoolProfile(handle="late", display_name="Late", languages=[], token_hash="x",
+                                emptied_at=NOW - KEEP - timedelta(days=1)))
+    outcome: list[retention.Tidied] = []
+    with db.session() as publishing:  # what _publish does: clear the mark, then add the entry
+        late = publishing.scalars(select(PoolProfile).where(PoolProfile.handle == "late")).one()
+        late.emptied_at = None
+        publishing.flush()
+        publishing.add(_entry(publishing, late.id, 1))
+        publishing.flush()
+        expiry = threading.Thread(target=lambda: outcome.append(retention.tidy(db, NOW, KEEP)))
+        expiry.start()
+        expiry.join(1.0)
+        assert expiry.is_alive()  # waiting for the publish to end
+    expiry.join(30)
+    assert outcome and outcome[0].deleted == 0
+    assert _count(db, PoolProfile) == 1 and _count(db, PoolEntry) == 1
 
 
 def test_the_scheduled_recheck_tidies_the_pool(db: Database, settings: Settings) -> None:
