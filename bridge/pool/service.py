@@ -297,6 +297,15 @@ def delete_profile(db: Database, *, handle: str, token: str) -> None:
                         .execution_options(synchronize_session=False))
 
 
+def delete_learner_profile(db: Database, learner: str) -> None:
+    """The same for the learner of an LTI launch, whose profile the launch opened."""
+    with db.session() as session:
+        deleted = session.execute(delete(PoolProfile).where(PoolProfile.learner == learner)
+                                  .execution_options(synchronize_session=False))
+        if not deleted.rowcount:  # type: ignore[attr-defined]
+            raise NotFound("you have no pool profile")
+
+
 def remove_profile(db: Database, handle: str) -> int:
     """The same by an administrator (``leads pool delete``: a request by e-mail, a takedown). Returns how many
     published credentials went with it."""

@@ -49,3 +49,18 @@ def test_publish_and_unpublish_from_my_certificates(peers: Peers) -> None:  # no
 
     assert peers.http.post(f"{peers.tool_base}/pool/launch/{learner}/unpublish/{entry}").status_code == 303
     assert people(peers.http, peers.tool_base) == []
+
+    # the learner deletes the profile the launch opened: nobody else's launch can, and it asks for a tick
+    assert peers.http.post(f"{peers.tool_base}/pool/launch/{learner}/publish/{award}").status_code == 303
+    page = peers.http.get(f"{peers.tool_base}/pool/launch/{learner}").text
+    assert f'action="/pool/launch/{learner}/delete-profile"' in page
+    assert peers.http.post(f"{peers.tool_base}/pool/launch/{other_id}/delete-profile",
+                           data={"confirm": "yes"}).status_code == 404  # learner-2 has no profile
+    assert peers.http.post(f"{peers.tool_base}/pool/launch/{learner}/delete-profile").status_code == 400
+    deleted = peers.http.post(f"{peers.tool_base}/pool/launch/{learner}/delete-profile", data={"confirm": "yes"})
+    assert deleted.status_code == 303 and deleted.headers["location"].endswith("?m=deleted")
+    assert "Your profile is deleted" in peers.http.get(f"{peers.tool_base}{deleted.headers['location']}").text
+    assert peers.http.get(f"{peers.tool_base}/pool/people/{handle}").status_code == 404
+    assert people(peers.http, peers.tool_base) == []
+    mine = peers.http.get(f"{peers.tool_base}/pool/launch/{learner}", headers={"Accept": "application/json"}).json()
+    assert mine["profile"] is None and [c["entry"] for c in mine["credentials"]] == [None]
