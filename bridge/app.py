@@ -31,6 +31,7 @@ from bridge.ltitool.web import install as install_lti
 from bridge.ops import logs as ops_logs
 from bridge.ops.endpoints import install as install_ops
 from bridge.ops.middleware import Observe
+from bridge.pool.api import form_targets as pool_form_targets
 from bridge.pool.endpoints import router as pool_router
 from bridge.pool.identity_pages import router as pool_identity_router
 from bridge.pool.launch_pages import router as pool_launch_router
@@ -113,7 +114,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"),
                        platforms=PlatformOrigins(lambda: _platform_urls(app)), docs_paths=("/docs", "/redoc"),
-                       docs_hashes=[h for html in docs_html for h in script_hashes(html)])
+                       docs_hashes=[h for html in docs_html for h in script_hashes(html)],
+                       form_targets=pool_form_targets(settings))
 
     app.mount("/static", StaticFiles(packages=[("bridge", "templates/static")]), name="static")
 

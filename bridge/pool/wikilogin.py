@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,6 +53,17 @@ class WikiIdentity:
 
 def configured(settings: Settings) -> bool:
     return bool(settings.wiki_oauth_client_id and settings.wiki_oauth_client_secret)
+
+
+def form_targets(settings: Settings) -> Callable[[str], tuple[str, ...]]:
+    """For the security headers: the profile's "Continue to Wikimedia" form posts here and is sent on to the
+    wiki's authorize page, which the browser checks against that page's ``form-action``."""
+    wiki = (wiki_home(settings),) if configured(settings) else ()
+
+    def targets(path: str) -> tuple[str, ...]:
+        return wiki if path.startswith("/pool/people/") and path.endswith("/wiki-login") else ()
+
+    return targets
 
 
 def wiki_home(settings: Settings) -> str:

@@ -79,9 +79,14 @@ class SecurityHeaders:
     """Pure ASGI middleware (no body buffering): adds the headers a route did not set itself."""
 
     def __init__(self, app: ASGIApp, *, https: bool, platforms: PlatformOrigins,
-                 docs_paths: tuple[str, ...] = (), docs_hashes: Iterable[str] = ()) -> None:
+                 docs_paths: tuple[str, ...] = (), docs_hashes: Iterable[str] = (),
+                 form_targets: Callable[[str], tuple[str, ...]] = lambda path: ()) -> None:
+        """``form_targets(path)``: origins besides this one that a form on the page at ``path`` reaches. Browsers
+        hold a form's redirects to ``form-action`` too, so a form that posts here and is sent on to a sign-in page
+        elsewhere (Wikimedia's OAuth) needs that page's origin, on that form's page only."""
         self.app, self.https, self.platforms = app, https, platforms
         self.docs_paths, self.docs_hashes = docs_paths, " ".join(docs_hashes)
+        self.form_targets = form_targets
 
     def _policy(self, path: str, framers: tuple[str, ...] | None) -> str:
         if path in self.docs_paths:  # Swagger UI and ReDoc, served from /static/api-docs (ReDoc searches in a worker)
@@ -92,7 +97,7 @@ class SecurityHeaders:
         parts = ["default-src 'self'", script, style, img, "media-src 'self' blob:", "object-src 'none'",
                  "base-uri 'none'"]
         if framers is None:
-            parts += ["frame-ancestors 'none'", "form-action 'self'"]
+            parts += ["frame-ancestors 'none'", " ".join(("form-action 'self'", *self.form_targets(path)))]
         else:  # the deep-linking return posts to the platform, so no form-action here
             parts.append("frame-ancestors " + " ".join(("'self'", *framers)))
         return "; ".join(parts)

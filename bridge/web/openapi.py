@@ -102,6 +102,9 @@ SCHEMA_VALID_REJECTIONS: dict[tuple[str, str], dict[str, str]] = {
                                        "sent to this browser"},
     ("post", "/map"): {"422": "the form must carry a credential to place on the map (pasted or as files)"},
     ("post", "/pool/people/{handle}/wiki-login"): {"422": "the form needs this profile's management token"},
+    ("post", "/pool/people/{handle}/delete"): {"400": "the form needs this profile's management token and the "
+                                                      "ticked box that confirms the deletion"},
+    ("post", "/pool/launch/{launch_id}/delete-profile"): {"400": "the box that confirms the deletion must be ticked"},
     ("post", "/pool/profiles/new"): {"422": "the form's fields must satisfy the pool's rules (handle, name, contact); "
                                             "the page comes back with what was typed and a sentence per problem"},
 }

@@ -84,6 +84,7 @@ def test_the_delete_form_asks_for_the_token_and_a_confirmation(client: TestClien
     page = client.get("/pool/people/cat")
     assert 'action="/pool/people/cat/delete"' in page.text and "Delete this profile" in page.text
 
+    assert client.post("/pool/people/cat/delete", data={"token": "nope"}).status_code == 403  # the token first
     unconfirmed = client.post("/pool/people/cat/delete", data={"token": token})
     assert unconfirmed.status_code == 400 and "Tick the box to confirm" in unconfirmed.text
     wrong = client.post("/pool/people/cat/delete?lang=es", data={"token": "nope", "confirm": "yes"})

@@ -177,3 +177,14 @@ def test_the_migration_clears_typed_usernames(tmp_path: Path) -> None:
         row = conn.execute(text("SELECT wiki_username, wiki_sub, wiki_verified_at FROM pool_profiles")).one()
     assert tuple(row) == (None, None, None)
     database.engine.dispose()
+
+
+def test_only_the_sign_in_form_may_be_sent_on_to_the_wiki(client: TestClient, wiki: tuple[FakeWikiOAuth, str]) -> None:
+    """Browsers hold a form's redirect to the page's form-action: the "Continue to Wikimedia" page names the wiki's
+    origin there (the browser test walks the trip in Chromium); no other page does."""
+    _fake, url = wiki
+    new_profile(client, "cat")
+    policy = client.get("/pool/people/cat/wiki-login").headers["content-security-policy"]
+    assert f"form-action 'self' {url}" in policy
+    for other in ("/pool/people/cat", "/pool/profiles/new", "/pool/mine"):
+        assert "form-action 'self';" in client.get(other).headers["content-security-policy"] + ";", other
