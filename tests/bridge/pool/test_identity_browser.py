@@ -86,63 +86,48 @@ def test_signing_in_with_wikimedia_and_deleting_the_profile_in_chromium(db: Data
     """The whole trip in a real browser: the profile's "Continue to Wikimedia" form posts here and is sent on to the
     wiki (which Chromium holds to the page's form-action), the wiki sends it back signed in, and "My certificates"
     deletes the profile. Without the wiki's origin in that page's form-action, Chromium stops at the first step."""
-    import threading
-    import time
-
-    import uvicorn
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
     from pydantic import SecretStr
 
     from bridge.app import create_app
-    from tests.bridge.dataspace.test_browser import _free_port
     from tests.bridge.pool.fakes import FakeWikiOAuth, WikiAccount
+    from tests.lti.serving import serve as serve_app
 
-    fake, port = FakeWikiOAuth(), _free_port()
-    base = f"http://127.0.0.1:{port}"
-    fake.redirect_uri, fake.browser = f"{base}/pool/wiki/callback", WikiAccount("CatGLAM", 4711)
+    fake = FakeWikiOAuth(browser=WikiAccount("CatGLAM", 4711))
+    _profile, token = service.create_profile(db, handle="cat", display_name="Cat GLAM")
     with serve(fake) as wiki_url:
-        configured = Settings(data_dir=tmp_path / "var", base_url=base, load_sample=False,
-                              wiki_oauth_rest_url=f"{wiki_url}/w/rest.php", wiki_oauth_client_id=fake.client_id,
-                              wiki_oauth_client_secret=SecretStr(fake.client_secret))
-        _profile, token = service.create_profile(db, handle="cat", display_name="Cat GLAM")
-        server = uvicorn.Server(uvicorn.Config(create_app(configured, db), host="127.0.0.1", port=port,
-                                               log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        try:
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                try:
-                    page = browser.new_page(viewport={"width": 390, "height": 900})
-                    blocked: list[str] = []
-                    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text
-                            else None)
-                    page.goto(f"{base}/pool/people/cat/wiki-login")
-                    page.fill("#token", token)
-                    page.get_by_role("button", name="Continue to Wikimedia").click()
-                    try:
-                        page.wait_for_url(f"{base}/pool/people/cat", timeout=15_000)
-                    except PlaywrightTimeout:
-                        pytest.fail(f"the sign-in stopped at {page.url}: {blocked}")
-                    assert not blocked, blocked
-                    assert "User:CatGLAM" in page.inner_text("main")
+        def app_at(base: str) -> object:
+            fake.redirect_uri = f"{base}/pool/wiki/callback"
+            return create_app(Settings(data_dir=tmp_path / "var", base_url=base, load_sample=False,
+                                       wiki_oauth_rest_url=f"{wiki_url}/w/rest.php",
+                                       wiki_oauth_client_id=fake.client_id,
+                                       wiki_oauth_client_secret=SecretStr(fake.client_secret)), db)
 
-                    page.goto(f"{base}/pool/mine?lang=es")
-                    page.get_by_text("Eliminar este perfil", exact=True).first.click()
-                    page.get_by_label("Sí, eliminar este perfil para siempre").check()
-                    page.get_by_role("button", name="Eliminar este perfil").click()
-                    page.wait_for_url(f"{base}/pool/mine?done=deleted")
-                    assert "Su perfil se ha eliminado" in page.inner_text("main")
-                    assert page.evaluate("document.documentElement.scrollWidth") <= 390
-                    assert page.goto(f"{base}/pool/people/cat") is not None
-                    assert "Cat GLAM" not in page.inner_text("main")
-                finally:
-                    browser.close()
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        with serve_app(app_at) as base, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 390, "height": 900})
+                blocked: list[str] = []
+                page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+                page.goto(f"{base}/pool/people/cat/wiki-login")
+                page.fill("#token", token)
+                page.get_by_role("button", name="Continue to Wikimedia").click()
+                try:
+                    page.wait_for_url(f"{base}/pool/people/cat", timeout=15_000)
+                except PlaywrightTimeout:
+                    pytest.fail(f"the sign-in stopped at {page.url}: {blocked}")
+                assert not blocked, blocked
+                assert "User:CatGLAM" in page.inner_text("main")
+
+                page.goto(f"{base}/pool/mine?lang=es")
+                page.get_by_text("Eliminar este perfil", exact=True).first.click()
+                page.get_by_label("Sí, eliminar este perfil para siempre").check()
+                page.get_by_role("button", name="Eliminar este perfil").click()
+                page.wait_for_url(f"{base}/pool/mine?done=deleted")
+                assert "Su perfil se ha eliminado" in page.inner_text("main")
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390
+                assert page.goto(f"{base}/pool/people/cat") is not None
+                assert "Cat GLAM" not in page.inner_text("main")
+            finally:
+                browser.close()
