@@ -111,12 +111,12 @@ def test_an_empty_profile_says_when_it_goes_and_publishing_keeps_it(client: Test
     assert datetime.fromisoformat(view["delete_after"]) - opened.replace(tzinfo=opened.tzinfo or UTC) == KEEP
     due = (opened + KEEP).strftime("%Y")
     page = client.get("/pool/people/dan?lang=es")
-    assert "se eliminará el" in page.text and due in page.text
+    assert "podrá eliminarse a partir del" in page.text and due in page.text
 
     _publish(client, "cat", "Cat")
     assert _emptied_at(db, "cat") is None  # the publish cleared it
     assert client.get("/pool/people/cat", headers=JSON).json()["delete_after"] is None
-    assert "will be deleted on" not in client.get("/pool/people/cat").text
+    assert "can be deleted from" not in client.get("/pool/people/cat").text
 
 
 def _entry(session: object, profile_id: int, n: int) -> PoolEntry:
