@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from bridge.credentials.api import IssuedCredentialRow
@@ -288,22 +288,32 @@ def _local_id(session: Session, document: dict[str, Any]) -> str | None:
     return row.id if stored is not None and (stored == document or row.format == "jwt") else None
 
 
+def _drop(session: Session, *where: ColumnElement[bool]) -> int:
+    """Delete the profiles matching ``where``; their entries, the entries' competences, a CapX link and any wiki
+    login in flight go by the database's ``ON DELETE CASCADE``. Returns how many profiles went."""
+    gone = session.execute(delete(PoolProfile).where(*where).execution_options(synchronize_session=False))
+    return int(gone.rowcount)  # type: ignore[attr-defined]
+
+
 def delete_profile(db: Database, *, handle: str, token: str) -> None:
-    """Delete the profile and all it holds, for good (its entries, their competences and its CapX link go by the
-    database's cascades): the person's own way out of the pool, with the management token."""
+    """Delete the profile and all it holds, for good: the person's own way out of the pool, with the management
+    token."""
     with db.session() as session:
-        profile = _own_profile(session, handle, token)
-        session.execute(delete(PoolProfile).where(PoolProfile.id == profile.id)
-                        .execution_options(synchronize_session=False))
+        _drop(session, PoolProfile.id == _own_profile(session, handle, token).id)
 
 
 def delete_learner_profile(db: Database, learner: str) -> None:
     """The same for the learner of an LTI launch, whose profile the launch opened."""
     with db.session() as session:
-        deleted = session.execute(delete(PoolProfile).where(PoolProfile.learner == learner)
-                                  .execution_options(synchronize_session=False))
-        if not deleted.rowcount:  # type: ignore[attr-defined]
+        if not _drop(session, PoolProfile.learner == learner):
             raise NotFound("you have no pool profile")
+
+
+def delete_wiki_profile(db: Database, *, handle: str, wiki_sub: str) -> None:
+    """The same for the person signed in with the wiki account the profile proved."""
+    with db.session() as session:
+        if not _drop(session, PoolProfile.handle == handle, PoolProfile.wiki_sub == wiki_sub):
+            raise LeadsError(f"the pool profile '{handle}' is not yours", code="forbidden", status=403)
 
 
 def remove_profile(db: Database, handle: str) -> int:
@@ -314,19 +324,8 @@ def remove_profile(db: Database, handle: str) -> int:
         if profile_id is None:
             raise NotFound(f"no pool profile '{handle}'")
         entries = session.scalar(select(func.count(PoolEntry.id)).where(PoolEntry.profile_id == profile_id)) or 0
-        session.execute(delete(PoolProfile).where(PoolProfile.id == profile_id)
-                        .execution_options(synchronize_session=False))
+        _drop(session, PoolProfile.id == profile_id)
     return int(entries)
-
-
-def delete_wiki_profile(db: Database, *, handle: str, wiki_sub: str) -> None:
-    """The same for the person signed in with the wiki account the profile proved."""
-    with db.session() as session:
-        deleted = session.execute(delete(PoolProfile).where(PoolProfile.handle == handle,
-                                                            PoolProfile.wiki_sub == wiki_sub)
-                                  .execution_options(synchronize_session=False))
-        if not deleted.rowcount:  # type: ignore[attr-defined]
-            raise LeadsError(f"the pool profile '{handle}' is not yours", code="forbidden", status=403)
 
 
 def unpublish(db: Database, *, handle: str, token: str, entry_id: int) -> None:
