@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ def run(url: str, data_dir: Path, n: int) -> dict[str, Any]:
     from bridge.credentials.service import CredentialService
     from bridge.credentials.verification import Verifier
     from bridge.pool import service as pool
-    from bridge.pool.retention import keep_empty, tidy
+    from bridge.pool.retention import tidy
     from bridge.pool.tables import PoolEntry
     from bridge.pool.verifier import PoolVerifier
     from bridge.startup import prepare
@@ -128,7 +128,7 @@ def run(url: str, data_dir: Path, n: int) -> dict[str, Any]:
     inner = Verifier(service)
     result = pool.recheck(db, PoolVerifier(inner, "installation"))
     tidy_start = time.perf_counter()
-    tidy(db, datetime.now(UTC), keep_empty(30))  # the scheduled job's last step: profiles left empty
+    tidy(db, datetime.now(UTC), timedelta(days=30))  # the scheduled job's last step: profiles left empty
     recheck_seconds = time.perf_counter() - start
     tidy_seconds = time.perf_counter() - tidy_start
     inner.close()

@@ -14,6 +14,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_origin
@@ -301,6 +302,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'leads.sqlite3').resolve()}"
+
+    @property
+    def pool_keep_empty(self) -> timedelta | None:
+        """How long a pool profile with nothing published is kept (``bridge.pool.retention``); None: for ever."""
+        return timedelta(days=self.pool_keep_empty_days) if self.pool_keep_empty_days else None
 
     @property
     def database_pool(self) -> dict[str, Any]:

@@ -133,5 +133,5 @@ def recheck(every: int = typer.Option(0, "--every", min=0, max=EVERY_MAX_SECONDS
     with Progress("pool entries re-checked") as bar:
         result = service.recheck(database(), _verifier(), retry_seconds=settings().pool_recheck_retry_seconds,
                                  progress=bar.update)
-    tidied = retention.tidy(database(), datetime.now(UTC), retention.keep_empty(settings().pool_keep_empty_days))
+    tidied = retention.tidy(database(), datetime.now(UTC), settings().pool_keep_empty)
     typer.echo(f"re-checked the pool: {result.summary()}; {tidied.text()}")

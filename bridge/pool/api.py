@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from bridge.pool.mapping import achievements, design_evidence, evidence
-from bridge.pool.retention import keep_empty, tidy
+from bridge.pool.retention import tidy
 from bridge.pool.service import Verifier, recheck
 from bridge.pool.verifier import PoolVerifier
 from bridge.pool.wikilogin import form_targets
@@ -17,5 +17,5 @@ def pool_verifier(request: Request) -> Verifier:
     return verifier
 
 
-__all__ = ["PoolVerifier", "achievements", "design_evidence", "evidence", "form_targets", "keep_empty", "pool_verifier",
-           "recheck", "tidy"]
+__all__ = ["PoolVerifier", "achievements", "design_evidence", "evidence", "form_targets", "pool_verifier", "recheck",
+           "tidy"]

@@ -18,7 +18,6 @@ from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.i18n import gettext_for_request
 from bridge.pool import evidence, holding, search, service
-from bridge.pool.api import keep_empty
 from bridge.pool.api import pool_verifier as _verifier
 from bridge.pool.mapping import design_evidence
 from bridge.pool.wikilogin import user_page
@@ -153,15 +152,14 @@ def competence_page(request: Request, key: str, after: After = None) -> Response
 @router.get("/pool/people/{handle}")
 def profile_page(request: Request, handle: str) -> Response:
     if wants_json(request):
-        keep = keep_empty(request.app.state.settings.pool_keep_empty_days)
-        return JSONResponse(service.profile_view(_db(request), handle, keep))
+        return JSONResponse(service.profile_view(_db(request), handle, request.app.state.settings.pool_keep_empty))
     return profile_response(request, handle)
 
 
 def profile_response(request: Request, handle: str, status: int = 200, **extra: Any) -> Response:
     """The profile page; ``?done=published|unpublished`` says what just happened, and a failed unpublish says why."""
     settings = request.app.state.settings
-    view = service.profile_view(_db(request), handle, keep_empty(settings.pool_keep_empty_days))
+    view = service.profile_view(_db(request), handle, settings.pool_keep_empty)
     done = request.query_params.get("done")
     published = request.query_params.get("entry")
     wiki_page = user_page(settings, view["wiki_username"]) if view["wiki_username"] else None

@@ -19,7 +19,7 @@ from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.i18n import gettext_for_request
 from bridge.pool import capx, evidence, service, wikilogin
-from bridge.pool.api import keep_empty, pool_verifier
+from bridge.pool.api import pool_verifier
 from bridge.pool.tables import CapxLink, PoolProfile
 from bridge.settings import Settings
 from bridge.web.negotiate import templates, wants_json
@@ -154,7 +154,7 @@ def _mine(request: Request, identity: wikilogin.WikiIdentity) -> list[dict[str, 
         linked = [(h, None if link is None else {"share_available": link.share_available,
                                                  "last_sync_at": link.last_sync_at, "last_result": link.last_result})
                   for h, link in rows]
-    keep = keep_empty(_settings(request).pool_keep_empty_days)
+    keep = _settings(request).pool_keep_empty
     return [{"view": service.profile_view(db, handle, keep), "capx": link} for handle, link in linked]
 
 
@@ -179,7 +179,7 @@ def my_certificates(request: Request) -> Response:
         "user_page": wikilogin.user_page(_settings(request), identity.username)})
 
 
-def _own_by_session(request: Request, handle: str, csrf: str) -> None:
+def _own_by_session(request: Request, handle: str, csrf: str) -> wikilogin.WikiIdentity:
     identity, cookie = _signed_in(request)
     if not hmac.compare_digest(csrf, wikilogin.csrf_token(_settings(request), cookie)):
         raise LeadsError("this form is stale; reload the page", code="csrf", status=403)
@@ -187,6 +187,7 @@ def _own_by_session(request: Request, handle: str, csrf: str) -> None:
         sub = session.scalar(select(PoolProfile.wiki_sub).where(PoolProfile.handle == handle))
     if sub is None or sub != identity.sub:
         raise LeadsError(f"the pool profile '{handle}' is not yours", code="forbidden", status=403)
+    return identity
 
 
 @router.post("/pool/mine/{handle}/capx", include_in_schema=False)
@@ -210,12 +211,8 @@ def my_capx_connect(request: Request, handle: str, csrf: Annotated[str, Form()],
 def my_profile_delete(request: Request, handle: str, csrf: Annotated[str, Form()],
                       confirm: Annotated[str, Form()] = "") -> Response:
     try:
-        _own_by_session(request, handle, csrf)
-        if confirm != "yes":
-            raise LeadsError("tick the box to confirm that the profile is to be deleted for good",
-                             code="confirmation_needed", status=400)
-        identity, _cookie = _signed_in(request)
-        service.delete_wiki_profile(_db(request), handle=handle, wiki_sub=identity.sub)
+        identity = _own_by_session(request, handle, csrf)
+        service.delete_wiki_profile(_db(request), handle=handle, wiki_sub=identity.sub, confirmed=confirm == "yes")
     except LeadsError as exc:
         return _mine_again(request, exc)
     return RedirectResponse("/pool/mine?done=deleted", status_code=303)

@@ -133,8 +133,5 @@ def unpublish(request: Request, launch_id: str, entry_id: RowId) -> Response:
 @router.post("/pool/launch/{launch_id}/delete-profile", summary="Delete my pool profile and all I published on it")
 def delete_profile(request: Request, launch_id: str, confirm: Annotated[str, Form()] = "") -> Response:
     who = who_for_launch(request, launch_id)
-    if confirm != "yes":
-        raise LeadsError("tick the box to confirm that your profile is to be deleted for good",
-                         code="confirmation_needed", status=400)
-    service.delete_learner_profile(_db(request), who.learner)
+    service.delete_learner_profile(_db(request), who.learner, confirmed=confirm == "yes")
     return RedirectResponse(f"/pool/launch/{launch_id}?m=deleted", status_code=303)

@@ -48,7 +48,3 @@ def tidy(db: Database, now: datetime, keep: timedelta | None) -> Tidied:
             deleted = int(gone.rowcount)  # type: ignore[attr-defined]
     return Tidied(int(marked.rowcount), deleted)  # type: ignore[attr-defined]
 
-
-def keep_empty(days: int) -> timedelta | None:
-    """``LEADS_POOL_KEEP_EMPTY_DAYS`` as a duration; 0 keeps empty profiles for ever."""
-    return timedelta(days=days) if days else None

@@ -92,11 +92,7 @@ def unpublish_form(request: Request, handle: str, entry_id: RowId, token: Annota
 def delete_form(request: Request, handle: str, token: Annotated[str, Form()] = "",
                 confirm: Annotated[str, Form()] = "") -> Response:
     try:
-        service.check_token(_db(request), handle, token.strip())  # a wrong token says so, ticked or not
-        if confirm != "yes":
-            raise LeadsError("tick the box to confirm that the profile is to be deleted for good",
-                             code="confirmation_needed", status=400)
-        service.delete_profile(_db(request), handle=handle, token=token.strip())
+        service.delete_profile(_db(request), handle=handle, token=token.strip(), confirmed=confirm == "yes")
     except LeadsError as exc:
         from bridge.pool.endpoints import profile_response
 

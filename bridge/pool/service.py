@@ -295,22 +295,33 @@ def _drop(session: Session, *where: ColumnElement[bool]) -> int:
     return int(gone.rowcount)  # type: ignore[attr-defined]
 
 
-def delete_profile(db: Database, *, handle: str, token: str) -> None:
+def _confirmed(confirmed: bool) -> None:
+    """The forms ask for a tick: the deletion cannot be undone."""
+    if not confirmed:
+        raise LeadsError("tick the box to confirm that the profile is to be deleted for good",
+                         code="confirmation_needed", status=400)
+
+
+def delete_profile(db: Database, *, handle: str, token: str, confirmed: bool = True) -> None:
     """Delete the profile and all it holds, for good: the person's own way out of the pool, with the management
-    token."""
+    token (checked before the tick, so a wrong token says so, ticked or not)."""
     with db.session() as session:
-        _drop(session, PoolProfile.id == _own_profile(session, handle, token).id)
+        profile_id = _own_profile(session, handle, token).id
+        _confirmed(confirmed)
+        _drop(session, PoolProfile.id == profile_id)
 
 
-def delete_learner_profile(db: Database, learner: str) -> None:
+def delete_learner_profile(db: Database, learner: str, *, confirmed: bool = True) -> None:
     """The same for the learner of an LTI launch, whose profile the launch opened."""
+    _confirmed(confirmed)
     with db.session() as session:
         if not _drop(session, PoolProfile.learner == learner):
             raise NotFound("you have no pool profile")
 
 
-def delete_wiki_profile(db: Database, *, handle: str, wiki_sub: str) -> None:
+def delete_wiki_profile(db: Database, *, handle: str, wiki_sub: str, confirmed: bool = True) -> None:
     """The same for the person signed in with the wiki account the profile proved."""
+    _confirmed(confirmed)
     with db.session() as session:
         if not _drop(session, PoolProfile.handle == handle, PoolProfile.wiki_sub == wiki_sub):
             raise LeadsError(f"the pool profile '{handle}' is not yours", code="forbidden", status=403)

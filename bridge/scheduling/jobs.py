@@ -22,7 +22,7 @@ from bridge.credentials.api import CredentialService, Verifier
 from bridge.db import Database, outage, outage_words
 from bridge.errors import LeadsError
 from bridge.ltitool.api import LtiTool
-from bridge.pool.api import PoolVerifier, keep_empty, recheck, tidy
+from bridge.pool.api import PoolVerifier, recheck, tidy
 from bridge.scheduling import leases
 from bridge.settings import Settings
 
@@ -53,7 +53,7 @@ def pool_recheck(db: Database, settings: Settings) -> str:
                           retry_seconds=settings.pool_recheck_retry_seconds).summary()
     finally:
         inner.close()
-    return f"{summary}; {tidy(db, datetime.now(UTC), keep_empty(settings.pool_keep_empty_days)).text()}"
+    return f"{summary}; {tidy(db, datetime.now(UTC), settings.pool_keep_empty).text()}"
 
 
 def registry_refresh(db: Database, settings: Settings) -> str:

@@ -52,8 +52,8 @@ def test_publish_and_unpublish_from_my_certificates(peers: Peers) -> None:  # no
 
     # the learner deletes the profile the launch opened: nobody else's launch can, and it asks for a tick
     assert peers.http.post(f"{peers.tool_base}/pool/launch/{learner}/publish/{award}").status_code == 303
-    page = peers.http.get(f"{peers.tool_base}/pool/launch/{learner}").text
-    assert f'action="/pool/launch/{learner}/delete-profile"' in page
+    again = peers.http.get(f"{peers.tool_base}/pool/launch/{learner}").text
+    assert f'action="/pool/launch/{learner}/delete-profile"' in again
     assert peers.http.post(f"{peers.tool_base}/pool/launch/{other_id}/delete-profile",
                            data={"confirm": "yes"}).status_code == 404  # learner-2 has no profile
     assert peers.http.post(f"{peers.tool_base}/pool/launch/{learner}/delete-profile").status_code == 400
