@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,16 +24,33 @@ class Problem:
 
 @dataclass
 class LeadsError(Exception):
-    """Base of every domain error; the web layer turns it into a response with ``status``."""
+    """Base of every domain error; the web layer turns it into a response with ``status``.
+
+    With ``params``, ``message`` is a template (``%(name)s``) filled with them: the template is what the catalogue
+    translates (``pybabel`` extracts the literal first argument of each error class), so a page in another
+    language says the same thing with the same names and numbers (``said``). ``message`` is the English text."""
 
     message: str
     code: str = "leads_error"
     status: int = 400
     problems: list[Problem] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.template = self.message
+        if self.params:
+            self.message = self.message % self.params
         super().__init__(self.message)
+
+    def said(self, gettext: Callable[[str], str]) -> str:
+        """The message in the reader's language (``gettext`` of the page); English where none is catalogued."""
+        if not self.params:
+            return gettext(self.template)
+        try:
+            return gettext(self.template) % self.params
+        except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder: English, not a 500
+            return self.message
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"error": self.code, "message": self.message}
@@ -43,8 +61,8 @@ class LeadsError(Exception):
 
 
 class NotFound(LeadsError):
-    def __init__(self, message: str, code: str = "not_found") -> None:
-        super().__init__(message, code=code, status=404)
+    def __init__(self, message: str, code: str = "not_found", params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code=code, status=404, params=params or {})
 
 
 class ValidationFailed(LeadsError):
@@ -55,5 +73,5 @@ class ValidationFailed(LeadsError):
 class UpstreamError(LeadsError):
     """A remote service (Wikibase, an LMS) failed or could not be reached."""
 
-    def __init__(self, message: str, code: str = "upstream_error") -> None:
-        super().__init__(message, code=code, status=502)
+    def __init__(self, message: str, code: str = "upstream_error", params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code=code, status=502, params=params or {})

@@ -147,7 +147,8 @@ def request_edc(request: Request, launch_id: str, award_id: str) -> Response:
     with _db(request).session() as session:
         award = session.get(Award, award_id)
         if award is None or award.learner != who.learner:
-            raise LeadsError(f"no award {award_id} of yours", code="not_found", status=404)
+            raise LeadsError("no award %(award_id)s of yours", code="not_found", status=404,
+                             params={"award_id": award_id})
         job = service.request_edc(session, award_id)
         view = edc_view(award, job, request.app.state.settings.base_url)
     if wants_json(request):
@@ -166,7 +167,8 @@ def _check_course(request: Request, who: Who, award_id: str) -> None:
     with _db(request).session() as session:
         award = session.get(Award, award_id)
         if award is None or award.context != who.context:
-            raise LeadsError(f"no award {award_id} in this course", code="not_found", status=404)
+            raise LeadsError("no award %(award_id)s in this course", code="not_found", status=404,
+                             params={"award_id": award_id})
 
 
 STATE_FILTER = Query(description="only the awards in this state; empty: all",
@@ -182,8 +184,8 @@ def dashboard(request: Request, launch_id: str, state: Annotated[str | None, STA
     who = _instructor(request, launch_id)
     _remember(request, who)
     if state and state not in board.STATES:
-        raise LeadsError(f"no award state '{state}': choose one of {', '.join(board.STATES)}, or none for all",
-                         code="invalid_state", status=422)
+        raise LeadsError("no award state '%(state)s': choose one of %(states)s, or none for all",
+                         code="invalid_state", status=422, params={"state": state, "states": ", ".join(board.STATES)})
     labels = _labels(request)
     base = request.app.state.settings
     with _db(request).session() as session:

@@ -27,6 +27,7 @@ from bridge.credentials.api import credential_service as service
 from bridge.errors import LeadsError
 from bridge.i18n import environment, gettext_for, request_lang
 from bridge.web.bounds import TOO_DEEP
+from bridge.web.errors import said
 from bridge.web.negotiate import accept_quality
 from bridge.web.openapi import answers
 from issuer.errors import IssuerError
@@ -109,7 +110,7 @@ def verify_submit(
     try:
         found = extract(credential, upload, file.filename if file is not None else None)
     except (LeadsError, IssuerError) as exc:  # not JSON, a PDF without credential, JSON nested too deep …
-        message = _(TOO_DEEP) % {"limit": MAX_DEPTH} if exc.code == "json_too_deep" else _(exc.message)
+        message = _(TOO_DEEP) % {"limit": MAX_DEPTH} if exc.code == "json_too_deep" else said(exc, _)
         if exc.code in PROBLEMS:  # nothing was sent, or a picture: say so, not "altered"
             return _page(lang, exc.status, problem={"title": _(PROBLEMS[exc.code]), "message": message})
         plain = explain(failed_report("format", message), lang)

@@ -88,8 +88,8 @@ def load_credential(raw: bytes | str | Mapping[str, Any]) -> dict[str, Any] | st
     if isinstance(value, str) and value.count(".") == 2:
         return value
     if not isinstance(value, dict):
-        raise LeadsError("A credential is a JSON object; this JSON is a " + type(value).__name__ + ".",
-                         code="credential_not_object", status=422)
+        raise LeadsError("A credential is a JSON object; this JSON is a %(kind)s.", code="credential_not_object",
+                         status=422, params={"kind": type(value).__name__})
     if value.get("type") == "EnvelopedVerifiableCredential" and isinstance(value.get("id"), str):
         return value  # a VC 2.0 envelope: the view unwraps it
     return value

@@ -27,8 +27,8 @@ def achievement_spec(repo: EntityRepository, design_key: str, entity_base: str) 
     """The design with its outcomes, assessments and alignments; the design URI is ``entity_base + key``."""
     design = repo.get(design_key)
     if design is None:
-        raise NotFound(f"no credential design {design_key!r} in the data space; "
-                       "list them with `leads data list --kind credential-design`", code="design_not_found")
+        raise NotFound("no credential design %(design_key)s in the data space; list them with `leads data list --kind "
+                       "credential-design`", code="design_not_found", params={"design_key": repr(design_key)})
     if not isinstance(design, CredentialDesign):
         raise ValidationFailed(f"{design_key!r} is a {design.kind}, not a credential design",
                                [Problem(design_key, "kind", "choose a credential-design key")])

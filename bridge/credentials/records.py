@@ -71,7 +71,8 @@ class CredentialRecords:
         with self.db.reading() as session:
             row = session.get(IssuedCredentialRow, key)
             if row is None:
-                raise NotFound(f"no credential {credential_id!r} was issued here", code="credential_not_found")
+                raise NotFound("no credential %(credential_id)s was issued here", code="credential_not_found",
+                               params={"credential_id": repr(credential_id)})
             return row
 
     def served_document(self, credential_id: str) -> Served:
@@ -140,14 +141,16 @@ class CredentialRecords:
             lock_for_write(session)
             row = session.get(IssuedCredentialRow, key, with_for_update=True)
             if row is None:
-                raise NotFound(f"no credential {credential_id!r} was issued here", code="credential_not_found")
+                raise NotFound("no credential %(credential_id)s was issued here", code="credential_not_found",
+                               params={"credential_id": repr(credential_id)})
             if purpose is StatusPurpose.REVOCATION:
                 list_id, index = row.revocation_list, row.revocation_index
             else:
                 list_id, index = row.suspension_list, row.suspension_index
             if list_id is None or index is None:
-                raise LeadsError(f"this {row.format} credential has no {purpose.value} entry (an EDC carries "
-                                 "only a revocation entry); revoke it instead", code="no_status_entry", status=409)
+                raise LeadsError("this %(format)s credential has no %(value)s entry (an EDC carries only a revocation "
+                                 "entry); revoke it instead", code="no_status_entry", status=409,
+                                 params={"format": row.format, "value": purpose.value})
             if row.revoked and purpose is StatusPurpose.SUSPENSION:
                 raise LeadsError("the credential is revoked; suspending it changes nothing", code="revoked",
                                  status=409)
@@ -182,7 +185,8 @@ class CredentialRecords:
             store = DbStatusStore(session, "")
             row = store.row(list_id)
             if row is None:
-                raise NotFound(f"no status list {list_id!r}", code="status_list_not_found")
+                raise NotFound("no status list %(list_id)s", code="status_list_not_found",
+                               params={"list_id": repr(list_id)})
             signed = row.signed
             fresh = signed_is_fresh(signed, row.version, row.signed_version, now)
             if not fresh:

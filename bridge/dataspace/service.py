@@ -35,8 +35,8 @@ def parse_design_set(data: Any, source: str = "input") -> DesignSet:
     """A design set from parsed JSON: LEADS design-set form, or a wbgetentities dump (``{"entities": {Q..}}``)."""
     if isinstance(data, dict) and isinstance(data.get("entities"), dict):
         if not _dump_decoder:
-            raise LeadsError(f"{source} is a Wikibase dump and this process reads none (no dump decoder installed)",
-                             code="no_dump_decoder", status=500)
+            raise LeadsError("%(source)s is a Wikibase dump and this process reads none (no dump decoder installed)",
+                             code="no_dump_decoder", status=500, params={"source": source})
         return _dump_decoder[0](data)
     try:
         return DesignSet.model_validate(data)
@@ -61,10 +61,11 @@ def read_design_set_file(path: Path) -> DesignSet:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise LeadsError(f"{path}: no such file", code="file_not_found", status=404) from None
+        raise LeadsError("%(path)s: no such file", code="file_not_found", status=404, params={"path": path}) from None
     except json.JSONDecodeError as exc:
-        raise LeadsError(f"{path}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
-                         code="invalid_json") from None
+        raise LeadsError("%(path)s: not JSON (%(msg)s at line %(lineno)s, column %(colno)s)",
+                         code="invalid_json",
+                         params={"path": path, "msg": exc.msg, "lineno": exc.lineno, "colno": exc.colno}) from None
     return parse_design_set(data, source=str(path))
 
 

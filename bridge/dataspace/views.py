@@ -150,8 +150,8 @@ def list_practices(index: Index, ctx: ViewContext) -> dict[str, Any]:
 def practice_page(index: Index, key: str, ctx: ViewContext) -> dict[str, Any]:
     practice = index.get(key, Practice)
     if practice is None:
-        raise NotFound(f"There is no practice with the key '{key}'; see /practices for the list",
-                       code="practice_not_found")
+        raise NotFound("There is no practice with the key '%(key)s'; see /practices for the list",
+                       code="practice_not_found", params={"key": key})
     activities = _activities(index, practice)
     competence_keys: dict[str, None] = {}
     for activity in activities:
@@ -232,7 +232,8 @@ def _in(index: Index, entity: EntityBase, practice: Practice) -> bool:
 def competence_page(index: Index, key: str, ctx: ViewContext) -> dict[str, Any]:
     competence = index.get(key, Competence)
     if competence is None:
-        raise NotFound(f"There is no competence with the key '{key}'", code="competence_not_found")
+        raise NotFound("There is no competence with the key '%(key)s'", code="competence_not_found",
+                       params={"key": key})
     designs = index.designs_for_competence(key)
     stacks = [s for d in designs for s in index.stacks_containing(d.key)]
     leading = _unique([*designs, *stacks])
@@ -265,7 +266,8 @@ def _unique(entities: list[T]) -> list[T]:
 def design_page(index: Index, key: str, ctx: ViewContext) -> dict[str, Any]:
     design = index.get(key, CredentialDesign)
     if design is None:
-        raise NotFound(f"There is no credential design with the key '{key}'", code="design_not_found")
+        raise NotFound("There is no credential design with the key '%(key)s'", code="design_not_found",
+                       params={"key": key})
     outcomes = [o for k in design.outcomes if (o := index.get(k, LearningOutcome))]
     assessments = [a for k in design.assessed_by if (a := index.get(k, Assessment))]
     parts = [p for _ref, p in index.parts(design) if isinstance(p, CredentialDesign)]
@@ -295,7 +297,7 @@ def design_page(index: Index, key: str, ctx: ViewContext) -> dict[str, Any]:
 def course_page(index: Index, key: str, ctx: ViewContext) -> dict[str, Any]:
     course = index.get(key, Course)
     if course is None:
-        raise NotFound(f"There is no course with the key '{key}'", code="course_not_found")
+        raise NotFound("There is no course with the key '%(key)s'", code="course_not_found", params={"key": key})
     design = index.get(course.design, CredentialDesign)
     practice = index.practice_of(course)
     return {
@@ -312,7 +314,7 @@ def entity_location(index: Index, key: str) -> str:
     """Where the page about an entity is: its own page, or the section of the page that shows it."""
     entity = index.by_key.get(key)
     if entity is None:
-        raise NotFound(f"There is no entity with the key '{key}'", code="entity_not_found")
+        raise NotFound("There is no entity with the key '%(key)s'", code="entity_not_found", params={"key": key})
     if Kind(entity.kind) in PAGE_PATHS:
         return page_path(entity)
     container: EntityBase | None = None
@@ -324,6 +326,6 @@ def entity_location(index: Index, key: str) -> str:
     elif isinstance(entity, Assessment):
         container = next(iter(index.designs_with("assessed_by", key)), None)
     if container is None:
-        raise NotFound(f"'{key}' ({entity.kind}) is not shown on any page yet: nothing links it to a practice, "
-                       "competence or credential design", code="entity_unplaced")
+        raise NotFound("'%(key)s' (%(kind)s) is not shown on any page yet: nothing links it to a practice, competence "
+                       "or credential design", code="entity_unplaced", params={"key": key, "kind": entity.kind})
     return f"{page_path(container)}#{key}"

@@ -22,6 +22,7 @@ from bridge.editor.tables import SharedMap
 from bridge.errors import LeadsError, NotFound
 from bridge.i18n import negotiate, translations
 from bridge.settings import Settings
+from bridge.web.errors import said
 from bridge.web.negotiate import templates, wants_json
 from issuer.errors import IssuerError
 
@@ -93,7 +94,7 @@ def map_submit(request: Request, practice: Annotated[str, Form()] = "",
         try:
             found = extract(text, data, filename)
         except (LeadsError, IssuerError) as exc:
-            shown.append(learner.Presented(filename or _("Pasted text"), False, _(exc.message), ()))
+            shown.append(learner.Presented(filename or _("Pasted text"), False, said(exc, _), ()))
             continue
         report = check.verify(found.credential)
         doc = found.credential

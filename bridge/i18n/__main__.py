@@ -22,7 +22,10 @@ from babel.messages.pofile import read_po, write_po
 from bridge.i18n import DOMAIN, LOCALE_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = ("_n", "t", "tr:2", "_tr:2")  # beside gettext's own: plural helper, page helpers (bridge/i18n/ui.py)
+KEYWORDS = ("_n", "t", "tr:2", "_tr:2",  # beside gettext's own: plural helper, page helpers (bridge/i18n/ui.py)
+            # errors people may read on a page: the literal message (a template when it has params) of each class
+            "LeadsError", "NotFound", "UpstreamError", "PoolRefused", "CapxRefused", "UnreadableCredential",
+            "LtiError", "refused:2")
 
 
 def compiled(po_path: str) -> bytes:

@@ -28,15 +28,16 @@ def render_page(request: Request, name: str, data: dict[str, Any]) -> Response:
 
 
 def translated(exc: LtiError, lang: str) -> str:
-    """The error's wording in ``lang`` when it has a catalogued template, else its English message."""
+    """The error's wording in ``lang``: its template's, else its message's when catalogued (the literal messages of
+    ``lti`` are extracted), else its English message."""
+    say = gettext_for(lang).gettext  # not ``_``: the parameter lookups below are no messages to extract
     if lang == "en" or exc.template not in MESSAGES:
-        return exc.message
-    _ = gettext_for(lang).gettext
+        return exc.message if lang == "en" else say(exc.message)
     params = {**exc.params}
     if isinstance(params.get("what"), str):
-        params["what"] = _(params["what"])
+        params["what"] = say(params["what"])
     try:
-        return _(MESSAGES[str(exc.template)]) % params
+        return say(MESSAGES[str(exc.template)]) % params
     except (KeyError, TypeError, ValueError):  # a catalogue entry that lost a placeholder: English, not a 500
         log.warning("translation of %s in %s does not fit its parameters", exc.template, lang)
         return exc.message
@@ -45,7 +46,6 @@ def translated(exc: LtiError, lang: str) -> str:
 def install_error_handler(app: FastAPI) -> None:
     async def _lti_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LtiError)
-        body = {**exc.as_dict(), "message": translated(exc, request_lang(request))}
-        return render_error(request, exc.status, body)
+        return render_error(request, exc.status, exc.as_dict(), said=lambda _: translated(exc, request_lang(request)))
 
     app.add_exception_handler(LtiError, _lti_error)

@@ -82,8 +82,8 @@ class CapxClient:
         try:
             response = self.http.request(method, f"{self.base}{path}", headers=self._headers(), json=body)
         except httpx.HTTPError as exc:
-            raise UpstreamError(f"the Capacity Exchange could not be reached ({exc.__class__.__name__})",
-                                code="capx_unreachable") from exc
+            raise UpstreamError("the Capacity Exchange could not be reached (%(name)s)",
+                                code="capx_unreachable", params={"name": exc.__class__.__name__}) from exc
         try:
             data = response.json()
         except ValueError:
@@ -93,8 +93,10 @@ class CapxClient:
                               "in to CapX again and give LEADS the new token", code="capx_token_refused",
                               status=422, extra={"capx": data})
         if response.status_code >= 400:
-            raise CapxRefused(f"the Capacity Exchange refused {method} {path} (HTTP {response.status_code}): {data}",
-                              code="capx_refused", status=502, extra={"capx": data})
+            raise CapxRefused("the Capacity Exchange refused %(method)s %(path)s (HTTP %(status_code)s): %(data)s",
+                              code="capx_refused", status=502, extra={"capx": data},
+                              params={"method": method, "path": path, "status_code": response.status_code,
+                                      "data": data})
         return data
 
     def capacities(self) -> dict[str, int]:
@@ -221,7 +223,7 @@ def missing_capacity(skill: Mapping[str, Any]) -> dict[str, Any]:
 def _profile(session: Session, handle: str) -> PoolProfile:
     profile = session.scalar(select(PoolProfile).where(PoolProfile.handle == handle))
     if profile is None:
-        raise NotFound(f"no pool profile '{handle}'")
+        raise NotFound("no pool profile '%(handle)s'", params={"handle": handle})
     return profile
 
 
@@ -247,9 +249,10 @@ def connect(db: Database, settings: Settings, http: httpx.Client, *, handle: str
                              "the CapX profile of the wiki user this pool profile has proven",
                              code="wiki_login_required", status=403)
         if not _same_user(str(capx_user.get("username", "")), profile.wiki_username):
-            raise LeadsError(f"this CapX token belongs to {capx_user.get('username')!r}, not to "
-                             f"{profile.wiki_username!r}, the wiki user of this pool profile",
-                             code="capx_account_mismatch", status=403)
+            raise LeadsError("this CapX token belongs to %(capx_user)s, not to %(wiki_username)s, the wiki user of "
+                             "this pool profile", code="capx_account_mismatch", status=403,
+                             params={"capx_user": repr(capx_user.get("username")),
+                                     "wiki_username": repr(profile.wiki_username)})
         link = session.scalar(select(CapxLink).where(CapxLink.profile_id == profile.id))
         if link is None:
             link = CapxLink(profile_id=profile.id, added_known={}, added_available={}, declined={})
@@ -267,8 +270,8 @@ def sync(db: Database, settings: Settings, http: httpx.Client, *, handle: str, n
         profile = _profile(session, handle)
         link = session.scalar(select(CapxLink).where(CapxLink.profile_id == profile.id))
         if link is None:
-            raise NotFound(f"the pool profile '{handle}' is not connected to the Capacity Exchange",
-                           code="capx_not_connected")
+            raise NotFound("the pool profile '%(handle)s' is not connected to the Capacity Exchange",
+                           code="capx_not_connected", params={"handle": handle})
         token = unseal(settings, link.token_sealed)
         ledger = (dict(link.added_known), dict(link.added_available), dict(link.declined), link.share_available,
                   link.capx_user_id, link.capx_url)

@@ -21,7 +21,8 @@ from bridge.pool import evidence, holding, search, service
 from bridge.pool.api import pool_verifier as _verifier
 from bridge.pool.mapping import design_evidence
 from bridge.pool.wikilogin import user_page
-from bridge.web.negotiate import templates, wants_json
+from bridge.web.errors import spoken
+from bridge.web.negotiate import request_lang, templates, wants_json
 from bridge.web.params import After, RowId, page_links
 from bridge.web.text import NOT_BLANK
 from issuer import jsonbound
@@ -52,8 +53,8 @@ def _level(raw: str | None) -> int | None:
         return None
     if not LEVEL.fullmatch(raw):
         raise LeadsError(
-            f"level must be a proficiency level number (1-5), not {raw!r}", code="invalid_level", status=422
-        )
+            "level must be a proficiency level number (1-5), not %(raw)s", code="invalid_level", status=422,
+            params={"raw": repr(raw)})
     return int(raw)
 
 
@@ -120,7 +121,7 @@ def competence_page(request: Request, key: str, after: After = None) -> Response
     entities = current_index(db).by_key
     comp = entities.get(key)
     if not isinstance(comp, Competence):
-        raise NotFound(f"no competence '{key}' in the data space")
+        raise NotFound("no competence '%(key)s' in the data space", params={"key": key})
     designs = [
         e
         for e in entities.values()
@@ -286,8 +287,8 @@ def publish_form_post(
     except JsonTooDeep as exc:
         return _form(request, 400, error=exc.message, code="json_too_deep", form=form)
     except LeadsError as exc:
-        return _form(request, exc.status, error=exc.message, code=exc.code, checks=exc.extra.get("checks"),
-                     form=form, from_pdf=from_pdf)
+        return _form(request, exc.status, error=spoken(exc, request_lang(request)), code=exc.code,
+                     checks=exc.extra.get("checks"), form=form, from_pdf=from_pdf)
     lang = request.query_params.get("lang")
     suffix = f"&lang={lang}" if lang in ("en", "es") else ""
     return RedirectResponse(f"/pool/people/{form['handle']}?done=published&entry={entry.id}{suffix}",

@@ -58,8 +58,8 @@ def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime
         entry = session.scalar(select(PoolEntry).where(PoolEntry.id == entry_id)
                                .options(selectinload(PoolEntry.competences), selectinload(PoolEntry.profile)))
         if entry is None:
-            raise NotFound(f"no published credential {entry_id}: it was unpublished, or it left the pool when it was "
-                           "revoked or expired", code="evidence_gone")
+            raise NotFound("no published credential %(entry_id)s: it was unpublished, or it left the pool when it was "
+                           "revoked or expired", code="evidence_gone", params={"entry_id": entry_id})
         listed = session.scalar(select(PoolEntry.id).where(PoolEntry.id == entry_id, live_entries(now))) is not None
         credential, profile = entry.credential, entry.profile
         data: dict[str, Any] = {

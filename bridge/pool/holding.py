@@ -68,8 +68,8 @@ def publish_presented(db: Database, verifier: service.Verifier, settings: Settin
     try:
         shown = verify_presentation(presentation, challenge=claimed, domain=domain(settings), now=now)
     except IssuerError as exc:
-        raise service.PoolRefused(f"the presentation does not prove that you hold the credential: {exc.message}",
-                                  "presentation_invalid") from None
+        raise service.PoolRefused("the presentation does not prove that you hold the credential: %(message)s",
+                                  "presentation_invalid", params={"message": exc.message}) from None
     with db.session() as session:
         try:
             nonces.spend(session, settings.secret_key.get_secret_value(), claimed, nonces.POOL, now,
@@ -78,16 +78,17 @@ def publish_presented(db: Database, verifier: service.Verifier, settings: Settin
         except LeadsError as exc:
             raise service.PoolRefused(exc.message, "challenge_invalid") from None
     if len(shown.credentials) != 1:
-        raise service.PoolRefused(f"the presentation holds {len(shown.credentials)} credentials; present one at a "
-                                  "time", "one_credential")
+        raise service.PoolRefused("the presentation holds %(count)s credentials; present one at a time",
+                                  "one_credential", params={"count": len(shown.credentials)})
     credential = shown.credentials[0]
     subject = subject_did(_document(credential))
     if subject is None:
         raise service.PoolRefused(LMS_ONLY, "holder_not_provable", status=403)
     if subject != shown.holder.did:
         raise service.PoolRefused(
-            f"this credential was issued to {subject}, but the presentation is signed by {shown.holder.did}: only "
-            "the person holding the credential's key can publish it", "not_holder", status=403)
+            "this credential was issued to %(subject)s, but the presentation is signed by %(did)s: only the person "
+            "holding the credential's key can publish it", "not_holder", status=403,
+            params={"subject": subject, "did": shown.holder.did})
     return service.publish(db, verifier, handle=handle, token=token, credential=credential,
                            entity_base=settings.entity_base, holder_proof=shown.form, holder_did=shown.holder.did)
 

@@ -22,7 +22,8 @@ from bridge.pool import capx, evidence, service, wikilogin
 from bridge.pool.api import pool_verifier
 from bridge.pool.tables import CapxLink, PoolProfile
 from bridge.settings import Settings
-from bridge.web.negotiate import templates, wants_json
+from bridge.web.errors import spoken
+from bridge.web.negotiate import request_lang, templates, wants_json
 from bridge.web.params import RowId
 
 router = APIRouter(tags=["pool"])
@@ -95,7 +96,7 @@ def wiki_login_post(request: Request, handle: str, token: Annotated[str, Form()]
         profile_id = _profile_id(_db(request), handle, token)
         url = wikilogin.start(_db(request), _settings(request), _now(request), profile_id)
     except LeadsError as exc:
-        return _page(request, "pool/wiki_login.html", {"handle": handle, "error": exc.message,
+        return _page(request, "pool/wiki_login.html", {"handle": handle, "error": spoken(exc, request_lang(request)),
                                                        "available": wikilogin.configured(_settings(request))},
                      exc.status)
     return RedirectResponse(url, status_code=303)
@@ -110,8 +111,8 @@ def wiki_login(request: Request) -> Response:
 def wiki_callback(request: Request, code: str | None = None, state: str | None = None,
                   error: str | None = None) -> Response:
     if error or not code or not state:
-        raise LeadsError(f"the wiki did not sign you in ({error or 'no authorization code'}); try again",
-                         code="wiki_login_refused", status=400)
+        raise LeadsError("the wiki did not sign you in (%(reason)s); try again",
+                         code="wiki_login_refused", status=400, params={"reason": error or "no authorization code"})
     settings = _settings(request)
     with _http(request) as http:
         identity, profile_id = wikilogin.finish(_db(request), settings, http, code=code, state=state,
@@ -165,7 +166,7 @@ def my_certificates(request: Request) -> Response:
     except LeadsError as exc:
         if wants_json(request):
             raise
-        return _page(request, "pool/mine.html", {"identity": None, "error": exc.message,
+        return _page(request, "pool/mine.html", {"identity": None, "error": spoken(exc, request_lang(request)),
                                                  "available": wikilogin.configured(_settings(request))}, 401)
     profiles = _mine(request, identity)
     if wants_json(request):
@@ -186,7 +187,8 @@ def _own_by_session(request: Request, handle: str, csrf: str) -> wikilogin.WikiI
     with _db(request).session() as session:
         sub = session.scalar(select(PoolProfile.wiki_sub).where(PoolProfile.handle == handle))
     if sub is None or sub != identity.sub:
-        raise LeadsError(f"the pool profile '{handle}' is not yours", code="forbidden", status=403)
+        raise LeadsError("the pool profile '%(handle)s' is not yours", code="forbidden", status=403,
+                         params={"handle": handle})
     return identity
 
 
@@ -223,7 +225,8 @@ def _mine_again(request: Request, exc: LeadsError) -> Response:
     identity = wikilogin.session_identity(_db(request), request.cookies.get(wikilogin.COOKIE), _now(request))
     cookie = request.cookies.get(wikilogin.COOKIE) or ""
     return _page(request, "pool/mine.html", {
-        "identity": identity, "profiles": _mine(request, identity) if identity else [], "error": exc.message,
+        "identity": identity, "profiles": _mine(request, identity) if identity else [],
+        "error": spoken(exc, request_lang(request)),
         "csrf": wikilogin.csrf_token(_settings(request), cookie),
         "user_page": wikilogin.user_page(_settings(request), identity.username) if identity else ""},
         exc.status)

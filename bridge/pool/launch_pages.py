@@ -70,8 +70,8 @@ def publish(request: Request, launch_id: str, award_id: str) -> Response:
     who = who_for_launch(request, launch_id)
     found = next(((a, row) for a, row in _issued(request, who) if a.id == award_id), None)
     if found is None:
-        raise service.PoolRefused(f"{award_id} is not one of your issued certificates: {NOT_YOURS}", "not_yours",
-                                  status=403)
+        raise service.PoolRefused("%(award_id)s is not one of your issued certificates: %(not_yours)s", "not_yours",
+                                  status=403, params={"award_id": award_id, "not_yours": NOT_YOURS})
     service.publish_for_learner(_db(request), pool_verifier(request), learner=who.learner,
                                 display_name=who.name or "LEADS learner", credential=_credential(found[1]),
                                 entity_base=request.app.state.settings.entity_base)
@@ -87,12 +87,13 @@ def publish_pasted(request: Request, launch_id: str, credential_text: Annotated[
     try:
         credential: dict[str, Any] | str = json.loads(raw) if raw.startswith("{") else raw
     except json.JSONDecodeError as exc:
-        raise LeadsError(f"the credential is not valid JSON ({exc.msg}, line {exc.lineno})", code="invalid_json",
-                         status=422) from None
+        raise LeadsError("the credential is not valid JSON (%(msg)s, line %(lineno)s)", code="invalid_json",
+                         status=422, params={"msg": exc.msg, "lineno": exc.lineno}) from None
     if not credential:
         raise LeadsError("paste the credential (JSON or JWT)", code="empty_credential", status=422)
     if not _is_own(request, who, credential):
-        raise service.PoolRefused(f"this credential was not issued to you: {NOT_YOURS}", "not_yours", status=403)
+        raise service.PoolRefused("this credential was not issued to you: %(not_yours)s", "not_yours", status=403,
+                                  params={"not_yours": NOT_YOURS})
     service.publish_for_learner(_db(request), pool_verifier(request), learner=who.learner,
                                 display_name=who.name or "LEADS learner", credential=credential,
                                 entity_base=request.app.state.settings.entity_base)

@@ -61,11 +61,12 @@ class Verifier(Protocol):
 
 
 class PoolRefused(LeadsError):
-    def __init__(self, message: str, code: str, verdict: Verdict | None = None, status: int = 422) -> None:
+    def __init__(self, message: str, code: str, verdict: Verdict | None = None, status: int = 422,
+                 params: dict[str, Any] | None = None) -> None:
         extra: dict[str, Any] = {}
         if verdict is not None:
             extra["checks"] = [{"name": c.name, "ok": c.ok, "message": c.message} for c in verdict.checks]
-        super().__init__(message, code=code, status=status, extra=extra)
+        super().__init__(message, code=code, status=status, extra=extra, params=params or {})
 DISPLAY_NAME_LENGTH = 200  # the column; the one name rule otherwise (issuer.documents.names)
 
 
@@ -110,7 +111,8 @@ def create_profile(
     token = secrets.token_urlsafe(32)
     with db.session() as session:
         if session.scalar(select(PoolProfile.id).where(PoolProfile.handle == handle)) is not None:
-            raise LeadsError(f"the handle '{handle}' is taken; choose another", code="handle_taken", status=409)
+            raise LeadsError("the handle '%(handle)s' is taken; choose another", code="handle_taken", status=409,
+                             params={"handle": handle})
         profile = PoolProfile(
             handle=handle,
             display_name=clean_name(display_name, "the display name", DISPLAY_NAME_LENGTH),
@@ -125,7 +127,7 @@ def create_profile(
 def _own_profile(session: Session, handle: str, token: str) -> PoolProfile:
     profile = session.scalar(select(PoolProfile).where(PoolProfile.handle == handle))
     if profile is None:
-        raise NotFound(f"no pool profile '{handle}'")
+        raise NotFound("no pool profile '%(handle)s'", params={"handle": handle})
     if not hmac.compare_digest(profile.token_hash, _hash(token)):
         raise LeadsError("the management token does not belong to this profile", code="forbidden", status=403)
     return profile
@@ -199,7 +201,7 @@ def unpublish_for_learner(db: Database, *, learner: str, entry_id: int) -> None:
     with db.session() as session:
         entry = session.get(PoolEntry, entry_id)
         if entry is None or entry.profile.learner != learner:
-            raise NotFound(f"you have no published credential {entry_id}")
+            raise NotFound("you have no published credential %(entry_id)s", params={"entry_id": entry_id})
         session.delete(entry)
 
 
@@ -225,18 +227,18 @@ def _publish(
     verdict = verifier(credential)
     if verdict.genuine and not verdict.verified:
         raise PoolRefused(
-            f"the credential is genuine, but the pool lists only credentials from issuers it trusts, and it does not "
-            f"trust {verdict.issuer or 'an issuer that names no DID'} (LEADS does not know this issuer, or the pool "
-            "takes only this installation's own credentials)",
+            "the credential is genuine, but the pool lists only credentials from issuers it trusts, and it does not "
+            "trust %(issuer)s (LEADS does not know this issuer, or the pool takes only this installation's own "
+            "credentials)",
             "issuer_not_trusted",
             verdict,
-        )
+            params={"issuer": verdict.issuer or "an issuer that names no DID"})
     if not verdict.verified:
         failed = [c for c in verdict.checks if not c.ok]
         what = "; ".join(f"{c.name}: {c.message}" for c in failed) or "it did not verify"
         raise PoolRefused(
-            f"the credential was not published because it does not verify ({what})", "credential_not_verified", verdict
-        )
+            "the credential was not published because it does not verify (%(what)s)", "credential_not_verified",
+            verdict, params={"what": what})
     document = verdict.document or (credential if isinstance(credential, dict) else {})
     entities = current_index(db).by_key
     with db.session() as session:
@@ -324,7 +326,8 @@ def delete_wiki_profile(db: Database, *, handle: str, wiki_sub: str, confirmed: 
     _confirmed(confirmed)
     with db.session() as session:
         if not _drop(session, PoolProfile.handle == handle, PoolProfile.wiki_sub == wiki_sub):
-            raise LeadsError(f"the pool profile '{handle}' is not yours", code="forbidden", status=403)
+            raise LeadsError("the pool profile '%(handle)s' is not yours", code="forbidden", status=403,
+                             params={"handle": handle})
 
 
 def remove_profile(db: Database, handle: str) -> int:
@@ -333,7 +336,7 @@ def remove_profile(db: Database, handle: str) -> int:
     with db.session() as session:
         profile_id = session.scalar(select(PoolProfile.id).where(PoolProfile.handle == handle))
         if profile_id is None:
-            raise NotFound(f"no pool profile '{handle}'")
+            raise NotFound("no pool profile '%(handle)s'", params={"handle": handle})
         entries = session.scalar(select(func.count(PoolEntry.id)).where(PoolEntry.profile_id == profile_id)) or 0
         _drop(session, PoolProfile.id == profile_id)
     return int(entries)
@@ -344,7 +347,8 @@ def unpublish(db: Database, *, handle: str, token: str, entry_id: int) -> None:
         profile = _own_profile(session, handle, token)
         entry = session.get(PoolEntry, entry_id)
         if entry is None or entry.profile_id != profile.id:
-            raise NotFound(f"profile '{handle}' has no published credential {entry_id}")
+            raise NotFound("profile '%(handle)s' has no published credential %(entry_id)s",
+                           params={"handle": handle, "entry_id": entry_id})
         session.delete(entry)
 
 
@@ -384,7 +388,7 @@ def profile_view(db: Database, handle: str, keep_empty: timedelta | None = None)
     with db.session() as session:
         profile = session.scalar(select(PoolProfile).where(PoolProfile.handle == handle))
         if profile is None:
-            raise NotFound(f"no pool profile '{handle}'")
+            raise NotFound("no pool profile '%(handle)s'", params={"handle": handle})
         delete_after = None
         if keep_empty and session.scalar(select(PoolEntry.id).where(PoolEntry.profile_id == profile.id)
                                          .limit(1)) is None:

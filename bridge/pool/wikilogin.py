@@ -125,10 +125,11 @@ def _oauth_error(response: httpx.Response, step: str) -> LeadsError:
     error = body.get("error") if isinstance(body, dict) else None
     detail = (body.get("hint") or body.get("error_description")) if isinstance(body, dict) else None
     if error in ("invalid_grant", "access_denied"):
-        return LeadsError(f"the wiki did not accept the sign-in ({error}: {detail}); start it again",
-                          code="wiki_login_refused", status=400)
-    return UpstreamError(f"the wiki's {step} answered HTTP {response.status_code}"
-                         f"{f' ({error}: {detail})' if error else ''}", code="wiki_login_failed")
+        return LeadsError("the wiki did not accept the sign-in (%(error)s: %(detail)s); start it again",
+                          code="wiki_login_refused", status=400, params={"error": error, "detail": detail})
+    return UpstreamError("the wiki's %(step)s answered HTTP %(status_code)s%(detail)s", code="wiki_login_failed",
+                         params={"step": step, "status_code": response.status_code,
+                                 "detail": f" ({error}: {detail})" if error else ""})
 
 
 def finish(db: Database, settings: Settings, http: httpx.Client, *, code: str, state: str,
@@ -155,8 +156,8 @@ def finish(db: Database, settings: Settings, http: httpx.Client, *, code: str, s
             raise _oauth_error(answer, "profile endpoint")
         profile = answer.json()
     except httpx.HTTPError as exc:
-        raise UpstreamError(f"the wiki could not be reached ({exc.__class__.__name__})",
-                            code="wiki_login_failed") from exc
+        raise UpstreamError("the wiki could not be reached (%(name)s)",
+                            code="wiki_login_failed", params={"name": exc.__class__.__name__}) from exc
     username, sub = profile.get("username"), profile.get("sub")
     if not isinstance(username, str) or not username or sub in (None, "", 0):
         raise LeadsError("the wiki does not show this account's username (a hidden account cannot be shown)",
@@ -173,8 +174,9 @@ def bind(db: Database, profile_id: int, identity: WikiIdentity, now: datetime) -
         other = session.scalar(select(PoolProfile).where(PoolProfile.wiki_sub == identity.sub,
                                                          PoolProfile.id != profile_id))
         if other is not None:
-            raise LeadsError(f"the wiki account {identity.username} already shows on the pool profile "
-                             f"'{other.handle}'; remove it there first", code="wiki_account_taken", status=409)
+            raise LeadsError("the wiki account %(username)s already shows on the pool profile '%(handle)s'; remove it "
+                             "there first", code="wiki_account_taken", status=409,
+                             params={"username": identity.username, "handle": other.handle})
         profile = session.get(PoolProfile, profile_id)
         if profile is None:
             raise NotFound("the pool profile of this sign-in no longer exists")

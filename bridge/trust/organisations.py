@@ -52,8 +52,9 @@ def load_orgs(path: Path) -> list[IssuerOrg]:
         raw = json.loads(path.read_text(encoding="utf-8"))
         orgs = [IssuerOrg(**{k: v for k, v in item.items()}) for item in raw]
     except (ValueError, TypeError) as exc:
-        raise LeadsError(f"{path}: not a JSON list of issuer organisations ({exc}); each needs slug, names "
-                         "and legal_identifier", code="issuers_config", status=500) from None
+        raise LeadsError("%(path)s: not a JSON list of issuer organisations (%(exc)s); each needs slug, names and "
+                         "legal_identifier", code="issuers_config", status=500,
+                         params={"path": path, "exc": exc}) from None
     if not orgs:
         return [DEFAULT_ROOT]
     if not any(o.root for o in orgs):
@@ -83,8 +84,8 @@ class IssuerDirectory:
             return self.root
         org = self.orgs.get(slug)
         if org is None:
-            raise NotFound(f"no issuing organisation {slug!r}; known: {', '.join(sorted(self.orgs))}",
-                           code="issuer_not_found")
+            raise NotFound("no issuing organisation %(slug)s; known: %(known)s",
+                           code="issuer_not_found", params={"slug": repr(slug), "known": ", ".join(sorted(self.orgs))})
         return org
 
     def did(self, org: IssuerOrg) -> str:

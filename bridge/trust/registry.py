@@ -40,8 +40,8 @@ def bare_did(value: str) -> str:
 def check_did(did: str) -> str:
     did = did.strip()
     if not DID.match(did):
-        raise LeadsError(f"{did!r} is not a DID: expected did:<method>:<id>, e.g. did:web:example.org or "
-                         "did:key:z6Mk…", code="invalid_did", status=422)
+        raise LeadsError("%(did)s is not a DID: expected did:<method>:<id>, e.g. did:web:example.org or "
+                         "did:key:z6Mk…", code="invalid_did", status=422, params={"did": repr(did)})
     return did
 
 
@@ -50,9 +50,9 @@ def parse_registry(data: Any, *, source: str) -> dict[str, RegistryEntry]:
     damaged download never replaces the last good copy."""
     where = f"the issuer registry {source}"
     if not isinstance(data, dict) or not isinstance(data.get("registry"), dict):
-        raise LeadsError(f"{where} is not in the DCC registry format: expected a JSON object with a \"registry\" "
+        raise LeadsError("%(where)s is not in the DCC registry format: expected a JSON object with a \"registry\" "
                          "object mapping each issuer DID to {\"name\": …, \"url\": …, \"location\": …}",
-                         code="registry_format", status=422)
+                         code="registry_format", status=422, params={"where": where})
     entries: dict[str, RegistryEntry] = {}
     problems = []
     for did, info in data["registry"].items():
@@ -71,6 +71,7 @@ def parse_registry(data: Any, *, source: str) -> dict[str, RegistryEntry]:
                                      location if isinstance(location, str) else None)
     if problems:
         shown = "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
-        raise LeadsError(f"{where} has entries LEADS cannot use: {shown}. Fix them at the source; until then the "
-                         "last good copy stays in use.", code="registry_format", status=422)
+        raise LeadsError("%(where)s has entries LEADS cannot use: %(shown)s. Fix them at the source; until then the "
+                         "last good copy stays in use.", code="registry_format", status=422,
+                         params={"where": where, "shown": shown})
     return entries

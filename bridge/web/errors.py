@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import fastapi.routing
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bridge.db import outage
@@ -35,13 +37,38 @@ AWAY = {
 }
 
 
-def render_error(request: Request, status: int, body: dict[str, Any],
-                 headers: dict[str, str] | None = None) -> Response:
-    """An error as JSON for API clients and as the HTML error page for people (shared by the LTI frames)."""
+def shown(text: str, english: str, lang: str) -> Markup:
+    """A message for a page in ``lang``: a sentence no catalogue translated stays English, marked as English (so a
+    screen reader reads it as English and the page's own text stays all in its language)."""
+    if lang != "en" and text == english:
+        return Markup('<span lang="en">{}</span>').format(text)
+    return Markup.escape(text)
+
+
+def said(exc: Exception, gettext: Callable[[str], str]) -> str:
+    """An error's sentence through ``gettext``: a domain error's template filled (``LeadsError.said``), another
+    package's error (issuer, lti) looked up as it stands."""
+    if isinstance(exc, LeadsError):
+        return exc.said(gettext)
+    return gettext(str(getattr(exc, "message", exc)))
+
+
+def spoken(exc: LeadsError, lang: str) -> Markup:
+    """A domain error's message for a page in ``lang`` (its template translated and filled, see ``LeadsError``)."""
+    return shown(exc.said(gettext_for(lang).gettext), exc.message, lang)
+
+
+def render_error(request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None,
+                 said: Callable[[Callable[[str], str]], str] | None = None) -> Response:
+    """An error as JSON for API clients (English) and as the HTML error page for people (shared by the LTI frames);
+    ``said`` words the message in the page's language (``LeadsError.said``), else it is looked up as it stands."""
     if wants_json(request) or request.url.path.startswith("/api/"):
         return JSONResponse(body, status_code=status, headers=headers)
 
-    message = gettext_for(request_lang(request)).gettext(str(body.get("message", "")))  # catalogued when known
+    lang = request_lang(request)
+    english = str(body.get("message", ""))
+    gettext = gettext_for(lang).gettext
+    message = shown(said(gettext) if said else gettext(english), english, lang)
     return templates.TemplateResponse(request, "error.html", {"status": status, "body": body, "message": message},
                                       status_code=status, headers=headers)
 
@@ -50,7 +77,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LeadsError)
     async def _leads_error(request: Request, exc: LeadsError) -> Response:
         log.info("refused %s %s: %s (%s)", request.method, request.url.path, exc.code, exc.status)
-        return render_error(request, exc.status, exc.as_dict(), getattr(exc, "headers", None))
+        return render_error(request, exc.status, exc.as_dict(), getattr(exc, "headers", None), said=exc.said)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

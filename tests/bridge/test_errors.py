@@ -1,0 +1,38 @@
+"""A domain error says the same thing in every language: its message is a template with named parameters, the
+English text is that template filled, and a page's catalogue translates the template, not the filled text."""
+
+from __future__ import annotations
+
+from bridge.errors import LeadsError, NotFound, UpstreamError
+from bridge.i18n import gettext_for
+
+
+def test_the_message_is_the_template_filled_and_the_template_is_kept() -> None:
+    exc = NotFound("no pool profile '%(handle)s'", params={"handle": "cat"})
+    assert exc.message == str(exc) == "no pool profile 'cat'"
+    assert exc.template == "no pool profile '%(handle)s'" and exc.status == 404
+    assert exc.as_dict() == {"error": "not_found", "message": "no pool profile 'cat'"}  # the API stays English
+
+
+def test_a_page_in_spanish_gets_the_translated_template_with_the_same_names() -> None:
+    exc = NotFound("no pool profile '%(handle)s'", params={"handle": "gato"})
+    template = gettext_for("es").gettext(exc.template)
+    assert template != exc.template and "%(handle)s" in template  # catalogued, with the parameter kept
+    assert exc.said(gettext_for("es").gettext) == template % {"handle": "gato"}
+    assert exc.said(gettext_for("en").gettext) == exc.message
+
+
+def test_without_params_a_percent_sign_is_only_text() -> None:
+    exc = LeadsError("pass mark 50 % not reached", code="x")
+    assert exc.message == "pass mark 50 % not reached" and exc.said(lambda s: s) == exc.message
+
+
+def test_a_translation_that_lost_a_placeholder_falls_back_to_english_not_a_500() -> None:
+    exc = UpstreamError("the wiki could not be reached (%(name)s)", params={"name": "ConnectTimeout"})
+    assert exc.said(lambda s: "no se pudo llegar al wiki (%(nombre)s)") == exc.message
+    assert exc.status == 502
+
+
+def test_a_message_no_catalogue_knows_stays_english() -> None:
+    exc = LeadsError("nothing like this was ever catalogued (%(n)s)", code="x", params={"n": 3})
+    assert exc.said(gettext_for("es").gettext) == "nothing like this was ever catalogued (3)"

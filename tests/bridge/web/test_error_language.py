@@ -1,0 +1,73 @@
+"""What a person reads when LEADS refuses something is in the page's language: the refusals people meet on the
+main paths (a certificate link that leads nowhere, an expired course launch, a data-space key, a pool profile or
+a piece of evidence that has gone, a sign-in the wiki refused) are translated with their names filled in. A
+sentence no catalogue knows stays English and is marked ``lang="en"``; the API answers English as before."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bridge.app import create_app
+from bridge.db import Database
+from bridge.settings import Settings
+
+# page → a Spanish phrase the refusal must say (with the name it was given, where it has one)
+MAIN_PATHS = {
+    "/credentials/nope/certificate": "'nope'",
+    "/credentials/nope/certificate.pdf": "'nope'",
+    "/awards/mine/nope": "inicio",
+    "/awards/claim/nope": "inicio",
+    "/lti/app/nope": "inicio",
+    "/pool/launch/nope": "inicio",
+    "/lti/resume/nope": "inicio",
+    "/practices/nope": "'nope'",
+    "/competences/nope": "'nope'",
+    "/designs/nope": "'nope'",
+    "/courses/nope": "'nope'",
+    "/issuers/nope": "'nope'",
+    "/status/nope": "'nope'",
+    "/pool/evidence/999": "999",
+    "/pool/mine": "Wikimedia",
+    "/pool/wiki/callback?error=access_denied": "access_denied",
+    "/pool?after=zzz": "",
+}
+
+
+@pytest.fixture
+def client(settings: Settings, db: Database) -> TestClient:
+    return TestClient(create_app(settings, db))
+
+
+def _main(html: str) -> str:
+    found = re.search(r"<main.*?</main>", html, re.S)
+    assert found, html[:300]
+    return found.group(0)
+
+
+@pytest.mark.parametrize("path", list(MAIN_PATHS))
+def test_refusals_on_the_main_paths_are_in_spanish(client: TestClient, path: str) -> None:
+    sep = "&" if "?" in path else "?"
+    page = client.get(f"{path}{sep}lang=es", headers={"Accept": "text/html"})
+    assert 400 <= page.status_code < 500, page.text[:300]
+    main = _main(page.text)
+    assert 'lang="en"' not in main, f"{path}: English left in the Spanish page: {re.sub(r'<[^>]+>', ' ', main)[:400]}"
+    assert MAIN_PATHS[path] in main.replace("&#39;", "'")
+
+
+def test_the_same_refusal_in_english_and_for_a_program(client: TestClient) -> None:
+    english = client.get("/credentials/nope/certificate", headers={"Accept": "text/html"})
+    assert "no credential &#39;nope&#39; was issued here" in english.text and 'lang="en"' not in _main(english.text)
+    api = client.get("/credentials/nope", headers={"Accept": "application/json"})
+    assert api.status_code == 404
+    assert api.json() == {"error": "credential_not_found", "message": "no credential 'nope' was issued here"}
+    spanish_api = client.get("/credentials/nope", headers={"Accept": "application/json", "Accept-Language": "es"})
+    assert spanish_api.json()["message"] == "no credential 'nope' was issued here"  # codes and text for programs
+
+
+def test_a_sentence_no_catalogue_knows_is_marked_english(client: TestClient) -> None:
+    page = client.get("/pool/evidence/abc?lang=es", headers={"Accept": "text/html"})  # pydantic's own words
+    assert page.status_code == 422
+    assert '<span lang="en">Input should be a valid integer' in page.text
