@@ -7,13 +7,42 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+class Term(str):
+    """A word of the interface given as a value (a property's name): a page translates it too (``Problem.said``);
+    ``pybabel`` extracts ``Term("…")``."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input: where it is and what to do about it."""
+    """One thing wrong with an input: where it is and what to do about it.
+
+    As with ``LeadsError``, ``property`` and ``message`` may be templates filled with ``params``; a property given as
+    a ``Term`` (and any ``Term`` among the params) is translated on a page, with the message (``said``)."""
 
     entity: str
     property: str
     message: str
+    params: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _templates: tuple[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_templates", (self.property, self.message))
+        if self.params:
+            object.__setattr__(self, "property", self.property % self.params)
+            object.__setattr__(self, "message", self.message % self.params)
+
+    def said(self, gettext: Callable[[str], str]) -> str:
+        """``entity · property: message`` in the reader's language; English where none is catalogued."""
+        prop, message = self._templates
+        params = {k: gettext(v) if isinstance(v, Term) else v for k, v in self.params.items()}
+        prop = gettext(prop) if isinstance(prop, Term) else prop
+        try:
+            return f"{self.entity} · {prop % params if params else prop}: " \
+                   f"{gettext(message) % params if params else gettext(message)}"
+        except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder
+            return str(self)
 
     def as_dict(self) -> dict[str, str]:
         return {"entity": self.entity, "property": self.property, "message": self.message}

@@ -53,7 +53,8 @@ def parse_design_set(data: Any, source: str = "input") -> DesignSet:
                 if loc and isinstance(loc[0], str) and loc[0] in {k for k in ("practice", "activity", "competence",
                         "learning-outcome", "assessment", "credential-design", "course")}:
                     loc = loc[1:]
-            problems.append(Problem(entity, ".".join(str(x) for x in loc) or "entity", err["msg"]))
+            said = err["msg"]  # pydantic's words (English), not a message to extract
+            problems.append(Problem(entity, ".".join(str(x) for x in loc) or "entity", said))
         raise ValidationFailed(f"{source} is not a valid design set", problems) from None
 
 

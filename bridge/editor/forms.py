@@ -15,12 +15,13 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from bridge.dataspace.api import ESSENCE_LEVELS, Activity, Entity, EntityBase, Kind, Practice
-from bridge.errors import Problem
+from bridge.errors import Problem, Term
 
 Form = Mapping[str, Sequence[str]]
 LANGS = ("en", "es")
 _entity: TypeAdapter[Entity] = TypeAdapter(Entity)
 _n = str  # marks msgids for extraction; translated where shown
+KEY = Term("key")
 
 # the URL segment of each kind in /edit/...
 SLUGS: dict[str, Kind] = {"practice": Kind.PRACTICE, "activity": Kind.ACTIVITY, "competence": Kind.COMPETENCE,
@@ -95,7 +96,8 @@ def _number(form: Form, name: str, key: str, label: str, problems: list[Problem]
     try:
         value = float(raw)
     except ValueError:
-        problems.append(Problem(key, label, f"'{raw}' is not a number"))
+        field = Term(label)
+        problems.append(Problem(key, field, "'%(value)s' is not a number", {"value": raw}))
         return None
     return int(value) if integer and value.is_integer() else value
 
@@ -165,14 +167,15 @@ def parse(kind: Kind, form: Form, known: Mapping[str, EntityBase]) -> tuple[list
     except ValidationError as exc:
         for err in exc.errors():
             where = ".".join(str(x) for x in err["loc"][1:]) or "entity"
-            problems.append(Problem(key or "(no key)", where, _plain(err["msg"], where)))
+            said = _plain(err["msg"], where)
+            problems.append(Problem(key or "(no key)", where, said))
         return [], problems
     return [entity, *extra], problems
 
 
 def _plain(msg: str, where: str) -> str:
     if where == "key":
-        return "use small letters, digits and hyphens, such as my-practice"
+        return _n("use small letters, digits and hyphens, such as my-practice")
     return msg
 
 
@@ -193,7 +196,7 @@ def _activities(form: Form, practice: str, known: Mapping[str, EntityBase],
                                                        "labels": {**base.get("labels", {}), **labels},
                                                        "part_of": practice}))
         except ValidationError:
-            problems.append(Problem(key or f"activity {i}", "key", "use small letters, digits and hyphens, such "
+            problems.append(Problem(key or f"activity {i}", KEY, "use small letters, digits and hyphens, such "
                                     "as my-activity"))
     return parts, activities
 

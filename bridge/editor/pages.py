@@ -20,6 +20,7 @@ from bridge.errors import LeadsError, NotFound, ValidationFailed
 from bridge.i18n import negotiate, translations
 from bridge.settings import Settings
 from bridge.web.admin import require_admin
+from bridge.web.errors import problem_shown, problem_text
 from bridge.web.negotiate import templates
 from bridge.wikibase.api import PropertyMap, WikibaseClient
 
@@ -68,6 +69,8 @@ def _require(request: Request, csrf: str) -> Person:
 
 def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = _lang(request)
+    if context.get("problems"):  # in the page's language, each sentence no catalogue knows marked as English
+        context["problems"] = [problem_shown(p, lang) for p in context["problems"]]
     base = {"lang": lang, "ui": ui(lang), "_": translations(lang).gettext, "person": _person(request),
             "csrf": _csrf(request), "wiki": wiki.enabled(_settings(request)), "slugs": forms.SLUG_OF,
             "kind_names": forms.KIND_NAMES, "qs": f"?lang={lang}" if request.query_params.get("lang") else ""}
@@ -179,7 +182,9 @@ async def check(request: Request, slug: str) -> JSONResponse:
     from starlette.concurrency import run_in_threadpool
 
     problems = await run_in_threadpool(_problems, request, _kind(slug), form)
-    return JSONResponse({"valid": not problems, "problems": [p.as_dict() | {"text": str(p)} for p in problems]})
+    lang = _lang(request)
+    return JSONResponse({"valid": not problems, "problems": [
+        p.as_dict() | dict(zip(("text", "text_lang"), problem_text(p, lang), strict=True)) for p in problems]})
 
 
 def _problems(request: Request, kind: Kind, form: forms.Form) -> list[Any]:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = ("_n", "t", "tr:2", "_tr:2",  # beside gettext's own: plural helper, page helpers (bridge/i18n/ui.py)
             # errors people may read on a page: the literal message (a template when it has params) of each class
             "LeadsError", "NotFound", "UpstreamError", "PoolRefused", "CapxRefused", "UnreadableCredential",
-            "LtiError", "refused:2")
+            "LtiError", "refused:2", "Problem:3", "Term")
 
 
 def compiled(po_path: str) -> bytes:

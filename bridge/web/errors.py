@@ -14,7 +14,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bridge.db import outage
-from bridge.errors import LeadsError
+from bridge.errors import LeadsError, Problem
 from bridge.i18n import gettext_for
 from bridge.web.negotiate import request_lang, templates, wants_json
 from bridge.web.nul import NUL_CHARACTER
@@ -22,6 +22,16 @@ from bridge.web.nul import NUL_CHARACTER
 log = logging.getLogger("leads.web")
 _n = str  # marks msgids for extraction; translated by render_error
 
+INVALID_REQUEST = _n("The request is not valid")
+#: where a request's invalid part sits (pydantic's first location), and what is wrong with it, for people
+WHERE = {"path": _n("In the address"), "query": _n("In the address"), "body": _n("In the form"),
+         "header": _n("In the request's headers"), "cookie": _n("In the browser's cookies")}
+IN_THE_REQUEST = _n("In the request")
+MISSING = _n("“%(field)s” is missing.")
+NOT_A_NUMBER = _n("“%(value)s” should be a number.")
+TOO_LONG = _n("“%(field)s” is longer than %(limit)s characters.")
+NOT_ACCEPTED = _n("“%(value)s” is not accepted here.")
+NUMBER_TYPES = frozenset({"int_parsing", "int_type", "int_from_float", "float_parsing", "float_type"})
 DATABASE_LOST = _n("LEADS lost its connection to its database for a moment. Try again in a few seconds.")
 DATABASE_UNREACHABLE = _n("LEADS cannot reach its database right now. Try again in a minute.")
 DATABASE_BUSY = _n("LEADS is very busy right now. Try again in a few seconds.")
@@ -58,10 +68,22 @@ def spoken(exc: LeadsError, lang: str) -> Markup:
     return shown(exc.said(gettext_for(lang).gettext), exc.message, lang)
 
 
+def problem_text(problem: Problem, lang: str) -> tuple[str, str]:
+    """A problem's sentence for a page in ``lang``, and the language it is in (English where none is catalogued)."""
+    text = problem.said(gettext_for(lang).gettext)
+    return text, ("en" if lang != "en" and text == str(problem) else lang)
+
+
+def problem_shown(problem: Problem, lang: str) -> Markup:
+    return shown(problem.said(gettext_for(lang).gettext), str(problem), lang)
+
+
 def render_error(request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None,
-                 said: Callable[[Callable[[str], str]], str] | None = None) -> Response:
+                 said: Callable[[Callable[[str], str]], str] | None = None,
+                 details: Callable[[Callable[[str], str]], list[str]] | None = None) -> Response:
     """An error as JSON for API clients (English) and as the HTML error page for people (shared by the LTI frames);
-    ``said`` words the message in the page's language (``LeadsError.said``), else it is looked up as it stands."""
+    ``said`` words the message in the page's language (``LeadsError.said``), else it is looked up as it stands;
+    ``details`` words the problems for people, in place of the API's list (which names internal fields)."""
     if wants_json(request) or request.url.path.startswith("/api/"):
         return JSONResponse(body, status_code=status, headers=headers)
 
@@ -69,8 +91,33 @@ def render_error(request: Request, status: int, body: dict[str, Any], headers: d
     english = str(body.get("message", ""))
     gettext = gettext_for(lang).gettext
     message = shown(said(gettext) if said else gettext(english), english, lang)
-    return templates.TemplateResponse(request, "error.html", {"status": status, "body": body, "message": message},
+    return templates.TemplateResponse(request, "error.html", {"status": status, "body": body, "message": message,
+                                                              "details": details(gettext) if details else None},
                                       status_code=status, headers=headers)
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else "" if value is None else str(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def problem_lines(errors: Any, gettext: Callable[[str], str]) -> list[str]:
+    """pydantic's refusals as sentences: where (the address, the form) and what is wrong, with the value sent."""
+    lines = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ())]
+        where = gettext(WHERE.get(loc[0], IN_THE_REQUEST) if loc else IN_THE_REQUEST)
+        field, kind = (loc[-1] if len(loc) > 1 else ""), e.get("type", "")
+        if kind == "missing":
+            what = gettext(MISSING) % {"field": field}
+        elif kind in NUMBER_TYPES:
+            what = gettext(NOT_A_NUMBER) % {"value": _short(e.get("input"))}
+        elif kind == "string_too_long":
+            what = gettext(TOO_LONG) % {"field": field, "limit": (e.get("ctx") or {}).get("max_length", "")}
+        else:
+            what = gettext(NOT_ACCEPTED) % {"value": _short(e.get("input"))}
+        lines.append(f"{where}: {what}")
+    return lines
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -126,8 +173,8 @@ def install_error_handlers(app: FastAPI) -> None:
             {"entity": "request", "property": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
             for e in exc.errors()
         ]
-        body = {"error": "invalid_request", "message": "The request is not valid", "problems": problems}
-        return render_error(request, 422, body)
+        body = {"error": "invalid_request", "message": INVALID_REQUEST, "problems": problems}
+        return render_error(request, 422, body, details=lambda gettext: problem_lines(exc.errors(), gettext))
 
 
 def flat_routes(app: Any) -> list[Any]:

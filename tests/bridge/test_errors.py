@@ -3,7 +3,7 @@ English text is that template filled, and a page's catalogue translates the temp
 
 from __future__ import annotations
 
-from bridge.errors import LeadsError, NotFound, UpstreamError
+from bridge.errors import LeadsError, NotFound, Problem, Term, UpstreamError
 from bridge.i18n import gettext_for
 
 
@@ -36,3 +36,14 @@ def test_a_translation_that_lost_a_placeholder_falls_back_to_english_not_a_500()
 def test_a_message_no_catalogue_knows_stays_english() -> None:
     exc = LeadsError("nothing like this was ever catalogued (%(n)s)", code="x", params={"n": 3})
     assert exc.said(gettext_for("es").gettext) == "nothing like this was ever catalogued (3)"
+
+
+def test_a_problem_names_its_property_and_values_in_the_readers_language() -> None:
+    problem = Problem("c1", Term("%(field)s (%(lang)s)"), "is %(n)s characters long; Wikibase allows at most "
+                      "%(limit)s, so shorten it", {"field": Term("label"), "lang": "es", "n": 300, "limit": 250})
+    assert str(problem) == "c1 · label (es): is 300 characters long; Wikibase allows at most 250, so shorten it"
+    assert problem.as_dict()["property"] == "label (es)"  # the API and `leads data validate` stay English
+    assert problem.said(gettext_for("es").gettext) == \
+        "c1 · etiqueta (es): tiene 300 caracteres; Wikibase admite como máximo 250, así que acórtelo"
+    assert problem.said(lambda s: "%(nope)s") == str(problem)  # a broken translation: English, not a 500
+    assert Problem("c1", "label", "x") == Problem("c1", "label", "x", {})

@@ -26,6 +26,7 @@
     problems.forEach(function (p) {
       var li = document.createElement("li");
       li.textContent = p.text;
+      if (p.text_lang && p.text_lang !== document.documentElement.lang) { li.lang = p.text_lang; }
       ul.appendChild(li);
     });
     box.appendChild(ul);

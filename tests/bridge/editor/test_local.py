@@ -111,3 +111,24 @@ def test_the_editor_speaks_spanish(app: TestClient) -> None:
     page = app.get("/edit/design/new?lang=es").text
     assert "Guardar borrador" in page and "Créditos ECTS" in page and "Compuesta por, en orden" in page
     assert "Editar el espacio de datos" in app.get("/edit?lang=es").text
+
+
+def test_the_problems_an_editor_reads_are_in_her_language(app: TestClient) -> None:
+    """The form's problems as she types and after publishing: the property and the sentence translated, with the
+    values she typed; the check's JSON says which language each text is in, and keeps the English for programs."""
+    csrf = signed_in(app)
+    form = {"csrf": csrf, "key": "d1", "label.en": "D1", "ects": "-2", "eqf_level": "9", "action": "publish"}
+    spanish = ["d1 · resultado de aprendizaje: un diseño de credencial necesita al menos un resultado de aprendizaje",
+               "d1 · evaluado mediante: una microcredencial necesita al menos una evaluación (o compóngala a partir "
+               "de partes)",
+               "d1 · Nivel MEC: es 9; el MEC tiene los niveles 1 a 8",
+               "d1 · Créditos ECTS: es -2; los créditos no pueden ser negativos"]
+    live = app.post("/api/edit/design/check?lang=es", data=form).json()["problems"]
+    assert [p["text"] for p in live] == spanish and {p["text_lang"] for p in live} == {"es"}
+    assert [p["message"] for p in live if p["property"] == "EQF level"] == ["is 9; the EQF has levels 1 to 8"]
+    page = app.post("/edit/design?lang=es", data=form)
+    assert page.status_code == 422
+    shown = re.search(r'<section id="problems".*?</section>', page.text, re.S)
+    assert shown and re.findall(r"<li>(.*?)</li>", shown.group(0)) == spanish
+    english = app.post("/api/edit/design/check", data=form).json()["problems"]
+    assert "d1 · ECTS credit points: is -2; credit points cannot be negative" in [p["text"] for p in english]

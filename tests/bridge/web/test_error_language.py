@@ -12,7 +12,9 @@ from fastapi.testclient import TestClient
 
 from bridge.app import create_app
 from bridge.db import Database
+from bridge.errors import LeadsError, NotFound
 from bridge.settings import Settings
+from bridge.web.errors import spoken
 
 # page → a Spanish phrase the refusal must say (with the name it was given, where it has one)
 MAIN_PATHS = {
@@ -67,7 +69,20 @@ def test_the_same_refusal_in_english_and_for_a_program(client: TestClient) -> No
     assert spanish_api.json()["message"] == "no credential 'nope' was issued here"  # codes and text for programs
 
 
-def test_a_sentence_no_catalogue_knows_is_marked_english(client: TestClient) -> None:
-    page = client.get("/pool/evidence/abc?lang=es", headers={"Accept": "text/html"})  # pydantic's own words
+def test_an_invalid_address_says_where_and_what_without_internal_names(client: TestClient) -> None:
+    page = client.get("/pool/evidence/abc?lang=es", headers={"Accept": "text/html"})
     assert page.status_code == 422
-    assert '<span lang="en">Input should be a valid integer' in page.text
+    main = _main(page.text)
+    assert "En la dirección: «abc» debería ser un número." in main and "La solicitud no es válida" in main
+    assert "entry_id" not in main and "Input should be" not in main and 'lang="en"' not in main
+    api = client.get("/pool/evidence/abc", headers={"Accept": "application/json"}).json()  # programs get the details
+    assert api["problems"] == [{"entity": "request", "property": "path.entry_id",
+                                "message": "Input should be a valid integer, unable to parse string as an integer"}]
+
+
+def test_a_sentence_no_catalogue_knows_is_marked_english() -> None:
+    exc = LeadsError("a sentence nobody catalogued about %(what)s", code="x", params={"what": "<b>"})
+    assert spoken(exc, "es") == '<span lang="en">a sentence nobody catalogued about &lt;b&gt;</span>'
+    assert spoken(exc, "en") == "a sentence nobody catalogued about &lt;b&gt;"
+    caught = NotFound("no pool profile '%(handle)s'", params={"handle": "<b>"})
+    assert "&lt;b&gt;" in spoken(caught, "es") and "lang=" not in spoken(caught, "es")
