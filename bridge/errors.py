@@ -95,8 +95,8 @@ class NotFound(LeadsError):
 
 
 class ValidationFailed(LeadsError):
-    def __init__(self, message: str, problems: list[Problem]) -> None:
-        super().__init__(message, code="validation_failed", status=422, problems=problems)
+    def __init__(self, message: str, problems: list[Problem], params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code="validation_failed", status=422, problems=problems, params=params or {})
 
 
 class UpstreamError(LeadsError):

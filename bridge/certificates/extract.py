@@ -28,8 +28,8 @@ _CREDENTIAL_SUFFIXES = (".json", ".jsonld", ".jwt", ".txt")
 
 
 class UnreadableCredential(LeadsError):
-    def __init__(self, message: str, code: str = "credential_unreadable") -> None:
-        super().__init__(message, code=code, status=422)
+    def __init__(self, message: str, code: str = "credential_unreadable", params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code=code, status=422, params=params or {})
 
 
 @dataclass(frozen=True)
@@ -65,12 +65,16 @@ def pdf_attachment(data: bytes) -> bytes:
     except LimitReachedError:
         raise UnreadableCredential(ATTACHMENT_TOO_LARGE, code="pdf_attachment_too_large") from None
     except (PyPdfError, ValueError, KeyError, TypeError, RecursionError) as exc:
-        raise UnreadableCredential(f"This PDF cannot be read ({exc}). Upload the certificate PDF as downloaded.",
-                                   code="pdf_unreadable") from None
-    raise UnreadableCredential(
-        "This PDF has no credential attached" + (f" (its attachments: {', '.join(names)})" if names else "")
-        + ". Certificates from LEADS carry the signed credential as credential.json; "
-        "for other PDFs, upload the credential file itself.", code="pdf_without_credential")
+        raise UnreadableCredential("This PDF cannot be read (%(reason)s). Upload the certificate PDF as downloaded.",
+                                   code="pdf_unreadable", params={"reason": exc}) from None
+    if names:
+        raise UnreadableCredential("This PDF has no credential attached (its attachments: %(names)s). Certificates "
+                                   "from LEADS carry the signed credential as credential.json; for other PDFs, upload "
+                                   "the credential file itself.", code="pdf_without_credential",
+                                   params={"names": ", ".join(names)})
+    raise UnreadableCredential("This PDF has no credential attached. Certificates from LEADS carry the signed "
+                               "credential as credential.json; for other PDFs, upload the credential file itself.",
+                               code="pdf_without_credential")
 
 
 # PNG, JPEG, GIF, WebP (RIFF…WEBP), HEIC/HEIF (…ftypheic): a photo or screenshot, not a credential file
@@ -99,8 +103,10 @@ def extract(text: str | None, upload: bytes | None, filename: str | None = None)
         try:
             text_value = upload.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise UnreadableCredential(
-                f"{filename or 'The file'} is neither a PDF nor a text (JSON or JWT) file.") from None
+            if filename:
+                raise UnreadableCredential("%(file)s is neither a PDF nor a text (JSON or JWT) file.",
+                                           params={"file": filename}) from None
+            raise UnreadableCredential("The file is neither a PDF nor a text (JSON or JWT) file.") from None
         return _from_text(text_value, "file", upload)
     if text and text.strip():
         return _from_text(text, "pasted", text.encode("utf-8"))
@@ -113,7 +119,7 @@ def _from_text(text: str, source: str, raw: bytes) -> Extracted:
         try:
             value = decode_offline(stripped)
         except OfflineQrError as exc:
-            raise UnreadableCredential(f"The offline QR code text cannot be read: {exc.message}",
-                                       code="offline_qr_invalid") from None
+            raise UnreadableCredential("The offline QR code text cannot be read: %(reason)s",
+                                       code="offline_qr_invalid", params={"reason": exc.message}) from None
         return Extracted(value, "offline-qr", raw)
     return Extracted(load_credential(stripped), source, raw)

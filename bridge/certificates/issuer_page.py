@@ -59,14 +59,15 @@ def issuer_logo(slug: str, svc: CredentialService = Depends(service)) -> Respons
             response_class=Response, responses=answers("image/svg+xml", "image/png"))
 def badge(key: str, ext: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
     if ext not in ("svg", "png"):
-        raise NotFound(f"no badge format {ext!r}: use .svg or .png", code="not_found")
+        raise NotFound("no badge format %(ext)s: use .svg or .png", code="not_found", params={"ext": repr(ext)})
     media = "image/svg+xml" if ext == "svg" else "image/png"
     own = designed_badge(key, ext)
     if own is not None:
         return Response(own, media_type=media, headers=_CACHE)
     design = current_index(svc.db).get(key, CredentialDesign)
     if design is None:
-        raise NotFound(f"There is no credential design with the key '{key}'", code="design_not_found")
+        raise NotFound("There is no credential design with the key '%(key)s'", code="design_not_found",
+                       params={"key": key})
     lang = request_lang(request)
     _ = gettext_for(lang).gettext
     text = badge_text(design, lang, (_("Micro-credential"), _("Stacked credential")))

@@ -42,8 +42,8 @@ ATTACHMENT_JWS = "credential.jwt"
 def _rgb(value: str, where: str) -> tuple[int, int, int]:
     text = value.lstrip("#")
     if len(text) != 6:
-        raise LeadsError(f"certificate.toml {where}: colour {value!r} must be written #rrggbb",
-                         code="certificate_layout_invalid", status=500)
+        raise LeadsError("certificate.toml %(where)s: colour %(value)s must be written #rrggbb",
+                         code="certificate_layout_invalid", status=500, params={"where": where, "value": repr(value)})
     return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
 
 
@@ -60,8 +60,9 @@ class Layout:
     def number(self, table: str, key: str, default: float) -> float:
         value = self.get(table, key, default)
         if not isinstance(value, int | float):
-            raise LeadsError(f"certificate.toml [{table}] {key} must be a number (millimetres), got {value!r}",
-                             code="certificate_layout_invalid", status=500)
+            raise LeadsError("certificate.toml [%(table)s] %(key)s must be a number (millimetres), got %(value)s",
+                             code="certificate_layout_invalid", status=500,
+                             params={"table": table, "key": key, "value": repr(value)})
         return float(value)
 
     def color(self, table: str, key: str, default: str) -> tuple[int, int, int]:
@@ -73,10 +74,11 @@ def load_layout(directory: Path = DESIGN_DIR) -> Layout:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise LeadsError(f"the certificate design {path} is missing", code="certificate_layout_missing",
-                         status=500) from None
+        raise LeadsError("the certificate design %(path)s is missing", code="certificate_layout_missing",
+                         status=500, params={"path": path}) from None
     except tomllib.TOMLDecodeError as exc:
-        raise LeadsError(f"{path} is not valid TOML: {exc}", code="certificate_layout_invalid", status=500) from None
+        raise LeadsError("%(path)s is not valid TOML: %(exc)s", code="certificate_layout_invalid", status=500,
+                         params={"path": path, "exc": exc}) from None
     return Layout(raw=raw, directory=directory)
 
 
@@ -153,8 +155,8 @@ def _draw(pdf: FPDF, layout: Layout, credential: dict[str, Any] | str, credentia
     try:
         source = template.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise LeadsError(f"the certificate design {template} is missing", code="certificate_layout_missing",
-                         status=500) from None
+        raise LeadsError("the certificate design %(template)s is missing", code="certificate_layout_missing",
+                         status=500, params={"template": template}) from None
     body = environment(lang).from_string(source).render(c=view, lang=lang, verify_url=verify_url)
     styles = [("", "regular"), ("B", "bold")]
     if re.search(r"<(i|em)\b", body, re.IGNORECASE):  # parsing a TrueType file costs ~0.1 s: only when used
@@ -162,8 +164,8 @@ def _draw(pdf: FPDF, layout: Layout, credential: dict[str, Any] | str, credentia
     for style, key in styles:
         font_file = layout.directory / "fonts" / str(layout.get("fonts", key, ""))
         if not font_file.is_file():
-            raise LeadsError(f"certificate.toml [fonts] {key}: {font_file} does not exist",
-                             code="certificate_layout_invalid", status=500)
+            raise LeadsError("certificate.toml [fonts] %(key)s: %(font_file)s does not exist",
+                             code="certificate_layout_invalid", status=500, params={"key": key, "font_file": font_file})
         pdf.add_font(family, style, str(font_file))
     pdf.set_font(family, size=layout.number("body", "font_size", 11))
     bottom = layout.number("body", "bottom", 20)
@@ -242,8 +244,9 @@ def design_image(layout: Layout, table: str, key: str) -> Path | None:
         return None
     path = layout.directory / str(name)
     if not path.is_file():
-        raise LeadsError(f"certificate.toml [{table}] {key}: {path} does not exist",
-                         code="certificate_layout_invalid", status=500)
+        raise LeadsError("certificate.toml [%(table)s] %(key)s: %(path)s does not exist",
+                         code="certificate_layout_invalid", status=500,
+                         params={"table": table, "key": key, "path": path})
     return path
 
 

@@ -187,4 +187,5 @@ def _image(symbol: QrSymbol, ext: str, *, title: str, module_px: int) -> Respons
         return Response(symbol.svg(title=title), media_type="image/svg+xml", headers=headers)
     if ext == "png":
         return Response(symbol.png(module_px=module_px), media_type="image/png", headers=headers)
-    raise LeadsError(f"no QR image format {ext!r}: use .svg or .png", code="not_found", status=404)
+    raise LeadsError("no QR image format %(ext)s: use .svg or .png", code="not_found", status=404,
+                     params={"ext": repr(ext)})

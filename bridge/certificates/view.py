@@ -82,9 +82,9 @@ def load_credential(raw: bytes | str | Mapping[str, Any]) -> dict[str, Any] | st
         value = jsonbound.loads(text)  # JsonTooDeep (an IssuerError, 400) passes through
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise LeadsError(
-            f"This is not JSON ({exc}). Paste the whole credential, from the first {{ to the last }}.",
+            "This is not JSON (%(exc)s). Paste the whole credential, from the first { to the last }.",
             code="credential_not_json", status=422,
-        ) from None
+         params={"exc": exc}) from None
     if isinstance(value, str) and value.count(".") == 2:
         return value
     if not isinstance(value, dict):
@@ -106,7 +106,8 @@ def _payload(credential: dict[str, Any] | str) -> dict[str, Any]:
         part = credential.split(".")[1]
         claims = jsonbound.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     except (IndexError, ValueError, JsonTooDeep) as exc:
-        raise LeadsError(f"The compact JWS cannot be read ({exc}).", code="credential_not_json", status=422) from None
+        raise LeadsError("The compact JWS cannot be read (%(exc)s).", code="credential_not_json", status=422,
+                         params={"exc": exc}) from None
     if not isinstance(claims, dict):
         raise LeadsError("The JWS payload is not a JSON object.", code="credential_not_object", status=422)
     inner = claims.get("vc")

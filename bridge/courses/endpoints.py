@@ -154,7 +154,8 @@ def download(request: Request, design: str, format: str = "mbz", launch: str | N
     settings, db = _state(request)
     _authorise(request, launch)
     if format not in service.EXPORTERS:
-        raise LeadsError(f"format must be one of {', '.join(sorted(service.EXPORTERS))}", code="unknown_format")
+        raise LeadsError("format must be one of %(formats)s", code="unknown_format",
+                         params={"formats": ", ".join(sorted(service.EXPORTERS))})
     outline = service.load_outline(db, design, settings.base_url)
     exporter = service.EXPORTERS[format]
     data = service.export(outline, format)

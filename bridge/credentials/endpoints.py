@@ -127,8 +127,8 @@ def root_did(svc: CredentialService = Depends(service)) -> JSONResponse:
 def issuer_did(slug: str, svc: CredentialService = Depends(service)) -> JSONResponse:
     org = svc.directory.get(slug)
     if org.root:
-        raise NotFound(f"{slug!r} is this installation itself: its DID document is /.well-known/did.json",
-                       code="issuer_not_found")
+        raise NotFound("%(slug)s is this installation itself: its DID document is /.well-known/did.json",
+                       code="issuer_not_found", params={"slug": repr(slug)})
     return JSONResponse(svc.directory.did_document(org), media_type="application/did+json")
 
 
@@ -160,7 +160,8 @@ def _verify_raw(request: Request, raw: bytes) -> dict[str, Any]:
         try:
             parsed = jsonbound.loads(text)  # JsonTooDeep: 400
         except ValueError as exc:
-            raise LeadsError(f"the body is not valid JSON: {exc}", code="invalid_body", status=422) from None
+            raise LeadsError("the body is not valid JSON: %(exc)s", code="invalid_body", status=422,
+                             params={"exc": exc}) from None
         if not isinstance(parsed, dict):
             raise LeadsError("the body is JSON but not an object: send the credential (a JSON object) or its JWT",
                              code="invalid_body", status=422)

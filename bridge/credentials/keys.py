@@ -121,7 +121,8 @@ class KeyManager:
         org = self.directory.get(org_slug)
         store = self.directory.keys(org)
         if key_id not in {r.key_id for r in store.keys()}:  # noqa: SIM118 - a key store, not a dict
-            raise LeadsError(f"{org.slug} has no key {key_id}", code="key_not_found", status=404)
+            raise LeadsError("%(slug)s has no key %(key_id)s", code="key_not_found", status=404,
+                             params={"slug": org.slug, "key_id": key_id})
         try:
             record = store.retire(key_id, reason)
         except IssuerError as exc:

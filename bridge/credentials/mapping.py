@@ -30,8 +30,9 @@ def achievement_spec(repo: EntityRepository, design_key: str, entity_base: str) 
         raise NotFound("no credential design %(design_key)s in the data space; list them with `leads data list --kind "
                        "credential-design`", code="design_not_found", params={"design_key": repr(design_key)})
     if not isinstance(design, CredentialDesign):
-        raise ValidationFailed(f"{design_key!r} is a {design.kind}, not a credential design",
-                               [Problem(design_key, "kind", "choose a credential-design key")])
+        raise ValidationFailed("%(design_key)s is a %(kind)s, not a credential design",
+                               [Problem(design_key, "kind", "choose a credential-design key")],
+                               params={"design_key": repr(design_key), "kind": design.kind})
     outcomes: list[OutcomeSpec] = []
     alignments: list[Alignment] = []
     if design.esco:

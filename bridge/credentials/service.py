@@ -66,8 +66,9 @@ class CredentialService(CredentialRecords):
     def issue(self, request: IssueInput) -> IssuedCredentialRow:
         """Build, validate (EDC: SHACL), sign and store one credential; idempotent on ``award_id``."""
         if request.format not in FORMATS:
-            raise LeadsError(f"unknown credential format {request.format!r}; use one of {', '.join(FORMATS)}",
-                             code="unknown_format", status=422)
+            raise LeadsError("unknown credential format %(format)s; use one of %(formats)s",
+                             code="unknown_format", status=422,
+                             params={"format": repr(request.format), "formats": ", ".join(FORMATS)})
         try:
             return self._issue(request)
         except IntegrityError:
@@ -142,8 +143,9 @@ class CredentialService(CredentialRecords):
         """
         for request in requests:
             if request.format not in FORMATS:
-                raise LeadsError(f"unknown credential format {request.format!r}; use one of {', '.join(FORMATS)}",
-                                 code="unknown_format", status=422)
+                raise LeadsError("unknown credential format %(format)s; use one of %(formats)s",
+                                 code="unknown_format", status=422,
+                                 params={"format": repr(request.format), "formats": ", ".join(FORMATS)})
             if not request.award_id:
                 raise LeadsError("issue_many issues award credentials: every request needs an award_id",
                                  code="award_id_required", status=422)
@@ -164,8 +166,8 @@ class CredentialService(CredentialRecords):
                     found.update(fetch(session, lost))
         missing = [k for k in keys if k not in found]
         if missing:
-            raise LeadsError(f"credentials for awards {', '.join(missing[:5])} were not stored; retry",
-                             code="issue_incomplete", status=500)
+            raise LeadsError("credentials for awards %(awards)s were not stored; retry",
+                             code="issue_incomplete", status=500, params={"awards": ", ".join(missing[:5])})
         return [found[str(r.award_id)] for r in requests]
 
     @staticmethod
@@ -307,8 +309,8 @@ def award_input(request: AwardToIssue, fmt: str = "ob3") -> IssueInput:
     internal learner id; its course line is the course title the LMS gave, never the internal context key."""
     awarded = request.awarded_at if request.awarded_at.tzinfo else request.awarded_at.replace(tzinfo=UTC)
     if not (request.learner_name or "").strip():
-        raise LeadsError(f"award {request.award_id} has no learner name; a credential is signed only to a name",
-                         code="no_learner_name", status=422)
+        raise LeadsError("award %(award_id)s has no learner name; a credential is signed only to a name",
+                         code="no_learner_name", status=422, params={"award_id": request.award_id})
     return IssueInput(
         design_key=request.achievement, learner_name=request.learner_name or "", format=fmt,
         learner_id=_learner_uri(request.learner), learner_email=request.learner_email,

@@ -55,7 +55,7 @@ def parse_design_set(data: Any, source: str = "input") -> DesignSet:
                     loc = loc[1:]
             said = err["msg"]  # pydantic's words (English), not a message to extract
             problems.append(Problem(entity, ".".join(str(x) for x in loc) or "entity", said))
-        raise ValidationFailed(f"{source} is not a valid design set", problems) from None
+        raise ValidationFailed("%(source)s is not a valid design set", problems, params={"source": source}) from None
 
 
 def read_design_set_file(path: Path) -> DesignSet:
@@ -80,7 +80,8 @@ def check(design_set: DesignSet, known: Mapping[str, EntityBase] | None = None) 
         seen.add(e.key)
     problems += validate(design_set.by_key(), known=known)
     if problems:
-        raise ValidationFailed(f"the design set has {len(problems)} problem(s); nothing was stored", problems)
+        raise ValidationFailed("the design set has %(count)s problem(s); nothing was stored", problems,
+                               params={"count": len(problems)})
 
 
 def store(db: Database, design_set: DesignSet) -> int:

@@ -81,7 +81,7 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
 def _kind(slug: str) -> Kind:
     kind = forms.SLUGS.get(slug)
     if kind is None:
-        raise NotFound(f"nothing to edit called '{slug}'")
+        raise NotFound("nothing to edit called '%(slug)s'", params={"slug": slug})
     return kind
 
 
@@ -197,7 +197,7 @@ def _problems(request: Request, kind: Kind, form: forms.Form) -> list[Any]:
 def history(request: Request, key: str) -> Response:
     entity = service.known(_db(request)).get(key)
     if entity is None:
-        raise NotFound(f"no entity '{key}' in the data space")
+        raise NotFound("no entity '%(key)s' in the data space", params={"key": key})
     rows = service.history(_db(request), key)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"key": key, "history": rows})
@@ -232,7 +232,7 @@ def _edit_page(request: Request, kind: Kind, key: str | None, status: int = 200,
         else:
             entity = known.get(key)
             if entity is None or entity.kind != kind:
-                raise NotFound(f"no {kind.value} '{key}' in the data space")
+                raise NotFound("no %(kind)s '%(key)s' in the data space", params={"kind": kind.value, "key": key})
             base_rev = _base_revs(request, [key]).get(key)
     if base_rev_now is not None:
         base_rev = base_rev_now
@@ -330,5 +330,5 @@ def add_editor(request: Request, body: EditorIn, _admin: None = Depends(require_
 @router.delete("/api/editors/{name}", summary="Take the editor role away", status_code=204)
 def remove_editor(request: Request, name: str, _admin: None = Depends(require_admin)) -> Response:
     if not service.remove_local_editor(_db(request), name):
-        raise NotFound(f"no editor '{name}'")
+        raise NotFound("no editor '%(name)s'", params={"name": name})
     return Response(status_code=204)

@@ -101,7 +101,8 @@ def add_local_editor(db: Database, name: str) -> str:
     """Give ``name`` the editor role: returns the sign-in token (shown once; only its hash is kept)."""
     problem = name_problem(name, 255)  # the one name rule: a name shown on pages holds no control characters
     if problem:
-        raise LeadsError(f"the editor's name: {problem}", code="editor_name_invalid", status=422)
+        raise LeadsError("the editor's name: %(problem)s", code="editor_name_invalid", status=422,
+                         params={"problem": problem})
     name = unicodedata.normalize("NFC", name).strip()
     token = secrets.token_urlsafe(24)
     with db.session() as session:
@@ -169,6 +170,6 @@ def record_published(db: Database, entities: list[EntityBase], author: str, summ
 def publish_locally(db: Database, entities: list[EntityBase], person: Person, summary: str) -> Published:
     problems = problems_of(entities, db)
     if problems:
-        raise ValidationFailed(f"{len(problems)} problem(s); nothing was saved", problems)
+        raise ValidationFailed("%(count)s problem(s); nothing was saved", problems, params={"count": len(problems)})
     record_published(db, entities, person.name, summary, {})
     return Published([e.key for e in entities])

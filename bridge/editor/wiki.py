@@ -92,20 +92,22 @@ def finish(settings: Settings, code: str, verifier: str, http: requests.Session 
             else "", "code_verifier": verifier})
         body = answer.json()
         if answer.status_code != 200 or "access_token" not in body:
-            raise UpstreamError(f"the wiki refused the sign-in: {body.get('error', answer.status_code)} "
-                                f"({body.get('hint') or body.get('error_description') or ''})",
-                                code="wikibase_signin_refused")
+            raise UpstreamError("the wiki refused the sign-in: %(error)s (%(detail)s)",
+                                code="wikibase_signin_refused",
+                                params={"error": body.get("error", answer.status_code),
+                                        "detail": body.get("hint") or body.get("error_description") or ""})
         token = str(body["access_token"])
         me = http.get(f"{rest_url(settings)}/oauth2/resource/profile", timeout=30,
                       headers={**headers, "Authorization": f"Bearer {token}"})
         profile = me.json()
     except (requests.RequestException, ValueError) as exc:
-        raise UpstreamError(f"the wiki at {rest_url(settings)} could not be reached for the sign-in ({exc})",
-                            code="wikibase_unreachable") from None
+        raise UpstreamError("the wiki at %(rest_url)s could not be reached for the sign-in (%(exc)s)",
+                            code="wikibase_unreachable", params={"rest_url": rest_url(settings), "exc": exc}) from None
     if me.status_code != 200 or not profile.get("username"):
         raise UpstreamError("the wiki did not say who signed in", code="wikibase_signin_refused")
     if profile.get("blocked"):
-        raise LeadsError(f"{profile['username']} is blocked on the wiki and cannot edit", code="blocked", status=403)
+        raise LeadsError("%(username)s is blocked on the wiki and cannot edit", code="blocked", status=403,
+                         params={"username": profile['username']})
     return str(profile["username"]), token
 
 
@@ -118,8 +120,8 @@ def person_client(settings: Settings, token: str) -> WikibaseClient:
         client.transport._login = wbi_login._Login(session=session, mediawiki_api_url=client.api_url,
                                                    user_agent=settings.user_agent)
     except wbi_login.LoginError as exc:
-        raise LeadsError(f"the wiki no longer accepts your sign-in ({exc}); sign in again",
-                         code="wikibase_signin_expired", status=401) from None
+        raise LeadsError("the wiki no longer accepts your sign-in (%(exc)s); sign in again",
+                         code="wikibase_signin_expired", status=401, params={"exc": exc}) from None
     return client
 
 

@@ -22,10 +22,14 @@ from babel.messages.pofile import read_po, write_po
 from bridge.i18n import DOMAIN, LOCALE_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
+#: every subclass of LeadsError (tests/bridge/test_errors.py keeps the list whole)
+ERROR_CLASSES = ("NotFound", "UpstreamError", "ValidationFailed", "PoolRefused", "CapxRefused", "UnreadableCredential",
+                 "OAuthError", "Unauthorized", "TooManyAttempts", "ScoreError", "WebhookRefused", "BackupError",
+                 "EditConflict", "PushConflict", "WikibaseApiError", "PropertyMapError", "CourseCreationFailed",
+                 "PermanentIssueError", "MoodleError", "StudioError", "ImportFailed", "PushInterrupted")
 KEYWORDS = ("_n", "t", "tr:2", "_tr:2",  # beside gettext's own: plural helper, page helpers (bridge/i18n/ui.py)
             # errors people may read on a page: the literal message (a template when it has params) of each class
-            "LeadsError", "NotFound", "UpstreamError", "PoolRefused", "CapxRefused", "UnreadableCredential",
-            "LtiError", "refused:2", "Problem:3", "Term")
+            "LeadsError", *ERROR_CLASSES, "LtiError", "refused:2", "Problem:3", "Term")
 
 
 def compiled(po_path: str) -> bytes:

@@ -18,8 +18,8 @@ def registration_from_fields(issuer: str, client_id: str, auth_login_url: str, a
     for field_name, value in fields.items():
         parts = urlsplit(value.strip())
         if parts.scheme not in ("https", "http") or not parts.netloc:
-            problems.append(Problem("platform", field_name, f"{value!r} is not an http(s) URL; copy it from the "
-                                    "platform's tool registration page"))
+            problems.append(Problem("platform", field_name, "%(value)s is not an http(s) URL; copy it from the "
+                                    "platform's tool registration page", {"value": repr(value)}))
     if not client_id.strip():
         problems.append(Problem("platform", "client_id", "the client id the platform gave LEADS is required"))
     deployments = tuple(d.strip() for d in deployment_ids if d.strip())

@@ -67,6 +67,6 @@ def design(db: Database, key: str) -> DesignChoice:
     by_key = current_index(db).of_kinds(CredentialDesign, Assessment)
     found = by_key.get(key)
     if not isinstance(found, CredentialDesign):
-        raise NotFound(f"no credential design {key!r} in the data space; pick one from the list",
-                       code="design_not_found")
+        raise NotFound("no credential design %(key)s in the data space; pick one from the list",
+                       code="design_not_found", params={"key": repr(key)})
     return _choice(found, by_key)

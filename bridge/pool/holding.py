@@ -76,7 +76,7 @@ def publish_presented(db: Database, verifier: service.Verifier, settings: Settin
                          code="challenge_invalid",
                          what="challenge of the presentation")
         except LeadsError as exc:
-            raise service.PoolRefused(exc.message, "challenge_invalid") from None
+            raise service.PoolRefused(exc.template, "challenge_invalid", params=exc.params) from None
     if len(shown.credentials) != 1:
         raise service.PoolRefused("the presentation holds %(count)s credentials; present one at a time",
                                   "one_credential", params={"count": len(shown.credentials)})

@@ -124,15 +124,15 @@ class IssuerTrustBook:
         name = " ".join(name.split())
         problem = name_problem(name, 300)  # the one name rule: verifiers read this name beside a credential
         if problem:
-            raise LeadsError(f"give the issuer's name as people should see it: {problem}", code="invalid_name",
-                             status=422)
+            raise LeadsError("give the issuer's name as people should see it: %(problem)s", code="invalid_name",
+                             status=422, params={"problem": problem})
         name = unicodedata.normalize("NFC", name)
         if url is not None and not url.startswith(("https://", "http://")):
-            raise LeadsError(f"the issuer's web site must be an http(s) URL, not {url!r}", code="invalid_url",
-                             status=422)
+            raise LeadsError("the issuer's web site must be an http(s) URL, not %(url)s", code="invalid_url",
+                             status=422, params={"url": repr(url)})
         if self.directory.by_did(did) is not None:
-            raise LeadsError(f"{did} is one of this installation's own issuers: it is trusted already",
-                             code="own_issuer", status=409)
+            raise LeadsError("%(did)s is one of this installation's own issuers: it is trusted already",
+                             code="own_issuer", status=409, params={"did": did})
         with self.db.session() as session:
             row = session.get(_table(), did)
             if row is None:
@@ -147,8 +147,8 @@ class IssuerTrustBook:
         with self.db.session() as session:
             row = session.get(_table(), bare_did(did.strip()))
             if row is None:
-                raise NotFound(f"{did} is not among the issuers the administrators trust (leads issuers list)",
-                               code="issuer_not_trusted")
+                raise NotFound("%(did)s is not among the issuers the administrators trust (leads issuers list)",
+                               code="issuer_not_trusted", params={"did": did})
             session.delete(row)
 
     def trusted(self) -> list[TrustedIssuer]:

@@ -71,13 +71,14 @@ class RegistrySources:
             try:
                 raw = path.read_bytes()
             except OSError as exc:
-                raise LeadsError(f"the issuer registry file {path} cannot be read ({exc.strerror})",
-                                 code="registry_unavailable", status=502) from None
+                raise LeadsError("the issuer registry file %(path)s cannot be read (%(strerror)s)",
+                                 code="registry_unavailable", status=502,
+                                 params={"path": path, "strerror": exc.strerror}) from None
         try:
             return json.loads(raw)
         except ValueError as exc:
-            raise LeadsError(f"the issuer registry {location} is not JSON ({exc})", code="registry_format",
-                             status=422) from None
+            raise LeadsError("the issuer registry %(location)s is not JSON (%(exc)s)", code="registry_format",
+                             status=422, params={"location": location, "exc": exc}) from None
 
     def _load(self, state: SourceState, *, force: bool) -> None:
         if state.source.type != "dcc-legacy" or not state.source.url:

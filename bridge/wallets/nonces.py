@@ -61,7 +61,8 @@ def spend(session: Session, secret: str, value: str | None, purpose: str, now: d
           what: str) -> None:
     """Use the nonce up, or raise ``LeadsError(code)`` saying why it cannot be used."""
     if not value:
-        raise LeadsError(f"the {what} is missing; ask this site for a fresh one", code=code, status=400)
+        raise LeadsError("the %(what)s is missing; ask this site for a fresh one", code=code, status=400,
+                         params={"what": what})
     expires = _expiry(secret, value, purpose)
     if expires is None:
         why = "was not issued by this site"
@@ -75,4 +76,5 @@ def spend(session: Session, secret: str, value: str | None, purpose: str, now: d
         if spent:
             return
         why = "was already used"
-    raise LeadsError(f"the {what} {why}; ask this site for a fresh one and sign again", code=code, status=400)
+    raise LeadsError("the %(what)s %(why)s; ask this site for a fresh one and sign again", code=code, status=400,
+                     params={"what": what, "why": why})

@@ -40,8 +40,9 @@ Clock = Callable[[], datetime]
 class OAuthError(LeadsError):
     """An OAuth / OpenID4VCI error response: ``{"error": code, "error_description": message}``."""
 
-    def __init__(self, message: str, code: str, status: int = 400) -> None:
-        super().__init__(message, code=code, status=status, extra={"error_description": message})
+    def __init__(self, message: str, code: str, status: int = 400, params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code=code, status=status, params=params or {})
+        self.extra["error_description"] = self.message
 
 
 def _hash(value: str) -> str:
@@ -132,7 +133,8 @@ class WalletService:
         with self.db.session() as session:
             award = session.get(Award, award_id)
             if award is None or award.learner != learner:
-                raise LeadsError(f"no award {award_id} of yours", code="not_found", status=404)
+                raise LeadsError("no award %(award_id)s of yours", code="not_found", status=404,
+                                 params={"award_id": award_id})
             if award.state != "issued":
                 raise LeadsError("only an issued certificate can go to a wallet", code="award_not_issued",
                                  status=409)
@@ -150,8 +152,8 @@ class WalletService:
         """Redeem a pre-authorized code, once, before the offer expires (RFC 6749 §5, OpenID4VCI §6)."""
         grant = form.get("grant_type")
         if grant != PRE_AUTHORIZED:
-            raise OAuthError(f"grant_type {grant!r} is not supported; use {PRE_AUTHORIZED}",
-                             "unsupported_grant_type")
+            raise OAuthError("grant_type %(grant)s is not supported; use %(pre_authorized)s",
+                             "unsupported_grant_type", params={"grant": repr(grant), "pre_authorized": PRE_AUTHORIZED})
         code = form.get("pre-authorized_code") or ""
         if not code:
             raise OAuthError("the pre-authorized_code is missing", "invalid_request")
@@ -215,10 +217,12 @@ class WalletService:
         offer = self._offer_for(authorization)
         configuration = body.get("credential_configuration_id")
         if configuration not in CONFIGURATIONS:
-            raise OAuthError(f"unknown credential_configuration_id {configuration!r}; this issuer offers "
-                             f"{', '.join(CONFIGURATIONS)}", "unknown_credential_configuration")
+            raise OAuthError("unknown credential_configuration_id %(configuration)s; this issuer offers "
+                             "%(configurations)s", "unknown_credential_configuration",
+                             params={"configuration": repr(configuration), "configurations": ", ".join(CONFIGURATIONS)})
         if configuration not in offer.configurations:
-            raise OAuthError(f"{configuration} was not offered with this token", "invalid_credential_request")
+            raise OAuthError("%(configuration)s was not offered with this token", "invalid_credential_request",
+                             params={"configuration": configuration})
         now = self.clock()
         try:
             proof = verify_key_proof(self._proof_jwt(body), audience=self.issuer, now=now)

@@ -18,6 +18,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
@@ -108,8 +109,8 @@ def _client(request: Request) -> str:
 
 
 class Unauthorized(LeadsError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, code="unauthorized", status=401)
+    def __init__(self, message: str, params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code="unauthorized", status=401, params=params or {})
         self.headers = {"WWW-Authenticate": 'Bearer realm="leads"'}
 
 
@@ -135,7 +136,8 @@ def check_admin_token(request: Request, given: str | None, what: str = "this",
         return
     guard.fail(client)
     log.warning("wrong or missing admin token from %s on %s %s", client, request.method, request.url.path)
-    raise Unauthorized(f"{what} needs the admin token: send 'Authorization: Bearer <LEADS_ADMIN_TOKEN>'")
+    raise Unauthorized("%(what)s needs the admin token: send 'Authorization: Bearer <LEADS_ADMIN_TOKEN>'",
+                       params={"what": what})
 
 
 def bearer_token(request: Request) -> str | None:

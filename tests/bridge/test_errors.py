@@ -47,3 +47,50 @@ def test_a_problem_names_its_property_and_values_in_the_readers_language() -> No
         "c1 · etiqueta (es): tiene 300 caracteres; Wikibase admite como máximo 250, así que acórtelo"
     assert problem.said(lambda s: "%(nope)s") == str(problem)  # a broken translation: English, not a 500
     assert Problem("c1", "label", "x") == Problem("c1", "label", "x", {})
+
+
+def _error_classes() -> set[str]:
+    """LeadsError and every class below it, read from the source (some load only with their CLI command)."""
+    import ast
+    from pathlib import Path
+
+    bases: dict[str, set[str]] = {}
+    for path in (Path(__file__).resolve().parents[2] / "bridge").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                bases[node.name] = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
+    found = {"LeadsError"}
+    while grown := {name for name, of in bases.items() if of & found} - found:
+        found |= grown
+    return found
+
+
+def test_messages_with_values_are_templates_in_every_file_the_catalogue_reads() -> None:
+    """An f-string message cannot be translated (and babel would extract a fragment of it): a refusal or a problem
+    with values is a ``%(name)s`` template with ``params`` (docs/decisions/021)."""
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    globs = re.findall(r"^\[python: (.+)\]$", (root / "bridge/i18n/babel.cfg").read_text(), re.M)
+    files = sorted({p for g in globs for p in root.glob(g.replace("**.py", "**/*.py"))})
+    library = {root / "lti/launch.py"}  # lti's own wording; its platform-call messages are templates of lti.outbound
+    classes, found = _error_classes(), []
+    for path in files:
+        if path in library:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", None))
+            index = 2 if name == "Problem" else 0 if name in classes else None
+            if index is not None and len(node.args) > index and isinstance(node.args[index], ast.JoinedStr | ast.BinOp):
+                found.append(f"{path.relative_to(root)}:{node.lineno} {name}")
+    assert len(files) > 20 and not found, found
+
+
+def test_the_catalogue_extracts_the_messages_of_every_error_class() -> None:
+    from bridge.i18n.__main__ import ERROR_CLASSES
+
+    assert _error_classes() == {"LeadsError", *ERROR_CLASSES}

@@ -86,3 +86,10 @@ def test_a_sentence_no_catalogue_knows_is_marked_english() -> None:
     assert spoken(exc, "en") == "a sentence nobody catalogued about &lt;b&gt;"
     caught = NotFound("no pool profile '%(handle)s'", params={"handle": "<b>"})
     assert "&lt;b&gt;" in spoken(caught, "es") and "lang=" not in spoken(caught, "es")
+
+
+def test_the_verify_page_says_why_it_cannot_read_a_file_in_spanish(client: TestClient) -> None:
+    page = client.post("/verify?lang=es", files={"file": ("notas.bin", b"\xff\xfe\x00\x81 not text", "text/plain")})
+    assert page.status_code == 422
+    assert "notas.bin no es un PDF ni un archivo de texto (JSON o JWT)." in page.text
+    assert "neither a PDF nor a text" not in page.text
