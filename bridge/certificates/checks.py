@@ -96,6 +96,7 @@ class PlainCheck:
     question: str
     answer: str
     detail: str
+    detail_lang: str = "en"  # the verifier's own technical words are English; a refusal of the page is not
 
     @property
     def ok(self) -> bool:
@@ -158,12 +159,15 @@ def _answer(check: Check, good: str, bad: str, _: Callable[[str], str]) -> str:
     return _(good) if check.ok else _(bad)
 
 
-def explain(report: VerificationReport, lang: str = "en") -> PlainReport:
+def explain(report: VerificationReport, lang: str = "en", details_in: str = "en") -> PlainReport:
+    """``details_in``: the language of the checks' messages (the verifier's are English; ``failed_report`` carries
+    the page's own refusal, already in ``lang``)."""
     _: Callable[[str], str] = gettext_for(lang).gettext
     checks = []
     for check in report.checks:
         question, good, bad = EXPLAIN.get(check.name, (check.name, "", ""))
-        checks.append(PlainCheck(check.name, check.outcome, _(question), _answer(check, good, bad, _), check.message))
+        checks.append(PlainCheck(check.name, check.outcome, _(question), _answer(check, good, bad, _), check.message,
+                                 details_in))
     verdict = report.verdict
     if verdict in HEADLINES:
         text, tone = HEADLINES[verdict]

@@ -113,7 +113,8 @@ def verify_submit(
         message = _(TOO_DEEP) % {"limit": MAX_DEPTH} if exc.code == "json_too_deep" else said(exc, _)
         if exc.code in PROBLEMS:  # nothing was sent, or a picture: say so, not "altered"
             return _page(lang, exc.status, problem={"title": _(PROBLEMS[exc.code]), "message": message})
-        plain = explain(failed_report("format", message), lang)
+        worded = lang if lang == "en" or message != exc.message else "en"  # English where no catalogue knows it
+        plain = explain(failed_report("format", message), lang, details_in=worded)
         return _page(lang, exc.status, report=plain, view=None, source=None)
     report = check.verify(found.credential)
     try:

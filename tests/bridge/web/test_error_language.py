@@ -93,3 +93,23 @@ def test_the_verify_page_says_why_it_cannot_read_a_file_in_spanish(client: TestC
     assert page.status_code == 422
     assert "notas.bin no es un PDF ni un archivo de texto (JSON o JWT)." in page.text
     assert "neither a PDF nor a text" not in page.text
+
+
+def test_the_verifiers_technical_detail_is_marked_english_and_a_refusal_is_not(client: TestClient) -> None:
+    import json
+
+    from bridge.credentials.service import CredentialService, IssueInput
+    from bridge.dataspace import service as dataspace
+
+    dataspace.load_sample_if_empty(client.app.state.db)  # type: ignore[attr-defined]
+    row = CredentialService(client.app.state.db, client.app.state.settings).issue(  # type: ignore[attr-defined]
+        IssueInput(design_key="glam-mc-rights", learner_name="Ada Lovelace"))
+    tampered = json.loads(json.dumps(row.document))
+    tampered["credentialSubject"]["name"] = "Mallory"
+    page = client.post("/verify?lang=es", data={"credential": json.dumps(tampered)}).text
+    detail = re.compile(r'<small class="muted">[^<]*<span class="mono"([^>]*)>')
+    details = detail.findall(page)
+    assert details and all(d == ' lang="en"' for d in details), details  # the verifier's own words
+    refused = client.post("/verify?lang=es", data={"credential": "{not json"}).text
+    assert detail.findall(refused) == [""]  # a refusal worded in Spanish by the page
+    assert "Esto no es JSON" in refused
