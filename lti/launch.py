@@ -36,7 +36,7 @@ from lti.adapters import (
     StoreSessionService,
 )
 from lti.config import LaunchDataStore, PlatformRegistration, StoreToolConf, ToolConfigStore
-from lti.errors import LtiError, refused
+from lti.errors import LtiError, refused, worded
 from lti.keys import KeyRing
 from lti.outbound import call, json_of
 
@@ -94,8 +94,8 @@ class JwksSource:
         body = json_of("key set", url, response)
         keys = body.get("keys") if isinstance(body, dict) else None
         if not isinstance(keys, list):
-            raise LtiError(f"the platform key set at {url} has no keys list", code="platform_keyset_unavailable",
-                           status=502)
+            raise worded("the platform key set at %(url)s has no keys list", code="platform_keyset_unavailable",
+                         status=502, url=url)
         self.ctx.store.put(cache_key, keys, JWKS_TTL)
         return keys
 
@@ -144,7 +144,7 @@ class StrictMessageLaunch(MessageLaunch[FastAPIRequest, StoreToolConf, StoreSess
             self.save_launch_data()
         except LtiException as exc:  # whatever pylti1p3 still raises on its own
             self._validated = False
-            raise LtiError(f"the launch message is not valid: {exc}", code="invalid_message", status=400) from exc
+            raise worded("the launch message is not valid: %(reason)s", code="invalid_message", reason=exc) from exc
         except Exception:
             self._validated = False
             raise
@@ -179,17 +179,17 @@ class StrictMessageLaunch(MessageLaunch[FastAPIRequest, StoreToolConf, StoreSess
         if not isinstance(iss, str) or not iss:
             raise refused("missing_claim", "the id_token has no iss claim", status=400)
         if not self.ctx.config.issuer_known(iss):
-            raise refused("unknown_issuer", f"the issuer {iss!r} is not a registered platform")
+            raise refused("unknown_issuer", "the issuer %(iss)s is not a registered platform", iss=repr(iss))
         if iss != self.state_record.get("iss"):
-            raise refused("invalid_issuer", f"the id_token issuer {iss!r} is not the platform the login started "
-                          f"with ({self.state_record.get('iss')!r})")
+            raise refused("invalid_issuer", "the id_token issuer %(iss)s is not the platform the login started with "
+                          "(%(started)s)", iss=repr(iss), started=repr(self.state_record.get("iss")))
         auds = v.audiences(body)
         azp = body.get("azp")
         client_id = azp if isinstance(azp, str) and azp in auds else (auds[0] if auds else None)
         platform = self.ctx.config.find(iss, client_id) if client_id else None
         if platform is None:
-            raise refused("invalid_audience", f"the id_token audience {auds} names no client id registered for "
-                          f"{iss!r}")
+            raise refused("invalid_audience", "the id_token audience %(auds)s names no client id registered for "
+                          "%(iss)s", auds=auds, iss=repr(iss))
         self.platform = platform
         self._registration = StoreToolConf(self.ctx.config, self.ctx.keys()).find_registration_by_params(
             iss, platform.client_id)
@@ -203,8 +203,8 @@ class StrictMessageLaunch(MessageLaunch[FastAPIRequest, StoreToolConf, StoreSess
         if pem is None:  # the platform may have rotated its key: fetch the set once more, then refuse
             pem = _pem_for(source.keys(self.platform.key_set_url, refresh=True), kid, alg)
         if pem is None:
-            raise refused("unknown_kid", f"no key with kid {kid!r} and alg {alg} in the platform key set "
-                          f"{self.platform.key_set_url}")
+            raise refused("unknown_kid", "no key with kid %(kid)s and alg %(alg)s in the platform key set %(url)s",
+                          kid=repr(kid), alg=alg, url=self.platform.key_set_url)
         return pem, alg
 
     def validate_jwt_signature(self) -> StrictMessageLaunch:
@@ -216,16 +216,17 @@ class StrictMessageLaunch(MessageLaunch[FastAPIRequest, StoreToolConf, StoreSess
             raise refused("invalid_signature", "the id_token signature does not verify with the platform key") \
                 from exc
         except jwt.InvalidTokenError as exc:
-            raise refused("invalid_token", f"the id_token cannot be decoded: {exc}") from exc
+            raise refused("invalid_token", "the id_token cannot be decoded: %(reason)s", reason=exc) from exc
         return self
 
     def validate_deployment(self) -> StrictMessageLaunch:
         assert self.platform is not None
         deployment_id = self._jwt["body"].get(v.DEPLOYMENT_ID)
         if deployment_id not in self.platform.deployment_ids:
-            raise refused("unknown_deployment", f"deployment {deployment_id!r} is not registered for client "
-                          f"{self.platform.client_id!r} at {self.platform.issuer!r}; add it to the registration",
-                          status=403)
+            raise refused("unknown_deployment", "deployment %(deployment)s is not registered for client "
+                          "%(client_id)s at %(iss)s; add it to the registration", status=403,
+                          deployment=repr(deployment_id), client_id=repr(self.platform.client_id),
+                          iss=repr(self.platform.issuer))
         return self
 
     def validate_nonce(self) -> StrictMessageLaunch:
@@ -284,22 +285,24 @@ def start_login(data: RequestData, ctx: ToolContext, launch_url: str, opener: st
     """
     for name in ("iss", "login_hint"):
         if not data.params.get(name):
-            raise LtiError(f"the login request has no {name} parameter; start the launch from the platform",
-                           code="missing_parameter", status=400)
+            raise worded("the login request has no %(name)s parameter; start the launch from the platform",
+                         code="missing_parameter", name=name)
     iss, client_id = data.params["iss"], data.params.get("client_id")
     platform = ctx.config.find(iss, client_id)
     if platform is None:
         if not ctx.config.issuer_known(iss):
-            detail = "; register it first (admin page, `leads lti add-platform` or dynamic registration)"
-        elif client_id:
-            detail = f" with client id {client_id!r}; register that client id too"
-        else:
-            detail = " with a single client id: the platform must send client_id"
-        raise LtiError(f"no platform registered for issuer {iss!r}{detail}", code="unknown_platform", status=400)
+            raise worded("no platform registered for issuer %(iss)s; register it first (admin page, `leads lti "
+                         "add-platform` or dynamic registration)", code="unknown_platform", iss=repr(iss))
+        if client_id:
+            raise worded("no platform registered for issuer %(iss)s with client id %(client_id)s; register that "
+                         "client id too", code="unknown_platform", iss=repr(iss), client_id=repr(client_id))
+        raise worded("no platform registered for issuer %(iss)s with a single client id: the platform must send "
+                     "client_id", code="unknown_platform", iss=repr(iss))
     deployment = data.params.get("lti_deployment_id")
     if deployment and deployment not in platform.deployment_ids:
-        raise LtiError(f"deployment {deployment!r} is not registered for client {platform.client_id!r}",
-                       code="unknown_deployment", status=403)
+        raise worded("deployment %(deployment)s is not registered for client %(client_id)s",
+                     code="unknown_deployment", status=403, deployment=repr(deployment),
+                     client_id=repr(platform.client_id))
     request = FastAPIRequest(data)
     cookies = FastAPICookieService(request)
     login = FastAPIOIDCLogin(request, StoreToolConf(ctx.config, ctx.keys()),
@@ -308,7 +311,7 @@ def start_login(data: RequestData, ctx: ToolContext, launch_url: str, opener: st
     try:
         url = login.get_redirect_object(launch_url).get_redirect_url()
     except (OIDCException, LtiException) as exc:
-        raise LtiError(f"the login request is not valid: {exc}", code="invalid_login", status=400) from exc
+        raise worded("the login request is not valid: %(reason)s", code="invalid_login", reason=exc) from exc
     query = parse_qs(urlsplit(url).query)
     state, nonce = query["state"][0], query["nonce"][0]
     target = data.params.get("lti_storage_target") or None

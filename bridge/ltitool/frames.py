@@ -31,13 +31,15 @@ def translated(exc: LtiError, lang: str) -> str:
     """The error's wording in ``lang``: its template's, else its message's when catalogued (the literal messages of
     ``lti`` are extracted), else its English message."""
     say = gettext_for(lang).gettext  # not ``_``: the parameter lookups below are no messages to extract
-    if lang == "en" or exc.template not in MESSAGES:
-        return exc.message if lang == "en" else say(exc.message)
+    if lang == "en":
+        return exc.message
+    if exc.template is None:
+        return say(exc.message)
     params = {**exc.params}
     if isinstance(params.get("what"), str):
         params["what"] = say(params["what"])
     try:
-        return say(MESSAGES[str(exc.template)]) % params
+        return say(MESSAGES.get(exc.template, exc.template)) % params
     except (KeyError, TypeError, ValueError):  # a catalogue entry that lost a placeholder: English, not a 500
         log.warning("translation of %s in %s does not fit its parameters", exc.template, lang)
         return exc.message

@@ -35,6 +35,8 @@ MAIN_PATHS = {
     "/pool/mine": "Wikimedia",
     "/pool/wiki/callback?error=access_denied": "access_denied",
     "/pool?after=zzz": "",
+    "/lti/login?iss=https://lms.example": "login_hint",
+    "/lti/login?iss=https://lms.example&login_hint=7&target_link_uri=https://x.example/": "'https://lms.example'",
 }
 
 
