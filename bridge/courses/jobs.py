@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy import delete, or_, select, update
 
 from bridge.courses import service
-from bridge.courses.steps import CourseCreationFailed, Step
+from bridge.courses.steps import CourseCreationFailed, Step, kept
 from bridge.courses.tables import CourseJob
 from bridge.courses.targets import get_target, load_targets
 from bridge.db import Database, OutagePauses, outage, outage_words
@@ -49,8 +49,8 @@ def get(db: Database, job_id: str) -> dict[str, Any]:
     with db.session() as session:
         job = session.get(CourseJob, job_id)
         if job is None:
-            raise NotFound(f"no generation job '{job_id}' (finished jobs are kept for {KEEP.total_seconds() / 3600:g} "
-                           "hours)", code="job_not_found")
+            raise NotFound("no generation job '%(job_id)s' (finished jobs are kept for %(hours)s hours)",
+                           code="job_not_found", params={"job_id": job_id, "hours": f"{KEEP.total_seconds() / 3600:g}"})
         return {"id": job.id, "design": job.design, "target": job.target, "status": job.status,
                 "steps": [dict(s) for s in job.steps or []], "result": job.result, "error": job.error}
 
@@ -122,7 +122,8 @@ def run(db: Database, settings: Settings, job_id: str, *, http: httpx.Client | N
     except CourseCreationFailed as exc:
         _finish(db, job_id, now, status="failed", error={"message": exc.message, **exc.extra})
     except LeadsError as exc:  # before any step: the target or the design is not there (any more)
-        _finish(db, job_id, now, status="failed", error={"message": exc.message, "code": exc.code})
+        _finish(db, job_id, now, status="failed", error={"message": exc.message, "code": exc.code,
+                                                         "template": exc.template, "params": kept(exc.params)})
     except Exception as exc:  # the page must show any failure instead of spinning forever
         if outage(exc) is not None:  # the database away for a moment: not the job's failure; it runs again after
             raise

@@ -148,15 +148,15 @@ def _get(entities: Mapping[str, EntityBase], key: str, cls: type[EntityBase], wh
     entity = entities.get(key)
     if entity is None:
         raise ValidationFailed(
-            f"design {where} refers to an entity that is not in the data space",
-            [Problem(where, "reference",
-                     f"'{key}' is missing; load or pull it first (leads data load / wikibase pull)")],
-        )
+            "design %(where)s refers to an entity that is not in the data space",
+            [Problem(where, "reference", "'%(key)s' is missing; load or pull it first (leads data load / wikibase "
+                     "pull)", {"key": key})], params={"where": where})
     if not isinstance(entity, cls):
         raise ValidationFailed(
-            f"design {where} refers to '{key}', which is not a {cls.__name__}",
-            [Problem(where, "reference", f"'{key}' is a {type(entity).__name__}, expected {cls.__name__}")],
-        )
+            "design %(where)s refers to '%(key)s', which is not a %(name)s",
+            [Problem(where, "reference", "'%(key)s' is a %(kind)s, expected %(wanted)s",
+                     {"key": key, "kind": type(entity).__name__, "wanted": cls.__name__})],
+            params={"where": where, "key": key, "name": cls.__name__})
     return entity
 
 
@@ -179,11 +179,12 @@ def build_outline(design_key: str, entities: Mapping[str, EntityBase], base_url:
     """The outline of the course that leads to ``design_key`` (pure: no I/O, same input → same output)."""
     design = entities.get(design_key)
     if design is None:
-        raise NotFound(f"no credential design '{design_key}' in the data space; list them with "
-                       "`leads data list --kind credential-design`", code="design_not_found")
+        raise NotFound("no credential design '%(design_key)s' in the data space; list them with `leads data list "
+                       "--kind credential-design`", code="design_not_found", params={"design_key": design_key})
     if not isinstance(design, CredentialDesign):
-        raise ValidationFailed(f"'{design_key}' is not a credential design",
-                               [Problem(design_key, "kind", f"is a {type(design).__name__}; pick a credential design")])
+        raise ValidationFailed("'%(design_key)s' is not a credential design",
+                               [Problem(design_key, "kind", "is a %(kind)s; pick a credential design",
+                                        {"kind": type(design).__name__})], params={"design_key": design_key})
     lang = design.language or "en"
     lti = LtiEndpoints.from_base(base_url)
 

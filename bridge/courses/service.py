@@ -48,12 +48,12 @@ def _framework_files(outline: CourseOutline) -> bytes:
     from bridge.courses.moodle.competencies import framework_csv
 
     if not outline.frameworks:
-        raise LeadsError(f"'{outline.design_key}' names no competences: there is no competency framework to export",
-                         code="no_competences", status=409)
+        raise LeadsError("'%(design_key)s' names no competences: there is no competency framework to export",
+                         code="no_competences", status=409, params={"design_key": outline.design_key})
     if len(outline.frameworks) > 1:
-        raise LeadsError(f"'{outline.design_key}' spans {len(outline.frameworks)} practices; Moodle imports one "
-                         "framework per file: export each practice's design separately", code="several_frameworks",
-                         status=409)
+        raise LeadsError("'%(design_key)s' spans %(count)s practices; Moodle imports one framework per file: export "
+                         "each practice's design separately", code="several_frameworks",
+                         status=409, params={"design_key": outline.design_key, "count": len(outline.frameworks)})
     return framework_csv(outline.frameworks[0]).encode("utf-8")
 
 
@@ -66,8 +66,8 @@ def load_outline(db: Database, design_key: str, base_url: str) -> CourseOutline:
 
 def export(outline: CourseOutline, fmt: str, when: datetime | None = None) -> bytes:
     if fmt not in EXPORTERS:
-        raise LeadsError(f"unknown format '{fmt}'; use one of {', '.join(sorted(EXPORTERS))}",
-                         code="unknown_format")
+        raise LeadsError("unknown format '%(fmt)s'; use one of %(formats)s",
+                         code="unknown_format", params={"fmt": fmt, "formats": ", ".join(sorted(EXPORTERS))})
     return EXPORTERS[fmt].build(outline, when or datetime.now(UTC))
 
 
@@ -96,7 +96,7 @@ def create_course(db: Database, outline: CourseOutline, target: MoodleTarget | O
     """
     backend = BACKENDS.get(target.lms)
     if backend is None:
-        raise LeadsError(f"no course back-end for LMS '{target.lms}'", code="unknown_lms")
+        raise LeadsError("no course back-end for LMS '%(lms)s'", code="unknown_lms", params={"lms": target.lms})
     with db.session() as session:
         link = CourseLinks(session).get(outline.design_key, target.name)
         previous_status = link.status if link else None

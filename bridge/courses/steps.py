@@ -71,21 +71,32 @@ class CourseBackend(Protocol):
     def url(self, target: Any, state: RunState) -> str | None: ...
 
 
+_n = str  # marks msgids for extraction (a page translates them)
+STOPPED = _n("course creation stopped at step '%(step)s': %(reason)s. Created so far: %(created)s. Fix the cause and "
+             "run the same command again to resume.")
+
+
 class CourseCreationFailed(LeadsError):
     """A step failed; what was created so far is listed and kept, and running again resumes there."""
 
     def __init__(self, step: str, cause: Exception, state: RunState) -> None:
         reason = str(cause)
         super().__init__(
-            f"course creation stopped at step '{step}': {reason}. Created so far: "
-            f"{state.ids or 'nothing'}. Fix the cause and run the same command again to resume.",
+            STOPPED,
             code="course_creation_failed", status=getattr(cause, "status", 502) if isinstance(cause, LeadsError)
-            else 502,
+            else 502, params={"step": step, "reason": reason, "created": state.ids or "nothing"},
         )
         self.step = step
         self.state = state
         self.extra = {"failed_step": step, "created": dict(state.ids), "done": list(state.done),
                       "cause": getattr(cause, "code", cause.__class__.__name__), "reason": reason}
+        if isinstance(cause, LeadsError):  # the job page words the reason in its reader's language
+            self.extra |= {"reason_template": cause.template, "reason_params": kept(cause.params)}
+
+
+def kept(params: dict[str, Any]) -> dict[str, str | int | float]:
+    """An error's values as a job keeps them (JSON): numbers as they are, anything else as its text."""
+    return {k: v if isinstance(v, int | float | str) else str(v) for k, v in params.items()}
 
 
 def run_steps(steps: list[Step], state: RunState, progress: Progress,

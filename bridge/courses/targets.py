@@ -56,9 +56,12 @@ def parse_targets(data: object, source: str) -> dict[str, MoodleTarget | OpenEdx
     try:
         targets = _targets.validate_python(data)
     except ValidationError as exc:
+        said = [str(e["msg"]) for e in exc.errors()]  # pydantic's words (English), not messages to extract
         problems = [Problem(str(e["loc"][0]) if e["loc"] else source,
-                            ".".join(str(x) for x in e["loc"][2:]) or "target", e["msg"]) for e in exc.errors()]
-        raise ValidationFailed(f"{source}: course targets are not valid", problems) from None
+                            ".".join(str(x) for x in e["loc"][2:]) or "target", text)
+                    for e, text in zip(exc.errors(), said, strict=True)]
+        raise ValidationFailed("%(source)s: course targets are not valid", problems,
+                               params={"source": source}) from None
     for name, target in targets.items():
         target.name = name
     return targets
@@ -73,21 +76,22 @@ def load_targets(settings: CourseSettings) -> dict[str, MoodleTarget | OpenEdxTa
         try:
             text = settings.targets_file.read_text(encoding="utf-8")
         except OSError as exc:
-            raise LeadsError(f"{source}: cannot read the course targets file ({exc.strerror})",
-                             code="targets_unreadable") from None
+            raise LeadsError("%(source)s: cannot read the course targets file (%(strerror)s)",
+                             code="targets_unreadable", params={"source": source, "strerror": exc.strerror}) from None
     else:
         return {}
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LeadsError(f"{source}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
-                         code="invalid_json") from None
+        raise LeadsError("%(source)s: not JSON (%(msg)s at line %(lineno)s, column %(colno)s)",
+                         code="invalid_json",
+                         params={"source": source, "msg": exc.msg, "lineno": exc.lineno, "colno": exc.colno}) from None
     return parse_targets(data, source)
 
 
 def get_target(name: str, targets: dict[str, MoodleTarget | OpenEdxTarget]) -> MoodleTarget | OpenEdxTarget:
     if name not in targets:
         known = ", ".join(sorted(targets)) or "none configured"
-        raise NotFound(f"no course target '{name}' (known: {known}); configure LEADS_COURSE_TARGETS or "
-                       "LEADS_COURSE_TARGETS_FILE", code="target_not_found")
+        raise NotFound("no course target '%(name)s' (known: %(known)s); configure LEADS_COURSE_TARGETS or "
+                       "LEADS_COURSE_TARGETS_FILE", code="target_not_found", params={"name": name, "known": known})
     return targets[name]

@@ -25,8 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 #: every subclass of LeadsError (tests/bridge/test_errors.py keeps the list whole)
 ERROR_CLASSES = ("NotFound", "UpstreamError", "ValidationFailed", "PoolRefused", "CapxRefused", "UnreadableCredential",
                  "OAuthError", "Unauthorized", "TooManyAttempts", "ScoreError", "WebhookRefused", "BackupError",
-                 "EditConflict", "PushConflict", "WikibaseApiError", "PropertyMapError", "CourseCreationFailed",
-                 "PermanentIssueError", "MoodleError", "StudioError", "ImportFailed", "PushInterrupted")
+                 "EditConflict", "PushConflict", "WikibaseApiError", "PropertyMapError",
+                 "PermanentIssueError", "StudioError", "ImportFailed", "PushInterrupted")
+#: error classes that word their message themselves (their first argument is no message; see their __init__)
+SELF_WORDED = ("MoodleError", "CourseCreationFailed")
 KEYWORDS = ("_n", "t", "tr:2", "_tr:2",  # beside gettext's own: plural helper, page helpers (bridge/i18n/ui.py)
             # errors people may read on a page: the literal message (a template when it has params) of each class
             "LeadsError", *ERROR_CLASSES, "LtiError", "refused:2", "worded", "Problem:3", "Term")

@@ -68,6 +68,18 @@ def spoken(exc: LeadsError, lang: str) -> Markup:
     return shown(exc.said(gettext_for(lang).gettext), exc.message, lang)
 
 
+def worded(template: str | None, params: dict[str, Any] | None, english: str, lang: str) -> Markup:
+    """A kept error (a job's, stored as its template and values) for a page in ``lang``."""
+    text = english
+    if template:
+        try:
+            said = gettext_for(lang).gettext(template)
+            text = said % params if params else said
+        except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder
+            text = english
+    return shown(text, english, lang)
+
+
 def problem_text(problem: Problem, lang: str) -> tuple[str, str]:
     """A problem's sentence for a page in ``lang``, and the language it is in (English where none is catalogued)."""
     text = problem.said(gettext_for(lang).gettext)

@@ -89,6 +89,6 @@ def test_messages_with_values_are_templates_in_every_file_the_catalogue_reads() 
 
 
 def test_the_catalogue_extracts_the_messages_of_every_error_class() -> None:
-    from bridge.i18n.__main__ import ERROR_CLASSES
+    from bridge.i18n.__main__ import ERROR_CLASSES, SELF_WORDED
 
-    assert _error_classes() == {"LeadsError", *ERROR_CLASSES}
+    assert _error_classes() == {"LeadsError", *ERROR_CLASSES, *SELF_WORDED}

@@ -15,10 +15,14 @@ import httpx
 
 from bridge.errors import UpstreamError
 
+_n = str  # marks msgids for extraction (a page translates them)
+FAILED = _n("Moodle %(function)s failed: %(errorcode)s: %(message)s")
+
 
 class MoodleError(UpstreamError):
     def __init__(self, function: str, errorcode: str, message: str) -> None:
-        super().__init__(f"Moodle {function} failed: {errorcode}: {message}", code="moodle_error")
+        super().__init__(FAILED, code="moodle_error",
+                         params={"function": function, "errorcode": errorcode, "message": message})
         self.function = function
         self.errorcode = errorcode
         self.extra = {"function": function, "errorcode": errorcode}
@@ -63,15 +67,17 @@ class MoodleClient:
             response = self.http.post(f"{self.base_url}/webservice/rest/server.php", content=urlencode(data),
                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
         except httpx.HTTPError as exc:
-            raise UpstreamError(f"Moodle at {self.base_url} cannot be reached ({exc.__class__.__name__})",
-                                code="moodle_unreachable") from None
+            raise UpstreamError("Moodle at %(base_url)s cannot be reached (%(name)s)",
+                                code="moodle_unreachable",
+                                params={"base_url": self.base_url, "name": exc.__class__.__name__}) from None
         if response.status_code != 200:
-            raise UpstreamError(f"Moodle {function}: HTTP {response.status_code}", code="moodle_http_error")
+            raise UpstreamError("Moodle %(function)s: HTTP %(status_code)s", code="moodle_http_error",
+                                params={"function": function, "status_code": response.status_code})
         try:
             body = response.json()
         except ValueError:
-            raise UpstreamError(f"Moodle {function}: the answer is not JSON (is the REST protocol enabled?)",
-                                code="moodle_bad_answer") from None
+            raise UpstreamError("Moodle %(function)s: the answer is not JSON (is the REST protocol enabled?)",
+                                code="moodle_bad_answer", params={"function": function}) from None
         if isinstance(body, dict) and "exception" in body:
             # webservice/rest/locallib.php generate_error(): "errorcode" only when the exception has one; a PHP
             # Error (a call on a missing record, e.g. core_competency_get_scale_values of an unknown scale) has none
@@ -129,8 +135,9 @@ class MoodleClient:
                                       data={"token": self.token, "filearea": "draft", "itemid": "0"},
                                       files={"file_1": (filename, content, "application/vnd.moodle.backup")})
         except httpx.HTTPError as exc:
-            raise UpstreamError(f"Moodle at {self.base_url} cannot be reached ({exc.__class__.__name__})",
-                                code="moodle_unreachable") from None
+            raise UpstreamError("Moodle at %(base_url)s cannot be reached (%(name)s)",
+                                code="moodle_unreachable",
+                                params={"base_url": self.base_url, "name": exc.__class__.__name__}) from None
         body = response.json()
         if isinstance(body, dict) and "errorcode" in body:
             raise MoodleError("webservice/upload.php", str(body["errorcode"]), str(body.get("error", "")))

@@ -73,21 +73,24 @@ def ensure_framework(client: MoodleClient, framework: CompetencyFramework, scale
             return int(row["id"])
     if scale_id is None:
         raise LeadsError(
-            f"the competency framework '{framework.shortname}' ({framework.idnumber}) is not on the Moodle site, and "
-            "Moodle's web services cannot create its proficiency scale. Either import the framework file "
-            "(`leads course export --format moodle-competencies`) under Site administration → Competencies → "
-            "Import competency framework, or create a scale with the levels "
-            f"{', '.join(framework.scale)} and give its id as the target's competency_scale_id",
-            code="competency_framework_missing", status=409)
+            "the competency framework '%(shortname)s' (%(idnumber)s) is not on the Moodle site, and Moodle's web "
+            "services cannot create its proficiency scale. Either import the framework file (`leads course export "
+            "--format moodle-competencies`) under Site administration → Competencies → Import competency framework, or "
+            "create a scale with the levels %(levels)s and give its id as the target's competency_scale_id",
+            code="competency_framework_missing", status=409,
+            params={"shortname": framework.shortname, "idnumber": framework.idnumber,
+                    "levels": ", ".join(framework.scale)})
     try:
         answer = client.call("core_competency_get_scale_values", scaleid=scale_id)
     except MoodleError as exc:  # an unknown scale id: Moodle fails with a PHP Error, no errorcode
-        raise LeadsError(f"the Moodle site has no scale {scale_id} (competency_scale_id of the target): "
-                         f"{exc.message}", code="competency_scale_missing", status=409) from exc
+        raise LeadsError("the Moodle site has no scale %(scale_id)s (competency_scale_id of the target): %(message)s",
+                         code="competency_scale_missing", status=409,
+                         params={"scale_id": scale_id, "message": exc.message}) from exc
     values = [str(v.get("name", "")) for v in answer]
     if values != list(framework.scale):
-        raise LeadsError(f"scale {scale_id} has the levels {values}, not the data space's {list(framework.scale)}",
-                         code="competency_scale_mismatch", status=409)
+        raise LeadsError("scale %(scale_id)s has the levels %(values)s, not the data space's %(levels)s",
+                         code="competency_scale_mismatch", status=409,
+                         params={"scale_id": scale_id, "values": values, "levels": list(framework.scale)})
     created = client.call("core_competency_create_competency_framework", competencyframework={
         "shortname": framework.shortname, "idnumber": framework.idnumber, "description": _html(framework.description),
         "descriptionformat": FORMAT_HTML, "visible": 1, "scaleid": scale_id,

@@ -20,8 +20,8 @@ FAILED_STATES = {"Failed", "Canceled"}
 
 
 class StudioError(UpstreamError):
-    def __init__(self, message: str, status_code: int | None = None) -> None:
-        super().__init__(message, code="studio_error")
+    def __init__(self, message: str, status_code: int | None = None, params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code="studio_error", params=params)
         self.extra = {"http_status": status_code} if status_code else {}
 
 
@@ -38,8 +38,9 @@ class StudioClient:
         try:
             return self.http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
-            raise UpstreamError(f"{url} cannot be reached ({exc.__class__.__name__})",
-                                code="studio_unreachable") from None
+            raise UpstreamError("%(url)s cannot be reached (%(name)s)",
+                                code="studio_unreachable",
+                                params={"url": url, "name": exc.__class__.__name__}) from None
 
     def token(self) -> str:
         if self._token is None:
@@ -47,8 +48,9 @@ class StudioClient:
                 "grant_type": "client_credentials", "client_id": self.client_id,
                 "client_secret": self.client_secret, "token_type": "jwt"})
             if r.status_code != 200:
-                raise StudioError(f"OAuth2 token refused (HTTP {r.status_code}): {_detail(r)}; check client_id "
-                                  "and client_secret of the target", r.status_code)
+                raise StudioError("OAuth2 token refused (HTTP %(status_code)s): %(detail)s; check client_id and "
+                                  "client_secret of the target", r.status_code,
+                                  params={"status_code": r.status_code, "detail": _detail(r)})
             self._token = str(r.json()["access_token"])
         return self._token
 
@@ -61,37 +63,39 @@ class StudioClient:
         if r.status_code == 404:
             return None
         if r.status_code != 200:
-            raise StudioError(f"reading course run {course_id} failed (HTTP {r.status_code}): {_detail(r)}",
-                              r.status_code)
+            raise StudioError("reading course run %(course_id)s failed (HTTP %(status_code)s): %(detail)s",
+                              r.status_code,
+                              params={"course_id": course_id, "status_code": r.status_code, "detail": _detail(r)})
         return dict(r.json())
 
     def create_course_run(self, body: dict[str, Any]) -> dict[str, Any]:
         r = self._api("POST", "/api/v1/course_runs/", json=body)
         if r.status_code not in (200, 201):
-            raise StudioError(f"creating the course run failed (HTTP {r.status_code}): {_detail(r)}",
-                              r.status_code)
+            raise StudioError("creating the course run failed (HTTP %(status_code)s): %(detail)s",
+                              r.status_code, params={"status_code": r.status_code, "detail": _detail(r)})
         return dict(r.json())
 
     def update_course_run(self, course_id: str, body: dict[str, Any]) -> None:
         r = self._api("PATCH", f"/api/v1/course_runs/{course_id}/", json=body)
         if r.status_code != 200:
-            raise StudioError(f"updating course run {course_id} failed (HTTP {r.status_code}): {_detail(r)}",
-                              r.status_code)
+            raise StudioError("updating course run %(course_id)s failed (HTTP %(status_code)s): %(detail)s",
+                              r.status_code,
+                              params={"course_id": course_id, "status_code": r.status_code, "detail": _detail(r)})
 
     def start_import(self, course_id: str, filename: str, data: bytes) -> str:
         r = self._api("POST", f"/api/courses/v0/import/{course_id}/",
                       files={"course_data": (filename, data, "application/gzip")})
         if r.status_code != 200:
-            raise StudioError(f"starting the OLX import failed (HTTP {r.status_code}): {_detail(r)}",
-                              r.status_code)
+            raise StudioError("starting the OLX import failed (HTTP %(status_code)s): %(detail)s",
+                              r.status_code, params={"status_code": r.status_code, "detail": _detail(r)})
         return str(r.json()["task_id"])
 
     def import_state(self, course_id: str, task_id: str, filename: str) -> str:
         r = self._api("GET", f"/api/courses/v0/import/{course_id}/",
                       params={"task_id": task_id, "filename": filename})
         if r.status_code != 200:
-            raise StudioError(f"reading the import status failed (HTTP {r.status_code}): {_detail(r)}",
-                              r.status_code)
+            raise StudioError("reading the import status failed (HTTP %(status_code)s): %(detail)s",
+                              r.status_code, params={"status_code": r.status_code, "detail": _detail(r)})
         return str(r.json()["state"])
 
     def wait_for_import(self, course_id: str, task_id: str, filename: str, sleep: Callable[[float], None],
@@ -101,11 +105,11 @@ class StudioClient:
             if state in DONE_STATES:
                 return state
             if state in FAILED_STATES:
-                raise ImportFailed(f"Studio reports the OLX import as {state}; see the import page of "
-                                  f"{course_id} in Studio for the reason")
+                raise ImportFailed("Studio reports the OLX import as %(state)s; see the import page of %(course_id)s "
+                                   "in Studio for the reason", params={"state": state, "course_id": course_id})
             sleep(every)
-        raise StudioError(f"the OLX import of {course_id} did not finish after {limit} polls; run again to "
-                          "keep waiting")
+        raise StudioError("the OLX import of %(course_id)s did not finish after %(limit)s polls; run again to keep "
+                          "waiting", params={"course_id": course_id, "limit": limit})
 
 
 class ImportFailed(StudioError):

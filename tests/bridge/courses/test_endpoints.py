@@ -147,6 +147,9 @@ def test_a_failed_step_reads_in_words_and_resumes(client: TestClient, monkeypatc
     assert job["status"] == "failed" and job["error"]["failed_step"] == "section_names"  # programs keep the ids
     assert "Stopped at “Section names”:" in english and "nopermissions" in english and ">Resume<" in english
     assert "Se detuvo en «Nombres de las secciones»:" in spanish and ">Reanudar<" in spanish
+    # the reason in the reader's words around Moodle's own (Moodle answers in its site's language)
+    assert "Moodle core_update_inplace_editable falló: nopermissions: Sorry, but you do not" in spanish
+    assert "core_update_inplace_editable failed" not in spanish
     for page in (english, spanish):  # people see words: no step ids, no stored ids, no command-line advice
         assert "section_names" not in page and "course_id" not in page and "{&#39;" not in page
         assert "run the same command" not in page
