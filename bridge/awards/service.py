@@ -111,9 +111,10 @@ def _check(grade: GradeInput, rules: AwardRules) -> float | None:
     if not grade.assessment:
         raise LeadsError("a score needs the assessment it is for", code="invalid_grade", status=422)
     if grade.assessment not in rules.assessments(grade.design):
-        raise LeadsError(f"'{grade.assessment}' is not an assessment of '{grade.design}'; known: "
-                         f"{', '.join(sorted(rules.assessments(grade.design)))}", code="unknown_assessment",
-                         status=422)
+        raise LeadsError("'%(assessment)s' is not an assessment of '%(design)s'; known: %(known)s",
+                         code="unknown_assessment", status=422,
+                         params={"assessment": grade.assessment, "design": grade.design,
+                                 "known": ", ".join(sorted(rules.assessments(grade.design)))})
     return scale(grade.score if grade.score is not None else -1.0, grade.maximum if grade.maximum is not None else 0)
 
 
@@ -254,9 +255,10 @@ def revoke(session: Session, award_id: str, reason: str, now: datetime | None = 
     check_reason(reason, "say why the award is revoked (the reason is kept with it)")
     award = session.get(Award, award_id)
     if award is None:
-        raise NotFound(f"no award {award_id}")
+        raise NotFound("no award %(award_id)s", params={"award_id": award_id})
     if award.state == "revoked":
-        raise LeadsError(f"award {award_id} is already revoked", code="already_revoked", status=409)
+        raise LeadsError("award %(award_id)s is already revoked", code="already_revoked", status=409,
+                         params={"award_id": award_id})
     _queue_revoke(session, award, reason.strip(), now or utcnow())
     session.flush()
     return award
@@ -271,7 +273,7 @@ def reissue(session: Session, award_id: str, now: datetime | None = None, *,
     now = now or utcnow()
     award = session.get(Award, award_id)
     if award is None:
-        raise NotFound(f"no award {award_id}")
+        raise NotFound("no award %(award_id)s", params={"award_id": award_id})
     open_job = session.scalars(select(Job).where(Job.award_id == award_id, Job.kind == "issue",
                                                  Job.state.in_(("queued", "running")))).first()
     if open_job is not None:
@@ -322,10 +324,10 @@ def request_edc(session: Session, award_id: str, now: datetime | None = None) ->
     now = now or utcnow()
     award = session.get(Award, award_id, with_for_update=True)
     if award is None:
-        raise NotFound(f"no award {award_id}")
+        raise NotFound("no award %(award_id)s", params={"award_id": award_id})
     if award.state != "issued":
-        raise LeadsError(f"award {award_id} is {award.state}; an EDC is prepared for issued awards only",
-                         code="not_issued", status=409)
+        raise LeadsError("award %(award_id)s is %(state)s; an EDC is prepared for issued awards only",
+                         code="not_issued", status=409, params={"award_id": award_id, "state": award.state})
     job = edc_jobs(session, [award]).get(award.id)
     if job is not None and job.state != "failed":
         return job

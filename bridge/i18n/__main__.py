@@ -31,7 +31,7 @@ ERROR_CLASSES = ("NotFound", "UpstreamError", "ValidationFailed", "PoolRefused",
 SELF_WORDED = ("MoodleError", "CourseCreationFailed")
 KEYWORDS = ("_n", "t", "tr:2", "_tr:2",  # beside gettext's own: plural helper, page helpers (bridge/i18n/ui.py)
             # errors people may read on a page: the literal message (a template when it has params) of each class
-            "LeadsError", *ERROR_CLASSES, "LtiError", "refused:2", "worded", "Problem:3", "Term")
+            "LeadsError", *ERROR_CLASSES, "LtiError", "refused:2", "worded", "Problem:3", "Term", "check_reason:2")
 
 
 def compiled(po_path: str) -> bytes:

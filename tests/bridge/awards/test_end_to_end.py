@@ -122,6 +122,8 @@ def test_deep_link_score_claim_issue_verify(peers: Peers, tmp_path: Path) -> Non
     done = peers.http.post(f"{board}/revoke/{stack['id']}", data={"reason": "grade entered for the wrong person"})
     assert done.status_code == 303
     assert worker.run(threading.Event(), once=True) == 1  # the revoke job
+    twice = peers.http.post(f"{board}/revoke/{stack['id']}?lang=es", data={"reason": "otra vez"})  # a double click
+    assert twice.status_code == 409 and f"el certificado otorgado {stack['id']} ya está revocado" in twice.text
     with httpx.Client(base_url=peers.tool_base, timeout=20) as http:
         after = node_verify(http, credential, tmp_path)
     assert not after["verified"] and any("revocation" in e for e in after["errors"]), after
