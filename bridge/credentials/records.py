@@ -148,9 +148,9 @@ class CredentialRecords:
             else:
                 list_id, index = row.suspension_list, row.suspension_index
             if list_id is None or index is None:
-                raise LeadsError("this %(format)s credential has no %(value)s entry (an EDC carries only a revocation "
-                                 "entry); revoke it instead", code="no_status_entry", status=409,
-                                 params={"format": row.format, "value": purpose.value})
+                raise LeadsError("this %(format)s credential has no %(purpose)s entry (an EDC carries only a "
+                                 "revocation entry); revoke it instead", code="no_status_entry", status=409,
+                                 params={"format": row.format, "purpose": purpose.value})
             if row.revoked and purpose is StatusPurpose.SUSPENSION:
                 raise LeadsError("the credential is revoked; suspending it changes nothing", code="revoked",
                                  status=409)
