@@ -7,6 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def filled(gettext: Callable[[str], str], template: str, params: dict[str, Any] | None, english: str) -> str:
+    """``template`` through ``gettext``, filled with ``params``; ``english`` when a translation lost a placeholder
+    (a page shows the English, not a 500)."""
+    try:
+        said = gettext(template)
+        return said % params if params else said
+    except (KeyError, TypeError, ValueError):
+        return english
+
+
 class Term(str):
     """A word of the interface given as a value (a property's name): a page translates it too (``Problem.said``);
     ``pybabel`` extracts ``Term("…")``."""
@@ -37,12 +47,8 @@ class Problem:
         """``entity · property: message`` in the reader's language; English where none is catalogued."""
         prop, message = self._templates
         params = {k: gettext(v) if isinstance(v, Term) else v for k, v in self.params.items()}
-        prop = gettext(prop) if isinstance(prop, Term) else prop
-        try:
-            return f"{self.entity} · {prop % params if params else prop}: " \
-                   f"{gettext(message) % params if params else gettext(message)}"
-        except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder
-            return str(self)
+        words = filled(gettext, prop, params, self.property) if isinstance(prop, Term) else self.property
+        return f"{self.entity} · {words}: {filled(gettext, message, params, self.message)}"
 
     def as_dict(self) -> dict[str, str]:
         return {"entity": self.entity, "property": self.property, "message": self.message}
@@ -74,12 +80,7 @@ class LeadsError(Exception):
 
     def said(self, gettext: Callable[[str], str]) -> str:
         """The message in the reader's language (``gettext`` of the page); English where none is catalogued."""
-        if not self.params:
-            return gettext(self.template)
-        try:
-            return gettext(self.template) % self.params
-        except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder: English, not a 500
-            return self.message
+        return filled(gettext, self.template, self.params, self.message)
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"error": self.code, "message": self.message}

@@ -26,7 +26,7 @@ from bridge.errors import LeadsError
 from bridge.ltitool.api import is_instructor, launch_for
 from bridge.settings import Settings
 from bridge.web import admin
-from bridge.web.errors import worded
+from bridge.web.errors import kept_shown
 from bridge.web.negotiate import request_lang, templates, wants_json
 from bridge.web.openapi import answers
 
@@ -191,6 +191,6 @@ def job_page(request: Request, job_id: str, launch: str | None = None) -> Respon
     error, lang = data.get("error") or {}, request_lang(request)
     return templates.TemplateResponse(request, "courses/job.html", {
         "job": data, "launch": launch, "now": datetime.now(UTC),
-        "reason": worded(error.get("reason_template"), error.get("reason_params"), error.get("reason", ""), lang),
-        "message": worded(error.get("template"), error.get("params"), error.get("message", ""), lang),
+        "reason": kept_shown(error.get("reason_template"), error.get("reason_params"), error.get("reason", ""), lang),
+        "message": kept_shown(error.get("template"), error.get("params"), error.get("message", ""), lang),
         "csrf": admin.csrf_token(settings, who["session"]) if who.get("session") else ""})

@@ -24,11 +24,11 @@ from bridge.i18n import DOMAIN, LOCALE_DIR
 ROOT = Path(__file__).resolve().parents[2]
 #: every subclass of LeadsError (tests/bridge/test_errors.py keeps the list whole)
 ERROR_CLASSES = ("NotFound", "UpstreamError", "ValidationFailed", "PoolRefused", "CapxRefused", "UnreadableCredential",
-                 "OAuthError", "Unauthorized", "TooManyAttempts", "ScoreError", "WebhookRefused", "BackupError",
-                 "EditConflict", "PushConflict", "WikibaseApiError", "PropertyMapError",
+                 "OAuthError", "Unauthorized", "ScoreError", "WebhookRefused", "BackupError", "PushConflict",
+                 "WikibaseApiError", "PropertyMapError",
                  "PermanentIssueError", "StudioError", "ImportFailed", "PushInterrupted")
 #: error classes that word their message themselves (their first argument is no message; see their __init__)
-SELF_WORDED = ("MoodleError", "CourseCreationFailed")
+SELF_WORDED = ("MoodleError", "CourseCreationFailed", "EditConflict", "TooManyAttempts")
 KEYWORDS = ("_n", "t", "tr:2", "_tr:2",  # beside gettext's own: plural helper, page helpers (bridge/i18n/ui.py)
             # errors people may read on a page: the literal message (a template when it has params) of each class
             "LeadsError", *ERROR_CLASSES, "LtiError", "refused:2", "worded", "Problem:3", "Term", "check_reason:2")

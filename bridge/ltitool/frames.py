@@ -3,18 +3,17 @@ language, and LTI errors rendered with a translated wording. Scripts are static 
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
+from bridge.errors import filled
 from bridge.i18n import environment, gettext_for, request_lang
 from bridge.web.errors import render_error
 from lti.errors import LtiError
 from lti.outbound import MESSAGES
 
-log = logging.getLogger("leads.lti")
 PAGES = ("storage_put", "storage_get", "recover", "relay", "registered")
 
 
@@ -30,19 +29,15 @@ def render_page(request: Request, name: str, data: dict[str, Any]) -> Response:
 def translated(exc: LtiError, lang: str) -> str:
     """The error's wording in ``lang``: its template's, else its message's when catalogued (the literal messages of
     ``lti`` are extracted), else its English message."""
-    say = gettext_for(lang).gettext  # not ``_``: the parameter lookups below are no messages to extract
     if lang == "en":
         return exc.message
+    say = gettext_for(lang).gettext  # not ``_``: the parameter lookups below are no messages to extract
     if exc.template is None:
         return say(exc.message)
     params = {**exc.params}
     if isinstance(params.get("what"), str):
         params["what"] = say(params["what"])
-    try:
-        return say(MESSAGES.get(exc.template, exc.template)) % params
-    except (KeyError, TypeError, ValueError):  # a catalogue entry that lost a placeholder: English, not a 500
-        log.warning("translation of %s in %s does not fit its parameters", exc.template, lang)
-        return exc.message
+    return filled(say, MESSAGES.get(exc.template, exc.template), params, exc.message)
 
 
 def install_error_handler(app: FastAPI) -> None:

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bridge.db import outage
-from bridge.errors import LeadsError, Problem
+from bridge.errors import LeadsError, Problem, filled
 from bridge.i18n import gettext_for
 from bridge.web.negotiate import request_lang, templates, wants_json
 from bridge.web.nul import NUL_CHARACTER
@@ -50,9 +50,14 @@ AWAY = {
 def shown(text: str, english: str, lang: str) -> Markup:
     """A message for a page in ``lang``: a sentence no catalogue translated stays English, marked as English (so a
     screen reader reads it as English and the page's own text stays all in its language)."""
-    if lang != "en" and text == english:
+    if language_of(text, english, lang) != lang:
         return Markup('<span lang="en">{}</span>').format(text)
     return Markup.escape(text)
+
+
+def language_of(text: str, english: str, lang: str) -> str:
+    """The language ``text`` is in, on a page in ``lang``: English when it is still the English sentence."""
+    return "en" if lang != "en" and text == english else lang
 
 
 def said(exc: Exception, gettext: Callable[[str], str]) -> str:
@@ -68,22 +73,16 @@ def spoken(exc: LeadsError, lang: str) -> Markup:
     return shown(exc.said(gettext_for(lang).gettext), exc.message, lang)
 
 
-def worded(template: str | None, params: dict[str, Any] | None, english: str, lang: str) -> Markup:
+def kept_shown(template: str | None, params: dict[str, Any] | None, english: str, lang: str) -> Markup:
     """A kept error (a job's, stored as its template and values) for a page in ``lang``."""
-    text = english
-    if template:
-        try:
-            said = gettext_for(lang).gettext(template)
-            text = said % params if params else said
-        except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder
-            text = english
+    text = filled(gettext_for(lang).gettext, template, params, english) if template else english
     return shown(text, english, lang)
 
 
 def problem_text(problem: Problem, lang: str) -> tuple[str, str]:
     """A problem's sentence for a page in ``lang``, and the language it is in (English where none is catalogued)."""
     text = problem.said(gettext_for(lang).gettext)
-    return text, ("en" if lang != "en" and text == str(problem) else lang)
+    return text, language_of(text, str(problem), lang)
 
 
 def problem_shown(problem: Problem, lang: str) -> Markup:

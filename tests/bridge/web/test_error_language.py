@@ -34,7 +34,7 @@ MAIN_PATHS = {
     "/pool/evidence/999": "999",
     "/pool/mine": "Wikimedia",
     "/pool/wiki/callback?error=access_denied": "access_denied",
-    "/pool?after=zzz": "",
+    "/pool?after=zzz": "este enlace a otra página de resultados no lo generó LEADS",
     "/lti/login?iss=https://lms.example": "login_hint",
     "/lti/login?iss=https://lms.example&login_hint=7&target_link_uri=https://x.example/": "'https://lms.example'",
 }
