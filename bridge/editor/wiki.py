@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -116,13 +117,43 @@ def person_client(settings: Settings, token: str) -> WikibaseClient:
     client = WikibaseClient.from_settings(settings)
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
+    bounded = _Bounded(client.transport.timeout)  # wikibaseintegrator fetches edit tokens with no timeout
+    session.mount("http://", bounded)
+    session.mount("https://", bounded)
     try:
         client.transport._login = wbi_login._Login(session=session, mediawiki_api_url=client.api_url,
                                                    user_agent=settings.user_agent)
-    except wbi_login.LoginError as exc:
+    except wbi_login.LoginError as exc:  # wikibaseintegrator words the wiki's error code: "Login failed (code)…"
+        code = re.match(r"Login failed \(([^)]*)\)", str(exc))
+        if code and (code[1].startswith(("http-5", "internal_api_error")) or code[1] in ("maxlag", "readonly")):
+            raise _unavailable(client, exc) from None
         raise LeadsError("the wiki no longer accepts your sign-in (%(exc)s); sign in again",
                          code="wikibase_signin_expired", status=401, params={"exc": exc}) from None
+    except (requests.RequestException, ValueError) as exc:  # not reached, or not JSON (an HTML error page)
+        raise _unavailable(client, exc) from None
     return client
+
+
+class _Bounded(requests.adapters.HTTPAdapter):
+    """Every request of the session ends within ``timeout`` seconds unless the caller gave its own."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
+             timeout: float | tuple[float | None, float | None] | None = None, verify: bool | str = True,
+             cert: str | tuple[str, str] | None = None, proxies: dict[str, str] | None = None
+             ) -> requests.Response:
+        return super().send(request, stream=stream, timeout=self.timeout if timeout is None else timeout,
+                            verify=verify, cert=cert, proxies=proxies)
+
+
+def _unavailable(client: WikibaseClient, exc: Exception) -> UpstreamError:
+    """The wiki is down or busy for a moment: not a reason to sign in again."""
+    return UpstreamError("the wiki at %(api_url)s could not give an edit token just now (%(reason)s); your "
+                         "sign-in is still good, try again in a moment", code="wikibase_unavailable",
+                         params={"api_url": client.api_url, "reason": f"{exc.__class__.__name__}: {exc}"})
 
 
 def search(client: WikibaseClient, text: str, lang: str, limit: int = 7) -> list[Json]:

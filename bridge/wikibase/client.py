@@ -18,7 +18,7 @@ from typing import Any
 
 from bridge import metrics
 from bridge.dataspace.api import DesignSet, check, normalize
-from bridge.errors import LeadsError, NotFound, Problem, UpstreamError
+from bridge.errors import LeadsError, NotFound, Problem, Term, UpstreamError
 from bridge.settings import Settings
 from bridge.wikibase import codec, sync
 from bridge.wikibase.propmap import PropertyMap, string_values
@@ -32,6 +32,9 @@ _ENTITY_ID = re.compile(r"^[PQ][1-9][0-9]*$")
 _REVERSE_KINDS = {"class-practice", "class-activity", "class-credential-design"}
 #: Stand-in ids for items a push has not created yet (only compared, never sent).
 _PLACEHOLDER = 10 ** 15
+CHANGED_ON_THE_WIKI = Term("changed on the wiki")
+INTERRUPTED = Term("it was interrupted (Ctrl-C)")
+NONE = Term("none")
 
 __all__ = ["BootstrapReport", "PullResult", "PushConflict", "PushInterrupted", "PushReport", "WikibaseApiError",
            "WikibaseClient"]
@@ -64,16 +67,17 @@ class PullResult:
 class PushConflict(LeadsError):
     """The wiki changed a field since the last pull that this push changes too; nothing was written."""
 
-    def __init__(self, message: str, problems: list[Problem], differences: list[sync.Difference]) -> None:
-        super().__init__(message, code="wikibase_edit_conflict", status=409, problems=problems)
+    def __init__(self, message: str, problems: list[Problem], differences: list[sync.Difference],
+                 params: Json | None = None) -> None:
+        super().__init__(message, code="wikibase_edit_conflict", status=409, problems=problems, params=params or {})
         self.differences = differences
 
 
 class PushInterrupted(UpstreamError):
     """A push stopped part-way; the message says what is on the wiki now and that running it again finishes it."""
 
-    def __init__(self, message: str, report: PushReport) -> None:
-        super().__init__(message, code="wikibase_push_interrupted")
+    def __init__(self, message: str, report: PushReport, params: Json | None = None) -> None:
+        super().__init__(message, code="wikibase_push_interrupted", params=params)
         self.report = report
 
 
@@ -124,8 +128,9 @@ class WikibaseClient:
             out.update(answer.get("entities", {}))
         missing = [eid for eid in wanted if eid not in out or "missing" in out[eid]]
         if missing and not allow_missing:
-            raise NotFound(f"the Wikibase at {self.api_url} has no entity {', '.join(missing)}; "
-                           "it may have been deleted or the id is wrong", code="wikibase_missing_entity")
+            raise NotFound("the Wikibase at %(api_url)s has no entity %(ids)s; it may have been deleted or the id is "
+                           "wrong", code="wikibase_missing_entity",
+                           params={"api_url": self.api_url, "ids": ", ".join(missing)})
         return {eid: e for eid, e in out.items() if "missing" not in e}
 
     def search(self, label: str, entity_type: str = "item", language: str = "en") -> list[str]:
@@ -231,8 +236,9 @@ class WikibaseClient:
                 keys = string_values(entity, key_pid or eid)
                 if key in keys or (adopt_unkeyed and not keys):
                     return entity, False
-            raise WikibaseApiError(f"{exc.message.rstrip('.')}. {', '.join(exc.conflicts)} is not the LEADS "
-                                   f"'{key}': change one of the two labels", exc.api_code, exc.conflicts) from None
+            raise WikibaseApiError("%(cause)s. %(ids)s is not the LEADS '%(key)s': change one of the two labels",
+                                   exc.api_code, exc.conflicts,
+                                   params={"cause": exc, "ids": ", ".join(exc.conflicts), "key": key}) from None
 
     def edit(self, entity_id: str, data: Json, base_revision: int | None = None) -> Json:
         """wbeditentity on an existing entity; with ``base_revision`` the wiki detects edits made since."""
@@ -320,8 +326,8 @@ class WikibaseClient:
             ids = self.existing_ids(design_set, propmap, known)
             current = self.get_entities(ids[e.key] for e in design_set.entities if e.key in ids)
         except UpstreamError as exc:
-            raise UpstreamError(f"{exc.message.rstrip('.')}; nothing was written to the wiki and nothing was "
-                                "changed locally", code=exc.code) from None
+            raise UpstreamError("%(cause)s; nothing was written to the wiki and nothing was changed locally",
+                                code=exc.code, params={"cause": exc}) from None
         bases = {k: r.get("fields") for k, r in (base or {}).items() if isinstance(r, dict)
                  and r.get("id") == ids.get(k) and isinstance(r.get("fields"), dict)}
         stand_in = ids | {e.key: f"Q{_PLACEHOLDER + i}" for i, e in enumerate(design_set.entities) if e.key not in ids}
@@ -368,25 +374,28 @@ class WikibaseClient:
         label_of = {pid: PROPERTY_BY_KEY[key].labels["en"] for key, pid in propmap.ids.items()
                     if key in PROPERTY_BY_KEY}
         label_of |= {eid: key for key, eid in ids.items()}
-        problems = [Problem(f"{d.key} ({d.entity_id})", "changed on the wiki", sync.describe(d, label_of))
+        problems = [Problem(f"{d.key} ({d.entity_id})", CHANGED_ON_THE_WIKI, sync.describe(d, label_of))
                     for d in differences]
-        return PushConflict(f"{len(differences)} field(s) were changed on the wiki since the last pull and are "
-                            "changed differently in this push; nothing was written. Pull to take the wiki's version "
-                            "(`leads wikibase pull`), make your change again, then push", problems, differences)
+        return PushConflict("%(count)s field(s) were changed on the wiki since the last pull and are changed "
+                            "differently in this push; nothing was written. Pull to take the wiki's version (`leads "
+                            "wikibase pull`), make your change again, then push", problems, differences,
+                            params={"count": len(differences)})
 
     def _interrupted(self, exc: LeadsError | KeyboardInterrupt, report: PushReport,
                      design_set: DesignSet) -> PushInterrupted:
-        why = exc.message.rstrip(".") if isinstance(exc, LeadsError) else "it was interrupted (Ctrl-C)"
         done = {k for k, _ in report.created + report.updated + report.merged + report.unchanged}
-        created = ", ".join(f"{k} ({q})" for k, q in report.created) or "none"
-        complete = len([k for k in report.records if k in done])
         pending = [e.key for e in design_set.entities if e.key not in report.records]
         return PushInterrupted(
-            f"the push stopped: {why}. On the wiki now: {len(report.created)} item(s) created "
-            f"({created}), {complete} of {len(design_set.entities)} complete; {len(pending)} not yet written or "
-            f"written only in part ({', '.join(pending[:10])}{'…' if len(pending) > 10 else ''}). Nothing was "
-            "changed locally. Run the same push again: it finds the items already made by their LEADS key and "
-            "completes them without duplicates", report)
+            "the push stopped: %(cause)s. On the wiki now: %(created_count)s item(s) created (%(created)s), "
+            "%(complete)s of %(total)s complete; %(pending_count)s not yet written or written only in part "
+            "(%(pending)s). Nothing was changed locally. Run the same push again: it finds the items already made "
+            "by their LEADS key and completes them without duplicates", report,
+            params={"cause": exc if isinstance(exc, LeadsError) else INTERRUPTED,
+                    "created_count": len(report.created),
+                    "created": ", ".join(f"{k} ({q})" for k, q in report.created) or NONE,
+                    "complete": len([k for k in report.records if k in done]), "total": len(design_set.entities),
+                    "pending_count": len(pending),
+                    "pending": ", ".join(pending[:10]) + ("…" if len(pending) > 10 else "")})
 
     # --- pull -------------------------------------------------------------------------------------------------
 
@@ -409,8 +418,9 @@ class WikibaseClient:
         found = self.confirm({ref: [q for q in practices if q.startswith("Q")]}, propmap)
         found = found or self.find_by_key([ref], propmap)
         if not found:
-            raise NotFound(f"no item with the LEADS key '{ref}' was found on {self.api_url}; check the key (`leads "
-                           "data list`) or give the practice's Q id", code="wikibase_key_not_found")
+            raise NotFound("no item with the LEADS key '%(key)s' was found on %(api_url)s; check the key (`leads "
+                           "data list`) or give the practice's Q id", code="wikibase_key_not_found",
+                           params={"key": ref, "api_url": self.api_url})
         return found[ref]
 
     def pull(self, ref: str, propmap: PropertyMap, hint: str | None = None) -> PullResult:
@@ -422,7 +432,8 @@ class WikibaseClient:
         try:
             return self._pull(ref, propmap, hint)
         except UpstreamError as exc:
-            raise UpstreamError(f"{exc.message.rstrip('.')}; nothing was changed locally", code=exc.code) from None
+            raise UpstreamError("%(cause)s; nothing was changed locally", code=exc.code,
+                                params={"cause": exc}) from None
 
     def _pull(self, ref: str, propmap: PropertyMap, hint: str | None) -> PullResult:
         root = self.resolve_item(ref, propmap, hint)
@@ -438,21 +449,24 @@ class WikibaseClient:
             batch = self.get_entities(frontier, allow_missing=True)
             missing = [eid for eid in frontier if eid not in batch]
             if missing and missing[0] == root:
-                raise NotFound(f"there is no entity {root} on {self.api_url}; check the practice's Q id",
-                               code="wikibase_missing_entity")
+                raise NotFound("there is no entity %(id)s on %(api_url)s; check the practice's Q id",
+                               code="wikibase_missing_entity", params={"id": root, "api_url": self.api_url})
             if missing:
-                raise NotFound(f"{', '.join(missing)} is referenced from the practice's data but does not exist "
-                               f"on {self.api_url}; fix the statement pointing to it", code="wikibase_missing_entity")
+                raise NotFound("%(ids)s is referenced from the practice's data but does not exist on %(api_url)s; fix "
+                               "the statement pointing to it", code="wikibase_missing_entity",
+                               params={"ids": ", ".join(missing), "api_url": self.api_url})
             reverse, following = [], set()
             for eid, entity in batch.items():
                 classes = [class_of[v] for v in _item_values(entity, {propmap.pid("instance-of")}) if v in class_of]
                 if eid == root and classes[:1] != ["class-practice"]:
-                    raise NotFound(f"{root} on {self.api_url} is not a LEADS practice (no 'LEADS instance of' "
-                                   "LEADS practice statement)", code="wikibase_not_a_practice")
+                    raise NotFound("%(id)s on %(api_url)s is not a LEADS practice (no 'LEADS instance of' "
+                                   "LEADS practice statement)", code="wikibase_not_a_practice",
+                                   params={"id": root, "api_url": self.api_url})
                 key_pid = propmap.pid(LEADS_KEY)
                 if eid == root and not _ENTITY_ID.match(ref) and ref not in string_values(entity, key_pid):
-                    raise NotFound(f"{root} on {self.api_url} does not carry the LEADS key '{ref}'",
-                                   code="wikibase_key_mismatch")
+                    raise NotFound("%(id)s on %(api_url)s does not carry the LEADS key '%(key)s'",
+                                   code="wikibase_key_mismatch",
+                                   params={"id": root, "api_url": self.api_url, "key": ref})
                 if not classes:
                     continue  # reached backwards but not LEADS data: leave it out
                 fetched[eid] = entity

@@ -33,7 +33,7 @@ from bridge.dataspace.api import (
     Ref,
     normalize,
 )
-from bridge.errors import Problem, ValidationFailed
+from bridge.errors import Problem, Term, ValidationFailed
 from bridge.wikibase.propmap import PropertyMap, english_label, string_values
 from bridge.wikibase.schema import (
     CLASS_BY_KIND,
@@ -47,6 +47,9 @@ from bridge.wikibase.schema import (
 )
 
 _entity = TypeAdapter(Entity)
+REFERENCE = Term("reference")
+LEADS_KEY_TERM = Term("LEADS key")
+ENTITY = Term("entity")
 Json = dict[str, Any]
 Claim = tuple[str, Any, list[tuple[str, Any]]]  # (property key, value, [(qualifier key, value)])
 
@@ -124,9 +127,10 @@ def entity_claims(entity: EntityBase, propmap: PropertyMap, ids: Mapping[str, st
         try:
             return ids[key]
         except KeyError:
-            raise ValidationFailed(f"'{entity.key}' refers to '{key}', which has no Wikibase item yet",
-                                   [Problem(entity.key, "reference", f"'{key}' is neither in the design set nor "
-                                            "in the Wikibase; add it or fix the key")]) from None
+            raise ValidationFailed("'%(key)s' refers to '%(target)s', which has no Wikibase item yet",
+                                   [Problem(entity.key, REFERENCE, "'%(target)s' is neither in the design set nor "
+                                            "in the Wikibase; add it or fix the key", {"target": key})],
+                                   params={"key": entity.key, "target": key}) from None
 
     def parts(refs: list[Ref]) -> list[Claim]:
         return [("has-part", q(r.key), [("series-ordinal", str(r.order))] if r.order is not None else [])
@@ -253,7 +257,7 @@ class _Decoder:
                 continue  # a class item, or something that is not LEADS data
             keys = string_values(e, key_pid) if key_pid else []
             if not keys:
-                self.problems.append(Problem(str(e.get("id")), "LEADS key", "this LEADS item has no LEADS key "
+                self.problems.append(Problem(str(e.get("id")), LEADS_KEY_TERM, "this LEADS item has no LEADS key "
                                              "statement; add one (a unique kebab-case key)"))
                 continue
             self.items.append((e, kinds[0], keys[0]))
@@ -266,7 +270,7 @@ class _Decoder:
         key = self.key_of.get(str(qid))
         if key is None:
             self.problems.append(Problem(self.key_of.get(str(e["id"]), str(e["id"])), prop,
-                                         f"points to {qid}, which is not a LEADS entity in this data"))
+                                         "points to %(id)s, which is not a LEADS entity in this data", {"id": qid}))
         return key
 
     def refs(self, e: Mapping[str, Any], prop: str) -> list[str]:
@@ -347,10 +351,11 @@ class _Decoder:
             try:
                 out.append(_entity.validate_python(self.entity(e, kind, key)))
             except (ValidationError, InvalidOperation, ValueError, TypeError) as exc:
-                self.problems.append(Problem(key, "entity", f"cannot be read as a LEADS {kind.value}: {exc}"))
+                self.problems.append(Problem(key, ENTITY, "cannot be read as a LEADS %(kind)s: %(reason)s",
+                                             {"kind": kind.value, "reason": exc}))
         if self.problems:
-            raise ValidationFailed(f"the Wikibase data has {len(self.problems)} problem(s); nothing was stored",
-                                   self.problems)
+            raise ValidationFailed("the Wikibase data has %(count)s problem(s); nothing was stored", self.problems,
+                                   params={"count": len(self.problems)})
         return DesignSet(entities=out)
 
 

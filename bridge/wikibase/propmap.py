@@ -14,16 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bridge.errors import LeadsError, Problem
+from bridge.errors import LeadsError, Problem, Term
 from bridge.wikibase.schema import ALL_KEYS, CLASS_BY_KEY, CLASSES, LEADS_KEY, PROPERTIES, PROPERTY_BY_KEY
 
 _PID = re.compile(r"^P[1-9][0-9]*$")
 _QID = re.compile(r"^Q[1-9][0-9]*$")
+PROPERTY_MAP = Term("property map")
 
 
 class PropertyMapError(LeadsError):
-    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
-        super().__init__(message, code="property_map_incomplete", status=422, problems=problems or [])
+    def __init__(self, message: str, problems: list[Problem] | None = None, params: dict[str, Any] | None = None
+                 ) -> None:
+        super().__init__(message, code="property_map_incomplete", status=422, problems=problems or [],
+                         params=params or {})
 
 
 @dataclass
@@ -39,8 +42,8 @@ class PropertyMap:
         try:
             return self.ids[key]
         except KeyError:
-            raise PropertyMapError(f"this Wikibase has no property for the LEADS key '{key}'; "
-                                   "run `leads wikibase bootstrap` or add it to the property map file") from None
+            raise PropertyMapError("this Wikibase has no property for the LEADS key '%(key)s'; run `leads wikibase "
+                                   "bootstrap` or add it to the property map file", params={"key": key}) from None
 
     def qid(self, class_key: str) -> str:
         return self.pid(class_key)
@@ -55,9 +58,10 @@ class PropertyMap:
         missing = self.missing()
         if missing:
             raise PropertyMapError(
-                f"{source} lacks {len(missing)} LEADS properties/classes; run `leads wikibase bootstrap` "
-                "or list them in the property map file",
-                [Problem(k, "property map", "not found (by LEADS key statement or English label)") for k in missing])
+                "%(source)s lacks %(count)s LEADS properties/classes; run `leads wikibase bootstrap` or list them in "
+                "the property map file",
+                [Problem(k, PROPERTY_MAP, "not found (by LEADS key statement or English label)") for k in missing],
+                params={"source": source, "count": len(missing)})
         return self
 
     def as_dict(self) -> dict[str, str]:
@@ -69,17 +73,19 @@ class PropertyMap:
         ids: dict[str, str] = {}
         for key, value in data.items():
             if key not in PROPERTY_BY_KEY and key not in CLASS_BY_KEY:
-                problems.append(Problem(key, source, "is not a LEADS property or class key "
-                                        f"(known: {', '.join(ALL_KEYS)})"))
+                problems.append(Problem(key, source, "is not a LEADS property or class key (known: %(known)s)",
+                                        {"known": ", ".join(ALL_KEYS)}))
                 continue
             pattern = _PID if key in PROPERTY_BY_KEY else _QID
             if not isinstance(value, str) or not pattern.match(value):
-                what = "a property id like P12" if key in PROPERTY_BY_KEY else "an item id like Q34"
-                problems.append(Problem(key, source, f"{value!r} is not {what}"))
+                problems.append(Problem(key, source, "%(value)r is not a property id like P12", {"value": value})
+                                if key in PROPERTY_BY_KEY else
+                                Problem(key, source, "%(value)r is not an item id like Q34", {"value": value}))
                 continue
             ids[key] = value
         if problems:
-            raise PropertyMapError(f"{source} has {len(problems)} problem(s)", problems)
+            raise PropertyMapError("%(source)s has %(count)s problem(s)", problems,
+                                   params={"source": source, "count": len(problems)})
         return cls(ids)
 
     @classmethod
@@ -88,12 +94,14 @@ class PropertyMap:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise LeadsError(f"{path}: property map file not found (LEADS_WIKIBASE_PROPERTY_MAP)",
-                             code="file_not_found", status=404) from None
+            raise LeadsError("%(path)s: property map file not found (LEADS_WIKIBASE_PROPERTY_MAP)",
+                             code="file_not_found", status=404, params={"path": path}) from None
         except json.JSONDecodeError as exc:
-            raise LeadsError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})", code="invalid_json") from None
+            raise LeadsError("%(path)s: not JSON (%(reason)s at line %(line)s)", code="invalid_json",
+                             params={"path": path, "reason": exc.msg, "line": exc.lineno}) from None
         if not isinstance(data, dict):
-            raise LeadsError(f"{path}: expected a JSON object of LEADS key → id", code="invalid_property_map")
+            raise LeadsError("%(path)s: expected a JSON object of LEADS key → id", code="invalid_property_map",
+                             params={"path": path})
         return cls.from_mapping(data, source=str(path)).require_complete(str(path))
 
     @classmethod

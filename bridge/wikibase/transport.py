@@ -22,7 +22,7 @@ import requests
 from oauthlib.oauth2.rfc6749.errors import InsecureTransportError, OAuth2Error
 from wikibaseintegrator import wbi_helpers, wbi_login
 
-from bridge.errors import LeadsError, NotFound, UpstreamError
+from bridge.errors import LeadsError, NotFound, Term, UpstreamError
 
 Json = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -32,13 +32,20 @@ RETRY_BUDGET = 300.0
 #: The pace kept, as a share of the account's limit, so a sliding window never fills.
 PACE_SHARE = 0.9
 _TRANSIENT_HTTP = {429, 500, 502, 503, 504}
+#: Why a request is being tried again ("the Wikibase at … is lagging (maxlag) for more than 300 s").
+UNREACHABLE = Term("could not be reached")
+ANSWERED_AN_ERROR = Term("kept answering with an error")
+IS_LAGGING = Term("is lagging")
+IS_READ_ONLY = Term("is read-only")
+THROTTLED = Term("throttled this account (rate limit)")
 
 
 class WikibaseApiError(UpstreamError):
     """The API answered with an error envelope; ``conflicts`` names entities a label clash points at."""
 
-    def __init__(self, message: str, api_code: str, conflicts: list[str], messages: list[Json] | None = None) -> None:
-        super().__init__(message, code="wikibase_api_error")
+    def __init__(self, message: str, api_code: str, conflicts: list[str], messages: list[Json] | None = None,
+                 params: Json | None = None) -> None:
+        super().__init__(message, code="wikibase_api_error", params=params)
         self.api_code = api_code
         self.conflicts = conflicts
         self.messages = messages or []
@@ -91,25 +98,33 @@ class Transport:
                                                   mediawiki_api_url=self.api_url, user_agent=self.user_agent,
                                                   timeout=self.timeout)
             except wbi_login.LoginError as exc:
-                who = f"OAuth consumer {self.oauth[0]}" if self.oauth else str(self.user)
-                raise UpstreamError(f"the Wikibase at {self.api_url} refused the log-in of {who}: {exc}; check "
-                                    "LEADS_WIKIBASE_OAUTH_CLIENT_ID/_SECRET or LEADS_WIKIBASE_USER/_PASSWORD",
-                                    code="wikibase_login_failed") from None
+                params = {"api_url": self.api_url, "reason": exc}
+                if self.oauth:
+                    raise UpstreamError("the Wikibase at %(api_url)s refused the log-in of OAuth consumer "
+                                        "%(consumer)s: %(reason)s; check LEADS_WIKIBASE_OAUTH_CLIENT_ID and _SECRET",
+                                        code="wikibase_login_failed",
+                                        params={**params, "consumer": self.oauth[0]}) from None
+                raise UpstreamError("the Wikibase at %(api_url)s refused the log-in of %(user)s: %(reason)s; check "
+                                    "LEADS_WIKIBASE_USER and LEADS_WIKIBASE_PASSWORD", code="wikibase_login_failed",
+                                    params={**params, "user": self.user}) from None
             except InsecureTransportError:
-                raise UpstreamError(f"nothing was sent to {self.rest_url}: oauthlib, the OAuth client library LEADS "
+                raise UpstreamError("nothing was sent to %(rest_url)s: oauthlib, the OAuth client library LEADS "
                                     "uses, refuses OAuth 2 over plain http (its rule, not the wiki's). Use the https "
                                     "address of the wiki; for a local test wiki only, allow http by setting the "
                                     "environment variable OAUTHLIB_INSECURE_TRANSPORT=1",
-                                    code="wikibase_oauth_needs_https") from None
+                                    code="wikibase_oauth_needs_https", params={"rest_url": self.rest_url}) from None
             except OAuth2Error as exc:
-                raise UpstreamError(f"the Wikibase at {self.rest_url} refused the OAuth 2 token request: "
-                                    f"{exc.description or exc.error}", code="wikibase_login_failed") from None
+                raise UpstreamError("the Wikibase at %(rest_url)s refused the OAuth 2 token request: %(reason)s",
+                                    code="wikibase_login_failed",
+                                    params={"rest_url": self.rest_url,
+                                            "reason": exc.description or exc.error}) from None
             except requests.RequestException as exc:
                 raise self._unreachable(exc, 1) from None
             except (KeyError, ValueError) as exc:
-                raise UpstreamError(f"{self.api_url} did not answer the log-in like a MediaWiki API ({exc!r}); is it "
+                raise UpstreamError("%(api_url)s did not answer the log-in like a MediaWiki API (%(reason)r); is it "
                                     "the wiki's api.php address (…/w/api.php, not index.php)?",
-                                    code="wikibase_bad_answer") from None
+                                    code="wikibase_bad_answer",
+                                    params={"api_url": self.api_url, "reason": exc}) from None
         return self._login
 
     # --- requests -----------------------------------------------------------------------------------------------
@@ -132,7 +147,8 @@ class Transport:
                 failures += 1
                 if failures >= self.max_retries:
                     raise self._unreachable(exc, failures) from None
-                waited += self._wait(self.backoff * 2 ** (failures - 1), waited, data, "could not be reached")
+                waited += self._wait(self.backoff * 2 ** (failures - 1), waited, data, UNREACHABLE,
+                                     exc.__class__.__name__)
                 continue
             except requests.RequestException as exc:
                 raise self._unreachable(exc, failures + 1) from None
@@ -140,22 +156,26 @@ class Transport:
                 failures += 1
                 if failures >= self.max_retries:
                     if response.status_code == 429:
-                        raise UpstreamError(f"the Wikibase at {self.api_url} kept answering 429 Too Many Requests "
-                                            f"({failures} attempts); try again later", code="wikibase_rate_limited")
+                        raise UpstreamError("the Wikibase at %(api_url)s kept answering 429 Too Many Requests "
+                                            "(%(attempts)s attempts); try again later", code="wikibase_rate_limited",
+                                            params={"api_url": self.api_url, "attempts": failures})
                     raise self._unreachable(None, failures)
                 delay = max(self.backoff * 2 ** (failures - 1), _retry_after(response))
-                waited += self._wait(delay, waited, data, f"answered HTTP {response.status_code}")
+                waited += self._wait(delay, waited, data, ANSWERED_AN_ERROR, f"HTTP {response.status_code}")
                 continue
             if response.status_code >= 400:
-                raise UpstreamError(f"the Wikibase at {self.api_url} answered HTTP {response.status_code} to "
-                                    f"{data.get('action')}", code="wikibase_http_error")
+                raise UpstreamError("the Wikibase at %(api_url)s answered HTTP %(status)s to %(action)s",
+                                    code="wikibase_http_error", params={"api_url": self.api_url,
+                                                                        "status": response.status_code,
+                                                                        "action": data.get("action")})
             try:
                 body = response.json()
             except ValueError:
                 body = None
             if not isinstance(body, dict):
-                raise UpstreamError(f"{self.api_url} did not answer with JSON; is it the wiki's MediaWiki api.php "
-                                    "address (…/w/api.php, not index.php)?", code="wikibase_bad_answer")
+                raise UpstreamError("%(api_url)s did not answer with JSON; is it the wiki's MediaWiki api.php "
+                                    "address (…/w/api.php, not index.php)?", code="wikibase_bad_answer",
+                                    params={"api_url": self.api_url})
             error = body.get("error")
             if not isinstance(error, dict):
                 return body
@@ -163,13 +183,13 @@ class Transport:
             names = [str(m.get("name", "")) for m in error.get("messages", []) if isinstance(m, dict)]
             if code in ("maxlag", "readonly"):
                 delay = max(_retry_after(response), 5.0)
-                waited += self._wait(delay, waited, data, "is lagging (maxlag)" if code == "maxlag" else "is read-only")
+                waited += self._wait(delay, waited, data, IS_LAGGING if code == "maxlag" else IS_READ_ONLY, code)
                 continue
             if "actionthrottledtext" in names or code in ("no-automatic-entity-id", "ratelimited"):
                 throttles += 1
                 self._slow_down()
                 delay = max(_retry_after(response), min(60.0, 5.0 * 2 ** (throttles - 1)))
-                waited += self._wait(delay, waited, data, "throttled this account (rate limit)")
+                waited += self._wait(delay, waited, data, THROTTLED, code)
                 continue
             if code == "badtoken" and write and failures == 0:
                 failures += 1
@@ -177,16 +197,23 @@ class Transport:
                 params["token"] = self.login.get_edit_token()
                 continue
             if code in ("no-such-entity", "missingtitle"):
-                raise NotFound(f"the Wikibase at {self.api_url} has no such entity: {error.get('info')}",
-                               code="wikibase_no_such_entity")
-            raise WikibaseApiError(f"the Wikibase at {self.api_url} refused {data.get('action')}: "
-                                   f"{code}: {_explain(error)}", code, _conflicts(error), error.get("messages"))
+                raise NotFound("the Wikibase at %(api_url)s has no such entity: %(info)s",
+                               code="wikibase_no_such_entity", params={"api_url": self.api_url,
+                                                                      "info": error.get("info")})
+            raise WikibaseApiError("the Wikibase at %(api_url)s refused %(action)s: %(api_code)s: %(explained)s",
+                                   code, _conflicts(error), error.get("messages"),
+                                   params={"api_url": self.api_url, "action": data.get("action"), "api_code": code,
+                                           "explained": _explain(error)})
 
-    def _wait(self, delay: float, waited: float, data: Json, why: str) -> float:
+    def _wait(self, delay: float, waited: float, data: Json, why: Term, detail: str) -> float:
+        """Wait ``delay`` before trying again, unless that would go past the retry budget."""
         if waited + delay > self.retry_budget:
-            raise UpstreamError(f"the Wikibase at {self.api_url} {why} for more than {self.retry_budget:g} s "
-                                f"({data.get('action')}); try again later", code="wikibase_rate_limited")
-        self.notify(f"the wiki {why}; waiting {delay:g} s, then trying again (up to {self.retry_budget:g} s in all)")
+            raise UpstreamError("the Wikibase at %(api_url)s %(why)s (%(detail)s) for more than %(budget)s s "
+                                "(%(action)s); try again later", code="wikibase_rate_limited",
+                                params={"api_url": self.api_url, "why": why, "detail": detail,
+                                        "budget": f"{self.retry_budget:g}", "action": data.get("action")})
+        self.notify(f"the wiki {why} ({detail}); waiting {delay:g} s, then trying again "
+                    f"(up to {self.retry_budget:g} s in all)")
         self.sleep(delay)
         return delay
 
@@ -222,17 +249,25 @@ class Transport:
         return PACE_SHARE * min(rates) if rates else None
 
     def _unreachable(self, exc: Exception | None, attempts: int) -> UpstreamError:
+        """Why the wiki cannot be used: the error met, else whether its port still takes connections."""
         parts = urlsplit(self.api_url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
+        where: Json = {"api_url": self.api_url, "attempts": attempts}
+        if exc is not None and not isinstance(exc, requests.ConnectionError):
+            return UpstreamError("the Wikibase at %(api_url)s is unavailable after %(attempts)s attempts: %(reason)s. "
+                                 "Try again later", code="wikibase_unavailable",
+                                 params={**where, "reason": f"{exc.__class__.__name__}: {exc}"})
         try:
             with socket.create_connection((parts.hostname or "", port), timeout=3):
-                why = "it kept answering HTTP 5xx errors"
+                return UpstreamError("the Wikibase at %(api_url)s is unavailable after %(attempts)s attempts: it "
+                                     "kept answering HTTP 5xx errors. Try again later", code="wikibase_unavailable",
+                                     params=where)
         except OSError as err:
-            why = f"cannot connect to {parts.hostname}:{port} ({err.strerror or err})"
-        if exc is not None and not isinstance(exc, requests.ConnectionError):
-            why = f"{exc.__class__.__name__}: {exc}"
-        return UpstreamError(f"the Wikibase at {self.api_url} is unavailable after {attempts} attempts: {why}. "
-                             "Check LEADS_WIKIBASE_API_URL or try again later", code="wikibase_unavailable")
+            return UpstreamError("the Wikibase at %(api_url)s is unavailable after %(attempts)s attempts: cannot "
+                                 "connect to %(host)s:%(port)s (%(reason)s). Check the wiki's address in LEADS's "
+                                 "settings, or try again later", code="wikibase_unavailable",
+                                 params={**where, "host": parts.hostname, "port": port,
+                                         "reason": err.strerror or err})
 
 
 def _retry_after(response: requests.Response) -> float:

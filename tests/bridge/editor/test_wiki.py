@@ -66,3 +66,52 @@ def test_edits_are_the_persons_on_the_wiki_and_conflicts_show_both_versions(app:
                                          "activity.1.en": "Write", "action": "publish"})
     assert r.status_code == 409, r.text
     assert "Wiki editing" in r.text and "Editing well" in r.text
+
+
+def test_a_wiki_that_keeps_failing_is_said_in_the_editors_language(app: TestClient, fake: FakeWikibase) -> None:
+    """The wiki's refusal reaches the person in Spanish with its values, and nothing of the form is lost on the wiki
+    side: the wiki answered 503 to every try, so no item was made."""
+    csrf = sign_in(app, "Bob")
+    fake.fail_next("503", times=10, action="wbeditentity")
+    r = app.post("/edit/practice?lang=es", data={"csrf": csrf, "key": "curating", "label.en": "Curating",
+                                                 "activity.1.key": "curating-sort", "activity.1.en": "Sort",
+                                                 "action": "publish"}, headers={"Accept": "text/html"})
+    assert r.status_code == 502, r.text
+    main = r.text.split("<main", 1)[1]
+    assert f"el Wikibase de {fake.url} no está disponible tras 2 intentos" in main, main[:2000]
+    assert "siguió respondiendo con errores HTTP 5xx" in main and 'lang="en"' not in main
+    assert fake.edits_by("Bob") == []
+
+
+def test_a_wiki_busy_when_the_edit_token_is_fetched_is_not_an_expired_sign_in(app: TestClient,
+                                                                               fake: FakeWikibase) -> None:
+    """A 503 to the token request said "sign in again" (401): the person's sign-in was fine, the wiki was busy."""
+    csrf = sign_in(app, "Bob")
+    fake.fail_next("503", action="query")
+    r = app.post("/edit/practice?lang=es", data={"csrf": csrf, "key": "curating", "label.en": "Curating",
+                                                 "activity.1.key": "curating-sort", "activity.1.en": "Sort",
+                                                 "action": "publish"}, headers={"Accept": "text/html"})
+    assert r.status_code == 502, r.text
+    main = r.text.split("<main", 1)[1]
+    assert "su inicio de sesión sigue siendo válido" in main and 'lang="en"' not in main, main[:2000]
+    r = app.post("/edit/practice", data={"csrf": csrf, "key": "curating", "label.en": "Curating",
+                                         "activity.1.key": "curating-sort", "activity.1.en": "Sort",
+                                         "action": "publish"})
+    assert r.status_code == 303, r.text  # the same sign-in publishes once the wiki answers again
+
+
+def test_the_persons_session_gives_up_on_a_wiki_that_never_answers() -> None:
+    """wikibaseintegrator fetches edit tokens without a timeout; the person's session bounds every request."""
+    import socket
+
+    import requests
+
+    from bridge.editor.wiki import _Bounded
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        session = requests.Session()
+        session.mount("http://", _Bounded(0.3))
+        with pytest.raises(requests.Timeout):
+            session.get(f"http://127.0.0.1:{silent.getsockname()[1]}/w/api.php")
