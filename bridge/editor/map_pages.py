@@ -20,10 +20,10 @@ from bridge.db import Database
 from bridge.editor import learner, service
 from bridge.editor.tables import SharedMap
 from bridge.errors import LeadsError, NotFound
-from bridge.i18n import negotiate, translations
+from bridge.i18n import translations
 from bridge.settings import Settings
 from bridge.web.errors import said
-from bridge.web.negotiate import templates, wants_json
+from bridge.web.negotiate import request_lang, templates, wants_json
 from issuer.errors import IssuerError
 
 router = APIRouter(tags=["learner map"])
@@ -36,7 +36,8 @@ def _db(request: Request) -> Database:
 
 
 def _lang(request: Request) -> str:
-    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+    """``?lang=``, then the language the person chose earlier (its cookie: forms post without ``?lang=``)."""
+    return request_lang(request)
 
 
 def _practices(known: dict[str, EntityBase], lang: str) -> list[tuple[str, str]]:

@@ -17,11 +17,11 @@ from bridge.db import Database
 from bridge.editor import forms, service, wiki
 from bridge.editor.service import Person
 from bridge.errors import LeadsError, NotFound, ValidationFailed
-from bridge.i18n import negotiate, translations
+from bridge.i18n import translations
 from bridge.settings import Settings
 from bridge.web.admin import require_admin
-from bridge.web.errors import problem_shown, problem_text
-from bridge.web.negotiate import templates
+from bridge.web.errors import problem_shown, problem_text, spoken
+from bridge.web.negotiate import request_lang, templates
 from bridge.wikibase.api import PropertyMap, WikibaseClient
 
 router = APIRouter(tags=["editor"])
@@ -41,7 +41,8 @@ def _settings(request: Request) -> Settings:
 
 
 def _lang(request: Request) -> str:
-    return negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+    """``?lang=``, then the language the person chose earlier (its cookie: forms post without ``?lang=``)."""
+    return request_lang(request)
 
 
 def _person(request: Request) -> Person | None:
@@ -300,6 +301,8 @@ def _save(request: Request, kind: Kind, form: forms.Form) -> Response:
         return _edit_page(request, kind, shown, status=409, conflict=exc, **again)
     except ValidationFailed as exc:
         return _edit_page(request, kind, shown, status=422, problems=exc.problems, **again)
+    except LeadsError as exc:  # the wiki refused or is away: the form comes back as typed, with the reason
+        return _edit_page(request, kind, shown, status=exc.status, failure=spoken(exc, _lang(request)), **again)
     return RedirectResponse(f"/edit/{forms.SLUG_OF[kind]}/{entities[0].key}?m=published", status_code=303)
 
 

@@ -175,6 +175,7 @@ def publish(client: WikibaseClient, propmap: PropertyMap, entities: list[EntityB
     managed = {propmap.pid(p.key) for p in PROPERTIES}
     ids = {k: str(e.wikibase_id) for k, e in known.items() if e.wikibase_id}
     ids |= {e.key: str(e.wikibase_id) for e in entities if e.wikibase_id}
+    ids |= _made_before(client, propmap, [e for e in entities if e.key not in ids])
     current: dict[str, Json] = client.get_entities([ids[e.key] for e in entities if e.key in ids]) if ids else {}
     created: set[str] = set()
     for e in entities:
@@ -209,6 +210,18 @@ def publish(client: WikibaseClient, propmap: PropertyMap, entities: list[EntityB
     save_records(db, client.api_url, records)
     out = [e.model_copy(update={"wikibase_id": ids[e.key]}) for e in entities]
     return out, revisions
+
+
+def _made_before(client: WikibaseClient, propmap: PropertyMap, new: list[EntityBase]) -> dict[str, str]:
+    """Items a publish cut short already made for these keys (their stubs are saved first): found by exact label,
+    confirmed by their LEADS key statement, so publishing again completes them instead of making them twice."""
+    candidates: dict[str, list[str]] = {}
+    for e in new:
+        lang, label = next(((k, v) for k, v in sorted(e.labels.items(), key=lambda kv: kv[0] != "en") if v),
+                           (None, None))
+        if lang and label:
+            candidates[e.key] = client.search(label, "item", lang)
+    return client.confirm({k: v for k, v in candidates.items() if v}, propmap) if candidates else {}
 
 
 def revisions_of(db: Any, api_url: str, keys: list[str]) -> dict[str, int]:

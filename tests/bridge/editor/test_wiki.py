@@ -42,6 +42,11 @@ def sign_in(app: TestClient, user: str) -> str:
     return re.search(r'name="csrf" value="([0-9a-f]+)"', page)[1]  # type: ignore[index]
 
 
+def _failure(page: str) -> str:
+    """The box saying why nothing was published (the form's English fields are marked lang="en" by design)."""
+    return page.split('id="failure"', 1)[1].split("</section>", 1)[0]
+
+
 def test_edits_are_the_persons_on_the_wiki_and_conflicts_show_both_versions(app: TestClient,
                                                                            fake: FakeWikibase) -> None:
     csrf = sign_in(app, "Alice")
@@ -77,9 +82,10 @@ def test_a_wiki_that_keeps_failing_is_said_in_the_editors_language(app: TestClie
                                                  "activity.1.key": "curating-sort", "activity.1.en": "Sort",
                                                  "action": "publish"}, headers={"Accept": "text/html"})
     assert r.status_code == 502, r.text
-    main = r.text.split("<main", 1)[1]
-    assert f"el Wikibase de {fake.url} no está disponible tras 2 intentos" in main, main[:2000]
+    main = _failure(r.text)
+    assert f"el Wikibase de {fake.url} no está disponible tras 2 intentos" in main, main
     assert "siguió respondiendo con errores HTTP 5xx" in main and 'lang="en"' not in main
+    assert 'value="Curating"' in r.text  # the form comes back as typed
     assert fake.edits_by("Bob") == []
 
 
@@ -92,8 +98,8 @@ def test_a_wiki_busy_when_the_edit_token_is_fetched_is_not_an_expired_sign_in(ap
                                                  "activity.1.key": "curating-sort", "activity.1.en": "Sort",
                                                  "action": "publish"}, headers={"Accept": "text/html"})
     assert r.status_code == 502, r.text
-    main = r.text.split("<main", 1)[1]
-    assert "su inicio de sesión sigue siendo válido" in main and 'lang="en"' not in main, main[:2000]
+    main = _failure(r.text)
+    assert "su inicio de sesión sigue siendo válido" in main and 'lang="en"' not in main, main
     r = app.post("/edit/practice", data={"csrf": csrf, "key": "curating", "label.en": "Curating",
                                          "activity.1.key": "curating-sort", "activity.1.en": "Sort",
                                          "action": "publish"})
@@ -115,3 +121,25 @@ def test_the_persons_session_gives_up_on_a_wiki_that_never_answers() -> None:
         session.mount("http://", _Bounded(0.3))
         with pytest.raises(requests.Timeout):
             session.get(f"http://127.0.0.1:{silent.getsockname()[1]}/w/api.php")
+
+
+def test_a_publish_cut_short_keeps_the_form_and_publishing_again_makes_no_second_item(app: TestClient,
+                                                                                     fake: FakeWikibase) -> None:
+    """New items are saved as stubs first; the wiki going down after them used to lose the form (an error page),
+    and publishing again tried to make each item a second time, which the wiki refuses (the same label, the same
+    empty description): the editor could never publish it."""
+    csrf = sign_in(app, "Bob")
+    fields = {"csrf": csrf, "key": "curating", "label.en": "Curating", "label.es": "Curaduría",
+              "activity.1.key": "curating-sort", "activity.1.en": "Sort", "action": "publish"}
+    fake.outage_after = fake.counts["saved"] + 2  # the two stubs are saved, then every request answers 503
+    r = app.post("/edit/practice?lang=es", data=fields, headers={"Accept": "text/html"})
+    assert r.status_code == 502, r.text
+    assert 'id="failure"' in r.text and "Lo que escribió sigue en el formulario" in r.text
+    assert 'value="Curaduría"' in r.text and 'value="curating"' in r.text  # the form as typed
+    fake.outage_after = None
+    r = app.post("/edit/practice", data=fields)
+    assert r.status_code == 303, r.text
+    made = [eid for eid, _, _ in fake.edits_by("Bob")]
+    assert len(set(made)) == 2, made  # one practice and one activity, each completed, none made twice
+    page = app.get(r.headers["location"]).text  # no ?lang= on the form's post: the language chosen earlier holds
+    assert "Publicado en el wiki con su nombre." in page, page
