@@ -126,6 +126,7 @@ def test_pool_profile_and_publish_flow(browser: Any, live: Live, shots: Path, tm
     page.fill("#display_name", "Ana López")
     page.check('input[name="languages"][value="es"]')
     page.locator("form button[type=submit]").click()
+    page.wait_for_load_state()  # a click waits for the navigation to commit; count() does not wait
     assert page.get_by_role("alert").count() == 1  # the server's words, in the page's language
     assert page.input_value("#handle") == "Ana Lopez" and page.input_value("#display_name") == "Ana López"
     assert page.is_checked('input[value="es"]')
@@ -147,6 +148,7 @@ def test_pool_profile_and_publish_flow(browser: Any, live: Live, shots: Path, tm
     page.fill("#token", token)
     page.set_input_files("#presentation_file", str(pdf))
     page.locator("form button[type=submit]").click()
+    page.wait_for_load_state()  # a click waits for the navigation to commit; count() does not wait
     assert page.get_by_role("alert").count() == 1 and page.input_value("#handle") == handle
     _no_sideways_scroll(page)
     page.screenshot(path=str(shots / f"pool-publish-pdf-refused-{lang}-{width}.png"), full_page=True)

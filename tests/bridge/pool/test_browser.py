@@ -38,6 +38,7 @@ def test_search_page_finds_cat(live_url: str, settings: Settings, db: Database, 
             page.get_by_label("Works in the language").select_option(label="Spanish")
             page.get_by_role("button", name="Search").click()
             assert "competence=glam-copyright-assessment" in page.url and "language=es" in page.url
+            page.wait_for_load_state()  # the click waits for the navigation to commit, not for the list to be parsed
             results = page.get_by_role("region", name="People matching (1)")
             assert results.get_by_role("link", name="Cat", exact=True).count() == 1
             assert "✔ verified" in results.inner_text() and "speaks Spanish" in results.inner_text()
@@ -49,6 +50,7 @@ def test_search_page_finds_cat(live_url: str, settings: Settings, db: Database, 
                 shot.replace(SCREENS / "pool-search.png")
 
             page.get_by_role("link", name="Cat", exact=True).click()
+            page.wait_for_load_state()
             assert page.get_by_role("heading", level=1).inner_text() == "Cat"
             assert page.get_by_role("link", name="Copyright and licensing assessment").count() == 1
 
