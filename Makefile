@@ -17,8 +17,8 @@ install: uv  ## everything: the service's packages and the development group (te
 install-runtime: uv
 	$(UV) sync --locked --no-dev --inexact
 
-run: install-runtime  ## install and start the service on embedded defaults at http://127.0.0.1:8000
-	$(UV) run --no-sync leads serve
+run: install-runtime  ## install and start the service (web and award worker) on embedded defaults at http://127.0.0.1:8000
+	$(UV) run --no-sync leads serve --with-worker
 
 node-deps:  ## the Node reference verifier used by tests and benchmarks (pinned in tests/node/package-lock.json)
 	@if [ ! tests/node/node_modules/.package-lock.json -nt tests/node/package-lock.json ]; then \

@@ -51,7 +51,7 @@ def test_make_run_syncs_without_the_development_group() -> None:
     assert syncs and all("--no-dev" in line and "--locked" in line for line in syncs), commands
     runs = [line for line in commands.splitlines() if " run " in line]
     assert runs and all("--no-sync" in line or "--no-dev" in line for line in runs), commands
-    assert runs[-1].endswith("leads serve"), commands
+    assert runs[-1].endswith("leads serve --with-worker"), commands  # awards are signed on `make run` too
 
 
 def test_the_lock_file_keeps_development_packages_out_of_the_runtime_set() -> None:
@@ -126,8 +126,8 @@ def test_leads_serve_starts_from_the_runtime_set(runtime_env: Path, tmp_path: Pa
     env["LEADS_DATA_DIR"] = str(tmp_path / "var")
     log = tmp_path / "serve.log"
     with log.open("w") as out:
-        server = subprocess.Popen([str(runtime_env / "bin" / "leads"), "serve", "--port", str(port)], cwd=tmp_path,
-                                  env=env, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen([str(runtime_env / "bin" / "leads"), "serve", "--port", str(port), "--with-worker"],
+                                  cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 240  # the first start migrates and loads the sample data space
         while True:
@@ -141,6 +141,28 @@ def test_leads_serve_starts_from_the_runtime_set(runtime_env: Path, tmp_path: Pa
         assert (status, body) == (200, '{"status":"ok"}')
         status, page = get(f"http://127.0.0.1:{port}/practices")
         assert status == 200 and "<html" in page.lower()
+        while get(f"http://127.0.0.1:{port}/readyz")[0] != 200:  # the award worker beside it has beaten
+            assert time.monotonic() < deadline, "no award worker:\n" + log.read_text()
+            time.sleep(0.5)
+        worker = children(server.pid)
+        assert len(worker) == 1, worker
     finally:
         server.terminate()
         server.wait(timeout=60)
+    assert not children_alive(worker), "the award worker outlived leads serve"
+
+
+def children(pid: int) -> set[int]:
+    return {int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()}
+
+
+def children_alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+            alive.add(pid)
+        except ProcessLookupError:
+            pass
+    return alive
