@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from starlette.types import Scope, Send
 
-from bridge.i18n import environment, gettext_for, negotiate
+from bridge.i18n import COOKIE, environment, gettext_for, negotiate
 from bridge.web.negotiate import accept_quality
 
 
@@ -20,8 +20,22 @@ def _header(scope: Scope, name: bytes) -> str:
 
 
 def language(scope: Scope) -> str:
+    """``?lang=``, then the language chosen earlier (its cookie), then Accept-Language, as pages do."""
     query = dict(p.partition("=")[::2] for p in scope.get("query_string", b"").decode("latin-1").split("&") if p)
-    return negotiate(query.get("lang"), _header(scope, b"accept-language"))
+    cookies = dict(c.strip().partition("=")[::2] for c in _header(scope, b"cookie").split(";") if c.strip())
+    return negotiate(query.get("lang"), _header(scope, b"accept-language"), cookies.get(COOKIE))
+
+
+_n = str  # msgids the page translates
+#: Where a refused person goes next, by the path refused: back to what she was doing (the first prefix that fits).
+NEXT_STEPS = (("/pool", "/pool", _n("Find collaborators")), ("/edit", "/edit", _n("Back to the editor")),
+              ("/map", "/map", _n("My map")), ("", "/verify", _n("Verify a credential")))
+
+
+def next_step(scope: Scope) -> tuple[str, str]:
+    """(address, words) of the refusal page's one link."""
+    path = str(scope.get("path", ""))
+    return next((href, words) for prefix, href, words in NEXT_STEPS if path.startswith(prefix))
 
 
 def _wants_json(scope: Scope) -> bool:
@@ -48,7 +62,10 @@ async def refuse(scope: Scope, send: Send, status: int, code: str, message: str,
         body = json.dumps(answer, ensure_ascii=False).encode()
         media = "application/json"
     else:
-        html = environment(lang).get_template("refused.html").render(lang=lang, message=message, hint=hint)
+        href, words = next_step(scope)
+        html = environment(lang).get_template("refused.html").render(
+            lang=lang, message=message, hint=hint, next_href=href + (f"?lang={lang}" if lang != "en" else ""),
+            next_words=words)
         body = html.encode("utf-8")
         media = "text/html; charset=utf-8"
     raw = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode()),

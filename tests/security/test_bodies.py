@@ -149,6 +149,11 @@ def test_opening_pool_profiles_is_rate_limited_per_client(tmp_path: Path) -> Non
         r = client.post("/pool/profiles/new", data={"handle": "spam-4", "display_name": "Spam"},
                         headers={"Accept-Language": "es"})
         assert r.status_code == 429 and "Demasiados perfiles nuevos" in r.text and "20 minutos" in r.text
+        assert '<a href="/pool?lang=es">Encontrar colaboradores</a>' in r.text  # back to the pool, not /verify
+        client.cookies.set("leads_lang", "es")  # chosen earlier on a page: the refusal keeps it
+        r = client.post("/pool/profiles/new", data={"handle": "spam-5", "display_name": "Spam"})
+        assert r.status_code == 429 and "Demasiados perfiles nuevos" in r.text
+        client.cookies.delete("leads_lang")
         assert client.get("/pool/profiles/new").status_code == 200  # the form itself still shows
         assert client.post("/api/verify", content=b"{}").status_code != 429  # another limit
 
