@@ -33,7 +33,8 @@ class DesignChoice:
     is_stack: bool
 
 
-def _assessments(design: CredentialDesign, by_key: dict[str, EntityBase], seen: set[str]) -> list[AssessmentChoice]:
+def _assessments(design: CredentialDesign, by_key: dict[str, EntityBase], seen: set[str],
+                 lang: str = "en") -> list[AssessmentChoice]:
     if design.key in seen:  # a cycle is a data error reported by validation; never loop here
         return []
     seen.add(design.key)
@@ -41,32 +42,39 @@ def _assessments(design: CredentialDesign, by_key: dict[str, EntityBase], seen: 
     for ref in sorted(design.has_part, key=lambda r: (r.order is None, r.order or 0)):
         part = by_key.get(ref.key)
         if isinstance(part, CredentialDesign):
-            out += _assessments(part, by_key, seen)
+            out += _assessments(part, by_key, seen, lang)
     for key in design.assessed_by:
         a = by_key.get(key)
         if isinstance(a, Assessment):
-            out.append(AssessmentChoice(a.key, a.label(), design.key, a.passing_threshold, design.label()))
+            out.append(AssessmentChoice(a.key, a.label(lang), design.key, a.passing_threshold, design.label(lang)))
     return out
 
 
-def _choice(design: CredentialDesign, by_key: dict[str, EntityBase]) -> DesignChoice:
-    return DesignChoice(design.key, design.label(), design.description(), design.ects, design.eqf_level,
-                        tuple(_assessments(design, by_key, set())), design.is_stack)
+def _choice(design: CredentialDesign, by_key: dict[str, EntityBase], lang: str = "en") -> DesignChoice:
+    return DesignChoice(design.key, design.label(lang), design.description(lang), design.ects, design.eqf_level,
+                        tuple(_assessments(design, by_key, set(), lang)), design.is_stack)
 
 
-def designs(db: Database, query: str = "") -> list[DesignChoice]:
-    """Designs whose key, label or description contains ``query`` (case-insensitive); stacks first."""
+def _matches(design: CredentialDesign, q: str, lang: str) -> bool:
+    """``q`` in the key, or in the label or description in the reader's language or in English."""
+    words = (design.label(lang), design.description(lang), design.label(), design.description())
+    return not q or q in design.key or any(q in w.lower() for w in words)
+
+
+def designs(db: Database, query: str = "", lang: str = "en") -> list[DesignChoice]:
+    """Designs whose key, label or description contains ``query`` (case-insensitive); stacks first; named in
+    ``lang`` where the data space has it."""
     by_key = current_index(db).of_kinds(CredentialDesign, Assessment)
     q = query.strip().lower()
-    found = [_choice(d, by_key) for d in by_key.values() if isinstance(d, CredentialDesign)
-             and (not q or q in d.key or q in d.label().lower() or q in d.description().lower())]
+    found = [_choice(d, by_key, lang) for d in by_key.values() if isinstance(d, CredentialDesign)
+             and _matches(d, q, lang)]
     return sorted(found, key=lambda c: (not c.is_stack, c.label.lower()))
 
 
-def design(db: Database, key: str) -> DesignChoice:
+def design(db: Database, key: str, lang: str = "en") -> DesignChoice:
     by_key = current_index(db).of_kinds(CredentialDesign, Assessment)
     found = by_key.get(key)
     if not isinstance(found, CredentialDesign):
         raise NotFound("no credential design %(key)s in the data space; pick one from the list",
                        code="design_not_found", params={"key": repr(key)})
-    return _choice(found, by_key)
+    return _choice(found, by_key, lang)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import httpx
@@ -12,18 +13,21 @@ from fastapi.responses import JSONResponse, Response
 
 from bridge.db import keyset
 from bridge.errors import LeadsError
+from bridge.i18n import LANGUAGES, gettext_for
 from bridge.ltitool import catalogue
 from bridge.ltitool.admin import registration_from_fields
 from bridge.ltitool.services import ags, is_instructor, launch_for, nrps
 from bridge.ltitool.tool import LtiTool, registration_url
 from bridge.web import admin as admin_auth
-from bridge.web.negotiate import templates, wants_json
+from bridge.web.negotiate import request_lang, templates, wants_json
 from bridge.web.params import After, page_links
 from lti import deep_linking
 from lti import validation as v
 from lti.deep_linking import ContentItem, LineItemSpec
 from lti.errors import LtiError
 from lti.launch import Launch
+
+LAUNCH_PRESENTATION = f"{v.CLAIM}launch_presentation"
 
 
 def _n(text: str) -> str:  # marks a label for the catalogue; the template translates it
@@ -49,20 +53,36 @@ def _summary(claims: dict[str, Any]) -> dict[str, Any]:
             "has_nrps": bool(claims.get(v.NRPS)), "instructor": is_instructor(claims)}
 
 
-def content_items(tool: LtiTool, design_key: str) -> list[ContentItem]:
-    """One graded resource link per assessment (its line item makes the grade column), plus the claim link."""
+def content_items(tool: LtiTool, design_key: str, lang: str = "en") -> list[ContentItem]:
+    """One graded resource link per assessment (its line item makes the grade column), plus the claim link; their
+    titles (the course page's links, the gradebook's columns) in ``lang``, the instructor's language."""
+    _ = gettext_for(lang).gettext
     base = tool.settings.base_url.rstrip("/")
-    choice = catalogue.design(tool.db, design_key)
+    choice = catalogue.design(tool.db, design_key, lang)
     items = [ContentItem(type="ltiResourceLink", title=a.label, url=f"{base}/lti/launch",
-                         text=f"Assessment for {choice.label}",
+                         text=_("Assessment for %(design)s") % {"design": choice.label},
                          line_item=LineItemSpec(label=a.label, resource_id=a.key, tag=a.design),
                          custom={"leads_assessment": a.key, "leads_design": a.design})
              for a in choice.assessments]
-    items.append(ContentItem(type="ltiResourceLink", title=f"Claim your certificate: {choice.label}",
-                             url=f"{base}/lti/launch", text="Once you have passed the assessments, claim your "
-                             "signed certificate from LEADS.",
+    items.append(ContentItem(type="ltiResourceLink",
+                             title=_("Claim your certificate: %(design)s") % {"design": choice.label},
+                             url=f"{base}/lti/launch",
+                             text=_("Once you have passed the assessments, claim your signed certificate from LEADS."),
                              custom={"leads_action": "claim", "leads_design": choice.key}))
     return items
+
+
+def launch_language(request: Request, claims: dict[str, Any]) -> dict[str, str]:
+    """The language of a launch's pages, for their context: one a link chose (``?lang=``) as on any page; else the
+    person's language on the platform (``launch_presentation.locale``: Moodle sends the user's, "es" or "es_mx"),
+    then carried by the pages' links as ``?lang=`` (in an LMS frame the language cookie may be dropped); else none
+    (the request's own: cookie, Accept-Language)."""
+    if request.query_params.get("lang"):
+        return {}
+    presentation = claims.get(LAUNCH_PRESENTATION)
+    locale = str(presentation.get("locale") or "") if isinstance(presentation, dict) else ""
+    code = re.split(r"[-_]", locale.strip(), maxsplit=1)[0].lower()
+    return {"lang": code, "qs": f"?lang={code}"} if code in LANGUAGES else {}
 
 
 def record_for_awards(tool: LtiTool, request: Request, claims: dict[str, Any]) -> None:
@@ -100,7 +120,7 @@ def on_launch(tool: LtiTool, request: Request, launch: Launch) -> Response:
         if not is_instructor(claims):
             raise LeadsError("only instructors can add LEADS content to a course", code="instructor_only",
                              status=403)
-        return picker(tool, request, launch.launch_id, "")
+        return picker(tool, request, launch.launch_id, "", claims)
     return launch_page(tool, request, launch.launch_id, claims)
 
 
@@ -111,23 +131,26 @@ def launch_page(tool: LtiTool, request: Request, launch_id: str, claims: dict[st
     page = "lti/instructor.html" if summary["instructor"] else "lti/learner.html"
     design = None
     key = summary["custom"].get("leads_design")
+    language = launch_language(request, claims)
     if key:
         try:
-            design = catalogue.design(tool.db, key)
+            design = catalogue.design(tool.db, key, language.get("lang") or request_lang(request))
         except LeadsError:
             design = None
     if wants_json(request):
         return JSONResponse({"launch_id": launch_id, "page": page, **summary,
                              "design": design.key if design else None})
     return templates.TemplateResponse(request, page, {"launch_id": launch_id, "s": summary, "design": design,
-                                                      "switch_path": f"/lti/app/{launch_id}"}, headers=PRIVATE)
+                                                      "switch_path": f"/lti/app/{launch_id}", **language},
+                                      headers=PRIVATE)
 
 
-def picker(tool: LtiTool, request: Request, launch_id: str, query: str) -> Response:
-    choices = catalogue.designs(tool.db, query)
+def picker(tool: LtiTool, request: Request, launch_id: str, query: str, claims: dict[str, Any]) -> Response:
+    language = launch_language(request, claims)
+    choices = catalogue.designs(tool.db, query, language.get("lang") or request_lang(request))
     return templates.TemplateResponse(request, "lti/deep_link.html", {
-        "launch_id": launch_id, "query": query, "choices": choices, "switch_path": f"/lti/deep-link/{launch_id}"},
-        headers=PRIVATE)
+        "launch_id": launch_id, "query": query, "choices": choices, "switch_path": f"/lti/deep-link/{launch_id}",
+        **language}, headers=PRIVATE)
 
 
 def make_pages_router(tool: LtiTool) -> APIRouter:
@@ -138,7 +161,7 @@ def make_pages_router(tool: LtiTool) -> APIRouter:
         claims, _ = launch_for(tool, launch_id)
         if claims.get(v.MESSAGE_TYPE) != v.DEEP_LINKING_REQUEST or not is_instructor(claims):
             raise LeadsError("this launch cannot add content", code="not_deep_linking", status=403)
-        return picker(tool, request, launch_id, q)
+        return picker(tool, request, launch_id, q, claims)
 
     @router.post("/deep-link/{launch_id}", summary="Return the chosen design's items to the platform")
     def choose(request: Request, launch_id: str, design: str = Form(...)) -> Response:
@@ -146,7 +169,8 @@ def make_pages_router(tool: LtiTool) -> APIRouter:
         if not is_instructor(claims):
             raise LeadsError("only instructors can add LEADS content to a course", code="instructor_only",
                              status=403)
-        return_url, token = deep_linking.response(claims, platform, tool.keys(), content_items(tool, design),
+        lang = launch_language(request, claims).get("lang") or request_lang(request)
+        return_url, token = deep_linking.response(claims, platform, tool.keys(), content_items(tool, design, lang),
                                                   tool.context.clock)
         log.info("LTI deep linking: design %s returned to %s", design, platform.issuer)
         if wants_json(request):
@@ -159,7 +183,7 @@ def make_pages_router(tool: LtiTool) -> APIRouter:
     def again(request: Request, launch_id: str) -> Response:
         claims, _ = launch_for(tool, launch_id)
         if claims.get(v.MESSAGE_TYPE) == v.DEEP_LINKING_REQUEST:
-            return picker(tool, request, launch_id, "")
+            return picker(tool, request, launch_id, "", claims)
         return launch_page(tool, request, launch_id, claims)
 
     @router.get("/app/{launch_id}/roster", summary="The course roster through NRPS (instructors)")

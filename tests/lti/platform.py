@@ -35,6 +35,7 @@ from lti.services import SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_NRPS, SC
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 CONTEXT = "course-101"
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 RESULTS_DEFAULT_PAGE, RESULTS_MAX_PAGE = 10, 100  # Canvas's API pages: 10 unless asked, at most 100
 LAUNCH_FORM = jinja2.Template(
     (Path(lti1p3platform.__file__).parent / "framework" / "templates" / "launch.html").read_text(encoding="utf-8"),
@@ -78,6 +79,7 @@ class PendingLaunch:
     custom: dict[str, str] = field(default_factory=dict)
     lineitem: str | None = None
     storage_target: str | None = None
+    locale: str | None = None  # launch_presentation.locale, as Moodle sends the user's language ("es", "es_mx")
 
 
 @dataclass
@@ -227,6 +229,9 @@ def make_platform(state: PlatformState) -> FastAPI:
             launch.set_nrps(f"{base}/nrps/{CONTEXT}/memberships")
         if pending.custom:
             launch.set_custom_parameters_claim(pending.custom)
+        if pending.locale:  # lti1p3platform sets document_target and return_url only
+            launch.set_launch_presentation_claim(document_target="iframe")
+            launch.lti_claim_launch_presentation[f"{CLAIM}launch_presentation"]["locale"] = pending.locale
         return launch.lti_launch()  # type: ignore[no-any-return]
 
     @app.post("/token")
