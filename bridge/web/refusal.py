@@ -20,9 +20,11 @@ def _header(scope: Scope, name: bytes) -> str:
 
 
 def language(scope: Scope) -> str:
-    """``?lang=``, then the language chosen earlier (its cookie), then Accept-Language, as pages do."""
+    """``?lang=``, then (for a page) the language chosen earlier, its cookie, then Accept-Language, as pages do; a
+    JSON answer ignores the cookie, as the API's own answers do."""
     query = dict(p.partition("=")[::2] for p in scope.get("query_string", b"").decode("latin-1").split("&") if p)
-    cookies = dict(c.strip().partition("=")[::2] for c in _header(scope, b"cookie").split(";") if c.strip())
+    cookies = {} if _wants_json(scope) else \
+        dict(c.strip().partition("=")[::2] for c in _header(scope, b"cookie").split(";") if c.strip())
     return negotiate(query.get("lang"), _header(scope, b"accept-language"), cookies.get(COOKIE))
 
 

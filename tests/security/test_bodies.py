@@ -153,6 +153,8 @@ def test_opening_pool_profiles_is_rate_limited_per_client(tmp_path: Path) -> Non
         client.cookies.set("leads_lang", "es")  # chosen earlier on a page: the refusal keeps it
         r = client.post("/pool/profiles/new", data={"handle": "spam-5", "display_name": "Spam"})
         assert r.status_code == 429 and "Demasiados perfiles nuevos" in r.text
+        r = client.post("/api/pool/profiles", json={"handle": "spam-6", "display_name": "Spam"})
+        assert r.status_code == 429 and "Too many new profiles" in r.json()["message"]  # JSON: no cookie
         client.cookies.delete("leads_lang")
         assert client.get("/pool/profiles/new").status_code == 200  # the form itself still shows
         assert client.post("/api/verify", content=b"{}").status_code != 429  # another limit

@@ -138,7 +138,7 @@ def test_another_issuers_did_key_badge_is_genuine_but_unknown_until_trusted(lead
 
 def test_oversized_upload_is_refused(leads: Leads) -> None:
     big = b"{" + b" " * (10 * 1024 * 1024) + b"}"
-    r = leads.client.post("/verify", files={"file": ("big.json", big, "application/json")})
+    r = leads.client.post("/verify?lang=en", files={"file": ("big.json", big, "application/json")})
     assert r.status_code == 413 and "larger than 10 MB" in r.text  # refused before any route reads it
 
 
