@@ -91,3 +91,16 @@ def test_the_map_speaks_spanish(app: TestClient) -> None:
     doc["credentialSubject"]["name"] = "Mallory"
     page = app.post("/map?lang=es", data={"practice": PRACTICE, "credential": json.dumps(doc)}).text
     assert "no cuenta: no se verifica" in page and "Lo que le falta" in page
+
+
+def test_what_did_not_count_is_said_at_the_top_of_the_map(app: TestClient) -> None:
+    """The reasons are listed under the map; on a phone that is far below "Nothing in this practice yet"."""
+    rights = issue(app, "glam-mc-rights")
+    page = app.post("/map?lang=es", data={"practice": PRACTICE, "credential": "{nope"},
+                    files=[("files", ("x.bin", b"\x00\xffjunk", "application/octet-stream")),
+                           ("files", ("c.json", rights, "application/json"))]).text
+    notice = page.split('id="uncounted"', 1)[1].split("</p>", 1)[0]
+    assert 'href="#your-credentials"' in notice and "2 elementos que aportó no cuentan" in notice
+    assert page.index('id="uncounted"') < page.index('id="held"') < page.index('id="your-credentials"')
+    page = app.post("/map", data={"practice": PRACTICE, "credential": rights.decode()}).text
+    assert 'id="uncounted"' not in page  # everything counted: nothing to say
