@@ -17,7 +17,7 @@ def filled(gettext: Callable[[str], str], template: str, params: dict[str, Any] 
         return english
 
 
-def spoken(params: dict[str, Any], gettext: Callable[[str], str]) -> dict[str, Any]:
+def said_params(params: dict[str, Any], gettext: Callable[[str], str]) -> dict[str, Any]:
     """``params`` with each ``Term`` and each nested error in the reader's language."""
     return {k: gettext(v) if isinstance(v, Term) else v.said(gettext) if isinstance(v, LeadsError) else v
             for k, v in params.items()}
@@ -52,7 +52,7 @@ class Problem:
     def said(self, gettext: Callable[[str], str]) -> str:
         """``entity · property: message`` in the reader's language; English where none is catalogued."""
         prop, message = self._templates
-        params = spoken(self.params, gettext)
+        params = said_params(self.params, gettext)
         words = filled(gettext, prop, params, self.property) if isinstance(prop, Term) else self.property
         return f"{self.entity} · {words}: {filled(gettext, message, params, self.message)}"
 
@@ -88,7 +88,7 @@ class LeadsError(Exception):
         """The message in the reader's language (``gettext`` of the page); English where none is catalogued. A
         ``Term`` among the params is translated, and so is an error given as a param (the cause a wrapping error
         names: "%(cause)s; nothing was changed locally")."""
-        return filled(gettext, self.template, spoken(self.params, gettext), self.message)
+        return filled(gettext, self.template, said_params(self.params, gettext), self.message)
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"error": self.code, "message": self.message}

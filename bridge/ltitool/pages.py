@@ -73,16 +73,16 @@ def content_items(tool: LtiTool, design_key: str, lang: str = "en") -> list[Cont
 
 
 def launch_language(request: Request, claims: dict[str, Any]) -> dict[str, str]:
-    """The language of a launch's pages, for their context: one a link chose (``?lang=``) as on any page; else the
-    person's language on the platform (``launch_presentation.locale``: Moodle sends the user's, "es" or "es_mx"),
-    then carried by the pages' links as ``?lang=`` (in an LMS frame the language cookie may be dropped); else none
-    (the request's own: cookie, Accept-Language)."""
-    if request.query_params.get("lang"):
-        return {}
+    """The language of a launch's pages (``lang``, with ``qs`` for their links when it came from the launch): one a
+    link chose (``?lang=``) as on any page; else the person's language on the platform (``launch_presentation.
+    locale``: Moodle sends the user's, "es" or "es_mx"), carried by the links as ``?lang=`` since an LMS frame may
+    drop the language cookie; else the request's own (cookie, Accept-Language)."""
     presentation = claims.get(LAUNCH_PRESENTATION)
     locale = str(presentation.get("locale") or "") if isinstance(presentation, dict) else ""
     code = re.split(r"[-_]", locale.strip(), maxsplit=1)[0].lower()
-    return {"lang": code, "qs": f"?lang={code}"} if code in LANGUAGES else {}
+    if request.query_params.get("lang") or code not in LANGUAGES:
+        return {"lang": request_lang(request)}
+    return {"lang": code, "qs": f"?lang={code}"}
 
 
 def record_for_awards(tool: LtiTool, request: Request, claims: dict[str, Any]) -> None:
@@ -134,7 +134,7 @@ def launch_page(tool: LtiTool, request: Request, launch_id: str, claims: dict[st
     language = launch_language(request, claims)
     if key:
         try:
-            design = catalogue.design(tool.db, key, language.get("lang") or request_lang(request))
+            design = catalogue.design(tool.db, key, language["lang"])
         except LeadsError:
             design = None
     if wants_json(request):
@@ -147,7 +147,7 @@ def launch_page(tool: LtiTool, request: Request, launch_id: str, claims: dict[st
 
 def picker(tool: LtiTool, request: Request, launch_id: str, query: str, claims: dict[str, Any]) -> Response:
     language = launch_language(request, claims)
-    choices = catalogue.designs(tool.db, query, language.get("lang") or request_lang(request))
+    choices = catalogue.designs(tool.db, query, language["lang"])
     return templates.TemplateResponse(request, "lti/deep_link.html", {
         "launch_id": launch_id, "query": query, "choices": choices, "switch_path": f"/lti/deep-link/{launch_id}",
         **language}, headers=PRIVATE)
@@ -169,7 +169,7 @@ def make_pages_router(tool: LtiTool) -> APIRouter:
         if not is_instructor(claims):
             raise LeadsError("only instructors can add LEADS content to a course", code="instructor_only",
                              status=403)
-        lang = launch_language(request, claims).get("lang") or request_lang(request)
+        lang = launch_language(request, claims)["lang"]
         return_url, token = deep_linking.response(claims, platform, tool.keys(), content_items(tool, design, lang),
                                                   tool.context.clock)
         log.info("LTI deep linking: design %s returned to %s", design, platform.issuer)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from starlette.requests import cookie_parser
 from starlette.types import Scope, Send
 
 from bridge.i18n import COOKIE, environment, gettext_for, negotiate
@@ -23,8 +24,7 @@ def language(scope: Scope) -> str:
     """``?lang=``, then (for a page) the language chosen earlier, its cookie, then Accept-Language, as pages do; a
     JSON answer ignores the cookie, as the API's own answers do."""
     query = dict(p.partition("=")[::2] for p in scope.get("query_string", b"").decode("latin-1").split("&") if p)
-    cookies = {} if _wants_json(scope) else \
-        dict(c.strip().partition("=")[::2] for c in _header(scope, b"cookie").split(";") if c.strip())
+    cookies = {} if _wants_json(scope) else cookie_parser(_header(scope, b"cookie"))
     return negotiate(query.get("lang"), _header(scope, b"accept-language"), cookies.get(COOKIE))
 
 
