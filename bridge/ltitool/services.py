@@ -11,16 +11,34 @@ from lti.config import PlatformRegistration
 from lti.launch import load_launch
 from lti.services import AgsClient, NrpsClient, TokenClient
 
-STAFF_ROLES = frozenset({"Instructor", "Administrator", "ContentDeveloper", "TeachingAssistant"})
+LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+# Context roles that may run the course's LEADS pages (roster, awards, deep linking, course generation)
+STAFF_CONTEXT_ROLES = frozenset({"Instructor", "Administrator", "ContentDeveloper"})
+
+
+def staff_role(role: str) -> bool:
+    """One role of an LTI 1.3 launch (Core §A.2): a principal context role of a course's staff, or a system or
+    institution *administrator*. Which vocabulary a role comes from matters: an institution's "Instructor" (Canvas
+    and Open edX send it for anyone who teaches somewhere, also where they are a student) and a sub-role
+    (``membership/Learner#Instructor`` is a kind of learner; Open edX makes forum moderators, who are students,
+    ``membership/Instructor#TeachingAssistant`` alone) say nothing of this course. Simple names count as context
+    roles, as the spec allows; the LTI 1.1 URNs as their 1.3 equivalents."""
+    if role.startswith(LIS):
+        vocabulary, _, name = role.removeprefix(LIS).partition("#")
+        if vocabulary == "membership":
+            return name in STAFF_CONTEXT_ROLES
+        return vocabulary in ("system/person", "institution/person") and name == "Administrator"
+    if role.startswith("urn:lti:role:ims/lis/"):
+        return role.removeprefix("urn:lti:role:ims/lis/") in STAFF_CONTEXT_ROLES
+    if role.startswith(("urn:lti:sysrole:ims/lis/", "urn:lti:instrole:ims/lis/")):
+        return role.rsplit("/", 1)[-1] in ("Administrator", "SysAdmin")
+    return role in STAFF_CONTEXT_ROLES
 
 
 def is_instructor(claims: dict[str, Any]) -> bool:
-    """Context roles (and system/institution administrators) that get the instructor pages."""
-    for role in claims.get(v.ROLES) or []:
-        name = str(role).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-        if name in STAFF_ROLES:
-            return True
-    return False
+    """Whether the launch's person gets the instructor pages (``staff_role``)."""
+    roles = claims.get(v.ROLES)
+    return isinstance(roles, list) and any(isinstance(role, str) and staff_role(role.strip()) for role in roles)
 
 
 def launch_for(tool: LtiTool, launch_id: str) -> tuple[dict[str, Any], PlatformRegistration]:
