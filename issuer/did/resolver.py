@@ -70,10 +70,15 @@ class DidResolver:
         """The verification method and the DID document that contains it."""
         doc = self.resolve(vm_id)
         did = str(doc["id"])
-        for method in doc.get("verificationMethod", []) or []:
+        for method in _listed(doc.get("verificationMethod")):
             if isinstance(method, dict) and _absolute(str(method.get("id", "")), did) == vm_id:
                 return method, doc
         raise DidResolutionFailed(f"The DID document of {did} has no verification method {vm_id}")
+
+
+def _listed(value: Any) -> list[Any]:
+    """A DID document's set (one entry may stand alone); anything else from a fetched document is no entry."""
+    return value if isinstance(value, list) else [value] if isinstance(value, (dict, str)) else []
 
 
 def _absolute(ref: str, did: str) -> str:
@@ -83,7 +88,7 @@ def _absolute(ref: str, did: str) -> str:
 def authorised_for(doc: dict[str, Any], vm_id: str, relationship: str) -> bool:
     """True when ``vm_id`` is listed (by reference or embedded) under ``relationship`` in the DID document."""
     did = str(doc.get("id", ""))
-    for entry in doc.get(relationship, []) or []:
+    for entry in _listed(doc.get(relationship)):
         ref = entry.get("id") if isinstance(entry, dict) else entry
         if isinstance(ref, str) and _absolute(ref, did) == vm_id:
             return True

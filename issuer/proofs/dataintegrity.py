@@ -19,6 +19,7 @@ from issuer.errors import IssuerError, UndefinedTerm
 from issuer.jsonld.loader import ContextLoader
 from issuer.keys.multikey import b58encode, multibase_decode
 from issuer.keys.signer import Signer, verify_ed25519
+from issuer.proofs.renamed import renamed
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -54,7 +55,10 @@ def with_data_integrity_context(document: dict[str, Any]) -> dict[str, Any]:
 def _hash_data(
     document: dict[str, Any], proof_config: dict[str, Any], canon: Canonicaliser, *, strict: bool
 ) -> bytes:
-    doc_canon = canon.canonicalize(document)
+    return _hashed(canon.canonicalize(document), proof_config, canon, strict=strict)
+
+
+def _hashed(doc_canon: str, proof_config: dict[str, Any], canon: Canonicaliser, *, strict: bool) -> bytes:
     if strict and ISSUER_DEPENDENT in doc_canon:
         term = doc_canon.split(ISSUER_DEPENDENT, 1)[1].split(">", 1)[0]
         raise UndefinedTerm(
@@ -175,9 +179,19 @@ def verify(
     config = {**options, "@context": unsecured["@context"]}
     canon = canonicaliser or get_canonicaliser(loader=loader)
     try:
-        data = _hash_data(unsecured, config, canon, strict=False)
+        doc_canon = canon.canonicalize(unsecured)
+        data = _hashed(doc_canon, config, canon, strict=False)
     except IssuerError as exc:
         return result(False, f"the credential cannot be canonicalised: {exc.message}")
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
+        # JSON-LD processors (pyld, pyoxigraph) fail on some inputs with their own exceptions (a lone surrogate, a
+        # 4,000-digit number, ``"@vocab": null``): whoever sent it gets a failed check, never a server error
+        return result(False, f"the credential cannot be canonicalised: {type(exc).__name__}")
+    hidden = renamed(unsecured, doc_canon)
+    if hidden:
+        return result(False, "the credential gives " + ", ".join(hidden) + " under another name than the standard "
+                             "one (an added @context term or a full IRI as the key): a verifier reading it by name "
+                             "would miss what was signed, so the proof is not accepted")
     try:
         valid = verify_ed25519(public_key_multibase, signature, data)
     except IssuerError as exc:

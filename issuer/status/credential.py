@@ -80,8 +80,12 @@ def _entries(credential: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def _types(node: Mapping[str, Any]) -> list[str]:
-    value = node.get("type", [])
-    return [value] if isinstance(value, str) else [str(v) for v in value]
+    value = node.get("type", [])  # a fetched list is anyone's JSON: a type that is not text is no type
+    return [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)] \
+        if isinstance(value, list) else []
+
+
+MAX_INDEX_DIGITS = 12  # a list of 10¹² entries would be 125 GB: longer is no index (and no 5,000-digit int())
 
 
 class BitstringStatusChecker:
@@ -107,7 +111,7 @@ class BitstringStatusChecker:
             url = entry.get("statusListCredential")
             raw_index = entry.get("statusListIndex")
             if not isinstance(purpose, str) or not isinstance(url, str) or not isinstance(raw_index, str) \
-                    or not raw_index.isdigit():
+                    or not (raw_index.isascii() and raw_index.isdigit() and len(raw_index) <= MAX_INDEX_DIGITS):
                 raise IssuerError("credentialStatus entry needs statusPurpose, statusListCredential and a "
                                   "base-10 string statusListIndex", code="status_malformed")
             size = entry.get("statusSize", 1)

@@ -1,0 +1,112 @@
+"""Anyone may post a credential to be verified, and anyone may publish the status lists and DID documents it points
+to: input a JSON-LD processor chokes on, a status index that only looks like a number, a fetched document with the
+wrong shapes — each is a credential that does not verify (200, ``verified: false``), never a server error."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
+from typing import Any, cast
+
+import pytest
+from fastapi.testclient import TestClient
+
+from issuer.keys.signer import Ed25519Signer
+from issuer.proofs.dataintegrity import sign
+from tests.issuer.samples import ob3_credential
+from tests.security.conftest import app_client
+from tests.security.helpers import CREATED, ForeignIssuer, send_json, upstream
+
+SIGNER = Ed25519Signer.generate()
+
+
+def _verify(client: TestClient, doc: Any) -> dict[str, Any]:
+    r = client.post("/api/verify", content=json.dumps(doc))
+    assert r.status_code == 200, r.text[:300]
+    page = client.post("/verify", data={"credential": json.dumps(doc)})
+    assert page.status_code < 500, page.text[:300]
+    body: dict[str, Any] = r.json()
+    assert body["verified"] is False
+    return body
+
+
+def _respond(issuer: ForeignIssuer) -> Callable[[BaseHTTPRequestHandler], None]:
+    def respond(h: BaseHTTPRequestHandler) -> None:
+        port = cast(tuple[str, int], h.server.server_address)[1]
+        origin = f"http://127.0.0.1:{port}"
+        if h.path.startswith("/list"):
+            listed = issuer.status_list(f"{origin}{h.path}")
+            if h.path == "/list-type5":
+                listed["type"] = 5
+            send_json(h, listed)
+            return
+        kind = h.path.strip("/").split("/")[0]
+        did = f"did:web:127.0.0.1%3A{port}:{kind}"
+        method = {"id": f"{did}#k", "type": "Multikey", "controller": did,
+                  "publicKeyMultibase": SIGNER.public_key_multibase}
+        doc: dict[str, Any] = {"id": did, "verificationMethod": [method], "assertionMethod": [f"{did}#k"]}
+        doc["verificationMethod" if kind == "vm5" else "assertionMethod" if kind == "am5" else "id"] = \
+            5 if kind in ("vm5", "am5") else did
+        send_json(h, doc)
+    return respond
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    issuer = ForeignIssuer()
+    with upstream(_respond(issuer)) as up:
+        client, _ = app_client(tmp_path_factory.mktemp("odd"), fetch_allowed_hosts=up.origin)
+        with client:
+            yield client, issuer, up
+
+
+@pytest.mark.parametrize("change", [
+    {"name": "\ud800"}, {"name": 10 ** 4000}, {"@context": {"@vocab": None}},
+])
+def test_what_json_ld_processing_fails_on_is_not_verified(served: Any, change: dict[str, Any]) -> None:
+    client, issuer, _ = served
+    doc = ForeignIssuer.credential(issuer, signed=True)
+    for key, value in change.items():
+        doc[key] = [*doc["@context"], value] if key == "@context" else value
+    body = _verify(client, doc)
+    assert body["verdict"] == "invalid"
+
+
+@pytest.mark.parametrize("index", ["\u00b2", "1" * 5000, "٣"])
+def test_a_status_index_that_only_looks_like_a_number_is_malformed(served: Any, index: str) -> None:
+    client, issuer, up = served
+    doc = ForeignIssuer.credential(issuer, signed=False)
+    doc["credentialStatus"] = {"id": f"{up.origin}/list#x", "type": "BitstringStatusListEntry",
+                               "statusPurpose": "revocation", "statusListIndex": index,
+                               "statusListCredential": f"{up.origin}/list"}
+    body = _verify(client, sign(doc, issuer.signer, issuer.vm, created=CREATED))
+    assert "statusListIndex" in json.dumps(body)
+
+
+def test_a_fetched_status_list_whose_type_is_not_text_is_no_status_list(served: Any) -> None:
+    client, issuer, up = served
+    doc = ForeignIssuer.credential(issuer, signed=False)
+    doc["credentialStatus"] = {"id": f"{up.origin}/list-type5#x", "type": "BitstringStatusListEntry",
+                               "statusPurpose": "revocation", "statusListIndex": "3",
+                               "statusListCredential": f"{up.origin}/list-type5"}
+    body = _verify(client, sign(doc, issuer.signer, issuer.vm, created=CREATED))
+    assert "not a BitstringStatusListCredential" in json.dumps(body)
+
+
+@pytest.mark.parametrize("kind", ["vm5", "am5"])
+def test_a_did_document_with_a_number_for_its_keys_verifies_nothing(served: Any, kind: str) -> None:
+    client, _, up = served
+    did = f"did:web:127.0.0.1%3A{up.port}:{kind}"
+    body = _verify(client, sign(ob3_credential(did), SIGNER, f"{did}#k", created=CREATED))
+    assert body["verdict"] == "invalid"
+
+
+def test_an_odd_copy_keeps_the_original_verifiable(served: Any) -> None:
+    client, issuer, _ = served
+    doc = ForeignIssuer.credential(issuer, signed=True)
+    odd = copy.deepcopy(doc)
+    odd["name"] = "\ud800"
+    _verify(client, odd)
+    assert client.post("/api/verify", content=json.dumps(doc)).json()["genuine"] is True
