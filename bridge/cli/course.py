@@ -76,6 +76,10 @@ def create(
         typer.echo(f"  {result.created.get('backup_owner') or 'the token user'} restores "
                    f"{result.created.get('backup_file')} into this course: Course administration → Restore → "
                    "Choose a file… → Private files (adds the graded LTI activities and their competency links)")
+        if refused := result.created.get("language_not_forced"):
+            typer.echo(f"  Moodle did not accept the course language {refused['language']} ({refused['reason']}): the "
+                       "course follows each user's language; to force it, install that language pack (Site "
+                       "administration → Language → Language packs) and run this command again")
         for missing in result.created.get("competency_frameworks_missing") or []:
             typer.echo(f"  competency framework {missing} is not on the site: import it first (leads course export "
                        f"--design {design} --format moodle-competencies), then run this command again")

@@ -98,7 +98,9 @@ def create_course(db: Database, outline: CourseOutline, target: MoodleTarget | O
     if backend is None:
         raise LeadsError("no course back-end for LMS '%(lms)s'", code="unknown_lms", params={"lms": target.lms})
     with db.session() as session:
-        link = CourseLinks(session).get(outline.design_key, target.name)
+        links = CourseLinks(session)
+        link = links.get(outline.design_key, target.name)
+        claimed = links.claimed(target.name, outline.design_key)
         previous_status = link.status if link else None
         state = RunState.from_json(link.steps if link else None, resume=previous_status == "partial")
     updated = previous_status == "done" or bool(state.ids)
@@ -109,7 +111,7 @@ def create_course(db: Database, outline: CourseOutline, target: MoodleTarget | O
                                 status=status, remote_id=backend.remote_id(target, current),
                                 url=backend.url(target, current), error=error)
 
-    steps = backend.plan(target, outline, http, sleep)
+    steps = backend.plan(target, outline, http, sleep, claimed)
     try:
         run_steps(steps, state, progress, checkpoint)
     except LeadsError as exc:

@@ -7,7 +7,7 @@ its last finished step, a finished run starts over and updates the course in pla
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -63,8 +63,10 @@ class CourseBackend(Protocol):
 
     lms: str
 
-    def plan(self, target: Any, outline: CourseOutline, http: httpx.Client,
-             sleep: Callable[[float], None]) -> list[Step]: ...
+    def plan(self, target: Any, outline: CourseOutline, http: httpx.Client, sleep: Callable[[float], None],
+             claimed: Mapping[str, str]) -> list[Step]:
+        """``claimed``: remote course id → the other design whose course it is on this target (never adopt those)."""
+        ...
 
     def remote_id(self, target: Any, state: RunState) -> str | None: ...
 
@@ -74,6 +76,26 @@ class CourseBackend(Protocol):
 _n = str  # marks msgids for extraction (a page translates them)
 STOPPED = _n("course creation stopped at step '%(step)s': %(reason)s. Created so far: %(created)s. Fix the cause and "
              "run the same command again to resume.")
+
+
+OWNED = _n("%(lms)s course %(course)s is the course of design '%(owner)s' on target '%(target)s' (LEADS created it "
+           "for that design); design '%(design)s' is not written into it, and nothing in it was changed. Give one of "
+           "the two designs its own course: for Open edX another run or org on a second target, for Moodle another "
+           "short name.")
+
+
+class CourseOfAnotherDesign(LeadsError):
+    """The course found for this design is recorded as another design's: updating it would overwrite that course."""
+
+    def __init__(self, lms: str, course: str, owner: str, design: str, target: str) -> None:
+        super().__init__(OWNED, code="course_of_another_design", status=409,
+                         params={"lms": lms, "course": course, "owner": owner, "design": design, "target": target})
+
+
+def refuse_if_claimed(claimed: Mapping[str, str], lms: str, course: str, design: str, target: str) -> None:
+    owner = claimed.get(course)
+    if owner is not None and owner != design:
+        raise CourseOfAnotherDesign(lms, course, owner, design, target)
 
 
 class CourseCreationFailed(LeadsError):

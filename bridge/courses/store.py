@@ -27,6 +27,17 @@ class CourseLinks:
             stmt = stmt.where(CourseLink.design_key == design_key)
         return list(self.session.scalars(stmt))
 
+    def claimed(self, target: str, design_key: str) -> dict[str, str]:
+        """Remote course id → design, for the other designs' courses on ``target`` that this design may not adopt.
+
+        A course two links name (the old truncated Open edX course numbers could do that) stays with the design whose
+        link is older; the younger one is refused."""
+        mine = self.get(design_key, target)
+        stmt = select(CourseLink).where(CourseLink.target == target, CourseLink.design_key != design_key,
+                                        CourseLink.remote_id.is_not(None))
+        return {link.remote_id: link.design_key for link in self.session.scalars(stmt)
+                if link.remote_id and (mine is None or (link.created_at, link.id) < (mine.created_at, mine.id))}
+
     def save(self, design_key: str, target: str, lms: str, *, steps: dict[str, Any], status: str,
              remote_id: str | None, url: str | None, error: str | None) -> CourseLink:
         link = self.get(design_key, target)

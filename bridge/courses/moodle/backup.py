@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from hashlib import md5
 
 from bridge.courses.moodle.competencies import OUTCOME_COMPLETE, OUTCOME_EVIDENCE, OUTCOME_NONE
+from bridge.courses.moodle.lang import moodle_languages
 from bridge.courses.outline import Activity, CourseOutline
 
 NULL = "$@NULL@$"  # how Moodle's backup writes SQL NULL
@@ -297,7 +298,8 @@ def _course(outline: CourseOutline, ts: int) -> bytes:
         ("summary", f"<p>{_escape(outline.summary)}</p>"), ("summaryformat", 1), ("format", "topics"),
         ("showgrades", 1), ("newsitems", 0), ("startdate", 0), ("enddate", 0), ("marker", 0), ("maxbytes", 0),
         ("legacyfiles", 0), ("showreports", 0), ("visible", 1), ("groupmode", 0), ("groupmodeforce", 0),
-        ("defaultgroupingid", 0), ("lang", outline.language), ("theme", ""), ("timecreated", ts),
+        ("defaultgroupingid", 0), ("lang", (moodle_languages(outline.language) or [""])[0]), ("theme", ""),
+        ("timecreated", ts),
         ("timemodified", ts), ("requested", 0), ("showactivitydates", 1), ("showcompletionconditions", 1),
         ("enablecompletion", 1), ("completionnotify", 0),
         _el("category", {"id": CATEGORY_ID}, ("name", "LEADS"), ("description", None)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import httpx
@@ -10,7 +10,7 @@ import httpx
 from bridge.courses.openedx.client import ImportFailed, StudioClient
 from bridge.courses.openedx.olx import CourseKey, build_olx
 from bridge.courses.outline import CourseOutline
-from bridge.courses.steps import N_, RunState, Step
+from bridge.courses.steps import N_, RunState, Step, refuse_if_claimed
 from bridge.courses.targets import OpenEdxTarget
 
 
@@ -20,8 +20,8 @@ class OpenEdxBackend:
     def __init__(self, when: Callable[[], datetime] | None = None) -> None:
         self.when = when or (lambda: datetime.now(UTC))
 
-    def plan(self, target: OpenEdxTarget, outline: CourseOutline, http: httpx.Client,
-             sleep: Callable[[float], None]) -> list[Step]:
+    def plan(self, target: OpenEdxTarget, outline: CourseOutline, http: httpx.Client, sleep: Callable[[float], None],
+             claimed: Mapping[str, str]) -> list[Step]:
         client = StudioClient(target.studio_url, target.lms_url, target.client_id,
                               target.client_secret.get_secret_value(), http)
         key = CourseKey.for_outline(outline, org=target.org, run=target.run)
@@ -29,6 +29,8 @@ class OpenEdxBackend:
 
         def course_run(state: RunState) -> None:
             course_id = state.ids.get("course_id", key.course_id)
+            # Studio keeps nothing LEADS could mark a run with: the course links say whose run it is
+            refuse_if_claimed(claimed, "Open edX", course_id, outline.design_key, target.name)
             existing = client.get_course_run(course_id)
             if existing is not None:
                 client.update_course_run(course_id, {"title": outline.title})

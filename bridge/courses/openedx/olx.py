@@ -11,6 +11,7 @@ score; a sequential with graded links is graded under its micro-credential's ass
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import re
@@ -34,8 +35,21 @@ class CourseKey:
 
     @classmethod
     def for_outline(cls, outline: CourseOutline, org: str = "LEADS", run: str | None = None) -> CourseKey:
-        number = re.sub(r"[^A-Za-z0-9]", "", outline.design_key.title())[:40] or "COURSE"
-        return cls(org=org, number=number, run=run or "run1")
+        return cls(org=org, number=course_number(outline.design_key), run=run or "run1")
+
+
+NUMBER_LIMIT = 40
+
+
+def course_number(design_key: str) -> str:
+    """The course number of a design: its key in CamelCase letters and digits, as always for a short key (the
+    courses made before keep their number); a longer key keeps its first letters plus a hash of the whole key, so
+    two keys that begin alike never share a course (design keys may have 200 characters)."""
+    number = re.sub(r"[^A-Za-z0-9]", "", design_key.title()) or "COURSE"
+    if len(number) <= NUMBER_LIMIT:
+        return number
+    digest = hashlib.sha256(design_key.encode("utf-8")).hexdigest()[:8]
+    return f"{number[:NUMBER_LIMIT - len(digest) - 1]}_{digest}"
 
 
 def url_name(prefix: str, key: str) -> str:

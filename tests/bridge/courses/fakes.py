@@ -111,6 +111,8 @@ class FakeMoodle:
     private_files: dict[str, bytes] = field(default_factory=dict)
     drafts: dict[int, tuple[str, bytes]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    langs: tuple[str, ...] = ("en",)  # installed language packs
+    updated_fields: list[list[str]] = field(default_factory=list)  # what each course update changed
     fail: dict[str, tuple[str, str]] = field(default_factory=dict)  # wsfunction → (errorcode, message), once
     # competencies (core_competency external API; persistent validation as competency_framework/competency do)
     competencies_enabled: bool = True
@@ -170,11 +172,25 @@ class FakeMoodle:
         return {"courses": [c for c in self.courses.values() if str(c.get(str(f))) == v], "warnings": []}
 
     def core_course_create_courses(self, p: dict[str, Any]) -> Any:
+        """core_course_external::create_courses, then course/lib.php create_course(), in their order of checks."""
         out = []
         for c in p["courses"]:
+            if int(c.get("categoryid") or 0) not in self.categories:  # context_coursecat::instance(IGNORE_MISSING)
+                return self._error("moodle_exception", "errorcatcontextnotvalid",
+                                   f"You cannot execute functions in the category context (category id:"
+                                   f"{c.get('categoryid')}). The context error message was: Invalid parameter value "
+                                   f"detected (Context does not exist)")
+            for name in ("fullname", "shortname"):
+                if not str(c.get(name, "")).strip():
+                    return self._error("moodle_exception", "errorinvalidparam", f'The param "{name}" is invalid.')
+            if "lang" in c and c["lang"] not in self.langs:  # get_string_manager()->get_list_of_translations()
+                return self._error("moodle_exception", "errorinvalidparam", 'The param "lang" is invalid.')
             if any(x["shortname"] == c["shortname"] for x in self.courses.values()):
                 return {"exception": "moodle_exception", "errorcode": "shortnametaken",
                         "message": f"Short name is already used for another course ({c['shortname']})"}
+            if c.get("idnumber") and any(x.get("idnumber") == c["idnumber"] for x in self.courses.values()):
+                return self._error("moodle_exception", "courseidnumbertaken",
+                                   f"ID number is already used for another course ({c['idnumber']})")
             cid = next(self.ids)
             options = {o["name"]: o["value"] for o in c.get("courseformatoptions", [])}
             self.courses[cid] = {"id": cid, **{k: v for k, v in c.items() if k != "courseformatoptions"}}
@@ -188,12 +204,27 @@ class FakeMoodle:
         warnings = []
         for c in p["courses"]:
             cid = int(c["id"])
-            if cid not in self.courses:
-                warnings.append({"item": "course", "itemid": cid, "warningcode": "errorcourseupdate",
-                                 "message": "Course not found"})
+            problem = self._update_problem(cid, c)
+            if problem is not None:  # update_courses turns each course's exception into a warning
+                warnings.append({"item": "course", "itemid": cid, "warningcode": problem[0], "message": problem[1]})
                 continue
             self.courses[cid].update({k: v for k, v in c.items() if k != "id"})
+            self.updated_fields.append(sorted(k for k in c if k != "id"))
         return {"warnings": warnings}
+
+    def _update_problem(self, cid: int, c: dict[str, Any]) -> tuple[str, str] | None:
+        if cid not in self.courses:  # context_course::instance($id, MUST_EXIST)
+            return "invalidrecord", "Can't find data record in database table context."
+        old = self.courses[cid]
+        if "categoryid" in c and int(c["categoryid"]) not in self.categories:
+            return "invalidrecord", "Can't find data record in database table course_categories."
+        if "lang" in c and c["lang"] != old.get("lang", "") and c["lang"] not in self.langs:
+            return "errorinvalidparam", 'The param "lang" is invalid.'
+        if "shortname" in c and any(x["shortname"] == c["shortname"] and i != cid for i, x in self.courses.items()):
+            return "shortnametaken", f"Short name is already used for another course ({c['shortname']})"
+        if c.get("idnumber") and any(x.get("idnumber") == c["idnumber"] and i != cid for i, x in self.courses.items()):
+            return "courseidnumbertaken", f"ID number is already used for another course ({c['idnumber']})"
+        return None
 
     def core_course_get_contents(self, p: dict[str, Any]) -> Any:
         cid = int(p["courseid"])
@@ -350,6 +381,9 @@ class FakeMoodle:
         return None
 
 
+COURSE_KEY_PART = re.compile(r"[\w\-~.:]+")  # opaque_keys CourseLocator.ALLOWED_ID_CHARS, for org, number, run
+
+
 @dataclass
 class FakeStudio:
     client_id: str = "leads-client"
@@ -385,12 +419,14 @@ class FakeStudio:
         if method == "POST" and run_id is None:
             data = json.loads(body)
             key = f"course-v1:{data['org']}+{data['number']}+{data['run']}"
-            if key in self.runs:
-                return 400, {"run": [f"Course run {key} already exists"]}
+            if not all(COURSE_KEY_PART.fullmatch(str(data[k])) for k in ("org", "number", "run")):
+                return 500, {"detail": "Server Error"}  # opaque_keys InvalidKeyError, uncaught by the view
+            if any(k.lower() == key.lower() for k in self.runs):  # has_course(ignore_case=True): DuplicateCourseError
+                return 500, {"detail": "Server Error"}
             self.runs[key] = {"id": key, "title": data["title"], "schedule": data["schedule"],
                               "pacing_type": data["pacing_type"], "team": data["team"], "images": {}}
             return 201, self.runs[key]
-        if run_id is None or run_id not in self.runs:
+        if run_id is None or run_id not in self.runs:  # also a malformed key: COURSE_KEY_REGEX does not route it
             return 404, {"detail": "Not found."}
         if method == "PATCH":
             self.runs[run_id].update(json.loads(body))

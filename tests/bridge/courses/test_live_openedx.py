@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -10,12 +11,13 @@ from pydantic import SecretStr
 
 from bridge.courses import service
 from bridge.courses.openedx.client import StudioClient, StudioError
+from bridge.courses.openedx.olx import course_number
 from bridge.courses.outline import CourseOutline
 from bridge.courses.steps import CourseCreationFailed
 from bridge.courses.store import CourseLinks
 from bridge.courses.targets import OpenEdxTarget
 from bridge.db import Database
-from tests.bridge.courses.fakes import FakeStudio, serve
+from tests.bridge.courses.fakes import COURSE_KEY_PART, FakeStudio, serve
 
 
 @pytest.fixture
@@ -92,3 +94,61 @@ def test_import_that_never_finishes(db: Database, studio: tuple[FakeStudio, str]
     with pytest.raises(CourseCreationFailed) as err:
         service.create_course(db, pilot_outline, target, http, sleep=lambda s: None)
     assert "did not finish after 3 polls" in err.value.message
+
+
+BASIC = "digital-preservation-for-archives-micro-credential-basic"
+ADVANCED = "digital-preservation-for-archives-micro-credential-advanced"
+
+
+def test_course_numbers_never_shared_and_short_ones_unchanged() -> None:
+    assert course_number("glam-archive-to-commons-certificate") == "GlamArchiveToCommonsCertificate"  # as before
+    basic, advanced = course_number(BASIC), course_number(ADVANCED)
+    assert basic != advanced and len(basic) == len(advanced) == 40
+    assert basic.startswith("DigitalPreservationForArchivesM") and COURSE_KEY_PART.fullmatch(basic)
+    assert course_number("a" * 200) != course_number("a" * 199)
+
+
+def test_designs_whose_keys_begin_alike_get_their_own_runs(db: Database, studio: tuple[FakeStudio, str],
+                                                          http: httpx.Client, pilot_outline: CourseOutline) -> None:
+    fake, url = studio
+    basic = replace(pilot_outline, design_key=BASIC, title="Basic")
+    advanced = replace(pilot_outline, design_key=ADVANCED, title="Advanced")
+    a = service.create_course(db, basic, _target(url), http, sleep=lambda s: None)
+    b = service.create_course(db, advanced, _target(url), http, sleep=lambda s: None)
+    assert a.remote_id != b.remote_id and not b.updated
+    assert {run["title"] for run in fake.runs.values()} == {"Basic", "Advanced"}
+    assert sorted(job["course"] for job in fake.imports.values()) == sorted([str(a.remote_id), str(b.remote_id)])
+
+
+def test_a_run_another_design_owns_is_refused(db: Database, studio: tuple[FakeStudio, str], http: httpx.Client,
+                                              pilot_outline: CourseOutline) -> None:
+    """Keys that differ only in hyphens ("glam2mc", "glam-2mc") still make one course number: the second design
+    must not be imported into the first one's run."""
+    fake, url = studio
+    first = service.create_course(db, replace(pilot_outline, design_key="glam2mc", title="First"), _target(url),
+                                  http, sleep=lambda s: None)
+    imports = len(fake.imports)
+    with pytest.raises(CourseCreationFailed) as err:
+        service.create_course(db, replace(pilot_outline, design_key="glam-2mc", title="Second"), _target(url), http,
+                              sleep=lambda s: None)
+    assert err.value.status == 409 and err.value.extra["cause"] == "course_of_another_design"
+    assert "'glam2mc'" in err.value.message and "'glam-2mc'" in err.value.message
+    assert str(first.remote_id) in err.value.message
+    assert len(fake.imports) == imports and fake.runs[str(first.remote_id)]["title"] == "First"
+    assert not any(c.startswith("PATCH") for c in fake.calls)
+    # the owner itself still updates its run
+    again = service.create_course(db, replace(pilot_outline, design_key="glam2mc", title="First"), _target(url),
+                                  http, sleep=lambda s: None)
+    assert again.updated and again.remote_id == first.remote_id
+
+
+def test_fake_studio_enforces_course_key_rules(studio: tuple[FakeStudio, str], http: httpx.Client) -> None:
+    fake, url = studio
+    client = StudioClient(url, url, "leads-client", "s3cret", http)
+    body = {"title": "T", "org": "LEADS", "number": "N1", "run": "2026", "pacing_type": "self_paced", "team": [],
+            "schedule": {"start": "2026-01-01T00:00:00Z", "end": None}}
+    client.create_course_run(body)
+    for bad in ({"org": "LEADS Org"}, {"number": "N/1"}, {"run": "2026+1"}, {"number": "n1"}):
+        with pytest.raises(StudioError):
+            client.create_course_run({**body, **bad})
+    assert list(fake.runs) == ["course-v1:LEADS+N1+2026"]
