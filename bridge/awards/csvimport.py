@@ -43,8 +43,31 @@ class ImportReport:
         return out
 
 
+SURPLUS = "\x00surplus"  # where DictReader puts a row's values beyond the header's columns
+DELIMITERS = (",", ";", "\t")  # Excel writes ";" where the decimal separator is a comma (de, fr, es …)
+
+
+def _delimiter(text: str) -> str:
+    """The separator whose split of the header line holds the required columns; "," when none does (the header
+    problem then names what is missing)."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    for delimiter in DELIMITERS:
+        fields = next(csv.reader([first], delimiter=delimiter), [])
+        if all(c in {f.strip() for f in fields} for c in REQUIRED):
+            return delimiter
+    return ","
+
+
+def _number(value: str, delimiter: str) -> float:
+    """A number; in a ";"-separated file also with a decimal comma ("7,5"), as those spreadsheets write it."""
+    if delimiter != "," and value.count(",") == 1 and "." not in value:
+        value = value.replace(",", ".")
+    return float(value)
+
+
 def parse(text: str, source: str) -> list[GradeInput]:
-    reader = csv.DictReader(io.StringIO(text))
+    delimiter = _delimiter(text)
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter, restkey=SURPLUS)
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -54,25 +77,34 @@ def parse(text: str, source: str) -> list[GradeInput]:
     grades: list[GradeInput] = []
     problems: list[Problem] = []
     for n, raw in enumerate(reader, start=2):
-        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
         where = f"line {n}"
+        extra = list(raw.pop(SURPLUS, None) or [])
+        while extra and not str(extra[-1]).strip():
+            extra.pop()  # a trailing separator (or a few) is no value
+        if extra:
+            problems.append(Problem(where, "row", "line %(line)s has %(values)s values, the header has %(columns)s",
+                                    params={"line": n, "values": len(header) + len(extra), "columns": len(header)}))
+            continue
+        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
         for col in ("learner", "design", "assessment"):
             if not row.get(col):
                 problems.append(Problem(where, col, "is empty"))
         numbers: dict[str, float] = {}
         for col in ("score", "maximum"):
             try:
-                numbers[col] = float(row.get(col, ""))
+                numbers[col] = _number(row.get(col, ""), delimiter)
             except ValueError:
                 problems.append(Problem(where, col, f"{row.get(col)!r} is not a number"))
         if problems and problems[-1].entity == where:
             continue
+        # without an event_id, a row is a replay only when it repeats the latest grade stored (GradeInput.replay)
         event_id = row.get("event_id") or hashlib.sha256(
             "|".join(row.get(c, "") for c in REQUIRED).encode()).hexdigest()[:40]
         grades.append(GradeInput(source=source, learner=row["learner"], design=row["design"],
                                  assessment=row["assessment"], score=numbers["score"], maximum=numbers["maximum"],
                                  event_id=event_id, learner_name=row.get("name") or None,
-                                 learner_email=row.get("email") or None, payload={"line": n}))
+                                 learner_email=row.get("email") or None, payload={"line": n},
+                                 replay="event" if row.get("event_id") else "latest"))
     if problems:
         raise ValidationFailed(f"the CSV has {len(problems)} problem(s); nothing was imported", problems)
     return grades

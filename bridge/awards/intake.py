@@ -68,8 +68,8 @@ def ags_grades(reader: ResultsReader, rules: AwardRules, *, design: str, source:
                stats: dict[str, int] | None = None) -> Iterator[GradeInput]:
     """The grade inputs one line item at a time, as they are read (a MOOC's are not all held at once).
 
-    Incremental by construction: the event id is a digest of the line item, user and score, so an unchanged
-    result read again is a replay and stored once; a changed score is a new event.
+    Incremental by construction: a result equal to the latest grade stored for it is a replay and stored once; a
+    changed score is a new event, also one back at an earlier value (``GradeInput.replay``).
     """
     wanted = rules.assessments(design)
     for item in reader.line_items():
@@ -89,11 +89,11 @@ def ags_grades(reader: ResultsReader, rules: AwardRules, *, design: str, source:
             name, email = (names or {}).get(str(user), (None, None))
             yield GradeInput(source=source, learner=learner_of(str(user)), design=design, assessment=str(key),
                              score=float(score), maximum=float(maximum), event_id=f"ags:{digest}", context=context,
-                             learner_name=name, learner_email=email,
+                             learner_name=name, learner_email=email, replay="latest",
                              payload={"lineItem": item["id"], "result": result})
 
 
-ID_NUMBER_PREFIX = "leads:"  # how LEADS names its activities and grade items in an LMS (ID number)
+ID_NUMBER_PREFIX = webhooks.ID_NUMBER_PREFIX
 
 
 def assessment_of(item: Mapping[str, Any], wanted: Collection[str]) -> str | None:
@@ -127,6 +127,28 @@ def grade_from_score(score: Mapping[str, Any], *, resource_id: str, design: str,
 POLL_CHUNK = 5_000  # results recorded per transaction: a MOOC's poll holds one line item and one chunk at a time
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A result LEADS cannot scale (a negative score, a maximum of 0), left out so that the rest is recorded."""
+
+    learner: str
+    line_item: str
+    score: float | None
+    maximum: float | None
+    reason: str
+
+    def text(self) -> str:
+        return f"{self.learner} on {self.line_item}: {self.score} of {self.maximum} ({self.reason})"
+
+
+SKIPPED_NAMED = 20  # a poll names this many skipped results (a line item with maximum 0 may skip a whole MOOC)
+
+
+def _skipped(refused: Iterable[service.Refused]) -> list[Skipped]:
+    return [Skipped(r.grade.learner, str(r.grade.payload.get("lineItem") or r.grade.assessment or ""),
+                    r.grade.score, r.grade.maximum, r.reason) for r in refused]
+
+
 @dataclass
 class Polled:
     """What one poll of a course recorded."""
@@ -134,6 +156,8 @@ class Polled:
     grades: int = 0
     duplicates: int = 0  # unchanged results read again
     awarded: int = 0  # awards decided now
+    skipped: int = 0  # results LEADS cannot scale, not recorded
+    skipped_results: list[Skipped] = field(default_factory=list)  # the first SKIPPED_NAMED of them
 
 
 def poll_context(db: Database, reader: ResultsReader, *, design: str, source: str, context: str,
@@ -141,13 +165,21 @@ def poll_context(db: Database, reader: ResultsReader, *, design: str, source: st
                  stats: dict[str, int] | None = None) -> Polled:
     """One scheduled AGS pass over a context, recorded POLL_CHUNK results per transaction as they are read: a
     100,000-learner course is 300,000 results, which held at once took 1.8 GB. A failure part-way keeps what was
-    recorded; the next pass reads it again as replays (the event ids are digests of the results)."""
+    recorded; the next pass reads it again as replays (equal to the latest grades stored). A result LEADS cannot
+    scale is skipped and named (``Polled.skipped_results``), not allowed to stop the course at every pass."""
     with db.session() as session:
         rules = service.load_rules(session, policy_of(cfg))
     polled = Polled()
     grades = ags_grades(reader, rules, design=design, source=source, context=context, learner_of=learner_of,
                         stats=stats)
     while chunk := list(islice(grades, POLL_CHUNK)):
+        chunk, refused = service.scalable(chunk, rules)
+        if refused:
+            skipped = _skipped(refused)
+            log.warning("AGS poll of %s: %d result(s) skipped, LEADS cannot scale them: %s", context, len(skipped),
+                        "; ".join(s.text() for s in skipped[:SKIPPED_NAMED]))
+            polled.skipped += len(skipped)
+            polled.skipped_results += skipped[:SKIPPED_NAMED - len(polled.skipped_results)]
         with db.session() as session:
             outcomes = service.record_many(session, rules, chunk, policy=policy_of(cfg),
                                            max_attempts=cfg.max_attempts)
@@ -286,6 +318,7 @@ def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader],
         metrics.AGS_POLLS.labels("ok").inc()
         report.line_items, report.results = stats.get("line_items", 0), stats.get("results", 0)
         report.awarded = polled.awarded
+        note_skipped(report, polled)
         if not report.line_items:
             report.notes.append("none of the course's line items is a LEADS assessment (resource id or ID number)")
         with db.session() as session:
@@ -295,6 +328,15 @@ def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader],
     if progress is not None:
         progress(len(targets), len(targets))
     return reports
+
+
+def note_skipped(report: PollReport, polled: Polled) -> None:
+    """Name the results the poll left out, so the instructor can correct them in the gradebook."""
+    if polled.skipped:
+        named = "; ".join(s.text() for s in polled.skipped_results)
+        more = polled.skipped - len(polled.skipped_results)
+        report.notes.append(f"{polled.skipped} result(s) skipped, LEADS cannot scale them (correct them in the "
+                            f"gradebook): {named}" + (f"; and {more} more" if more > 0 else ""))
 
 
 def lti_reader_for(tool: Any) -> Callable[[AgsTarget], ResultsReader]:
@@ -334,6 +376,7 @@ def _tokens(tool: Any, target: AgsTarget) -> Any:
 class ClaimResult:
     decision: Decision
     awards: list[Award] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # this learner's results LEADS cannot scale
 
     @property
     def missing(self) -> tuple[Missing, ...]:
@@ -349,38 +392,114 @@ def claim(db: Database, reader: ResultsReader | None, *, learner: str, user_id: 
     grades = [] if reader is None else grades_from_ags(
         reader, rules, design=design, source=source, context=context, learner_of=lambda _u: learner,
         user_id=user_id, names={user_id: (learner_name, learner_email)})
+    grades, refused = service.scalable(grades, rules)
+    skipped = _skipped(refused)
+    if skipped:
+        log.warning("claim of %s in %s: result(s) skipped, LEADS cannot scale them: %s", learner, context,
+                    "; ".join(s.text() for s in skipped))
     with db.session() as session:
         service.record_many(session, rules, grades, policy=policy_of(cfg), max_attempts=cfg.max_attempts)
         decision = service.evaluate(session, rules, learner, design, policy=policy_of(cfg))
-        return ClaimResult(decision, service.awards_of(session, learner, design))
+        return ClaimResult(decision, service.awards_of(session, learner, design), skipped)
 
 
 # -- webhooks ----------------------------------------------------------------------------------------------------
 
 
-def course_resolver(session: Session) -> webhooks.CourseResolver:
-    """LMS course id → design: course entities' URLs (Moodle ``…/view.php?id=N``, Open edX course keys), then the
-    courses LEADS generated (``course_links``)."""
-    table: dict[tuple[str, str], str] = {}
+def site_of(url: str) -> str | None:
+    """The site a URL belongs to, spelt one way: ``scheme://host[:port][/path]`` lower-cased, without the default
+    port or a trailing slash, cut before the course's own path (a Moodle ``wwwroot`` may have a path:
+    ``https://example.org/moodle/course/view.php?id=2`` → ``https://example.org/moodle``)."""
+    parts = urlsplit(url.strip())
+    if not parts.scheme or not parts.hostname:
+        return None
+    host = parts.hostname + (f":{parts.port}" if parts.port and (parts.scheme.lower(), parts.port) not in (
+        ("https", 443), ("http", 80)) else "")
+    path = parts.path
+    for mark in ("/course/", "/courses/"):  # Moodle's course/view.php, Open edX's LMS courses/…, Studio's course/…
+        if mark in f"{path}/":
+            path = f"{path}/"[:f"{path}/".index(mark)]
+            break
+    return f"{parts.scheme.lower()}://{host}{path.rstrip('/')}"
+
+
+def sites_of_sources(cfg: AwardSettings) -> dict[str, frozenset[str]]:
+    """Which site each LMS source is: the LTI issuers mapped to it (``LEADS_AWARDS_LMS_SOURCES``; a Moodle site's
+    issuer is its ``wwwroot``)."""
+    sites: dict[str, set[str]] = {}
+    for issuer, source in cfg.lms_sources.items():
+        site = site_of(issuer)
+        if site:
+            sites.setdefault(source, set()).add(site)
+    return {source: frozenset(found) for source, found in sites.items()}
+
+
+@dataclass(frozen=True)
+class _Linked:
+    design: str
+    site: str | None  # None: the course's URL does not say
+    rank: int  # 0 a course entity of the data space, 1 a course LEADS generated (the entity wins)
+
+
+def course_resolver(session: Session, sites: Mapping[str, Collection[str]] | None = None) -> webhooks.CourseResolver:
+    """LMS course id → design, on the site the event comes from: a Moodle course id or an Open edX course key is
+    only unique within one site. Course entities' URLs (Moodle ``…/view.php?id=N``, Open edX course keys) and the
+    courses LEADS generated (``course_links``, their URL on the target) say the site of each course; the event's
+    ``wwwroot``, else the source's site (``sites``, from ``sites_of_sources``), say the sender's. An id on several
+    sites with different designs is refused when the sender's site is unknown, never guessed."""
+    table: dict[tuple[str, str], list[_Linked]] = {}
     for course in index_in(session).all(Course):
         if not course.design:
             continue
-        table[(course.lms or "", course.key)] = course.design
+        site = site_of(course.url) if course.url else None
+        table.setdefault((course.lms or "", course.key), []).append(_Linked(course.design, site, 0))
         if course.url:
             parts = urlsplit(course.url)
             for value in parse_qs(parts.query).get("id", []):
-                table[("moodle", value)] = course.design
+                table.setdefault(("moodle", value), []).append(_Linked(course.design, site, 0))
             for segment in parts.path.split("/"):
                 if segment.startswith("course-v1:"):
-                    table[("openedx", segment)] = course.design
-
+                    table.setdefault(("openedx", segment), []).append(_Linked(course.design, site, 0))
     for link in CourseLinks(session).list():
         if link.remote_id:
-            table.setdefault((link.lms, str(link.remote_id)), link.design_key)
+            site = site_of(link.url) if link.url else None
+            table.setdefault((link.lms, str(link.remote_id)), []).append(_Linked(link.design_key, site, 1))
+    configured = {source: frozenset(found) for source, found in (sites or {}).items()}
 
-    def resolve(lms: str, course_id: str) -> str | None:
+    def resolve(lms: str, course_id: str, reported: str | None) -> str | None:
         kind = "moodle" if lms.startswith("moodle") else "openedx" if lms.startswith("openedx") else lms
-        return table.get((kind, course_id)) or table.get((lms, course_id))
+        found = table.get((kind, course_id), []) + (table.get((lms, course_id), []) if lms != kind else [])
+        if not found:
+            return None
+        mine = configured.get(lms, frozenset())
+        said = site_of(reported) if reported else None
+        if reported and (said is None or (mine and said not in mine)):
+            raise webhooks.WebhookRefused(
+                "the event says it comes from %(site)s, but source '%(lms)s' is %(sites)s "
+                "(LEADS_AWARDS_LMS_SOURCES); give each site its own source name and secret",
+                "wrong_site", 422, params={"site": reported, "lms": lms, "sites": ", ".join(sorted(mine)) or "?"})
+        here = {said} if said else mine
+        if here:
+            on_site = [c for c in found if c.site in here] or [c for c in found if c.site is None]
+            if not on_site:
+                raise webhooks.WebhookRefused(
+                    "course '%(course)s' of %(site)s (source '%(lms)s') is not linked to a credential design; "
+                    "the data space links that course id on %(others)s only. Add a course entity with this "
+                    "site's course URL, or, if that is the same site, map its URL to '%(lms)s' in "
+                    "LEADS_AWARDS_LMS_SOURCES", "unknown_course", 422,
+                    params={"course": course_id, "site": ", ".join(sorted(here)), "lms": lms,
+                            "others": ", ".join(sorted({c.site for c in found if c.site}))})
+            found = on_site
+        elif len({c.design for c in found}) > 1 and len({c.site for c in found if c.site}) > 1:
+            raise webhooks.WebhookRefused(
+                "course '%(course)s' of source '%(lms)s' matches courses on several sites (%(sites)s) with "
+                "different designs; say which site '%(lms)s' is: map its URL to '%(lms)s' in "
+                "LEADS_AWARDS_LMS_SOURCES (JSON, e.g. {\"https://moodle.example.org\": \"%(lms)s\"}), or send "
+                "the site's wwwroot in the event (docs/lms-events.md)", "ambiguous_course", 422,
+                params={"course": course_id, "lms": lms,
+                        "sites": ", ".join(sorted({c.site for c in found if c.site}))})
+        best = min(c.rank for c in found)
+        return next(c.design for c in found if c.rank == best)
 
     return resolve
 
@@ -399,7 +518,9 @@ def receive_webhook(db: Database, lms: str, headers: Mapping[str, str], body: by
         raise LeadsError(exc.message, code=exc.code, status=400) from None
     with db.session() as session:
         service.write_lock(session)
-        signal = webhooks.parse(lms, payload, lowered, course_resolver(session))
+        rules = service.load_rules(session, policy_of(cfg))
+        signal = webhooks.parse(lms, payload, lowered, course_resolver(session, sites_of_sources(cfg)),
+                                rules.assessments)
         stored = session.execute(service._insert(session, WebhookReceipt).values(
             source=lms, event_id=signal.event_id, received_at=now).on_conflict_do_nothing()
             .returning(WebhookReceipt.event_id)).scalar_one_or_none()
@@ -413,7 +534,6 @@ def receive_webhook(db: Database, lms: str, headers: Mapping[str, str], body: by
                                    signal.grade.learner_email, origin="event", now=now)
         if signal.grade.context and signal.course_title:
             people.remember_context(session, signal.grade.context, signal.course_title, now)
-        rules = service.load_rules(session, policy_of(cfg))
         outcome = service.record(session, rules, signal.grade, policy=policy_of(cfg), max_attempts=cfg.max_attempts,
                                  now=now)
         return {**body_out, "status": "recorded", "awarded": list(outcome.decision.award),

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bridge.awards import people
-from bridge.awards.rules import DEFAULT_POLICY, AwardPolicy, AwardRules, Decision, decide, scale
+from bridge.awards.rules import DEFAULT_POLICY, AwardPolicy, AwardRules, Decision, ScoreError, decide, scale
 from bridge.awards.tables import Award, GradeEvent, Job, new_id
 from bridge.dataspace.api import index_in
 from bridge.db.base import utcnow
@@ -49,6 +49,10 @@ class GradeInput:
     learner_email: str | None = None
     occurred_at: datetime | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    # "latest": a result read again from the LMS (AGS, a CSV row without event_id) whose id is a digest of its
+    # values; it is a replay only when it equals the latest stored grade of (source, learner, design, assessment),
+    # so 80 → 40 → 80 stores the second 80. "event": the event id alone says what was seen (webhooks, AGS scores).
+    replay: Literal["event", "latest"] = "event"
 
     def __post_init__(self) -> None:
         """Names from an LMS go through the one name rule; refusing them would lose the grade, so the refused
@@ -118,6 +122,27 @@ def _check(grade: GradeInput, rules: AwardRules) -> float | None:
     return scale(grade.score if grade.score is not None else -1.0, grade.maximum if grade.maximum is not None else 0)
 
 
+def scalable(grades: Iterable[GradeInput], rules: AwardRules) -> tuple[list[GradeInput], list[Refused]]:
+    """The grades LEADS can scale, and the others with why (a negative score, a maximum of 0): a poll records the
+    rest of a course instead of failing on one result at every pass."""
+    ok: list[GradeInput] = []
+    refused: list[Refused] = []
+    for g in grades:
+        try:
+            _check(g, rules)
+        except ScoreError as exc:
+            refused.append(Refused(g, exc.message))
+        else:
+            ok.append(g)
+    return ok, refused
+
+
+@dataclass(frozen=True)
+class Refused:
+    grade: GradeInput
+    reason: str
+
+
 def record(session: Session, rules: AwardRules, grade: GradeInput, *, policy: AwardPolicy = DEFAULT_POLICY,
            max_attempts: int = 8, now: datetime | None = None) -> Outcome:
     """Store the grade event, decide, and queue issuance, all in the caller's transaction."""
@@ -141,10 +166,11 @@ def record_many(session: Session, rules: AwardRules, grades: Sequence[GradeInput
     write_lock(session)
     pairs = sorted({(g.learner, g.design) for g in grades})
     _lock_learners(session, pairs)
-    rows = [dict(source=g.source, event_id=g.event_id, kind=g.kind, learner=g.learner, design=g.design,
+    event_ids = _replays_of_latest(session, grades)  # after the locks: the latest grade cannot change under us
+    rows = [dict(source=g.source, event_id=e, kind=g.kind, learner=g.learner, design=g.design,
                  context=g.context, assessment=g.assessment, score=g.score, maximum=g.maximum, percent=p,
                  occurred_at=g.occurred_at or now, received_at=now, payload=g.payload)
-            for g, p in zip(grades, percents, strict=True)]
+            for g, p, e in zip(grades, percents, event_ids, strict=True) if e is not REPLAY]
     inserted = insert_rows(session, GradeEvent, rows, skip_conflicts=True,
                            returning=("id", "source", "event_id", "learner", "design"))
     fresh_keyed = {(r.source, r.event_id) for r in inserted if r.event_id is not None}
@@ -181,12 +207,55 @@ def record_many(session: Session, rules: AwardRules, grades: Sequence[GradeInput
             _queue_revoke(session, award, f"automatic: {reason}", now, max_attempts)
     session.flush()
     outcomes = []
-    for i, g in enumerate(grades):
+    for i, (g, e) in enumerate(zip(grades, event_ids, strict=True)):
         pair = (g.learner, g.design)
-        duplicate = g.event_id is not None and (g.source, g.event_id) not in fresh_keyed
+        duplicate = e is REPLAY or (e is not None and (g.source, e) not in fresh_keyed)
         mine = tuple(awarded.get(pair, ())) if last_input[pair] == i else ()
         outcomes.append(Outcome(duplicate, decisions[pair], mine))
     return outcomes
+
+
+REPLAY: Any = object()  # the event id of a grade equal to the latest one stored: nothing to store
+
+
+def _replays_of_latest(session: Session, grades: Sequence[GradeInput]) -> list[str | None]:
+    """Each grade's event id, or ``REPLAY``. A ``latest`` grade equal to the latest stored one for its (source,
+    learner, design, assessment) is a replay; a different one gets an id chained to that latest event's, so a
+    value seen before (80 → 40 → 80) is stored again, and two processes reading the same change agree on its id.
+    The latest grades are read 500 learners a statement, as ``evaluate_many`` reads them."""
+    def chained(g: GradeInput) -> bool:
+        return g.replay == "latest" and g.kind == "score" and bool(g.event_id)
+
+    wanted = [g for g in grades if chained(g)]
+    latest: dict[tuple[str, str, str, str | None], tuple[float | None, float | None, str]] = {}
+    if wanted:
+        sources = sorted({g.source for g in wanted})
+        designs = sorted({g.design for g in wanted})
+        for chunk in _chunks(sorted({g.learner for g in wanted})):
+            for row in session.execute(
+                    select(GradeEvent.source, GradeEvent.learner, GradeEvent.design, GradeEvent.assessment,
+                           GradeEvent.score, GradeEvent.maximum, GradeEvent.event_id, GradeEvent.id)
+                    .where(one_of(session, GradeEvent.learner, chunk), GradeEvent.design.in_(designs),
+                           GradeEvent.source.in_(sources), GradeEvent.kind == "score")
+                    .order_by(GradeEvent.occurred_at, GradeEvent.id)):
+                latest[(row.source, row.learner, row.design, row.assessment)] = (
+                    row.score, row.maximum, row.event_id or f"#{row.id}")
+    out: list[str | None] = []
+    for g in grades:
+        if not chained(g) or g.event_id is None:
+            out.append(g.event_id)
+            continue
+        key = (g.source, g.learner, g.design, g.assessment)
+        seen = latest.get(key)
+        if seen is not None and (seen[0], seen[1]) == (g.score, g.maximum):
+            out.append(REPLAY)
+            continue
+        # the first grade keeps its own id (what LEADS stored before ids were chained), the next ones chain
+        event_id = g.event_id if seen is None else (
+            g.event_id.split(":", 1)[0] + ":" + hashlib.sha256(f"{g.event_id}|{seen[2]}".encode()).hexdigest()[:40])
+        latest[key] = (g.score, g.maximum, event_id)
+        out.append(event_id)
+    return out
 
 
 def evaluate(session: Session, rules: AwardRules, learner: str, design: str, *,

@@ -8,7 +8,8 @@ once (``webhook_receipts``), so a replay inside the window is recognised too.
 Events understood (docs/lms-events.md says how each LMS is set up to send them):
 - Moodle ``\\core\\event\\course_completed`` → the course is passed;
 - Moodle ``\\core\\event\\user_graded`` → a score, when the grade item's ``idnumber`` (the assessment key) and
-  ``grademax`` come with it; otherwise the grade arrives through the AGS poll and the event is only receipted;
+  ``grademax`` come with it; otherwise, or when the item is no assessment of the course's design (a teacher's own
+  grade item), the event is only receipted (the AGS poll brings LEADS's grades);
 - Open edX ``org.openedx.learning.course.passing.status.updated.v1`` (``is_passing`` or ``status``) and
   ``org.openedx.learning.certificate.created.v1`` → the course is passed.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,7 @@ from issuer.verify.engine import parse_time
 SIGNATURE_HEADER = "X-Leads-Signature"
 TIMESTAMP_HEADER = "X-Leads-Timestamp"
 EVENT_ID_HEADER = "X-Leads-Event-Id"
+ID_NUMBER_PREFIX = "leads:"  # how LEADS names its activities and grade items in an LMS (ID number)
 
 MOODLE_COMPLETED = "\\core\\event\\course_completed"
 MOODLE_GRADED = "\\core\\event\\user_graded"
@@ -40,8 +42,8 @@ OPENEDX_CERTIFICATE = "org.openedx.learning.certificate.created.v1"
 
 
 class WebhookRefused(LeadsError):
-    def __init__(self, message: str, code: str, status: int = 401) -> None:
-        super().__init__(message, code=code, status=status)
+    def __init__(self, message: str, code: str, status: int = 401, params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code=code, status=status, params=params or {})
 
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
@@ -86,44 +88,50 @@ class Signal:
     course_title: str | None = None  # the course's display name, when the event carries it
 
 
-CourseResolver = Callable[[str, str], str | None]  # (lms, course id) → root design key
+# (lms source, course id, the site the event names or None) → root design key; refuses what it cannot tell
+CourseResolver = Callable[[str, str, str | None], str | None]
+Assessments = Callable[[str], Collection[str]]  # design → its assessment keys (the whole tree's)
 
 
 def _sha(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:40]
 
 
-def parse(lms: str, payload: Any, headers: Mapping[str, str], resolve: CourseResolver) -> Signal:
+def parse(lms: str, payload: Any, headers: Mapping[str, str], resolve: CourseResolver,
+          assessments: Assessments | None = None) -> Signal:
     if not isinstance(payload, dict):
         raise WebhookRefused("the body must be a JSON object", "invalid_payload", 422)
     header_id = headers.get(EVENT_ID_HEADER.lower()) or headers.get(EVENT_ID_HEADER)
     if "eventname" in payload:
-        return _moodle(lms, payload, header_id, resolve)
+        return _moodle(lms, payload, header_id, resolve, assessments)
     if isinstance(payload.get("event_metadata"), dict):
         return _openedx(lms, payload, header_id, resolve)
     raise WebhookRefused("not a Moodle event (no 'eventname') nor an Open edX event (no 'event_metadata')",
                          "unknown_event", 422)
 
 
-def _design(lms: str, course: str, resolve: CourseResolver) -> str:
-    design = resolve(lms, course)
+def _design(lms: str, course: str, resolve: CourseResolver, site: str | None = None) -> str:
+    design = resolve(lms, course, site)
     if design is None:
         raise WebhookRefused(f"course {course!r} of {lms!r} is not linked to a credential design; add a course "
                              "entity with its URL to the data space", "unknown_course", 422)
     return design
 
 
-def _moodle(lms: str, p: dict[str, Any], header_id: str | None, resolve: CourseResolver) -> Signal:
+def _moodle(lms: str, p: dict[str, Any], header_id: str | None, resolve: CourseResolver,
+            assessments: Assessments | None) -> Signal:
     name = str(p["eventname"])
     course = str(p.get("courseid") or "")
     user = p.get("relateduserid") or (p.get("userid") if name == MOODLE_COMPLETED else None)
-    event_id = header_id or _sha([name, p.get("objectid"), user, course, p.get("timecreated"), p.get("other")])
+    site = p.get("wwwroot") if isinstance(p.get("wwwroot"), str) and p.get("wwwroot") else None  # $CFG->wwwroot
+    said = [name, p.get("objectid"), user, course, p.get("timecreated"), p.get("other")]
+    event_id = header_id or _sha([*said, site] if site else said)  # two sites' like events stay two events
     when = datetime.fromtimestamp(int(p["timecreated"]), UTC) if str(p.get("timecreated", "")).isdigit() else None
     if name not in (MOODLE_COMPLETED, MOODLE_GRADED):
         return Signal(event_id, name, course, None, None, "event not used for awards")
     if not course or not user:
         raise WebhookRefused(f"{name} without courseid or relateduserid", "invalid_payload", 422)
-    design = _design(lms, course, resolve)
+    design = _design(lms, course, resolve, site)
     base: dict[str, Any] = dict(source=f"webhook:{lms}", learner=f"{lms}:{user}", design=design, event_id=event_id,
                                 context=f"{lms}:{course}", occurred_at=when, payload=p)
     if name == MOODLE_COMPLETED:
@@ -133,8 +141,16 @@ def _moodle(lms: str, p: dict[str, Any], header_id: str | None, resolve: CourseR
     if not key or final is None or maximum is None:
         return Signal(event_id, name, course, str(user), None,
                       "grade item without idnumber/grademax: the grade arrives through the AGS poll")
-    return Signal(event_id, name, course, str(user), GradeInput(  # courses LEADS generates use "leads:<key>"
-        assessment=str(key).removeprefix("leads:"), score=float(final), maximum=float(maximum), **base))
+    assessment = str(key).strip().removeprefix(ID_NUMBER_PREFIX)  # courses LEADS generates use "leads:<key>"
+    if assessments is not None:
+        known = assessments(design)
+        found = next((k for k in (str(key).strip(), assessment) if k in known), None)
+        if found is None:  # a teacher's own grade item: refusing it would have Moodle retry it forever
+            return Signal(event_id, name, course, str(user), None,
+                          f"grade item {str(key)!r} is not a LEADS assessment of {design!r}: receipted only")
+        assessment = found
+    return Signal(event_id, name, course, str(user), GradeInput(
+        assessment=assessment, score=float(final), maximum=float(maximum), **base))
 
 
 def _openedx(lms: str, p: dict[str, Any], header_id: str | None, resolve: CourseResolver) -> Signal:

@@ -198,3 +198,90 @@ def test_course_generated_by_leads_is_resolved_through_its_link(client: TestClie
                                   url="https://moodle.example.org/course/view.php?id=77", error=None)
     r = post(client, "moodle", moodle_completed(user=5, course="77"))
     assert r.status_code == 200 and r.json()["awarded"][-1] == STACK
+
+
+SUMMER = "https://summer.moodle.example.net"  # a second Moodle site whose course id 2 leads to one micro-credential
+SUMMER_SECRET = "summer-moodle-secret-for-tests-0123"
+
+
+def two_moodle_sites(client: TestClient, db: Database, lms_sources: dict[str, str]) -> None:
+    from bridge.dataspace.api import Course
+
+    design_set = dataspace.read_design_set_file(dataspace.SAMPLE_DESIGN_SET)
+    design_set.entities.append(Course(key="summer-school-rights", design="glam-mc-rights", lms="moodle",
+                                      url=f"{SUMMER}/course/view.php?id=2", labels={"en": "Summer school: rights"}))
+    dataspace.store(db, design_set)
+    client.app.state.award_settings = AwardSettings(  # type: ignore[attr-defined]
+        webhook_secrets={"moodle": SecretStr(SECRET), "moodle-summer": SecretStr(SUMMER_SECRET)},
+        lms_sources=lms_sources)
+
+
+def test_a_course_id_is_resolved_on_the_site_that_sent_the_event(client: TestClient, db: Database) -> None:
+    """Course id 2 exists on two Moodle sites with different designs: each source's site (the LTI issuer mapped to
+    it in LEADS_AWARDS_LMS_SOURCES) picks its own course; a wwwroot in the event does it without configuration."""
+    two_moodle_sites(client, db, {"https://moodle.example.org": "moodle", SUMMER: "moodle-summer"})
+    r = post(client, "moodle-summer", moodle_completed(user=7), secret=SUMMER_SECRET)
+    assert r.status_code == 200, r.text
+    assert r.json()["awarded"] == ["glam-mc-rights"]
+    r = post(client, "moodle", moodle_completed(user=7))
+    assert r.status_code == 200 and r.json()["awarded"][-1] == STACK and len(r.json()["awarded"]) == 4
+    two_moodle_sites(client, db, {})  # the sites are not configured: the event may say where it comes from
+    r = post(client, "moodle-summer", {**moodle_completed(user=9), "wwwroot": SUMMER + "/"}, secret=SUMMER_SECRET)
+    assert r.status_code == 200 and r.json()["awarded"] == ["glam-mc-rights"]
+
+
+def test_an_ambiguous_course_id_is_refused_never_guessed(client: TestClient, db: Database) -> None:
+    two_moodle_sites(client, db, {})
+    r = post(client, "moodle-summer", moodle_completed(user=7), secret=SUMMER_SECRET)
+    assert (r.status_code, r.json()["error"]) == (422, "ambiguous_course")
+    assert SUMMER in r.json()["message"] and "LEADS_AWARDS_LMS_SOURCES" in r.json()["message"]
+    assert count(db, Award) == count(db, GradeEvent) == count(db, WebhookReceipt) == 0
+
+
+def test_a_course_linked_only_on_another_site_is_not_this_sites_course(client: TestClient, db: Database) -> None:
+    """The sample links course 2 of moodle.example.org only; course 2 of the summer site is not linked at all."""
+    client.app.state.award_settings = AwardSettings(  # type: ignore[attr-defined]
+        webhook_secrets={"moodle": SecretStr(SECRET), "moodle-summer": SecretStr(SUMMER_SECRET)},
+        lms_sources={SUMMER: "moodle-summer"})
+    r = post(client, "moodle-summer", moodle_completed(user=7), secret=SUMMER_SECRET)
+    assert (r.status_code, r.json()["error"]) == (422, "unknown_course")
+    assert "https://moodle.example.org" in r.json()["message"] and count(db, Award) == 0
+    r = post(client, "moodle", {**moodle_completed(user=7), "wwwroot": SUMMER}, secret=SECRET)
+    assert (r.status_code, r.json()["error"]) == (422, "unknown_course") and count(db, Award) == 0
+
+
+def test_a_moodle_source_says_its_site_consistently(client: TestClient, db: Database) -> None:
+    client.app.state.award_settings = AwardSettings(  # type: ignore[attr-defined]
+        webhook_secrets={"moodle": SecretStr(SECRET)}, lms_sources={"https://moodle.example.org": "moodle"})
+    r = post(client, "moodle", {**moodle_completed(user=7), "wwwroot": SUMMER})
+    assert (r.status_code, r.json()["error"]) == (422, "wrong_site") and count(db, Award) == 0
+    r = post(client, "moodle", {**moodle_completed(user=7), "wwwroot": "HTTPS://Moodle.example.org:443/"})
+    assert r.status_code == 200 and r.json()["awarded"][-1] == STACK
+
+
+def test_a_teachers_own_grade_item_is_receipted_not_refused(client: TestClient, db: Database) -> None:
+    """Moodle retries a refused event forever: a grade item that is no LEADS assessment is only receipted."""
+    for key in ("attendance", "leads:attendance"):
+        r = post(client, "moodle", moodle_graded({"itemid": 44, "itemidnumber": key, "finalgrade": 9,
+                                                  "grademax": 10}))
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "receipted" and "not a LEADS assessment" in r.json()["note"]
+    assert count(db, GradeEvent) == 0 and count(db, WebhookReceipt) == 2
+
+
+def test_a_generated_course_on_a_site_with_a_path_is_that_sites(client: TestClient, db: Database) -> None:
+    """Moodle's wwwroot may have a path; a course LEADS generated is known by its link's URL on the target."""
+    from bridge.awards.intake import site_of
+    from bridge.courses.store import CourseLinks
+
+    assert site_of("HTTPS://Example.org:443/moodle/course/view.php?id=77") == "https://example.org/moodle"
+    assert site_of("https://lms.example.org/courses/course-v1:LEADS+GLAM101+2026/about") == "https://lms.example.org"
+    with db.session() as session:
+        for target, root, design in (("uni", "https://example.org/moodle", STACK),
+                                     ("summer", SUMMER, "glam-mc-rights")):
+            CourseLinks(session).save(design, target, "moodle", steps={}, status="done", remote_id="77",
+                                      url=f"{root}/course/view.php?id=77", error=None)
+    client.app.state.award_settings = AwardSettings(  # type: ignore[attr-defined]
+        webhook_secrets={"moodle": SecretStr(SECRET)}, lms_sources={"https://example.org/moodle/": "moodle"})
+    r = post(client, "moodle", moodle_completed(user=5, course="77"))
+    assert r.status_code == 200 and r.json()["awarded"][-1] == STACK
