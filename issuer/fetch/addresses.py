@@ -14,6 +14,16 @@ from urllib.parse import urlsplit
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IANA's IPv4 and IPv6 Special-Purpose Address Registries (2025): the blocks not globally reachable, and a few that
+# are but host no documents (deprecated relays, anycast services). Listed here, not left to ``ipaddress``, whose
+# idea of "global" changes between Python versions (3.11 still passes fec0::/10, 192.0.0.0/24 and 3fff::/20).
+_NOT_PUBLIC = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+    "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    "::/8", "100::/64", "100:0:0:1::/64", "2001::/23", "2001:db8::/32", "3fff::/20", "5f00::/16", "fc00::/7",
+    "fe80::/10", "fec0::/10", "ff00::/8",
+))
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -42,6 +52,8 @@ def is_public(address: str | IPAddress) -> bool:
         inner = _embedded(ip)
         if inner is not None:
             return is_public(inner)
+    if any(ip in net for net in _NOT_PUBLIC):
+        return False
     return bool(
         ip.is_global
         and not ip.is_multicast

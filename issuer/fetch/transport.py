@@ -8,6 +8,7 @@ DNS-rebinding gap. TLS still verifies the certificate against the host name: htt
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -31,6 +32,32 @@ def _remaining(timeout: float | None) -> float | None:
     if left <= 0:
         raise httpcore.ReadTimeout("the fetch's deadline has passed")
     return left if timeout is None else min(timeout, left)
+
+
+def _resolve_within(resolve: Resolver, host: str, port: int, wait: float | None) -> list[str]:
+    """``resolve(host, port)``, given up after ``wait`` seconds: ``getaddrinfo`` takes no timeout, and a name server
+    that answers slowly would otherwise hold the fetch past its deadline. The worker is a daemon thread, left to
+    finish (or not) on its own; nothing waits for it once the fetch has given up."""
+    if wait is None:
+        return resolve(host, port)
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome["addresses"] = resolve(host, port)
+        except BaseException as exc:  # handed to the caller below, whatever it is
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="leads-fetch-dns", daemon=True).start()
+    if not done.wait(wait):
+        raise httpcore.ConnectError(f"{host} did not resolve within {wait:.1f}s")
+    if "error" in outcome:
+        raise outcome["error"]
+    addresses: list[str] = outcome["addresses"]
+    return addresses
 
 
 class DeadlineStream(httpcore.NetworkStream):
@@ -65,9 +92,8 @@ class GuardedBackend(httpcore.NetworkBackend):
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        timeout = _remaining(timeout)
         try:
-            addresses = self._resolve(host.strip("[]"), port)
+            addresses = _resolve_within(self._resolve, host.strip("[]"), port, _remaining(timeout))
         except OSError as exc:
             raise httpcore.ConnectError(f"{host} does not resolve ({exc})") from None
         if not addresses:
@@ -79,6 +105,7 @@ class GuardedBackend(httpcore.NetworkBackend):
             if blocked:
                 raise BlockedAddress(f"{host} resolves to {', '.join(blocked)}, which is not a public address")
         error: Exception | None = None
+        timeout = _remaining(timeout)  # what resolving left
         for address in addresses:
             try:
                 stream = self._inner.connect_tcp(address, port, timeout, local_address, socket_options)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from issuer.canon import Canonicaliser, get_canonicaliser
@@ -26,6 +26,7 @@ CRYPTOSUITE = "eddsa-rdfc-2022"
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
 ISSUER_DEPENDENT = "<https://www.w3.org/ns/credentials/issuer-dependent#"
+CREATED_SKEW = timedelta(minutes=5)  # a signer's clock a little ahead is no reason to refuse its proof
 
 
 def xsd_datetime(value: datetime | str) -> str:
@@ -116,6 +117,32 @@ def sign(
     return signed
 
 
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def time_problem(proof: dict[str, Any], now: datetime) -> str | None:
+    """What the proof's own dates say against it (Data Integrity §2.1): past its ``expires``, or ``created`` still
+    to come; either one that is not a date and time."""
+    for name in ("expires", "created"):
+        if name not in proof:
+            continue
+        moment = _moment(proof[name])
+        if moment is None:
+            return f"the proof's {name} {proof[name]!r} is not a date and time (xsd:dateTimeStamp)"
+        if name == "expires" and moment <= now:
+            return f"the proof expired on {proof[name]} (its expires)"
+        if name == "created" and moment > now + CREATED_SKEW:
+            return f"the proof says it was created on {proof[name]}, which is still to come"
+    return None
+
+
 @dataclass(frozen=True)
 class ProofResult:
     ok: bool
@@ -140,8 +167,10 @@ def verify(
     proof: dict[str, Any] | None = None,
     canonicaliser: Canonicaliser | None = None,
     loader: ContextLoader | None = None,
+    now: datetime | None = None,
 ) -> ProofResult:
-    """Check one eddsa-rdfc-2022 proof (the only one, or ``proof``) against a public key; never raises for bad input."""
+    """Check one eddsa-rdfc-2022 proof (the only one, or ``proof``) against a public key; never raises for bad input.
+    With ``now``, the proof's own ``expires`` and ``created`` are checked too."""
     proofs = proofs_of(document)
     if proof is None:
         if len(proofs) != 1:
@@ -166,6 +195,9 @@ def verify(
         return result(False, f"proofValue is not base58btc multibase: {exc.message}")
     if len(signature) != 64:
         return result(False, f"proofValue decodes to {len(signature)} bytes; an Ed25519 signature has 64")
+    late = time_problem(proof, now) if now is not None else None
+    if late:
+        return result(False, late)
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     options = {k: v for k, v in proof.items() if k != "proofValue"}
     try:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import warnings
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from issuer import jsonbound
@@ -20,6 +22,7 @@ from issuer.keys.signer import Signer
 TYP = "vc+jwt"
 CTY = "vc"
 ALGORITHMS = ("Ed25519", "EdDSA")
+LEEWAY = timedelta(seconds=60)  # clock skew allowed on exp and nbf, as for holders' presentations (issuer/holder)
 
 
 def _b64(data: bytes) -> str:
@@ -91,4 +94,40 @@ def verify_jwt(token: str, public_key_multibase: str) -> dict[str, Any]:
     return parts.payload
 
 
-__all__ = ["ALGORITHMS", "CTY", "TYP", "JwtParts", "peek", "sign_jwt", "verify_jwt"]
+def _moment(seconds: float) -> str:
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return f"{seconds:.0f} seconds after 1970"
+
+
+def time_claims_problem(payload: dict[str, Any], now: datetime) -> tuple[str, str] | None:
+    """Why the JWT's own ``nbf``/``exp`` say the credential is not valid at ``now``, as (reason, message); None when
+    they allow it or are absent. VC-JOSE-COSE gives registered claims their RFC 7519 meaning, so a JWT past its
+    ``exp`` is not accepted whatever ``validUntil`` says. The reason is ``expired``, ``not_yet_valid``, or empty when
+    a claim is not a NumericDate (seconds since the epoch)."""
+    seconds = now.timestamp()
+    leeway = LEEWAY.total_seconds()
+    for claim in ("nbf", "exp"):
+        if claim not in payload:
+            continue
+        value = payload[claim]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            return "", f"the JWT's {claim} {value!r} is not a NumericDate (seconds since 1970-01-01T00:00:00Z)"
+        if claim == "nbf" and value > seconds + leeway:
+            return "not_yet_valid", f"not valid yet: the JWT's nbf is {_moment(value)}"
+        if claim == "exp" and value <= seconds - leeway:
+            return "expired", f"expired: the JWT's exp was {_moment(value)}"
+    return None
+
+
+def issuer_claim_problem(payload: dict[str, Any], issuer: str) -> str | None:
+    """Why the JWT's ``iss``, when present, disqualifies it: it must name the credential's own issuer, or the JWT
+    claims two issuers and a reader of either would be misled."""
+    if "iss" not in payload or payload["iss"] == issuer:
+        return None
+    return f"the JWT's iss {payload['iss']!r} is not the credential's issuer {issuer or '(none named)'}"
+
+
+__all__ = ["ALGORITHMS", "CTY", "LEEWAY", "TYP", "JwtParts", "issuer_claim_problem", "peek", "sign_jwt",
+           "time_claims_problem", "verify_jwt"]

@@ -120,6 +120,7 @@ class BitstringStatusChecker:
             if url not in lists:
                 lists[url] = self._remembered(url)
             list_credential, bits = lists[url]
+            _speaks_for(list_credential, url, credential)
             subject = list_credential.get("credentialSubject", {})
             purposes = subject.get("statusPurpose") if isinstance(subject, Mapping) else None
             purposes = [purposes] if isinstance(purposes, str) else list(purposes or [])
@@ -163,3 +164,24 @@ class BitstringStatusChecker:
         if not isinstance(encoded, str):
             raise IssuerError(f"{url} has no credentialSubject.encodedList", code="status_malformed")
         return doc, Bitstring.decode(encoded, min_length=self.min_length)
+
+
+def _issuer_of(document: Mapping[str, Any]) -> str:
+    issuer = document.get("issuer")
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else ""
+
+
+def _speaks_for(list_credential: Mapping[str, Any], url: str, credential: Mapping[str, Any]) -> None:
+    """A genuine list says nothing about another issuer's credentials: a list anyone signed, served at the URL the
+    entry names (or moved there from elsewhere), would otherwise clear a revoked credential. Same DID, not same key:
+    the issuer's lists are re-signed with whichever of its keys is active (docs/decisions/025)."""
+    if list_credential.get("id") != url:
+        raise IssuerError(f"the status list at {url} gives its id as {list_credential.get('id')!r}; a status list "
+                          f"must be published at its own id", code="status_verification")
+    listed, issued = _issuer_of(list_credential), _issuer_of(credential)
+    if not listed or listed != issued:
+        raise IssuerError(f"the status list {url} is issued by {listed or 'no one'}, not by the credential's issuer "
+                          f"{issued or '(none named)'}; only the issuer's own list can say whether it revoked or "
+                          f"suspended the credential", code="status_verification")

@@ -295,6 +295,35 @@ def _key_failure(key_checks: list[Check]) -> str:
     return f": {found.message}" if found is not None else ""
 
 
+def _primary(proofs: list[dict[str, Any]], issuer: str) -> dict[str, Any]:
+    """The proof the key checks are about: the issuer's own (its key's id starts with the issuer DID), else the
+    first. Whoever signed the others, each must verify too."""
+    own = [p for p in proofs if issuer and str(p.get("verificationMethod", "")).startswith(issuer + "#")]
+    return (own or proofs)[0]
+
+
+def _other_proof_key(resolver: DidResolver, proof: dict[str, Any], vm_id: str, primary_vm: str,
+                     primary_key: str) -> str:
+    """The public key of a proof in the set other than the primary one, once its purpose is ``assertionMethod``
+    and its key is authorised for it (Data Integrity checks every proof against the expected purpose); raises
+    IssuerError naming what is wrong."""
+    purpose = proof.get("proofPurpose")
+    if purpose != "assertionMethod":
+        raise IssuerError(f"proofPurpose is {purpose!r}, not 'assertionMethod'", code="proof_purpose")
+    if vm_id == primary_vm:
+        return primary_key
+    method, did_doc = resolver.verification_method(vm_id)
+    if not authorised_for(did_doc, vm_id, "assertionMethod"):
+        raise IssuerError(f"{vm_id} is not listed under assertionMethod in {did_doc.get('id')}'s DID document",
+                          code="proof_purpose")
+    return _public_key(method)
+
+
+def _in_set(number: int, total: int, vm_id: str, message: str) -> str:
+    """A proof's failure, naming which proof of the set it is (a lone proof's message stays as it was)."""
+    return message if total == 1 else f"proof {number} of {total} ({vm_id or 'no verificationMethod'}): {message}"
+
+
 def _verify_data_integrity(
     credential: dict[str, Any],
     resolver: DidResolver,
@@ -311,7 +340,7 @@ def _verify_data_integrity(
     if not proofs:
         report.checks.append(Check.failed("proof", "the credential has no proof (it is not signed)"))
         return _finish(report, credential, now, status_checker, shape_checker, require_status, [])
-    proof = proofs[0]
+    proof = _primary(proofs, _issuer_id(credential))
     vm_id = str(proof.get("verificationMethod", ""))
     purpose = str(proof.get("proofPurpose", ""))
     key_checks = VerificationReport("data-integrity")
@@ -321,18 +350,25 @@ def _verify_data_integrity(
             "proof", f"the key {vm_id} could not be obtained{_key_failure(key_checks.checks)}"))
     else:
         failures = []
-        for each in proofs:
-            if each.get("verificationMethod") != vm_id:
-                continue  # other proofs (other signers) are not this verifier's business
-            result = dataintegrity.verify(
-                credential, public_key, proof=each, canonicaliser=canonicaliser, loader=loader
-            )
+        for number, each in enumerate(proofs, 1):  # a proof set holds only when every proof in it does
+            each_vm = str(each.get("verificationMethod", ""))
+            try:
+                key = public_key if each is proof else _other_proof_key(resolver, each, each_vm, vm_id, public_key)
+            except IssuerError as exc:
+                failures.append(_in_set(number, len(proofs), each_vm, exc.message))
+                continue
+            result = dataintegrity.verify(credential, key, proof=each, canonicaliser=canonicaliser, loader=loader,
+                                          now=now)
             if not result.ok:
-                failures.append(result.message)
+                failures.append(_in_set(number, len(proofs), each_vm, result.message))
         if failures:
-            report.checks.append(Check.failed("proof", failures[0]))
-        else:
+            report.checks.append(Check.failed("proof", "; ".join(failures)))
+        elif len(proofs) == 1:
             report.checks.append(Check.passed("proof", f"eddsa-rdfc-2022 signature by {vm_id} is valid"))
+        else:
+            signers = ", ".join(dict.fromkeys(str(p.get("verificationMethod", "")) for p in proofs))
+            report.checks.append(Check.passed(
+                "proof", f"all {len(proofs)} eddsa-rdfc-2022 signatures of the proof set are valid ({signers})"))
     return _finish(report, credential, now, status_checker, shape_checker, require_status, key_checks.checks)
 
 
@@ -367,4 +403,26 @@ def _verify_jwt(
             report.checks.append(Check.passed("proof", f"{parts.header.get('alg')} JWS signature by {vm_id} is valid"))
         except IssuerError as exc:
             report.checks.append(Check.failed("proof", exc.message))
-    return _finish(report, credential, now, status_checker, shape_checker, require_status, key_checks.checks)
+    _with_jwt_issuer(key_checks.checks, credential)
+    return _with_jwt_times(
+        _finish(report, credential, now, status_checker, shape_checker, require_status, key_checks.checks),
+        credential, now)
+
+
+def _with_jwt_issuer(key_checks: list[Check], payload: dict[str, Any]) -> None:
+    """``iss``, when the JWT has one, must be the credential's issuer: the issuer check fails otherwise."""
+    problem = jose.issuer_claim_problem(payload, _issuer_id(payload))
+    for i, check in enumerate(key_checks):
+        if check.name == "issuer" and check.ok and problem is not None:
+            key_checks[i] = Check.failed("issuer", problem)
+
+
+def _with_jwt_times(report: VerificationReport, payload: dict[str, Any], now: datetime) -> VerificationReport:
+    """The JWT's ``exp`` and ``nbf`` bound the validity too: a validity check that passed on the credential's own
+    dates fails when they say it has expired or is not valid yet (one that already failed keeps its reason)."""
+    problem = jose.time_claims_problem(payload, now)
+    for i, check in enumerate(report.checks):
+        if check.name == "validity" and check.outcome == "passed" and problem is not None:
+            reason, message = problem
+            report.checks[i] = Check.failed("validity", message, reason)
+    return report

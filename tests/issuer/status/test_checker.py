@@ -26,8 +26,10 @@ class Setup:
         self.store = InMemoryStatusStore()
         self.revocation = self.store.allocate(StatusPurpose.REVOCATION)[0]
         self.suspension = self.store.allocate(StatusPurpose.SUSPENSION)[0]
-        self.credential = {"credentialStatus": [self.revocation.entry(BASE + self.revocation.list_id),
-                                                self.suspension.entry(BASE + self.suspension.list_id)]}
+        self.credential: dict[str, Any] = {"issuer": self.did,
+                                           "credentialStatus": [
+                                               self.revocation.entry(BASE + self.revocation.list_id),
+                                               self.suspension.entry(BASE + self.suspension.list_id)]}
         self.tamper = False
 
     def fetch(self, url: str) -> Mapping[str, Any]:
@@ -82,7 +84,8 @@ def test_retrieval_failure_and_purpose_mismatch_are_errors() -> None:
     with pytest.raises(IssuerError) as err:
         setup.checker().check(gone)
     assert err.value.code == "status_retrieval"
-    wrong = {"credentialStatus": {**setup.credential["credentialStatus"][0], "statusPurpose": "suspension"}}
+    wrong = {"issuer": setup.did,
+             "credentialStatus": {**setup.credential["credentialStatus"][0], "statusPurpose": "suspension"}}
     with pytest.raises(IssuerError, match="not 'suspension'"):
         setup.checker().check(wrong)
 
