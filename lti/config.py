@@ -6,6 +6,7 @@ operations below, so several processes can share state and the package stays fre
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,6 +30,20 @@ class PlatformRegistration:
     name: str = ""
     auth_audience: str | None = None
 
+    def trust(self) -> tuple[str, str, str]:
+        """What a launch under this registration is trusted by: the key set and the sign-in and token endpoints."""
+        return self.key_set_url, self.auth_login_url, self.auth_token_url
+
+
+def trust_conflicts(known: Iterable[PlatformRegistration], issuer: str, trust: tuple[str, str, str],
+                    client_id: str | None = None) -> list[PlatformRegistration]:
+    """The registrations of ``issuer`` (other than ``client_id``) trusting other keys or endpoints than ``trust``.
+
+    A learner is ``issuer`` + ``sub`` (``sub`` is unique per issuer only), whatever the client id: a second client
+    under an issuer with a key set of its own could sign launches as that platform's people. Every registration of
+    one issuer must therefore share its trust anchor."""
+    return [r for r in known if r.issuer == issuer and r.client_id != client_id and r.trust() != trust]
+
 
 class ToolConfigStore(Protocol):
     def find(self, issuer: str, client_id: str | None) -> PlatformRegistration | None:
@@ -48,6 +63,10 @@ class LaunchDataStore(Protocol):
     def put(self, key: str, value: Any, ttl: int) -> None: ...
 
     def get(self, key: str) -> Any | None: ...
+
+    def put_new(self, key: str, value: Any, ttl: int) -> bool:
+        """Store ``value`` unless ``key`` holds one not yet expired; True when stored. Atomic: of two processes
+        writing the same new key at once, one gets True."""
 
     def add_nonce(self, nonce: str, ttl: int) -> None: ...
 

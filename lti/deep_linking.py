@@ -13,7 +13,7 @@ from pylti1p3.lineitem import LineItem
 
 from lti import validation as v
 from lti.config import PlatformRegistration, to_pylti_registration
-from lti.errors import LtiError
+from lti.errors import LtiError, worded
 from lti.keys import KeyRing
 
 
@@ -68,10 +68,18 @@ def accepts(claims: Mapping[str, Any], item_type: str) -> bool:
     return item_type in (settings.get("accept_types") or [])
 
 
+def accepts_multiple(claims: Mapping[str, Any]) -> bool:
+    """Whether the platform takes several items in one answer (``accept_multiple``, true when absent): Canvas's
+    assignment selection and older Moodle activity forms take one, the new activity itself."""
+    settings = claims.get(v.DEEP_LINKING_SETTINGS) or {}
+    return settings.get("accept_multiple", True) in (True, "true")
+
+
 def response(claims: Mapping[str, Any], platform: PlatformRegistration, keys: KeyRing,
              items: Sequence[ContentItem], clock: Callable[[], float] = time.time) -> tuple[str, str]:
-    """(deep_link_return_url, signed JWT) for a validated deep-linking launch; items the platform refuses are
-    dropped up front with a clear error rather than sent and lost."""
+    """(deep_link_return_url, signed JWT) for a validated deep-linking launch; items of types the platform does
+    not accept are dropped (all of them: a clear error), and more than one item for a platform that accepts one
+    is refused, never cut silently: the caller offers the items one at a time."""
     settings = claims.get(v.DEEP_LINKING_SETTINGS)
     if claims.get(v.MESSAGE_TYPE) != v.DEEP_LINKING_REQUEST or not isinstance(settings, Mapping):
         raise LtiError("this launch is not a deep-linking request", code="not_deep_linking", status=400)
@@ -79,8 +87,9 @@ def response(claims: Mapping[str, Any], platform: PlatformRegistration, keys: Ke
     if refused_types and not any(accepts(claims, i.type) for i in items):
         raise LtiError(f"the platform accepts none of the item types {refused_types}", code="type_not_accepted")
     kept = [i for i in items if accepts(claims, i.type)]
-    if settings.get("accept_multiple", True) not in (True, "true") and len(kept) > 1:
-        kept = kept[:1]
+    if len(kept) > 1 and not accepts_multiple(claims):
+        raise worded("the platform takes one item here, and %(count)s were chosen: choose one of them (each "
+                     "activity is added on its own)", code="single_item_only", count=len(kept))
     link = _DeepLink(to_pylti_registration(platform, keys), str(claims[v.DEPLOYMENT_ID]), dict(settings),
                      clock=clock)
     return str(settings["deep_link_return_url"]), link.get_response_jwt([_resource(i) for i in kept])

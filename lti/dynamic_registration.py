@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from lti.config import PlatformRegistration
+from lti.config import PlatformRegistration, trust_conflicts
 from lti.errors import LtiError
-from lti.outbound import call, json_of
+from lti.outbound import MESSAGES, call, json_of
 from lti.services import SCOPE_LINEITEM, SCOPE_NRPS, SCOPE_RESULT, SCOPE_SCORE
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 CLOSE_MESSAGE = {"subject": "org.imsglobal.lti.close"}
+CONFLICT = "registration_conflict"  # a wording of ``lti.outbound.MESSAGES``, translated by the application
 
 
 @dataclass(frozen=True)
@@ -62,13 +64,18 @@ def _fail(message: str, status: int = 400) -> LtiError:
 
 
 def register(http: httpx.Client, tool: ToolDescription, openid_configuration: str,
-             registration_token: str | None) -> PlatformRegistration:
-    """The platform registration obtained by dynamic registration (blocking: call from a worker thread)."""
+             registration_token: str | None, known: Iterable[PlatformRegistration] = ()) -> PlatformRegistration:
+    """The platform registration obtained by dynamic registration (blocking: call from a worker thread).
+
+    ``known`` are the registrations already stored: an issuer among them is registered again only with the same
+    key set and endpoints (``trust_conflicts``), checked before the platform is asked for a client id. The
+    configuration URL proves only its host, so anyone able to serve JSON there could otherwise claim the
+    issuer."""
     if not openid_configuration.startswith(("https://", "http://")):
         raise _fail("openid_configuration must be an http(s) URL given by the platform")
     response = call("platform configuration", openid_configuration,
                     lambda: http.get(openid_configuration, headers={"Accept": "application/json"}))
-    config = json_of("platform configuration", openid_configuration, response)
+    config = json_of("platform configuration", openid_configuration, response, served_as_json=True)
     if not isinstance(config, dict):
         raise _fail(f"the platform configuration at {openid_configuration} is not a JSON object", 502)
     missing = [k for k in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
@@ -78,6 +85,13 @@ def register(http: httpx.Client, tool: ToolDescription, openid_configuration: st
     issuer = config["issuer"]
     if urlsplit(issuer).netloc != urlsplit(openid_configuration).netloc:
         raise _fail(f"the configuration's issuer {issuer!r} is not on the host of {openid_configuration!r}")
+    trust = (config["jwks_uri"], config["authorization_endpoint"], config["token_endpoint"])
+    conflicts = trust_conflicts(known, issuer, trust)
+    if conflicts:
+        differ = [(had, new) for had, new in zip(conflicts[0].trust(), trust, strict=True) if had != new]
+        params = {"issuer": issuer, "known": " · ".join(had for had, _ in differ),
+                  "offered": " · ".join(new for _, new in differ)}
+        raise LtiError(MESSAGES[CONFLICT] % params, code=CONFLICT, status=409, template=CONFLICT, params=params)
     headers = {"Accept": "application/json", "Content-Type": "application/json"}
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"

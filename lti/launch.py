@@ -274,6 +274,7 @@ def _origin(url: str) -> str:
 
 LOGIN_PARAMS = ("iss", "login_hint", "lti_message_hint", "target_link_uri", "client_id", "lti_deployment_id")
 RELAY_PREFIX = "lti-relay:"
+RECOVERY_PREFIX = "lti-recovery:"  # the hash of the one key a frame without cookies got for its state
 RELAY_TTL = 900  # seconds the frame waits for the launch finished in a top-level window
 
 
@@ -346,43 +347,51 @@ def _digest(value: str) -> str:
 
 
 def recovery_key(ctx: ToolContext, state: str) -> str:
-    """A new secret for the frame that found no state cookie: only it may bind the cookie or collect the relay."""
+    """The secret of the frame that found no state cookie, issued once per state: only that frame may bind the
+    cookie, open the top-level window or collect the relay. Another request for the state (anyone who saw it) is
+    refused rather than given a key of its own."""
     record = login_record(ctx, state)
     if record.get("opener"):
         raise refused("state_mismatch", "this browser keeps no cookie for LEADS even in a window of its own; "
                       "allow cookies for LEADS and launch again", status=400)
     key = secrets.token_urlsafe(24)
-    ctx.store.put(STATE_PREFIX + state, {**record, "key_hash": _digest(key)}, max(STATE_COOKIE_TTL, NONCE_TTL))
+    if not ctx.store.put_new(RECOVERY_PREFIX + state, _digest(key), max(STATE_COOKIE_TTL, NONCE_TTL)):
+        raise refused("state_mismatch", "this page may not continue that launch; launch again from the platform",
+                      status=403)
     return key
 
 
-def _check_key(record: Mapping[str, Any], key: str) -> None:
-    if not key or not record.get("key_hash") or not hmac.compare_digest(_digest(key), str(record["key_hash"])):
+def _check_key(ctx: ToolContext, state: str, key: str) -> None:
+    known = ctx.store.get(RECOVERY_PREFIX + state)
+    if not key or not isinstance(known, str) or not hmac.compare_digest(_digest(key), known):
         raise refused("state_mismatch", "this page may not continue that launch; launch again from the platform",
                       status=403)
 
 
 def bind_cookie(ctx: ToolContext, state: str, key: str) -> Cookie:
     """After the Storage Access API granted cookies to the frame: the state cookie, unpartitioned this time."""
-    record = login_record(ctx, state)
-    _check_key(record, key)
+    login_record(ctx, state)
+    _check_key(ctx, state, key)
     return Cookie(state_cookie_name(state), state, STATE_COOKIE_TTL, partitioned=False)
 
 
-def window_login(ctx: ToolContext, state: str, launch_url: str, secure: bool) -> LoginOutcome:
-    """The same login again, in a top-level window where the state cookie is first-party."""
+def window_login(ctx: ToolContext, state: str, key: str, launch_url: str, secure: bool) -> LoginOutcome:
+    """The same login again, in a top-level window where the state cookie is first-party; opened by the frame
+    with its key, so nobody else can start the login whose launch that frame collects."""
     record = login_record(ctx, state)
     params = record.get("params")
     if not isinstance(params, dict) or record.get("opener"):
         raise refused("state_mismatch", "this launch cannot continue in a new window; launch again from the "
                       "platform", status=400)
+    _check_key(ctx, state, key)
     return start_login(RequestData("GET", {str(k): str(v) for k, v in params.items()}, {}, secure), ctx, launch_url,
                        opener=state)
 
 
 def relay_take(ctx: ToolContext, state: str, key: str) -> str | None:
     """The launch id a top-level window finished for this frame's login, once (``None`` while it is pending)."""
-    _check_key(login_record(ctx, state), key)
+    login_record(ctx, state)
+    _check_key(ctx, state, key)
     launch_id = ctx.store.get(RELAY_PREFIX + state)
     if not isinstance(launch_id, str):
         return None

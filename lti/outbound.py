@@ -56,8 +56,17 @@ MESSAGES = {
     "refused_token": "%(host)s refused the %(what)s request: HTTP %(status)s %(detail)s. The platform may be "
                      "unable to read LEADS's key set, or the registration's client id may be wrong.",
     "not_json": "%(host)s answered the %(what)s request with something that is not JSON: %(detail)s.",
+    "not_json_type": "%(host)s served the %(what)s as %(type)s, not as JSON (application/json): LEADS reads it only "
+                     "from a document the platform serves as JSON. Check the address the platform gave.",
+    "registration_conflict": "%(issuer)s is already registered in LEADS with another key set or other sign-in "
+                             "addresses (registered: %(known)s; this configuration: %(offered)s). LEADS refuses a "
+                             "second registration of one platform that trusts other keys, since it could sign in as "
+                             "that platform's people; nothing was registered. If this registration is intended (the "
+                             "platform changed its keys or addresses), an administrator of LEADS must add it by hand "
+                             "(LEADS's LTI admin page or `leads lti add-platform`).",
 }
-"""English wordings with named parameters; the application translates them (the ``what`` too)."""
+"""English wordings with named parameters (of platform calls and of dynamic registration); the application
+translates them (the ``what`` too)."""
 
 WHAT = ("access token", "line items", "line item", "results", "score", "membership", "key set",
         "platform configuration", "registration")
@@ -98,7 +107,17 @@ def refused(what: str, url: str, response: httpx.Response) -> LtiError:
                  status=response.status_code, detail=summary(response))
 
 
-def json_of(what: str, url: str, response: httpx.Response) -> object:
+def _served_as_json(response: httpx.Response) -> bool:
+    media = str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def json_of(what: str, url: str, response: httpx.Response, served_as_json: bool = False) -> object:
+    """The JSON body; with ``served_as_json``, only when served as JSON: a document the platform publishes (its
+    configuration) must not be read from any file on its host that happens to parse (an upload, a text page)."""
+    if served_as_json and not _served_as_json(response):
+        raise error("not_json_type", host=host_of(url), what=what,
+                    type=response.headers.get("content-type", "").split(";", 1)[0].strip() or "(none)")
     try:
         return response.json()
     except ValueError as exc:

@@ -16,6 +16,7 @@ import hmac
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -132,16 +133,17 @@ def make_router(
         key = await _refusal_logged("login check", recovery_key, ctx, state)
         log.info("LTI login: no state cookie came back for %s; offering recovery", record.get("iss"))
         response = page(request, "recover", {
-            "state": state, "key": key, "window": f"{base}/lti/login/window?state={state}",
+            "state": state, "key": key, "window": f"{base}/lti/login/window?{urlencode({'state': state, 'key': key})}",
             "bind": f"{base}/lti/login/bind", "probe": f"{base}/lti/login/check?state={state}&probe=1",
             "relay": f"{base}/lti/login/relay", "redirect": str(record["redirect"])})
         response.headers.update(NO_STORE)
         return response
 
     @router.get("/login/window", summary="The same login again, in a top-level window")
-    async def window(request: Request, state: str) -> Response:
+    async def window(request: Request, state: str, key: str) -> Response:
         data = await read_request(request)
-        outcome = await _refusal_logged("login window", window_login, context(), state, launch_url, data.secure)
+        outcome = await _refusal_logged("login window", window_login, context(), state, key, launch_url,
+                                        data.secure)
         return _after_login(request, outcome)
 
     @router.post("/login/bind", summary="Set the state cookie once the Storage Access API granted cookies")
@@ -201,7 +203,8 @@ def make_router(
                            "(admin page or `leads lti list`)", code="registration_forbidden", status=403)
         ctx = context()
         assert tool is not None
-        reg = dynamic_registration.register(ctx.http, tool, openid_configuration, registration_token)
+        reg = dynamic_registration.register(ctx.http, tool, openid_configuration, registration_token,
+                                            ctx.config.list())
         (on_register or ctx.config.save)(reg)
         log.info("LTI dynamic registration: %s client %s deployments %s", reg.issuer, reg.client_id,
                  list(reg.deployment_ids))

@@ -72,6 +72,32 @@ def content_items(tool: LtiTool, design_key: str, lang: str = "en") -> list[Cont
     return items
 
 
+CLAIM_ITEM = "claim"  # the ``item`` that names the claim link (the others name an assessment by its key)
+
+
+def item_key(item: ContentItem) -> str:
+    return item.custom.get("leads_assessment") or CLAIM_ITEM
+
+
+def chosen_items(tool: LtiTool, claims: dict[str, Any], design_key: str, item: str | None,
+                 lang: str) -> list[ContentItem]:
+    """The design's items, or only ``item`` (an assessment's key or ``claim``). A platform that takes one item
+    (``accept_multiple: false``: Canvas's assignment selection, a single activity in Moodle) gets the one the
+    instructor chose on the picker, never the first of several cut silently."""
+    items = content_items(tool, design_key, lang)
+    if item:
+        items = [i for i in items if item_key(i) == item]
+        if not items:
+            raise LeadsError("%(design)s has no item %(item)s to add; choose one from the list",
+                             code="item_not_found", status=422, params={"design": repr(design_key),
+                                                                        "item": repr(item)})
+    elif len(items) > 1 and not deep_linking.accepts_multiple(claims):
+        raise LeadsError("this course page takes one LEADS item at a time: choose on the list which assessment, or "
+                         "the “claim your certificate” link, to place here, then add the others the same way",
+                         code="single_item_only", status=422)
+    return items
+
+
 def launch_language(request: Request, claims: dict[str, Any]) -> dict[str, str]:
     """The language of a launch's pages (``lang``, with ``qs`` for their links when it came from the launch): one a
     link chose (``?lang=``) as on any page; else the person's language on the platform (``launch_presentation.
@@ -150,7 +176,7 @@ def picker(tool: LtiTool, request: Request, launch_id: str, query: str, claims: 
     choices = catalogue.designs(tool.db, query, language["lang"])
     return templates.TemplateResponse(request, "lti/deep_link.html", {
         "launch_id": launch_id, "query": query, "choices": choices, "switch_path": f"/lti/deep-link/{launch_id}",
-        **language}, headers=PRIVATE)
+        "single": not deep_linking.accepts_multiple(claims), "claim_item": CLAIM_ITEM, **language}, headers=PRIVATE)
 
 
 def make_pages_router(tool: LtiTool) -> APIRouter:
@@ -164,15 +190,16 @@ def make_pages_router(tool: LtiTool) -> APIRouter:
         return picker(tool, request, launch_id, q, claims)
 
     @router.post("/deep-link/{launch_id}", summary="Return the chosen design's items to the platform")
-    def choose(request: Request, launch_id: str, design: str = Form(...)) -> Response:
+    def choose(request: Request, launch_id: str, design: str = Form(...), item: str | None = Form(None)) -> Response:
         claims, platform = launch_for(tool, launch_id)
         if not is_instructor(claims):
             raise LeadsError("only instructors can add LEADS content to a course", code="instructor_only",
                              status=403)
         lang = launch_language(request, claims)["lang"]
-        return_url, token = deep_linking.response(claims, platform, tool.keys(), content_items(tool, design, lang),
-                                                  tool.context.clock)
-        log.info("LTI deep linking: design %s returned to %s", design, platform.issuer)
+        return_url, token = deep_linking.response(claims, platform, tool.keys(),
+                                                  chosen_items(tool, claims, design, item, lang), tool.context.clock)
+        log.info("LTI deep linking: design %s%s returned to %s", design, f" (item {item})" if item else "",
+                 platform.issuer)
         if wants_json(request):
             return JSONResponse({"deep_link_return_url": return_url, "JWT": token})
         return templates.TemplateResponse(request, "lti/deep_link_return.html",

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bridge.db import Database
 from bridge.db.bulk import upsert_row
 from bridge.ltitool.tables import LtiDeployment, LtiLaunchData, LtiNonce, LtiPlatform
-from lti.config import PlatformRegistration
+from lti.config import PlatformRegistration, trust_conflicts
+
+log = logging.getLogger("leads.lti")
 
 
 def _registration(row: LtiPlatform) -> PlatformRegistration:
@@ -58,10 +62,30 @@ class SqlToolConfigStore:
         with self.db.session() as session:
             return session.scalar(select(LtiPlatform.id).where(LtiPlatform.issuer == issuer).limit(1)) is not None
 
-    def save(self, registration: PlatformRegistration) -> None:
+    def conflicts(self, registration: PlatformRegistration) -> list[PlatformRegistration]:
+        """The other registrations of its issuer that trust another key set or other endpoints (a second client
+        with keys of its own could sign launches as the issuer's people: ``lti.config.trust_conflicts``)."""
         with self.db.session() as session:
-            row = session.scalar(select(LtiPlatform).where(LtiPlatform.issuer == registration.issuer,
-                                                           LtiPlatform.client_id == registration.client_id))
+            return self._conflicts(session.scalars(select(LtiPlatform).where(
+                LtiPlatform.issuer == registration.issuer)).all(), registration)
+
+    @staticmethod
+    def _conflicts(rows: Sequence[LtiPlatform], registration: PlatformRegistration) -> list[PlatformRegistration]:
+        return trust_conflicts([_registration(r) for r in rows], registration.issuer, registration.trust(),
+                               registration.client_id)
+
+    def save(self, registration: PlatformRegistration) -> None:
+        """Stored as given (an administrator registering by hand may mean it), with a warning in the log when it has
+        ``conflicts`` (the admin page and ``leads lti add-platform`` may ask ``conflicts`` first, to say so)."""
+        with self.db.session() as session:
+            same_issuer = session.scalars(select(LtiPlatform).where(LtiPlatform.issuer == registration.issuer)).all()
+            conflicts = self._conflicts(same_issuer, registration)
+            if conflicts:
+                log.warning("LTI registration %s client %s trusts key set %s, but the same issuer's client(s) %s "
+                            "trust another key set or other endpoints: either can sign launches as the other's "
+                            "people", registration.issuer, registration.client_id, registration.key_set_url,
+                            ", ".join(c.client_id for c in conflicts))
+            row = next((r for r in same_issuer if r.client_id == registration.client_id), None)
             if row is None:
                 row = LtiPlatform(issuer=registration.issuer, client_id=registration.client_id)
                 session.add(row)
@@ -107,6 +131,16 @@ class SqlLaunchDataStore:
         """Two processes may write the same key (a cached key set) at once: the later write wins."""
         with self.db.statement() as conn:
             upsert_row(conn, LtiLaunchData, {"key": key, "value": value, "expires_at": self.clock() + ttl}, ("key",))
+
+    def put_new(self, key: str, value: Any, ttl: int) -> bool:
+        """``INSERT … ON CONFLICT DO NOTHING`` after removing an expired row of that key: one insert wins."""
+        now = self.clock()
+        with self.db.statement() as conn:
+            conn.execute(delete(LtiLaunchData).where(LtiLaunchData.key == key, LtiLaunchData.expires_at <= now))
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            stmt = dialect.insert(LtiLaunchData).values(key=key, value=value, expires_at=now + ttl)
+            stored = conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]).returning(LtiLaunchData.key))
+            return stored.first() is not None  # (psycopg gives no rowcount here)
 
     def get(self, key: str) -> Any | None:
         with self.db.statement() as conn:

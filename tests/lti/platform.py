@@ -31,6 +31,7 @@ from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract  # t
 from lti1p3platform.registration import Registration  # type: ignore[import-untyped]
 
 from lti.services import SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_NRPS, SCOPE_RESULT, SCOPE_SCORE
+from lti.validation import DEEP_LINKING_SETTINGS
 
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
@@ -80,6 +81,7 @@ class PendingLaunch:
     lineitem: str | None = None
     storage_target: str | None = None
     locale: str | None = None  # launch_presentation.locale, as Moodle sends the user's language ("es", "es_mx")
+    accept_multiple: bool = True  # deep linking: False as Canvas's assignment selection (one item, the activity)
 
 
 @dataclass
@@ -106,6 +108,8 @@ class PlatformState:
     results_next: str | None = None  # the next link every results page gives instead of its own (a broken platform)
     registration_token: str = "registration-token-1"
     registrations: list[dict[str, Any]] = field(default_factory=list)
+    #: other pages on the platform's host, by path (JSON bodies, or responses as they are): another tenant's files
+    extra_pages: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -223,6 +227,8 @@ def make_platform(state: PlatformState) -> FastAPI:
         base = state.base
         if pending.kind == "deeplink":
             launch.set_dl(f"{base}/deep_link_return", title="LEADS", accept_types={"ltiResourceLink", "link"})
+            settings = (launch._deep_linking_launch_data or {})[DEEP_LINKING_SETTINGS]
+            settings["accept_multiple"] = pending.accept_multiple  # lti1p3platform always sends True
         else:
             launch.set_resource_link_claim(f"link-{uuid.uuid4().hex[:6]}", title="An activity")
             launch.set_ags(f"{base}/ags/{CONTEXT}/lineitems", pending.lineitem)
@@ -397,6 +403,13 @@ def make_platform(state: PlatformState) -> FastAPI:
         body = {"id": str(request.url), "context": {"id": context, "title": "GLAM uploads 101"}, "members": chunk}
         return JSONResponse(body, headers=headers,
                             media_type="application/vnd.ims.lti-nrps.v2.membershipcontainer+json")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def extra_page(path: str) -> Response:  # last: only paths no route above serves
+        page = state.extra_pages.get("/" + path)
+        if page is None:
+            return JSONResponse({"error": "not_found"}, status_code=404)
+        return page if isinstance(page, Response) else JSONResponse(page)
 
     return app
 

@@ -317,7 +317,8 @@ def test_the_state_cookie_is_cleared_after_a_successful_launch_and_a_frame_witho
     page = tool.client.get(login.headers["location"], follow_redirects=False)  # no cookie sent
     assert page.status_code == 200 and "/static/lti/recover.js" in page.text
     data = json.loads(page.text.split('type="application/json">', 1)[1].split("</script>", 1)[0])
-    assert data["state"] == other and data["window"].endswith(f"/lti/login/window?state={other}")
+    assert data["state"] == other and data["window"].startswith(f"{TOOL}/lti/login/window?")
+    assert parse_qs(urlsplit(data["window"]).query) == {"state": [other], "key": [data["key"]]}  # the frame's key
     pending = tool.client.post("/lti/login/relay", data={"state": other, "key": data["key"]})
     assert pending.json() == {"pending": True}
     wrong = tool.client.post("/lti/login/relay", data={"state": other, "key": "guess"},
@@ -326,6 +327,7 @@ def test_the_state_cookie_is_cleared_after_a_successful_launch_and_a_frame_witho
     window = tool.client.get(data["window"], follow_redirects=False)  # the same login again, top-level
     assert window.status_code == 302 and "/lti/login/check?state=" in window.headers["location"]
     second = parse_qs(urlsplit(window.headers["location"]).query)["state"][0]
-    again = tool.client.get(f"/lti/login/window?state={second}", headers={"Accept": "application/json"},
+    again = tool.client.get("/lti/login/window", params={"state": second, "key": data["key"]},
+                            headers={"Accept": "application/json"},
                             follow_redirects=False)
     assert (again.status_code, again.json()["error"]) == (400, "state_mismatch")  # a window does not open another
