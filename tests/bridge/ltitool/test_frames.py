@@ -19,10 +19,10 @@ STATIC = TEMPLATES.parent / "static" / "lti"
 def test_every_platform_wording_has_a_spanish_translation_with_the_same_placeholders() -> None:
     es = gettext_for("es").gettext
     assert [m for m in [*MESSAGES.values(), *WHAT] if es(m) == m] == []
-    params = {"host": "h", "what": "w", "detail": "d", "status": 404}
     for text in MESSAGES.values():
-        assert set(re.findall(r"%\((\w+)\)s", es(text))) == set(re.findall(r"%\((\w+)\)s", text))
-        assert es(text) % params
+        names = set(re.findall(r"%\((\w+)\)s", text))
+        assert set(re.findall(r"%\((\w+)\)s", es(text))) == names
+        assert es(text) % dict.fromkeys(names, "x")
 
 
 def test_every_string_of_the_tool_pages_is_translated_and_every_script_exists() -> None:
