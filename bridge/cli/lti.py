@@ -31,7 +31,11 @@ def add_platform(
     """Register (or update) one client id of a platform; deployment ids are added to the known ones."""
     reg = registration_from_fields(issuer, client_id, auth_login_url, auth_token_url, key_set_url, deployment, name,
                                    audience)
-    SqlToolConfigStore(database()).save(reg)
+    store = SqlToolConfigStore(database())
+    for other in store.conflicts(reg):  # stored as given, but an administrator should know what she trusts
+        typer.echo(f"warning: {reg.issuer} is also registered as client {other.client_id} with other keys or "
+                   f"sign-in addresses ({other.key_set_url}); both may sign in the platform's people", err=True)
+    store.save(reg)
     typer.echo(f"registered {reg.issuer} client {reg.client_id} deployments {', '.join(reg.deployment_ids)}")
 
 

@@ -17,6 +17,7 @@ from bridge.i18n import LANGUAGES, gettext_for
 from bridge.ltitool import catalogue
 from bridge.ltitool.admin import registration_from_fields
 from bridge.ltitool.services import ags, is_instructor, launch_for, nrps
+from bridge.ltitool.store import SqlToolConfigStore
 from bridge.ltitool.tool import LtiTool, registration_url
 from bridge.web import admin as admin_auth
 from bridge.web.negotiate import request_lang, templates, wants_json
@@ -32,6 +33,10 @@ LAUNCH_PRESENTATION = f"{v.CLAIM}launch_presentation"
 
 def _n(text: str) -> str:  # marks a label for the catalogue; the template translates it
     return text
+
+
+SECOND_TRUST = _n("Note: this platform is also registered as client %(clients)s with other keys or sign-in addresses; "
+                  "each registration may sign in the platform's people. Remove the one that is no longer right.")
 
 
 log = logging.getLogger("leads.lti")
@@ -272,8 +277,12 @@ def make_admin_router(tool: LtiTool) -> APIRouter:
                                        form.get("auth_login_url", ""), form.get("auth_token_url", ""),
                                        form.get("key_set_url", ""), form.get("deployment_ids", "").replace(",", " ")
                                        .split(), form.get("name", ""))
+        conflicts = await run_in_threadpool(tool.config.conflicts, reg) if isinstance(tool.config, SqlToolConfigStore) \
+            else []
         await run_in_threadpool(tool.config.save, reg)
         done = admin_auth.tr(request, "Registered.") + f" {reg.issuer} · {reg.client_id}"
+        if conflicts:
+            done += " " + admin_auth.tr(request, SECOND_TRUST) % {"clients": ", ".join(c.client_id for c in conflicts)}
         return await run_in_threadpool(_page, request, 201, done)
 
     return router

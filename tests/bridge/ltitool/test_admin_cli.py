@@ -77,3 +77,24 @@ def test_admin_page_needs_the_token_and_registers(db: Database, tmp_path: Path) 
         assert [p["client_id"] for p in listed["platforms"]] == ["block-v1-1"]
         assert client.get("/lti/jwks").json()["keys"][0]["kid"]
     application.state.lti.close()
+
+
+def test_a_second_client_of_an_issuer_with_other_keys_is_registered_with_a_warning(db: Database, tmp_path: Path,
+                                                                                   data_dir: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["lti", "add-platform", *MOODLE, "--deployment", "1"]).exit_code == 0
+    other = [*MOODLE[:3], "Other9", *MOODLE[4:-1], "https://elsewhere.example.net/certs.php"]
+    r = runner.invoke(cli, ["lti", "add-platform", *other, "--deployment", "1"])
+    assert r.exit_code == 0 and "warning: https://moodle.example.org is also registered as client AbC123" in r.output
+
+    settings = Settings(data_dir=tmp_path / "page", base_url="http://testserver", load_sample=False,
+                        admin_token="admin-secret-123456")  # type: ignore[arg-type]
+    application = create_app(settings, db)
+    with TestClient(application) as client:
+        form = {"admin_token": "admin-secret-123456", "issuer": "https://lms.example.org", "client_id": "a",
+                "auth_login_url": "https://lms.example.org/auth", "auth_token_url": "https://lms.example.org/token",
+                "key_set_url": "https://lms.example.org/jwks", "deployment_ids": "1"}
+        assert "also registered as client" not in client.post("/lti/admin", data=form).text
+        r = client.post("/lti/admin?lang=es", data={**form, "client_id": "b", "key_set_url": "https://x.example/k"})
+        assert r.status_code == 201 and "también está registrada como cliente a" in r.text, r.text[-2000:]
+    application.state.lti.close()
