@@ -193,18 +193,23 @@ def record_many(session: Session, rules: AwardRules, grades: Sequence[GradeInput
     awarded: dict[Pair, list[str]] = {}
     if award_rows:
         made = insert_rows(session, Award, award_rows, skip_conflicts=True,
-                           returning=("id", "learner", "design", "state"))
+                           returning=("id", "learner", "design", "achievement", "state"))
         for r in made:
             awarded.setdefault((r.learner, r.design), []).append(r.id)
         jobs = [dict(kind="issue", award_id=r.id, payload={}, state="queued", attempts=0, max_attempts=max_attempts,
                      next_attempt_at=now, created_at=now, updated_at=now) for r in made if r.state == "pending"]
         if jobs:
             insert_rows(session, Job, jobs)
+        kept = {(r.learner, r.design, r.achievement) for r in made}
+        for award in _revoked_automatically(session, [k for k in ((r["learner"], r["design"], r["achievement"])
+                                                                 for r in award_rows) if k not in kept]):
+            reissue(session, award.id, now, notice=REGRADED)  # the grade that took it away was corrected
+            awarded.setdefault((award.learner, award.design), []).append(award.id)
     for pair in last_event:
         for achievement, reason in decisions[pair].revoke:
             award = session.scalars(select(Award).where(Award.learner == pair[0], Award.design == pair[1],
                                                         Award.achievement == achievement)).one()
-            _queue_revoke(session, award, f"automatic: {reason}", now, max_attempts)
+            _queue_revoke(session, award, f"{AUTOMATIC}{reason}", now, max_attempts)
     session.flush()
     outcomes = []
     for i, (g, e) in enumerate(zip(grades, event_ids, strict=True)):
@@ -307,14 +312,32 @@ def awards_of(session: Session, learner: str, design: str | None = None) -> list
     return list(session.scalars(stmt))
 
 
+AUTOMATIC = "automatic: "  # how a revocation the grades decided (``revoke_on_lower_grade``) begins its reason
+REGRADED = "Your grade was corrected in the course, so this credential is yours again."
+
+
+def _revoked_automatically(session: Session, keys: list[tuple[str, str, str]]) -> list[Award]:
+    """The awards of these (learner, design, achievement) that a lower grade revoked: earned again, they come back
+    (an instructor's revocation never does)."""
+    if not keys:
+        return []
+    found = session.scalars(select(Award).where(one_of(session, Award.learner, sorted({k[0] for k in keys})),
+                                                Award.state == "revoked", Award.revoke_reason.startswith(AUTOMATIC))
+                            .order_by(Award.id)).all()
+    wanted = set(keys)
+    return [a for a in found if (a.learner, a.design, a.achievement) in wanted]
+
+
 def _queue_revoke(session: Session, award: Award, reason: str, now: datetime, max_attempts: int = 8) -> None:
     if award.state == "revoked":
         return
     was_issued = award.credential_id is not None
     award.state, award.revoked_at, award.revoke_reason = "revoked", now, reason
-    # a pending issue job sees the award revoked and stops; an issued credential needs its status list updated
+    # a pending issue job sees the award revoked and stops; an issued credential needs its status list updated,
+    # that credential by name: the award may be issued anew (a corrected grade) before the job runs
     if was_issued:
-        session.add(Job(kind="revoke", award_id=award.id, payload={"reason": reason}, state="queued", attempts=0,
+        session.add(Job(kind="revoke", award_id=award.id, state="queued", attempts=0,
+                        payload={"reason": reason, "issue_key": award.issue_key, "credential_id": award.credential_id},
                         max_attempts=max_attempts, next_attempt_at=now, created_at=now, updated_at=now))
 
 

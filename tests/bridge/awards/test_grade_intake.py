@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from bridge.awards import csvimport, intake, service
+from bridge.awards.rules import AwardPolicy
 from bridge.awards.tables import Award, GradeEvent
 from bridge.dataspace import service as dataspace
 from bridge.db import Database
@@ -155,3 +156,48 @@ def test_a_csv_from_excel_in_another_locale_is_read(loaded: Database, sep: str) 
     assert report.rows == 1
     with loaded.session() as session:
         assert session.scalars(select(GradeEvent.percent)).one() == 75.0
+
+
+def _grade(score: float) -> service.GradeInput:
+    return service.GradeInput(source="ags:moodle", learner="moodle:9", learner_name="Ada Lovelace",
+                              design="glam-mc-rights", assessment=QUIZ, score=score, maximum=100,
+                              event_id=f"ags:{score}", context="moodle:2", replay="latest")
+
+
+def _record(db: Database, score: float) -> Award:
+    policy = AwardPolicy(revoke_on_lower_grade=True)
+    with db.session() as session:
+        service.record_many(session, service.load_rules(session, policy), [_grade(score)], policy=policy)
+    with db.session() as session:
+        award = session.scalars(select(Award).where(Award.learner == "moodle:9")).one()
+        session.expunge(award)
+        return award
+
+
+def test_an_award_a_lower_grade_revoked_comes_back_when_the_grade_is_corrected(loaded: Database) -> None:
+    from bridge.awards.tables import Job
+
+    award = _record(loaded, 80)
+    with loaded.session() as session:  # as the worker leaves it once signed
+        stored = session.get(Award, award.id)
+        assert stored is not None
+        stored.state, stored.credential_id = "issued", "urn:uuid:c1"
+        for job in session.scalars(select(Job).where(Job.award_id == award.id)):
+            job.state = "done"
+    revoked = _record(loaded, 40)
+    assert revoked.state == "revoked" and (revoked.revoke_reason or "").startswith("automatic: ")
+    back = _record(loaded, 80)
+    assert back.state == "pending" and back.credential_id is None and back.generation == award.generation + 1
+    with loaded.session() as session:
+        jobs = {(j.kind, j.state): j.payload for j in session.scalars(select(Job).where(Job.award_id == award.id))}
+    # the revoke job names the credential the lower grade took away: run after the new one is signed, it leaves
+    # that one alone
+    assert jobs[("revoke", "queued")]["credential_id"] == "urn:uuid:c1"
+    assert "corrected" in jobs[("issue", "queued")]["notice"]
+
+
+def test_an_instructors_revocation_does_not_come_back_with_a_better_grade(loaded: Database) -> None:
+    award = _record(loaded, 80)
+    with loaded.session() as session:
+        service.revoke(session, award.id, "plagiarism found")
+    assert _record(loaded, 95).state == "revoked"
