@@ -153,6 +153,19 @@ def _moodle(lms: str, p: dict[str, Any], header_id: str | None, resolve: CourseR
         assessment=assessment, score=float(final), maximum=float(maximum), **base))
 
 
+def _lti_user(p: dict[str, Any]) -> str | None:
+    """The person's LTI user id (the ``sub`` Open edX sends in its LTI launches: an ``ExternalId`` of type ``lti``),
+    when the forwarder adds it: the same learner as the launches and the grade service then, not a second one keyed
+    by the LMS's own user id who would be awarded everything again."""
+    value = p.get("lti_user_id")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 255:
+        raise WebhookRefused("lti_user_id must be the person's LTI user id (text, at most 255 characters)",
+                             "invalid_payload", 422)
+    return value.strip()
+
+
 def _openedx(lms: str, p: dict[str, Any], header_id: str | None, resolve: CourseResolver) -> Signal:
     meta = p["event_metadata"]
     name = str(meta.get("event_type", ""))
@@ -174,7 +187,7 @@ def _openedx(lms: str, p: dict[str, Any], header_id: str | None, resolve: Course
     pii = user.get("pii") or {}
     when = parse_time(meta.get("time"))
     return Signal(event_id, name, course, str(user_id), GradeInput(
-        kind="course_passed", source=f"webhook:{lms}", learner=f"{lms}:{user_id}",
+        kind="course_passed", source=f"webhook:{lms}", learner=f"{lms}:{_lti_user(p) or user_id}",
         design=_design(lms, course, resolve), event_id=event_id, context=f"{lms}:{course}",
         learner_name=pii.get("name") or pii.get("username"), learner_email=pii.get("email"), occurred_at=when,
         payload=p), course_title=course_data.get("display_name") or None)

@@ -285,3 +285,21 @@ def test_a_generated_course_on_a_site_with_a_path_is_that_sites(client: TestClie
         webhook_secrets={"moodle": SecretStr(SECRET)}, lms_sources={"https://example.org/moodle/": "moodle"})
     r = post(client, "moodle", moodle_completed(user=5, course="77"))
     assert r.status_code == 200 and r.json()["awarded"][-1] == STACK
+
+
+def test_an_openedx_event_with_the_lti_user_id_is_the_learner_of_the_launches(client: TestClient,
+                                                                               db: Database) -> None:
+    """Open edX launches LEADS with an external id (``sub``) unlike its user id: the forwarder sends it, and the
+    learner a launch or the grade service already knows is not awarded the course a second time."""
+    sub = "0f5b4e2c-7d1a-4c57-9a61-2f0c1b9e8d33"
+    passing = edx("org.openedx.learning.course.passing.status.updated.v1", "course_passing_status",
+                  {"is_passing": True})
+    r = post(client, "openedx", {**passing, "lti_user_id": sub}, secret=EDX_SECRET)
+    assert r.status_code == 200 and r.json()["awarded"], r.text
+    cert = edx("org.openedx.learning.certificate.created.v1", "certificate", {"mode": "honor", "grade": "0.91"},
+               event_id="9a1f0c9e-0000-4000-8000-000000000005")
+    assert post(client, "openedx", {**cert, "lti_user_id": sub}, secret=EDX_SECRET).json()["awarded"] == []
+    with db.session() as session:
+        assert {a.learner for a in session.scalars(select(Award))} == {f"openedx:{sub}"}
+    bad = post(client, "openedx", {**cert, "lti_user_id": 42}, secret=EDX_SECRET)
+    assert bad.status_code == 422 and "lti_user_id" in bad.text
