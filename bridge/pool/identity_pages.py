@@ -4,9 +4,10 @@ parsing and rendering; the rules live in ``wikilogin``, ``capx`` and ``service``
 from __future__ import annotations
 
 import hmac
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
@@ -16,10 +17,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from bridge.db import Database
-from bridge.errors import LeadsError
+from bridge.errors import LeadsError, NotFound
 from bridge.i18n import gettext_for_request
 from bridge.pool import capx, evidence, service, wikilogin
 from bridge.pool.api import pool_verifier
+from bridge.pool.endpoints import profile_response
 from bridge.pool.tables import CapxLink, PoolProfile
 from bridge.settings import Settings
 from bridge.web.errors import spoken
@@ -75,36 +77,94 @@ def _profile_id(db: Database, handle: str, token: str) -> int:
 
 # --- Sign in with Wikimedia ----------------------------------------------------------------------------------------
 
+def _https(request: Request) -> bool:
+    return _settings(request).base_url.startswith("https://")
+
+
+def _to_wiki(request: Request, profile_id: int | None = None, verifier: str | None = None) -> Response:
+    """Send this browser to the wiki with a sign-in only it can finish: the login cookie it gets here is the one
+    the callback asks for (path: the callback only; Lax, so the wiki's redirect back carries it)."""
+    browser = wikilogin.new_browser_value()
+    url = wikilogin.authorize(_settings(request), _now(request), browser, profile_id, verifier)
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(wikilogin.LOGIN_COOKIE, browser, max_age=wikilogin.STATE_MINUTES * 60, httponly=True,
+                        samesite="lax", secure=_https(request), path=wikilogin.CALLBACK_PATH)
+    return response
+
+
 @router.post("/api/pool/profiles/{handle}/wiki-login", status_code=201,
-             summary="Start the Wikimedia sign-in that sets this profile's wiki username")
+             summary="A single-use link for the profile's owner to open in her own browser, where LEADS asks her to "
+                     "confirm and then starts the Wikimedia sign-in that sets this profile's wiki username")
 def api_wiki_login(request: Request, handle: str,
                    authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
     profile_id = _profile_id(_db(request), handle, _bearer(authorization))
-    url = wikilogin.start(_db(request), _settings(request), _now(request), profile_id)
-    return {"authorize_url": url, "note": "open it in the browser of the wiki account to show on the profile"}
+    now = _now(request)
+    url = wikilogin.start(_db(request), _settings(request), now, profile_id)
+    return {"sign_in_url": url, "expires_at": (now + timedelta(minutes=wikilogin.STATE_MINUTES)).isoformat(),
+            "note": "open it in your own browser, never send it to anyone: LEADS asks you to confirm, then sends "
+                    "you to the wiki, and the Wikimedia account you sign in with there shows on this profile. It "
+                    "works once, for 10 minutes; a new link voids this one"}
+
+
+def _form_token(request: Request) -> str:
+    kept = request.cookies.get(wikilogin.FORM_COOKIE, "")
+    return kept if 20 <= len(kept) <= 64 and kept.replace("-", "").replace("_", "").isalnum() else \
+        secrets.token_urlsafe(24)
+
+
+def _login_form(request: Request, handle: str, link: str | None, error: Any = None, status: int = 200) -> Response:
+    """The profile's sign-in page: with a link (from the API or the CLI), "You are about to show your Wikimedia
+    account on the profile …" and a button; without one, the management token. Its form carries the form cookie's
+    token (double submit, SameSite=Strict): a page of another site cannot post it, so it cannot send someone's
+    browser to the wiki for a profile they never saw."""
+    db = _db(request)
+    pending = None
+    if link:
+        try:
+            pending = wikilogin.pending_link(db, handle, link, _now(request))
+        except LeadsError as exc:
+            if error is None:
+                error, status = spoken(exc, request_lang(request)), exc.status
+    with db.session() as session:
+        profile = session.scalar(select(PoolProfile).where(PoolProfile.handle == handle))
+        if profile is None:
+            raise NotFound("no pool profile '%(handle)s'", params={"handle": handle})
+        display_name = profile.display_name
+    token = _form_token(request)
+    response = _page(request, "pool/wiki_login.html", {
+        "handle": handle, "display_name": display_name, "link": link if pending else None, "csrf": token,
+        "error": error, "available": wikilogin.configured(_settings(request))}, status)
+    response.set_cookie(wikilogin.FORM_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
+                        secure=_https(request), path="/pool/people")
+    response.headers["Referrer-Policy"] = "no-referrer"  # the link's secret is in this page's address
+    return response
 
 
 @router.get("/pool/people/{handle}/wiki-login")
-def wiki_login_form(request: Request, handle: str) -> Response:
-    return _page(request, "pool/wiki_login.html", {"handle": handle, "error": None,
-                                                   "available": wikilogin.configured(_settings(request))})
+def wiki_login_form(request: Request, handle: str, link: str | None = None) -> Response:
+    return _login_form(request, handle, link)
 
 
 @router.post("/pool/people/{handle}/wiki-login")
-def wiki_login_post(request: Request, handle: str, token: Annotated[str, Form()]) -> Response:
+def wiki_login_post(request: Request, handle: str, token: Annotated[str, Form()] = "",
+                    link: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "") -> Response:
     try:
-        profile_id = _profile_id(_db(request), handle, token)
-        url = wikilogin.start(_db(request), _settings(request), _now(request), profile_id)
+        expected = request.cookies.get(wikilogin.FORM_COOKIE, "")
+        if not expected or not hmac.compare_digest(csrf.encode(), expected.encode()):
+            raise LeadsError("this form has expired or did not come from this site; open the page again and "
+                             "continue from there", code="csrf", status=403)
+        wikilogin.check_configured(_settings(request))  # before a link is spent
+        if link:
+            pending = wikilogin.pending_link(_db(request), handle, link, _now(request), spend=True)
+            return _to_wiki(request, pending.profile_id, pending.verifier)
+        return _to_wiki(request, _profile_id(_db(request), handle, token.strip()))
     except LeadsError as exc:
-        return _page(request, "pool/wiki_login.html", {"handle": handle, "error": spoken(exc, request_lang(request)),
-                                                       "available": wikilogin.configured(_settings(request))},
-                     exc.status)
-    return RedirectResponse(url, status_code=303)
+        return _login_form(request, handle, link or None, spoken(exc, request_lang(request)), exc.status)
 
 
 @router.get("/pool/wiki/login", summary="Sign in with Wikimedia to open My certificates")
 def wiki_login(request: Request) -> Response:
-    return RedirectResponse(wikilogin.start(_db(request), _settings(request), _now(request)), status_code=303)
+    return _to_wiki(request)
 
 
 @router.get(wikilogin.CALLBACK_PATH, include_in_schema=False)
@@ -116,6 +176,7 @@ def wiki_callback(request: Request, code: str | None = None, state: str | None =
     settings = _settings(request)
     with _http(request) as http:
         identity, profile_id = wikilogin.finish(_db(request), settings, http, code=code, state=state,
+                                                browser=request.cookies.get(wikilogin.LOGIN_COOKIE),
                                                 now=_now(request))
     cookie = wikilogin.open_session(_db(request), identity, _now(request))
     target = "/pool/mine"
@@ -126,6 +187,7 @@ def wiki_callback(request: Request, code: str | None = None, state: str | None =
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(wikilogin.COOKIE, cookie, max_age=wikilogin.SESSION_HOURS * 3600, httponly=True,
                         samesite="lax", secure=settings.base_url.startswith("https://"), path="/pool")
+    response.delete_cookie(wikilogin.LOGIN_COOKIE, path=wikilogin.CALLBACK_PATH)  # the sign-in served once
     return response
 
 
@@ -155,8 +217,9 @@ def _mine(request: Request, identity: wikilogin.WikiIdentity) -> list[dict[str, 
         linked = [(h, None if link is None else {"share_available": link.share_available,
                                                  "last_sync_at": link.last_sync_at, "last_result": link.last_result})
                   for h, link in rows]
-    keep = _settings(request).pool_keep_empty
-    return [{"view": service.profile_view(db, handle, keep), "capx": link} for handle, link in linked]
+    keep, now = _settings(request).pool_keep_empty, _now(request)
+    return [{"view": service.profile_view(db, handle, keep), "capx": link,
+             "hidden": evidence.hidden_entries(db, handle, now)} for handle, link in linked]
 
 
 @router.get("/pool/mine", summary="My certificates, signed in with Wikimedia (outside the LMS)")
@@ -171,12 +234,14 @@ def my_certificates(request: Request) -> Response:
     profiles = _mine(request, identity)
     if wants_json(request):
         return JSONResponse({"wiki_username": identity.username, "profiles": [
-            {**p["view"], "capx": p["capx"] and {**p["capx"], "last_sync_at": str(p["capx"]["last_sync_at"])}}
+            {**p["view"], "capx": p["capx"] and {**p["capx"], "last_sync_at": str(p["capx"]["last_sync_at"])},
+             "hidden": p["hidden"]}
             for p in profiles]})
+    done = request.query_params.get("done")
     return _page(request, "pool/mine.html", {
         "identity": identity, "profiles": profiles, "error": None,
-        "deleted": request.query_params.get("done") == "deleted", "csrf": wikilogin.csrf_token(_settings(request),
-                                                                                                  cookie),
+        "deleted": done == "deleted", "unpublished": done == "unpublished",
+        "csrf": wikilogin.csrf_token(_settings(request), cookie),
         "user_page": wikilogin.user_page(_settings(request), identity.username)})
 
 
@@ -207,6 +272,16 @@ def my_capx_connect(request: Request, handle: str, csrf: Annotated[str, Form()],
     except LeadsError as exc:
         return _mine_again(request, exc)
     return RedirectResponse("/pool/mine", status_code=303)
+
+
+@router.post("/pool/mine/{handle}/unpublish/{entry_id}", include_in_schema=False)
+def my_unpublish(request: Request, handle: str, entry_id: RowId, csrf: Annotated[str, Form()]) -> Response:
+    try:
+        identity = _own_by_session(request, handle, csrf)
+        evidence.unpublish_by_wiki_account(_db(request), handle=handle, wiki_sub=identity.sub, entry_id=entry_id)
+    except LeadsError as exc:
+        return _mine_again(request, exc)
+    return RedirectResponse("/pool/mine?done=unpublished", status_code=303)
 
 
 @router.post("/pool/mine/{handle}/delete", include_in_schema=False)
@@ -273,9 +348,42 @@ def capx_badges(request: Request, username: str) -> dict[str, Any]:
     return evidence.capx_badges(_db(request), username, _settings(request).base_url)
 
 
+# --- What only the owner sees: the credentials the pool does not show ------------------------------------------
+
+@router.post("/pool/people/{handle}/hidden", summary="The profile's credentials the pool does not show, and why "
+                                                     "(form: the management token; as JSON, every credential of the "
+                                                     "profile with whether it is shown and why not)")
+def hidden_page(request: Request, handle: str, token: Annotated[str, Form()] = "") -> Response:
+    try:
+        service.check_token(_db(request), handle, token.strip())
+    except LeadsError as exc:
+        if wants_json(request):
+            raise
+        return profile_response(request, handle, status=exc.status, hidden_error=exc.code)
+    owned = evidence.owner_entries(_db(request), handle, _now(request))
+    if wants_json(request):
+        return JSONResponse({"handle": handle, "credentials": owned}, headers={"Cache-Control": "no-store"})
+    with _db(request).session() as session:
+        display_name = session.scalar(select(PoolProfile.display_name).where(PoolProfile.handle == handle))
+    return _page(request, "pool/hidden.html", {"handle": handle, "display_name": display_name,
+                                               "hidden": [e for e in owned if not e["listed"]]})
+
+
+@router.post("/pool/people/{handle}/hidden/{entry_id}/unpublish",
+             summary="Unpublish a credential the pool does not show (form: the management token)")
+def hidden_unpublish(request: Request, handle: str, entry_id: RowId, token: Annotated[str, Form()] = "") -> Response:
+    try:
+        service.unpublish(_db(request), handle=handle, token=token.strip(), entry_id=entry_id)
+    except LeadsError as exc:
+        return profile_response(request, handle, status=exc.status, hidden_error=exc.code)
+    lang = request.query_params.get("lang")
+    chosen = f"lang={lang}&" if lang in ("en", "es") else ""
+    return RedirectResponse(f"/pool/people/{handle}?{chosen}done=unpublished", status_code=303)
+
+
 # --- Public evidence ---------------------------------------------------------------------------------------------
 
-@router.get("/pool/evidence/{entry_id}", summary="A published credential as public evidence, verified now")
+@router.get("/pool/evidence/{entry_id}", summary="A credential listed in the pool as public evidence, verified now")
 def evidence_page(request: Request, entry_id: RowId) -> Response:
     data = evidence.evidence_view(_db(request), pool_verifier(request), entry_id, _now(request))
     if wants_json(request):

@@ -1,9 +1,10 @@
 """Pool tables: a profile per person who opted in, an entry per published credential, a row per competence; and
 Wikimedia sign-in and the Capacity Exchange link (decision 027).
 
-A wiki username reaches a pool profile only through the OAuth 2 login of the configured wiki; the login state and
-the browser session are kept hashed. A CapX link remembers, per profile, which capacities LEADS itself added to the
-person's CapX profile (and for which pool entries), so that LEADS removes only those, never what the person typed.
+A wiki username reaches a pool profile only through the OAuth 2 login of the configured wiki; a profile's sign-in
+link and the browser session are kept hashed (the OAuth ``state`` itself is sealed, not stored: ``wikilogin``). A
+CapX link remembers, per profile, which capacities LEADS itself added to the person's CapX profile (and for which
+pool entries), so that LEADS removes only those, never what the person typed.
 """
 
 from __future__ import annotations
@@ -86,10 +87,12 @@ class PoolCompetence(Base):
 
 
 class WikiLoginState(Base):
-    """One OAuth 2 authorization in flight: its ``state`` (hashed), PKCE verifier and what the login is for."""
+    """A profile's sign-in in flight, before a browser took it: the single-use link its owner opens (hashed), the
+    PKCE verifier the sign-in will use and the profile. One per profile at most (a new link voids the earlier one);
+    the plain sign-in of "My certificates" stores nothing (its ``state`` is sealed, ``wikilogin.authorize``)."""
 
     __tablename__ = "wiki_login_states"
-    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True, doc="sha256 of the link's secret")
     code_verifier: Mapped[str] = mapped_column(String(128))
     profile_id: Mapped[int | None] = mapped_column(
         ForeignKey("pool_profiles.id", ondelete="CASCADE"), doc="the profile whose wiki username the login sets")

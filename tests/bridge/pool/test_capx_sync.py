@@ -97,9 +97,13 @@ def test_sync_keeps_the_persons_skills_and_removes_only_leads_skill_after_revoca
     assert fake.profiles[uid]["skills_known"] == [typed] and fake.profiles[uid]["skills_available"] == [typed]
     assert fake.profiles[uid]["about"] == "Archivist in Lima"
 
-    # the evidence URL still answers, and says what is true now
-    gone = client.get(f"/pool/evidence/{credential['entry']}", headers={"Accept": "application/json"}).json()
-    assert gone["verification"]["outcome"] == "revoked" and gone["listed"] is False
+    # at once, the evidence URL vouches for it no more: not found, as if it had never been published (its owner
+    # sees why on her own views)
+    gone = client.get(f"/pool/evidence/{credential['entry']}", headers={"Accept": "application/json"})
+    assert gone.status_code == 404 and gone.json()["error"] == "evidence_gone"
+    owned = client.post("/pool/people/cat/hidden", data={"token": auth["Authorization"][7:]},
+                        headers={"Accept": "application/json"}).json()["credentials"]
+    assert [(e["id"], e["listed"], e["hidden_because"]) for e in owned] == [(credential["entry"], False, "revoked")]
 
 
 def test_a_skill_with_no_capx_capacity_is_reported_with_what_capx_needs(

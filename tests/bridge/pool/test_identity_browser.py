@@ -131,3 +131,46 @@ def test_signing_in_with_wikimedia_and_deleting_the_profile_in_chromium(db: Data
                 assert "Cat GLAM" not in page.inner_text("main")
             finally:
                 browser.close()
+
+
+@pytest.mark.browser
+def test_a_sign_in_link_opened_from_another_site_confirms_then_binds_in_chromium(db: Database, tmp_path: Path) -> None:
+    """The link the API gives, clicked on a page of another site: the confirmation page names the profile, its form
+    posts (the SameSite=Strict form cookie set by that page goes with it), the wiki (another site: LEADS is served
+    as localhost, the wiki double as 127.0.0.1) sends the browser back, and the SameSite=Lax login cookie goes with
+    that redirect, so the sign-in finishes in the browser that confirmed it."""
+    import httpx
+    from playwright.sync_api import sync_playwright
+    from pydantic import SecretStr
+
+    from bridge.app import create_app
+    from tests.bridge.pool.fakes import FakeWikiOAuth, WikiAccount
+    from tests.lti.serving import serve as serve_app
+
+    fake = FakeWikiOAuth(browser=WikiAccount("CatGLAM", 4711))
+    _profile, token = service.create_profile(db, handle="cat", display_name="Cat GLAM")
+    with serve(fake) as wiki_url:
+        def app_at(base: str) -> object:
+            fake.redirect_uri = f"{base}/pool/wiki/callback"
+            return create_app(Settings(data_dir=tmp_path / "var", base_url=base, load_sample=False,
+                                       wiki_oauth_rest_url=f"{wiki_url}/w/rest.php",
+                                       wiki_oauth_client_id=fake.client_id,
+                                       wiki_oauth_client_secret=SecretStr(fake.client_secret)), db)
+
+        with serve_app(app_at, host="localhost") as base, sync_playwright() as pw:
+            link = httpx.post(f"{base}/api/pool/profiles/cat/wiki-login",
+                              headers={"Authorization": f"Bearer {token}"}).json()["sign_in_url"]
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 390, "height": 900})
+                page.set_content(f'<a id="go" href="{link}">a link in a message</a>')
+                page.click("#go")
+                page.wait_for_url(f"{base}/pool/people/cat/wiki-login?*")
+                assert "You are about to show your Wikimedia account on the profile cat (Cat GLAM)." in \
+                    page.inner_text("main")
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390
+                page.get_by_role("button", name="Continue to Wikimedia").click()
+                page.wait_for_url(f"{base}/pool/people/cat", timeout=15_000)
+                assert "User:CatGLAM" in page.inner_text("main")
+            finally:
+                browser.close()
