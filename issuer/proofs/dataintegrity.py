@@ -117,14 +117,15 @@ def sign(
     return signed
 
 
-def _moment(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
+    """An xsd:dateTime as a timezone-aware datetime (UTC when it names no zone); None when it is not one."""
     if not isinstance(value, str):
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def time_problem(proof: dict[str, Any], now: datetime) -> str | None:
@@ -133,7 +134,7 @@ def time_problem(proof: dict[str, Any], now: datetime) -> str | None:
     for name in ("expires", "created"):
         if name not in proof:
             continue
-        moment = _moment(proof[name])
+        moment = parse_time(proof[name])
         if moment is None:
             return f"the proof's {name} {proof[name]!r} is not a date and time (xsd:dateTimeStamp)"
         if name == "expires" and moment <= now:

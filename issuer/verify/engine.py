@@ -23,6 +23,7 @@ from issuer.did.resolver import DidResolver, authorised_for
 from issuer.errors import IssuerError
 from issuer.jsonld.loader import ContextLoader
 from issuer.proofs import dataintegrity, jose
+from issuer.proofs.dataintegrity import parse_time as parse_time  # re-exported: the verifier's date reading
 from issuer.verify.report import Check, IssuerTrust, VerificationReport
 
 CheckResult = tuple[bool, str]
@@ -78,17 +79,6 @@ def _public_key(method: dict[str, Any]) -> str:
             code="unsupported_key",
         )
     return str(method["publicKeyMultibase"])
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An xsd:dateTime as a timezone-aware datetime (UTC when it names no zone); None when it is not one."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 VC_CONTEXTS = ("https://www.w3.org/ns/credentials/v2", "https://www.w3.org/2018/credentials/v1")

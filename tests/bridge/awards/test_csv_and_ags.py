@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from bridge.awards import csvimport, intake, service
 from bridge.awards.service import GradeInput
 from bridge.awards.tables import Award, GradeEvent, Job
-from bridge.dataspace import service as dataspace
 from bridge.db import Database
 from bridge.errors import ValidationFailed
 from bridge.settings import AwardSettings
@@ -25,12 +24,6 @@ ada,{STACK},glam-as-digitisation-portfolio,60,100,Ada Lovelace,ada@example.org
 ada,{STACK},glam-as-upload-project,0.75,1,Ada Lovelace,ada@example.org
 grace,{STACK},glam-as-rights-quiz,6,10,Grace Hopper,
 """
-
-
-@pytest.fixture
-def loaded(db: Database) -> Database:
-    dataspace.store(db, dataspace.read_design_set_file(dataspace.SAMPLE_DESIGN_SET))
-    return db
 
 
 def count(db: Database, model: Any) -> int:

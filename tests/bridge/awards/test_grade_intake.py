@@ -6,30 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
 from bridge.awards import csvimport, intake, service
 from bridge.awards.rules import AwardPolicy
 from bridge.awards.tables import Award, GradeEvent
-from bridge.dataspace import service as dataspace
 from bridge.db import Database
 from bridge.errors import ValidationFailed
 from bridge.settings import AwardSettings
+from tests.bridge.awards.test_csv_and_ags import count
 
 STACK = "glam-archive-to-commons-certificate"
 QUIZ = "glam-as-rights-quiz"
 ITEM = "https://moodle.example.org/mod/lti/services.php/2/lineitems/7/lineitem?type_id=1"
-
-
-@pytest.fixture
-def loaded(db: Database) -> Database:
-    dataspace.store(db, dataspace.read_design_set_file(dataspace.SAMPLE_DESIGN_SET))
-    return db
-
-
-def count(db: Database, model: Any) -> int:
-    with db.session() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 class Gradebook:

@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -23,23 +22,10 @@ from bridge.courses.moodle.competencies import CSV_HEADER, framework_csv, scale_
 from bridge.courses.outline import CourseOutline
 from bridge.courses.targets import MoodleTarget
 from bridge.db import Database
-from tests.bridge.courses.fakes import FakeMoodle, serve
+from tests.bridge.courses.fakes import FakeMoodle
 from tests.bridge.courses.mbz_check import check_mbz, read_mbz
 
 LEVELS = ["Assists", "Applies", "Masters", "Adapts", "Innovates"]
-
-
-@pytest.fixture
-def moodle() -> Iterator[tuple[FakeMoodle, str]]:
-    fake = FakeMoodle()
-    with serve(fake) as url:
-        yield fake, url
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
-        yield client
 
 
 def _target(url: str, **kw: Any) -> MoodleTarget:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -15,21 +13,8 @@ from bridge.courses.steps import CourseCreationFailed
 from bridge.courses.store import CourseLinks
 from bridge.courses.targets import MoodleTarget
 from bridge.db import Database
-from tests.bridge.courses.fakes import FakeMoodle, serve, unflatten
+from tests.bridge.courses.fakes import FakeMoodle, unflatten
 from tests.bridge.courses.mbz_check import check_mbz, read_mbz
-
-
-@pytest.fixture
-def moodle() -> Iterator[tuple[FakeMoodle, str]]:
-    fake = FakeMoodle()
-    with serve(fake) as url:
-        yield fake, url
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
-        yield client
 
 
 def _target(url: str, token: str = "good-token") -> MoodleTarget:

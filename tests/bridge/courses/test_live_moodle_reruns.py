@@ -3,7 +3,6 @@ changed stays; the design's language reaches Moodle as a language pack code."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import httpx
@@ -19,20 +18,7 @@ from bridge.courses.steps import CourseCreationFailed
 from bridge.courses.tables import CourseLink
 from bridge.courses.targets import MoodleTarget
 from bridge.db import Database
-from tests.bridge.courses.fakes import FakeMoodle, serve
-
-
-@pytest.fixture
-def moodle() -> Iterator[tuple[FakeMoodle, str]]:
-    fake = FakeMoodle()
-    with serve(fake) as url:
-        yield fake, url
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
-        yield client
+from tests.bridge.courses.fakes import FakeMoodle
 
 
 def _target(url: str) -> MoodleTarget:

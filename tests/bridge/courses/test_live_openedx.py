@@ -27,12 +27,6 @@ def studio() -> Iterator[tuple[FakeStudio, str]]:
         yield fake, url
 
 
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
-        yield client
-
-
 def _target(url: str, secret: str = "s3cret") -> OpenEdxTarget:
     return OpenEdxTarget(name="edx", studio_url=url, lms_url=url, client_id="leads-client",
                          client_secret=SecretStr(secret), org="LEADS", run="2026", poll_seconds=0.0)
