@@ -7,6 +7,7 @@ import hmac
 import json
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -68,6 +69,9 @@ class PoolRefused(LeadsError):
             extra["checks"] = [{"name": c.name, "ok": c.ok, "message": c.message} for c in verdict.checks]
         super().__init__(message, code=code, status=status, extra=extra, params=params or {})
 DISPLAY_NAME_LENGTH = 200  # the column; the one name rule otherwise (issuer.documents.names)
+CONTACT_LENGTH = 500  # the column
+MAX_LANGUAGES = 20
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")  # BCP 47's common shapes: es, pt-BR, zh-Hant-TW
 
 
 def _hash(token: str) -> str:
@@ -98,7 +102,14 @@ def create_profile(
         problems.append(Problem("profile", "display_name", "give the name you want others to see"))
     elif name_issue:
         problems.append(Problem("profile", "display_name", name_issue))
-    if contact and "@" in contact and not contact.startswith(("http://", "https://")):
+    if len(languages) > MAX_LANGUAGES or any(not isinstance(code, str) or not LANGUAGE_CODE.match(code)
+                                             for code in languages):
+        problems.append(Problem("profile", "languages", "give language codes such as en, es or pt-BR, at most "
+                                "%(count)s", params={"count": MAX_LANGUAGES}))
+    if contact and (contact_issue := name_problem(contact, CONTACT_LENGTH)):
+        # what a public page shows beside a "verified" mark: no bidi overrides, control characters or invisible text
+        problems.append(Problem("profile", "contact", contact_issue.replace("the name", "the contact")))
+    elif contact and "@" in unicodedata.normalize("NFKC", contact) and not contact.startswith(("http://", "https://")):
         problems.append(
             Problem(
                 "profile",
@@ -116,8 +127,8 @@ def create_profile(
         profile = PoolProfile(
             handle=handle,
             display_name=clean_name(display_name, "the display name", DISPLAY_NAME_LENGTH),
-            languages=list(languages),
-            contact=contact or None,
+            languages=list(dict.fromkeys(languages)),
+            contact=contact.strip() if contact else None,
             token_hash=_hash(token),
         )
         session.add(profile)
