@@ -40,7 +40,9 @@ def _end_every_connection(db: Database, postgres_url: str) -> None:
     """What a database restart does to the pool's connections, while they are still in steady use."""
     admin = make_database(postgres_url)
     with admin.statement() as conn:
-        ended = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        # with a timeout, each call waits until the backend has gone: without one it only sends the signal, and on a
+        # busy machine the next request could still find its connection alive (a 200 where a restart gives a 503)
+        ended = conn.execute(text("SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity "
                                   "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
     admin.engine.dispose()
     assert ended
