@@ -16,24 +16,19 @@ added again.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from bridge.dataspace.api import Competence, current_index
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound, UpstreamError
-from bridge.pool import service
+from bridge.pool import sealed, service
 from bridge.pool.tables import CapxLink, PoolCompetence, PoolEntry, PoolProfile
 from bridge.settings import Settings
 
@@ -44,24 +39,15 @@ class CapxRefused(LeadsError):
     """CapX refused the call; its own answer is kept in ``extra['capx']``."""
 
 
-def _seal_key(settings: Settings) -> bytes:
-    return hashlib.sha256(b"leads/capx-token/" + settings.secret_key.get_secret_value().encode()).digest()
-
-
 def seal(settings: Settings, token: str) -> str:
-    nonce = os.urandom(12)
-    return "v1:" + base64.urlsafe_b64encode(nonce + AESGCM(_seal_key(settings)).encrypt(nonce, token.encode(),
-                                                                                            b"capx")).decode()
+    return "v1:" + sealed.seal(settings, "capx-token", token, b"capx")
 
 
-def unseal(settings: Settings, sealed: str | None) -> str | None:
-    if not sealed or not sealed.startswith("v1:"):
+def unseal(settings: Settings, token_sealed: str | None) -> str | None:
+    """The token, or None (LEADS_SECRET_KEY changed: the person connects again)."""
+    if not token_sealed or not token_sealed.startswith("v1:"):
         return None
-    raw = base64.urlsafe_b64decode(sealed[3:])
-    try:
-        return AESGCM(_seal_key(settings)).decrypt(raw[:12], raw[12:], b"capx").decode()
-    except InvalidTag:  # LEADS_SECRET_KEY changed: the person connects again
-        return None
+    return sealed.unseal(settings, "capx-token", token_sealed[3:], b"capx")
 
 
 class CapxClient:

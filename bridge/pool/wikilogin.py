@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,12 +30,11 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, or_, select
 
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound, UpstreamError
+from bridge.pool import sealed
 from bridge.pool.tables import PoolProfile, WikiLoginState, WikiSession
 from bridge.settings import Settings
 
@@ -102,10 +100,6 @@ def check_configured(settings: Settings) -> None:
         raise _not_configured()
 
 
-def _key(settings: Settings) -> bytes:
-    return hashlib.sha256(b"leads/wiki-login-state/" + settings.secret_key.get_secret_value().encode()).digest()
-
-
 def _browser_aad(browser: str) -> bytes:
     return b"leads-wiki-state|" + _hash(browser).encode()
 
@@ -129,10 +123,8 @@ def authorize(settings: Settings, now: datetime, browser: str, profile_id: int |
         raise _not_configured()
     verifier = verifier or _new_verifier()
     expires = int((now + timedelta(minutes=STATE_MINUTES)).timestamp())
-    nonce = os.urandom(12)
-    sealed = AESGCM(_key(settings)).encrypt(nonce, f"{expires}|{profile_id or ''}|{verifier}".encode(),
-                                            _browser_aad(browser))
-    state = STATE_PREFIX + base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
+    state = STATE_PREFIX + sealed.seal(settings, "wiki-login-state", f"{expires}|{profile_id or ''}|{verifier}",
+                                       _browser_aad(browser)).rstrip("=")
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     query = {"response_type": "code", "client_id": settings.wiki_oauth_client_id or "",
              "redirect_uri": redirect_uri(settings), "state": state,
@@ -149,13 +141,11 @@ def _unseal(settings: Settings, state: str, browser: str | None, now: datetime) 
     """The PKCE verifier and the profile of a state this browser started and that has not expired."""
     if not browser or not state.startswith(STATE_PREFIX) or len(state) > 1000:
         raise _not_this_browser()
-    body = state[len(STATE_PREFIX):]
-    try:
-        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        plain = AESGCM(_key(settings)).decrypt(raw[:12], raw[12:], _browser_aad(browser)).decode()
-        expires, profile, verifier = plain.split("|", 2)
+    plain = sealed.unseal(settings, "wiki-login-state", state[len(STATE_PREFIX):], _browser_aad(browser))
+    try:  # None: another browser's, made up, or sealed under another secret key
+        expires, profile, verifier = (plain or "").split("|", 2)
         expired, profile_id = int(expires) < now.timestamp(), int(profile) if profile else None
-    except (ValueError, InvalidTag) as exc:  # another browser's, made up, or sealed under another secret key
+    except ValueError as exc:
         raise _not_this_browser() from exc
     if expired:
         raise _not_this_browser()
