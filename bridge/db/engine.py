@@ -71,12 +71,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_database(url: str, *, pool_size: int = 20, max_overflow: int = 0, pool_timeout: float = 30.0) -> Database:
+def make_database(url: str, *, pool_size: int = 20, max_overflow: int = 0, pool_timeout: float = 30.0,
+                  ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> Database:
     """``pool_size`` connections, opened as needed and kept, per process (PostgreSQL). A web process runs up to
     40 requests in threads at once; with SQLAlchemy's default (5 kept, 10 more closed after use) every burst past
     five opened and closed a connection per transaction, a PostgreSQL backend started and ended each time (over
     500 a minute under 100 concurrent LTI launches). Past the pool and any overflow, a thread waits for a
-    connection, ``pool_timeout`` seconds at most (then SQLAlchemy's TimeoutError: a 503 in a web request)."""
+    connection, ``pool_timeout`` seconds at most (then SQLAlchemy's TimeoutError: a 503 in a web request).
+    A pooled connection idle ``ping_after_idle`` seconds is pinged before use (``ping_when_idle``)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("postgresql://"):
@@ -87,7 +89,7 @@ def make_database(url: str, *, pool_size: int = 20, max_overflow: int = 0, pool_
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
+        ping_when_idle(engine, ping_after_idle)
     return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
 
 
