@@ -19,7 +19,7 @@ from bridge.certificates.api import PdfCache, pdf_cache_for
 from bridge.credentials.api import CredentialService, Verifier
 from bridge.db import Database
 from bridge.ltitool.api import LtiTool
-from bridge.pool.api import PoolVerifier
+from bridge.pool.api import PoolVerifier, SkillList
 from bridge.settings import Settings
 from bridge.startup import wire_codecs
 from bridge.trust.api import IssuerTrustBook
@@ -41,6 +41,7 @@ class Services:
     certificate_pdfs: PdfCache
     admin_limiter: FailureLimiter
     admin_sessions: AdminSessions
+    capx_skills: SkillList
 
     @property
     def trust_book(self) -> IssuerTrustBook:
@@ -72,7 +73,7 @@ def build(settings: Settings, db: Database) -> Services:
     return Services(settings=settings, db=db, credentials=credentials, verifier=checker,
                     pool_verifier=PoolVerifier(checker, settings.pool_trust), award_settings=settings.awards,
                     certificate_pdfs=pdf_cache_for(settings), admin_limiter=FailureLimiter(),
-                    admin_sessions=AdminSessions(db))
+                    admin_sessions=AdminSessions(db), capx_skills=SkillList())
 
 
 def install(app: FastAPI, services: Services) -> None:
@@ -84,6 +85,7 @@ def install(app: FastAPI, services: Services) -> None:
     state.pool_verifier, state.award_settings = services.pool_verifier, services.award_settings
     state.certificate_pdfs = services.certificate_pdfs
     state.admin_limiter, state.admin_sessions = services.admin_limiter, services.admin_sessions
+    state.capx_skills = services.capx_skills
     state.wallet_offers = offer_view
 
 

@@ -29,7 +29,7 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("leads_request_
 _SECRETS: list[tuple[re.Pattern[str], str, Callable[[str], bool]]] = [
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]",
      lambda t: "bearer" in t.casefold() or "basic" in t.casefold()),
-    (re.compile(r"(?i)\b([a-z_]*(?:token|password|passphrase|secret|key|code|wstoken))=([^&\s\"']+)"),
+    (re.compile(r"(?i)\b([a-z_]*(?:token|password|passphrase|secret|key|code|wstoken|link))=([^&\s\"']+)"),
      r"\1=[redacted]", lambda t: "=" in t),
     (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[redacted-jwt]", lambda t: "eyJ" in t),
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[redacted-email]", lambda t: "@" in t),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from bridge.pool.capx import SkillList
 from bridge.pool.mapping import achievements, design_evidence, evidence
 from bridge.pool.retention import tidy
 from bridge.pool.service import Verifier, recheck
@@ -17,5 +18,5 @@ def pool_verifier(request: Request) -> Verifier:
     return verifier
 
 
-__all__ = ["PoolVerifier", "achievements", "design_evidence", "evidence", "form_targets", "pool_verifier", "recheck",
+__all__ = ["PoolVerifier", "SkillList", "achievements", "design_evidence", "evidence", "form_targets", "pool_verifier", "recheck",
            "tidy"]

@@ -16,7 +16,9 @@ added again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -107,6 +109,33 @@ class CapxClient:
         body["user"] = {"email": user.get("email") or ""}
         answer: dict[str, Any] = self._call("PUT", f"/profile/{user_id}/", body)
         return answer
+
+
+class SkillList:
+    """CapX's skill list as the public missing-capacities page reads it: kept ``ttl`` seconds (``failed_ttl`` when
+    CapX could not be reached), one call at a time. Without it every anonymous request to that page was one outbound
+    call to CapX, which anyone could repeat to load CapX through LEADS. Its staff add skills rarely, so a page ten
+    minutes behind says the same."""
+
+    def __init__(self, ttl: float = 600.0, failed_ttl: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.failed_ttl, self.clock = ttl, failed_ttl, clock
+        self._lock = threading.Lock()
+        self._kept: tuple[str, float, dict[str, int] | None] | None = None
+
+    def capacities(self, base_url: str, http: httpx.Client) -> dict[str, int] | None:
+        """QID → capacity id, or None when CapX did not answer (the callers waiting meanwhile get the same)."""
+        with self._lock:
+            if self._kept is not None:
+                url, at, kept = self._kept
+                if url == base_url and self.clock() - at < (self.ttl if kept is not None else self.failed_ttl):
+                    return kept
+            try:
+                answer: dict[str, int] | None = CapxClient(base_url, http).capacities()
+            except LeadsError:
+                answer = None
+            self._kept = (base_url, self.clock(), answer)
+            return answer
 
 
 @dataclass
@@ -312,15 +341,13 @@ def sync_all(db: Database, settings: Settings, http: httpx.Client, now: datetime
     return outcomes
 
 
-def missing_report(db: Database, settings: Settings, http: httpx.Client) -> tuple[list[dict[str, Any]], bool]:
+def missing_report(db: Database, settings: Settings, http: httpx.Client,
+                   skills: SkillList | None = None) -> tuple[list[dict[str, Any]], bool]:
     """Competences of the pool's live entries that cannot reach CapX, for data-space editors and CapX admins; and
     whether CapX answered (when it does not, only the competences without a Wikidata item are known to be missing).
     One grouped query (the competences held and by how many people), not a profile read per person: the page is
-    public, and a MOOC's pool holds tens of thousands of people."""
-    try:
-        capacities: dict[str, int] | None = CapxClient(settings.capx_api_url, http).capacities()
-    except LeadsError:
-        capacities = None
+    public, and a MOOC's pool holds tens of thousands of people. A web process passes its ``skills`` kept list."""
+    capacities = (skills or SkillList(ttl=0.0, failed_ttl=0.0)).capacities(settings.capx_api_url, http)
     entities = current_index(db).of_kinds(Competence)
     with db.session() as session:
         held = session.execute(

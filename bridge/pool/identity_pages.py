@@ -335,7 +335,7 @@ def api_capx_sync(request: Request, handle: str,
 @router.get("/pool/capx/missing", summary="Competences in the pool that cannot reach CapX, and what would fix them")
 def capx_missing(request: Request) -> Response:
     with _http(request) as http:
-        report, reached = capx.missing_report(_db(request), _settings(request), http)
+        report, reached = capx.missing_report(_db(request), _settings(request), http, request.app.state.capx_skills)
     if wants_json(request):
         return JSONResponse({"capx": _settings(request).capx_api_url, "capx_reached": reached, "missing": report})
     return _page(request, "pool/capx_missing.html", {"missing": report, "reached": reached,

@@ -80,6 +80,7 @@ def test_a_request_id_that_is_not_a_plain_token_is_replaced(client: TestClient) 
     ("password=hunter2 tried", "hunter2"),
     ("jwt eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln seen", "eyJhbGciOiJFUzI1NiJ9"),
     ("mail ada@example.org", "ada@example.org"),
+    ("GET /pool/people/cat/wiki-login?link=Zk9x_single-use", "Zk9x_single-use"),  # a pool sign-in link's secret
 ])
 def test_redaction(text: str, hidden: str) -> None:
     assert hidden not in redact(text)

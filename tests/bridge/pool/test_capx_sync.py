@@ -15,12 +15,20 @@ from pydantic import SecretStr
 from bridge.app import create_app
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
+from bridge.pool.capx import SkillList
 from bridge.settings import Settings
 from tests.bridge.pool.fakes import FakeCapx, FakeWikiOAuth, WikiAccount, serve
 from tests.bridge.pool.holding import Holder
 from tests.bridge.pool.identity import ADMIN, sign_in, start_login
 
 QID = "Q12978"  # the sample data space's "Copyright and licensing assessment"
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 @pytest.fixture
@@ -128,6 +136,41 @@ def test_the_missing_report_says_when_capx_cannot_be_reached(settings: Settings,
         report = offline.get("/pool/capx/missing", headers={"Accept": "application/json"}).json()
         assert report["capx_reached"] is False and report["missing"] == []
         assert "could not be reached" in offline.get("/pool/capx/missing").text
+
+
+def test_the_public_missing_page_asks_capx_once_however_often_it_is_read(
+        client: TestClient, capx: tuple[FakeCapx, str]) -> None:
+    """Anyone may read the page: before, each read was one call to CapX, so LEADS could be used to load CapX."""
+    fake, _ = capx
+    for _ in range(5):
+        assert client.get("/pool/capx/missing", headers={"Accept": "application/json"}).json()["capx_reached"]
+        assert client.get("/pool/capx/missing?lang=es").status_code == 200
+    assert [r for r in fake.requests if r[1] == "/list/skills/"] == [("GET", "/list/skills/", None)]
+
+
+def test_the_kept_skill_list_is_read_again_after_its_time_and_sooner_after_a_failure() -> None:
+    clock = Clock()
+    skills = SkillList(ttl=600.0, failed_ttl=60.0, clock=clock)
+    fake = FakeCapx()
+    with serve(fake) as url, httpx.Client() as http:
+        assert skills.capacities(url, http) == {}
+        clock.now += 599.0
+        assert skills.capacities(url, http) == {} and len(fake.requests) == 1
+        fake.add_skill(QID)
+        clock.now += 2.0  # past ten minutes: CapX's new skill shows
+        assert list(skills.capacities(url, http) or {}) == [QID] and len(fake.requests) == 2
+        other = FakeCapx()
+        with serve(other) as moved:  # LEADS_CAPX_API_URL changed: never the old instance's list
+            assert skills.capacities(moved, http) == {} and len(other.requests) == 1
+    with serve(FakeCapx()) as gone:
+        pass
+    with httpx.Client() as http:
+        assert skills.capacities(gone, http) is None
+        clock.now += 59.0
+        with serve(fake) as url:  # within the minute the failure is kept
+            assert skills.capacities(gone, http) is None and len(fake.requests) == 2
+            clock.now += 2.0
+            assert skills.capacities(url, http) is not None and len(fake.requests) == 3
 
 
 def test_the_token_must_belong_to_the_profiles_proven_wiki_user(
