@@ -18,5 +18,5 @@ def pool_verifier(request: Request) -> Verifier:
     return verifier
 
 
-__all__ = ["PoolVerifier", "SkillList", "achievements", "design_evidence", "evidence", "form_targets", "pool_verifier", "recheck",
-           "tidy"]
+__all__ = ["PoolVerifier", "SkillList", "achievements", "design_evidence", "evidence", "form_targets", "pool_verifier",
+           "recheck", "tidy"]
