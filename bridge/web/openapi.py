@@ -101,7 +101,9 @@ SCHEMA_VALID_REJECTIONS: dict[tuple[str, str], dict[str, str]] = {
     ("get", "/edit/callback"): {"400": "a sign-in callback needs the code and the state that the wiki's OAuth 2 login "
                                        "sent to this browser"},
     ("post", "/map"): {"422": "the form must carry a credential to place on the map (pasted or as files)"},
-    ("post", "/pool/people/{handle}/wiki-login"): {"422": "the form needs this profile's management token"},
+    ("post", "/pool/people/{handle}/wiki-login"): {
+        "403": "the form did not come from this page, or the management token is not this profile's",
+        "404": "no such profile, the sign-in link is unknown, used or expired, or Wikimedia sign-in is not set up"},
     ("post", "/pool/people/{handle}/delete"): {"400": "the form needs this profile's management token and the "
                                                       "ticked box that confirms the deletion"},
     ("post", "/pool/launch/{launch_id}/delete-profile"): {"400": "the box that confirms the deletion must be ticked"},
