@@ -18,7 +18,7 @@ from bridge.credentials.api import IssuedCredentialRow
 from bridge.dataspace.api import Competence, current_index
 from bridge.db import Database
 from bridge.errors import NotFound
-from bridge.pool.service import Verifier, live_entries, profile_view, proven_username
+from bridge.pool.service import Verifier, live_entries, profile_view, proven_username, record_check
 from bridge.pool.tables import PoolEntry, PoolProfile
 
 
@@ -55,18 +55,24 @@ def capx_export(db: Database, handle: str, base_url: str) -> dict[str, Any]:
     }
 
 
+def _gone(entry_id: int) -> NotFound:
+    return NotFound("no published credential %(entry_id)s is shown in the pool: it was unpublished, revoked or "
+                    "expired, or its issuer suspended it", code="evidence_gone", params={"entry_id": entry_id})
+
+
 def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime | None = None) -> dict[str, Any]:
     """A listed credential as public evidence: who shows it, its competences and levels, and a verification run
     now (not a stored verdict). One the pool hides (suspended, no longer trusted or verifying) is not found, as
-    if it had never been published: its owner sees it, with why, on her own views (``owner_entries``)."""
+    if it had never been published: its owner sees it, with why, on her own views (``owner_entries``). When this
+    verification is the first to find it revoked, suspended or no longer trusted, the pool hides it from now on
+    (``record_check``) and the page is not found either."""
     now = now or datetime.now(UTC)
     entities = current_index(db).of_kinds(Competence)
     with db.session() as session:
         entry = session.scalar(select(PoolEntry).where(PoolEntry.id == entry_id, live_entries(now))
                                .options(selectinload(PoolEntry.competences), selectinload(PoolEntry.profile)))
         if entry is None:
-            raise NotFound("no published credential %(entry_id)s is shown in the pool: it was unpublished, revoked or "
-                           "expired, or its issuer suspended it", code="evidence_gone", params={"entry_id": entry_id})
+            raise _gone(entry_id)
         credential, profile = entry.credential, entry.profile
         data: dict[str, Any] = {
             "entry": entry.id, "title": entry.title, "issuer": entry.issuer,
@@ -81,6 +87,8 @@ def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime
                             for c in entry.competences],
         }
     verdict = verifier(credential)
+    if not record_check(db, entry_id, verdict, now):
+        raise _gone(entry_id)
     data["verification"] = {"checked_at": now.isoformat(), "outcome": verdict.outcome, "verified": verdict.verified,
                             "checks": [{"name": c.name, "ok": c.ok, "message": c.message} for c in verdict.checks]}
     return data

@@ -521,6 +521,19 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def record_check(db: Database, entry_id: int, verdict: Verdict, now: datetime, retry_seconds: float = 900) -> bool:
+    """Keep what a verification outside a pass found (the public evidence page verifies at each request), as the
+    next pass would: a revoked or expired entry leaves, a suspended or untrusted one is hidden at once, everywhere,
+    instead of showing until that pass. Whether the pool still shows the entry."""
+    if verdict.outcome in ("verified", "unchecked"):  # nothing changes what the pool shows; a pass records these
+        return True
+    with db.session() as session:
+        entry = session.scalar(select(PoolEntry).options(defer(PoolEntry.credential)).where(PoolEntry.id == entry_id))
+        if entry is not None:
+            _apply(session, entry, verdict, now, retry_seconds, RecheckResult())
+    return False
+
+
 def _record_verified(session: Session, verdicts: dict[int, Verdict], now: datetime, result: RecheckResult) -> None:
     """What a pass records of nearly every entry, in one statement for the page (``update_rows``) instead of loading
     each entry and updating it alone: at 100,000 entries those updates were most of what a pass added to

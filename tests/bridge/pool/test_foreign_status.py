@@ -232,3 +232,48 @@ def test_an_unfetchable_status_list_keeps_the_entry_marks_it_and_retries_with_ba
         assert (row.failures, row.next_check_at, row.issuer_name) == (0, None, "Foreign Academy")
         checked = row.checked_at if row.checked_at.tzinfo else row.checked_at.replace(tzinfo=UTC)
         assert checked == later
+
+
+def _entry_id(db: Database, handle: str) -> int:
+    from sqlalchemy import select
+
+    with db.session() as session:
+        return next(e.id for e in session.scalars(select(PoolEntry)) if e.profile.handle == handle)
+
+
+def test_the_evidence_page_that_first_finds_a_suspension_hides_the_entry_at_once(
+        client: TestClient, foreign: ForeignIssuer) -> None:
+    """Before, the pool learned of another issuer's suspension only at its next pass: until then the public evidence
+    page, verifying at each request, showed "Shown by Eva … Suspended by its issuer", and search still listed her."""
+    _trust(client, foreign)
+    holders = {name: Holder() for name in ("David", "Eva")}
+    creds = {name: foreign.credential(name, holder.did) for name, holder in holders.items()}
+    for name, (credential, _) in creds.items():
+        _publish(client, name.lower(), name, credential, holders[name])
+    db: Database = client.app.state.db  # type: ignore[attr-defined]
+    eva, david = _entry_id(db, "eva"), _entry_id(db, "david")
+    json_ = {"Accept": "application/json"}
+
+    foreign.down = True  # a list that cannot be fetched now changes nothing: the page says so, Eva stays listed
+    shown = client.get(f"/pool/evidence/{eva}", headers=json_)
+    assert shown.status_code == 200 and shown.json()["verification"]["verified"] is False
+    assert people(client, competence=COMPETENCE) == ["David", "Eva"]
+    foreign.down = False
+
+    foreign.set(creds["Eva"][1]["suspension"], True)
+    gone = client.get(f"/pool/evidence/{eva}", headers=json_)
+    assert gone.status_code == 404 and gone.json()["error"] == "evidence_gone"
+    page = client.get(f"/pool/evidence/{eva}")
+    assert page.status_code == 404 and "Eva" not in page.text and "Suspend" not in page.text
+    assert people(client, competence=COMPETENCE) == ["David"]
+    assert _states(db) == {"david": "verified", "eva": "suspended"}
+    assert client.get(f"/pool/evidence/{david}", headers=json_).json()["verification"]["verified"] is True
+
+    foreign.set(creds["Eva"][1]["suspension"], False)  # lifted: the next pass shows her again, as before
+    _recheck(client)
+    assert client.get(f"/pool/evidence/{eva}", headers=json_).status_code == 200
+    assert people(client, competence=COMPETENCE) == ["David", "Eva"]
+
+    foreign.set(creds["Eva"][1]["revocation"], True)  # revoked: the entry leaves, as a pass would take it out
+    assert client.get(f"/pool/evidence/{eva}", headers=json_).status_code == 404
+    assert _states(db) == {"david": "verified"}
