@@ -18,7 +18,7 @@ from bridge.dataspace.api import current_index
 from bridge.db import Database
 from bridge.errors import LeadsError
 from bridge.i18n import gettext_for_request
-from bridge.pool import service
+from bridge.pool import evidence, service
 from bridge.pool.api import pool_verifier
 from bridge.web.negotiate import templates, wants_json
 from bridge.web.params import RowId
@@ -51,11 +51,14 @@ def my_pool(request: Request, launch_id: str) -> Response:
     db = _db(request)
     published = service.learner_entries(db, who.learner)
     labels = {key: e.label() for key, e in current_index(db).by_key.items()}
+    profile = service.learner_profile_handle(db, who.learner)
+    # one the pool does not show (suspended, revoked, no longer trusted) is said so, with why, not "in the pool"
+    why = {e["id"]: e["hidden_because"] for e in evidence.owner_entries(db, profile)} if profile else {}
     items = []
     for award, row in _issued(request, who):
         entry = published.get(service.fingerprint(_credential(row)))
-        items.append({"award": award.id, "label": labels.get(award.achievement, award.achievement), "entry": entry})
-    profile = service.learner_profile_handle(db, who.learner)
+        items.append({"award": award.id, "label": labels.get(award.achievement, award.achievement), "entry": entry,
+                      "hidden_because": why.get(entry) if entry else None})
     body = {"learner": who.learner, "profile": profile, "credentials": items}
     if wants_json(request):
         return JSONResponse(body)

@@ -4,9 +4,12 @@ says who she is; David finds her; she takes it out again. Grades arrive through 
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import select
 
+from bridge.awards.api import Award
 from tests.bridge.ltitool.claims import learner_has_a_certificate
 from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
+from tests.bridge.pool.test_pool import ADMIN
 from tests.lti.platform import LEARNER, PendingLaunch
 
 DESIGN = "glam-mc-rights"
@@ -39,6 +42,24 @@ def test_publish_and_unpublish_from_my_certificates(peers: Peers) -> None:  # no
     profile = peers.http.get(f"{peers.tool_base}/pool/people/{handle}", headers={"Accept": "application/json"})
     assert [c["design"] for c in profile.json()["credentials"]] == [DESIGN]
     assert "@" not in profile.text  # no e-mail, whatever the platform shared
+
+    # suspended by the issuer: the page says the pool does not show it, and why, instead of "in the pool"
+    with peers.db.session() as session:
+        credential = session.scalar(select(Award.credential_id).where(Award.id == award))
+    assert peers.http.post(f"{peers.tool_base}/api/credentials/{credential}/suspend", headers=ADMIN,
+                           json={"reason": "review"}).status_code == 200
+    mine = peers.http.get(f"{peers.tool_base}/pool/launch/{learner}", headers={"Accept": "application/json"}).json()
+    assert [(c["entry"], c["hidden_because"]) for c in mine["credentials"]] == [(entry, "suspended")]
+    for lang, words, listed in (("en", "Suspended by its issuer", "— in the pool"),
+                                ("es", "Suspendida por su emisor", "— en el directorio")):
+        shown = peers.http.get(f"{peers.tool_base}/pool/launch/{learner}?lang={lang}").text
+        assert words in shown and listed not in shown
+        assert f'action="/pool/launch/{learner}/unpublish/{entry}"' in shown
+    assert peers.http.post(f"{peers.tool_base}/api/credentials/{credential}/unsuspend", headers=ADMIN,
+                           json={"reason": "review closed"}).status_code == 200
+    mine = peers.http.get(f"{peers.tool_base}/pool/launch/{learner}", headers={"Accept": "application/json"}).json()
+    assert [(c["entry"], c["hidden_because"]) for c in mine["credentials"]] == [(entry, None)]
+    assert "— in the pool" in peers.http.get(f"{peers.tool_base}/pool/launch/{learner}?lang=en").text
 
     # someone else's launch cannot take it out, and an unknown award cannot be published
     other, _ = peers.launch(PendingLaunch("resource", "learner-2", [LEARNER]), accept="application/json")
