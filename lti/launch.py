@@ -25,6 +25,7 @@ from pylti1p3.message_launch import MessageLaunch
 
 from lti import validation as v
 from lti.adapters import (
+    LAUNCH_DATA_TTL,
     NONCE_TTL,
     STATE_COOKIE_TTL,
     Cookie,
@@ -440,3 +441,12 @@ def load_launch(ctx: ToolContext, launch_id: str) -> dict[str, Any]:
         raise LtiError("this launch is unknown or has expired; launch the tool again from the platform",
                        code="unknown_launch", status=404)
     return claims
+
+
+def answer_deep_link_once(ctx: ToolContext, launch_id: str) -> None:
+    """A deep-linking request is answered once, as the platform's dialog expects: a second answer (a double click,
+    the back button, a replayed form) would add the same activities to the course again. Atomic across processes."""
+    if not ctx.store.put_new(f"{launch_id}-answered", True, LAUNCH_DATA_TTL):
+        raise LtiError("this request to add LEADS content was already answered, and the platform has its items; to "
+                       "add more, start adding an activity from the course again", code="deep_link_answered",
+                       status=409)

@@ -26,7 +26,7 @@ from lti import deep_linking
 from lti import validation as v
 from lti.deep_linking import ContentItem, LineItemSpec
 from lti.errors import LtiError
-from lti.launch import Launch
+from lti.launch import Launch, answer_deep_link_once
 
 LAUNCH_PRESENTATION = f"{v.CLAIM}launch_presentation"
 
@@ -203,6 +203,7 @@ def make_pages_router(tool: LtiTool) -> APIRouter:
         lang = launch_language(request, claims)["lang"]
         return_url, token = deep_linking.response(claims, platform, tool.keys(),
                                                   chosen_items(tool, claims, design, item, lang), tool.context.clock)
+        answer_deep_link_once(tool.context, launch_id)
         log.info("LTI deep linking: design %s%s returned to %s", design, f" (item {item})" if item else "",
                  platform.issuer)
         if wants_json(request):

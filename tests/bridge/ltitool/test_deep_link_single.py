@@ -74,3 +74,21 @@ def test_the_response_refuses_several_items_for_a_platform_that_takes_one(multip
     assert refused.value.code == "single_item_only" and refused.value.params == {"count": 2}
     url, token = deep_linking.response(claims, platform, keys, items[1:])
     assert url == "https://lms.example/return" and token
+
+
+def test_a_deep_linking_request_is_answered_once(peers: Peers) -> None:
+    """Before, each post of the picker signed another answer: a double click or the back button added the same
+    activities to the course twice."""
+    r, _ = peers.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
+    launch_id = r.text.split("/lti/deep-link/", 1)[1].split('"', 1)[0].split("?", 1)[0]
+    url = f"{peers.tool_base}/lti/deep-link/{launch_id}"
+    refused = peers.http.post(url, data={"design": "nope"}, headers={"Accept": "application/json"})
+    assert refused.status_code == 404  # a choice refused answers nothing: the instructor chooses again
+    action, fields = form_fields(peers.http.post(url, data={"design": DESIGN}).text)
+    again = peers.http.post(url, data={"design": DESIGN}, headers={"Accept": "application/json"})
+    assert (again.status_code, again.json()["error"]) == (409, "deep_link_answered")
+    for lang, words in (("en", "was already answered"), ("es", "ya se respondió")):
+        page = peers.http.post(f"{url}?lang={lang}", data={"design": DESIGN})
+        assert page.status_code == 409 and words in page.text and "deep_link_answered" not in page.text
+    assert peers.http.post(action, data=fields).json()["accepted"] is True
+    assert len(peers.platform.deep_link_items) == 1
