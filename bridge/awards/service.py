@@ -234,15 +234,20 @@ def _replays_of_latest(session: Session, grades: Sequence[GradeInput]) -> list[s
     wanted = [g for g in grades if chained(g)]
     latest: dict[tuple[str, str, str, str | None], tuple[float | None, float | None, str]] = {}
     if wanted:
-        sources = sorted({g.source for g in wanted})
+        sources = {g.source for g in wanted}
         designs = sorted({g.design for g in wanted})
         for chunk in _chunks(sorted({g.learner for g in wanted})):
+            # by (learner, design), the index's columns, as evaluate_many reads them; the source and kind are
+            # filtered here: with them in the query, a planner whose statistics predate the course's grades took the
+            # (source, event_id) index and compared every grade of the source with each learner (6.8 s a chunk at
+            # 125,000 grades, where this takes 8 ms)
             for row in session.execute(
                     select(GradeEvent.source, GradeEvent.learner, GradeEvent.design, GradeEvent.assessment,
-                           GradeEvent.score, GradeEvent.maximum, GradeEvent.event_id, GradeEvent.id)
-                    .where(one_of(session, GradeEvent.learner, chunk), GradeEvent.design.in_(designs),
-                           GradeEvent.source.in_(sources), GradeEvent.kind == "score")
+                           GradeEvent.score, GradeEvent.maximum, GradeEvent.event_id, GradeEvent.id, GradeEvent.kind)
+                    .where(one_of(session, GradeEvent.learner, chunk), GradeEvent.design.in_(designs))
                     .order_by(GradeEvent.occurred_at, GradeEvent.id)):
+                if row.kind != "score" or row.source not in sources:
+                    continue
                 latest[(row.source, row.learner, row.design, row.assessment)] = (
                     row.score, row.maximum, row.event_id or f"#{row.id}")
     out: list[str | None] = []

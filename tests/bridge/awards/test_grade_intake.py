@@ -3,6 +3,8 @@ course's poll, and the CSV import reads what spreadsheets write."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,10 +13,12 @@ from sqlalchemy import event, select
 from bridge.awards import csvimport, intake, service
 from bridge.awards.rules import AwardPolicy
 from bridge.awards.tables import Award, GradeEvent
-from bridge.db import Database
+from bridge.dataspace import service as dataspace
+from bridge.db import Database, make_database, upgrade
 from bridge.errors import ValidationFailed
 from bridge.settings import AwardSettings
 from tests.bridge.awards.test_csv_and_ags import count
+from tests.conftest import _postgres_database
 
 STACK = "glam-archive-to-commons-certificate"
 QUIZ = "glam-as-rights-quiz"
@@ -190,3 +194,48 @@ def test_an_instructors_revocation_does_not_come_back_with_a_better_grade(loaded
     with loaded.session() as session:
         service.revoke(session, award.id, "plagiarism found")
     assert _record(loaded, 95).state == "revoked"
+
+
+@pytest.fixture
+def unanalysed() -> Iterator[Database]:
+    """A PostgreSQL database of its own with the data space, whose grade table gets no statistics (autovacuum off)."""
+    for url in _postgres_database():
+        db = make_database(url)
+        upgrade(db)
+        dataspace.store(db, dataspace.read_design_set_file(dataspace.SAMPLE_DESIGN_SET))
+        with db.statement() as conn:
+            conn.exec_driver_sql("ALTER TABLE grade_events SET (autovacuum_enabled = false)")
+        yield db
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_reading_the_latest_grades_never_compares_each_grade_with_each_learner(unanalysed: Database) -> None:
+    """A course's grades arrive faster than PostgreSQL gathers statistics. With the source in the query, the planner
+    of a table it thought small took the (source, event_id) index and compared every grade of that source with
+    each learner of the page: 6.8 s a page at 125,000 grades (found by make bench's 100,000-learner AGS poll)."""
+    with unanalysed.statement() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO grade_events (source, event_id, kind, learner, design, assessment, score, maximum, percent, "
+            "occurred_at, received_at, payload) SELECT 'ags:moodle', 'r' || g, 'score', 'moodle:' || mod(g, 30000), "
+            "'glam-mc-rights', 'https://moodle.example.org/q' || mod(g, 2), 80, 100, 80, now(), now(), '{}' "
+            "FROM generate_series(1, 60000) AS g")
+    reads: list[tuple[str, Any]] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, parameters: Any, *_args: object) -> None:
+        if statement.lstrip().startswith("SELECT grade_events.source"):
+            reads.append((statement, parameters))
+
+    event.listen(unanalysed.engine, "before_cursor_execute", seen)
+    try:
+        poll(unanalysed, Gradebook([{"userId": str(u), "resultScore": 90, "resultMaximum": 100} for u in range(400)]),
+             AwardSettings())
+    finally:
+        event.remove(unanalysed.engine, "before_cursor_execute", seen)
+    assert reads
+    with unanalysed.statement() as conn:
+        for statement, parameters in reads:
+            plan = json.dumps(conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar())
+            # an index scan by learner, or one pass over the table hashed against the page's learners: never
+            # every grade compared with every learner
+            assert "uq_grade_events_source_event" not in plan and "Join Filter" not in plan, plan
