@@ -524,8 +524,10 @@ def _aware(moment: datetime) -> datetime:
 def record_check(db: Database, entry_id: int, verdict: Verdict, now: datetime, retry_seconds: float = 900) -> bool:
     """Keep what a verification outside a pass found (the public evidence page verifies at each request), as the
     next pass would: a revoked or expired entry leaves, a suspended or untrusted one is hidden at once, everywhere,
-    instead of showing until that pass. Whether the pool still shows the entry."""
-    if verdict.outcome in ("verified", "unchecked"):  # nothing changes what the pool shows; a pass records these
+    instead of showing until that pass. Whether the pool still shows the entry. Only what the issuer's status
+    list, the dates or the trust list say is acted on here: a proof that fails now may be a DID document that could
+    not be fetched this once, which the pass retries with its growing wait."""
+    if verdict.outcome not in (*REMOVED, "suspended", "untrusted"):
         return True
     with db.session() as session:
         entry = session.scalar(select(PoolEntry).options(defer(PoolEntry.credential)).where(PoolEntry.id == entry_id))

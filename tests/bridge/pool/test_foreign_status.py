@@ -259,6 +259,17 @@ def test_the_evidence_page_that_first_finds_a_suspension_hides_the_entry_at_once
     assert shown.status_code == 200 and shown.json()["verification"]["verified"] is False
     assert people(client, competence=COMPETENCE) == ["David", "Eva"]
     foreign.down = False
+    with db.session() as session:  # a proof failing now is left to the pass and its retries (a DID document
+        entry = session.get(PoolEntry, david)  # that could not be fetched once fails a proof the same way)
+        assert entry is not None
+        entry.credential = {**entry.credential, "name": "Altered"}
+    shown = client.get(f"/pool/evidence/{david}", headers=json_)
+    assert shown.status_code == 200 and shown.json()["verification"]["verified"] is False
+    assert _states(db)["david"] == "verified"
+    with db.session() as session:
+        entry = session.get(PoolEntry, david)
+        assert entry is not None
+        entry.credential = creds["David"][0]
 
     foreign.set(creds["Eva"][1]["suspension"], True)
     gone = client.get(f"/pool/evidence/{eva}", headers=json_)
