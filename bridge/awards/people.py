@@ -8,6 +8,7 @@ the course roster (NRPS) read by the poll, an LMS event, the instructor on the d
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,9 @@ from bridge.awards.tables import Award, Job, LmsContext, LmsPerson
 from bridge.db.base import utcnow
 from bridge.db.bulk import insert_rows, one_of, update_rows
 from bridge.errors import LeadsError
+from issuer.documents.names import name_problem, strip_name
 
+log = logging.getLogger("leads.awards")
 NEEDS_NAME = "needs_name"
 ORIGINS = ("launch", "roster", "event", "instructor")
 
@@ -31,8 +34,15 @@ def learner_key(source: str, user_id: str) -> str:
 
 
 def clean_name(name: object) -> str | None:
-    text = " ".join(str(name).split()) if isinstance(name, str) else ""
-    return text[:300] or None
+    """A name an LMS sent, through the one name rule (``issuer.documents.names``): refusing it would lose the
+    learner's awards, so the characters a certificate may not carry (text-direction overrides, control characters)
+    are removed and the removal logged. Before, they were kept, and signing refused the award eight times."""
+    if not isinstance(name, str):
+        return None
+    cleaned, note = strip_name(name)
+    if note:
+        log.warning("a name from the LMS: %s", note)
+    return " ".join(cleaned.split()) or None
 
 
 Known = tuple[str, str | None, str]  # a stored person: name, e-mail, origin
@@ -44,13 +54,11 @@ def _email(email: object) -> str | None:
 
 def _kept(known: Known | None, clean: str, mail: str | None, origin: str) -> tuple[str, str | None, bool]:
     """The name and e-mail kept for a learner told ``clean`` and ``mail`` by ``origin``, and whether that changes
-    what is stored: an instructor's correction is not overwritten by the LMS, and an e-mail is not lost to a source
-    that shares none."""
+    what is stored: an e-mail is not lost to a source that shares none. The LMS's name replaces one an instructor
+    gave (rows stored before instructors' names were kept per course, ``set_name_by_instructor``)."""
     if known is None:
         return clean, mail, True
     name, email, was = known
-    if was == "instructor" and origin != "instructor":
-        return name, email, False
     mail = mail or email
     return clean, mail, (name, email, was) != (clean, mail, origin)  # a learner's every launch repeats it
 
@@ -128,12 +136,48 @@ def _release(session: Session, learners: Sequence[str], names: Mapping[str, tupl
     return released
 
 
-def set_name_by_instructor(session: Session, award: Award, name: str, email: str | None = None) -> int:
-    """The instructor names the learner of an award (all their waiting awards follow)."""
-    if clean_name(name) is None:
+def set_name_by_instructor(session: Session, award: Award, name: str, email: str | None = None,
+                           now: datetime | None = None) -> int:
+    """The instructor names the learner of an award: that learner's awards of this course waiting for a name follow,
+    and this course's later awards take the name too (``course_names_of``). Nothing beyond the course: the name was
+    once kept as the learner's own, so an instructor of one course set the name on certificates of every other
+    course, and no launch could correct it."""
+    if not name.strip():
         raise LeadsError("give the learner's full name as it should appear on the certificate",
                          code="name_required", status=422)
-    return remember_person(session, award.learner, name, email or None, origin="instructor")
+    problem = name_problem(name)
+    if problem:
+        raise LeadsError("the learner's name: %(problem)s", code="invalid_name", status=422,
+                         params={"problem": problem})
+    clean, mail = " ".join(name.split()), _email(email)
+    now = now or utcnow()
+    rows = session.execute(
+        update(Award).where(Award.learner == award.learner, Award.context == award.context,
+                            Award.state == NEEDS_NAME)
+        .values(state="pending", learner_name=clean, learner_email=mail)
+        .returning(Award.id).execution_options(synchronize_session=False)).scalars().all()
+    session.add_all(Job(kind="issue", award_id=award_id, payload={}, state="queued", attempts=0, max_attempts=8,
+                        next_attempt_at=now, created_at=now, updated_at=now) for award_id in rows)
+    return len(rows)
+
+
+def course_names_of(session: Session,
+                    pairs: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(learner, course) → the name and e-mail the learner's latest named award of that course carries: what an
+    instructor gave, for the learner's next award in that course when the LMS still shares no name."""
+    wanted = sorted({(learner, context) for learner, context in pairs if context})
+    out: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        rows = session.execute(
+            select(Award.learner, Award.context, Award.learner_name, Award.learner_email)
+            .where(one_of(session, Award.learner, sorted({learner for learner, _ in chunk})),
+                   Award.learner_name.is_not(None))
+            .order_by(Award.created_at, Award.id))
+        for learner, context, name, email in rows:
+            if (learner, context) in chunk and context is not None and name:
+                out[(learner, context)] = (name, email)
+    return out
 
 
 # -- course titles --------------------------------------------------------------------------------------------

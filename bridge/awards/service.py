@@ -182,9 +182,13 @@ def record_many(session: Session, rules: AwardRules, grades: Sequence[GradeInput
     award_rows: list[dict[str, Any]] = []
     earning = [pair for pair in last_event if decisions[pair].award]
     known = people.names_of(session, sorted({learner for learner, _ in earning}))
+    unnamed = [(p[0], grades[last_input[p]].context) for p in earning
+               if not grades[last_input[p]].learner_name and p[0] not in known]
+    named_here = people.course_names_of(session, unnamed) if unnamed else {}  # an instructor's, in this course
     for pair in earning:
         g = grades[last_input[pair]]
-        name, email = (g.learner_name, g.learner_email) if g.learner_name else known.get(pair[0], (None, None))
+        name, email = (g.learner_name, g.learner_email) if g.learner_name else known.get(
+            pair[0], named_here.get((pair[0], g.context or ""), (None, None)))
         # never signed to an internal id: without a name the award waits (no job) until one is known
         state = "pending" if name else people.NEEDS_NAME
         award_rows += [dict(id=new_id(), learner=pair[0], learner_name=name, learner_email=email or g.learner_email,

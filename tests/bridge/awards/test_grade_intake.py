@@ -239,3 +239,17 @@ def test_reading_the_latest_grades_never_compares_each_grade_with_each_learner(u
             # an index scan by learner, or one pass over the table hashed against the page's learners: never
             # every grade compared with every learner
             assert "uq_grade_events_source_event" not in plan and "Join Filter" not in plan, plan
+
+
+@pytest.mark.parametrize(("context", "named"), [("moodle:2", True), ("moodle:3", False)])
+def test_a_learner_an_instructor_named_in_this_course_is_named_on_its_next_award(
+        loaded: Database, context: str, named: bool) -> None:
+    """The name an instructor gave stays in the instructor's course: elsewhere the award waits for the LMS's."""
+    with loaded.session() as session:
+        session.add(Award(learner="moodle:8", design="other", achievement="x", context=context, state="issued",
+                          learner_name="Robert Smith"))
+    poll(loaded, Gradebook([{"userId": "8", "resultScore": 95, "resultMaximum": 100}]), AwardSettings())
+    with loaded.session() as session:
+        award = session.scalars(select(Award).where(Award.learner == "moodle:8",
+                                                    Award.design == "glam-mc-rights")).one()
+    assert (award.state, award.learner_name) == (("pending", "Robert Smith") if named else ("needs_name", None))
