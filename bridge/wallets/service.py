@@ -216,7 +216,7 @@ class WalletService:
         """Check token, configuration and key proof, spend the nonce, then issue the holder-bound credential."""
         offer = self._offer_for(authorization)
         configuration = body.get("credential_configuration_id")
-        if configuration not in CONFIGURATIONS:
+        if not isinstance(configuration, str) or configuration not in CONFIGURATIONS:
             raise OAuthError("unknown credential_configuration_id %(configuration)s; this issuer offers "
                              "%(configurations)s", "unknown_credential_configuration",
                              params={"configuration": repr(configuration), "configurations": ", ".join(CONFIGURATIONS)})

@@ -40,8 +40,11 @@ def next_step(scope: Scope) -> tuple[str, str]:
     return next((href, words) for prefix, href, words in NEXT_STEPS if path.startswith(prefix))
 
 
+WALLET_PATHS = ("/oid4vci/",)  # the OpenID4VCI endpoints: wallets read JSON errors, never pages
+
+
 def _wants_json(scope: Scope) -> bool:
-    if str(scope.get("path", "")).startswith("/api/"):
+    if str(scope.get("path", "")).startswith(("/api/", *WALLET_PATHS)):
         return True
     accept = _header(scope, b"accept")
     return bool(accept) and accept_quality(accept, ("application/json",)) > accept_quality(accept, ("text/html",))
@@ -59,6 +62,8 @@ async def refuse(scope: Scope, send: Send, status: int, code: str, message: str,
     lang = language(scope)
     if _wants_json(scope):
         answer: dict[str, object] = {"error": code, "message": f"{message} {hint}".strip()}
+        if str(scope.get("path", "")).startswith(WALLET_PATHS):  # as OAuth 2.0 (RFC 6749 §5.2) words an error
+            answer["error_description"] = answer["message"]
         if problems:
             answer["problems"] = problems
         body = json.dumps(answer, ensure_ascii=False).encode()

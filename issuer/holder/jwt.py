@@ -24,7 +24,10 @@ def verify_holder_jws(token: str, jwk: dict[str, Any]) -> JwtParts:
         raise ProofInvalid(f"JWT alg {alg!r} is not accepted; use one of {', '.join(ALGORITHMS)}")
     if (jwk.get("kty"), jwk.get("crv")) != KEY_TYPES[str(alg)]:
         raise ProofInvalid(f"JWT alg {alg} does not fit the holder's {jwk.get('kty')}/{jwk.get('crv')} key")
-    key = OKPKey.import_key(jwk) if jwk["kty"] == "OKP" else ECKey.import_key(jwk)
+    try:  # a key whose coordinates are not base64url, of the wrong length or off the curve is the holder's fault
+        key = OKPKey.import_key(jwk) if jwk["kty"] == "OKP" else ECKey.import_key(jwk)
+    except (JoseError, ValueError, TypeError) as exc:  # binascii.Error is a ValueError
+        raise ProofInvalid(f"the holder's key cannot be read: {exc}") from None
     try:
         with warnings.catch_warnings():  # joserfc flags EdDSA as deprecated (RFC 9864); wallets still send it
             warnings.filterwarnings("ignore", message="EdDSA is deprecated")

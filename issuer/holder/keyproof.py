@@ -57,7 +57,7 @@ def verify_key_proof(token: str, *, audience: str, now: datetime, max_age: timed
     if audience.rstrip("/") not in [str(a).rstrip("/") for a in audiences if a]:
         raise _refuse(f"the key proof is meant for {aud!r}, not for this credential issuer {audience!r}")
     iat = payload.get("iat")
-    if not isinstance(iat, int | float) or isinstance(iat, bool):
+    if not isinstance(iat, int | float) or isinstance(iat, bool) or not 0 <= iat < 1e11:  # NaN too
         raise _refuse("the key proof has no 'iat' (issued at, in seconds since 1970)")
     issued = datetime.fromtimestamp(iat, UTC)
     if issued > now + SKEW:

@@ -200,3 +200,54 @@ def test_revoking_the_award_revokes_every_wallet_copy(client: TestClient, db: Da
     with db.session() as session:
         rows = session.query(IssuedCredentialRow).all()
     assert len(rows) == 2 and all(row.revoked for row in rows)
+
+
+def _jwk_proof(jwk: dict[str, str], nonce_value: str, iat: object = None) -> str:
+    """A key proof naming its key by ``jwk`` (signed by a throwaway key: the key itself is what is odd)."""
+    import base64
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = {"typ": "openid4vci-proof+jwt", "alg": "ES256" if jwk["kty"] == "EC" else "EdDSA", "jwk": jwk}
+    payload = {"aud": ISSUER, "iat": int(time.time()) if iat is None else iat, "nonce": nonce_value}
+    data = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(payload).encode())}"
+    return f"{data}.{b64(Ed25519PrivateKey.generate().sign(data.encode()))}"
+
+
+@pytest.mark.parametrize(("jwk", "words"), [
+    ({"kty": "OKP", "crv": "Ed25519", "x": "!!notb64"}, "cannot be read"),
+    ({"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}, "cannot be read"),
+    ({"kty": "EC", "crv": "P-256", "x": "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE",
+      "y": "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI"}, "cannot be read"),  # a point off the curve
+])
+def test_a_key_that_cannot_be_read_is_a_refused_proof_not_a_500(client: TestClient, jwk: dict[str, str],
+                                                               words: str) -> None:
+    refused(ask(client, token(client), _jwk_proof(jwk, nonce(client))), 400, "invalid_proof", words)
+
+
+@pytest.mark.parametrize("iat", [1e20, -1e300, -1, "NaN"])
+def test_an_iat_out_of_any_calendar_is_a_refused_proof(client: TestClient, iat: object) -> None:
+    key = Key()
+    proof = key.proof(nonce(client))
+    header, payload, _ = proof.split(".")
+    import base64
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["iat"] = float("nan") if iat == "NaN" else iat
+    data = f"{header}.{b64(json.dumps(claims).encode())}"
+    odd = f"{data}.{b64(key.private.sign(data.encode()))}"
+    refused(ask(client, token(client), odd), 400, "invalid_proof", "'iat'")
+
+
+def test_a_configuration_that_is_not_a_name_and_json_nested_too_deep_get_oauth_errors(client: TestClient) -> None:
+    auth = token(client)
+    for odd in (["x"], {"a": 1}):
+        response = client.post("/oid4vci/credential", headers=auth, json={"credential_configuration_id": odd})
+        refused(response, 400, "unknown_credential_configuration", "OpenBadgeCredential_ldp_vc")
+    deep = client.post("/oid4vci/credential", headers={**auth, "Content-Type": "application/json"},
+                       content=b"[" * 5000 + b"]" * 5000)
+    assert deep.status_code == 400 and deep.json()["error"] == "json_too_deep" and deep.json()["error_description"]
