@@ -152,8 +152,11 @@ class CredentialRecords:
                                  "revocation entry); revoke it instead", code="no_status_entry", status=409,
                                  params={"format": row.format, "purpose": purpose.value})
             if row.revoked and purpose is StatusPurpose.SUSPENSION:
-                raise LeadsError("the credential is revoked; suspending it changes nothing", code="revoked",
-                                 status=409)
+                raise LeadsError("the credential is revoked, for good; suspending it or lifting a suspension "
+                                 "changes nothing", code="revoked", status=409)
+            if purpose is StatusPurpose.SUSPENSION and not value and not row.suspended:
+                raise LeadsError("the credential is not suspended; there is no suspension to lift",
+                                 code="not_suspended", status=409)
             state = DbStatusStore(session, row.issuer_slug).set_status(list_id, index, value)
             if purpose is StatusPurpose.REVOCATION:
                 if not row.revoked:

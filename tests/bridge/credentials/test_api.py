@@ -59,6 +59,9 @@ def test_suspension_is_reversible(client: TestClient) -> None:
     assert check(suspended, "status")["message"] == "suspended" and suspended["verdict"] == "suspended"
     client.post(f"/api/credentials/{issued['id']}/unsuspend", json={"reason": "appeal upheld"}, headers=ADMIN)
     assert verify(client, body)["verified"]
+    again = client.post(f"/api/credentials/{issued['id']}/unsuspend", json={"reason": "twice"}, headers=ADMIN)
+    assert (again.status_code, again.json()["error"]) == (409, "not_suspended")  # before: 200, a reason kept
+    assert client.get(f"/api/credentials/{issued['id']}", headers=ADMIN).json().get("suspended_reason") != "twice"
 
 
 def test_edc_is_issued_conformant_verifies_and_can_be_revoked_not_suspended(client: TestClient) -> None:

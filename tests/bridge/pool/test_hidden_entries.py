@@ -82,10 +82,10 @@ def test_the_owner_sees_why_as_json(client: TestClient) -> None:
     assert [(e["id"], e["listed"], e["hidden_because"], e["evidence"]) for e in hidden] == [
         (entry, False, "suspended", None)]
     assert hidden[0]["title"] == TITLE
+    state = client.app.state  # type: ignore[attr-defined]
+    CredentialService(state.db, state.settings).unsuspend(credential, "review closed")
     for reason in ("untrusted", "invalid"):
         _state(client, entry, reason)
-        state = client.app.state  # type: ignore[attr-defined]
-        CredentialService(state.db, state.settings).unsuspend(credential, "review closed")
         assert _owned(client, token).json()["credentials"][0]["hidden_because"] == reason
         assert client.get(f"/pool/evidence/{entry}").status_code == 404
     refused = _owned(client, "nope")
