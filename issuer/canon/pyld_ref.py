@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 
 from issuer.canon._rdf import StrictProcessor, expand_strict, expanded_to_dataset
+from issuer.canon.poison import BudgetedURDNA2015
 from issuer.jsonld.loader import ContextLoader
 
 
@@ -32,7 +32,7 @@ class PyldCanonicaliser:
         }
         expanded = expand_strict(processor, doc, options)
         dataset = expanded_to_dataset(processor, expanded, options)
-        result: str = URDNA2015().main(dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"})
+        result: str = BudgetedURDNA2015().main(dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"})
         return result
 
 
