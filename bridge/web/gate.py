@@ -40,6 +40,7 @@ VERIFICATION_ROUTES = (
     re.compile(r"^/verify$"),
     re.compile(r"^/pool/publish$"),
     re.compile(r"^/api/pool/profiles/[^/]+/credentials$"),
+    re.compile(r"^/map$"),  # verifies up to 20 credentials a request, as /verify reads them (decision 023)
 )
 NEW_PROFILE_ROUTES = (re.compile(r"^/api/pool/profiles$"), re.compile(r"^/pool/profiles/new$"))
 GET_VERIFICATION_ROUTES = (

@@ -173,5 +173,6 @@ def test_unauthenticated_verification_is_rate_limited_per_client(tmp_path: Path)
         assert client.post("/pool/publish", data={"handle": "h", "token": "t"}).status_code == 429
         assert client.get("/pool/evidence/1").status_code == 429  # an evidence page verifies at each request
         assert client.head("/pool/evidence/1").status_code == 429
+        assert client.post("/map", data={"practice": "x", "credential": "{}"}).status_code == 429  # up to 20 each
         assert client.get("/healthz").status_code == 200  # only verification is rationed
         assert client.get("/verify").status_code == 200
