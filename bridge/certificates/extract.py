@@ -64,7 +64,8 @@ def pdf_attachment(data: bytes) -> bytes:
                     return contents[0]
     except LimitReachedError:
         raise UnreadableCredential(ATTACHMENT_TOO_LARGE, code="pdf_attachment_too_large") from None
-    except (PyPdfError, ValueError, KeyError, TypeError, RecursionError) as exc:
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, AssertionError,
+            RecursionError) as exc:  # pypdf on a damaged file: an /EF entry that is no stream is an AttributeError
         raise UnreadableCredential("This PDF cannot be read (%(reason)s). Upload the certificate PDF as downloaded.",
                                    code="pdf_unreadable", params={"reason": exc}) from None
     if names:

@@ -80,7 +80,8 @@ def load_credential(raw: bytes | str | Mapping[str, Any]) -> dict[str, Any] | st
         return text
     try:
         value = jsonbound.loads(text)  # JsonTooDeep (an IssuerError, 400) passes through
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")  # a lone surrogate ("\ud800") cannot be shown
+    except (ValueError, UnicodeError) as exc:  # JSONDecodeError; an integer of more than 4,300 digits
         raise LeadsError(
             "This is not JSON (%(exc)s). Paste the whole credential, from the first { to the last }.",
             code="credential_not_json", status=422,
@@ -134,6 +135,15 @@ def _text(value: Any, lang: str) -> str:
 
 def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) and value else value
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """An object of the credential, or an empty one: anyone may paste a credential of any shape to be read."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _date(value: Any) -> datetime | None:
@@ -193,24 +203,24 @@ def certificate_view(credential: dict[str, Any] | str, lang: str = "en") -> Cert
 
 def _ob3(doc: dict[str, Any], lang: str, issuer: Mapping[str, Any], common: dict[str, Any],
          fmt: str) -> CertificateView:
-    subject = _first(doc.get("credentialSubject")) or {}
-    achievement = subject.get("achievement", {}) if isinstance(subject, dict) else {}
+    subject = _obj(_first(doc.get("credentialSubject")))
+    achievement = _obj(subject.get("achievement"))
     learner = ""
-    for ident in subject.get("identifier", []) if isinstance(subject, dict) else []:
+    for ident in _list(subject.get("identifier")):
         if isinstance(ident, dict) and ident.get("identityType") == "name" and not ident.get("hashed"):
             learner = str(ident.get("identityHash", ""))
     learner = learner or _text(subject.get("name"), lang) or str(subject.get("id", ""))
     eqf = None
-    for tag in achievement.get("tag", []) or []:
+    for tag in _list(achievement.get("tag")):
         m = _EQF_TAG.match(str(tag))
         if m:
             eqf = int(m.group(1))
     competences = tuple(dict.fromkeys(
-        _text(a.get("targetName"), lang) for a in achievement.get("alignment", []) or []
+        _text(a.get("targetName"), lang) for a in _list(achievement.get("alignment"))
         if isinstance(a, dict) and a.get("targetName")
     ))
     grade = None
-    for result in subject.get("result", []) or []:
+    for result in _list(subject.get("result")):
         if isinstance(result, dict) and str(result.get("resultDescription", "")).endswith("#grade"):
             grade = str(result.get("value", ""))
     narrative = str(subject.get("narrative", ""))
@@ -232,13 +242,13 @@ def _ob3(doc: dict[str, Any], lang: str, issuer: Mapping[str, Any], common: dict
 
 
 def _edc(doc: dict[str, Any], lang: str, issuer: Mapping[str, Any], common: dict[str, Any]) -> CertificateView:
-    person = _first(doc.get("credentialSubject")) or {}
-    claim = _first(person.get("hasClaim")) or {}
-    spec = _first(claim.get("specifiedBy")) or {}
-    outcomes = tuple(_text(o.get("title"), lang) for o in spec.get("learningOutcome", []) or []
+    person = _obj(_first(doc.get("credentialSubject")))
+    claim = _obj(_first(person.get("hasClaim")))
+    spec = _obj(_first(claim.get("specifiedBy")))
+    outcomes = tuple(_text(o.get("title"), lang) for o in _list(spec.get("learningOutcome"))
                      if isinstance(o, dict))
     ects = None
-    for point in spec.get("creditPoint", []) or []:
+    for point in _list(spec.get("creditPoint")):
         if isinstance(point, dict):
             ects = _number(point.get("point"))
     eqf_node = spec.get("eqfLevel")

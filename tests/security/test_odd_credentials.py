@@ -8,6 +8,7 @@ import copy
 import json
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -124,3 +125,33 @@ def test_a_poison_dataset_is_refused_in_bounded_time_not_verified(served: Any) -
     body = _verify(client, doc)
     proof = next(c for c in body["checks"] if c["name"] == "proof")
     assert body["verdict"] == "invalid" and "canonical form in bounded time" in proof["message"]
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ('{"@context": [], "n": ' + "1" * 5000 + "}", "credential_not_json"),  # past Python's 4,300 digits
+    ('{"@context": [], "name": "\\ud800"}', "credential_not_json"),  # a lone surrogate no page can show
+])
+def test_what_the_verify_page_cannot_read_is_a_422_not_a_500(served: Any, text: str, code: str) -> None:
+    client, _, _ = served
+    for sent in ({"data": {"credential": text}}, {"files": {"file": ("c.json", text.encode(), "application/json")}}):
+        page = client.post("/verify", **sent)
+        assert page.status_code == 422, page.text[:300]
+        assert client.post("/map", data={"practice": "glam-archive-to-commons", "credential": text}).status_code < 500
+
+
+def test_a_credential_of_odd_shapes_is_shown_as_not_verified_not_a_500(served: Any) -> None:
+    client, issuer, _ = served
+    doc = ForeignIssuer.credential(issuer, signed=True)
+    for subject in ("x", 5, [["nested"]], {"achievement": "x", "result": 5, "identifier": "x"}):
+        odd = {**doc, "credentialSubject": subject}
+        assert client.post("/verify", data={"credential": json.dumps(odd)}).status_code == 200
+
+
+def test_a_damaged_pdf_is_unreadable_not_a_500(served: Any) -> None:
+    """pypdf raises AttributeError on an embedded-file entry that is no stream (found by fuzzing a LEADS PDF)."""
+    client, _, _ = served
+    damaged = (Path(__file__).resolve().parents[1] / "fixtures" / "damaged" / "ef-not-a-stream.pdf").read_bytes()
+    page = client.post("/verify", files={"file": ("certificate.pdf", damaged, "application/pdf")})
+    assert page.status_code == 422, page.text[:300]
+    assert client.post("/map", data={"practice": "glam-archive-to-commons"},
+                       files={"files": ("certificate.pdf", damaged, "application/pdf")}).status_code < 500
