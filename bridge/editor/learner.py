@@ -29,11 +29,14 @@ class Presented:
     evidence: tuple[tuple[str, int | None], ...]  # (competence key, level)
 
 
+NAME_SHOWN = 200  # characters of a credential's name the map shows (and keeps, when shared): anyone may send any
+
+
 def presented(document: dict[str, Any] | str, report: VerificationReport, entities: Mapping[str, EntityBase],
               entity_base: str) -> Presented:
     doc = report.credential or (document if isinstance(document, dict) else {})
     names = [a.name for a in achievements(doc) if a.name]
-    name = names[0] if names else str(doc.get("name") or "?")
+    name = (names[0] if names else str(doc.get("name") or "?"))[:NAME_SHOWN]
     if not report.genuine:
         return Presented(name, False, NOT_GENUINE, ())
     if report.trust is None or not report.trust.trusted:

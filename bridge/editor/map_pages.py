@@ -104,7 +104,8 @@ def map_submit(request: Request, practice: Annotated[str, Form()] = "",
     if share:
         map_id, key = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         with _db(request).session() as session:
-            session.add(SharedMap(id=map_id, data={"lang": lang, "map": built, "remove": _digest(key)}))
+            kept = {k: v for k, v in built.items() if k != "credentials"}  # the map only (decision 023), never
+            session.add(SharedMap(id=map_id, data={"lang": lang, "map": kept, "remove": _digest(key)}))  # what was sent
         return RedirectResponse(f"/map/s/{map_id}?k={key}", status_code=303)
     return _render(request, chosen=practice, map=built)
 

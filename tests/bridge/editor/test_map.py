@@ -84,6 +84,22 @@ def test_shared_map_keeps_the_map_only(app: TestClient, tmp_path: Path) -> None:
     assert app.get(path).status_code == 404 and shared_count(app) == before
 
 
+def test_a_shared_map_keeps_neither_what_was_sent_nor_long_names(app: TestClient) -> None:
+    """Before, a shared map kept every item sent, named as it was sent: five anonymous posts of twenty files named
+    "N" × 450,000 kept 45 MB for ever."""
+    junk = [("files", (f"c{i}.json", json.dumps({"@context": [], "name": "N" * 450_000}).encode(),
+                       "application/json")) for i in range(3)]
+    shared = app.post("/map", data={"practice": PRACTICE, "credential": issue(app, "glam-mc-rights").decode(),
+                                    "share": "1"}, files=junk)
+    assert shared.status_code == 303
+    with app.app.state.db.session() as session:  # type: ignore[attr-defined]
+        stored = json.dumps([row.data for row in session.scalars(select(SharedMap))])
+    assert len(stored) < 20_000 and "NNNNNNNNNN" not in stored and '"credentials"' not in stored
+    assert app.get(shared.headers["location"]).status_code == 200
+    shown = app.post("/map", data={"practice": PRACTICE}, files=junk[:1], headers={"Accept": "application/json"})
+    assert len(shown.json()["credentials"][0]["name"]) == 200  # what the learner sees of it, not kept
+
+
 def test_the_map_speaks_spanish(app: TestClient) -> None:
     page = app.get("/map?lang=es").text
     assert "Mi mapa de competencias" in page and "Mostrar mi mapa" in page
