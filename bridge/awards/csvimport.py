@@ -66,6 +66,16 @@ def _number(value: str, delimiter: str) -> float:
 
 
 def parse(text: str, source: str) -> list[GradeInput]:
+    """The grades of a CSV file, or ValidationFailed naming every problem (nothing imported)."""
+    try:
+        return _parse(text, source)
+    except csv.Error as exc:  # a field past csv's 131,072 characters, a NUL: a traceback before
+        raise ValidationFailed("the CSV cannot be read", [Problem(
+            "file", "csv", "%(reason)s; save the file again as CSV from the spreadsheet",
+            params={"reason": str(exc)})]) from None
+
+
+def _parse(text: str, source: str) -> list[GradeInput]:
     delimiter = _delimiter(text)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter, restkey=SURPLUS)
     header = [h.strip() for h in reader.fieldnames or []]

@@ -69,6 +69,13 @@ def test_header_must_have_the_columns(loaded: Database) -> None:
         csvimport.import_text(loaded, cfg=CFG, text="learner,score\nada,1\n")
 
 
+def test_a_field_csv_cannot_read_is_a_named_problem_not_a_traceback() -> None:
+    text = "learner,design,assessment,score,maximum\nada," + "x" * 140_000 + ",quiz,1,1\n"
+    with pytest.raises(ValidationFailed, match="cannot be read") as refused:
+        csvimport.parse(text, "csv")
+    assert "field larger than field limit" in str(refused.value.problems[0])
+
+
 def test_cli_import_dry_run(loaded: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bridge.cli import awards as cli_awards
     from bridge.cli import common
