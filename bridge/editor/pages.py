@@ -19,7 +19,7 @@ from bridge.editor.service import Person
 from bridge.errors import LeadsError, NotFound, ValidationFailed
 from bridge.i18n import translations
 from bridge.settings import Settings
-from bridge.web.admin import require_admin
+from bridge.web.admin import check_origin, require_admin
 from bridge.web.errors import problem_shown, problem_text, spoken
 from bridge.web.negotiate import request_lang, templates
 from bridge.wikibase.api import PropertyMap, WikibaseClient
@@ -114,6 +114,7 @@ def signin(request: Request) -> Response:
              response_class=HTMLResponse)
 def signin_local(request: Request, name: Annotated[str, Form()] = "",
                  token: Annotated[str, Form()] = "") -> Response:
+    check_origin(request)  # another site must not sign a browser in as its own editor (login CSRF)
     if wiki.enabled(_settings(request)) or not service.check_local_editor(_db(request), name, token):
         return _render(request, "editor/signin.html", status=401, failed=True)
     return _signed_in(request, Person(name.strip(), "local"))

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from bridge.dataspace.api import DesignSet, Entity, EntityBase, EntityRepository
 from bridge.dataspace.api import check as check_designs
@@ -111,12 +112,19 @@ def add_local_editor(db: Database, name: str) -> str:
             session.add(LocalEditor(name=name, token_hash=_hash(token)))
         else:
             row.token_hash = _hash(token)
+            _end_sessions(session, name)  # a new token (a leaked one replaced) ends what the old one opened
     return token
 
 
 def remove_local_editor(db: Database, name: str) -> bool:
+    """Take the role away, and every session it opened: before, a removed editor kept publishing for 8 hours."""
     with db.session() as session:
+        _end_sessions(session, name)
         return bool(session.execute(delete(LocalEditor).where(LocalEditor.name == name)).rowcount)  # type: ignore[attr-defined]
+
+
+def _end_sessions(session: Session, name: str) -> None:
+    session.execute(delete(EditorSession).where(EditorSession.source == "local", EditorSession.username == name))
 
 
 def check_local_editor(db: Database, name: str, token: str) -> bool:

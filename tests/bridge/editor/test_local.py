@@ -133,3 +133,28 @@ def test_the_problems_an_editor_reads_are_in_her_language(app: TestClient) -> No
     app.cookies.delete("leads_lang")  # the Spanish page set it; a program asking without it reads English
     english = app.post("/api/edit/design/check", data=form).json()["problems"]
     assert "d1 · ECTS credit points: is -2; credit points cannot be negative" in [p["text"] for p in english]
+
+
+def _publish(client: TestClient, csrf: str, key: str) -> int:
+    return client.post("/edit/practice", data={"csrf": csrf, "key": key, "label.en": key.title(),
+                                               "action": "publish"}).status_code
+
+
+def test_an_editor_removed_or_given_a_new_token_is_signed_out_everywhere(app: TestClient) -> None:
+    """Before, the session outlived the role: a removed editor kept publishing for 8 hours."""
+    csrf = signed_in(app, "Mallory")
+    assert _publish(app, csrf, "before-removal") == 303
+    assert app.delete("/api/editors/Mallory", headers=ADMIN).status_code == 204
+    assert _publish(app, csrf, "after-removal") == 401
+    csrf = signed_in(app, "Bob")
+    assert app.post("/api/editors", json={"name": "Bob"}, headers=ADMIN).status_code in (200, 201)  # a new token
+    assert _publish(app, csrf, "after-new-token") == 401
+
+
+def test_another_site_cannot_sign_a_browser_in_as_its_editor(app: TestClient) -> None:
+    token = app.post("/api/editors", json={"name": "Mallory"}, headers=ADMIN).json()["token"]
+    forged = app.post("/edit/signin", data={"name": "Mallory", "token": token},
+                      headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403 and "leads_editor" not in forged.headers.get("set-cookie", "")
+    assert app.post("/edit/signin", data={"name": "Mallory", "token": token},
+                    headers={"Origin": "http://testserver"}).status_code == 303
