@@ -15,6 +15,7 @@ Mapping (docs/courses.md explains it for instructors):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -323,3 +324,15 @@ def _claim_section(design: CredentialDesign, entities: Mapping[str, EntityBase],
         summary += "<p>The certificate also attests:</p>" + _html_list(own_outcomes)
     return Section(key=f"{design.key}--claim", kind="claim", title="Your certificate", summary=summary,
                    outcomes=tuple(own_outcomes), part=design.key, activities=tuple(activities))
+
+
+# what XML 1.0 cannot carry (C0 controls but tab and line ends, surrogates, U+FFFE and U+FFFF): the data space refuses
+# them in terms (``dataspace.validate``); an export drops any that reach it, so that its files still parse
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(data: bytes) -> bytes:
+    """Serialised XML (UTF-8) without the characters XML 1.0 forbids."""
+    text = data.decode("utf-8", "surrogatepass")
+    return _NOT_XML.sub("", text).encode("utf-8") if _NOT_XML.search(text) else data
+

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 
 from bridge.dataspace import normalize
@@ -104,6 +105,13 @@ def validate(entities: Mapping[str, EntityBase], *, known: Mapping[str, EntityBa
 
 
 _WIKIDATA_ID = re.compile(r"^Q[1-9][0-9]*$")
+
+
+def _not_in_terms(char: str) -> bool:
+    """C0 and C1 controls, surrogates and the non-characters U+FFFE/U+FFFF."""
+    return unicodedata.category(char) in ("Cc", "Cs") or char in "\ufffe\uffff"
+
+
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
@@ -117,6 +125,11 @@ def wikibase_limits(entity: EntityBase) -> list[Problem]:
                 out.append(Problem(entity.key, IN_LANGUAGE, "is %(n)s characters long; Wikibase allows at most "
                                    "%(limit)s, so shorten it",
                                    {"field": field, "lang": lang, "n": n, "limit": normalize.TERM_MAX}))
+            bad = next(((i, c) for i, c in enumerate(normalize.text(value), start=1) if _not_in_terms(c)), None)
+            if bad is not None:  # Wikibase refuses them, and no course export (XML) can carry them
+                out.append(Problem(entity.key, IN_LANGUAGE, "contains a control character (U+%(code)s) at position "
+                                   "%(position)s; take it out",
+                                   {"field": field, "lang": lang, "code": f"{ord(bad[1]):04X}", "position": bad[0]}))
     for lang, label in entity.labels.items():
         desc = entity.descriptions.get(lang)
         if desc is not None and normalize.text(desc) and normalize.text(desc) == normalize.text(label):

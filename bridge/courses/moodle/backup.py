@@ -23,7 +23,7 @@ from hashlib import md5
 
 from bridge.courses.moodle.competencies import OUTCOME_COMPLETE, OUTCOME_EVIDENCE, OUTCOME_NONE
 from bridge.courses.moodle.lang import moodle_languages
-from bridge.courses.outline import Activity, CourseOutline
+from bridge.courses.outline import Activity, CourseOutline, xml_text
 
 NULL = "$@NULL@$"  # how Moodle's backup writes SQL NULL
 
@@ -65,7 +65,7 @@ def _fmt(value: object) -> str:
 def _xml(root: ET.Element) -> bytes:
     ET.indent(root, space="  ")
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False, short_empty_elements=False)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + data
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + xml_text(data)
 
 
 @dataclass(frozen=True)

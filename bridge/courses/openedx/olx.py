@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bridge.courses.outline import Activity, CourseOutline, Section
+from bridge.courses.outline import Activity, CourseOutline, Section, xml_text
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def url_name(prefix: str, key: str) -> str:
 def _xml(root: ET.Element) -> bytes:
     ET.indent(root, space="  ")
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
-    return data + b"\n"
+    return xml_text(data) + b"\n"
 
 
 def _pointer(parent: ET.Element, tag: str, name: str) -> None:

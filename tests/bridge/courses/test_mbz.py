@@ -112,3 +112,25 @@ def test_archive_index_is_checked(files: dict[str, bytes]) -> None:
     assert files[".ARCHIVE_INDEX"].startswith(b"Moodle archive file index. Count: ")
     tampered = dict(files, **{"course/course.xml": files["course/course.xml"] + b"\n"})
     assert any(".ARCHIVE_INDEX lists other" in p for p in check_mbz(tampered))
+
+
+def test_an_export_drops_what_xml_cannot_carry(pilot_outline: CourseOutline) -> None:
+    """The data space refuses control characters in terms; one stored before still leaves every file parseable."""
+    import dataclasses
+    import io
+    import tarfile
+    import xml.etree.ElementTree as ET
+
+    from bridge.courses.openedx.olx import CourseKey, build_olx
+
+    odd = dataclasses.replace(pilot_outline, title="A\x01B\x0b<b>&amp;]]>\ufffe")
+    for name, data in read_mbz(build_mbz(odd, WHEN)).items():
+        if name.endswith(".xml"):
+            ET.fromstring(data)
+    with tarfile.open(fileobj=io.BytesIO(build_olx(odd, CourseKey("LEADS", "GLAM101", "2026")))) as tar:
+        for member in tar.getmembers():
+            if member.name.endswith(".xml"):
+                extracted = tar.extractfile(member)
+                assert extracted is not None
+                ET.fromstring(extracted.read())
+

@@ -115,6 +115,16 @@ def test_wikibase_limits_are_checked_naming_entity_and_field() -> None:
         assert any(p.startswith(text) for p in found), (text, found)
 
 
+@pytest.mark.parametrize("odd", ["\x01", "\x0b", "\x85", "\ufffe"])
+def test_a_term_with_a_control_character_is_refused(odd: str) -> None:
+    """Wikibase refuses it and no course export (XML) can carry it: an editor's label made every Moodle and Open edX
+    file of the design unreadable (found by an audit)."""
+    data = sample()
+    entity(data, "glam-mc-rights")["labels"]["en"] = f"Rights{odd}and licensing"
+    assert any(p.startswith("glam-mc-rights · label (en): contains a control character (U+") and "at position 7" in p
+               for p in problems_of(data)), problems_of(data)
+
+
 def test_leads_data_validate_refuses_a_300_character_description(tmp_path: Path) -> None:
     data = sample()
     entity(data, "glam-mc-rights")["descriptions"]["en"] = "d" * 300
