@@ -19,11 +19,11 @@ from pydantic import TypeAdapter
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bridge.dataspace.api import DesignSet, Entity, EntityBase, EntityRepository
+from bridge.dataspace.api import DesignSet, Entity, EntityBase, EntityRepository, Kind
 from bridge.dataspace.api import check as check_designs
 from bridge.db import Database
 from bridge.editor.tables import Draft, EditorSession, HistoryRow, LocalEditor
-from bridge.errors import LeadsError, Problem, ValidationFailed
+from bridge.errors import LeadsError, Problem, Term, ValidationFailed
 from issuer.documents.names import name_problem
 
 SESSION_HOURS = 8
@@ -52,13 +52,24 @@ def known(db: Database) -> dict[str, EntityBase]:
         return {e.key: e for e in EntityRepository(session).list()}
 
 
+KEY = Term("key")
+KIND_NAMES = {Kind.PRACTICE: Term("practice"), Kind.ACTIVITY: Term("activity"), Kind.COMPETENCE: Term("competence"),
+              Kind.LEARNING_OUTCOME: Term("learning outcome"), Kind.ASSESSMENT: Term("assessment"),
+              Kind.CREDENTIAL_DESIGN: Term("credential design"), Kind.COURSE: Term("course")}
+
+
 def problems_of(entities: list[EntityBase], db: Database, shape: list[Problem] | None = None) -> list[Problem]:
     """Every problem of the edited entities against the stored data space (the messages of ``leads data validate``)."""
     if shape:
         return shape
+    stored = known(db)
+    taken = [Problem(e.key, KEY, "this key already names a %(kind)s; choose another key",
+                     {"kind": KIND_NAMES[old.kind]}) for e in entities if (old := stored.get(e.key)) is not None and old.kind != e.kind]
+    if taken:  # an entity never changes kind under its key: before, a practice form replaced a design and every
+        return taken  # course, award and link that named it broke (found by an audit)
     try:
         check_designs(DesignSet(entities=[_entity.validate_python(e.model_dump(mode="json")) for e in entities]),
-                        known(db))
+                      stored)
     except ValidationFailed as exc:
         return list(exc.problems)
     return []

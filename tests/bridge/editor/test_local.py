@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bridge.app import create_app
+from bridge.editor import service
 from bridge.settings import Settings
 
 ADMIN = {"Authorization": "Bearer change-me-dev-only"}
@@ -158,3 +159,20 @@ def test_another_site_cannot_sign_a_browser_in_as_its_editor(app: TestClient) ->
     assert forged.status_code == 403 and "leads_editor" not in forged.headers.get("set-cookie", "")
     assert app.post("/edit/signin", data={"name": "Mallory", "token": token},
                     headers={"Origin": "http://testserver"}).status_code == 303
+
+
+def test_a_key_never_changes_kind(app: TestClient) -> None:
+    """Before, a practice form could take a design's or an activity's key: the entity was replaced by another kind,
+    and everything that named it broke."""
+    csrf = signed_in(app)
+    assert app.post("/edit/practice", data={"csrf": csrf, "key": "editing", "label.en": "Editing",
+                                            "activity.1.key": "editing-write", "activity.1.en": "Write",
+                                            "action": "publish"}).status_code == 303
+    for form in ({"key": "editing-write", "label.en": "Over an activity"},
+                 {"key": "other", "label.en": "Other", "activity.1.key": "editing", "activity.1.en": "Over"}):
+        refused = app.post("/edit/practice?lang=en", data={"csrf": csrf, **form, "action": "publish"})
+        assert refused.status_code == 422 and "already names a" in refused.text, refused.text[:300]
+        spanish = app.post("/edit/practice?lang=es", data={"csrf": csrf, **form, "action": "publish"})
+        assert "ya nombra" in spanish.text
+    stored = service.known(app.app.state.db)  # type: ignore[attr-defined]
+    assert (stored["editing"].kind, stored["editing-write"].kind) == ("practice", "activity")
