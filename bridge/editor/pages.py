@@ -162,6 +162,10 @@ def _propmap(client: WikibaseClient, settings: Settings) -> PropertyMap:
 
 @router.get("/edit/search", summary="Search-as-you-type on the configured Wikibase (wbsearchentities)")
 def search(request: Request, q: str = "", lang: str = "en") -> JSONResponse:
+    """For signed-in editors only: each search is a call to the wiki, which anyone could otherwise repeat through
+    LEADS (and get LEADS's address limited by the wiki)."""
+    if _person(request) is None:
+        raise LeadsError("sign in to edit", code="sign_in_required", status=401)
     settings = _settings(request)
     if not settings.wikibase_api_url or len(q.strip()) < 2:
         return JSONResponse({"results": []})

@@ -56,6 +56,11 @@ def test_edits_are_the_persons_on_the_wiki_and_conflicts_show_both_versions(app:
     assert r.status_code == 303, r.text
     assert {s for _, _, s in fake.edits_by("Alice")} == {"Alice adds a practice"}
     hits = app.get("/edit/search", params={"q": "Edit", "lang": "en"}).json()["results"]  # search-as-you-type
+    searched = fake.counts["wbsearchentities"]
+    anonymous = TestClient(app.app)  # no editor's session (and the app's lifespan left to `app`): no call to the wiki
+    refused = anonymous.get("/edit/search", params={"q": "Edit"}, headers={"Accept": "application/json"})
+    assert (refused.status_code, refused.json()["error"]) == (401, "sign_in_required")
+    assert fake.counts["wbsearchentities"] == searched
     assert [h["label"] for h in hits] == ["Editing"] and hits[0]["id"].startswith("Q")
     assert len({eid for eid, _, _ in fake.edits_by("Alice")}) == 2
     csrf = sign_in(app, "Alice")
