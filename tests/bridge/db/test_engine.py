@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from bridge.credentials.tables import StatusListRow
 from bridge.db import Database, make_database
 from bridge.db.engine import ping_when_idle
+from tests.clock import Clock
 
 
 def test_a_read_runs_outside_any_transaction_and_sees_committed_rows(db: Database) -> None:
@@ -27,14 +28,6 @@ def test_a_read_runs_outside_any_transaction_and_sees_committed_rows(db: Databas
         else:  # psycopg: no BEGIN was sent, so no COMMIT follows either
             assert raw.info.transaction_status.name == "IDLE"
     assert [(r[0], r[1]) for r in rows] == [("l1", 3)]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

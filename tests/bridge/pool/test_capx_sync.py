@@ -20,15 +20,9 @@ from bridge.settings import Settings
 from tests.bridge.pool.fakes import FakeCapx, FakeWikiOAuth, WikiAccount, serve
 from tests.bridge.pool.holding import Holder
 from tests.bridge.pool.identity import ADMIN, sign_in, start_login
+from tests.clock import Clock
 
 QID = "Q12978"  # the sample data space's "Copyright and licensing assessment"
-
-
-class Clock:
-    now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from bridge.errors import LeadsError
 from bridge.settings import RegistrySource
 from bridge.trust.registry import parse_registry
 from bridge.trust.sources import RETRY_SECONDS, RegistrySources
+from tests.clock import Clock
 
 A = "did:key:z6MkpLDL3RoAoMRTwTgo3rs39ZwssfaPKtGdZw7AGRN7CK4W"
 B = "did:web:credentials.myschool.ca"
@@ -71,21 +72,13 @@ def _fetch(url: str) -> bytes:
     return response.content
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def _doc(*dids: str) -> dict[str, Any]:
     return {"meta": {"updated": "2026-01-01T00:00:00+00:00"},
             "registry": {did: {"name": f"Issuer {i}", "location": "Somewhere"} for i, did in enumerate(dids)}}
 
 
 def test_fetched_once_refreshed_on_schedule_and_kept_through_an_outage(host: Host, tmp_path: Path) -> None:
-    clock = Clock()
+    clock = Clock(1_000_000.0)
     source = RegistrySource(name="DCC Sandbox Registry", url=host.url)
     sources = RegistrySources([source], tmp_path / "cache", refresh_seconds=3600, fetch=_fetch, now=clock)
     host.serve(_doc(A))
@@ -94,14 +87,14 @@ def test_fetched_once_refreshed_on_schedule_and_kept_through_an_outage(host: Hos
     assert sources.lookup(B) is None and host.hits == 1  # fresh: no second fetch
 
     host.serve(_doc(A, B))
-    clock.t += 3601
+    clock.now += 3601
     assert sources.lookup(B) is not None and host.hits == 2  # stale: refreshed
 
     host.status, host.body = 503, b"down"
-    clock.t += 3601
+    clock.now += 3601
     assert sources.lookup(A) is not None and host.hits == 3  # the outage keeps the copy in use
     assert sources.states[0].error and "503" in sources.states[0].error
-    clock.t += RETRY_SECONDS / 2
+    clock.now += RETRY_SECONDS / 2
     sources.lookup(A)
     assert host.hits == 3  # and does not hammer the host: it waits before trying again
 
@@ -111,7 +104,7 @@ def test_fetched_once_refreshed_on_schedule_and_kept_through_an_outage(host: Hos
 
 
 def test_a_broken_download_never_replaces_the_last_good_copy(host: Host, tmp_path: Path) -> None:
-    clock = Clock()
+    clock = Clock(1_000_000.0)
     sources = RegistrySources([RegistrySource(name="R", url=host.url)], tmp_path / "cache", refresh_seconds=60,
                               fetch=_fetch, now=clock)
     host.serve(_doc(A))
