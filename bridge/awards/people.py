@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from bridge.awards.tables import Award, Job, LmsContext, LmsPerson
@@ -123,17 +123,19 @@ def names_of(session: Session, learners: Sequence[str]) -> dict[str, tuple[str, 
 
 def _release(session: Session, learners: Sequence[str], names: Mapping[str, tuple[str, str | None]],
              now: datetime) -> int:
-    released = 0
-    for learner in learners:
-        name, email = names[learner]
-        rows = session.execute(
-            update(Award).where(Award.learner == learner, Award.state == NEEDS_NAME)
-            .values(state="pending", learner_name=name, learner_email=email)
-            .returning(Award.id).execution_options(synchronize_session=False)).scalars().all()
-        session.add_all(Job(kind="issue", award_id=award_id, payload={}, state="queued", attempts=0, max_attempts=8,
-                            next_attempt_at=now, created_at=now, updated_at=now) for award_id in rows)
-        released += len(rows)
-    return released
+    return sum(_release_awards(session, learner, *names[learner], now) for learner in learners)
+
+
+def _release_awards(session: Session, learner: str, name: str, email: str | None, now: datetime,
+                    *where: ColumnElement[bool]) -> int:
+    """The learner's awards waiting for a name (and matching ``where``) named and queued for the workers."""
+    rows = session.execute(
+        update(Award).where(Award.learner == learner, Award.state == NEEDS_NAME, *where)
+        .values(state="pending", learner_name=name, learner_email=email)
+        .returning(Award.id).execution_options(synchronize_session=False)).scalars().all()
+    session.add_all(Job(kind="issue", award_id=award_id, payload={}, state="queued", attempts=0, max_attempts=8,
+                        next_attempt_at=now, created_at=now, updated_at=now) for award_id in rows)
+    return len(rows)
 
 
 def set_name_by_instructor(session: Session, award: Award, name: str, email: str | None = None,
@@ -149,16 +151,8 @@ def set_name_by_instructor(session: Session, award: Award, name: str, email: str
     if problem:
         raise LeadsError("the learner's name: %(problem)s", code="invalid_name", status=422,
                          params={"problem": problem})
-    clean, mail = " ".join(name.split()), _email(email)
-    now = now or utcnow()
-    rows = session.execute(
-        update(Award).where(Award.learner == award.learner, Award.context == award.context,
-                            Award.state == NEEDS_NAME)
-        .values(state="pending", learner_name=clean, learner_email=mail)
-        .returning(Award.id).execution_options(synchronize_session=False)).scalars().all()
-    session.add_all(Job(kind="issue", award_id=award_id, payload={}, state="queued", attempts=0, max_attempts=8,
-                        next_attempt_at=now, created_at=now, updated_at=now) for award_id in rows)
-    return len(rows)
+    return _release_awards(session, award.learner, " ".join(name.split()), _email(email), now or utcnow(),
+                           Award.context == award.context)
 
 
 def course_names_of(session: Session,
