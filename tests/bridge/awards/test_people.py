@@ -58,7 +58,8 @@ def test_an_instructor_names_a_learner_for_her_own_course_only(db: Database) -> 
     """Before, the name was kept as the learner's own: the instructor of c1 set the name printed on the learner's
     certificates of c2, and no launch could correct it."""
     with db.session() as session:
-        mine, other = _waiting(session, "moodle:9", "c1"), _waiting(session, "moodle:9", "c2")
+        mine = _waiting(session, "moodle:9", "c1")
+        _waiting(session, "moodle:9", "c2")
         assert people.set_name_by_instructor(session, mine, "  Mallory   Impostor ", None) == 1
     with db.session() as session:
         states = {a.context: (a.state, a.learner_name) for a in session.scalars(select(Award))}
@@ -70,7 +71,6 @@ def test_an_instructor_names_a_learner_for_her_own_course_only(db: Database) -> 
         assert people.remember_person(session, "moodle:9", "Bob Smith", None, origin="launch") == 1
         assert {a.context: a.learner_name for a in session.scalars(select(Award))} == {
             "c1": "Mallory Impostor", "c2": "Bob Smith"}
-        del other
 
 
 @pytest.mark.parametrize("name", ["Bob \u202eexe.live\u202c", "Bob\x07\x1b[31m", "B" * 301])
