@@ -21,7 +21,7 @@ from pyld.jsonld import JsonLdError
 
 from issuer.canon._rdf import StrictProcessor, dataset_to_nquads, expand_strict, expanded_to_dataset
 from issuer.canon.direct import DirectRdf, Unsupported
-from issuer.canon.poison import BudgetedURDNA2015, lookalike_blank_nodes
+from issuer.canon.poison import lookalike_blank_nodes, rdfc
 from issuer.canon.pyld_ref import PyldCanonicaliser
 from issuer.errors import IssuerError
 from issuer.jsonld.loader import ContextLoader
@@ -175,26 +175,18 @@ class FastCanonicaliser:
             self.direct += 1
         except (Unsupported, JsonLdError, IssuerError, TypeError, KeyError, ValueError):
             nquads = None  # the full pyld path decides (and raises the precise error, if any)
+        dataset = None
         if nquads is None or _ODD_CONTROL.search(nquads):
-            expanded = expand_strict(processor, doc, options)
-            dataset = expanded_to_dataset(processor, expanded, options)
+            dataset = expanded_to_dataset(processor, expand_strict(processor, doc, options), options)
             nquads = dataset_to_nquads(dataset)
             if _ODD_CONTROL.search(nquads):
-                result: str = BudgetedURDNA2015().main(dataset, {"algorithm": "URDNA2015",
-                                                                 "format": "application/n-quads"})
-                return result
+                return rdfc(dataset)
+        if lookalike_blank_nodes(nquads):  # N-degree hashing would run: only with a budget (issuer/canon/poison.py)
+            return rdfc(dataset or expanded_to_dataset(processor, expand_strict(processor, doc, options), options))
         try:
             rdf = ox.Dataset(ox.parse(nquads, ox.RdfFormat.N_QUADS))
         except (SyntaxError, ValueError):  # e.g. a language tag pyoxigraph finds malformed: pyld decides
-            expanded = expand_strict(processor, doc, options)
-            dataset = expanded_to_dataset(processor, expanded, options)
-            result = BudgetedURDNA2015().main(dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"})
-            return result
-        if lookalike_blank_nodes(nquads):  # N-degree hashing would run: only with a budget (issuer/canon/poison.py)
-            expanded = expand_strict(processor, doc, options)
-            dataset = expanded_to_dataset(processor, expanded, options)
-            result = BudgetedURDNA2015().main(dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"})
-            return result
+            return rdfc(dataset or expanded_to_dataset(processor, expand_strict(processor, doc, options), options))
         rdf.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
         return "".join(sorted(f"{quad} .\n" for quad in rdf))
 

@@ -79,4 +79,10 @@ class BudgetedURDNA2015(URDNA2015):  # type: ignore[misc]
         return super().hash_n_degree_quads(id_, issuer)
 
 
-__all__ = ["BudgetedURDNA2015", "lookalike_blank_nodes", "too_complex"]
+def rdfc(dataset: Any) -> str:
+    """RDFC-1.0 N-Quads of a pyld dataset, within the budget."""
+    result: str = BudgetedURDNA2015().main(dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"})
+    return result
+
+
+__all__ = ["BudgetedURDNA2015", "lookalike_blank_nodes", "rdfc", "too_complex"]

@@ -10,7 +10,7 @@ from typing import Any
 from pyld.context_resolver import ContextResolver
 
 from issuer.canon._rdf import StrictProcessor, expand_strict, expanded_to_dataset
-from issuer.canon.poison import BudgetedURDNA2015
+from issuer.canon.poison import rdfc
 from issuer.jsonld.loader import ContextLoader
 
 
@@ -32,8 +32,7 @@ class PyldCanonicaliser:
         }
         expanded = expand_strict(processor, doc, options)
         dataset = expanded_to_dataset(processor, expanded, options)
-        result: str = BudgetedURDNA2015().main(dataset, {"algorithm": "URDNA2015", "format": "application/n-quads"})
-        return result
+        return rdfc(dataset)
 
 
 __all__ = ["PyldCanonicaliser"]
