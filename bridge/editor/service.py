@@ -63,8 +63,8 @@ def problems_of(entities: list[EntityBase], db: Database, shape: list[Problem] |
     if shape:
         return shape
     stored = known(db)
-    taken = [Problem(e.key, KEY, "this key already names a %(kind)s; choose another key",
-                     {"kind": KIND_NAMES[old.kind]})
+    taken = [Problem(e.key, KEY, "this key already names an entity of another kind (%(kind)s); choose another "
+                     "key", {"kind": KIND_NAMES[old.kind]})
              for e in entities if (old := stored.get(e.key)) is not None and old.kind != e.kind]
     if taken:  # an entity never changes kind under its key: before, a practice form replaced a design and every
         return taken  # course, award and link that named it broke (found by an audit)

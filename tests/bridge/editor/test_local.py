@@ -168,11 +168,13 @@ def test_a_key_never_changes_kind(app: TestClient) -> None:
     assert app.post("/edit/practice", data={"csrf": csrf, "key": "editing", "label.en": "Editing",
                                             "activity.1.key": "editing-write", "activity.1.en": "Write",
                                             "action": "publish"}).status_code == 303
-    for form in ({"key": "editing-write", "label.en": "Over an activity"},
-                 {"key": "other", "label.en": "Other", "activity.1.key": "editing", "activity.1.en": "Over"}):
+    for form, kind in (({"key": "editing-write", "label.en": "Over an activity"}, "activity"),
+                       ({"key": "other", "label.en": "Other", "activity.1.key": "editing", "activity.1.en": "Over"},
+                        "practice")):
         refused = app.post("/edit/practice?lang=en", data={"csrf": csrf, **form, "action": "publish"})
-        assert refused.status_code == 422 and "already names a" in refused.text, refused.text[:300]
+        assert refused.status_code == 422, refused.text[:300]
+        assert f"this key already names an entity of another kind ({kind})" in refused.text
         spanish = app.post("/edit/practice?lang=es", data={"csrf": csrf, **form, "action": "publish"})
-        assert "ya nombra" in spanish.text
+        assert "ya nombra un elemento de otro tipo" in spanish.text
     stored = service.known(app.app.state.db)  # type: ignore[attr-defined]
     assert (stored["editing"].kind, stored["editing-write"].kind) == ("practice", "activity")
