@@ -23,6 +23,7 @@ from bridge.errors import LeadsError, NotFound
 from bridge.i18n import translations
 from bridge.settings import Settings
 from bridge.web.errors import said
+from bridge.web.gate import charge_more
 from bridge.web.negotiate import request_lang, templates, wants_json
 from issuer.errors import IssuerError
 
@@ -90,8 +91,10 @@ def map_submit(request: Request, practice: Annotated[str, Form()] = "",
     for upload in files or []:
         if upload.filename:
             items.append((None, upload.file.read(MAX_UPLOAD_BYTES + 1), upload.filename))
+    items = items[:MAX_CREDENTIALS]
+    charge_more(len(items) - 1)  # the gate took one verification's token; each other credential costs one too
     shown: list[learner.Presented] = []
-    for text, data, filename in items[:MAX_CREDENTIALS]:
+    for text, data, filename in items:
         try:
             found = extract(text, data, filename)
         except (LeadsError, IssuerError) as exc:

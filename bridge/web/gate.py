@@ -57,6 +57,7 @@ class _Pass:
 
     loop: asyncio.AbstractEventLoop
     gate: VerificationGate
+    client: str
     on_network: bool = False
 
 
@@ -73,6 +74,16 @@ def lend_turn() -> None:
         return
     current.on_network = True
     current.loop.call_soon_threadsafe(current.gate.release_turn)
+
+
+def charge_more(verifications: int) -> None:
+    """A gated request that verifies several credentials (``/map``: up to 20) pays for each beyond the first it paid
+    at the gate. The request is served; the client's bucket goes into debt, so its next verification waits until
+    the tokens have come back: one address verifies at most the configured rate, however it packs its requests.
+    Outside a gated request (the CLI, an in-course page) nothing happens."""
+    current = _PASS.get()
+    if current is not None and verifications > 0:
+        current.gate.limiter.charge(current.client, verifications)
 
 
 def _gated(method: object, path: str) -> bool:
@@ -104,6 +115,16 @@ class RateLimiter:
                 self._buckets.popitem(last=False)
             return wait
 
+    def charge(self, key: str, count: float) -> None:
+        """Take ``count`` more tokens from ``key``'s bucket, into debt if need be (``take`` then waits it out)."""
+        now = self.clock()
+        with self._lock:
+            tokens, then = self._buckets.pop(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - then) * self.rate)
+            self._buckets[key] = (tokens - count, now)
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+
 
 class VerificationGate:
     """ASGI middleware in front of the unauthenticated verification routes (POST, and GET of evidence pages)."""
@@ -127,7 +148,8 @@ class VerificationGate:
         if scope["type"] != "http" or not _gated(scope.get("method"), path):
             await self.app(scope, receive, send)
             return
-        wait = self.limiter.take(scope_client_key(scope))
+        client = scope_client_key(scope)
+        wait = self.limiter.take(client)
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             await refuse(scope, send, 429, "too_many_requests", translate(scope, TOO_MANY, seconds=seconds),
@@ -140,7 +162,7 @@ class VerificationGate:
             await self._slots.acquire()
             acquired = True
         if acquired:
-            current = _Pass(asyncio.get_running_loop(), self)
+            current = _Pass(asyncio.get_running_loop(), self, client)
             token = _PASS.set(current)
             try:
                 await self.app(scope, receive, send)

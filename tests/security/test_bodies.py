@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from bridge.awards.config import AwardSettings
 from bridge.awards.webhooks import sign
+from bridge.dataspace.api import load_sample_if_empty
 from bridge.web.bounds import BodyLimit
 from tests.security.conftest import Installation, app_client
 from tests.security.helpers import deep_json
@@ -176,3 +177,17 @@ def test_unauthenticated_verification_is_rate_limited_per_client(tmp_path: Path)
         assert client.post("/map", data={"practice": "x", "credential": "{}"}).status_code == 429  # up to 20 each
         assert client.get("/healthz").status_code == 200  # only verification is rationed
         assert client.get("/verify").status_code == 200
+
+
+def test_a_map_of_many_credentials_pays_for_each(tmp_path: Path) -> None:
+    """``/map`` verifies up to 20 credentials a request: one token each, not one a request (the bucket goes into
+    debt, so the map is drawn and the address then waits)."""
+    client, _ = app_client(tmp_path, verify_rate_per_minute=4)
+    load_sample_if_empty(client.app.state.db)  # type: ignore[attr-defined]
+    with client:
+        ten = "\n\n\n".join(["{}"] * 10)
+        r = client.post("/map", data={"practice": "glam-archive-to-commons", "credential": ten})
+        assert r.status_code == 200 and r.text.count("verification page says why") >= 1
+        r = client.post("/api/verify", content=b"{}")
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) > 60  # nine tokens owed at 4 a minute
+        assert r.json()["error"] == "too_many_requests"
