@@ -220,6 +220,9 @@ class Settings(BaseSettings):
     pool_keep_empty_days: int = Field(
         default=30, ge=0, le=36500, description="days a pool profile with nothing published is kept before it is "
                                                 "deleted (0: kept for ever); its page says when")
+    map_keep_days: int = Field(
+        default=365, ge=1, le=3650, description="days a learner map she chose to share is kept; its page says until "
+                                                "when")
     pool_recheck_retry_seconds: int = Field(
         default=900, ge=1, description="first wait before re-checking an entry whose status could not be checked "
                                        "(doubles each failed try, at most a day)")

@@ -28,3 +28,8 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def aware(moment: datetime) -> datetime:
+    """A stored moment in UTC: SQLite hands ``DateTime(timezone=True)`` columns back naive (they were stored in UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -7,16 +7,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import delete
 
 from bridge.awards.api import awards_of, who_for_launch
 from bridge.certificates.api import MAX_UPLOAD_BYTES, extract
 from bridge.credentials.api import CredentialService, Verifier, credential_service, verifier
 from bridge.dataspace.api import Competence, EntityBase, Practice, ui
 from bridge.db import Database
+from bridge.db.base import aware
 from bridge.editor import learner, service
 from bridge.editor.tables import SharedMap
 from bridge.errors import LeadsError, NotFound
@@ -107,10 +110,16 @@ def map_submit(request: Request, practice: Annotated[str, Form()] = "",
     if share:
         map_id, key = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         with _db(request).session() as session:
+            session.execute(delete(SharedMap).where(SharedMap.created_at < _kept_since(settings)))  # past their time
             kept = {k: v for k, v in built.items() if k != "credentials"}  # the map only (decision 023), never
             session.add(SharedMap(id=map_id, data={"lang": lang, "map": kept, "remove": _digest(key)}))  # what was sent
         return RedirectResponse(f"/map/s/{map_id}?k={key}", status_code=303)
     return _render(request, chosen=practice, map=built)
+
+
+def _kept_since(settings: Settings) -> datetime:
+    """Maps shared before this moment are past their time (anyone may share one: none is kept for ever)."""
+    return datetime.now(UTC) - timedelta(days=settings.map_keep_days)
 
 
 def _digest(key: str) -> str:
@@ -119,14 +128,16 @@ def _digest(key: str) -> str:
 
 @router.get("/map/s/{map_id}", summary="A map its learner chose to share (the map only)", response_class=HTMLResponse)
 def shared(request: Request, map_id: str, k: str = "") -> Response:
+    settings: Settings = request.app.state.settings
     with _db(request).session() as session:
         row = session.get(SharedMap, map_id)
-        data = dict(row.data) if row else None
+        data = dict(row.data) if row and aware(row.created_at) >= _kept_since(settings) else None
+        until = aware(row.created_at) + timedelta(days=settings.map_keep_days) if row else None
     if data is None:
-        raise NotFound("no shared map at this address (its learner may have removed it)")
+        raise NotFound("no shared map at this address (its learner may have removed it, or its time ran out)")
     owner = bool(k) and hmac.compare_digest(_digest(k), str(data.get("remove", "")))
     return _render(request, chosen=data["map"]["practice"]["key"], map=data["map"], shared=True,
-                   remove_key=k if owner else "", map_id=map_id)
+                   remove_key=k if owner else "", map_id=map_id, kept_until=until)
 
 
 @router.post("/map/s/{map_id}/remove", summary="Take a shared map down (with the key given when it was made)")

@@ -4,6 +4,7 @@ are shown as not counted; each gap lists the designs and courses that close it; 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,3 +121,21 @@ def test_what_did_not_count_is_said_at_the_top_of_the_map(app: TestClient) -> No
     assert page.index('id="uncounted"') < page.index('id="held"') < page.index('id="your-credentials"')
     page = app.post("/map", data={"practice": PRACTICE, "credential": rights.decode()}).text
     assert 'id="uncounted"' not in page  # everything counted: nothing to say
+
+
+def test_a_shared_map_is_kept_for_a_while_not_for_ever(app: TestClient) -> None:
+    """Anyone may share a map; each was a row kept for ever. Its page says until when it is kept; past that it is
+    gone, and sharing the next map deletes the maps past their time."""
+    old = app.post("/map", data={"practice": PRACTICE, "share": "1"})
+    assert old.status_code == 303
+    page = app.get(old.headers["location"] + "&lang=es").text
+    until = (datetime.now(UTC) + timedelta(days=365)).year
+    assert "Se conserva hasta el" in page and str(until) in page
+    old_id = old.headers["location"].split("/map/s/", 1)[1].split("?", 1)[0]
+    with app.app.state.db.session() as session:  # type: ignore[attr-defined]
+        session.get(SharedMap, old_id).created_at = datetime.now(UTC) - timedelta(days=366)
+    gone = app.get(old.headers["location"], headers={"Accept": "application/json"})
+    assert gone.status_code == 404 and "its time ran out" in gone.json()["message"]
+    assert app.post("/map", data={"practice": PRACTICE, "share": "1"}).status_code == 303
+    with app.app.state.db.session() as session:  # type: ignore[attr-defined]
+        assert session.get(SharedMap, old_id) is None
