@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bridge.dataspace.api import DesignSet, Entity, EntityBase, EntityRepository, Kind
 from bridge.dataspace.api import check as check_designs
 from bridge.db import Database
+from bridge.db.base import aware
 from bridge.editor.tables import Draft, EditorSession, HistoryRow, LocalEditor
 from bridge.errors import LeadsError, Problem, Term, ValidationFailed
 from issuer.documents.names import name_problem
@@ -96,7 +97,7 @@ def person_of(db: Database, session_id: str | None, now: datetime | None = None)
         row = session.get(EditorSession, _hash(session_id))
         if row is None:
             return None
-        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+        expires = aware(row.expires_at)
         if expires < now:
             return None
         return Person(row.username, row.source, row.token)

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bridge.awards.tables import WorkerHeartbeat
 from bridge.db import Database
+from bridge.db.base import aware
 from bridge.ops import metrics
 from bridge.settings import Settings
 from bridge.web.admin import require_admin
@@ -41,7 +42,7 @@ def readiness(db: Database, max_age: int, now: datetime | None = None) -> tuple[
         checks["database"] = f"failed: {exc.__class__.__name__}"
         last = None
     if last is not None:
-        last = last if last.tzinfo else last.replace(tzinfo=UTC)
+        last = aware(last)
         age = round(((now or datetime.now(UTC)) - last).total_seconds(), 1)
     if max_age == 0:
         checks["worker"] = "not checked"

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from bridge.awards.tables import Job, WorkerHeartbeat
 from bridge.credentials.tables import StatusListRow
 from bridge.db import Database
+from bridge.db.base import aware
 from bridge.metrics import CONTENT_TYPE
 
 __all__ = ["CONTENT_TYPE", "StateCollector", "render"]
@@ -54,19 +55,16 @@ class StateCollector(Collector):
                     .group_by(Job.kind, Job.state)):
                 depth.add_metric([kind, state], float(n))
             first = session.scalar(select(func.min(Job.created_at)).where(Job.state.in_(("queued", "running"))))
-            oldest.add_metric([], max(0.0, (now - _aware(first)).total_seconds()) if first else 0.0)
+            oldest.add_metric([], max(0.0, (now - aware(first)).total_seconds()) if first else 0.0)
             failed.add_metric([], float(session.scalar(select(func.count()).select_from(Job)
                                                        .where(Job.state == "failed")) or 0))
             for row in session.execute(select(StatusListRow.issuer_slug, StatusListRow.purpose, StatusListRow.id,
                                               StatusListRow.allocated_count, StatusListRow.length)):
                 fill.add_metric([row[0], row[1], row[2]], (row[3] or 0) / row[4] if row[4] else 0.0)
             last = session.scalar(select(func.max(WorkerHeartbeat.seen_at)))
-            beat.add_metric([], (now - _aware(last)).total_seconds() if last else -1.0)
+            beat.add_metric([], (now - aware(last)).total_seconds() if last else -1.0)
         yield from (depth, oldest, failed, fill, beat)
 
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def render(db: Database) -> bytes:

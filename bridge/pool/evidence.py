@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from bridge.credentials.api import IssuedCredentialRow
 from bridge.dataspace.api import Competence, current_index
 from bridge.db import Database
+from bridge.db.base import aware
 from bridge.errors import NotFound
 from bridge.pool.service import Verifier, live_entries, profile_view, proven_username, record_check
 from bridge.pool.tables import PoolEntry, PoolProfile
@@ -100,9 +101,6 @@ def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime
 HIDDEN_BECAUSE = ("revoked", "expired", "suspended", "untrusted", "invalid")
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
 
 def _why_hidden(state: str, valid_until: datetime | None, revoked: bool | None, suspended: bool | None,
                 now: datetime) -> str:
@@ -110,7 +108,7 @@ def _why_hidden(state: str, valid_until: datetime | None, revoked: bool | None, 
     come back if they verify again (``service.recheck``)."""
     if revoked:
         return "revoked"
-    if valid_until is not None and _aware(valid_until) <= now:
+    if valid_until is not None and aware(valid_until) <= now:
         return "expired"
     if suspended or state == "suspended":
         return "suspended"

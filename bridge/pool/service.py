@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 from bridge.credentials.api import IssuedCredentialRow
 from bridge.dataspace.api import Competence, current_index
 from bridge.db import Database
+from bridge.db.base import aware
 from bridge.db.bulk import one_of, update_rows
 from bridge.errors import LeadsError, NotFound, Problem, ValidationFailed
 from bridge.pool.mapping import achievements, evidence
@@ -403,7 +404,7 @@ def profile_view(db: Database, handle: str, keep_empty: timedelta | None = None)
         delete_after = None
         if keep_empty and session.scalar(select(PoolEntry.id).where(PoolEntry.profile_id == profile.id)
                                          .limit(1)) is None:
-            delete_after = (_aware(profile.emptied_at) if profile.emptied_at else now) + keep_empty
+            delete_after = (aware(profile.emptied_at) if profile.emptied_at else now) + keep_empty
         live = session.scalars(
             select(PoolEntry)
             .where(PoolEntry.profile_id == profile.id, live_entries(now))
@@ -498,7 +499,7 @@ def recheck(db: Database, verifier: Verifier, *, now: datetime | None = None,
             if progress is not None:
                 progress(done, total)
             done += 1
-            if due is not None and _aware(due) > now:
+            if due is not None and aware(due) > now:
                 result.waiting.append(entry_id)
                 continue
             outcomes[entry_id] = check(credential)
@@ -516,9 +517,6 @@ def recheck(db: Database, verifier: Verifier, *, now: datetime | None = None,
                     continue
                 _apply(session, entry, outcomes[entry_id], now, retry_seconds, result)
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def record_check(db: Database, entry_id: int, verdict: Verdict, now: datetime, retry_seconds: float = 900) -> bool:

@@ -25,7 +25,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -33,6 +33,7 @@ import httpx
 from sqlalchemy import delete, or_, select
 
 from bridge.db import Database
+from bridge.db.base import aware
 from bridge.errors import LeadsError, NotFound, UpstreamError
 from bridge.pool import sealed
 from bridge.pool.tables import PoolProfile, WikiLoginState, WikiSession
@@ -50,9 +51,6 @@ STATE_PREFIX = "s1."
 def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -199,7 +197,7 @@ def pending_link(db: Database, handle: str, link: str, now: datetime, *, spend: 
     with db.session() as session:
         row = session.get(WikiLoginState, _hash(link)) if link else None
         profile = session.get(PoolProfile, row.profile_id) if row is not None and row.profile_id else None
-        if row is None or profile is None or profile.handle != handle or _aware(row.expires_at) < now:
+        if row is None or profile is None or profile.handle != handle or aware(row.expires_at) < now:
             raise _link_refused()
         found = PendingLink(profile.id, profile.handle, profile.display_name, row.code_verifier)
         if spend:
@@ -292,7 +290,7 @@ def session_identity(db: Database, cookie: str | None, now: datetime) -> WikiIde
         return None
     with db.session() as session:
         row = session.get(WikiSession, _hash(cookie))
-        if row is None or _aware(row.expires_at) < now:
+        if row is None or aware(row.expires_at) < now:
             return None
         return WikiIdentity(username=row.username, sub=row.wiki_sub)
 

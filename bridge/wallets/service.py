@@ -11,7 +11,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -20,6 +20,7 @@ from sqlalchemy import delete, select, update
 from bridge.awards.api import Award
 from bridge.credentials.api import CredentialService, IssueInput
 from bridge.db import Database
+from bridge.db.base import aware
 from bridge.errors import LeadsError
 from bridge.wallets import nonces
 from bridge.wallets.tables import WalletOffer
@@ -48,9 +49,6 @@ class OAuthError(LeadsError):
 def _hash(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -166,7 +164,7 @@ class WalletService:
             if offer.redeemed_at is not None:
                 raise OAuthError("this credential offer was already used; open My certificates in your course for "
                                  "a new one", "invalid_grant")
-            if _aware(offer.expires_at) <= now:
+            if aware(offer.expires_at) <= now:
                 raise OAuthError("this credential offer has expired; open My certificates in your course for a "
                                  "new one", "invalid_grant")
             redeemed = session.execute(
@@ -195,7 +193,7 @@ class WalletService:
                 WalletOffer.token_hash == _hash(authorization[7:].strip()))).one_or_none()
             if offer is None:
                 raise OAuthError("the access token is not known here", "invalid_token", 401)
-            if offer.token_expires_at is None or _aware(offer.token_expires_at) <= self.clock():
+            if offer.token_expires_at is None or aware(offer.token_expires_at) <= self.clock():
                 raise OAuthError("the access token has expired; redeem a new credential offer", "invalid_token", 401)
             session.expunge(offer)
             return offer
@@ -256,7 +254,7 @@ class WalletService:
         key = f"{award.issue_key}:{fmt}-{hashlib.sha256(did.encode()).hexdigest()[:20]}"
         return IssueInput(design_key=award.achievement, learner_name=award.learner_name or award.learner,
                           format=fmt, learner_id=did, learner_email=award.learner_email, award_id=key,
-                          awarded=_aware(award.created_at), course=award.context)
+                          awarded=aware(award.created_at), course=award.context)
 
 
 __all__ = ["CONFIGURATIONS", "PRE_AUTHORIZED", "OAuthError", "Offer", "WalletService"]

@@ -26,6 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import delete, select
 
 from bridge.db import Database
+from bridge.db.base import aware
 from bridge.errors import LeadsError
 from bridge.i18n import gettext_for
 from bridge.settings import Settings
@@ -182,9 +183,7 @@ class AdminSessions:
             expires = session.scalar(select(AdminSession.expires_at).where(AdminSession.id_hash == _hash(session_id)))
         if expires is None:
             return False
-        if expires.tzinfo is None:  # SQLite hands back naive datetimes
-            expires = expires.replace(tzinfo=UTC)
-        return expires > self.clock()
+        return aware(expires) > self.clock()
 
     def close(self, session_id: str | None) -> None:
         if session_id:
