@@ -19,7 +19,7 @@ from issuer.errors import IssuerError, UndefinedTerm
 from issuer.jsonld.loader import ContextLoader
 from issuer.keys.multikey import b58encode, multibase_decode
 from issuer.keys.signer import Signer, verify_ed25519
-from issuer.proofs.renamed import renamed
+from issuer.proofs.renamed import renamed, restructured
 
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
@@ -209,6 +209,12 @@ def verify(
         proof_contexts = options["@context"] if isinstance(options["@context"], list) else [options["@context"]]
         if doc_contexts[: len(proof_contexts)] != proof_contexts:
             return result(False, "the proof's @context does not match the start of the document's @context")
+    moved = restructured(unsecured)
+    if moved:
+        words = [m if m != "id" else "a nested object with the credential's own id" for m in moved]
+        return result(False, "the credential uses " + ", ".join(words) + " to write its own statements outside its "
+                             "top-level object: a verifier reading its status and dates there would miss them, so "
+                             "the proof is not accepted")
     config = {**options, "@context": unsecured["@context"]}
     canon = canonicaliser or get_canonicaliser(loader=loader)
     try:

@@ -7,6 +7,12 @@ its ``credentialStatus`` (or ``validUntil``) written under another key would ver
 while its signature still holds. Here the statements the checks rely on are read back from the canonical N-Quads the
 signature covers and compared with what the JSON names say; any difference means some were written under another
 name, and the proof is not accepted.
+
+The same statements can also be written under their own names but somewhere else in the JSON: in an ``@nest``
+object, in an ``@included`` node (or any nested node) with the credential's own ``id``, or through ``@reverse``. The
+graph, so the signature, is the same; the verifier, reading the top-level names, would find no status and no dates.
+``restructured`` finds those keywords (as keys, or aliased in an inline ``@context``, which is the only place an alias
+can come from: the bundled contexts alias ``id`` and ``type`` only) and nested nodes that reuse the credential's id.
 """
 
 from __future__ import annotations
@@ -93,4 +99,50 @@ def renamed(document: dict[str, Any], canonical: str) -> list[str]:
     return found
 
 
-__all__ = ["CHECKED", "renamed"]
+#: keywords that let a node's statements be written outside the node's own JSON object, graph unchanged
+MOVING = ("@nest", "@included", "@reverse")
+
+
+def _in_context(context: Any) -> set[str]:
+    """The moving keywords an inline ``@context`` (any depth: scoped contexts too) names, as a key or an alias."""
+    found: set[str] = set()
+    if isinstance(context, dict):
+        for key, value in context.items():
+            found |= {key} & set(MOVING)
+            found |= _in_context(value)
+    elif isinstance(context, list):
+        for item in context:
+            found |= _in_context(item)
+    elif isinstance(context, str) and context in MOVING:
+        found.add(context)
+    return found
+
+
+def _walk(node: Any, top_id: Any, found: set[str], depth: int) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _walk(item, top_id, found, depth)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "@context":
+            found |= _in_context(value)
+            continue
+        if key in MOVING:
+            found.add(key)
+        _walk(value, top_id, found, depth + 1)
+    if depth and top_id is not None and node.get("id", node.get("@id")) == top_id and CHECKED.keys() & node.keys():
+        found.add("id")  # a nested node with the credential's own id, carrying its status or dates
+
+
+def restructured(document: dict[str, Any]) -> list[str]:
+    """What in ``document`` could move the credential's own statements out of its top-level JSON object: the
+    keywords ``@nest``, ``@included``, ``@reverse`` (used or aliased), ``id`` for a nested node that is the credential
+    itself. Empty when the checks reading top-level names read everything the graph says of the credential."""
+    found: set[str] = set()
+    _walk(document, document.get("id", document.get("@id")), found, 0)
+    return sorted(found)
+
+
+__all__ = ["CHECKED", "MOVING", "renamed", "restructured"]

@@ -4,14 +4,15 @@ signature still holds) must not verify as never revoked or never expiring: the p
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from issuer.canon import enable_crosscheck
 from issuer.proofs.dataintegrity import sign
-from issuer.proofs.renamed import renamed
+from issuer.proofs.renamed import renamed, restructured
 from issuer.verify import verify_credential
 from tests.issuer.samples import ob3_credential
 from tests.issuer.verify.test_verify_with_status_lists import DID, NOW, _Issuer
@@ -113,3 +114,63 @@ def test_what_a_json_ld_processor_fails_on_is_a_failed_proof_not_a_server_error(
         forged[key] = [*forged["@context"], *value] if key == "@context" else value
     report = verify_credential(forged, resolver=iss.resolver, now=NOW, require_status=False)
     assert not report.ok and next(c for c in report.checks if c.name == "proof").outcome == "failed"
+
+
+def _nest(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["@context"] = [*doc["@context"], {"more": "@nest"}]
+    doc["more"] = {"credentialStatus": doc.pop("credentialStatus")}
+    return doc
+
+
+def _nest_keyword(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["@nest"] = {"credentialStatus": doc.pop("credentialStatus")}
+    return doc
+
+
+def _included(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["@included"] = [{"id": doc["id"], "type": doc["type"], "credentialStatus": doc.pop("credentialStatus")}]
+    return doc
+
+
+def _included_alias(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["@context"] = [*doc["@context"], {"also": {"@id": "@included"}}]
+    doc["also"] = [{"id": doc["id"], "credentialStatus": doc.pop("credentialStatus")}]
+    return doc
+
+
+@pytest.fixture
+def as_served() -> Iterator[None]:
+    """The fast canonicaliser alone, as LEADS runs: the suite's cross-check with pyld would refuse these documents
+    for a reason of its own (pyld reads a term under ``@nest`` as undefined), hiding what a server does with them."""
+    enable_crosscheck(False)
+    yield
+    enable_crosscheck(True)
+
+
+@pytest.mark.parametrize("rewrite", [_nest, _nest_keyword, _included, _included_alias])
+def test_a_revoked_credential_with_its_status_moved_out_of_its_object_is_not_verified(
+        revoked: tuple[_Issuer, dict[str, Any]], rewrite: Callable[[dict[str, Any]], dict[str, Any]],
+        as_served: None) -> None:
+    """The graph (so the signature) is the same, and the status entry keeps its name, but it sits where a verifier
+    reading the top-level names does not look: before, the status check said "it cannot be revoked" and the verdict
+    was "verified"."""
+    iss, credential = revoked
+    report = verify_credential(rewrite(copy.deepcopy(credential)), resolver=iss.resolver, now=NOW,
+                               status_checker=iss.checker())
+    assert not report.ok and report.verdict != "verified"
+    proof = next(c for c in report.checks if c.name == "proof")
+    assert proof.outcome == "failed" and "outside its top-level object" in proof.message, proof.message
+
+
+def test_dates_moved_into_a_nested_node_of_the_same_id_are_seen() -> None:
+    until = "2020-01-01T00:00:00Z"
+    doc: dict[str, Any] = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "urn:uuid:1",
+                           "validUntil": until,
+                           "credentialSubject": {"id": "did:example:1", "x": {"id": "urn:uuid:1", "validUntil": until}}}
+    assert restructured(doc) == ["id"]
+    del doc["credentialSubject"]["x"]["validUntil"]
+    assert restructured(doc) == []  # a reference to itself without its dates hides nothing
+
+
+def test_a_plain_credential_uses_no_moving_keyword(revoked: tuple[_Issuer, dict[str, Any]]) -> None:
+    assert restructured(revoked[1]) == []
