@@ -72,11 +72,19 @@ ListVerifier = Callable[[Mapping[str, Any]], None]  # raises IssuerError when th
 
 
 def _entries(credential: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The credential's status entries; an entry of another type (a ``StatusList2021Entry``, anything) cannot be
+    read here, and a credential whose revocation this verifier cannot read is not known to be unrevoked: its status
+    is unknown, not "not revoked" because its other entries are clear."""
     raw = credential.get("credentialStatus")
     if raw is None:
         return []
     items = raw if isinstance(raw, list) else [raw]
-    return [e for e in items if isinstance(e, Mapping) and "BitstringStatusListEntry" in _types(e)]
+    for entry in items:
+        if not isinstance(entry, Mapping) or "BitstringStatusListEntry" not in _types(entry):
+            kinds = ", ".join(_types(entry)) if isinstance(entry, Mapping) else ""
+            raise IssuerError(f"a credentialStatus entry of type {kinds or 'none'} cannot be checked here (only "
+                              "BitstringStatusListEntry)", code="status_unsupported")
+    return list(items)
 
 
 def _types(node: Mapping[str, Any]) -> list[str]:
@@ -123,7 +131,9 @@ class BitstringStatusChecker:
             _speaks_for(list_credential, url, credential)
             subject = list_credential.get("credentialSubject", {})
             purposes = subject.get("statusPurpose") if isinstance(subject, Mapping) else None
-            purposes = [purposes] if isinstance(purposes, str) else list(purposes or [])
+            purposes = [purposes] if isinstance(purposes, str) else purposes if isinstance(purposes, list) else []
+            if not purposes or not all(isinstance(p, str) for p in purposes):
+                raise IssuerError(f"the status list {url} names no statusPurpose as text", code="status_malformed")
             if purpose not in purposes:
                 raise IssuerError(f"the status list {url} is for {purposes}, not {purpose!r}",
                                   code="status_verification")

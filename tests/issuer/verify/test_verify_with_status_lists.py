@@ -81,3 +81,38 @@ def test_tampered_status_list_is_reported(issuer: _Issuer) -> None:
     report = verify_credential(credential, resolver=issuer.resolver, now=NOW, status_checker=issuer.checker())
     assert [c.name for c in report.failed] == ["status"]
     assert "status list credential does not verify" in report.failed[0].message
+
+
+def _issue_with(issuer: _Issuer, extra: Any) -> dict[str, Any]:
+    [allocation] = issuer.store.allocate(StatusPurpose.REVOCATION)
+    doc = ob3_credential(DID)
+    doc["@context"] = [*doc["@context"], "https://w3id.org/vc/status-list/2021/v1"]
+    doc["credentialStatus"] = [allocation.entry(LIST_URL), extra]
+    issuer.publish(allocation.list_id)
+    return issuer._sign(doc)
+
+
+def test_an_entry_of_a_type_this_verifier_cannot_read_leaves_the_status_unknown(issuer: _Issuer) -> None:
+    """Before, a StatusList2021 revocation entry beside a clear Bitstring one was dropped unread, and the credential
+    was "verified": its revocation may be in the entry nobody read."""
+    other = {"id": "https://leads.example.org/status2021/1#5", "type": "StatusList2021Entry",
+             "statusPurpose": "revocation", "statusListIndex": "5",
+             "statusListCredential": "https://leads.example.org/status2021/1"}
+    report = verify_credential(_issue_with(issuer, other), resolver=issuer.resolver, now=NOW,
+                               status_checker=issuer.checker())
+    status = report.check("status")
+    assert not report.ok and report.verdict == "unchecked"
+    assert status is not None and status.outcome == "unknown" and "StatusList2021Entry" in status.message
+
+
+@pytest.mark.parametrize("purpose", [5, True, [1], []])
+def test_a_list_whose_purpose_is_not_text_is_a_status_that_cannot_be_checked(issuer: _Issuer, purpose: Any) -> None:
+    """Before, a number there raised TypeError: a 500 for anyone's self-signed credential and list."""
+    credential, list_id, _ = issuer.issue()
+    state = issuer.store.get_list(list_id)
+    assert state is not None
+    unsigned = status_list_credential(state, list_url=LIST_URL, issuer=DID, valid_from=datetime(2025, 1, 1, tzinfo=UTC))
+    unsigned["credentialSubject"]["statusPurpose"] = purpose
+    issuer.published[LIST_URL] = issuer._sign(unsigned)
+    report = verify_credential(credential, resolver=issuer.resolver, now=NOW, status_checker=issuer.checker())
+    assert report.verdict == "unchecked" and "names no statusPurpose as text" in str(report.check("status"))
