@@ -163,8 +163,8 @@ def _number(value: Any) -> float | None:
 
 
 def _types(node: Mapping[str, Any]) -> list[str]:
-    t = node.get("type", [])
-    return [t] if isinstance(t, str) else [x for x in t if isinstance(x, str)]
+    t = node.get("type", [])  # anyone's JSON: a type that is neither text nor a list of text is no type
+    return [t] if isinstance(t, str) else [x for x in t if isinstance(x, str)] if isinstance(t, list) else []
 
 
 def _evidence(doc: Mapping[str, Any], lang: str) -> tuple[Evidence, ...]:
@@ -255,9 +255,10 @@ def _edc(doc: dict[str, Any], lang: str, issuer: Mapping[str, Any], common: dict
     eqf_iri = eqf_node.get("id", "") if isinstance(eqf_node, dict) else str(eqf_node or "")
     m = _EQF_IRI.match(eqf_iri)
     grade = None
-    for proof in claim.get("provenBy", []) or []:
+    proven = claim.get("provenBy")
+    for proof in proven if isinstance(proven, list) else [proven]:
         if isinstance(proof, dict) and str(proof.get("id", "")) and proof.get("grade"):
-            grade = grade or _text(proof["grade"].get("noteLiteral"), lang)
+            grade = grade or _text(_obj(proof["grade"]).get("noteLiteral"), lang)
     homepage = _first(issuer.get("homepage")) or {}
     return CertificateView(
         **common,

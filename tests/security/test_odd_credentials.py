@@ -155,3 +155,18 @@ def test_a_damaged_pdf_is_unreadable_not_a_500(served: Any) -> None:
     assert page.status_code == 422, page.text[:300]
     assert client.post("/map", data={"practice": "glam-archive-to-commons"},
                        files={"files": ("certificate.pdf", damaged, "application/pdf")}).status_code < 500
+
+
+@pytest.mark.parametrize("odd", [
+    {"type": 5},
+    {"type": ["VerifiableCredential", "EuropeanDigitalCredential"], "credentialSubject": {"hasClaim": {"provenBy": 5}}},
+    {"type": ["VerifiableCredential", "EuropeanDigitalCredential"],
+     "credentialSubject": {"hasClaim": {"provenBy": [{"id": "urn:x", "grade": "A"}]}}},
+])
+def test_a_type_or_an_edc_claim_of_odd_shapes_is_shown_not_a_500(served: Any, odd: dict[str, Any]) -> None:
+    """The API answered 200; the page's reading of the certificate raised TypeError / AttributeError (a 500)."""
+    client, issuer, _ = served
+    doc = {**ForeignIssuer.credential(issuer, signed=True), **odd}
+    page = client.post("/verify", data={"credential": json.dumps(doc)})
+    assert page.status_code == 200, page.text[:300]
+    assert "Verified:" not in page.text
