@@ -52,7 +52,7 @@ def _expiry(secret: str, value: str, purpose: str) -> datetime | None:
     _, _, stamp = body.partition(".")
     if not tag or not stamp.isdigit() or len(value) > 200:
         return None
-    if not hmac.compare_digest(_mac(secret, purpose, body), tag):
+    if not hmac.compare_digest(_mac(secret, purpose, body).encode(), tag.encode("utf-8", "replace")):  # any text
         return None
     return datetime.fromtimestamp(int(stamp), UTC)
 

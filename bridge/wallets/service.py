@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from bridge.awards.api import Award
 from bridge.credentials.api import CredentialService, IssueInput
@@ -137,6 +137,8 @@ class WalletService:
                 raise LeadsError("only an issued certificate can go to a wallet", code="award_not_issued",
                                  status=409)
             session.execute(delete(WalletOffer).where(WalletOffer.expires_at < now - timedelta(days=1)))  # sweep
+            session.execute(delete(WalletOffer).where(  # one open offer an award: a page view replaces, not adds
+                WalletOffer.award_id == award_id, WalletOffer.learner == learner, WalletOffer.redeemed_at.is_(None)))
             session.add(WalletOffer(code_hash=_hash(code), award_id=award_id, learner=learner,
                                     configurations=list(CONFIGURATIONS), created_at=now,
                                     expires_at=now + OFFER_LIFETIME))
@@ -160,7 +162,9 @@ class WalletService:
         with self.db.session() as session:
             offer = session.scalars(select(WalletOffer).where(WalletOffer.code_hash == _hash(code))).one_or_none()
             if offer is None:
-                raise OAuthError("this pre-authorized code was not issued here", "invalid_grant")
+                raise OAuthError("this pre-authorized code was not issued here, or a newer offer of the same "
+                                 "certificate replaced it; open My certificates in your course for a new one",
+                                 "invalid_grant")
             if offer.redeemed_at is not None:
                 raise OAuthError("this credential offer was already used; open My certificates in your course for "
                                  "a new one", "invalid_grant")
@@ -232,6 +236,13 @@ class WalletService:
                              what="nonce of the key proof (c_nonce)")
             except LeadsError as exc:
                 raise OAuthError(exc.message, "invalid_nonce") from None
+            bound = session.execute(update(WalletOffer).where(
+                WalletOffer.id == offer.id,
+                or_(WalletOffer.holder_hash.is_(None), WalletOffer.holder_hash == _hash(proof.holder.did)))
+                .values(holder_hash=_hash(proof.holder.did)))
+            if getattr(bound, "rowcount", 0) != 1:
+                raise OAuthError("this access token already gave the certificate to another wallet key; open My "
+                                 "certificates in your course for a new offer", "invalid_proof")
             award = session.get(Award, offer.award_id)
             if award is None or award.state != "issued":
                 raise OAuthError("this certificate is no longer issued (it was revoked or is being issued "

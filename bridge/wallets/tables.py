@@ -28,6 +28,7 @@ class WalletOffer(Base):
     redeemed_at: Mapped[datetime | None] = mapped_column()
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     token_expires_at: Mapped[datetime | None] = mapped_column()
+    holder_hash: Mapped[str | None] = mapped_column(String(64))  # the one wallet key its token issues to
 
 
 class HolderNonce(Base):

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from bridge.app import create_app
 from bridge.credentials.service import CredentialService
+from bridge.credentials.tables import IssuedCredentialRow
 from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
 from bridge.settings import Settings
@@ -185,13 +186,13 @@ def test_a_revoked_award_is_no_longer_issued_to_wallets(client: TestClient, db: 
 
 def test_revoking_the_award_revokes_every_wallet_copy(client: TestClient, db: Database) -> None:
     from bridge.awards.tables import Award
-    from bridge.credentials.tables import IssuedCredentialRow
 
     auth, ada_phone, ada_laptop = token(client), Key(), Key()
     first = ask(client, auth, ada_phone.proof(nonce(client))).json()["credentials"][0]["credential"]
     again = ask(client, auth, ada_phone.proof(nonce(client))).json()["credentials"][0]["credential"]
     assert again["id"] == first["id"]  # the same wallet asking again gets the same copy
-    other = ask(client, auth, ada_laptop.proof(nonce(client))).json()["credentials"][0]["credential"]
+    laptop = token(client)  # another wallet: another offer (one token gives the certificate to one key)
+    other = ask(client, laptop, ada_laptop.proof(nonce(client))).json()["credentials"][0]["credential"]
     assert other["id"] != first["id"] and other["credentialSubject"]["id"] == ada_laptop.did
     with db.session() as session:
         award = session.query(Award).one()
@@ -251,3 +252,38 @@ def test_a_configuration_that_is_not_a_name_and_json_nested_too_deep_get_oauth_e
     deep = client.post("/oid4vci/credential", headers={**auth, "Content-Type": "application/json"},
                        content=b"[" * 5000 + b"]" * 5000)
     assert deep.status_code == 400 and deep.json()["error"] == "json_too_deep" and deep.json()["error_description"]
+
+
+def test_one_access_token_gives_the_certificate_to_one_wallet_key(client: TestClient, db: Database) -> None:
+    """Before, each key with a fresh nonce got its own signed copy for the token's 10 minutes (five keys, five
+    credentials, five status indexes)."""
+    auth, key, other = token(client), Key(), Key()
+    for _ in range(2):  # the same wallet may ask again (and for the other format)
+        assert ask(client, auth, key.proof(nonce(client))).status_code == 200
+    with db.session() as session:
+        before = int(session.scalar(select(func.count()).select_from(IssuedCredentialRow)) or 0)
+    refused(ask(client, auth, other.proof(nonce(client))), 400, "invalid_proof", "another wallet key")
+    with db.session() as session:
+        assert int(session.scalar(select(func.count()).select_from(IssuedCredentialRow)) or 0) == before
+
+
+def test_each_page_view_replaces_the_open_offer_instead_of_adding_one(client: TestClient, db: Database) -> None:
+    """My certificates made a new offer row for each certificate at each view, kept a day past its expiry."""
+    def rows() -> int:
+        with db.session() as session:
+            return int(session.scalar(select(func.count()).select_from(WalletOffer)) or 0)
+
+    first = offer_code(client)
+    for _ in range(20):
+        latest = offer_code(client)
+    assert rows() == 1
+    refused(redeem(client, first), 400, "invalid_grant", "a newer offer of the same certificate replaced it")
+    assert redeem(client, latest).status_code == 200
+    offer_code(client)  # a redeemed offer stays (its token is in use); the new one is the open one
+    assert rows() == 2
+
+
+@pytest.mark.parametrize("value", ["abc.123.é", "abc.123.\u00ff"])
+def test_a_nonce_of_any_text_is_refused_not_a_500(client: TestClient, value: str) -> None:
+    auth, key = token(client), Key()
+    refused(ask(client, auth, key.proof(value)), 400, "invalid_nonce", "not issued by this site")
