@@ -70,7 +70,8 @@ def verify(secrets: Mapping[str, SecretStr], lms: str, headers: Mapping[str, str
     if abs(now.timestamp() - sent) > tolerance:
         raise WebhookRefused(f"the delivery is {int(now.timestamp() - sent)} s old (window ±{tolerance} s); "
                              "check the sender's clock, or this is a replay", "stale_timestamp")
-    if not hmac.compare_digest(sign(secret.get_secret_value(), stamp, body), given.strip()):
+    expected = sign(secret.get_secret_value(), stamp, body)
+    if not hmac.compare_digest(expected.encode(), given.strip().encode("utf-8", "replace")):  # a str must be ASCII
         raise WebhookRefused("the signature does not match the body (HMAC-SHA256 of '<timestamp>.<body>')",
                              "bad_signature")
 

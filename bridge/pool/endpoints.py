@@ -167,7 +167,7 @@ def profile_response(request: Request, handle: str, status: int = 200, **extra: 
     return templates.TemplateResponse(request, "pool/profile.html", {
         "p": view, "wiki_page": wiki_page, "_": gettext_for_request(request),
         "done": done if done in ("published", "unpublished") else None,
-        "published_entry": int(published) if published and published.isdigit() else None,
+        "published_entry": int(published) if published and re.fullmatch(r"[0-9]{1,18}", published) else None,
         "unpublish_error": None, "unpublish_entry": None, "delete_error": None, **extra}, status_code=status,
         headers={"Cache-Control": "no-store"})
 

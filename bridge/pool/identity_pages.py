@@ -247,7 +247,8 @@ def my_certificates(request: Request) -> Response:
 
 def _own_by_session(request: Request, handle: str, csrf: str) -> wikilogin.WikiIdentity:
     identity, cookie = _signed_in(request)
-    if not hmac.compare_digest(csrf, wikilogin.csrf_token(_settings(request), cookie)):
+    expected = wikilogin.csrf_token(_settings(request), cookie)
+    if not hmac.compare_digest(csrf.encode("utf-8", "replace"), expected.encode()):  # bytes: any text is compared
         raise LeadsError("this form is stale; reload the page", code="csrf", status=403)
     with _db(request).session() as session:
         sub = session.scalar(select(PoolProfile.wiki_sub).where(PoolProfile.handle == handle))

@@ -129,6 +129,7 @@ def test_replay_inside_the_window_is_recognised_by_event_id(client: TestClient, 
     ({"stamp": -360}, "stale_timestamp"),
     ({"stamp": +360}, "stale_timestamp"),
     ({"signature": "sha256=00"}, "bad_signature"),
+    ({"signature": "sha256=\u00e9".encode("latin-1")}, "bad_signature"),  # not ASCII: a TypeError (a 500) before
 ])
 def test_bad_signatures_and_stale_timestamps_are_refused(client: TestClient, db: Database, kwargs: dict[str, Any],
                                                          code: str) -> None:

@@ -4,8 +4,8 @@ are shown as not counted; each gap lists the designs and courses that close it; 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest

@@ -244,6 +244,9 @@ def test_my_certificates_syncs_with_the_wiki_session_and_follows_a_suspension(
     assert csrf is not None
     stale = client.post("/pool/mine/cat/capx", data={"csrf": "0" * 64, "capx_token": token}, follow_redirects=False)
     assert stale.status_code == 403 and fake.profiles[uid]["skills_known"] == []
+    for odd in ("é", "\u00ff" * 64):  # compared as bytes: a str compare_digest raised TypeError (a 500)
+        for path in ("/pool/mine/cat/capx", "/pool/mine/cat/delete", "/pool/mine/cat/unpublish/1"):
+            assert client.post(path, data={"csrf": odd}, follow_redirects=False).status_code == 403
     done = client.post("/pool/mine/cat/capx", data={"csrf": csrf.group(1), "capx_token": token},
                        follow_redirects=False)
     assert done.status_code == 303 and fake.profiles[uid]["skills_known"] == [copyright_id]

@@ -80,3 +80,10 @@ def test_a_certificate_pdf_is_read_and_the_holder_rule_still_applies(client: Tes
     gone = client.post(f"/pool/people/ada/unpublish/{entry['id']}?lang=es", data={"token": token})
     assert gone.status_code == 200 and "Retirada: la credencial ya no aparece." in gone.text
     assert client.get("/pool/people/ada", headers={"Accept": "application/json"}).json()["credentials"] == []
+
+
+def test_an_entry_number_that_only_looks_like_one_is_ignored(client: TestClient) -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` raises: the profile page was a 500."""
+    _open(client, "bea", "Bea")
+    for odd in ("%C2%B2", "1" * 40, "-1"):
+        assert client.get(f"/pool/people/bea?done=published&entry={odd}").status_code == 200
