@@ -153,14 +153,19 @@ def competence_page(request: Request, key: str, after: After = None) -> Response
 @router.get("/pool/people/{handle}")
 def profile_page(request: Request, handle: str) -> Response:
     if wants_json(request):
-        return JSONResponse(service.profile_view(_db(request), handle, request.app.state.settings.pool_keep_empty))
+        return JSONResponse(service.profile_view(_db(request), handle))  # no delete_after: see profile_response
     return profile_response(request, handle)
 
 
 def profile_response(request: Request, handle: str, status: int = 200, **extra: Any) -> Response:
-    """The profile page; ``?done=published|unpublished`` says what just happened, and a failed unpublish says why."""
+    """The profile page; ``?done=published|unpublished`` says what just happened, and a failed unpublish says why.
+
+    Anyone reads it, so it never names the day an empty profile goes: a profile whose every entry is hidden
+    (suspended, an issuer no longer trusted) is not empty and has no such day, and the difference would tell anyone
+    what the hidden evidence page keeps quiet. It says that profiles showing nothing go after a while; the owner's
+    own views (My certificates, the course's page) name the day."""
     settings = request.app.state.settings
-    view = service.profile_view(_db(request), handle, settings.pool_keep_empty)
+    view = service.profile_view(_db(request), handle)
     done = request.query_params.get("done")
     published = request.query_params.get("entry")
     wiki_page = user_page(settings, view["wiki_username"]) if view["wiki_username"] else None
@@ -168,7 +173,8 @@ def profile_response(request: Request, handle: str, status: int = 200, **extra: 
         "p": view, "wiki_page": wiki_page, "_": gettext_for_request(request),
         "done": done if done in ("published", "unpublished") else None,
         "published_entry": int(published) if published and re.fullmatch(r"[0-9]{1,18}", published) else None,
-        "unpublish_error": None, "unpublish_entry": None, "delete_error": None, **extra}, status_code=status,
+        "unpublish_error": None, "unpublish_entry": None, "delete_error": None,
+        "empty_goes": settings.pool_keep_empty is not None, **extra}, status_code=status,
         headers={"Cache-Control": "no-store"})
 
 

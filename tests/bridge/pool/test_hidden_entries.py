@@ -67,6 +67,24 @@ def test_a_hidden_entry_is_not_found_like_one_that_never_was(client: TestClient)
     assert back.status_code == 200 and back.json()["listed"] is True and back.json()["profile"]["handle"] == "cat"
 
 
+def test_a_profile_whose_entries_are_hidden_looks_like_an_empty_one(client: TestClient) -> None:
+    """Before, an empty profile's page named the day it could be deleted and one with only hidden entries did not
+    (it is not empty): a profile showing nothing and no such day held a suspended or no longer trusted credential."""
+    _auth, _entry, credential = _published(client, "eve", "Eve Example")
+    _suspend(client, credential)
+    new_profile(client, "fay")
+    for lang in ("en", "es"):
+        eve, fay = (client.get(f"/pool/people/{h}?lang={lang}").text for h in ("eve", "fay"))
+        assert _notice(eve) == _notice(fay) and _notice(fay)
+    eve_json, fay_json = (client.get(f"/pool/people/{h}", headers=JSON).json() for h in ("eve", "fay"))
+    assert eve_json["credentials"] == fay_json["credentials"] == []
+    assert eve_json["delete_after"] is None and fay_json["delete_after"] is None
+
+
+def _notice(page: str) -> str:
+    return page.split('<p class="notice">', 1)[1].split("</p>", 1)[0] if '<p class="notice">' in page else ""
+
+
 def _owned(client: TestClient, token: str) -> Any:
     return client.post("/pool/people/cat/hidden", data={"token": token}, headers=JSON)
 
