@@ -159,6 +159,19 @@ def _answer(check: Check, good: str, bad: str, _: Callable[[str], str]) -> str:
     return _(good) if check.ok else _(bad)
 
 
+def plain_checks(checks: list[dict[str, Any]], lang: str) -> tuple[PlainCheck, ...]:
+    """Checks given as ``Check.as_dict`` (what a JSON answer carries) in the words of ``lang``, as ``explain`` words
+    them: for pages that show a verification run elsewhere (the pool's evidence page)."""
+    _: Callable[[str], str] = gettext_for(lang).gettext
+    out = []
+    for raw in checks:
+        check = Check(str(raw.get("name", "")), bool(raw.get("ok")), str(raw.get("message", "")),
+                      raw.get("outcome", "passed" if raw.get("ok") else "failed"), str(raw.get("reason", "")))
+        question, good, bad = EXPLAIN.get(check.name, (check.name, "", ""))
+        out.append(PlainCheck(check.name, check.outcome, _(question), _answer(check, good, bad, _), check.message))
+    return tuple(out)
+
+
 def explain(report: VerificationReport, lang: str = "en", details_in: str = "en") -> PlainReport:
     """``details_in``: the language of the checks' messages (the verifier's are English; ``failed_report`` carries
     the page's own refusal, already in ``lang``)."""

@@ -288,8 +288,9 @@ def publish_form_post(
                                           handle=form["handle"], token=form["token"], presentation=presentation,
                                           now=_now(request))
     except json.JSONDecodeError as exc:
-        error = f"the presentation is not valid JSON ({exc.msg}, line {exc.lineno})"
-        return _form(request, 422, error=error, code="invalid_json", form=form)
+        bad = LeadsError("the presentation is not valid JSON (%(msg)s, line %(lineno)s)", code="invalid_json",
+                         status=422, params={"msg": exc.msg, "lineno": exc.lineno})
+        return _form(request, 422, error=spoken(bad, request_lang(request)), code=bad.code, form=form)
     except JsonTooDeep as exc:
         return _form(request, 400, error=exc.message, code="json_too_deep", form=form)
     except LeadsError as exc:

@@ -91,7 +91,7 @@ def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime
     if not record_check(db, entry_id, verdict, now):
         raise _gone(entry_id)
     data["verification"] = {"checked_at": now.isoformat(), "outcome": verdict.outcome, "verified": verdict.verified,
-                            "checks": [{"name": c.name, "ok": c.ok, "message": c.message} for c in verdict.checks]}
+                            "checks": [c.as_dict() for c in verdict.checks]}
     return data
 
 

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from bridge.certificates.api import plain_checks
 from bridge.db import Database
 from bridge.errors import LeadsError, NotFound
 from bridge.i18n import gettext_for_request
@@ -389,4 +390,5 @@ def evidence_page(request: Request, entry_id: RowId) -> Response:
     data = evidence.evidence_view(_db(request), pool_verifier(request), entry_id, _now(request))
     if wants_json(request):
         return JSONResponse(data, headers={"Cache-Control": "no-store"})
-    return _page(request, "pool/evidence.html", {"e": data})
+    checks = plain_checks(data["verification"]["checks"], request_lang(request))
+    return _page(request, "pool/evidence.html", {"e": data, "checks": checks})

@@ -16,7 +16,7 @@ from bridge.awards.api import Award, Who, awards_of, who_for_launch
 from bridge.credentials.api import IssuedCredentialRow, credential_service
 from bridge.dataspace.api import current_index
 from bridge.db import Database
-from bridge.errors import LeadsError
+from bridge.errors import LeadsError, Term
 from bridge.i18n import gettext_for_request
 from bridge.pool import evidence, service
 from bridge.pool.api import pool_verifier
@@ -24,8 +24,8 @@ from bridge.web.negotiate import templates, wants_json
 from bridge.web.params import RowId
 
 router = APIRouter(tags=["pool"])
-NOT_YOURS = ("inside your course you can publish only your own certificates (the course says who you are); a "
-             "certificate of someone else is theirs to publish")
+NOT_YOURS = Term("inside your course you can publish only your own certificates (the course says who you are); a "
+                 "certificate of someone else is theirs to publish")
 
 
 def _db(request: Request) -> Database:

@@ -35,6 +35,12 @@ class Check:
     name: str
     ok: bool
     message: str
+    outcome: str = ""  # passed | failed | skipped | not_run | unknown (empty: as ``ok`` says)
+    reason: str = ""  # revoked, suspended, expired … (the verifier's, for the plain words of the evidence page)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "message": self.message,
+                "outcome": self.outcome or ("passed" if self.ok else "failed"), "reason": self.reason}
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ class PoolVerifier:
             state = "untrusted"  # trusted by LEADS, but not by the pool's stricter rule
         return Verdict(
             verified=report.genuine and trusted,
-            checks=tuple(Check(c.name, c.ok, c.message) for c in report.checks),
+            checks=tuple(Check(c.name, c.ok, c.message, c.outcome, c.reason) for c in report.checks),
             issuer=_issuer(document) if document else "",
             valid_until=_until(document) if document else None,
             document=document,

@@ -67,6 +67,17 @@ def test_a_hidden_entry_is_not_found_like_one_that_never_was(client: TestClient)
     assert back.status_code == 200 and back.json()["listed"] is True and back.json()["profile"]["handle"] == "cat"
 
 
+def test_the_evidence_page_says_its_checks_in_the_readers_words(client: TestClient) -> None:
+    """It printed the verifier's own English ("proof: eddsa-rdfc-2022 signature by did:… is valid") on every page."""
+    _auth, entry, _credential = _published(client, "gil", "Gil Example")
+    page = client.get(f"/pool/evidence/{entry}?lang=es").text
+    assert "¿Está intacta la firma?" in page and "¿Ha sido revocada?" in page
+    assert "signature by" not in page and "revocation: not set" not in page
+    assert "Is the signature intact?" in client.get(f"/pool/evidence/{entry}?lang=en").text
+    checks = client.get(f"/pool/evidence/{entry}", headers=JSON).json()["verification"]["checks"]
+    assert {"name": "proof", "ok": True, "outcome": "passed"}.items() <= checks[0].items()  # the API keeps them
+
+
 def test_a_profile_whose_entries_are_hidden_looks_like_an_empty_one(client: TestClient) -> None:
     """Before, an empty profile's page named the day it could be deleted and one with only hidden entries did not
     (it is not empty): a profile showing nothing and no such day held a suspended or no longer trusted credential."""

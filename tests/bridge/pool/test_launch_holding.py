@@ -51,6 +51,10 @@ def test_ada_takes_her_certificate_to_a_wallet_and_mallory_cannot_publish_it(pee
         assert refused.status_code == 403
         assert "this credential was not issued to you" in refused.text
         assert "only your own certificates" in refused.text
+    spanish = peers.http.post(f"{peers.tool_base}/pool/launch/{mallory}/publish",
+                              data={"credential_text": json.dumps(bound)}, headers={"Accept-Language": "es"})
+    assert "solo puede publicar sus propios certificados" in spanish.text  # the reason was English before
+    assert "only your own certificates" not in spanish.text
     award = awards["awards"][0]["id"]
     refused = peers.http.post(f"{peers.tool_base}/pool/launch/{mallory}/publish/{award}")
     assert refused.status_code == 403 and "is not one of your issued certificates" in refused.text

@@ -87,3 +87,9 @@ def test_an_entry_number_that_only_looks_like_one_is_ignored(client: TestClient)
     _open(client, "bea", "Bea")
     for odd in ("%C2%B2", "1" * 40, "-1"):
         assert client.get(f"/pool/people/bea?done=published&entry={odd}").status_code == 200
+
+
+def test_a_presentation_that_is_not_json_is_said_in_the_readers_language(client: TestClient) -> None:
+    token = _open(client, "hal", "Hal")
+    page = client.post("/pool/publish?lang=es", data={"handle": "hal", "token": token, "presentation_text": "{nope"})
+    assert page.status_code == 422 and "la presentación no es un JSON válido" in page.text
