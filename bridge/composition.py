@@ -25,7 +25,7 @@ from bridge.startup import wire_codecs
 from bridge.trust.api import IssuerTrustBook
 from bridge.wallets.api import offer_view
 from bridge.web.admin import AdminSessions, FailureLimiter
-from bridge.web.gate import lend_turn
+from bridge.web.gate import RateLimiter, lend_turn
 
 
 @dataclass
@@ -42,6 +42,7 @@ class Services:
     admin_limiter: FailureLimiter
     admin_sessions: AdminSessions
     capx_skills: SkillList
+    map_shares: RateLimiter  # shared learner maps per client address an hour (each is a row kept a year)
 
     @property
     def trust_book(self) -> IssuerTrustBook:
@@ -73,7 +74,8 @@ def build(settings: Settings, db: Database) -> Services:
     return Services(settings=settings, db=db, credentials=credentials, verifier=checker,
                     pool_verifier=PoolVerifier(checker, settings.pool_trust), award_settings=settings.awards,
                     certificate_pdfs=pdf_cache_for(settings), admin_limiter=FailureLimiter(),
-                    admin_sessions=AdminSessions(db), capx_skills=SkillList())
+                    admin_sessions=AdminSessions(db), capx_skills=SkillList(),
+                    map_shares=RateLimiter(settings.shared_maps_per_hour / 60, burst=settings.shared_maps_per_hour))
 
 
 def install(app: FastAPI, services: Services) -> None:
@@ -86,6 +88,7 @@ def install(app: FastAPI, services: Services) -> None:
     state.certificate_pdfs = services.certificate_pdfs
     state.admin_limiter, state.admin_sessions = services.admin_limiter, services.admin_sessions
     state.capx_skills = services.capx_skills
+    state.map_shares = services.map_shares
     state.wallet_offers = offer_view
 
 

@@ -282,6 +282,8 @@ class Settings(BaseSettings):
     verify_rate_per_minute: int = Field(default=30, gt=0, description="unauthenticated verifications per client")
     new_profiles_per_hour: int = Field(default=10, gt=0, le=100_000,
                                        description="attempts to open a pool profile per client address an hour")
+    shared_maps_per_hour: int = Field(default=10, gt=0, le=100_000,
+                                      description="learner maps one client address may share an hour")
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="any request body")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="PDF and file uploads")
     canonicaliser: str = Field(default="fast", description="RDF canonicaliser for Data Integrity proofs: fast or pyld")

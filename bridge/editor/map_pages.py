@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -25,12 +26,23 @@ from bridge.editor.tables import SharedMap
 from bridge.errors import LeadsError, NotFound
 from bridge.i18n import translations
 from bridge.settings import Settings
+from bridge.web.clients import scope_client_key
 from bridge.web.errors import said
 from bridge.web.gate import charge_more
 from bridge.web.negotiate import request_lang, templates, wants_json
 from issuer.errors import IssuerError
 
 router = APIRouter(tags=["learner map"])
+
+
+_n = str  # marks a msgid for extraction
+TOO_MANY_SHARES = _n("Too many shared maps from your address: try again in %(minutes)s minutes.")
+
+
+class TooManyShares(LeadsError):
+    def __init__(self, minutes: int) -> None:
+        super().__init__(TOO_MANY_SHARES, code="too_many_shares", status=429, params={"minutes": minutes})
+        self.headers = {"Retry-After": str(minutes * 60)}
 MAX_CREDENTIALS = 20
 
 
@@ -108,6 +120,10 @@ def map_submit(request: Request, practice: Annotated[str, Form()] = "",
         shown.append(learner.presented(doc, report, known, settings.entity_base))
     built = learner.build(practice, known, shown, lang, _level_name(lang))
     if share:
+        wait = request.app.state.map_shares.take(scope_client_key(request.scope))
+        if wait > 0:  # anyone may share, and each map is kept a year: at most so many an hour from one address
+            minutes = max(1, math.ceil(wait / 60))
+            raise TooManyShares(minutes)
         map_id, key = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         with _db(request).session() as session:
             session.execute(delete(SharedMap).where(SharedMap.created_at < _kept_since(settings)))  # past their time

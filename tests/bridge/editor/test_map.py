@@ -139,3 +139,17 @@ def test_a_shared_map_is_kept_for_a_while_not_for_ever(app: TestClient) -> None:
     assert app.post("/map", data={"practice": PRACTICE, "share": "1"}).status_code == 303
     with app.app.state.db.session() as session:  # type: ignore[attr-defined]
         assert session.get(SharedMap, old_id) is None
+
+
+def test_sharing_maps_is_rationed_per_address(tmp_path: Path) -> None:
+    """Anyone may share a map and each is kept a year: without a bound one address kept about 43,000 rows a day."""
+    settings = Settings(data_dir=tmp_path / "var", base_url="http://testserver", load_sample=True,
+                        shared_maps_per_hour=2)
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        for _ in range(2):
+            assert client.post("/map", data={"practice": PRACTICE, "share": "1"}).status_code == 303
+        refused = client.post("/map?lang=es", data={"practice": PRACTICE, "share": "1"})
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 60
+        assert "Demasiados mapas compartidos" in refused.text
+        assert client.post("/map", data={"practice": PRACTICE}).status_code == 200  # seeing a map is not sharing
+        assert shared_count(client) == 2
