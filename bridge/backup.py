@@ -6,8 +6,9 @@ the data-space and registry caches; rendered certificate PDFs are left out, they
 The archive (``.tar.gz``) holds
 
 - ``manifest.json``: format and version, when, the migration heads the rows belong to, row counts per table;
-- ``db/<table>.jsonl``: every row of every table as JSON, one per line (dates ISO 8601, bytes base64) — portable
-  between SQLite and PostgreSQL and readable without LEADS, unlike a ``pg_dump`` custom-format file;
+- ``db/<table>.jsonl``: every row of every table as JSON, one per line (dates ISO 8601, bytes base64), all tables
+  read in one snapshot (``_snapshot``) — portable between SQLite and PostgreSQL and readable without LEADS, unlike
+  a ``pg_dump`` custom-format file;
 - ``data/…``: the data directory as it is, less the SQLite database (dumped above), lock and temporary files,
   logs and the rendered certificate PDFs. Key files go in as they are: encrypted when ``LEADS_KEY_PASSPHRASE`` is
   set (the passphrase is never in the archive; keep it apart), in the clear otherwise (the command says so).
@@ -28,12 +29,13 @@ import os
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, LargeBinary, func, select, text
+from sqlalchemy import Connection, Date, DateTime, Integer, LargeBinary, func, select, text
 
 import bridge.tables  # noqa: F401  - registers every table on the metadata
 from bridge.db import Database
@@ -120,6 +122,22 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
+@contextmanager
+def _snapshot(db: Database) -> Iterator[Connection]:
+    """One connection in one read-only transaction, so every table is read as of one moment: a revocation or an
+    issuance the worker commits while the backup runs is in the archive whole or not at all (read table by table,
+    a revoked award and its done job could come back beside a status list from before the revocation: the
+    credential verified again after a restore). PostgreSQL: REPEATABLE READ READ ONLY; SQLite (WAL): one read
+    transaction, opened by hand because the driver sends no BEGIN before a SELECT. Writers are never blocked."""
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            conn.exec_driver_sql("BEGIN")
+            yield conn
+        else:
+            yield conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        conn.rollback()
+
+
 def backup(settings: Settings, db: Database, out: Path, *, progress: Progress | None = None) -> BackupReport:
     """Write the archive to ``out`` (through a temporary file: a failed backup leaves no half archive)."""
     report = BackupReport(out)
@@ -129,25 +147,27 @@ def backup(settings: Settings, db: Database, out: Path, *, progress: Progress | 
         partial = Path(handle.name)
     try:
         with tarfile.open(partial, "w:gz") as tar:
-            with db.session() as session:
-                counts = {t.name: int(session.scalar(select(func.count()).select_from(t)) or 0) for t in tables}
-            total, done = sum(counts.values()), 0
-            for table in tables:
-                with tempfile.TemporaryFile() as rows, db.engine.connect() as conn:
-                    order = list(table.primary_key.columns) or list(table.columns)
-                    result = conn.execution_options(yield_per=BATCH).execute(select(table).order_by(*order))
-                    for row in result.mappings():
-                        rows.write(json.dumps({k: _encode(v) for k, v in row.items()}, ensure_ascii=False,
-                                              separators=(",", ":")).encode("utf-8") + b"\n")
-                        done += 1
-                        if progress is not None and done % BATCH == 0:
-                            progress(done, total)
-                    size = rows.tell()
-                    rows.seek(0)
-                    info = tarfile.TarInfo(f"db/{table.name}.jsonl")
-                    info.size, info.mode, info.mtime = size, 0o600, int(datetime.now(UTC).timestamp())
-                    tar.addfile(info, rows)
-                report.tables[table.name] = counts[table.name]
+            with _snapshot(db) as conn:
+                counts = {t.name: int(conn.scalar(select(func.count()).select_from(t)) or 0) for t in tables}
+                total, done = sum(counts.values()), 0
+                for table in tables:
+                    written = 0
+                    with tempfile.TemporaryFile() as rows:
+                        order = list(table.primary_key.columns) or list(table.columns)
+                        result = conn.execution_options(yield_per=BATCH).execute(select(table).order_by(*order))
+                        for row in result.mappings():
+                            rows.write(json.dumps({k: _encode(v) for k, v in row.items()}, ensure_ascii=False,
+                                                  separators=(",", ":")).encode("utf-8") + b"\n")
+                            written += 1
+                            if progress is not None and (done + written) % BATCH == 0:
+                                progress(done + written, total)
+                        size = rows.tell()
+                        rows.seek(0)
+                        info = tarfile.TarInfo(f"db/{table.name}.jsonl")
+                        info.size, info.mode, info.mtime = size, 0o600, int(datetime.now(UTC).timestamp())
+                        tar.addfile(info, rows)
+                    done += written
+                    report.tables[table.name] = written
             if progress is not None:
                 progress(total, total)
             for path in _data_files(settings.data_dir, _sqlite_file(db)):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bridge.app import create_app
 from bridge.awards import service as awards
@@ -142,3 +142,47 @@ def test_restore_refuses_another_base_url_and_a_foreign_file(db: Database, tmp_p
         tar.addfile(info, io.BytesIO(data))
     with pytest.raises(BackupError, match="not a LEADS backup"):
         read_manifest(bogus)
+
+
+def _rows(archive: Path) -> dict[str, bytes]:
+    with tarfile.open(archive) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers()  # type: ignore[union-attr]
+                if m.name.startswith("db/")}
+
+
+def test_a_backup_is_one_snapshot_while_the_worker_runs(db: Database, tmp_path: Path) -> None:
+    """A revocation committed by another connection while the backup reads (after status_lists, before awards and
+    jobs) is wholly out of the archive: never the award revoked and its job done with the status bit still clear."""
+    settings = Settings(data_dir=tmp_path / "var", base_url="http://testserver", load_sample=False)
+    dataspace.store(db, dataspace.read_design_set_file(dataspace.SAMPLE_DESIGN_SET))
+    worker = Worker(db, CredentialsServiceIssuer(CredentialService(db, settings)), batch=10)
+    with db.session() as session:
+        awards.record(session, awards.load_rules(session), GradeInput(
+            source="test", learner="moodle:42", learner_name="Katherine Johnson", design=STACK,
+            assessment="glam-as-rights-quiz", score=10, maximum=10))
+    assert worker.run(threading.Event(), once=True) == 1
+    with db.session() as session:
+        award_id = session.scalars(select(Award.id)).one()
+    before = _rows(backup(settings, db, tmp_path / "before.tar.gz").path)
+
+    fired: list[str] = []
+
+    def revoke_meanwhile(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if fired or "FROM awards" not in statement or "count(" in statement.lower():
+            return
+        fired.append(statement)
+        with db.session() as session:
+            awards.revoke(session, award_id, "cheating proven")
+        assert worker.run(threading.Event(), once=True) == 1
+
+    event.listen(db.engine, "before_cursor_execute", revoke_meanwhile)
+    try:
+        during = _rows(backup(settings, db, tmp_path / "during.tar.gz").path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", revoke_meanwhile)
+    assert fired, "the backup never read the awards table"
+    changed = sorted(name for name in before if during.get(name) != before[name])
+    assert changed == [], f"half a revocation in the archive: {changed}"
+    after = _rows(backup(settings, db, tmp_path / "after.tar.gz").path)
+    assert {"db/awards.jsonl", "db/jobs.jsonl", "db/status_lists.jsonl"} <= {
+        name for name in before if after[name] != before[name]}  # the revocation did happen, all of it, after
