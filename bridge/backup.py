@@ -5,7 +5,8 @@ registrations, trust list …) and the data directory (issuer signing keys, the 
 the data-space and registry caches; rendered certificate PDFs are left out, they are drawn again at will).
 The archive (``.tar.gz``) holds
 
-- ``manifest.json``: format and version, when, the migration heads the rows belong to, row counts per table;
+- ``manifest.json``: format and version, when, the migration heads the rows belong to, row counts per table, the
+  files, ``LEADS_BASE_URL`` and the SHA-256 of every other member (version 2; version 1 had no checksums);
 - ``db/<table>.jsonl``: every row of every table as JSON, one per line (dates ISO 8601, bytes base64), all tables
   read in one snapshot (``_snapshot``) — portable between SQLite and PostgreSQL and readable without LEADS, unlike
   a ``pg_dump`` custom-format file;
@@ -13,9 +14,10 @@ The archive (``.tar.gz``) holds
   logs and the rendered certificate PDFs. Key files go in as they are: encrypted when ``LEADS_KEY_PASSPHRASE`` is
   set (the passphrase is never in the archive; keep it apart), in the clear otherwise (the command says so).
 
-A restore goes into an *empty* installation of the same LEADS version (same migration heads): it migrates the
-empty database, inserts the rows table by table in foreign-key order, moves PostgreSQL sequences past the
-restored ids, and unpacks the data directory without overwriting anything. Jobs come back as they were, so the
+A restore goes into an *empty* installation of the same LEADS version (same migration heads): it checks every
+member against the manifest (listed, SHA-256, row counts), migrates the empty database, inserts the rows table by
+table in foreign-key order, moves PostgreSQL sequences past the restored ids, and unpacks the files the manifest
+lists without overwriting anything. Jobs come back as they were, so the
 award queue resumes at the next ``leads worker``; a job that was running when the backup was taken is claimed
 again once its lease has run out (issuance is idempotent on the award).
 """
@@ -23,6 +25,7 @@ again once its lease has run out (issuance is idempotent on the award).
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import os
@@ -32,7 +35,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Date, DateTime, Integer, LargeBinary, func, select, text
@@ -45,7 +48,8 @@ from bridge.errors import LeadsError
 from bridge.settings import Settings
 
 FORMAT = "leads-backup"
-VERSION = 1
+VERSION = 2  # 2: the manifest holds each member's SHA-256; 1 (without) is still restored
+READABLE = (1, 2)
 SKIP_NAMES = (".lock", ".tmp", ".migrate.lock")
 # folders of the data directory left out: logs, and the certificate PDFs (drawn again at will, under the same key:
 # a 100,000-learner course's are about 14 GB)
@@ -57,6 +61,23 @@ Progress = Callable[[int, int], None]
 class BackupError(LeadsError):
     def __init__(self, message: str, code: str = "backup_invalid", status: int = 409) -> None:
         super().__init__(message, code=code, status=status)
+
+
+def _damaged(archive: Path, why: str) -> BackupError:
+    return BackupError(f"{archive} is damaged or was altered: {why}; restore another copy",
+                       code="backup_unreadable", status=422)
+
+
+class _Hashing:
+    """A file read through, its SHA-256 taken on the way (``tarfile`` copies the member from ``read``)."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw, self.sha = raw, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self.raw.read(size)
+        self.sha.update(data)
+        return data
 
 
 @dataclass
@@ -147,17 +168,20 @@ def backup(settings: Settings, db: Database, out: Path, *, progress: Progress | 
         partial = Path(handle.name)
     try:
         with tarfile.open(partial, "w:gz") as tar:
+            sums: dict[str, str] = {}
             with _snapshot(db) as conn:
                 counts = {t.name: int(conn.scalar(select(func.count()).select_from(t)) or 0) for t in tables}
                 total, done = sum(counts.values()), 0
                 for table in tables:
-                    written = 0
+                    written, sha = 0, hashlib.sha256()
                     with tempfile.TemporaryFile() as rows:
                         order = list(table.primary_key.columns) or list(table.columns)
                         result = conn.execution_options(yield_per=BATCH).execute(select(table).order_by(*order))
                         for row in result.mappings():
-                            rows.write(json.dumps({k: _encode(v) for k, v in row.items()}, ensure_ascii=False,
-                                                  separators=(",", ":")).encode("utf-8") + b"\n")
+                            line = json.dumps({k: _encode(v) for k, v in row.items()}, ensure_ascii=False,
+                                              separators=(",", ":")).encode("utf-8") + b"\n"
+                            rows.write(line)
+                            sha.update(line)
                             written += 1
                             if progress is not None and (done + written) % BATCH == 0:
                                 progress(done + written, total)
@@ -166,19 +190,24 @@ def backup(settings: Settings, db: Database, out: Path, *, progress: Progress | 
                         info = tarfile.TarInfo(f"db/{table.name}.jsonl")
                         info.size, info.mode, info.mtime = size, 0o600, int(datetime.now(UTC).timestamp())
                         tar.addfile(info, rows)
+                    sums[info.name] = sha.hexdigest()
                     done += written
                     report.tables[table.name] = written
             if progress is not None:
                 progress(total, total)
             for path in _data_files(settings.data_dir, _sqlite_file(db)):
                 relative = path.relative_to(settings.data_dir).as_posix()
-                tar.add(path, arcname=f"data/{relative}", recursive=False)
+                info = tar.gettarinfo(path, arcname=f"data/{relative}")
+                with path.open("rb") as raw:
+                    hashing = _Hashing(raw)
+                    tar.addfile(info, hashing)
+                sums[info.name] = hashing.sha.hexdigest()
                 report.files.append(relative)
                 if path.suffix == ".pem" and b"ENCRYPTED" not in path.read_bytes()[:64]:
                     report.plain_keys.append(relative)
             manifest = {"format": FORMAT, "version": VERSION, "created": datetime.now(UTC).isoformat(),
                         "heads": sorted(migration_heads()), "tables": report.tables, "files": report.files,
-                        "base_url": settings.base_url}
+                        "base_url": settings.base_url, "sha256": sums}
             _add_bytes(tar, "manifest.json", json.dumps(manifest, indent=1).encode("utf-8"))
         partial.chmod(0o600)
         partial.replace(out)
@@ -188,6 +217,7 @@ def backup(settings: Settings, db: Database, out: Path, *, progress: Progress | 
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of the archive at ``path``, checked whole: what a restore relies on is there and well formed."""
     try:
         with tarfile.open(path, "r:gz") as tar:
             member = tar.extractfile("manifest.json")
@@ -197,26 +227,77 @@ def read_manifest(path: Path) -> dict[str, Any]:
     except (OSError, KeyError, tarfile.TarError, ValueError) as exc:
         raise BackupError(f"{path} is not a LEADS backup ({exc.__class__.__name__}: {exc})",
                           code="backup_unreadable", status=422) from None
-    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") not in READABLE:
         raise BackupError(f"{path} is not a LEADS backup of format {FORMAT} v{VERSION}", code="backup_unreadable",
                           status=422)
+    _check_manifest(path, manifest)
     return manifest
 
 
+def _check_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    tables, files, heads = manifest.get("tables"), manifest.get("files"), manifest.get("heads")
+    if not isinstance(heads, list) or not all(isinstance(h, str) for h in heads):
+        raise _damaged(path, "the manifest names no migration heads")
+    if not isinstance(tables, dict) or not all(isinstance(n, int) and n >= 0 for n in tables.values()):
+        raise _damaged(path, "the manifest's row counts are missing or not numbers")
+    if not isinstance(files, list) or not all(isinstance(f, str) and _safe(f) for f in files) \
+            or len(set(files)) != len(files):
+        raise _damaged(path, "the manifest's file list is missing or names a file outside the data directory")
+    if not isinstance(manifest.get("base_url"), str) or not manifest["base_url"]:
+        raise _damaged(path, "the manifest says no LEADS_BASE_URL (the issuers' did:web identities follow it)")
+    if manifest["version"] >= 2:
+        sums = manifest.get("sha256")
+        if not isinstance(sums, dict) or set(sums) != _members(manifest) or \
+                not all(isinstance(v, str) and len(v) == 64 for v in sums.values()):
+            raise _damaged(path, "the manifest's SHA-256 list does not match its tables and files")
+
+
+def _safe(name: str) -> bool:
+    """A relative path below the data directory: not absolute, no ``..``, ``.`` or empty part, no backslash."""
+    return all(part not in ("", ".", "..") for part in name.split("/")) and "\\" not in name
+
+
+def _members(manifest: dict[str, Any]) -> set[str]:
+    """The archive's members besides ``manifest.json``, as the manifest lists them."""
+    return {f"db/{t}.jsonl" for t in manifest["tables"]} | {f"data/{f}" for f in manifest["files"]}
+
+
+def _check_members(archive: Path, tar: tarfile.TarFile, manifest: dict[str, Any]) -> dict[str, tarfile.TarInfo]:
+    """Every member, checked against the manifest before anything is written: each one listed (an unlisted member
+    overwrote a file of the installation), a plain file, none missing, none twice."""
+    wanted, found = _members(manifest), {}
+    for info in tar.getmembers():
+        if info.name == "manifest.json":
+            continue
+        if info.name not in wanted:
+            raise _damaged(archive, f"it holds {info.name}, which its manifest does not list")
+        if not info.isfile() or info.name in found:
+            raise _damaged(archive, f"{info.name} is not one plain file")
+        found[info.name] = info
+    missing = sorted(wanted - set(found))
+    if missing:
+        raise _damaged(archive, f"the manifest lists {', '.join(missing[:5])}, which it does not hold")
+    return found
+
+
 def restore(settings: Settings, db: Database, archive: Path, *, progress: Progress | None = None) -> dict[str, Any]:
-    """Restore ``archive`` into this (empty) installation; the manifest, for the record."""
+    """Restore ``archive`` into this (empty) installation; the manifest, for the record. Every member is checked
+    against the manifest (listed, SHA-256, row counts) before the rows are committed."""
     manifest = read_manifest(archive)
     heads = sorted(migration_heads())
     if manifest["heads"] != heads:
         raise BackupError(f"the backup was made by another LEADS version (migrations {manifest['heads']}; this one "
                           f"has {heads}): restore it with that version, then upgrade", code="backup_version")
-    if manifest.get("base_url") and manifest["base_url"] != settings.base_url:
+    if manifest["base_url"] != settings.base_url:
         raise BackupError(f"the backup's LEADS_BASE_URL is {manifest['base_url']} and this installation's is "
                           f"{settings.base_url}: the issuers' did:web identities follow it, so credentials issued "
                           "before would not resolve; set LEADS_BASE_URL to the old value", code="backup_base_url")
+    tables = _tables()
+    unknown = sorted(set(manifest["tables"]) ^ {t.name for t in tables})
+    if unknown:
+        raise _damaged(archive, f"its tables differ from this version's: {', '.join(unknown[:5])}")
     if not up_to_date(db):
         upgrade(db)
-    tables = _tables()
     with db.session() as session:
         busy = [t.name for t in tables if session.scalar(select(func.count()).select_from(t))]
     if busy:
@@ -227,46 +308,54 @@ def restore(settings: Settings, db: Database, archive: Path, *, progress: Progre
     if clashes:
         raise BackupError(f"restore would overwrite files in {settings.data_dir}: {', '.join(clashes[:5])}",
                           code="restore_not_empty")
-    total, done = sum(int(n) for n in manifest["tables"].values()), 0
-    with tarfile.open(archive, "r:gz") as tar, db.engine.begin() as conn:
-        for table in tables:
-            member = tar.extractfile(f"db/{table.name}.jsonl") if table.name in manifest["tables"] else None
-            if member is None:
-                continue
-            decoders = {c.name: _decoder(c) for c in table.columns}
-            batch: list[dict[str, Any]] = []
-            for line in member:
-                raw = json.loads(line)
-                batch.append({k: decoders[k](v) for k, v in raw.items() if k in decoders})
-                if len(batch) >= BATCH:
+    sums: dict[str, str] = manifest.get("sha256") or {}
+    total, done = sum(manifest["tables"].values()), 0
+    with tarfile.open(archive, "r:gz") as tar:
+        members = _check_members(archive, tar, manifest)
+        with db.engine.begin() as conn:
+            for table in tables:
+                name = f"db/{table.name}.jsonl"
+                member = tar.extractfile(members[name])
+                assert member is not None
+                decoders = {c.name: _decoder(c) for c in table.columns}
+                batch: list[dict[str, Any]] = []
+                rows, sha = 0, hashlib.sha256()
+                for line in member:
+                    sha.update(line)
+                    raw = json.loads(line)
+                    batch.append({k: decoders[k](v) for k, v in raw.items() if k in decoders})
+                    if len(batch) >= BATCH:
+                        conn.execute(table.insert(), batch)
+                        rows, done = rows + len(batch), done + len(batch)
+                        batch = []
+                        if progress is not None:
+                            progress(done, total)
+                if batch:
                     conn.execute(table.insert(), batch)
-                    done += len(batch)
-                    batch = []
-                    if progress is not None:
-                        progress(done, total)
-            if batch:
-                conn.execute(table.insert(), batch)
-                done += len(batch)
-        if db.engine.dialect.name == "postgresql":
-            for table in tables:  # serial ids: the next one after the restored rows
-                pk = list(table.primary_key.columns)
-                if len(pk) == 1 and isinstance(pk[0].type, Integer) and pk[0].autoincrement in (True, "auto"):
-                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
-                                      f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"))
-        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for member_info in tar.getmembers():
-            path = PurePosixPath(member_info.name)
-            if path.parts[:1] != ("data",) or not member_info.isfile():
-                continue
-            if ".." in path.parts or path.is_absolute():
-                raise BackupError(f"the archive names a file outside the data directory: {member_info.name}",
-                                  code="backup_unreadable", status=422)
-            target = settings.data_dir.joinpath(*path.parts[1:])
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            source = tar.extractfile(member_info)
-            assert source is not None
-            target.write_bytes(source.read())
-            target.chmod(0o600)
+                    rows, done = rows + len(batch), done + len(batch)
+                if name in sums and sha.hexdigest() != sums[name]:
+                    raise _damaged(archive, f"the SHA-256 of {name} is not the manifest's")
+                if rows != manifest["tables"][table.name]:
+                    raise _damaged(archive, f"it holds {rows} rows of {table.name}, not "
+                                            f"{manifest['tables'][table.name]} as its manifest says")
+            if db.engine.dialect.name == "postgresql":
+                for table in tables:  # serial ids: the next one after the restored rows
+                    pk = list(table.primary_key.columns)
+                    if len(pk) == 1 and isinstance(pk[0].type, Integer) and pk[0].autoincrement in (True, "auto"):
+                        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
+                                          f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"))
+            settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for relative in manifest["files"]:
+                name = f"data/{relative}"
+                source = tar.extractfile(members[name])
+                assert source is not None
+                data = source.read()
+                if name in sums and hashlib.sha256(data).hexdigest() != sums[name]:
+                    raise _damaged(archive, f"the SHA-256 of {name} is not the manifest's")
+                target = settings.data_dir.joinpath(*relative.split("/"))
+                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                target.write_bytes(data)
+                target.chmod(0o600)
     if progress is not None:
         progress(total, total)
     return manifest

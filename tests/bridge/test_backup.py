@@ -4,10 +4,12 @@ old credentials verify, their status lists are served, and the award queue resum
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import tarfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -137,8 +139,6 @@ def test_restore_refuses_another_base_url_and_a_foreign_file(db: Database, tmp_p
         data = json.dumps({"format": "something"}).encode()
         info = tarfile.TarInfo("manifest.json")
         info.size = len(data)
-        import io
-
         tar.addfile(info, io.BytesIO(data))
     with pytest.raises(BackupError, match="not a LEADS backup"):
         read_manifest(bogus)
@@ -186,3 +186,101 @@ def test_a_backup_is_one_snapshot_while_the_worker_runs(db: Database, tmp_path: 
     after = _rows(backup(settings, db, tmp_path / "after.tar.gz").path)
     assert {"db/awards.jsonl", "db/jobs.jsonl", "db/status_lists.jsonl"} <= {
         name for name in before if after[name] != before[name]}  # the revocation did happen, all of it, after
+
+
+Edit = Callable[[str, bytes], bytes | None]
+
+
+def _rewrite(source: Path, target: Path, edit: Edit, *, extra: dict[str, bytes] | None = None,
+             forge: bool = False) -> Path:
+    """A copy of the archive with ``edit(name, bytes)`` applied to each member (None leaves it out) and ``extra``
+    members added; ``forge`` also puts the new members' SHA-256 in the manifest (a careful forger)."""
+    with tarfile.open(source) as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+    out = {name: new for name, data in members.items() if (new := edit(name, data)) is not None}
+    out.update(extra or {})
+    if forge:
+        manifest = json.loads(out["manifest.json"])
+        manifest["sha256"] = {name: hashlib.sha256(data).hexdigest() for name, data in out.items()
+                              if name in manifest.get("sha256", {})}
+        out["manifest.json"] = json.dumps(manifest).encode()
+    with tarfile.open(target, "w:gz") as tar:
+        for name, data in out.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o600
+            tar.addfile(info, io.BytesIO(data))
+    return target
+
+
+def _manifest(edit: Callable[[dict[str, object]], None]) -> Edit:
+    def apply(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        edit(manifest)
+        return json.dumps(manifest).encode()
+    return apply
+
+
+def _without_line(member: str, needle: bytes) -> Edit:
+    return lambda name, data: b"".join(line for line in data.splitlines(keepends=True) if needle not in line) \
+        if name == member else data
+
+
+@pytest.fixture
+def archive(db: Database, tmp_path: Path) -> Path:
+    """The backup of an installation with two credentials, one revoked."""
+    settings = Settings(data_dir=tmp_path / "old", base_url="http://testserver", load_sample=False)
+    dataspace.store(db, dataspace.read_design_set_file(dataspace.SAMPLE_DESIGN_SET))
+    with TestClient(create_app(settings, db)) as client:
+        _issue(client, "Ada Lovelace")
+        revoked = _issue(client, "Grace Hopper")
+        assert client.post(f"/api/credentials/{revoked['id']}/revoke", headers=ADMIN,
+                           json={"reason": "fraud"}).status_code == 200
+    return backup(settings, db, tmp_path / "good.tar.gz").path
+
+
+def _rows_in(db: Database) -> int:
+    from bridge.db.base import Base
+
+    with db.session() as session:
+        return sum(len(session.execute(select(t)).all()) for t in Base.metadata.sorted_tables)
+
+
+def test_restore_refuses_an_altered_archive_and_stores_nothing(
+        archive: Path, empty_db: Database, tmp_path: Path) -> None:
+    """A row left out (with or without its checksum forged), a data file changed, a member the manifest does not
+    list (it overwrote a file of the installation), a manifest without base URL: refused before anything is kept."""
+    upgrade(empty_db)
+    new = Settings(data_dir=tmp_path / "new", base_url="http://testserver", load_sample=False)
+    operator_file = new.data_dir / "keys" / "leads" / "keys.json"
+    version_1 = _manifest(lambda m: (m.update(version=1), m.pop("sha256")))
+    unlisted = _manifest(lambda m: (m["files"].remove("keys/leads/keys.json"),  # type: ignore[attr-defined]
+                                    m.get("sha256", {}).pop("data/keys/leads/keys.json", None)))  # type: ignore[attr-defined]
+    cases: dict[str, tuple[Path, str]] = {
+        "row left out": (_rewrite(archive, tmp_path / "a.tar.gz", _without_line(
+            "db/issued_credentials.jsonl", b"Grace Hopper")), "SHA-256"),
+        "row left out, checksum forged": (_rewrite(archive, tmp_path / "b.tar.gz", _without_line(
+            "db/issued_credentials.jsonl", b"Grace Hopper"), forge=True), "1 rows of issued_credentials, not 2"),
+        "data file changed": (_rewrite(archive, tmp_path / "c.tar.gz", lambda n, d: b'{"active": null, "keys": []}'
+                                       if n == "data/keys/leads/keys.json" else d), "SHA-256"),
+        "member not listed": (_rewrite(archive, tmp_path / "d.tar.gz", unlisted), "manifest does not list"),
+        "no base URL": (_rewrite(archive, tmp_path / "e.tar.gz", _manifest(lambda m: m.pop("base_url"))),
+                        "LEADS_BASE_URL"),
+        "version 1 (no checksums), row left out": (_rewrite(_rewrite(archive, tmp_path / "f.tar.gz", version_1),
+                                                            tmp_path / "g.tar.gz", _without_line(
+            "db/issued_credentials.jsonl", b"Grace Hopper")), "1 rows of issued_credentials, not 2"),
+    }
+    for case, (altered, words) in cases.items():
+        if case == "member not listed":  # the installation has a file where the unlisted member would go
+            operator_file.parent.mkdir(parents=True, exist_ok=True)
+            operator_file.write_bytes(b"EXISTING OPERATOR FILE")
+        with pytest.raises(BackupError, match=words):
+            restore(new, empty_db, altered)
+        assert _rows_in(empty_db) == 0, case
+        if case == "member not listed":
+            assert operator_file.read_bytes() == b"EXISTING OPERATOR FILE"
+            operator_file.unlink()
+        assert not [p for p in new.data_dir.rglob("*") if p.is_file() and not p.name.startswith("leads.sqlite3")], case
+    restore(new, empty_db, tmp_path / "f.tar.gz")  # the good one restores (as written by version 1 too)
+    assert _rows_in(empty_db) > 0
