@@ -25,12 +25,15 @@ again once its lease has run out (issuance is idempotent on the award).
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import json
 import os
+import shutil
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,12 +41,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Date, DateTime, Integer, LargeBinary, func, select, text
+from sqlalchemy import Connection, Date, DateTime, Integer, LargeBinary, Table, func, select, text
+from sqlalchemy.exc import StatementError
 
 import bridge.tables  # noqa: F401  - registers every table on the metadata
 from bridge.db import Database
 from bridge.db.base import Base
-from bridge.db.engine import migration_heads, up_to_date, upgrade
+from bridge.db.engine import migration_heads, outage, up_to_date, upgrade
 from bridge.errors import LeadsError
 from bridge.settings import Settings
 
@@ -54,6 +58,10 @@ SKIP_NAMES = (".lock", ".tmp", ".migrate.lock")
 # folders of the data directory left out: logs, and the certificate PDFs (drawn again at will, under the same key:
 # a 100,000-learner course's are about 14 GB)
 SKIP_TREES = (("logs",), ("cache", "certificates"))
+STAGING = ".restore-"  # a restore unpacks here (in the data directory) and moves the files in after the commit
+CHUNK = 1 << 20
+#: what reading a cut or corrupt .tar.gz raises (gzip, zlib, tarfile, the end of the file)
+UNREADABLE = (EOFError, zlib.error, tarfile.TarError, gzip.BadGzipFile)
 BATCH = 1000
 Progress = Callable[[int, int], None]
 
@@ -121,7 +129,7 @@ def _data_files(data_dir: Path, database_file: Path | None) -> Iterator[Path]:
     for top, dirs, files in os.walk(data_dir):
         here = Path(top)
         relative = here.relative_to(data_dir).parts
-        dirs[:] = sorted(d for d in dirs if (*relative, d) not in SKIP_TREES)
+        dirs[:] = sorted(d for d in dirs if (*relative, d) not in SKIP_TREES and not d.startswith(STAGING))
         for name in sorted(files):
             path = here / name
             if not path.is_file() or name.endswith(SKIP_NAMES):
@@ -224,7 +232,14 @@ def read_manifest(path: Path) -> dict[str, Any]:
             if member is None:
                 raise KeyError("manifest.json")
             manifest: dict[str, Any] = json.loads(member.read())
-    except (OSError, KeyError, tarfile.TarError, ValueError) as exc:
+    except UNREADABLE as exc:
+        raise BackupError(f"{path} cannot be read: it is cut short or corrupt, or not a .tar.gz "
+                          f"({exc.__class__.__name__}: {exc}); restore another copy", code="backup_unreadable",
+                          status=422) from None
+    except KeyError:
+        raise BackupError(f"{path} holds no manifest.json: it is not a LEADS backup, or it is cut short or corrupt",
+                          code="backup_unreadable", status=422) from None
+    except (OSError, ValueError) as exc:
         raise BackupError(f"{path} is not a LEADS backup ({exc.__class__.__name__}: {exc})",
                           code="backup_unreadable", status=422) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") not in READABLE:
@@ -243,6 +258,10 @@ def _check_manifest(path: Path, manifest: dict[str, Any]) -> None:
     if not isinstance(files, list) or not all(isinstance(f, str) and _safe(f) for f in files) \
             or len(set(files)) != len(files):
         raise _damaged(path, "the manifest's file list is missing or names a file outside the data directory")
+    folders = {f.rsplit("/", 1)[0] for f in files if "/" in f}
+    folders |= {f.rsplit("/", n)[0] for f in folders for n in range(1, f.count("/") + 1)}
+    if folders & set(files):
+        raise _damaged(path, f"the manifest lists {sorted(folders & set(files))[0]} as a file and as a folder")
     if not isinstance(manifest.get("base_url"), str) or not manifest["base_url"]:
         raise _damaged(path, "the manifest says no LEADS_BASE_URL (the issuers' did:web identities follow it)")
     if manifest["version"] >= 2:
@@ -280,9 +299,31 @@ def _check_members(archive: Path, tar: tarfile.TarFile, manifest: dict[str, Any]
     return found
 
 
+def _clashes(data_dir: Path, files: list[str]) -> list[str]:
+    """The listed files the restore cannot put in place: one is there already, or a folder on its way is a file."""
+    out = []
+    for name in files:
+        target = data_dir.joinpath(*name.split("/"))
+        folders = [p for p in target.parents if p.is_relative_to(data_dir) and p != data_dir]
+        if target.exists() or target.is_symlink() or any(p.exists() and not p.is_dir() for p in folders):
+            out.append(name)
+    return out
+
+
+@contextmanager
+def _reading(archive: Path) -> Iterator[None]:
+    """A cut or corrupt copy read as one: a BackupError that says so, not gzip's or tarfile's traceback."""
+    try:
+        yield
+    except UNREADABLE as exc:
+        raise _damaged(archive, f"it is cut short or corrupt ({exc.__class__.__name__}: {exc})") from None
+
+
 def restore(settings: Settings, db: Database, archive: Path, *, progress: Progress | None = None) -> dict[str, Any]:
     """Restore ``archive`` into this (empty) installation; the manifest, for the record. Every member is checked
-    against the manifest (listed, SHA-256, row counts) before the rows are committed."""
+    against the manifest (listed, SHA-256, row counts) before the rows are committed; the files are unpacked into
+    a folder of their own and moved in only after the commit, so a restore that fails keeps nothing (left behind,
+    they refused the next try)."""
     manifest = read_manifest(archive)
     heads = sorted(migration_heads())
     if manifest["heads"] != heads:
@@ -304,58 +345,101 @@ def restore(settings: Settings, db: Database, archive: Path, *, progress: Progre
         raise BackupError(f"restore goes into an empty installation; these tables hold rows: {', '.join(busy)} "
                           "(create a new database, or start LEADS with LEADS_LOAD_SAMPLE=false)",
                           code="restore_not_empty")
-    clashes = [name for name in manifest["files"] if (settings.data_dir / name).exists()]
+    clashes = _clashes(settings.data_dir, manifest["files"])
     if clashes:
         raise BackupError(f"restore would overwrite files in {settings.data_dir}: {', '.join(clashes[:5])}",
                           code="restore_not_empty")
-    sums: dict[str, str] = manifest.get("sha256") or {}
-    total, done = sum(manifest["tables"].values()), 0
-    with tarfile.open(archive, "r:gz") as tar:
-        members = _check_members(archive, tar, manifest)
-        with db.engine.begin() as conn:
-            for table in tables:
-                name = f"db/{table.name}.jsonl"
-                member = tar.extractfile(members[name])
-                assert member is not None
-                decoders = {c.name: _decoder(c) for c in table.columns}
-                batch: list[dict[str, Any]] = []
-                rows, sha = 0, hashlib.sha256()
-                for line in member:
-                    sha.update(line)
-                    raw = json.loads(line)
-                    batch.append({k: decoders[k](v) for k, v in raw.items() if k in decoders})
-                    if len(batch) >= BATCH:
-                        conn.execute(table.insert(), batch)
-                        rows, done = rows + len(batch), done + len(batch)
-                        batch = []
-                        if progress is not None:
-                            progress(done, total)
-                if batch:
-                    conn.execute(table.insert(), batch)
-                    rows, done = rows + len(batch), done + len(batch)
-                if name in sums and sha.hexdigest() != sums[name]:
-                    raise _damaged(archive, f"the SHA-256 of {name} is not the manifest's")
-                if rows != manifest["tables"][table.name]:
-                    raise _damaged(archive, f"it holds {rows} rows of {table.name}, not "
-                                            f"{manifest['tables'][table.name]} as its manifest says")
-            if db.engine.dialect.name == "postgresql":
-                for table in tables:  # serial ids: the next one after the restored rows
-                    pk = list(table.primary_key.columns)
-                    if len(pk) == 1 and isinstance(pk[0].type, Integer) and pk[0].autoincrement in (True, "auto"):
-                        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
-                                          f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"))
-            settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            for relative in manifest["files"]:
-                name = f"data/{relative}"
-                source = tar.extractfile(members[name])
-                assert source is not None
-                data = source.read()
-                if name in sums and hashlib.sha256(data).hexdigest() != sums[name]:
-                    raise _damaged(archive, f"the SHA-256 of {name} is not the manifest's")
-                target = settings.data_dir.joinpath(*relative.split("/"))
-                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                target.write_bytes(data)
-                target.chmod(0o600)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=settings.data_dir))
+    done, total = 0, sum(manifest["tables"].values())
+    try:
+        with _reading(archive), tarfile.open(archive, "r:gz") as tar:
+            members = _check_members(archive, tar, manifest)
+            with db.engine.begin() as conn:
+                for table in tables:
+                    done = _insert_rows(archive, tar, members, manifest, conn, table, done, progress)
+                if db.engine.dialect.name == "postgresql":
+                    _move_sequences(conn, tables)
+                _unpack(archive, tar, members, manifest, staging)
+        for relative in manifest["files"]:  # committed: the files go in (renames within one file system)
+            target = settings.data_dir.joinpath(*relative.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.replace(staging.joinpath(*relative.split("/")), target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     if progress is not None:
         progress(total, total)
     return manifest
+
+
+def _insert_rows(archive: Path, tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo], manifest: dict[str, Any],
+                 conn: Connection, table: Table, done: int, progress: Progress | None) -> int:
+    """Insert the rows of ``db/<table>.jsonl`` (in the caller's transaction), then check their SHA-256 and count."""
+    name = f"db/{table.name}.jsonl"
+    member = tar.extractfile(members[name])
+    assert member is not None
+    decoders = {c.name: _decoder(c) for c in table.columns}
+    total = sum(manifest["tables"].values())
+    batch: list[dict[str, Any]] = []
+    rows, sha = 0, hashlib.sha256()
+    for number, line in enumerate(member, 1):
+        sha.update(line)
+        try:
+            raw = json.loads(line)
+            batch.append({k: decoders[k](v) for k, v in raw.items() if k in decoders})
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise _damaged(archive, f"line {number} of {name} is not a row of {table.name} "
+                                    f"({exc.__class__.__name__}: {exc})") from None
+        if len(batch) >= BATCH:
+            _insert(archive, conn, table, batch)
+            rows, done, batch = rows + len(batch), done + len(batch), []
+            if progress is not None:
+                progress(done, total)
+    if batch:
+        _insert(archive, conn, table, batch)
+        rows, done = rows + len(batch), done + len(batch)
+    sums: dict[str, str] = manifest.get("sha256") or {}
+    if name in sums and sha.hexdigest() != sums[name]:
+        raise _damaged(archive, f"the SHA-256 of {name} is not the manifest's")
+    if rows != manifest["tables"][table.name]:
+        raise _damaged(archive, f"it holds {rows} rows of {table.name}, not {manifest['tables'][table.name]} as its "
+                                "manifest says")
+    return done
+
+
+def _insert(archive: Path, conn: Connection, table: Table, batch: list[dict[str, Any]]) -> None:
+    try:
+        conn.execute(table.insert(), batch)
+    except StatementError as exc:
+        if outage(exc):
+            raise  # the database went away: not the archive's fault
+        raise _damaged(archive, f"the database refuses rows of {table.name} "
+                                f"({str(getattr(exc, 'orig', None) or exc).splitlines()[0]})") from None
+
+
+def _move_sequences(conn: Connection, tables: list[Any]) -> None:
+    """PostgreSQL serial ids: the next one after the restored rows."""
+    for table in tables:
+        pk = list(table.primary_key.columns)
+        if len(pk) == 1 and isinstance(pk[0].type, Integer) and pk[0].autoincrement in (True, "auto"):
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
+                              f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"))
+
+
+def _unpack(archive: Path, tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo], manifest: dict[str, Any],
+            staging: Path) -> None:
+    """The listed files into ``staging`` (mode 0600), each checked against its SHA-256."""
+    sums: dict[str, str] = manifest.get("sha256") or {}
+    for relative in manifest["files"]:
+        name = f"data/{relative}"
+        source = tar.extractfile(members[name])
+        assert source is not None
+        target = staging.joinpath(*relative.split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        sha = hashlib.sha256()
+        with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            while chunk := source.read(CHUNK):
+                sha.update(chunk)
+                out.write(chunk)
+        if name in sums and sha.hexdigest() != sums[name]:
+            raise _damaged(archive, f"the SHA-256 of {name} is not the manifest's")

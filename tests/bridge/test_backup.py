@@ -284,3 +284,46 @@ def test_restore_refuses_an_altered_archive_and_stores_nothing(
         assert not [p for p in new.data_dir.rglob("*") if p.is_file() and not p.name.startswith("leads.sqlite3")], case
     restore(new, empty_db, tmp_path / "f.tar.gz")  # the good one restores (as written by version 1 too)
     assert _rows_in(empty_db) > 0
+
+
+def _first_row(member: str, **values: object) -> Edit:
+    def edit(name: str, data: bytes) -> bytes:
+        if name != member:
+            return data
+        first, rest = data.split(b"\n", 1)
+        return json.dumps({**json.loads(first), **values}).encode() + b"\n" + rest
+    return edit
+
+
+def test_a_damaged_archive_is_refused_in_words_and_a_failed_restore_keeps_nothing(
+        archive: Path, empty_db: Database, tmp_path: Path) -> None:
+    """A copy cut short or with flipped bytes, a line that is not JSON, a date that is not one, a row the database
+    refuses, a data file damaged after others were unpacked: each a BackupError saying so (never EOFError,
+    JSONDecodeError, zlib.error …), no row and no file kept, so the next restore is not refused."""
+    upgrade(empty_db)
+    new = Settings(data_dir=tmp_path / "new", base_url="http://testserver", load_sample=False)
+    raw = archive.read_bytes()
+    middle = len(raw) // 2
+    (tmp_path / "cut.tar.gz").write_bytes(raw[: len(raw) * 9 // 10])
+    (tmp_path / "flipped.tar.gz").write_bytes(raw[:middle] + bytes(b ^ 0x5A for b in raw[middle:middle + 64])
+                                              + raw[middle + 64:])
+    last_file = read_manifest(archive)["files"][-1]
+    damaged = {
+        "cut short": tmp_path / "cut.tar.gz",
+        "flipped bytes": tmp_path / "flipped.tar.gz",
+        "not JSON": _rewrite(archive, tmp_path / "a.tar.gz", lambda n, d: d + b"{not json\n"
+                             if n == "db/trusted_issuers.jsonl" else d, forge=True),
+        "not a date": _rewrite(archive, tmp_path / "b.tar.gz", _first_row(
+            "db/issued_credentials.jsonl", created="yesterday"), forge=True),
+        "refused by the database": _rewrite(archive, tmp_path / "c.tar.gz", lambda n, d: d + d.splitlines(
+            keepends=True)[0] if n == "db/issued_credentials.jsonl" else d, forge=True),
+        "a late data file": _rewrite(archive, tmp_path / "d.tar.gz", lambda n, d: d + b" " if n == f"data/{last_file}"
+                                     else d),
+    }
+    for case, path in damaged.items():
+        with pytest.raises(BackupError, match=r"damaged or was altered|cut short or corrupt"):
+            restore(new, empty_db, path)
+        assert _rows_in(empty_db) == 0, case
+        assert not [p for p in new.data_dir.rglob("*") if not p.name.startswith("leads.sqlite3")], case
+    restore(new, empty_db, archive)  # the retry into the same place
+    assert _rows_in(empty_db) > 0
