@@ -7,9 +7,9 @@ The archive (``.tar.gz``) holds
 
 - ``manifest.json``: format and version, when, the migration heads the rows belong to, row counts per table, the
   files, ``LEADS_BASE_URL`` and the SHA-256 of every other member (version 2; version 1 had no checksums);
-- ``db/<table>.jsonl``: every row of every table as JSON, one per line (dates ISO 8601, bytes base64), all tables
-  read in one snapshot (``_snapshot``) — portable between SQLite and PostgreSQL and readable without LEADS, unlike
-  a ``pg_dump`` custom-format file;
+- ``db/<table>.jsonl``: every row of every table as JSON, one per line (date-times ISO 8601 in UTC, bytes
+  base64), all tables read in one snapshot (``_snapshot``) — portable between SQLite and PostgreSQL and readable
+  without LEADS, unlike a ``pg_dump`` custom-format file;
 - ``data/…``: the data directory as it is, less the SQLite database (dumped above), lock and temporary files,
   logs and the rendered certificate PDFs. Key files go in as they are: encrypted when ``LEADS_KEY_PASSPHRASE`` is
   set (the passphrase is never in the archive; keep it apart), in the clear otherwise (the command says so).
@@ -46,7 +46,7 @@ from sqlalchemy.exc import StatementError
 
 import bridge.tables  # noqa: F401  - registers every table on the metadata
 from bridge.db import Database
-from bridge.db.base import Base
+from bridge.db.base import Base, aware
 from bridge.db.engine import migration_heads, outage, up_to_date, upgrade
 from bridge.errors import LeadsError
 from bridge.settings import Settings
@@ -104,8 +104,8 @@ def _tables() -> list[Any]:
 
 
 def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
+    if isinstance(value, datetime):  # every DateTime column is timezone-aware; SQLite hands them back naive, in UTC
+        return aware(value).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bytes | memoryview):
@@ -114,6 +114,9 @@ def _encode(value: Any) -> Any:
 
 
 def _decoder(column: Any) -> Callable[[Any], Any]:
+    if isinstance(column.type, DateTime) and column.type.timezone:
+        # naive in an archive written before 2026-12 from SQLite: UTC, never the restoring PostgreSQL's TimeZone
+        return lambda v: None if v is None else aware(datetime.fromisoformat(v))
     if isinstance(column.type, DateTime):
         return lambda v: None if v is None else datetime.fromisoformat(v)
     if isinstance(column.type, Date):

@@ -11,6 +11,7 @@ import tarfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -196,7 +197,8 @@ def _rewrite(source: Path, target: Path, edit: Edit, *, extra: dict[str, bytes] 
     """A copy of the archive with ``edit(name, bytes)`` applied to each member (None leaves it out) and ``extra``
     members added; ``forge`` also puts the new members' SHA-256 in the manifest (a careful forger)."""
     with tarfile.open(source) as tar:
-        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+        members = {m.name: tar.extractfile(m).read()  # type: ignore[union-attr]
+                   for m in tar.getmembers() if m.isfile()}
     out = {name: new for name, data in members.items() if (new := edit(name, data)) is not None}
     out.update(extra or {})
     if forge:
@@ -212,7 +214,7 @@ def _rewrite(source: Path, target: Path, edit: Edit, *, extra: dict[str, bytes] 
     return target
 
 
-def _manifest(edit: Callable[[dict[str, object]], None]) -> Edit:
+def _manifest(edit: Callable[[dict[str, Any]], Any]) -> Edit:
     def apply(name: str, data: bytes) -> bytes:
         if name != "manifest.json":
             return data
@@ -255,8 +257,11 @@ def test_restore_refuses_an_altered_archive_and_stores_nothing(
     new = Settings(data_dir=tmp_path / "new", base_url="http://testserver", load_sample=False)
     operator_file = new.data_dir / "keys" / "leads" / "keys.json"
     version_1 = _manifest(lambda m: (m.update(version=1), m.pop("sha256")))
-    unlisted = _manifest(lambda m: (m["files"].remove("keys/leads/keys.json"),  # type: ignore[attr-defined]
-                                    m.get("sha256", {}).pop("data/keys/leads/keys.json", None)))  # type: ignore[attr-defined]
+    def unlist(manifest: dict[str, Any]) -> None:
+        manifest["files"].remove("keys/leads/keys.json")
+        manifest.get("sha256", {}).pop("data/keys/leads/keys.json", None)
+
+    unlisted = _manifest(unlist)
     cases: dict[str, tuple[Path, str]] = {
         "row left out": (_rewrite(archive, tmp_path / "a.tar.gz", _without_line(
             "db/issued_credentials.jsonl", b"Grace Hopper")), "SHA-256"),
@@ -327,3 +332,42 @@ def test_a_damaged_archive_is_refused_in_words_and_a_failed_restore_keeps_nothin
         assert not [p for p in new.data_dir.rglob("*") if not p.name.startswith("leads.sqlite3")], case
     restore(new, empty_db, archive)  # the retry into the same place
     assert _rows_in(empty_db) > 0
+
+
+@pytest.mark.postgres
+def test_a_sqlite_backup_restores_into_postgresql_at_the_same_moments(_sqlite_db: Database, tmp_path: Path) -> None:
+    """SQLite hands date-times back naive (they are UTC); written so, PostgreSQL read them in its TimeZone and
+    every moment moved (by an hour in Madrid). Now they are written, and read, as UTC."""
+    from sqlalchemy import text
+
+    from bridge.credentials.tables import IssuedCredentialRow
+    from bridge.db.base import aware
+    from tests.conftest import POSTGRES_URL, _truncate
+
+    _truncate(_sqlite_db)
+    old = Settings(data_dir=tmp_path / "old", base_url="http://testserver", load_sample=False)
+    dataspace.store(_sqlite_db, dataspace.read_design_set_file(dataspace.SAMPLE_DESIGN_SET))
+    with TestClient(create_app(old, _sqlite_db)) as client:
+        issued = _issue(client, "Ada Lovelace")
+    with _sqlite_db.session() as session:
+        row = session.get(IssuedCredentialRow, issued["id"])
+        assert row is not None and row.created.tzinfo is None  # SQLite's naive UTC
+        created = aware(row.created)
+    archive = backup(old, _sqlite_db, tmp_path / "dev.tar.gz").path
+    _truncate(_sqlite_db)
+    for url in _postgres_database():
+        admin = make_database(POSTGRES_URL)
+        with admin.statement() as conn:
+            conn.execute(text(f"ALTER DATABASE \"{url.rsplit('/', 1)[1]}\" SET timezone TO 'Europe/Madrid'"))
+        admin.engine.dispose()
+        target = make_database(url)
+        try:
+            upgrade(target)
+            restore(Settings(data_dir=tmp_path / "new", base_url="http://testserver", load_sample=False), target,
+                     archive)
+            with target.session() as session:
+                assert session.scalar(text("SHOW timezone")) == "Europe/Madrid"
+                restored = session.get(IssuedCredentialRow, issued["id"])
+                assert restored is not None and restored.created == created, (restored and restored.created, created)
+        finally:
+            target.engine.dispose()
