@@ -11,8 +11,9 @@ The archive (``.tar.gz``) holds
   base64), all tables read in one snapshot (``_snapshot``) — portable between SQLite and PostgreSQL and readable
   without LEADS, unlike a ``pg_dump`` custom-format file;
 - ``data/…``: the data directory as it is, less the SQLite database (dumped above), lock and temporary files,
-  logs and the rendered certificate PDFs. Key files go in as they are: encrypted when ``LEADS_KEY_PASSPHRASE`` is
-  set (the passphrase is never in the archive; keep it apart), in the clear otherwise (the command says so).
+  logs, the rendered certificate PDFs and any backup archive in it (this one included). Key files go in as they
+  are: encrypted when ``LEADS_KEY_PASSPHRASE`` is set (the passphrase is never in the archive; keep it apart), in
+  the clear otherwise (the command says so).
 
 A restore goes into an *empty* installation of the same LEADS version (same migration heads): it checks every
 member against the manifest (listed, SHA-256, row counts), migrates the empty database, inserts the rows table by
@@ -126,7 +127,10 @@ def _decoder(column: Any) -> Callable[[Any], Any]:
     return lambda v: v
 
 
-def _data_files(data_dir: Path, database_file: Path | None) -> Iterator[Path]:
+def _data_files(data_dir: Path, database_file: Path | None, out: Path) -> Iterator[Path]:
+    """The files of the data directory that go into the archive. Left out besides: the archive being written
+    (``out`` and its ``.tmp`` file) and any other LEADS backup — written into the data directory, each backup
+    held the one in progress and every earlier one."""
     if not data_dir.is_dir():
         return
     for top, dirs, files in os.walk(data_dir):
@@ -135,12 +139,26 @@ def _data_files(data_dir: Path, database_file: Path | None) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if (*relative, d) not in SKIP_TREES and not d.startswith(STAGING))
         for name in sorted(files):
             path = here / name
-            if not path.is_file() or name.endswith(SKIP_NAMES):
+            if not path.is_file() or name.endswith(SKIP_NAMES) or path.resolve() == out or _is_backup(path):
                 continue
             if database_file is not None and path.resolve().name.startswith(database_file.name) and \
                     path.resolve().parent == database_file.parent:
                 continue  # the SQLite database (and its -wal/-shm/-journal): dumped as rows instead
             yield path
+
+
+def _is_backup(path: Path) -> bool:
+    """Whether the file is a LEADS backup, whatever its name: a .tar.gz whose first member is a table's rows
+    (reads one block, not the archive)."""
+    try:
+        with path.open("rb") as raw:
+            if raw.read(2) != b"\x1f\x8b":
+                return False
+        with tarfile.open(path, "r:gz") as tar:
+            first = tar.next()
+    except (OSError, *UNREADABLE):
+        return False
+    return first is not None and first.name.startswith("db/") and first.name.endswith(".jsonl")
 
 
 def _sqlite_file(db: Database) -> Path | None:
@@ -175,7 +193,7 @@ def backup(settings: Settings, db: Database, out: Path, *, progress: Progress | 
     report = BackupReport(out)
     tables = _tables()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", delete=False) as handle:
+    with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp", delete=False) as handle:
         partial = Path(handle.name)
     try:
         with tarfile.open(partial, "w:gz") as tar:
@@ -206,7 +224,7 @@ def backup(settings: Settings, db: Database, out: Path, *, progress: Progress | 
                     report.tables[table.name] = written
             if progress is not None:
                 progress(total, total)
-            for path in _data_files(settings.data_dir, _sqlite_file(db)):
+            for path in _data_files(settings.data_dir, _sqlite_file(db), out.resolve()):
                 relative = path.relative_to(settings.data_dir).as_posix()
                 info = tar.gettarinfo(path, arcname=f"data/{relative}")
                 with path.open("rb") as raw:

@@ -371,3 +371,26 @@ def test_a_sqlite_backup_restores_into_postgresql_at_the_same_moments(_sqlite_db
                 assert restored is not None and restored.created == created, (restored and restored.created, created)
         finally:
             target.engine.dispose()
+
+
+def test_a_backup_written_into_the_data_directory_leaves_itself_and_other_backups_out(
+        db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``leads backup -o`` inside LEADS_DATA_DIR archived the archive being written (its temporary file) and every
+    earlier backup: each one larger than the last. Now only the installation's own files go in."""
+    settings = Settings(data_dir=tmp_path / "var", base_url="http://testserver", load_sample=False)
+    (settings.data_dir / "cache" / "trust").mkdir(parents=True)
+    (settings.data_dir / "cache" / "trust" / "registry.json").write_text("{}")
+    seen: list[list[str]] = []
+    real_add = tarfile.TarFile.addfile
+
+    def addfile(self: tarfile.TarFile, info: tarfile.TarInfo, fileobj: object = None) -> None:
+        seen[-1].append(info.name)
+        real_add(self, info, fileobj)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tarfile.TarFile, "addfile", addfile)
+    for name in ("backups/one.tar.gz", "backups/two.tar.gz", "backups/one.tar.gz", "three.tgz"):
+        seen.append([])
+        report = backup(settings, db, settings.data_dir / name)
+        assert report.files == ["cache/trust/registry.json"], report.files
+        assert [n for n in seen[-1] if n.startswith("data/")] == ["data/cache/trust/registry.json"]
+    assert sorted(p.name for p in settings.data_dir.rglob("*.t*gz")) == ["one.tar.gz", "three.tgz", "two.tar.gz"]
