@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bridge.credentials.service import CredentialService
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
@@ -128,6 +128,7 @@ class KeyManager:
         except IssuerError as exc:
             raise LeadsError(str(exc), code="key_retire_failed", status=exc.status) from exc
         active = store.active().key_id
+        self._settle()
         report = Retirement(org=org.slug, key=record, active_key=active)
         report.status_lists_resigned = self._resign_lists(org.slug, key_id)
         report.credentials = self.signed_by(org.slug, key_id)
@@ -151,6 +152,23 @@ class KeyManager:
         elif award_keys:
             report.not_requeued += [f"award {k}" for k in award_keys]
         return report
+
+    def _settle(self) -> None:
+        """Wait for every transaction writing credentials or status lists to end, once the key is marked retired:
+        each of them stores what it signed and reads the key index after its write (``_sign_and_store``;
+        ``_sign_list`` after locking the list), so one that read the index before the mark is committed when the
+        scan below looks, and one that reads it later signs with the new key. SQLite: its one write lock;
+        PostgreSQL: each table locked in EXCLUSIVE mode (plain reads pass, writers wait), one after the other so
+        the two are never held together (a revocation writes both)."""
+        db = self.service.db
+        if db.is_sqlite:
+            with db.engine.connect() as conn:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                conn.commit()
+            return
+        for table in (IssuedCredentialRow.__tablename__, StatusListRow.__tablename__):
+            with db.engine.begin() as conn:
+                conn.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
 
     def _resign_lists(self, slug: str, key_id: str) -> list[str]:
         """Status lists whose signed copy the retired key signed: signed again now with the active key."""

@@ -36,6 +36,9 @@ from issuer.status import StatusAllocation, StatusPurpose
 Format = Literal["ob3", "edc", "jwt"]
 FORMATS: tuple[str, ...] = ("ob3", "edc", "jwt")
 T = TypeVar("T")
+R = TypeVar("R")
+Keys = dict[str, tuple[Signer, str]]  # organisation slug → its active signer and verification method
+RESIGN_ATTEMPTS = 3  # signings of one batch, each time a key it used was retired while it signed
 SPEC_TTL = 60.0  # seconds a batch worker reuses a design's AchievementSpec before reading the data space again
 
 
@@ -51,6 +54,10 @@ class IssueInput:
     award_id: str | None = None
     awarded: datetime | None = None
     course: str | None = None
+
+
+class _SignerRetired(Exception):
+    """A key that signed what is being stored was retired meanwhile (``CredentialService._sign_and_store``)."""
 
 
 class CredentialService(CredentialRecords):
@@ -107,18 +114,25 @@ class CredentialService(CredentialRecords):
             entries.append(suspension.entry(self.status_url(suspension.list_id)))
         row_id = str(uuid.uuid4())
         meta = CredentialMeta(credential_id=f"urn:uuid:{row_id}", issued=now, status=tuple(entries))
-        document = self._secure(request.format, spec, learner, facts, org, meta, now)
-        row = IssuedCredentialRow(
-            id=row_id, award_id=request.award_id, design_key=request.design_key, issuer_slug=org.slug,
-            learner_name=request.learner_name, learner_id=request.learner_id,
-            learner_email_hash=learner.email_hash, format=request.format, document=document,
-            revocation_list=revocation.list_id, revocation_index=revocation.index,
-            suspension_list=suspension.list_id if suspension else None,
-            suspension_index=suspension.index if suspension else None,
-            revoked=False, suspended=False, created=now,
-        )
-        with self.db.session() as session:
+
+        def sign(keys: Keys) -> IssuedCredentialRow:
+            return IssuedCredentialRow(
+                id=row_id, award_id=request.award_id, design_key=request.design_key, issuer_slug=org.slug,
+                learner_name=request.learner_name, learner_id=request.learner_id,
+                learner_email_hash=learner.email_hash, format=request.format,
+                document=self._secure(request.format, spec, learner, facts, org, meta, now, keys[org.slug]),
+                revocation_list=revocation.list_id, revocation_index=revocation.index,
+                suspension_list=suspension.list_id if suspension else None,
+                suspension_index=suspension.index if suspension else None,
+                revoked=False, suspended=False, created=now,
+            )
+
+        def save(session: Session, row: IssuedCredentialRow) -> IssuedCredentialRow:
             session.add(row)
+            session.flush()
+            return row
+
+        row = self._sign_and_store([org.slug], sign, save)
         metrics.ISSUED.labels(request.format).inc()
         return row
 
@@ -205,35 +219,72 @@ class CredentialService(CredentialRecords):
                 both = [i for i in mine if "suspension" in formats[i].status_purposes]
                 if both:
                     suspensions.update(zip(both, store.allocate(StatusPurpose.SUSPENSION, len(both)), strict=True))
-        keys = {o.slug: self.directory.signer(o) for o in {o.slug: o for o in orgs}.values()}  # once a batch
-        rows: list[dict[str, Any]] = []
-        for i, request in enumerate(todo):  # CPU only: build, check, sign
-            revocation, suspension = revocations[i], suspensions.get(i)
-            entries = [revocation.entry(self.status_url(revocation.list_id))]
-            if suspension is not None:
-                entries.append(suspension.entry(self.status_url(suspension.list_id)))
-            learner = Learner(name=request.learner_name, identifier=request.learner_id,
-                              email=request.learner_email)
-            facts = AwardFacts(awarded=request.awarded or now, grade=request.grade, course=request.course)
-            row_id = str(uuid.uuid4())
-            meta = CredentialMeta(credential_id=f"urn:uuid:{row_id}", issued=now, status=tuple(entries))
-            rows.append({
-                "id": row_id, "award_id": request.award_id, "design_key": request.design_key,
-                "issuer_slug": orgs[i].slug, "learner_name": request.learner_name, "learner_id": request.learner_id,
-                "learner_email_hash": learner.email_hash, "format": request.format,
-                "document": self._secure(request.format, specs[request.design_key], learner, facts, orgs[i], meta,
-                                         now, keys[orgs[i].slug]),
-                "revocation_list": revocation.list_id, "revocation_index": revocation.index,
-                "suspension_list": suspension.list_id if suspension else None,
-                "suspension_index": suspension.index if suspension else None,
-                "revoked": False, "suspended": False, "created": now})
-        with self.db.session() as session:  # one statement stores the batch; a row already there wins
-            stored = {r.id for r in insert_rows(session, IssuedCredentialRow, rows, skip_conflicts=True,
-                                                returning=("id",))}
+        row_ids = [str(uuid.uuid4()) for _ in todo]
+
+        def sign(keys: Keys) -> list[dict[str, Any]]:  # CPU only: build, check, sign (one signer an organisation)
+            rows: list[dict[str, Any]] = []
+            for i, request in enumerate(todo):
+                revocation, suspension = revocations[i], suspensions.get(i)
+                entries = [revocation.entry(self.status_url(revocation.list_id))]
+                if suspension is not None:
+                    entries.append(suspension.entry(self.status_url(suspension.list_id)))
+                learner = Learner(name=request.learner_name, identifier=request.learner_id,
+                                  email=request.learner_email)
+                facts = AwardFacts(awarded=request.awarded or now, grade=request.grade, course=request.course)
+                meta = CredentialMeta(credential_id=f"urn:uuid:{row_ids[i]}", issued=now, status=tuple(entries))
+                rows.append({
+                    "id": row_ids[i], "award_id": request.award_id, "design_key": request.design_key,
+                    "issuer_slug": orgs[i].slug, "learner_name": request.learner_name,
+                    "learner_id": request.learner_id, "learner_email_hash": learner.email_hash,
+                    "format": request.format,
+                    "document": self._secure(request.format, specs[request.design_key], learner, facts, orgs[i],
+                                             meta, now, keys[orgs[i].slug]),
+                    "revocation_list": revocation.list_id, "revocation_index": revocation.index,
+                    "suspension_list": suspension.list_id if suspension else None,
+                    "suspension_index": suspension.index if suspension else None,
+                    "revoked": False, "suspended": False, "created": now})
+            return rows
+
+        def save(session: Session, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], set[str]]:
+            # one statement stores the batch; a row already there wins
+            return rows, {r.id for r in insert_rows(session, IssuedCredentialRow, rows, skip_conflicts=True,
+                                                    returning=("id",))}
+
+        rows, stored = self._sign_and_store([o.slug for o in orgs], sign, save)
         for row in rows:
             if row["id"] in stored:
                 metrics.ISSUED.labels(row["format"]).inc()
         return {str(row["award_id"]): row for row in rows if row["id"] in stored}
+
+    def _sign_and_store(self, slugs: Sequence[str], sign: Callable[[Keys], T], save: Callable[[Session, T], R]) -> R:
+        """``save`` in one transaction what ``sign`` signed with the organisations' active keys; signed again with
+        the keys active then when one was retired meanwhile. The check reads the key index inside the storing
+        transaction, after its INSERT: ``KeyManager.retire`` marks the key retired and then waits for every
+        transaction writing credentials to end before it looks for what the key signed, so each credential is
+        either stored before that look (found, revoked, re-issued) or checked after the mark (signed again here).
+        Checked only before the signing, a batch that took seconds to sign stored credentials of a retired key
+        that nothing revoked or replaced."""
+        for _attempt in range(RESIGN_ATTEMPTS):
+            keys = {slug: self.directory.signer(self.directory.get(slug)) for slug in dict.fromkeys(slugs)}
+            signed = sign(keys)
+            try:
+                with self.db.session() as session:
+                    out = save(session, signed)
+                    if self._retired(keys):
+                        raise _SignerRetired  # rolls the INSERT back
+            except _SignerRetired:
+                continue
+            return out
+        raise LeadsError("the signing key was retired again while these credentials were being signed; retry",
+                         code="signing_key_retired", status=503)
+
+    def _retired(self, keys: Keys) -> bool:
+        """Whether one of ``keys`` (organisation slug → signer) is retired now (the key index is read afresh)."""
+        for slug, (signer, _method) in keys.items():
+            records = self.directory.keys(self.directory.get(slug)).keys()
+            if any(r.key_id == signer.key_id and r.retired for r in records):
+                return True
+        return False
 
     def cached_spec(self, design_key: str) -> AchievementSpec:
         """The design's ``AchievementSpec``, kept for ``SPEC_TTL`` seconds (a design edit shows after that)."""

@@ -18,12 +18,13 @@ from bridge.awards.credential_adapters import CredentialsServiceIssuer
 from bridge.awards.service import GradeInput
 from bridge.awards.tables import Award, Job
 from bridge.awards.worker import Worker
-from bridge.credentials.keys import signing_key
-from bridge.credentials.service import CredentialService
+from bridge.credentials.keys import KeyManager, signing_key
+from bridge.credentials.service import CredentialService, IssueInput
 from bridge.credentials.tables import IssuedCredentialRow
 from bridge.dataspace import service as dataspace
 from bridge.db import Database
 from bridge.settings import Settings
+from issuer.proofs import dataintegrity
 from tests import noderef
 from tests.bridge.credentials.conftest import ADMIN, issue
 
@@ -142,6 +143,77 @@ def test_retire_a_stolen_key_revokes_with_the_reason_and_reissues_through_the_pi
     assert signing_key(new) == {report["active_key"]}
     assert _verify(client, new)["verdict"] == "verified"
     assert _node(tmp_path, client, new) == {"verified": True, "errors": []}
+
+
+@pytest.mark.parametrize("moment", ["signing", "storing"])
+@pytest.mark.parametrize("batch", [True, False], ids=["batch", "one"])
+def test_no_credential_of_a_key_retired_while_it_was_issued_is_left_unhandled(
+        client: TestClient, db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch, batch: bool,
+        moment: str) -> None:
+    """A worker's batch (or one issuance) picked the signer, then the key was retired: stored after the
+    retirement's scan, its credentials were signed by the retired key, neither revoked nor re-issued. Retired
+    while they are signed, they are now signed again with the new key before they are stored; retired while the
+    storing transaction is open, the retirement waits for it and revokes them."""
+    issue(client)  # the first key
+    service = CredentialService(db, settings)
+    old_key = service.directory.keys(service.directory.get()).active().key_id
+    paused, resume = threading.Event(), threading.Event()
+    real_sign, real_retired = dataintegrity.sign, CredentialService._retired
+
+    def pause() -> None:
+        if threading.current_thread() is worker and not paused.is_set():
+            paused.set()
+            assert resume.wait(30)
+
+    def slow_sign(*args: Any, **kwargs: Any) -> Any:  # the batch is signing (seconds of CPU for a big one)
+        pause()
+        return real_sign(*args, **kwargs)
+
+    def slow_commit(self: CredentialService, keys: Any) -> bool:  # checked, not committed yet
+        retired = real_retired(self, keys)
+        pause()
+        return retired
+
+    ids: list[str] = []
+
+    def run() -> None:
+        if batch:
+            ids.extend(service.issue_many_ids([IssueInput(design_key="glam-mc-rights", learner_name=f"Learner {i}",
+                                                          award_id=f"award-{i}") for i in range(3)]))
+        else:
+            ids.append(f"urn:uuid:{service.issue(IssueInput(design_key='glam-mc-rights', learner_name='L')).id}")
+
+    if moment == "signing":
+        monkeypatch.setattr(dataintegrity, "sign", slow_sign)
+    else:
+        monkeypatch.setattr(CredentialService, "_retired", slow_commit)
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert paused.wait(30)
+    reports: list[Any] = []
+    retiring = threading.Thread(target=lambda: reports.append(
+        KeyManager(CredentialService(db, settings)).retire(None, old_key, "laptop stolen")))
+    retiring.start()
+    if moment == "signing":
+        retiring.join(30)  # the retirement is done before the batch stores anything
+    else:
+        retiring.join(1)  # it waits for the open storing transaction
+        assert retiring.is_alive() and not reports
+    resume.set()
+    worker.join(30)
+    retiring.join(30)
+    assert len(ids) == (3 if batch else 1) and len(reports) == 1
+    with db.session() as session:
+        unhandled = [row.id for row in session.scalars(select(IssuedCredentialRow))
+                     if old_key in signing_key(row.document) and not row.revoked]
+    assert unhandled == [], "signed by the retired key, neither revoked nor re-issued"
+    for cid in ids:
+        document = client.get(f"/credentials/{cid.removeprefix('urn:uuid:')}").json()
+        if moment == "signing":  # signed again with the new key
+            assert signing_key(document) == {reports[0].active_key}
+            assert _verify(client, document)["verdict"] == "verified"
+        else:  # found by the retirement: revoked with the reason
+            assert cid in reports[0].revoked and _verify(client, document)["verdict"] != "verified"
 
 
 def test_retire_reaches_the_award_email_notice(db: Database, settings: Settings) -> None:
