@@ -70,6 +70,9 @@ def ags_grades(reader: ResultsReader, rules: AwardRules, *, design: str, source:
 
     Incremental by construction: a result equal to the latest grade stored for it is a replay and stored once; a
     changed score is a new event, also one back at an earlier value (``GradeInput.replay``).
+
+    With ``user_id`` only that learner's results are kept: a platform may ignore ``?user_id=`` and answer the whole
+    class (Open edX's lti_consumer reads the user from the path), and a classmate's score is never the claimant's.
     """
     wanted = rules.assessments(design)
     for item in reader.line_items():
@@ -84,6 +87,8 @@ def ags_grades(reader: ResultsReader, rules: AwardRules, *, design: str, source:
                 stats["results"] = stats.get("results", 0) + 1
             if score is None or not user:
                 continue  # not graded yet
+            if user_id is not None and str(user) != user_id:
+                continue  # another learner's, answered by a platform that ignored ?user_id=
             maximum = result.get("resultMaximum", 1)  # AGS: absent means 1
             digest = hashlib.sha256(f"{item['id']}|{user}|{score}|{maximum}".encode()).hexdigest()[:40]
             name, email = (names or {}).get(str(user), (None, None))

@@ -106,6 +106,9 @@ class PlatformState:
     nrps_next_base: str | None = None  # where NRPS next links point, when not here (a platform behind a proxy)
     results_requests: list[str] = field(default_factory=list)  # every AGS results URL asked for
     results_next: str | None = None  # the next link every results page gives instead of its own (a broken platform)
+    #: the results endpoint ignores ``?user_id=`` and answers every learner's (Open edX's lti_consumer reads the user
+    #: from the path, ``results/<user_id>``)
+    results_ignore_user_id: bool = False
     registration_token: str = "registration-token-1"
     registrations: list[dict[str, Any]] = field(default_factory=list)
     #: other pages on the platform's host, by path (JSON bodies, or responses as they are): another tenant's files
@@ -339,6 +342,8 @@ def make_platform(state: PlatformState) -> FastAPI:
         for score in state.scores.get(item_id, []):
             latest[score["userId"]] = score
         item_url = f"{state.base}/ags/{context}/lineitems/{item_id}"
+        if state.results_ignore_user_id:
+            user_id = None
         out = [{"id": f"{item_url}/results/{u}", "scoreOf": item_url, "userId": u,
                 "resultScore": s.get("scoreGiven"), "resultMaximum": s.get("scoreMaximum")}
                for u, s in latest.items() if user_id is None or u == user_id]
