@@ -9,7 +9,7 @@ from __future__ import annotations
 #: only cost a slower start (Alembic runs and finds nothing to do), never a skipped migration.
 HEADS = frozenset({
     "0110_pool_recheck", "0240_awards_poll_per_design", "0300_credentials", "0500_lti", "0700_admin_sessions",
-    "0700_trust", "0700_wallets", "0820_pool_empty_profiles", "0800_course_jobs", "0810_maps_kept_for_a_while",
+    "0700_trust", "0700_wallets", "0820_pool_empty_profiles", "0810_course_links_owner", "0810_maps_kept_for_a_while",
     "0800_leases", "0800_ops",
 })
 SELECT_HEADS = "SELECT version_num FROM alembic_version"

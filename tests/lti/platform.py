@@ -82,6 +82,7 @@ class PendingLaunch:
     storage_target: str | None = None
     locale: str | None = None  # launch_presentation.locale, as Moodle sends the user's language ("es", "es_mx")
     accept_multiple: bool = True  # deep linking: False as Canvas's assignment selection (one item, the activity)
+    context: str = CONTEXT  # the course the link is in (its context claim's id)
 
 
 @dataclass
@@ -226,7 +227,7 @@ def make_platform(state: PlatformState) -> FastAPI:
         launch = Launch(request, conf())
         launch.set_user_data(pending.user, pending.roles, full_name=f"User {pending.user}",
                              email_address=f"{pending.user}@example.org")
-        launch.set_launch_context_claim(CONTEXT, context_title="GLAM uploads 101")
+        launch.set_launch_context_claim(pending.context, context_title="GLAM uploads 101")
         base = state.base
         if pending.kind == "deeplink":
             launch.set_dl(f"{base}/deep_link_return", title="LEADS", accept_types={"ltiResourceLink", "link"})
