@@ -18,6 +18,7 @@ TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 CLOSE_MESSAGE = {"subject": "org.imsglobal.lti.close"}
 CONFLICT = "registration_conflict"  # a wording of ``lti.outbound.MESSAGES``, translated by the application
+EXISTS = "registration_exists"  # as CONFLICT
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,9 @@ def register(http: httpx.Client, tool: ToolDescription, openid_configuration: st
     ``known`` are the registrations already stored: an issuer among them is registered again only with the same
     key set and endpoints (``trust_conflicts``), checked before the platform is asked for a client id. The
     configuration URL proves only its host, so anyone able to serve JSON there could otherwise claim the
-    issuer."""
+    issuer. For the same reason an answer naming a client already known is refused (409): its registration
+    endpoint could otherwise rewrite that registration (token audience, name, a deployment of its own)."""
+    known = list(known)
     if not openid_configuration.startswith(("https://", "http://")):
         raise _fail("openid_configuration must be an http(s) URL given by the platform")
     response = call("platform configuration", openid_configuration,
@@ -104,6 +107,9 @@ def register(http: httpx.Client, tool: ToolDescription, openid_configuration: st
     client_id = registered.get("client_id")
     if not isinstance(client_id, str) or not client_id:
         raise _fail("the platform's registration answer has no client_id", 502)
+    if any(r.issuer == issuer and r.client_id == client_id for r in known):
+        params = {"issuer": issuer, "client_id": client_id}
+        raise LtiError(MESSAGES[EXISTS] % params, code=EXISTS, status=409, template=EXISTS, params=params)
     deployment = (registered.get(TOOL_CONFIGURATION) or {}).get("deployment_id")
     product = (config.get(PLATFORM_CONFIGURATION) or {}).get("product_family_code", "")
     return PlatformRegistration(

@@ -64,6 +64,11 @@ MESSAGES = {
                              "that platform's people; nothing was registered. If this registration is intended (the "
                              "platform changed its keys or addresses), an administrator of LEADS must add it by hand "
                              "(LEADS's LTI admin page or `leads lti add-platform`).",
+    "registration_exists": "%(issuer)s client %(client_id)s is already registered in LEADS: the platform's "
+                           "registration answered the client id of a registration LEADS holds. Dynamic registration "
+                           "only adds new clients; nothing was changed. To change an existing registration (its "
+                           "addresses, audience or deployments), an administrator of LEADS must do it by hand "
+                           "(LEADS's LTI admin page or `leads lti add-platform`).",
 }
 """English wordings with named parameters (of platform calls and of dynamic registration); the application
 translates them (the ``what`` too)."""

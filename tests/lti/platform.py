@@ -112,6 +112,8 @@ class PlatformState:
     results_ignore_user_id: bool = False
     registration_token: str = "registration-token-1"
     registrations: list[dict[str, Any]] = field(default_factory=list)
+    #: the client id the registration endpoint answers instead of a new one (one answering an existing client)
+    registration_client_id: str | None = None
     #: other pages on the platform's host, by path (JSON bodies, or responses as they are): another tenant's files
     extra_pages: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -391,7 +393,8 @@ def make_platform(state: PlatformState) -> FastAPI:
         ) if not ok]
         if problems:
             return JSONResponse({"error": "invalid_client_metadata", "error_description": problems}, status_code=400)
-        state.client_id, state.deployment_id = f"dyn-{uuid.uuid4().hex[:8]}", "dyn-deployment-1"
+        state.client_id = state.registration_client_id or f"dyn-{uuid.uuid4().hex[:8]}"
+        state.deployment_id = "dyn-deployment-1"
         state.registrations.append(body)
         answer = {**body, "client_id": state.client_id, "https://purl.imsglobal.org/spec/lti-tool-configuration":
                   {**config, "deployment_id": state.deployment_id}}
