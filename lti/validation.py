@@ -96,6 +96,11 @@ def check_required_claims(body: Mapping[str, Any]) -> str:
             missing.append(ROLES)
     if missing:
         raise refused("missing_claim", "the id_token lacks required claim(s): " + ", ".join(missing), status=400)
+    context = body.get(CONTEXT)
+    if context is not None and not (isinstance(context, Mapping) and isinstance(context.get("id"), str)
+                                    and context["id"]):
+        raise refused("invalid_claim", "the id_token's context claim must be an object with a string id (LTI 1.3 "
+                      "Core §5.4.1); the platform sent something else", status=400)
     if body.get(VERSION) != "1.3.0":
         raise refused("unsupported_version", f"LTI version {body.get(VERSION)!r} is not supported (1.3.0 is)",
                       status=400)

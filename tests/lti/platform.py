@@ -114,6 +114,8 @@ class PlatformState:
     registrations: list[dict[str, Any]] = field(default_factory=list)
     #: the client id the registration endpoint answers instead of a new one (one answering an existing client)
     registration_client_id: str | None = None
+    #: members the registration endpoint's answer carries instead of its own (a platform answering oddly)
+    registration_answer: dict[str, Any] = field(default_factory=dict)
     #: other pages on the platform's host, by path (JSON bodies, or responses as they are): another tenant's files
     extra_pages: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -397,7 +399,7 @@ def make_platform(state: PlatformState) -> FastAPI:
         state.deployment_id = "dyn-deployment-1"
         state.registrations.append(body)
         answer = {**body, "client_id": state.client_id, "https://purl.imsglobal.org/spec/lti-tool-configuration":
-                  {**config, "deployment_id": state.deployment_id}}
+                  {**config, "deployment_id": state.deployment_id}, **state.registration_answer}
         return JSONResponse(answer)
 
     @app.get("/nrps/{context}/memberships")

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 
 from bridge.app import create_app
+from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
 from bridge.ltitool.store import SqlToolConfigStore
 from bridge.settings import Settings
@@ -331,3 +332,28 @@ def test_the_state_cookie_is_cleared_after_a_successful_launch_and_a_frame_witho
                             headers={"Accept": "application/json"},
                             follow_redirects=False)
     assert (again.status_code, again.json()["error"]) == (400, "state_mismatch")  # a window does not open another
+
+
+@pytest.mark.parametrize("context", ["course-1", ["course-1"], {"id": {"x": 1}}, {"title": "GLAM uploads 101"}])
+def test_a_context_claim_that_is_no_object_with_an_id_is_refused(tool: Tool, context: Any) -> None:
+    """LTI Core §5.4.1: the context is an object with a string id; any other shape was a 500 on the page."""
+    for accept in ("application/json", "text/html"):
+        state, nonce, cookie = tool.login()
+        r = tool.launch(tool.sign(tool.claims(nonce, **{v.CONTEXT: context})), state, cookie, accept)
+        assert r.status_code == 400, r.text
+        assert accept == "text/html" or r.json()["error"] == "invalid_claim"
+
+
+def test_a_grade_service_scope_list_holding_objects_is_no_grant(tool: Tool, db: Database) -> None:
+    """An AGS claim whose scope list holds objects (or is one string) grants what its strings name; it was a 500
+    on the claim page."""
+    dataspace_service.load_sample_if_empty(db)
+    lineitems = f"{tool.platform.base}/ags/course-101/lineitems"
+    for scope in ([{"x": 1}], [{"x": 1}, "https://purl.imsglobal.org/spec/lti-ags/scope/score"], "x y"):
+        state, nonce, cookie = tool.login()
+        claims = tool.claims(nonce, **{v.AGS_ENDPOINT: {"scope": scope, "lineitems": lineitems},
+                                       v.CLAIM + "custom": {"leads_design": "glam-mc-rights", "leads_action": "claim"},
+                                       v.CONTEXT: {"id": "c1", "title": "T"}})
+        launch_id = tool.launch(tool.sign(claims), state, cookie).json()["launch_id"]
+        r = tool.client.get(f"/awards/claim/{launch_id}", headers={"Accept": "application/json"})
+        assert (r.status_code, r.json()["error"]) == (403, "scope_not_granted"), r.text
