@@ -206,3 +206,14 @@ def test_a_launch_generates_its_own_design_or_a_course_nobody_made_yet(
     elsewhere = generate(launch("course-202"), "glam-mc-rights", "uni-moodle")
     assert elsewhere.status_code == 403 and elsewhere.json()["error"] == "course_of_someone_else"
     assert generate(launch("course-202"), PILOT, "edx-prod").status_code == 403  # course-101's launch made it
+
+
+def test_the_generation_page_names_the_designs_in_the_readers_language(peers: Peers) -> None:  # noqa: F811
+    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR], locale="es"), accept="application/json")
+    launch = r.json()["launch_id"]
+    page = peers.http.get(f"{peers.tool_base}/courses/generate", params={"launch": launch, "lang": "es"})
+    assert page.status_code == 200
+    assert "Microcredencial: Derechos y licencias para subidas GLAM" in page.text
+    assert "Micro-credential: Rights and licensing" not in page.text
+    english = peers.http.get(f"{peers.tool_base}/courses/generate", params={"launch": launch, "lang": "en"})
+    assert "Micro-credential: Rights and licensing for GLAM uploads" in english.text
