@@ -11,7 +11,7 @@ import html
 import os
 import re
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,7 +26,10 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 def host_of(url: str) -> str:
-    parts = urlsplit(str(url))
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:  # "http://[::1": no host to name
+        return str(url)
     return parts.netloc or str(url)
 
 
@@ -64,6 +67,13 @@ MESSAGES = {
                              "that platform's people; nothing was registered. If this registration is intended (the "
                              "platform changed its keys or addresses), an administrator of LEADS must add it by hand "
                              "(LEADS's LTI admin page or `leads lti add-platform`).",
+    "invalid_url": "The address of the %(what)s is not a valid URL: %(url)s. Check the address the platform gave "
+                   "(its configuration, its launch, or its registration in LEADS).",
+    "registration_exists": "%(issuer)s client %(client_id)s is already registered in LEADS: the platform's "
+                           "registration answered the client id of a registration LEADS holds. Dynamic registration "
+                           "only adds new clients; nothing was changed. To change an existing registration (its "
+                           "addresses, audience or deployments), an administrator of LEADS must do it by hand "
+                           "(LEADS's LTI admin page or `leads lti add-platform`).",
 }
 """English wordings with named parameters (of platform calls and of dynamic registration); the application
 translates them (the ``what`` too)."""
@@ -124,12 +134,29 @@ def json_of(what: str, url: str, response: httpx.Response, served_as_json: bool 
         raise error("not_json", host=host_of(url), what=what, detail=summary(response)) from exc
 
 
+def invalid_url(what: str, url: str) -> LtiError:
+    """A platform's address that is no URL (``http://[::1``): the platform's error, in words, never a 500."""
+    return error("invalid_url", what=what, url=url)
+
+
+def address(what: str, url: str, params: Mapping[str, str] | None = None) -> str:
+    """``url`` as httpx reads it, with ``params`` merged into its query; ``invalid_url`` when it is no URL."""
+    try:
+        parsed = httpx.URL(url)
+        return str(parsed.copy_merge_params(dict(params)) if params else parsed)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise invalid_url(what, str(url)) from None
+
+
 def call(what: str, url: str, send: Callable[[], httpx.Response]) -> httpx.Response:
-    """Run one request; transport failures and HTTP error statuses become ``platform_service_error``."""
+    """Run one request; transport failures, an address that is no URL and HTTP error statuses become
+    ``platform_service_error``."""
     try:
         response = send()
     except httpx.TransportError as exc:
         raise unreachable(what, url, exc) from exc
+    except httpx.InvalidURL:
+        raise invalid_url(what, url) from None
     if response.status_code >= 400:
         raise refused(what, url, response)
     return response

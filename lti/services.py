@@ -20,7 +20,7 @@ import jwt
 from lti.config import PlatformRegistration
 from lti.errors import LtiError
 from lti.keys import KeyRing
-from lti.outbound import call, json_of
+from lti.outbound import address, call, invalid_url, json_of
 
 SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
@@ -93,10 +93,21 @@ def _json(response: httpx.Response, what: str) -> Any:
     return json_of(what, str(response.request.url), response)
 
 
-def _with_path_suffix(url: str, suffix: str) -> str:
+def _with_path_suffix(url: str, suffix: str, what: str) -> str:
     """``…/lineitems/7?x=1`` + ``/scores`` → ``…/lineitems/7/scores?x=1`` (AGS builds sub-URLs this way)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise invalid_url(what, url) from None
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix))
+
+
+def _following(response: httpx.Response, following: str, what: str) -> str:
+    """The absolute URL of a ``Link: rel="next"`` target."""
+    try:
+        return str(response.url.join(following))
+    except (httpx.InvalidURL, ValueError):
+        raise invalid_url(what, following) from None
 
 
 def _pages(http: httpx.Client, url: str, headers: Mapping[str, str], what: str) -> Iterator[httpx.Response]:
@@ -113,9 +124,19 @@ def _pages(http: httpx.Client, url: str, headers: Mapping[str, str], what: str) 
         _json(response, what)
         yield response
         following = response.links.get("next", {}).get("url")
-        next_url = str(response.url.join(following)) if following else None
+        next_url = _following(response, following, what) if following else None
     raise LtiError(f"the platform's {what} has more than {MAX_PAGES} pages", code="platform_service_error",
                    status=502)
+
+
+def granted(scope: object) -> frozenset[str]:
+    """The scopes an AGS claim grants: the strings of its list (a space-separated string is read as OAuth writes
+    scopes); anything else in it grants nothing, so a call needing a scope is refused (403), never a 500."""
+    if isinstance(scope, str):
+        return frozenset(scope.split())
+    if isinstance(scope, list):
+        return frozenset(s for s in scope if isinstance(s, str))
+    return frozenset()
 
 
 class AgsClient:
@@ -123,7 +144,7 @@ class AgsClient:
 
     def __init__(self, endpoint: Mapping[str, Any], tokens: TokenClient) -> None:
         self.endpoint, self.tokens, self.http = endpoint, tokens, tokens.http
-        self.scopes = frozenset(endpoint.get("scope") or [])
+        self.scopes = granted(endpoint.get("scope"))
 
     def _auth(self, scope: str, accept: str) -> dict[str, str]:
         if scope not in self.scopes:
@@ -139,7 +160,7 @@ class AgsClient:
 
     def line_items(self, **filters: str) -> list[dict[str, Any]]:
         scope = SCOPE_LINEITEM if SCOPE_LINEITEM in self.scopes else SCOPE_LINEITEM_READONLY
-        url = str(httpx.URL(self._lineitems_url()).copy_merge_params({k: v for k, v in filters.items() if v}))
+        url = address("line items", self._lineitems_url(), {k: v for k, v in filters.items() if v})
         items: list[dict[str, Any]] = []
         for page in _pages(self.http, url, self._auth(scope, MT_LINEITEMS), "line items"):
             items.extend(page.json())
@@ -171,8 +192,8 @@ class AgsClient:
 
     def results(self, line_item_url: str, user_id: str | None = None) -> Iterator[dict[str, Any]]:
         """The line item's results page after page, as they arrive: a MOOC's 100,000 are never held at once."""
-        url = str(httpx.URL(_with_path_suffix(line_item_url, "/results")).copy_merge_params(
-            {"user_id": user_id} if user_id else {"limit": str(PAGE_LIMIT)}))
+        url = address("results", _with_path_suffix(line_item_url, "/results", "results"),
+                      {"user_id": user_id} if user_id else {"limit": str(PAGE_LIMIT)})
         for page in _pages(self.http, url, self._auth(SCOPE_RESULT, MT_RESULTS), "results"):
             body = page.json()
             if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
@@ -182,7 +203,7 @@ class AgsClient:
 
     def post_score(self, line_item_url: str, score: Mapping[str, Any]) -> None:
         headers = {**self._auth(SCOPE_SCORE, "application/json"), "Content-Type": MT_SCORE}
-        url = _with_path_suffix(line_item_url, "/scores")
+        url = _with_path_suffix(line_item_url, "/scores", "score")
         call("score", url, lambda: self.http.post(url, json=dict(score), headers=headers))
 
 
@@ -210,7 +231,7 @@ class NrpsClient:
 
     def members(self, role: str | None = None) -> list[dict[str, Any]]:
         headers = self._headers()
-        url = str(httpx.URL(self.url).copy_merge_params({"limit": str(PAGE_LIMIT), **({"role": role} if role else {})}))
+        url = address("membership", self.url, {"limit": str(PAGE_LIMIT), **({"role": role} if role else {})})
         members: list[dict[str, Any]] = []
         for page in _pages(self.http, url, headers, "membership"):
             members.extend(self._members(page))
@@ -222,15 +243,16 @@ class NrpsClient:
         query string is returned, never its URL: the memberships URL's origin and path are the claim's, so the
         bearer token goes nowhere else whatever a browser sends back."""
         headers = self._headers()
-        base = urlsplit(self.url)
-        url = (urlunsplit(base._replace(query=query)) if query is not None
-               else str(httpx.URL(self.url).copy_merge_params({"limit": str(limit)})))
+        url = address("membership", self.url, {"limit": str(limit)})
+        base = urlsplit(url)
+        if query is not None:
+            url = urlunsplit(base._replace(query=query))
         response = call("membership", url, partial(self.http.get, url, headers=headers))
         members = self._members(response)
         following = response.links.get("next", {}).get("url")
         if not following:
             return members, None
-        after = urlsplit(str(response.url.join(following)))
+        after = urlsplit(_following(response, following, "membership"))
         if (after.scheme, after.netloc, after.path) != (base.scheme, base.netloc, base.path):
             raise LtiError("the platform's next page of the roster is not at its memberships URL "
                            f"({after.scheme}://{after.netloc}{after.path}); LEADS reads rosters only there",

@@ -70,6 +70,9 @@ def ags_grades(reader: ResultsReader, rules: AwardRules, *, design: str, source:
 
     Incremental by construction: a result equal to the latest grade stored for it is a replay and stored once; a
     changed score is a new event, also one back at an earlier value (``GradeInput.replay``).
+
+    With ``user_id`` only that learner's results are kept: a platform may ignore ``?user_id=`` and answer the whole
+    class (Open edX's lti_consumer reads the user from the path), and a classmate's score is never the claimant's.
     """
     wanted = rules.assessments(design)
     for item in reader.line_items():
@@ -84,6 +87,8 @@ def ags_grades(reader: ResultsReader, rules: AwardRules, *, design: str, source:
                 stats["results"] = stats.get("results", 0) + 1
             if score is None or not user:
                 continue  # not graded yet
+            if user_id is not None and str(user) != user_id:
+                continue  # another learner's, answered by a platform that ignored ?user_id=
             maximum = result.get("resultMaximum", 1)  # AGS: absent means 1
             digest = hashlib.sha256(f"{item['id']}|{user}|{score}|{maximum}".encode()).hexdigest()[:40]
             name, email = (names or {}).get(str(user), (None, None))
@@ -192,31 +197,39 @@ def poll_context(db: Database, reader: ResultsReader, *, design: str, source: st
 def remember_target(session: Session, *, context: str, design: str, source: str, issuer: str, client_id: str,
                     endpoint: Mapping[str, Any], roster: Mapping[str, Any] | None = None, root: bool = True,
                     rules: AwardRules | None = None, now: datetime | None = None) -> None:
-    """Keep the AGS endpoint (and roster service) of a course context, so that the scheduled poll can read its
-    results (and learners' names) later.
+    """Keep the AGS endpoint (and roster service) of a course context and the designs linked in it, so that the
+    scheduled poll can read their results (and learners' names) later.
 
-    The course's design is the widest one seen: the claim link's (``root``) or one whose assessments include
-    the known design's; an assessment link of one micro-credential does not narrow a stack already known.
+    One row per (context, design): a course may link several micro-credentials, each with its claim link, and the
+    poll reads each. A design stacked under one already kept (a part's assessment link in a certificate's course) adds
+    none, since polling the stack decides its parts too; a stack arriving drops the rows of its parts. With rules
+    that cannot be read, only a claim link (``root``) or a course's first launch adds a design.
     """
     now = now or utcnow()
-    target = session.get(AgsTarget, context)
-    if target is None:
-        session.add(AgsTarget(context=context, design=design, source=source, issuer=issuer, client_id=client_id,
-                              endpoint=dict(endpoint), roster=dict(roster) if roster else None, updated_at=now))
+    kept = {t.design: t for t in session.scalars(select(AgsTarget).where(AgsTarget.context == context))}
+    for target in kept.values():  # one course, one endpoint: every row of it gets the latest
+        target.source, target.issuer, target.client_id = source, issuer, client_id
+        target.endpoint, target.updated_at = dict(endpoint), now
+        if roster:
+            target.roster = dict(roster)
+    if design in kept:
         return
-    if target.design != design and not root:
-        try:
-            known = rules or service.load_rules(session)
-            root = set(known.assessments(design)) > set(known.assessments(target.design))
-        except LeadsError:
-            root = False
-    if root:
-        target.design = design
-    target.source, target.issuer, target.client_id = source, issuer, client_id
-    target.endpoint, target.updated_at = dict(endpoint), now
-    if roster:
-        target.roster = dict(roster)
-
+    try:
+        known = rules or service.load_rules(session)
+        trees = {key: known.tree(key) for key in (*kept, design) if key in known.designs}
+    except LeadsError:
+        trees = None
+    if trees is None or design not in trees:
+        if kept and not root:
+            return
+    elif any(design in trees.get(key, ()) for key in kept):
+        return  # a stack kept here covers it
+    else:
+        for key in kept:
+            if key in trees[design]:
+                session.delete(kept[key])  # a part of the new stack: polling the stack decides it
+    session.add(AgsTarget(context=context, design=design, source=source, issuer=issuer, client_id=client_id,
+                          endpoint=dict(endpoint), roster=dict(roster) if roster else None, updated_at=now))
 
 
 class RosterReader(Protocol):
@@ -268,15 +281,17 @@ def _roster_people(source: str, members: list[dict[str, Any]]) -> list[tuple[str
 def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader], *, context: str | None = None,
                  cfg: AwardSettings,
                  roster_for: Callable[[AgsTarget], RosterReader] | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> dict[str, PollReport]:
-    """The scheduled AGS pass (`leads awards poll`, e.g. from cron): every remembered context, or one.
+                 progress: Callable[[int, int], None] | None = None) -> dict[tuple[str, str], PollReport]:
+    """The scheduled AGS pass (`leads awards poll`, e.g. from cron): every remembered context, or one; each design
+    linked in a course is read (one report per context and design).
 
-    The course roster (NRPS) is read first, so learners who never opened LEADS get their names before their awards
-    are decided (and awards that waited for a name, e.g. from LMS webhooks, are released). A context whose
-    platform fails is reported and skipped; the others are still polled. Nothing to poll is an error that says why.
+    The course roster (NRPS) is read first, once per course, so learners who never opened LEADS get their names
+    before their awards are decided (and awards that waited for a name, e.g. from LMS webhooks, are released). A
+    context whose platform fails is reported and skipped; the others are still polled. Nothing to poll is an error
+    that says why.
     """
     with db.session() as session:
-        stmt = select(AgsTarget).order_by(AgsTarget.context)
+        stmt = select(AgsTarget).order_by(AgsTarget.context, AgsTarget.design)
         if context is not None:
             stmt = stmt.where(AgsTarget.context == context)
         targets = list(session.scalars(stmt))
@@ -288,12 +303,17 @@ def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader],
         raise LeadsError("nothing to poll: no course is known yet. A course becomes known when anyone (learner or "
                          "instructor) launches a LEADS link from it with the grade service (AGS) enabled",
                          code="nothing_to_poll", status=404)
-    reports: dict[str, PollReport] = {}
+    reports: dict[tuple[str, str], PollReport] = {}
+    rostered: set[str] = set()
     for done, target in enumerate(targets):
         if progress is not None:
             progress(done, len(targets))
-        report = reports[target.context] = PollReport(target.context, titles.get(target.context), target.design)
-        if roster_for is not None and target.roster:
+        report = reports[(target.context, target.design)] = PollReport(
+            target.context, titles.get(target.context), target.design)
+        if target.context in rostered:
+            pass  # the course's roster was read for its first design
+        elif roster_for is not None and target.roster:
+            rostered.add(target.context)
             try:
                 found = _roster_people(target.source, roster_for(target).members())
                 with db.session() as session:
@@ -322,9 +342,11 @@ def poll_targets(db: Database, reader_for: Callable[[AgsTarget], ResultsReader],
         if not report.line_items:
             report.notes.append("none of the course's line items is a LEADS assessment (resource id or ID number)")
         with db.session() as session:
-            session.execute(update(AgsTarget).where(AgsTarget.context == target.context).values(polled_at=utcnow()))
+            session.execute(update(AgsTarget).where(AgsTarget.context == target.context,
+                                                    AgsTarget.design == target.design).values(polled_at=utcnow()))
             report.waiting = int(session.scalar(select(func.count()).select_from(Award).where(
-                Award.context == target.context, Award.state == people.NEEDS_NAME)) or 0)
+                Award.context == target.context, Award.design == target.design,
+                Award.state == people.NEEDS_NAME)) or 0)
     if progress is not None:
         progress(len(targets), len(targets))
     return reports

@@ -114,11 +114,12 @@ class WebhookReceipt(Base):
 
 
 class AgsTarget(Base):
-    """A course context whose results LEADS polls: remembered from a launch that carried the AGS endpoint."""
+    """A course context and a design linked in it whose results LEADS polls: remembered from a launch that carried
+    the AGS endpoint (a course linking two micro-credentials has two rows, ``intake.remember_target``)."""
 
     __tablename__ = "ags_targets"
     context: Mapped[str] = mapped_column(String(300), primary_key=True)
-    design: Mapped[str] = mapped_column(String(200))
+    design: Mapped[str] = mapped_column(String(200), primary_key=True)
     source: Mapped[str] = mapped_column(String(300))
     issuer: Mapped[str] = mapped_column(String(300))
     client_id: Mapped[str] = mapped_column(String(300))

@@ -23,7 +23,7 @@ from bridge.courses.targets import get_target, load_targets
 from bridge.dataspace.api import CredentialDesign, current_index
 from bridge.db import Database
 from bridge.errors import LeadsError
-from bridge.ltitool.api import is_instructor, launch_for
+from bridge.ltitool.api import is_instructor, launch_for, launch_scope
 from bridge.settings import Settings
 from bridge.web import admin
 from bridge.web.errors import kept_shown
@@ -42,20 +42,23 @@ def _tr(request: Request, text: str) -> str:
 
 
 def _authorise(request: Request, launch: str | None) -> dict[str, Any]:
-    """Who is asking: the admin (token or session), or an instructor of an LTI launch; else a 401/403/429."""
+    """Who is asking: the admin (token or session), or an instructor of an LTI launch; else a 401/403/429.
+    ``requester`` says what they may generate (``service.authorise_generation``)."""
     token = admin.bearer_token(request)
     if token is not None:
         admin.check_admin_token(request, token, "generating courses")
-        return {"who": "admin", "session": None}
+        return {"who": "admin", "session": None, "requester": service.Requester()}
     sid = admin.session_id(request)
     if sid:
-        return {"who": "admin", "session": sid}
+        return {"who": "admin", "session": sid, "requester": service.Requester()}
     tool = getattr(request.app.state, "lti", None)
     if launch and tool is not None:
         claims, _ = launch_for(tool, launch)
         if not is_instructor(claims):
             raise LeadsError("only instructors can generate courses", code="instructor_only", status=403)
-        return {"who": "instructor", "launch": launch, "session": None}
+        owner, design = launch_scope(claims)
+        return {"who": "instructor", "launch": launch, "session": None,
+                "requester": service.Requester(owner, design)}
     raise LeadsError("generating courses needs the admin token (log in below, or send 'Authorization: Bearer "
                      "<LEADS_ADMIN_TOKEN>') or an instructor's LTI launch", code="unauthorized", status=401)
 
@@ -72,8 +75,10 @@ def _login_page(request: Request, message: str, status: int) -> Response:
     return response
 
 
-def _designs(db: Database) -> list[CredentialDesign]:
-    return current_index(db).all(CredentialDesign)
+def _designs(db: Database, requester: service.Requester) -> list[CredentialDesign]:
+    """The designs offered: every one, or only the one the instructor's LEADS link is for."""
+    designs = current_index(db).all(CredentialDesign)
+    return [d for d in designs if d.key == requester.design] if requester.design else designs
 
 
 def _outline_json(outline: CourseOutline) -> dict[str, Any]:
@@ -101,11 +106,12 @@ def generate_page(request: Request, design: str | None = None, launch: str | Non
         raise
     targets = load_targets(settings.courses)
     outline = service.load_outline(db, design, settings.base_url) if design else None
+    designs = _designs(db, who["requester"])
     if wants_json(request):
-        return JSONResponse({"designs": [d.key for d in _designs(db)], "targets": sorted(targets),
+        return JSONResponse({"designs": [d.key for d in designs], "targets": sorted(targets),
                              "outline": _outline_json(outline) if outline else None})
     return templates.TemplateResponse(request, "courses/generate.html", {
-        "designs": _designs(db), "design": design, "outline": outline, "targets": targets, "who": who,
+        "designs": designs, "design": design, "outline": outline, "targets": targets, "who": who,
         "launch": launch, "links": service.list_links(db, design) if design else [],
         "csrf": admin.csrf_token(settings, who["session"]) if who.get("session") else "",
         "t": lambda text: _tr(request, text)})
@@ -171,8 +177,9 @@ def start(request: Request, design: str = Form(...), target: str = Form(...),
     who = _authorise(request, launch)
     if who.get("session"):  # rides on the session cookie: the form must come from our page
         admin.check_csrf(request, who["session"], csrf)
-    get_target(target, load_targets(settings.courses))  # an unknown target or design is refused now, not in the worker
+    chosen = get_target(target, load_targets(settings.courses))  # an unknown target or design: refused now
     service.load_outline(db, design, settings.base_url)
+    service.authorise_generation(db, design, target, chosen.lms, who["requester"])
     job_id = course_jobs.enqueue(db, design, target)  # `leads worker` runs it (decision 020)
     url = f"/courses/generate/jobs/{job_id}" + (f"?launch={launch}" if launch else "")
     if wants_json(request):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import IntegrityError
 
 from bridge.courses.moodle.backup import build_mbz
 from bridge.courses.moodle.live import MoodleBackend
@@ -128,3 +129,45 @@ def list_links(db: Database, design_key: str | None = None) -> list[dict[str, An
                  "url": link.url, "status": link.status, "error": link.error,
                  "updated_at": link.updated_at.isoformat() if link.updated_at else None}
                 for link in CourseLinks(session).list(design_key)]
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asks for a course on a target: the administrator (``owner`` None: any design, any course), or an
+    instructor's LTI launch: ``owner`` the LMS course it came from, ``design`` the design its link is for (None when
+    the link names none, e.g. the first LEADS link of a course)."""
+
+    owner: str | None = None
+    design: str | None = None
+
+
+def authorise_generation(db: Database, design: str, target: str, lms: str, requester: Requester,
+                         *, again: bool = True) -> None:
+    """Refuse a launch that may not (re)generate this course; keep a new course as the launch's course.
+
+    A launch naming a design may generate that design's course only (create it, or update it: re-import it);
+    a launch naming none may create a course nobody made yet, and resume or update the one its course made, never
+    re-import a course the administrator or another course made (an Open edX run, a Moodle course of another team).
+    """
+    if requester.owner is None:
+        return
+    if requester.design is not None and requester.design != design:
+        raise LeadsError("this LEADS link is for the design '%(mine)s': from it you can generate that design's "
+                         "course only, not '%(design)s'", code="not_this_launchs_design", status=403,
+                         params={"mine": requester.design, "design": design})
+    try:
+        with db.session() as session:
+            links = CourseLinks(session)
+            link = links.get(design, target)
+            if link is None:
+                links.reserve(design, target, lms, requester.owner)
+            elif requester.design is None and link.created_by != requester.owner:
+                raise LeadsError("the course of '%(design)s' on %(target)s was made by the site administrator or "
+                                 "from another course; generating it again would overwrite it. Ask the site "
+                                 "administrator, or open LEADS from a link of that design",
+                                 code="course_of_someone_else", status=403,
+                                 params={"design": design, "target": target})
+    except IntegrityError:  # another request reserved it at the same moment: decide on its link
+        if not again:
+            raise
+        authorise_generation(db, design, target, lms, requester, again=False)

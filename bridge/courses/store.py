@@ -38,6 +38,15 @@ class CourseLinks:
         return {link.remote_id: link.design_key for link in self.session.scalars(stmt)
                 if link.remote_id and (mine is None or (link.created_at, link.id) < (mine.created_at, mine.id))}
 
+    def reserve(self, design_key: str, target: str, lms: str, owner: str) -> CourseLink:
+        """A link for a course not made yet, kept as ``owner``'s before its job runs (the job then fills it in)."""
+        now = utcnow()
+        link = CourseLink(design_key=design_key, target=target, lms=lms, status="pending", steps={},
+                          created_by=owner, created_at=now, updated_at=now)
+        self.session.add(link)
+        self.session.flush()
+        return link
+
     def save(self, design_key: str, target: str, lms: str, *, steps: dict[str, Any], status: str,
              remote_id: str | None, url: str | None, error: str | None) -> CourseLink:
         link = self.get(design_key, target)

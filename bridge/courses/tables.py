@@ -45,5 +45,7 @@ class CourseLink(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | partial | done
     steps: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(String(2000))
+    #: the LMS course whose instructor's launch first asked for it (``lti:<issuer>:<context>``); None: the admin
+    created_by: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

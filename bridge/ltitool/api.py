@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from bridge.errors import LeadsError
-from bridge.ltitool.services import ags, is_instructor, launch_for, nrps
+from bridge.ltitool.services import ags, is_instructor, launch_for, launch_scope, nrps
 from bridge.ltitool.tool import LaunchListener, LtiTool
 
 
@@ -18,4 +18,4 @@ def lti_tool(request: Request) -> LtiTool:
     return tool
 
 
-__all__ = ["LaunchListener", "LtiTool", "ags", "is_instructor", "launch_for", "lti_tool", "nrps"]
+__all__ = ["LaunchListener", "LtiTool", "ags", "is_instructor", "launch_for", "launch_scope", "lti_tool", "nrps"]

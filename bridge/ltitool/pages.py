@@ -51,7 +51,8 @@ def _custom(claims: dict[str, Any]) -> dict[str, str]:
 
 
 def _summary(claims: dict[str, Any]) -> dict[str, Any]:
-    context = claims.get(v.CONTEXT) or {}
+    context = claims.get(v.CONTEXT)
+    context = context if isinstance(context, dict) else {}  # refused at launch (validation); a stored one may be odd
     return {"user": claims.get("name") or claims.get("given_name") or claims.get("sub"),
             "context": context.get("title") or context.get("label") or context.get("id"),
             "custom": _custom(claims), "has_ags": bool(claims.get(v.AGS_ENDPOINT)),

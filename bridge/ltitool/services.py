@@ -41,6 +41,19 @@ def is_instructor(claims: dict[str, Any]) -> bool:
     return isinstance(roles, list) and any(isinstance(role, str) and staff_role(role.strip()) for role in roles)
 
 
+def launch_scope(claims: dict[str, Any]) -> tuple[str, str | None]:
+    """The LMS course a launch comes from (``lti:<issuer>:<context id>``; the user's own when the platform sent no
+    context) and the design its link names (custom ``leads_design``; None when it names none)."""
+    iss = str(claims.get("iss", ""))
+    context = claims.get(v.CONTEXT)
+    context_id = context.get("id") if isinstance(context, dict) else None
+    owner = f"lti:{iss}:{context_id}" if isinstance(context_id, str) and context_id else \
+        f"lti:{iss}:user:{claims.get('sub', '')}"
+    custom = claims.get(v.CLAIM + "custom")
+    design = custom.get("leads_design") if isinstance(custom, dict) else None
+    return owner, design.strip() if isinstance(design, str) and design.strip() else None
+
+
 def launch_for(tool: LtiTool, launch_id: str) -> tuple[dict[str, Any], PlatformRegistration]:
     """The stored claims of a launch and the registration of the platform that sent it."""
     claims = load_launch(tool.context, launch_id)

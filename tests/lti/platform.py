@@ -82,6 +82,7 @@ class PendingLaunch:
     storage_target: str | None = None
     locale: str | None = None  # launch_presentation.locale, as Moodle sends the user's language ("es", "es_mx")
     accept_multiple: bool = True  # deep linking: False as Canvas's assignment selection (one item, the activity)
+    context: str = CONTEXT  # the course the link is in (its context claim's id)
 
 
 @dataclass
@@ -106,8 +107,15 @@ class PlatformState:
     nrps_next_base: str | None = None  # where NRPS next links point, when not here (a platform behind a proxy)
     results_requests: list[str] = field(default_factory=list)  # every AGS results URL asked for
     results_next: str | None = None  # the next link every results page gives instead of its own (a broken platform)
+    #: the results endpoint ignores ``?user_id=`` and answers every learner's (Open edX's lti_consumer reads the user
+    #: from the path, ``results/<user_id>``)
+    results_ignore_user_id: bool = False
     registration_token: str = "registration-token-1"
     registrations: list[dict[str, Any]] = field(default_factory=list)
+    #: the client id the registration endpoint answers instead of a new one (one answering an existing client)
+    registration_client_id: str | None = None
+    #: members the registration endpoint's answer carries instead of its own (a platform answering oddly)
+    registration_answer: dict[str, Any] = field(default_factory=dict)
     #: other pages on the platform's host, by path (JSON bodies, or responses as they are): another tenant's files
     extra_pages: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -223,7 +231,7 @@ def make_platform(state: PlatformState) -> FastAPI:
         launch = Launch(request, conf())
         launch.set_user_data(pending.user, pending.roles, full_name=f"User {pending.user}",
                              email_address=f"{pending.user}@example.org")
-        launch.set_launch_context_claim(CONTEXT, context_title="GLAM uploads 101")
+        launch.set_launch_context_claim(pending.context, context_title="GLAM uploads 101")
         base = state.base
         if pending.kind == "deeplink":
             launch.set_dl(f"{base}/deep_link_return", title="LEADS", accept_types={"ltiResourceLink", "link"})
@@ -339,6 +347,8 @@ def make_platform(state: PlatformState) -> FastAPI:
         for score in state.scores.get(item_id, []):
             latest[score["userId"]] = score
         item_url = f"{state.base}/ags/{context}/lineitems/{item_id}"
+        if state.results_ignore_user_id:
+            user_id = None
         out = [{"id": f"{item_url}/results/{u}", "scoreOf": item_url, "userId": u,
                 "resultScore": s.get("scoreGiven"), "resultMaximum": s.get("scoreMaximum")}
                for u, s in latest.items() if user_id is None or u == user_id]
@@ -385,10 +395,11 @@ def make_platform(state: PlatformState) -> FastAPI:
         ) if not ok]
         if problems:
             return JSONResponse({"error": "invalid_client_metadata", "error_description": problems}, status_code=400)
-        state.client_id, state.deployment_id = f"dyn-{uuid.uuid4().hex[:8]}", "dyn-deployment-1"
+        state.client_id = state.registration_client_id or f"dyn-{uuid.uuid4().hex[:8]}"
+        state.deployment_id = "dyn-deployment-1"
         state.registrations.append(body)
         answer = {**body, "client_id": state.client_id, "https://purl.imsglobal.org/spec/lti-tool-configuration":
-                  {**config, "deployment_id": state.deployment_id}}
+                  {**config, "deployment_id": state.deployment_id}, **state.registration_answer}
         return JSONResponse(answer)
 
     @app.get("/nrps/{context}/memberships")

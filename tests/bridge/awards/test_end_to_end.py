@@ -13,9 +13,11 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import select
 
 from bridge.awards import intake
 from bridge.awards.credential_adapters import CertificatePdfRenderer, CredentialsServiceIssuer
+from bridge.awards.tables import Award
 from bridge.awards.worker import Worker
 from bridge.credentials.service import CredentialService
 from bridge.errors import LeadsError
@@ -244,3 +246,79 @@ def test_an_award_without_a_name_waits_and_the_instructor_names_the_learner(peer
     subject = credential["credentialSubject"]
     assert [i["identityHash"] for i in subject["identifier"] if i["identityType"] == "name"] == ["Grace Hopper"]
     assert subject["narrative"].startswith("Course: GLAM uploads 101")
+
+
+def _claim(p: Peers, user: str, design: str = "glam-mc-rights") -> dict[str, Any]:
+    custom = {"leads_action": "claim", "leads_design": design}
+    r, _ = p.launch(PendingLaunch("resource", user, [LEARNER], custom=custom), accept="application/json")
+    claim = p.http.get(f"{p.tool_base}/awards/claim/{r.json()['launch_id']}", headers={"Accept": "application/json"})
+    assert claim.status_code == 200, claim.text
+    return dict(claim.json())
+
+
+def test_a_claim_counts_only_the_claimants_own_results(peers: Peers) -> None:  # noqa: F811
+    """A platform that ignores ``?user_id=`` (Open edX's lti_consumer) answers every learner's results: a classmate's
+    pass awards no one else, a classmate's fail revokes no one else."""
+    peers.platform.results_ignore_user_id = True
+    r, _ = peers.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
+    launch_id = r.text.split("/lti/deep-link/", 1)[1].split('"', 1)[0].split("?", 1)[0]
+    action, fields = form_fields(peers.http.post(f"{peers.tool_base}/lti/deep-link/{launch_id}",
+                                                 data={"design": "glam-mc-rights"}).text)
+    assert peers.http.post(action, data=fields).status_code == 200
+    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR]), accept="application/json")
+    gradebook = services.ags(peers.tool, r.json()["launch_id"])
+    quiz = next(i["id"] for i in gradebook.line_items() if i["resourceId"] == "glam-as-rights-quiz")
+
+    def grade(user: str, given: float) -> None:
+        gradebook.post_score(quiz, {"userId": user, "scoreGiven": given, "scoreMaximum": 100,
+                                    "activityProgress": "Completed", "gradingProgress": "FullyGraded",
+                                    "timestamp": datetime.now(UTC).isoformat()})
+
+    grade("learner-1", 95)
+    nothing = _claim(peers, "learner-2")  # learner-2 never took the quiz
+    assert "?user_id=learner-2" in peers.platform.results_requests[-1]
+    assert nothing["awards"] == [] and len(nothing["missing"]) == 1, nothing
+    grade("learner-2", 80)
+    grade("learner-3", 20)  # a classmate fails, after learner-2's pass
+    [award] = _claim(peers, "learner-2")["awards"]
+    assert (award["achievement"], award["state"]) == ("glam-mc-rights", "pending")
+    [again] = _claim(peers, "learner-2")["awards"]
+    assert again["state"] == "pending"  # not revoked by learner-3's 20
+
+
+def _deep_link(p: Peers, design: str) -> None:
+    r, _ = p.launch(PendingLaunch("deeplink", "teacher-1", [INSTRUCTOR]))
+    launch_id = r.text.split("/lti/deep-link/", 1)[1].split('"', 1)[0].split("?", 1)[0]
+    action, fields = form_fields(p.http.post(f"{p.tool_base}/lti/deep-link/{launch_id}", data={"design": design}).text)
+    assert p.http.post(action, data=fields).status_code == 200
+
+
+def test_the_poll_reads_every_design_linked_in_a_course(peers: Peers) -> None:  # noqa: F811
+    """Two micro-credentials deep-linked in one course, each claim link opened once by the teacher: the poll reads
+    both designs' grades (it kept only the last design opened), and an assessment link of a part adds no third pass."""
+    for design in ("glam-mc-rights", "glam-mc-digitisation"):
+        _deep_link(peers, design)
+    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR]), accept="application/json")
+    gradebook = services.ags(peers.tool, r.json()["launch_id"])
+    items = {i["resourceId"]: i["id"] for i in gradebook.line_items()}
+    now = datetime.now(UTC).isoformat()
+    for user, key in (("ada", "glam-as-rights-quiz"), ("bob", "glam-as-digitisation-portfolio")):
+        gradebook.post_score(items[key], {"userId": user, "scoreGiven": 95, "scoreMaximum": 100, "timestamp": now,
+                                          "activityProgress": "Completed", "gradingProgress": "FullyGraded"})
+    for design in ("glam-mc-rights", "glam-mc-digitisation"):
+        peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR],
+                                   custom={"leads_action": "claim", "leads_design": design}), accept="application/json")
+    reports = intake.poll_targets(peers.db, cfg=AwardSettings(), reader_for=intake.lti_reader_for(peers.tool))
+    assert sorted((r.design, r.awarded) for r in reports.values()) == [
+        ("glam-mc-digitisation", 1), ("glam-mc-rights", 1)]
+    with peers.db.session() as session:
+        awarded = {(a.learner.rsplit(":", 1)[-1], a.design) for a in session.scalars(select(Award))}
+    assert awarded == {("ada", "glam-mc-rights"), ("bob", "glam-mc-digitisation")}
+
+    # the certificate stacks both: its claim link covers them, and a launch of a part's assessment link adds nothing
+    _deep_link(peers, CERT)
+    for custom in ({"leads_action": "claim", "leads_design": CERT},
+                   {"leads_assessment": "glam-as-rights-quiz", "leads_design": "glam-mc-rights"}):
+        peers.launch(PendingLaunch("resource", "learner-1", [LEARNER], custom=custom), accept="application/json")
+    reports = intake.poll_targets(peers.db, cfg=AwardSettings(), reader_for=intake.lti_reader_for(peers.tool))
+    assert [r.design for r in reports.values()] == [CERT]

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,12 +14,15 @@ from pydantic import SecretStr
 
 from bridge.app import create_app
 from bridge.courses import jobs as course_jobs
+from bridge.courses.store import CourseLinks
 from bridge.dataspace import service as dataspace
 from bridge.db import Database
 from bridge.settings import Settings
 from tests.bridge.courses.conftest import PILOT
 from tests.bridge.courses.fakes import FakeMoodle, serve
 from tests.bridge.courses.mbz_check import check_mbz, read_mbz
+from tests.bridge.ltitool.conftest import Peers, peers  # noqa: F401  - the loopback platform + tool fixture
+from tests.lti.platform import INSTRUCTOR, PendingLaunch
 
 TOKEN = "t" * 32
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -153,3 +157,63 @@ def test_a_failed_step_reads_in_words_and_resumes(client: TestClient, monkeypatc
     for page in (english, spanish):  # people see words: no step ids, no stored ids, no command-line advice
         assert "section_names" not in page and "course_id" not in page and "{&#39;" not in page
         assert "run the same command" not in page
+
+
+TARGETS = {"uni-moodle": {"lms": "moodle", "url": "https://moodle.uni.example", "token": "t"},
+           "edx-prod": {"lms": "openedx", "studio_url": "https://studio.example", "lms_url": "https://lms.example",
+                        "client_id": "c", "client_secret": "s"}}
+
+
+def test_a_launch_generates_its_own_design_or_a_course_nobody_made_yet(
+        peers: Peers, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """An instructor's launch may not re-import another team's course: a launch naming a design generates that
+    design only; one naming none only creates courses nobody made yet (and resumes its own course's)."""
+    monkeypatch.setattr(peers.tool.settings.courses, "targets", json.dumps(TARGETS))
+    with peers.db.session() as session:  # the administrator made the micro-credential's Open edX run
+        CourseLinks(session).save("glam-mc-rights", "edx-prod", "openedx", steps={}, status="done",
+                                  remote_id="course-v1:LEADS+GlamMcRights+2026", url=None, error=None)
+
+    def launch(context: str, **custom: str) -> str:
+        r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR], custom=custom, context=context),
+                            accept="application/json")
+        return str(r.json()["launch_id"])
+
+    def generate(launch_id: str, design: str, target: str, accept: str = "application/json") -> Any:
+        return peers.http.post(f"{peers.tool_base}/courses/generate", data={
+            "design": design, "target": target, "launch": launch_id}, headers={"Accept": accept})
+
+    named = launch("course-101", leads_design=PILOT)
+    page = peers.http.get(f"{peers.tool_base}/courses/generate", params={"launch": named},
+                          headers={"Accept": "application/json"})
+    assert page.json()["designs"] == [PILOT]
+    other = generate(named, "glam-mc-rights", "edx-prod")
+    assert other.status_code == 403 and other.json()["error"] == "not_this_launchs_design", other.text
+    assert PILOT in other.json()["message"]
+    assert generate(named, PILOT, "edx-prod").status_code == 202
+
+    bare = launch("course-101")  # a course with no LEADS link yet
+    taken = generate(bare, "glam-mc-rights", "edx-prod")
+    assert taken.status_code == 403 and taken.json()["error"] == "course_of_someone_else", taken.text
+    assert "glam-mc-rights" in taken.json()["message"] and "edx-prod" in taken.json()["message"]
+    page = generate(bare, "glam-mc-rights", "edx-prod", "text/html")
+    spanish = peers.http.post(f"{peers.tool_base}/courses/generate?lang=es", data={
+        "design": "glam-mc-rights", "target": "edx-prod", "launch": bare}).text
+    assert page.status_code == 403 and "was made by the site administrator or from another course" in page.text
+    assert "lo creó la administración del sitio o se creó desde otro curso" in spanish
+    assert generate(bare, PILOT, "edx-prod").status_code == 202  # made from this course (by its PILOT link)
+    assert generate(bare, "glam-mc-rights", "uni-moodle").status_code == 202  # nobody made it yet
+    assert generate(bare, "glam-mc-rights", "uni-moodle").status_code == 202  # its own course: may resume
+    elsewhere = generate(launch("course-202"), "glam-mc-rights", "uni-moodle")
+    assert elsewhere.status_code == 403 and elsewhere.json()["error"] == "course_of_someone_else"
+    assert generate(launch("course-202"), PILOT, "edx-prod").status_code == 403  # course-101's launch made it
+
+
+def test_the_generation_page_names_the_designs_in_the_readers_language(peers: Peers) -> None:  # noqa: F811
+    r, _ = peers.launch(PendingLaunch("resource", "teacher-1", [INSTRUCTOR], locale="es"), accept="application/json")
+    launch = r.json()["launch_id"]
+    page = peers.http.get(f"{peers.tool_base}/courses/generate", params={"launch": launch, "lang": "es"})
+    assert page.status_code == 200
+    assert "Microcredencial: Derechos y licencias para subidas GLAM" in page.text
+    assert "Micro-credential: Rights and licensing" not in page.text
+    english = peers.http.get(f"{peers.tool_base}/courses/generate", params={"launch": launch, "lang": "en"})
+    assert "Micro-credential: Rights and licensing for GLAM uploads" in english.text

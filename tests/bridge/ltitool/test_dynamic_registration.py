@@ -42,3 +42,33 @@ def test_dynamic_registration_refusals(peers: Peers) -> None:
     assert "HTTP 401" in r.json()["message"]
     r = peers.http.get(url, params={"openid_configuration": "ftp://x", "key": key}, headers=accept)
     assert (r.status_code, r.json()["error"]) == (400, "registration_failed")
+
+
+def test_malformed_registration_input_is_refused_in_words(peers: Peers) -> None:
+    """A configuration URL that is no URL is the caller's mistake (400); a platform giving an address that is no URL
+    or configuration members that are no objects is the platform's (502); neither is a 500."""
+    p = peers.platform
+    url, key = f"{peers.tool_base}/lti/register", registration_key(peers.tool.settings)
+
+    def register(conf: str) -> tuple[int, str]:
+        r = peers.http.get(url, params={"openid_configuration": conf, "key": key,
+                                        "registration_token": p.registration_token},
+                           headers={"Accept": "application/json"})
+        return r.status_code, r.json().get("error", "") if r.is_error else ""
+
+    assert register("http://[::1") == (400, "registration_failed")
+    assert register("http://") == (400, "registration_failed")
+    own = {"issuer": p.base, "authorization_endpoint": f"{p.base}/authorize", "token_endpoint": f"{p.base}/token",
+           "jwks_uri": f"{p.base}/jwks", "registration_endpoint": f"{p.base}/register"}
+    p.extra_pages["/bad-endpoint"] = {**own, "registration_endpoint": "http://[::1"}
+    assert register(f"{p.base}/bad-endpoint") == (502, "platform_service_error")
+    p.extra_pages["/bad-issuer"] = {**own, "issuer": "http://[::1"}
+    assert register(f"{p.base}/bad-issuer") == (400, "registration_failed")  # not on the host it came from
+    p.registration_answer = {"https://purl.imsglobal.org/spec/lti-tool-configuration": "oops"}
+    assert register(f"{p.base}/.well-known/openid-configuration") == (502, "registration_failed")
+    p.registration_answer = {}
+    p.extra_pages["/odd-product"] = {**own, "authorization_server": ["x"],
+                                     "https://purl.imsglobal.org/spec/lti-platform-configuration": ["x"]}
+    assert register(f"{p.base}/odd-product") == (200, "")  # optional members of another shape are left out
+    registered = SqlToolConfigStore(peers.db).find(p.issuer, p.client_id)
+    assert registered is not None and registered.auth_audience is None

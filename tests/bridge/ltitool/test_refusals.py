@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html
 import json
 import logging
 import time
@@ -25,11 +26,14 @@ from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 
 from bridge.app import create_app
+from bridge.dataspace import service as dataspace_service
 from bridge.db import Database
+from bridge.ltitool.frames import translated
 from bridge.ltitool.store import SqlToolConfigStore
 from bridge.settings import Settings
 from lti import validation as v
 from lti.config import PlatformRegistration
+from lti.errors import LtiError
 from tests.lti.platform import LEARNER, PlatformState, make_platform, new_state, rsa_pems
 from tests.lti.serving import serve
 
@@ -331,3 +335,68 @@ def test_the_state_cookie_is_cleared_after_a_successful_launch_and_a_frame_witho
                             headers={"Accept": "application/json"},
                             follow_redirects=False)
     assert (again.status_code, again.json()["error"]) == (400, "state_mismatch")  # a window does not open another
+
+
+@pytest.mark.parametrize("context", ["course-1", ["course-1"], {"id": {"x": 1}}, {"title": "GLAM uploads 101"}])
+def test_a_context_claim_that_is_no_object_with_an_id_is_refused(tool: Tool, context: Any) -> None:
+    """LTI Core §5.4.1: the context is an object with a string id; any other shape was a 500 on the page."""
+    for accept in ("application/json", "text/html"):
+        state, nonce, cookie = tool.login()
+        r = tool.launch(tool.sign(tool.claims(nonce, **{v.CONTEXT: context})), state, cookie, accept)
+        assert r.status_code == 400, r.text
+        assert accept == "text/html" or r.json()["error"] == "invalid_claim"
+
+
+def test_a_grade_service_scope_list_holding_objects_is_no_grant(tool: Tool, db: Database) -> None:
+    """An AGS claim whose scope list holds objects (or is one string) grants what its strings name; it was a 500
+    on the claim page."""
+    dataspace_service.load_sample_if_empty(db)
+    lineitems = f"{tool.platform.base}/ags/course-101/lineitems"
+    for scope in ([{"x": 1}], [{"x": 1}, "https://purl.imsglobal.org/spec/lti-ags/scope/score"], "x y"):
+        state, nonce, cookie = tool.login()
+        claims = tool.claims(nonce, **{v.AGS_ENDPOINT: {"scope": scope, "lineitems": lineitems},
+                                       v.CLAIM + "custom": {"leads_design": "glam-mc-rights", "leads_action": "claim"},
+                                       v.CONTEXT: {"id": "c1", "title": "T"}})
+        launch_id = tool.launch(tool.sign(claims), state, cookie).json()["launch_id"]
+        r = tool.client.get(f"/awards/claim/{launch_id}", headers={"Accept": "application/json"})
+        assert (r.status_code, r.json()["error"]) == (403, "scope_not_granted"), r.text
+
+
+NOW = int(time.time())
+SPANISH_REFUSALS = {  # what each refusal of lti.validation says on a Spanish page, its values filled in
+    "expired": ({"exp": NOW - 600, "iat": NOW - 900}, "el id_token caducó hace"),
+    "too old": ({"iat": NOW - 7200, "exp": NOW + 3000}, "(más de 3600 s)"),
+    "future": ({"iat": NOW + 600, "exp": NOW + 900}, "s en el futuro; compruebe el reloj de la plataforma"),
+    "no exp": ({"exp": None}, "el id_token debe llevar las declaraciones numéricas exp e iat"),
+    "no roles": ({v.ROLES: None}, "al id_token le faltan declaraciones obligatorias: " + v.ROLES),
+    "version": ({v.VERSION: "1.1"}, "la versión de LTI '1.1' no se admite"),
+    "message type": ({v.MESSAGE_TYPE: "LtiSubmissionReviewRequest"}, "no gestiona el tipo de mensaje 'LtiSub"),
+    "azp": ({"azp": "another-tool"}, "el azp del id_token 'another-tool' no es el identificador de cliente"),
+    "context": ({v.CONTEXT: "course-1"}, "la declaración context del id_token debe ser un objeto"),
+}
+
+
+@pytest.mark.parametrize("case", [*SPANISH_REFUSALS, "alg none", "no kid"])
+def test_a_refused_launch_says_why_in_the_readers_language(tool: Tool, case: str) -> None:
+    state, nonce, cookie = tool.login()
+    if case == "alg none":
+        header = _b64(json.dumps({"alg": "none", "kid": tool.platform.kid(), "typ": "JWT"}).encode())
+        token, said = f"{header}.{_b64(json.dumps(tool.claims(nonce)).encode())}.", "LTI 1.3 exige una firma RSA"
+    elif case == "no kid":
+        token = jwt.encode(tool.claims(nonce), _private(tool.platform.private_pem), algorithm="RS256")
+        said = "la cabecera del id_token no tiene kid"
+    else:
+        changes, said = SPANISH_REFUSALS[case]
+        token = tool.sign(tool.claims(nonce, **changes))
+    r = tool.client.post("/lti/launch", data={"id_token": token, "state": state},
+                         headers={"Cookie": cookie, "Accept": "text/html", "Accept-Language": "es"})
+    assert 400 <= r.status_code < 500 and said in html.unescape(r.text), r.text[-3000:]
+    assert "the id_token" not in r.text and "is not supported" not in r.text
+
+
+def test_the_audience_refusal_of_validation_is_translated_too() -> None:
+    """Reached only when a platform's registration and its token disagree, so checked on the error itself."""
+    with pytest.raises(LtiError) as caught:
+        v.check_audience({"aud": ["a", "b"], "iss": "https://lms.example"}, "leads")
+    assert translated(caught.value, "es") == ("la audiencia del id_token ['a', 'b'] no contiene el identificador de "
+                                              "cliente de esta herramienta 'leads' en 'https://lms.example'")

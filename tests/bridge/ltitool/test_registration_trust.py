@@ -49,6 +49,26 @@ def test_a_second_registration_of_an_issuer_with_its_own_key_set_is_refused(peer
     assert status == 200 and len(SqlToolConfigStore(peers.db).list()) == len(before) + 1
 
 
+def test_a_dynamic_registration_answering_an_existing_client_id_is_refused(peers: Peers) -> None:
+    """A registration endpoint (anyone's, named by a JSON file on the platform's host) that answers the client id of
+    a registration LEADS holds could otherwise rewrite it: its token audience, its name, a deployment of its own."""
+    p = peers.platform
+    before = SqlToolConfigStore(peers.db).list()
+    p.registration_client_id = p.client_id
+    p.extra_pages["/tenant2/openid-configuration"] = {
+        "issuer": p.base, "authorization_endpoint": f"{p.base}/authorize", "token_endpoint": f"{p.base}/token",
+        "jwks_uri": f"{p.base}/jwks", "registration_endpoint": f"{p.base}/register",
+        "authorization_server": "https://attacker.example/aud"}
+    status, _, body = _register(peers, "/tenant2/openid-configuration")
+    assert (status, body["error"]) == (409, "registration_exists"), body
+    assert p.client_id in body["message"] and "administrator" in body["message"]
+    assert SqlToolConfigStore(peers.db).list() == before  # no audience, name or deployment changed
+    spanish = peers.http.get(f"{peers.tool_base}/lti/register", headers={"Accept-Language": "es"}, params={
+        "openid_configuration": f"{p.base}/tenant2/openid-configuration", "key": registration_key(peers.tool.settings),
+        "registration_token": p.registration_token})
+    assert spanish.status_code == 409 and "ya está registrado en LEADS" in spanish.text
+
+
 def test_a_configuration_not_served_as_json_is_refused(peers: Peers) -> None:
     p = peers.platform
     p.extra_pages["/files/upload.txt"] = PlainTextResponse(
