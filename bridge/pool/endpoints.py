@@ -77,7 +77,8 @@ def search_page(
     db = _db(request)
     language = (language or "").strip() or None
     page = search.search(db, competence=competence or None, practice=practice or None, min_level=min_level,
-                         language=language, after=after or None)
+                         language=language, after=after or None,
+                         lang="en" if wants_json(request) else request_lang(request))
     links = page_links(request, page.after)
     if wants_json(request):
         return JSONResponse(
@@ -129,7 +130,8 @@ def competence_page(request: Request, key: str, after: After = None) -> Response
     ]
     design_keys = {d.key for d in designs}
     courses = [e for e in entities.values() if isinstance(e, Course) and e.design in design_keys]
-    page = search.search(db, competence=key, after=after or None)
+    page = search.search(db, competence=key, after=after or None,
+                         lang="en" if wants_json(request) else request_lang(request))
     links = page_links(request, page.after)
     data = {
         "competence": comp.model_dump(mode="json"),
@@ -165,7 +167,7 @@ def profile_response(request: Request, handle: str, status: int = 200, **extra: 
     what the hidden evidence page keeps quiet. It says that profiles showing nothing go after a while; the owner's
     own views (My certificates, the course's page) name the day."""
     settings = request.app.state.settings
-    view = service.profile_view(_db(request), handle)
+    view = service.profile_view(_db(request), handle, lang=request_lang(request))
     done = request.query_params.get("done")
     published = request.query_params.get("entry")
     wiki_page = user_page(settings, view["wiki_username"]) if view["wiki_username"] else None

@@ -61,7 +61,8 @@ def _gone(entry_id: int) -> NotFound:
                     "expired, or its issuer suspended it", code="evidence_gone", params={"entry_id": entry_id})
 
 
-def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime | None = None) -> dict[str, Any]:
+def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime | None = None,
+                  lang: str = "en") -> dict[str, Any]:
     """A listed credential as public evidence: who shows it, its competences and levels, and a verification run
     now (not a stored verdict). One the pool hides (suspended, no longer trusted or verifying) is not found, as
     if it had never been published: its owner sees it, with why, on her own views (``owner_entries``). When this
@@ -82,7 +83,7 @@ def evidence_view(db: Database, verifier: Verifier, entry_id: int, now: datetime
             "profile": {"handle": profile.handle, "display_name": profile.display_name,
                         "wiki_username": proven_username(profile)},
             "competences": [{"competence": c.competence_key, "level": c.level,
-                             "label": entities[c.competence_key].label() if c.competence_key in entities
+                             "label": entities[c.competence_key].label(lang) if c.competence_key in entities
                              else c.competence_key,
                              "wikidata": getattr(entities.get(c.competence_key), "wikidata", None)}
                             for c in entry.competences],

@@ -219,7 +219,8 @@ def _mine(request: Request, identity: wikilogin.WikiIdentity) -> list[dict[str, 
                                                  "last_sync_at": link.last_sync_at, "last_result": link.last_result})
                   for h, link in rows]
     keep, now = _settings(request).pool_keep_empty, _now(request)
-    return [{"view": service.profile_view(db, handle, keep), "capx": link,
+    lang = "en" if wants_json(request) else request_lang(request)
+    return [{"view": service.profile_view(db, handle, keep, lang), "capx": link,
              "hidden": evidence.hidden_entries(db, handle, now)} for handle, link in linked]
 
 
@@ -387,8 +388,10 @@ def hidden_unpublish(request: Request, handle: str, entry_id: RowId, token: Anno
 
 @router.get("/pool/evidence/{entry_id}", summary="A credential listed in the pool as public evidence, verified now")
 def evidence_page(request: Request, entry_id: RowId) -> Response:
-    data = evidence.evidence_view(_db(request), pool_verifier(request), entry_id, _now(request))
-    if wants_json(request):
+    json_wanted = wants_json(request)
+    data = evidence.evidence_view(_db(request), pool_verifier(request), entry_id, _now(request),
+                                  "en" if json_wanted else request_lang(request))
+    if json_wanted:
         return JSONResponse(data, headers={"Cache-Control": "no-store"})
     checks = plain_checks(data["verification"]["checks"], request_lang(request))
     return _page(request, "pool/evidence.html", {"e": data, "checks": checks})

@@ -20,7 +20,7 @@ from bridge.errors import LeadsError, Term
 from bridge.i18n import gettext_for_request
 from bridge.pool import evidence, service
 from bridge.pool.api import pool_verifier
-from bridge.web.negotiate import templates, wants_json
+from bridge.web.negotiate import request_lang, templates, wants_json
 from bridge.web.params import RowId
 
 router = APIRouter(tags=["pool"])
@@ -50,7 +50,8 @@ def my_pool(request: Request, launch_id: str) -> Response:
     who = who_for_launch(request, launch_id)
     db = _db(request)
     published = service.learner_entries(db, who.learner)
-    labels = {key: e.label() for key, e in current_index(db).by_key.items()}
+    lang = request_lang(request)
+    labels = {key: e.label(lang) for key, e in current_index(db).by_key.items()}
     profile = service.learner_profile_handle(db, who.learner)
     # one the pool does not show (suspended, revoked, no longer trusted) is said so, with why, not "in the pool"
     why = {e["id"]: e["hidden_because"] for e in evidence.owner_entries(db, profile)} if profile else {}

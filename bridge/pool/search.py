@@ -63,6 +63,7 @@ def search(
     after: str | None = None,
     limit: int | None = None,
     now: datetime | None = None,
+    lang: str = "en",
 ) -> HolderPage:
     """People holding verified credentials for the competence (or any competence of the practice), one page."""
     entities = current_index(db).of_kinds(Competence)
@@ -97,7 +98,8 @@ def search(
             .order_by(PoolEntry.id, PoolCompetence.competence_key)
         )
         for comp, entry in rows:
-            label = entities[comp.competence_key].label() if comp.competence_key in entities else comp.competence_key
+            label = entities[comp.competence_key].label(lang) if comp.competence_key in entities \
+                else comp.competence_key
             holders[entry.profile_id].competences.append({
                 "competence": comp.competence_key,
                 "level": comp.level,

@@ -398,7 +398,7 @@ def proven_username(profile: PoolProfile) -> str | None:
     return profile.wiki_username if profile.wiki_verified_at is not None and profile.wiki_sub else None
 
 
-def profile_view(db: Database, handle: str, keep_empty: timedelta | None = None) -> dict[str, Any]:
+def profile_view(db: Database, handle: str, keep_empty: timedelta | None = None, lang: str = "en") -> dict[str, Any]:
     """What a profile shows; with ``keep_empty``, ``delete_after`` says when it goes if nothing is published by
     then (None while anything is published, shown or not)."""
     entities = current_index(db).of_kinds(Competence)
@@ -441,7 +441,7 @@ def profile_view(db: Database, handle: str, keep_empty: timedelta | None = None)
                         {
                             "competence": c.competence_key,
                             "level": c.level,
-                            "label": entities[c.competence_key].label()
+                            "label": entities[c.competence_key].label(lang)
                             if c.competence_key in entities
                             else c.competence_key,
                             "wikidata": getattr(entities.get(c.competence_key), "wikidata", None),
