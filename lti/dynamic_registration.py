@@ -111,7 +111,8 @@ def register(http: httpx.Client, tool: ToolDescription, openid_configuration: st
         differ = [(had, new) for had, new in zip(conflicts[0].trust(), trust, strict=True) if had != new]
         params = {"issuer": issuer, "known": " · ".join(had for had, _ in differ),
                   "offered": " · ".join(new for _, new in differ)}
-        raise LtiError(MESSAGES[CONFLICT] % params, code=CONFLICT, status=409, template=CONFLICT, params=params)
+        english = MESSAGES[CONFLICT] % params  # the application words it from the template key, with the params
+        raise LtiError(english, code=CONFLICT, status=409, template=CONFLICT, params=params)
     headers = {"Accept": "application/json", "Content-Type": "application/json"}
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"
@@ -126,7 +127,8 @@ def register(http: httpx.Client, tool: ToolDescription, openid_configuration: st
         raise _fail("the platform's registration answer has no client_id", 502)
     if any(r.issuer == issuer and r.client_id == client_id for r in known):
         params = {"issuer": issuer, "client_id": client_id}
-        raise LtiError(MESSAGES[EXISTS] % params, code=EXISTS, status=409, template=EXISTS, params=params)
+        english = MESSAGES[EXISTS] % params
+        raise LtiError(english, code=EXISTS, status=409, template=EXISTS, params=params)
     tool_configuration = registered.get(TOOL_CONFIGURATION) or {}
     if not isinstance(tool_configuration, dict):
         raise worded("the platform's registration answer carries a tool configuration that is not a JSON object",
