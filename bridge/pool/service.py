@@ -274,7 +274,11 @@ def _publish(
         existing = session.scalar(
             select(PoolEntry).where(PoolEntry.profile_id == profile.id, PoolEntry.fingerprint == fingerprint)
         )
-        if existing is not None:
+        if existing is not None:  # published again: the same entry, now proven if it was not (before decision 012)
+            if existing.holder_proof is None and holder_proof is not None:
+                existing.holder_proof, existing.holder_did = holder_proof, holder_did
+            existing.competences  # noqa: B018 - loaded while the session is open: the caller reads them after
+            session.flush()
             return existing
         achs = achievements(document)
         entry = PoolEntry(

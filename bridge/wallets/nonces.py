@@ -48,6 +48,8 @@ def issue(secret: str, purpose: str, now: datetime) -> tuple[str, datetime]:
 
 def _expiry(secret: str, value: str, purpose: str) -> datetime | None:
     """When a nonce this site issued for ``purpose`` expires; None when it did not issue it."""
+    if not value.isascii():  # this site's nonces are ASCII; a lone surrogate could not even be encoded
+        return None
     body, _, tag = value.rpartition(".")
     _, _, stamp = body.partition(".")
     if not tag or not stamp.isdigit() or len(value) > 200:

@@ -25,7 +25,10 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:  # binascii.Error: anyone's DID or JWK member
+        raise KeyError_(f"{text[:20]!r} is not base64url") from None
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,15 @@ def holder_key(did_url: str) -> HolderKey:
     elif did.startswith("did:jwk:"):
         try:
             raw = json.loads(_unb64(did[len("did:jwk:"):]))
-        except ValueError:
+        except (ValueError, KeyError_):
             raise DidResolutionFailed(f"{did[:40]}… is not base64url JSON") from None
         if not isinstance(raw, dict):
             raise DidResolutionFailed("a did:jwk must hold a JSON object")
         try:
             jwk = _public(raw)
+            for member in ("x", "y"):
+                if member in jwk and len(_unb64(jwk[member])) != 32:
+                    raise KeyError_(f"its '{member}' is not 32 bytes of base64url")
         except KeyError_ as exc:
             raise DidResolutionFailed(f"{did[:40]}…: {exc.message}") from None
         if fragment and fragment != "0":

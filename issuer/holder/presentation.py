@@ -118,8 +118,11 @@ def _jwt(token: str, challenge: str, domain: str, now: datetime) -> Presentation
         raise _refuse(f"the VP-JWT's iss {iss} is not its signer {key.did}")
     for claim, late in (("exp", True), ("nbf", False)):
         value = payload.get(claim)
-        if isinstance(value, int | float):
-            moment = datetime.fromtimestamp(value, UTC)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                moment = datetime.fromtimestamp(value, UTC)
+            except (OverflowError, OSError, ValueError):  # 1e20, NaN: no moment of any calendar
+                raise _refuse(f"the presentation's {claim} {value!r} is not a date (seconds since 1970)") from None
             if (late and moment < now - SKEW) or (not late and moment > now + SKEW):
                 raise _refuse(f"the presentation is {'expired' if late else 'not valid yet'} ({claim} "
                               f"{moment.isoformat()})")

@@ -24,7 +24,16 @@ def b58encode(data: bytes) -> str:
     return "1" * zeros + "".join(reversed(out))
 
 
+MAX_B58 = 512  # characters: a signature is 88, a key under 60 (256 bytes are 350); decoding is quadratic
+
+
 def b58decode(text: str) -> bytes:
+    """Base58btc to bytes. Anyone's input reaches it (a DID, a proofValue) before any signature is checked, and the
+    decoding is quadratic: a 1 MB did:key kept a core busy for 4.5 minutes. Nothing LEADS reads is longer than
+    ``MAX_B58`` characters."""
+    if len(text) > MAX_B58:
+        raise KeyError_(f"a base58btc value of {len(text)} characters is longer than any key or signature "
+                        f"({MAX_B58} at most)")
     num = 0
     for char in text:
         try:

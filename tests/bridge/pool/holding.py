@@ -34,7 +34,8 @@ class Holder:
         return issued
 
     def present(self, client: TestClient | None, credential: dict[str, Any] | str, *, challenge: str | None = None,
-                domain: str | None = None, jwt: bool = False) -> dict[str, Any] | str:
+                domain: str | None = None, jwt: bool = False, claims: dict[str, Any] | None = None,
+                method: str | None = None) -> dict[str, Any] | str:
         if challenge is None or domain is None:
             assert client is not None
             issued = self.challenge(client)
@@ -44,10 +45,10 @@ class Holder:
         vp = {"@context": [VC_V2], "type": ["VerifiablePresentation"], "holder": self.did,
               "verifiableCredential": [item]}
         if not jwt:
-            return sign(vp, self.signer, self.method, created=datetime.now(UTC), proof_purpose="authentication",
-                        challenge=challenge, domain=domain)
-        header = {"alg": "EdDSA", "typ": "JWT", "kid": self.method}
+            return sign(vp, self.signer, method or self.method, created=datetime.now(UTC),
+                        proof_purpose="authentication", challenge=challenge, domain=domain)
+        header = {"alg": "EdDSA", "typ": "JWT", "kid": method or self.method}
         payload = {"iss": self.did, "aud": domain, "nonce": challenge, "iat": int(time.time()),
-                   "exp": int(time.time()) + 600, "vp": vp}
+                   "exp": int(time.time()) + 600, "vp": vp, **(claims or {})}
         data = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(payload).encode())}"
         return f"{data}.{_b64(self.signer.sign(data.encode()))}"

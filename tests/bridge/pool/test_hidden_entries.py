@@ -74,7 +74,7 @@ def test_the_evidence_page_says_its_checks_in_the_readers_words(client: TestClie
     assert "¿Está intacta la firma?" in page and "¿Ha sido revocada?" in page
     assert "signature by" not in page and "revocation: not set" not in page
     assert "Evaluación de derechos de autor y licencias" in page  # the competence too, not its English label
-    for spanish in (client.get(f"/pool/people/gil?lang=es").text, client.get(f"/pool?lang=es").text,
+    for spanish in (client.get("/pool/people/gil?lang=es").text, client.get("/pool?lang=es").text,
                     client.get(f"/pool/competences/{COMPETENCE}?lang=es").text):
         assert "Evaluación de derechos de autor y licencias" in spanish
         assert "Copyright and licensing assessment" not in spanish

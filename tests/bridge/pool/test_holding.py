@@ -166,3 +166,45 @@ def test_a_presentation_signed_by_the_digital_bazaar_reference_library_publishes
     issued = ada.challenge(client)
     published = publish(client, "ada", auth, node_present(issued["challenge"], issued["domain"]))
     assert published.status_code == 201, published.text  # type: ignore[attr-defined]
+
+
+def test_publishing_again_answers_the_same_entry_and_records_a_proof_it_lacked(client: TestClient) -> None:
+    """The API answered 500 (the entry's competences read after its session closed), and an entry published before
+    holders proved holding stayed unproven when its holder then proved it."""
+    from sqlalchemy import update
+
+    from bridge.pool.tables import PoolEntry
+
+    ada = Holder()
+    credential = issue(client, "Ada Lovelace", holder=ada)["credential"]
+    auth = profile(client, "ada", "Ada Lovelace")
+    first = publish(client, "ada", auth, ada.present(client, credential))
+    assert first.status_code == 201  # type: ignore[attr-defined]
+    with client.app.state.db.session() as session:  # type: ignore[attr-defined]
+        session.execute(update(PoolEntry).values(holder_proof=None, holder_did=None))  # as before decision 012
+    again = publish(client, "ada", auth, ada.present(client, credential))
+    assert again.status_code == 201, again.text  # type: ignore[attr-defined]
+    body = again.json()  # type: ignore[attr-defined]
+    assert body["id"] == first.json()["id"] and body["competences"] == [COMPETENCE]  # type: ignore[attr-defined]
+    assert body["holder_proof"] == "data-integrity" and body["holder"] == ada.did
+
+
+def test_odd_presentations_are_refused_in_words_not_500s(client: TestClient) -> None:
+    """Each was a 500: a VP-JWT exp or nbf out of any calendar (OverflowError), a did:jwk whose x is not base64url
+    (binascii.Error), a challenge holding a lone surrogate (UnicodeEncodeError in the nonce's MAC)."""
+    import base64
+
+    ada = Holder()
+    credential = issue(client, "Ada Lovelace", holder=ada)["credential"]
+    auth = profile(client, "ada", "Ada Lovelace")
+    for claims in ({"exp": 1e20}, {"exp": 10**30}, {"nbf": -1e20}):
+        odd = ada.present(client, credential, jwt=True, claims=claims)
+        r = publish(client, "ada", auth, odd)
+        assert r.status_code == 422 and r.json()["error"] == "presentation_invalid", r.text  # type: ignore[attr-defined]
+    jwk = base64.urlsafe_b64encode(json.dumps({"kty": "OKP", "crv": "Ed25519", "x": "a"}).encode()).rstrip(b"=")
+    odd = ada.present(client, credential, method=f"did:jwk:{jwk.decode()}#0")
+    assert publish(client, "ada", auth, odd).status_code == 422  # type: ignore[attr-defined]
+    for made_up in ("x\ud800.1999999999.AAAA", "abc.123.\u00e9"):
+        odd = ada.present(None, credential, challenge=made_up, domain="testserver", jwt=True)
+        r = publish(client, "ada", auth, odd)
+        assert 400 <= r.status_code < 500, r.text  # type: ignore[attr-defined]
