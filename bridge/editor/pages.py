@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from bridge.dataspace.api import EntityBase, Kind, ui
 from bridge.db import Database
-from bridge.editor import forms, service, wiki
+from bridge.editor import forms, publishing, service, wiki
 from bridge.editor.service import Person
 from bridge.errors import LeadsError, NotFound, ValidationFailed
 from bridge.i18n import translations
@@ -22,7 +22,7 @@ from bridge.settings import Settings
 from bridge.web.admin import check_origin, require_admin
 from bridge.web.errors import problem_shown, problem_text, spoken
 from bridge.web.negotiate import request_lang, templates
-from bridge.wikibase.api import PropertyMap, WikibaseClient
+from bridge.wikibase.api import PropertyMap, WikibaseClient, merge_records
 
 router = APIRouter(tags=["editor"])
 COOKIE = "leads_editor"
@@ -297,12 +297,14 @@ def _save(request: Request, kind: Kind, form: forms.Form) -> Response:
             revs = _base_revs(request, [e.key for e in entities])
             if base_rev is not None:
                 revs[entities[0].key] = base_rev
-            saved, revisions = wiki.publish(client, _propmap(client, settings), entities, known, summary, revs, db)
-            service.record_published(db, saved, person.name, summary, revisions)
+            done = publishing.publish(client, _propmap(client, settings), entities, known, summary, revs, db)
+            service.record_published(db, done.entities, person.name, summary, done.revisions,
+                                     also=lambda repo: merge_records(repo, client.api_url, done.records))
         else:
             service.publish_locally(db, entities, person, summary)
-    except wiki.EditConflict as exc:
-        again["base_rev_now"] = exc.revision  # publishing again, after seeing both versions, is deliberate
+    except publishing.EditConflict as exc:
+        if entities[0].key in exc.revisions:  # publishing again, after seeing both versions, is deliberate
+            again["base_rev_now"] = exc.revisions[entities[0].key]
         return _edit_page(request, kind, shown, status=409, conflict=exc, **again)
     except ValidationFailed as exc:
         return _edit_page(request, kind, shown, status=422, problems=exc.problems, **again)

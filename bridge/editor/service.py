@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -178,10 +178,14 @@ def history(db: Database, key: str) -> list[dict[str, Any]]:
 
 
 def record_published(db: Database, entities: list[EntityBase], author: str, summary: str,
-                     revisions: Mapping[str, int]) -> None:
-    """Store the published entities locally, note each in the history and drop their drafts (one transaction)."""
+                     revisions: Mapping[str, int], also: Callable[[EntityRepository], None] | None = None) -> None:
+    """Store the published entities locally, note each in the history and drop their drafts; ``also`` writes
+    what goes with them (the wiki's sync records) in the same transaction."""
     with db.session() as session:
-        EntityRepository(session).upsert_many(entities)
+        repo = EntityRepository(session)
+        repo.upsert_many(entities)
+        if also is not None:
+            also(repo)
         for entity in entities:
             session.add(HistoryRow(key=entity.key, author=author, summary=summary,
                                    revision=revisions.get(entity.key), data=entity.model_dump(mode="json")))

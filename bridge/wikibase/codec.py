@@ -243,7 +243,8 @@ def _plain(s: Mapping[str, Any]) -> Any:
 
 
 class _Decoder:
-    def __init__(self, entities: list[Mapping[str, Any]], propmap: PropertyMap) -> None:
+    def __init__(self, entities: list[Mapping[str, Any]], propmap: PropertyMap,
+                 known: Mapping[str, str] | None = None) -> None:
         self.pm = propmap
         self.problems: list[Problem] = []
         self.class_kind = {propmap.ids[c.key]: c.kind for c in CLASSES if c.key in propmap.ids}
@@ -261,7 +262,7 @@ class _Decoder:
                                              "statement; add one (a unique kebab-case key)"))
                 continue
             self.items.append((e, kinds[0], keys[0]))
-        self.key_of = {str(e["id"]): key for e, _, key in self.items}
+        self.key_of = dict(known or {}) | {str(e["id"]): key for e, _, key in self.items}
 
     def vals(self, e: Mapping[str, Any], key: str) -> list[tuple[Any, dict[str, list[Any]]]]:
         return _values(e, self.pm.ids.get(key))
@@ -366,9 +367,12 @@ def _int(value: Any) -> int | None:
     return int(d) if d == d.to_integral_value() else None  # a fractional EQF level: left out, validation says so
 
 
-def decode_entities(entities: Iterable[Mapping[str, Any]], propmap: PropertyMap) -> DesignSet:
-    """A design set from entity JSON, every LEADS item (instance of a LEADS class) becoming one entity."""
-    return _Decoder(list(entities), propmap).decode()
+def decode_entities(entities: Iterable[Mapping[str, Any]], propmap: PropertyMap,
+                    known: Mapping[str, str] | None = None) -> DesignSet:
+    """A design set from entity JSON, every LEADS item (instance of a LEADS class) becoming one entity.
+
+    ``known`` (Q id → LEADS key) resolves references to items not among ``entities`` (already stored here)."""
+    return _Decoder(list(entities), propmap, known).decode()
 
 
 def decode_dump(dump: Mapping[str, Any]) -> DesignSet:

@@ -110,12 +110,16 @@ def load_records(db: Database, wiki: str) -> dict[str, Json]:
 
 def save_records(db: Database, wiki: str, records: Mapping[str, Json], removed: Iterable[str] = ()) -> None:
     with db.session() as session:
-        repo = EntityRepository(session)
-        current = _records(repo, wiki)
-        current.update(records)
-        for key in removed:
-            current.pop(key, None)
-        _save_records(repo, wiki, current)
+        merge_records(EntityRepository(session), wiki, records, removed)
+
+
+def merge_records(repo: EntityRepository, wiki: str, records: Mapping[str, Json], removed: Iterable[str] = ()) -> None:
+    """Update some items' records in the caller's transaction (with the entities stored beside them)."""
+    current = _records(repo, wiki)
+    current.update(records)
+    for key in removed:
+        current.pop(key, None)
+    _save_records(repo, wiki, current)
 
 
 def _records(repo: EntityRepository, wiki: str) -> dict[str, Json]:

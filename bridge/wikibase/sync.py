@@ -131,20 +131,25 @@ def record(entity: Mapping[str, Any], managed: set[str]) -> Json:
             "fields": fields(entity, managed)}
 
 
+def field_name(name: str, label_of: Mapping[str, str]) -> str:
+    """A field in words: ``label (en)``, or the property's label."""
+    kind, _, rest = name.partition(":")
+    return f"{kind} ({rest})" if kind in ("label", "description") else label_of.get(rest, rest)
+
+
+def shown(value: Any, label_of: Mapping[str, str]) -> str:
+    """A field's value in words: the text quoted, statements with their qualifiers, "(nothing)"."""
+    if value is None or value == []:
+        return "(nothing)"
+    if isinstance(value, list):
+        return "; ".join(_show_statement(v, label_of) for v in value)
+    return f"“{value}”"
+
+
 def describe(diff: Difference, label_of: Mapping[str, str]) -> str:
     """A difference in words: the field, what it was, what the wiki has now, what this push has."""
-    kind, _, rest = diff.field.partition(":")
-    where = f"{kind} ({rest})" if kind in ("label", "description") else label_of.get(rest, rest)
-
-    def show(value: Any) -> str:
-        if value is None or value == []:
-            return "(nothing)"
-        if isinstance(value, list):
-            return "; ".join(_show_statement(v, label_of) for v in value)
-        return f"“{value}”"
-
-    return (f"{where}: on the wiki now {show(diff.wiki)} (was {show(diff.base)} at the last pull or push); "
-            f"this push has {show(diff.local)}")
+    return (f"{field_name(diff.field, label_of)}: on the wiki now {shown(diff.wiki, label_of)} (was "
+            f"{shown(diff.base, label_of)} at the last pull or push); this push has {shown(diff.local, label_of)}")
 
 
 def _show_statement(st: Any, label_of: Mapping[str, str]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -148,3 +149,126 @@ def test_a_publish_cut_short_keeps_the_form_and_publishing_again_makes_no_second
     assert len(set(made)) == 2, made  # one practice and one activity, each completed, none made twice
     page = app.get(r.headers["location"]).text  # no ?lang= on the form's post: the language chosen earlier holds
     assert "Publicado en el wiki con su nombre." in page, page
+
+
+def _ids(app: TestClient) -> dict[str, str]:
+    return {e["key"]: e["wikibase_id"] for e in app.get("/api/entities").json()["entities"]}
+
+
+def _base_rev(app: TestClient, slug: str, key: str) -> str:
+    return re.search(r'name="base_rev" value="([0-9]*)"', app.get(f"/edit/{slug}/{key}").text)[1]  # type: ignore[index]
+
+
+def _local(app: TestClient, key: str) -> dict[str, Any]:
+    from bridge.dataspace.api import EntityRepository
+
+    with app.app.state.db.session() as session:  # type: ignore[attr-defined]
+        entity = EntityRepository(session).get(key)
+        return entity.model_dump(mode="json") if entity else {}
+
+
+def _pid(app: TestClient, key: str) -> str:
+    from bridge.wikibase.client import WikibaseClient
+
+    settings = app.app.state.settings  # type: ignore[attr-defined]
+    return WikibaseClient.from_settings(settings).property_map(settings).pid(key)
+
+
+def test_publishing_keeps_what_others_changed_on_the_wiki_and_stops_on_the_same_field(app: TestClient,
+                                                                                     fake: FakeWikibase) -> None:
+    """Publishing compared the form with the wiki only, never with what the form was opened at: a statement
+    someone removed on the wiki came back with Alice's unrelated edit, and one changed on both sides was
+    overwritten (the wiki replaces a statement by its GUID whatever it holds now)."""
+    csrf = sign_in(app, "Alice")
+    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "wikidata": "Q42",
+            "activity.1.key": "editing-write", "activity.1.en": "Write", "action": "publish"}
+    assert app.post("/edit/practice", data=form).status_code == 303
+    qid, wd = _ids(app)["editing"], _pid(app, "wikidata-item")
+    rev = _base_rev(app, "practice", "editing")
+    fake.wiki_edit(qid, lambda e: e["claims"].pop(wd), user="Someone")  # Someone removes the Wikidata link
+    r = app.post("/edit/practice", data={**form, "label.en": "Editing well", "base_rev": rev})
+    assert r.status_code == 303, r.text
+    assert wd not in fake.entities[qid]["claims"], "Someone's removal was undone"
+    assert fake.entities[qid]["labels"]["en"]["value"] == "Editing well"
+    stored = _local(app, "editing")
+    assert stored["wikidata"] is None and stored["labels"]["en"] == "Editing well"  # the local copy is the wiki's
+
+    rev = _base_rev(app, "practice", "editing")
+    fake.wiki_edit(qid, lambda e: e["labels"]["en"].update(value="Editing (wiki)"), user="Someone")
+    fake.wiki_edit(_ids(app)["editing-write"], lambda e: e["labels"]["en"].update(value="Write (wiki)"),
+                   user="Someone")
+    saved = fake.counts["saved"]
+    r = app.post("/edit/practice", data={**form, "label.en": "Editing better", "wikidata": "Q44", "base_rev": rev,
+                                         "activity.1.en": "Write more"})
+    assert r.status_code == 409, r.text
+    assert fake.counts["saved"] == saved  # nothing written, neither the practice nor the activity
+    table = r.text.split('id="conflict"', 1)[1]
+    assert "Editing (wiki)" in table and "Editing better" in table
+    assert "editing-write" in table and "Write (wiki)" in table and "Write more" in table
+
+
+def test_a_statement_changed_on_both_sides_is_a_conflict_not_an_overwrite(app: TestClient,
+                                                                          fake: FakeWikibase) -> None:
+    csrf = sign_in(app, "Alice")
+    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "wikidata": "Q42",
+            "activity.1.key": "editing-write", "activity.1.en": "Write", "action": "publish"}
+    assert app.post("/edit/practice", data=form).status_code == 303
+    qid, wd = _ids(app)["editing"], _pid(app, "wikidata-item")
+    rev = _base_rev(app, "practice", "editing")
+
+    def q43(entity: dict[str, Any]) -> None:
+        entity["claims"][wd][0]["mainsnak"]["datavalue"]["value"] = "Q43"  # an external id
+
+    fake.wiki_edit(qid, q43, user="Someone")
+    r = app.post("/edit/practice", data={**form, "wikidata": "Q44", "base_rev": rev})
+    assert r.status_code == 409, r.text
+    assert fake.entities[qid]["claims"][wd][0]["mainsnak"]["datavalue"]["value"] == "Q43"
+
+
+def test_an_item_already_on_the_wiki_under_a_new_key_is_not_taken_over(app: TestClient, fake: FakeWikibase) -> None:
+    """A new activity whose key someone already made on the wiki (not pulled here), with the same name: it was
+    found by its label and sent Alice's version with no base, wiping what was there."""
+    from bridge.dataspace.api import Activity, DesignSet, Practice
+    from bridge.wikibase.client import WikibaseClient
+
+    csrf = sign_in(app, "Alice")
+    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "activity.1.key": "editing-write",
+            "activity.1.en": "Write", "action": "publish"}
+    assert app.post("/edit/practice", data=form).status_code == 303
+    ids = _ids(app)
+    bot = WikibaseClient(fake.url, user_agent="LEADS-tests/0.1 (x@example.org)", user="Leads@bot",
+                         password="bot-secret", max_retries=2, backoff_seconds=0.01, timeout=5)
+    pm = bot.property_map(app.app.state.settings)  # type: ignore[attr-defined]
+    bot.push(DesignSet(entities=[
+        Practice(key="editing", labels={"en": "Editing"}, has_part=[{"key": "editing-write", "order": 1}]),
+        Activity(key="editing-write", labels={"en": "Write"}, part_of="editing"),
+        Activity(key="editing-review", labels={"en": "Review"}, descriptions={"en": "Someone's description"},
+                 part_of="editing")]), pm, ids)
+    review = WikibaseClient(fake.url, user_agent="x (x@example.org)").key_index(pm)["editing-review"][0]
+    rev = _base_rev(app, "practice", "editing")
+    r = app.post("/edit/practice", data={**form, "base_rev": rev, "activity.2.key": "editing-review",
+                                         "activity.2.en": "Review"})
+    assert r.status_code == 409, r.text
+    assert fake.entities[review]["descriptions"]["en"]["value"] == "Someone's description"
+    assert "editing-review" in r.text and review in r.text
+
+
+def test_a_form_opened_before_anothers_publish_keeps_their_change(app: TestClient, fake: FakeWikibase) -> None:
+    """Alice's form was opened before Bob published through LEADS: the base is the revision her form was opened at
+    (read back from the wiki), not the newer record, so what her form never touched stays Bob's."""
+    csrf = sign_in(app, "Alice")
+    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "activity.1.key": "editing-write",
+            "activity.1.en": "Write", "action": "publish"}
+    assert app.post("/edit/practice", data=form).status_code == 303
+    alice_rev = _base_rev(app, "practice", "editing")
+    bob = TestClient(app.app, follow_redirects=False)
+    bob_csrf = sign_in(bob, "Bob")
+    r = bob.post("/edit/practice", data={**form, "csrf": bob_csrf, "wikidata": "Q42", "base_rev": alice_rev})
+    assert r.status_code == 303, r.text
+    reads = fake.counts["query"]
+    r = app.post("/edit/practice", data={**form, "label.en": "Editing well", "base_rev": alice_rev})
+    assert r.status_code == 303, r.text
+    assert fake.counts["query"] > reads  # her revision read back (prop=revisions)
+    qid, wd = _ids(app)["editing"], _pid(app, "wikidata-item")
+    assert fake.entities[qid]["claims"][wd][0]["mainsnak"]["datavalue"]["value"] == "Q42"
+    assert fake.entities[qid]["labels"]["en"]["value"] == "Editing well"

@@ -234,7 +234,32 @@ class FakeWikibase:
             return self._search(p)
         if p.get("prop") == "linkshere":
             return self._linkshere(p)
+        if p.get("prop") == "revisions" and p.get("revids"):
+            return self._revisions(p)
         raise ApiError("badvalue", "Unsupported query in this fake.")
+
+    def _revisions(self, p: dict[str, str]) -> Json:
+        """prop=revisions&revids=…&rvprop=ids|content&rvslots=main&formatversion=2: an entity page's content at a
+        revision is the entity's JSON (as stored: no page id, revision or timestamp)."""
+        pages: list[Json] = []
+        bad: Json = {}
+        for raw in p["revids"].split("|"):
+            rev = int(raw) if raw.isdigit() else -1
+            found = next(((eid, revs[rev][0]) for eid, revs in self.history.items() if rev in revs), None)
+            if found is None:
+                bad[raw] = {"revid": rev, "missing": True}
+                continue
+            _, entity = found
+            content = {k: entity[k] for k in ("type", "datatype", "id", "labels", "descriptions", "aliases", "claims",
+                                                "sitelinks") if k in entity}
+            pages.append({"pageid": entity["pageid"], "ns": entity["ns"], "title": entity["title"], "revisions": [
+                {"revid": rev, "slots": {"main": {"contentmodel": f"wikibase-{entity['type']}",
+                                                  "contentformat": "application/json",
+                                                  "content": json.dumps(content, ensure_ascii=False)}}}]})
+        query: Json = {"pages": pages}
+        if bad:
+            query["badrevids"] = bad
+        return {"batchcomplete": True, "query": query}
 
     def _userinfo(self, p: dict[str, str], session: Session) -> Json:
         """meta=userinfo: ``ratelimits`` lists the limits that apply, empty for a user exempt from them."""

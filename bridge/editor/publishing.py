@@ -1,0 +1,200 @@
+"""Publishing a form to the Wikibase as the person who signed in.
+
+Each item is compared three ways, as ``leads wikibase push`` does: the fields the form was opened at (the *base*:
+the sync record of that revision, or that revision read from the wiki), the item on the wiki now, and the form. A
+field changed only on the wiki is kept, one changed only in the form is sent, one changed on both sides differently
+is a conflict. The real wiki cannot be left to find those: on ``baserevid`` it replaces a statement by its GUID
+whatever it holds now (decision 016). Every item is checked before anything is written, so a conflict writes
+nothing. New items are made as stubs first (so references have ids), then each item gets only what changed, with
+``baserevid`` = the revision compared against, so the wiki patches or refuses only edits made in the moment between.
+Afterwards the local store holds each item as the wiki now has it and the sync records its fields: the next base.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.dataspace.api import EntityBase
+from bridge.errors import LeadsError, ValidationFailed
+from bridge.wikibase.api import (
+    LEADS_KEY,
+    PROPERTIES,
+    PROPERTY_BY_KEY,
+    PropertyMap,
+    WikibaseApiError,
+    WikibaseClient,
+    codec,
+    load_records,
+    sync,
+)
+
+Json = dict[str, Any]
+#: Stand-in ids for items not made yet (only compared, never sent).
+_PLACEHOLDER = 10 ** 15
+
+
+class EditConflict(LeadsError):
+    """Someone changed on the wiki, since the form was opened, fields the form changes too; nothing was written."""
+
+    def __init__(self, changes: list[tuple[str, str, str, str]], revisions: dict[str, int]) -> None:
+        super().__init__("%(keys)s changed on the wiki since you opened the form", code="edit_conflict",
+                         status=409, params={"keys": ", ".join(sorted({c[0] for c in changes}))})
+        self.changes = changes  # (key, field, on the wiki now, yours)
+        self.revisions = revisions  # key -> the wiki's revision now: the form's new base for that item
+
+
+@dataclass
+class Published:
+    entities: list[EntityBase]  # as the wiki now has them (what the local store keeps)
+    revisions: dict[str, int] = field(default_factory=dict)
+    records: dict[str, Json] = field(default_factory=dict)  # key -> sync.record: the next base
+
+
+def publish(client: WikibaseClient, propmap: PropertyMap, entities: list[EntityBase], known: Mapping[str, EntityBase],
+            summary: str, base_revs: Mapping[str, int], db: Any) -> Published:
+    """Check every item against its base, then create or update each as the client's person."""
+    managed = {propmap.pid(p.key) for p in PROPERTIES}
+    records = load_records(db, client.api_url)
+    ids = {k: str(e.wikibase_id) for k, e in known.items() if e.wikibase_id}
+    ids |= {e.key: str(e.wikibase_id) for e in entities if e.wikibase_id}
+    bases: dict[str, Json] = {}
+    found = _made_before(client, propmap, [e for e in entities if e.key not in ids])
+    current = client.get_entities([ids[e.key] for e in entities if e.key in ids] + list(found.values()))
+    for e in entities:
+        if e.key in found:  # an item with this key is on the wiki already: taken over only if it is our own stub
+            _adopt(e, found[e.key], current, propmap, ids, managed)
+            ids[e.key] = found[e.key]
+            bases[e.key] = sync.fields(current[ids[e.key]], managed)
+    new = {e.key for e in entities if e.key not in ids}
+    check_ids = ids | {k: f"Q{_PLACEHOLDER + i}" for i, k in enumerate(sorted(new))}
+    rest = sorted(set(known) - set(check_ids))
+    every_id = check_ids | {k: f"Q{_PLACEHOLDER + len(new) + i}" for i, k in enumerate(rest)}
+    differences: list[sync.Difference] = []
+    for e in entities:
+        if e.key in new:
+            continue
+        eid = ids[e.key]
+        _check_key(e.key, eid, current[eid], propmap)
+        if e.key not in bases:
+            bases[e.key] = _base(client, eid, current[eid], base_revs.get(e.key), records.get(e.key),
+                                 known.get(e.key), propmap, every_id, managed)
+        differences += sync.plan(current[eid], codec.encode_entity(e, propmap, check_ids), managed, bases[e.key],
+                                 e.key)[1]
+    if differences:
+        raise _conflict(differences, current, propmap, ids, entities[0].key)
+    for e in entities:
+        if e.key in new:
+            stub = codec.encode_entity(e, propmap, ids, stub=True)
+            entity = client.call({"action": "wbeditentity", "new": "item", "data": _json(stub),
+                                  "summary": summary}, write=True)["entity"]
+            ids[e.key] = str(entity["id"])
+            current[ids[e.key]] = entity
+    saved: dict[str, Json] = {}
+    for e in entities:
+        eid = ids[e.key]
+        data, _ = sync.plan(current[eid], codec.encode_entity(e, propmap, ids), managed,
+                            None if e.key in new else bases[e.key], e.key)
+        if data is None:
+            saved[e.key] = current[eid]
+            continue
+        params: Json = {"action": "wbeditentity", "id": eid, "data": _json(data), "summary": summary,
+                        "baserevid": str(current[eid].get("lastrevid", 0))}
+        try:
+            saved[e.key] = client.call(params, write=True)["entity"]
+        except WikibaseApiError as exc:
+            if exc.api_code != "editconflict":
+                raise
+            now = client.get_entities([eid])
+            diffs = sync.plan(now[eid], codec.encode_entity(e, propmap, ids), managed, bases.get(e.key), e.key)[1]
+            raise _conflict(diffs, now, propmap, ids, entities[0].key) from None
+    return _stored(entities, saved, propmap, ids, known, managed)
+
+
+def _made_before(client: WikibaseClient, propmap: PropertyMap, new: list[EntityBase]) -> dict[str, str]:
+    """Items a publish cut short already made for these keys (their stubs are saved first): found by exact label,
+    confirmed by their LEADS key statement."""
+    candidates: dict[str, list[str]] = {}
+    for e in new:
+        lang, label = next(((k, v) for k, v in sorted(e.labels.items(), key=lambda kv: kv[0] != "en") if v),
+                           (None, None))
+        if lang and label:
+            candidates[e.key] = client.search(label, "item", lang)
+    return client.confirm({k: v for k, v in candidates.items() if v}, propmap) if candidates else {}
+
+
+def _adopt(entity: EntityBase, eid: str, current: Mapping[str, Json], propmap: PropertyMap, ids: Mapping[str, str],
+           managed: set[str]) -> None:
+    """An item already carrying a new key is taken over only if it holds exactly the stub this publish would make
+    (one an earlier publish, cut short, left): anything more is someone's, which a new form knows nothing of."""
+    stub = codec.encode_entity(entity, propmap, {**ids, entity.key: eid}, stub=True)
+    if sync.fields(current[eid], managed) != sync.fields(stub, managed):
+        raise LeadsError("the key '%(key)s' is already used on the wiki by %(id)s, which this data space has not "
+                         "pulled; pull its practice (`leads wikibase pull`) and edit it, or choose another key",
+                         code="key_on_wiki", status=409, params={"key": entity.key, "id": eid})
+
+
+def _check_key(key: str, eid: str, now: Mapping[str, Any], propmap: PropertyMap) -> None:
+    """The item stored here under ``key`` must still carry it on the wiki (someone may have changed it there)."""
+    statements = sync.fields(now, {propmap.pid(LEADS_KEY)}).get(f"claim:{propmap.pid(LEADS_KEY)}", [])
+    if [key, []] not in statements:
+        raise LeadsError("%(id)s on the wiki no longer carries the key '%(key)s'; pull its practice (`leads "
+                         "wikibase pull`) before editing it", code="key_moved_on_wiki", status=409,
+                         params={"key": key, "id": eid})
+
+
+def _base(client: WikibaseClient, eid: str, now: Mapping[str, Any], rev: int | None, record: Json | None,
+          local: EntityBase | None, propmap: PropertyMap, ids: Mapping[str, str], managed: set[str]) -> Json:
+    """The fields the form was opened at: the sync record of its revision, or that revision read from the wiki; an
+    item never synced here starts from the copy stored here."""
+    if record and record.get("id") == eid and isinstance(record.get("fields"), dict) and (
+            rev is None or int(record.get("rev", 0)) == rev):
+        return dict(record["fields"])
+    if rev is None:
+        return sync.fields(codec.encode_entity(local, propmap, ids) if local is not None else now, managed)
+    if int(now.get("lastrevid", 0)) == rev:
+        return sync.fields(now, managed)
+    then = client.entity_at(eid, rev)
+    if then is None:
+        raise LeadsError("the wiki has no revision %(rev)s of %(id)s, which this form was opened at; open the form "
+                         "again", code="base_revision_missing", status=409, params={"rev": rev, "id": eid})
+    return sync.fields(then, managed)
+
+
+def _stored(entities: list[EntityBase], saved: Mapping[str, Json], propmap: PropertyMap, ids: Mapping[str, str],
+            known: Mapping[str, EntityBase], managed: set[str]) -> Published:
+    """Each item as the wiki now has it (edits kept from the wiki included), read as a pull reads it. An item the
+    wiki holds something of that does not fit here (a link to an item not stored here) keeps the form's version
+    and its old record: the wiki's part then counts as a wiki edit, which the next pull brings in."""
+    here = {ids[k]: k for k in set(known) | {e.key for e in entities} if k in ids}
+    out = Published([])
+    for e in entities:
+        item = saved[e.key]
+        out.revisions[e.key] = int(item.get("lastrevid", 0) or 0)
+        try:
+            [read] = codec.decode_entities([item], propmap, here).entities
+        except (ValidationFailed, ValueError):
+            read = None
+        if read is None or read.key != e.key or read.kind != e.kind:
+            out.entities.append(e.model_copy(update={"wikibase_id": ids[e.key]}))
+            continue
+        out.entities.append(read)
+        out.records[e.key] = sync.record(item, managed)
+    return out
+
+
+def _conflict(differences: list[sync.Difference], current: Mapping[str, Json], propmap: PropertyMap,
+              ids: Mapping[str, str], main: str) -> EditConflict:
+    label_of = {pid: PROPERTY_BY_KEY[k].labels["en"] for k, pid in propmap.ids.items() if k in PROPERTY_BY_KEY}
+    label_of |= {eid: key for key, eid in ids.items()}
+    changes = [(d.key, sync.field_name(d.field, label_of) if d.key == main else
+                f"{d.key}: {sync.field_name(d.field, label_of)}", sync.shown(d.wiki, label_of),
+                sync.shown(d.local, label_of)) for d in differences]
+    revisions = {d.key: int(current[d.entity_id].get("lastrevid", 0)) for d in differences}
+    return EditConflict(changes, revisions)
+
+
+def _json(data: Json) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
