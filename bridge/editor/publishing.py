@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.dataspace.api import EntityBase
-from bridge.errors import LeadsError, ValidationFailed
+from bridge.errors import LeadsError, Term, ValidationFailed
 from bridge.wikibase.api import (
     LEADS_KEY,
     PROPERTIES,
@@ -34,16 +34,22 @@ from bridge.wikibase.api import (
 Json = dict[str, Any]
 #: Stand-in ids for items not made yet (only compared, never sent).
 _PLACEHOLDER = 10 ** 15
+NOTHING = Term("nothing")
 
 
 class EditConflict(LeadsError):
     """Someone changed on the wiki, since the form was opened, fields the form changes too; nothing was written."""
 
     def __init__(self, changes: list[tuple[str, str, str, str]], revisions: dict[str, int]) -> None:
-        super().__init__("%(keys)s changed on the wiki since you opened the form", code="edit_conflict",
+        super().__init__(_n("%(keys)s changed on the wiki since you opened the form"), code="edit_conflict",
                          status=409, params={"keys": ", ".join(sorted({c[0] for c in changes}))})
         self.changes = changes  # (key, field, on the wiki now, yours)
         self.revisions = revisions  # key -> the wiki's revision now: the form's new base for that item
+
+
+def _n(text: str) -> str:
+    """Marks a message for the catalogue (``pybabel -k _n``); translated where it is shown."""
+    return text
 
 
 @dataclass
@@ -53,6 +59,18 @@ class Published:
     records: dict[str, Json] = field(default_factory=dict)  # key -> sync.record: the next base
 
 
+class PartlyPublished(LeadsError):
+    """The wiki stopped answering, or refused, part-way: some items are saved there, the rest are not. ``done``
+    is what the local store and the sync records take (what the wiki now has of the items saved)."""
+
+    def __init__(self, cause: LeadsError, done: Published, saved: list[str], pending: list[str]) -> None:
+        super().__init__(_n("%(cause)s. Saved on the wiki under your name: %(saved)s. Not saved, or only begun: "
+                            "%(pending)s. Publish again to finish: what was saved is not sent twice"),
+                         code="partly_published", status=cause.status,
+                         params={"cause": cause, "saved": ", ".join(saved) or NOTHING, "pending": ", ".join(pending)})
+        self.done = done
+
+
 def publish(client: WikibaseClient, propmap: PropertyMap, entities: list[EntityBase], known: Mapping[str, EntityBase],
             summary: str, base_revs: Mapping[str, int], db: Any) -> Published:
     """Check every item against its base, then create or update each as the client's person."""
@@ -60,9 +78,14 @@ def publish(client: WikibaseClient, propmap: PropertyMap, entities: list[EntityB
     records = load_records(db, client.api_url)
     ids = {k: str(e.wikibase_id) for k, e in known.items() if e.wikibase_id}
     ids |= {e.key: str(e.wikibase_id) for e in entities if e.wikibase_id}
+    stubs = {e.key: str(records[e.key]["id"]) for e in entities  # made by a publish cut short, recorded
+             if e.key not in ids and records.get(e.key, {}).get("id")}
     bases: dict[str, Json] = {}
+    current = client.get_entities([ids[e.key] for e in entities if e.key in ids])
+    current |= client.get_entities(stubs.values(), allow_missing=True)
+    ids |= {k: eid for k, eid in stubs.items() if eid in current}
     found = _made_before(client, propmap, [e for e in entities if e.key not in ids])
-    current = client.get_entities([ids[e.key] for e in entities if e.key in ids] + list(found.values()))
+    current |= client.get_entities(found.values())
     for e in entities:
         if e.key in found:  # an item with this key is on the wiki already: taken over only if it is our own stub
             _adopt(e, found[e.key], current, propmap, ids, managed)
@@ -85,32 +108,46 @@ def publish(client: WikibaseClient, propmap: PropertyMap, entities: list[EntityB
                                  e.key)[1]
     if differences:
         raise _conflict(differences, current, propmap, ids, entities[0].key)
-    for e in entities:
-        if e.key in new:
-            stub = codec.encode_entity(e, propmap, ids, stub=True)
-            entity = client.call({"action": "wbeditentity", "new": "item", "data": _json(stub),
-                                  "summary": summary}, write=True)["entity"]
-            ids[e.key] = str(entity["id"])
-            current[ids[e.key]] = entity
-    saved: dict[str, Json] = {}
-    for e in entities:
-        eid = ids[e.key]
-        data, _ = sync.plan(current[eid], codec.encode_entity(e, propmap, ids), managed,
-                            None if e.key in new else bases[e.key], e.key)
-        if data is None:
-            saved[e.key] = current[eid]
-            continue
-        params: Json = {"action": "wbeditentity", "id": eid, "data": _json(data), "summary": summary,
-                        "baserevid": str(current[eid].get("lastrevid", 0))}
-        try:
-            saved[e.key] = client.call(params, write=True)["entity"]
-        except WikibaseApiError as exc:
-            if exc.api_code != "editconflict":
-                raise
-            now = client.get_entities([eid])
-            diffs = sync.plan(now[eid], codec.encode_entity(e, propmap, ids), managed, bases.get(e.key), e.key)[1]
-            raise _conflict(diffs, now, propmap, ids, entities[0].key) from None
+    saved: dict[str, Json] = {}  # key -> the item on the wiki after this publish (made, changed, or as it was)
+    stubbed: dict[str, Json] = {}
+    try:
+        for e in entities:
+            if e.key in new:
+                stub = codec.encode_entity(e, propmap, ids, stub=True)
+                entity = client.call({"action": "wbeditentity", "new": "item", "data": _json(stub),
+                                      "summary": summary}, write=True)["entity"]
+                ids[e.key] = str(entity["id"])
+                current[ids[e.key]] = stubbed[e.key] = entity
+        for e in entities:
+            saved[e.key] = _write(client, e, current[ids[e.key]], propmap, ids, managed,
+                                  None if e.key in new else bases[e.key], summary, entities[0].key)
+    except LeadsError as exc:
+        if not stubbed and not any(saved[k] is not current[ids[k]] for k in saved):
+            raise  # nothing reached the wiki
+        done = _stored([e for e in entities if e.key in saved], saved, propmap, ids, known, managed, partial=True)
+        done.records |= {k: sync.record(item, managed) for k, item in stubbed.items() if k not in saved}
+        written = [e.key for e in entities if e.key in saved and saved[e.key] is not current[ids[e.key]]]
+        raise PartlyPublished(exc, done, written, [e.key for e in entities if e.key not in saved]) from None
     return _stored(entities, saved, propmap, ids, known, managed)
+
+
+def _write(client: WikibaseClient, e: EntityBase, now: Json, propmap: PropertyMap, ids: Mapping[str, str],
+           managed: set[str], base: Json | None, summary: str, main: str) -> Json:
+    """Send one item what changed, based on the revision just compared against; the item as the wiki has it."""
+    eid = ids[e.key]
+    data, _ = sync.plan(now, codec.encode_entity(e, propmap, ids), managed, base, e.key)
+    if data is None:
+        return now
+    params: Json = {"action": "wbeditentity", "id": eid, "data": _json(data), "summary": summary,
+                    "baserevid": str(now.get("lastrevid", 0))}
+    try:
+        return dict(client.call(params, write=True)["entity"])
+    except WikibaseApiError as exc:
+        if exc.api_code != "editconflict":
+            raise
+    fresh = client.get_entities([eid])  # changed in the moment between reading and writing
+    diffs = sync.plan(fresh[eid], codec.encode_entity(e, propmap, ids), managed, base, e.key)[1]
+    raise _conflict(diffs, fresh, propmap, ids, main)
 
 
 def _made_before(client: WikibaseClient, propmap: PropertyMap, new: list[EntityBase]) -> dict[str, str]:
@@ -164,22 +201,28 @@ def _base(client: WikibaseClient, eid: str, now: Mapping[str, Any], rev: int | N
 
 
 def _stored(entities: list[EntityBase], saved: Mapping[str, Json], propmap: PropertyMap, ids: Mapping[str, str],
-            known: Mapping[str, EntityBase], managed: set[str]) -> Published:
+            known: Mapping[str, EntityBase], managed: set[str], partial: bool = False) -> Published:
     """Each item as the wiki now has it (edits kept from the wiki included), read as a pull reads it. An item the
     wiki holds something of that does not fit here (a link to an item not stored here) keeps the form's version
-    and its old record: the wiki's part then counts as a wiki edit, which the next pull brings in."""
+    and its old record: the wiki's part then counts as a wiki edit, which the next pull brings in. After a
+    ``partial`` publish such an item is not stored (its links may name items not complete on the wiki); a new
+    one gets its record only, so the next publish finds it."""
     here = {ids[k]: k for k in set(known) | {e.key for e in entities} if k in ids}
     out = Published([])
     for e in entities:
         item = saved[e.key]
-        out.revisions[e.key] = int(item.get("lastrevid", 0) or 0)
         try:
             [read] = codec.decode_entities([item], propmap, here).entities
         except (ValidationFailed, ValueError):
             read = None
         if read is None or read.key != e.key or read.kind != e.kind:
-            out.entities.append(e.model_copy(update={"wikibase_id": ids[e.key]}))
+            if not partial:
+                out.entities.append(e.model_copy(update={"wikibase_id": ids[e.key]}))
+                out.revisions[e.key] = int(item.get("lastrevid", 0) or 0)
+            elif e.key not in known:  # new here: its record alone lets the next publish find and complete it
+                out.records[e.key] = sync.record(item, managed)
             continue
+        out.revisions[e.key] = int(item.get("lastrevid", 0) or 0)
         out.entities.append(read)
         out.records[e.key] = sync.record(item, managed)
     return out

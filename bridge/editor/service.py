@@ -148,12 +148,13 @@ def check_local_editor(db: Database, name: str, token: str) -> bool:
 
 # --- drafts and history ---------------------------------------------------------------------------------------
 
-def save_draft(db: Database, entities: list[EntityBase], author: str, base_rev: int | None) -> None:
+def save_draft(db: Database, entities: list[EntityBase], author: str, base_revs: Mapping[str, int]) -> None:
+    """Keep the form as typed, each entity with the revision its form was opened at (its own base)."""
     with db.session() as session:
         for entity in entities:
             row = session.get(Draft, entity.key) or Draft(key=entity.key)
-            row.kind, row.data, row.author, row.base_rev = str(entity.kind), entity.model_dump(mode="json"), author, \
-                base_rev
+            row.kind, row.data, row.author = str(entity.kind), entity.model_dump(mode="json"), author
+            row.base_rev = base_revs.get(entity.key)
             row.updated_at = datetime.now(UTC)
             session.add(row)
 

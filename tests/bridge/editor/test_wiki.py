@@ -272,3 +272,65 @@ def test_a_form_opened_before_anothers_publish_keeps_their_change(app: TestClien
     qid, wd = _ids(app)["editing"], _pid(app, "wikidata-item")
     assert fake.entities[qid]["claims"][wd][0]["mainsnak"]["datavalue"]["value"] == "Q42"
     assert fake.entities[qid]["labels"]["en"]["value"] == "Editing well"
+
+
+def _bases(page: str) -> dict[str, str]:
+    """The base revision the form carries per key: ``base_rev`` for its own entity, ``base_rev.<key>`` for rows."""
+    found = dict(re.findall(r'name="base_rev\.([a-z0-9-]+)" value="([0-9]*)"', page))
+    found[""] = re.search(r'name="base_rev" value="([0-9]*)"', page)[1]  # type: ignore[index]
+    return found
+
+
+def test_a_conflict_on_an_activity_rebases_that_activity_only_and_publishing_again_succeeds(
+        app: TestClient, fake: FakeWikibase) -> None:
+    """A conflict on an activity of the practice form rebased the one base revision of the form on the activity's
+    revision: the practice was then sent with the activity's revision as its base, and publishing again never
+    succeeded. Each item now has its own base revision in the form."""
+    csrf = sign_in(app, "Alice")
+    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "activity.1.key": "editing-write",
+            "activity.1.en": "Write", "action": "publish"}
+    assert app.post("/edit/practice", data=form).status_code == 303
+    ids, opened = _ids(app), _bases(app.get("/edit/practice/editing").text)
+    assert opened["editing-write"] and opened[""]
+    fake.wiki_edit(ids["editing-write"], lambda e: e["labels"]["en"].update(value="Write (wiki)"), user="Someone")
+    mine = {**form, "label.en": "Editing well", "activity.1.en": "Write more", "base_rev": opened[""],
+            "base_rev.editing-write": opened["editing-write"]}
+    r = app.post("/edit/practice?lang=es", data=mine)
+    assert r.status_code == 409 and "No se guardó nada" in r.text
+    assert fake.entities[ids["editing"]]["labels"]["en"]["value"] == "Editing"  # truly nothing saved
+    rebased = _bases(r.text)
+    assert rebased["editing-write"] == str(fake.entities[ids["editing-write"]]["lastrevid"])
+    assert rebased[""] == opened[""]  # the practice keeps its own base
+    r = app.post("/edit/practice", data={**mine, "base_rev": rebased[""],
+                                         "base_rev.editing-write": rebased["editing-write"]})
+    assert r.status_code == 303, r.text  # after seeing both, publishing again is deliberate
+    assert fake.entities[ids["editing-write"]]["labels"]["en"]["value"] == "Write more"
+    assert fake.entities[ids["editing"]]["labels"]["en"]["value"] == "Editing well"
+
+
+def test_a_publish_stopped_half_way_says_what_was_saved_and_records_it(app: TestClient, fake: FakeWikibase) -> None:
+    """The wiki went away after the practice was saved: the page said nothing was saved, the local store and the
+    sync records kept the old practice, so the next publish took the person's own edit for someone else's."""
+    csrf = sign_in(app, "Alice")
+    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "activity.1.key": "editing-write",
+            "activity.1.en": "Write", "action": "publish"}
+    assert app.post("/edit/practice", data=form).status_code == 303
+    ids, opened = _ids(app), _bases(app.get("/edit/practice/editing").text)
+    mine = {**form, "label.en": "Editing well", "activity.1.en": "Write more", "base_rev": opened[""],
+            "base_rev.editing-write": opened["editing-write"]}
+    fake.outage_after = fake.counts["saved"] + 1  # the practice is saved, then the wiki answers 503
+    r = app.post("/edit/practice?lang=es", data=mine)
+    assert r.status_code == 502, r.text
+    box = _failure(r.text)
+    assert "Publicado solo en parte" in r.text and "No se publicó nada" not in r.text
+    assert "editing" in box and "editing-write" in box
+    assert fake.entities[ids["editing"]]["labels"]["en"]["value"] == "Editing well"
+    assert _local(app, "editing")["labels"]["en"] == "Editing well"  # what the wiki has is what is stored
+    assert _local(app, "editing-write")["labels"]["en"] == "Write"
+    practice_rev = str(fake.entities[ids["editing"]]["lastrevid"])
+    assert _bases(r.text)[""] == practice_rev and _base_rev(app, "practice", "editing") == practice_rev
+    fake.outage_after = None
+    r = app.post("/edit/practice", data={**mine, "base_rev": practice_rev})
+    assert r.status_code == 303, r.text
+    assert fake.entities[ids["editing-write"]]["labels"]["en"]["value"] == "Write more"
+    assert _local(app, "editing-write")["labels"]["en"] == "Write more"
