@@ -3,11 +3,12 @@
 Each item is compared three ways, as ``leads wikibase push`` does: the fields the form was opened at (the *base*:
 the sync record of that revision, or that revision read from the wiki), the item on the wiki now, and the form. A
 field changed only on the wiki is kept, one changed only in the form is sent, one changed on both sides differently
-is a conflict. The real wiki cannot be left to find those: on ``baserevid`` it replaces a statement by its GUID
-whatever it holds now (decision 016). Every item is checked before anything is written, so a conflict writes
-nothing. New items are made as stubs first (so references have ids), then each item gets only what changed, with
-``baserevid`` = the revision compared against, so the wiki patches or refuses only edits made in the moment between.
-Afterwards the local store holds each item as the wiki now has it and the sync records its fields: the next base.
+is a conflict; the names and descriptions in the form's languages are fields too, so clearing one removes it. The
+real wiki cannot be left to find conflicts: on ``baserevid`` it replaces a statement by its GUID whatever it holds
+now (decision 016). Every item is checked before anything is written, so a conflict writes nothing. New items are
+made as stubs first (so references have ids), then each item gets only what changed, with ``baserevid`` = the
+revision compared against, so the wiki patches or refuses only edits made in the moment between. Afterwards the
+local store holds each item as the wiki now has it and the sync records its fields: the next base.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.dataspace.api import EntityBase
+from bridge.editor.forms import LANGS
 from bridge.errors import LeadsError, Term, ValidationFailed
 from bridge.wikibase.api import (
     LEADS_KEY,
@@ -105,7 +107,7 @@ def publish(client: WikibaseClient, propmap: PropertyMap, entities: list[EntityB
             bases[e.key] = _base(client, eid, current[eid], base_revs.get(e.key), records.get(e.key),
                                  known.get(e.key), propmap, every_id, managed)
         differences += sync.plan(current[eid], codec.encode_entity(e, propmap, check_ids), managed, bases[e.key],
-                                 e.key)[1]
+                                 e.key, LANGS)[1]
     if differences:
         raise _conflict(differences, current, propmap, ids, entities[0].key)
     saved: dict[str, Json] = {}  # key -> the item on the wiki after this publish (made, changed, or as it was)
@@ -135,7 +137,7 @@ def _write(client: WikibaseClient, e: EntityBase, now: Json, propmap: PropertyMa
            managed: set[str], base: Json | None, summary: str, main: str) -> Json:
     """Send one item what changed, based on the revision just compared against; the item as the wiki has it."""
     eid = ids[e.key]
-    data, _ = sync.plan(now, codec.encode_entity(e, propmap, ids), managed, base, e.key)
+    data, _ = sync.plan(now, codec.encode_entity(e, propmap, ids), managed, base, e.key, LANGS)
     if data is None:
         return now
     params: Json = {"action": "wbeditentity", "id": eid, "data": _json(data), "summary": summary,
@@ -146,7 +148,7 @@ def _write(client: WikibaseClient, e: EntityBase, now: Json, propmap: PropertyMa
         if exc.api_code != "editconflict":
             raise
     fresh = client.get_entities([eid])  # changed in the moment between reading and writing
-    diffs = sync.plan(fresh[eid], codec.encode_entity(e, propmap, ids), managed, base, e.key)[1]
+    diffs = sync.plan(fresh[eid], codec.encode_entity(e, propmap, ids), managed, base, e.key, LANGS)[1]
     raise _conflict(diffs, fresh, propmap, ids, main)
 
 

@@ -334,3 +334,17 @@ def test_a_publish_stopped_half_way_says_what_was_saved_and_records_it(app: Test
     assert r.status_code == 303, r.text
     assert fake.entities[ids["editing-write"]]["labels"]["en"]["value"] == "Write more"
     assert _local(app, "editing-write")["labels"]["en"] == "Write more"
+
+
+def test_removing_a_language_in_the_form_removes_it_on_the_wiki(app: TestClient, fake: FakeWikibase) -> None:
+    """Clearing the Spanish name and description said "Published" but sent nothing: the wiki kept both."""
+    csrf = sign_in(app, "Alice")
+    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "activity.1.key": "editing-write",
+            "activity.1.en": "Write", "action": "publish"}
+    r = app.post("/edit/practice", data={**form, "label.es": "Edición", "description.es": "Escribir y corregir"})
+    assert r.status_code == 303
+    qid = _ids(app)["editing"]
+    r = app.post("/edit/practice", data={**form, "base_rev": _base_rev(app, "practice", "editing")})
+    assert r.status_code == 303, r.text
+    assert "es" not in fake.entities[qid]["labels"] and "es" not in fake.entities[qid]["descriptions"]
+    assert _local(app, "editing")["labels"] == {"en": "Editing"} and _local(app, "editing")["descriptions"] == {}
