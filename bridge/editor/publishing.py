@@ -86,7 +86,7 @@ def publish(client: WikibaseClient, propmap: PropertyMap, entities: list[EntityB
     current = client.get_entities([ids[e.key] for e in entities if e.key in ids])
     current |= client.get_entities(stubs.values(), allow_missing=True)
     ids |= {k: eid for k, eid in stubs.items() if eid in current}
-    found = _made_before(client, propmap, [e for e in entities if e.key not in ids])
+    found = _on_the_wiki(client, propmap, [e for e in entities if e.key not in ids])
     current |= client.get_entities(found.values())
     for e in entities:
         if e.key in found:  # an item with this key is on the wiki already: taken over only if it is our own stub
@@ -152,16 +152,13 @@ def _write(client: WikibaseClient, e: EntityBase, now: Json, propmap: PropertyMa
     raise _conflict(diffs, fresh, propmap, ids, main)
 
 
-def _made_before(client: WikibaseClient, propmap: PropertyMap, new: list[EntityBase]) -> dict[str, str]:
-    """Items a publish cut short already made for these keys (their stubs are saved first): found by exact label,
-    confirmed by their LEADS key statement."""
-    candidates: dict[str, list[str]] = {}
-    for e in new:
-        lang, label = next(((k, v) for k, v in sorted(e.labels.items(), key=lambda kv: kv[0] != "en") if v),
-                           (None, None))
-        if lang and label:
-            candidates[e.key] = client.search(label, "item", lang)
-    return client.confirm({k: v for k, v in candidates.items() if v}, propmap) if candidates else {}
+def _on_the_wiki(client: WikibaseClient, propmap: PropertyMap, new: list[EntityBase]) -> dict[str, str]:
+    """Items already carrying these new keys, whatever their names: the key index (what links to the LEADS key
+    property), then an exact name search for what the index does not list yet; each confirmed by its key."""
+    if not new:
+        return {}
+    names = {e.key: e.labels.get("en") or next((v for v in e.labels.values() if v), "") for e in new}
+    return client.find_by_key([e.key for e in new], propmap, {k: v for k, v in names.items() if v})
 
 
 def _adopt(entity: EntityBase, eid: str, current: Mapping[str, Json], propmap: PropertyMap, ids: Mapping[str, str],

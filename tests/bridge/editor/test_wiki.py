@@ -3,6 +3,7 @@ on the wiki, with summaries; a conflicting edit is refused by the wiki and shown
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -348,3 +349,28 @@ def test_removing_a_language_in_the_form_removes_it_on_the_wiki(app: TestClient,
     assert r.status_code == 303, r.text
     assert "es" not in fake.entities[qid]["labels"] and "es" not in fake.entities[qid]["descriptions"]
     assert _local(app, "editing")["labels"] == {"en": "Editing"} and _local(app, "editing")["descriptions"] == {}
+
+
+def test_a_new_key_already_on_the_wiki_under_another_name_is_refused_not_made_twice(app: TestClient,
+                                                                                   fake: FakeWikibase) -> None:
+    """Only an item with the same name was looked for: a key already on the wiki under another name got a second
+    item with the same LEADS key, after which every pull of the practice failed ("the key is used twice")."""
+    from bridge.dataspace.api import Activity, DesignSet
+    from bridge.wikibase.client import WikibaseClient
+
+    csrf = sign_in(app, "Alice")
+    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "activity.1.key": "editing-write",
+            "activity.1.en": "Write", "action": "publish"}
+    assert app.post("/edit/practice", data=form).status_code == 303
+    bot = WikibaseClient(fake.url, user_agent="LEADS-tests/0.1 (x@example.org)", user="Leads@bot",
+                         password="bot-secret", max_retries=2, backoff_seconds=0.01, timeout=5)
+    pm = bot.property_map(app.app.state.settings)  # type: ignore[attr-defined]
+    bot.push(DesignSet(entities=[Activity(key="editing-publish", labels={"en": "Publish"})]), pm)
+    saved = fake.counts["saved"]
+    r = app.post("/edit/practice?lang=es", data={**form, "base_rev": _base_rev(app, "practice", "editing"),
+                                                 "activity.2.key": "editing-publish", "activity.2.en": "Publish it"})
+    assert r.status_code == 409, r.text
+    [item] = WikibaseClient(fake.url, user_agent="x (x@example.org)").key_index(pm)["editing-publish"]
+    assert fake.counts["saved"] == saved  # nothing made, nothing changed
+    box = html.unescape(_failure(r.text))
+    assert "la clave 'editing-publish' ya la usa en el wiki " + item in box, box
