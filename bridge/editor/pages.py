@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from bridge.dataspace.api import EntityBase, Kind, ui
+from bridge.dataspace.api import EntityBase, Kind, Practice, ui
 from bridge.db import Database
 from bridge.editor import forms, publishing, service, wiki
 from bridge.editor.service import Person
@@ -91,7 +91,8 @@ def home(request: Request) -> HTMLResponse:
     known = service.known(_db(request))
     lang = _lang(request)
     groups = [(kind, forms.SLUG_OF[kind], forms.options([kind], known, lang)) for kind in forms.SLUG_OF]
-    return _render(request, "editor/home.html", groups=groups, drafts=service.drafts(_db(request)),
+    drafts = service.drafts(_db(request)) if _person(request) is not None else []  # only editors read drafts
+    return _render(request, "editor/home.html", groups=groups, drafts=drafts,
                    message=request.query_params.get("m", ""))
 
 
@@ -227,11 +228,12 @@ def _edit_page(request: Request, kind: Kind, key: str | None, status: int = 200,
                base_revs_now: dict[str, int] | None = None, **extra: Any) -> HTMLResponse:
     db = _db(request)
     known = service.known(db)
+    editor = _person(request) is not None  # drafts are nobody else's business until published
     entity: EntityBase | None = None
     is_draft = False
     drafted: dict[str, int | None] = {}
     if key is not None:
-        found = service.draft(db, key)
+        found = service.draft(db, key) if editor else None
         if found is not None:
             entity, drafted[key], _author = found
             is_draft = True
@@ -239,8 +241,12 @@ def _edit_page(request: Request, kind: Kind, key: str | None, status: int = 200,
             entity = known.get(key)
             if entity is None or entity.kind != kind:
                 raise NotFound("no %(kind)s '%(key)s' in the data space", params={"kind": kind.value, "key": key})
+    parts: dict[str, EntityBase] = {}  # a practice's rows show what its activities' drafts hold
+    for ref in (entity.has_part if isinstance(entity, Practice) and editor else []):
+        if (part := service.draft(db, ref.key)) is not None:
+            parts[ref.key], drafted[ref.key] = part[0], part[1]
     lang = _lang(request)
-    values = extra.pop("values", None) or forms.values(entity, known)
+    values = extra.pop("values", None) or forms.values(entity, {**known, **parts})
     keys = [k for k in [key or "", *(row["key"] for row in values.get("activities", []))] if k]
     revs = {**_base_revs(request, keys), **{k: r for k, r in drafted.items() if r is not None},
             **(base_revs_now or {})}

@@ -2,7 +2,8 @@
 
 Publishing runs the same ``bridge.dataspace.service.check`` as ``leads data validate``, against everything stored;
 a single problem stops it and nothing is written anywhere. A draft is kept per entity key until it is published,
-so someone can stop half-way and come back; drafts are not part of the data space and nobody else reads them.
+so someone can stop half-way and come back; drafts are not part of the data space and only signed-in editors
+read them (a practice's draft reopens with its activities' drafts).
 """
 
 from __future__ import annotations
