@@ -318,7 +318,9 @@ def _save(request: Request, kind: Kind, form: forms.Form) -> Response:
             service.publish_locally(db, entities, person, summary)
     except publishing.EditConflict as exc:  # publishing again, after seeing both versions, is deliberate
         again["base_revs_now"] = {**form_revs, **exc.revisions}
-        return _edit_page(request, kind, shown, status=409, conflict=exc, **again)
+        lang = _lang(request)
+        return _edit_page(request, kind, shown, status=409, conflict=exc,
+                          conflict_rows=exc.rows(translations(lang).gettext, lang), **again)
     except publishing.PartlyPublished as exc:  # what reached the wiki is the new base of those items
         again["base_revs_now"] = {**form_revs, **{k: int(r["rev"]) for k, r in exc.done.records.items()}}
         shown = shown or (key if key in service.known(db) else None)

@@ -14,7 +14,7 @@ local store holds each item as the wiki now has it and the sync records its fiel
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from bridge.dataspace.api import EntityBase
 from bridge.editor.forms import LANGS
 from bridge.errors import LeadsError, Term, ValidationFailed
 from bridge.wikibase.api import (
+    CLASS_BY_KEY,
     LEADS_KEY,
     PROPERTIES,
     PROPERTY_BY_KEY,
@@ -37,16 +38,7 @@ Json = dict[str, Any]
 #: Stand-in ids for items not made yet (only compared, never sent).
 _PLACEHOLDER = 10 ** 15
 NOTHING = Term("nothing")
-
-
-class EditConflict(LeadsError):
-    """Someone changed on the wiki, since the form was opened, fields the form changes too; nothing was written."""
-
-    def __init__(self, changes: list[tuple[str, str, str, str]], revisions: dict[str, int]) -> None:
-        super().__init__(_n("%(keys)s changed on the wiki since you opened the form"), code="edit_conflict",
-                         status=409, params={"keys": ", ".join(sorted({c[0] for c in changes}))})
-        self.changes = changes  # (key, field, on the wiki now, yours)
-        self.revisions = revisions  # key -> the wiki's revision now: the form's new base for that item
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # as the form names them
 
 
 def _n(text: str) -> str:
@@ -54,11 +46,45 @@ def _n(text: str) -> str:
     return text
 
 
+TERM_WORDS = {"label": _n("Name"), "description": _n("Description")}  # EditConflict.rows, as the form says
+_n("(nothing)")
+
 @dataclass
 class Published:
     entities: list[EntityBase]  # as the wiki now has them (what the local store keeps)
     revisions: dict[str, int] = field(default_factory=dict)
     records: dict[str, Json] = field(default_factory=dict)  # key -> sync.record: the next base
+
+
+class EditConflict(LeadsError):
+    """Someone changed on the wiki, since the form was opened, fields the form changes too; nothing was written."""
+
+    def __init__(self, differences: list[sync.Difference], revisions: dict[str, int],
+                 names: Mapping[str, Mapping[str, str]], main: str) -> None:
+        super().__init__(_n("%(keys)s changed on the wiki since you opened the form"), code="edit_conflict",
+                         status=409, params={"keys": ", ".join(sorted({d.key for d in differences}))})
+        self.differences, self.names, self.main = differences, names, main
+        self.revisions = revisions  # key -> the wiki's revision now: the form's new base for that item
+
+    def rows(self, gettext: Callable[[str], str], lang: str) -> list[tuple[str, str, str, str]]:
+        """(key, field, on the wiki now, yours) in the page's language: the form's words for names and
+        descriptions, the schema's property labels, "(nothing)" translated; another item's fields under its key."""
+        label_of = self.names.get(lang) or self.names["en"]
+        nothing = gettext("(nothing)")
+
+        def where(diff: sync.Difference) -> str:
+            kind, _, rest = diff.field.partition(":")
+            term = TERM_WORDS.get(kind)
+            name = f"{gettext(term)} ({LANGUAGE_NAMES.get(rest, rest)})" if term else label_of.get(rest, rest)
+            return name if diff.key == self.main else f"{diff.key}: {name}"
+
+        return [(d.key, where(d), sync.shown(d.wiki, label_of, nothing), sync.shown(d.local, label_of, nothing))
+                for d in self.differences]
+
+    @property
+    def changes(self) -> list[tuple[str, str, str, str]]:
+        """The rows in English (logs, tests)."""
+        return self.rows(lambda text: text, "en")
 
 
 class PartlyPublished(LeadsError):
@@ -229,13 +255,13 @@ def _stored(entities: list[EntityBase], saved: Mapping[str, Json], propmap: Prop
 
 def _conflict(differences: list[sync.Difference], current: Mapping[str, Json], propmap: PropertyMap,
               ids: Mapping[str, str], main: str) -> EditConflict:
-    label_of = {pid: PROPERTY_BY_KEY[k].labels["en"] for k, pid in propmap.ids.items() if k in PROPERTY_BY_KEY}
-    label_of |= {eid: key for key, eid in ids.items()}
-    changes = [(d.key, sync.field_name(d.field, label_of) if d.key == main else
-                f"{d.key}: {sync.field_name(d.field, label_of)}", sync.shown(d.wiki, label_of),
-                sync.shown(d.local, label_of)) for d in differences]
+    names: dict[str, dict[str, str]] = {}
+    for lang in LANGS:  # the schema's labels of LEADS properties and classes; items by their LEADS key
+        names[lang] = {eid: key for key, eid in ids.items()}
+        names[lang] |= {pid: spec.labels.get(lang) or spec.labels["en"] for k, pid in propmap.ids.items()
+                        if (spec := PROPERTY_BY_KEY.get(k) or CLASS_BY_KEY.get(k)) is not None}
     revisions = {d.key: int(current[d.entity_id].get("lastrevid", 0)) for d in differences}
-    return EditConflict(changes, revisions)
+    return EditConflict(differences, revisions, names, main)
 
 
 def _json(data: Json) -> str:

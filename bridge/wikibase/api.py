@@ -7,10 +7,11 @@ from bridge.wikibase.client import WikibaseClient
 from bridge.wikibase.codec import decode_dump, export_dump
 from bridge.wikibase.local import load_records, merge_records, save_records
 from bridge.wikibase.propmap import PropertyMap
-from bridge.wikibase.schema import LEADS_KEY, PROPERTIES, PROPERTY_BY_KEY
+from bridge.wikibase.schema import CLASS_BY_KEY, LEADS_KEY, PROPERTIES, PROPERTY_BY_KEY
 from bridge.wikibase.transport import WikibaseApiError
 
 __all__ = [
+           "CLASS_BY_KEY",
            "LEADS_KEY",
            "PROPERTIES",
            "PROPERTY_BY_KEY",

@@ -142,10 +142,10 @@ def field_name(name: str, label_of: Mapping[str, str]) -> str:
     return f"{kind} ({rest})" if kind in ("label", "description") else label_of.get(rest, rest)
 
 
-def shown(value: Any, label_of: Mapping[str, str]) -> str:
-    """A field's value in words: the text quoted, statements with their qualifiers, "(nothing)"."""
+def shown(value: Any, label_of: Mapping[str, str], nothing: str = "(nothing)") -> str:
+    """A field's value in words: the text quoted, statements with their qualifiers, ``nothing``."""
     if value is None or value == []:
-        return "(nothing)"
+        return nothing
     if isinstance(value, list):
         return "; ".join(_show_statement(v, label_of) for v in value)
     return f"“{value}”"

@@ -374,3 +374,30 @@ def test_a_new_key_already_on_the_wiki_under_another_name_is_refused_not_made_tw
     assert fake.counts["saved"] == saved  # nothing made, nothing changed
     box = html.unescape(_failure(r.text))
     assert "la clave 'editing-publish' ya la usa en el wiki " + item in box, box
+
+
+def test_the_conflict_table_speaks_the_pages_language(app: TestClient, fake: FakeWikibase) -> None:
+    """On a Spanish page the conflict table said "label (en)", "LEADS Wikidata item" and "(nothing)"."""
+    csrf = sign_in(app, "Alice")
+    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "wikidata": "Q42",
+            "activity.1.key": "editing-write", "activity.1.en": "Write", "action": "publish"}
+    assert app.post("/edit/practice", data=form).status_code == 303
+    qid, wd = _ids(app)["editing"], _pid(app, "wikidata-item")
+    rev = _base_rev(app, "practice", "editing")
+
+    def someone(entity: dict[str, Any]) -> None:
+        entity["labels"]["en"]["value"] = "Wiki editing"
+        entity["claims"].pop(wd)
+
+    fake.wiki_edit(qid, someone, user="Someone")
+    r = app.post("/edit/practice?lang=es", data={**form, "label.en": "Editing well", "wikidata": "Q44",
+                                                 "base_rev": rev})
+    assert r.status_code == 409, r.text
+    table = html.unescape(r.text.split('id="conflict"', 1)[1].split("</section>", 1)[0])
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", table)]
+    assert cells == ["Nombre (English)", "“Wiki editing”", "“Editing well”",
+                     "LEADS elemento de Wikidata", "(nada)", "Q44"], cells
+    r = app.post("/edit/practice?lang=en", data={**form, "label.en": "Editing well", "wikidata": "Q44",
+                                                 "base_rev": rev})
+    table = r.text.split('id="conflict"', 1)[1].split("</section>", 1)[0]
+    assert "Name (English)" in table and "LEADS Wikidata item" in table and "(nothing)" in table
