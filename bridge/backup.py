@@ -9,7 +9,9 @@ The archive (``.tar.gz``) holds
   files, ``LEADS_BASE_URL`` and the SHA-256 of every other member (version 2; version 1 had no checksums);
 - ``db/<table>.jsonl``: every row of every table as JSON, one per line (date-times ISO 8601 in UTC, bytes
   base64), all tables read in one snapshot (``_snapshot``) — portable between SQLite and PostgreSQL and readable
-  without LEADS, unlike a ``pg_dump`` custom-format file;
+  without LEADS, unlike a ``pg_dump`` custom-format file. The live sign-ins (``SIGN_INS``: editor sessions with
+  their wiki bearer tokens, admin and wiki sessions, sign-ins in flight) are left out, and not restored from an
+  older archive that has them;
 - ``data/…``: the data directory as it is, less the SQLite database (dumped above), lock and temporary files,
   logs, the rendered certificate PDFs and any backup archive in it (this one included). Key files go in as they
   are: encrypted when ``LEADS_KEY_PASSPHRASE`` is set (the passphrase is never in the archive; keep it apart), in
@@ -65,6 +67,10 @@ CHUNK = 1 << 20
 UNREADABLE = (EOFError, zlib.error, tarfile.TarError, gzip.BadGzipFile)
 BATCH = 1000
 Progress = Callable[[int, int], None]
+#: Live sign-ins, left out of every archive and never restored: the editor sessions hold each editor's wiki bearer
+#: token in clear (whoever holds the archive could edit the wiki as them), the others recognise signed-in browsers
+#: or a sign-in in flight (its PKCE verifier). They last hours; after a restore people sign in again.
+SIGN_INS = ("editor_sessions", "admin_sessions", "wiki_sessions", "wiki_login_states")
 
 
 class BackupError(LeadsError):
@@ -101,7 +107,8 @@ class BackupReport:
 
 
 def _tables() -> list[Any]:
-    return list(Base.metadata.sorted_tables)
+    """The tables an archive holds, in foreign-key order: every one but the live sign-ins."""
+    return [t for t in Base.metadata.sorted_tables if t.name not in SIGN_INS]
 
 
 def _encode(value: Any) -> Any:
@@ -355,7 +362,7 @@ def restore(settings: Settings, db: Database, archive: Path, *, progress: Progre
                           f"{settings.base_url}: the issuers' did:web identities follow it, so credentials issued "
                           "before would not resolve; set LEADS_BASE_URL to the old value", code="backup_base_url")
     tables = _tables()
-    unknown = sorted(set(manifest["tables"]) ^ {t.name for t in tables})
+    unknown = sorted((set(manifest["tables"]) - set(SIGN_INS)) ^ {t.name for t in tables})  # older: sign-ins in
     if unknown:
         raise _damaged(archive, f"its tables differ from this version's: {', '.join(unknown[:5])}")
     if not up_to_date(db):
@@ -372,7 +379,7 @@ def restore(settings: Settings, db: Database, archive: Path, *, progress: Progre
                           code="restore_not_empty")
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=settings.data_dir))
-    done, total = 0, sum(manifest["tables"].values())
+    done, total = 0, sum(manifest["tables"][t.name] for t in tables)
     try:
         with _reading(archive), tarfile.open(archive, "r:gz") as tar:
             members = _check_members(archive, tar, manifest)
@@ -400,7 +407,7 @@ def _insert_rows(archive: Path, tar: tarfile.TarFile, members: dict[str, tarfile
     member = tar.extractfile(members[name])
     assert member is not None
     decoders = {c.name: _decoder(c) for c in table.columns}
-    total = sum(manifest["tables"].values())
+    total = sum(n for t, n in manifest["tables"].items() if t not in SIGN_INS)
     batch: list[dict[str, Any]] = []
     rows, sha = 0, hashlib.sha256()
     for number, line in enumerate(member, 1):

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from bridge.dataspace.api import EntityBase, Kind, ui
+from bridge.dataspace.api import EntityBase, Kind, Practice, ui
 from bridge.db import Database
-from bridge.editor import forms, service, wiki
+from bridge.editor import forms, publishing, service, wiki
 from bridge.editor.service import Person
 from bridge.errors import LeadsError, NotFound, ValidationFailed
 from bridge.i18n import translations
@@ -22,7 +22,7 @@ from bridge.settings import Settings
 from bridge.web.admin import check_origin, require_admin
 from bridge.web.errors import problem_shown, problem_text, spoken
 from bridge.web.negotiate import request_lang, templates
-from bridge.wikibase.api import PropertyMap, WikibaseClient
+from bridge.wikibase.api import PropertyMap, WikibaseClient, merge_records
 
 router = APIRouter(tags=["editor"])
 COOKIE = "leads_editor"
@@ -91,7 +91,8 @@ def home(request: Request) -> HTMLResponse:
     known = service.known(_db(request))
     lang = _lang(request)
     groups = [(kind, forms.SLUG_OF[kind], forms.options([kind], known, lang)) for kind in forms.SLUG_OF]
-    return _render(request, "editor/home.html", groups=groups, drafts=service.drafts(_db(request)),
+    drafts = service.drafts(_db(request)) if _person(request) is not None else []  # only editors read drafts
+    return _render(request, "editor/home.html", groups=groups, drafts=drafts,
                    message=request.query_params.get("m", ""))
 
 
@@ -223,31 +224,37 @@ def edit(request: Request, slug: str, key: str) -> HTMLResponse:
     return _edit_page(request, _kind(slug), key)
 
 
-def _edit_page(request: Request, kind: Kind, key: str | None, status: int = 200, base_rev_now: int | None = None,
-               **extra: Any) -> HTMLResponse:
+def _edit_page(request: Request, kind: Kind, key: str | None, status: int = 200,
+               base_revs_now: dict[str, int] | None = None, **extra: Any) -> HTMLResponse:
     db = _db(request)
     known = service.known(db)
+    editor = _person(request) is not None  # drafts are nobody else's business until published
     entity: EntityBase | None = None
-    base_rev: int | None = None
     is_draft = False
+    drafted: dict[str, int | None] = {}
     if key is not None:
-        found = service.draft(db, key)
+        found = service.draft(db, key) if editor else None
         if found is not None:
-            entity, base_rev, _author = found
+            entity, drafted[key], _author = found
             is_draft = True
         else:
             entity = known.get(key)
             if entity is None or entity.kind != kind:
                 raise NotFound("no %(kind)s '%(key)s' in the data space", params={"kind": kind.value, "key": key})
-            base_rev = _base_revs(request, [key]).get(key)
-    if base_rev_now is not None:
-        base_rev = base_rev_now
+    parts: dict[str, EntityBase] = {}  # a practice's rows show what its activities' drafts hold
+    for ref in (entity.has_part if isinstance(entity, Practice) and editor else []):
+        if (part := service.draft(db, ref.key)) is not None:
+            parts[ref.key], drafted[ref.key] = part[0], part[1]
     lang = _lang(request)
-    values = extra.pop("values", None) or forms.values(entity, known)
+    values = extra.pop("values", None) or forms.values(entity, {**known, **parts})
+    keys = [k for k in [key or "", *(row["key"] for row in values.get("activities", []))] if k]
+    revs = {**_base_revs(request, keys), **{k: r for k, r in drafted.items() if r is not None},
+            **(base_revs_now or {})}
     choices = {f.name: forms.options(f.kinds, {k: e for k, e in known.items() if k != key}, lang)
                for f in forms.FIELDS[kind] if f.kinds}
     return _render(request, "editor/form.html", status=status, kind=kind, slug=forms.SLUG_OF[kind], key=key,
-                   fields=forms.FIELDS[kind], v=values, choices=choices, base_rev=base_rev or "", eqf=EQF,
+                   fields=forms.FIELDS[kind], v=values, choices=choices, base_rev=revs.get(key or "", ""),
+                   row_base_revs=[(k, revs[k]) for k in keys if k != key and k in revs], eqf=EQF,
                    is_draft=is_draft, history=service.history(db, key) if key else [],
                    message=request.query_params.get("m", ""), **extra)
 
@@ -257,6 +264,15 @@ def _base_revs(request: Request, keys: list[str]) -> dict[str, int]:
     if not settings.wikibase_api_url:
         return {}
     return wiki.revisions_of(_db(request), settings.wikibase_api_url, keys)
+
+
+def _form_revs(form: forms.Form, main: str | None) -> dict[str, int]:
+    """The revision each item was at when the form was opened: ``base_rev`` for its own entity, ``base_rev.<key>``
+    for the others it edits (a practice's activities), so each item is compared with its own base."""
+    revs = {name.removeprefix("base_rev."): forms._one(form, name) for name in form if name.startswith("base_rev.")}
+    if main:
+        revs[main] = forms._one(form, "base_rev")
+    return {k: int(v) for k, v in revs.items() if k and v.isdigit()}
 
 
 @router.post("/edit/{slug}", summary="Save a draft of, or publish, an entity", response_class=HTMLResponse)
@@ -273,17 +289,14 @@ def _save(request: Request, kind: Kind, form: forms.Form) -> Response:
     known = service.known(db)
     entities, shape = forms.parse(kind, form, known)
     key = forms._one(form, "key").lower() or None
-    again: dict[str, Any] = {"values": _echo(form, entities, known)}
-    if key in known and Kind(known[key].kind) == kind:
-        again["base_rev_now"] = int(forms._one(form, "base_rev")) if forms._one(form, "base_rev").isdigit() else None
     shown = key if key in known and Kind(known[key].kind) == kind else None
+    form_revs = _form_revs(form, key)
+    again: dict[str, Any] = {"values": _echo(form, entities, known), "base_revs_now": form_revs}
     if shape:
         return _edit_page(request, kind, shown, status=422, problems=shape, **again)
-    base_raw = forms._one(form, "base_rev")
-    base_rev = int(base_raw) if base_raw.isdigit() else None
     summary = forms._one(form, "summary")[:500] or f"LEADS editor: {kind.value} {key}"
     if forms._one(form, "action") == "draft":
-        service.save_draft(db, entities, person.name, base_rev)
+        service.save_draft(db, entities, person.name, form_revs)
         return RedirectResponse(f"/edit/{forms.SLUG_OF[kind]}/{entities[0].key}?m=draft", status_code=303)
     problems = service.problems_of(entities, db)
     if problems:
@@ -294,21 +307,36 @@ def _save(request: Request, kind: Kind, form: forms.Form) -> Response:
             if person.source != "wikibase" or not person.token:
                 raise LeadsError("sign in with the wiki to publish", code="sign_in_required", status=401)
             client = wiki.person_client(settings, person.token)
-            revs = _base_revs(request, [e.key for e in entities])
-            if base_rev is not None:
-                revs[entities[0].key] = base_rev
-            saved, revisions = wiki.publish(client, _propmap(client, settings), entities, known, summary, revs, db)
-            service.record_published(db, saved, person.name, summary, revisions)
+            revs = {**_base_revs(request, [e.key for e in entities]), **form_revs}
+            try:
+                done = publishing.publish(client, _propmap(client, settings), entities, known, summary, revs, db)
+            except publishing.PartlyPublished as exc:  # what did reach the wiki is recorded all the same
+                _recorded(db, client.api_url, exc.done, person, summary)
+                raise
+            _recorded(db, client.api_url, done, person, summary)
         else:
             service.publish_locally(db, entities, person, summary)
-    except wiki.EditConflict as exc:
-        again["base_rev_now"] = exc.revision  # publishing again, after seeing both versions, is deliberate
-        return _edit_page(request, kind, shown, status=409, conflict=exc, **again)
+    except publishing.EditConflict as exc:  # publishing again, after seeing both versions, is deliberate
+        again["base_revs_now"] = {**form_revs, **exc.revisions}
+        lang = _lang(request)
+        return _edit_page(request, kind, shown, status=409, conflict=exc,
+                          conflict_rows=exc.rows(translations(lang).gettext, lang), **again)
+    except publishing.PartlyPublished as exc:  # what reached the wiki is the new base of those items
+        again["base_revs_now"] = {**form_revs, **{k: int(r["rev"]) for k, r in exc.done.records.items()}}
+        shown = shown or (key if key in service.known(db) else None)
+        return _edit_page(request, kind, shown, status=exc.status, failure=spoken(exc, _lang(request)),
+                          partial=True, **again)
     except ValidationFailed as exc:
         return _edit_page(request, kind, shown, status=422, problems=exc.problems, **again)
     except LeadsError as exc:  # the wiki refused or is away: the form comes back as typed, with the reason
         return _edit_page(request, kind, shown, status=exc.status, failure=spoken(exc, _lang(request)), **again)
     return RedirectResponse(f"/edit/{forms.SLUG_OF[kind]}/{entities[0].key}?m=published", status_code=303)
+
+
+def _recorded(db: Database, api_url: str, done: publishing.Published, person: Person, summary: str) -> None:
+    """The local store, the history and the sync records of what the wiki now has, in one transaction."""
+    service.record_published(db, done.entities, person.name, summary, done.revisions,
+                             also=lambda repo: merge_records(repo, api_url, done.records))
 
 
 def _echo(form: forms.Form, entities: list[EntityBase], known: dict[str, EntityBase]) -> dict[str, Any]:

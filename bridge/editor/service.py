@@ -2,7 +2,8 @@
 
 Publishing runs the same ``bridge.dataspace.service.check`` as ``leads data validate``, against everything stored;
 a single problem stops it and nothing is written anywhere. A draft is kept per entity key until it is published,
-so someone can stop half-way and come back; drafts are not part of the data space and nobody else reads them.
+so someone can stop half-way and come back; drafts are not part of the data space and only signed-in editors
+read them (a practice's draft reopens with its activities' drafts).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -148,12 +149,13 @@ def check_local_editor(db: Database, name: str, token: str) -> bool:
 
 # --- drafts and history ---------------------------------------------------------------------------------------
 
-def save_draft(db: Database, entities: list[EntityBase], author: str, base_rev: int | None) -> None:
+def save_draft(db: Database, entities: list[EntityBase], author: str, base_revs: Mapping[str, int]) -> None:
+    """Keep the form as typed, each entity with the revision its form was opened at (its own base)."""
     with db.session() as session:
         for entity in entities:
             row = session.get(Draft, entity.key) or Draft(key=entity.key)
-            row.kind, row.data, row.author, row.base_rev = str(entity.kind), entity.model_dump(mode="json"), author, \
-                base_rev
+            row.kind, row.data, row.author = str(entity.kind), entity.model_dump(mode="json"), author
+            row.base_rev = base_revs.get(entity.key)
             row.updated_at = datetime.now(UTC)
             session.add(row)
 
@@ -178,10 +180,14 @@ def history(db: Database, key: str) -> list[dict[str, Any]]:
 
 
 def record_published(db: Database, entities: list[EntityBase], author: str, summary: str,
-                     revisions: Mapping[str, int]) -> None:
-    """Store the published entities locally, note each in the history and drop their drafts (one transaction)."""
+                     revisions: Mapping[str, int], also: Callable[[EntityRepository], None] | None = None) -> None:
+    """Store the published entities locally, note each in the history and drop their drafts; ``also`` writes
+    what goes with them (the wiki's sync records) in the same transaction."""
     with db.session() as session:
-        EntityRepository(session).upsert_many(entities)
+        repo = EntityRepository(session)
+        repo.upsert_many(entities)
+        if also is not None:
+            also(repo)
         for entity in entities:
             session.add(HistoryRow(key=entity.key, author=author, summary=summary,
                                    revision=revisions.get(entity.key), data=entity.model_dump(mode="json")))

@@ -4,8 +4,7 @@ The flow is Extension:OAuth's: ``rest.php/oauth2/authorize`` (``response_type=co
 ``code_challenge`` with ``S256``), then ``rest.php/oauth2/access_token`` (``grant_type=authorization_code``,
 ``code``, ``client_id``, ``client_secret``, ``code_verifier``), then ``rest.php/oauth2/resource/profile`` with the
 bearer token for the user name. Edits go to ``api.php`` with that bearer token, so the wiki records each edit as
-the person's, with their rights; ``baserevid`` is the revision the person started from, and the wiki's
-``editconflict`` comes back as :class:`EditConflict` carrying both versions.
+the person's, with their rights (what is sent, and how conflicts are found: :mod:`bridge.editor.publishing`).
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import base64
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -22,32 +20,11 @@ from urllib.parse import urlencode
 import requests
 from wikibaseintegrator import wbi_login
 
-from bridge.dataspace.api import EntityBase
 from bridge.errors import LeadsError, UpstreamError
 from bridge.settings import Settings
-from bridge.wikibase.api import (
-    PROPERTIES,
-    PROPERTY_BY_KEY,
-    PropertyMap,
-    WikibaseApiError,
-    WikibaseClient,
-    codec,
-    load_records,
-    save_records,
-    sync,
-)
+from bridge.wikibase.api import WikibaseClient, load_records
 
 Json = dict[str, Any]
-
-
-class EditConflict(LeadsError):
-    """Someone changed the same part of the item on the wiki since the person opened the form."""
-
-    def __init__(self, key: str, entity_id: str, changes: list[tuple[str, str, str]], revision: int) -> None:
-        super().__init__(f"{key} ({entity_id}) was changed on the wiki since you opened it", code="edit_conflict",
-                         status=409)
-        self.key, self.entity_id, self.changes = key, entity_id, changes  # (field, on the wiki now, yours)
-        self.revision = revision  # the wiki's revision now
 
 
 @dataclass(frozen=True)
@@ -164,89 +141,7 @@ def search(client: WikibaseClient, text: str, lang: str, limit: int = 7) -> list
              "uri": h.get("concepturi", "")} for h in answer.get("search", [])]
 
 
-def publish(client: WikibaseClient, propmap: PropertyMap, entities: list[EntityBase], known: Mapping[str, EntityBase],
-            summary: str, base_revs: Mapping[str, int], db: Any,
-            notify: Callable[[str], None] | None = None) -> tuple[list[EntityBase], dict[str, int]]:
-    """Create or update each entity as the client's person; (entities with their Q ids, key -> new revision).
-
-    New items are made first as stubs (label, key, class) so references between new entities have ids, then every
-    item gets only what changed, with ``baserevid`` = the revision the person's form was based on.
-    """
-    managed = {propmap.pid(p.key) for p in PROPERTIES}
-    ids = {k: str(e.wikibase_id) for k, e in known.items() if e.wikibase_id}
-    ids |= {e.key: str(e.wikibase_id) for e in entities if e.wikibase_id}
-    ids |= _made_before(client, propmap, [e for e in entities if e.key not in ids])
-    current: dict[str, Json] = client.get_entities([ids[e.key] for e in entities if e.key in ids]) if ids else {}
-    created: set[str] = set()
-    for e in entities:
-        if e.key not in ids:
-            stub = codec.encode_entity(e, propmap, ids, stub=True)
-            entity = client.call({"action": "wbeditentity", "new": "item", "data": _json(stub),
-                                  "summary": summary}, write=True)["entity"]
-            ids[e.key] = str(entity["id"])
-            current[ids[e.key]] = entity
-            created.add(e.key)
-    revisions: dict[str, int] = {}
-    records: dict[str, Json] = {}
-    for e in entities:
-        eid = ids[e.key]
-        data, _ = sync.plan(current[eid], codec.encode_entity(e, propmap, ids), managed, None, e.key)
-        if data is None:
-            revisions[e.key] = int(current[eid].get("lastrevid", 0))
-            records[e.key] = sync.record(current[eid], managed)
-            continue
-        base = int(current[eid].get("lastrevid", 0)) if e.key in created else base_revs.get(e.key)
-        params: Json = {"action": "wbeditentity", "id": eid, "data": _json(data), "summary": summary}
-        if base:
-            params["baserevid"] = str(base)
-        try:
-            saved = client.call(params, write=True)["entity"]
-        except WikibaseApiError as exc:
-            if exc.api_code == "editconflict":
-                raise _conflict(e.key, eid, client, propmap, codec.encode_entity(e, propmap, ids), managed) from None
-            raise
-        revisions[e.key] = int(saved.get("lastrevid", 0))
-        records[e.key] = sync.record(saved, managed)
-    save_records(db, client.api_url, records)
-    out = [e.model_copy(update={"wikibase_id": ids[e.key]}) for e in entities]
-    return out, revisions
-
-
-def _made_before(client: WikibaseClient, propmap: PropertyMap, new: list[EntityBase]) -> dict[str, str]:
-    """Items a publish cut short already made for these keys (their stubs are saved first): found by exact label,
-    confirmed by their LEADS key statement, so publishing again completes them instead of making them twice."""
-    candidates: dict[str, list[str]] = {}
-    for e in new:
-        lang, label = next(((k, v) for k, v in sorted(e.labels.items(), key=lambda kv: kv[0] != "en") if v),
-                           (None, None))
-        if lang and label:
-            candidates[e.key] = client.search(label, "item", lang)
-    return client.confirm({k: v for k, v in candidates.items() if v}, propmap) if candidates else {}
-
-
 def revisions_of(db: Any, api_url: str, keys: list[str]) -> dict[str, int]:
     """The revision each key was last pulled or saved at (what an edit starting now is based on)."""
     records = load_records(db, api_url)
     return {k: int(records[k].get("rev", 0)) for k in keys if k in records}
-
-
-def _conflict(key: str, eid: str, client: WikibaseClient, propmap: PropertyMap, mine: Json,
-              managed: set[str]) -> EditConflict:
-    wiki = client.get_entities([eid])[eid]
-    theirs, yours = sync.fields(wiki, managed), sync.fields(mine, managed)
-    label_of = {pid: PROPERTY_BY_KEY[k].labels["en"] for k, pid in propmap.ids.items() if k in PROPERTY_BY_KEY}
-    changes = []
-    for name in sorted(set(theirs) | set(yours)):
-        if theirs.get(name) != yours.get(name):
-            diff = sync.Difference(key, eid, name, None, theirs.get(name), yours.get(name))
-            text = sync.describe(diff, label_of)
-            where, _, rest = text.partition(": on the wiki now ")
-            wiki_now, _, local = rest.partition(" (was ")
-            changes.append((where, wiki_now, local.rpartition("this push has ")[2]))
-    return EditConflict(key, eid, changes, int(wiki.get("lastrevid", 0)))
-
-
-def _json(data: Json) -> str:
-    import json
-
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

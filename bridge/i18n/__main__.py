@@ -28,8 +28,8 @@ ERROR_CLASSES = ("NotFound", "UpstreamError", "ValidationFailed", "PoolRefused",
                  "WikibaseApiError", "PropertyMapError",
                  "PermanentIssueError", "StudioError", "ImportFailed", "PushInterrupted")
 #: error classes that word their message themselves (their first argument is no message; see their __init__)
-SELF_WORDED = ("MoodleError", "CourseCreationFailed", "EditConflict", "TooManyAttempts", "CourseOfAnotherDesign",
-               "TooManyShares")
+SELF_WORDED = ("MoodleError", "CourseCreationFailed", "EditConflict", "PartlyPublished", "TooManyAttempts",
+               "CourseOfAnotherDesign", "TooManyShares")
 KEYWORDS = ("_n", "t", "tr:2", "_tr:2",  # beside gettext's own: plural helper, page helpers (bridge/i18n/ui.py)
             # errors people may read on a page: the literal message (a template when it has params) of each class
             "LeadsError", *ERROR_CLASSES, "LtiError", "refused:2", "worded", "Problem:3", "Term", "check_reason:2")

@@ -133,6 +133,20 @@ class WikibaseClient:
                            params={"api_url": self.api_url, "ids": ", ".join(missing)})
         return {eid: e for eid, e in out.items() if "missing" not in e}
 
+    def entity_at(self, entity_id: str, revision: int) -> Json | None:
+        """The entity as it was at ``revision`` (the page content of that revision), or None if the wiki has no
+        such revision of it: the base a person's form was opened at, when it is no longer the latest."""
+        answer = self.call({"action": "query", "prop": "revisions", "revids": str(revision),
+                            "rvprop": "ids|content", "rvslots": "main", "formatversion": "2"})
+        for page in answer.get("query", {}).get("pages", []):
+            for rev in page.get("revisions", []):
+                content = rev.get("slots", {}).get("main", {}).get("content")
+                if int(rev.get("revid", 0)) == revision and isinstance(content, str):
+                    entity = json.loads(content)
+                    if isinstance(entity, dict) and entity.get("id") == entity_id:
+                        return entity
+        return None
+
     def search(self, label: str, entity_type: str = "item", language: str = "en") -> list[str]:
         """Ids whose label in ``language`` is exactly ``label`` (wbsearchentities matches prefixes)."""
         label = normalize.text(label)

@@ -50,6 +50,7 @@ _entity = TypeAdapter(Entity)
 REFERENCE = Term("reference")
 LEADS_KEY_TERM = Term("LEADS key")
 ENTITY = Term("entity")
+LEVEL = Term("level")
 Json = dict[str, Any]
 Claim = tuple[str, Any, list[tuple[str, Any]]]  # (property key, value, [(qualifier key, value)])
 
@@ -243,7 +244,8 @@ def _plain(s: Mapping[str, Any]) -> Any:
 
 
 class _Decoder:
-    def __init__(self, entities: list[Mapping[str, Any]], propmap: PropertyMap) -> None:
+    def __init__(self, entities: list[Mapping[str, Any]], propmap: PropertyMap,
+                 known: Mapping[str, str] | None = None) -> None:
         self.pm = propmap
         self.problems: list[Problem] = []
         self.class_kind = {propmap.ids[c.key]: c.kind for c in CLASSES if c.key in propmap.ids}
@@ -261,7 +263,7 @@ class _Decoder:
                                              "statement; add one (a unique kebab-case key)"))
                 continue
             self.items.append((e, kinds[0], keys[0]))
-        self.key_of = {str(e["id"]): key for e, _, key in self.items}
+        self.key_of = dict(known or {}) | {str(e["id"]): key for e, _, key in self.items}
 
     def vals(self, e: Mapping[str, Any], key: str) -> list[tuple[Any, dict[str, list[Any]]]]:
         return _values(e, self.pm.ids.get(key))
@@ -302,8 +304,23 @@ class _Decoder:
             key = self.ref(e, "requires competence", v)
             level = self.qual(q, "proficiency-level")
             if key is not None:
-                out.append(CompetenceRequirement(key=key, level=int(level) if level is not None else None))
+                out.append(CompetenceRequirement(key=key, level=self.whole(e, level)))
         return out
+
+    def whole(self, e: Mapping[str, Any], value: Any) -> int | None:
+        """A level as the whole number it must be; anything else is a problem, never truncated or left out."""
+        if value is None:
+            return None
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if not number.is_finite() or number != number.to_integral_value():
+            self.problems.append(Problem(self.key_of.get(str(e["id"]), str(e["id"])), LEVEL,
+                                         "the level %(value)s is not a whole number; levels are 1, 2, 3…",
+                                         {"value": str(value).lstrip("+")}))
+            return None
+        return int(number)
 
     def part_of(self, e: Mapping[str, Any]) -> str | None:
         v = self.one(e, "part-of")
@@ -321,7 +338,7 @@ class _Decoder:
         elif kind is Kind.COMPETENCE:
             levels: dict[int, dict[str, str]] = {}
             for (lang, text), q in self.vals(e, "competence-level"):
-                number = self.ordinal(q)
+                number = self.whole(e, self.qual(q, "series-ordinal"))
                 if number is not None:
                     levels.setdefault(number, {})[lang] = text
             data.update(part_of=self.part_of(e), esco=self.one(e, "esco-skill"), capx_skill=self.one(e, "capx-skill"))
@@ -338,7 +355,8 @@ class _Decoder:
             data.update(part_of=self.part_of(e), has_part=self.parts(e), requires=self.requires(e),
                         outcomes=self.refs(e, "learning-outcome"), assessed_by=self.refs(e, "assessed-by"),
                         ects=float(ects) if ects is not None else None,
-                        eqf_level=_int(eqf), language=self.one(e, "language"), esco=self.one(e, "esco-skill"))
+                        eqf_level=self.whole(e, eqf), language=self.one(e, "language"),
+                        esco=self.one(e, "esco-skill"))
         elif kind is Kind.COURSE:
             design = self.one(e, "credential-design")
             data.update(design=self.ref(e, "credential design", design) if design is not None else None,
@@ -359,16 +377,12 @@ class _Decoder:
         return DesignSet(entities=out)
 
 
-def _int(value: Any) -> int | None:
-    if value is None:
-        return None
-    d = Decimal(value)
-    return int(d) if d == d.to_integral_value() else None  # a fractional EQF level: left out, validation says so
+def decode_entities(entities: Iterable[Mapping[str, Any]], propmap: PropertyMap,
+                    known: Mapping[str, str] | None = None) -> DesignSet:
+    """A design set from entity JSON, every LEADS item (instance of a LEADS class) becoming one entity.
 
-
-def decode_entities(entities: Iterable[Mapping[str, Any]], propmap: PropertyMap) -> DesignSet:
-    """A design set from entity JSON, every LEADS item (instance of a LEADS class) becoming one entity."""
-    return _Decoder(list(entities), propmap).decode()
+    ``known`` (Q id → LEADS key) resolves references to items not among ``entities`` (already stored here)."""
+    return _Decoder(list(entities), propmap, known).decode()
 
 
 def decode_dump(dump: Mapping[str, Any]) -> DesignSet:

@@ -1,6 +1,7 @@
 """The local store after a pull or push: the pulled practice replaces what was there, and sync records are kept.
 
-Decision 001 makes the wiki the master and the local store a cache, so a pull *replaces* a practice's entities:
+Decision 001 makes the wiki the master and the local store a cache, so a pull *replaces* a practice's entities
+(never an entity of another kind under the same key: that pull is refused, as the editor refuses it):
 an entity that was part of the practice here but is gone or unlinked on the wiki is removed (unless something else
 stored here still refers to it; then it is kept and said so). Per item, the revision and fields last synced
 (``sync.record``) are kept under the dataspace meta ``wikibase_sync``, per wiki, as the base of the next push.
@@ -26,10 +27,15 @@ from bridge.dataspace.api import (
     check,
 )
 from bridge.db import Database
+from bridge.errors import Problem, Term, ValidationFailed
 from bridge.wikibase.client import PullResult
 
 Json = dict[str, Any]
 SYNC_META = "wikibase_sync"
+KEY = Term("key")
+KIND_TERMS = {Kind.PRACTICE: Term("practice"), Kind.ACTIVITY: Term("activity"), Kind.COMPETENCE: Term("competence"),
+              Kind.LEARNING_OUTCOME: Term("learning outcome"), Kind.ASSESSMENT: Term("assessment"),
+              Kind.CREDENTIAL_DESIGN: Term("credential design"), Kind.COURSE: Term("course")}
 #: Kinds whose parts point up at them (part of, leads to credential): a pull reaches those parts backwards.
 _REVERSE = {Kind.PRACTICE, Kind.ACTIVITY, Kind.CREDENTIAL_DESIGN}
 
@@ -86,6 +92,13 @@ def apply_pull(db: Database, result: PullResult, root_key: str, wiki: str) -> Pu
     with db.session() as session:
         repo = EntityRepository(session)
         known = {e.key: e for e in repo.list()}
+        turned = [Problem(key, KEY, "on the wiki this key is of the kind “%(wiki_kind)s”, here “%(kind)s”; an "
+                          "entity never changes kind under its key: give one of the two another key",
+                          {"wiki_kind": KIND_TERMS[Kind(e.kind)], "kind": KIND_TERMS[Kind(old.kind)]})
+                  for key, e in pulled.items() if (old := known.get(key)) is not None and old.kind != e.kind]
+        if turned:  # replacing it broke everything stored that named it, and the data space with it
+            raise ValidationFailed("the Wikibase data has %(count)s problem(s); nothing was stored", turned,
+                                   params={"count": len(turned)})
         gone = reachable(root_key, known) - set(pulled)
         after = {k: e for k, e in known.items() if k not in gone} | pulled
         referrers = {key: sorted(k for k, e in after.items() if key in references(e)) for key in gone}
@@ -110,12 +123,16 @@ def load_records(db: Database, wiki: str) -> dict[str, Json]:
 
 def save_records(db: Database, wiki: str, records: Mapping[str, Json], removed: Iterable[str] = ()) -> None:
     with db.session() as session:
-        repo = EntityRepository(session)
-        current = _records(repo, wiki)
-        current.update(records)
-        for key in removed:
-            current.pop(key, None)
-        _save_records(repo, wiki, current)
+        merge_records(EntityRepository(session), wiki, records, removed)
+
+
+def merge_records(repo: EntityRepository, wiki: str, records: Mapping[str, Json], removed: Iterable[str] = ()) -> None:
+    """Update some items' records in the caller's transaction (with the entities stored beside them)."""
+    current = _records(repo, wiki)
+    current.update(records)
+    for key in removed:
+        current.pop(key, None)
+    _save_records(repo, wiki, current)
 
 
 def _records(repo: EntityRepository, wiki: str) -> dict[str, Json]:

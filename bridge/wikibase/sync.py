@@ -11,7 +11,7 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,14 +75,19 @@ def _get(f: Mapping[str, Any], name: str) -> Any:
 
 
 def plan(current: Mapping[str, Any], desired: Mapping[str, Any], managed: set[str],
-         base: Mapping[str, Any] | None, key: str = "") -> tuple[Json | None, list[Difference]]:
+         base: Mapping[str, Any] | None, key: str = "",
+         languages: Collection[str] = ()) -> tuple[Json | None, list[Difference]]:
     """(wbeditentity data or None when nothing changes, conflicts). ``base`` are the fields last synced, if any.
 
-    Only languages the design set has are LEADS's (translations added on the wiki stay); statements of properties
-    LEADS does not manage are never touched.
+    Only languages the design set has are LEADS's (translations added on the wiki stay), and ``languages``: those
+    an editor's form shows, where a term the wiki or the base has and the form no longer has is removed (with the
+    base, only if the wiki did not change it since). Statements of properties LEADS does not manage are never
+    touched.
     """
     cur, des = fields(current, managed), fields(desired, managed)
     langs = {lang for part, _ in _TERMS for lang in (desired.get(part) or {})}
+    langs |= {name.partition(":")[2] for name in (*cur, *(base or {})) if name.startswith(("label:", "description:"))
+              and name.partition(":")[2] in languages}
     names = [f"{name}:{lang}" for _, name in _TERMS for lang in sorted(langs)] + [f"claim:{p}" for p in sorted(managed)]
     target: Json = {}
     conflicts: list[Difference] = []
@@ -131,20 +136,25 @@ def record(entity: Mapping[str, Any], managed: set[str]) -> Json:
             "fields": fields(entity, managed)}
 
 
+def field_name(name: str, label_of: Mapping[str, str]) -> str:
+    """A field in words: ``label (en)``, or the property's label."""
+    kind, _, rest = name.partition(":")
+    return f"{kind} ({rest})" if kind in ("label", "description") else label_of.get(rest, rest)
+
+
+def shown(value: Any, label_of: Mapping[str, str], nothing: str = "(nothing)") -> str:
+    """A field's value in words: the text quoted, statements with their qualifiers, ``nothing``."""
+    if value is None or value == []:
+        return nothing
+    if isinstance(value, list):
+        return "; ".join(_show_statement(v, label_of) for v in value)
+    return f"“{value}”"
+
+
 def describe(diff: Difference, label_of: Mapping[str, str]) -> str:
     """A difference in words: the field, what it was, what the wiki has now, what this push has."""
-    kind, _, rest = diff.field.partition(":")
-    where = f"{kind} ({rest})" if kind in ("label", "description") else label_of.get(rest, rest)
-
-    def show(value: Any) -> str:
-        if value is None or value == []:
-            return "(nothing)"
-        if isinstance(value, list):
-            return "; ".join(_show_statement(v, label_of) for v in value)
-        return f"“{value}”"
-
-    return (f"{where}: on the wiki now {show(diff.wiki)} (was {show(diff.base)} at the last pull or push); "
-            f"this push has {show(diff.local)}")
+    return (f"{field_name(diff.field, label_of)}: on the wiki now {shown(diff.wiki, label_of)} (was "
+            f"{shown(diff.base, label_of)} at the last pull or push); this push has {shown(diff.local, label_of)}")
 
 
 def _show_statement(st: Any, label_of: Mapping[str, str]) -> str:

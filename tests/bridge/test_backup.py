@@ -394,3 +394,40 @@ def test_a_backup_written_into_the_data_directory_leaves_itself_and_other_backup
         assert report.files == ["cache/trust/registry.json"], report.files
         assert [n for n in seen[-1] if n.startswith("data/")] == ["data/cache/trust/registry.json"]
     assert sorted(p.name for p in settings.data_dir.rglob("*.t*gz")) == ["one.tar.gz", "three.tgz", "two.tar.gz"]
+
+
+def test_live_sign_ins_stay_out_of_backups_and_are_not_restored(db: Database, empty_db: Database, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backup held every editor session with the editor's wiki bearer token in clear (anyone with the archive
+    could edit the wiki as them for hours), and a restore brought the sessions back. Sign-ins are not state: the
+    archive leaves them out, and rows of them in an older archive are not restored."""
+    from datetime import UTC, datetime, timedelta
+
+    import bridge.backup as backup_module
+    from bridge.editor.tables import EditorSession
+    from bridge.web.tables import AdminSession
+
+    old = Settings(data_dir=tmp_path / "old", base_url="http://testserver", load_sample=False)
+    later = datetime.now(UTC) + timedelta(hours=8)
+    with db.session() as session:
+        session.add(EditorSession(id_hash="a" * 64, username="Alice", source="wikibase", token="wiki-bearer-secret",
+                                  expires_at=later))
+        session.add(AdminSession(id_hash="b" * 64, created_at=datetime.now(UTC), expires_at=later))
+    out = tmp_path / "b.tar.gz"
+    backup(old, db, out)
+    with tarfile.open(out) as tar:
+        names = tar.getnames()
+        everything = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())  # type: ignore[union-attr]
+    assert "db/editor_sessions.jsonl" not in names and "db/admin_sessions.jsonl" not in names
+    assert b"wiki-bearer-secret" not in everything and b"a" * 64 not in everything
+    assert "editor_sessions" not in read_manifest(out)["tables"]
+
+    monkeypatch.setattr(backup_module, "SIGN_INS", ())  # an archive from before: sessions in it
+    older = tmp_path / "older.tar.gz"
+    backup(old, db, older)
+    monkeypatch.undo()
+    assert read_manifest(older)["tables"]["editor_sessions"] == 1
+    restore(Settings(data_dir=tmp_path / "new", base_url="http://testserver", load_sample=False), empty_db, older)
+    with empty_db.session() as session:
+        assert session.scalars(select(EditorSession)).all() == []
+        assert session.scalars(select(AdminSession)).all() == []

@@ -178,3 +178,36 @@ def test_a_key_never_changes_kind(app: TestClient) -> None:
         assert "ya nombra un elemento de otro tipo" in spanish.text
     stored = service.known(app.app.state.db)  # type: ignore[attr-defined]
     assert (stored["editing"].kind, stored["editing-write"].kind) == ("practice", "activity")
+
+
+def test_a_practice_draft_reopens_with_its_activity_drafts_and_only_for_editors(app: TestClient) -> None:
+    """Reopening a practice draft filled its activity rows from what is stored, not from the activity drafts (what
+    was typed for them was lost on publishing); and anyone could read drafts and who wrote them, though drafts are
+    nobody else's business until published."""
+    csrf = signed_in(app)
+    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "activity.1.key": "editing-write",
+            "activity.1.en": "Write", "action": "publish"}
+    assert app.post("/edit/practice", data=form).status_code == 303
+    r = app.post("/edit/practice", data={**form, "label.en": "Editing (secret plan)", "activity.1.en": "Write drafts",
+                                         "activity.2.key": "editing-review", "activity.2.en": "Review",
+                                         "activity.2.es": "Revisar", "action": "draft"})
+    assert r.status_code == 303
+    page = app.get("/edit/practice/editing").text
+    rows = dict((f"{i}.{f}", v) for i, f, v in re.findall(r'name="activity\.(\d+)\.(key|en|es)" value="([^"]*)"', page))
+    assert rows["1.en"] == "Write drafts" and rows["2.key"] == "editing-review" and rows["2.es"] == "Revisar"
+    published = {"csrf": csrf, "key": "editing", "label.en": "Editing (secret plan)", "action": "publish",
+                 **{f"activity.{k}": v for k, v in rows.items()}}
+    assert app.post("/edit/practice", data=published).status_code == 303  # the reopened form, as shown
+    stored = service.known(app.app.state.db)  # type: ignore[attr-defined]
+    assert stored["editing-write"].labels["en"] == "Write drafts"
+    assert stored["editing-review"].labels == {"en": "Review", "es": "Revisar"}
+
+    r = app.post("/edit/practice", data={**form, "label.en": "Editing (next plan)", "action": "draft"})
+    assert r.status_code == 303
+    anonymous = TestClient(app.app)
+    assert "Editing (next plan)" not in anonymous.get("/edit/practice/editing").text
+    assert "Editing (secret plan)" in anonymous.get("/edit/practice/editing").text  # what is published
+    assert "Alice" not in anonymous.get("/edit").text and "Drafts" not in anonymous.get("/edit").text
+    assert app.post("/edit/practice", data={**form, "key": "drafting", "action": "draft"}).status_code == 303
+    assert anonymous.get("/edit/practice/drafting").status_code == 404  # a draft of a new entity: not there yet
+    assert "Editing (next plan)" in app.get("/edit/practice/editing").text and "drafting" in app.get("/edit").text

@@ -4,7 +4,9 @@ Strict by default, like MediaWiki 1.43 with Wikibase REL1_43 and MediaWiki's def
 per user (``failed-save`` + ``actionthrottledtext``; ``no-automatic-entity-id`` for creates), terms and string
 values trimmed and NFC-normalised, amounts stored signed, Wikibase's limits and datatypes enforced, label clashes
 refused on save, no CirrusSearch (``haswbstatement`` finds nothing), a no-op edit answered with ``nochange``, and
-``baserevid`` patched like Wikibase's ``EditEntity`` (an edit conflict only where the same part changed). The rules
+``baserevid`` handled like Wikibase's ``EditEntity`` (the edit applies to the revision given, its diff is patched
+onto the latest; ``editconflict`` only where that patch does not apply, and a statement changed on both sides is
+simply replaced, as the real one does). The rules
 and error shapes live in ``fake_rules`` and are checked against ``responses/``. It counts requests per action, and
 can be told to fail the next requests (maxlag, throttled, HTTP 429/503). wikibaseintegrator talks to it unmodified.
 """
@@ -232,7 +234,32 @@ class FakeWikibase:
             return self._search(p)
         if p.get("prop") == "linkshere":
             return self._linkshere(p)
+        if p.get("prop") == "revisions" and p.get("revids"):
+            return self._revisions(p)
         raise ApiError("badvalue", "Unsupported query in this fake.")
+
+    def _revisions(self, p: dict[str, str]) -> Json:
+        """prop=revisions&revids=…&rvprop=ids|content&rvslots=main&formatversion=2: an entity page's content at a
+        revision is the entity's JSON (as stored: no page id, revision or timestamp)."""
+        pages: list[Json] = []
+        bad: Json = {}
+        for raw in p["revids"].split("|"):
+            rev = int(raw) if raw.isdigit() else -1
+            found = next(((eid, revs[rev][0]) for eid, revs in self.history.items() if rev in revs), None)
+            if found is None:
+                bad[raw] = {"revid": rev, "missing": True}
+                continue
+            _, entity = found
+            content = {k: entity[k] for k in ("type", "datatype", "id", "labels", "descriptions", "aliases", "claims",
+                                                "sitelinks") if k in entity}
+            pages.append({"pageid": entity["pageid"], "ns": entity["ns"], "title": entity["title"], "revisions": [
+                {"revid": rev, "slots": {"main": {"contentmodel": f"wikibase-{entity['type']}",
+                                                  "contentformat": "application/json",
+                                                  "content": json.dumps(content, ensure_ascii=False)}}}]})
+        query: Json = {"pages": pages}
+        if bad:
+            query["badrevids"] = bad
+        return {"batchcomplete": True, "query": query}
 
     def _userinfo(self, p: dict[str, str], session: Session) -> Json:
         """meta=userinfo: ``ratelimits`` lists the limits that apply, empty for a user exempt from them."""
@@ -314,14 +341,20 @@ class FakeWikibase:
             if eid not in self.entities:
                 raise ApiError("no-such-entity", f"Could not find an entity with the ID \"{eid}\".", id=eid)
             current = self.entities[eid]
-            entity = copy.deepcopy(current)
+            base = int(p.get("baserevid") or 0)
+            if base and base not in self.history.get(eid, {}):
+                raise ApiError("nosuchrevid", f"There is no revision with ID {base}.")
+            # EntitySavingHelper::loadEntity: the edit applies to the entity at baserevid
+            start = self.history[eid][base][0] if base and base != current["lastrevid"] else current
+            entity = copy.deepcopy(start)
             if "clear" in p:
                 entity.update(labels={}, descriptions={}, aliases={}, claims={})
         self._apply_terms(entity, data)
         self._apply_claims(entity, data.get("claims") or {})
         rules.check_terms(entity)
-        if current is not None and "baserevid" in p:
-            self._check_base(eid, int(p["baserevid"]), data, user)
+        if current is not None and start is not current:
+            entity = self._fix_edit_conflict(eid, base, start, entity, user)
+            rules.check_terms(entity)
         if self._throttled("edit", user):  # pinged in attemptSave, before a null edit is noticed
             raise rules.throttled_save()
         if current is not None and _content(entity) == _content(current):
@@ -348,26 +381,21 @@ class FakeWikibase:
         self.entities[eid] = entity
         self.history.setdefault(eid, {})[self.revision] = (copy.deepcopy(entity), user)
 
-    def _check_base(self, eid: str, base: int, data: Json, user: str) -> None:
-        """EditEntity's conflict handling: edits since ``base`` by others are patched unless they touched what this
-        edit touches (the same label or description language, or the same statement)."""
-        revisions = self.history.get(eid, {})
-        if base not in revisions:
-            raise ApiError("nosuchrevid", f"There is no revision with ID {base}.")
-        later = [(rev, who) for rev, (_, who) in revisions.items() if rev > base]
-        if not later or all(who == user for _, who in later):
-            return
-        before, now = revisions[base][0], self.entities[eid]
-        changed = _parts(before) ^ _parts(now) | {k for k in _parts(before) & _parts(now)
-                                                 if _part(before, k) != _part(now, k)}
-        touched = {("labels", lang) for lang in (data.get("labels") or {})}
-        touched |= {("descriptions", lang) for lang in (data.get("descriptions") or {})}
-        claims = data.get("claims") or {}
-        for st in ([s for g in claims.values() for s in g] if isinstance(claims, dict) else list(claims)):
-            if st.get("id"):
-                touched.add(("claim", st["id"]))
-        if changed & touched:
-            raise rules.edit_conflict()
+    def _fix_edit_conflict(self, eid: str, base: int, before: Json, edited: Json, user: str) -> Json:
+        """``MediaWikiEditEntity::fixEditConflict``: the diff base → edited is patched onto the latest revision; an
+        operation that does not apply there is a conflict (``editconflict``), unless only this user edited since
+        the base and something of the patch still applies (a self-conflict)."""
+        latest = self.entities[eid]
+        patch = _diff(before, edited)
+        if not patch:
+            return copy.deepcopy(latest)
+        patched = _patched(latest, patch)
+        clean = _diff(latest, patched)
+        if len(patch) != len(clean):
+            later = {who for rev, (_, who) in self.history.get(eid, {}).items() if rev > base}
+            if later - {user} or not clean:
+                raise rules.edit_conflict()
+        return patched
 
     def _apply_terms(self, entity: Json, data: Json) -> None:
         for part in ("labels", "descriptions"):
@@ -524,15 +552,70 @@ def _content(entity: Json) -> str:
                       sort_keys=True)
 
 
-def _parts(entity: Json) -> set[tuple[str, str]]:
-    out = {(part, lang) for part in ("labels", "descriptions") for lang in entity.get(part, {})}
-    return out | {("claim", st["id"]) for group in entity.get("claims", {}).values() for st in group}
+def _statements(entity: Json) -> dict[str, Json]:
+    return {st["id"]: st for group in entity.get("claims", {}).values() for st in group}
 
 
-def _part(entity: Json, key: tuple[str, str]) -> Any:
-    if key[0] == "claim":
-        return next((st for group in entity.get("claims", {}).values() for st in group if st["id"] == key[1]), None)
-    return entity.get(key[0], {}).get(key[1])
+def _same_statement(a: Json, b: Json) -> bool:
+    """``Statement::equals``: main snak, qualifiers, references and rank (snak hashes and order aside)."""
+    def bare(snak: Json) -> Json:
+        return {k: snak.get(k) for k in ("snaktype", "property", "datavalue")}
+
+    def shape(st: Json) -> str:
+        quals = sorted(json.dumps(bare(q), sort_keys=True) for qs in (st.get("qualifiers") or {}).values() for q in qs)
+        return json.dumps([bare(st["mainsnak"]), quals, st.get("references") or [], st.get("rank", "normal")],
+                          sort_keys=True)
+
+    return shape(a) == shape(b)
+
+
+Op = tuple[str, str, Any, Any]  # (part, language or statement GUID, old, new); None old = add, None new = remove
+
+
+def _diff(before: Json, after: Json) -> list[Op]:
+    """``EntityDiffer`` for what LEADS edits: terms per language, statements per GUID."""
+    ops: list[Op] = []
+    for part in ("labels", "descriptions"):
+        old = {lang: t["value"] for lang, t in (before.get(part) or {}).items()}
+        new = {lang: t["value"] for lang, t in (after.get(part) or {}).items()}
+        ops += [(part, lang, old.get(lang), new.get(lang)) for lang in sorted(old.keys() | new.keys())
+                if old.get(lang) != new.get(lang)]
+    old_st, new_st = _statements(before), _statements(after)
+    for guid in sorted(old_st.keys() | new_st.keys()):
+        a, b = old_st.get(guid), new_st.get(guid)
+        if a is None or b is None or not _same_statement(a, b):
+            ops.append(("claims", guid, a, b))
+    return ops
+
+
+def _patched(latest: Json, patch: list[Op]) -> Json:
+    """``EntityPatcher``: a term is added only where the language has none and changed or removed only where it
+    still holds the old text (``TermListPatcher``); a statement is added if its GUID is absent, changed or removed
+    by GUID whatever it holds now (``StatementListPatcher``)."""
+    out = copy.deepcopy(latest)
+    for part, key, old, new in patch:
+        if part != "claims":
+            terms = out.setdefault(part, {})
+            have = terms.get(key, {}).get("value")
+            if (old is None and have is None) or (old is not None and have == old):
+                if new is None:
+                    terms.pop(key, None)
+                else:
+                    terms[key] = {"language": key, "value": new}
+            continue
+        where = next(((pid, i) for pid, group in out.get("claims", {}).items() for i, st in enumerate(group)
+                      if st.get("id") == key), None)
+        if old is None and where is None:
+            out.setdefault("claims", {}).setdefault(new["mainsnak"]["property"], []).append(copy.deepcopy(new))
+        elif old is not None and where is not None:
+            pid, i = where
+            if new is None:
+                del out["claims"][pid][i]
+                if not out["claims"][pid]:
+                    del out["claims"][pid]
+            else:
+                out["claims"][pid][i] = copy.deepcopy(new)
+    return out
 
 
 class _Handler(oauth2.WebPages, BaseHTTPRequestHandler):

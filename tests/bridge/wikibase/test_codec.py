@@ -169,3 +169,23 @@ def test_sample_file_and_dump_agree_on_levels(sample: DesignSet) -> None:
     comps = decoded.of_kind(Competence)
     assert len(comps) == 5 and all([lv.number for lv in c.levels] == [1, 2, 3, 4, 5] for c in comps)
     assert comps[0].levels[0].labels == {"en": "Assists", "es": "Asiste"}
+
+
+def test_levels_that_are_not_whole_numbers_are_problems_not_truncated(dump: dict[str, Any]) -> None:
+    """Someone on the wiki gives a learning outcome level 2.5, a design EQF level 4.5 and a competence level the
+    ordinal 2.5: the first was truncated to 2, the others dropped without a word."""
+    data = copy.deepcopy(dump)
+    pm = PropertyMap.from_entities(data["entities"].values())
+    by_key = {st["mainsnak"]["datavalue"]["value"]: e for e in data["entities"].values() if e["type"] == "item"
+              for st in e["claims"].get(pm.pid("leads-key"), [])}
+    lo = by_key["glam-lo-copyright-status"]["claims"][pm.pid("requires-competence")][0]
+    lo["qualifiers"][pm.pid("proficiency-level")][0]["datavalue"]["value"]["amount"] = "+2.5"
+    by_key["glam-mc-rights"]["claims"][pm.pid("eqf-level")][0]["mainsnak"]["datavalue"]["value"]["amount"] = "+4.5"
+    level = by_key["glam-structured-data"]["claims"][pm.pid("competence-level")][1]
+    level["qualifiers"][pm.pid("series-ordinal")][0]["datavalue"]["value"] = "2.5"
+    with pytest.raises(ValidationFailed) as info:
+        decode_dump(data)
+    found = {(p.entity, p.message) for p in info.value.problems}
+    assert ("glam-lo-copyright-status", "the level 2.5 is not a whole number; levels are 1, 2, 3…") in found
+    assert ("glam-mc-rights", "the level 4.5 is not a whole number; levels are 1, 2, 3…") in found
+    assert ("glam-structured-data", "the level 2.5 is not a whole number; levels are 1, 2, 3…") in found
