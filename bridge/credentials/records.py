@@ -98,7 +98,8 @@ class CredentialRecords:
             return session.get(IssuedCredentialRow, cid.removeprefix("urn:uuid:"))
 
     def revoked_reason(self, credential: dict[str, Any]) -> str | None:
-        """Why this installation revoked the credential (public once revoked); None when it is not revoked here."""
+        """Why this installation revoked the credential, as typed (for the record: ``reasons.public_reason`` says
+        what of it is public); None when it is not revoked here."""
         row = self.find_by_credential(credential)
         return row.revoked_reason if row is not None and row.revoked and row.revoked_reason else None
 
