@@ -7,11 +7,10 @@ import mimetypes
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
 from bridge.certificates.badges import badge_png, badge_svg, badge_text, designed_badge
 from bridge.certificates.pdf import design_image, load_layout
-from bridge.credentials.api import CredentialService, IssuedCredentialRow
+from bridge.credentials.api import CredentialService
 from bridge.credentials.api import credential_service as service
 from bridge.dataspace.api import CredentialDesign, current_index
 from bridge.errors import NotFound
@@ -26,11 +25,10 @@ _CACHE = {"Cache-Control": "public, max-age=3600"}
 def issuer_page(slug: str, request: Request, svc: CredentialService = Depends(service)) -> HTMLResponse:
     lang = request_lang(request)
     org = svc.directory.get(slug)
-    index = current_index(svc.db)
-    with svc.db.session() as session:
-        issued = set(session.scalars(select(IssuedCredentialRow.design_key).distinct()
-                                     .where(IssuedCredentialRow.issuer_slug == org.slug)))
-    designs = [d for d in index.all(CredentialDesign) if org.root or d.key in issued]
+    designs = current_index(svc.db).all(CredentialDesign)
+    if not org.root:  # the installation lists every design; an organisation those it has issued (index probes)
+        issued = svc.designs_issued(org.slug, [d.key for d in designs])
+        designs = [d for d in designs if d.key in issued]
     did = svc.directory.did(org)
     html = environment(lang).get_template("certificates/issuer.html").render(
         lang=lang, org=org, name=org.names.get(lang) or org.names.get("en") or org.slug,

@@ -50,6 +50,9 @@ class IssuedCredentialRow(Base):
         return f"urn:uuid:{self.id}"
 
 
+# the designs an issuer has issued (its public page, /issuers/{slug}): one probe per design
+Index("ix_issued_credentials_issuer_design", IssuedCredentialRow.issuer_slug, IssuedCredentialRow.design_key)
+
 #: A revoked or suspended credential: the condition of the partial index below, written so that a query's own
 #: ``WITHDRAWN`` lets the database use it (SQLite needs the same terms, PostgreSQL proves it).
 WITHDRAWN = or_(IssuedCredentialRow.revoked, IssuedCredentialRow.suspended)
