@@ -12,7 +12,7 @@ from bridge.certificates.badges import badge_png, badge_svg, badge_text, designe
 from bridge.certificates.pdf import design_image, load_layout
 from bridge.credentials.api import CredentialService
 from bridge.credentials.api import credential_service as service
-from bridge.dataspace.api import CredentialDesign, current_index
+from bridge.dataspace.api import CredentialDesign, current_index, is_key
 from bridge.errors import NotFound
 from bridge.i18n import environment, gettext_for, request_lang
 from bridge.web.openapi import answers
@@ -58,16 +58,22 @@ def issuer_logo(slug: str, svc: CredentialService = Depends(service)) -> Respons
 def badge(key: str, ext: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
     if ext not in ("svg", "png"):
         raise NotFound("no badge format %(ext)s: use .svg or .png", code="not_found", params={"ext": repr(ext)})
+    if not is_key(key):  # before the file name: 255 characters and more were an OSError, a 500
+        raise _no_design(key[:60] + ("…" if len(key) > 60 else ""))
     media = "image/svg+xml" if ext == "svg" else "image/png"
     own = designed_badge(key, ext)
     if own is not None:
         return Response(own, media_type=media, headers=_CACHE)
     design = current_index(svc.db).get(key, CredentialDesign)
     if design is None:
-        raise NotFound("There is no credential design with the key '%(key)s'", code="design_not_found",
-                       params={"key": key})
+        raise _no_design(key)
     lang = request_lang(request)
     _ = gettext_for(lang).gettext
     text = badge_text(design, lang, (_("Micro-credential"), _("Stacked credential")))
     return Response(badge_svg(text) if ext == "svg" else badge_png(text), media_type=media,
                     headers={**_CACHE, "Vary": "Accept-Language"})
+
+
+def _no_design(key: str) -> NotFound:
+    return NotFound("There is no credential design with the key '%(key)s'", code="design_not_found",
+                    params={"key": key})

@@ -55,3 +55,17 @@ def test_the_designs_an_issuer_issued_are_index_probes(db: Database, client: Tes
             plan = " ".join(str(r[0]) for r in conn.execute(text(f"EXPLAIN {sql}")))
             assert "Seq Scan on issued_credentials" not in plan, plan
     assert "ix_issued_credentials_issuer_design" in plan, plan
+
+
+def test_a_badge_of_a_key_no_design_can_have_is_a_404_not_a_500(client: TestClient) -> None:  # noqa: F811
+    """``/badges/<255 characters>.png`` asked the file system for a name too long (ENAMETOOLONG: a 500); a key is
+    checked against the design-key pattern first."""
+    for key in ("a" * 255, "a" * 3000, "A-Capital", "-dash-first", "a" * 201):
+        for ext in ("png", "svg"):
+            r = client.get(f"/badges/{key}.{ext}", headers={"Accept": "application/json", "Accept-Language": "es"})
+            assert r.status_code == 404, (len(key), ext, r.status_code)
+            assert r.json()["error"] == "design_not_found"
+            assert len(r.json()["message"]) < 200  # not the whole key back
+    page = client.get(f"/badges/{'a' * 300}.png", headers={"Accept-Language": "es"})
+    assert page.status_code == 404 and "No hay ningún diseño de credencial con la clave" in page.text
+    assert client.get("/badges/glam-mc-rights.svg").status_code == 200
