@@ -76,7 +76,9 @@ def awards(request: Request, design: str | None = None, learner: str | None = No
 
 @router.post("/api/admin/awards/{award_id}/revoke", dependencies=[Depends(require_admin)])
 def revoke(award_id: str, request: Request,
-           reason: str = Body(..., embed=True, json_schema_extra=REASON_SCHEMA)) -> dict[str, Any]:
+           reason: str = Body(..., embed=True, json_schema_extra=REASON_SCHEMA,
+                              description="kept with the award; the learner sees it on My certificates, the public "
+                                          "certificate page never does")) -> dict[str, Any]:
     with _db(request).session() as session:
         return {"award": service.award_dict(service.revoke(session, award_id, reason))}
 

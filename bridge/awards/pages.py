@@ -15,7 +15,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from bridge.awards import board, intake, people, service
+from bridge.awards import board, intake, people, service, standing
 from bridge.awards.api import award_settings, wallet_offers
 from bridge.awards.api import who_for_launch as _who
 from bridge.awards.launches import Who, record_launch
@@ -62,17 +62,19 @@ def _labels(request: Request) -> dict[str, str]:
     return {key: e.label() for key, e in current_index(_db(request)).by_key.items()}
 
 
-def _award_view(award: Award, settings: Settings, labels: dict[str, str], edc: Job | None = None
-                ) -> dict[str, Any]:
+def _award_view(award: Award, settings: Settings, labels: dict[str, str], edc: Job | None = None,
+                seen: str | None = None) -> dict[str, Any]:
+    """``seen``: the state the credential's standing gives an issued award (``bridge.awards.standing``)."""
     label = labels.get(award.achievement, award.achievement)
-    return {**service.award_dict(award), "label": label, "links": links(award, settings, label),
-            "edc": edc_view(award, edc, settings.base_url)}
+    state = seen or award.state
+    return {**service.award_dict(award), "state": state, "label": label, "links": links(award, settings, label),
+            "edc": edc_view(award, edc, settings.base_url, state)}
 
 
-def edc_view(award: Award, job: Job | None, base_url: str) -> dict[str, str | None]:
+def edc_view(award: Award, job: Job | None, base_url: str, state: str | None = None) -> dict[str, str | None]:
     """Where the award's EDC stands: ``none`` (not asked for), ``preparing`` (a worker signs it), ``ready`` (with
     the JSON-LD download) or ``failed``."""
-    if award.state != "issued" or job is None:
+    if (state or award.state) != "issued" or job is None:
         return {"state": "none", "url": None}
     credential = (job.payload or {}).get("credential_id")
     if job.state == "done" and credential:
@@ -98,7 +100,9 @@ def claim(request: Request, launch_id: str) -> Response:
                           learner_email=who.email, cfg=award_settings(request))
     labels = _labels(request)
     base = request.app.state.settings
-    views = [_award_view(a, base, labels) for a in result.awards]
+    with _db(request).reading() as session:
+        seen = standing.seen_states(session, result.awards)
+    views = [_award_view(a, base, labels, seen=seen.get(a.id)) for a in result.awards]
     body = {"learner": who.learner, "design": who.design, "awards": views,
             "missing": [m.text() for m in result.missing]}
     if wants_json(request):
@@ -127,7 +131,8 @@ def mine(request: Request, launch_id: str) -> Response:
     with _db(request).session() as session:
         rows = service.awards_of(session, who.learner)
         edc = service.edc_jobs(session, rows)
-        awards = [_award_view(a, base, labels, edc.get(a.id)) for a in rows]
+        seen = standing.seen_states(session, rows)
+        awards = [_award_view(a, base, labels, edc.get(a.id), seen.get(a.id)) for a in rows]
     if wants_json(request):
         return JSONResponse({"learner": who.learner, "awards": awards})
     gettext = _with_wallets(request, who, awards)
@@ -190,7 +195,7 @@ def dashboard(request: Request, launch_id: str, state: Annotated[str | None, STA
     base = request.app.state.settings
     with _db(request).session() as session:
         page = board.course_page(session, who.context, state=state or None, learner=learner, after=after or None)
-        awards = [_award_view(a, base, labels) for a in page.awards]
+        awards = [_award_view(a, base, labels, seen=page.states.get(a.id)) for a in page.awards]
     for a in awards:  # the LMS's user id, to tell learners apart while their name is not known
         a["lms_user"] = unquote(a["learner"].rsplit(":", 1)[-1])
     links = page_links(request, page.after)

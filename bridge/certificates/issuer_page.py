@@ -7,13 +7,12 @@ import mimetypes
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
 from bridge.certificates.badges import badge_png, badge_svg, badge_text, designed_badge
 from bridge.certificates.pdf import design_image, load_layout
-from bridge.credentials.api import CredentialService, IssuedCredentialRow
+from bridge.credentials.api import CredentialService
 from bridge.credentials.api import credential_service as service
-from bridge.dataspace.api import CredentialDesign, current_index
+from bridge.dataspace.api import CredentialDesign, current_index, is_key
 from bridge.errors import NotFound
 from bridge.i18n import environment, gettext_for, request_lang
 from bridge.web.openapi import answers
@@ -26,11 +25,10 @@ _CACHE = {"Cache-Control": "public, max-age=3600"}
 def issuer_page(slug: str, request: Request, svc: CredentialService = Depends(service)) -> HTMLResponse:
     lang = request_lang(request)
     org = svc.directory.get(slug)
-    index = current_index(svc.db)
-    with svc.db.session() as session:
-        issued = set(session.scalars(select(IssuedCredentialRow.design_key).distinct()
-                                     .where(IssuedCredentialRow.issuer_slug == org.slug)))
-    designs = [d for d in index.all(CredentialDesign) if org.root or d.key in issued]
+    designs = current_index(svc.db).all(CredentialDesign)
+    if not org.root:  # the installation lists every design; an organisation those it has issued (index probes)
+        issued = svc.designs_issued(org.slug, [d.key for d in designs])
+        designs = [d for d in designs if d.key in issued]
     did = svc.directory.did(org)
     html = environment(lang).get_template("certificates/issuer.html").render(
         lang=lang, org=org, name=org.names.get(lang) or org.names.get("en") or org.slug,
@@ -60,16 +58,22 @@ def issuer_logo(slug: str, svc: CredentialService = Depends(service)) -> Respons
 def badge(key: str, ext: str, request: Request, svc: CredentialService = Depends(service)) -> Response:
     if ext not in ("svg", "png"):
         raise NotFound("no badge format %(ext)s: use .svg or .png", code="not_found", params={"ext": repr(ext)})
+    if not is_key(key):  # before the file name: 255 characters and more were an OSError, a 500
+        raise _no_design(key[:60] + ("…" if len(key) > 60 else ""))
     media = "image/svg+xml" if ext == "svg" else "image/png"
     own = designed_badge(key, ext)
     if own is not None:
         return Response(own, media_type=media, headers=_CACHE)
     design = current_index(svc.db).get(key, CredentialDesign)
     if design is None:
-        raise NotFound("There is no credential design with the key '%(key)s'", code="design_not_found",
-                       params={"key": key})
+        raise _no_design(key)
     lang = request_lang(request)
     _ = gettext_for(lang).gettext
     text = badge_text(design, lang, (_("Micro-credential"), _("Stacked credential")))
     return Response(badge_svg(text) if ext == "svg" else badge_png(text), media_type=media,
                     headers={**_CACHE, "Vary": "Accept-Language"})
+
+
+def _no_design(key: str) -> NotFound:
+    return NotFound("There is no credential design with the key '%(key)s'", code="design_not_found",
+                    params={"key": key})

@@ -56,6 +56,11 @@ def credential_bytes(document: dict[str, Any]) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else bytes(JSONResponse(value).body)
 
 
+def withdrawn_state(row: StoredCredential) -> str | None:
+    """``revoked`` or ``suspended`` when the issuer withdrew the credential; None when it stands."""
+    return "revoked" if row.revoked else "suspended" if row.suspended else None
+
+
 def pdf_withheld(row: StoredCredential, lang: str) -> str | None:
     """Why the printable certificate is not offered (revoked or suspended), in ``lang``; None when it is."""
     _ = gettext_for(lang).gettext
@@ -112,7 +117,10 @@ def render_certificate_page(
     *, credential: dict[str, Any] | str, credential_id: str, verify_url: str, report: VerificationReport,
     lang: str, settings: Settings, design_url: str | None = None, story: Story | None = None,
     withheld: str | None = None, issuer_page: str | None = None, issuer_name: str | None = None,
+    withdrawn: str | None = None,
 ) -> str:
+    """``withdrawn`` (``revoked`` | ``suspended``): no LinkedIn or share buttons, and the link preview (og:title,
+    og:description) says so — a preview of "<name> earned …" would outlive the withdrawal in every feed."""
     view = with_story(certificate_view(credential, lang), story)
     if issuer_name:  # our own issuer: its name in the reader's language
         view = replace(view, issuer_name=issuer_name)
@@ -122,22 +130,36 @@ def render_certificate_page(
     badge = f"/badges/{design_key}" if design_key else None
     summary = gettext_for(lang).gettext("%(learner)s earned %(title)s") % {"learner": view.learner,
                                                                            "title": view.title}
+    title, described = _preview(view.title, view.learner, summary, withdrawn, lang)
     return environment(lang).get_template("certificates/page.html").render(
         c=view, lang=lang, report=explain(report, lang), qr_svg=qr_svg, design_url=design_url, story=story,
         json_url=f"/credentials/{credential_id}/download", json_label=download_label(view, credential, lang),
         pdf_url=None if withheld else f"/credentials/{credential_id}/certificate.pdf?lang={lang}",
         pdf_withheld=withheld, issuer_page=issuer_page, badge_url=badge,
-        share=share_links(verify_url, summary), share_url=verify_url,
-        linkedin=linkedin_add_url(settings, name=view.title, organization=view.issuer_name, issued=view.issued,
-                                  url=verify_url, credential_id=credential_id, expires=view.valid_until),
-        og={"title": f"{view.title} · {view.learner}", "description": summary + (
-                f" · {view.issuer_name}" if view.issuer_name else ""),
+        share=[] if withdrawn else share_links(verify_url, summary), share_url=verify_url,
+        linkedin=None if withdrawn else linkedin_add_url(
+            settings, name=view.title, organization=view.issuer_name, issued=view.issued, url=verify_url,
+            credential_id=credential_id, expires=view.valid_until),
+        og={"title": title, "description": described + (f" · {view.issuer_name}" if view.issuer_name else ""),
             "url": verify_url, "image": f"{base}{badge}.png?lang={lang}" if badge else None,
             "locale": _OG_LOCALES[lang]},
     )
 
 
 _OG_LOCALES = {"en": "en_GB", "es": "es_ES"}
+
+
+def _preview(title: str, learner: str, summary: str, withdrawn: str | None, lang: str) -> tuple[str, str]:
+    """The link preview's title and description: a withdrawn credential says so in both."""
+    _ = gettext_for(lang).gettext
+    words = {"title": title, "learner": learner}
+    if withdrawn == "revoked":
+        return (_("Revoked: %(title)s · %(learner)s") % words,
+                _("%(learner)s earned %(title)s; the issuer has since revoked it") % words)
+    if withdrawn == "suspended":
+        return (_("Suspended: %(title)s · %(learner)s") % words,
+                _("%(learner)s earned %(title)s; the issuer has suspended it for now") % words)
+    return f"{title} · {learner}", summary
 
 
 def _qr_title(lang: str) -> str:
@@ -152,11 +174,12 @@ def certificate_page(request: Request, row: StoredCredential, verifier: Credenti
     url = verification_url(settings, row.id)
     story = row_story(request.app.state.db, row, lang)
     withheld = pdf_withheld(row, lang)
+    withdrawn = withdrawn_state(row)
     slug = getattr(row, "issuer_slug", None)
     org = IssuerDirectory(settings).orgs.get(slug) if slug else None
     html = render_certificate_page(
         credential=credential, credential_id=row.id, verify_url=url, report=verifier.verify(credential),
-        lang=lang, settings=settings, story=story, withheld=withheld,
+        lang=lang, settings=settings, story=story, withheld=withheld, withdrawn=withdrawn,
         design_url=f"/designs/{row.design_key}?lang={lang}" if row.design_key else None,
         issuer_page=f"/issuers/{slug}?lang={lang}" if org else None,
         issuer_name=(org.names.get(lang) or org.names.get("en")) if org else None,

@@ -4,16 +4,18 @@ An OB 3.0 credential is signed once, in the design's language, and names its com
 credential does not list its parts. The page and the PDF add, in the reader's language: the design's title and
 description, every competence the design certifies (directly, through its outcomes and through its parts) with the
 level, the learning outcomes, the assessments, and the parts (each linked to the learner's own credential for that
-part when we issued one, else to the part's design). Display only: the verifier judges the signed document.
+part when we issued one that stands — not revoked, suspended or expired —, else to the part's design, with the
+status of the one that does not stand). Display only: the verifier judges the signed document.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bridge.certificates.view import CertificateView
+from bridge.certificates.view import CertificateView, valid_until
 from bridge.credentials.api import IssuedCredentialRow
 from bridge.dataspace.api import Assessment, Competence, CredentialDesign, Index, LearningOutcome, current_index
 from bridge.db import Database
@@ -38,7 +40,8 @@ class PartLine:
     key: str
     title: str
     url: str
-    held: bool  # the learner holds a credential we issued for this part (url is that credential)
+    held: bool  # the learner holds a credential we issued for this part that stands (url is that credential)
+    status: str = ""  # not held: "suspended" or "expired" when the learner's credential for it is either
 
 
 @dataclass(frozen=True)
@@ -79,18 +82,28 @@ def _competences(index: Index, design: CredentialDesign, lang: str, seen: frozen
     return levels
 
 
-def _held_parts(db: Database, learner_id: str | None, keys: list[str]) -> dict[str, str]:
-    """Design key -> id of a live credential this learner holds for it (none without a learner id)."""
+def _held_parts(db: Database, learner_id: str | None, keys: list[str], now: datetime
+                ) -> dict[str, tuple[str, str]]:
+    """Design key -> (id, status) of this learner's newest credential for it, preferring one that stands (status
+    ``""``) to a suspended or expired one; revoked ones are not held (none without a learner id)."""
     if not learner_id or not keys:
         return {}
-    with db.session() as session:
+    with db.reading() as session:
         rows = session.execute(
-            select(IssuedCredentialRow.design_key, IssuedCredentialRow.id)
+            select(IssuedCredentialRow.design_key, IssuedCredentialRow.id, IssuedCredentialRow.suspended,
+                   IssuedCredentialRow.document)
             .where(IssuedCredentialRow.learner_id == learner_id, IssuedCredentialRow.design_key.in_(keys),
                    IssuedCredentialRow.revoked.is_(False))
             .order_by(IssuedCredentialRow.created)
         ).all()
-    return {key: cid for key, cid in rows}
+    held: dict[str, tuple[str, str]] = {}
+    for key, cid, suspended, document in rows:  # oldest first: a newer one replaces an older one …
+        ends = valid_until(document or {})
+        status = "suspended" if suspended else "expired" if ends is not None and ends <= now else ""
+        found = held.get(key)
+        if found is None or found[1] or not status:  # … unless the older one stands and this one does not
+            held[key] = (cid, status)
+    return held
 
 
 def design_story(db: Database, design_key: str, lang: str, learner_id: str | None = None) -> Story | None:
@@ -113,7 +126,7 @@ def design_story(db: Database, design_key: str, lang: str, learner_id: str | Non
         lines.append(CompetenceLine(key, competence.label(lang), level, level_name, level_text))
     outcomes = tuple(o.label(lang) for o in (index.get(k, LearningOutcome) for k in design.outcomes) if o)
     parts = [p for _r, p in index.parts(design) if isinstance(p, CredentialDesign)]
-    held = _held_parts(db, learner_id, [p.key for p in parts])
+    held = _held_parts(db, learner_id, [p.key for p in parts], datetime.now(UTC))
     assessments = [a for a in (index.get(k, Assessment) for k in design.assessed_by) if a]
     for part in parts:  # a stack is assessed through its parts
         assessments += [a for a in (index.get(k, Assessment) for k in part.assessed_by) if a]
@@ -124,9 +137,15 @@ def design_story(db: Database, design_key: str, lang: str, learner_id: str | Non
         outcomes=outcomes,
         competences=tuple(lines),
         assessments=tuple(dict.fromkeys(a.label(lang) for a in assessments)),
-        parts=tuple(PartLine(p.key, p.label(lang), f"/credentials/{held[p.key]}/certificate?lang={lang}"
-                             if p.key in held else f"/designs/{p.key}?lang={lang}", p.key in held) for p in parts),
+        parts=tuple(_part(p, lang, held.get(p.key)) for p in parts),
     )
+
+
+def _part(part: CredentialDesign, lang: str, held: tuple[str, str] | None) -> PartLine:
+    cid, status = held or ("", "")
+    if cid and not status:
+        return PartLine(part.key, part.label(lang), f"/credentials/{cid}/certificate?lang={lang}", True)
+    return PartLine(part.key, part.label(lang), f"/designs/{part.key}?lang={lang}", False, status)
 
 
 def with_story(view: CertificateView, story: Story | None) -> CertificateView:

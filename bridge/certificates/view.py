@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bridge.errors import LeadsError
@@ -180,6 +180,14 @@ def _evidence(doc: Mapping[str, Any], lang: str) -> tuple[Evidence, ...]:
         if name or description or url:
             found.append(Evidence(name or description or url or "", description if name else "", url))
     return tuple(found)
+
+
+def valid_until(document: dict[str, Any]) -> datetime | None:
+    """When a stored credential's validity ends (its JSON, or the payload of a VC-JOSE row ``{"jwt": token}``)."""
+    jwt = document.get("jwt")
+    doc = _payload(str(jwt)) if isinstance(jwt, str) and len(document) == 1 else document
+    ends = _date(doc.get("validUntil") or doc.get("expirationDate"))
+    return ends.replace(tzinfo=UTC) if ends is not None and ends.tzinfo is None else ends
 
 
 def certificate_view(credential: dict[str, Any] | str, lang: str = "en") -> CertificateView:

@@ -11,7 +11,7 @@ from starlette.requests import Request  # fastapi.Request, without importing Fas
 from bridge.credentials.keys import KeyManager
 from bridge.credentials.served import DOCUMENT_MAX_AGE, STATUS_LIST_SECONDS
 from bridge.credentials.service import AwardToIssue, CredentialService, IssueInput, award_key
-from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
+from bridge.credentials.tables import WITHDRAWN, IssuedCredentialRow, StatusListRow
 from bridge.credentials.verification import Verifier
 
 
@@ -30,6 +30,7 @@ def verifier(request: Request) -> Verifier:
 __all__ = [
     "DOCUMENT_MAX_AGE",
     "STATUS_LIST_SECONDS",
+    "WITHDRAWN",
     "AwardToIssue",
     "CredentialService",
     "IssueInput",

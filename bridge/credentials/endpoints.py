@@ -59,7 +59,9 @@ class IssueBody(BaseModel):
 
 
 class ReasonBody(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000, json_schema_extra=REASON_SCHEMA)
+    reason: str = Field(min_length=1, max_length=2000, json_schema_extra=REASON_SCHEMA,
+                        description="for the record: kept with the credential and answered to administrators; the "
+                                    "certificate page and verifications never show it")
 
 
 def _summary(svc: CredentialService, row: IssuedCredentialRow) -> dict[str, Any]:

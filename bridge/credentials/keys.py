@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from bridge.credentials.reasons import key_retired_reason
 from bridge.credentials.service import CredentialService
 from bridge.credentials.tables import IssuedCredentialRow, StatusListRow
 from bridge.errors import LeadsError
@@ -132,7 +133,7 @@ class KeyManager:
         report = Retirement(org=org.slug, key=record, active_key=active)
         report.status_lists_resigned = self._resign_lists(org.slug, key_id)
         report.credentials = self.signed_by(org.slug, key_id)
-        revocation_reason = f"signing key retired ({reason.strip()}); a replacement is issued"
+        revocation_reason = key_retired_reason(reason)
         award_keys: list[str] = []
         for done, cid in enumerate(report.credentials, 1):
             row = self.service.get(cid)

@@ -5,11 +5,11 @@ space nor the credential formats (``CredentialService`` adds issuing on top)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, exists, select
 
 from bridge import metrics
 from bridge.credentials.local_lists import STATUS_LIST_VALIDITY, local_status_list_id, signed_is_fresh, status_url
@@ -38,6 +38,17 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+DESIGN_PROBES = 200  # designs asked about in one statement (two bound parameters each)
+
+
+def designs_issued_statement(issuer_slug: str, keys: Sequence[str]) -> Select[*tuple[bool, ...]]:
+    """One ``EXISTS`` per design: each a probe of ``ix_issued_credentials_issuer_design``, whatever the number of
+    credentials (``SELECT DISTINCT design_key`` read every one the issuer ever issued)."""
+    return select(*(exists().where(IssuedCredentialRow.issuer_slug == issuer_slug,
+                                   IssuedCredentialRow.design_key == key).label(f"d{i}")
+                    for i, key in enumerate(keys)))
 
 
 class CredentialRecords:
@@ -75,6 +86,17 @@ class CredentialRecords:
                                params={"credential_id": repr(credential_id)})
             return row
 
+    def designs_issued(self, issuer_slug: str, keys: Sequence[str]) -> set[str]:
+        """Which of these designs ``issuer_slug`` has issued at least once (the issuer's public page)."""
+        keys = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        with self.db.statement() as conn:
+            for start in range(0, len(keys), DESIGN_PROBES):
+                chunk = keys[start:start + DESIGN_PROBES]
+                row = conn.execute(designs_issued_statement(issuer_slug, chunk)).one()
+                found |= {key for key, hit in zip(chunk, row, strict=True) if hit}
+        return found
+
     def served_document(self, credential_id: str) -> Served:
         """The bytes of ``GET /credentials/{id}`` (JSON-LD, or the JWT of a VC-JOSE credential); blocking on the
         first read only, since a stored credential never changes (``self.documents.get`` answers without a thread)."""
@@ -98,7 +120,8 @@ class CredentialRecords:
             return session.get(IssuedCredentialRow, cid.removeprefix("urn:uuid:"))
 
     def revoked_reason(self, credential: dict[str, Any]) -> str | None:
-        """Why this installation revoked the credential (public once revoked); None when it is not revoked here."""
+        """Why this installation revoked the credential, as typed (for the record: ``reasons.public_reason`` says
+        what of it is public); None when it is not revoked here."""
         row = self.find_by_credential(credential)
         return row.revoked_reason if row is not None and row.revoked and row.revoked_reason else None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, String, Text, UniqueConstraint, or_, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.db.base import Base, utcnow
@@ -48,6 +48,18 @@ class IssuedCredentialRow(Base):
     @property
     def credential_id(self) -> str:
         return f"urn:uuid:{self.id}"
+
+
+# the designs an issuer has issued (its public page, /issuers/{slug}): one probe per design
+Index("ix_issued_credentials_issuer_design", IssuedCredentialRow.issuer_slug, IssuedCredentialRow.design_key)
+
+#: A revoked or suspended credential: the condition of the partial index below, written so that a query's own
+#: ``WITHDRAWN`` lets the database use it (SQLite needs the same terms, PostgreSQL proves it).
+WITHDRAWN = or_(IssuedCredentialRow.revoked, IssuedCredentialRow.suspended)
+WITHDRAWN_SQL = {"sqlite": text("revoked = 1 OR suspended = 1"), "postgresql": text("revoked OR suspended")}
+# the few withdrawn credentials, by id: the award pages read an award's standing from here (bridge.awards.standing)
+Index("ix_issued_credentials_withdrawn", IssuedCredentialRow.id, sqlite_where=WITHDRAWN_SQL["sqlite"],
+      postgresql_where=WITHDRAWN_SQL["postgresql"])
 
 
 class StatusListRow(Base):

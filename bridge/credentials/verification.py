@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from bridge import metrics
 from bridge.credentials.local_lists import still_valid
+from bridge.credentials.reasons import public_reason
 from bridge.settings import Settings
 from bridge.trust.api import IssuerDirectory, IssuerTrustBook
 from issuer.errors import IssuerError
@@ -199,12 +200,13 @@ class Verifier:
         return self._with_reason(credential, report)
 
     def _with_reason(self, credential: dict[str, Any] | str | bytes, report: VerificationReport) -> VerificationReport:
-        """A credential this installation issued and revoked: the status check says why (the reason is public
-        once revoked: e.g. "signing key retired (…)", so a holder knows a replacement exists)."""
+        """A credential this installation issued and revoked: the status check names the public category of the
+        reason when there is one (a retired signing key: a replacement exists), never the words the issuer typed
+        for the record (``bridge.credentials.reasons``)."""
         failed = [i for i, c in enumerate(report.checks) if c.name == "status" and c.outcome in ("failed", "not_run")]
         if not failed or not isinstance(credential, dict):
             return report  # nothing to explain: no database read for the (usual) credential in good standing
-        reason = self.service.revoked_reason(credential)
+        reason = public_reason(self.service.revoked_reason(credential))
         if reason is None:
             return report
         for i in failed:

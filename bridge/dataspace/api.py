@@ -20,6 +20,7 @@ from bridge.dataspace.model import (
     Practice,
     ProficiencyLevel,
     Ref,
+    is_key,
 )
 from bridge.dataspace.queries import Index, current_index, index_in
 from bridge.dataspace.repository import EntityRepository
@@ -50,6 +51,7 @@ __all__ = [
     "check",
     "current_index",
     "index_in",
+    "is_key",
     "load_sample_if_empty",
     "normalize",
     "ui",

@@ -7,6 +7,7 @@ Wikibase codec (``bridge.wikibase.codec``) maps keys to whatever ids a given Wik
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar
 
@@ -56,10 +57,19 @@ ESSENCE_LEVELS: tuple[ProficiencyLevel, ...] = (
 )
 
 
+KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,199}$"  # every entity's key, a design's too
+_KEY = re.compile(KEY_PATTERN)
+
+
+def is_key(text: str) -> bool:
+    """Whether ``text`` could be an entity's key: a route checks it before using it in a file name or a query."""
+    return _KEY.fullmatch(text) is not None
+
+
 class EntityBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Kind
-    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,199}$")
+    key: str = Field(pattern=KEY_PATTERN)
     labels: dict[str, str] = Field(default_factory=dict)
     descriptions: dict[str, str] = Field(default_factory=dict)
     wikibase_id: str | None = None

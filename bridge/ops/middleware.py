@@ -1,9 +1,14 @@
 """Every request: a request id (kept from ``X-Request-ID`` when it is a plain token, else new; echoed in the
 answer), one access log line, and the HTTP metrics labelled by route template (never the raw path, so that
-unknown URLs cannot explode the label set). A POST to the LTI launch is also counted as a launch by outcome."""
+unknown URLs cannot explode the label set). A POST to the LTI launch is also counted as a launch by outcome.
+
+The line's path never carries a capability: a launch id opens its pages (an instructor's dashboard and its revoke
+forms) for 24 hours, so it is logged as a short hash (``#`` and 12 hex digits) — the same launch, the same hash,
+to follow it through the log; the route template names the parameter."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -17,6 +22,16 @@ from bridge.ops.logs import request_id
 log = logging.getLogger("leads.http")
 GOOD_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 LAUNCH_PATHS = ("/lti/launch",)
+CAPABILITIES = frozenset({"launch_id"})  # path parameters that are bearer capabilities
+
+
+def logged_path(path: str, params: dict[str, object]) -> str:
+    """``path`` with the value of each capability parameter replaced by a short hash of it."""
+    for name in CAPABILITIES & params.keys():
+        value = str(params[name])
+        if value:
+            path = path.replace(value, "#" + hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:12])
+    return path
 
 
 class Observe:
@@ -53,7 +68,8 @@ class Observe:
             if method == "POST" and template in LAUNCH_PATHS:
                 outcome = "accepted" if status < 400 else "refused" if status < 500 else "error"
                 metrics.LTI_LAUNCHES.labels(outcome).inc()
-            log.info("%s %s %s", method, scope["path"], status,
-                     extra={"method": method, "path": scope["path"], "route": template, "status": status,
+            path = logged_path(scope["path"], scope.get("path_params") or {})
+            log.info("%s %s %s", method, path, status,
+                     extra={"method": method, "path": path, "route": template, "status": status,
                             "duration_ms": round(elapsed * 1000, 1)})
             request_id.reset(token)

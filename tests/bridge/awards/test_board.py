@@ -57,7 +57,8 @@ def test_every_award_of_the_course_on_exactly_one_page_newest_first(db: Database
     assert {a.context for a in seen} == {"course-a"}
     with db.session() as session:
         page = board.course_page(session, "course-a", limit=7)
-    assert page.counts == {"issued": 35 + 1, "pending": 7, "failed": 6, "revoked": 6, "needs_name": 6}
+    assert page.counts == {"issued": 35 + 1, "pending": 7, "failed": 6, "revoked": 6, "suspended": 0,
+                           "needs_name": 6}
     assert page.matching == 61
 
 
@@ -109,7 +110,8 @@ def test_the_dashboard_pages_through_a_large_course(peers: Peers, monkeypatch: p
     url, context = _course_of(peers)
     _fill(peers.db, context, 60)
     body = peers.http.get(url, headers=JSON).json()
-    assert body["counts"] == {"issued": 36, "pending": 7, "failed": 6, "revoked": 6, "needs_name": 6}
+    assert body["counts"] == {"issued": 36, "pending": 7, "failed": 6, "revoked": 6, "suspended": 0,
+                              "needs_name": 6}
     assert body["matching"] == 61 and len(body["awards"]) == 25
     ids, following = [a["id"] for a in body["awards"]], body["next"]
     while following:
@@ -135,7 +137,7 @@ def test_the_dashboard_refuses_what_it_cannot_show(peers: Peers) -> None:  # noq
     url, _ = _course_of(peers)
     wrong = peers.http.get(url, params={"state": "lost"}, headers=JSON)
     assert wrong.status_code == 422 and wrong.json()["error"] == "invalid_state"
-    assert "issued, pending, failed, revoked, needs_name" in wrong.json()["message"]
+    assert "issued, pending, failed, revoked, suspended, needs_name" in wrong.json()["message"]
     cut = peers.http.get(url, params={"after": "WyIyMDI2"}, headers=JSON)
     assert cut.status_code == 422 and "start again from the first page" in cut.json()["message"]
     r, _ = peers.launch(PendingLaunch("resource", "learner-1", [LEARNER]), accept="application/json")

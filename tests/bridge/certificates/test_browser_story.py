@@ -87,6 +87,23 @@ def test_certificate_pages_single_and_stacked(browser: Any, live: Live, shots: P
 
 
 @pytest.mark.browser
+def test_a_name_of_one_long_word_fits_a_phone(browser: Any, live: Live, shots: Path) -> None:
+    """A learner's name with one word longer than a 390 px line (2026-12 audit: 577 px wide, the page scrolled
+    sideways): the name breaks inside the word instead."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    for name in ("Hubert Wolfeschlegelsteinhausenbergerdorff", "Rhoshandiatellyneshiaunneveshenk Williams",
+                 "Siddharthanarayanaswamy Venkataraman", "A" + "b" * 120):
+        cid, _ = live.issue(name)
+        for lang in ("en", "es"):
+            page.goto(f"{live.url}/credentials/{cid}/certificate?lang={lang}")
+            _no_sideways_scroll(page)
+            right = page.evaluate("document.querySelector('.who').getBoundingClientRect().right")
+            assert right <= 390, (name, lang, right)
+    page.screenshot(path=str(shots / "certificate-long-name-390.png"), full_page=True)
+    page.close()
+
+
+@pytest.mark.browser
 def test_of_two_codes_in_one_photo_the_verification_url_wins(browser: Any, live: Live, tmp_path: Path) -> None:
     """The dense offline code bigger and first (as on older prints): the page still picks the URL code."""
     import json

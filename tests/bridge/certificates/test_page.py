@@ -94,6 +94,36 @@ def test_suspended_credential_page_says_suspended_and_recovers(leads: Leads) -> 
     assert leads.client.get(f"/credentials/{issued.id}/certificate.pdf").status_code == 200
 
 
+def _og(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<meta property="og:(title|description)" content="([^"]*)">', html))
+
+
+def test_a_withdrawn_certificate_is_not_offered_for_sharing_and_its_preview_says_why(leads: Leads) -> None:
+    """A revoked or suspended credential's page offered "Add to LinkedIn" and share links, and its link preview
+    (og:title, og:description) said "<name> earned …" as if nothing had happened (2026-12 audit)."""
+    admin = {"Authorization": "Bearer change-me-dev-only"}
+    revoked, suspended = leads.issue(name="Rev Oked"), leads.issue(name="Sus Pended")
+    leads.revoke(revoked)
+    assert leads.client.post(f"/api/credentials/{suspended.id}/suspend", json={"reason": "appeal"},
+                             headers=admin).status_code == 200
+    expected = {
+        (revoked.id, "en"): ("Revoked: ", "the issuer has since revoked it"),
+        (revoked.id, "es"): ("Revocada: ", "el emisor la ha revocado después"),
+        (suspended.id, "en"): ("Suspended: ", "the issuer has suspended it for now"),
+        (suspended.id, "es"): ("Suspendida: ", "el emisor la ha suspendido por ahora"),
+    }
+    for (cid, lang), (title, description) in expected.items():
+        html = leads.client.get(f"/credentials/{cid}/certificate?lang={lang}").text
+        assert "linkedin.com/profile/add" not in html and 'class="share-links"' not in html, (cid, lang)
+        og = _og(html)
+        assert og["title"].startswith(title) and description in og["description"], og
+        assert f'<meta name="description" content="{og["description"]}">' in html
+    leads.client.post(f"/api/credentials/{suspended.id}/unsuspend", json={"reason": "cleared"}, headers=admin)
+    html = leads.client.get(f"/credentials/{suspended.id}/certificate?lang=en").text
+    assert "linkedin.com/profile/add" in html and 'class="share-links"' in html
+    assert _og(html)["description"].startswith("Sus Pended earned ")
+
+
 def test_edc_page_shows_outcomes_from_the_credential(leads: Leads) -> None:
     edc = leads.issue(fmt="edc", name="Grace Hopper", grade=None)
     html = leads.client.get(f"/credentials/{edc.id}/certificate").text

@@ -5,7 +5,7 @@ LinkedIn links, Open Graph tags, download labels that say what the file is; the 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -13,6 +13,7 @@ from PIL import Image
 
 from bridge.certificates.badges import badge_png, designed_badge
 from bridge.certificates.share import linkedin_add_url
+from bridge.credentials.api import IssuedCredentialRow
 from bridge.dataspace.api import CredentialDesign, EntityRepository, current_index
 from bridge.settings import Settings
 from tests.bridge.certificates.conftest import ADMIN, Leads
@@ -48,6 +49,35 @@ def test_the_stacked_page_tells_the_whole_story_in_spanish(leads: Leads) -> None
     assert "Cuestionario sobre derechos" in text and "Proyecto de subida a Commons" in text  # the parts' assessments
     assert 'href="/issuers/leads?lang=es"' in html and "Espacio de datos de aprendizaje LEADS" in text
     assert 'src="/badges/glam-archive-to-commons-certificate.svg?lang=es"' in html
+
+
+def test_a_stack_counts_only_the_parts_that_stand(leads: Leads) -> None:
+    """A part the learner holds but whose credential is suspended or expired is not "held" (2026-12 audit: it was,
+    and linked): its status shows instead, and the link goes to the part's design."""
+    who = "mailto:hedy@example.org"
+    standing = _issue(leads, "glam-mc-rights", "Hedy Lamarr", who)
+    suspended = _issue(leads, "glam-mc-digitisation", "Hedy Lamarr", who)
+    expired = _issue(leads, "glam-mc-commons-upload", "Hedy Lamarr", who)
+    r = leads.client.post(f"/api/credentials/{suspended}/suspend", json={"reason": "appeal"}, headers=ADMIN)
+    assert r.status_code == 200
+    db = leads.client.app.state.db  # type: ignore[attr-defined]
+    with db.session() as session:  # its validity ended yesterday (the story reads the stored document)
+        row = session.get(IssuedCredentialRow, expired)
+        row.document = {**row.document, "validUntil": (datetime.now(UTC) - timedelta(days=1)).isoformat()}
+    stacked = _issue(leads, "glam-archive-to-commons-certificate", "Hedy Lamarr", who)
+    for lang, words in (("en", ("held", "suspended by its issuer", "expired")),
+                        ("es", ("obtenida", "suspendida por su emisor", "caducada"))):
+        html = leads.client.get(f"/credentials/{stacked}/certificate", params={"lang": lang}).text
+        items = re.findall(r"<li>(.*?)</li>", re.findall(r'<ol class="parts">(.*?)</ol>', html, re.S)[0], re.S)
+        assert len(items) == 3
+        by_design = dict(zip(("glam-mc-rights", "glam-mc-digitisation", "glam-mc-commons-upload"), items,
+                             strict=True))  # the stack's order
+        assert f'href="/credentials/{standing}/certificate?lang={lang}"' in by_design["glam-mc-rights"]
+        assert f">{words[0]}</span>" in by_design["glam-mc-rights"]
+        for design, cid, word in (("glam-mc-digitisation", suspended, words[1]),
+                                  ("glam-mc-commons-upload", expired, words[2])):
+            assert f'href="/designs/{design}?lang={lang}"' in by_design[design] and cid not in by_design[design]
+            assert f">{word}</span>" in by_design[design] and f">{words[0]}</span>" not in by_design[design]
 
 
 def test_open_graph_share_linkedin_and_download_labels(leads: Leads) -> None:

@@ -83,7 +83,7 @@ def test_the_reader_answers_as_the_orm_store(settings: Settings,
         assert reader.revoked_reason(row.document) == service.revoked_reason(row.document) == "issued twice"
         report = Verifier(reader).verify(row.document)
         assert report.verdict == "revoked"
-        assert "(the issuer's reason: issued twice)" in next(c.message for c in report.checks if c.name == "status")
+        assert next(c.message for c in report.checks if c.name == "status") == "revoked"  # the reason is private
         assert full.built == 0  # every answer came from the file
     finally:
         reader.close()

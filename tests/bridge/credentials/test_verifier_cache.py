@@ -7,6 +7,7 @@ import json
 from unittest.mock import patch
 
 from bridge.credentials import verification
+from bridge.credentials.reasons import PUBLIC_KEY_RETIRED, key_retired_reason
 from bridge.credentials.service import CredentialService, IssueInput
 from bridge.credentials.verification import Verifier
 from bridge.dataspace import service as dataspace_service
@@ -69,11 +70,12 @@ def test_a_credential_in_good_standing_costs_one_query(settings: Settings, db: D
         assert verifier.verify(row.document).verdict == "verified"
     assert len(sent.statements) == 1 and "status_lists" in sent.statements[0], sent.statements
     assert sent.transactions == 0
-    service.revoke(row.id, "issued twice")
+    service.revoke(row.id, key_retired_reason("laptop stolen"))
     with sent_to(db) as sent:
         report = verifier.verify(row.document)
     assert report.verdict == "revoked"
-    assert "(the issuer's reason: issued twice)" in next(c.message for c in report.checks if c.name == "status")
+    status = next(c.message for c in report.checks if c.name == "status")
+    assert f"(the issuer's reason: {PUBLIC_KEY_RETIRED})" in status
     assert any("issued_credentials" in s for s in sent.statements), sent.statements
     verifier.close()
 

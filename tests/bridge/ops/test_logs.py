@@ -69,6 +69,24 @@ def test_a_wrong_token_is_logged_without_the_token(client: TestClient, lines: io
     assert "guessed-token-123" not in lines.getvalue()
 
 
+@pytest.mark.parametrize("path", ["/awards/course/{id}", "/awards/mine/{id}", "/lti/app/{id}",
+                                  "/pool/launch/{id}/unpublish/entry-7"])
+def test_a_launch_id_in_the_path_is_never_logged(client: TestClient, lines: io.StringIO, path: str) -> None:
+    """A launch id opens its pages (an instructor's dashboard and its revoke forms) for 24 hours: the access line
+    names it by a short hash, enough to follow one launch through the log (2026-12 audit: it logged the id)."""
+    launch = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    method = "POST" if "unpublish" in path else "GET"
+    client.request(method, path.format(id=launch))
+    [line] = [r for r in records(lines) if r["logger"] == "leads.http"]
+    ours = [r for r in records(lines) if str(r["logger"]).startswith("leads.")]  # not the test client's own
+    assert ours and launch not in json.dumps(ours)
+    assert "{launch_id}" in str(line["route"])
+    hashed = str(line["path"])
+    assert hashed.startswith(path.split("{", 1)[0]) and "#" in hashed
+    client.request(method, path.format(id=launch))
+    assert [r for r in records(lines) if r["logger"] == "leads.http"][1]["path"] == hashed  # the same launch
+
+
 def test_a_request_id_that_is_not_a_plain_token_is_replaced(client: TestClient) -> None:
     response = client.get("/healthz", headers={"X-Request-ID": "x\" injected=1"})
     assert response.headers["x-request-id"] != "x\" injected=1" and len(response.headers["x-request-id"]) == 32
