@@ -175,17 +175,22 @@ def _pid(app: TestClient, key: str) -> str:
     return WikibaseClient.from_settings(settings).property_map(settings).pid(key)
 
 
+
+def _alice_published(app: TestClient) -> tuple[dict[str, str], str, str, str]:
+    """Alice publishes the practice "editing" (linked to Wikidata Q42, one activity): her form, the item, the
+    Wikidata-link property and the revision her form is now at."""
+    csrf = sign_in(app, "Alice")
+    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "wikidata": "Q42",
+            "activity.1.key": "editing-write", "activity.1.en": "Write", "action": "publish"}
+    assert app.post("/edit/practice", data=form).status_code == 303
+    return form, _ids(app)["editing"], _pid(app, "wikidata-item"), _base_rev(app, "practice", "editing")
+
 def test_publishing_keeps_what_others_changed_on_the_wiki_and_stops_on_the_same_field(app: TestClient,
                                                                                      fake: FakeWikibase) -> None:
     """Publishing compared the form with the wiki only, never with what the form was opened at: a statement
     someone removed on the wiki came back with Alice's unrelated edit, and one changed on both sides was
     overwritten (the wiki replaces a statement by its GUID whatever it holds now)."""
-    csrf = sign_in(app, "Alice")
-    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "wikidata": "Q42",
-            "activity.1.key": "editing-write", "activity.1.en": "Write", "action": "publish"}
-    assert app.post("/edit/practice", data=form).status_code == 303
-    qid, wd = _ids(app)["editing"], _pid(app, "wikidata-item")
-    rev = _base_rev(app, "practice", "editing")
+    form, qid, wd, rev = _alice_published(app)
     fake.wiki_edit(qid, lambda e: e["claims"].pop(wd), user="Someone")  # Someone removes the Wikidata link
     r = app.post("/edit/practice", data={**form, "label.en": "Editing well", "base_rev": rev})
     assert r.status_code == 303, r.text
@@ -210,12 +215,7 @@ def test_publishing_keeps_what_others_changed_on_the_wiki_and_stops_on_the_same_
 
 def test_a_statement_changed_on_both_sides_is_a_conflict_not_an_overwrite(app: TestClient,
                                                                           fake: FakeWikibase) -> None:
-    csrf = sign_in(app, "Alice")
-    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "wikidata": "Q42",
-            "activity.1.key": "editing-write", "activity.1.en": "Write", "action": "publish"}
-    assert app.post("/edit/practice", data=form).status_code == 303
-    qid, wd = _ids(app)["editing"], _pid(app, "wikidata-item")
-    rev = _base_rev(app, "practice", "editing")
+    form, qid, wd, rev = _alice_published(app)
 
     def q43(entity: dict[str, Any]) -> None:
         entity["claims"][wd][0]["mainsnak"]["datavalue"]["value"] = "Q43"  # an external id
@@ -378,12 +378,7 @@ def test_a_new_key_already_on_the_wiki_under_another_name_is_refused_not_made_tw
 
 def test_the_conflict_table_speaks_the_pages_language(app: TestClient, fake: FakeWikibase) -> None:
     """On a Spanish page the conflict table said "label (en)", "LEADS Wikidata item" and "(nothing)"."""
-    csrf = sign_in(app, "Alice")
-    form = {"csrf": csrf, "key": "editing", "label.en": "Editing", "wikidata": "Q42",
-            "activity.1.key": "editing-write", "activity.1.en": "Write", "action": "publish"}
-    assert app.post("/edit/practice", data=form).status_code == 303
-    qid, wd = _ids(app)["editing"], _pid(app, "wikidata-item")
-    rev = _base_rev(app, "practice", "editing")
+    form, qid, wd, rev = _alice_published(app)
 
     def someone(entity: dict[str, Any]) -> None:
         entity["labels"]["en"]["value"] = "Wiki editing"
