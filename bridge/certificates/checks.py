@@ -163,13 +163,14 @@ def plain_checks(checks: list[dict[str, Any]], lang: str) -> tuple[PlainCheck, .
     """Checks given as ``Check.as_dict`` (what a JSON answer carries) in the words of ``lang``, as ``explain`` words
     them: for pages that show a verification run elsewhere (the pool's evidence page)."""
     _: Callable[[str], str] = gettext_for(lang).gettext
-    out = []
-    for raw in checks:
-        check = Check(str(raw.get("name", "")), bool(raw.get("ok")), str(raw.get("message", "")),
-                      raw.get("outcome", "passed" if raw.get("ok") else "failed"), str(raw.get("reason", "")))
-        question, good, bad = EXPLAIN.get(check.name, (check.name, "", ""))
-        out.append(PlainCheck(check.name, check.outcome, _(question), _answer(check, good, bad, _), check.message))
-    return tuple(out)
+    return tuple(_plain(Check(str(raw.get("name", "")), bool(raw.get("ok")), str(raw.get("message", "")),
+                              raw.get("outcome", "passed" if raw.get("ok") else "failed"), str(raw.get("reason", ""))),
+                        _) for raw in checks)
+
+
+def _plain(check: Check, _: Callable[[str], str], details_in: str = "en") -> PlainCheck:
+    question, good, bad = EXPLAIN.get(check.name, (check.name, "", ""))
+    return PlainCheck(check.name, check.outcome, _(question), _answer(check, good, bad, _), check.message, details_in)
 
 
 def explain(report: VerificationReport, lang: str = "en", details_in: str = "en") -> PlainReport:
@@ -178,9 +179,7 @@ def explain(report: VerificationReport, lang: str = "en", details_in: str = "en"
     _: Callable[[str], str] = gettext_for(lang).gettext
     checks = []
     for check in report.checks:
-        question, good, bad = EXPLAIN.get(check.name, (check.name, "", ""))
-        checks.append(PlainCheck(check.name, check.outcome, _(question), _answer(check, good, bad, _), check.message,
-                                 details_in))
+        checks.append(_plain(check, _, details_in))
     verdict = report.verdict
     if verdict in HEADLINES:
         text, tone = HEADLINES[verdict]

@@ -107,23 +107,25 @@ class RateLimiter:
         """0 when allowed (a token is taken), else the seconds until the next token."""
         now = self.clock()
         with self._lock:
-            tokens, then = self._buckets.pop(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - then) * self.rate)
+            tokens = self._refilled(key, now)
             wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
-            self._buckets[key] = (tokens - 1 if wait == 0 else tokens, now)
-            while len(self._buckets) > self.max_keys:
-                self._buckets.popitem(last=False)
+            self._keep(key, tokens - 1 if wait == 0 else tokens, now)
             return wait
 
     def charge(self, key: str, count: float) -> None:
         """Take ``count`` more tokens from ``key``'s bucket, into debt if need be (``take`` then waits it out)."""
         now = self.clock()
         with self._lock:
-            tokens, then = self._buckets.pop(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - then) * self.rate)
-            self._buckets[key] = (tokens - count, now)
-            while len(self._buckets) > self.max_keys:
-                self._buckets.popitem(last=False)
+            self._keep(key, self._refilled(key, now) - count, now)
+
+    def _refilled(self, key: str, now: float) -> float:
+        tokens, then = self._buckets.pop(key, (self.burst, now))
+        return min(self.burst, tokens + (now - then) * self.rate)
+
+    def _keep(self, key: str, tokens: float, now: float) -> None:
+        self._buckets[key] = (tokens, now)
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
 
 
 class VerificationGate:
