@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bridge.awards import people
+from bridge.awards import people, standing
 from bridge.awards.rules import DEFAULT_POLICY, AwardPolicy, AwardRules, Decision, ScoreError, decide, scale
 from bridge.awards.tables import Award, GradeEvent, Job, new_id
 from bridge.dataspace.api import index_in
@@ -426,9 +426,10 @@ def request_edc(session: Session, award_id: str, now: datetime | None = None) ->
     award = session.get(Award, award_id, with_for_update=True)
     if award is None:
         raise NotFound("no award %(award_id)s", params={"award_id": award_id})
-    if award.state != "issued":
+    state = standing.seen_states(session, [award]).get(award.id, award.state)  # its credential withdrawn: not issued
+    if state != "issued":
         raise LeadsError("award %(award_id)s is %(state)s; an EDC is prepared for issued awards only",
-                         code="not_issued", status=409, params={"award_id": award_id, "state": award.state})
+                         code="not_issued", status=409, params={"award_id": award_id, "state": state})
     job = edc_jobs(session, [award]).get(award.id)
     if job is not None and job.state != "failed":
         return job

@@ -46,6 +46,8 @@ def test_my_certificates_and_the_dashboard_follow_a_suspension_and_a_revocation_
     assert [a["state"] for a in board["awards"]] == ["suspended"]
     assert [a["id"] for a in _dashboard(peers, state="suspended")["awards"]] == [award["id"]]
     assert _dashboard(peers, state="issued")["awards"] == []
+    edc = peers.http.post(f"{mine_url}/edc/{award['id']}", headers=JSON)  # no new signed EDC of a withdrawn one
+    assert edc.status_code == 409 and edc.json()["error"] == "not_issued", edc.text
 
     assert peers.http.post(f"{api}/unsuspend", json={"reason": "cleared"}, headers=ADMIN).status_code == 200
     assert peers.http.get(mine_url, headers=JSON).json()["awards"][0]["state"] == "issued"
