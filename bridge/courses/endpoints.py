@@ -105,6 +105,8 @@ def generate_page(request: Request, design: str | None = None, launch: str | Non
             return _login_page(request, _tr(request, "Log in with the admin token to generate courses."), 401)
         raise
     targets = load_targets(settings.courses)
+    if design:
+        service.check_design(who["requester"], design)  # the outline and course links of another design: no
     outline = service.load_outline(db, design, settings.base_url) if design else None
     designs = _designs(db, who["requester"])
     if wants_json(request):

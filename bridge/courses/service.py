@@ -141,6 +141,14 @@ class Requester:
     design: str | None = None
 
 
+def check_design(requester: Requester, design: str) -> None:
+    """A launch naming a design reaches that design's course only: its outline, its links, its generation."""
+    if requester.design is not None and requester.design != design:
+        raise LeadsError("this LEADS link is for the design '%(mine)s': from it you can generate that design's "
+                         "course only, not '%(design)s'", code="not_this_launchs_design", status=403,
+                         params={"mine": requester.design, "design": design})
+
+
 def authorise_generation(db: Database, design: str, target: str, lms: str, requester: Requester,
                          *, again: bool = True) -> None:
     """Refuse a launch that may not (re)generate this course; keep a new course as the launch's course.
@@ -151,10 +159,7 @@ def authorise_generation(db: Database, design: str, target: str, lms: str, reque
     """
     if requester.owner is None:
         return
-    if requester.design is not None and requester.design != design:
-        raise LeadsError("this LEADS link is for the design '%(mine)s': from it you can generate that design's "
-                         "course only, not '%(design)s'", code="not_this_launchs_design", status=403,
-                         params={"mine": requester.design, "design": design})
+    check_design(requester, design)
     try:
         with db.session() as session:
             links = CourseLinks(session)

@@ -186,6 +186,9 @@ def test_a_launch_generates_its_own_design_or_a_course_nobody_made_yet(
     page = peers.http.get(f"{peers.tool_base}/courses/generate", params={"launch": named},
                           headers={"Accept": "application/json"})
     assert page.json()["designs"] == [PILOT]
+    peek = peers.http.get(f"{peers.tool_base}/courses/generate", params={"launch": named, "design": "glam-mc-rights"},
+                          headers={"Accept": "application/json"})  # nor another design's outline and course links
+    assert peek.status_code == 403 and peek.json()["error"] == "not_this_launchs_design", peek.text
     other = generate(named, "glam-mc-rights", "edx-prod")
     assert other.status_code == 403 and other.json()["error"] == "not_this_launchs_design", other.text
     assert PILOT in other.json()["message"]
