@@ -26,10 +26,12 @@ from bridge.dataspace.queries import Index, current_index, index_in
 from bridge.dataspace.repository import EntityRepository
 from bridge.dataspace.service import DumpDecoder, check, load_sample_if_empty, use_dump_decoder
 from bridge.dataspace.tables import EntityRow
+from bridge.dataspace.validate import KIND_TERMS
 from bridge.i18n.ui import ui
 
 __all__ = [
     "ESSENCE_LEVELS",
+    "KIND_TERMS",
     "Activity",
     "Assessment",
     "Competence",

@@ -48,6 +48,10 @@ PROFICIENCY_LEVEL = Term("proficiency level")
 REQUIRES_COMPETENCE = Term("requires competence")
 IN_LANGUAGE = Term("%(field)s (%(lang)s)")  # a term in one language: "label (es)"
 LEVEL_IN_LANGUAGE = Term("proficiency level %(number)s (%(lang)s)")
+#: each kind of entity in words (an entity never changes kind under its key: the editor and a pull say which)
+KIND_TERMS = {Kind.PRACTICE: Term("practice"), Kind.ACTIVITY: Term("activity"), Kind.COMPETENCE: Term("competence"),
+              Kind.LEARNING_OUTCOME: LEARNING_OUTCOME, Kind.ASSESSMENT: Term("assessment"),
+              Kind.CREDENTIAL_DESIGN: CREDENTIAL_DESIGN, Kind.COURSE: Term("course")}
 
 
 def validate(entities: Mapping[str, EntityBase], *, known: Mapping[str, EntityBase] | None = None) -> list[Problem]:

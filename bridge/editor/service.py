@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bridge.dataspace.api import DesignSet, Entity, EntityBase, EntityRepository, Kind
+from bridge.dataspace.api import KIND_TERMS, DesignSet, Entity, EntityBase, EntityRepository
 from bridge.dataspace.api import check as check_designs
 from bridge.db import Database
 from bridge.db.base import aware
@@ -55,9 +55,6 @@ def known(db: Database) -> dict[str, EntityBase]:
 
 
 KEY = Term("key")
-KIND_NAMES = {Kind.PRACTICE: Term("practice"), Kind.ACTIVITY: Term("activity"), Kind.COMPETENCE: Term("competence"),
-              Kind.LEARNING_OUTCOME: Term("learning outcome"), Kind.ASSESSMENT: Term("assessment"),
-              Kind.CREDENTIAL_DESIGN: Term("credential design"), Kind.COURSE: Term("course")}
 
 
 def problems_of(entities: list[EntityBase], db: Database, shape: list[Problem] | None = None) -> list[Problem]:
@@ -66,7 +63,7 @@ def problems_of(entities: list[EntityBase], db: Database, shape: list[Problem] |
         return shape
     stored = known(db)
     taken = [Problem(e.key, KEY, "this key already names an entity of another kind (%(kind)s); choose another "
-                     "key", {"kind": KIND_NAMES[old.kind]})
+                     "key", {"kind": KIND_TERMS[old.kind]})
              for e in entities if (old := stored.get(e.key)) is not None and old.kind != e.kind]
     if taken:  # an entity never changes kind under its key: before, a practice form replaced a design and every
         return taken  # course, award and link that named it broke (found by an audit)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.dataspace.api import (
+    KIND_TERMS,
     Activity,
     Assessment,
     Competence,
@@ -33,9 +34,6 @@ from bridge.wikibase.client import PullResult
 Json = dict[str, Any]
 SYNC_META = "wikibase_sync"
 KEY = Term("key")
-KIND_TERMS = {Kind.PRACTICE: Term("practice"), Kind.ACTIVITY: Term("activity"), Kind.COMPETENCE: Term("competence"),
-              Kind.LEARNING_OUTCOME: Term("learning outcome"), Kind.ASSESSMENT: Term("assessment"),
-              Kind.CREDENTIAL_DESIGN: Term("credential design"), Kind.COURSE: Term("course")}
 #: Kinds whose parts point up at them (part of, leads to credential): a pull reaches those parts backwards.
 _REVERSE = {Kind.PRACTICE, Kind.ACTIVITY, Kind.CREDENTIAL_DESIGN}
 
