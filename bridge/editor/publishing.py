@@ -81,12 +81,6 @@ class EditConflict(LeadsError):
         return [(d.key, where(d), sync.shown(d.wiki, label_of, nothing), sync.shown(d.local, label_of, nothing))
                 for d in self.differences]
 
-    @property
-    def changes(self) -> list[tuple[str, str, str, str]]:
-        """The rows in English (logs, tests)."""
-        return self.rows(lambda text: text, "en")
-
-
 class PartlyPublished(LeadsError):
     """The wiki stopped answering, or refused, part-way: some items are saved there, the rest are not. ``done``
     is what the local store and the sync records take (what the wiki now has of the items saved)."""
